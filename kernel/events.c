@@ -1,0 +1,367 @@
+/*
+ * Events: the queue, post/yield/call, and the dispatcher.  This is
+ * POE::Resource::Events and POE::Kernel's _dispatch_event.
+ *
+ * The queue is time-ordered with FIFO order among equal times (POE's
+ * POE::Queue::Array keyed by priority and a sequence number).  Posted
+ * events are all due "now", so they live in a plain FIFO; timers will
+ * live in a heap beside it, merged by (due time, sequence).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "internal.h"
+
+/* The event header is followed by its arguments, then by their strings
+ * and lists, all in one allocation. */
+#define EVENT_HEAD (((sizeof(poe__event) + sizeof(poe_value) - 1) / sizeof(poe_value)) * sizeof(poe_value))
+
+poe__event *poe__event_new2(poe_kernel *k, const poe_value *prefix, size_t nprefix,
+                            const poe_value *args, size_t nargs)
+{
+        size_t n = nprefix + nargs;
+        size_t size = EVENT_HEAD + n * sizeof(poe_value) + poe__values_size(prefix, nprefix) +
+                      poe__values_size(args, nargs);
+        poe__event *ev = poe__malloc(k, size);
+        char *pool;
+
+        if (!ev)
+                return NULL;
+        memset(ev, 0, sizeof(*ev));
+        poe__list_node_init(&ev->q);
+        ev->args = (poe_value *)(void *)((char *)ev + EVENT_HEAD);
+        ev->nargs = (uint32_t)n;
+        pool = (char *)(ev->args + n);
+        poe__values_copy(ev->args, prefix, nprefix, &pool);
+        poe__values_copy(ev->args + nprefix, args, nargs, &pool);
+        return ev;
+}
+
+poe__event *poe__event_new(poe_kernel *k, const poe_value *args, size_t nargs)
+{
+        return poe__event_new2(k, NULL, 0, args, nargs);
+}
+
+void poe__event_free(poe_kernel *k, poe__event *ev)
+{
+        poe__values_destroy(ev->args, ev->nargs);
+        poe__free(k, ev);
+}
+
+/*
+ * POE's _data_ev_enqueue.  The event holds its destination alive, and
+ * its sender too when that is another session ("posting keeps the
+ * sender alive until the event is delivered").
+ */
+void poe__enqueue(poe_kernel *k, poe__event *ev, poe__session *to, poe__session *from,
+                  uint32_t name, uint32_t type, const char *file, int line)
+{
+        ev->to = to;
+        ev->from = from;
+        ev->name = name;
+        ev->type = type;
+        ev->file = file;
+        ev->line = line;
+        ev->from_state = k->active_event; /* POE's fromstate: NO_NAME outside handlers */
+        ev->seq = k->seq++;
+        poe__list_append(&k->fifo, &ev->q);
+        k->queue_count++;
+        poe__ref(k, to, POE__R_EVENTS_TO);
+        if (from != to)
+                poe__ref(k, from, POE__R_EVENTS_FROM);
+}
+
+/* Takes an event out of the queue and drops the counts it held. */
+static void dequeue(poe_kernel *k, poe__event *ev)
+{
+        poe__list_remove(&ev->q);
+        k->queue_count--;
+        poe__unref(k, ev->to, POE__R_EVENTS_TO);
+        if (ev->from != ev->to)
+                poe__unref(k, ev->from, POE__R_EVENTS_FROM);
+}
+
+/* POE::Session's _invoke_state: the handler, else _default, else nothing. */
+static poe_value invoke(poe_kernel *k, poe__session *s, poe__session *from, uint32_t name,
+                        uint32_t type, poe_value *args, size_t nargs, const char *file,
+                        int line, uint32_t from_state)
+{
+        const poe__handler *h;
+        poe_value dargs[2];
+        poe_handler_fn fn;
+        poe_ctx c;
+
+        if (s->is_kernel) {
+                poe__kernel_invoke(k, name, type, args, nargs);
+                return poe_nil();
+        }
+        if (s->opt_trace)
+                poe__warn(k, "%llu -> %s (from %s at %d)\n", (unsigned long long)s->id,
+                          poe__name(k, name), file ? file : "", line);
+        c.k = k;
+        c.s = s;
+        c.state = name;
+        c.sender = from->id;
+        c.file = file;
+        c.line = line;
+        c.from_state = from_state;
+        c.args = args;
+        c.nargs = nargs;
+        h = poe__htable_find(&s->handlers, name);
+        if (!h) {
+                h = poe__htable_find(&s->handlers, POE__N_DEFAULT);
+                if (!h) {
+                        if (s->opt_default && name != POE__N_SIGNAL)
+                                poe__warn(k,
+                                          "a '%s' event was sent from %s at %d to session %llu "
+                                          "but session %llu has neither a handler for it nor "
+                                          "one for _default\n",
+                                          poe__name(k, name), file ? file : "", line,
+                                          (unsigned long long)s->id, (unsigned long long)s->id);
+                        return poe_nil();
+                }
+                if (s->opt_trace)
+                        poe__warn(k, "%llu -> %s redirected to _default\n",
+                                  (unsigned long long)s->id, poe__name(k, name));
+                dargs[0] = poe_str(poe__name(k, name));
+                dargs[1] = poe_list(args, nargs);
+                c.state = POE__N_DEFAULT;
+                c.args = dargs;
+                c.nargs = 2;
+        }
+        /* Copy out before the call: the handler may replace or remove
+         * itself, which rewrites the table. */
+        fn = h->fn;
+        c.object = h->object;
+        s->dispatched++;
+        return fn(&c);
+}
+
+/*
+ * POE's _dispatch_event: makes the target the active session for the
+ * duration, pinned so that it may stop itself, and restores the previous
+ * active session and event afterwards (dispatch nests through call()).
+ */
+poe_value poe__dispatch(poe_kernel *k, poe__session *to, poe__session *from, uint32_t name,
+                        uint32_t type, poe_value *args, size_t nargs, const char *file,
+                        int line, uint32_t from_state)
+{
+        poe__session *hold_session = k->active;
+        uint32_t hold_event = k->active_event, hold_type = k->active_type;
+        poe_value ret;
+
+        /* The GC event exists only to be dequeued (POE's ET_GC). */
+        if (type & POE__ET_GC)
+                return poe_nil();
+        k->active = to;
+        k->active_event = name;
+        k->active_type = type;
+        k->dispatch_depth++;
+        to->pins++;
+        ret = invoke(k, to, from, name, type, args, nargs, file, line, from_state);
+        k->dispatch_depth--;
+        /* stop() may have reset the active session to the kernel; the
+         * dispatch that was running still restores what it found. */
+        k->active = hold_session;
+        k->active_event = hold_event;
+        k->active_type = hold_type;
+        poe__session_unpin(k, to);
+        return ret;
+}
+
+/*
+ * POE's _data_ev_dispatch_due: dispatches what was due when the slice
+ * began.  Events posted by the handlers of this slice wait for the next
+ * one, as they do in POE, where their priority is later than the time
+ * this loop compares against.
+ */
+void poe__dispatch_due(poe_kernel *k)
+{
+        uint64_t cut = k->seq;
+
+        while (!poe__list_empty(&k->fifo)) {
+                poe__event *ev = poe__container_of(poe__list_first(&k->fifo), poe__event, q);
+
+                if (ev->seq >= cut)
+                        break;
+                dequeue(k, ev);
+                if (ev->type & (POE__ET_SIGNAL | POE__ET_SIGDIE)) {
+                        poe__signal_dispatch(k, ev);
+                } else {
+                        poe_value r = poe__dispatch(k, ev->to, ev->from, ev->name, ev->type,
+                                                    ev->args, ev->nargs, ev->file, ev->line,
+                                                    ev->from_state);
+
+                        poe_value_release(&r);
+                }
+                poe__event_free(k, ev);
+        }
+        poe__gc_sweep(k);
+}
+
+/*
+ * POE's _data_ev_clear_session: a departing session loses the events
+ * queued to it and the events it sent that are still queued.  O(queue
+ * length), as in POE; only paid by a session that has such events.
+ */
+void poe__events_clear_session(poe_kernel *k, poe__session *s)
+{
+        poe__list_node *pos, *tmp;
+
+        if (!s->reasons[POE__R_EVENTS_TO] && !s->reasons[POE__R_EVENTS_FROM])
+                return;
+        poe__list_foreach_safe(pos, tmp, &k->fifo) {
+                poe__event *ev = poe__container_of(pos, poe__event, q);
+
+                if (ev->to != s && ev->from != s)
+                        continue;
+                dequeue(k, ev);
+                poe__event_free(k, ev);
+        }
+}
+
+void poe__events_free_all(poe_kernel *k)
+{
+        while (!poe__list_empty(&k->fifo)) {
+                poe__event *ev = poe__container_of(poe__list_first(&k->fifo), poe__event, q);
+
+                poe__list_remove(&ev->q);
+                poe__event_free(k, ev);
+        }
+        k->queue_count = 0;
+}
+
+/* ---- the public calls ---- */
+
+static int post(poe_kernel *k, const char *file, int line, poe__session *to, const char *event,
+                const poe_value *args, size_t nargs)
+{
+        uint32_t name = poe__intern(k, event);
+        poe__event *ev = name == POE__NO_NAME ? NULL : poe__event_new(k, args, nargs);
+
+        if (!ev) {
+                poe__values_destroy_borrowed(args, nargs);
+                return -ENOMEM;
+        }
+        poe__enqueue(k, ev, to, k->active, name, POE__ET_POST, file, line);
+        return 0;
+}
+
+POE_EXPORT int poe_kernel_post_at(poe_kernel *k, const char *file, int line, poe_sid dest,
+                                  const char *event, const poe_value *args, size_t nargs)
+{
+        poe__session *s;
+
+        POE_ASSERT_RETURN(k && event && (args || !nargs), -EINVAL);
+        s = poe__session_get(k, dest);
+        if (!s) {
+                poe__values_destroy_borrowed(args, nargs);
+                return -ESRCH;
+        }
+        return post(k, file, line, s, event, args, nargs);
+}
+
+static poe__session *resolve_alias(poe_kernel *k, const char *alias)
+{
+        poe__alias *a = poe__smap_get(&k->aliases, alias);
+
+        return a ? a->session : NULL;
+}
+
+POE_EXPORT int poe_kernel_post_alias_at(poe_kernel *k, const char *file, int line,
+                                        const char *alias, const char *event,
+                                        const poe_value *args, size_t nargs)
+{
+        poe__session *s;
+
+        POE_ASSERT_RETURN(k && alias && event && (args || !nargs), -EINVAL);
+        s = resolve_alias(k, alias);
+        if (!s) {
+                poe__values_destroy_borrowed(args, nargs);
+                return -ESRCH;
+        }
+        return post(k, file, line, s, event, args, nargs);
+}
+
+POE_EXPORT int poe_kernel_yield_at(poe_kernel *k, const char *file, int line, const char *event,
+                                   const poe_value *args, size_t nargs)
+{
+        POE_ASSERT_RETURN(k && event && (args || !nargs), -EINVAL);
+        if (k->active->is_kernel || !k->active->alive) {
+                poe__values_destroy_borrowed(args, nargs);
+                return -EPERM;
+        }
+        return post(k, file, line, k->active, event, args, nargs);
+}
+
+static int call(poe_kernel *k, const char *file, int line, poe__session *s, const char *event,
+                const poe_value *args, size_t nargs, poe_value *ret)
+{
+        poe_value small[8], *copy = small, v;
+        uint32_t name = poe__intern(k, event);
+
+        if (nargs > 8)
+                copy = poe__malloc(k, nargs * sizeof(*copy));
+        if (name == POE__NO_NAME || !copy) {
+                if (copy != small)
+                        poe__free(k, copy);
+                poe__values_destroy_borrowed(args, nargs);
+                return -ENOMEM;
+        }
+        /* A shallow copy, so a handler can take pointer arguments. */
+        if (nargs)
+                memcpy(copy, args, nargs * sizeof(*copy));
+        if (s == k->active) {
+                /* POE calls the handler directly when a session calls
+                 * itself: the active event stays the caller's. */
+                s->pins++;
+                v = invoke(k, s, s, name, POE__ET_CALL, copy, nargs, file, line, k->active_event);
+                poe__session_unpin(k, s);
+        } else {
+                v = poe__dispatch(k, s, k->active, name, POE__ET_CALL, copy, nargs, file, line,
+                                  k->active->is_kernel ? POE__NO_NAME : k->active_event);
+        }
+        poe__values_destroy(copy, nargs);
+        if (copy != small)
+                poe__free(k, copy);
+        if (ret)
+                *ret = v;
+        else
+                poe_value_release(&v);
+        return 0;
+}
+
+POE_EXPORT int poe_kernel_call_at(poe_kernel *k, const char *file, int line, poe_sid dest,
+                                  const char *event, const poe_value *args, size_t nargs,
+                                  poe_value *ret)
+{
+        poe__session *s;
+
+        POE_ASSERT_RETURN(k && event && (args || !nargs), -EINVAL);
+        s = poe__session_get(k, dest);
+        if (!s) {
+                poe__values_destroy_borrowed(args, nargs);
+                return -ESRCH;
+        }
+        return call(k, file, line, s, event, args, nargs, ret);
+}
+
+POE_EXPORT int poe_kernel_call_alias_at(poe_kernel *k, const char *file, int line,
+                                        const char *alias, const char *event,
+                                        const poe_value *args, size_t nargs, poe_value *ret)
+{
+        poe__session *s;
+
+        POE_ASSERT_RETURN(k && alias && event && (args || !nargs), -EINVAL);
+        s = resolve_alias(k, alias);
+        if (!s) {
+                poe__values_destroy_borrowed(args, nargs);
+                return -ESRCH;
+        }
+        return call(k, file, line, s, event, args, nargs, ret);
+}
+
+POE_EXPORT size_t poe_kernel_get_event_count(const poe_kernel *k)
+{
+        return k ? k->queue_count : 0;
+}

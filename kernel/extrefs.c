@@ -1,0 +1,85 @@
+/*
+ * Extra references: POE::Resource::Extrefs, refcount_increment and
+ * refcount_decrement.  Each named tag holds its session alive while its
+ * count is above zero.  Tags per session are few, so a list serves.
+ */
+#include <string.h>
+
+#include "internal.h"
+
+static poe__extref *find(poe__session *s, const char *tag)
+{
+        poe__list_node *pos;
+
+        poe__list_foreach(pos, &s->extrefs) {
+                poe__extref *e = poe__container_of(pos, poe__extref, in_session);
+
+                if (strcmp(e->tag, tag) == 0)
+                        return e;
+        }
+        return NULL;
+}
+
+static void extref_remove(poe_kernel *k, poe__session *s, poe__extref *e)
+{
+        poe__list_remove(&e->in_session);
+        poe__free(k, e->tag);
+        poe__free(k, e);
+        if (poe__list_empty(&s->extrefs))
+                k->n_extref_sessions--;
+        poe__unref(k, s, POE__R_EXTREFS);
+}
+
+POE_EXPORT int poe_kernel_refcount_increment(poe_kernel *k, poe_sid sid, const char *tag)
+{
+        poe__session *s;
+        poe__extref *e;
+
+        POE_ASSERT_RETURN(k && tag, -EINVAL);
+        s = poe__session_get(k, sid);
+        if (!s || s->is_kernel)
+                return -ESRCH;
+        e = find(s, tag);
+        if (e) {
+                if (e->count == INT32_MAX)
+                        return -EOVERFLOW;
+                return ++e->count;
+        }
+        e = poe__calloc(k, 1, sizeof(*e));
+        if (!e || !(e->tag = poe__strdup(k, tag))) {
+                poe__free(k, e);
+                return -ENOMEM;
+        }
+        e->count = 1;
+        if (poe__list_empty(&s->extrefs))
+                k->n_extref_sessions++;
+        poe__list_append(&s->extrefs, &e->in_session);
+        poe__ref(k, s, POE__R_EXTREFS);
+        return 1;
+}
+
+POE_EXPORT int poe_kernel_refcount_decrement(poe_kernel *k, poe_sid sid, const char *tag)
+{
+        poe__session *s;
+        poe__extref *e;
+        int count;
+
+        POE_ASSERT_RETURN(k && tag, -EINVAL);
+        s = poe__session_get(k, sid);
+        if (!s || s->is_kernel)
+                return -ESRCH;
+        e = find(s, tag);
+        if (!e)
+                return -ENOENT;
+        count = --e->count;
+        if (count == 0)
+                extref_remove(k, s, e);
+        return count;
+}
+
+void poe__extrefs_clear_session(poe_kernel *k, poe__session *s)
+{
+        while (!poe__list_empty(&s->extrefs))
+                extref_remove(k, s, poe__container_of(poe__list_first(&s->extrefs), poe__extref,
+                                                      in_session));
+}

@@ -1,0 +1,464 @@
+/*
+ * libpoe: Perl's POE event kernel, rebuilt in C.
+ *
+ * This is the one public header of the kernel library.  Every function
+ * maps to the POE::Kernel or POE::Session method of the same name
+ * (poe_kernel_post is $kernel->post, poe_kernel_alias_set is
+ * $kernel->alias_set, and so on); `perldoc POE::Kernel` is the reference
+ * for behaviour, and the comments here say where libpoe differs.
+ *
+ * Conventions, for every function below unless its comment says otherwise:
+ *  - Errors are negative errno values (POE's $!): -ESRCH for a session or
+ *    alias that does not exist, -EEXIST, -EPERM, -EINVAL for bad
+ *    parameters, -ENOMEM when an allocation failed.  Zero or a positive
+ *    value means success.  Output parameters (ret_*) are written only on
+ *    success.
+ *  - Sessions are named by id (poe_sid), never by pointer.  A stale id is
+ *    an error (-ESRCH), not a crash.  POE_KERNEL (0) names the kernel
+ *    itself, which is the sender of events posted from outside any
+ *    handler and the parent of top-level sessions.
+ *  - Strings passed in are borrowed for the duration of the call and
+ *    copied if kept.  Strings returned are owned by the kernel and valid
+ *    until the next call into the same kernel, unless noted.
+ *  - The kernel is single-threaded: call it from the thread that runs it.
+ */
+#ifndef POE_POE_H
+#define POE_POE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__) && __GNUC__ >= 4
+#define POE_EXPORT __attribute__((visibility("default")))
+#else
+#define POE_EXPORT
+#endif
+
+/** A kernel.  Opaque; many may exist in one process. */
+typedef struct poe_kernel poe_kernel;
+
+/** What a handler receives: POE's @_.  Opaque; read it with poe_ctx_*. */
+typedef struct poe_ctx poe_ctx;
+
+/** A session id.  POE numbers sessions 1, 2, 3, ... and never reuses one. */
+typedef uint64_t poe_sid;
+
+/** The kernel's own session id: the sender of events from outside
+ * handlers, the parent of top-level sessions, a signal target. */
+#define POE_KERNEL ((poe_sid)0)
+
+/* ------------------------------------------------------------------ */
+/* Values: event arguments and handler return values                   */
+/* ------------------------------------------------------------------ */
+
+/** The kinds of poe_value. */
+typedef enum poe_type {
+        POE_T_NIL = 0,  /* Perl's undef */
+        POE_T_INT,      /* 64-bit signed integer */
+        POE_T_DOUBLE,   /* double */
+        POE_T_STR,      /* string with a length (may hold NULs) */
+        POE_T_PTR,      /* pointer, with an optional destructor */
+        POE_T_SESSION,  /* a session id */
+        POE_T_LIST,     /* an array of values (POE's array reference) */
+} poe_type;
+
+/**
+ * A small tagged value.  It is the one public struct with a layout,
+ * because values are built on the stack and passed by value, as in POE
+ * where @_ holds scalars.
+ *
+ * Ownership: when a value is posted (post, yield, signal, create's start
+ * arguments) the kernel copies strings and lists into the event, in the
+ * same allocation.  A POE_T_PTR with a destructor is *stolen*: the kernel
+ * calls the destructor when the event is done with (after dispatch, or
+ * when the event is discarded), and also when the call that was given it
+ * fails.  A handler that wants to keep such a pointer takes it with
+ * poe_ctx_take_arg().
+ */
+typedef struct poe_value {
+        poe_type type;
+        uint32_t len; /* bytes of a string, items of a list */
+        union {
+                int64_t i;
+                double d;
+                const char *s;
+                struct {
+                        void *p;
+                        void (*destroy)(void *p);
+                } ptr;
+                poe_sid sid;
+                const struct poe_value *list;
+        } u;
+} poe_value;
+
+/** Constructors.  They allocate nothing; strings and lists are borrowed
+ * until the value is handed to the kernel, which copies them. */
+POE_EXPORT poe_value poe_nil(void);
+POE_EXPORT poe_value poe_int(int64_t i);
+POE_EXPORT poe_value poe_double(double d);
+/** A NUL-terminated string; NULL gives nil. */
+POE_EXPORT poe_value poe_str(const char *s);
+/** A string of len bytes. */
+POE_EXPORT poe_value poe_strn(const char *s, size_t len);
+/** A pointer; destroy (may be NULL) is called once when the kernel is done
+ * with the value, unless a handler took it. */
+POE_EXPORT poe_value poe_ptr(void *p, void (*destroy)(void *p));
+POE_EXPORT poe_value poe_session(poe_sid sid);
+/** A list of n values (borrowed, copied deeply when posted). */
+POE_EXPORT poe_value poe_list(const poe_value *items, size_t n);
+
+/** Run a POE_T_PTR value's destructor (if any) and make it nil.  For
+ * values the application owns, such as one returned by call(). */
+POE_EXPORT void poe_value_release(poe_value *v);
+
+/** Perl-like truth: nil, 0, 0.0, "" and "0" are false. */
+POE_EXPORT int poe_value_true(const poe_value *v);
+
+/** The value as an integer (strings are parsed like Perl's numification;
+ * nil and non-numbers give 0). */
+POE_EXPORT int64_t poe_value_int(const poe_value *v);
+
+/** The string of a POE_T_STR value, or NULL for any other kind. */
+POE_EXPORT const char *poe_value_str(const poe_value *v);
+
+/** Writes the value as text, the way Perl would print it, into buf
+ * (always NUL-terminated when size > 0).  Returns the length the full
+ * text has, like snprintf.  nil prints as "", a list as its items
+ * between brackets and separated by spaces ("[a b c]"), a session as its
+ * id, a pointer as "PTR(0x...)". */
+POE_EXPORT int poe_value_format(const poe_value *v, char *buf, size_t size);
+
+/* Build an argument array inline: poe_kernel_post(k, sid, "ev",
+ * POE_ARGS(poe_int(1), poe_str("x"))).  C only (compound literals). */
+#define POE_ARGV(...) ((const poe_value[]){ __VA_ARGS__ })
+#define POE_ARGC(...) (sizeof(POE_ARGV(__VA_ARGS__)) / sizeof(poe_value))
+#define POE_ARGS(...) POE_ARGV(__VA_ARGS__), POE_ARGC(__VA_ARGS__)
+#define POE_NOARGS ((const poe_value *)0), ((size_t)0)
+
+/* ------------------------------------------------------------------ */
+/* The kernel                                                          */
+/* ------------------------------------------------------------------ */
+
+/** Every allocation the kernel makes goes through these three functions,
+ * so tests can fail them one by one.  realloc(p, 0) is never called. */
+typedef struct poe_allocator {
+        void *(*malloc)(size_t size, void *ctx);
+        void *(*realloc)(void *p, size_t size, void *ctx);
+        void (*free)(void *p, void *ctx);
+        void *ctx;
+} poe_allocator;
+
+/**
+ * Creates a kernel.  alloc may be NULL for libc's allocator; it is copied.
+ * Reads the POE_* environment once (see README).  Returns 0 and the
+ * kernel in *ret_kernel, or -ENOMEM.
+ */
+POE_EXPORT int poe_kernel_new(poe_kernel **ret_kernel, const poe_allocator *alloc);
+
+/**
+ * The process-wide default kernel, created on first use, like POE's
+ * $poe_kernel.  NULL only if it could not be allocated.  Not thread-safe
+ * on first call.
+ */
+POE_EXPORT poe_kernel *poe_kernel_default(void);
+
+/**
+ * Frees a kernel and everything it still holds: sessions are freed
+ * without _stop being dispatched (as when a Perl program exits), queued
+ * events are discarded and their pointer arguments destroyed.  Must not
+ * be called from inside a handler.  Takes NULL; returns NULL.
+ */
+POE_EXPORT poe_kernel *poe_kernel_free(poe_kernel *k);
+
+/**
+ * Runs until no sessions remain, as POE::Kernel->run.  Returns 0, or
+ * -EPERM if called from inside a handler.  Returns at once when there
+ * are no sessions.  May be called again after it returns.
+ */
+POE_EXPORT int poe_kernel_run(poe_kernel *k);
+
+/**
+ * Runs one timeslice: checks for idleness, waits for the next due
+ * event, dispatches every event due at the start of the slice, then
+ * stops sessions that ran out of work.  Returns 1 if sessions remain, 0
+ * once none do (the kernel is then finalized, as POE does), or -EPERM
+ * from inside a handler.
+ */
+POE_EXPORT int poe_kernel_run_one_timeslice(poe_kernel *k);
+
+/**
+ * Runs timeslices while *flag is non-zero and sessions remain, as
+ * POE::Kernel->run_while(\$flag).  Returns as run_one_timeslice's last
+ * result (0 when the kernel ran out of sessions, 1 when the flag went to
+ * zero first).
+ */
+POE_EXPORT int poe_kernel_run_while(poe_kernel *k, const volatile int *flag);
+
+/**
+ * Stops every session at once, as POE::Kernel->stop: each gets _stop
+ * (deepest descendants first), nothing else is dispatched, and run()
+ * returns at the end of the current timeslice.  Safe inside a handler;
+ * the running handler finishes normally.
+ */
+POE_EXPORT void poe_kernel_stop(poe_kernel *k);
+
+/** The session whose handler is running, or POE_KERNEL outside handlers. */
+POE_EXPORT poe_sid poe_kernel_get_active_session(const poe_kernel *k);
+
+/** The name of the event being dispatched, or "" outside handlers. */
+POE_EXPORT const char *poe_kernel_get_active_event(const poe_kernel *k);
+
+/** The number of events in the queue (POE's get_event_count). */
+POE_EXPORT size_t poe_kernel_get_event_count(const poe_kernel *k);
+
+/** The kernel's unique id string, as POE's $kernel->ID
+ * ("hostname-hexmonotime-hexpid-hexseq").  Valid while the kernel is. */
+POE_EXPORT const char *poe_kernel_id(const poe_kernel *k);
+
+/* ------------------------------------------------------------------ */
+/* Sessions and handlers                                               */
+/* ------------------------------------------------------------------ */
+
+/** A handler: POE's inline/object/package state.  Its return value goes
+ * to call()'s caller, or with _start/_stop to the parent's _child. */
+typedef poe_value (*poe_handler_fn)(poe_ctx *c);
+
+/** One (event name, function, object) triple.  object is passed through
+ * to the handler as poe_ctx_object(): POE's object_states. */
+typedef struct poe_handler {
+        const char *event;
+        poe_handler_fn fn;
+        void *object;
+} poe_handler;
+
+/** A session option: name and value, as POE::Session's options hash. */
+typedef struct poe_option {
+        const char *name;
+        poe_value value;
+} poe_option;
+
+/**
+ * What poe_session_create needs.  A plain input struct: zero it, fill in
+ * what you use.  Arrays are borrowed for the duration of the call.
+ */
+typedef struct poe_session_spec {
+        const poe_handler *handlers; /* n_handlers of them */
+        size_t n_handlers;
+        const poe_value *args; /* _start's ARG0.. (POE's args) */
+        size_t n_args;
+        const poe_option *options; /* trace, default, debug, or yours */
+        size_t n_options;
+        void *heap; /* POE's heap; the kernel never frees it */
+} poe_session_spec;
+
+/**
+ * Creates a session, as POE::Session->create: allocates its id, makes it
+ * a child of the active session (the kernel outside handlers), dispatches
+ * _start with the spec's args at once, then _child ("create", id,
+ * _start's return value) to the parent.  A session with nothing to do
+ * after _start is stopped at the end of the next timeslice.
+ *
+ * Returns 0 and the new id in *ret_sid (which may be NULL), -EINVAL for
+ * a bad spec (NULL handler name or function), or -ENOMEM (nothing is
+ * created, no event is dispatched).
+ */
+POE_EXPORT int poe_session_create(poe_kernel *k, const poe_session_spec *spec,
+                                  poe_sid *ret_sid);
+
+/**
+ * Adds, replaces or removes (fn NULL) the active session's handler for
+ * event, as $kernel->state.  Events already queued for a removed handler
+ * go to _default when dispatched.  Returns 0, -ESRCH outside a handler
+ * (POE's answer when the active session is the kernel), -EINVAL, -ENOMEM.
+ */
+POE_EXPORT int poe_kernel_state(poe_kernel *k, const char *event, poe_handler_fn fn,
+                                void *object);
+
+/**
+ * Sets a session option, as $session->option(name => value).  The value
+ * is copied; a string "on", "yes" or "true" becomes 1 and "off", "no" or
+ * "false" becomes 0, as POE does; nil deletes the option.  The previous
+ * value is written to *ret_old (nil if unset) when ret_old is not NULL;
+ * the caller owns it only until the next call into the kernel.
+ * Returns 0, -ESRCH, -EINVAL, -ENOMEM.
+ */
+POE_EXPORT int poe_session_option_set(poe_kernel *k, poe_sid sid, const char *name,
+                                      poe_value value, poe_value *ret_old);
+
+/** Reads a session option into *ret (nil when unset).  The value is owned
+ * by the kernel until the option changes.  Returns 0 or -ESRCH. */
+POE_EXPORT int poe_session_option_get(poe_kernel *k, poe_sid sid, const char *name,
+                                      poe_value *ret);
+
+/** A session's heap pointer, or NULL if the session does not exist. */
+POE_EXPORT void *poe_session_get_heap(poe_kernel *k, poe_sid sid);
+
+/** 0 if the session exists, else -ESRCH (POE's ID_id_to_session). */
+POE_EXPORT int poe_kernel_ID_id_to_session(poe_kernel *k, poe_sid sid);
+
+/** The session's parent (POE_KERNEL for top-level sessions) in *ret_parent.
+ * Returns 0 or -ESRCH. */
+POE_EXPORT int poe_session_get_parent(poe_kernel *k, poe_sid sid, poe_sid *ret_parent);
+
+/**
+ * Gives the active session to the kernel, as detach_myself: its parent
+ * gets _child("lose") (unless this is _start), it gets _parent(old, kernel).
+ * Returns 0, -EPERM if its parent is already the kernel or outside a
+ * handler.
+ */
+POE_EXPORT int poe_kernel_detach_myself(poe_kernel *k);
+
+/**
+ * Gives a child of the active session to the kernel, as detach_child.
+ * Returns 0, -ESRCH for no such session, -EPERM if it is not a child of
+ * the active session or outside a handler.
+ */
+POE_EXPORT int poe_kernel_detach_child(poe_kernel *k, poe_sid child);
+
+/* ------------------------------------------------------------------ */
+/* Events                                                              */
+/* ------------------------------------------------------------------ */
+
+/*
+ * post, yield, call and signal record the caller's file and line, which
+ * handlers read with poe_ctx_caller_file/line, as POE's CALLER_FILE and
+ * CALLER_LINE.  The poe_kernel_post() etc. macros pass __FILE__ and
+ * __LINE__ to the *_at functions; call the *_at functions directly to
+ * name another place (a binding for another language, say).
+ */
+
+/**
+ * Queues event for session dest, as $kernel->post.  args are copied (see
+ * poe_value).  The event keeps dest alive until dispatched, and the
+ * sender (the active session) too.  Returns 0, -ESRCH if dest does not
+ * exist, -EINVAL, -ENOMEM.
+ */
+POE_EXPORT int poe_kernel_post_at(poe_kernel *k, const char *file, int line, poe_sid dest,
+                                  const char *event, const poe_value *args, size_t nargs);
+#define poe_kernel_post(k, ...) poe_kernel_post_at((k), __FILE__, __LINE__, __VA_ARGS__)
+
+/** As post, to the session holding alias, resolved now.  -ESRCH if none. */
+POE_EXPORT int poe_kernel_post_alias_at(poe_kernel *k, const char *file, int line,
+                                        const char *alias, const char *event,
+                                        const poe_value *args, size_t nargs);
+#define poe_kernel_post_alias(k, ...) \
+        poe_kernel_post_alias_at((k), __FILE__, __LINE__, __VA_ARGS__)
+
+/** Posts event to the active session, as $kernel->yield.  Returns 0,
+ * -EPERM outside a handler, -EINVAL, -ENOMEM. */
+POE_EXPORT int poe_kernel_yield_at(poe_kernel *k, const char *file, int line,
+                                   const char *event, const poe_value *args, size_t nargs);
+#define poe_kernel_yield(k, ...) poe_kernel_yield_at((k), __FILE__, __LINE__, __VA_ARGS__)
+
+/**
+ * Dispatches event to dest at once and writes the handler's return value
+ * to *ret (nil when there was no handler), as $kernel->call.  ret may be
+ * NULL.  A POE_T_PTR with a destructor in *ret is the caller's to release
+ * (poe_value_release).  args are borrowed; pointer arguments with
+ * destructors are stolen as with post.  Returns 0, -ESRCH, -EINVAL.
+ */
+POE_EXPORT int poe_kernel_call_at(poe_kernel *k, const char *file, int line, poe_sid dest,
+                                  const char *event, const poe_value *args, size_t nargs,
+                                  poe_value *ret);
+#define poe_kernel_call(k, ...) poe_kernel_call_at((k), __FILE__, __LINE__, __VA_ARGS__)
+
+/** As call, to the session holding alias.  -ESRCH if none. */
+POE_EXPORT int poe_kernel_call_alias_at(poe_kernel *k, const char *file, int line,
+                                        const char *alias, const char *event,
+                                        const poe_value *args, size_t nargs, poe_value *ret);
+#define poe_kernel_call_alias(k, ...) \
+        poe_kernel_call_alias_at((k), __FILE__, __LINE__, __VA_ARGS__)
+
+/* ------------------------------------------------------------------ */
+/* Aliases and reference counts                                        */
+/* ------------------------------------------------------------------ */
+
+/** Gives the active session an alias, as alias_set.  An alias keeps its
+ * session alive until removed.  Returns 0 (also when the session already
+ * has it), -EEXIST if another session has it, -EPERM outside a handler,
+ * -EINVAL for NULL or "", -ENOMEM. */
+POE_EXPORT int poe_kernel_alias_set(poe_kernel *k, const char *alias);
+
+/** Removes one of the active session's aliases.  Returns 0, -ESRCH if no
+ * session has it, -EPERM if another session has it or outside a handler. */
+POE_EXPORT int poe_kernel_alias_remove(poe_kernel *k, const char *alias);
+
+/** Resolves an alias to a session id, as alias_resolve.  Like POE, a
+ * string of digits naming a live session id resolves to that session.
+ * Returns 0 or -ESRCH. */
+POE_EXPORT int poe_kernel_alias_resolve(poe_kernel *k, const char *alias, poe_sid *ret_sid);
+
+/**
+ * Lists a session's aliases in sorted order, as alias_list: writes up to
+ * n pointers into ret (valid until the aliases change) and returns how
+ * many the session has (which may be more than n), or -ESRCH.
+ */
+POE_EXPORT int poe_kernel_alias_list(poe_kernel *k, poe_sid sid, const char **ret, size_t n);
+
+/** Adds one to the session's extra reference count named tag, as
+ * refcount_increment.  Returns the tag's new count, -ESRCH, -EINVAL,
+ * -ENOMEM. */
+POE_EXPORT int poe_kernel_refcount_increment(poe_kernel *k, poe_sid sid, const char *tag);
+
+/** Takes one from it, as refcount_decrement; at zero the tag is gone and
+ * the session may stop.  Returns the new count, -ESRCH for no session,
+ * -ENOENT for a tag the session does not hold. */
+POE_EXPORT int poe_kernel_refcount_decrement(poe_kernel *k, poe_sid sid, const char *tag);
+
+/* ------------------------------------------------------------------ */
+/* Signals (POE's signal events; OS signals come with issue 4)         */
+/* ------------------------------------------------------------------ */
+
+/** Watches signal in the active session: event is dispatched with the
+ * signal name in ARG0 (then args).  A second call replaces the watcher;
+ * event NULL removes it.  Watchers do not keep a session alive.  Returns
+ * 0, -EPERM outside a handler, -EINVAL, -ENOMEM. */
+POE_EXPORT int poe_kernel_sig(poe_kernel *k, const char *signal, const char *event,
+                              const poe_value *args, size_t nargs);
+
+/** Marks the signal being dispatched as handled, as sig_handled: a
+ * terminal signal then stops nobody.  Returns 0. */
+POE_EXPORT int poe_kernel_sig_handled(poe_kernel *k);
+
+/**
+ * Queues signal for dest (a session, or POE_KERNEL for every session),
+ * as $kernel->signal: it reaches dest and all its descendants.  Unhandled
+ * terminal signals (HUP INT QUIT TERM KILL IDLE DIE) stop every session
+ * they reached; ZOMBIE and UIDESTROY always do.  Returns 0, -ESRCH,
+ * -EINVAL, -ENOMEM.
+ */
+POE_EXPORT int poe_kernel_signal_at(poe_kernel *k, const char *file, int line, poe_sid dest,
+                                    const char *signal, const poe_value *args, size_t nargs);
+#define poe_kernel_signal(k, ...) poe_kernel_signal_at((k), __FILE__, __LINE__, __VA_ARGS__)
+
+/* ------------------------------------------------------------------ */
+/* The handler context: POE's @_                                       */
+/* ------------------------------------------------------------------ */
+
+POE_EXPORT poe_kernel *poe_ctx_kernel(const poe_ctx *c);       /* KERNEL */
+POE_EXPORT poe_sid poe_ctx_session(const poe_ctx *c);          /* SESSION */
+POE_EXPORT void *poe_ctx_heap(const poe_ctx *c);               /* HEAP */
+POE_EXPORT const char *poe_ctx_state(const poe_ctx *c);        /* STATE */
+POE_EXPORT poe_sid poe_ctx_sender(const poe_ctx *c);           /* SENDER */
+POE_EXPORT void *poe_ctx_object(const poe_ctx *c);             /* OBJECT */
+POE_EXPORT const char *poe_ctx_caller_file(const poe_ctx *c);  /* CALLER_FILE */
+POE_EXPORT int poe_ctx_caller_line(const poe_ctx *c);          /* CALLER_LINE */
+POE_EXPORT const char *poe_ctx_caller_state(const poe_ctx *c); /* CALLER_STATE, "" if none */
+/** The number of arguments (ARG0..). */
+POE_EXPORT size_t poe_ctx_argc(const poe_ctx *c);
+/** ARGi, borrowed for the handler's duration; a nil value past the end. */
+POE_EXPORT const poe_value *poe_ctx_arg(const poe_ctx *c, size_t i);
+/** Takes ARGi out of the event: the handler now owns a pointer value's
+ * destructor, and the kernel will not call it.  Other kinds are returned
+ * as they are (borrowed).  Returns nil past the end. */
+POE_EXPORT poe_value poe_ctx_take_arg(poe_ctx *c, size_t i);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* POE_POE_H */

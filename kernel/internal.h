@@ -1,0 +1,293 @@
+/*
+ * Internal declarations shared by the kernel's files.  Nothing here is
+ * public: cross-file symbols carry the poe__ prefix and are hidden by
+ * -fvisibility=hidden.
+ */
+#ifndef POE_INTERNAL_H
+#define POE_INTERNAL_H
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "poe/poe.h"
+#include "list.h"
+#include "map.h"
+
+/*
+ * Public-boundary argument checks, after systemd's assert_return:
+ * forgiving to public users (a bad argument is an error code), strict
+ * with ourselves (internal invariants are checked by ASSERT_DATA).
+ */
+#define POE_ASSERT_RETURN(cond, err)                                    \
+        do {                                                            \
+                if (__builtin_expect(!(cond), 0))                       \
+                        return (err);                                   \
+        } while (0)
+
+#define POE__NO_NAME UINT32_MAX
+
+/* Event types, POE's ET_* bits (POE::Kernel). */
+enum {
+        POE__ET_POST = 0x0001,
+        POE__ET_CALL = 0x0002,
+        POE__ET_START = 0x0004,
+        POE__ET_STOP = 0x0008,
+        POE__ET_SIGNAL = 0x0010,
+        POE__ET_GC = 0x0020,
+        POE__ET_PARENT = 0x0040,
+        POE__ET_CHILD = 0x0080,
+        POE__ET_ALARM = 0x0200,
+        POE__ET_SELECT = 0x0400,
+        POE__ET_SIGCLD = 0x0800,
+        POE__ET_SIGDIE = 0x1000,
+};
+
+/* Names interned when a kernel is made, so their ids are constants. */
+enum {
+        POE__N_START = 0,
+        POE__N_STOP,
+        POE__N_PARENT,
+        POE__N_CHILD,
+        POE__N_DEFAULT,
+        POE__N_SIGNAL,
+        POE__N_GC,
+        POE__N_IDLE,
+        POE__N_ZOMBIE,
+        POE__N_DIE,
+        POE__N_CREATE,
+        POE__N_GAIN,
+        POE__N_LOSE,
+        POE__N_TRACE,
+        POE__N_DEBUG,
+        POE__N_DEFAULT_OPT,
+        POE__N_PREDEFINED
+};
+
+/*
+ * Why a session is alive: one counter per kind of thing it owns, as
+ * DESIGN.md's lifetime rule says.  The sum is the session's refcount,
+ * and a session whose refcount reaches zero is marked for collection.
+ */
+enum poe__reason {
+        POE__R_EVENTS_TO,   /* events queued to it */
+        POE__R_EVENTS_FROM, /* events it posted to others, still queued */
+        POE__R_CHILDREN,    /* child sessions */
+        POE__R_ALIASES,     /* aliases */
+        POE__R_EXTREFS,     /* extra reference tags (refcount_increment) */
+        POE__R_MAX
+};
+
+typedef struct poe__session poe__session;
+typedef struct poe__event poe__event;
+
+/* One handler: the interned event name, the function and its object. */
+typedef struct poe__handler {
+        uint32_t name;
+        poe_handler_fn fn;
+        void *object;
+} poe__handler;
+
+/* Open-addressed table of handlers keyed by interned name id. */
+typedef struct poe__htable {
+        poe__handler *slots;
+        uint32_t mask; /* capacity - 1; 0 slots when empty */
+        uint32_t count;
+} poe__htable;
+
+/* A session option (POE::Session's options hash). */
+typedef struct poe__option {
+        char *name;
+        poe_value value; /* deep copy in one allocation (value_blob) */
+        void *blob;
+} poe__option;
+
+typedef struct poe__alias {
+        char *name;
+        poe__session *session;
+        poe__list_node in_session; /* session->aliases, sorted by name */
+} poe__alias;
+
+typedef struct poe__extref {
+        char *tag;
+        int count;
+        poe__list_node in_session;
+} poe__extref;
+
+typedef struct poe__sigwatch {
+        uint32_t signal; /* interned signal name */
+        uint32_t event;  /* interned event name */
+        poe_value *args; /* deep copy, one allocation */
+        uint32_t nargs;
+        poe__list_node in_session;
+} poe__sigwatch;
+
+struct poe__session {
+        poe_sid id;
+        poe__session *parent;
+        poe__list children; /* of poe__session.sibling, creation order */
+        poe__list_node sibling;
+        poe__list_node gc_link;    /* k->gc_marked, while marked */
+        poe__list_node sweep_link; /* the sweep's snapshot, while in it */
+        uint32_t n_children;
+        uint32_t pins; /* dispatches under way + 1 while alive */
+        bool alive;
+        bool stopping;
+        bool marked;
+        bool in_sweep;
+        bool is_kernel;
+        bool opt_trace;   /* POE::Session's trace option */
+        bool opt_default; /* ... default: warn about events nobody handles */
+        bool opt_debug;   /* ... debug: warn about redefined handlers */
+        poe__htable handlers;
+        void *heap;
+        poe__option *options;
+        uint32_t n_options;
+        poe__list aliases;  /* poe__alias, sorted */
+        poe__list extrefs;  /* poe__extref */
+        poe__list sigwatch; /* poe__sigwatch */
+        uint32_t reasons[POE__R_MAX];
+        uint32_t refcnt; /* the sum of reasons[] */
+        uint64_t dispatched;
+};
+
+struct poe__event {
+        poe__list_node q; /* the FIFO */
+        uint64_t seq;
+        poe__session *to;
+        poe__session *from;
+        uint32_t name;
+        uint32_t from_state;
+        uint32_t type;
+        int line;
+        const char *file;
+        uint32_t nargs;
+        poe_value *args; /* inside this allocation */
+};
+
+/* What a handler sees (POE's @_). */
+struct poe_ctx {
+        poe_kernel *k;
+        poe__session *s;
+        uint32_t state;
+        poe_sid sender;
+        void *object;
+        const char *file;
+        int line;
+        uint32_t from_state;
+        poe_value *args;
+        size_t nargs;
+};
+
+struct poe_kernel {
+        poe_allocator alloc;
+        char id[128];
+
+        /* Interned names: strings by id, and ids by string. */
+        char **names;
+        uint32_t n_names, cap_names;
+        poe__smap name_ids;
+
+        /* Sessions by id; the kernel's own session is id 0. */
+        poe__imap sessions;
+        poe__session *ksession;
+        size_t n_sessions; /* including the kernel's while it lives */
+        poe_sid sid_seq;
+
+        /* Aliases by name (values are poe__alias *). */
+        poe__smap aliases;
+        size_t n_extref_sessions; /* sessions holding any extref */
+
+        /* The queue: posted events in FIFO order (timers join in issue 3). */
+        poe__list fifo;
+        size_t queue_count;
+        uint64_t seq;
+
+        /* What is running. */
+        poe__session *active;
+        uint32_t active_event;
+        uint32_t active_type;
+        int dispatch_depth;
+
+        /* Sessions marked for collection, in marking order. */
+        poe__list gc_marked;
+
+        /* The signal being dispatched (POE's kr_signal_* locals). */
+        int sig_handled;
+        bool in_signal;
+        uint32_t *sig_watchers; /* per interned name: sessions watching it */
+        uint32_t cap_sig_watchers;
+
+        poe__option parked_option; /* the last old option value handed out */
+
+        bool run_done;
+        bool kernel_watches_idle;
+};
+
+/* alloc.c */
+void *poe__malloc(poe_kernel *k, size_t n);
+void *poe__calloc(poe_kernel *k, size_t n, size_t size);
+void *poe__realloc(poe_kernel *k, void *p, size_t n);
+void poe__free(poe_kernel *k, void *p);
+char *poe__strdup(poe_kernel *k, const char *s);
+
+/* names.c */
+uint32_t poe__intern(poe_kernel *k, const char *name); /* POE__NO_NAME on ENOMEM */
+uint32_t poe__name_find(const poe_kernel *k, const char *name);
+static inline const char *poe__name(const poe_kernel *k, uint32_t id)
+{
+        return id < k->n_names ? k->names[id] : "";
+}
+int poe__names_init(poe_kernel *k);
+void poe__names_free(poe_kernel *k);
+
+/* value.c */
+size_t poe__values_size(const poe_value *v, size_t n);
+void poe__values_copy(poe_value *dst, const poe_value *src, size_t n, char **pool);
+void poe__values_destroy(poe_value *v, size_t n);
+void poe__values_destroy_borrowed(const poe_value *v, size_t n);
+int poe__values_dup(poe_kernel *k, const poe_value *src, size_t n, poe_value **ret);
+
+/* sessions.c */
+poe__session *poe__session_get(const poe_kernel *k, poe_sid sid);
+void poe__ref(poe_kernel *k, poe__session *s, enum poe__reason r);
+void poe__unref(poe_kernel *k, poe__session *s, enum poe__reason r);
+void poe__session_stop(poe_kernel *k, poe__session *s);
+void poe__gc_sweep(poe_kernel *k);
+void poe__session_unpin(poe_kernel *k, poe__session *s);
+int poe__kernel_session_init(poe_kernel *k);
+const poe__handler *poe__htable_find(const poe__htable *t, uint32_t name);
+void poe__sessions_free_all(poe_kernel *k);
+int poe__session_tree(poe_kernel *k, poe__session *root, poe__session ***ret);
+
+/* events.c */
+poe__event *poe__event_new(poe_kernel *k, const poe_value *args, size_t nargs);
+poe__event *poe__event_new2(poe_kernel *k, const poe_value *prefix, size_t nprefix,
+                            const poe_value *args, size_t nargs);
+void poe__event_free(poe_kernel *k, poe__event *ev);
+void poe__enqueue(poe_kernel *k, poe__event *ev, poe__session *to, poe__session *from,
+                  uint32_t name, uint32_t type, const char *file, int line);
+poe_value poe__dispatch(poe_kernel *k, poe__session *to, poe__session *from, uint32_t name,
+                        uint32_t type, poe_value *args, size_t nargs, const char *file,
+                        int line, uint32_t from_state);
+void poe__dispatch_due(poe_kernel *k);
+void poe__events_clear_session(poe_kernel *k, poe__session *s);
+void poe__events_free_all(poe_kernel *k);
+
+/* aliases.c, extrefs.c */
+void poe__aliases_clear_session(poe_kernel *k, poe__session *s);
+void poe__extrefs_clear_session(poe_kernel *k, poe__session *s);
+
+/* signals.c */
+void poe__signal_dispatch(poe_kernel *k, poe__event *ev);
+void poe__signals_clear_session(poe_kernel *k, poe__session *s);
+void poe__test_if_idle(poe_kernel *k);
+void poe__kernel_invoke(poe_kernel *k, uint32_t name, uint32_t type, poe_value *args,
+                        size_t nargs);
+
+/* kernel.c */
+void poe__warn(poe_kernel *k, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int64_t poe__now(const poe_kernel *k);
+
+#endif

@@ -1,0 +1,298 @@
+/*
+ * The kernel object and its run loop: POE::Kernel's new, run,
+ * run_one_timeslice, run_while, stop and accessors, and the handler
+ * context accessors.
+ */
+#include <inttypes.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+static void *libc_malloc(size_t n, void *ctx)
+{
+        (void)ctx;
+        return malloc(n);
+}
+
+static void *libc_realloc(void *p, size_t n, void *ctx)
+{
+        (void)ctx;
+        return realloc(p, n);
+}
+
+static void libc_free(void *p, void *ctx)
+{
+        (void)ctx;
+        free(p);
+}
+
+int64_t poe__now(const poe_kernel *k)
+{
+        struct timespec ts;
+
+        (void)k;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+void poe__warn(poe_kernel *k, const char *fmt, ...)
+{
+        va_list ap;
+
+        (void)k;
+        va_start(ap, fmt);
+        vfprintf(stderr, fmt, ap);
+        va_end(ap);
+}
+
+/* POE's _recalc_id: hostname, then monotonic time, pid and a sequence
+ * number, each as 8 hex digits. */
+static void make_id(poe_kernel *k)
+{
+        static unsigned seq; /* only makes ids distinct; races are harmless */
+        char host[64] = "localhost";
+
+        gethostname(host, sizeof(host) - 1);
+        host[sizeof(host) - 1] = '\0';
+        snprintf(k->id, sizeof(k->id), "%s-%08" PRIx32 "-%08" PRIx32 "-%08x", host,
+                 (uint32_t)(poe__now(k) / 1000000000), (uint32_t)getpid(), ++seq);
+}
+
+POE_EXPORT int poe_kernel_new(poe_kernel **ret_kernel, const poe_allocator *alloc)
+{
+        poe_allocator a = { libc_malloc, libc_realloc, libc_free, NULL };
+        poe_kernel *k;
+
+        POE_ASSERT_RETURN(ret_kernel, -EINVAL);
+        POE_ASSERT_RETURN(!alloc || (alloc->malloc && alloc->realloc && alloc->free), -EINVAL);
+        if (alloc)
+                a = *alloc;
+        k = a.malloc(sizeof(*k), a.ctx);
+        if (!k)
+                return -ENOMEM;
+        memset(k, 0, sizeof(*k));
+        k->alloc = a;
+        poe__list_init(&k->fifo);
+        poe__list_init(&k->gc_marked);
+        k->active_event = POE__NO_NAME;
+        make_id(k);
+        if (poe__names_init(k) < 0 || poe__kernel_session_init(k) < 0) {
+                poe_kernel_free(k);
+                return -ENOMEM;
+        }
+        *ret_kernel = k;
+        return 0;
+}
+
+POE_EXPORT poe_kernel *poe_kernel_default(void)
+{
+        static poe_kernel *k;
+
+        if (!k && poe_kernel_new(&k, NULL) < 0)
+                return NULL;
+        return k;
+}
+
+POE_EXPORT poe_kernel *poe_kernel_free(poe_kernel *k)
+{
+        if (!k)
+                return NULL;
+        poe__events_free_all(k);
+        poe__sessions_free_all(k);
+        poe__smap_free(k, &k->aliases);
+        poe__free(k, k->sig_watchers);
+        poe__names_free(k);
+        k->alloc.free(k, k->alloc.ctx);
+        return NULL;
+}
+
+/*
+ * Waits until something may be due.  Posted events are always due, so
+ * this only sleeps when the queue is empty and the kernel is not idle:
+ * a session held by an extra reference with nothing queued, which in
+ * POE too sleeps until something outside wakes it.  Timers, I/O and
+ * cross-thread posts (issue 3) give this a real wait.
+ */
+static void wait_for_work(poe_kernel *k)
+{
+        if (k->queue_count > 0)
+                return;
+        poll(NULL, 0, 3600 * 1000);
+}
+
+/* POE::Loop's loop_do_timeslice. */
+static void do_timeslice(poe_kernel *k)
+{
+        poe__test_if_idle(k);
+        wait_for_work(k);
+        poe__dispatch_due(k);
+}
+
+static void finalize(poe_kernel *k)
+{
+        k->kernel_watches_idle = false;
+        k->run_done = true;
+}
+
+POE_EXPORT int poe_kernel_run(poe_kernel *k)
+{
+        POE_ASSERT_RETURN(k, -EINVAL);
+        POE_ASSERT_RETURN(k->dispatch_depth == 0, -EPERM);
+        if (!k->ksession->alive || k->n_sessions == 0) {
+                finalize(k);
+                return 0;
+        }
+        /* All signals must be watched explicitly; the kernel watches
+         * IDLE so that it can follow it with ZOMBIE (POE's run). */
+        k->kernel_watches_idle = true;
+        while (k->ksession->alive)
+                do_timeslice(k);
+        finalize(k);
+        return 0;
+}
+
+POE_EXPORT int poe_kernel_run_one_timeslice(poe_kernel *k)
+{
+        POE_ASSERT_RETURN(k, -EINVAL);
+        POE_ASSERT_RETURN(k->dispatch_depth == 0, -EPERM);
+        if (!k->ksession->alive || k->n_sessions == 0) {
+                finalize(k);
+                return 0;
+        }
+        do_timeslice(k);
+        return 1;
+}
+
+POE_EXPORT int poe_kernel_run_while(poe_kernel *k, const volatile int *flag)
+{
+        int r = 1;
+
+        POE_ASSERT_RETURN(k && flag, -EINVAL);
+        while (*flag && r == 1)
+                r = poe_kernel_run_one_timeslice(k);
+        return r;
+}
+
+/*
+ * POE::Kernel->stop: every session but the kernel's is stopped, the
+ * deepest first (the reverse of a breadth-first walk), and new sessions
+ * made by the running handler become children of the kernel.
+ */
+POE_EXPORT void poe_kernel_stop(poe_kernel *k)
+{
+        poe__session **all = NULL;
+        int n, i;
+
+        if (!k || !k->ksession->alive)
+                return;
+        n = poe__session_tree(k, k->ksession, &all);
+        if (n < 0) {
+                /* Without memory for the walk, stop the kernel's children
+                 * one by one; each takes its subtree with it. */
+                while (!poe__list_empty(&k->ksession->children))
+                        poe__session_stop(k, poe__container_of(
+                                                     poe__list_last(&k->ksession->children),
+                                                     poe__session, sibling));
+        } else {
+                for (i = n - 1; i >= 1; i--)
+                        if (all[i]->alive)
+                                poe__session_stop(k, all[i]);
+                for (i = 0; i < n; i++)
+                        poe__session_unpin(k, all[i]);
+                poe__free(k, all);
+        }
+        k->active = k->ksession;
+        poe__gc_sweep(k);
+}
+
+POE_EXPORT poe_sid poe_kernel_get_active_session(const poe_kernel *k)
+{
+        return k ? k->active->id : POE_KERNEL;
+}
+
+POE_EXPORT const char *poe_kernel_get_active_event(const poe_kernel *k)
+{
+        return k && k->active_event != POE__NO_NAME ? poe__name(k, k->active_event) : "";
+}
+
+POE_EXPORT const char *poe_kernel_id(const poe_kernel *k)
+{
+        return k ? k->id : "";
+}
+
+/* ---- the handler context ---- */
+
+POE_EXPORT poe_kernel *poe_ctx_kernel(const poe_ctx *c)
+{
+        return c->k;
+}
+
+POE_EXPORT poe_sid poe_ctx_session(const poe_ctx *c)
+{
+        return c->s->id;
+}
+
+POE_EXPORT void *poe_ctx_heap(const poe_ctx *c)
+{
+        return c->s->heap;
+}
+
+POE_EXPORT const char *poe_ctx_state(const poe_ctx *c)
+{
+        return poe__name(c->k, c->state);
+}
+
+POE_EXPORT poe_sid poe_ctx_sender(const poe_ctx *c)
+{
+        return c->sender;
+}
+
+POE_EXPORT void *poe_ctx_object(const poe_ctx *c)
+{
+        return c->object;
+}
+
+POE_EXPORT const char *poe_ctx_caller_file(const poe_ctx *c)
+{
+        return c->file ? c->file : "";
+}
+
+POE_EXPORT int poe_ctx_caller_line(const poe_ctx *c)
+{
+        return c->line;
+}
+
+POE_EXPORT const char *poe_ctx_caller_state(const poe_ctx *c)
+{
+        return c->from_state == POE__NO_NAME ? "" : poe__name(c->k, c->from_state);
+}
+
+POE_EXPORT size_t poe_ctx_argc(const poe_ctx *c)
+{
+        return c->nargs;
+}
+
+POE_EXPORT const poe_value *poe_ctx_arg(const poe_ctx *c, size_t i)
+{
+        static const poe_value nil; /* zero is POE_T_NIL */
+
+        return i < c->nargs ? &c->args[i] : &nil;
+}
+
+POE_EXPORT poe_value poe_ctx_take_arg(poe_ctx *c, size_t i)
+{
+        poe_value v;
+
+        if (i >= c->nargs)
+                return poe_nil();
+        v = c->args[i];
+        if (v.type == POE_T_PTR)
+                c->args[i].u.ptr.destroy = NULL;
+        return v;
+}

@@ -1,0 +1,55 @@
+/*
+ * Two small open-addressing hash maps with linear probing and
+ * backward-shift deletion (no tombstones): string keys (aliases, event
+ * names) and 64-bit integer keys (session ids).  Lookups are O(1)
+ * expected; growth doubles the table and rehashes, O(n) amortised.
+ * Keys are borrowed: the caller keeps a string key alive while it is in
+ * the map (the values own their keys in every use here).
+ */
+#ifndef POE_MAP_H
+#define POE_MAP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct poe_kernel;
+
+typedef struct poe__smap_slot {
+        const char *key; /* NULL: empty */
+        uint32_t hash;
+        void *value;
+} poe__smap_slot;
+
+typedef struct poe__smap {
+        poe__smap_slot *slots;
+        size_t mask;
+        size_t count;
+} poe__smap;
+
+typedef struct poe__imap_slot {
+        uint64_t key;
+        void *value; /* NULL: empty */
+} poe__imap_slot;
+
+typedef struct poe__imap {
+        poe__imap_slot *slots;
+        size_t mask;
+        size_t count;
+} poe__imap;
+
+uint32_t poe__hash_str(const char *s);
+
+void *poe__smap_get(const poe__smap *m, const char *key);
+/* 0, or -ENOMEM (the map is unchanged).  Replaces an existing key. */
+int poe__smap_put(struct poe_kernel *k, poe__smap *m, const char *key, void *value);
+void *poe__smap_del(poe__smap *m, const char *key);
+void poe__smap_free(struct poe_kernel *k, poe__smap *m);
+
+void *poe__imap_get(const poe__imap *m, uint64_t key);
+int poe__imap_put(struct poe_kernel *k, poe__imap *m, uint64_t key, void *value);
+void *poe__imap_del(poe__imap *m, uint64_t key);
+void poe__imap_free(struct poe_kernel *k, poe__imap *m);
+/* Makes room for one more entry now, so the next put cannot fail. */
+int poe__imap_reserve(struct poe_kernel *k, poe__imap *m);
+
+#endif

@@ -1,0 +1,79 @@
+/*
+ * Interned names.  An event, signal or option name becomes a small
+ * integer the first time the kernel sees it; handler tables are keyed by
+ * that integer, so a dispatch never hashes a string.  Names live as long
+ * as the kernel (cost: a program that invents unbounded distinct event
+ * names grows this table).
+ */
+#include <string.h>
+
+#include "internal.h"
+
+static const char *const predefined[POE__N_PREDEFINED] = {
+        [POE__N_START] = "_start",     [POE__N_STOP] = "_stop",
+        [POE__N_PARENT] = "_parent",   [POE__N_CHILD] = "_child",
+        [POE__N_DEFAULT] = "_default", [POE__N_SIGNAL] = "_signal",
+        [POE__N_GC] = "_garbage_collect",
+        [POE__N_IDLE] = "IDLE",        [POE__N_ZOMBIE] = "ZOMBIE",
+        [POE__N_DIE] = "DIE",          [POE__N_CREATE] = "create",
+        [POE__N_GAIN] = "gain",        [POE__N_LOSE] = "lose",
+        [POE__N_TRACE] = "trace",      [POE__N_DEBUG] = "debug",
+        [POE__N_DEFAULT_OPT] = "default",
+};
+
+uint32_t poe__name_find(const poe_kernel *k, const char *name)
+{
+        void *v = poe__smap_get(&k->name_ids, name);
+
+        return v ? (uint32_t)((uintptr_t)v - 1) : POE__NO_NAME;
+}
+
+uint32_t poe__intern(poe_kernel *k, const char *name)
+{
+        uint32_t id = poe__name_find(k, name);
+        char *copy;
+
+        if (id != POE__NO_NAME)
+                return id;
+        if (k->n_names == k->cap_names) {
+                uint32_t cap = k->cap_names ? k->cap_names * 2 : 64;
+                char **names = poe__realloc(k, k->names, cap * sizeof(*names));
+
+                if (!names)
+                        return POE__NO_NAME;
+                k->names = names;
+                k->cap_names = cap;
+        }
+        copy = poe__strdup(k, name);
+        if (!copy)
+                return POE__NO_NAME;
+        /* Values are id + 1 so that id 0 is not a NULL value. */
+        if (poe__smap_put(k, &k->name_ids, copy, (void *)(uintptr_t)(k->n_names + 1)) < 0) {
+                poe__free(k, copy);
+                return POE__NO_NAME;
+        }
+        k->names[k->n_names] = copy;
+        return k->n_names++;
+}
+
+int poe__names_init(poe_kernel *k)
+{
+        uint32_t i;
+
+        for (i = 0; i < POE__N_PREDEFINED; i++)
+                if (poe__intern(k, predefined[i]) != i)
+                        return -ENOMEM;
+        return 0;
+}
+
+void poe__names_free(poe_kernel *k)
+{
+        uint32_t i;
+
+        for (i = 0; i < k->n_names; i++)
+                poe__free(k, k->names[i]);
+        poe__free(k, k->names);
+        poe__smap_free(k, &k->name_ids);
+        k->names = NULL;
+        k->n_names = k->cap_names = 0;
+}

@@ -1,0 +1,787 @@
+/*
+ * Sessions: creation, handlers, the session tree, and the one lifetime
+ * rule.  This is POE::Resource::Sessions and POE::Session's create,
+ * state and option.
+ *
+ * Lifetime (DESIGN.md): a session lives while its refcount, the sum of
+ * its itemized reasons, is above zero.  When the count reaches zero the
+ * session is marked; marked sessions are stopped by the sweep at the end
+ * of the timeslice, in reverse order of marking, exactly as POE's
+ * _data_ses_gc_sweep does.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "internal.h"
+
+/* ---- handler tables ---- */
+
+static uint32_t hslot(uint32_t name, uint32_t mask)
+{
+        return (name * 2654435761u) & mask;
+}
+
+const poe__handler *poe__htable_find(const poe__htable *t, uint32_t name)
+{
+        uint32_t i;
+
+        if (!t->slots)
+                return NULL;
+        for (i = hslot(name, t->mask);; i = (i + 1) & t->mask) {
+                if (!t->slots[i].fn)
+                        return NULL;
+                if (t->slots[i].name == name)
+                        return &t->slots[i];
+        }
+}
+
+static void htable_insert(poe__htable *t, const poe__handler *h)
+{
+        uint32_t i;
+
+        for (i = hslot(h->name, t->mask); t->slots[i].fn; i = (i + 1) & t->mask)
+                ;
+        t->slots[i] = *h;
+        t->count++;
+}
+
+/* Adds or replaces.  0 or -ENOMEM (the table is unchanged). */
+static int htable_put(poe_kernel *k, poe__htable *t, const poe__handler *h)
+{
+        poe__handler *old = (poe__handler *)poe__htable_find(t, h->name);
+
+        if (old) {
+                *old = *h;
+                return 0;
+        }
+        if (!t->slots || (t->count + 1) * 4 > (t->mask + 1) * 3) {
+                uint32_t cap = t->slots ? (t->mask + 1) * 2 : 8, i;
+                poe__htable n = { poe__calloc(k, cap, sizeof(poe__handler)), cap - 1, 0 };
+
+                if (!n.slots)
+                        return -ENOMEM;
+                for (i = 0; t->slots && i <= t->mask; i++)
+                        if (t->slots[i].fn)
+                                htable_insert(&n, &t->slots[i]);
+                poe__free(k, t->slots);
+                *t = n;
+        }
+        htable_insert(t, h);
+        return 0;
+}
+
+/* Backward-shift deletion, as in map.c. */
+static void htable_del(poe__htable *t, uint32_t name)
+{
+        poe__handler *h = (poe__handler *)poe__htable_find(t, name);
+        uint32_t i, j;
+
+        if (!h)
+                return;
+        i = (uint32_t)(h - t->slots);
+        for (j = (i + 1) & t->mask; t->slots[j].fn; j = (j + 1) & t->mask) {
+                uint32_t home = hslot(t->slots[j].name, t->mask);
+
+                if (((j - home) & t->mask) >= ((j - i) & t->mask)) {
+                        t->slots[i] = t->slots[j];
+                        i = j;
+                }
+        }
+        memset(&t->slots[i], 0, sizeof(t->slots[i]));
+        t->count--;
+}
+
+/* ---- lookup, pins and reference counts ---- */
+
+poe__session *poe__session_get(const poe_kernel *k, poe_sid sid)
+{
+        return poe__imap_get(&k->sessions, sid);
+}
+
+/*
+ * A session's memory outlives its stop while anything still points at
+ * it from the C stack: the dispatcher pins its target, so a handler may
+ * stop its own session and return safely (sd-event's rule).
+ */
+void poe__session_unpin(poe_kernel *k, poe__session *s)
+{
+        if (--s->pins == 0 && !s->is_kernel)
+                poe__free(k, s);
+}
+
+static void gc_mark(poe_kernel *k, poe__session *s)
+{
+        if (s->is_kernel)
+                return; /* POE never collects its own session */
+        if (s->marked)
+                poe__list_remove(&s->gc_link);
+        s->marked = true;
+        poe__list_append(&k->gc_marked, &s->gc_link);
+}
+
+static void gc_unmark(poe__session *s)
+{
+        if (s->marked) {
+                s->marked = false;
+                poe__list_remove(&s->gc_link);
+        }
+}
+
+void poe__ref(poe_kernel *k, poe__session *s, enum poe__reason r)
+{
+        (void)k;
+        s->reasons[r]++;
+        s->refcnt++;
+        gc_unmark(s);
+}
+
+void poe__unref(poe_kernel *k, poe__session *s, enum poe__reason r)
+{
+        if (s->reasons[r] == 0) {
+                poe__warn(k, "<dt> session %llu reason %d count went below zero\n",
+                          (unsigned long long)s->id, (int)r);
+                return;
+        }
+        s->reasons[r]--;
+        if (--s->refcnt == 0)
+                gc_mark(k, s);
+}
+
+/* ---- the tree ---- */
+
+static void link_child(poe_kernel *k, poe__session *parent, poe__session *child)
+{
+        child->parent = parent;
+        poe__list_append(&parent->children, &child->sibling);
+        parent->n_children++;
+        poe__ref(k, parent, POE__R_CHILDREN);
+}
+
+static void unlink_child(poe_kernel *k, poe__session *child)
+{
+        poe__session *parent = child->parent;
+
+        poe__list_remove(&child->sibling);
+        parent->n_children--;
+        child->parent = NULL;
+        poe__unref(k, parent, POE__R_CHILDREN);
+}
+
+/* POE's _data_ses_move_child: no GC test here; the caller's sweep does it. */
+static void move_child(poe_kernel *k, poe__session *child, poe__session *new_parent)
+{
+        unlink_child(k, child);
+        link_child(k, new_parent, child);
+}
+
+int poe__kernel_session_init(poe_kernel *k)
+{
+        poe__session *s = k->ksession;
+
+        if (!s) {
+                s = poe__calloc(k, 1, sizeof(*s));
+                if (!s)
+                        return -ENOMEM;
+                s->is_kernel = true;
+                s->pins = 1;
+                k->ksession = s;
+        }
+        if (poe__imap_put(k, &k->sessions, POE_KERNEL, s) < 0)
+                return -ENOMEM;
+        s->id = POE_KERNEL;
+        s->alive = true;
+        s->stopping = false;
+        poe__list_init(&s->children);
+        poe__list_node_init(&s->sibling);
+        poe__list_node_init(&s->gc_link);
+        poe__list_node_init(&s->sweep_link);
+        poe__list_init(&s->aliases);
+        poe__list_init(&s->extrefs);
+        poe__list_init(&s->sigwatch);
+        k->n_sessions++;
+        k->active = s;
+        return 0;
+}
+
+/* Releases what a session owns that holds no reference counts. */
+static void free_tables(poe_kernel *k, poe__session *s)
+{
+        uint32_t i;
+
+        poe__free(k, s->handlers.slots);
+        memset(&s->handlers, 0, sizeof(s->handlers));
+        for (i = 0; i < s->n_options; i++) {
+                poe__free(k, s->options[i].name);
+                poe__free(k, s->options[i].blob);
+        }
+        poe__free(k, s->options);
+        s->options = NULL;
+        s->n_options = 0;
+}
+
+/*
+ * POE's _data_ses_free: detaches the session from its parent, hands its
+ * children to that parent, and releases every resource it holds.
+ */
+static void session_free(poe_kernel *k, poe__session *s)
+{
+        poe__session *parent = s->parent;
+
+        if (parent) {
+                unlink_child(k, s);
+                while (!poe__list_empty(&s->children)) {
+                        poe__session *c = poe__container_of(poe__list_first(&s->children),
+                                                            poe__session, sibling);
+
+                        move_child(k, c, parent);
+                }
+        }
+        poe__imap_del(&k->sessions, s->id);
+        k->n_sessions--;
+        poe__signals_clear_session(k, s);
+        poe__aliases_clear_session(k, s);
+        poe__extrefs_clear_session(k, s);
+        poe__events_clear_session(k, s);
+        gc_unmark(s);
+        if (s->in_sweep) {
+                s->in_sweep = false;
+                poe__list_remove(&s->sweep_link);
+        }
+        free_tables(k, s);
+        s->alive = false;
+        poe__session_unpin(k, s); /* the pin it held while alive */
+}
+
+/* Collects a session's descendants breadth first, as POE's signal and
+ * stop walks do.  Returns the count, or -ENOMEM.  Each entry is pinned. */
+static int collect_tree(poe_kernel *k, poe__session *root, poe__session ***ret)
+{
+        size_t n = 0, cap = 16, i;
+        poe__session **v = poe__malloc(k, cap * sizeof(*v));
+
+        if (!v)
+                return -ENOMEM;
+        v[n++] = root;
+        for (i = 0; i < n; i++) {
+                poe__list_node *pos;
+
+                poe__list_foreach(pos, &v[i]->children) {
+                        if (n == cap) {
+                                poe__session **nv = poe__realloc(k, v, cap * 2 * sizeof(*v));
+
+                                if (!nv) {
+                                        poe__free(k, v);
+                                        return -ENOMEM;
+                                }
+                                v = nv;
+                                cap *= 2;
+                        }
+                        v[n++] = poe__container_of(pos, poe__session, sibling);
+                }
+        }
+        for (i = 0; i < n; i++)
+                v[i]->pins++;
+        *ret = v;
+        return (int)n;
+}
+
+int poe__session_tree(poe_kernel *k, poe__session *root, poe__session ***ret)
+{
+        return collect_tree(k, root, ret);
+}
+
+static poe_value child_args_dispatch(poe_kernel *k, poe__session *to, uint32_t what,
+                                     poe__session *child, const poe_value *ret)
+{
+        poe_value args[3];
+
+        args[0] = poe_str(poe__name(k, what));
+        args[1] = poe_session(child->id);
+        args[2] = ret ? *ret : poe_nil();
+        return poe__dispatch(k, to, k->ksession, POE__N_CHILD, POE__ET_CHILD, args, 3,
+                             __FILE__, __LINE__, POE__NO_NAME);
+}
+
+static void parent_dispatch(poe_kernel *k, poe__session *to, poe__session *old,
+                            poe__session *new_parent)
+{
+        poe_value args[2] = { poe_session(old ? old->id : POE_KERNEL),
+                              poe_session(new_parent ? new_parent->id : POE_KERNEL) };
+        poe_value r = poe__dispatch(k, to, k->ksession, POE__N_PARENT, POE__ET_PARENT, args, 2,
+                                    __FILE__, __LINE__, POE__NO_NAME);
+
+        poe_value_release(&r);
+}
+
+/*
+ * POE's _data_ses_stop: children move to the grandparent (_child gain
+ * to it, _parent to each child), then _stop, then _child lose with
+ * _stop's return value, then the session is freed.
+ */
+void poe__session_stop(poe_kernel *k, poe__session *s)
+{
+        poe__session *parent = s->parent;
+        poe__session *small[16], **kids = small;
+        size_t n = 0, i;
+        poe__list_node *pos;
+        poe_value ret;
+
+        if (!s->alive || s->stopping)
+                return;
+        s->stopping = true;
+        s->pins++;
+        if (parent)
+                parent->pins++;
+
+        /* Snapshot the children: handlers below may change the tree. */
+        if (s->n_children > 16)
+                kids = poe__malloc(k, s->n_children * sizeof(*kids));
+        if (!kids) {
+                poe__warn(k, "<ss> out of memory: _child gain and _parent not dispatched "
+                             "for the children of session %llu\n", (unsigned long long)s->id);
+        } else {
+                poe__list_foreach(pos, &s->children) {
+                        kids[n] = poe__container_of(pos, poe__session, sibling);
+                        kids[n++]->pins++;
+                }
+        }
+        for (i = 0; parent && i < n; i++) {
+                poe__session *c = kids[i];
+
+                if (parent->alive && c->alive) {
+                        ret = child_args_dispatch(k, parent, POE__N_GAIN, c, NULL);
+                        poe_value_release(&ret);
+                }
+                if (c->alive)
+                        parent_dispatch(k, c, c->parent, parent);
+        }
+        for (i = 0; i < n; i++)
+                poe__session_unpin(k, kids[i]);
+        if (kids != small)
+                poe__free(k, kids);
+
+        ret = poe__dispatch(k, s, k->active, POE__N_STOP, POE__ET_STOP, NULL, 0, __FILE__,
+                            __LINE__, POE__NO_NAME);
+        if (parent && parent->alive) {
+                poe_value r2 = child_args_dispatch(k, parent, POE__N_LOSE, s, &ret);
+
+                poe_value_release(&r2);
+        }
+        poe_value_release(&ret);
+
+        /* A session stopped with a live parent gives its children to that
+         * parent; the kernel, which has none, stops them first. */
+        if (!parent) {
+                while (!poe__list_empty(&s->children))
+                        poe__session_stop(k, poe__container_of(poe__list_first(&s->children),
+                                                               poe__session, sibling));
+        }
+        session_free(k, s);
+        s->stopping = false;
+        if (parent)
+                poe__session_unpin(k, parent);
+        poe__session_unpin(k, s);
+}
+
+/*
+ * POE's _data_ses_gc_sweep.  The marked list is snapshotted and walked
+ * from the most recently marked session back; a session stopped now may
+ * mark others (its parent, its correspondents), so the sweep repeats
+ * until nothing is marked.
+ */
+void poe__gc_sweep(poe_kernel *k)
+{
+        poe__list sweep;
+
+        poe__list_init(&sweep);
+        while (!poe__list_empty(&k->gc_marked)) {
+                while (!poe__list_empty(&k->gc_marked)) {
+                        poe__session *s = poe__container_of(poe__list_first(&k->gc_marked),
+                                                            poe__session, gc_link);
+
+                        gc_unmark(s);
+                        s->in_sweep = true;
+                        poe__list_append(&sweep, &s->sweep_link);
+                }
+                while (!poe__list_empty(&sweep)) {
+                        poe__session *s = poe__container_of(poe__list_last(&sweep),
+                                                            poe__session, sweep_link);
+
+                        s->in_sweep = false;
+                        poe__list_remove(&s->sweep_link);
+                        poe__session_stop(k, s);
+                }
+        }
+}
+
+/* ---- creation ---- */
+
+static void set_flag_option(poe__session *s, const char *name, const poe_value *v)
+{
+        bool on = v && poe_value_true(v);
+
+        if (strcmp(name, "trace") == 0)
+                s->opt_trace = on;
+        else if (strcmp(name, "default") == 0)
+                s->opt_default = on;
+        else if (strcmp(name, "debug") == 0)
+                s->opt_debug = on;
+}
+
+/* POE::Session::option: "on", "yes", "true" become 1; "off", "no",
+ * "false" become 0 (case-insensitive). */
+static poe_value normalize_option(poe_value v)
+{
+        static const char *const yes[] = { "on", "yes", "true" };
+        static const char *const no[] = { "off", "no", "false" };
+        size_t i;
+
+        if (v.type != POE_T_STR)
+                return v;
+        for (i = 0; i < 3; i++) {
+                if (v.len == strlen(yes[i]) && strncasecmp(v.u.s, yes[i], v.len) == 0)
+                        return poe_int(1);
+                if (v.len == strlen(no[i]) && strncasecmp(v.u.s, no[i], v.len) == 0)
+                        return poe_int(0);
+        }
+        return v;
+}
+
+static poe__option *option_find(poe__session *s, const char *name)
+{
+        uint32_t i;
+
+        for (i = 0; i < s->n_options; i++)
+                if (strcmp(s->options[i].name, name) == 0)
+                        return &s->options[i];
+        return NULL;
+}
+
+/* Sets (or with nil deletes) an option.  *old receives the old blob and
+ * value for the caller to free; 0 or -ENOMEM (nothing changed). */
+static int option_store(poe_kernel *k, poe__session *s, const char *name, poe_value v,
+                        poe__option *old)
+{
+        poe__option *o = option_find(s, name);
+        poe_value *blob = NULL;
+        char *copy = NULL;
+
+        v = normalize_option(v);
+        if (old)
+                memset(old, 0, sizeof(*old));
+        if (v.type == POE_T_NIL) {
+                if (o) {
+                        if (old)
+                                *old = *o;
+                        else {
+                                poe__free(k, o->name);
+                                poe__free(k, o->blob);
+                        }
+                        *o = s->options[--s->n_options];
+                }
+                set_flag_option(s, name, NULL);
+                return 0;
+        }
+        if (v.type == POE_T_PTR)
+                v.u.ptr.destroy = NULL; /* options never own pointers */
+        if (poe__values_dup(k, &v, 1, &blob) < 0)
+                return -ENOMEM;
+        if (!o) {
+                poe__option *opts = poe__realloc(k, s->options,
+                                                 (s->n_options + 1) * sizeof(*opts));
+
+                copy = opts ? poe__strdup(k, name) : NULL;
+                if (opts)
+                        s->options = opts;
+                if (!copy) {
+                        poe__free(k, blob);
+                        return -ENOMEM;
+                }
+                o = &s->options[s->n_options++];
+                o->name = copy;
+                o->blob = NULL;
+        }
+        if (old) {
+                old->blob = o->blob;
+                old->value = o->blob ? o->value : poe_nil();
+        } else {
+                poe__free(k, o->blob);
+        }
+        o->blob = blob;
+        o->value = blob[0];
+        set_flag_option(s, name, &o->value);
+        return 0;
+}
+
+static void destroy_session_partial(poe_kernel *k, poe__session *s)
+{
+        free_tables(k, s);
+        poe__free(k, s);
+}
+
+POE_EXPORT int poe_session_create(poe_kernel *k, const poe_session_spec *spec, poe_sid *ret_sid)
+{
+        poe__session *s = NULL;
+        poe__event *gc = NULL;
+        poe_value small[8], *args = small, ret;
+        size_t i;
+        poe_sid sid;
+
+        POE_ASSERT_RETURN(k && spec, -EINVAL);
+        POE_ASSERT_RETURN(spec->n_handlers == 0 || spec->handlers, -EINVAL);
+        POE_ASSERT_RETURN(spec->n_args == 0 || spec->args, -EINVAL);
+        POE_ASSERT_RETURN(spec->n_options == 0 || spec->options, -EINVAL);
+        for (i = 0; i < spec->n_handlers; i++)
+                POE_ASSERT_RETURN(spec->handlers[i].event && spec->handlers[i].fn, -EINVAL);
+        for (i = 0; i < spec->n_options; i++)
+                POE_ASSERT_RETURN(spec->options[i].name, -EINVAL);
+
+        if (!k->ksession->alive && poe__kernel_session_init(k) < 0)
+                goto enomem;
+        /* Everything that can fail is done before _start, so a failed
+         * create dispatches nothing and leaves no trace. */
+        s = poe__calloc(k, 1, sizeof(*s));
+        if (!s)
+                goto enomem;
+        poe__list_init(&s->children);
+        poe__list_node_init(&s->sibling);
+        poe__list_node_init(&s->gc_link);
+        poe__list_node_init(&s->sweep_link);
+        poe__list_init(&s->aliases);
+        poe__list_init(&s->extrefs);
+        poe__list_init(&s->sigwatch);
+        s->heap = spec->heap;
+        for (i = 0; i < spec->n_handlers; i++) {
+                poe__handler h = { poe__intern(k, spec->handlers[i].event), spec->handlers[i].fn,
+                                   spec->handlers[i].object };
+
+                if (h.name == POE__NO_NAME || htable_put(k, &s->handlers, &h) < 0)
+                        goto enomem;
+        }
+        for (i = 0; i < spec->n_options; i++)
+                if (option_store(k, s, spec->options[i].name, spec->options[i].value, NULL) < 0)
+                        goto enomem;
+        gc = poe__event_new(k, NULL, 0);
+        if (!gc)
+                goto enomem;
+        if (spec->n_args > 8) {
+                args = poe__malloc(k, spec->n_args * sizeof(*args));
+                if (!args)
+                        goto enomem;
+        }
+        if (poe__imap_reserve(k, &k->sessions) < 0)
+                goto enomem;
+
+        /* POE's _data_sid_allocate and _data_ses_allocate. */
+        sid = ++k->sid_seq;
+        s->id = sid;
+        s->alive = true;
+        s->pins = 1;
+        poe__imap_put(k, &k->sessions, sid, s); /* reserved: cannot fail */
+        k->n_sessions++;
+        link_child(k, k->active, s);
+        gc_mark(k, s);
+        if (ret_sid)
+                *ret_sid = sid;
+
+        if (spec->n_args)
+                memcpy(args, spec->args, spec->n_args * sizeof(*args));
+        s->pins++;
+        ret = poe__dispatch(k, s, k->active, POE__N_START, POE__ET_START, args, spec->n_args,
+                            __FILE__, __LINE__, POE__NO_NAME);
+        poe__values_destroy(args, spec->n_args);
+        if (args != small)
+                poe__free(k, args);
+        if (s->alive) {
+                poe__session *parent = s->parent;
+                poe_value r2;
+
+                parent->pins++;
+                r2 = child_args_dispatch(k, parent, POE__N_CREATE, s, &ret);
+                poe_value_release(&r2);
+                poe__session_unpin(k, parent);
+        }
+        poe_value_release(&ret);
+        /* The delayed garbage-collection event gives a session that did
+         * nothing in _start until the end of the next timeslice. */
+        if (s->alive)
+                poe__enqueue(k, gc, s, s, POE__N_GC, POE__ET_GC, __FILE__, __LINE__);
+        else
+                poe__event_free(k, gc);
+        poe__session_unpin(k, s);
+        return 0;
+
+enomem:
+        if (args != small)
+                poe__free(k, args);
+        if (gc)
+                poe__event_free(k, gc);
+        if (s)
+                destroy_session_partial(k, s);
+        poe__values_destroy_borrowed(spec->args, spec->n_args);
+        return -ENOMEM;
+}
+
+/* ---- handlers and options at run time ---- */
+
+POE_EXPORT int poe_kernel_state(poe_kernel *k, const char *event, poe_handler_fn fn, void *object)
+{
+        poe__session *s;
+        poe__handler h;
+
+        POE_ASSERT_RETURN(k && event, -EINVAL);
+        s = k->active;
+        if (s->is_kernel || !s->alive)
+                return -ESRCH;
+        h.name = poe__intern(k, event);
+        h.fn = fn;
+        h.object = object;
+        if (h.name == POE__NO_NAME)
+                return -ENOMEM;
+        if (!fn) {
+                htable_del(&s->handlers, h.name);
+                return 0;
+        }
+        if (s->opt_debug && poe__htable_find(&s->handlers, h.name))
+                poe__warn(k, "redefining handler for event(%s) for session(%llu)\n", event,
+                          (unsigned long long)s->id);
+        return htable_put(k, &s->handlers, &h);
+}
+
+POE_EXPORT int poe_session_option_set(poe_kernel *k, poe_sid sid, const char *name,
+                                      poe_value value, poe_value *ret_old)
+{
+        poe__session *s;
+        poe__option old;
+        int r;
+
+        POE_ASSERT_RETURN(k && name, -EINVAL);
+        s = poe__session_get(k, sid);
+        if (!s || s->is_kernel)
+                return -ESRCH;
+        r = option_store(k, s, name, value, &old);
+        if (r < 0)
+                return r;
+        /* The old value stays readable until the next call into the
+         * kernel: it is parked and freed on the next option change. */
+        poe__free(k, k->parked_option.name);
+        poe__free(k, k->parked_option.blob);
+        k->parked_option = old;
+        if (ret_old)
+                *ret_old = old.blob ? old.value : poe_nil();
+        return 0;
+}
+
+POE_EXPORT int poe_session_option_get(poe_kernel *k, poe_sid sid, const char *name, poe_value *ret)
+{
+        poe__session *s;
+        poe__option *o;
+
+        POE_ASSERT_RETURN(k && name && ret, -EINVAL);
+        s = poe__session_get(k, sid);
+        if (!s || s->is_kernel)
+                return -ESRCH;
+        o = option_find(s, name);
+        *ret = o ? o->value : poe_nil();
+        return 0;
+}
+
+POE_EXPORT void *poe_session_get_heap(poe_kernel *k, poe_sid sid)
+{
+        poe__session *s = k ? poe__session_get(k, sid) : NULL;
+
+        return s ? s->heap : NULL;
+}
+
+POE_EXPORT int poe_kernel_ID_id_to_session(poe_kernel *k, poe_sid sid)
+{
+        POE_ASSERT_RETURN(k, -EINVAL);
+        return poe__session_get(k, sid) ? 0 : -ESRCH;
+}
+
+POE_EXPORT int poe_session_get_parent(poe_kernel *k, poe_sid sid, poe_sid *ret_parent)
+{
+        poe__session *s;
+
+        POE_ASSERT_RETURN(k, -EINVAL);
+        s = poe__session_get(k, sid);
+        if (!s || s->is_kernel)
+                return -ESRCH;
+        if (ret_parent)
+                *ret_parent = s->parent ? s->parent->id : POE_KERNEL;
+        return 0;
+}
+
+/* ---- detaching ---- */
+
+POE_EXPORT int poe_kernel_detach_myself(poe_kernel *k)
+{
+        poe__session *s, *old;
+        poe_value r;
+
+        POE_ASSERT_RETURN(k, -EINVAL);
+        s = k->active;
+        if (s->is_kernel || !s->alive || s->parent == k->ksession)
+                return -EPERM;
+        old = s->parent;
+        old->pins++;
+        /* No lose during _start: the parent never saw a create. */
+        if (!(k->active_type & POE__ET_START)) {
+                r = child_args_dispatch(k, old, POE__N_LOSE, s, NULL);
+                poe_value_release(&r);
+        }
+        if (s->alive)
+                parent_dispatch(k, s, old, k->ksession);
+        if (s->alive && s->parent)
+                move_child(k, s, k->ksession);
+        poe__session_unpin(k, old);
+        return 0;
+}
+
+POE_EXPORT int poe_kernel_detach_child(poe_kernel *k, poe_sid child)
+{
+        poe__session *c, *self;
+        poe_value r;
+
+        POE_ASSERT_RETURN(k, -EINVAL);
+        c = poe__session_get(k, child);
+        if (!c)
+                return -ESRCH;
+        self = k->active;
+        if (self->is_kernel || c->parent != self)
+                return -EPERM;
+        c->pins++;
+        r = child_args_dispatch(k, self, POE__N_LOSE, c, NULL);
+        poe_value_release(&r);
+        if (c->alive)
+                parent_dispatch(k, c, self, k->ksession);
+        if (c->alive && c->parent)
+                move_child(k, c, k->ksession);
+        poe__session_unpin(k, c);
+        return 0;
+}
+
+/* Frees every session without dispatching anything: kernel teardown. */
+void poe__sessions_free_all(poe_kernel *k)
+{
+        size_t i;
+
+        for (i = 0; k->sessions.slots && i <= k->sessions.mask; i++) {
+                poe__session *s = k->sessions.slots[i].value;
+
+                if (!s)
+                        continue;
+                poe__aliases_clear_session(k, s);
+                poe__extrefs_clear_session(k, s);
+                poe__signals_clear_session(k, s);
+                free_tables(k, s);
+                if (!s->is_kernel)
+                        poe__free(k, s);
+        }
+        poe__free(k, k->parked_option.name);
+        poe__free(k, k->parked_option.blob);
+        poe__imap_free(k, &k->sessions);
+        poe__free(k, k->ksession);
+        k->ksession = NULL;
+}

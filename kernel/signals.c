@@ -1,0 +1,258 @@
+/*
+ * Signals as POE events: sig, sig_handled, signal, and their dispatch
+ * (POE::Resource::Signals and POE::Kernel's _dispatch_signal_event).
+ * The kernel's own IDLE and ZOMBIE signals use the same path.  OS
+ * signals join in with issue 4.
+ */
+#include <string.h>
+
+#include "internal.h"
+
+enum { SIG_BENIGN = 0, SIG_TERMINAL = 1, SIG_NONMASKABLE = 2 };
+
+/* POE's %_signal_types. */
+static int sig_type(const char *name)
+{
+        static const char *const terminal[] = { "QUIT", "INT", "KILL", "TERM", "HUP", "IDLE", "DIE" };
+        size_t i;
+
+        for (i = 0; i < sizeof(terminal) / sizeof(terminal[0]); i++)
+                if (strcmp(name, terminal[i]) == 0)
+                        return SIG_TERMINAL;
+        if (strcmp(name, "ZOMBIE") == 0 || strcmp(name, "UIDESTROY") == 0)
+                return SIG_NONMASKABLE;
+        return SIG_BENIGN;
+}
+
+static poe__sigwatch *watch_find(poe__session *s, uint32_t signal)
+{
+        poe__list_node *pos;
+
+        poe__list_foreach(pos, &s->sigwatch) {
+                poe__sigwatch *w = poe__container_of(pos, poe__sigwatch, in_session);
+
+                if (w->signal == signal)
+                        return w;
+        }
+        return NULL;
+}
+
+static void watch_remove(poe_kernel *k, poe__sigwatch *w)
+{
+        poe__list_remove(&w->in_session);
+        k->sig_watchers[w->signal]--;
+        poe__free(k, w->args);
+        poe__free(k, w);
+}
+
+/* Grows the per-name watcher counts to cover name id `name`. */
+static int counts_reserve(poe_kernel *k, uint32_t name)
+{
+        uint32_t cap = k->cap_sig_watchers;
+        uint32_t *v;
+
+        if (name < cap)
+                return 0;
+        while (cap <= name)
+                cap = cap ? cap * 2 : 64;
+        v = poe__realloc(k, k->sig_watchers, cap * sizeof(*v));
+        if (!v)
+                return -ENOMEM;
+        memset(v + k->cap_sig_watchers, 0, (cap - k->cap_sig_watchers) * sizeof(*v));
+        k->sig_watchers = v;
+        k->cap_sig_watchers = cap;
+        return 0;
+}
+
+POE_EXPORT int poe_kernel_sig(poe_kernel *k, const char *signal, const char *event,
+                              const poe_value *args, size_t nargs)
+{
+        poe__session *s;
+        poe__sigwatch *w;
+        uint32_t sig, ev;
+        poe_value *copy = NULL;
+
+        POE_ASSERT_RETURN(k && signal && *signal && (args || !nargs), -EINVAL);
+        s = k->active;
+        POE_ASSERT_RETURN(!s->is_kernel && s->alive, -EPERM);
+        if (!event) {
+                sig = poe__name_find(k, signal);
+                w = sig == POE__NO_NAME ? NULL : watch_find(s, sig);
+                if (w)
+                        watch_remove(k, w);
+                return 0;
+        }
+        sig = poe__intern(k, signal);
+        ev = poe__intern(k, event);
+        if (sig == POE__NO_NAME || ev == POE__NO_NAME || counts_reserve(k, sig) < 0)
+                return -ENOMEM;
+        /* Watcher arguments are plain data: pointers are not owned. */
+        if (poe__values_dup(k, args, nargs, &copy) < 0)
+                return -ENOMEM;
+        w = watch_find(s, sig);
+        if (!w) {
+                w = poe__calloc(k, 1, sizeof(*w));
+                if (!w) {
+                        poe__free(k, copy);
+                        return -ENOMEM;
+                }
+                w->signal = sig;
+                poe__list_append(&s->sigwatch, &w->in_session);
+                k->sig_watchers[sig]++;
+        } else {
+                poe__free(k, w->args);
+        }
+        w->event = ev;
+        w->args = copy;
+        w->nargs = (uint32_t)nargs;
+        return 0;
+}
+
+POE_EXPORT int poe_kernel_sig_handled(poe_kernel *k)
+{
+        POE_ASSERT_RETURN(k, -EINVAL);
+        k->sig_handled++;
+        return 0;
+}
+
+POE_EXPORT int poe_kernel_signal_at(poe_kernel *k, const char *file, int line, poe_sid dest,
+                                    const char *signal, const poe_value *args, size_t nargs)
+{
+        poe__session *s;
+        poe__event *ev;
+        poe_value name;
+
+        POE_ASSERT_RETURN(k && signal && *signal && (args || !nargs), -EINVAL);
+        s = poe__session_get(k, dest);
+        if (!s) {
+                poe__values_destroy_borrowed(args, nargs);
+                return -ESRCH;
+        }
+        name = poe_str(signal);
+        ev = poe__event_new2(k, &name, 1, args, nargs);
+        if (!ev) {
+                poe__values_destroy_borrowed(args, nargs);
+                return -ENOMEM;
+        }
+        poe__enqueue(k, ev, s, k->active, POE__N_SIGNAL, POE__ET_SIGNAL, file, line);
+        return 0;
+}
+
+/* Queues one of the kernel's own signals (IDLE, ZOMBIE) to itself. */
+static void kernel_signal(poe_kernel *k, uint32_t which)
+{
+        poe_value name = poe_str(poe__name(k, which));
+        poe__event *ev = poe__event_new2(k, &name, 1, NULL, 0);
+
+        if (!ev) {
+                poe__warn(k, "<sg> out of memory: cannot raise %s\n", poe__name(k, which));
+                return;
+        }
+        poe__enqueue(k, ev, k->ksession, k->ksession, POE__N_SIGNAL, POE__ET_SIGNAL, __FILE__,
+                     __LINE__);
+}
+
+/*
+ * POE::Kernel::_invoke_state: the kernel's own handler.  It watches IDLE
+ * while run() runs, and because signals reach descendants first, it
+ * sees IDLE last: if nothing happened meanwhile, ZOMBIE follows.
+ */
+void poe__kernel_invoke(poe_kernel *k, uint32_t name, uint32_t type, poe_value *args,
+                        size_t nargs)
+{
+        (void)type;
+        if (name != POE__N_SIGNAL || nargs < 1 || args[0].type != POE_T_STR)
+                return;
+        if (strcmp(args[0].u.s, "IDLE") == 0 && k->queue_count == 0)
+                kernel_signal(k, POE__N_ZOMBIE);
+}
+
+/* POE's _test_if_kernel_is_idle. */
+void poe__test_if_idle(poe_kernel *k)
+{
+        if (k->queue_count > 0 || k->n_extref_sessions > 0 || k->n_sessions == 0)
+                return;
+        kernel_signal(k, POE__N_IDLE);
+}
+
+/* Dispatches to t's watcher for sig, if it has one. */
+static void deliver(poe_kernel *k, poe__session *t, uint32_t sig, poe__event *ev, bool idle_watch)
+{
+        poe__sigwatch *w;
+        poe_value *args;
+        poe__event *tmp;
+        poe_value r;
+
+        if (t->is_kernel) {
+                if (idle_watch) {
+                        r = poe__dispatch(k, t, k->ksession, POE__N_SIGNAL, POE__ET_SIGNAL,
+                                          ev->args, ev->nargs, ev->file, ev->line,
+                                          ev->from_state);
+                        poe_value_release(&r);
+                }
+                return;
+        }
+        w = sig == POE__NO_NAME ? NULL : watch_find(t, sig);
+        if (!w)
+                return;
+        /* ARG0 the signal name, then the signal's arguments, then the
+         * watcher's: copied, since the handler may remove its watcher. */
+        tmp = poe__event_new2(k, ev->args, ev->nargs, w->args, w->nargs);
+        if (!tmp) {
+                poe__warn(k, "<sg> out of memory: signal %s not delivered to session %llu\n",
+                          ev->args[0].u.s, (unsigned long long)t->id);
+                return;
+        }
+        /* The signal event owns its pointer arguments, not this copy. */
+        args = tmp->args;
+        r = poe__dispatch(k, t, k->ksession, w->event, POE__ET_SIGNAL, args, tmp->nargs, ev->file,
+                          ev->line, ev->from_state);
+        poe_value_release(&r);
+        poe__free(k, tmp);
+}
+
+/*
+ * POE's _dispatch_signal_event: the target and its descendants,
+ * collected breadth first, are visited in reverse (descendants first);
+ * each watcher's event is dispatched; then, if the signal is
+ * nonmaskable, or terminal and nobody called sig_handled, every visited
+ * session is stopped, in visiting order.
+ */
+void poe__signal_dispatch(poe_kernel *k, poe__event *ev)
+{
+        const char *signame = ev->args[0].u.s;
+        uint32_t sig = poe__name_find(k, signame);
+        int hold_handled = k->sig_handled;
+        poe__session **touched = NULL;
+        int n, i, type = sig_type(signame);
+        bool idle_watch = sig == POE__N_IDLE && k->kernel_watches_idle;
+
+        n = poe__session_tree(k, ev->to, &touched);
+        if (n < 0) {
+                poe__warn(k, "<sg> out of memory: signal %s not dispatched\n", signame);
+                return;
+        }
+        k->sig_handled = 0;
+        if (idle_watch || (sig != POE__NO_NAME && sig < k->cap_sig_watchers &&
+                           k->sig_watchers[sig] > 0)) {
+                for (i = n - 1; i >= 0; i--)
+                        if (touched[i]->alive)
+                                deliver(k, touched[i], sig, ev, idle_watch);
+        }
+        if (type == SIG_NONMASKABLE || (type == SIG_TERMINAL && !k->sig_handled)) {
+                for (i = n - 1; i >= 0; i--)
+                        if (touched[i]->alive)
+                                poe__session_stop(k, touched[i]);
+        }
+        k->sig_handled = hold_handled;
+        for (i = 0; i < n; i++)
+                poe__session_unpin(k, touched[i]);
+        poe__free(k, touched);
+}
+
+void poe__signals_clear_session(poe_kernel *k, poe__session *s)
+{
+        while (!poe__list_empty(&s->sigwatch))
+                watch_remove(k, poe__container_of(poe__list_first(&s->sigwatch), poe__sigwatch,
+                                                   in_session));
+}

@@ -1,0 +1,302 @@
+/*
+ * poe_value: constructors, Perl-like conversions, and the deep copy that
+ * puts an event's arguments, their strings and their lists into the
+ * event's own allocation.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+POE_EXPORT poe_value poe_nil(void)
+{
+        poe_value v;
+
+        memset(&v, 0, sizeof(v));
+        return v;
+}
+
+POE_EXPORT poe_value poe_int(int64_t i)
+{
+        poe_value v = poe_nil();
+
+        v.type = POE_T_INT;
+        v.u.i = i;
+        return v;
+}
+
+POE_EXPORT poe_value poe_double(double d)
+{
+        poe_value v = poe_nil();
+
+        v.type = POE_T_DOUBLE;
+        v.u.d = d;
+        return v;
+}
+
+POE_EXPORT poe_value poe_strn(const char *s, size_t len)
+{
+        poe_value v = poe_nil();
+
+        if (!s || len > UINT32_MAX)
+                return v;
+        v.type = POE_T_STR;
+        v.len = (uint32_t)len;
+        v.u.s = s;
+        return v;
+}
+
+POE_EXPORT poe_value poe_str(const char *s)
+{
+        return s ? poe_strn(s, strlen(s)) : poe_nil();
+}
+
+POE_EXPORT poe_value poe_ptr(void *p, void (*destroy)(void *p))
+{
+        poe_value v = poe_nil();
+
+        v.type = POE_T_PTR;
+        v.u.ptr.p = p;
+        v.u.ptr.destroy = destroy;
+        return v;
+}
+
+POE_EXPORT poe_value poe_session(poe_sid sid)
+{
+        poe_value v = poe_nil();
+
+        v.type = POE_T_SESSION;
+        v.u.sid = sid;
+        return v;
+}
+
+POE_EXPORT poe_value poe_list(const poe_value *items, size_t n)
+{
+        poe_value v = poe_nil();
+
+        if (n > UINT32_MAX || (n && !items))
+                return v;
+        v.type = POE_T_LIST;
+        v.len = (uint32_t)n;
+        v.u.list = items;
+        return v;
+}
+
+POE_EXPORT void poe_value_release(poe_value *v)
+{
+        if (!v)
+                return;
+        poe__values_destroy(v, 1);
+        *v = poe_nil();
+}
+
+POE_EXPORT int poe_value_true(const poe_value *v)
+{
+        if (!v)
+                return 0;
+        switch (v->type) {
+        case POE_T_NIL:
+                return 0;
+        case POE_T_INT:
+                return v->u.i != 0;
+        case POE_T_DOUBLE:
+                return v->u.d != 0.0;
+        case POE_T_STR:
+                return !(v->len == 0 || (v->len == 1 && v->u.s[0] == '0'));
+        default:
+                return 1;
+        }
+}
+
+POE_EXPORT int64_t poe_value_int(const poe_value *v)
+{
+        char buf[64];
+        size_t n;
+
+        if (!v)
+                return 0;
+        switch (v->type) {
+        case POE_T_INT:
+                return v->u.i;
+        case POE_T_DOUBLE:
+                return (int64_t)v->u.d;
+        case POE_T_SESSION:
+                return (int64_t)v->u.sid;
+        case POE_T_STR:
+                n = v->len < sizeof(buf) - 1 ? v->len : sizeof(buf) - 1;
+                memcpy(buf, v->u.s, n);
+                buf[n] = '\0';
+                return strtoll(buf, NULL, 10);
+        default:
+                return 0;
+        }
+}
+
+POE_EXPORT const char *poe_value_str(const poe_value *v)
+{
+        return v && v->type == POE_T_STR ? v->u.s : NULL;
+}
+
+/* Appends to buf like snprintf, tracking the full length in *len. */
+static void put(char *buf, size_t size, size_t *len, const char *s, size_t n)
+{
+        if (*len < size) {
+                size_t room = size - *len - 1;
+
+                memcpy(buf + *len, s, n < room ? n : room);
+        }
+        *len += n;
+}
+
+static void format(const poe_value *v, char *buf, size_t size, size_t *len)
+{
+        char tmp[64];
+        int n = 0;
+        uint32_t i;
+
+        switch (v->type) {
+        case POE_T_NIL:
+                return;
+        case POE_T_INT:
+                n = snprintf(tmp, sizeof(tmp), "%" PRId64, v->u.i);
+                break;
+        case POE_T_DOUBLE:
+                n = snprintf(tmp, sizeof(tmp), "%.15g", v->u.d);
+                break;
+        case POE_T_SESSION:
+                n = snprintf(tmp, sizeof(tmp), "%" PRIu64, v->u.sid);
+                break;
+        case POE_T_PTR:
+                n = snprintf(tmp, sizeof(tmp), "PTR(%p)", v->u.ptr.p);
+                break;
+        case POE_T_STR:
+                put(buf, size, len, v->u.s, v->len);
+                return;
+        case POE_T_LIST:
+                put(buf, size, len, "[", 1);
+                for (i = 0; i < v->len; i++) {
+                        if (i)
+                                put(buf, size, len, " ", 1);
+                        format(&v->u.list[i], buf, size, len);
+                }
+                put(buf, size, len, "]", 1);
+                return;
+        }
+        put(buf, size, len, tmp, (size_t)n);
+}
+
+POE_EXPORT int poe_value_format(const poe_value *v, char *buf, size_t size)
+{
+        size_t len = 0;
+
+        if (v)
+                format(v, buf, size, &len);
+        if (size)
+                buf[len < size ? len : size - 1] = '\0';
+        return (int)len;
+}
+
+/* Strings are padded so that a list placed after one stays aligned. */
+#define POOL_ALIGN(n) (((n) + sizeof(poe_value) - 1) / sizeof(poe_value) * sizeof(poe_value))
+
+/*
+ * The bytes a deep copy of n values needs beyond the n poe_value slots
+ * themselves: string bytes (NUL-terminated) and nested list arrays.
+ */
+size_t poe__values_size(const poe_value *v, size_t n)
+{
+        size_t total = 0, i;
+
+        for (i = 0; i < n; i++) {
+                if (v[i].type == POE_T_STR)
+                        total += POOL_ALIGN(v[i].len + 1);
+                else if (v[i].type == POE_T_LIST)
+                        total += v[i].len * sizeof(poe_value) +
+                                 poe__values_size(v[i].u.list, v[i].len);
+        }
+        return total;
+}
+
+/*
+ * Copies n values into dst, placing strings and lists at *pool (which
+ * advances).  The pool must be aligned for poe_value and sized by
+ * poe__values_size; every piece placed keeps it aligned.
+ */
+void poe__values_copy(poe_value *dst, const poe_value *src, size_t n, char **pool)
+{
+        size_t i;
+
+        if (!n)
+                return;
+        memcpy(dst, src, n * sizeof(*dst));
+        for (i = 0; i < n; i++) {
+                if (src[i].type == POE_T_LIST) {
+                        poe_value *items = (poe_value *)(void *)*pool;
+
+                        *pool += src[i].len * sizeof(poe_value);
+                        poe__values_copy(items, src[i].u.list, src[i].len, pool);
+                        dst[i].u.list = items;
+                }
+        }
+        for (i = 0; i < n; i++) {
+                if (src[i].type == POE_T_STR) {
+                        memcpy(*pool, src[i].u.s, src[i].len);
+                        (*pool)[src[i].len] = '\0';
+                        dst[i].u.s = *pool;
+                        *pool += POOL_ALIGN(src[i].len + 1);
+                }
+        }
+}
+
+/* Runs the destructors of pointer values (recursing into lists) and
+ * clears them so they never run twice. */
+void poe__values_destroy(poe_value *v, size_t n)
+{
+        size_t i;
+
+        for (i = 0; i < n; i++) {
+                if (v[i].type == POE_T_PTR && v[i].u.ptr.destroy) {
+                        void (*destroy)(void *) = v[i].u.ptr.destroy;
+
+                        v[i].u.ptr.destroy = NULL;
+                        destroy(v[i].u.ptr.p);
+                } else if (v[i].type == POE_T_LIST) {
+                        poe__values_destroy_borrowed(v[i].u.list, v[i].len);
+                }
+        }
+}
+
+/* The same for values the kernel does not own but has been given the
+ * destructors of (a failed post, a finished call). */
+void poe__values_destroy_borrowed(const poe_value *v, size_t n)
+{
+        size_t i;
+
+        for (i = 0; i < n; i++) {
+                if (v[i].type == POE_T_PTR && v[i].u.ptr.destroy)
+                        v[i].u.ptr.destroy(v[i].u.ptr.p);
+                else if (v[i].type == POE_T_LIST)
+                        poe__values_destroy_borrowed(v[i].u.list, v[i].len);
+        }
+}
+
+/* One allocation holding a deep copy of n values. */
+int poe__values_dup(poe_kernel *k, const poe_value *src, size_t n, poe_value **ret)
+{
+        char *pool;
+        poe_value *dst;
+
+        if (!n) {
+                *ret = NULL;
+                return 0;
+        }
+        dst = poe__malloc(k, n * sizeof(poe_value) + poe__values_size(src, n));
+        if (!dst)
+                return -ENOMEM;
+        pool = (char *)(dst + n);
+        poe__values_copy(dst, src, n, &pool);
+        *ret = dst;
+        return 0;
+}
