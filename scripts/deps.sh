@@ -1,0 +1,25 @@
+#!/bin/sh
+# Installs what building and testing libpoe needs, on Debian 12, when it
+# is missing.  Sourced by the other scripts; safe to run repeatedly.
+set -eu
+
+need_pkgs() {
+        missing=""
+        for p in "$@"; do
+                dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+                        missing="$missing $p"
+        done
+        [ -z "$missing" ] && return 0
+        if [ "$(id -u)" != 0 ]; then
+                echo "missing Debian packages:$missing (run as root, or: sudo apt-get install$missing)" >&2
+                exit 1
+        fi
+        echo "installing:$missing" >&2
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get update -qq
+        # shellcheck disable=SC2086
+        apt-get install -y -qq --no-install-recommends $missing >/dev/null
+}
+
+BUILD_PKGS="gcc g++ meson ninja-build pkg-config binutils"
+TEST_PKGS="libcmocka-dev valgrind libpoe-perl"
