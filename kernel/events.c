@@ -2,10 +2,8 @@
  * Events: the queue, post/yield/call, and the dispatcher.  This is
  * POE::Resource::Events and POE::Kernel's _dispatch_event.
  *
- * The queue is time-ordered with FIFO order among equal times (POE's
- * POE::Queue::Array keyed by priority and a sequence number).  Posted
- * events are all due "now", so they live in a plain FIFO; timers will
- * live in a heap beside it, merged by (due time, sequence).
+ * The queue itself (queue.c) is time-ordered with FIFO order among equal
+ * times, as POE's POE::Queue::Array keyed by priority and item id.
  */
 #include <stdio.h>
 #include <string.h>
@@ -63,19 +61,31 @@ void poe__enqueue(poe_kernel *k, poe__event *ev, poe__session *to, poe__session 
         ev->file = file;
         ev->line = line;
         ev->from_state = k->active_event; /* POE's fromstate: NO_NAME outside handlers */
-        ev->seq = k->seq++;
-        poe__list_append(&k->fifo, &ev->q);
-        k->queue_count++;
+        ev->seq = ++k->seq;
+        if (type & POE__ET_ALARM) {
+                /* The caller set the due time and reserved queue room. */
+                poe__queue_push(k, ev);
+                poe__list_append(&to->timers, &ev->in_session);
+                poe__ref(k, to, POE__R_TIMERS);
+                return;
+        }
+        ev->due = poe__mono(k);
+        ev->wall = ev->delta = 0;
+        poe__queue_push(k, ev);
         poe__ref(k, to, POE__R_EVENTS_TO);
         if (from != to)
                 poe__ref(k, from, POE__R_EVENTS_FROM);
 }
 
 /* Takes an event out of the queue and drops the counts it held. */
-static void dequeue(poe_kernel *k, poe__event *ev)
+void poe__dequeue(poe_kernel *k, poe__event *ev)
 {
-        poe__list_remove(&ev->q);
-        k->queue_count--;
+        poe__queue_remove(k, ev);
+        if (ev->type & POE__ET_ALARM) {
+                poe__list_remove(&ev->in_session);
+                poe__unref(k, ev->to, POE__R_TIMERS);
+                return;
+        }
         poe__unref(k, ev->to, POE__R_EVENTS_TO);
         if (ev->from != ev->to)
                 poe__unref(k, ev->from, POE__R_EVENTS_FROM);
@@ -177,14 +187,12 @@ poe_value poe__dispatch(poe_kernel *k, poe__session *to, poe__session *from, uin
  */
 void poe__dispatch_due(poe_kernel *k)
 {
+        int64_t now = poe__mono(k);
         uint64_t cut = k->seq;
+        poe__event *ev;
 
-        while (!poe__list_empty(&k->fifo)) {
-                poe__event *ev = poe__container_of(poe__list_first(&k->fifo), poe__event, q);
-
-                if (ev->seq >= cut)
-                        break;
-                dequeue(k, ev);
+        while ((ev = poe__queue_next_due(k, now, cut))) {
+                poe__dequeue(k, ev);
                 if (ev->type & (POE__ET_SIGNAL | POE__ET_SIGDIE)) {
                         poe__signal_dispatch(k, ev);
                 } else {
@@ -201,13 +209,21 @@ void poe__dispatch_due(poe_kernel *k)
 
 /*
  * POE's _data_ev_clear_session: a departing session loses the events
- * queued to it and the events it sent that are still queued.  O(queue
- * length), as in POE; only paid by a session that has such events.
+ * queued to it and the events it sent that are still queued.  Its timers
+ * are found through its own list; posts cost a scan of the FIFO, O(posts
+ * queued), as in POE, paid only by a session that has some.
  */
 void poe__events_clear_session(poe_kernel *k, poe__session *s)
 {
         poe__list_node *pos, *tmp;
 
+        while (!poe__list_empty(&s->timers)) {
+                poe__event *ev = poe__container_of(poe__list_first(&s->timers), poe__event,
+                                                   in_session);
+
+                poe__dequeue(k, ev);
+                poe__event_free(k, ev);
+        }
         if (!s->reasons[POE__R_EVENTS_TO] && !s->reasons[POE__R_EVENTS_FROM])
                 return;
         poe__list_foreach_safe(pos, tmp, &k->fifo) {
@@ -215,20 +231,9 @@ void poe__events_clear_session(poe_kernel *k, poe__session *s)
 
                 if (ev->to != s && ev->from != s)
                         continue;
-                dequeue(k, ev);
+                poe__dequeue(k, ev);
                 poe__event_free(k, ev);
         }
-}
-
-void poe__events_free_all(poe_kernel *k)
-{
-        while (!poe__list_empty(&k->fifo)) {
-                poe__event *ev = poe__container_of(poe__list_first(&k->fifo), poe__event, q);
-
-                poe__list_remove(&ev->q);
-                poe__event_free(k, ev);
-        }
-        k->queue_count = 0;
 }
 
 /* ---- the public calls ---- */

@@ -76,6 +76,8 @@ enum poe__reason {
         POE__R_CHILDREN,    /* child sessions */
         POE__R_ALIASES,     /* aliases */
         POE__R_EXTREFS,     /* extra reference tags (refcount_increment) */
+        POE__R_TIMERS,      /* alarms and delays */
+        POE__R_HANDLES,     /* file descriptors it watches (paused ones too) */
         POE__R_MAX
 };
 
@@ -147,14 +149,21 @@ struct poe__session {
         poe__list aliases;  /* poe__alias, sorted */
         poe__list extrefs;  /* poe__extref */
         poe__list sigwatch; /* poe__sigwatch */
+        poe__list timers;   /* poe__event.in_session: its pending alarms */
+        poe__list watches;  /* poe__watch.in_session: its I/O watchers */
         uint32_t reasons[POE__R_MAX];
         uint32_t refcnt; /* the sum of reasons[] */
         uint64_t dispatched;
 };
 
 struct poe__event {
-        poe__list_node q; /* the FIFO */
-        uint64_t seq;
+        poe__list_node q;          /* the FIFO, for posted events */
+        poe__list_node in_session; /* the destination's timers, for alarms */
+        uint64_t seq;              /* POE's queue item id; alarm ids */
+        int64_t due;               /* monotonic ns */
+        uint32_t heap_index;       /* for alarms: position in the timer heap */
+        double wall;               /* POE's EV_WALLTIME, NAN for undef */
+        double delta;              /* POE's EV_DELTA, NAN for undef */
         poe__session *to;
         poe__session *from;
         uint32_t name;
@@ -180,6 +189,49 @@ struct poe_ctx {
         size_t nargs;
 };
 
+/* I/O modes, POE's MODE_RD, MODE_WR, MODE_EX, and their bits. */
+enum { POE__MODE_RD = 0, POE__MODE_WR = 1, POE__MODE_EX = 2, POE__MODES = 3 };
+#define POE__IO_BIT(mode) (1u << (mode))
+
+/* One session's watcher of one fd in one mode. */
+typedef struct poe__watch {
+        int fd;
+        int mode;
+        bool paused;
+        poe__session *session;
+        uint32_t event;
+        poe_value *args; /* deep copy; pointers not owned */
+        uint32_t nargs;
+        poe__list_node in_session;
+} poe__watch;
+
+typedef struct poe__fdrec {
+        poe__watch *watch[POE__MODES];
+        unsigned mask; /* the modes the backend is asked to watch */
+} poe__fdrec;
+
+/*
+ * A loop backend: the small, versioned table of functions every event
+ * loop (select, poll, epoll, or someone else's) implements.  The kernel
+ * tells it which fds to watch in which modes, and asks it to wait.
+ */
+#define POE__LOOP_OPS_VERSION 1
+typedef struct poe__loop_ops {
+        unsigned version;
+        const char *name;
+        int (*init)(poe_kernel *k);
+        void (*fini)(poe_kernel *k);
+        /* Watch fd for the modes in mask (POE__IO_BIT); 0 stops watching. */
+        int (*update)(poe_kernel *k, int fd, unsigned old_mask, unsigned new_mask);
+        /* Wait at most timeout_ns (-1: no limit) and report each ready
+         * (fd, mode) with poe__io_ready.  Returns >= 0 or -errno. */
+        int (*wait)(poe_kernel *k, int64_t timeout_ns);
+} poe__loop_ops;
+
+extern const poe__loop_ops poe__loop_select;
+extern const poe__loop_ops poe__loop_poll;
+extern const poe__loop_ops poe__loop_epoll;
+
 struct poe_kernel {
         poe_allocator alloc;
         char id[128];
@@ -199,10 +251,33 @@ struct poe_kernel {
         poe__smap aliases;
         size_t n_extref_sessions; /* sessions holding any extref */
 
-        /* The queue: posted events in FIFO order (timers join in issue 3). */
+        /* The queue: posted events in FIFO order, timers in a heap. */
         poe__list fifo;
+        poe__event **heap;
+        uint32_t heap_len, heap_cap;
+        poe__imap timer_ids; /* alarm id -> event */
         size_t queue_count;
         uint64_t seq;
+        poe__event *parked_event; /* the last alarm_remove'd, for its args */
+
+        /* Time: the real clocks, or a fake one for tests. */
+        bool fake_clock;
+        int64_t fake_mono;
+        double fake_wall;
+
+        /* I/O watchers by fd, and the loop backend. */
+        struct poe__fdrec **fds;
+        int n_fds_cap;
+        size_t n_watched_fds;
+        const struct poe__loop_ops *loop;
+        void *loop_data;
+        int *ready[POE__MODES]; /* fds the backend reported ready, per mode */
+        size_t n_ready[POE__MODES];
+        size_t cap_ready; /* >= watched fds, reserved at registration */
+        int wake_fd; /* eventfd: post_from_thread wakes the loop */
+        struct poe__xpost *xposts; /* cross-thread posts, under xlock */
+        struct poe__xpost **xposts_tail;
+        void *xlock; /* pthread_mutex_t *, kept opaque here */
 
         /* What is running. */
         poe__session *active;
@@ -273,7 +348,7 @@ poe_value poe__dispatch(poe_kernel *k, poe__session *to, poe__session *from, uin
                         int line, uint32_t from_state);
 void poe__dispatch_due(poe_kernel *k);
 void poe__events_clear_session(poe_kernel *k, poe__session *s);
-void poe__events_free_all(poe_kernel *k);
+void poe__dequeue(poe_kernel *k, poe__event *ev);
 
 /* aliases.c, extrefs.c */
 void poe__aliases_clear_session(poe_kernel *k, poe__session *s);
@@ -286,8 +361,35 @@ void poe__test_if_idle(poe_kernel *k);
 void poe__kernel_invoke(poe_kernel *k, uint32_t name, uint32_t type, poe_value *args,
                         size_t nargs);
 
+/* queue.c */
+int poe__queue_reserve(poe_kernel *k);
+void poe__queue_push(poe_kernel *k, poe__event *ev);
+void poe__queue_remove(poe_kernel *k, poe__event *ev);
+poe__event *poe__queue_head(const poe_kernel *k);
+poe__event *poe__queue_next_due(const poe_kernel *k, int64_t now, uint64_t cut);
+void poe__queue_retime(poe_kernel *k, poe__event *ev, int64_t due);
+void poe__queue_free(poe_kernel *k);
+
+/* clock.c */
+int64_t poe__mono(const poe_kernel *k);
+double poe__wall(const poe_kernel *k);
+int64_t poe__wall2mono(const poe_kernel *k, double wall);
+double poe__mono2wall(const poe_kernel *k, int64_t mono);
+
+/* handles.c */
+void poe__io_ready(poe_kernel *k, int fd, int mode);
+void poe__io_dispatch_ready(poe_kernel *k);
+void poe__handles_clear_session(poe_kernel *k, poe__session *s);
+void poe__handles_free(poe_kernel *k);
+void poe__io_bad(poe_kernel *k, int fd);
+void poe__clock_jump(poe_kernel *k, int64_t mono);
+
+/* loop.c */
+int poe__loop_init(poe_kernel *k);
+void poe__loop_fini(poe_kernel *k);
+void poe__loop_wait(poe_kernel *k);
+
 /* kernel.c */
 void poe__warn(poe_kernel *k, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-int64_t poe__now(const poe_kernel *k);
 
 #endif

@@ -4,7 +4,6 @@
  * context accessors.
  */
 #include <inttypes.h>
-#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,15 +31,6 @@ static void libc_free(void *p, void *ctx)
         free(p);
 }
 
-int64_t poe__now(const poe_kernel *k)
-{
-        struct timespec ts;
-
-        (void)k;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 void poe__warn(poe_kernel *k, const char *fmt, ...)
 {
         va_list ap;
@@ -61,13 +51,14 @@ static void make_id(poe_kernel *k)
         gethostname(host, sizeof(host) - 1);
         host[sizeof(host) - 1] = '\0';
         snprintf(k->id, sizeof(k->id), "%s-%08" PRIx32 "-%08" PRIx32 "-%08x", host,
-                 (uint32_t)(poe__now(k) / 1000000000), (uint32_t)getpid(), ++seq);
+                 (uint32_t)(poe__mono(k) / 1000000000), (uint32_t)getpid(), ++seq);
 }
 
 POE_EXPORT int poe_kernel_new(poe_kernel **ret_kernel, const poe_allocator *alloc)
 {
         poe_allocator a = { libc_malloc, libc_realloc, libc_free, NULL };
         poe_kernel *k;
+        int err;
 
         POE_ASSERT_RETURN(ret_kernel, -EINVAL);
         POE_ASSERT_RETURN(!alloc || (alloc->malloc && alloc->realloc && alloc->free), -EINVAL);
@@ -82,9 +73,15 @@ POE_EXPORT int poe_kernel_new(poe_kernel **ret_kernel, const poe_allocator *allo
         poe__list_init(&k->gc_marked);
         k->active_event = POE__NO_NAME;
         make_id(k);
+        k->wake_fd = -1;
         if (poe__names_init(k) < 0 || poe__kernel_session_init(k) < 0) {
                 poe_kernel_free(k);
                 return -ENOMEM;
+        }
+        err = poe__loop_init(k);
+        if (err < 0) {
+                poe_kernel_free(k);
+                return err;
         }
         *ret_kernel = k;
         return 0;
@@ -103,7 +100,11 @@ POE_EXPORT poe_kernel *poe_kernel_free(poe_kernel *k)
 {
         if (!k)
                 return NULL;
-        poe__events_free_all(k);
+        poe__loop_fini(k);
+        poe__queue_free(k);
+        if (k->parked_event)
+                poe__event_free(k, k->parked_event);
+        poe__handles_free(k);
         poe__sessions_free_all(k);
         poe__smap_free(k, &k->aliases);
         poe__free(k, k->sig_watchers);
@@ -112,25 +113,12 @@ POE_EXPORT poe_kernel *poe_kernel_free(poe_kernel *k)
         return NULL;
 }
 
-/*
- * Waits until something may be due.  Posted events are always due, so
- * this only sleeps when the queue is empty and the kernel is not idle:
- * a session held by an extra reference with nothing queued, which in
- * POE too sleeps until something outside wakes it.  Timers, I/O and
- * cross-thread posts (issue 3) give this a real wait.
- */
-static void wait_for_work(poe_kernel *k)
-{
-        if (k->queue_count > 0)
-                return;
-        poll(NULL, 0, 3600 * 1000);
-}
-
 /* POE::Loop's loop_do_timeslice. */
 static void do_timeslice(poe_kernel *k)
 {
         poe__test_if_idle(k);
-        wait_for_work(k);
+        poe__loop_wait(k);
+        poe__io_dispatch_ready(k);
         poe__dispatch_due(k);
 }
 

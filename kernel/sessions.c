@@ -199,6 +199,9 @@ int poe__kernel_session_init(poe_kernel *k)
         poe__list_init(&s->aliases);
         poe__list_init(&s->extrefs);
         poe__list_init(&s->sigwatch);
+        poe__list_init(&s->timers);
+        poe__list_init(&s->watches);
+        s->pins = 1;
         k->n_sessions++;
         k->active = s;
         return 0;
@@ -242,6 +245,7 @@ static void session_free(poe_kernel *k, poe__session *s)
         poe__signals_clear_session(k, s);
         poe__aliases_clear_session(k, s);
         poe__extrefs_clear_session(k, s);
+        poe__handles_clear_session(k, s);
         poe__events_clear_session(k, s);
         gc_unmark(s);
         if (s->in_sweep) {
@@ -551,6 +555,8 @@ POE_EXPORT int poe_session_create(poe_kernel *k, const poe_session_spec *spec, p
         poe__list_init(&s->aliases);
         poe__list_init(&s->extrefs);
         poe__list_init(&s->sigwatch);
+        poe__list_init(&s->timers);
+        poe__list_init(&s->watches);
         s->heap = spec->heap;
         for (i = 0; i < spec->n_handlers; i++) {
                 poe__handler h = { poe__intern(k, spec->handlers[i].event), spec->handlers[i].fn,

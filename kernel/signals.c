@@ -163,14 +163,15 @@ void poe__kernel_invoke(poe_kernel *k, uint32_t name, uint32_t type, poe_value *
         (void)type;
         if (name != POE__N_SIGNAL || nargs < 1 || args[0].type != POE_T_STR)
                 return;
-        if (strcmp(args[0].u.s, "IDLE") == 0 && k->queue_count == 0)
+        if (strcmp(args[0].u.s, "IDLE") == 0 && k->queue_count == 0 && k->n_watched_fds == 0)
                 kernel_signal(k, POE__N_ZOMBIE);
 }
 
 /* POE's _test_if_kernel_is_idle. */
 void poe__test_if_idle(poe_kernel *k)
 {
-        if (k->queue_count > 0 || k->n_extref_sessions > 0 || k->n_sessions == 0)
+        if (k->queue_count > 0 || k->n_watched_fds > 0 || k->n_extref_sessions > 0 ||
+            k->n_sessions == 0)
                 return;
         kernel_signal(k, POE__N_IDLE);
 }

@@ -374,6 +374,175 @@ POE_EXPORT int poe_kernel_call_alias_at(poe_kernel *k, const char *file, int lin
         poe_kernel_call_alias_at((k), __FILE__, __LINE__, __VA_ARGS__)
 
 /* ------------------------------------------------------------------ */
+/* Time and timers                                                     */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Times are epoch seconds with sub-second precision, as POE's (Time::HiRes)
+ * time().  Internally the queue runs on the monotonic clock, so stepping
+ * the wall clock never reorders or stalls timers.  POE_NO_TIME stands for
+ * Perl's undef where POE accepts it (alarm and delay clear with it).
+ */
+#define POE_NO_TIME (__builtin_nan(""))
+
+/** A timer's id, as returned by alarm_set and delay_set. */
+typedef uint64_t poe_alarm_id;
+
+/** The kernel's idea of the current epoch time (real or fake). */
+POE_EXPORT double poe_kernel_time(const poe_kernel *k);
+
+/**
+ * Switches the kernel to a fake clock starting at epoch time wall_start,
+ * for tests: time stands still except through poe_kernel_clock_advance,
+ * and when the loop would sleep until the next timer it jumps there.
+ * Returns 0, -EINVAL, or -EBUSY while timers are pending.
+ */
+POE_EXPORT int poe_kernel_clock_fake(poe_kernel *k, double wall_start);
+
+/** Moves the fake clock forward.  Returns 0, -EINVAL, -EPERM (real clock). */
+POE_EXPORT int poe_kernel_clock_advance(poe_kernel *k, double seconds);
+
+/**
+ * Sets a timer for the active session at epoch time `when`, after
+ * removing all of its pending timers of the same event name, as
+ * $kernel->alarm.  POE_NO_TIME only clears.  The timer keeps the session
+ * alive; ARG0.. are args.  Returns 0, -EPERM outside a handler, -EINVAL,
+ * -ENOMEM.
+ */
+POE_EXPORT int poe_kernel_alarm_at(poe_kernel *k, const char *file, int line, const char *event,
+                                   double when, const poe_value *args, size_t nargs);
+#define poe_kernel_alarm(k, ...) poe_kernel_alarm_at((k), __FILE__, __LINE__, __VA_ARGS__)
+
+/** As alarm, without clearing others of the same name (alarm_add).
+ * POE_NO_TIME is -EINVAL. */
+POE_EXPORT int poe_kernel_alarm_add_at(poe_kernel *k, const char *file, int line,
+                                       const char *event, double when, const poe_value *args,
+                                       size_t nargs);
+#define poe_kernel_alarm_add(k, ...) poe_kernel_alarm_add_at((k), __FILE__, __LINE__, __VA_ARGS__)
+
+/** As alarm, `seconds` from now (delay).  POE_NO_TIME only clears. */
+POE_EXPORT int poe_kernel_delay_at(poe_kernel *k, const char *file, int line, const char *event,
+                                   double seconds, const poe_value *args, size_t nargs);
+#define poe_kernel_delay(k, ...) poe_kernel_delay_at((k), __FILE__, __LINE__, __VA_ARGS__)
+
+/** As delay, without clearing others of the same name (delay_add). */
+POE_EXPORT int poe_kernel_delay_add_at(poe_kernel *k, const char *file, int line,
+                                       const char *event, double seconds, const poe_value *args,
+                                       size_t nargs);
+#define poe_kernel_delay_add(k, ...) poe_kernel_delay_add_at((k), __FILE__, __LINE__, __VA_ARGS__)
+
+/** Sets a timer at `when` and writes its id to *ret_id (may be NULL), as
+ * alarm_set.  Never clears other timers.  Returns 0, -EPERM, -EINVAL,
+ * -ENOMEM.  O(log n). */
+POE_EXPORT int poe_kernel_alarm_set_at(poe_kernel *k, const char *file, int line,
+                                       const char *event, double when, const poe_value *args,
+                                       size_t nargs, poe_alarm_id *ret_id);
+#define poe_kernel_alarm_set(k, ...) poe_kernel_alarm_set_at((k), __FILE__, __LINE__, __VA_ARGS__)
+
+/** As alarm_set, `seconds` from now (delay_set). */
+POE_EXPORT int poe_kernel_delay_set_at(poe_kernel *k, const char *file, int line,
+                                       const char *event, double seconds, const poe_value *args,
+                                       size_t nargs, poe_alarm_id *ret_id);
+#define poe_kernel_delay_set(k, ...) poe_kernel_delay_set_at((k), __FILE__, __LINE__, __VA_ARGS__)
+
+/** Moves one of the active session's timers by delta seconds, as
+ * alarm_adjust, and writes its new time to *ret_time.  Returns 0, -ESRCH
+ * for no such timer, -EPERM for another session's.  O(log n). */
+POE_EXPORT int poe_kernel_alarm_adjust(poe_kernel *k, poe_alarm_id id, double delta,
+                                       double *ret_time);
+
+/** Moves a timer to `seconds` from now, as delay_adjust.  As alarm_adjust. */
+POE_EXPORT int poe_kernel_delay_adjust(poe_kernel *k, poe_alarm_id id, double seconds,
+                                       double *ret_time);
+
+/** A removed timer, as alarm_remove returns it: POE's [name, time, args].
+ * The strings and arguments stay valid until the next alarm_remove on the
+ * same kernel, or until the callback returns for alarm_remove_all. */
+typedef struct poe_alarm_info {
+        poe_alarm_id id;
+        const char *event;
+        double time;
+        const poe_value *args;
+        size_t nargs;
+} poe_alarm_info;
+
+/** Removes one of the active session's timers by id, as alarm_remove,
+ * describing it in *ret (may be NULL).  Returns 0, -ESRCH, -EPERM.
+ * O(log n). */
+POE_EXPORT int poe_kernel_alarm_remove(poe_kernel *k, poe_alarm_id id, poe_alarm_info *ret);
+
+/** Removes every timer of the active session, as alarm_remove_all, calling
+ * fn (may be NULL) for each in due order.  Returns how many, -EPERM,
+ * -ENOMEM. */
+POE_EXPORT int poe_kernel_alarm_remove_all(poe_kernel *k,
+                                           void (*fn)(void *ctx, const poe_alarm_info *alarm),
+                                           void *ctx);
+
+/** The epoch time the next queued event is due, as get_next_event_time.
+ * Returns 0, or -ENOENT when the queue is empty.  (POE 1.37 returns its
+ * internal monotonic priority here; libpoe returns the documented epoch
+ * time.) */
+POE_EXPORT int poe_kernel_get_next_event_time(const poe_kernel *k, double *ret_time);
+
+/* ------------------------------------------------------------------ */
+/* I/O watchers                                                        */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Watch a file descriptor, as select_read, select_write and
+ * select_expedite: when fd is ready in that mode, `event` is dispatched to
+ * the active session with ARG0 the fd, ARG1 the mode (0 read, 1 write, 2
+ * expedite), then args.  event NULL stops watching.  A watched fd keeps its
+ * session alive (paused or not) and is made non-blocking, as POE does.
+ * Registering again from the same session resumes the watcher and keeps
+ * its first event name and arguments (POE's rule).  Returns 0, -EPERM
+ * outside a handler, -EBADF for a closed fd, -EEXIST when another session
+ * watches fd in that mode, -EINVAL (fd < 0, or past FD_SETSIZE with the
+ * select loop), -ENOMEM.  A watched fd closed without unwatching is
+ * reported on stderr and its watchers removed (select, poll); under
+ * epoll it simply stops reporting.
+ */
+POE_EXPORT int poe_kernel_select_read(poe_kernel *k, int fd, const char *event,
+                                      const poe_value *args, size_t nargs);
+POE_EXPORT int poe_kernel_select_write(poe_kernel *k, int fd, const char *event,
+                                       const poe_value *args, size_t nargs);
+POE_EXPORT int poe_kernel_select_expedite(poe_kernel *k, int fd, const char *event,
+                                          const poe_value *args, size_t nargs);
+
+/** All three modes at once, as $kernel->select; NULL events unwatch. */
+POE_EXPORT int poe_kernel_select(poe_kernel *k, int fd, const char *event_r, const char *event_w,
+                                 const char *event_e, const poe_value *args, size_t nargs);
+
+/** Stop or restart reporting a watched fd without changing anything else
+ * (the session stays alive), as select_pause_read and friends.  Return 1
+ * if fd is watched in that mode, 0 if not, -EPERM outside a handler. */
+POE_EXPORT int poe_kernel_select_pause_read(poe_kernel *k, int fd);
+POE_EXPORT int poe_kernel_select_resume_read(poe_kernel *k, int fd);
+POE_EXPORT int poe_kernel_select_pause_write(poe_kernel *k, int fd);
+POE_EXPORT int poe_kernel_select_resume_write(poe_kernel *k, int fd);
+
+/** The loop backend in use: "epoll", "poll" or "select"
+ * (POE_EVENT_LOOP picks it when the kernel is made; default epoll). */
+POE_EXPORT const char *poe_kernel_loop_name(const poe_kernel *k);
+
+/* ------------------------------------------------------------------ */
+/* Threads                                                             */
+/* ------------------------------------------------------------------ */
+
+/**
+ * The one thread-safe call: queues event for session dest from any
+ * thread and wakes the loop.  args are copied now (pointer destructors
+ * are stolen).  The destination is checked when the kernel takes the
+ * event: one that no longer exists gets a warning on stderr and the
+ * event is destroyed.  Posts from one thread arrive in order.  A thread
+ * that may post should keep its target alive with refcount_increment,
+ * since the kernel does not count other threads as work.  Returns 0,
+ * -EINVAL, -ENOMEM.
+ */
+POE_EXPORT int poe_kernel_post_from_thread(poe_kernel *k, poe_sid dest, const char *event,
+                                           const poe_value *args, size_t nargs);
+
+/* ------------------------------------------------------------------ */
 /* Aliases and reference counts                                        */
 /* ------------------------------------------------------------------ */
 

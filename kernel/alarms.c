@@ -1,0 +1,349 @@
+/*
+ * Timers: every POE timer call, as an API over the one queue
+ * (POE::Kernel's alarm, alarm_add, delay, delay_add, alarm_set,
+ * delay_set, alarm_adjust, delay_adjust, alarm_remove, alarm_remove_all
+ * and get_next_event_time).
+ *
+ * A timer is an ET_ALARM event from a session to itself.  Its id is the
+ * queue item id, as in POE, so ids count every event ever queued.  The
+ * time POE reports back for a timer is EV_WALLTIME + EV_DELTA with undef
+ * as zero, so a delay() timer reports its delay alone: that quirk is
+ * POE's, and kept.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+static double or_zero(double x)
+{
+        return isnan(x) ? 0.0 : x;
+}
+
+static int64_t seconds_ns(double s)
+{
+        double ns = s * 1e9;
+
+        if (ns > 4e18)
+                return (int64_t)4e18;
+        if (ns < -4e18)
+                return (int64_t)-4e18;
+        return (int64_t)ns;
+}
+
+/* The active session, which must be a real one: timers belong to it. */
+static poe__session *owner(poe_kernel *k)
+{
+        poe__session *s = k->active;
+
+        return s->is_kernel || !s->alive ? NULL : s;
+}
+
+/* POE's _data_ev_clear_alarm_by_name: O(the session's timers). */
+static void clear_by_name(poe_kernel *k, poe__session *s, uint32_t name)
+{
+        poe__list_node *pos, *tmp;
+
+        poe__list_foreach_safe(pos, tmp, &s->timers) {
+                poe__event *ev = poe__container_of(pos, poe__event, in_session);
+
+                if (ev->name != name)
+                        continue;
+                poe__dequeue(k, ev);
+                poe__event_free(k, ev);
+        }
+}
+
+/* Queues a timer for the active session.  wall and delta are POE's
+ * EV_WALLTIME and EV_DELTA (NAN for undef); due is monotonic. */
+static int set_timer(poe_kernel *k, const char *file, int line, poe__session *s, uint32_t name,
+                     int64_t due, double wall, double delta, const poe_value *args, size_t nargs,
+                     poe_alarm_id *ret_id)
+{
+        poe__event *ev;
+
+        if (poe__queue_reserve(k) < 0 || !(ev = poe__event_new(k, args, nargs))) {
+                poe__values_destroy_borrowed(args, nargs);
+                return -ENOMEM;
+        }
+        ev->due = due;
+        ev->wall = wall;
+        ev->delta = delta;
+        poe__enqueue(k, ev, s, s, name, POE__ET_ALARM, file, line);
+        if (ret_id)
+                *ret_id = ev->seq;
+        return 0;
+}
+
+/* Checks shared by every setter.  Returns the interned name or a
+ * negative errno (with the arguments' destructors run: they were given). */
+static int64_t prologue(poe_kernel *k, const char *event, const poe_value *args, size_t nargs,
+                        poe__session **ret_s)
+{
+        uint32_t name;
+
+        if (!k || !event || (nargs && !args)) {
+                poe__values_destroy_borrowed(args, nargs);
+                return -EINVAL;
+        }
+        *ret_s = owner(k);
+        if (!*ret_s) {
+                poe__values_destroy_borrowed(args, nargs);
+                return -EPERM;
+        }
+        name = poe__intern(k, event);
+        if (name == POE__NO_NAME) {
+                poe__values_destroy_borrowed(args, nargs);
+                return -ENOMEM;
+        }
+        return name;
+}
+
+POE_EXPORT int poe_kernel_alarm_at(poe_kernel *k, const char *file, int line, const char *event,
+                                   double when, const poe_value *args, size_t nargs)
+{
+        poe__session *s;
+        int64_t name = prologue(k, event, args, nargs, &s);
+
+        if (name < 0)
+                return (int)name;
+        /* alarm() replaces every timer of the same name; no time clears. */
+        clear_by_name(k, s, (uint32_t)name);
+        if (isnan(when)) {
+                poe__values_destroy_borrowed(args, nargs);
+                return 0;
+        }
+        return set_timer(k, file, line, s, (uint32_t)name, poe__wall2mono(k, when), when, NAN,
+                         args, nargs, NULL);
+}
+
+POE_EXPORT int poe_kernel_alarm_add_at(poe_kernel *k, const char *file, int line,
+                                       const char *event, double when, const poe_value *args,
+                                       size_t nargs)
+{
+        poe__session *s;
+        int64_t name = prologue(k, event, args, nargs, &s);
+
+        if (name < 0)
+                return (int)name;
+        if (isnan(when)) {
+                poe__values_destroy_borrowed(args, nargs);
+                return -EINVAL;
+        }
+        return set_timer(k, file, line, s, (uint32_t)name, poe__wall2mono(k, when), when, NAN,
+                         args, nargs, NULL);
+}
+
+POE_EXPORT int poe_kernel_delay_at(poe_kernel *k, const char *file, int line, const char *event,
+                                   double seconds, const poe_value *args, size_t nargs)
+{
+        poe__session *s;
+        int64_t name = prologue(k, event, args, nargs, &s);
+
+        if (name < 0)
+                return (int)name;
+        clear_by_name(k, s, (uint32_t)name);
+        if (isnan(seconds)) {
+                poe__values_destroy_borrowed(args, nargs);
+                return 0;
+        }
+        /* POE's delay() leaves EV_WALLTIME undef. */
+        return set_timer(k, file, line, s, (uint32_t)name, poe__mono(k) + seconds_ns(seconds),
+                         NAN, seconds, args, nargs, NULL);
+}
+
+POE_EXPORT int poe_kernel_delay_add_at(poe_kernel *k, const char *file, int line,
+                                       const char *event, double seconds, const poe_value *args,
+                                       size_t nargs)
+{
+        poe__session *s;
+        int64_t name = prologue(k, event, args, nargs, &s);
+
+        if (name < 0)
+                return (int)name;
+        if (isnan(seconds)) {
+                poe__values_destroy_borrowed(args, nargs);
+                return -EINVAL;
+        }
+        return set_timer(k, file, line, s, (uint32_t)name, poe__mono(k) + seconds_ns(seconds),
+                         NAN, seconds, args, nargs, NULL);
+}
+
+POE_EXPORT int poe_kernel_alarm_set_at(poe_kernel *k, const char *file, int line,
+                                       const char *event, double when, const poe_value *args,
+                                       size_t nargs, poe_alarm_id *ret_id)
+{
+        poe__session *s;
+        int64_t name = prologue(k, event, args, nargs, &s);
+
+        if (name < 0)
+                return (int)name;
+        if (isnan(when)) {
+                poe__values_destroy_borrowed(args, nargs);
+                return -EINVAL;
+        }
+        return set_timer(k, file, line, s, (uint32_t)name, poe__wall2mono(k, when), when, NAN,
+                         args, nargs, ret_id);
+}
+
+POE_EXPORT int poe_kernel_delay_set_at(poe_kernel *k, const char *file, int line,
+                                       const char *event, double seconds, const poe_value *args,
+                                       size_t nargs, poe_alarm_id *ret_id)
+{
+        poe__session *s;
+        int64_t name = prologue(k, event, args, nargs, &s);
+        double t;
+
+        if (name < 0)
+                return (int)name;
+        if (isnan(seconds)) {
+                poe__values_destroy_borrowed(args, nargs);
+                return -EINVAL;
+        }
+        t = poe__wall(k);
+        return set_timer(k, file, line, s, (uint32_t)name, poe__mono(k) + seconds_ns(seconds), t,
+                         seconds, args, nargs, ret_id);
+}
+
+/* Finds the active session's timer by id: -ESRCH if no such timer,
+ * -EPERM if it is another session's (POE::Queue's answers). */
+static int find_own(poe_kernel *k, poe_alarm_id id, poe__event **ret)
+{
+        poe__event *ev;
+        poe__session *s = owner(k);
+
+        if (!s)
+                return -EPERM;
+        ev = poe__imap_get(&k->timer_ids, id);
+        if (!ev)
+                return -ESRCH;
+        if (ev->to != s)
+                return -EPERM;
+        *ret = ev;
+        return 0;
+}
+
+POE_EXPORT int poe_kernel_alarm_adjust(poe_kernel *k, poe_alarm_id id, double delta,
+                                       double *ret_time)
+{
+        poe__event *ev;
+        int r;
+
+        POE_ASSERT_RETURN(k && !isnan(delta), -EINVAL);
+        r = find_own(k, id, &ev);
+        if (r < 0)
+                return r;
+        poe__queue_retime(k, ev, ev->due + seconds_ns(delta));
+        if (delta != 0)
+                ev->delta = or_zero(ev->delta) + delta;
+        if (ret_time)
+                *ret_time = or_zero(ev->wall) + or_zero(ev->delta);
+        return 0;
+}
+
+POE_EXPORT int poe_kernel_delay_adjust(poe_kernel *k, poe_alarm_id id, double seconds,
+                                       double *ret_time)
+{
+        poe__event *ev;
+        int r;
+
+        POE_ASSERT_RETURN(k && !isnan(seconds), -EINVAL);
+        r = find_own(k, id, &ev);
+        if (r < 0)
+                return r;
+        poe__queue_retime(k, ev, poe__mono(k) + seconds_ns(seconds));
+        ev->wall = poe__wall(k);
+        ev->delta = seconds;
+        if (ret_time)
+                *ret_time = ev->wall + ev->delta;
+        return 0;
+}
+
+static void describe(poe_kernel *k, poe__event *ev, poe_alarm_info *info)
+{
+        info->id = ev->seq;
+        info->event = poe__name(k, ev->name);
+        info->time = or_zero(ev->wall) + or_zero(ev->delta);
+        info->args = ev->args;
+        info->nargs = ev->nargs;
+}
+
+POE_EXPORT int poe_kernel_alarm_remove(poe_kernel *k, poe_alarm_id id, poe_alarm_info *ret)
+{
+        poe__event *ev;
+        int r;
+
+        POE_ASSERT_RETURN(k, -EINVAL);
+        r = find_own(k, id, &ev);
+        if (r < 0)
+                return r;
+        poe__dequeue(k, ev);
+        /* The removed timer is parked so that its name and arguments stay
+         * readable until the next removal. */
+        if (k->parked_event)
+                poe__event_free(k, k->parked_event);
+        k->parked_event = ev;
+        if (ret)
+                describe(k, ev, ret);
+        return 0;
+}
+
+/* Orders timers as the queue would dispatch them. */
+static int by_due(const void *a, const void *b)
+{
+        const poe__event *x = *(poe__event *const *)a, *y = *(poe__event *const *)b;
+
+        if (x->due != y->due)
+                return x->due < y->due ? -1 : 1;
+        return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+POE_EXPORT int poe_kernel_alarm_remove_all(poe_kernel *k,
+                                           void (*fn)(void *ctx, const poe_alarm_info *alarm),
+                                           void *ctx)
+{
+        poe__session *s;
+        poe__list_node *pos;
+        poe__event **v;
+        size_t n = 0, i;
+
+        POE_ASSERT_RETURN(k, -EINVAL);
+        s = owner(k);
+        if (!s)
+                return -EPERM;
+        if (!s->reasons[POE__R_TIMERS])
+                return 0;
+        v = poe__malloc(k, s->reasons[POE__R_TIMERS] * sizeof(*v));
+        if (!v)
+                return -ENOMEM;
+        poe__list_foreach(pos, &s->timers)
+                v[n++] = poe__container_of(pos, poe__event, in_session);
+        qsort(v, n, sizeof(*v), by_due);
+        for (i = 0; i < n; i++)
+                poe__dequeue(k, v[i]);
+        for (i = 0; i < n; i++) {
+                if (fn) {
+                        poe_alarm_info info;
+
+                        describe(k, v[i], &info);
+                        fn(ctx, &info);
+                }
+                poe__event_free(k, v[i]);
+        }
+        poe__free(k, v);
+        return (int)n;
+}
+
+POE_EXPORT int poe_kernel_get_next_event_time(const poe_kernel *k, double *ret_time)
+{
+        poe__event *head;
+
+        POE_ASSERT_RETURN(k, -EINVAL);
+        head = poe__queue_head(k);
+        if (!head)
+                return -ENOENT;
+        if (ret_time)
+                *ret_time = poe__mono2wall(k, head->due);
+        return 0;
+}

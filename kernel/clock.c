@@ -1,0 +1,90 @@
+/*
+ * Time.  The queue orders by the monotonic clock, so a wall-clock step
+ * never reorders or stalls timers; the API speaks epoch seconds, as POE
+ * does, converted at the boundary (POE's wall2mono and mono2wall).
+ *
+ * A fake clock replaces both for tests: time stands still until the test
+ * advances it, and when the loop would sleep until the next timer it
+ * jumps there instead, so timer tests neither sleep nor race.
+ */
+#include <math.h>
+#include <time.h>
+
+#include "internal.h"
+
+static int64_t real_mono(void)
+{
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static double real_wall(void)
+{
+        struct timespec ts;
+
+        clock_gettime(CLOCK_REALTIME, &ts);
+        return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+int64_t poe__mono(const poe_kernel *k)
+{
+        return k->fake_clock ? k->fake_mono : real_mono();
+}
+
+double poe__wall(const poe_kernel *k)
+{
+        return k->fake_clock ? k->fake_wall : real_wall();
+}
+
+int64_t poe__wall2mono(const poe_kernel *k, double wall)
+{
+        double d = (wall - poe__wall(k)) * 1e9;
+
+        /* Far past and far future saturate rather than overflow. */
+        if (d < -4e18)
+                d = -4e18;
+        if (d > 4e18)
+                d = 4e18;
+        return poe__mono(k) + (int64_t)d;
+}
+
+double poe__mono2wall(const poe_kernel *k, int64_t mono)
+{
+        return poe__wall(k) + (double)(mono - poe__mono(k)) / 1e9;
+}
+
+POE_EXPORT double poe_kernel_time(const poe_kernel *k)
+{
+        return k ? poe__wall(k) : real_wall();
+}
+
+POE_EXPORT int poe_kernel_clock_fake(poe_kernel *k, double wall_start)
+{
+        POE_ASSERT_RETURN(k && isfinite(wall_start), -EINVAL);
+        /* Switching clocks under pending timers would move them. */
+        POE_ASSERT_RETURN(k->heap_len == 0, -EBUSY);
+        k->fake_clock = true;
+        k->fake_wall = wall_start;
+        k->fake_mono = 1000000000; /* any origin; one second avoids zero */
+        return 0;
+}
+
+POE_EXPORT int poe_kernel_clock_advance(poe_kernel *k, double seconds)
+{
+        POE_ASSERT_RETURN(k && isfinite(seconds) && seconds >= 0, -EINVAL);
+        POE_ASSERT_RETURN(k->fake_clock, -EPERM);
+        k->fake_mono += (int64_t)(seconds * 1e9);
+        k->fake_wall += seconds;
+        return 0;
+}
+
+/* The loop's own advance: to an exact monotonic instant. */
+void poe__clock_jump(poe_kernel *k, int64_t mono)
+{
+        if (mono > k->fake_mono) {
+                k->fake_wall += (double)(mono - k->fake_mono) / 1e9;
+                k->fake_mono = mono;
+        }
+}

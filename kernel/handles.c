@@ -1,0 +1,384 @@
+/*
+ * I/O watchers: POE::Resource::FileHandles and the select_* methods.
+ *
+ * One session at most watches an fd in a given mode (POE dies on a
+ * second; libpoe returns -EEXIST).  A session registering the same fd
+ * and mode again only resumes it, keeping the first event name and
+ * arguments, as POE does.  A watched fd holds its session alive, paused
+ * or not: pausing changes what the loop waits for and nothing else.  As
+ * POE's _data_handle_condition does, a newly watched fd is made
+ * non-blocking, so that a handler reading it never stalls the kernel.
+ */
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+static poe__fdrec *rec_get(const poe_kernel *k, int fd)
+{
+        return fd >= 0 && fd < k->n_fds_cap ? k->fds[fd] : NULL;
+}
+
+/* The modes the backend should wait for: the unpaused watchers'. */
+static unsigned wanted_mask(const poe__fdrec *r)
+{
+        unsigned m = 0;
+        int i;
+
+        for (i = 0; i < POE__MODES; i++)
+                if (r->watch[i] && !r->watch[i]->paused)
+                        m |= POE__IO_BIT(i);
+        return m;
+}
+
+static int sync_backend(poe_kernel *k, int fd, poe__fdrec *r)
+{
+        unsigned want = wanted_mask(r);
+        int err;
+
+        if (want == r->mask)
+                return 0;
+        err = k->loop->update(k, fd, r->mask, want);
+        if (err < 0)
+                return err;
+        r->mask = want;
+        return 0;
+}
+
+/* Does session s watch fd in any mode other than `except`? */
+static bool session_on_fd(const poe__fdrec *r, const poe__session *s, int except)
+{
+        int i;
+
+        for (i = 0; i < POE__MODES; i++)
+                if (i != except && r->watch[i] && r->watch[i]->session == s)
+                        return true;
+        return false;
+}
+
+static bool rec_empty(const poe__fdrec *r)
+{
+        return !r->watch[0] && !r->watch[1] && !r->watch[2];
+}
+
+static void watch_remove(poe_kernel *k, poe__watch *w)
+{
+        poe__fdrec *r = k->fds[w->fd];
+        poe__session *s = w->session;
+        int fd = w->fd;
+
+        r->watch[w->mode] = NULL;
+        poe__list_remove(&w->in_session);
+        if (!session_on_fd(r, s, -1))
+                poe__unref(k, s, POE__R_HANDLES);
+        /* Failure to stop watching (a closed fd under epoll) changes
+         * nothing: the fd is gone from the backend either way. */
+        if (r->mask != wanted_mask(r)) {
+                k->loop->update(k, fd, r->mask, wanted_mask(r));
+                r->mask = wanted_mask(r);
+        }
+        if (rec_empty(r)) {
+                poe__free(k, r);
+                k->fds[fd] = NULL;
+                k->n_watched_fds--;
+        }
+        poe__free(k, w->args);
+        poe__free(k, w);
+}
+
+/* Room for fd in the table and for every watched fd in the ready lists,
+ * so that the backend's reports never need memory. */
+static int reserve(poe_kernel *k, int fd)
+{
+        int i;
+
+        if (fd >= k->n_fds_cap) {
+                int cap = k->n_fds_cap ? k->n_fds_cap : 64;
+                poe__fdrec **v;
+
+                while (cap <= fd)
+                        cap *= 2;
+                v = poe__realloc(k, k->fds, (size_t)cap * sizeof(*v));
+                if (!v)
+                        return -ENOMEM;
+                memset(v + k->n_fds_cap, 0, (size_t)(cap - k->n_fds_cap) * sizeof(*v));
+                k->fds = v;
+                k->n_fds_cap = cap;
+        }
+        if (k->n_watched_fds + 2 > k->cap_ready) {
+                size_t cap = k->cap_ready ? k->cap_ready * 2 : 64;
+
+                for (i = 0; i < POE__MODES; i++) {
+                        int *v = poe__realloc(k, k->ready[i], cap * sizeof(*v));
+
+                        if (!v)
+                                return -ENOMEM;
+                        k->ready[i] = v;
+                }
+                k->cap_ready = cap;
+        }
+        return 0;
+}
+
+static int watch_add(poe_kernel *k, poe__session *s, int fd, int mode, const char *event,
+                     const poe_value *args, size_t nargs)
+{
+        poe__fdrec *r;
+        poe__watch *w;
+        bool new_rec = false;
+        uint32_t name;
+        int err, flags;
+
+        r = rec_get(k, fd);
+        if (r && r->watch[mode]) {
+                w = r->watch[mode];
+                if (w->session != s)
+                        return -EEXIST;
+                /* Re-registration resumes; the first event and args stay. */
+                w->paused = false;
+                return sync_backend(k, fd, r);
+        }
+        flags = fcntl(fd, F_GETFL);
+        if (flags < 0)
+                return -EBADF;
+        name = poe__intern(k, event);
+        if (name == POE__NO_NAME || reserve(k, fd) < 0)
+                return -ENOMEM;
+        w = poe__calloc(k, 1, sizeof(*w));
+        if (!w)
+                return -ENOMEM;
+        if (poe__values_dup(k, args, nargs, &w->args) < 0) {
+                poe__free(k, w);
+                return -ENOMEM;
+        }
+        if (!r) {
+                r = poe__calloc(k, 1, sizeof(*r));
+                if (!r) {
+                        poe__free(k, w->args);
+                        poe__free(k, w);
+                        return -ENOMEM;
+                }
+                k->fds[fd] = r;
+                new_rec = true;
+        }
+        w->fd = fd;
+        w->mode = mode;
+        w->session = s;
+        w->event = name;
+        w->nargs = (uint32_t)nargs;
+        r->watch[mode] = w;
+        err = sync_backend(k, fd, r);
+        if (err < 0) {
+                r->watch[mode] = NULL;
+                if (new_rec) {
+                        k->fds[fd] = NULL;
+                        poe__free(k, r);
+                }
+                poe__free(k, w->args);
+                poe__free(k, w);
+                return err;
+        }
+        if (new_rec) {
+                k->n_watched_fds++;
+                if (!(flags & O_NONBLOCK))
+                        fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+        }
+        if (!session_on_fd(r, s, mode))
+                poe__ref(k, s, POE__R_HANDLES);
+        poe__list_append(&s->watches, &w->in_session);
+        return 0;
+}
+
+/* POE's _internal_select: an event name watches, none stops watching. */
+static int internal_select(poe_kernel *k, int fd, int mode, const char *event,
+                           const poe_value *args, size_t nargs)
+{
+        poe__session *s;
+        poe__fdrec *r;
+
+        POE_ASSERT_RETURN(k && fd >= 0 && (args || !nargs), -EINVAL);
+        s = k->active;
+        POE_ASSERT_RETURN(!s->is_kernel && s->alive, -EPERM);
+        if (event)
+                return watch_add(k, s, fd, mode, event, args, nargs);
+        r = rec_get(k, fd);
+        if (r && r->watch[mode] && r->watch[mode]->session == s)
+                watch_remove(k, r->watch[mode]);
+        return 0;
+}
+
+POE_EXPORT int poe_kernel_select_read(poe_kernel *k, int fd, const char *event,
+                                      const poe_value *args, size_t nargs)
+{
+        return internal_select(k, fd, POE__MODE_RD, event, args, nargs);
+}
+
+POE_EXPORT int poe_kernel_select_write(poe_kernel *k, int fd, const char *event,
+                                       const poe_value *args, size_t nargs)
+{
+        return internal_select(k, fd, POE__MODE_WR, event, args, nargs);
+}
+
+POE_EXPORT int poe_kernel_select_expedite(poe_kernel *k, int fd, const char *event,
+                                          const poe_value *args, size_t nargs)
+{
+        return internal_select(k, fd, POE__MODE_EX, event, args, nargs);
+}
+
+POE_EXPORT int poe_kernel_select(poe_kernel *k, int fd, const char *event_r, const char *event_w,
+                                 const char *event_e, const poe_value *args, size_t nargs)
+{
+        int r = internal_select(k, fd, POE__MODE_RD, event_r, args, nargs);
+
+        if (r == 0)
+                r = internal_select(k, fd, POE__MODE_WR, event_w, args, nargs);
+        if (r == 0)
+                r = internal_select(k, fd, POE__MODE_EX, event_e, args, nargs);
+        return r;
+}
+
+/* POE's select_pause_* and select_resume_*: 1 if the fd is watched in
+ * that mode (by anyone, as POE's _data_handle_is_good), else 0. */
+static int set_paused(poe_kernel *k, int fd, int mode, bool paused)
+{
+        poe__fdrec *r;
+        int err;
+
+        POE_ASSERT_RETURN(k && fd >= 0, -EINVAL);
+        POE_ASSERT_RETURN(!k->active->is_kernel, -EPERM);
+        r = rec_get(k, fd);
+        if (!r || !r->watch[mode])
+                return 0;
+        r->watch[mode]->paused = paused;
+        err = sync_backend(k, fd, r);
+        return err < 0 ? err : 1;
+}
+
+POE_EXPORT int poe_kernel_select_pause_read(poe_kernel *k, int fd)
+{
+        return set_paused(k, fd, POE__MODE_RD, true);
+}
+
+POE_EXPORT int poe_kernel_select_resume_read(poe_kernel *k, int fd)
+{
+        return set_paused(k, fd, POE__MODE_RD, false);
+}
+
+POE_EXPORT int poe_kernel_select_pause_write(poe_kernel *k, int fd)
+{
+        return set_paused(k, fd, POE__MODE_WR, true);
+}
+
+POE_EXPORT int poe_kernel_select_resume_write(poe_kernel *k, int fd)
+{
+        return set_paused(k, fd, POE__MODE_WR, false);
+}
+
+/* ---- readiness, reported by the backend, dispatched by the kernel ---- */
+
+void poe__io_ready(poe_kernel *k, int fd, int mode)
+{
+        if (fd == k->wake_fd)
+                return; /* drained by the loop */
+        if (!rec_get(k, fd) || k->n_ready[mode] >= k->cap_ready)
+                return;
+        k->ready[mode][k->n_ready[mode]++] = fd;
+}
+
+/*
+ * A watched fd was closed behind the kernel's back (select's EBADF,
+ * poll's POLLNVAL).  Waiting on it again would spin, so its watchers are
+ * removed, loudly: the sessions may then stop, which is what a closed
+ * handle means.
+ */
+void poe__io_bad(poe_kernel *k, int fd)
+{
+        poe__fdrec *r = rec_get(k, fd);
+        int i;
+
+        for (i = 0; r && i < POE__MODES; i++) {
+                poe__watch *w = r->watch[i];
+
+                if (!w)
+                        continue;
+                poe__warn(k, "<fh> fd %d was closed while session %llu watched it "
+                             "(mode %d, event '%s'); the watcher is removed\n",
+                          fd, (unsigned long long)w->session->id, i, poe__name(k, w->event));
+                watch_remove(k, w);
+                r = rec_get(k, fd);
+        }
+}
+
+/*
+ * POE's _data_handle_enqueue_ready: ready reads, then writes, then
+ * expedites, each dispatched at once with ARG0 the fd and ARG1 the
+ * mode, then the watcher's arguments.  A watcher removed or paused by an
+ * earlier handler in the same round is skipped.
+ */
+void poe__io_dispatch_ready(poe_kernel *k)
+{
+        int mode;
+        size_t i;
+
+        for (mode = 0; mode < POE__MODES; mode++) {
+                for (i = 0; i < k->n_ready[mode]; i++) {
+                        int fd = k->ready[mode][i];
+                        poe__fdrec *r = rec_get(k, fd);
+                        poe__watch *w = r ? r->watch[mode] : NULL;
+                        poe_value pre[2];
+                        poe__event *tmp;
+                        poe_value ret;
+
+                        if (!w || w->paused || !w->session->alive)
+                                continue;
+                        pre[0] = poe_int(fd);
+                        pre[1] = poe_int(mode);
+                        /* A copy: the handler may remove its own watcher. */
+                        tmp = poe__event_new2(k, pre, 2, w->args, w->nargs);
+                        if (!tmp) {
+                                /* Level-triggered: the fd is reported again
+                                 * next slice, so nothing is lost. */
+                                poe__warn(k, "<fh> out of memory dispatching fd %d\n", fd);
+                                continue;
+                        }
+                        ret = poe__dispatch(k, w->session, w->session, w->event, POE__ET_SELECT,
+                                            tmp->args, tmp->nargs, __FILE__, __LINE__,
+                                            POE__NO_NAME);
+                        poe_value_release(&ret);
+                        poe__free(k, tmp);
+                }
+        }
+        for (mode = 0; mode < POE__MODES; mode++)
+                k->n_ready[mode] = 0;
+        poe__gc_sweep(k);
+}
+
+void poe__handles_clear_session(poe_kernel *k, poe__session *s)
+{
+        while (!poe__list_empty(&s->watches))
+                watch_remove(k, poe__container_of(poe__list_first(&s->watches), poe__watch,
+                                                  in_session));
+}
+
+void poe__handles_free(poe_kernel *k)
+{
+        int i, m;
+
+        for (i = 0; i < k->n_fds_cap; i++) {
+                poe__fdrec *r = k->fds[i];
+
+                for (m = 0; r && m < POE__MODES; m++) {
+                        if (r->watch[m]) {
+                                poe__free(k, r->watch[m]->args);
+                                poe__free(k, r->watch[m]);
+                        }
+                }
+                poe__free(k, r);
+        }
+        poe__free(k, k->fds);
+        for (m = 0; m < POE__MODES; m++)
+                poe__free(k, k->ready[m]);
+        k->fds = NULL;
+        k->n_fds_cap = 0;
+}

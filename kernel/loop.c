@@ -1,0 +1,222 @@
+/*
+ * The loop: choosing a backend, waiting for the next thing to happen,
+ * and the one thread-safe entry, poe_kernel_post_from_thread.
+ *
+ * POE_EVENT_LOOP=select|poll|epoll picks the backend when the kernel is
+ * made (default epoll).  The wait lasts until the queue's head is due:
+ * zero when posted events wait, the next timer otherwise, and without
+ * limit when only I/O or another thread can make something happen.
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+/* A post from another thread, held until the loop takes it.  Allocated
+ * with libc, not the kernel's allocator, which need not be thread-safe. */
+struct poe__xpost {
+        struct poe__xpost *next;
+        poe_sid dest;
+        char *event;
+        size_t nargs;
+        poe_value *args; /* deep copy in the same allocation */
+};
+
+static const poe__loop_ops *backend_named(const char *name)
+{
+        if (!name || !*name || strcmp(name, "epoll") == 0)
+                return &poe__loop_epoll;
+        if (strcmp(name, "poll") == 0)
+                return &poe__loop_poll;
+        if (strcmp(name, "select") == 0)
+                return &poe__loop_select;
+        return NULL;
+}
+
+int poe__loop_init(poe_kernel *k)
+{
+        const char *name = getenv("POE_EVENT_LOOP");
+        pthread_mutex_t *lock;
+        int err;
+
+        k->wake_fd = -1;
+        k->loop = backend_named(name);
+        if (!k->loop) {
+                poe__warn(k, "POE_EVENT_LOOP=%s is not one of select, poll, epoll; "
+                             "using epoll\n", name);
+                k->loop = &poe__loop_epoll;
+        }
+        lock = malloc(sizeof(*lock));
+        if (!lock)
+                return -ENOMEM;
+        pthread_mutex_init(lock, NULL);
+        k->xlock = lock;
+        k->xposts_tail = &k->xposts;
+        err = k->loop->init(k);
+        if (err < 0)
+                return err;
+        k->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+        if (k->wake_fd < 0)
+                return -errno;
+        return k->loop->update(k, k->wake_fd, 0, POE__IO_BIT(POE__MODE_RD));
+}
+
+static void xpost_free(struct poe__xpost *x, bool destroy)
+{
+        if (destroy)
+                poe__values_destroy(x->args, x->nargs);
+        free(x->event);
+        free(x);
+}
+
+void poe__loop_fini(poe_kernel *k)
+{
+        struct poe__xpost *x = k->xposts;
+
+        while (x) {
+                struct poe__xpost *next = x->next;
+
+                xpost_free(x, true);
+                x = next;
+        }
+        k->xposts = NULL;
+        if (k->loop && k->loop_data)
+                k->loop->fini(k);
+        if (k->wake_fd >= 0)
+                close(k->wake_fd);
+        k->wake_fd = -1;
+        if (k->xlock) {
+                pthread_mutex_destroy(k->xlock);
+                free(k->xlock);
+                k->xlock = NULL;
+        }
+}
+
+POE_EXPORT const char *poe_kernel_loop_name(const poe_kernel *k)
+{
+        return k && k->loop ? k->loop->name : "";
+}
+
+POE_EXPORT int poe_kernel_post_from_thread(poe_kernel *k, poe_sid dest, const char *event,
+                                           const poe_value *args, size_t nargs)
+{
+        struct poe__xpost *x;
+        uint64_t one = 1;
+        char *pool;
+
+        if (!k || !event || (nargs && !args)) {
+                poe__values_destroy_borrowed(args, nargs);
+                return -EINVAL;
+        }
+        x = malloc(sizeof(*x) + nargs * sizeof(poe_value) + poe__values_size(args, nargs));
+        if (x)
+                x->event = strdup(event);
+        if (!x || !x->event) {
+                free(x);
+                poe__values_destroy_borrowed(args, nargs);
+                return -ENOMEM;
+        }
+        x->next = NULL;
+        x->dest = dest;
+        x->nargs = nargs;
+        x->args = (poe_value *)(x + 1);
+        pool = (char *)(x->args + nargs);
+        poe__values_copy(x->args, args, nargs, &pool);
+        pthread_mutex_lock(k->xlock);
+        *k->xposts_tail = x;
+        k->xposts_tail = &x->next;
+        pthread_mutex_unlock(k->xlock);
+        /* An eventfd write only fails if the counter would overflow,
+         * in which case the loop is already awake. */
+        if (write(k->wake_fd, &one, sizeof(one)) < 0) {
+                /* nothing to do: see above */
+        }
+        return 0;
+}
+
+/* Moves cross-thread posts into the queue, in the order they were made. */
+static void take_xposts(poe_kernel *k)
+{
+        struct poe__xpost *x;
+        uint64_t n;
+
+        if (read(k->wake_fd, &n, sizeof(n)) < 0) {
+                /* EAGAIN: nothing was written since the last drain */
+        }
+        pthread_mutex_lock(k->xlock);
+        x = k->xposts;
+        k->xposts = NULL;
+        k->xposts_tail = &k->xposts;
+        pthread_mutex_unlock(k->xlock);
+        while (x) {
+                struct poe__xpost *next = x->next;
+                poe__session *s = poe__session_get(k, x->dest);
+                uint32_t name = poe__intern(k, x->event);
+                poe__event *ev = NULL;
+
+                if (!s)
+                        poe__warn(k, "<ev> post_from_thread: session %llu does not exist; "
+                                     "event '%s' dropped\n",
+                                  (unsigned long long)x->dest, x->event);
+                else if (name == POE__NO_NAME || !(ev = poe__event_new(k, x->args, x->nargs)))
+                        poe__warn(k, "<ev> post_from_thread: out of memory; event '%s' "
+                                     "for session %llu dropped\n",
+                                  x->event, (unsigned long long)x->dest);
+                if (ev) {
+                        poe__enqueue(k, ev, s, k->ksession, name, POE__ET_POST, __FILE__,
+                                     __LINE__);
+                        xpost_free(x, false); /* the event owns the pointers now */
+                } else {
+                        xpost_free(x, true);
+                }
+                x = next;
+        }
+}
+
+static bool xposts_pending(poe_kernel *k)
+{
+        bool pending;
+
+        pthread_mutex_lock(k->xlock);
+        pending = k->xposts != NULL;
+        pthread_mutex_unlock(k->xlock);
+        return pending;
+}
+
+/*
+ * POE::Loop's wait step.  With the fake clock, I/O is polled without
+ * waiting and, if nothing is ready, time jumps to the next timer.
+ */
+void poe__loop_wait(poe_kernel *k)
+{
+        int64_t timeout = -1;
+        poe__event *head = poe__queue_head(k);
+        int err;
+
+        if (head) {
+                timeout = head->type & POE__ET_ALARM ? head->due - poe__mono(k) : 0;
+                if (timeout < 0)
+                        timeout = 0;
+        }
+        if (xposts_pending(k))
+                timeout = 0;
+        if (k->fake_clock && timeout != 0) {
+                size_t ready;
+
+                err = k->loop->wait(k, 0);
+                ready = k->n_ready[0] + k->n_ready[1] + k->n_ready[2];
+                if (err >= 0 && !ready && head)
+                        poe__clock_jump(k, head->due);
+                else if (err >= 0 && !ready && !head && !xposts_pending(k))
+                        err = k->loop->wait(k, -1); /* only I/O or threads remain */
+        } else {
+                err = k->loop->wait(k, timeout);
+        }
+        if (err < 0 && err != -EINTR)
+                poe__warn(k, "<fh> %s wait failed: %s\n", k->loop->name, strerror(-err));
+        take_xposts(k);
+}

@@ -1,0 +1,168 @@
+/*
+ * The event queue: one order, two structures.  POE keeps every event in
+ * one queue ordered by (due time, item id).  Posted events are due the
+ * moment they are posted, so they arrive in order and a FIFO list holds
+ * them with O(1) push and pop.  Timers arrive in any order and live in a
+ * binary min-heap on (due, id) whose nodes know their index, so setting,
+ * removing and adjusting one is O(log n).  The head of the queue is the
+ * earlier of the two heads, which keeps POE's order exactly: a timer due
+ * in the past jumps ahead of later posts.
+ */
+#include <string.h>
+
+#include "internal.h"
+
+static bool earlier(const poe__event *a, const poe__event *b)
+{
+        return a->due < b->due || (a->due == b->due && a->seq < b->seq);
+}
+
+static void heap_set(poe_kernel *k, uint32_t i, poe__event *ev)
+{
+        k->heap[i] = ev;
+        ev->heap_index = i;
+}
+
+static void sift_up(poe_kernel *k, uint32_t i)
+{
+        poe__event *ev = k->heap[i];
+
+        while (i > 0) {
+                uint32_t parent = (i - 1) / 2;
+
+                if (!earlier(ev, k->heap[parent]))
+                        break;
+                heap_set(k, i, k->heap[parent]);
+                i = parent;
+        }
+        heap_set(k, i, ev);
+}
+
+static void sift_down(poe_kernel *k, uint32_t i)
+{
+        poe__event *ev = k->heap[i];
+
+        for (;;) {
+                uint32_t c = 2 * i + 1;
+
+                if (c >= k->heap_len)
+                        break;
+                if (c + 1 < k->heap_len && earlier(k->heap[c + 1], k->heap[c]))
+                        c++;
+                if (!earlier(k->heap[c], ev))
+                        break;
+                heap_set(k, i, k->heap[c]);
+                i = c;
+        }
+        heap_set(k, i, ev);
+}
+
+/* Makes room for one more timer, so that the push after it cannot fail. */
+int poe__queue_reserve(poe_kernel *k)
+{
+        if (k->heap_len == k->heap_cap) {
+                uint32_t cap = k->heap_cap ? k->heap_cap * 2 : 64;
+                poe__event **h = poe__realloc(k, k->heap, cap * sizeof(*h));
+
+                if (!h)
+                        return -ENOMEM;
+                k->heap = h;
+                k->heap_cap = cap;
+        }
+        return poe__imap_reserve(k, &k->timer_ids);
+}
+
+void poe__queue_push(poe_kernel *k, poe__event *ev)
+{
+        if (ev->type & POE__ET_ALARM) {
+                /* Reserved by the caller: neither of these can fail. */
+                poe__imap_put(k, &k->timer_ids, ev->seq, ev);
+                k->heap[k->heap_len] = ev;
+                sift_up(k, k->heap_len++);
+        } else {
+                poe__list_append(&k->fifo, &ev->q);
+        }
+        k->queue_count++;
+}
+
+void poe__queue_remove(poe_kernel *k, poe__event *ev)
+{
+        if (ev->type & POE__ET_ALARM) {
+                uint32_t i = ev->heap_index;
+                poe__event *last = k->heap[--k->heap_len];
+
+                poe__imap_del(&k->timer_ids, ev->seq);
+                if (i < k->heap_len) {
+                        heap_set(k, i, last);
+                        sift_down(k, i);
+                        sift_up(k, last->heap_index);
+                }
+        } else {
+                poe__list_remove(&ev->q);
+        }
+        k->queue_count--;
+}
+
+poe__event *poe__queue_head(const poe_kernel *k)
+{
+        poe__event *f = poe__list_empty(&k->fifo)
+                                ? NULL
+                                : poe__container_of(poe__list_first(&k->fifo), poe__event, q);
+        poe__event *t = k->heap_len ? k->heap[0] : NULL;
+
+        if (!f)
+                return t;
+        if (!t)
+                return f;
+        return earlier(t, f) ? t : f;
+}
+
+/*
+ * The next event to dispatch in a timeslice that began at `now` with the
+ * item id counter at `cut`: a timer due by then, or a post made before
+ * the slice began (posts made during it wait for the next slice, as
+ * their POE priority is later than the slice's now).  NULL if neither.
+ */
+poe__event *poe__queue_next_due(const poe_kernel *k, int64_t now, uint64_t cut)
+{
+        poe__event *f = NULL, *t = NULL;
+
+        if (!poe__list_empty(&k->fifo)) {
+                f = poe__container_of(poe__list_first(&k->fifo), poe__event, q);
+                if (f->seq > cut)
+                        f = NULL;
+        }
+        if (k->heap_len && k->heap[0]->due <= now)
+                t = k->heap[0];
+        if (!f)
+                return t;
+        if (!t)
+                return f;
+        return earlier(t, f) ? t : f;
+}
+
+void poe__queue_retime(poe_kernel *k, poe__event *ev, int64_t due)
+{
+        ev->due = due;
+        sift_down(k, ev->heap_index);
+        sift_up(k, ev->heap_index);
+}
+
+void poe__queue_free(poe_kernel *k)
+{
+        uint32_t i;
+
+        while (!poe__list_empty(&k->fifo)) {
+                poe__event *ev = poe__container_of(poe__list_first(&k->fifo), poe__event, q);
+
+                poe__list_remove(&ev->q);
+                poe__event_free(k, ev);
+        }
+        for (i = 0; i < k->heap_len; i++)
+                poe__event_free(k, k->heap[i]);
+        poe__free(k, k->heap);
+        k->heap = NULL;
+        k->heap_len = k->heap_cap = 0;
+        poe__imap_free(k, &k->timer_ids);
+        k->queue_count = 0;
+}
