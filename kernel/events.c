@@ -158,6 +158,8 @@ poe_value poe__dispatch(poe_kernel *k, poe__session *to, poe__session *from, uin
 {
         poe__session *hold_session = k->active;
         uint32_t hold_event = k->active_event, hold_type = k->active_type;
+        int hold_depth = k->dispatch_depth;
+        poe__frame f;
         poe_value ret;
 
         /* The GC event exists only to be dequeued (POE's ET_GC). */
@@ -168,8 +170,22 @@ poe_value poe__dispatch(poe_kernel *k, poe__session *to, poe__session *from, uin
         k->active_type = type;
         k->dispatch_depth++;
         to->pins++;
-        ret = invoke(k, to, from, name, type, args, nargs, file, line, from_state);
-        k->dispatch_depth--;
+        k->died = false;
+        /* POE's eval around the handler: poe_die lands here.  Only the
+         * handler's own frames lie between, never kernel state. */
+        f.up = k->frame;
+        k->frame = &f;
+        if (setjmp(f.jb) == 0) {
+                ret = invoke(k, to, from, name, type, args, nargs, file, line, from_state);
+                k->frame = f.up;
+                k->died = false;
+        } else {
+                k->frame = f.up;
+                ret = poe_nil();
+                poe__exception_caught(k, to, from, name, type, file, line, from_state);
+                k->died = true;
+        }
+        k->dispatch_depth = hold_depth;
         /* stop() may have reset the active session to the kernel; the
          * dispatch that was running still restores what it found. */
         k->active = hold_session;
@@ -203,6 +219,10 @@ void poe__dispatch_due(poe_kernel *k)
                         poe_value_release(&r);
                 }
                 poe__event_free(k, ev);
+                /* POE stops everything once an exception must reach
+                 * run()'s caller. */
+                if (k->exception)
+                        poe_kernel_stop(k);
         }
         poe__gc_sweep(k);
 }
@@ -304,6 +324,7 @@ static int call(poe_kernel *k, const char *file, int line, poe__session *s, cons
 {
         poe_value small[8], *copy = small, v;
         uint32_t name = poe__intern(k, event);
+        bool died = false;
 
         if (nargs > 8)
                 copy = poe__malloc(k, nargs * sizeof(*copy));
@@ -325,10 +346,16 @@ static int call(poe_kernel *k, const char *file, int line, poe__session *s, cons
         } else {
                 v = poe__dispatch(k, s, k->active, name, POE__ET_CALL, copy, nargs, file, line,
                                   k->active->is_kernel ? POE__NO_NAME : k->active_event);
+                died = k->died;
         }
         poe__values_destroy(copy, nargs);
         if (copy != small)
                 poe__free(k, copy);
+        /* POE's call rethrows a pending exception into its caller. */
+        if (k->exception && k->frame)
+                poe__rethrow(k);
+        if (died)
+                return -ECANCELED;
         if (ret)
                 *ret = v;
         else

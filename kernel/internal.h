@@ -7,6 +7,7 @@
 #define POE_INTERNAL_H
 
 #include <errno.h>
+#include <setjmp.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -175,6 +176,12 @@ struct poe__event {
         poe_value *args; /* inside this allocation */
 };
 
+/* A dispatch's landing place for poe_die (POE's eval around a handler). */
+typedef struct poe__frame {
+        jmp_buf jb;
+        struct poe__frame *up;
+} poe__frame;
+
 /* What a handler sees (POE's @_). */
 struct poe_ctx {
         poe_kernel *k;
@@ -285,6 +292,20 @@ struct poe_kernel {
         uint32_t active_type;
         int dispatch_depth;
 
+        /* Exceptions: the innermost dispatch's frame, the message poe_die
+         * is unwinding with, and POE's kr_exception (what run() fails
+         * with).  died tells call() its handler died. */
+        poe__frame *frame;
+        char *die_msg;
+        char *exception;
+        bool died;
+
+        /* POE's compile-time constants, read from the environment once. */
+        bool catch_exceptions;   /* POE_CATCH_EXCEPTIONS, default on */
+        bool use_sigchld;        /* POE_USE_SIGCHLD, default on */
+        bool use_signal_pipe;    /* POE_USE_SIGNAL_PIPE, default on */
+        double child_poll_interval; /* POE_CHILD_POLLING_INTERVAL, 1 s */
+
         /* Sessions marked for collection, in marking order. */
         poe__list gc_marked;
 
@@ -388,6 +409,13 @@ void poe__clock_jump(poe_kernel *k, int64_t mono);
 int poe__loop_init(poe_kernel *k);
 void poe__loop_fini(poe_kernel *k);
 void poe__loop_wait(poe_kernel *k);
+
+/* exceptions.c */
+void poe__exception_caught(poe_kernel *k, poe__session *to, poe__session *from, uint32_t name,
+                           uint32_t type, const char *file, int line, uint32_t from_state);
+void poe__exception_set(poe_kernel *k, char *msg);
+void poe__rethrow(poe_kernel *k);
+void poe__exceptions_free(poe_kernel *k);
 
 /* kernel.c */
 void poe__warn(poe_kernel *k, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

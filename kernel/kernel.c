@@ -54,6 +54,38 @@ static void make_id(poe_kernel *k)
                  (uint32_t)(poe__mono(k) / 1000000000), (uint32_t)getpid(), ++seq);
 }
 
+/* A POE_* switch: unset gives the default, "0" or "" turn it off. */
+static bool env_flag(const char *name, bool dflt)
+{
+        const char *v = getenv(name);
+
+        if (!v)
+                return dflt;
+        return *v && strcmp(v, "0") != 0;
+}
+
+/* POE's constants that POE reads from %ENV or takes from the program
+ * before POE::Kernel loads.  Read once, here. */
+static void read_environment(poe_kernel *k)
+{
+        const char *v = getenv("POE_CHILD_POLLING_INTERVAL");
+        char *end;
+
+        k->catch_exceptions = env_flag("POE_CATCH_EXCEPTIONS", true);
+        k->use_sigchld = env_flag("POE_USE_SIGCHLD", true);
+        k->use_signal_pipe = env_flag("POE_USE_SIGNAL_PIPE", true);
+        k->child_poll_interval = 1.0;
+        if (v) {
+                double d = strtod(v, &end);
+
+                if (*end || !(d > 0 && d <= 3600))
+                        poe__warn(k, "POE_CHILD_POLLING_INTERVAL=%s is not a number of "
+                                     "seconds in (0, 3600]; using 1\n", v);
+                else
+                        k->child_poll_interval = d;
+        }
+}
+
 POE_EXPORT int poe_kernel_new(poe_kernel **ret_kernel, const poe_allocator *alloc)
 {
         poe_allocator a = { libc_malloc, libc_realloc, libc_free, NULL };
@@ -74,6 +106,7 @@ POE_EXPORT int poe_kernel_new(poe_kernel **ret_kernel, const poe_allocator *allo
         k->active_event = POE__NO_NAME;
         make_id(k);
         k->wake_fd = -1;
+        read_environment(k);
         if (poe__names_init(k) < 0 || poe__kernel_session_init(k) < 0) {
                 poe_kernel_free(k);
                 return -ENOMEM;
@@ -106,6 +139,7 @@ POE_EXPORT poe_kernel *poe_kernel_free(poe_kernel *k)
                 poe__event_free(k, k->parked_event);
         poe__handles_free(k);
         poe__sessions_free_all(k);
+        poe__exceptions_free(k);
         poe__smap_free(k, &k->aliases);
         poe__free(k, k->sig_watchers);
         poe__names_free(k);
@@ -139,10 +173,13 @@ POE_EXPORT int poe_kernel_run(poe_kernel *k)
         /* All signals must be watched explicitly; the kernel watches
          * IDLE so that it can follow it with ZOMBIE (POE's run). */
         k->kernel_watches_idle = true;
+        poe__free(k, k->exception);
+        k->exception = NULL;
         while (k->ksession->alive)
                 do_timeslice(k);
         finalize(k);
-        return 0;
+        /* POE rethrows the exception that stopped the kernel. */
+        return k->exception ? -ECANCELED : 0;
 }
 
 POE_EXPORT int poe_kernel_run_one_timeslice(poe_kernel *k)
@@ -153,8 +190,10 @@ POE_EXPORT int poe_kernel_run_one_timeslice(poe_kernel *k)
                 finalize(k);
                 return 0;
         }
+        poe__free(k, k->exception);
+        k->exception = NULL;
         do_timeslice(k);
-        return 1;
+        return k->exception ? -ECANCELED : 1;
 }
 
 POE_EXPORT int poe_kernel_run_while(poe_kernel *k, const volatile int *flag)

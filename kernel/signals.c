@@ -206,10 +206,49 @@ static void deliver(poe_kernel *k, poe__session *t, uint32_t sig, poe__event *ev
         }
         /* The signal event owns its pointer arguments, not this copy. */
         args = tmp->args;
-        r = poe__dispatch(k, t, k->ksession, w->event, POE__ET_SIGNAL, args, tmp->nargs, ev->file,
-                          ev->line, ev->from_state);
+        r = poe__dispatch(k, t, k->ksession, w->event,
+                          POE__ET_SIGNAL | (ev->type & POE__ET_SIGDIE), args, tmp->nargs,
+                          ev->file, ev->line, ev->from_state);
         poe_value_release(&r);
         poe__free(k, tmp);
+}
+
+/* The error_str of a DIE signal's field list. */
+static const char *die_message(const poe__event *ev)
+{
+        poe_exception e;
+
+        if (ev->nargs >= 2 && poe_value_exception(&ev->args[1], &e) == 0 && e.error_str)
+                return e.error_str;
+        return "died\n";
+}
+
+/* DIE also reaches the target's ancestors (never the kernel): they go
+ * before it in the walk, so they are visited after it. */
+static int add_ancestors(poe_kernel *k, poe__session *s, poe__session ***touched, int n)
+{
+        poe__session *p;
+        poe__session **v;
+        int depth = 0, i;
+
+        for (p = s->parent; p && !p->is_kernel; p = p->parent)
+                depth++;
+        if (!depth)
+                return n;
+        v = poe__realloc(k, *touched, (size_t)(n + depth) * sizeof(*v));
+        if (!v) {
+                for (i = 0; i < n; i++)
+                        poe__session_unpin(k, (*touched)[i]);
+                poe__free(k, *touched);
+                return -ENOMEM;
+        }
+        memmove(v + depth, v, (size_t)n * sizeof(*v));
+        for (p = s->parent, i = depth - 1; i >= 0; p = p->parent, i--) {
+                v[i] = p;
+                p->pins++;
+        }
+        *touched = v;
+        return n + depth;
 }
 
 /*
@@ -229,8 +268,12 @@ void poe__signal_dispatch(poe_kernel *k, poe__event *ev)
         bool idle_watch = sig == POE__N_IDLE && k->kernel_watches_idle;
 
         n = poe__session_tree(k, ev->to, &touched);
+        if (n >= 0 && sig == POE__N_DIE)
+                n = add_ancestors(k, ev->to, &touched, n);
         if (n < 0) {
                 poe__warn(k, "<sg> out of memory: signal %s not dispatched\n", signame);
+                if (sig == POE__N_DIE)
+                        poe__exception_set(k, poe__strdup(k, die_message(ev)));
                 return;
         }
         k->sig_handled = 0;
@@ -244,6 +287,23 @@ void poe__signal_dispatch(poe_kernel *k, poe__event *ev)
                 for (i = n - 1; i >= 0; i--)
                         if (touched[i]->alive)
                                 poe__session_stop(k, touched[i]);
+        }
+        /* An unhandled DIE goes on to run()'s caller, as POE rethrows it;
+         * a die while handling an earlier one is appended to it. */
+        if (sig == POE__N_DIE && !k->sig_handled) {
+                const char *add = "Additional error thrown in handler for previous error:\n";
+                const char *msg = die_message(ev);
+                size_t len = strlen(msg) + (k->exception ? strlen(add) + strlen(k->exception) : 0);
+                char *chained = poe__malloc(k, len + 1);
+
+                if (chained) {
+                        strcpy(chained, msg);
+                        if (k->exception) {
+                                strcat(chained, add);
+                                strcat(chained, k->exception);
+                        }
+                }
+                poe__exception_set(k, chained);
         }
         k->sig_handled = hold_handled;
         for (i = 0; i < n; i++)

@@ -605,6 +605,53 @@ POE_EXPORT int poe_kernel_signal_at(poe_kernel *k, const char *file, int line, p
 #define poe_kernel_signal(k, ...) poe_kernel_signal_at((k), __FILE__, __LINE__, __VA_ARGS__)
 
 /* ------------------------------------------------------------------ */
+/* Exceptions                                                          */
+/* ------------------------------------------------------------------ */
+
+#if defined(__GNUC__)
+#define POE_NORETURN __attribute__((noreturn))
+#define POE_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#else
+#define POE_NORETURN
+#define POE_PRINTF(f, a)
+#endif
+
+/**
+ * Dies inside a handler, as Perl's die inside a POE handler: unwinds
+ * (longjmp) to the dispatcher, so the rest of the handler does not run.
+ * The message is printf-formatted; without a trailing newline, Perl's
+ * " at FILE line N.\n" is appended.  With POE_CATCH_EXCEPTIONS on (the
+ * default) the session then gets the DIE signal, whose ARG1 holds POE's
+ * fields (read them with poe_value_exception); a die in _stop, in a DIE
+ * handler, or with POE_CATCH_EXCEPTIONS=0 stops every session and makes
+ * run() return -ECANCELED with the message in poe_kernel_exception().  A
+ * call() whose handler died returns -ECANCELED.  Memory the handler had
+ * not freed is lost, as with any longjmp.  Outside a handler it prints
+ * the message and aborts.
+ */
+POE_EXPORT POE_NORETURN void poe_die_at(poe_ctx *c, const char *file, int line, const char *fmt,
+                                        ...) POE_PRINTF(4, 5);
+#define poe_die(c, ...) poe_die_at((c), __FILE__, __LINE__, __VA_ARGS__)
+
+/** POE's DIE fields.  Strings are borrowed from the signal's arguments. */
+typedef struct poe_exception {
+        const char *error_str;   /* the message, with " at FILE line N.\n" */
+        const char *event;       /* the event whose handler died */
+        poe_sid dest_session;    /* the session that died */
+        poe_sid source_session;  /* the event's sender */
+        const char *from_state;  /* the sender's event, or NULL */
+        const char *file;        /* where the event was posted from */
+        int line;
+} poe_exception;
+
+/** Reads the DIE signal's ARG1 into *ret.  Returns 0 or -EINVAL. */
+POE_EXPORT int poe_value_exception(const poe_value *v, poe_exception *ret);
+
+/** The message of the exception that made run() or run_one_timeslice()
+ * return -ECANCELED, or NULL.  Valid until the next run call. */
+POE_EXPORT const char *poe_kernel_exception(const poe_kernel *k);
+
+/* ------------------------------------------------------------------ */
 /* The handler context: POE's @_                                       */
 /* ------------------------------------------------------------------ */
 

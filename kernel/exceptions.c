@@ -1,0 +1,184 @@
+/*
+ * Exceptions: poe_die, and what POE's _dispatch_event does with a die.
+ *
+ * poe_die unwinds (longjmp) to the dispatch that called the handler, the
+ * way Perl's die unwinds to POE's eval.  With CATCH_EXCEPTIONS on (the
+ * default), the dying session then gets the DIE signal, with POE's
+ * fields; a die in _stop or in a DIE handler, or after stop(), cannot be
+ * delivered and becomes the kernel's exception, as does every die with
+ * CATCH_EXCEPTIONS off.  A kernel exception stops every session and
+ * makes run() return -ECANCELED; poe_kernel_exception() has the message.
+ *
+ * Whatever the handler allocated and did not free before poe_die is
+ * lost, as it would be with longjmp anywhere: die from handler code, not
+ * from a destructor or callback the kernel is running.
+ */
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+static char *vformat(poe_kernel *k, const char *fmt, va_list ap)
+{
+        va_list ap2;
+        int n;
+        char *s;
+
+        va_copy(ap2, ap);
+        n = vsnprintf(NULL, 0, fmt, ap2);
+        va_end(ap2);
+        if (n < 0)
+                return NULL;
+        s = poe__malloc(k, (size_t)n + 1);
+        if (s)
+                vsnprintf(s, (size_t)n + 1, fmt, ap);
+        return s;
+}
+
+static char *format(poe_kernel *k, const char *fmt, ...)
+{
+        va_list ap;
+        char *s;
+
+        va_start(ap, fmt);
+        s = vformat(k, fmt, ap);
+        va_end(ap);
+        return s;
+}
+
+POE_EXPORT void poe_die_at(poe_ctx *c, const char *file, int line, const char *fmt, ...)
+{
+        poe_kernel *k = c->k;
+        va_list ap;
+        char *msg;
+        size_t n;
+
+        va_start(ap, fmt);
+        msg = vformat(k, fmt, ap);
+        va_end(ap);
+        /* Perl's die appends " at FILE line N.\n" to a message that does
+         * not end in a newline. */
+        n = msg ? strlen(msg) : 0;
+        if (msg && (n == 0 || msg[n - 1] != '\n')) {
+                char *full = format(k, "%s at %s line %d.\n", msg, file, line);
+
+                poe__free(k, msg);
+                msg = full;
+        }
+        poe__free(k, k->die_msg);
+        k->die_msg = msg; /* NULL when out of memory: reported as such */
+        if (!k->frame) {
+                fprintf(stderr, "poe_die outside a handler: %s", msg ? msg : "(no memory)\n");
+                abort();
+        }
+        longjmp(k->frame->jb, 1);
+}
+
+/* Sets POE's kr_exception, taking ownership of msg. */
+void poe__exception_set(poe_kernel *k, char *msg)
+{
+        poe__free(k, k->exception);
+        k->exception = msg ? msg : poe__strdup(k, "out of memory formatting an exception\n");
+}
+
+POE_EXPORT const char *poe_kernel_exception(const poe_kernel *k)
+{
+        return k ? k->exception : NULL;
+}
+
+/* call()'s rethrow: the pending exception unwinds into the caller. */
+void poe__rethrow(poe_kernel *k)
+{
+        poe__free(k, k->die_msg);
+        k->die_msg = poe__strdup(k, k->exception);
+        longjmp(k->frame->jb, 1);
+}
+
+/* The DIE signal's second argument: POE's hash as key/value pairs. */
+static const char *const fields[] = {
+        "source_session", "dest_session", "event", "file", "line", "from_state", "error_str",
+};
+
+void poe__exception_caught(poe_kernel *k, poe__session *to, poe__session *from, uint32_t name,
+                           uint32_t type, const char *file, int line, uint32_t from_state)
+{
+        char *msg = k->die_msg;
+        poe_value kv[14], args[2];
+        poe__event *ev;
+        size_t i;
+
+        k->die_msg = NULL;
+        if (!msg)
+                msg = poe__strdup(k, "out of memory formatting a die message\n");
+        if (!k->catch_exceptions || (type & (POE__ET_STOP | POE__ET_SIGDIE)) ||
+            k->active->is_kernel) {
+                poe__exception_set(k, msg);
+                return;
+        }
+        for (i = 0; i < 7; i++)
+                kv[2 * i] = poe_str(fields[i]);
+        kv[1] = poe_session(from->id);
+        kv[3] = poe_session(to->id);
+        kv[5] = poe_str(poe__name(k, name));
+        kv[7] = poe_str(file ? file : "");
+        kv[9] = poe_int(line);
+        kv[11] = from_state == POE__NO_NAME ? poe_nil() : poe_str(poe__name(k, from_state));
+        kv[13] = poe_str(msg ? msg : "");
+        args[0] = poe_str("DIE");
+        args[1] = poe_list(kv, 14);
+        ev = to->alive ? poe__event_new(k, args, 2) : NULL;
+        if (!ev) {
+                /* Nobody left to tell, or no memory to tell them: the die
+                 * goes to run()'s caller instead of vanishing. */
+                poe__exception_set(k, msg);
+                return;
+        }
+        poe__enqueue(k, ev, to, k->ksession, POE__N_SIGNAL, POE__ET_SIGDIE, __FILE__, __LINE__);
+        poe__free(k, msg);
+}
+
+POE_EXPORT int poe_value_exception(const poe_value *v, poe_exception *ret)
+{
+        poe_exception e;
+        uint32_t i;
+
+        POE_ASSERT_RETURN(v && ret, -EINVAL);
+        if (v->type != POE_T_LIST || v->len != 14)
+                return -EINVAL;
+        memset(&e, 0, sizeof(e));
+        for (i = 0; i < 14; i += 2) {
+                const char *key = poe_value_str(&v->u.list[i]);
+                const poe_value *val = &v->u.list[i + 1];
+
+                if (!key)
+                        return -EINVAL;
+                if (strcmp(key, "source_session") == 0)
+                        e.source_session = val->u.sid;
+                else if (strcmp(key, "dest_session") == 0)
+                        e.dest_session = val->u.sid;
+                else if (strcmp(key, "event") == 0)
+                        e.event = poe_value_str(val);
+                else if (strcmp(key, "file") == 0)
+                        e.file = poe_value_str(val);
+                else if (strcmp(key, "line") == 0)
+                        e.line = (int)poe_value_int(val);
+                else if (strcmp(key, "from_state") == 0)
+                        e.from_state = poe_value_str(val);
+                else if (strcmp(key, "error_str") == 0)
+                        e.error_str = poe_value_str(val);
+                else
+                        return -EINVAL;
+        }
+        *ret = e;
+        return 0;
+}
+
+void poe__exceptions_free(poe_kernel *k)
+{
+        poe__free(k, k->die_msg);
+        poe__free(k, k->exception);
+        k->die_msg = k->exception = NULL;
+}
