@@ -281,6 +281,10 @@ void poe__io_ready(poe_kernel *k, int fd, int mode)
 {
         if (fd == k->wake_fd)
                 return; /* drained by the loop */
+        if (fd == k->sig_pipe[0]) {
+                k->sig_ready = true;
+                return;
+        }
         if (!rec_get(k, fd) || k->n_ready[mode] >= k->cap_ready)
                 return;
         k->ready[mode][k->n_ready[mode]++] = fd;

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "poe/poe.h"
 #include "list.h"
@@ -79,6 +80,8 @@ enum poe__reason {
         POE__R_EXTREFS,     /* extra reference tags (refcount_increment) */
         POE__R_TIMERS,      /* alarms and delays */
         POE__R_HANDLES,     /* file descriptors it watches (paused ones too) */
+        POE__R_SIGCHILD,    /* child processes it waits for (sig_child) */
+        POE__R_POSTBACKS,   /* postbacks and callbacks alive (not weakened) */
         POE__R_MAX
 };
 
@@ -126,6 +129,17 @@ typedef struct poe__sigwatch {
         poe__list_node in_session;
 } poe__sigwatch;
 
+/* A sig_child watch: session waits for pid. */
+typedef struct poe__pidwatch {
+        pid_t pid;
+        poe__session *session;
+        uint32_t event;
+        poe_value *args; /* deep copy; pointers not owned */
+        uint32_t nargs;
+        poe__list_node in_session;
+        poe__list_node in_kernel;
+} poe__pidwatch;
+
 struct poe__session {
         poe_sid id;
         poe__session *parent;
@@ -152,6 +166,7 @@ struct poe__session {
         poe__list sigwatch; /* poe__sigwatch */
         poe__list timers;   /* poe__event.in_session: its pending alarms */
         poe__list watches;  /* poe__watch.in_session: its I/O watchers */
+        poe__list pidwatch; /* poe__pidwatch.in_session */
         uint32_t reasons[POE__R_MAX];
         uint32_t refcnt; /* the sum of reasons[] */
         uint64_t dispatched;
@@ -300,6 +315,20 @@ struct poe_kernel {
         char *exception;
         bool died;
 
+        /* Child processes and OS signals. */
+        poe__list pidwatches; /* every poe__pidwatch */
+        size_t n_pidwatches;
+        bool chld_active;     /* SIGCHLD caught or polled for */
+        bool has_child_procs; /* the last reap left children running */
+        int64_t chld_poll_due; /* monotonic ns of the next reap, or -1 */
+        int sig_slot;         /* this kernel's row in the OS-signal table */
+        int sig_pipe[2];
+        bool sig_ready;       /* the signal pipe was reported readable */
+
+        /* Postbacks and callbacks made by this kernel, still alive. */
+        poe__list postbacks;
+        size_t n_live_postbacks; /* not weakened: they keep sessions busy */
+
         /* POE's compile-time constants, read from the environment once. */
         bool catch_exceptions;   /* POE_CATCH_EXCEPTIONS, default on */
         bool use_sigchld;        /* POE_USE_SIGCHLD, default on */
@@ -416,6 +445,34 @@ void poe__exception_caught(poe_kernel *k, poe__session *to, poe__session *from, 
 void poe__exception_set(poe_kernel *k, char *msg);
 void poe__rethrow(poe_kernel *k);
 void poe__exceptions_free(poe_kernel *k);
+
+/* signals-os.c */
+int poe__os_signo(const char *name);
+const char *poe__os_signame(int signo);
+int poe__os_signals_init(poe_kernel *k);
+void poe__os_signals_fini(poe_kernel *k);
+int poe__os_watch(poe_kernel *k, int signo);
+void poe__os_unwatch(poe_kernel *k, int signo);
+void poe__os_signals_deliver(poe_kernel *k);
+void poe__os_ignore_sigpipe(void);
+int poe__os_signals_forked(poe_kernel *k);
+
+/* children.c */
+void poe__children_update(poe_kernel *k);
+void poe__children_reap(poe_kernel *k);
+void poe__children_poll(poe_kernel *k);
+bool poe__children_awaited(const poe_kernel *k);
+void poe__children_clear_session(poe_kernel *k, poe__session *s);
+
+/* signals.c (continued) */
+void poe__kernel_signal_name(poe_kernel *k, const char *name);
+void poe__kernel_signal_args(poe_kernel *k, const char *name, int64_t a, int64_t b);
+
+/* loop.c (continued) */
+int poe__loop_forked(poe_kernel *k);
+
+/* postbacks.c */
+void poe__postbacks_detach(poe_kernel *k);
 
 /* kernel.c */
 void poe__warn(poe_kernel *k, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

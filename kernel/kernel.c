@@ -103,6 +103,11 @@ POE_EXPORT int poe_kernel_new(poe_kernel **ret_kernel, const poe_allocator *allo
         k->alloc = a;
         poe__list_init(&k->fifo);
         poe__list_init(&k->gc_marked);
+        poe__list_init(&k->pidwatches);
+        poe__list_init(&k->postbacks);
+        k->chld_poll_due = -1;
+        k->sig_slot = -1;
+        k->sig_pipe[0] = k->sig_pipe[1] = -1;
         k->active_event = POE__NO_NAME;
         make_id(k);
         k->wake_fd = -1;
@@ -112,10 +117,13 @@ POE_EXPORT int poe_kernel_new(poe_kernel **ret_kernel, const poe_allocator *allo
                 return -ENOMEM;
         }
         err = poe__loop_init(k);
+        if (err == 0)
+                err = poe__os_signals_init(k);
         if (err < 0) {
                 poe_kernel_free(k);
                 return err;
         }
+        poe__os_ignore_sigpipe();
         *ret_kernel = k;
         return 0;
 }
@@ -133,6 +141,8 @@ POE_EXPORT poe_kernel *poe_kernel_free(poe_kernel *k)
 {
         if (!k)
                 return NULL;
+        poe__postbacks_detach(k);
+        poe__os_signals_fini(k);
         poe__loop_fini(k);
         poe__queue_free(k);
         if (k->parked_event)

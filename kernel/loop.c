@@ -204,6 +204,14 @@ void poe__loop_wait(poe_kernel *k)
         }
         if (xposts_pending(k))
                 timeout = 0;
+        if (k->chld_poll_due >= 0) {
+                int64_t t = k->chld_poll_due - poe__mono(k);
+
+                if (t < 0)
+                        t = 0;
+                if (timeout < 0 || t < timeout)
+                        timeout = t;
+        }
         if (k->fake_clock && timeout != 0) {
                 size_t ready;
 
@@ -219,4 +227,33 @@ void poe__loop_wait(poe_kernel *k)
         if (err < 0 && err != -EINTR)
                 poe__warn(k, "<fh> %s wait failed: %s\n", k->loop->name, strerror(-err));
         take_xposts(k);
+        poe__os_signals_deliver(k);
+        poe__children_poll(k);
+}
+
+/*
+ * After fork, in the child: the backend's kernel object (epoll) and the
+ * wake-up eventfd are shared with the parent, so both are made anew and
+ * every watched fd registered again.
+ */
+int poe__loop_forked(poe_kernel *k)
+{
+        int fd, err;
+
+        k->loop->fini(k);
+        err = k->loop->init(k);
+        if (err < 0)
+                return err;
+        if (k->wake_fd >= 0)
+                close(k->wake_fd);
+        k->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+        if (k->wake_fd < 0)
+                return -errno;
+        err = k->loop->update(k, k->wake_fd, 0, POE__IO_BIT(POE__MODE_RD));
+        if (err == 0 && k->sig_pipe[0] >= 0)
+                err = k->loop->update(k, k->sig_pipe[0], 0, POE__IO_BIT(POE__MODE_RD));
+        for (fd = 0; err == 0 && fd < k->n_fds_cap; fd++)
+                if (k->fds[fd] && k->fds[fd]->mask)
+                        err = k->loop->update(k, fd, 0, k->fds[fd]->mask);
+        return err;
 }

@@ -201,6 +201,7 @@ int poe__kernel_session_init(poe_kernel *k)
         poe__list_init(&s->sigwatch);
         poe__list_init(&s->timers);
         poe__list_init(&s->watches);
+        poe__list_init(&s->pidwatch);
         s->pins = 1;
         k->n_sessions++;
         k->active = s;
@@ -243,6 +244,7 @@ static void session_free(poe_kernel *k, poe__session *s)
         poe__imap_del(&k->sessions, s->id);
         k->n_sessions--;
         poe__signals_clear_session(k, s);
+        poe__children_clear_session(k, s);
         poe__aliases_clear_session(k, s);
         poe__extrefs_clear_session(k, s);
         poe__handles_clear_session(k, s);
@@ -557,6 +559,7 @@ POE_EXPORT int poe_session_create(poe_kernel *k, const poe_session_spec *spec, p
         poe__list_init(&s->sigwatch);
         poe__list_init(&s->timers);
         poe__list_init(&s->watches);
+        poe__list_init(&s->pidwatch);
         s->heap = spec->heap;
         for (i = 0; i < spec->n_handlers; i++) {
                 poe__handler h = { poe__intern(k, spec->handlers[i].event), spec->handlers[i].fn,

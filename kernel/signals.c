@@ -4,6 +4,7 @@
  * The kernel's own IDLE and ZOMBIE signals use the same path.  OS
  * signals join in with issue 4.
  */
+#include <signal.h>
 #include <string.h>
 
 #include "internal.h"
@@ -37,12 +38,36 @@ static poe__sigwatch *watch_find(poe__session *s, uint32_t signal)
         return NULL;
 }
 
+/*
+ * The first watcher of an OS signal installs its handler, the last one
+ * gone removes it (POE's _data_sig_signal_watch and _ignore).  CHLD is
+ * the children's business: it reaps rather than signals.
+ */
+static int os_follow(poe_kernel *k, uint32_t signal, bool first)
+{
+        int signo = poe__os_signo(poe__name(k, signal));
+
+        if (!signo)
+                return 0;
+        if (signo == SIGCHLD) {
+                poe__children_update(k);
+                return 0;
+        }
+        if (first)
+                return poe__os_watch(k, signo);
+        poe__os_unwatch(k, signo);
+        return 0;
+}
+
 static void watch_remove(poe_kernel *k, poe__sigwatch *w)
 {
+        uint32_t signal = w->signal;
+
         poe__list_remove(&w->in_session);
-        k->sig_watchers[w->signal]--;
         poe__free(k, w->args);
         poe__free(k, w);
+        if (--k->sig_watchers[signal] == 0)
+                os_follow(k, signal, false);
 }
 
 /* Grows the per-name watcher counts to cover name id `name`. */
@@ -97,8 +122,19 @@ POE_EXPORT int poe_kernel_sig(poe_kernel *k, const char *signal, const char *eve
                         return -ENOMEM;
                 }
                 w->signal = sig;
+                if (k->sig_watchers[sig] == 0) {
+                        int err = os_follow(k, sig, true);
+
+                        if (err < 0) {
+                                poe__free(k, w);
+                                poe__free(k, copy);
+                                return err;
+                        }
+                }
                 poe__list_append(&s->sigwatch, &w->in_session);
                 k->sig_watchers[sig]++;
+                if (poe__os_signo(signal) == SIGCHLD)
+                        poe__children_update(k);
         } else {
                 poe__free(k, w->args);
         }
@@ -139,17 +175,38 @@ POE_EXPORT int poe_kernel_signal_at(poe_kernel *k, const char *file, int line, p
 }
 
 /* Queues one of the kernel's own signals (IDLE, ZOMBIE) to itself. */
-static void kernel_signal(poe_kernel *k, uint32_t which)
+static void raise_kernel(poe_kernel *k, const char *signal, const poe_value *args, size_t nargs)
 {
-        poe_value name = poe_str(poe__name(k, which));
-        poe__event *ev = poe__event_new2(k, &name, 1, NULL, 0);
+        poe_value name = poe_str(signal);
+        poe__event *ev;
 
+        if (!k->ksession->alive)
+                return;
+        ev = poe__event_new2(k, &name, 1, args, nargs);
         if (!ev) {
-                poe__warn(k, "<sg> out of memory: cannot raise %s\n", poe__name(k, which));
+                poe__warn(k, "<sg> out of memory: cannot raise %s\n", signal);
                 return;
         }
         poe__enqueue(k, ev, k->ksession, k->ksession, POE__N_SIGNAL, POE__ET_SIGNAL, __FILE__,
                      __LINE__);
+}
+
+static void kernel_signal(poe_kernel *k, uint32_t which)
+{
+        raise_kernel(k, poe__name(k, which), NULL, 0);
+}
+
+/* An OS signal, as POE's generic handler queues it: to the kernel. */
+void poe__kernel_signal_name(poe_kernel *k, const char *name)
+{
+        raise_kernel(k, name, NULL, 0);
+}
+
+void poe__kernel_signal_args(poe_kernel *k, const char *name, int64_t a, int64_t b)
+{
+        poe_value args[2] = { poe_int(a), poe_int(b) };
+
+        raise_kernel(k, name, args, 2);
 }
 
 /*
@@ -171,7 +228,8 @@ void poe__kernel_invoke(poe_kernel *k, uint32_t name, uint32_t type, poe_value *
 void poe__test_if_idle(poe_kernel *k)
 {
         if (k->queue_count > 0 || k->n_watched_fds > 0 || k->n_extref_sessions > 0 ||
-            k->n_sessions == 0)
+            k->n_live_postbacks > 0 ||
+            poe__children_awaited(k) || k->n_sessions == 0)
                 return;
         kernel_signal(k, POE__N_IDLE);
 }

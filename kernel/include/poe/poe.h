@@ -579,13 +579,18 @@ POE_EXPORT int poe_kernel_refcount_increment(poe_kernel *k, poe_sid sid, const c
 POE_EXPORT int poe_kernel_refcount_decrement(poe_kernel *k, poe_sid sid, const char *tag);
 
 /* ------------------------------------------------------------------ */
-/* Signals (POE's signal events; OS signals come with issue 4)         */
+/* Signals                                                             */
 /* ------------------------------------------------------------------ */
 
 /** Watches signal in the active session: event is dispatched with the
  * signal name in ARG0 (then args).  A second call replaces the watcher;
- * event NULL removes it.  Watchers do not keep a session alive.  Returns
- * 0, -EPERM outside a handler, -EINVAL, -ENOMEM. */
+ * event NULL removes it.  Watchers do not keep a session alive.  A name
+ * of a catchable OS signal (INT, TERM, HUP, USR1, USR2, WINCH, ...)
+ * installs the OS handler when first watched and restores the previous
+ * disposition when the last watcher goes; a caught signal is raised at
+ * the kernel, reaching every session.  Any other name is a user signal.
+ * Returns 0, -EPERM outside a handler, -EINVAL, -ENOMEM, or the
+ * sigaction error. */
 POE_EXPORT int poe_kernel_sig(poe_kernel *k, const char *signal, const char *event,
                               const poe_value *args, size_t nargs);
 
@@ -603,6 +608,74 @@ POE_EXPORT int poe_kernel_sig_handled(poe_kernel *k);
 POE_EXPORT int poe_kernel_signal_at(poe_kernel *k, const char *file, int line, poe_sid dest,
                                     const char *signal, const poe_value *args, size_t nargs);
 #define poe_kernel_signal(k, ...) poe_kernel_signal_at((k), __FILE__, __LINE__, __VA_ARGS__)
+
+/* ------------------------------------------------------------------ */
+/* Child processes                                                     */
+/* ------------------------------------------------------------------ */
+
+/**
+ * Waits for child process pid in the active session, as sig_child: when
+ * it exits, event is dispatched with ARG0 "CHLD", ARG1 the pid, ARG2 the
+ * wait status (as waitpid reports it), then args.  The session stays
+ * alive until then; the watch ends with the event.  A second call for
+ * the same pid replaces the event; event NULL stops waiting.  Children
+ * are reaped with waitpid(-1, WNOHANG), as POE does: every child of the
+ * process is reaped, watched or not, and each raises CHLD at the kernel.
+ * POE_USE_SIGCHLD=0 polls every POE_CHILD_POLLING_INTERVAL seconds
+ * instead of catching SIGCHLD.  Returns 0, -EPERM outside a handler,
+ * -EINVAL for pid <= 0, -ENOMEM.
+ */
+POE_EXPORT int poe_kernel_sig_child(poe_kernel *k, int pid, const char *event,
+                                    const poe_value *args, size_t nargs);
+
+/**
+ * Call in a child process that goes on running the kernel it inherited,
+ * as has_forked: it forgets the parent's children, makes its own signal
+ * pipe, and rebuilds the loop backend (an epoll set is shared across
+ * fork).  Returns 0 or -errno.
+ */
+POE_EXPORT int poe_kernel_has_forked(poe_kernel *k);
+
+/* ------------------------------------------------------------------ */
+/* Postbacks and callbacks                                             */
+/* ------------------------------------------------------------------ */
+
+/** A postback or callback.  Owned by the application; free it with
+ * poe_postback_free (after its kernel is freed too: it is then inert). */
+typedef struct poe_postback poe_postback;
+
+/**
+ * Makes a postback for session sid, as $session->postback: invoking it
+ * posts event to sid with ARG0 a list of args (copied now) and ARG1 a
+ * list of the invocation's arguments.  Until freed or weakened it keeps
+ * the session alive.  Returns 0, -ESRCH, -EINVAL, -ENOMEM.
+ */
+POE_EXPORT int poe_session_postback(poe_kernel *k, poe_sid sid, const char *event,
+                                    const poe_value *args, size_t nargs, poe_postback **ret);
+
+/** As postback, but invoking calls the handler at once and returns its
+ * value ($session->callback). */
+POE_EXPORT int poe_session_callback(poe_kernel *k, poe_sid sid, const char *event,
+                                    const poe_value *args, size_t nargs, poe_postback **ret);
+
+/**
+ * Invokes a postback (posts; *ret, if given, is nil) or a callback
+ * (calls; *ret receives the handler's value).  Call it from the kernel's
+ * thread.  Returns 0, -ESRCH if the session or the kernel is gone,
+ * -ECANCELED if a callback's handler died, -EINVAL, -ENOMEM.
+ */
+POE_EXPORT int poe_postback_invoke(poe_postback *pb, const poe_value *args, size_t nargs,
+                                   poe_value *ret);
+
+/** Stops the postback keeping its session alive (POE's weaken); it can
+ * still be invoked while the session lives.  Returns pb. */
+POE_EXPORT poe_postback *poe_postback_weaken(poe_postback *pb);
+
+/** Frees a postback, releasing its session.  Takes NULL; returns NULL. */
+POE_EXPORT poe_postback *poe_postback_free(poe_postback *pb);
+
+/** The session a postback posts to. */
+POE_EXPORT poe_sid poe_postback_session(const poe_postback *pb);
 
 /* ------------------------------------------------------------------ */
 /* Exceptions                                                          */

@@ -1,0 +1,143 @@
+/*
+ * Postbacks and callbacks (POE::Session's postback and callback): small
+ * objects that, when invoked, post (or call) an event to the session that
+ * made them, with the creation arguments as a list in ARG0 and the
+ * invocation's arguments as a list in ARG1.  Each keeps its session
+ * alive until freed or weakened, as POE's 'anon_event' reference does.
+ *
+ * They belong to the application, which may keep one past its kernel,
+ * so they are allocated with libc rather than the kernel's allocator;
+ * freeing the kernel detaches them, and invoking one then is -ESRCH.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+struct poe_postback {
+        poe_kernel *k; /* NULL once the kernel is gone */
+        poe_sid sid;
+        bool weak;
+        bool callback;
+        char *event;
+        size_t nargs;
+        poe_value *args; /* deep copy, same allocation */
+        poe__list_node link; /* k->postbacks */
+};
+
+static int make(poe_kernel *k, poe_sid sid, const char *event, const poe_value *args,
+                size_t nargs, bool callback, poe_postback **ret)
+{
+        poe__session *s;
+        poe_postback *pb;
+        char *pool;
+
+        POE_ASSERT_RETURN(k && event && ret && (args || !nargs), -EINVAL);
+        s = poe__session_get(k, sid);
+        if (!s || s->is_kernel)
+                return -ESRCH;
+        pb = malloc(sizeof(*pb) + nargs * sizeof(poe_value) + poe__values_size(args, nargs));
+        if (!pb || !(pb->event = strdup(event))) {
+                free(pb);
+                return -ENOMEM;
+        }
+        pb->k = k;
+        pb->sid = sid;
+        pb->weak = false;
+        pb->callback = callback;
+        pb->nargs = nargs;
+        pb->args = (poe_value *)(pb + 1);
+        pool = (char *)(pb->args + nargs);
+        poe__values_copy(pb->args, args, nargs, &pool);
+        /* Creation arguments are data: pointers are not owned. */
+        poe__list_append(&k->postbacks, &pb->link);
+        k->n_live_postbacks++;
+        poe__ref(k, s, POE__R_POSTBACKS);
+        *ret = pb;
+        return 0;
+}
+
+POE_EXPORT int poe_session_postback(poe_kernel *k, poe_sid sid, const char *event,
+                                    const poe_value *args, size_t nargs, poe_postback **ret)
+{
+        return make(k, sid, event, args, nargs, false, ret);
+}
+
+POE_EXPORT int poe_session_callback(poe_kernel *k, poe_sid sid, const char *event,
+                                    const poe_value *args, size_t nargs, poe_postback **ret)
+{
+        return make(k, sid, event, args, nargs, true, ret);
+}
+
+/* Drops the reference a strong postback holds on its session. */
+static void release(poe_postback *pb)
+{
+        poe__session *s;
+
+        if (pb->weak || !pb->k)
+                return;
+        pb->weak = true;
+        pb->k->n_live_postbacks--;
+        s = poe__session_get(pb->k, pb->sid);
+        if (s)
+                poe__unref(pb->k, s, POE__R_POSTBACKS);
+}
+
+POE_EXPORT int poe_postback_invoke(poe_postback *pb, const poe_value *args, size_t nargs,
+                                   poe_value *ret)
+{
+        poe_value two[2];
+
+        if (!pb || (nargs && !args)) {
+                poe__values_destroy_borrowed(args, nargs);
+                return -EINVAL;
+        }
+        if (!pb->k) {
+                poe__values_destroy_borrowed(args, nargs);
+                return -ESRCH;
+        }
+        two[0] = poe_list(pb->args, pb->nargs);
+        two[1] = poe_list(args, nargs);
+        if (pb->callback)
+                return poe_kernel_call_at(pb->k, __FILE__, __LINE__, pb->sid, pb->event, two, 2,
+                                          ret);
+        if (ret)
+                *ret = poe_nil();
+        return poe_kernel_post_at(pb->k, __FILE__, __LINE__, pb->sid, pb->event, two, 2);
+}
+
+POE_EXPORT poe_postback *poe_postback_weaken(poe_postback *pb)
+{
+        if (pb)
+                release(pb);
+        return pb;
+}
+
+POE_EXPORT poe_postback *poe_postback_free(poe_postback *pb)
+{
+        if (!pb)
+                return NULL;
+        release(pb);
+        if (pb->k)
+                poe__list_remove(&pb->link);
+        free(pb->event);
+        free(pb);
+        return NULL;
+}
+
+POE_EXPORT poe_sid poe_postback_session(const poe_postback *pb)
+{
+        return pb ? pb->sid : POE_KERNEL;
+}
+
+/* Kernel teardown: postbacks outlive it, inert. */
+void poe__postbacks_detach(poe_kernel *k)
+{
+        while (!poe__list_empty(&k->postbacks)) {
+                poe_postback *pb = poe__container_of(poe__list_first(&k->postbacks),
+                                                     poe_postback, link);
+
+                poe__list_remove(&pb->link);
+                pb->k = NULL;
+        }
+}
