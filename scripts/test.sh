@@ -33,5 +33,9 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
         run meson test -C build-asan --print-errorlogs --num-processes 2
 
-# valgrind: memcheck over every test program (the build's 'valgrind' setup).
-run meson test -C build --setup valgrind --print-errorlogs --num-processes 2 --suite unit --suite oracle
+# valgrind: memcheck over every unit test program (the build's 'valgrind'
+# setup), and over the C side of every oracle test (run-oracle honours
+# POE_TEST_WRAPPER, so the Perl side runs natively).
+run meson test -C build --setup valgrind --print-errorlogs --num-processes 2 --suite unit
+POE_TEST_WRAPPER="valgrind --quiet --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite" \
+        run meson test -C build --print-errorlogs --num-processes 2 --suite oracle

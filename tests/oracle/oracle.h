@@ -1,0 +1,119 @@
+/*
+ * Helpers shared by the C side of the oracle tests.  Each prints a value
+ * the way the Perl side of the scenario prints it, so the two transcripts
+ * can be compared byte for byte:
+ *   - a session as its id, the kernel (POE_KERNEL) as "K";
+ *   - undef (nil) as "undef", anything else as poe_value_format() does;
+ *   - a return code as "ok" (>= 0) or "err N" where N is POE's $! (-rc);
+ *   - call()'s outcome as "rc=N ret=V".
+ * Calls that return an errno directly in POE (alias_set, alias_remove,
+ * state) are printed by the scenarios as -rc, a number on both sides.
+ * The strings live in a ring of 16 static buffers: use them at once (in
+ * one printf), never keep one across other calls.
+ */
+#ifndef POE_ORACLE_H
+#define POE_ORACLE_H
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <poe/poe.h>
+
+static inline char *oracle_buf(void)
+{
+        static char bufs[16][256];
+        static int i;
+
+        i = (i + 1) % 16;
+        return bufs[i];
+}
+
+/** A session id as the Perl side prints it: "K" for the kernel. */
+static inline const char *id_of(poe_sid sid)
+{
+        char *b;
+
+        if (sid == POE_KERNEL)
+                return "K";
+        b = oracle_buf();
+        snprintf(b, 256, "%" PRIu64, sid);
+        return b;
+}
+
+/** A value: "undef" for nil, a session as id_of() does, else formatted. */
+static inline const char *val(const poe_value *v)
+{
+        char *b;
+
+        if (v->type == POE_T_NIL)
+                return "undef";
+        if (v->type == POE_T_SESSION)
+                return id_of(v->u.sid);
+        b = oracle_buf();
+        poe_value_format(v, b, 256);
+        return b;
+}
+
+/** A return code: "ok" or "err N" with N = -rc (POE's $!). */
+static inline const char *err(int rc)
+{
+        char *b;
+
+        if (rc >= 0)
+                return "ok";
+        b = oracle_buf();
+        snprintf(b, 256, "err %d", -rc);
+        return b;
+}
+
+/** call()'s outcome as the Perl side prints it: "rc=N ret=V", where N is
+ * $! after the call (POE's call() sets it to 0 on success) and V the
+ * handler's return value ("undef" when there was none, or on failure). */
+static inline const char *called(int rc, const poe_value *ret)
+{
+        char *b = oracle_buf();
+
+        snprintf(b, 256, "rc=%d ret=%s", rc < 0 ? -rc : 0, rc < 0 ? "undef" : val(ret));
+        return b;
+}
+
+/** Creates a session from a handler table, or exits: the scenarios are
+ * not about creation failing. */
+static inline poe_sid oracle_create(poe_kernel *k, const poe_handler *handlers, size_t n,
+                                    const poe_value *args, size_t nargs, void *heap)
+{
+        poe_session_spec spec;
+        poe_sid sid = 0;
+        int rc;
+
+        memset(&spec, 0, sizeof(spec));
+        spec.handlers = handlers;
+        spec.n_handlers = n;
+        spec.args = args;
+        spec.n_args = nargs;
+        spec.heap = heap;
+        rc = poe_session_create(k, &spec, &sid);
+        if (rc < 0) {
+                fprintf(stderr, "poe_session_create: %d\n", rc);
+                exit(1);
+        }
+        return sid;
+}
+
+/** A new kernel, or exit. */
+static inline poe_kernel *oracle_kernel(void)
+{
+        poe_kernel *k = NULL;
+
+        if (poe_kernel_new(&k, NULL) < 0) {
+                fprintf(stderr, "poe_kernel_new failed\n");
+                exit(1);
+        }
+        return k;
+}
+
+#define ORACLE_N(a) (sizeof(a) / sizeof((a)[0]))
+
+#endif /* POE_ORACLE_H */
