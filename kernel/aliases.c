@@ -70,29 +70,42 @@ POE_EXPORT int poe_kernel_alias_remove(poe_kernel *k, const char *alias)
         return 0;
 }
 
-/* POE's _resolve_session as alias_resolve uses it: an alias, else a
- * session id written in decimal. */
-POE_EXPORT int poe_kernel_alias_resolve(poe_kernel *k, const char *alias, poe_sid *ret_sid)
+/*
+ * POE's _resolve_session for names: a session id written in decimal
+ * first, then an alias (POE tries ids before aliases, so an alias that
+ * looks like a live session's id is shadowed by it).
+ */
+poe__session *poe__resolve(const poe_kernel *k, const char *name)
 {
         poe__alias *a;
-        char *end;
-        unsigned long long id;
+
+        if (*name >= '0' && *name <= '9') {
+                char *end;
+                unsigned long long id;
+
+                errno = 0;
+                id = strtoull(name, &end, 10);
+                if (!*end && !errno && id != POE_KERNEL) {
+                        poe__session *s = poe__session_get(k, (poe_sid)id);
+
+                        if (s)
+                                return s;
+                }
+        }
+        a = poe__smap_get(&k->aliases, name);
+        return a ? a->session : NULL;
+}
+
+POE_EXPORT int poe_kernel_alias_resolve(poe_kernel *k, const char *alias, poe_sid *ret_sid)
+{
+        poe__session *s;
 
         POE_ASSERT_RETURN(k && alias, -EINVAL);
-        a = poe__smap_get(&k->aliases, alias);
-        if (a) {
-                if (ret_sid)
-                        *ret_sid = a->session->id;
-                return 0;
-        }
-        if (*alias < '0' || *alias > '9')
-                return -ESRCH;
-        errno = 0;
-        id = strtoull(alias, &end, 10);
-        if (*end || errno || !poe__session_get(k, (poe_sid)id) || id == POE_KERNEL)
+        s = poe__resolve(k, alias);
+        if (!s)
                 return -ESRCH;
         if (ret_sid)
-                *ret_sid = (poe_sid)id;
+                *ret_sid = s->id;
         return 0;
 }
 

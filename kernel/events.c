@@ -277,7 +277,7 @@ POE_EXPORT int poe_kernel_post_at(poe_kernel *k, const char *file, int line, poe
 {
         poe__session *s;
 
-        POE_ASSERT_RETURN(k && event && (args || !nargs), -EINVAL);
+        POE_ASSERT_RETURN_ARGS(k && event && (args || !nargs), -EINVAL, args, nargs);
         s = poe__session_get(k, dest);
         if (!s) {
                 poe__values_destroy_borrowed(args, nargs);
@@ -286,21 +286,14 @@ POE_EXPORT int poe_kernel_post_at(poe_kernel *k, const char *file, int line, poe
         return post(k, file, line, s, event, args, nargs);
 }
 
-static poe__session *resolve_alias(poe_kernel *k, const char *alias)
-{
-        poe__alias *a = poe__smap_get(&k->aliases, alias);
-
-        return a ? a->session : NULL;
-}
-
 POE_EXPORT int poe_kernel_post_alias_at(poe_kernel *k, const char *file, int line,
                                         const char *alias, const char *event,
                                         const poe_value *args, size_t nargs)
 {
         poe__session *s;
 
-        POE_ASSERT_RETURN(k && alias && event && (args || !nargs), -EINVAL);
-        s = resolve_alias(k, alias);
+        POE_ASSERT_RETURN_ARGS(k && alias && event && (args || !nargs), -EINVAL, args, nargs);
+        s = poe__resolve(k, alias);
         if (!s) {
                 poe__values_destroy_borrowed(args, nargs);
                 return -ESRCH;
@@ -311,7 +304,7 @@ POE_EXPORT int poe_kernel_post_alias_at(poe_kernel *k, const char *file, int lin
 POE_EXPORT int poe_kernel_yield_at(poe_kernel *k, const char *file, int line, const char *event,
                                    const poe_value *args, size_t nargs)
 {
-        POE_ASSERT_RETURN(k && event && (args || !nargs), -EINVAL);
+        POE_ASSERT_RETURN_ARGS(k && event && (args || !nargs), -EINVAL, args, nargs);
         if (k->active->is_kernel || !k->active->alive) {
                 poe__values_destroy_borrowed(args, nargs);
                 return -EPERM;
@@ -369,7 +362,7 @@ POE_EXPORT int poe_kernel_call_at(poe_kernel *k, const char *file, int line, poe
 {
         poe__session *s;
 
-        POE_ASSERT_RETURN(k && event && (args || !nargs), -EINVAL);
+        POE_ASSERT_RETURN_ARGS(k && event && (args || !nargs), -EINVAL, args, nargs);
         s = poe__session_get(k, dest);
         if (!s) {
                 poe__values_destroy_borrowed(args, nargs);
@@ -384,8 +377,8 @@ POE_EXPORT int poe_kernel_call_alias_at(poe_kernel *k, const char *file, int lin
 {
         poe__session *s;
 
-        POE_ASSERT_RETURN(k && alias && event && (args || !nargs), -EINVAL);
-        s = resolve_alias(k, alias);
+        POE_ASSERT_RETURN_ARGS(k && alias && event && (args || !nargs), -EINVAL, args, nargs);
+        s = poe__resolve(k, alias);
         if (!s) {
                 poe__values_destroy_borrowed(args, nargs);
                 return -ESRCH;

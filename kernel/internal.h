@@ -28,6 +28,17 @@
                         return (err);                                   \
         } while (0)
 
+/* The same for calls that are given pointer arguments: those are stolen
+ * even when the call fails, so a failed check destroys them first. */
+#define POE_ASSERT_RETURN_ARGS(cond, err, args, nargs)                  \
+        do {                                                            \
+                if (__builtin_expect(!(cond), 0)) {                     \
+                        if ((args) && (nargs))                          \
+                                poe__values_destroy_borrowed((args), (nargs)); \
+                        return (err);                                   \
+                }                                                       \
+        } while (0)
+
 #define POE__NO_NAME UINT32_MAX
 
 /* Event types, POE's ET_* bits (POE::Kernel). */
@@ -346,6 +357,7 @@ struct poe_kernel {
 
         poe__option parked_option; /* the last old option value handed out */
 
+        bool retry_soon; /* an internal event could not be queued: wake soon */
         bool run_done;
         bool kernel_watches_idle;
 };
@@ -402,6 +414,7 @@ void poe__dequeue(poe_kernel *k, poe__event *ev);
 
 /* aliases.c, extrefs.c */
 void poe__aliases_clear_session(poe_kernel *k, poe__session *s);
+poe__session *poe__resolve(const poe_kernel *k, const char *name);
 void poe__extrefs_clear_session(poe_kernel *k, poe__session *s);
 
 /* signals.c */

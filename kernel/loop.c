@@ -204,6 +204,9 @@ void poe__loop_wait(poe_kernel *k)
         }
         if (xposts_pending(k))
                 timeout = 0;
+        if (k->retry_soon && (timeout < 0 || timeout > 10000000))
+                timeout = 10000000;
+        k->retry_soon = false;
         if (k->chld_poll_due >= 0) {
                 int64_t t = k->chld_poll_due - poe__mono(k);
 

@@ -427,11 +427,11 @@ static void set_flag_option(poe__session *s, const char *name, const poe_value *
 {
         bool on = v && poe_value_true(v);
 
-        if (strcmp(name, "trace") == 0)
+        if (strcasecmp(name, "trace") == 0)
                 s->opt_trace = on;
-        else if (strcmp(name, "default") == 0)
+        else if (strcasecmp(name, "default") == 0)
                 s->opt_default = on;
-        else if (strcmp(name, "debug") == 0)
+        else if (strcasecmp(name, "debug") == 0)
                 s->opt_debug = on;
 }
 
@@ -454,26 +454,40 @@ static poe_value normalize_option(poe_value v)
         return v;
 }
 
+/* Option names are case-insensitive: POE lowercases them (lc($flag)). */
 static poe__option *option_find(poe__session *s, const char *name)
 {
         uint32_t i;
 
         for (i = 0; i < s->n_options; i++)
-                if (strcmp(s->options[i].name, name) == 0)
+                if (strcasecmp(s->options[i].name, name) == 0)
                         return &s->options[i];
         return NULL;
 }
 
+static char *lowercase_dup(poe_kernel *k, const char *name)
+{
+        char *d = poe__strdup(k, name), *p;
+
+        for (p = d; p && *p; p++)
+                if (*p >= 'A' && *p <= 'Z')
+                        *p = (char)(*p - 'A' + 'a');
+        return d;
+}
+
 /* Sets (or with nil deletes) an option.  *old receives the old blob and
- * value for the caller to free; 0 or -ENOMEM (nothing changed). */
+ * value for the caller to free; 0 or -ENOMEM (nothing changed).  option()
+ * turns on/off words into 1/0; create() keeps its options verbatim, as
+ * POE::Session->create does (so "off" there is a true string). */
 static int option_store(poe_kernel *k, poe__session *s, const char *name, poe_value v,
-                        poe__option *old)
+                        poe__option *old, bool normalize)
 {
         poe__option *o = option_find(s, name);
         poe_value *blob = NULL;
         char *copy = NULL;
 
-        v = normalize_option(v);
+        if (normalize)
+                v = normalize_option(v);
         if (old)
                 memset(old, 0, sizeof(*old));
         if (v.type == POE_T_NIL) {
@@ -497,7 +511,7 @@ static int option_store(poe_kernel *k, poe__session *s, const char *name, poe_va
                 poe__option *opts = poe__realloc(k, s->options,
                                                  (s->n_options + 1) * sizeof(*opts));
 
-                copy = opts ? poe__strdup(k, name) : NULL;
+                copy = opts ? lowercase_dup(k, name) : NULL;
                 if (opts)
                         s->options = opts;
                 if (!copy) {
@@ -534,14 +548,18 @@ POE_EXPORT int poe_session_create(poe_kernel *k, const poe_session_spec *spec, p
         size_t i;
         poe_sid sid;
 
-        POE_ASSERT_RETURN(k && spec, -EINVAL);
-        POE_ASSERT_RETURN(spec->n_handlers == 0 || spec->handlers, -EINVAL);
-        POE_ASSERT_RETURN(spec->n_args == 0 || spec->args, -EINVAL);
-        POE_ASSERT_RETURN(spec->n_options == 0 || spec->options, -EINVAL);
+        POE_ASSERT_RETURN(spec, -EINVAL);
+        POE_ASSERT_RETURN_ARGS(k && (spec->n_args == 0 || spec->args), -EINVAL, spec->args,
+                               spec->n_args);
+        POE_ASSERT_RETURN_ARGS(spec->n_handlers == 0 || spec->handlers, -EINVAL, spec->args,
+                               spec->n_args);
+        POE_ASSERT_RETURN_ARGS(spec->n_options == 0 || spec->options, -EINVAL, spec->args,
+                               spec->n_args);
         for (i = 0; i < spec->n_handlers; i++)
-                POE_ASSERT_RETURN(spec->handlers[i].event && spec->handlers[i].fn, -EINVAL);
+                POE_ASSERT_RETURN_ARGS(spec->handlers[i].event && spec->handlers[i].fn, -EINVAL,
+                                       spec->args, spec->n_args);
         for (i = 0; i < spec->n_options; i++)
-                POE_ASSERT_RETURN(spec->options[i].name, -EINVAL);
+                POE_ASSERT_RETURN_ARGS(spec->options[i].name, -EINVAL, spec->args, spec->n_args);
 
         if (!k->ksession->alive && poe__kernel_session_init(k) < 0)
                 goto enomem;
@@ -569,7 +587,8 @@ POE_EXPORT int poe_session_create(poe_kernel *k, const poe_session_spec *spec, p
                         goto enomem;
         }
         for (i = 0; i < spec->n_options; i++)
-                if (option_store(k, s, spec->options[i].name, spec->options[i].value, NULL) < 0)
+                if (option_store(k, s, spec->options[i].name, spec->options[i].value, NULL,
+                                 false) < 0)
                         goto enomem;
         gc = poe__event_new(k, NULL, 0);
         if (!gc)
@@ -589,7 +608,11 @@ POE_EXPORT int poe_session_create(poe_kernel *k, const poe_session_spec *spec, p
         s->pins = 1;
         poe__imap_put(k, &k->sessions, sid, s); /* reserved: cannot fail */
         k->n_sessions++;
-        link_child(k, k->active, s);
+        /* After stop() from a nested call, the running handler's session
+         * may be gone: new sessions then belong to the kernel, as POE's
+         * stop() intends ("new sessions will not be child of the current
+         * defunct session"). */
+        link_child(k, k->active->alive ? k->active : k->ksession, s);
         gc_mark(k, s);
         if (ret_sid)
                 *ret_sid = sid;
@@ -597,7 +620,7 @@ POE_EXPORT int poe_session_create(poe_kernel *k, const poe_session_spec *spec, p
         if (spec->n_args)
                 memcpy(args, spec->args, spec->n_args * sizeof(*args));
         s->pins++;
-        ret = poe__dispatch(k, s, k->active, POE__N_START, POE__ET_START, args, spec->n_args,
+        ret = poe__dispatch(k, s, s->parent, POE__N_START, POE__ET_START, args, spec->n_args,
                             __FILE__, __LINE__, POE__NO_NAME);
         poe__values_destroy(args, spec->n_args);
         if (args != small)
@@ -669,7 +692,7 @@ POE_EXPORT int poe_session_option_set(poe_kernel *k, poe_sid sid, const char *na
         s = poe__session_get(k, sid);
         if (!s || s->is_kernel)
                 return -ESRCH;
-        r = option_store(k, s, name, value, &old);
+        r = option_store(k, s, name, value, &old, true);
         if (r < 0)
                 return r;
         /* The old value stays readable until the next call into the
@@ -771,7 +794,9 @@ POE_EXPORT int poe_kernel_detach_child(poe_kernel *k, poe_sid child)
         return 0;
 }
 
-/* Frees every session without dispatching anything: kernel teardown. */
+/* Frees every session without dispatching anything: kernel teardown.
+ * Clearing a session's aliases and references may mark it for
+ * collection, so it leaves the collection lists before it is freed. */
 void poe__sessions_free_all(poe_kernel *k)
 {
         size_t i;
@@ -784,10 +809,15 @@ void poe__sessions_free_all(poe_kernel *k)
                 poe__aliases_clear_session(k, s);
                 poe__extrefs_clear_session(k, s);
                 poe__signals_clear_session(k, s);
+                poe__children_clear_session(k, s);
+                gc_unmark(s);
+                if (s->in_sweep)
+                        poe__list_remove(&s->sweep_link);
                 free_tables(k, s);
                 if (!s->is_kernel)
                         poe__free(k, s);
         }
+        poe__list_init(&k->gc_marked);
         poe__free(k, k->parked_option.name);
         poe__free(k, k->parked_option.blob);
         poe__imap_free(k, &k->sessions);

@@ -158,7 +158,7 @@ POE_EXPORT int poe_kernel_signal_at(poe_kernel *k, const char *file, int line, p
         poe__event *ev;
         poe_value name;
 
-        POE_ASSERT_RETURN(k && signal && *signal && (args || !nargs), -EINVAL);
+        POE_ASSERT_RETURN_ARGS(k && signal && *signal && (args || !nargs), -EINVAL, args, nargs);
         s = poe__session_get(k, dest);
         if (!s) {
                 poe__values_destroy_borrowed(args, nargs);
@@ -184,7 +184,11 @@ static void raise_kernel(poe_kernel *k, const char *signal, const poe_value *arg
                 return;
         ev = poe__event_new2(k, &name, 1, args, nargs);
         if (!ev) {
+                /* IDLE and ZOMBIE are retried at the next slice, which the
+                 * loop makes come soon: the kernel must not sleep forever
+                 * for want of the event that would end it. */
                 poe__warn(k, "<sg> out of memory: cannot raise %s\n", signal);
+                k->retry_soon = true;
                 return;
         }
         poe__enqueue(k, ev, k->ksession, k->ksession, POE__N_SIGNAL, POE__ET_SIGNAL, __FILE__,

@@ -124,11 +124,21 @@ POE_EXPORT int64_t poe_value_int(const poe_value *v)
                 return (int64_t)v->u.d;
         case POE_T_SESSION:
                 return (int64_t)v->u.sid;
-        case POE_T_STR:
+        case POE_T_STR: {
+                char *end;
+                long long i;
+
                 n = v->len < sizeof(buf) - 1 ? v->len : sizeof(buf) - 1;
                 memcpy(buf, v->u.s, n);
                 buf[n] = '\0';
-                return strtoll(buf, NULL, 10);
+                /* Perl numifies "1e3" as 1000 and "2.5" as 2.5: integers
+                 * stay exact, anything with a fraction or exponent goes
+                 * through a double. */
+                i = strtoll(buf, &end, 10);
+                if (*end == '.' || *end == 'e' || *end == 'E')
+                        return (int64_t)strtod(buf, NULL);
+                return i;
+        }
         default:
                 return 0;
         }

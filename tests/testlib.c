@@ -1,0 +1,583 @@
+/* Shared helpers for the unit tests: see testlib.h. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "testlib.h"
+
+#include "internal.h"
+
+/* Under valgrind or ASan, quarantined blocks are also marked as off
+ * limits, so a read through a dangling pointer is reported where it
+ * happens, not only a write when the quarantine is checked. */
+#if defined(__has_include)
+#if __has_include(<valgrind/memcheck.h>)
+#include <valgrind/memcheck.h>
+#define TL_NOACCESS(p, n) VALGRIND_MAKE_MEM_NOACCESS((p), (n))
+#define TL_DEFINED(p, n) VALGRIND_MAKE_MEM_DEFINED((p), (n))
+#endif
+#if defined(__SANITIZE_ADDRESS__) && __has_include(<sanitizer/asan_interface.h>)
+#include <sanitizer/asan_interface.h>
+#undef TL_NOACCESS
+#undef TL_DEFINED
+#define TL_NOACCESS(p, n) ASAN_POISON_MEMORY_REGION((p), (n))
+#define TL_DEFINED(p, n) ASAN_UNPOISON_MEMORY_REGION((p), (n))
+#endif
+#endif
+#ifndef TL_NOACCESS
+#define TL_NOACCESS(p, n) ((void)(p), (void)(n))
+#define TL_DEFINED(p, n) ((void)(p), (void)(n))
+#endif
+
+tl_env tl;
+
+void tl__eq(long long a, long long b, const char *sa, const char *sb, const char *file, int line)
+{
+        if (a == b)
+                return;
+        print_error("%s:%d: %s is %lld, expected %s (%lld)\n", file, line, sa, a, sb, b);
+        _fail(file, line);
+}
+
+/* ---- the allocator ---- */
+
+/*
+ * Each block carries a header with its size and a magic number, so the
+ * allocator can count live bytes and catch a free of something it never
+ * handed out.  The header is padded to max_align_t to keep the block
+ * aligned for anything.
+ *
+ * Freed blocks are not given back at once: they are filled with a
+ * poison byte and kept in a quarantine until tl_alloc_release(), which
+ * checks that the poison is intact.  So a write through a dangling
+ * pointer, or a second free, is caught even without valgrind or ASan.
+ */
+#define TL_MAGIC 0x706f6521u
+#define TL_FREED 0x64656164u
+#define TL_POISON 0xdd
+
+typedef union tl_header {
+        struct {
+                size_t size;
+                unsigned magic;
+                union tl_header *next; /* the quarantine, once freed */
+        } h;
+        max_align_t align;
+} tl_header;
+
+void tl_alloc_init(tl_alloc *a)
+{
+        memset(a, 0, sizeof(*a));
+}
+
+void tl_alloc_fail_nth(tl_alloc *a, unsigned long nth, bool rest)
+{
+        a->fail_at = a->calls + nth;
+        a->fail_rest = rest;
+}
+
+void tl_alloc_disarm(tl_alloc *a)
+{
+        a->fail_at = 0;
+        a->fail_rest = false;
+}
+
+/* Counts an attempt and says whether it must fail. */
+static bool attempt_fails(tl_alloc *a)
+{
+        a->calls++;
+        if (a->fail_at &&
+            (a->calls == a->fail_at || (a->fail_rest && a->calls > a->fail_at))) {
+                a->failures++;
+                return true;
+        }
+        return false;
+}
+
+static void *tl_malloc(size_t size, void *ctx)
+{
+        tl_alloc *a = ctx;
+        tl_header *h;
+
+        if (size == 0)
+                fail_msg("the kernel asked for a 0-byte block");
+        if (attempt_fails(a))
+                return NULL;
+        h = malloc(sizeof(*h) + size);
+        if (!h)
+                fail_msg("the real malloc failed");
+        h->h.size = size;
+        h->h.magic = TL_MAGIC;
+        h->h.next = NULL;
+        a->live_blocks++;
+        a->live_bytes += size;
+        if (a->live_bytes > a->peak_bytes)
+                a->peak_bytes = a->live_bytes;
+        /* Fresh memory is not zero: code that relies on it being so
+         * shows up. */
+        memset(h + 1, 0xa5, size);
+        return h + 1;
+}
+
+static tl_header *header_of(void *p)
+{
+        tl_header *h = (tl_header *)p - 1;
+
+        if (h->h.magic == TL_FREED)
+                fail_msg("the kernel freed or resized a block it had already freed (%p)", p);
+        if (h->h.magic != TL_MAGIC)
+                fail_msg("the kernel freed or resized a block it did not allocate (%p)", p);
+        return h;
+}
+
+/* Past this many bytes the quarantine is checked and emptied, so long
+ * tests stay within reason. */
+#define TL_QUARANTINE_MAX (32u << 20)
+
+/* Retires a block: poisoned and kept, so later writes can be seen. */
+static void quarantine(tl_alloc *a, tl_header *h)
+{
+        h->h.magic = TL_FREED;
+        memset(h + 1, TL_POISON, h->h.size);
+        TL_NOACCESS(h + 1, h->h.size);
+        h->h.next = a->quarantine;
+        a->quarantine = h;
+        a->quarantine_bytes += h->h.size;
+        if (a->quarantine_bytes > TL_QUARANTINE_MAX && tl_alloc_release(a) < 0)
+                fail_msg("the kernel wrote to memory it had freed");
+}
+
+static void tl_free(void *p, void *ctx)
+{
+        tl_alloc *a = ctx;
+        tl_header *h;
+
+        if (!p)
+                return;
+        h = header_of(p);
+        if (a->live_blocks == 0 || a->live_bytes < h->h.size)
+                fail_msg("allocator accounting underflow: double free?");
+        a->live_blocks--;
+        a->live_bytes -= h->h.size;
+        quarantine(a, h);
+}
+
+/* Always moves the block, so stale pointers to the old one are caught
+ * as writes to freed memory. */
+static void *tl_realloc(void *p, size_t size, void *ctx)
+{
+        tl_alloc *a = ctx;
+        tl_header *h, *n;
+
+        if (size == 0)
+                fail_msg("the kernel called realloc(p, 0)");
+        if (!p)
+                return tl_malloc(size, ctx);
+        h = header_of(p);
+        if (attempt_fails(a))
+                return NULL;
+        n = malloc(sizeof(*n) + size);
+        if (!n)
+                fail_msg("the real malloc failed");
+        n->h.size = size;
+        n->h.magic = TL_MAGIC;
+        n->h.next = NULL;
+        memcpy(n + 1, h + 1, h->h.size < size ? h->h.size : size);
+        if (size > h->h.size)
+                memset((char *)(n + 1) + h->h.size, 0xa5, size - h->h.size);
+        a->live_bytes = a->live_bytes - h->h.size + size;
+        if (a->live_bytes > a->peak_bytes)
+                a->peak_bytes = a->live_bytes;
+        quarantine(a, h);
+        return n + 1;
+}
+
+int tl_alloc_release(tl_alloc *a)
+{
+        tl_header *h = a->quarantine, *next;
+        int bad = 0;
+
+        for (; h; h = next) {
+                const unsigned char *b = (const unsigned char *)(h + 1);
+                size_t i;
+
+                next = h->h.next;
+                TL_DEFINED(h + 1, h->h.size);
+                for (i = 0; i < h->h.size; i++) {
+                        if (b[i] != TL_POISON) {
+                                if (!bad)
+                                        print_error("the kernel wrote to freed memory: byte "
+                                                    "%zu of a freed %zu-byte block is 0x%02x\n",
+                                                    i, h->h.size, b[i]);
+                                bad++;
+                                break;
+                        }
+                }
+                free(h);
+        }
+        a->quarantine = NULL;
+        a->quarantine_bytes = 0;
+        return bad ? -1 : 0;
+}
+
+poe_allocator tl_allocator(tl_alloc *a)
+{
+        poe_allocator al = { tl_malloc, tl_realloc, tl_free, a };
+
+        return al;
+}
+
+/* ---- the fixture ---- */
+
+int tl_setup(void **state)
+{
+        poe_allocator al;
+
+        (void)state;
+        memset(&tl, 0, sizeof(tl));
+        tl_alloc_init(&tl.alloc);
+        tl_transcript_clear();
+        al = tl_allocator(&tl.alloc);
+        if (poe_kernel_new(&tl.k, &al) != 0 || !tl.k) {
+                print_error("poe_kernel_new failed\n");
+                return -1;
+        }
+        return 0;
+}
+
+static int check_no_leaks(void)
+{
+        if (tl_alloc_release(&tl.alloc) < 0)
+                return -1;
+        if (tl.alloc.live_blocks || tl.alloc.live_bytes) {
+                print_error("leak: %zu blocks, %zu bytes still allocated after "
+                            "poe_kernel_free\n",
+                            tl.alloc.live_blocks, tl.alloc.live_bytes);
+                return -1;
+        }
+        return 0;
+}
+
+void tl_kernel_free_checked(void)
+{
+        tl_alloc_disarm(&tl.alloc);
+        tl.k = poe_kernel_free(tl.k);
+        if (check_no_leaks() < 0)
+                fail();
+}
+
+int tl_teardown(void **state)
+{
+        (void)state;
+        tl_alloc_disarm(&tl.alloc);
+        tl.k = poe_kernel_free(tl.k);
+        return check_no_leaks();
+}
+
+/* ---- the transcript ---- */
+
+static char *tr_buf;
+static size_t tr_len, tr_cap;
+
+static void tr_append(const char *s, size_t n)
+{
+        if (tr_len + n + 1 > tr_cap) {
+                size_t cap = tr_cap ? tr_cap : 256;
+
+                while (cap < tr_len + n + 1)
+                        cap *= 2;
+                tr_buf = realloc(tr_buf, cap);
+                if (!tr_buf)
+                        abort();
+                tr_cap = cap;
+        }
+        memcpy(tr_buf + tr_len, s, n);
+        tr_len += n;
+        tr_buf[tr_len] = '\0';
+}
+
+void tl_log(const char *fmt, ...)
+{
+        char line[1024];
+        va_list ap;
+        int n;
+
+        va_start(ap, fmt);
+        n = vsnprintf(line, sizeof(line), fmt, ap);
+        va_end(ap);
+        if (n < 0)
+                abort();
+        tr_append(line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
+        tr_append("\n", 1);
+}
+
+const char *tl_fmt(const poe_value *v)
+{
+        static char buf[4][512];
+        static int which;
+        char *b = buf[which++ & 3];
+
+        if (v->type == POE_T_NIL)
+                return "undef";
+        poe_value_format(v, b, sizeof(buf[0]));
+        return b;
+}
+
+void tl_log_ctx(const poe_ctx *c)
+{
+        char line[1024];
+        size_t i, n;
+
+        n = (size_t)snprintf(line, sizeof(line), "%llu %s",
+                             (unsigned long long)poe_ctx_session(c), poe_ctx_state(c));
+        for (i = 0; i < poe_ctx_argc(c) && n < sizeof(line); i++)
+                n += (size_t)snprintf(line + n, sizeof(line) - n, " %s",
+                                      tl_fmt(poe_ctx_arg(c, i)));
+        tl_log("%s", line);
+}
+
+const char *tl_transcript(void)
+{
+        return tr_buf ? tr_buf : "";
+}
+
+void tl_transcript_clear(void)
+{
+        tr_len = 0;
+        if (tr_buf)
+                tr_buf[0] = '\0';
+}
+
+void tl__expect(const char *file, int line, ...)
+{
+        char *want = NULL;
+        size_t len = 0;
+        const char *s;
+        va_list ap;
+        FILE *f = open_memstream(&want, &len);
+
+        if (!f)
+                abort();
+        va_start(ap, line);
+        while ((s = va_arg(ap, const char *)))
+                fprintf(f, "%s\n", s);
+        va_end(ap);
+        fclose(f);
+        if (strcmp(want, tl_transcript()) != 0) {
+                print_error("%s:%d: transcript mismatch\n--- expected:\n%s--- got:\n%s---\n",
+                            file, line, want, tl_transcript());
+                free(want);
+                _fail(file, line);
+        }
+        free(want);
+        tl_transcript_clear();
+}
+
+/* ---- sessions ---- */
+
+poe_session_spec tl_spec(const poe_handler *h, size_t n, void *heap)
+{
+        poe_session_spec spec;
+
+        memset(&spec, 0, sizeof(spec));
+        spec.handlers = h;
+        spec.n_handlers = n;
+        spec.heap = heap;
+        return spec;
+}
+
+poe_sid tl_create_spec(poe_kernel *k, const poe_session_spec *spec)
+{
+        poe_sid sid = 0;
+        int r = poe_session_create(k, spec, &sid);
+
+        TL_EQ(r, 0);
+        assert_true(sid != 0);
+        return sid;
+}
+
+poe_value tl_h_log(poe_ctx *c)
+{
+        tl_log_ctx(c);
+        return poe_nil();
+}
+
+poe_value tl_h_nop(poe_ctx *c)
+{
+        (void)c;
+        return poe_nil();
+}
+
+poe_value tl_h_ret_arg0(poe_ctx *c)
+{
+        return *poe_ctx_arg(c, 0);
+}
+
+int tl_run_to_end(poe_kernel *k, int max)
+{
+        int n = 0, r;
+
+        while ((r = poe_kernel_run_one_timeslice(k)) == 1) {
+                if (++n > max)
+                        fail_msg("the kernel still had sessions after %d timeslices", max);
+        }
+        TL_EQ(r, 0);
+        return n;
+}
+
+/* ---- internal consistency ---- */
+
+#define CHECK(cond, ...)                                                  \
+        do {                                                              \
+                if (!(cond)) {                                            \
+                        print_error("%s:%d: kernel inconsistent: ", file, line); \
+                        print_error(__VA_ARGS__);                         \
+                        print_error("\n");                                \
+                        _fail(file, line);                                \
+                }                                                         \
+        } while (0)
+
+static size_t list_length(const poe__list *l)
+{
+        const poe__list_node *pos;
+        size_t n = 0;
+
+        for (pos = l->next; pos != l; pos = pos->next)
+                n++;
+        return n;
+}
+
+static void check_session(poe_kernel *k, poe__session *s, const char *file, int line)
+{
+        unsigned long long id = (unsigned long long)s->id;
+        uint32_t sum = 0, to = 0, from = 0;
+        poe__list_node *pos;
+        int r;
+
+        for (r = 0; r < POE__R_MAX; r++)
+                sum += s->reasons[r];
+        CHECK(sum == s->refcnt, "session %llu: reasons sum to %u, refcnt is %u", id, sum,
+              s->refcnt);
+        CHECK(s->alive, "session %llu is in the table but not alive", id);
+
+        /* Posted events live in the FIFO; each holds its destination and,
+         * when different, its sender. */
+        poe__list_foreach(pos, &k->fifo) {
+                poe__event *ev = poe__container_of(pos, poe__event, q);
+
+                if (ev->to == s)
+                        to++;
+                if (ev->from == s && ev->to != s)
+                        from++;
+        }
+        CHECK(to == s->reasons[POE__R_EVENTS_TO], "session %llu: %u events queued to it, "
+              "reason says %u", id, to, s->reasons[POE__R_EVENTS_TO]);
+        CHECK(from == s->reasons[POE__R_EVENTS_FROM], "session %llu: %u events queued from "
+              "it, reason says %u", id, from, s->reasons[POE__R_EVENTS_FROM]);
+
+        CHECK(list_length(&s->children) == s->n_children, "session %llu: %zu children "
+              "linked, n_children %u", id, list_length(&s->children), s->n_children);
+        CHECK(s->n_children == s->reasons[POE__R_CHILDREN], "session %llu: %u children, "
+              "reason says %u", id, s->n_children, s->reasons[POE__R_CHILDREN]);
+        poe__list_foreach(pos, &s->children) {
+                poe__session *c = poe__container_of(pos, poe__session, sibling);
+
+                CHECK(c->parent == s, "session %llu: child %llu names another parent", id,
+                      (unsigned long long)c->id);
+                CHECK(poe__session_get(k, c->id) == c, "session %llu: child %llu is not in "
+                      "the session table", id, (unsigned long long)c->id);
+        }
+        if (!s->is_kernel) {
+                CHECK(s->parent != NULL, "session %llu has no parent", id);
+                CHECK(poe__session_get(k, s->parent->id) == s->parent,
+                      "session %llu: parent %llu is not in the session table", id,
+                      (unsigned long long)s->parent->id);
+        }
+
+        CHECK(list_length(&s->aliases) == s->reasons[POE__R_ALIASES], "session %llu: %zu "
+              "aliases, reason says %u", id, list_length(&s->aliases),
+              s->reasons[POE__R_ALIASES]);
+        poe__list_foreach(pos, &s->aliases) {
+                poe__alias *a = poe__container_of(pos, poe__alias, in_session);
+
+                CHECK(a->session == s, "alias %s of session %llu names another", a->name, id);
+                CHECK(poe__smap_get(&k->aliases, a->name) == a,
+                      "alias %s of session %llu is not in the alias table", a->name, id);
+        }
+        CHECK(list_length(&s->extrefs) == s->reasons[POE__R_EXTREFS], "session %llu: %zu "
+              "extref tags, reason says %u", id, list_length(&s->extrefs),
+              s->reasons[POE__R_EXTREFS]);
+        poe__list_foreach(pos, &s->extrefs) {
+                poe__extref *e = poe__container_of(pos, poe__extref, in_session);
+
+                CHECK(e->count > 0, "session %llu: extref %s has count %d", id, e->tag,
+                      e->count);
+        }
+        CHECK(s->is_kernel || s->refcnt > 0 || s->marked || s->stopping,
+              "session %llu has no references and is not marked for collection", id);
+}
+
+void tl__check_kernel(poe_kernel *k, const char *file, int line)
+{
+        size_t i, n = 0, aliases = 0, posts = 0;
+        poe__list_node *pos;
+
+        for (i = 0; k->sessions.slots && i <= k->sessions.mask; i++) {
+                poe__session *s = k->sessions.slots[i].value;
+
+                if (!s)
+                        continue;
+                CHECK(s->id == k->sessions.slots[i].key, "session table key %llu holds "
+                      "session %llu", (unsigned long long)k->sessions.slots[i].key,
+                      (unsigned long long)s->id);
+                check_session(k, s, file, line);
+                aliases += list_length(&s->aliases);
+                n++;
+        }
+        CHECK(n == k->sessions.count, "session table counts %zu, holds %zu",
+              k->sessions.count, n);
+        CHECK(n == k->n_sessions, "n_sessions is %zu, table holds %zu", k->n_sessions, n);
+        CHECK(aliases == k->aliases.count, "alias table holds %zu, sessions hold %zu",
+              k->aliases.count, aliases);
+        poe__list_foreach(pos, &k->fifo) {
+                poe__event *ev = poe__container_of(pos, poe__event, q);
+
+                CHECK(poe__session_get(k, ev->to->id) == ev->to,
+                      "an event to a freed session (%llu) is queued",
+                      (unsigned long long)ev->to->id);
+                CHECK(poe__session_get(k, ev->from->id) == ev->from,
+                      "an event from a freed session (%llu) is queued",
+                      (unsigned long long)ev->from->id);
+                posts++;
+        }
+        CHECK(posts <= k->queue_count, "queue_count %zu but %zu posts queued", k->queue_count,
+              posts);
+}
+
+long tl_refcnt(poe_kernel *k, poe_sid sid)
+{
+        poe__session *s = poe__session_get(k, sid);
+
+        return s ? (long)s->refcnt : -1;
+}
+
+long tl_reason(poe_kernel *k, poe_sid sid, int reason)
+{
+        poe__session *s = poe__session_get(k, sid);
+
+        return s ? (long)s->reasons[reason] : -1;
+}
+
+size_t tl_session_count(poe_kernel *k)
+{
+        size_t n = k->n_sessions;
+
+        if (k->ksession && k->ksession->alive && n > 0)
+                n--;
+        return n;
+}
+
+void tl_count_destroy(void *p)
+{
+        (*(int *)p)++;
+}
