@@ -7,8 +7,9 @@
  * A timer is an ET_ALARM event from a session to itself.  Its id is the
  * queue item id, as in POE, so ids count every event ever queued.  The
  * time POE reports back for a timer is EV_WALLTIME + EV_DELTA with undef
- * as zero, so a delay() timer reports its delay alone: that quirk is
- * POE's, and kept.
+ * as zero, and delay() and delay_add() record neither, so such a timer
+ * reports time 0 (plus any alarm_adjust deltas): that quirk is POE's,
+ * and kept.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -148,9 +149,10 @@ POE_EXPORT int poe_kernel_delay_at(poe_kernel *k, const char *file, int line, co
                 poe__values_destroy_borrowed(args, nargs);
                 return 0;
         }
-        /* POE's delay() leaves EV_WALLTIME undef. */
+        /* POE's delay() passes no wall time, so _data_ev_enqueue records
+         * neither EV_WALLTIME nor EV_DELTA: the timer reports time 0. */
         return set_timer(k, file, line, s, (uint32_t)name, poe__mono(k) + seconds_ns(seconds),
-                         NAN, seconds, args, nargs, NULL);
+                         NAN, NAN, args, nargs, NULL);
 }
 
 POE_EXPORT int poe_kernel_delay_add_at(poe_kernel *k, const char *file, int line,
@@ -167,7 +169,7 @@ POE_EXPORT int poe_kernel_delay_add_at(poe_kernel *k, const char *file, int line
                 return -EINVAL;
         }
         return set_timer(k, file, line, s, (uint32_t)name, poe__mono(k) + seconds_ns(seconds),
-                         NAN, seconds, args, nargs, NULL);
+                         NAN, NAN, args, nargs, NULL);
 }
 
 POE_EXPORT int poe_kernel_alarm_set_at(poe_kernel *k, const char *file, int line,

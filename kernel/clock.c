@@ -38,21 +38,33 @@ double poe__wall(const poe_kernel *k)
         return k->fake_clock ? k->fake_wall : real_wall();
 }
 
+/*
+ * Epoch time and monotonic time are related by one offset taken when the
+ * kernel is made (POE's USE_STATIC_EPOCH), so the same epoch time always
+ * maps to the same queue position: timers set for one instant keep the
+ * order they were set in.  A later step of the wall clock does not move
+ * pending timers.
+ */
+void poe__clock_init(poe_kernel *k)
+{
+        k->epoch_offset = poe__wall(k) - (double)poe__mono(k) / 1e9;
+}
+
 int64_t poe__wall2mono(const poe_kernel *k, double wall)
 {
-        double d = (wall - poe__wall(k)) * 1e9;
+        double d = (wall - k->epoch_offset) * 1e9;
 
         /* Far past and far future saturate rather than overflow. */
         if (d < -4e18)
                 d = -4e18;
         if (d > 4e18)
                 d = 4e18;
-        return poe__mono(k) + (int64_t)d;
+        return (int64_t)d;
 }
 
 double poe__mono2wall(const poe_kernel *k, int64_t mono)
 {
-        return poe__wall(k) + (double)(mono - poe__mono(k)) / 1e9;
+        return k->epoch_offset + (double)mono / 1e9;
 }
 
 POE_EXPORT double poe_kernel_time(const poe_kernel *k)
@@ -68,6 +80,7 @@ POE_EXPORT int poe_kernel_clock_fake(poe_kernel *k, double wall_start)
         k->fake_clock = true;
         k->fake_wall = wall_start;
         k->fake_mono = 1000000000; /* any origin; one second avoids zero */
+        poe__clock_init(k);
         return 0;
 }
 

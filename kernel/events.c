@@ -331,10 +331,25 @@ static int call(poe_kernel *k, const char *file, int line, poe__session *s, cons
         if (nargs)
                 memcpy(copy, args, nargs * sizeof(*copy));
         if (s == k->active) {
+                poe__frame f;
+
                 /* POE calls the handler directly when a session calls
-                 * itself: the active event stays the caller's. */
+                 * itself: the active event stays the caller's, and a die
+                 * goes on to the caller's own dispatch, after this call
+                 * has let go of what it holds. */
                 s->pins++;
+                f.up = k->frame;
+                k->frame = &f;
+                if (setjmp(f.jb) != 0) {
+                        k->frame = f.up;
+                        poe__values_destroy(copy, nargs);
+                        if (copy != small)
+                                poe__free(k, copy);
+                        poe__session_unpin(k, s);
+                        longjmp(k->frame->jb, 1);
+                }
                 v = invoke(k, s, s, name, POE__ET_CALL, copy, nargs, file, line, k->active_event);
+                k->frame = f.up;
                 poe__session_unpin(k, s);
         } else {
                 v = poe__dispatch(k, s, k->active, name, POE__ET_CALL, copy, nargs, file, line,

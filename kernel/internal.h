@@ -297,6 +297,7 @@ struct poe_kernel {
         bool fake_clock;
         int64_t fake_mono;
         double fake_wall;
+        double epoch_offset; /* epoch seconds at monotonic zero */
 
         /* I/O watchers by fd, and the loop backend. */
         struct poe__fdrec **fds;
@@ -384,6 +385,7 @@ size_t poe__values_size(const poe_value *v, size_t n);
 void poe__values_copy(poe_value *dst, const poe_value *src, size_t n, char **pool);
 void poe__values_destroy(poe_value *v, size_t n);
 void poe__values_destroy_borrowed(const poe_value *v, size_t n);
+void poe__values_strip(poe_value *v, size_t n);
 int poe__values_dup(poe_kernel *k, const poe_value *src, size_t n, poe_value **ret);
 
 /* sessions.c */
@@ -436,6 +438,7 @@ void poe__queue_free(poe_kernel *k);
 /* clock.c */
 int64_t poe__mono(const poe_kernel *k);
 double poe__wall(const poe_kernel *k);
+void poe__clock_init(poe_kernel *k);
 int64_t poe__wall2mono(const poe_kernel *k, double wall);
 double poe__mono2wall(const poe_kernel *k, int64_t mono);
 
@@ -467,6 +470,7 @@ void poe__os_signals_fini(poe_kernel *k);
 int poe__os_watch(poe_kernel *k, int signo);
 void poe__os_unwatch(poe_kernel *k, int signo);
 void poe__os_signals_deliver(poe_kernel *k);
+bool poe__os_signals_pending(const poe_kernel *k);
 void poe__os_ignore_sigpipe(void);
 int poe__os_signals_forked(poe_kernel *k);
 
@@ -486,6 +490,7 @@ int poe__loop_forked(poe_kernel *k);
 
 /* postbacks.c */
 void poe__postbacks_detach(poe_kernel *k);
+void poe__postbacks_clear_session(poe_kernel *k, poe__session *s);
 
 /* kernel.c */
 void poe__warn(poe_kernel *k, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -111,6 +111,7 @@ POE_EXPORT int poe_kernel_new(poe_kernel **ret_kernel, const poe_allocator *allo
         k->active_event = POE__NO_NAME;
         make_id(k);
         k->wake_fd = -1;
+        poe__clock_init(k);
         read_environment(k);
         if (poe__names_init(k) < 0 || poe__kernel_session_init(k) < 0) {
                 poe_kernel_free(k);

@@ -202,7 +202,7 @@ void poe__loop_wait(poe_kernel *k)
                 if (timeout < 0)
                         timeout = 0;
         }
-        if (xposts_pending(k))
+        if (xposts_pending(k) || poe__os_signals_pending(k))
                 timeout = 0;
         if (k->retry_soon && (timeout < 0 || timeout > 10000000))
                 timeout = 10000000;

@@ -21,7 +21,8 @@ struct poe_postback {
         bool callback;
         char *event;
         size_t nargs;
-        poe_value *args; /* deep copy, same allocation */
+        poe_value *args;  /* deep copy without destructors: what invoking sends */
+        poe_value *owned; /* deep copy with them: run once, when freed */
         poe__list_node link; /* k->postbacks */
 };
 
@@ -32,13 +33,18 @@ static int make(poe_kernel *k, poe_sid sid, const char *event, const poe_value *
         poe_postback *pb;
         char *pool;
 
-        POE_ASSERT_RETURN(k && event && ret && (args || !nargs), -EINVAL);
+        size_t extra = nargs * sizeof(poe_value) + poe__values_size(args, nargs);
+
+        POE_ASSERT_RETURN_ARGS(k && event && ret && (args || !nargs), -EINVAL, args, nargs);
         s = poe__session_get(k, sid);
-        if (!s || s->is_kernel)
+        if (!s || s->is_kernel) {
+                poe__values_destroy_borrowed(args, nargs);
                 return -ESRCH;
-        pb = malloc(sizeof(*pb) + nargs * sizeof(poe_value) + poe__values_size(args, nargs));
+        }
+        pb = malloc(sizeof(*pb) + 2 * extra);
         if (!pb || !(pb->event = strdup(event))) {
                 free(pb);
+                poe__values_destroy_borrowed(args, nargs);
                 return -ENOMEM;
         }
         pb->k = k;
@@ -46,10 +52,16 @@ static int make(poe_kernel *k, poe_sid sid, const char *event, const poe_value *
         pb->weak = false;
         pb->callback = callback;
         pb->nargs = nargs;
+        /* The creation arguments go out with every invocation, so the
+         * events must not own their pointers: the postback does, and runs
+         * their destructors once, when it is freed. */
         pb->args = (poe_value *)(pb + 1);
         pool = (char *)(pb->args + nargs);
         poe__values_copy(pb->args, args, nargs, &pool);
-        /* Creation arguments are data: pointers are not owned. */
+        poe__values_strip(pb->args, nargs);
+        pb->owned = (poe_value *)(void *)pool;
+        pool = (char *)(pb->owned + nargs);
+        poe__values_copy(pb->owned, args, nargs, &pool);
         poe__list_append(&k->postbacks, &pb->link);
         k->n_live_postbacks++;
         poe__ref(k, s, POE__R_POSTBACKS);
@@ -120,6 +132,7 @@ POE_EXPORT poe_postback *poe_postback_free(poe_postback *pb)
         release(pb);
         if (pb->k)
                 poe__list_remove(&pb->link);
+        poe__values_destroy(pb->owned, pb->nargs);
         free(pb->event);
         free(pb);
         return NULL;
@@ -128,6 +141,26 @@ POE_EXPORT poe_postback *poe_postback_free(poe_postback *pb)
 POE_EXPORT poe_sid poe_postback_session(const poe_postback *pb)
 {
         return pb ? pb->sid : POE_KERNEL;
+}
+
+/* A session stopped while postbacks still pointed at it (a signal, or
+ * stop()): their hold on it is gone, so they no longer count as work
+ * that keeps the kernel from idling.  O(postbacks), paid only then. */
+void poe__postbacks_clear_session(poe_kernel *k, poe__session *s)
+{
+        poe__list_node *pos;
+
+        if (!s->reasons[POE__R_POSTBACKS])
+                return;
+        poe__list_foreach(pos, &k->postbacks) {
+                poe_postback *pb = poe__container_of(pos, poe_postback, link);
+
+                if (pb->sid == s->id && !pb->weak) {
+                        pb->weak = true;
+                        k->n_live_postbacks--;
+                        poe__unref(k, s, POE__R_POSTBACKS);
+                }
+        }
 }
 
 /* Kernel teardown: postbacks outlive it, inert. */

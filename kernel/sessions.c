@@ -245,6 +245,7 @@ static void session_free(poe_kernel *k, poe__session *s)
         k->n_sessions--;
         poe__signals_clear_session(k, s);
         poe__children_clear_session(k, s);
+        poe__postbacks_clear_session(k, s);
         poe__aliases_clear_session(k, s);
         poe__extrefs_clear_session(k, s);
         poe__handles_clear_session(k, s);

@@ -224,6 +224,15 @@ static uint64_t take_pending(poe_kernel *k)
         return atomic_exchange(&slot_pending[k->sig_slot], 0);
 }
 
+/* Is a signal waiting to be delivered?  Checked before the loop sleeps,
+ * so a signal caught just before is not left waiting for another wake-up
+ * (without the pipe, the one that arrives between this check and the
+ * sleep still waits: the pipe is the default for that reason). */
+bool poe__os_signals_pending(const poe_kernel *k)
+{
+        return k->sig_slot >= 0 && atomic_load(&slot_pending[k->sig_slot]) != 0;
+}
+
 /* POE's signal-pipe reader: each caught signal becomes a POE signal to
  * the kernel, except CHLD, which reaps. */
 void poe__os_signals_deliver(poe_kernel *k)

@@ -292,6 +292,20 @@ void poe__values_destroy_borrowed(const poe_value *v, size_t n)
         }
 }
 
+/* Clears the destructors in a deep copy (recursing into its lists), for
+ * copies that hand values out but must not own them. */
+void poe__values_strip(poe_value *v, size_t n)
+{
+        size_t i;
+
+        for (i = 0; i < n; i++) {
+                if (v[i].type == POE_T_PTR)
+                        v[i].u.ptr.destroy = NULL;
+                else if (v[i].type == POE_T_LIST)
+                        poe__values_strip((poe_value *)v[i].u.list, v[i].len);
+        }
+}
+
 /* One allocation holding a deep copy of n values. */
 int poe__values_dup(poe_kernel *k, const poe_value *src, size_t n, poe_value **ret)
 {

@@ -648,7 +648,10 @@ typedef struct poe_postback poe_postback;
  * Makes a postback for session sid, as $session->postback: invoking it
  * posts event to sid with ARG0 a list of args (copied now) and ARG1 a
  * list of the invocation's arguments.  Until freed or weakened it keeps
- * the session alive.  Returns 0, -ESRCH, -EINVAL, -ENOMEM.
+ * the session alive (a session stopped anyway, by a signal or stop(),
+ * releases it).  Pointer destructors among args belong to the postback
+ * and run once, when it is freed (also when this call fails).  Returns
+ * 0, -ESRCH, -EINVAL, -ENOMEM.
  */
 POE_EXPORT int poe_session_postback(poe_kernel *k, poe_sid sid, const char *event,
                                     const poe_value *args, size_t nargs, poe_postback **ret);
