@@ -54,7 +54,7 @@ static void make_keys(size_t n)
         size_t i;
 
         for (i = 0; i < n; i++)
-                snprintf(keys[i], sizeof(keys[i]), "key-%zu", i);
+                snprintf(keys[i], sizeof(keys[i]), "key-%u", (unsigned)(i % 100000000u));
 }
 
 /* The table never runs fuller than 3/4 and its size is a power of two. */
