@@ -108,15 +108,15 @@ POE_EXPORT int poe_kernel_alarm_at(poe_kernel *k, const char *file, int line, co
         int64_t name = prologue(k, event, args, nargs, &s);
 
         if (name < 0)
-                return (int)name;
+                return poe__rv(k, (int)name, __func__);
         /* alarm() replaces every timer of the same name; no time clears. */
         clear_by_name(k, s, (uint32_t)name);
         if (isnan(when)) {
                 poe__values_destroy_borrowed(args, nargs);
-                return 0;
+                return poe__rv(k, 0, __func__);
         }
-        return set_timer(k, file, line, s, (uint32_t)name, poe__wall2mono(k, when), when, NAN,
-                         args, nargs, NULL);
+        return poe__rv(k, set_timer(k, file, line, s, (uint32_t)name, poe__wall2mono(k, when), when, NAN,
+                         args, nargs, NULL), __func__);
 }
 
 POE_EXPORT int poe_kernel_alarm_add_at(poe_kernel *k, const char *file, int line,
@@ -127,13 +127,13 @@ POE_EXPORT int poe_kernel_alarm_add_at(poe_kernel *k, const char *file, int line
         int64_t name = prologue(k, event, args, nargs, &s);
 
         if (name < 0)
-                return (int)name;
+                return poe__rv(k, (int)name, __func__);
         if (isnan(when)) {
                 poe__values_destroy_borrowed(args, nargs);
-                return -EINVAL;
+                return poe__rv(k, -EINVAL, __func__);
         }
-        return set_timer(k, file, line, s, (uint32_t)name, poe__wall2mono(k, when), when, NAN,
-                         args, nargs, NULL);
+        return poe__rv(k, set_timer(k, file, line, s, (uint32_t)name, poe__wall2mono(k, when), when, NAN,
+                         args, nargs, NULL), __func__);
 }
 
 POE_EXPORT int poe_kernel_delay_at(poe_kernel *k, const char *file, int line, const char *event,
@@ -143,16 +143,16 @@ POE_EXPORT int poe_kernel_delay_at(poe_kernel *k, const char *file, int line, co
         int64_t name = prologue(k, event, args, nargs, &s);
 
         if (name < 0)
-                return (int)name;
+                return poe__rv(k, (int)name, __func__);
         clear_by_name(k, s, (uint32_t)name);
         if (isnan(seconds)) {
                 poe__values_destroy_borrowed(args, nargs);
-                return 0;
+                return poe__rv(k, 0, __func__);
         }
         /* POE's delay() passes no wall time, so _data_ev_enqueue records
          * neither EV_WALLTIME nor EV_DELTA: the timer reports time 0. */
-        return set_timer(k, file, line, s, (uint32_t)name, poe__mono(k) + seconds_ns(seconds),
-                         NAN, NAN, args, nargs, NULL);
+        return poe__rv(k, set_timer(k, file, line, s, (uint32_t)name, poe__mono(k) + seconds_ns(seconds),
+                         NAN, NAN, args, nargs, NULL), __func__);
 }
 
 POE_EXPORT int poe_kernel_delay_add_at(poe_kernel *k, const char *file, int line,
@@ -163,13 +163,13 @@ POE_EXPORT int poe_kernel_delay_add_at(poe_kernel *k, const char *file, int line
         int64_t name = prologue(k, event, args, nargs, &s);
 
         if (name < 0)
-                return (int)name;
+                return poe__rv(k, (int)name, __func__);
         if (isnan(seconds)) {
                 poe__values_destroy_borrowed(args, nargs);
-                return -EINVAL;
+                return poe__rv(k, -EINVAL, __func__);
         }
-        return set_timer(k, file, line, s, (uint32_t)name, poe__mono(k) + seconds_ns(seconds),
-                         NAN, NAN, args, nargs, NULL);
+        return poe__rv(k, set_timer(k, file, line, s, (uint32_t)name, poe__mono(k) + seconds_ns(seconds),
+                         NAN, NAN, args, nargs, NULL), __func__);
 }
 
 POE_EXPORT int poe_kernel_alarm_set_at(poe_kernel *k, const char *file, int line,
@@ -180,13 +180,13 @@ POE_EXPORT int poe_kernel_alarm_set_at(poe_kernel *k, const char *file, int line
         int64_t name = prologue(k, event, args, nargs, &s);
 
         if (name < 0)
-                return (int)name;
+                return poe__rv(k, (int)name, __func__);
         if (isnan(when)) {
                 poe__values_destroy_borrowed(args, nargs);
-                return -EINVAL;
+                return poe__rv(k, -EINVAL, __func__);
         }
-        return set_timer(k, file, line, s, (uint32_t)name, poe__wall2mono(k, when), when, NAN,
-                         args, nargs, ret_id);
+        return poe__rv(k, set_timer(k, file, line, s, (uint32_t)name, poe__wall2mono(k, when), when, NAN,
+                         args, nargs, ret_id), __func__);
 }
 
 POE_EXPORT int poe_kernel_delay_set_at(poe_kernel *k, const char *file, int line,
@@ -198,14 +198,14 @@ POE_EXPORT int poe_kernel_delay_set_at(poe_kernel *k, const char *file, int line
         double t;
 
         if (name < 0)
-                return (int)name;
+                return poe__rv(k, (int)name, __func__);
         if (isnan(seconds)) {
                 poe__values_destroy_borrowed(args, nargs);
-                return -EINVAL;
+                return poe__rv(k, -EINVAL, __func__);
         }
         t = poe__wall(k);
-        return set_timer(k, file, line, s, (uint32_t)name, poe__mono(k) + seconds_ns(seconds), t,
-                         seconds, args, nargs, ret_id);
+        return poe__rv(k, set_timer(k, file, line, s, (uint32_t)name, poe__mono(k) + seconds_ns(seconds), t,
+                         seconds, args, nargs, ret_id), __func__);
 }
 
 /* Finds the active session's timer by id: -ESRCH if no such timer,
@@ -232,16 +232,16 @@ POE_EXPORT int poe_kernel_alarm_adjust(poe_kernel *k, poe_alarm_id id, double de
         poe__event *ev;
         int r;
 
-        POE_ASSERT_RETURN(k && !isnan(delta), -EINVAL);
+        POE_CHECK(k, k && !isnan(delta), -EINVAL);
         r = find_own(k, id, &ev);
         if (r < 0)
-                return r;
+                return poe__rv(k, r, __func__);
         poe__queue_retime(k, ev, ev->due + seconds_ns(delta));
         if (delta != 0)
                 ev->delta = or_zero(ev->delta) + delta;
         if (ret_time)
                 *ret_time = or_zero(ev->wall) + or_zero(ev->delta);
-        return 0;
+        return poe__rv(k, 0, __func__);
 }
 
 POE_EXPORT int poe_kernel_delay_adjust(poe_kernel *k, poe_alarm_id id, double seconds,
@@ -250,16 +250,16 @@ POE_EXPORT int poe_kernel_delay_adjust(poe_kernel *k, poe_alarm_id id, double se
         poe__event *ev;
         int r;
 
-        POE_ASSERT_RETURN(k && !isnan(seconds), -EINVAL);
+        POE_CHECK(k, k && !isnan(seconds), -EINVAL);
         r = find_own(k, id, &ev);
         if (r < 0)
-                return r;
+                return poe__rv(k, r, __func__);
         poe__queue_retime(k, ev, poe__mono(k) + seconds_ns(seconds));
         ev->wall = poe__wall(k);
         ev->delta = seconds;
         if (ret_time)
                 *ret_time = ev->wall + ev->delta;
-        return 0;
+        return poe__rv(k, 0, __func__);
 }
 
 static void describe(poe_kernel *k, poe__event *ev, poe_alarm_info *info)
@@ -276,10 +276,10 @@ POE_EXPORT int poe_kernel_alarm_remove(poe_kernel *k, poe_alarm_id id, poe_alarm
         poe__event *ev;
         int r;
 
-        POE_ASSERT_RETURN(k, -EINVAL);
+        POE_CHECK(k, k, -EINVAL);
         r = find_own(k, id, &ev);
         if (r < 0)
-                return r;
+                return poe__rv(k, r, __func__);
         poe__dequeue(k, ev);
         /* The removed timer is parked so that its name and arguments stay
          * readable until the next removal. */
@@ -288,7 +288,7 @@ POE_EXPORT int poe_kernel_alarm_remove(poe_kernel *k, poe_alarm_id id, poe_alarm
         k->parked_event = ev;
         if (ret)
                 describe(k, ev, ret);
-        return 0;
+        return poe__rv(k, 0, __func__);
 }
 
 /* Orders timers as the queue would dispatch them. */
@@ -310,15 +310,15 @@ POE_EXPORT int poe_kernel_alarm_remove_all(poe_kernel *k,
         poe__event **v;
         size_t n = 0, i;
 
-        POE_ASSERT_RETURN(k, -EINVAL);
+        POE_CHECK(k, k, -EINVAL);
         s = owner(k);
         if (!s)
-                return -EPERM;
+                return poe__rv(k, -EPERM, __func__);
         if (!s->reasons[POE__R_TIMERS])
-                return 0;
+                return poe__rv(k, 0, __func__);
         v = poe__malloc(k, s->reasons[POE__R_TIMERS] * sizeof(*v));
         if (!v)
-                return -ENOMEM;
+                return poe__rv(k, -ENOMEM, __func__);
         poe__list_foreach(pos, &s->timers)
                 v[n++] = poe__container_of(pos, poe__event, in_session);
         qsort(v, n, sizeof(*v), by_due);
@@ -334,18 +334,18 @@ POE_EXPORT int poe_kernel_alarm_remove_all(poe_kernel *k,
                 poe__event_free(k, v[i]);
         }
         poe__free(k, v);
-        return (int)n;
+        return poe__rv(k, (int)n, __func__);
 }
 
 POE_EXPORT int poe_kernel_get_next_event_time(const poe_kernel *k, double *ret_time)
 {
         poe__event *head;
 
-        POE_ASSERT_RETURN(k, -EINVAL);
+        POE_CHECK(k, k, -EINVAL);
         head = poe__queue_head(k);
         if (!head)
-                return -ENOENT;
+                return poe__rv(k, -ENOENT, __func__);
         if (ret_time)
                 *ret_time = poe__mono2wall(k, head->due);
-        return 0;
+        return poe__rv(k, 0, __func__);
 }

@@ -35,39 +35,39 @@ POE_EXPORT int poe_kernel_alias_set(poe_kernel *k, const char *alias)
         poe__session *s;
         poe__alias *a;
 
-        POE_ASSERT_RETURN(k && alias && *alias, -EINVAL);
+        POE_CHECK(k, k && alias && *alias, -EINVAL);
         s = k->active;
-        POE_ASSERT_RETURN(!s->is_kernel && s->alive, -EPERM); /* only inside a handler */
+        POE_CHECK(k, !s->is_kernel && s->alive, -EPERM); /* only inside a handler */
         a = poe__smap_get(&k->aliases, alias);
         if (a)
-                return a->session == s ? 0 : -EEXIST;
+                return poe__rv(k, a->session == s ? 0 : -EEXIST, __func__);
         a = poe__calloc(k, 1, sizeof(*a));
         if (!a)
-                return -ENOMEM;
+                return poe__rv(k, -ENOMEM, __func__);
         a->name = poe__strdup(k, alias);
         if (!a->name || poe__smap_put(k, &k->aliases, a->name, a) < 0) {
                 poe__free(k, a->name);
                 poe__free(k, a);
-                return -ENOMEM;
+                return poe__rv(k, -ENOMEM, __func__);
         }
         a->session = s;
         insert_sorted(s, a);
         poe__ref(k, s, POE__R_ALIASES);
-        return 0;
+        return poe__rv(k, 0, __func__);
 }
 
 POE_EXPORT int poe_kernel_alias_remove(poe_kernel *k, const char *alias)
 {
         poe__alias *a;
 
-        POE_ASSERT_RETURN(k && alias, -EINVAL);
+        POE_CHECK(k, k && alias, -EINVAL);
         a = poe__smap_get(&k->aliases, alias);
         if (!a)
-                return -ESRCH;
+                return poe__rv(k, -ESRCH, __func__);
         if (a->session != k->active)
-                return -EPERM;
+                return poe__rv(k, -EPERM, __func__);
         alias_remove(k, a);
-        return 0;
+        return poe__rv(k, 0, __func__);
 }
 
 /*
@@ -100,13 +100,13 @@ POE_EXPORT int poe_kernel_alias_resolve(poe_kernel *k, const char *alias, poe_si
 {
         poe__session *s;
 
-        POE_ASSERT_RETURN(k && alias, -EINVAL);
+        POE_CHECK(k, k && alias, -EINVAL);
         s = poe__resolve(k, alias);
         if (!s)
-                return -ESRCH;
+                return poe__rv(k, -ESRCH, __func__);
         if (ret_sid)
                 *ret_sid = s->id;
-        return 0;
+        return poe__rv(k, 0, __func__);
 }
 
 POE_EXPORT int poe_kernel_alias_list(poe_kernel *k, poe_sid sid, const char **ret, size_t n)
@@ -115,16 +115,16 @@ POE_EXPORT int poe_kernel_alias_list(poe_kernel *k, poe_sid sid, const char **re
         poe__list_node *pos;
         size_t count = 0;
 
-        POE_ASSERT_RETURN(k && (ret || !n), -EINVAL);
+        POE_CHECK(k, k && (ret || !n), -EINVAL);
         s = poe__session_get(k, sid);
         if (!s)
-                return -ESRCH;
+                return poe__rv(k, -ESRCH, __func__);
         poe__list_foreach(pos, &s->aliases) {
                 if (count < n)
                         ret[count] = poe__container_of(pos, poe__alias, in_session)->name;
                 count++;
         }
-        return (int)count;
+        return poe__rv(k, (int)count, __func__);
 }
 
 void poe__aliases_clear_session(poe_kernel *k, poe__session *s)

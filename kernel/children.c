@@ -78,20 +78,20 @@ POE_EXPORT int poe_kernel_sig_child(poe_kernel *k, int pid, const char *event,
         uint32_t name;
         poe_value *copy = NULL;
 
-        POE_ASSERT_RETURN(k && pid > 0 && (args || !nargs), -EINVAL);
+        POE_CHECK(k, k && pid > 0 && (args || !nargs), -EINVAL);
         s = k->active;
-        POE_ASSERT_RETURN(!s->is_kernel && s->alive, -EPERM);
+        POE_CHECK(k, !s->is_kernel && s->alive, -EPERM);
         w = pidwatch_find(s, (pid_t)pid);
         if (!event) {
                 if (w) {
                         pidwatch_remove(k, w);
                         poe__children_update(k);
                 }
-                return 0;
+                return poe__rv(k, 0, __func__);
         }
         name = poe__intern(k, event);
         if (name == POE__NO_NAME || poe__values_dup(k, args, nargs, &copy) < 0)
-                return -ENOMEM;
+                return poe__rv(k, -ENOMEM, __func__);
         if (w) {
                 /* A second sig_child for the same pid replaces the first.
                  * (POE 1.37 counts it twice and never releases the extra
@@ -101,7 +101,7 @@ POE_EXPORT int poe_kernel_sig_child(poe_kernel *k, int pid, const char *event,
                 w = poe__calloc(k, 1, sizeof(*w));
                 if (!w) {
                         poe__free(k, copy);
-                        return -ENOMEM;
+                        return poe__rv(k, -ENOMEM, __func__);
                 }
                 w->pid = (pid_t)pid;
                 w->session = s;
@@ -118,7 +118,7 @@ POE_EXPORT int poe_kernel_sig_child(poe_kernel *k, int pid, const char *event,
         w->args = copy;
         w->nargs = (uint32_t)nargs;
         poe__children_update(k);
-        return 0;
+        return poe__rv(k, 0, __func__);
 }
 
 /* Queues the watcher's event for a reaped child, then drops the watch. */
@@ -148,6 +148,9 @@ void poe__children_reap(poe_kernel *k)
                 if (pid > 0) {
                         if (!WIFEXITED(status) && !WIFSIGNALED(status))
                                 continue;
+                        POE_TRACE(k, POE_TRACE_SIGNALS, "reap", NULL, POE__NO_NAME, NULL,
+                                  "POE::Kernel detected SIGCHLD (pid=%d; exit=%d)", (int)pid,
+                                  status);
                         poe__list_foreach_safe(pos, tmp, &k->pidwatches) {
                                 poe__pidwatch *w = poe__container_of(pos, poe__pidwatch,
                                                                      in_kernel);
@@ -199,11 +202,11 @@ POE_EXPORT int poe_kernel_has_forked(poe_kernel *k)
 {
         int err;
 
-        POE_ASSERT_RETURN(k, -EINVAL);
+        POE_CHECK(k, k, -EINVAL);
         /* The parent's children are not ours to wait for. */
         k->has_child_procs = false;
         err = poe__os_signals_forked(k);
         if (err == 0)
                 err = poe__loop_forked(k);
-        return err;
+        return poe__rv(k, err, __func__);
 }

@@ -74,23 +74,23 @@ POE_EXPORT double poe_kernel_time(const poe_kernel *k)
 
 POE_EXPORT int poe_kernel_clock_fake(poe_kernel *k, double wall_start)
 {
-        POE_ASSERT_RETURN(k && isfinite(wall_start), -EINVAL);
+        POE_CHECK(k, k && isfinite(wall_start), -EINVAL);
         /* Switching clocks under pending timers would move them. */
-        POE_ASSERT_RETURN(k->heap_len == 0, -EBUSY);
+        POE_CHECK(k, k->heap_len == 0, -EBUSY);
         k->fake_clock = true;
         k->fake_wall = wall_start;
         k->fake_mono = 1000000000; /* any origin; one second avoids zero */
         poe__clock_init(k);
-        return 0;
+        return poe__rv(k, 0, __func__);
 }
 
 POE_EXPORT int poe_kernel_clock_advance(poe_kernel *k, double seconds)
 {
-        POE_ASSERT_RETURN(k && isfinite(seconds) && seconds >= 0, -EINVAL);
-        POE_ASSERT_RETURN(k->fake_clock, -EPERM);
+        POE_CHECK(k, k && isfinite(seconds) && seconds >= 0, -EINVAL);
+        POE_CHECK(k, k->fake_clock, -EPERM);
         k->fake_mono += (int64_t)(seconds * 1e9);
         k->fake_wall += seconds;
-        return 0;
+        return poe__rv(k, 0, __func__);
 }
 
 /* The loop's own advance: to an exact monotonic instant. */

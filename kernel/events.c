@@ -64,6 +64,10 @@ void poe__enqueue(poe_kernel *k, poe__event *ev, poe__session *to, poe__session 
         ev->seq = ++k->seq;
         if (type & POE__ET_ALARM) {
                 /* The caller set the due time and reserved queue room. */
+                POE_TRACE(k, POE_TRACE_EVENTS, "enqueue", to, name, from,
+                          "enqueued alarm %llu ``%s'' for %s at %.6f",
+                          (unsigned long long)ev->seq, poe__name(k, name),
+                          poe__loggable(k, to), poe__mono2wall(k, ev->due));
                 poe__queue_push(k, ev);
                 poe__list_append(&to->timers, &ev->in_session);
                 poe__ref(k, to, POE__R_TIMERS);
@@ -71,6 +75,9 @@ void poe__enqueue(poe_kernel *k, poe__event *ev, poe__session *to, poe__session 
         }
         ev->due = poe__mono(k);
         ev->wall = ev->delta = 0;
+        POE_TRACE(k, POE_TRACE_EVENTS, "enqueue", to, name, from,
+                  "enqueued event %llu ``%s'' from %s to %s", (unsigned long long)ev->seq,
+                  poe__name(k, name), poe__loggable(k, from), poe__loggable(k, to));
         poe__queue_push(k, ev);
         poe__ref(k, to, POE__R_EVENTS_TO);
         if (from != to)
@@ -162,9 +169,19 @@ poe_value poe__dispatch(poe_kernel *k, poe__session *to, poe__session *from, uin
         poe__frame f;
         poe_value ret;
 
+        volatile int64_t t0 = 0; /* survives a poe_die longjmp */
+
         /* The GC event exists only to be dequeued (POE's ET_GC). */
         if (type & POE__ET_GC)
                 return poe_nil();
+        POE_ASSERT(k, POE_ASSERT_EVENTS, to->alive || (type & POE__ET_STOP),
+                   "dispatching event ``%s'' to %s, which does not exist", poe__name(k, name),
+                   poe__loggable(k, to));
+        POE_TRACE(k, POE_TRACE_EVENTS, "dispatch", to, name, from,
+                  "dispatching event %lld ``%s'' from %s to %s", (long long)k->dispatch_seq,
+                  poe__name(k, name), poe__loggable(k, from), poe__loggable(k, to));
+        if (POE__ON(k, POE_TRACE_PROFILE))
+                t0 = poe__mono(k);
         k->active = to;
         k->active_event = name;
         k->active_type = type;
@@ -186,6 +203,16 @@ poe_value poe__dispatch(poe_kernel *k, poe__session *to, poe__session *from, uin
                 k->died = true;
         }
         k->dispatch_depth = hold_depth;
+        if (POE__ON(k, POE_TRACE_PROFILE))
+                to->busy_ns += poe__mono(k) - t0;
+        if (POE__ON(k, POE_TRACE_EVENTS) && !k->in_sink) {
+                char v[64];
+
+                poe_value_format(&ret, v, sizeof(v));
+                poe__trace(k, POE_TRACE_EVENTS, "return", to, name, from,
+                           "event ``%s'' returns (%s)", poe__name(k, name),
+                           ret.type == POE_T_NIL ? "undef" : v);
+        }
         /* stop() may have reset the active session to the kernel; the
          * dispatch that was running still restores what it found. */
         k->active = hold_session;
@@ -209,6 +236,7 @@ void poe__dispatch_due(poe_kernel *k)
 
         while ((ev = poe__queue_next_due(k, now, cut))) {
                 poe__dequeue(k, ev);
+                k->dispatch_seq = (int64_t)ev->seq;
                 if (ev->type & (POE__ET_SIGNAL | POE__ET_SIGDIE)) {
                         poe__signal_dispatch(k, ev);
                 } else {
@@ -218,6 +246,7 @@ void poe__dispatch_due(poe_kernel *k)
 
                         poe_value_release(&r);
                 }
+                k->dispatch_seq = 0;
                 poe__event_free(k, ev);
                 /* POE stops everything once an exception must reach
                  * run()'s caller. */
@@ -241,6 +270,9 @@ void poe__events_clear_session(poe_kernel *k, poe__session *s)
                 poe__event *ev = poe__container_of(poe__list_first(&s->timers), poe__event,
                                                    in_session);
 
+                POE_TRACE(k, POE_TRACE_EVENTS, "discard", s, ev->name, s,
+                          "removed alarm %llu ``%s'' of %s", (unsigned long long)ev->seq,
+                          poe__name(k, ev->name), poe__loggable(k, s));
                 poe__dequeue(k, ev);
                 poe__event_free(k, ev);
         }
@@ -251,6 +283,9 @@ void poe__events_clear_session(poe_kernel *k, poe__session *s)
 
                 if (ev->to != s && ev->from != s)
                         continue;
+                POE_TRACE(k, POE_TRACE_EVENTS, "discard", ev->to, ev->name, ev->from,
+                          "removed event %llu ``%s'' to %s", (unsigned long long)ev->seq,
+                          poe__name(k, ev->name), poe__loggable(k, ev->to));
                 poe__dequeue(k, ev);
                 poe__event_free(k, ev);
         }
@@ -277,13 +312,13 @@ POE_EXPORT int poe_kernel_post_at(poe_kernel *k, const char *file, int line, poe
 {
         poe__session *s;
 
-        POE_ASSERT_RETURN_ARGS(k && event && (args || !nargs), -EINVAL, args, nargs);
+        POE_CHECK_ARGS(k, k && event && (args || !nargs), -EINVAL, args, nargs);
         s = poe__session_get(k, dest);
         if (!s) {
                 poe__values_destroy_borrowed(args, nargs);
-                return -ESRCH;
+                return poe__rv(k, -ESRCH, __func__);
         }
-        return post(k, file, line, s, event, args, nargs);
+        return poe__rv(k, post(k, file, line, s, event, args, nargs), __func__);
 }
 
 POE_EXPORT int poe_kernel_post_alias_at(poe_kernel *k, const char *file, int line,
@@ -292,24 +327,24 @@ POE_EXPORT int poe_kernel_post_alias_at(poe_kernel *k, const char *file, int lin
 {
         poe__session *s;
 
-        POE_ASSERT_RETURN_ARGS(k && alias && event && (args || !nargs), -EINVAL, args, nargs);
+        POE_CHECK_ARGS(k, k && alias && event && (args || !nargs), -EINVAL, args, nargs);
         s = poe__resolve(k, alias);
         if (!s) {
                 poe__values_destroy_borrowed(args, nargs);
-                return -ESRCH;
+                return poe__rv(k, -ESRCH, __func__);
         }
-        return post(k, file, line, s, event, args, nargs);
+        return poe__rv(k, post(k, file, line, s, event, args, nargs), __func__);
 }
 
 POE_EXPORT int poe_kernel_yield_at(poe_kernel *k, const char *file, int line, const char *event,
                                    const poe_value *args, size_t nargs)
 {
-        POE_ASSERT_RETURN_ARGS(k && event && (args || !nargs), -EINVAL, args, nargs);
+        POE_CHECK_ARGS(k, k && event && (args || !nargs), -EINVAL, args, nargs);
         if (k->active->is_kernel || !k->active->alive) {
                 poe__values_destroy_borrowed(args, nargs);
-                return -EPERM;
+                return poe__rv(k, -EPERM, __func__);
         }
-        return post(k, file, line, k->active, event, args, nargs);
+        return poe__rv(k, post(k, file, line, k->active, event, args, nargs), __func__);
 }
 
 static int call(poe_kernel *k, const char *file, int line, poe__session *s, const char *event,
@@ -377,13 +412,13 @@ POE_EXPORT int poe_kernel_call_at(poe_kernel *k, const char *file, int line, poe
 {
         poe__session *s;
 
-        POE_ASSERT_RETURN_ARGS(k && event && (args || !nargs), -EINVAL, args, nargs);
+        POE_CHECK_ARGS(k, k && event && (args || !nargs), -EINVAL, args, nargs);
         s = poe__session_get(k, dest);
         if (!s) {
                 poe__values_destroy_borrowed(args, nargs);
-                return -ESRCH;
+                return poe__rv(k, -ESRCH, __func__);
         }
-        return call(k, file, line, s, event, args, nargs, ret);
+        return poe__rv(k, call(k, file, line, s, event, args, nargs, ret), __func__);
 }
 
 POE_EXPORT int poe_kernel_call_alias_at(poe_kernel *k, const char *file, int line,
@@ -392,13 +427,13 @@ POE_EXPORT int poe_kernel_call_alias_at(poe_kernel *k, const char *file, int lin
 {
         poe__session *s;
 
-        POE_ASSERT_RETURN_ARGS(k && alias && event && (args || !nargs), -EINVAL, args, nargs);
+        POE_CHECK_ARGS(k, k && alias && event && (args || !nargs), -EINVAL, args, nargs);
         s = poe__resolve(k, alias);
         if (!s) {
                 poe__values_destroy_borrowed(args, nargs);
-                return -ESRCH;
+                return poe__rv(k, -ESRCH, __func__);
         }
-        return call(k, file, line, s, event, args, nargs, ret);
+        return poe__rv(k, call(k, file, line, s, event, args, nargs, ret), __func__);
 }
 
 POE_EXPORT size_t poe_kernel_get_event_count(const poe_kernel *k)

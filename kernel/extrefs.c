@@ -35,27 +35,27 @@ POE_EXPORT int poe_kernel_refcount_increment(poe_kernel *k, poe_sid sid, const c
         poe__session *s;
         poe__extref *e;
 
-        POE_ASSERT_RETURN(k && tag, -EINVAL);
+        POE_CHECK(k, k && tag, -EINVAL);
         s = poe__session_get(k, sid);
         if (!s || s->is_kernel)
-                return -ESRCH;
+                return poe__rv(k, -ESRCH, __func__);
         e = find(s, tag);
         if (e) {
                 if (e->count == INT32_MAX)
-                        return -EOVERFLOW;
-                return ++e->count;
+                        return poe__rv(k, -EOVERFLOW, __func__);
+                return poe__rv(k, ++e->count, __func__);
         }
         e = poe__calloc(k, 1, sizeof(*e));
         if (!e || !(e->tag = poe__strdup(k, tag))) {
                 poe__free(k, e);
-                return -ENOMEM;
+                return poe__rv(k, -ENOMEM, __func__);
         }
         e->count = 1;
         if (poe__list_empty(&s->extrefs))
                 k->n_extref_sessions++;
         poe__list_append(&s->extrefs, &e->in_session);
         poe__ref(k, s, POE__R_EXTREFS);
-        return 1;
+        return poe__rv(k, 1, __func__);
 }
 
 POE_EXPORT int poe_kernel_refcount_decrement(poe_kernel *k, poe_sid sid, const char *tag)
@@ -64,17 +64,17 @@ POE_EXPORT int poe_kernel_refcount_decrement(poe_kernel *k, poe_sid sid, const c
         poe__extref *e;
         int count;
 
-        POE_ASSERT_RETURN(k && tag, -EINVAL);
+        POE_CHECK(k, k && tag, -EINVAL);
         s = poe__session_get(k, sid);
         if (!s || s->is_kernel)
-                return -ESRCH;
+                return poe__rv(k, -ESRCH, __func__);
         e = find(s, tag);
         if (!e)
-                return -ENOENT;
+                return poe__rv(k, -ENOENT, __func__);
         count = --e->count;
         if (count == 0)
                 extref_remove(k, s, e);
-        return count;
+        return poe__rv(k, count, __func__);
 }
 
 void poe__extrefs_clear_session(poe_kernel *k, poe__session *s)

@@ -68,6 +68,8 @@ static void watch_remove(poe_kernel *k, poe__watch *w)
         poe__session *s = w->session;
         int fd = w->fd;
 
+        POE_TRACE(k, POE_TRACE_FILES, "unwatch", s, w->event, NULL,
+                  "removing fd (%d) mode (%d) from %s", fd, w->mode, poe__loggable(k, s));
         r->watch[w->mode] = NULL;
         poe__list_remove(&w->in_session);
         if (!session_on_fd(r, s, -1))
@@ -187,6 +189,8 @@ static int watch_add(poe_kernel *k, poe__session *s, int fd, int mode, const cha
         if (!session_on_fd(r, s, mode))
                 poe__ref(k, s, POE__R_HANDLES);
         poe__list_append(&s->watches, &w->in_session);
+        POE_TRACE(k, POE_TRACE_FILES, "watch", s, name, NULL,
+                  "adding fd (%d) in mode (%d) for %s", fd, mode, poe__loggable(k, s));
         return 0;
 }
 
@@ -197,9 +201,9 @@ static int internal_select(poe_kernel *k, int fd, int mode, const char *event,
         poe__session *s;
         poe__fdrec *r;
 
-        POE_ASSERT_RETURN(k && fd >= 0 && (args || !nargs), -EINVAL);
+        POE_CHECK(k, k && fd >= 0 && (args || !nargs), -EINVAL);
         s = k->active;
-        POE_ASSERT_RETURN(!s->is_kernel && s->alive, -EPERM);
+        POE_CHECK(k, !s->is_kernel && s->alive, -EPERM);
         if (event)
                 return watch_add(k, s, fd, mode, event, args, nargs);
         r = rec_get(k, fd);
@@ -211,19 +215,19 @@ static int internal_select(poe_kernel *k, int fd, int mode, const char *event,
 POE_EXPORT int poe_kernel_select_read(poe_kernel *k, int fd, const char *event,
                                       const poe_value *args, size_t nargs)
 {
-        return internal_select(k, fd, POE__MODE_RD, event, args, nargs);
+        return poe__rv(k, internal_select(k, fd, POE__MODE_RD, event, args, nargs), __func__);
 }
 
 POE_EXPORT int poe_kernel_select_write(poe_kernel *k, int fd, const char *event,
                                        const poe_value *args, size_t nargs)
 {
-        return internal_select(k, fd, POE__MODE_WR, event, args, nargs);
+        return poe__rv(k, internal_select(k, fd, POE__MODE_WR, event, args, nargs), __func__);
 }
 
 POE_EXPORT int poe_kernel_select_expedite(poe_kernel *k, int fd, const char *event,
                                           const poe_value *args, size_t nargs)
 {
-        return internal_select(k, fd, POE__MODE_EX, event, args, nargs);
+        return poe__rv(k, internal_select(k, fd, POE__MODE_EX, event, args, nargs), __func__);
 }
 
 POE_EXPORT int poe_kernel_select(poe_kernel *k, int fd, const char *event_r, const char *event_w,
@@ -235,7 +239,7 @@ POE_EXPORT int poe_kernel_select(poe_kernel *k, int fd, const char *event_r, con
                 r = internal_select(k, fd, POE__MODE_WR, event_w, args, nargs);
         if (r == 0)
                 r = internal_select(k, fd, POE__MODE_EX, event_e, args, nargs);
-        return r;
+        return poe__rv(k, r, __func__);
 }
 
 /* POE's select_pause_* and select_resume_*: 1 if the fd is watched in
@@ -245,34 +249,37 @@ static int set_paused(poe_kernel *k, int fd, int mode, bool paused)
         poe__fdrec *r;
         int err;
 
-        POE_ASSERT_RETURN(k && fd >= 0, -EINVAL);
-        POE_ASSERT_RETURN(!k->active->is_kernel, -EPERM);
+        POE_CHECK(k, k && fd >= 0, -EINVAL);
+        POE_CHECK(k, !k->active->is_kernel, -EPERM);
         r = rec_get(k, fd);
         if (!r || !r->watch[mode])
                 return 0;
         r->watch[mode]->paused = paused;
+        POE_TRACE(k, POE_TRACE_FILES, paused ? "pause" : "resume", r->watch[mode]->session,
+                  r->watch[mode]->event, NULL, "%s fd (%d) mode (%d)",
+                  paused ? "pausing" : "resuming", fd, mode);
         err = sync_backend(k, fd, r);
         return err < 0 ? err : 1;
 }
 
 POE_EXPORT int poe_kernel_select_pause_read(poe_kernel *k, int fd)
 {
-        return set_paused(k, fd, POE__MODE_RD, true);
+        return poe__rv(k, set_paused(k, fd, POE__MODE_RD, true), __func__);
 }
 
 POE_EXPORT int poe_kernel_select_resume_read(poe_kernel *k, int fd)
 {
-        return set_paused(k, fd, POE__MODE_RD, false);
+        return poe__rv(k, set_paused(k, fd, POE__MODE_RD, false), __func__);
 }
 
 POE_EXPORT int poe_kernel_select_pause_write(poe_kernel *k, int fd)
 {
-        return set_paused(k, fd, POE__MODE_WR, true);
+        return poe__rv(k, set_paused(k, fd, POE__MODE_WR, true), __func__);
 }
 
 POE_EXPORT int poe_kernel_select_resume_write(poe_kernel *k, int fd)
 {
-        return set_paused(k, fd, POE__MODE_WR, false);
+        return poe__rv(k, set_paused(k, fd, POE__MODE_WR, false), __func__);
 }
 
 /* ---- readiness, reported by the backend, dispatched by the kernel ---- */

@@ -7,6 +7,7 @@
 #define POE_INTERNAL_H
 
 #include <errno.h>
+#include <stdio.h>
 #include <setjmp.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -30,16 +31,46 @@
 
 /* The same for calls that are given pointer arguments: those are stolen
  * even when the call fails, so a failed check destroys them first. */
-#define POE_ASSERT_RETURN_ARGS(cond, err, args, nargs)                  \
+#define POE_CHECK_ARGS(k, cond, err, args, nargs)                       \
         do {                                                            \
                 if (__builtin_expect(!(cond), 0)) {                     \
                         if ((args) && (nargs))                          \
                                 poe__values_destroy_borrowed((args), (nargs)); \
-                        return (err);                                   \
+                        return poe__usage((k), (err), #cond, __func__); \
                 }                                                       \
         } while (0)
 
 #define POE__NO_NAME UINT32_MAX
+
+/* The debug groups compiled in (meson options; see debug.c). */
+#ifndef POE__DEBUG_COMPILED
+#define POE__DEBUG_COMPILED 0xffffffffu
+#endif
+
+/* Is group g compiled in and switched on?  Compiled out, this is a
+ * constant 0 and everything it guards vanishes, format strings too. */
+#define POE__ON(k, g) ((POE__DEBUG_COMPILED & (g)) && __builtin_expect(((k)->debug & (g)) != 0, 0))
+
+#define POE_TRACE(k, g, kind, s, ev, sender, ...)                                 \
+        do {                                                                      \
+                if (POE__ON(k, g) && !(k)->in_sink)                               \
+                        poe__trace((k), (g), (kind), (s), (ev), (sender), __VA_ARGS__); \
+        } while (0)
+
+#define POE_ASSERT(k, g, cond, ...)                                               \
+        do {                                                                      \
+                if (POE__ON(k, g) && !(cond))                                     \
+                        poe__assert_fail((k), (g), __FILE__, __LINE__, __VA_ARGS__); \
+        } while (0)
+
+/* A public-boundary check that ASSERT_USAGE makes fatal. */
+#define POE_CHECK(k, cond, err)                                                   \
+        do {                                                                      \
+                if (__builtin_expect(!(cond), 0))                                 \
+                        return poe__usage((k), (err), #cond, __func__);           \
+        } while (0)
+
+#define POE__MAX_SINKS 8
 
 /* Event types, POE's ET_* bits (POE::Kernel). */
 enum {
@@ -181,6 +212,8 @@ struct poe__session {
         uint32_t reasons[POE__R_MAX];
         uint32_t refcnt; /* the sum of reasons[] */
         uint64_t dispatched;
+        int64_t busy_ns;    /* time in its handlers, with TRACE_PROFILE on */
+        double created;     /* epoch seconds */
 };
 
 struct poe__event {
@@ -318,6 +351,7 @@ struct poe_kernel {
         uint32_t active_event;
         uint32_t active_type;
         int dispatch_depth;
+        int64_t dispatch_seq; /* the queue id being dispatched, 0 if none */
 
         /* Exceptions: the innermost dispatch's frame, the message poe_die
          * is unwinding with, and POE's kr_exception (what run() fails
@@ -357,6 +391,23 @@ struct poe_kernel {
         uint32_t cap_sig_watchers;
 
         poe__option parked_option; /* the last old option value handed out */
+
+        /* Debug groups (debug.c). */
+        unsigned debug;
+        FILE *trace_file;
+        int trace_fd;
+        struct {
+                poe_trace_sink_fn fn;
+                void *ctx;
+        } sinks[POE__MAX_SINKS];
+        int n_sinks;
+        int in_sink;
+        bool text_sink_off;
+        char trace_buf[2048];
+        char log_names[4][160];
+        int log_turn;
+        void (*heap_describer)(void *ctx, poe_sid sid, void *heap, char *buf, size_t size);
+        void *heap_describer_ctx;
 
         bool retry_soon; /* an internal event could not be queued: wake soon */
         bool run_done;
@@ -491,6 +542,20 @@ int poe__loop_forked(poe_kernel *k);
 /* postbacks.c */
 void poe__postbacks_detach(poe_kernel *k);
 void poe__postbacks_clear_session(poe_kernel *k, poe__session *s);
+
+/* debug.c */
+void poe__debug_from_env(poe_kernel *k);
+void poe__debug_free(poe_kernel *k);
+void poe__trace(poe_kernel *k, unsigned group, const char *kind, const poe__session *s,
+                uint32_t event, const poe__session *sender, const char *fmt, ...)
+        __attribute__((format(printf, 7, 8)));
+__attribute__((noreturn, format(printf, 5, 6))) void
+poe__assert_fail(poe_kernel *k, unsigned group, const char *file, int line, const char *fmt, ...);
+int poe__usage(const poe_kernel *k, int err, const char *what, const char *func);
+int poe__rv(const poe_kernel *k, int r, const char *func);
+void poe__assert_session(poe_kernel *k, const poe__session *s);
+const char *poe__loggable(poe_kernel *k, const poe__session *s);
+const char *poe__reason_name(int r);
 
 /* kernel.c */
 void poe__warn(poe_kernel *k, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -113,6 +113,7 @@ POE_EXPORT int poe_kernel_new(poe_kernel **ret_kernel, const poe_allocator *allo
         k->wake_fd = -1;
         poe__clock_init(k);
         read_environment(k);
+        poe__debug_from_env(k);
         if (poe__names_init(k) < 0 || poe__kernel_session_init(k) < 0) {
                 poe_kernel_free(k);
                 return -ENOMEM;
@@ -151,6 +152,7 @@ POE_EXPORT poe_kernel *poe_kernel_free(poe_kernel *k)
         poe__handles_free(k);
         poe__sessions_free_all(k);
         poe__exceptions_free(k);
+        poe__debug_free(k);
         poe__smap_free(k, &k->aliases);
         poe__free(k, k->sig_watchers);
         poe__names_free(k);
@@ -175,11 +177,11 @@ static void finalize(poe_kernel *k)
 
 POE_EXPORT int poe_kernel_run(poe_kernel *k)
 {
-        POE_ASSERT_RETURN(k, -EINVAL);
-        POE_ASSERT_RETURN(k->dispatch_depth == 0, -EPERM);
+        POE_CHECK(k, k, -EINVAL);
+        POE_CHECK(k, k->dispatch_depth == 0, -EPERM);
         if (!k->ksession->alive || k->n_sessions == 0) {
                 finalize(k);
-                return 0;
+                return poe__rv(k, 0, __func__);
         }
         /* All signals must be watched explicitly; the kernel watches
          * IDLE so that it can follow it with ZOMBIE (POE's run). */
@@ -190,31 +192,31 @@ POE_EXPORT int poe_kernel_run(poe_kernel *k)
                 do_timeslice(k);
         finalize(k);
         /* POE rethrows the exception that stopped the kernel. */
-        return k->exception ? -ECANCELED : 0;
+        return poe__rv(k, k->exception ? -ECANCELED : 0, __func__);
 }
 
 POE_EXPORT int poe_kernel_run_one_timeslice(poe_kernel *k)
 {
-        POE_ASSERT_RETURN(k, -EINVAL);
-        POE_ASSERT_RETURN(k->dispatch_depth == 0, -EPERM);
+        POE_CHECK(k, k, -EINVAL);
+        POE_CHECK(k, k->dispatch_depth == 0, -EPERM);
         if (!k->ksession->alive || k->n_sessions == 0) {
                 finalize(k);
-                return 0;
+                return poe__rv(k, 0, __func__);
         }
         poe__free(k, k->exception);
         k->exception = NULL;
         do_timeslice(k);
-        return k->exception ? -ECANCELED : 1;
+        return poe__rv(k, k->exception ? -ECANCELED : 1, __func__);
 }
 
 POE_EXPORT int poe_kernel_run_while(poe_kernel *k, const volatile int *flag)
 {
         int r = 1;
 
-        POE_ASSERT_RETURN(k && flag, -EINVAL);
+        POE_CHECK(k, k && flag, -EINVAL);
         while (*flag && r == 1)
                 r = poe_kernel_run_one_timeslice(k);
-        return r;
+        return poe__rv(k, r, __func__);
 }
 
 /*
@@ -247,6 +249,17 @@ POE_EXPORT void poe_kernel_stop(poe_kernel *k)
         }
         k->active = k->ksession;
         poe__gc_sweep(k);
+}
+
+POE_EXPORT void poe_kernel_set_heap_describer(poe_kernel *k,
+                                              void (*fn)(void *ctx, poe_sid sid, void *heap,
+                                                         char *buf, size_t size),
+                                              void *ctx)
+{
+        if (!k)
+                return;
+        k->heap_describer = fn;
+        k->heap_describer_ctx = ctx;
 }
 
 POE_EXPORT poe_sid poe_kernel_get_active_session(const poe_kernel *k)

@@ -110,7 +110,7 @@ POE_EXPORT int poe_kernel_post_from_thread(poe_kernel *k, poe_sid dest, const ch
 
         if (!k || !event || (nargs && !args)) {
                 poe__values_destroy_borrowed(args, nargs);
-                return -EINVAL;
+                return poe__rv(k, -EINVAL, __func__);
         }
         x = malloc(sizeof(*x) + nargs * sizeof(poe_value) + poe__values_size(args, nargs));
         if (x)
@@ -118,7 +118,7 @@ POE_EXPORT int poe_kernel_post_from_thread(poe_kernel *k, poe_sid dest, const ch
         if (!x || !x->event) {
                 free(x);
                 poe__values_destroy_borrowed(args, nargs);
-                return -ENOMEM;
+                return poe__rv(k, -ENOMEM, __func__);
         }
         x->next = NULL;
         x->dest = dest;
@@ -135,7 +135,7 @@ POE_EXPORT int poe_kernel_post_from_thread(poe_kernel *k, poe_sid dest, const ch
         if (write(k->wake_fd, &one, sizeof(one)) < 0) {
                 /* nothing to do: see above */
         }
-        return 0;
+        return poe__rv(k, 0, __func__);
 }
 
 /* Moves cross-thread posts into the queue, in the order they were made. */
@@ -227,6 +227,12 @@ void poe__loop_wait(poe_kernel *k)
         } else {
                 err = k->loop->wait(k, timeout);
         }
+        POE_TRACE(k, POE_TRACE_FILES, "wait", NULL, POE__NO_NAME, NULL,
+                  "%s waited (timeout %.6f s): %zu read, %zu write, %zu expedite ready",
+                  k->loop->name, timeout < 0 ? -1.0 : (double)timeout / 1e9, k->n_ready[0],
+                  k->n_ready[1], k->n_ready[2]);
+        POE_ASSERT(k, POE_ASSERT_FILES, err >= 0 || err == -EINTR, "%s wait error: %s",
+                   k->loop->name, strerror(-err));
         if (err < 0 && err != -EINTR)
                 poe__warn(k, "<fh> %s wait failed: %s\n", k->loop->name, strerror(-err));
         take_xposts(k);

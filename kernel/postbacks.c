@@ -35,7 +35,7 @@ static int make(poe_kernel *k, poe_sid sid, const char *event, const poe_value *
 
         size_t extra = nargs * sizeof(poe_value) + poe__values_size(args, nargs);
 
-        POE_ASSERT_RETURN_ARGS(k && event && ret && (args || !nargs), -EINVAL, args, nargs);
+        POE_CHECK_ARGS(k, k && event && ret && (args || !nargs), -EINVAL, args, nargs);
         s = poe__session_get(k, sid);
         if (!s || s->is_kernel) {
                 poe__values_destroy_borrowed(args, nargs);

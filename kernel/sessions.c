@@ -118,6 +118,8 @@ static void gc_mark(poe_kernel *k, poe__session *s)
                 poe__list_remove(&s->gc_link);
         s->marked = true;
         poe__list_append(&k->gc_marked, &s->gc_link);
+        POE_TRACE(k, POE_TRACE_REFCNT, "gc_mark", s, POE__NO_NAME, NULL,
+                  "session %llu marked for gc", (unsigned long long)s->id);
 }
 
 static void gc_unmark(poe__session *s)
@@ -128,24 +130,65 @@ static void gc_unmark(poe__session *s)
         }
 }
 
+static const char *const reason_names[POE__R_MAX] = {
+        [POE__R_EVENTS_TO] = "events to",     [POE__R_EVENTS_FROM] = "events from",
+        [POE__R_CHILDREN] = "children",       [POE__R_ALIASES] = "aliases",
+        [POE__R_EXTREFS] = "extra refs",      [POE__R_TIMERS] = "timers",
+        [POE__R_HANDLES] = "handles",         [POE__R_SIGCHILD] = "child pids",
+        [POE__R_POSTBACKS] = "postbacks",
+};
+
+const char *poe__reason_name(int r)
+{
+        return r >= 0 && r < POE__R_MAX ? reason_names[r] : "?";
+}
+
+/* TRACE_REFCNT: the change, then the session's reasons item by item
+ * (POE's "GC test" box, on one line). */
+static void trace_refcnt(poe_kernel *k, poe__session *s, enum poe__reason r, int delta)
+{
+        char items[256];
+        size_t n = 0;
+        int i;
+
+        items[0] = '\0';
+        for (i = 0; i < POE__R_MAX && n < sizeof(items); i++)
+                if (s->reasons[i])
+                        n += (size_t)snprintf(items + n, sizeof(items) - n, "%s%s=%u",
+                                              n ? ", " : "", reason_names[i], s->reasons[i]);
+        poe__trace(k, POE_TRACE_REFCNT, delta > 0 ? "refcount_inc" : "refcount_dec", s,
+                   POE__NO_NAME, NULL, "%s refcount for %s (%s): now %u [%s]",
+                   delta > 0 ? "incremented" : "decremented", poe__loggable(k, s),
+                   reason_names[r], s->refcnt, items);
+}
+
 void poe__ref(poe_kernel *k, poe__session *s, enum poe__reason r)
 {
-        (void)k;
         s->reasons[r]++;
         s->refcnt++;
         gc_unmark(s);
+        if (POE__ON(k, POE_TRACE_REFCNT) && !k->in_sink)
+                trace_refcnt(k, s, r, 1);
+        if (POE__ON(k, POE_ASSERT_DATA))
+                poe__assert_session(k, s);
 }
 
 void poe__unref(poe_kernel *k, poe__session *s, enum poe__reason r)
 {
         if (s->reasons[r] == 0) {
-                poe__warn(k, "<dt> session %llu reason %d count went below zero\n",
-                          (unsigned long long)s->id, (int)r);
+                POE_ASSERT(k, POE_ASSERT_DATA, 0, "%s: count of %s went below zero",
+                           poe__loggable(k, s), reason_names[r]);
+                poe__warn(k, "<dt> session %llu: count of %s went below zero\n",
+                          (unsigned long long)s->id, reason_names[r]);
                 return;
         }
         s->reasons[r]--;
         if (--s->refcnt == 0)
                 gc_mark(k, s);
+        if (POE__ON(k, POE_TRACE_REFCNT) && !k->in_sink)
+                trace_refcnt(k, s, r, -1);
+        if (POE__ON(k, POE_ASSERT_DATA))
+                poe__assert_session(k, s);
 }
 
 /* ---- the tree ---- */
@@ -171,6 +214,8 @@ static void unlink_child(poe_kernel *k, poe__session *child)
 /* POE's _data_ses_move_child: no GC test here; the caller's sweep does it. */
 static void move_child(poe_kernel *k, poe__session *child, poe__session *new_parent)
 {
+        POE_TRACE(k, POE_TRACE_SESSIONS, "move", child, POE__NO_NAME, NULL, "moving %s to %s",
+                  poe__loggable(k, child), poe__loggable(k, new_parent));
         unlink_child(k, child);
         link_child(k, new_parent, child);
 }
@@ -228,9 +273,48 @@ static void free_tables(poe_kernel *k, poe__session *s)
  * POE's _data_ses_free: detaches the session from its parent, hands its
  * children to that parent, and releases every resource it holds.
  */
+/* TRACE_DESTROY: POE's "Leak Check" of a departing session. */
+static void trace_destroy(poe_kernel *k, poe__session *s)
+{
+        char heap[512] = "(no describer set: poe_kernel_set_heap_describer)";
+        char opts[512], states[1024];
+        size_t n = 0;
+        uint32_t i;
+
+        if (k->heap_describer) {
+                heap[0] = '\0';
+                k->heap_describer(k->heap_describer_ctx, s->id, s->heap, heap, sizeof(heap));
+        }
+        opts[0] = states[0] = '\0';
+        for (i = 0; i < s->n_options && n < sizeof(opts); i++) {
+                char v[128];
+
+                poe_value_format(&s->options[i].value, v, sizeof(v));
+                n += (size_t)snprintf(opts + n, sizeof(opts) - n, "\n   %s = %s",
+                                      s->options[i].name, v);
+        }
+        n = 0;
+        for (i = 0; s->handlers.slots && i <= s->handlers.mask && n < sizeof(states); i++)
+                if (s->handlers.slots[i].fn)
+                        n += (size_t)snprintf(states + n, sizeof(states) - n, "\n   %s",
+                                              poe__name(k, s->handlers.slots[i].name));
+        poe__trace(k, POE_TRACE_DESTROY, "destroy", s, POE__NO_NAME, NULL,
+                   "----- Session %llu Leak Check -----\n-- Namespace (HEAP):\n%s\n"
+                   "-- Options:%s\n-- States:%s",
+                   (unsigned long long)s->id, heap, opts, states);
+}
+
 static void session_free(poe_kernel *k, poe__session *s)
 {
         poe__session *parent = s->parent;
+
+        POE_TRACE(k, POE_TRACE_SESSIONS, "free", s, POE__NO_NAME, NULL, "freeing %s",
+                  poe__loggable(k, s));
+        if (POE__ON(k, POE_TRACE_DESTROY) && !k->in_sink && !s->is_kernel)
+                trace_destroy(k, s);
+        POE_TRACE(k, POE_TRACE_PROFILE, "profile", s, POE__NO_NAME, NULL,
+                  "%s dispatched %llu events in %.6f s", poe__loggable(k, s),
+                  (unsigned long long)s->dispatched, (double)s->busy_ns / 1e9);
 
         if (parent) {
                 unlink_child(k, s);
@@ -337,6 +421,8 @@ void poe__session_stop(poe_kernel *k, poe__session *s)
         if (!s->alive || s->stopping)
                 return;
         s->stopping = true;
+        POE_TRACE(k, POE_TRACE_SESSIONS, "stop", s, POE__NO_NAME, NULL, "stopping %s",
+                  poe__loggable(k, s));
         s->pins++;
         if (parent)
                 parent->pins++;
@@ -549,18 +635,18 @@ POE_EXPORT int poe_session_create(poe_kernel *k, const poe_session_spec *spec, p
         size_t i;
         poe_sid sid;
 
-        POE_ASSERT_RETURN(spec, -EINVAL);
-        POE_ASSERT_RETURN_ARGS(k && (spec->n_args == 0 || spec->args), -EINVAL, spec->args,
+        POE_CHECK(k, spec, -EINVAL);
+        POE_CHECK_ARGS(k, k && (spec->n_args == 0 || spec->args), -EINVAL, spec->args,
                                spec->n_args);
-        POE_ASSERT_RETURN_ARGS(spec->n_handlers == 0 || spec->handlers, -EINVAL, spec->args,
+        POE_CHECK_ARGS(k, spec->n_handlers == 0 || spec->handlers, -EINVAL, spec->args,
                                spec->n_args);
-        POE_ASSERT_RETURN_ARGS(spec->n_options == 0 || spec->options, -EINVAL, spec->args,
+        POE_CHECK_ARGS(k, spec->n_options == 0 || spec->options, -EINVAL, spec->args,
                                spec->n_args);
         for (i = 0; i < spec->n_handlers; i++)
-                POE_ASSERT_RETURN_ARGS(spec->handlers[i].event && spec->handlers[i].fn, -EINVAL,
+                POE_CHECK_ARGS(k, spec->handlers[i].event && spec->handlers[i].fn, -EINVAL,
                                        spec->args, spec->n_args);
         for (i = 0; i < spec->n_options; i++)
-                POE_ASSERT_RETURN_ARGS(spec->options[i].name, -EINVAL, spec->args, spec->n_args);
+                POE_CHECK_ARGS(k, spec->options[i].name, -EINVAL, spec->args, spec->n_args);
 
         if (!k->ksession->alive && poe__kernel_session_init(k) < 0)
                 goto enomem;
@@ -580,6 +666,7 @@ POE_EXPORT int poe_session_create(poe_kernel *k, const poe_session_spec *spec, p
         poe__list_init(&s->watches);
         poe__list_init(&s->pidwatch);
         s->heap = spec->heap;
+        s->created = poe__wall(k);
         for (i = 0; i < spec->n_handlers; i++) {
                 poe__handler h = { poe__intern(k, spec->handlers[i].event), spec->handlers[i].fn,
                                    spec->handlers[i].object };
@@ -614,6 +701,11 @@ POE_EXPORT int poe_session_create(poe_kernel *k, const poe_session_spec *spec, p
          * stop() intends ("new sessions will not be child of the current
          * defunct session"). */
         link_child(k, k->active->alive ? k->active : k->ksession, s);
+        POE_TRACE(k, POE_TRACE_SESSIONS, "create", s, POE__NO_NAME, s->parent, "%s has parent %s",
+                  poe__loggable(k, s), poe__loggable(k, s->parent));
+        /* POE::Session's ASSERT_STATES turns the "default" option on. */
+        if (POE__ON(k, POE_ASSERT_STATES) && !option_find(s, "default"))
+                s->opt_default = true;
         gc_mark(k, s);
         if (ret_sid)
                 *ret_sid = sid;
@@ -643,7 +735,7 @@ POE_EXPORT int poe_session_create(poe_kernel *k, const poe_session_spec *spec, p
         else
                 poe__event_free(k, gc);
         poe__session_unpin(k, s);
-        return 0;
+        return poe__rv(k, 0, __func__);
 
 enomem:
         if (args != small)
@@ -653,7 +745,7 @@ enomem:
         if (s)
                 destroy_session_partial(k, s);
         poe__values_destroy_borrowed(spec->args, spec->n_args);
-        return -ENOMEM;
+        return poe__rv(k, -ENOMEM, __func__);
 }
 
 /* ---- handlers and options at run time ---- */
@@ -663,23 +755,23 @@ POE_EXPORT int poe_kernel_state(poe_kernel *k, const char *event, poe_handler_fn
         poe__session *s;
         poe__handler h;
 
-        POE_ASSERT_RETURN(k && event, -EINVAL);
+        POE_CHECK(k, k && event, -EINVAL);
         s = k->active;
         if (s->is_kernel || !s->alive)
-                return -ESRCH;
+                return poe__rv(k, -ESRCH, __func__);
         h.name = poe__intern(k, event);
         h.fn = fn;
         h.object = object;
         if (h.name == POE__NO_NAME)
-                return -ENOMEM;
+                return poe__rv(k, -ENOMEM, __func__);
         if (!fn) {
                 htable_del(&s->handlers, h.name);
-                return 0;
+                return poe__rv(k, 0, __func__);
         }
         if (s->opt_debug && poe__htable_find(&s->handlers, h.name))
                 poe__warn(k, "redefining handler for event(%s) for session(%llu)\n", event,
                           (unsigned long long)s->id);
-        return htable_put(k, &s->handlers, &h);
+        return poe__rv(k, htable_put(k, &s->handlers, &h), __func__);
 }
 
 POE_EXPORT int poe_session_option_set(poe_kernel *k, poe_sid sid, const char *name,
@@ -689,13 +781,13 @@ POE_EXPORT int poe_session_option_set(poe_kernel *k, poe_sid sid, const char *na
         poe__option old;
         int r;
 
-        POE_ASSERT_RETURN(k && name, -EINVAL);
+        POE_CHECK(k, k && name, -EINVAL);
         s = poe__session_get(k, sid);
         if (!s || s->is_kernel)
-                return -ESRCH;
+                return poe__rv(k, -ESRCH, __func__);
         r = option_store(k, s, name, value, &old, true);
         if (r < 0)
-                return r;
+                return poe__rv(k, r, __func__);
         /* The old value stays readable until the next call into the
          * kernel: it is parked and freed on the next option change. */
         poe__free(k, k->parked_option.name);
@@ -703,7 +795,7 @@ POE_EXPORT int poe_session_option_set(poe_kernel *k, poe_sid sid, const char *na
         k->parked_option = old;
         if (ret_old)
                 *ret_old = old.blob ? old.value : poe_nil();
-        return 0;
+        return poe__rv(k, 0, __func__);
 }
 
 POE_EXPORT int poe_session_option_get(poe_kernel *k, poe_sid sid, const char *name, poe_value *ret)
@@ -711,13 +803,13 @@ POE_EXPORT int poe_session_option_get(poe_kernel *k, poe_sid sid, const char *na
         poe__session *s;
         poe__option *o;
 
-        POE_ASSERT_RETURN(k && name && ret, -EINVAL);
+        POE_CHECK(k, k && name && ret, -EINVAL);
         s = poe__session_get(k, sid);
         if (!s || s->is_kernel)
-                return -ESRCH;
+                return poe__rv(k, -ESRCH, __func__);
         o = option_find(s, name);
         *ret = o ? o->value : poe_nil();
-        return 0;
+        return poe__rv(k, 0, __func__);
 }
 
 POE_EXPORT void *poe_session_get_heap(poe_kernel *k, poe_sid sid)
@@ -729,21 +821,21 @@ POE_EXPORT void *poe_session_get_heap(poe_kernel *k, poe_sid sid)
 
 POE_EXPORT int poe_kernel_ID_id_to_session(poe_kernel *k, poe_sid sid)
 {
-        POE_ASSERT_RETURN(k, -EINVAL);
-        return poe__session_get(k, sid) ? 0 : -ESRCH;
+        POE_CHECK(k, k, -EINVAL);
+        return poe__rv(k, poe__session_get(k, sid) ? 0 : -ESRCH, __func__);
 }
 
 POE_EXPORT int poe_session_get_parent(poe_kernel *k, poe_sid sid, poe_sid *ret_parent)
 {
         poe__session *s;
 
-        POE_ASSERT_RETURN(k, -EINVAL);
+        POE_CHECK(k, k, -EINVAL);
         s = poe__session_get(k, sid);
         if (!s || s->is_kernel)
-                return -ESRCH;
+                return poe__rv(k, -ESRCH, __func__);
         if (ret_parent)
                 *ret_parent = s->parent ? s->parent->id : POE_KERNEL;
-        return 0;
+        return poe__rv(k, 0, __func__);
 }
 
 /* ---- detaching ---- */
@@ -753,10 +845,10 @@ POE_EXPORT int poe_kernel_detach_myself(poe_kernel *k)
         poe__session *s, *old;
         poe_value r;
 
-        POE_ASSERT_RETURN(k, -EINVAL);
+        POE_CHECK(k, k, -EINVAL);
         s = k->active;
         if (s->is_kernel || !s->alive || s->parent == k->ksession)
-                return -EPERM;
+                return poe__rv(k, -EPERM, __func__);
         old = s->parent;
         old->pins++;
         /* No lose during _start: the parent never saw a create. */
@@ -769,7 +861,7 @@ POE_EXPORT int poe_kernel_detach_myself(poe_kernel *k)
         if (s->alive && s->parent)
                 move_child(k, s, k->ksession);
         poe__session_unpin(k, old);
-        return 0;
+        return poe__rv(k, 0, __func__);
 }
 
 POE_EXPORT int poe_kernel_detach_child(poe_kernel *k, poe_sid child)
@@ -777,13 +869,13 @@ POE_EXPORT int poe_kernel_detach_child(poe_kernel *k, poe_sid child)
         poe__session *c, *self;
         poe_value r;
 
-        POE_ASSERT_RETURN(k, -EINVAL);
+        POE_CHECK(k, k, -EINVAL);
         c = poe__session_get(k, child);
         if (!c)
-                return -ESRCH;
+                return poe__rv(k, -ESRCH, __func__);
         self = k->active;
         if (self->is_kernel || c->parent != self)
-                return -EPERM;
+                return poe__rv(k, -EPERM, __func__);
         c->pins++;
         r = child_args_dispatch(k, self, POE__N_LOSE, c, NULL);
         poe_value_release(&r);
@@ -792,7 +884,7 @@ POE_EXPORT int poe_kernel_detach_child(poe_kernel *k, poe_sid child)
         if (c->alive && c->parent)
                 move_child(k, c, k->ksession);
         poe__session_unpin(k, c);
-        return 0;
+        return poe__rv(k, 0, __func__);
 }
 
 /* Frees every session without dispatching anything: kernel teardown.

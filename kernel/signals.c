@@ -97,29 +97,29 @@ POE_EXPORT int poe_kernel_sig(poe_kernel *k, const char *signal, const char *eve
         uint32_t sig, ev;
         poe_value *copy = NULL;
 
-        POE_ASSERT_RETURN(k && signal && *signal && (args || !nargs), -EINVAL);
+        POE_CHECK(k, k && signal && *signal && (args || !nargs), -EINVAL);
         s = k->active;
-        POE_ASSERT_RETURN(!s->is_kernel && s->alive, -EPERM);
+        POE_CHECK(k, !s->is_kernel && s->alive, -EPERM);
         if (!event) {
                 sig = poe__name_find(k, signal);
                 w = sig == POE__NO_NAME ? NULL : watch_find(s, sig);
                 if (w)
                         watch_remove(k, w);
-                return 0;
+                return poe__rv(k, 0, __func__);
         }
         sig = poe__intern(k, signal);
         ev = poe__intern(k, event);
         if (sig == POE__NO_NAME || ev == POE__NO_NAME || counts_reserve(k, sig) < 0)
-                return -ENOMEM;
+                return poe__rv(k, -ENOMEM, __func__);
         /* Watcher arguments are plain data: pointers are not owned. */
         if (poe__values_dup(k, args, nargs, &copy) < 0)
-                return -ENOMEM;
+                return poe__rv(k, -ENOMEM, __func__);
         w = watch_find(s, sig);
         if (!w) {
                 w = poe__calloc(k, 1, sizeof(*w));
                 if (!w) {
                         poe__free(k, copy);
-                        return -ENOMEM;
+                        return poe__rv(k, -ENOMEM, __func__);
                 }
                 w->signal = sig;
                 if (k->sig_watchers[sig] == 0) {
@@ -128,7 +128,7 @@ POE_EXPORT int poe_kernel_sig(poe_kernel *k, const char *signal, const char *eve
                         if (err < 0) {
                                 poe__free(k, w);
                                 poe__free(k, copy);
-                                return err;
+                                return poe__rv(k, err, __func__);
                         }
                 }
                 poe__list_append(&s->sigwatch, &w->in_session);
@@ -141,14 +141,14 @@ POE_EXPORT int poe_kernel_sig(poe_kernel *k, const char *signal, const char *eve
         w->event = ev;
         w->args = copy;
         w->nargs = (uint32_t)nargs;
-        return 0;
+        return poe__rv(k, 0, __func__);
 }
 
 POE_EXPORT int poe_kernel_sig_handled(poe_kernel *k)
 {
-        POE_ASSERT_RETURN(k, -EINVAL);
+        POE_CHECK(k, k, -EINVAL);
         k->sig_handled++;
-        return 0;
+        return poe__rv(k, 0, __func__);
 }
 
 POE_EXPORT int poe_kernel_signal_at(poe_kernel *k, const char *file, int line, poe_sid dest,
@@ -158,20 +158,20 @@ POE_EXPORT int poe_kernel_signal_at(poe_kernel *k, const char *file, int line, p
         poe__event *ev;
         poe_value name;
 
-        POE_ASSERT_RETURN_ARGS(k && signal && *signal && (args || !nargs), -EINVAL, args, nargs);
+        POE_CHECK_ARGS(k, k && signal && *signal && (args || !nargs), -EINVAL, args, nargs);
         s = poe__session_get(k, dest);
         if (!s) {
                 poe__values_destroy_borrowed(args, nargs);
-                return -ESRCH;
+                return poe__rv(k, -ESRCH, __func__);
         }
         name = poe_str(signal);
         ev = poe__event_new2(k, &name, 1, args, nargs);
         if (!ev) {
                 poe__values_destroy_borrowed(args, nargs);
-                return -ENOMEM;
+                return poe__rv(k, -ENOMEM, __func__);
         }
         poe__enqueue(k, ev, s, k->active, POE__N_SIGNAL, POE__ET_SIGNAL, file, line);
-        return 0;
+        return poe__rv(k, 0, __func__);
 }
 
 /* Queues one of the kernel's own signals (IDLE, ZOMBIE) to itself. */
@@ -268,6 +268,9 @@ static void deliver(poe_kernel *k, poe__session *t, uint32_t sig, poe__event *ev
         }
         /* The signal event owns its pointer arguments, not this copy. */
         args = tmp->args;
+        POE_TRACE(k, POE_TRACE_SIGNALS, "signal_deliver", t, w->event, NULL,
+                  "propagating explicit signal %s (%s) to %s", poe__name(k, w->event),
+                  ev->args[0].u.s, poe__loggable(k, t));
         r = poe__dispatch(k, t, k->ksession, w->event,
                           POE__ET_SIGNAL | (ev->type & POE__ET_SIGDIE), args, tmp->nargs,
                           ev->file, ev->line, ev->from_state);
@@ -339,6 +342,8 @@ void poe__signal_dispatch(poe_kernel *k, poe__event *ev)
                 return;
         }
         k->sig_handled = 0;
+        POE_TRACE(k, POE_TRACE_SIGNALS, "signal", ev->to, sig, ev->from,
+                  "dispatching ET_SIGNAL (%s) to %s", signame, poe__loggable(k, ev->to));
         if (idle_watch || (sig != POE__NO_NAME && sig < k->cap_sig_watchers &&
                            k->sig_watchers[sig] > 0)) {
                 for (i = n - 1; i >= 0; i--)
@@ -346,9 +351,13 @@ void poe__signal_dispatch(poe_kernel *k, poe__event *ev)
                                 deliver(k, touched[i], sig, ev, idle_watch);
         }
         if (type == SIG_NONMASKABLE || (type == SIG_TERMINAL && !k->sig_handled)) {
-                for (i = n - 1; i >= 0; i--)
-                        if (touched[i]->alive)
-                                poe__session_stop(k, touched[i]);
+                for (i = n - 1; i >= 0; i--) {
+                        if (!touched[i]->alive)
+                                continue;
+                        POE_TRACE(k, POE_TRACE_SIGNALS, "signal_stop", touched[i], sig, NULL,
+                                  "stopping signaled %s", poe__loggable(k, touched[i]));
+                        poe__session_stop(k, touched[i]);
+                }
         }
         /* An unhandled DIE goes on to run()'s caller, as POE rethrows it;
          * a die while handling an earlier one is appended to it. */

@@ -728,6 +728,98 @@ POE_EXPORT int poe_value_exception(const poe_value *v, poe_exception *ret);
 POE_EXPORT const char *poe_kernel_exception(const poe_kernel *k);
 
 /* ------------------------------------------------------------------ */
+/* Debug groups: POE's TRACE_* and ASSERT_*                            */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Each group is a bit.  A group is compiled in or out by its meson option
+ * (-Dtrace_events=false, ...; all are in by default); compiled out it
+ * costs nothing.  Compiled in, it is off until switched on: by the
+ * environment when the kernel is made (POE_TRACE_EVENTS=1, POE's
+ * POE_TRACE_DEFAULT and POE_ASSERT_DEFAULT rules, POE_TRACE_FILENAME), or
+ * at run time with poe_kernel_debug_set.  Traces are text lines in POE's
+ * format ("=== PID === <ev> ...") on stderr or the trace file, and
+ * structured records for the sinks registered with
+ * poe_kernel_trace_sink_add.  A failed assertion prints what was wrong
+ * and where, then aborts.
+ */
+enum {
+        POE_TRACE_EVENTS = 1u << 0,   /* <ev> enqueue, dispatch, discard */
+        POE_TRACE_FILES = 1u << 1,    /* <fh> I/O watchers and the loop */
+        POE_TRACE_REFCNT = 1u << 2,   /* <rc> every count change, itemized */
+        POE_TRACE_RETVALS = 1u << 3,  /* <rv> every failing call */
+        POE_TRACE_SESSIONS = 1u << 4, /* <ss> creation, parents, stop, free */
+        POE_TRACE_SIGNALS = 1u << 5,  /* <sg> signal dispatch and OS signals */
+        POE_TRACE_DESTROY = 1u << 6,  /* a session's heap when it is freed */
+        POE_TRACE_PROFILE = 1u << 7,  /* <pr> time spent in each session */
+        POE_ASSERT_DATA = 1u << 16,   /* <dt> cross-references are consistent */
+        POE_ASSERT_EVENTS = 1u << 17, /* <ev> events go to live sessions */
+        POE_ASSERT_FILES = 1u << 18,  /* <fh> the loop's waits succeed */
+        POE_ASSERT_RETVALS = 1u << 19, /* <rv> failing calls are fatal */
+        POE_ASSERT_USAGE = 1u << 20,  /* <us> bad parameters are fatal */
+        POE_ASSERT_STATES = 1u << 21, /* POE::Session's: "default" option on */
+};
+#define POE_TRACE_ALL 0x00ffu
+#define POE_ASSERT_ALL 0xff0000u
+#define POE_DEBUG_ALL (POE_TRACE_ALL | POE_ASSERT_ALL)
+
+/** The groups compiled into this library. */
+POE_EXPORT unsigned poe_debug_compiled(void);
+
+/** A group's name without the POE_ prefix ("TRACE_EVENTS"), or NULL. */
+POE_EXPORT const char *poe_debug_group_name(unsigned group);
+
+/** The group named "TRACE_EVENTS", "POE_TRACE_EVENTS" or "trace_events";
+ * 0 if none. */
+POE_EXPORT unsigned poe_debug_group_parse(const char *name);
+
+/** The groups switched on. */
+POE_EXPORT unsigned poe_kernel_debug_get(const poe_kernel *k);
+
+/** Switches groups on (on != 0) or off while the kernel runs.  Returns 0,
+ * -EINVAL for unknown bits, -EOPNOTSUPP to switch on a group that is not
+ * compiled in. */
+POE_EXPORT int poe_kernel_debug_set(poe_kernel *k, unsigned groups, int on);
+
+/** Sends the text lines to a file (created or truncated), or back to
+ * stderr with NULL, as POE_TRACE_FILENAME.  Returns 0 or -errno. */
+POE_EXPORT int poe_kernel_trace_file(poe_kernel *k, const char *path);
+
+/** One trace, as the sinks receive it.  Strings are valid during the call. */
+typedef struct poe_trace_record {
+        int64_t mono_ns;      /* CLOCK_MONOTONIC (or the fake clock) */
+        double wall;          /* epoch seconds */
+        unsigned group;       /* one POE_TRACE_* or POE_ASSERT_* bit */
+        const char *group_name;
+        const char *prefix;   /* "<ev>", ... */
+        const char *kind;     /* "enqueue", "dispatch", "stop", ... */
+        poe_sid session;      /* the session it is about (POE_KERNEL if none) */
+        const char *event;    /* the event it is about, or NULL */
+        poe_sid sender;
+        uint32_t refcount;    /* the session's count at the time */
+        size_t queue_length;
+        const char *message;  /* the text, without prefix */
+} poe_trace_record;
+
+typedef void (*poe_trace_sink_fn)(void *ctx, const poe_trace_record *record);
+
+/** Registers a sink for every trace of the groups switched on.  Returns
+ * its id (> 0), or -ENOSPC past 8 sinks.  A sink must not call back into
+ * the kernel. */
+POE_EXPORT int poe_kernel_trace_sink_add(poe_kernel *k, poe_trace_sink_fn fn, void *ctx);
+
+/** Removes a sink by id; id 0 turns off the text lines.  Returns 0 or
+ * -ENOENT. */
+POE_EXPORT int poe_kernel_trace_sink_remove(poe_kernel *k, int id);
+
+/** TRACE_DESTROY describes a freed session's heap with this hook (POE
+ * dumps it with Data::Dumper): fn writes text into buf. */
+POE_EXPORT void poe_kernel_set_heap_describer(poe_kernel *k,
+                                              void (*fn)(void *ctx, poe_sid sid, void *heap,
+                                                         char *buf, size_t size),
+                                              void *ctx);
+
+/* ------------------------------------------------------------------ */
 /* The handler context: POE's @_                                       */
 /* ------------------------------------------------------------------ */
 

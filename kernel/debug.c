@@ -1,0 +1,363 @@
+/*
+ * POE's ASSERT_* and TRACE_* groups, with three switches:
+ *
+ *  - compile time: a meson option per group sets POE__DEBUG_COMPILED; a
+ *    group compiled out is a constant-false test, so its calls, their
+ *    arguments and their format strings are not in the library at all;
+ *  - the environment, read once when a kernel is made, with POE's rules:
+ *    POE_TRACE_X / POE_ASSERT_X set a group, POE_TRACE_DEFAULT /
+ *    POE_ASSERT_DEFAULT set every group of its kind not named explicitly,
+ *    POE_TRACE_FILENAME sends the text to a file instead of stderr;
+ *  - at run time (beyond POE): poe_kernel_debug_set.
+ *
+ * Every trace is a structured record handed to the registered sinks; the
+ * text line in POE's format ("=== PID === <ev> message") is one sink.
+ * Assertions print through the same text path, then abort.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+static const struct {
+        unsigned bit;
+        const char *name;
+        const char *prefix;
+} groups[] = {
+        { POE_TRACE_EVENTS, "TRACE_EVENTS", "<ev>" },
+        { POE_TRACE_FILES, "TRACE_FILES", "<fh>" },
+        { POE_TRACE_REFCNT, "TRACE_REFCNT", "<rc>" },
+        { POE_TRACE_RETVALS, "TRACE_RETVALS", "<rv>" },
+        { POE_TRACE_SESSIONS, "TRACE_SESSIONS", "<ss>" },
+        { POE_TRACE_SIGNALS, "TRACE_SIGNALS", "<sg>" },
+        { POE_TRACE_DESTROY, "TRACE_DESTROY", "" },
+        { POE_TRACE_PROFILE, "TRACE_PROFILE", "<pr>" },
+        { POE_ASSERT_DATA, "ASSERT_DATA", "<dt>" },
+        { POE_ASSERT_EVENTS, "ASSERT_EVENTS", "<ev>" },
+        { POE_ASSERT_FILES, "ASSERT_FILES", "<fh>" },
+        { POE_ASSERT_RETVALS, "ASSERT_RETVALS", "<rv>" },
+        { POE_ASSERT_USAGE, "ASSERT_USAGE", "<us>" },
+        { POE_ASSERT_STATES, "ASSERT_STATES", "" },
+};
+
+#define N_GROUPS (sizeof(groups) / sizeof(groups[0]))
+
+POE_EXPORT unsigned poe_debug_compiled(void)
+{
+        return POE__DEBUG_COMPILED;
+}
+
+POE_EXPORT const char *poe_debug_group_name(unsigned group)
+{
+        size_t i;
+
+        for (i = 0; i < N_GROUPS; i++)
+                if (groups[i].bit == group)
+                        return groups[i].name;
+        return NULL;
+}
+
+POE_EXPORT unsigned poe_debug_group_parse(const char *name)
+{
+        size_t i;
+
+        if (!name)
+                return 0;
+        if (strncmp(name, "POE_", 4) == 0)
+                name += 4;
+        for (i = 0; i < N_GROUPS; i++)
+                if (strcasecmp(name, groups[i].name) == 0)
+                        return groups[i].bit;
+        return 0;
+}
+
+static const char *prefix_of(unsigned group)
+{
+        size_t i;
+
+        for (i = 0; i < N_GROUPS; i++)
+                if (groups[i].bit == group)
+                        return groups[i].prefix;
+        return "";
+}
+
+POE_EXPORT unsigned poe_kernel_debug_get(const poe_kernel *k)
+{
+        return k ? k->debug : 0;
+}
+
+POE_EXPORT int poe_kernel_debug_set(poe_kernel *k, unsigned groups_mask, int on)
+{
+        POE_CHECK(k, k, -EINVAL);
+        POE_CHECK(k, (groups_mask & ~POE_DEBUG_ALL) == 0, -EINVAL);
+        /* A group that is not compiled in cannot be switched on. */
+        if (on && (groups_mask & ~(unsigned)POE__DEBUG_COMPILED))
+                return -EOPNOTSUPP;
+        if (on)
+                k->debug |= groups_mask;
+        else
+                k->debug &= ~groups_mask;
+        return 0;
+}
+
+/* POE's value test for a constant taken from %ENV: numbers by value,
+ * anything else by Perl truth. */
+static bool env_true(const char *v)
+{
+        char *end;
+        double d = strtod(v, &end);
+
+        if (end != v && *end == '\0')
+                return d != 0;
+        return *v && strcmp(v, "0") != 0;
+}
+
+/*
+ * POE's BEGIN block: POE_TRACE_X and POE_ASSERT_X name groups; DEFAULT
+ * supplies the value of every group of its kind that was not named.
+ */
+void poe__debug_from_env(poe_kernel *k)
+{
+        const char *tdef = getenv("POE_TRACE_DEFAULT");
+        const char *adef = getenv("POE_ASSERT_DEFAULT");
+        const char *file = getenv("POE_TRACE_FILENAME");
+        unsigned mask = 0;
+        size_t i;
+
+        for (i = 0; i < N_GROUPS; i++) {
+                char var[64];
+                const char *v;
+
+                snprintf(var, sizeof(var), "POE_%s", groups[i].name);
+                v = getenv(var);
+                if (!v)
+                        v = groups[i].bit & POE_TRACE_ALL ? tdef : adef;
+                if (v && env_true(v))
+                        mask |= groups[i].bit;
+        }
+        k->debug = mask & POE__DEBUG_COMPILED;
+        if (mask & ~(unsigned)POE__DEBUG_COMPILED)
+                fprintf(stderr, "libpoe: debug groups 0x%x requested in the environment are "
+                                "not compiled in (meson options)\n",
+                        mask & ~(unsigned)POE__DEBUG_COMPILED);
+        k->trace_fd = 2;
+        if (file && *file && poe_kernel_trace_file(k, file) < 0)
+                fprintf(stderr, "libpoe: can't open trace file `%s': %s; tracing to stderr\n",
+                        file, strerror(errno));
+}
+
+POE_EXPORT int poe_kernel_trace_file(poe_kernel *k, const char *path)
+{
+        FILE *f;
+
+        POE_CHECK(k, k, -EINVAL);
+        if (!path) {
+                if (k->trace_file)
+                        fclose(k->trace_file);
+                k->trace_file = NULL;
+                return 0;
+        }
+        f = fopen(path, "w");
+        if (!f)
+                return -errno;
+        setvbuf(f, NULL, _IOLBF, 0);
+        if (k->trace_file)
+                fclose(k->trace_file);
+        k->trace_file = f;
+        return 0;
+}
+
+/* The text sink: one line per record, POE's format. */
+static void text_line(poe_kernel *k, unsigned group, const char *msg)
+{
+        FILE *out = k->trace_file ? k->trace_file : stderr;
+        const char *p = prefix_of(group), *line = msg;
+
+        /* POE prefixes every line of a message with the pid. */
+        while (*line) {
+                const char *nl = strchr(line, '\n');
+                int len = nl ? (int)(nl - line) : (int)strlen(line);
+
+                if (line == msg && *p)
+                        fprintf(out, "=== %d === %s %.*s\n", (int)getpid(), p, len, line);
+                else
+                        fprintf(out, "=== %d === %.*s\n", (int)getpid(), len, line);
+                line += len + (nl ? 1 : 0);
+        }
+}
+
+POE_EXPORT int poe_kernel_trace_sink_add(poe_kernel *k, poe_trace_sink_fn fn, void *ctx)
+{
+        size_t i;
+
+        POE_CHECK(k, k && fn, -EINVAL);
+        for (i = 0; i < POE__MAX_SINKS; i++) {
+                if (!k->sinks[i].fn) {
+                        k->sinks[i].fn = fn;
+                        k->sinks[i].ctx = ctx;
+                        k->n_sinks++;
+                        return (int)i + 1;
+                }
+        }
+        return -ENOSPC;
+}
+
+POE_EXPORT int poe_kernel_trace_sink_remove(poe_kernel *k, int id)
+{
+        POE_CHECK(k, k, -EINVAL);
+        if (id == 0) {
+                k->text_sink_off = true;
+                return 0;
+        }
+        if (id < 1 || id > POE__MAX_SINKS || !k->sinks[id - 1].fn)
+                return -ENOENT;
+        k->sinks[id - 1].fn = NULL;
+        k->n_sinks--;
+        return 0;
+}
+
+static const char *loggable(poe_kernel *k, const poe__session *s, char *buf, size_t size)
+{
+        poe__list_node *pos;
+        size_t n;
+
+        if (!s)
+                return "nobody";
+        if (s->is_kernel)
+                return "the kernel";
+        n = (size_t)snprintf(buf, size, "session %llu", (unsigned long long)s->id);
+        if (!poe__list_empty(&s->aliases) && n < size) {
+                const char *sep = " (";
+
+                poe__list_foreach(pos, &s->aliases) {
+                        const poe__alias *a = poe__container_of(pos, poe__alias, in_session);
+
+                        n += (size_t)snprintf(buf + n, n < size ? size - n : 0, "%s%s", sep,
+                                              a->name);
+                        sep = ", ";
+                        if (n >= size)
+                                break;
+                }
+                if (n < size)
+                        snprintf(buf + n, size - n, ")");
+        }
+        (void)k;
+        return buf;
+}
+
+/* POE's _data_alias_loggable, into one of a few rotating buffers so a
+ * trace can name two sessions. */
+const char *poe__loggable(poe_kernel *k, const poe__session *s)
+{
+        k->log_turn = (k->log_turn + 1) % 4;
+        return loggable(k, s, k->log_names[k->log_turn], sizeof(k->log_names[0]));
+}
+
+void poe__trace(poe_kernel *k, unsigned group, const char *kind, const poe__session *s,
+                uint32_t event, const poe__session *sender, const char *fmt, ...)
+{
+        poe_trace_record r;
+        va_list ap;
+        size_t i;
+
+        va_start(ap, fmt);
+        vsnprintf(k->trace_buf, sizeof(k->trace_buf), fmt, ap);
+        va_end(ap);
+        if (!k->text_sink_off)
+                text_line(k, group, k->trace_buf);
+        if (!k->n_sinks)
+                return;
+        r.mono_ns = poe__mono(k);
+        r.wall = poe__wall(k);
+        r.group = group;
+        r.group_name = poe_debug_group_name(group);
+        r.prefix = prefix_of(group);
+        r.kind = kind;
+        r.session = s ? s->id : POE_KERNEL;
+        r.event = event == POE__NO_NAME ? NULL : poe__name(k, event);
+        r.sender = sender ? sender->id : POE_KERNEL;
+        r.refcount = s ? s->refcnt : 0;
+        r.queue_length = k->queue_count;
+        r.message = k->trace_buf;
+        /* A sink that traces would recurse: the kernel's own tracing is
+         * off for the duration. */
+        k->in_sink++;
+        for (i = 0; i < POE__MAX_SINKS; i++)
+                if (k->sinks[i].fn)
+                        k->sinks[i].fn(k->sinks[i].ctx, &r);
+        k->in_sink--;
+}
+
+void poe__assert_fail(poe_kernel *k, unsigned group, const char *file, int line,
+                      const char *fmt, ...)
+{
+        char msg[1024];
+        va_list ap;
+        int n;
+
+        va_start(ap, fmt);
+        n = vsnprintf(msg, sizeof(msg), fmt, ap);
+        va_end(ap);
+        if (n >= 0 && (size_t)n < sizeof(msg) - 64)
+                snprintf(msg + n, sizeof(msg) - (size_t)n, " (%s failed at %s line %d)",
+                         poe_debug_group_name(group), file, line);
+        if (k)
+                poe__trace(k, group, "assert", k->active, k->active_event, NULL, "%s", msg);
+        else
+                text_line(NULL, group, msg);
+        abort();
+}
+
+/* ASSERT_USAGE and TRACE_RETVALS/ASSERT_RETVALS at the public boundary. */
+int poe__usage(const poe_kernel *ck, int err, const char *what, const char *func)
+{
+        /* Reporting writes the trace buffer, hence the cast. */
+        poe_kernel *k = (poe_kernel *)ck;
+
+        if (!k)
+                return err;
+        if (POE__ON(k, POE_ASSERT_USAGE))
+                poe__assert_fail(k, POE_ASSERT_USAGE, __FILE__, __LINE__,
+                                 "bad parameters to %s: %s is false", func, what);
+        /* POE's _explain_usage reports through the retval groups too. */
+        return poe__rv(k, err, func);
+}
+
+int poe__rv(const poe_kernel *ck, int r, const char *func)
+{
+        poe_kernel *k = (poe_kernel *)ck; /* reporting writes the trace buffer */
+
+        if (r >= 0 || !k)
+                return r;
+        if (POE__ON(k, POE_TRACE_RETVALS))
+                poe__trace(k, POE_TRACE_RETVALS, "retval", k->active, k->active_event, NULL,
+                           "%s failed: %s", func, strerror(-r));
+        if (POE__ON(k, POE_ASSERT_RETVALS))
+                poe__assert_fail(k, POE_ASSERT_RETVALS, __FILE__, __LINE__, "%s failed: %s",
+                                 func, strerror(-r));
+        return r;
+}
+
+/* ASSERT_DATA: a session's itemized reasons sum to its count. */
+void poe__assert_session(poe_kernel *k, const poe__session *s)
+{
+        uint32_t sum = 0;
+        int i;
+
+        for (i = 0; i < POE__R_MAX; i++)
+                sum += s->reasons[i];
+        if (sum != s->refcnt)
+                poe__assert_fail(k, POE_ASSERT_DATA, __FILE__, __LINE__,
+                                 "%s: reasons to live sum to %u but its refcount is %u",
+                                 poe__loggable(k, s), sum, s->refcnt);
+}
+
+void poe__debug_free(poe_kernel *k)
+{
+        if (k->trace_file)
+                fclose(k->trace_file);
+        k->trace_file = NULL;
+}
