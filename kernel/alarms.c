@@ -64,7 +64,8 @@ static int set_timer(poe_kernel *k, const char *file, int line, poe__session *s,
 {
         poe__event *ev;
 
-        if (poe__queue_reserve(k) < 0 || !(ev = poe__event_new(k, args, nargs))) {
+        file = poe__file(k, file);
+        if (!file || poe__queue_reserve(k) < 0 || !(ev = poe__event_new(k, args, nargs))) {
                 poe__values_destroy_borrowed(args, nargs);
                 return -ENOMEM;
         }

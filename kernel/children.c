@@ -203,8 +203,10 @@ POE_EXPORT int poe_kernel_has_forked(poe_kernel *k)
         int err;
 
         POE_CHECK(k, k, -EINVAL);
-        /* The parent's children are not ours to wait for. */
+        /* The parent's children are not ours to wait for, and the id,
+         * which holds the pid, is recalculated (POE's _recalc_id). */
         k->has_child_procs = false;
+        poe__make_id(k);
         err = poe__os_signals_forked(k);
         if (err == 0)
                 err = poe__loop_forked(k);

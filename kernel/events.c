@@ -151,6 +151,7 @@ static poe_value invoke(poe_kernel *k, poe__session *s, poe__session *from, uint
         fn = h->fn;
         c.object = h->object;
         s->dispatched++;
+        k->total_dispatched++;
         return fn(&c);
 }
 
@@ -297,8 +298,11 @@ static int post(poe_kernel *k, const char *file, int line, poe__session *to, con
                 const poe_value *args, size_t nargs)
 {
         uint32_t name = poe__intern(k, event);
-        poe__event *ev = name == POE__NO_NAME ? NULL : poe__event_new(k, args, nargs);
+        poe__event *ev = NULL;
 
+        file = poe__file(k, file);
+        if (name != POE__NO_NAME && file)
+                ev = poe__event_new(k, args, nargs);
         if (!ev) {
                 poe__values_destroy_borrowed(args, nargs);
                 return -ENOMEM;

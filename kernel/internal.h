@@ -306,6 +306,7 @@ struct poe_kernel {
         char **names;
         uint32_t n_names, cap_names;
         poe__smap name_ids;
+        const char *last_file; /* the last caller file interned */
 
         /* Sessions by id; the kernel's own session is id 0. */
         poe__imap sessions;
@@ -352,6 +353,8 @@ struct poe_kernel {
         uint32_t active_type;
         int dispatch_depth;
         int64_t dispatch_seq; /* the queue id being dispatched, 0 if none */
+        uint64_t total_dispatched;
+        double started; /* epoch seconds when made */
 
         /* Exceptions: the innermost dispatch's frame, the message poe_die
          * is unwinding with, and POE's kr_exception (what run() fails
@@ -424,6 +427,7 @@ char *poe__strdup(poe_kernel *k, const char *s);
 /* names.c */
 uint32_t poe__intern(poe_kernel *k, const char *name); /* POE__NO_NAME on ENOMEM */
 uint32_t poe__name_find(const poe_kernel *k, const char *name);
+const char *poe__file(poe_kernel *k, const char *file);
 static inline const char *poe__name(const poe_kernel *k, uint32_t id)
 {
         return id < k->n_names ? k->names[id] : "";
@@ -558,6 +562,7 @@ const char *poe__loggable(poe_kernel *k, const poe__session *s);
 const char *poe__reason_name(int r);
 
 /* kernel.c */
+void poe__make_id(poe_kernel *k);
 void poe__warn(poe_kernel *k, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #endif

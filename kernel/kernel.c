@@ -43,7 +43,7 @@ void poe__warn(poe_kernel *k, const char *fmt, ...)
 
 /* POE's _recalc_id: hostname, then monotonic time, pid and a sequence
  * number, each as 8 hex digits. */
-static void make_id(poe_kernel *k)
+void poe__make_id(poe_kernel *k)
 {
         static unsigned seq; /* only makes ids distinct; races are harmless */
         char host[64] = "localhost";
@@ -109,9 +109,10 @@ POE_EXPORT int poe_kernel_new(poe_kernel **ret_kernel, const poe_allocator *allo
         k->sig_slot = -1;
         k->sig_pipe[0] = k->sig_pipe[1] = -1;
         k->active_event = POE__NO_NAME;
-        make_id(k);
+        poe__make_id(k);
         k->wake_fd = -1;
         poe__clock_init(k);
+        k->started = poe__wall(k);
         read_environment(k);
         poe__debug_from_env(k);
         if (poe__names_init(k) < 0 || poe__kernel_session_init(k) < 0) {

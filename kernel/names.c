@@ -77,3 +77,25 @@ void poe__names_free(poe_kernel *k)
         k->names = NULL;
         k->n_names = k->cap_names = 0;
 }
+
+/*
+ * Caller file names (post's __FILE__, or a binding's own string) are kept
+ * by the events that record them, so they are interned too: the string
+ * the caller passed may be reused as soon as the call returns.  The last
+ * one is remembered, which makes the common case, many posts from one
+ * source file, a pointer compare and a strcmp.  NULL on ENOMEM.
+ */
+const char *poe__file(poe_kernel *k, const char *file)
+{
+        uint32_t id;
+
+        if (!file)
+                return "";
+        if (k->last_file && strcmp(k->last_file, file) == 0)
+                return k->last_file;
+        id = poe__intern(k, file);
+        if (id == POE__NO_NAME)
+                return NULL;
+        k->last_file = k->names[id];
+        return k->last_file;
+}

@@ -165,7 +165,8 @@ POE_EXPORT int poe_kernel_signal_at(poe_kernel *k, const char *file, int line, p
                 return poe__rv(k, -ESRCH, __func__);
         }
         name = poe_str(signal);
-        ev = poe__event_new2(k, &name, 1, args, nargs);
+        file = poe__file(k, file);
+        ev = file ? poe__event_new2(k, &name, 1, args, nargs) : NULL;
         if (!ev) {
                 poe__values_destroy_borrowed(args, nargs);
                 return poe__rv(k, -ENOMEM, __func__);

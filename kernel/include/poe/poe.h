@@ -820,6 +820,137 @@ POE_EXPORT void poe_kernel_set_heap_describer(poe_kernel *k,
                                               void *ctx);
 
 /* ------------------------------------------------------------------ */
+/* Peek: read-only introspection (POE::API::Peek's spirit)             */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Everything the inspector shows.  Call between dispatches or from a
+ * handler, on the kernel's thread.  Walks call fn for each item; a
+ * non-zero return stops the walk and is returned.  Callbacks must not
+ * call into the kernel.  Strings are valid during the call (or, for
+ * structs filled in, until the kernel next runs).
+ */
+
+/** Why a session is alive: the kinds of things it owns. */
+enum poe_reason {
+        POE_REASON_EVENTS_TO,   /* events queued to it */
+        POE_REASON_EVENTS_FROM, /* events it posted, still queued */
+        POE_REASON_CHILDREN,    /* child sessions */
+        POE_REASON_ALIASES,     /* aliases */
+        POE_REASON_EXTREFS,     /* refcount_increment tags */
+        POE_REASON_TIMERS,      /* pending alarms and delays */
+        POE_REASON_HANDLES,     /* watched fds, paused ones too */
+        POE_REASON_SIGCHILD,    /* children it waits for (sig_child) */
+        POE_REASON_POSTBACKS,   /* live postbacks and callbacks */
+        POE_REASON_MAX
+};
+
+/** "events to", "timers", ... */
+POE_EXPORT const char *poe_reason_name(int reason);
+
+typedef struct poe_peek_kernel {
+        const char *id;          /* poe_kernel_id */
+        int pid;
+        const char *loop;        /* "epoll", "poll", "select" */
+        double now, started;     /* epoch seconds */
+        size_t sessions;         /* not counting the kernel's own */
+        size_t queue_length;     /* events queued, timers included */
+        size_t timers, fds_watched, signal_watchers, pid_watchers, postbacks;
+        uint64_t events_dispatched;
+        unsigned debug_compiled, debug_enabled;
+        poe_sid active_session;  /* POE_KERNEL when no handler runs */
+        const char *active_event; /* NULL when no handler runs */
+        int dispatching;         /* a handler is running */
+        int running;             /* the kernel has sessions */
+} poe_kernel_info;
+
+POE_EXPORT int poe_peek_kernel(const poe_kernel *k, poe_kernel_info *ret);
+
+typedef struct poe_peek_session {
+        poe_sid id, parent;
+        uint32_t refcount;                 /* the sum of reasons[] */
+        uint32_t reasons[POE_REASON_MAX];  /* item counts per kind */
+        size_t n_children, n_aliases, n_handlers;
+        const char *first_alias;           /* in sorted order, or NULL */
+        uint64_t events_dispatched;
+        double busy_seconds;               /* measured while TRACE_PROFILE is on */
+        double created;                    /* epoch seconds */
+        int stopping, marked_for_gc;
+} poe_session_info;
+
+/** One session.  Returns 0 or -ESRCH. */
+POE_EXPORT int poe_peek_session(const poe_kernel *k, poe_sid sid, poe_session_info *ret);
+
+/** Every session, depth first: parents before children, children in
+ * creation order. */
+POE_EXPORT int poe_peek_sessions(const poe_kernel *k,
+                                 int (*fn)(void *ctx, const poe_session_info *s), void *ctx);
+
+/** A session's handlers' event names, in no particular order. */
+POE_EXPORT int poe_peek_handlers(const poe_kernel *k, poe_sid sid,
+                                 int (*fn)(void *ctx, const char *event), void *ctx);
+
+/** One reason a session is alive, with the object behind it. */
+typedef struct poe_peek_item {
+        int reason;              /* POE_REASON_* */
+        const char *reason_name;
+        uint64_t id;             /* event or timer id, child id, fd, pid */
+        const char *name;        /* event name, alias, tag; NULL if none */
+        poe_sid other;           /* an event's sender or receiver */
+        double when;             /* an event's or timer's due time */
+        int count;               /* an extref's count; an fd's modes (bit 0 read,
+                                    1 write, 2 expedite); postbacks alive */
+} poe_peek_item;
+
+/** A session's reasons to be alive, item by item.  The items of each
+ * kind number reasons[kind], except POSTBACKS, reported as one item
+ * with the count.  Returns 0, -ESRCH, or fn's non-zero value. */
+POE_EXPORT int poe_peek_reasons(const poe_kernel *k, poe_sid sid,
+                                int (*fn)(void *ctx, const poe_peek_item *item), void *ctx);
+
+typedef struct poe_peek_event {
+        uint64_t id;
+        poe_sid to, from;
+        const char *event;       /* a signal's name for signals */
+        const char *type;        /* "post", "alarm", "signal", "die", "sig_child", "gc" */
+        double due;              /* epoch seconds */
+        size_t nargs;
+        const char *file;        /* where it was posted from */
+        int line;
+} poe_peek_event;
+
+/** The queue in dispatch order.  Returns 0, -ENOMEM, or fn's value. */
+POE_EXPORT int poe_peek_queue(const poe_kernel *k,
+                              int (*fn)(void *ctx, const poe_peek_event *ev), void *ctx);
+
+/** The pending timers in due order. */
+POE_EXPORT int poe_peek_timers(const poe_kernel *k,
+                               int (*fn)(void *ctx, const poe_peek_event *ev), void *ctx);
+
+typedef struct poe_peek_watcher {
+        int fd;
+        int mode;                /* 0 read, 1 write, 2 expedite */
+        poe_sid session;
+        const char *event;
+        int paused;
+} poe_peek_watcher;
+
+/** The I/O watchers, by fd. */
+POE_EXPORT int poe_peek_watchers(const poe_kernel *k,
+                                 int (*fn)(void *ctx, const poe_peek_watcher *w), void *ctx);
+
+typedef struct poe_peek_signal {
+        const char *signal;
+        poe_sid session;
+        const char *event;
+        int pid;                 /* > 0: a sig_child watch for this pid */
+} poe_peek_signal;
+
+/** The signal watchers (in no particular order), then the awaited pids. */
+POE_EXPORT int poe_peek_signals(const poe_kernel *k,
+                                int (*fn)(void *ctx, const poe_peek_signal *w), void *ctx);
+
+/* ------------------------------------------------------------------ */
 /* The handler context: POE's @_                                       */
 /* ------------------------------------------------------------------ */
 
