@@ -334,9 +334,9 @@ int poe__rv(const poe_kernel *ck, int r, const char *func)
                 return r;
         if (POE__ON(k, POE_TRACE_RETVALS))
                 poe__trace(k, POE_TRACE_RETVALS, "retval", k->active, k->active_event, NULL,
-                           "%s failed: %s", func, strerror(-r));
+                           "%s() failed: %s", func, strerror(-r));
         if (POE__ON(k, POE_ASSERT_RETVALS))
-                poe__assert_fail(k, POE_ASSERT_RETVALS, __FILE__, __LINE__, "%s failed: %s",
+                poe__assert_fail(k, POE_ASSERT_RETVALS, __FILE__, __LINE__, "%s() failed: %s",
                                  func, strerror(-r));
         return r;
 }
@@ -347,12 +347,16 @@ void poe__assert_session(poe_kernel *k, const poe__session *s)
         uint32_t sum = 0;
         int i;
 
-        for (i = 0; i < POE__R_MAX; i++)
-                sum += s->reasons[i];
-        if (sum != s->refcnt)
-                poe__assert_fail(k, POE_ASSERT_DATA, __FILE__, __LINE__,
-                                 "%s: reasons to live sum to %u but its refcount is %u",
-                                 poe__loggable(k, s), sum, s->refcnt);
+        /* The body is a constant-false branch when ASSERT_DATA is compiled
+         * out, so even an unoptimized build drops its message. */
+        if (POE__DEBUG_COMPILED & POE_ASSERT_DATA) {
+                for (i = 0; i < POE__R_MAX; i++)
+                        sum += s->reasons[i];
+                if (sum != s->refcnt)
+                        poe__assert_fail(k, POE_ASSERT_DATA, __FILE__, __LINE__,
+                                         "%s: reasons to live sum to %u but its refcount is %u",
+                                         poe__loggable(k, s), sum, s->refcnt);
+        }
 }
 
 void poe__debug_free(poe_kernel *k)

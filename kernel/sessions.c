@@ -151,6 +151,8 @@ static void trace_refcnt(poe_kernel *k, poe__session *s, enum poe__reason r, int
         size_t n = 0;
         int i;
 
+        if (!(POE__DEBUG_COMPILED & POE_TRACE_REFCNT))
+                return;
         items[0] = '\0';
         for (i = 0; i < POE__R_MAX && n < sizeof(items); i++)
                 if (s->reasons[i])
@@ -281,6 +283,9 @@ static void trace_destroy(poe_kernel *k, poe__session *s)
         size_t n = 0;
         uint32_t i;
 
+        /* Constant-false when TRACE_DESTROY is compiled out (debug.c). */
+        if (!(POE__DEBUG_COMPILED & POE_TRACE_DESTROY))
+                return;
         if (k->heap_describer) {
                 heap[0] = '\0';
                 k->heap_describer(k->heap_describer_ctx, s->id, s->heap, heap, sizeof(heap));

@@ -1,0 +1,48 @@
+#!/usr/bin/perl
+# timer-order-vs-posts: timers and posted events share one queue ordered
+# by due time, then by id.  "A timer due before time() will be delivered
+# ahead of other events but not before timers with even earlier due
+# times" (POE::Kernel, alarm): timers set in the past and a negative
+# delay jump ahead of posts queued before them; a timer set in the past
+# by a handler goes ahead of posts already queued for the same timeslice;
+# a post made during a timeslice waits for the next one; timers due at
+# the same time fire in the order they were set.
+use strict;
+use warnings;
+use POE;
+use Time::HiRes qw(time);
+$| = 1;
+
+my $t0 = time();
+
+POE::Session->create(inline_states => {
+        _start => sub {
+                my $k = $_[KERNEL];
+                $k->yield('p1');
+                $k->alarm_add(past => time() - 1);
+                $k->yield('p2');
+                $k->alarm_add(older => time() - 2);
+                $k->delay_add(soon => 0.05);
+                $k->alarm_add(same1 => $t0 + 0.1);
+                $k->alarm_add(same2 => $t0 + 0.1);
+                $k->alarm_set(same3 => $t0 + 0.1);
+                $k->delay_add(neg => -0.5);
+                $k->yield('p3');
+                return;
+        },
+        p1 => sub {
+                my $k = $_[KERNEL];
+                print "p1\n";
+                $k->yield('p4');
+                $k->alarm_add(late_past => time() - 10);
+                return;
+        },
+        _stop => sub { print "_stop\n"; return; },
+        _default => sub {
+                print "$_[ARG0]\n" unless $_[ARG0] =~ /^_/;
+                return;
+        },
+});
+
+POE::Kernel->run();
+print "run returned\n";
