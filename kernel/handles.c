@@ -286,8 +286,10 @@ POE_EXPORT int poe_kernel_select_resume_write(poe_kernel *k, int fd)
 
 void poe__io_ready(poe_kernel *k, int fd, int mode)
 {
-        if (fd == k->wake_fd)
-                return; /* drained by the loop */
+        if (fd == k->wake_fd) {
+                k->wake_ready = true; /* drained by the loop */
+                return;
+        }
         if (fd == k->sig_pipe[0]) {
                 k->sig_ready = true;
                 return;

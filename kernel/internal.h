@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <setjmp.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -343,6 +344,8 @@ struct poe_kernel {
         size_t n_ready[POE__MODES];
         size_t cap_ready; /* >= watched fds, reserved at registration */
         int wake_fd; /* eventfd: post_from_thread wakes the loop */
+        bool wake_ready; /* the backend reported wake_fd readable */
+        _Atomic bool xposts_waiting; /* cross-thread posts are queued */
         struct poe__xpost *xposts; /* cross-thread posts, under xlock */
         struct poe__xpost **xposts_tail;
         void *xlock; /* pthread_mutex_t *, kept opaque here */

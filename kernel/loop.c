@@ -8,6 +8,7 @@
  * limit when only I/O or another thread can make something happen.
  */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -129,6 +130,7 @@ POE_EXPORT int poe_kernel_post_from_thread(poe_kernel *k, poe_sid dest, const ch
         pthread_mutex_lock(k->xlock);
         *k->xposts_tail = x;
         k->xposts_tail = &x->next;
+        atomic_store(&k->xposts_waiting, true);
         pthread_mutex_unlock(k->xlock);
         /* An eventfd write only fails if the counter would overflow,
          * in which case the loop is already awake. */
@@ -144,13 +146,22 @@ static void take_xposts(poe_kernel *k)
         struct poe__xpost *x;
         uint64_t n;
 
-        if (read(k->wake_fd, &n, sizeof(n)) < 0) {
-                /* EAGAIN: nothing was written since the last drain */
+        /* The eventfd is drained only when the backend saw it readable,
+         * and the list taken only when a post is waiting: neither costs
+         * a busy kernel anything (a syscall or a lock) per timeslice. */
+        if (k->wake_ready) {
+                k->wake_ready = false;
+                if (read(k->wake_fd, &n, sizeof(n)) < 0) {
+                        /* EAGAIN: drained already */
+                }
         }
+        if (!atomic_load(&k->xposts_waiting))
+                return;
         pthread_mutex_lock(k->xlock);
         x = k->xposts;
         k->xposts = NULL;
         k->xposts_tail = &k->xposts;
+        atomic_store(&k->xposts_waiting, false);
         pthread_mutex_unlock(k->xlock);
         while (x) {
                 struct poe__xpost *next = x->next;
@@ -179,12 +190,7 @@ static void take_xposts(poe_kernel *k)
 
 static bool xposts_pending(poe_kernel *k)
 {
-        bool pending;
-
-        pthread_mutex_lock(k->xlock);
-        pending = k->xposts != NULL;
-        pthread_mutex_unlock(k->xlock);
-        return pending;
+        return atomic_load(&k->xposts_waiting);
 }
 
 /*
@@ -224,6 +230,11 @@ void poe__loop_wait(poe_kernel *k)
                         poe__clock_jump(k, head->due);
                 else if (err >= 0 && !ready && !head && !xposts_pending(k))
                         err = k->loop->wait(k, -1); /* only I/O or threads remain */
+        } else if (timeout == 0 && k->n_watched_fds == 0) {
+                /* Events are due and no application fd is watched: the
+                 * kernel's own fds (wake-ups, signals) are read through
+                 * atomic flags instead, so no syscall is needed. */
+                err = 0;
         } else {
                 err = k->loop->wait(k, timeout);
         }
