@@ -326,7 +326,7 @@ int poe__usage(const poe_kernel *ck, int err, const char *what, const char *func
         return poe__rv(k, err, func);
 }
 
-int poe__rv(const poe_kernel *ck, int r, const char *func)
+int poe__rv_fail(const poe_kernel *ck, int r, const char *func)
 {
         poe_kernel *k = (poe_kernel *)ck; /* reporting writes the trace buffer */
 

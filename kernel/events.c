@@ -155,6 +155,22 @@ static poe_value invoke(poe_kernel *k, poe__session *s, poe__session *from, uint
         return fn(&c);
 }
 
+static __attribute__((noinline, cold)) void trace_return(poe_kernel *k, poe__session *to,
+                                                         poe__session *from, uint32_t name,
+                                                         const poe_value *ret, int64_t t0)
+{
+        char v[64];
+
+        if (POE__ON(k, POE_TRACE_PROFILE))
+                to->busy_ns += poe__mono(k) - t0;
+        if (POE__ON(k, POE_TRACE_EVENTS) && !k->in_sink) {
+                poe_value_format(ret, v, sizeof(v));
+                poe__trace(k, POE_TRACE_EVENTS, "return", to, name, from,
+                           "event ``%s'' returns (%s)", poe__name(k, name),
+                           ret->type == POE_T_NIL ? "undef" : v);
+        }
+}
+
 /*
  * POE's _dispatch_event: makes the target the active session for the
  * duration, pinned so that it may stop itself, and restores the previous
@@ -175,14 +191,18 @@ poe_value poe__dispatch(poe_kernel *k, poe__session *to, poe__session *from, uin
         /* The GC event exists only to be dequeued (POE's ET_GC). */
         if (type & POE__ET_GC)
                 return poe_nil();
-        POE_ASSERT(k, POE_ASSERT_EVENTS, to->alive || (type & POE__ET_STOP),
-                   "dispatching event ``%s'' to %s, which does not exist", poe__name(k, name),
-                   poe__loggable(k, to));
-        POE_TRACE(k, POE_TRACE_EVENTS, "dispatch", to, name, from,
-                  "dispatching event %lld ``%s'' from %s to %s", (long long)k->dispatch_seq,
-                  poe__name(k, name), poe__loggable(k, from), poe__loggable(k, to));
-        if (POE__ON(k, POE_TRACE_PROFILE))
-                t0 = poe__mono(k);
+        /* One test of the switches on this hot path, not one per group. */
+        if (POE__ON(k, POE_ASSERT_EVENTS | POE_TRACE_EVENTS | POE_TRACE_PROFILE)) {
+                POE_ASSERT(k, POE_ASSERT_EVENTS, to->alive || (type & POE__ET_STOP),
+                           "dispatching event ``%s'' to %s, which does not exist",
+                           poe__name(k, name), poe__loggable(k, to));
+                POE_TRACE(k, POE_TRACE_EVENTS, "dispatch", to, name, from,
+                          "dispatching event %lld ``%s'' from %s to %s",
+                          (long long)k->dispatch_seq, poe__name(k, name),
+                          poe__loggable(k, from), poe__loggable(k, to));
+                if (POE__ON(k, POE_TRACE_PROFILE))
+                        t0 = poe__mono(k);
+        }
         k->active = to;
         k->active_event = name;
         k->active_type = type;
@@ -204,16 +224,8 @@ poe_value poe__dispatch(poe_kernel *k, poe__session *to, poe__session *from, uin
                 k->died = true;
         }
         k->dispatch_depth = hold_depth;
-        if (POE__ON(k, POE_TRACE_PROFILE))
-                to->busy_ns += poe__mono(k) - t0;
-        if (POE__ON(k, POE_TRACE_EVENTS) && !k->in_sink) {
-                char v[64];
-
-                poe_value_format(&ret, v, sizeof(v));
-                poe__trace(k, POE_TRACE_EVENTS, "return", to, name, from,
-                           "event ``%s'' returns (%s)", poe__name(k, name),
-                           ret.type == POE_T_NIL ? "undef" : v);
-        }
+        if (POE__ON(k, POE_TRACE_EVENTS | POE_TRACE_PROFILE))
+                trace_return(k, to, from, name, &ret, t0);
         /* stop() may have reset the active session to the kernel; the
          * dispatch that was running still restores what it found. */
         k->active = hold_session;

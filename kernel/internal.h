@@ -559,7 +559,16 @@ void poe__trace(poe_kernel *k, unsigned group, const char *kind, const poe__sess
 __attribute__((noreturn, format(printf, 5, 6))) void
 poe__assert_fail(poe_kernel *k, unsigned group, const char *file, int line, const char *fmt, ...);
 int poe__usage(const poe_kernel *k, int err, const char *what, const char *func);
-int poe__rv(const poe_kernel *k, int r, const char *func);
+int poe__rv_fail(const poe_kernel *k, int r, const char *func);
+
+/* Every public call's result passes here: failures go to TRACE_RETVALS
+ * and ASSERT_RETVALS, successes cost one predicted branch. */
+static inline int poe__rv(const poe_kernel *k, int r, const char *func)
+{
+        if (__builtin_expect(r >= 0, 1))
+                return r;
+        return poe__rv_fail(k, r, func);
+}
 void poe__assert_session(poe_kernel *k, const poe__session *s);
 const char *poe__loggable(poe_kernel *k, const poe__session *s);
 const char *poe__reason_name(int r);

@@ -238,12 +238,14 @@ void poe__loop_wait(poe_kernel *k)
         } else {
                 err = k->loop->wait(k, timeout);
         }
-        POE_TRACE(k, POE_TRACE_FILES, "wait", NULL, POE__NO_NAME, NULL,
-                  "%s waited (timeout %.6f s): %zu read, %zu write, %zu expedite ready",
-                  k->loop->name, timeout < 0 ? -1.0 : (double)timeout / 1e9, k->n_ready[0],
-                  k->n_ready[1], k->n_ready[2]);
-        POE_ASSERT(k, POE_ASSERT_FILES, err >= 0 || err == -EINTR, "%s wait error: %s",
-                   k->loop->name, strerror(-err));
+        if (POE__ON(k, POE_TRACE_FILES | POE_ASSERT_FILES)) {
+                POE_TRACE(k, POE_TRACE_FILES, "wait", NULL, POE__NO_NAME, NULL,
+                          "%s waited (timeout %.6f s): %zu read, %zu write, %zu expedite ready",
+                          k->loop->name, timeout < 0 ? -1.0 : (double)timeout / 1e9,
+                          k->n_ready[0], k->n_ready[1], k->n_ready[2]);
+                POE_ASSERT(k, POE_ASSERT_FILES, err >= 0 || err == -EINTR, "%s wait error: %s",
+                           k->loop->name, strerror(-err));
+        }
         if (err < 0 && err != -EINTR)
                 poe__warn(k, "<fh> %s wait failed: %s\n", k->loop->name, strerror(-err));
         take_xposts(k);

@@ -164,15 +164,23 @@ static void trace_refcnt(poe_kernel *k, poe__session *s, enum poe__reason r, int
                    reason_names[r], s->refcnt, items);
 }
 
+static __attribute__((noinline, cold)) void debug_refcnt(poe_kernel *k, poe__session *s,
+                                                          enum poe__reason r, int delta)
+{
+        if (POE__ON(k, POE_TRACE_REFCNT) && !k->in_sink)
+                trace_refcnt(k, s, r, delta);
+        if (POE__ON(k, POE_ASSERT_DATA))
+                poe__assert_session(k, s);
+}
+
 void poe__ref(poe_kernel *k, poe__session *s, enum poe__reason r)
 {
         s->reasons[r]++;
         s->refcnt++;
         gc_unmark(s);
-        if (POE__ON(k, POE_TRACE_REFCNT) && !k->in_sink)
-                trace_refcnt(k, s, r, 1);
-        if (POE__ON(k, POE_ASSERT_DATA))
-                poe__assert_session(k, s);
+        /* One test of the switches on this hot path, not one per group. */
+        if (POE__ON(k, POE_TRACE_REFCNT | POE_ASSERT_DATA))
+                debug_refcnt(k, s, r, 1);
 }
 
 void poe__unref(poe_kernel *k, poe__session *s, enum poe__reason r)
@@ -187,10 +195,8 @@ void poe__unref(poe_kernel *k, poe__session *s, enum poe__reason r)
         s->reasons[r]--;
         if (--s->refcnt == 0)
                 gc_mark(k, s);
-        if (POE__ON(k, POE_TRACE_REFCNT) && !k->in_sink)
-                trace_refcnt(k, s, r, -1);
-        if (POE__ON(k, POE_ASSERT_DATA))
-                poe__assert_session(k, s);
+        if (POE__ON(k, POE_TRACE_REFCNT | POE_ASSERT_DATA))
+                debug_refcnt(k, s, r, -1);
 }
 
 /* ---- the tree ---- */
