@@ -100,6 +100,33 @@ POE_EXPORT int poe_kernel_debug_set(poe_kernel *k, unsigned groups_mask, int on)
                 k->debug |= groups_mask;
         else
                 k->debug &= ~groups_mask;
+        poe__debug_recompute(k);
+        return 0;
+}
+
+/* The groups that must be traced at all: switched on, or asked for by a
+ * sink. */
+void poe__debug_recompute(poe_kernel *k)
+{
+        unsigned on = k->debug;
+        size_t i;
+
+        for (i = 0; i < POE__MAX_SINKS; i++)
+                if (k->sinks[i].fn)
+                        on |= k->sinks[i].groups;
+        k->debug_on = on & POE__DEBUG_COMPILED;
+}
+
+POE_EXPORT int poe_kernel_trace_sink_groups(poe_kernel *k, int id, unsigned groups_mask)
+{
+        POE_CHECK(k, k, -EINVAL);
+        POE_CHECK(k, (groups_mask & ~POE_TRACE_ALL) == 0, -EINVAL);
+        if (id < 1 || id > POE__MAX_SINKS || !k->sinks[id - 1].fn)
+                return poe__rv(k, -ENOENT, __func__);
+        if (groups_mask & ~(unsigned)POE__DEBUG_COMPILED)
+                return poe__rv(k, -EOPNOTSUPP, __func__);
+        k->sinks[id - 1].groups = groups_mask;
+        poe__debug_recompute(k);
         return 0;
 }
 
@@ -139,6 +166,7 @@ void poe__debug_from_env(poe_kernel *k)
                         mask |= groups[i].bit;
         }
         k->debug = mask & POE__DEBUG_COMPILED;
+        poe__debug_recompute(k);
         if (mask & ~(unsigned)POE__DEBUG_COMPILED)
                 fprintf(stderr, "libpoe: debug groups 0x%x requested in the environment are "
                                 "not compiled in (meson options)\n",
@@ -198,6 +226,7 @@ POE_EXPORT int poe_kernel_trace_sink_add(poe_kernel *k, poe_trace_sink_fn fn, vo
                 if (!k->sinks[i].fn) {
                         k->sinks[i].fn = fn;
                         k->sinks[i].ctx = ctx;
+                        k->sinks[i].groups = 0;
                         k->n_sinks++;
                         return (int)i + 1;
                 }
@@ -216,6 +245,7 @@ POE_EXPORT int poe_kernel_trace_sink_remove(poe_kernel *k, int id)
                 return -ENOENT;
         k->sinks[id - 1].fn = NULL;
         k->n_sinks--;
+        poe__debug_recompute(k);
         return 0;
 }
 
@@ -266,7 +296,9 @@ void poe__trace(poe_kernel *k, unsigned group, const char *kind, const poe__sess
         va_start(ap, fmt);
         vsnprintf(k->trace_buf, sizeof(k->trace_buf), fmt, ap);
         va_end(ap);
-        if (!k->text_sink_off)
+        /* The text lines show the groups switched on; the structured
+         * sinks may have asked for more. */
+        if (!k->text_sink_off && (k->debug & group))
                 text_line(k, group, k->trace_buf);
         if (!k->n_sinks)
                 return;
@@ -286,7 +318,7 @@ void poe__trace(poe_kernel *k, unsigned group, const char *kind, const poe__sess
          * off for the duration. */
         k->in_sink++;
         for (i = 0; i < POE__MAX_SINKS; i++)
-                if (k->sinks[i].fn)
+                if (k->sinks[i].fn && ((k->debug | k->sinks[i].groups) & group))
                         k->sinks[i].fn(k->sinks[i].ctx, &r);
         k->in_sink--;
 }

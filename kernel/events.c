@@ -207,6 +207,12 @@ poe_value poe__dispatch(poe_kernel *k, poe__session *to, poe__session *from, uin
         k->active_event = name;
         k->active_type = type;
         k->dispatch_depth++;
+        /* For other threads (the inspector): relaxed stores, plain moves. */
+        atomic_store_explicit(&k->pub_session, to->id, memory_order_relaxed);
+        atomic_store_explicit(&k->pub_event, poe__name(k, name), memory_order_relaxed);
+        atomic_store_explicit(&k->pub_depth, k->dispatch_depth, memory_order_relaxed);
+        atomic_store_explicit(&k->pub_dispatches, k->total_dispatched + 1,
+                              memory_order_release);
         to->pins++;
         k->died = false;
         /* POE's eval around the handler: poe_die lands here.  Only the
@@ -224,6 +230,8 @@ poe_value poe__dispatch(poe_kernel *k, poe__session *to, poe__session *from, uin
                 k->died = true;
         }
         k->dispatch_depth = hold_depth;
+        atomic_store_explicit(&k->pub_depth, hold_depth, memory_order_relaxed);
+        atomic_store_explicit(&k->pub_session, hold_session->id, memory_order_relaxed);
         if (POE__ON(k, POE_TRACE_EVENTS | POE_TRACE_PROFILE))
                 trace_return(k, to, from, name, &ret, t0);
         /* stop() may have reset the active session to the kernel; the
@@ -450,6 +458,22 @@ POE_EXPORT int poe_kernel_call_alias_at(poe_kernel *k, const char *file, int lin
                 return poe__rv(k, -ESRCH, __func__);
         }
         return poe__rv(k, call(k, file, line, s, event, args, nargs, ret), __func__);
+}
+
+POE_EXPORT void poe_kernel_activity_get(const poe_kernel *k, poe_kernel_activity *ret)
+{
+        poe_kernel_activity a;
+
+        if (!ret)
+                return;
+        memset(&a, 0, sizeof(a));
+        if (k) {
+                a.dispatches = atomic_load_explicit(&k->pub_dispatches, memory_order_acquire);
+                a.dispatching = atomic_load_explicit(&k->pub_depth, memory_order_relaxed) > 0;
+                a.session = atomic_load_explicit(&k->pub_session, memory_order_relaxed);
+                a.event = atomic_load_explicit(&k->pub_event, memory_order_relaxed);
+        }
+        *ret = a;
 }
 
 POE_EXPORT size_t poe_kernel_get_event_count(const poe_kernel *k)

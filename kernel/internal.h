@@ -50,7 +50,7 @@
 
 /* Is group g compiled in and switched on?  Compiled out, this is a
  * constant 0 and everything it guards vanishes, format strings too. */
-#define POE__ON(k, g) ((POE__DEBUG_COMPILED & (g)) && __builtin_expect(((k)->debug & (g)) != 0, 0))
+#define POE__ON(k, g) ((POE__DEBUG_COMPILED & (g)) && __builtin_expect(((k)->debug_on & (g)) != 0, 0))
 
 #define POE_TRACE(k, g, kind, s, ev, sender, ...)                                 \
         do {                                                                      \
@@ -357,6 +357,11 @@ struct poe_kernel {
         int dispatch_depth;
         int64_t dispatch_seq; /* the queue id being dispatched, 0 if none */
         uint64_t total_dispatched;
+        /* Published for other threads (poe_kernel_activity_get). */
+        _Atomic uint64_t pub_dispatches;
+        _Atomic int pub_depth;
+        _Atomic poe_sid pub_session;
+        _Atomic(const char *) pub_event;
         double started; /* epoch seconds when made */
 
         /* Exceptions: the innermost dispatch's frame, the message poe_die
@@ -399,12 +404,14 @@ struct poe_kernel {
         poe__option parked_option; /* the last old option value handed out */
 
         /* Debug groups (debug.c). */
-        unsigned debug;
+        unsigned debug;    /* groups switched on (env, debug_set): text and sinks */
+        unsigned debug_on; /* debug plus the groups any sink asked for */
         FILE *trace_file;
         int trace_fd;
         struct {
                 poe_trace_sink_fn fn;
                 void *ctx;
+                unsigned groups; /* extra groups for this sink */
         } sinks[POE__MAX_SINKS];
         int n_sinks;
         int in_sink;
@@ -553,6 +560,7 @@ void poe__postbacks_clear_session(poe_kernel *k, poe__session *s);
 /* debug.c */
 void poe__debug_from_env(poe_kernel *k);
 void poe__debug_free(poe_kernel *k);
+void poe__debug_recompute(poe_kernel *k);
 void poe__trace(poe_kernel *k, unsigned group, const char *kind, const poe__session *s,
                 uint32_t event, const poe__session *sender, const char *fmt, ...)
         __attribute__((format(printf, 7, 8)));

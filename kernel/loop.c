@@ -21,6 +21,8 @@
  * with libc, not the kernel's allocator, which need not be thread-safe. */
 struct poe__xpost {
         struct poe__xpost *next;
+        void (*fn)(poe_kernel *k, void *ctx); /* run_in_loop, or NULL for a post */
+        void *ctx;
         poe_sid dest;
         char *event;
         size_t nargs;
@@ -68,6 +70,14 @@ int poe__loop_init(poe_kernel *k)
 
 static void xpost_free(struct poe__xpost *x, bool destroy)
 {
+        if (x->fn) {
+                /* A callback that never ran: the kernel is going away, and
+                 * its owner is told so by the callback running now with
+                 * NULL for the kernel. */
+                x->fn(NULL, x->ctx);
+                free(x);
+                return;
+        }
         if (destroy)
                 poe__values_destroy(x->args, x->nargs);
         free(x->event);
@@ -122,6 +132,7 @@ POE_EXPORT int poe_kernel_post_from_thread(poe_kernel *k, poe_sid dest, const ch
                 return poe__rv(k, -ENOMEM, __func__);
         }
         x->next = NULL;
+        x->fn = NULL;
         x->dest = dest;
         x->nargs = nargs;
         x->args = (poe_value *)(x + 1);
@@ -138,6 +149,30 @@ POE_EXPORT int poe_kernel_post_from_thread(poe_kernel *k, poe_sid dest, const ch
                 /* nothing to do: see above */
         }
         return poe__rv(k, 0, __func__);
+}
+
+POE_EXPORT int poe_kernel_run_in_loop(poe_kernel *k, void (*fn)(poe_kernel *k, void *ctx),
+                                      void *ctx)
+{
+        struct poe__xpost *x;
+        uint64_t one = 1;
+
+        if (!k || !fn)
+                return -EINVAL;
+        x = calloc(1, sizeof(*x));
+        if (!x)
+                return -ENOMEM;
+        x->fn = fn;
+        x->ctx = ctx;
+        pthread_mutex_lock(k->xlock);
+        *k->xposts_tail = x;
+        k->xposts_tail = &x->next;
+        atomic_store(&k->xposts_waiting, true);
+        pthread_mutex_unlock(k->xlock);
+        if (write(k->wake_fd, &one, sizeof(one)) < 0) {
+                /* the counter is full: the loop is awake already */
+        }
+        return 0;
 }
 
 /* Moves cross-thread posts into the queue, in the order they were made. */
@@ -165,7 +200,15 @@ static void take_xposts(poe_kernel *k)
         pthread_mutex_unlock(k->xlock);
         while (x) {
                 struct poe__xpost *next = x->next;
-                poe__session *s = poe__session_get(k, x->dest);
+                poe__session *s;
+
+                if (x->fn) {
+                        x->fn(k, x->ctx);
+                        free(x);
+                        x = next;
+                        continue;
+                }
+                s = poe__session_get(k, x->dest);
                 uint32_t name = poe__intern(k, x->event);
                 poe__event *ev = NULL;
 

@@ -542,6 +542,32 @@ POE_EXPORT const char *poe_kernel_loop_name(const poe_kernel *k);
 POE_EXPORT int poe_kernel_post_from_thread(poe_kernel *k, poe_sid dest, const char *event,
                                            const poe_value *args, size_t nargs);
 
+/**
+ * Thread-safe: runs fn(k, ctx) on the kernel's thread, between two
+ * dispatches, as soon as the loop comes round (waking it if it sleeps),
+ * in order with post_from_thread's posts.  Nothing is dispatched, no
+ * session is involved, and the call keeps nothing alive.  If the kernel
+ * is freed first, fn runs then with k NULL, so ctx can be released.
+ * This is how the inspector reads live state.  Returns 0, -EINVAL,
+ * -ENOMEM.
+ */
+POE_EXPORT int poe_kernel_run_in_loop(poe_kernel *k, void (*fn)(poe_kernel *k, void *ctx),
+                                      void *ctx);
+
+/** What the kernel is doing, readable from any thread at any time: the
+ * values are published atomically at each dispatch. */
+typedef struct poe_kernel_activity {
+        uint64_t dispatches; /* handlers run so far; a count that stands
+                                still while dispatching means a handler
+                                has been running since it last moved */
+        int dispatching;     /* a handler is running now */
+        poe_sid session;     /* whose (when dispatching) */
+        const char *event;   /* which event (valid while the kernel lives) */
+} poe_kernel_activity;
+
+/** Thread-safe snapshot of the kernel's activity. */
+POE_EXPORT void poe_kernel_activity_get(const poe_kernel *k, poe_kernel_activity *ret);
+
 /* ------------------------------------------------------------------ */
 /* Aliases and reference counts                                        */
 /* ------------------------------------------------------------------ */
@@ -807,6 +833,11 @@ typedef void (*poe_trace_sink_fn)(void *ctx, const poe_trace_record *record);
  * its id (> 0), or -ENOSPC past 8 sinks.  A sink must not call back into
  * the kernel. */
 POE_EXPORT int poe_kernel_trace_sink_add(poe_kernel *k, poe_trace_sink_fn fn, void *ctx);
+
+/** Also sends groups to sink id whether or not they are switched on for
+ * the text lines (so a trace log can record what the terminal does not
+ * show).  Trace groups only; returns 0, -ENOENT, -EINVAL, -EOPNOTSUPP. */
+POE_EXPORT int poe_kernel_trace_sink_groups(poe_kernel *k, int id, unsigned groups);
 
 /** Removes a sink by id; id 0 turns off the text lines.  Returns 0 or
  * -ENOENT. */
