@@ -21,5 +21,5 @@ need_pkgs() {
         apt-get install -y -qq --no-install-recommends $missing >/dev/null
 }
 
-BUILD_PKGS="gcc g++ meson ninja-build pkg-config binutils"
-TEST_PKGS="libcmocka-dev valgrind libpoe-perl"
+BUILD_PKGS="gcc g++ meson ninja-build pkg-config binutils libmicrohttpd-dev libjansson-dev libsqlite3-dev"
+TEST_PKGS="libcmocka-dev valgrind libpoe-perl curl sqlite3"

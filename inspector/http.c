@@ -1,0 +1,782 @@
+/*
+ * The HTTP server: libmicrohttpd (0.9.75, Debian 12's), one thread per
+ * connection, so a request that waits (for the kernel's thread, or for
+ * new trace records in a long poll) blocks nobody else.
+ *
+ * Live state is never read here.  A request for it becomes a job that
+ * poe_kernel_run_in_loop runs on the kernel's thread between dispatches;
+ * this thread waits for it until a deadline, and past the deadline
+ * answers 503 with what the kernel is busy with (the activity the kernel
+ * publishes atomically at each dispatch).  Trace-log queries and exports
+ * need no kernel and are answered here.
+ *
+ * Every reply is built by reply_json/reply_error/reply_bytes; every error
+ * has a JSON body {"api":1,"error":{"status":N,"message":"..."}}.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <microhttpd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "http.h"
+
+#define API_VERSION 1
+#define MAX_BODY 65536
+#define MAX_LONG_POLL 30.0
+
+/* A request waiting for the kernel's thread.  Two references: the
+ * waiting connection's and the kernel callback's; the last frees it. */
+typedef enum { JOB_API, JOB_METRICS, JOB_DEBUG_SET, JOB_SIGNAL } job_kind;
+
+struct poe__job {
+        job_kind kind;
+        _Atomic int refs;
+        pthread_mutex_t m;
+        pthread_cond_t cv;
+        bool done;
+        poe_inspector *in;
+        struct poe__job *next; /* in->jobs */
+        /* The question. */
+        char path[256];
+        poe__params params;
+        char param_buf[2048];
+        json_t *body;
+        /* The answer. */
+        int status;
+        json_t *data, *page;
+        char *text;
+        char err[256];
+};
+
+struct request {
+        char *body;
+        size_t body_len;
+        bool too_large;
+};
+
+static double now_wall(void)
+{
+        struct timespec ts;
+
+        clock_gettime(CLOCK_REALTIME, &ts);
+        return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* ---- replies ---- */
+
+static enum MHD_Result reply_bytes(struct MHD_Connection *c, unsigned status,
+                                   const char *content_type, void *body, size_t len,
+                                   enum MHD_ResponseMemoryMode mode, const char *disposition)
+{
+        struct MHD_Response *r = MHD_create_response_from_buffer(len, body, mode);
+        enum MHD_Result ret;
+
+        if (!r) {
+                if (mode == MHD_RESPMEM_MUST_FREE)
+                        free(body);
+                return MHD_NO;
+        }
+        MHD_add_response_header(r, "Content-Type", content_type);
+        MHD_add_response_header(r, "Cache-Control", "no-store");
+        MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+        if (disposition)
+                MHD_add_response_header(r, "Content-Disposition", disposition);
+        ret = MHD_queue_response(c, status, r);
+        MHD_destroy_response(r);
+        return ret;
+}
+
+/* Steals body.  A body that cannot be encoded becomes a 500 with a fixed
+ * message, so a reply always goes out. */
+static enum MHD_Result reply_json(struct MHD_Connection *c, unsigned status, json_t *body)
+{
+        char *s = body ? json_dumps(body, JSON_COMPACT) : NULL;
+        static const char oom[] =
+                "{\"api\":1,\"error\":{\"status\":500,\"message\":\"out of memory\"}}";
+
+        json_decref(body);
+        if (!s)
+                return reply_bytes(c, 500, "application/json", (void *)oom, sizeof(oom) - 1,
+                                   MHD_RESPMEM_PERSISTENT, NULL);
+        return reply_bytes(c, status, "application/json", s, strlen(s), MHD_RESPMEM_MUST_FREE,
+                           NULL);
+}
+
+static enum MHD_Result reply_error_extra(struct MHD_Connection *c, unsigned status, json_t *extra,
+                                         const char *fmt, ...)
+{
+        char msg[512];
+        json_t *err;
+        va_list ap;
+
+        va_start(ap, fmt);
+        vsnprintf(msg, sizeof(msg), fmt, ap);
+        va_end(ap);
+        err = json_pack("{s:i, s:s}", "status", (int)status, "message", msg);
+        if (err && extra)
+                json_object_update(err, extra);
+        json_decref(extra);
+        return reply_json(c, status, json_pack("{s:i, s:o*}", "api", API_VERSION, "error", err));
+}
+
+#define reply_error(c, status, ...) reply_error_extra((c), (status), NULL, __VA_ARGS__)
+
+/* The success envelope: {"api":1,"data":...,"page":...}, plus the trace
+ * log's drop counts on every answer that shows the log. */
+static enum MHD_Result reply_ok(struct MHD_Connection *c, poe_inspector *in, json_t *data,
+                                json_t *page, bool with_log)
+{
+        json_t *env = json_pack("{s:i, s:o*}", "api", API_VERSION, "data", data);
+
+        if (env && page)
+                json_object_set_new(env, "page", page);
+        else
+                json_decref(page);
+        if (env && with_log)
+                json_object_set_new(env, "trace_log",
+                                    in->log ? poe__tracelog_status(in->log)
+                                            : json_pack("{s:s}", "error", in->log_error));
+        return reply_json(c, 200, env);
+}
+
+/* ---- parameters ---- */
+
+static enum MHD_Result collect_param(void *cls, enum MHD_ValueKind kind, const char *key,
+                                     const char *value)
+{
+        poe__params *p = cls;
+
+        (void)kind;
+        if (p->n >= POE__MAX_PARAMS)
+                return MHD_NO;
+        p->kv[p->n].key = key;
+        p->kv[p->n].value = value;
+        p->n++;
+        return MHD_YES;
+}
+
+/* Copies the parameters into the job, which may outlive the request. */
+static int copy_params(const poe__params *from, struct poe__job *job)
+{
+        size_t used = 0;
+        int i;
+
+        job->params.n = 0;
+        for (i = 0; i < from->n; i++) {
+                const char *k = from->kv[i].key, *v = from->kv[i].value ? from->kv[i].value : "";
+                size_t kl = strlen(k) + 1, vl = strlen(v) + 1;
+
+                if (used + kl + vl > sizeof(job->param_buf))
+                        return -E2BIG;
+                memcpy(job->param_buf + used, k, kl);
+                memcpy(job->param_buf + used + kl, v, vl);
+                job->params.kv[i].key = job->param_buf + used;
+                job->params.kv[i].value = job->param_buf + used + kl;
+                used += kl + vl;
+                job->params.n++;
+        }
+        return 0;
+}
+
+/* ---- jobs on the kernel's thread ---- */
+
+static void job_unref(struct poe__job *job)
+{
+        if (atomic_fetch_sub(&job->refs, 1) != 1)
+                return;
+        json_decref(job->data);
+        json_decref(job->page);
+        json_decref(job->body);
+        free(job->text);
+        pthread_mutex_destroy(&job->m);
+        pthread_cond_destroy(&job->cv);
+        free(job);
+}
+
+static void job_finish(struct poe__job *job)
+{
+        pthread_mutex_lock(&job->m);
+        job->done = true;
+        pthread_cond_broadcast(&job->cv);
+        pthread_mutex_unlock(&job->m);
+}
+
+/* Applies {"TRACE_EVENTS": true, ...} (trace groups only). */
+static void do_debug_set(poe_kernel *k, struct poe__job *job)
+{
+        const char *key;
+        json_t *v;
+
+        if (!json_is_object(job->body)) {
+                job->status = 400;
+                snprintf(job->err, sizeof(job->err),
+                         "the body must be a JSON object such as {\"TRACE_EVENTS\": true}");
+                return;
+        }
+        json_object_foreach(job->body, key, v) {
+                unsigned g = poe_debug_group_parse(key);
+
+                if (!g || !(g & POE_TRACE_ALL) || !json_is_boolean(v)) {
+                        job->status = 400;
+                        snprintf(job->err, sizeof(job->err),
+                                 "\"%s\": expected a trace group name (TRACE_EVENTS, ...) with "
+                                 "true or false", key);
+                        return;
+                }
+        }
+        json_object_foreach(job->body, key, v) {
+                int r = poe_kernel_debug_set(k, poe_debug_group_parse(key), json_is_true(v));
+
+                if (r < 0) {
+                        job->status = r == -EOPNOTSUPP ? 409 : 400;
+                        snprintf(job->err, sizeof(job->err), "%s: %s", key,
+                                 r == -EOPNOTSUPP ? "not compiled into this library"
+                                                  : strerror(-r));
+                        return;
+                }
+        }
+        job->status = 200;
+        job->data = json_pack("{s:i}", "enabled", (int)poe_kernel_debug_get(k));
+}
+
+/* Raises a signal at a session: {"signal": "TERM"}. */
+static void do_signal(poe_kernel *k, struct poe__job *job)
+{
+        json_t *sig = json_object_get(job->body, "signal");
+        const char *name = json_string_value(sig);
+        char *end;
+        unsigned long long sid = strtoull(job->path, &end, 10);
+        int r;
+
+        if (!name || !*name || *end) {
+                job->status = 400;
+                snprintf(job->err, sizeof(job->err),
+                         "expected a body {\"signal\": \"NAME\"} and a numeric session id");
+                return;
+        }
+        r = poe_kernel_signal(k, (poe_sid)sid, name, NULL, 0);
+        if (r < 0) {
+                job->status = r == -ESRCH ? 404 : 400;
+                snprintf(job->err, sizeof(job->err), "session %llu: %s", sid, strerror(-r));
+                return;
+        }
+        job->status = 200;
+        job->data = json_pack("{s:I, s:s}", "session", (json_int_t)sid, "signal", name);
+}
+
+static void run_job(poe_kernel *k, void *ctx)
+{
+        struct poe__job *job = ctx;
+        poe_inspector *in = job->in;
+
+        /* A job can outlive the inspector's server (stopped while the job
+         * waited in the kernel's queue) and even the kernel (then k is
+         * NULL); the inspector object stays allocated until its last job
+         * has run, but nothing of its state is touched once it stops. */
+        if (!k || in->stopping) {
+                job->status = 503;
+                snprintf(job->err, sizeof(job->err), "the inspector is stopping");
+        } else if (job->kind == JOB_API) {
+                job->status = poe__api_get(k, job->in, job->path, &job->params, &job->data,
+                                           &job->page, job->err, sizeof(job->err));
+        } else if (job->kind == JOB_METRICS) {
+                job->text = poe__metrics_text(k, job->in);
+                job->status = job->text ? 200 : 500;
+                if (!job->text)
+                        snprintf(job->err, sizeof(job->err), "out of memory");
+        } else if (job->kind == JOB_DEBUG_SET) {
+                do_debug_set(k, job);
+        } else {
+                do_signal(k, job);
+        }
+        job_finish(job);
+        job_unref(job);
+        poe__inspector_unref(in);
+}
+
+static void jobs_link(poe_inspector *in, struct poe__job *job)
+{
+        pthread_mutex_lock(&in->lock);
+        job->next = in->jobs;
+        in->jobs = job;
+        pthread_mutex_unlock(&in->lock);
+}
+
+static void jobs_unlink(poe_inspector *in, struct poe__job *job)
+{
+        struct poe__job **p;
+
+        pthread_mutex_lock(&in->lock);
+        for (p = &in->jobs; *p; p = &(*p)->next) {
+                if (*p == job) {
+                        *p = job->next;
+                        break;
+                }
+        }
+        pthread_mutex_unlock(&in->lock);
+}
+
+/* The 503 for a kernel that did not come round: what it is doing, and
+ * for how long the dispatch count has stood still. */
+static enum MHD_Result reply_busy(struct MHD_Connection *c, poe_inspector *in)
+{
+        poe_kernel_activity a;
+        double t = now_wall(), since;
+        json_t *busy;
+
+        poe_kernel_activity_get(in->k, &a);
+        pthread_mutex_lock(&in->lock);
+        if (a.dispatches != in->seen_dispatches || in->seen_at == 0) {
+                in->seen_dispatches = a.dispatches;
+                in->seen_at = t - in->opts.answer_timeout_ms / 1000.0;
+        }
+        since = t - in->seen_at;
+        pthread_mutex_unlock(&in->lock);
+        if (a.dispatching) {
+                busy = json_pack("{s:b, s:I, s:s?, s:f}", "dispatching", 1, "session",
+                                 (json_int_t)a.session, "event", a.event, "for_seconds", since);
+                return reply_error_extra(c, 503, json_pack("{s:o*}", "busy", busy),
+                                         "the kernel did not answer within %d ms: it has been "
+                                         "in session %llu's handler for '%s' for %.1f s",
+                                         in->opts.answer_timeout_ms,
+                                         (unsigned long long)a.session,
+                                         a.event ? a.event : "?", since);
+        }
+        busy = json_pack("{s:b, s:I}", "dispatching", 0, "dispatches", (json_int_t)a.dispatches);
+        return reply_error_extra(c, 503, json_pack("{s:o*}", "busy", busy),
+                                 "the kernel did not answer within %d ms and is not in a "
+                                 "handler: it is not running its loop (run() not called, or "
+                                 "returned), or it is blocked outside any handler",
+                                 in->opts.answer_timeout_ms);
+}
+
+/* Hands a job to the kernel's thread and waits for it, with a deadline. */
+static enum MHD_Result submit(struct MHD_Connection *c, poe_inspector *in, job_kind kind,
+                              const char *path, const poe__params *params, json_t *body)
+{
+        struct poe__job *job = calloc(1, sizeof(*job));
+        struct timespec deadline;
+        enum MHD_Result ret;
+        int r = 0;
+
+        if (!job) {
+                json_decref(body);
+                return reply_error(c, 500, "out of memory");
+        }
+        job->kind = kind;
+        job->in = in;
+        job->body = body;
+        atomic_init(&job->refs, 2);
+        pthread_mutex_init(&job->m, NULL);
+        pthread_cond_init(&job->cv, NULL);
+        snprintf(job->path, sizeof(job->path), "%s", path);
+        if (params && copy_params(params, job) < 0) {
+                job_unref(job);
+                job_unref(job);
+                return reply_error(c, 414, "the query string is too long");
+        }
+        jobs_link(in, job);
+        atomic_fetch_add(&in->refs, 1); /* the job's, released by run_job */
+        if (poe_kernel_run_in_loop(in->k, run_job, job) < 0) {
+                jobs_unlink(in, job);
+                job_unref(job);
+                job_unref(job);
+                poe__inspector_unref(in);
+                return reply_error(c, 500, "cannot reach the kernel's thread: out of memory");
+        }
+        clock_gettime(CLOCK_REALTIME, &deadline);
+        deadline.tv_sec += in->opts.answer_timeout_ms / 1000;
+        deadline.tv_nsec += (long)(in->opts.answer_timeout_ms % 1000) * 1000000L;
+        if (deadline.tv_nsec >= 1000000000L) {
+                deadline.tv_sec++;
+                deadline.tv_nsec -= 1000000000L;
+        }
+        pthread_mutex_lock(&job->m);
+        while (!job->done && r != ETIMEDOUT && !in->stopping)
+                r = pthread_cond_timedwait(&job->cv, &job->m, &deadline);
+        pthread_mutex_unlock(&job->m);
+        jobs_unlink(in, job);
+        if (!job->done)
+                ret = in->stopping ? reply_error(c, 503, "the inspector is stopping")
+                                   : reply_busy(c, in);
+        else if (job->status != 200)
+                ret = reply_error(c, (unsigned)job->status, "%s", job->err);
+        else if (kind == JOB_METRICS) {
+                char *text = job->text;
+
+                job->text = NULL;
+                ret = reply_bytes(c, 200, "text/plain; version=0.0.4", text, strlen(text),
+                                  MHD_RESPMEM_MUST_FREE, NULL);
+        } else {
+                ret = reply_ok(c, in, job->data, job->page, false);
+                job->data = job->page = NULL;
+        }
+        /* Reading the answer happens after done was seen under the lock;
+         * the kernel's side let go of the job before or right after. */
+        job_unref(job);
+        return ret;
+}
+
+/* ---- the trace log ---- */
+
+static enum MHD_Result trace_query(struct MHD_Connection *c, poe_inspector *in,
+                                   const poe__params *p, bool tail)
+{
+        poe__trace_query q;
+        char err[256];
+        json_t *res, *records;
+        double wait = 0, deadline;
+        const char *w = poe__param(p, "wait");
+
+        if (!in->log)
+                return reply_error(c, 503, "there is no trace log: %s", in->log_error);
+        if (poe__trace_query_parse(p, &q, err, sizeof(err)) < 0)
+                return reply_error(c, 400, "%s", err);
+        if (tail) {
+                char *end;
+
+                if (!poe__param(p, "after"))
+                        return reply_error(c, 400, "a tail needs after=ID (the last record "
+                                                   "id seen; 0 to start)");
+                if (w) {
+                        wait = strtod(w, &end);
+                        if (!*w || *end || !(wait >= 0 && wait <= MAX_LONG_POLL))
+                                return reply_error(c, 400, "wait must be seconds between 0 "
+                                                           "and %.0f", MAX_LONG_POLL);
+                }
+        }
+        /* A tail waits (long poll) until records come or the wait ends;
+         * this connection's own thread does the waiting. */
+        deadline = now_wall() + wait;
+        for (;;) {
+                res = poe__tracelog_query(in->log, &q, err, sizeof(err));
+                if (!res)
+                        return reply_error(c, 500, "trace log query failed: %s", err);
+                records = json_object_get(res, "records");
+                if (!tail || json_array_size(records) > 0 || now_wall() >= deadline ||
+                    in->stopping)
+                        break;
+                json_decref(res);
+                {
+                        struct timespec ts = { 0, 100 * 1000000L };
+
+                        nanosleep(&ts, NULL);
+                }
+        }
+        return reply_ok(c, in, res, poe__page_json(&q.page,
+                                                   (size_t)json_integer_value(
+                                                           json_object_get(res, "total"))),
+                        true);
+}
+
+static enum MHD_Result trace_export(struct MHD_Connection *c, poe_inspector *in,
+                                    const char *format, const poe__params *p)
+{
+        poe__trace_query q;
+        char err[256], disp[128];
+        char *body = NULL;
+        size_t len = 0;
+        const char *type = NULL;
+        int r;
+
+        if (!in->log)
+                return reply_error(c, 503, "there is no trace log: %s", in->log_error);
+        if (poe__trace_query_parse(p, &q, err, sizeof(err)) < 0)
+                return reply_error(c, 400, "%s", err);
+        r = poe__tracelog_export(in->log, format, &q, &body, &len, &type, err, sizeof(err));
+        if (r == -EINVAL)
+                return reply_error(c, 404, "no such export format: %s (jsonl, csv, chrome, "
+                                           "sqlite)", format);
+        if (r < 0)
+                return reply_error(c, 500, "export failed: %s", err);
+        snprintf(disp, sizeof(disp), "attachment; filename=\"poe-trace.%s\"",
+                 strcmp(format, "chrome") == 0 ? "chrome.json"
+                 : strcmp(format, "sqlite") == 0 ? "db" : format);
+        return reply_bytes(c, 200, type, body, len, MHD_RESPMEM_MUST_FREE, disp);
+}
+
+/* ---- the page ---- */
+
+static enum MHD_Result serve_asset(struct MHD_Connection *c, poe_inspector *in, const char *url)
+{
+        const poe__asset *a;
+
+        if (strcmp(url, "/") == 0)
+                url = "/index.html";
+        if (strstr(url, ".."))
+                return reply_error(c, 400, "bad path");
+        if (in->web_root) {
+                char path[1024];
+                FILE *f;
+                char *buf;
+                long n;
+                const char *dot = strrchr(url, '.');
+                const char *type = !dot ? "application/octet-stream"
+                                   : strcmp(dot, ".html") == 0 ? "text/html; charset=utf-8"
+                                   : strcmp(dot, ".js") == 0   ? "text/javascript"
+                                   : strcmp(dot, ".css") == 0  ? "text/css"
+                                   : strcmp(dot, ".svg") == 0  ? "image/svg+xml"
+                                                               : "application/octet-stream";
+
+                snprintf(path, sizeof(path), "%s%s", in->web_root, url);
+                f = fopen(path, "rb");
+                if (!f)
+                        return reply_error(c, 404, "no such file: %s", url);
+                fseek(f, 0, SEEK_END);
+                n = ftell(f);
+                fseek(f, 0, SEEK_SET);
+                buf = n >= 0 ? malloc((size_t)n + 1) : NULL;
+                if (!buf || fread(buf, 1, (size_t)n, f) != (size_t)n) {
+                        fclose(f);
+                        free(buf);
+                        return reply_error(c, 500, "cannot read %s", url);
+                }
+                fclose(f);
+                return reply_bytes(c, 200, type, buf, (size_t)n, MHD_RESPMEM_MUST_FREE, NULL);
+        }
+        a = poe__asset_find(url);
+        if (!a)
+                return reply_error(c, 404, "no such page: %s", url);
+        return reply_bytes(c, 200, a->content_type, (void *)a->data, a->len,
+                           MHD_RESPMEM_PERSISTENT, NULL);
+}
+
+/* ---- routing ---- */
+
+static bool authorized(struct MHD_Connection *c, poe_inspector *in)
+{
+        const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
+        size_t n;
+
+        if (!in->token || !h || strncmp(h, "Bearer ", 7) != 0)
+                return false;
+        /* Compare in time independent of where they differ. */
+        n = strlen(in->token);
+        if (strlen(h + 7) != n)
+                return false;
+        {
+                unsigned char diff = 0;
+                size_t i;
+
+                for (i = 0; i < n; i++)
+                        diff |= (unsigned char)(h[7 + i] ^ in->token[i]);
+                return diff == 0;
+        }
+}
+
+static enum MHD_Result route(struct MHD_Connection *c, poe_inspector *in, const char *url,
+                             const char *method, struct request *rq)
+{
+        poe__params p;
+        bool get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
+
+        memset(&p, 0, sizeof(p));
+        if (MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, collect_param, &p) < 0 ||
+            p.n >= POE__MAX_PARAMS)
+                return reply_error(c, 400, "too many query parameters (at most %d)",
+                                   POE__MAX_PARAMS - 1);
+        if (strcmp(url, "/metrics") == 0) {
+                if (!get)
+                        return reply_error(c, 405, "/metrics answers GET only");
+                return submit(c, in, JOB_METRICS, "", &p, NULL);
+        }
+        if (strncmp(url, "/api/v1/", 8) != 0) {
+                if (strncmp(url, "/api/", 5) == 0)
+                        return reply_error(c, 404, "unknown API version or path: %s (this "
+                                                   "server speaks /api/v1/)", url);
+                if (!get)
+                        return reply_error(c, 405, "the page answers GET only");
+                return serve_asset(c, in, url);
+        }
+        url += 8;
+        if (strcmp(url, "trace") == 0 || strcmp(url, "trace/tail") == 0) {
+                if (!get)
+                        return reply_error(c, 405, "%s answers GET only", url);
+                return trace_query(c, in, &p, strcmp(url, "trace/tail") == 0);
+        }
+        if (strcmp(url, "trace/runs") == 0) {
+                char err[256];
+                json_t *runs;
+
+                if (!in->log)
+                        return reply_error(c, 503, "there is no trace log: %s", in->log_error);
+                runs = poe__tracelog_runs(in->log, err, sizeof(err));
+                if (!runs)
+                        return reply_error(c, 500, "trace log query failed: %s", err);
+                return reply_ok(c, in, runs, NULL, true);
+        }
+        if (strncmp(url, "export/", 7) == 0) {
+                if (!get)
+                        return reply_error(c, 405, "exports answer GET only");
+                return trace_export(c, in, url + 7, &p);
+        }
+        if (strcmp(url, "trace/groups") == 0) {
+                json_error_t jerr;
+                json_t *body;
+
+                if (get) {
+                        unsigned on = poe_kernel_debug_get(in->k);
+                        json_t *g = json_object();
+                        unsigned bit;
+
+                        /* Read without the kernel: a plain word it writes. */
+                        for (bit = 1; g && bit <= POE_TRACE_ALL; bit <<= 1)
+                                if (poe_debug_group_name(bit))
+                                        json_object_set_new(
+                                                g, poe_debug_group_name(bit),
+                                                json_pack("{s:b, s:b}", "compiled",
+                                                          (poe_debug_compiled() & bit) != 0,
+                                                          "enabled", (on & bit) != 0));
+                        return reply_ok(c, in, g, NULL, false);
+                }
+                if (strcmp(method, "PUT") != 0 && strcmp(method, "POST") != 0)
+                        return reply_error(c, 405, "trace/groups answers GET and PUT");
+                if (!in->token)
+                        return reply_error(c, 403, "this inspector is read-only: start it "
+                                                   "with a token to switch trace groups");
+                if (!authorized(c, in))
+                        return reply_error(c, 401, "a valid 'Authorization: Bearer TOKEN' "
+                                                   "header is required");
+                if (rq->too_large)
+                        return reply_error(c, 413, "the body is larger than %d bytes", MAX_BODY);
+                body = json_loadb(rq->body ? rq->body : "", rq->body_len, 0, &jerr);
+                if (!body)
+                        return reply_error(c, 400, "the body is not JSON: %s", jerr.text);
+                return submit(c, in, JOB_DEBUG_SET, "", NULL, body);
+        }
+        if (strncmp(url, "sessions/", 9) == 0 && strstr(url, "/signal")) {
+                json_error_t jerr;
+                json_t *body;
+                char id[64];
+                const char *slash = strchr(url + 9, '/');
+
+                if (strcmp(method, "POST") != 0)
+                        return reply_error(c, 405, "signal answers POST only");
+                if (!in->token)
+                        return reply_error(c, 403, "this inspector is read-only: start it "
+                                                   "with a token to send signals");
+                if (!authorized(c, in))
+                        return reply_error(c, 401, "a valid 'Authorization: Bearer TOKEN' "
+                                                   "header is required");
+                if (!slash || strcmp(slash, "/signal") != 0 ||
+                    (size_t)(slash - (url + 9)) >= sizeof(id))
+                        return reply_error(c, 404, "no such endpoint: %s", url);
+                memcpy(id, url + 9, (size_t)(slash - (url + 9)));
+                id[slash - (url + 9)] = '\0';
+                body = json_loadb(rq->body ? rq->body : "", rq->body_len, 0, &jerr);
+                if (!body)
+                        return reply_error(c, 400, "the body is not JSON: %s", jerr.text);
+                return submit(c, in, JOB_SIGNAL, id, NULL, body);
+        }
+        if (!get)
+                return reply_error(c, 405, "%s answers GET only", url);
+        return submit(c, in, JOB_API, url, &p, NULL);
+}
+
+static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url,
+                              const char *method, const char *version, const char *upload,
+                              size_t *upload_size, void **con_cls)
+{
+        poe_inspector *in = cls;
+        struct request *rq = *con_cls;
+
+        (void)version;
+        if (!rq) {
+                rq = calloc(1, sizeof(*rq));
+                if (!rq)
+                        return MHD_NO;
+                *con_cls = rq;
+                return MHD_YES;
+        }
+        if (*upload_size) {
+                /* Bodies are small JSON objects; a large one is refused
+                 * after it is read, with a 413. */
+                if (rq->body_len + *upload_size > MAX_BODY) {
+                        rq->too_large = true;
+                } else {
+                        char *b = realloc(rq->body, rq->body_len + *upload_size + 1);
+
+                        if (!b)
+                                return MHD_NO;
+                        memcpy(b + rq->body_len, upload, *upload_size);
+                        rq->body = b;
+                        rq->body_len += *upload_size;
+                        rq->body[rq->body_len] = '\0';
+                }
+                *upload_size = 0;
+                return MHD_YES;
+        }
+        return route(c, in, url, method, rq);
+}
+
+static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
+                      enum MHD_RequestTerminationCode toe)
+{
+        struct request *rq = *con_cls;
+
+        (void)cls;
+        (void)c;
+        (void)toe;
+        if (rq) {
+                free(rq->body);
+                free(rq);
+        }
+        *con_cls = NULL;
+}
+
+int poe__http_start(poe_inspector *in)
+{
+        const union MHD_DaemonInfo *info;
+        unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
+                         MHD_USE_ERROR_LOG;
+        char host[64];
+
+        pthread_mutex_init(&in->lock, NULL);
+        in->lock_ready = true;
+        if (in->addr.ss_family == AF_INET6)
+                flags |= MHD_USE_IPv6;
+        in->daemon = MHD_start_daemon(flags, 0, NULL, NULL, handle, in, MHD_OPTION_SOCK_ADDR,
+                                      (struct sockaddr *)&in->addr, MHD_OPTION_NOTIFY_COMPLETED,
+                                      completed, in, MHD_OPTION_CONNECTION_LIMIT,
+                                      (unsigned)64, MHD_OPTION_CONNECTION_TIMEOUT,
+                                      (unsigned)60, MHD_OPTION_END);
+        if (!in->daemon)
+                return errno == EADDRINUSE ? -EADDRINUSE : -EIO;
+        info = MHD_get_daemon_info(in->daemon, MHD_DAEMON_INFO_BIND_PORT);
+        in->port = info ? info->port : 0;
+        if (in->addr.ss_family == AF_INET6) {
+                inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&in->addr)->sin6_addr, host,
+                          sizeof(host));
+                snprintf(in->url, sizeof(in->url), "http://[%s]:%d/", host, in->port);
+        } else {
+                inet_ntop(AF_INET, &((struct sockaddr_in *)&in->addr)->sin_addr, host,
+                          sizeof(host));
+                snprintf(in->url, sizeof(in->url), "http://%s:%d/", host, in->port);
+        }
+        return 0;
+}
+
+void poe__http_stop(poe_inspector *in)
+{
+        struct poe__job *job;
+
+        if (!in->lock_ready)
+                return;
+        /* Waiting requests give up now rather than at their deadline: the
+         * kernel's thread, which would answer them, is the one stopping. */
+        pthread_mutex_lock(&in->lock);
+        in->stopping = true;
+        for (job = in->jobs; job; job = job->next) {
+                pthread_mutex_lock(&job->m);
+                pthread_cond_broadcast(&job->cv);
+                pthread_mutex_unlock(&job->m);
+        }
+        pthread_mutex_unlock(&in->lock);
+        if (in->daemon)
+                MHD_stop_daemon(in->daemon);
+        in->daemon = NULL;
+}

@@ -1,0 +1,92 @@
+/*
+ * libpoe-inspector: a running kernel in the browser.
+ *
+ * An HTTP/JSON API (/api/v1/...), a SQLite trace log with exports, and
+ * Prometheus metrics, served from the same process as the kernel.  The
+ * HTTP server runs on its own thread and never touches kernel
+ * structures: live state is built on the kernel's thread, between two
+ * dispatches (poe_kernel_run_in_loop), and when the kernel does not come
+ * round in time the answer says what it is busy with instead.
+ *
+ * Link with `pkg-config --libs libpoe-inspector` (libmicrohttpd, jansson
+ * and sqlite3 come with it; libpoe itself needs none of them).
+ */
+#ifndef POE_INSPECTOR_H
+#define POE_INSPECTOR_H
+
+#include <poe/poe.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct poe_inspector poe_inspector;
+
+/** Zero it and fill in what you need; NULL/0 fields take the defaults. */
+typedef struct poe_inspector_options {
+        /* "HOST:PORT"; default "127.0.0.1:8080".  Port 0 takes a free
+         * port (see poe_inspector_port).  A host that is not a loopback
+         * address is refused unless allow_remote is set. */
+        const char *address;
+        int allow_remote;
+        /* The token mutating endpoints (trace switches, signals) require
+         * in an "Authorization: Bearer TOKEN" header.  NULL: they answer
+         * 403 and the page says it is read-only. */
+        const char *token;
+        /* The trace log's SQLite file.  NULL: poe-trace-<pid>.db in the
+         * working directory; "" : no trace log. */
+        const char *trace_db;
+        /* The trace groups recorded in the log, whatever the text lines
+         * show.  0: events, sessions, signals and files. */
+        unsigned trace_groups;
+        /* Records the kernel may hand the writer before it drops (and
+         * counts) them.  0: 65536. */
+        size_t ring_size;
+        /* How long a request waits for the kernel's thread before the
+         * answer reports it busy.  0: 1000 ms. */
+        int answer_timeout_ms;
+        /* Where the web page's files are served from, instead of the copy
+         * built into the library (for developing the page).  NULL: built in. */
+        const char *web_root;
+} poe_inspector_options;
+
+/**
+ * Starts an inspector on kernel k.  Call it on the kernel's thread.  The
+ * address, the URL and the trace log's path go to stderr in one line
+ * ("poe-inspector: http://127.0.0.1:8080/ (trace log poe-trace-42.db)").
+ * Returns 0 and the inspector in *ret, or -EINVAL (bad options or
+ * address), -EPERM (remote address without allow_remote), -EADDRINUSE,
+ * -ENOMEM, -EIO (the server could not start).  A trace log that cannot
+ * be opened is not fatal: the inspector runs without it and says why in
+ * the kernel summary.
+ */
+int poe_inspector_start(poe_kernel *k, const poe_inspector_options *opts, poe_inspector **ret);
+
+/**
+ * Starts an inspector as the environment asks: POE_INSPECTOR=HOST:PORT
+ * (nothing happens without it: returns 0 and *ret NULL),
+ * POE_INSPECTOR_TOKEN, POE_TRACE_DB=path, POE_INSPECTOR_REMOTE=1.
+ */
+int poe_inspector_start_from_env(poe_kernel *k, poe_inspector **ret);
+
+/** The port the server listens on (the real one when 0 was asked for). */
+int poe_inspector_port(const poe_inspector *in);
+
+/** The base URL, "http://127.0.0.1:PORT/". */
+const char *poe_inspector_url(const poe_inspector *in);
+
+/** The trace log's path, or NULL without one. */
+const char *poe_inspector_trace_db(const poe_inspector *in);
+
+/**
+ * Stops the server, flushes the trace log and frees everything.  Call it
+ * on the kernel's thread, before poe_kernel_free.  Takes NULL; returns
+ * NULL.
+ */
+poe_inspector *poe_inspector_stop(poe_inspector *in);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,151 @@
+/*
+ * The inspector's internal interfaces.  Three parts, three threads:
+ *
+ *  http.c       the HTTP server (libmicrohttpd's thread): parses and
+ *               routes requests, serves the page and the trace log, hands
+ *               live-state requests to the kernel's thread and waits for
+ *               them with a deadline, and builds every reply;
+ *  api.c        live state as JSON, built on the kernel's thread from the
+ *               peek API (never from any other thread);
+ *  tracelog.c   the trace log: a sink on the kernel's thread that copies
+ *               records into a bounded ring, and a writer thread that
+ *               drains the ring into SQLite; queries and exports read the
+ *               database through their own connections, from any thread.
+ */
+#ifndef POE_INSPECTOR_INTERNAL_H
+#define POE_INSPECTOR_INTERNAL_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "poe/inspector.h"
+
+/* ---- request parameters (http.c parses, api.c and tracelog.c read) ---- */
+
+#define POE__MAX_PARAMS 16
+
+typedef struct poe__params {
+        int n;
+        struct {
+                const char *key;
+                const char *value;
+        } kv[POE__MAX_PARAMS];
+} poe__params;
+
+/* A parameter's value, or NULL when absent. */
+const char *poe__param(const poe__params *p, const char *key);
+
+/*
+ * Reads an integer parameter into *ret (dflt when absent).  Returns 0, or
+ * -EINVAL when present but not an integer in [min, max]: the caller
+ * answers 400 and names the parameter.
+ */
+int poe__param_int(const poe__params *p, const char *key, int64_t dflt, int64_t min, int64_t max,
+                   int64_t *ret);
+
+/* Paging, the same for every list: ?offset=N&limit=N (limit 1..1000,
+ * default 100). */
+typedef struct poe__page {
+        int64_t offset, limit;
+} poe__page;
+
+int poe__param_page(const poe__params *p, poe__page *ret);
+
+/* The "page" object of the envelope: {"offset","limit","total"}. */
+json_t *poe__page_json(const poe__page *pg, size_t total);
+
+/* ---- the trace log (tracelog.c) ---- */
+
+typedef struct poe__tracelog poe__tracelog;
+
+/*
+ * Opens (creating or appending to) the SQLite trace log at path and
+ * starts its writer thread; a new row in `runs` describes this run.
+ * ring_size records may wait for the writer before new ones are dropped
+ * and counted.  On failure returns -errno and a message in err; the
+ * caller runs without a log and shows the message.
+ */
+int poe__tracelog_open(const char *path, size_t ring_size, poe_kernel *k, poe__tracelog **ret,
+                       char *err, size_t errlen);
+
+/* The kernel sink (poe_trace_sink_fn): runs on the kernel's thread,
+ * copies the record into the ring, never blocks. */
+void poe__tracelog_sink(void *ctx, const poe_trace_record *r);
+
+/* Flushes what the ring holds, stops the writer, closes the database. */
+void poe__tracelog_close(poe__tracelog *t);
+
+/* {"path", "run_id", "records_written", "records_pending",
+ *  "dropped": {"TRACE_EVENTS": n, ...}, "dropped_total", "error": null|"..."}
+ * Thread-safe. */
+json_t *poe__tracelog_status(poe__tracelog *t);
+
+/* What a query or an export selects (every field optional: zero/NULL
+ * means no filter). */
+typedef struct poe__trace_query {
+        double since, until;     /* wall time range, epoch seconds */
+        poe_sid session;         /* 0: any */
+        bool has_session;
+        unsigned groups;         /* 0: any */
+        const char *event;       /* exact event name */
+        const char *kind;        /* exact record kind */
+        int64_t after_id;        /* records with id > after_id (for tails) */
+        int64_t run_id;          /* 0: the current run */
+        poe__page page;
+        bool descending;         /* newest first */
+} poe__trace_query;
+
+/* Parses a query from request parameters: since, until, session, group
+ * (a name like TRACE_EVENTS or a comma list), event, kind, after, run,
+ * offset, limit, order=asc|desc.  Returns 0 or -EINVAL with the bad
+ * parameter named in err. */
+int poe__trace_query_parse(const poe__params *p, poe__trace_query *q, char *err, size_t errlen);
+
+/* The records a query selects, as {"records": [...], "total": n}: each
+ * record {"id","run","mono_ns","wall","group","prefix","kind","session",
+ * "event","sender","refcount","queue","message"}.  Thread-safe (its own
+ * read-only connection).  NULL with err on failure. */
+json_t *poe__tracelog_query(poe__tracelog *t, const poe__trace_query *q, char *err,
+                            size_t errlen);
+
+/* The runs recorded in the log: [{"id","pid","started","kernel_id",...}]. */
+json_t *poe__tracelog_runs(poe__tracelog *t, char *err, size_t errlen);
+
+/*
+ * An export of what q selects (paging ignored): format "jsonl", "csv",
+ * "chrome" (Chrome trace JSON that Perfetto opens: one track per session,
+ * dispatches as complete events) or "sqlite" (a consistent copy of the
+ * whole database file).  The body is malloc'd; the caller frees it.
+ * Returns 0, -EINVAL (unknown format), -EIO with err.
+ */
+int poe__tracelog_export(poe__tracelog *t, const char *format, const poe__trace_query *q,
+                         char **ret_body, size_t *ret_len, const char **ret_content_type,
+                         char *err, size_t errlen);
+
+/* ---- live state (api.c, on the kernel's thread only) ---- */
+
+/*
+ * Builds the answer to GET /api/v1/<path> from the kernel's live state.
+ * path is what follows "/api/v1/" ("kernel", "sessions", "sessions/7",
+ * "sessions/7/reasons", "why", "tree", "queue", "timers", "watchers",
+ * "signals", "aliases", "extrefs").  On success returns 200 and sets
+ * *ret_data (and *ret_page for lists, else NULL).  On failure returns an
+ * HTTP status (400, 404) and a message in err.  Lists are paged with
+ * poe__param_page and filtered as each endpoint documents.
+ */
+int poe__api_get(poe_kernel *k, poe_inspector *in, const char *path, const poe__params *p,
+                 json_t **ret_data, json_t **ret_page, char *err, size_t errlen);
+
+/* The kernel summary's extra fields that the inspector owns (trace log
+ * status, uptime, URL): api.c asks http.c/inspector.c for them. */
+json_t *poe__inspector_summary_extra(poe_inspector *in);
+
+/* Prometheus text for GET /metrics, built on the kernel's thread.
+ * Returns a malloc'd string. */
+char *poe__metrics_text(poe_kernel *k, poe_inspector *in);
+
+#endif

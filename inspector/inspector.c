@@ -1,0 +1,226 @@
+/*
+ * The inspector's lifecycle: options and environment, the trace log's
+ * sink, and the HTTP server (http.c).
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "http.h"
+
+/*
+ * "HOST:PORT" or "[V6]:PORT" into a socket address.  Only numeric hosts
+ * and "localhost" are accepted: the inspector must not depend on name
+ * resolution to know whether it is exposed.
+ */
+static int parse_address(const char *address, struct sockaddr_storage *ss, socklen_t *len,
+                         bool *loopback)
+{
+        char host[128];
+        const char *colon, *port_s;
+        char *end;
+        long port;
+
+        if (!address || strlen(address) >= sizeof(host))
+                return -EINVAL;
+        if (address[0] == '[') {
+                const char *close = strchr(address, ']');
+
+                if (!close || close[1] != ':')
+                        return -EINVAL;
+                memcpy(host, address + 1, (size_t)(close - address - 1));
+                host[close - address - 1] = '\0';
+                port_s = close + 2;
+        } else {
+                colon = strrchr(address, ':');
+                if (!colon)
+                        return -EINVAL;
+                memcpy(host, address, (size_t)(colon - address));
+                host[colon - address] = '\0';
+                port_s = colon + 1;
+        }
+        errno = 0;
+        port = strtol(port_s, &end, 10);
+        if (!*port_s || *end || errno || port < 0 || port > 65535)
+                return -EINVAL;
+        if (strcmp(host, "localhost") == 0 || !*host)
+                strcpy(host, "127.0.0.1");
+        memset(ss, 0, sizeof(*ss));
+        if (strchr(host, ':')) {
+                struct sockaddr_in6 *a = (struct sockaddr_in6 *)ss;
+
+                if (inet_pton(AF_INET6, host, &a->sin6_addr) != 1)
+                        return -EINVAL;
+                a->sin6_family = AF_INET6;
+                a->sin6_port = htons((uint16_t)port);
+                *len = sizeof(*a);
+                *loopback = IN6_IS_ADDR_LOOPBACK(&a->sin6_addr);
+        } else {
+                struct sockaddr_in *a = (struct sockaddr_in *)ss;
+
+                if (inet_pton(AF_INET, host, &a->sin_addr) != 1)
+                        return -EINVAL;
+                a->sin_family = AF_INET;
+                a->sin_port = htons((uint16_t)port);
+                *len = sizeof(*a);
+                *loopback = (ntohl(a->sin_addr.s_addr) >> 24) == 127;
+        }
+        return 0;
+}
+
+int poe_inspector_start(poe_kernel *k, const poe_inspector_options *opts, poe_inspector **ret)
+{
+        poe_inspector_options o;
+        poe_inspector *in;
+        bool loopback = false;
+        char path[256];
+        int err;
+
+        if (!k || !ret)
+                return -EINVAL;
+        memset(&o, 0, sizeof(o));
+        if (opts)
+                o = *opts;
+        if (!o.address)
+                o.address = "127.0.0.1:8080";
+        if (!o.ring_size)
+                o.ring_size = 65536;
+        if (!o.answer_timeout_ms)
+                o.answer_timeout_ms = 1000;
+        if (!o.trace_groups)
+                o.trace_groups = POE_TRACE_EVENTS | POE_TRACE_SESSIONS | POE_TRACE_SIGNALS |
+                                 POE_TRACE_FILES;
+        if (o.answer_timeout_ms < 0 || (o.trace_groups & ~POE_TRACE_ALL))
+                return -EINVAL;
+        in = calloc(1, sizeof(*in));
+        if (!in)
+                return -ENOMEM;
+        in->k = k;
+        atomic_init(&in->refs, 1);
+        in->opts = o;
+        in->sink_id = -1;
+        in->started = poe_kernel_time(k);
+        err = parse_address(o.address, &in->addr, &in->addr_len, &loopback);
+        if (err == 0 && !loopback && !o.allow_remote)
+                err = -EPERM;
+        if (err == 0 && o.token && !(in->token = strdup(o.token)))
+                err = -ENOMEM;
+        if (err == 0 && o.web_root && !(in->web_root = strdup(o.web_root)))
+                err = -ENOMEM;
+        if (err < 0) {
+                poe_inspector_stop(in);
+                return err;
+        }
+        in->opts.token = in->token;
+        in->opts.web_root = in->web_root;
+
+        /* The trace log is optional: without it the inspector still runs
+         * and the kernel summary says why. */
+        if (!o.trace_db) {
+                snprintf(path, sizeof(path), "poe-trace-%d.db", (int)getpid());
+                o.trace_db = path;
+        }
+        if (*o.trace_db) {
+                in->trace_path = strdup(o.trace_db);
+                err = in->trace_path ? poe__tracelog_open(in->trace_path, o.ring_size, k,
+                                                          &in->log, in->log_error,
+                                                          sizeof(in->log_error))
+                                     : -ENOMEM;
+                if (err < 0 && !in->log_error[0])
+                        snprintf(in->log_error, sizeof(in->log_error), "%s", strerror(-err));
+                if (err == 0) {
+                        in->sink_id = poe_kernel_trace_sink_add(k, poe__tracelog_sink, in->log);
+                        if (in->sink_id < 0 ||
+                            poe_kernel_trace_sink_groups(k, in->sink_id, o.trace_groups) < 0)
+                                snprintf(in->log_error, sizeof(in->log_error),
+                                         "cannot register the trace sink: %s",
+                                         strerror(in->sink_id < 0 ? -in->sink_id : EINVAL));
+                }
+        }
+        err = poe__http_start(in);
+        if (err < 0) {
+                poe_inspector_stop(in);
+                return err;
+        }
+        fprintf(stderr, "poe-inspector: %s (trace log %s)\n", in->url,
+                in->log ? in->trace_path : in->log_error[0] ? in->log_error : "off");
+        *ret = in;
+        return 0;
+}
+
+int poe_inspector_start_from_env(poe_kernel *k, poe_inspector **ret)
+{
+        poe_inspector_options o;
+        const char *addr = getenv("POE_INSPECTOR");
+        const char *remote = getenv("POE_INSPECTOR_REMOTE");
+
+        if (!ret)
+                return -EINVAL;
+        *ret = NULL;
+        if (!addr || !*addr)
+                return 0;
+        memset(&o, 0, sizeof(o));
+        o.address = addr;
+        o.token = getenv("POE_INSPECTOR_TOKEN");
+        o.trace_db = getenv("POE_TRACE_DB");
+        o.allow_remote = remote && strcmp(remote, "0") != 0 && *remote;
+        return poe_inspector_start(k, &o, ret);
+}
+
+int poe_inspector_port(const poe_inspector *in)
+{
+        return in ? in->port : -EINVAL;
+}
+
+const char *poe_inspector_url(const poe_inspector *in)
+{
+        return in ? in->url : NULL;
+}
+
+const char *poe_inspector_trace_db(const poe_inspector *in)
+{
+        return in && in->log ? in->trace_path : NULL;
+}
+
+/* The inspector's memory goes with its last reference: jobs still in
+ * the kernel's queue hold one each (http.c). */
+void poe__inspector_unref(poe_inspector *in)
+{
+        if (atomic_fetch_sub(&in->refs, 1) != 1)
+                return;
+        if (in->lock_ready)
+                pthread_mutex_destroy(&in->lock);
+        free(in->trace_path);
+        free(in->token);
+        free(in->web_root);
+        free(in);
+}
+
+poe_inspector *poe_inspector_stop(poe_inspector *in)
+{
+        if (!in)
+                return NULL;
+        poe__http_stop(in);
+        if (in->sink_id > 0)
+                poe_kernel_trace_sink_remove(in->k, in->sink_id);
+        if (in->log)
+                poe__tracelog_close(in->log);
+        in->log = NULL;
+        poe__inspector_unref(in);
+        return NULL;
+}
+
+json_t *poe__inspector_summary_extra(poe_inspector *in)
+{
+        json_t *log = in->log ? poe__tracelog_status(in->log)
+                              : json_pack("{s:n, s:s}", "path", "error",
+                                          in->log_error[0] ? in->log_error : "no trace log");
+
+        return json_pack("{s:s, s:b, s:o*, s:f}", "url", in->url, "read_only", !in->token,
+                         "trace_log", log, "inspector_started", in->started);
+}

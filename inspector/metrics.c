@@ -1,0 +1,107 @@
+/*
+ * GET /metrics: the kernel's counters in Prometheus' text format (0.0.4),
+ * built on the kernel's thread.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "http.h"
+
+struct buf {
+        char *s;
+        size_t len, cap;
+        bool failed;
+};
+
+static void put(struct buf *b, const char *fmt, ...)
+{
+        va_list ap;
+        int n;
+
+        if (b->failed)
+                return;
+        for (;;) {
+                va_start(ap, fmt);
+                n = vsnprintf(b->s + b->len, b->cap - b->len, fmt, ap);
+                va_end(ap);
+                if (n < 0) {
+                        b->failed = true;
+                        return;
+                }
+                if ((size_t)n < b->cap - b->len) {
+                        b->len += (size_t)n;
+                        return;
+                }
+                {
+                        size_t cap = (b->cap + (size_t)n) * 2;
+                        char *s = realloc(b->s, cap);
+
+                        if (!s) {
+                                b->failed = true;
+                                return;
+                        }
+                        b->s = s;
+                        b->cap = cap;
+                }
+        }
+}
+
+static void metric(struct buf *b, const char *name, const char *type, const char *help,
+                   double value)
+{
+        put(b, "# HELP %s %s\n# TYPE %s %s\n%s %.17g\n", name, help, name, type, name, value);
+}
+
+char *poe__metrics_text(poe_kernel *k, poe_inspector *in)
+{
+        struct buf b = { malloc(4096), 0, 4096, false };
+        poe_kernel_info ki;
+        json_t *st, *dropped;
+        const char *group;
+        json_t *v;
+
+        if (!b.s)
+                return NULL;
+        b.s[0] = '\0';
+        if (poe_peek_kernel(k, &ki) < 0) {
+                free(b.s);
+                return NULL;
+        }
+        metric(&b, "poe_up", "gauge", "1 while the kernel answers", 1);
+        metric(&b, "poe_uptime_seconds", "gauge", "seconds since the kernel was made",
+               ki.now - ki.started);
+        metric(&b, "poe_sessions", "gauge", "sessions alive, the kernel's own not counted",
+               (double)ki.sessions);
+        metric(&b, "poe_queue_length", "gauge", "events queued, timers included",
+               (double)ki.queue_length);
+        metric(&b, "poe_timers", "gauge", "pending alarms and delays", (double)ki.timers);
+        metric(&b, "poe_fds_watched", "gauge", "file descriptors watched",
+               (double)ki.fds_watched);
+        metric(&b, "poe_signal_watchers", "gauge", "sig() watchers",
+               (double)ki.signal_watchers);
+        metric(&b, "poe_pid_watchers", "gauge", "sig_child() watches", (double)ki.pid_watchers);
+        metric(&b, "poe_events_dispatched_total", "counter", "handlers run",
+               (double)ki.events_dispatched);
+        st = in->log ? poe__tracelog_status(in->log) : NULL;
+        if (st) {
+                metric(&b, "poe_trace_records_written_total", "counter",
+                       "trace records written to the trace log",
+                       (double)json_integer_value(json_object_get(st, "records_written")));
+                put(&b, "# HELP poe_trace_records_dropped_total trace records dropped, by "
+                        "group\n# TYPE poe_trace_records_dropped_total counter\n");
+                dropped = json_object_get(st, "dropped");
+                json_object_foreach(dropped, group, v)
+                        put(&b, "poe_trace_records_dropped_total{group=\"%s\"} %lld\n", group,
+                            (long long)json_integer_value(v));
+                metric(&b, "poe_trace_log_error", "gauge", "1 while the trace log cannot write",
+                       json_is_string(json_object_get(st, "error")) ? 1 : 0);
+                json_decref(st);
+        }
+        if (b.failed) {
+                free(b.s);
+                return NULL;
+        }
+        return b.s;
+}
