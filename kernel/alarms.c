@@ -109,14 +109,14 @@ POE_EXPORT int poe_kernel_alarm_at(poe_kernel *k, const char *file, int line, co
         int64_t name = prologue(k, event, args, nargs, &s);
 
         if (name < 0)
-                return poe__rv(k, (int)name, __func__);
+                return poe__rv_at(k, file, line, (int)name, __func__);
         /* alarm() replaces every timer of the same name; no time clears. */
         clear_by_name(k, s, (uint32_t)name);
         if (isnan(when)) {
                 poe__values_destroy_borrowed(args, nargs);
-                return poe__rv(k, 0, __func__);
+                return poe__rv_at(k, file, line, 0, __func__);
         }
-        return poe__rv(k, set_timer(k, file, line, s, (uint32_t)name, poe__wall2mono(k, when), when, NAN,
+        return poe__rv_at(k, file, line, set_timer(k, file, line, s, (uint32_t)name, poe__wall2mono(k, when), when, NAN,
                          args, nargs, NULL), __func__);
 }
 
@@ -128,12 +128,12 @@ POE_EXPORT int poe_kernel_alarm_add_at(poe_kernel *k, const char *file, int line
         int64_t name = prologue(k, event, args, nargs, &s);
 
         if (name < 0)
-                return poe__rv(k, (int)name, __func__);
+                return poe__rv_at(k, file, line, (int)name, __func__);
         if (isnan(when)) {
                 poe__values_destroy_borrowed(args, nargs);
-                return poe__rv(k, -EINVAL, __func__);
+                return poe__rv_at(k, file, line, -EINVAL, __func__);
         }
-        return poe__rv(k, set_timer(k, file, line, s, (uint32_t)name, poe__wall2mono(k, when), when, NAN,
+        return poe__rv_at(k, file, line, set_timer(k, file, line, s, (uint32_t)name, poe__wall2mono(k, when), when, NAN,
                          args, nargs, NULL), __func__);
 }
 
@@ -144,15 +144,15 @@ POE_EXPORT int poe_kernel_delay_at(poe_kernel *k, const char *file, int line, co
         int64_t name = prologue(k, event, args, nargs, &s);
 
         if (name < 0)
-                return poe__rv(k, (int)name, __func__);
+                return poe__rv_at(k, file, line, (int)name, __func__);
         clear_by_name(k, s, (uint32_t)name);
         if (isnan(seconds)) {
                 poe__values_destroy_borrowed(args, nargs);
-                return poe__rv(k, 0, __func__);
+                return poe__rv_at(k, file, line, 0, __func__);
         }
         /* POE's delay() passes no wall time, so _data_ev_enqueue records
          * neither EV_WALLTIME nor EV_DELTA: the timer reports time 0. */
-        return poe__rv(k, set_timer(k, file, line, s, (uint32_t)name, poe__mono(k) + seconds_ns(seconds),
+        return poe__rv_at(k, file, line, set_timer(k, file, line, s, (uint32_t)name, poe__mono(k) + seconds_ns(seconds),
                          NAN, NAN, args, nargs, NULL), __func__);
 }
 
@@ -164,12 +164,12 @@ POE_EXPORT int poe_kernel_delay_add_at(poe_kernel *k, const char *file, int line
         int64_t name = prologue(k, event, args, nargs, &s);
 
         if (name < 0)
-                return poe__rv(k, (int)name, __func__);
+                return poe__rv_at(k, file, line, (int)name, __func__);
         if (isnan(seconds)) {
                 poe__values_destroy_borrowed(args, nargs);
-                return poe__rv(k, -EINVAL, __func__);
+                return poe__rv_at(k, file, line, -EINVAL, __func__);
         }
-        return poe__rv(k, set_timer(k, file, line, s, (uint32_t)name, poe__mono(k) + seconds_ns(seconds),
+        return poe__rv_at(k, file, line, set_timer(k, file, line, s, (uint32_t)name, poe__mono(k) + seconds_ns(seconds),
                          NAN, NAN, args, nargs, NULL), __func__);
 }
 
@@ -181,12 +181,12 @@ POE_EXPORT int poe_kernel_alarm_set_at(poe_kernel *k, const char *file, int line
         int64_t name = prologue(k, event, args, nargs, &s);
 
         if (name < 0)
-                return poe__rv(k, (int)name, __func__);
+                return poe__rv_at(k, file, line, (int)name, __func__);
         if (isnan(when)) {
                 poe__values_destroy_borrowed(args, nargs);
-                return poe__rv(k, -EINVAL, __func__);
+                return poe__rv_at(k, file, line, -EINVAL, __func__);
         }
-        return poe__rv(k, set_timer(k, file, line, s, (uint32_t)name, poe__wall2mono(k, when), when, NAN,
+        return poe__rv_at(k, file, line, set_timer(k, file, line, s, (uint32_t)name, poe__wall2mono(k, when), when, NAN,
                          args, nargs, ret_id), __func__);
 }
 
@@ -199,13 +199,13 @@ POE_EXPORT int poe_kernel_delay_set_at(poe_kernel *k, const char *file, int line
         double t;
 
         if (name < 0)
-                return poe__rv(k, (int)name, __func__);
+                return poe__rv_at(k, file, line, (int)name, __func__);
         if (isnan(seconds)) {
                 poe__values_destroy_borrowed(args, nargs);
-                return poe__rv(k, -EINVAL, __func__);
+                return poe__rv_at(k, file, line, -EINVAL, __func__);
         }
         t = poe__wall(k);
-        return poe__rv(k, set_timer(k, file, line, s, (uint32_t)name, poe__mono(k) + seconds_ns(seconds), t,
+        return poe__rv_at(k, file, line, set_timer(k, file, line, s, (uint32_t)name, poe__mono(k) + seconds_ns(seconds), t,
                          seconds, args, nargs, ret_id), __func__);
 }
 

@@ -135,7 +135,17 @@ POE_EXPORT int poe_kernel_trace_sink_groups(poe_kernel *k, int id, unsigned grou
 static bool env_true(const char *v)
 {
         char *end;
-        double d = strtod(v, &end);
+        double d;
+        const char *p;
+
+        /* POE untaints the value with /^([-\@\w.]+)$/ first: anything
+         * else (spaces, quotes) becomes undef, which is false. */
+        for (p = v; *p; p++)
+                if (!(*p == '-' || *p == '@' || *p == '.' || *p == '_' ||
+                      (*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'z') ||
+                      (*p >= 'A' && *p <= 'Z')))
+                        return false;
+        d = strtod(v, &end);
 
         if (end != v && *end == '\0')
                 return d != 0;
@@ -334,7 +344,8 @@ void poe__assert_fail(poe_kernel *k, unsigned group, const char *file, int line,
         n = vsnprintf(msg, sizeof(msg), fmt, ap);
         va_end(ap);
         if (n >= 0 && (size_t)n < sizeof(msg) - 64)
-                snprintf(msg + n, sizeof(msg) - (size_t)n, " (%s failed at %s line %d)",
+                snprintf(msg + n, sizeof(msg) - (size_t)n, file ? " (%s failed at %s line %d)"
+                                                                : " (%s failed)",
                          poe_debug_group_name(group), file, line);
         if (k)
                 poe__trace(k, group, "assert", k->active, k->active_event, NULL, "%s", msg);
@@ -344,32 +355,56 @@ void poe__assert_fail(poe_kernel *k, unsigned group, const char *file, int line,
 }
 
 /* ASSERT_USAGE and TRACE_RETVALS/ASSERT_RETVALS at the public boundary. */
-int poe__usage(const poe_kernel *ck, int err, const char *what, const char *func)
+/* Where a failing call was made, for the messages: the caller's file and
+ * line when the call knows them (the *_at functions), and the handler it
+ * was made from. */
+static void call_site(poe_kernel *k, const char *file, int line, char *buf, size_t size)
 {
+        size_t n = 0;
+
+        buf[0] = '\0';
+        if (file)
+                n = (size_t)snprintf(buf, size, " at %s line %d", file, line);
+        if (n < size && k->dispatch_depth > 0)
+                snprintf(buf + n, size - n, " in %s's handler for '%s'",
+                         poe__loggable(k, k->active), poe__name(k, k->active_event));
+}
+
+int poe__usage(const poe_kernel *ck, int err, const char *what, const char *func,
+               const char *file, int line)
+{
+        char where[256];
+
         /* Reporting writes the trace buffer, hence the cast. */
         poe_kernel *k = (poe_kernel *)ck;
 
         if (!k)
                 return err;
-        if (POE__ON(k, POE_ASSERT_USAGE))
-                poe__assert_fail(k, POE_ASSERT_USAGE, __FILE__, __LINE__,
-                                 "bad parameters to %s: %s is false", func, what);
+        if (POE__ON(k, POE_ASSERT_USAGE)) {
+                call_site(k, file, line, where, sizeof(where));
+                poe__assert_fail(k, POE_ASSERT_USAGE, NULL, 0,
+                                 "bad parameters to %s()%s: %s is false", func, where, what);
+        }
         /* POE's _explain_usage reports through the retval groups too. */
-        return poe__rv(k, err, func);
+        return poe__rv_at(k, file, line, err, func);
 }
 
-int poe__rv_fail(const poe_kernel *ck, int r, const char *func)
+int poe__rv_fail(const poe_kernel *ck, int r, const char *func, const char *file, int line)
 {
         poe_kernel *k = (poe_kernel *)ck; /* reporting writes the trace buffer */
+        char where[256];
 
         if (r >= 0 || !k)
                 return r;
+        if (!POE__ON(k, POE_TRACE_RETVALS | POE_ASSERT_RETVALS))
+                return r;
+        call_site(k, file, line, where, sizeof(where));
         if (POE__ON(k, POE_TRACE_RETVALS))
                 poe__trace(k, POE_TRACE_RETVALS, "retval", k->active, k->active_event, NULL,
-                           "%s() failed: %s", func, strerror(-r));
+                           "%s() failed%s: %s", func, where, strerror(-r));
         if (POE__ON(k, POE_ASSERT_RETVALS))
-                poe__assert_fail(k, POE_ASSERT_RETVALS, __FILE__, __LINE__, "%s() failed: %s",
-                                 func, strerror(-r));
+                poe__assert_fail(k, POE_ASSERT_RETVALS, NULL, 0, "%s() failed%s: %s", func,
+                                 where, strerror(-r));
         return r;
 }
 

@@ -128,13 +128,14 @@ static poe_value invoke(poe_kernel *k, poe__session *s, poe__session *from, uint
         if (!h) {
                 h = poe__htable_find(&s->handlers, POE__N_DEFAULT);
                 if (!h) {
-                        if (s->opt_default && name != POE__N_SIGNAL)
+                        if (s->opt_default && name != POE__N_SIGNAL) {
+                                const char *who = poe__loggable(k, s);
+
                                 poe__warn(k,
-                                          "a '%s' event was sent from %s at %d to session %llu "
-                                          "but session %llu has neither a handler for it nor "
-                                          "one for _default\n",
-                                          poe__name(k, name), file ? file : "", line,
-                                          (unsigned long long)s->id, (unsigned long long)s->id);
+                                          "a '%s' event was sent from %s at %d to %s but %s "
+                                          "has neither a handler for it nor one for _default\n",
+                                          poe__name(k, name), file ? file : "", line, who, who);
+                        }
                         return poe_nil();
                 }
                 if (s->opt_trace)
@@ -336,13 +337,13 @@ POE_EXPORT int poe_kernel_post_at(poe_kernel *k, const char *file, int line, poe
 {
         poe__session *s;
 
-        POE_CHECK_ARGS(k, k && event && (args || !nargs), -EINVAL, args, nargs);
+        POE_CHECK_ARGS_AT(k, file, line, k && event && (args || !nargs), -EINVAL, args, nargs);
         s = poe__session_get(k, dest);
         if (!s) {
                 poe__values_destroy_borrowed(args, nargs);
-                return poe__rv(k, -ESRCH, __func__);
+                return poe__rv_at(k, file, line, -ESRCH, __func__);
         }
-        return poe__rv(k, post(k, file, line, s, event, args, nargs), __func__);
+        return poe__rv_at(k, file, line, post(k, file, line, s, event, args, nargs), __func__);
 }
 
 POE_EXPORT int poe_kernel_post_alias_at(poe_kernel *k, const char *file, int line,
@@ -351,24 +352,24 @@ POE_EXPORT int poe_kernel_post_alias_at(poe_kernel *k, const char *file, int lin
 {
         poe__session *s;
 
-        POE_CHECK_ARGS(k, k && alias && event && (args || !nargs), -EINVAL, args, nargs);
+        POE_CHECK_ARGS_AT(k, file, line, k && alias && event && (args || !nargs), -EINVAL, args, nargs);
         s = poe__resolve(k, alias);
         if (!s) {
                 poe__values_destroy_borrowed(args, nargs);
-                return poe__rv(k, -ESRCH, __func__);
+                return poe__rv_at(k, file, line, -ESRCH, __func__);
         }
-        return poe__rv(k, post(k, file, line, s, event, args, nargs), __func__);
+        return poe__rv_at(k, file, line, post(k, file, line, s, event, args, nargs), __func__);
 }
 
 POE_EXPORT int poe_kernel_yield_at(poe_kernel *k, const char *file, int line, const char *event,
                                    const poe_value *args, size_t nargs)
 {
-        POE_CHECK_ARGS(k, k && event && (args || !nargs), -EINVAL, args, nargs);
+        POE_CHECK_ARGS_AT(k, file, line, k && event && (args || !nargs), -EINVAL, args, nargs);
         if (k->active->is_kernel || !k->active->alive) {
                 poe__values_destroy_borrowed(args, nargs);
-                return poe__rv(k, -EPERM, __func__);
+                return poe__rv_at(k, file, line, -EPERM, __func__);
         }
-        return poe__rv(k, post(k, file, line, k->active, event, args, nargs), __func__);
+        return poe__rv_at(k, file, line, post(k, file, line, k->active, event, args, nargs), __func__);
 }
 
 static int call(poe_kernel *k, const char *file, int line, poe__session *s, const char *event,
@@ -436,13 +437,13 @@ POE_EXPORT int poe_kernel_call_at(poe_kernel *k, const char *file, int line, poe
 {
         poe__session *s;
 
-        POE_CHECK_ARGS(k, k && event && (args || !nargs), -EINVAL, args, nargs);
+        POE_CHECK_ARGS_AT(k, file, line, k && event && (args || !nargs), -EINVAL, args, nargs);
         s = poe__session_get(k, dest);
         if (!s) {
                 poe__values_destroy_borrowed(args, nargs);
-                return poe__rv(k, -ESRCH, __func__);
+                return poe__rv_at(k, file, line, -ESRCH, __func__);
         }
-        return poe__rv(k, call(k, file, line, s, event, args, nargs, ret), __func__);
+        return poe__rv_at(k, file, line, call(k, file, line, s, event, args, nargs, ret), __func__);
 }
 
 POE_EXPORT int poe_kernel_call_alias_at(poe_kernel *k, const char *file, int line,
@@ -451,13 +452,13 @@ POE_EXPORT int poe_kernel_call_alias_at(poe_kernel *k, const char *file, int lin
 {
         poe__session *s;
 
-        POE_CHECK_ARGS(k, k && alias && event && (args || !nargs), -EINVAL, args, nargs);
+        POE_CHECK_ARGS_AT(k, file, line, k && alias && event && (args || !nargs), -EINVAL, args, nargs);
         s = poe__resolve(k, alias);
         if (!s) {
                 poe__values_destroy_borrowed(args, nargs);
-                return poe__rv(k, -ESRCH, __func__);
+                return poe__rv_at(k, file, line, -ESRCH, __func__);
         }
-        return poe__rv(k, call(k, file, line, s, event, args, nargs, ret), __func__);
+        return poe__rv_at(k, file, line, call(k, file, line, s, event, args, nargs, ret), __func__);
 }
 
 POE_EXPORT void poe_kernel_activity_get(const poe_kernel *k, poe_kernel_activity *ret)

@@ -32,12 +32,13 @@
 
 /* The same for calls that are given pointer arguments: those are stolen
  * even when the call fails, so a failed check destroys them first. */
-#define POE_CHECK_ARGS(k, cond, err, args, nargs)                       \
+#define POE_CHECK_ARGS(k, cond, err, args, nargs) POE_CHECK_ARGS_AT(k, NULL, 0, cond, err, args, nargs)
+#define POE_CHECK_ARGS_AT(k, file, line, cond, err, args, nargs)        \
         do {                                                            \
                 if (__builtin_expect(!(cond), 0)) {                     \
                         if ((args) && (nargs))                          \
                                 poe__values_destroy_borrowed((args), (nargs)); \
-                        return poe__usage((k), (err), #cond, __func__); \
+                        return poe__usage((k), (err), #cond, __func__, (file), (line)); \
                 }                                                       \
         } while (0)
 
@@ -64,11 +65,13 @@
                         poe__assert_fail((k), (g), __FILE__, __LINE__, __VA_ARGS__); \
         } while (0)
 
-/* A public-boundary check that ASSERT_USAGE makes fatal. */
-#define POE_CHECK(k, cond, err)                                                   \
+/* A public-boundary check that ASSERT_USAGE makes fatal.  The _AT forms
+ * are for the *_at functions, which know their caller's file and line. */
+#define POE_CHECK(k, cond, err) POE_CHECK_AT(k, NULL, 0, cond, err)
+#define POE_CHECK_AT(k, file, line, cond, err)                                    \
         do {                                                                      \
                 if (__builtin_expect(!(cond), 0))                                 \
-                        return poe__usage((k), (err), #cond, __func__);           \
+                        return poe__usage((k), (err), #cond, __func__, (file), (line)); \
         } while (0)
 
 #define POE__MAX_SINKS 8
@@ -564,19 +567,23 @@ void poe__debug_recompute(poe_kernel *k);
 void poe__trace(poe_kernel *k, unsigned group, const char *kind, const poe__session *s,
                 uint32_t event, const poe__session *sender, const char *fmt, ...)
         __attribute__((format(printf, 7, 8)));
+/* file NULL: the message says where itself (or the place is unknown). */
 __attribute__((noreturn, format(printf, 5, 6))) void
 poe__assert_fail(poe_kernel *k, unsigned group, const char *file, int line, const char *fmt, ...);
-int poe__usage(const poe_kernel *k, int err, const char *what, const char *func);
-int poe__rv_fail(const poe_kernel *k, int r, const char *func);
+int poe__usage(const poe_kernel *k, int err, const char *what, const char *func,
+               const char *file, int line);
+int poe__rv_fail(const poe_kernel *k, int r, const char *func, const char *file, int line);
 
 /* Every public call's result passes here: failures go to TRACE_RETVALS
  * and ASSERT_RETVALS, successes cost one predicted branch. */
-static inline int poe__rv(const poe_kernel *k, int r, const char *func)
+static inline int poe__rv_at(const poe_kernel *k, const char *file, int line, int r,
+                             const char *func)
 {
         if (__builtin_expect(r >= 0, 1))
                 return r;
-        return poe__rv_fail(k, r, func);
+        return poe__rv_fail(k, r, func, file, line);
 }
+#define poe__rv(k, r, func) poe__rv_at((k), NULL, 0, (r), (func))
 void poe__assert_session(poe_kernel *k, const poe__session *s);
 const char *poe__loggable(poe_kernel *k, const poe__session *s);
 const char *poe__reason_name(int r);

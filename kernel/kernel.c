@@ -31,14 +31,24 @@ static void libc_free(void *p, void *ctx)
         free(p);
 }
 
+/* POE's _warn: every line prefixed with "=== PID === ", on stderr. */
 void poe__warn(poe_kernel *k, const char *fmt, ...)
 {
+        char buf[2048];
+        const char *line;
         va_list ap;
 
         (void)k;
         va_start(ap, fmt);
-        vfprintf(stderr, fmt, ap);
+        vsnprintf(buf, sizeof(buf), fmt, ap);
         va_end(ap);
+        for (line = buf; *line;) {
+                const char *nl = strchr(line, '\n');
+                int len = nl ? (int)(nl - line) : (int)strlen(line);
+
+                fprintf(stderr, "=== %d === %.*s\n", (int)getpid(), len, line);
+                line += len + (nl ? 1 : 0);
+        }
 }
 
 /* POE's _recalc_id: hostname, then monotonic time, pid and a sequence

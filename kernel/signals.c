@@ -158,21 +158,21 @@ POE_EXPORT int poe_kernel_signal_at(poe_kernel *k, const char *file, int line, p
         poe__event *ev;
         poe_value name;
 
-        POE_CHECK_ARGS(k, k && signal && *signal && (args || !nargs), -EINVAL, args, nargs);
+        POE_CHECK_ARGS_AT(k, file, line, k && signal && *signal && (args || !nargs), -EINVAL, args, nargs);
         s = poe__session_get(k, dest);
         if (!s) {
                 poe__values_destroy_borrowed(args, nargs);
-                return poe__rv(k, -ESRCH, __func__);
+                return poe__rv_at(k, file, line, -ESRCH, __func__);
         }
         name = poe_str(signal);
         file = poe__file(k, file);
         ev = file ? poe__event_new2(k, &name, 1, args, nargs) : NULL;
         if (!ev) {
                 poe__values_destroy_borrowed(args, nargs);
-                return poe__rv(k, -ENOMEM, __func__);
+                return poe__rv_at(k, file, line, -ENOMEM, __func__);
         }
         poe__enqueue(k, ev, s, k->active, POE__N_SIGNAL, POE__ET_SIGNAL, file, line);
-        return poe__rv(k, 0, __func__);
+        return poe__rv_at(k, file, line, 0, __func__);
 }
 
 /* Queues one of the kernel's own signals (IDLE, ZOMBIE) to itself. */

@@ -786,7 +786,7 @@ enum {
         POE_ASSERT_STATES = 1u << 21, /* POE::Session's: "default" option on */
 };
 #define POE_TRACE_ALL 0x00ffu
-#define POE_ASSERT_ALL 0xff0000u
+#define POE_ASSERT_ALL 0x3f0000u
 #define POE_DEBUG_ALL (POE_TRACE_ALL | POE_ASSERT_ALL)
 
 /** The groups compiled into this library. */

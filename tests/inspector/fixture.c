@@ -1,0 +1,130 @@
+/*
+ * The inspector's test subject: a kernel with a known, varied population
+ * (a session tree with aliases, a ticker with a timer, a pipe watcher, an
+ * extra reference, a session that hangs on request) and an inspector on
+ * a free port.  It prints "URL <url>" and "DB <path>" on stdout, then
+ * runs until SIGTERM (handled: every session stops, run() returns).
+ * SIGUSR1 makes one handler block for HANG_SECONDS, so a test can see
+ * the inspector answer for a kernel that is stuck.
+ *
+ *   fixture DB_PATH [TOKEN]
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <poe/inspector.h>
+#include <poe/poe.h>
+
+#define HANG_SECONDS 3
+
+static int pipefd[2];
+static long ticks;
+
+static poe_value leaf_start(poe_ctx *c)
+{
+        poe_kernel_alias_set(poe_ctx_kernel(c), "leaf");
+        return poe_nil();
+}
+
+static poe_value mid_start(poe_ctx *c)
+{
+        static const poe_handler h[] = { { "_start", leaf_start, NULL } };
+        poe_session_spec spec = { .handlers = h, .n_handlers = 1 };
+
+        poe_kernel_alias_set(poe_ctx_kernel(c), "middle");
+        poe_session_create(poe_ctx_kernel(c), &spec, NULL);
+        return poe_nil();
+}
+
+static poe_value tick(poe_ctx *c)
+{
+        ticks++;
+        poe_kernel_delay(poe_ctx_kernel(c), "tick", 0.05, POE_NOARGS);
+        return poe_nil();
+}
+
+static poe_value on_read(poe_ctx *c)
+{
+        char buf[64];
+
+        if (read(pipefd[0], buf, sizeof(buf)) <= 0)
+                poe_kernel_select_read(poe_ctx_kernel(c), pipefd[0], NULL, POE_NOARGS);
+        return poe_nil();
+}
+
+/* Blocks the kernel on purpose: the stuck program the inspector must
+ * still describe. */
+static poe_value hang(poe_ctx *c)
+{
+        struct timespec t = { HANG_SECONDS, 0 };
+
+        poe_kernel_sig_handled(poe_ctx_kernel(c));
+        nanosleep(&t, NULL);
+        return poe_nil();
+}
+
+static poe_value on_term(poe_ctx *c)
+{
+        /* Unhandled TERM would stop everyone too; handling it and
+         * stopping explicitly makes the exit deliberate. */
+        poe_kernel_sig_handled(poe_ctx_kernel(c));
+        poe_kernel_stop(poe_ctx_kernel(c));
+        return poe_nil();
+}
+
+static poe_value root_start(poe_ctx *c)
+{
+        static const poe_handler h[] = { { "_start", mid_start, NULL } };
+        poe_session_spec spec = { .handlers = h, .n_handlers = 1 };
+        poe_kernel *k = poe_ctx_kernel(c);
+
+        poe_kernel_alias_set(k, "root");
+        poe_kernel_alias_set(k, "service");
+        poe_session_create(k, &spec, NULL);
+        poe_kernel_sig(k, "TERM", "on_term", POE_NOARGS);
+        poe_kernel_sig(k, "USR1", "hang", POE_NOARGS);
+        poe_kernel_delay(k, "tick", 0.05, POE_NOARGS);
+        poe_kernel_select_read(k, pipefd[0], "on_read", POE_NOARGS);
+        poe_kernel_refcount_increment(k, poe_ctx_session(c), "held-by-test");
+        return poe_nil();
+}
+
+int main(int argc, char **argv)
+{
+        static const poe_handler h[] = {
+                { "_start", root_start, NULL }, { "tick", tick, NULL },
+                { "on_read", on_read, NULL },   { "hang", hang, NULL },
+                { "on_term", on_term, NULL },
+        };
+        poe_session_spec spec = { .handlers = h, .n_handlers = 5 };
+        poe_inspector_options o;
+        poe_inspector *in;
+        poe_kernel *k;
+        int r;
+
+        if (argc < 2 || pipe(pipefd) < 0 || poe_kernel_new(&k, NULL) < 0)
+                return 2;
+        memset(&o, 0, sizeof(o));
+        o.address = "127.0.0.1:0";
+        o.trace_db = argv[1];
+        o.token = argc > 2 ? argv[2] : NULL;
+        o.answer_timeout_ms = 500;
+        if (poe_session_create(k, &spec, NULL) < 0)
+                return 2;
+        r = poe_inspector_start(k, &o, &in);
+        if (r < 0) {
+                fprintf(stderr, "fixture: poe_inspector_start: %s\n", strerror(-r));
+                return 2;
+        }
+        printf("URL %s\nDB %s\n", poe_inspector_url(in), poe_inspector_trace_db(in));
+        fflush(stdout);
+        r = poe_kernel_run(k);
+        in = poe_inspector_stop(in);
+        poe_kernel_free(k);
+        printf("EXIT %d ticks %ld\n", r, ticks);
+        return r == 0 ? 0 : 1;
+}

@@ -1,0 +1,281 @@
+#!/usr/bin/env python3
+"""The inspector over real HTTP: starts tests/inspector/fixture (a kernel
+with a known population and an inspector on a free port), talks to it with
+urllib, checks every endpoint, the errors, the trace log and its exports,
+the busy answer of a stuck kernel, and a clean shutdown.
+
+    test_http.py FIXTURE
+
+Prints one line per check and closes with "N passed, N failed".  Every
+wait polls with a deadline; nothing sleeps to wait.
+"""
+import csv
+import io
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+
+TOKEN = "sekrit-token"
+results = []
+
+
+def check(name, cond, detail=""):
+    results.append(bool(cond))
+    print("%s: %s%s" % ("ok" if cond else "FAIL", name, "" if cond else " -- " + str(detail)))
+    return cond
+
+
+def request(url, method="GET", body=None, token=None, timeout=10):
+    data = json.dumps(body).encode() if body is not None and not isinstance(body, bytes) else body
+    req = urllib.request.Request(url, data=data, method=method)
+    if token:
+        req.add_header("Authorization", "Bearer " + token)
+    if data is not None:
+        req.add_header("Content-Type", "application/json")
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as r:
+            return r.status, r.headers, r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.headers, e.read()
+
+
+def get_json(base, path, **kw):
+    status, headers, body = request(base + path, **kw)
+    try:
+        doc = json.loads(body)
+    except ValueError:
+        doc = None
+    return status, doc
+
+
+def until(deadline_s, fn):
+    """Calls fn until it returns a true value or the deadline passes."""
+    end = time.monotonic() + deadline_s
+    while True:
+        v = fn()
+        if v or time.monotonic() > end:
+            return v
+        time.sleep(0.05)
+
+
+def main():
+    fixture = sys.argv[1]
+    tmp = tempfile.mkdtemp(prefix="poe-inspector-test-")
+    db = os.path.join(tmp, "trace.db")
+    proc = subprocess.Popen([fixture, db, TOKEN], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    try:
+        run(proc, db)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    passed = sum(results)
+    failed = len(results) - passed
+    print("%d passed, %d failed" % (passed, failed))
+    return 0 if failed == 0 else 1
+
+
+def run(proc, db):
+    line = proc.stdout.readline().split()
+    if not check("fixture prints its URL", line[:1] == ["URL"], line):
+        print(proc.stderr.read())
+        return
+    base = line[1].rstrip("/")
+    check("fixture names its trace log", proc.stdout.readline().split() == ["DB", db])
+
+    # The kernel summary.
+    status, doc = get_json(base, "/api/v1/kernel")
+    check("kernel answers 200", status == 200, status)
+    k = (doc or {}).get("data", {})
+    check("envelope has api 1", (doc or {}).get("api") == 1, doc)
+    check("kernel counts 3 sessions", k.get("sessions") == 3, k)
+    check("kernel names its loop", k.get("loop") in ("epoll", "poll", "select"), k)
+    check("kernel shows the trace log path",
+          (k.get("trace_log") or {}).get("path") == db, k.get("trace_log"))
+    check("kernel pid is the fixture's", k.get("pid") == proc.pid, k.get("pid"))
+
+    # Sessions, paging and filters.
+    status, doc = get_json(base, "/api/v1/sessions")
+    sessions = (doc or {}).get("data", [])
+    check("sessions lists 3", status == 200 and len(sessions) == 3, doc)
+    check("sessions page total 3", (doc or {}).get("page", {}).get("total") == 3, doc)
+    by_alias = {}
+    for s in sessions:
+        for a in s.get("aliases", []):
+            by_alias[a] = s
+    check("aliases listed per session",
+          {"root", "service", "middle", "leaf"} <= set(by_alias), by_alias.keys())
+    status, doc = get_json(base, "/api/v1/sessions?limit=1&offset=1")
+    check("paging returns one", status == 200 and len(doc["data"]) == 1
+          and doc["page"]["total"] == 3 and doc["page"]["offset"] == 1, doc)
+    status, doc = get_json(base, "/api/v1/sessions?q=midd")
+    check("q filters by alias", status == 200 and [s["aliases"] for s in doc["data"]] ==
+          [["middle"]], doc)
+    root = by_alias.get("root", {}).get("id")
+
+    # Why the root session lives, item by item.
+    status, doc = get_json(base, "/api/v1/sessions/%s/reasons" % root)
+    data = (doc or {}).get("data", {})
+    items = data.get("items", data if isinstance(data, list) else [])
+    kinds = sorted({i.get("reason") for i in items}) if isinstance(items, list) else []
+    check("reasons answer 200", status == 200, doc)
+    check("reasons name aliases, timers, handles, children, extrefs",
+          {"aliases", "timers", "handles", "children", "extra refs"} <= set(
+              i.get("reason_name", i.get("reason")) for i in items), items)
+    check("reasons add up to the refcount",
+          isinstance(data, dict) and data.get("sum") == data.get("refcount"), data)
+    status, doc = get_json(base, "/api/v1/sessions/999999/reasons")
+    check("unknown session is 404 with a JSON error",
+          status == 404 and doc and doc.get("error", {}).get("status") == 404, (status, doc))
+    status, doc = get_json(base, "/api/v1/sessions/abc")
+    check("malformed session id is 400 or 404", status in (400, 404) and doc and "error" in doc,
+          (status, doc))
+
+    for path in ("why", "tree", "queue", "timers", "watchers", "signals", "aliases", "extrefs"):
+        status, doc = get_json(base, "/api/v1/" + path)
+        check("%s answers 200 with data" % path, status == 200 and doc and "data" in doc,
+              (status, doc))
+    status, doc = get_json(base, "/api/v1/signals")
+    names = json.dumps(doc)
+    check("signals lists TERM and USR1", "TERM" in names and "USR1" in names, doc)
+    status, doc = get_json(base, "/api/v1/timers")
+    check("timers lists the ticker", "tick" in json.dumps(doc), doc)
+
+    # Errors are JSON, with the right status.
+    for path, want in (("/api/v1/nope", 404), ("/api/v2/kernel", 404),
+                       ("/api/v1/sessions?limit=abc", 400), ("/api/v1/sessions?limit=0", 400),
+                       ("/api/v1/trace?since=yesterday", 400), ("/nope.html", 404),
+                       ("/api/v1/export/pdf", 404)):
+        status, doc = get_json(base, path)
+        check("%s is %d with a JSON error" % (path, want),
+              status == want and doc and doc.get("error", {}).get("status") == want,
+              (status, doc))
+    status, doc = get_json(base, "/api/v1/kernel", method="DELETE")
+    check("DELETE is 405", status == 405 and doc and "error" in doc, (status, doc))
+    status, _, body = request(base + "/")
+    check("the page is served", status == 200 and b"<html" in body.lower(), status)
+
+    # Trace groups: read-only without the token.
+    status, doc = get_json(base, "/api/v1/trace/groups")
+    check("trace groups listed", status == 200 and "TRACE_EVENTS" in doc["data"], doc)
+    status, doc = get_json(base, "/api/v1/trace/groups", method="PUT",
+                           body={"TRACE_REFCNT": True})
+    check("switching groups needs the token", status == 401, (status, doc))
+    status, doc = get_json(base, "/api/v1/trace/groups", method="PUT", token="wrong",
+                           body={"TRACE_REFCNT": True})
+    check("a wrong token is refused", status == 401, (status, doc))
+    status, doc = get_json(base, "/api/v1/trace/groups", method="PUT", token=TOKEN,
+                           body={"TRACE_NOPE": True})
+    check("an unknown group is 400", status == 400, (status, doc))
+    status, doc = get_json(base, "/api/v1/trace/groups", method="PUT", token=TOKEN,
+                           body=b"{not json")
+    check("a body that is not JSON is 400", status == 400, (status, doc))
+    status, doc = get_json(base, "/api/v1/trace/groups", method="PUT", token=TOKEN,
+                           body={"TRACE_REFCNT": True})
+    check("switching with the token works", status == 200, (status, doc))
+    status, doc = get_json(base, "/api/v1/kernel")
+    check("the summary shows TRACE_REFCNT on",
+          "TRACE_REFCNT" in json.dumps(doc["data"].get("debug_enabled")), doc["data"])
+    get_json(base, "/api/v1/trace/groups", method="PUT", token=TOKEN, body={"TRACE_REFCNT": False})
+
+    # The trace log fills as the ticker ticks.
+    def records():
+        s, d = get_json(base, "/api/v1/trace?group=TRACE_EVENTS&limit=5")
+        return d if s == 200 and d["data"]["records"] else None
+    doc = until(10, records)
+    check("trace records arrive", doc is not None, doc)
+    if doc:
+        rec = doc["data"]["records"][0]
+        check("records have their fields",
+              {"id", "wall", "group", "kind", "session", "event", "message"} <= set(rec), rec)
+        check("trace answers carry the drop counts", "dropped" in doc.get("trace_log", {}), doc)
+        last = max(r["id"] for r in doc["data"]["records"])
+        t0 = time.monotonic()
+        status, tail = get_json(base, "/api/v1/trace/tail?after=%d&wait=5" % last)
+        check("the tail returns newer records", status == 200 and tail["data"]["records"]
+              and min(r["id"] for r in tail["data"]["records"]) > last, tail)
+        check("the tail came before its wait ran out", time.monotonic() - t0 < 5)
+    status, doc = get_json(base, "/api/v1/trace/tail")
+    check("a tail without after= is 400", status == 400, (status, doc))
+
+    # Exports.
+    status, headers, body = request(base + "/api/v1/export/jsonl")
+    lines = [json.loads(l) for l in body.decode().splitlines() if l.strip()]
+    check("JSON Lines export parses", status == 200 and lines, status)
+    status, headers, body = request(base + "/api/v1/export/csv")
+    rows = list(csv.reader(io.StringIO(body.decode())))
+    check("CSV export has a header and rows", status == 200 and len(rows) > 1, rows[:2])
+    status, headers, body = request(base + "/api/v1/export/chrome")
+    chrome = json.loads(body) if status == 200 else {}
+    check("Chrome trace export parses", "traceEvents" in chrome, status)
+    check("Chrome trace has complete events",
+          any(e.get("ph") == "X" for e in chrome.get("traceEvents", [])), status)
+    status, headers, body = request(base + "/api/v1/export/sqlite")
+    path = db + ".export"
+    with open(path, "wb") as f:
+        f.write(body)
+    try:
+        n = sqlite3.connect(path).execute("select count(*) from records").fetchone()[0]
+    except sqlite3.Error as e:
+        n = str(e)
+    check("SQLite export opens and has records", status == 200 and isinstance(n, int) and n > 0,
+          n)
+
+    # Metrics.
+    status, headers, body = request(base + "/metrics")
+    text = body.decode()
+    check("metrics answer in Prometheus text", status == 200 and
+          "poe_sessions 3" in text and "poe_events_dispatched_total" in text, text[:200])
+
+    # Many at once.
+    statuses = []
+
+    def hit():
+        statuses.append(request(base + "/api/v1/sessions")[0])
+    threads = [threading.Thread(target=hit) for _ in range(20)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    check("20 concurrent requests all succeed", statuses == [200] * 20, statuses)
+
+    # A stuck kernel: the answer says what it is stuck in.
+    os.kill(proc.pid, signal.SIGUSR1)
+
+    def busy():
+        s, d = get_json(base, "/api/v1/kernel")
+        return d if s == 503 else None
+    doc = until(3, busy)
+    b = ((doc or {}).get("error") or {}).get("busy") or {}
+    check("a stuck kernel answers 503", doc is not None, doc)
+    check("the busy answer names the session and the event",
+          b.get("session") == root and b.get("event") == "hang", doc)
+    doc = until(10, lambda: get_json(base, "/api/v1/kernel")[0] == 200)
+    check("the kernel answers again once unstuck", doc)
+
+    # A clean stop.
+    os.kill(proc.pid, signal.SIGTERM)
+    try:
+        out, err = proc.communicate(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        out, err = proc.communicate()
+    check("SIGTERM stops the fixture cleanly", proc.returncode == 0 and "EXIT 0" in out,
+          (proc.returncode, out, err[-500:]))
+    con = sqlite3.connect(db)
+    runs = con.execute("select count(*) from runs").fetchone()[0]
+    recs = con.execute("select count(*) from records").fetchone()[0]
+    check("the trace log file has a run and records", runs >= 1 and recs > 0, (runs, recs))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
