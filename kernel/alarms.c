@@ -102,111 +102,102 @@ static int64_t prologue(poe_kernel *k, const char *event, const poe_value *args,
         return name;
 }
 
-POE_EXPORT int poe_kernel_alarm_at(poe_kernel *k, const char *file, int line, const char *event,
-                                   double when, const poe_value *args, size_t nargs)
+/*
+ * The six setters differ only in these ways (POE::Kernel's alarm, alarm_add,
+ * delay, delay_add, alarm_set, delay_set).
+ */
+enum {
+        T_CLEAR = 1,        /* first remove the session's timers of that name */
+        T_UNDEF_CLEARS = 2, /* POE_NO_TIME only clears (else it is -EINVAL) */
+        T_RELATIVE = 4,     /* t is seconds from now, not an epoch time */
+        T_STAMP = 8,        /* record now + t as POE's walltime + delta (delay_set) */
+};
+
+static int set_common(poe_kernel *k, const char *file, int line, const char *event, double t,
+                      const poe_value *args, size_t nargs, unsigned how, poe_alarm_id *ret_id)
 {
         poe__session *s;
         int64_t name = prologue(k, event, args, nargs, &s);
+        double wall = NAN, delta = NAN;
+        int64_t due;
 
         if (name < 0)
-                return poe__rv_at(k, file, line, (int)name, __func__);
-        /* alarm() replaces every timer of the same name; no time clears. */
-        clear_by_name(k, s, (uint32_t)name);
-        if (isnan(when)) {
+                return (int)name;
+        if (how & T_CLEAR)
+                clear_by_name(k, s, (uint32_t)name);
+        if (isnan(t)) {
                 poe__values_destroy_borrowed(args, nargs);
-                return poe__rv_at(k, file, line, 0, __func__);
+                return how & T_UNDEF_CLEARS ? 0 : -EINVAL;
         }
-        return poe__rv_at(k, file, line, set_timer(k, file, line, s, (uint32_t)name, poe__wall2mono(k, when), when, NAN,
-                         args, nargs, NULL), __func__);
+        if (how & T_RELATIVE) {
+                /* POE's delay() and delay_add() pass no wall time, so
+                 * _data_ev_enqueue records neither EV_WALLTIME nor
+                 * EV_DELTA: such a timer reports time 0. */
+                due = poe__mono(k) + seconds_ns(t);
+                if (how & T_STAMP) {
+                        wall = poe__wall(k);
+                        delta = t;
+                }
+        } else {
+                due = poe__wall2mono(k, t);
+                wall = t;
+        }
+        return set_timer(k, file, line, s, (uint32_t)name, due, wall, delta, args, nargs, ret_id);
+}
+
+POE_EXPORT int poe_kernel_alarm_at(poe_kernel *k, const char *file, int line, const char *event,
+                                   double when, const poe_value *args, size_t nargs)
+{
+        return poe__rv_at(k, file, line,
+                          set_common(k, file, line, event, when, args, nargs,
+                                     T_CLEAR | T_UNDEF_CLEARS, NULL),
+                          __func__);
 }
 
 POE_EXPORT int poe_kernel_alarm_add_at(poe_kernel *k, const char *file, int line,
                                        const char *event, double when, const poe_value *args,
                                        size_t nargs)
 {
-        poe__session *s;
-        int64_t name = prologue(k, event, args, nargs, &s);
-
-        if (name < 0)
-                return poe__rv_at(k, file, line, (int)name, __func__);
-        if (isnan(when)) {
-                poe__values_destroy_borrowed(args, nargs);
-                return poe__rv_at(k, file, line, -EINVAL, __func__);
-        }
-        return poe__rv_at(k, file, line, set_timer(k, file, line, s, (uint32_t)name, poe__wall2mono(k, when), when, NAN,
-                         args, nargs, NULL), __func__);
+        return poe__rv_at(k, file, line,
+                          set_common(k, file, line, event, when, args, nargs, 0, NULL), __func__);
 }
 
 POE_EXPORT int poe_kernel_delay_at(poe_kernel *k, const char *file, int line, const char *event,
                                    double seconds, const poe_value *args, size_t nargs)
 {
-        poe__session *s;
-        int64_t name = prologue(k, event, args, nargs, &s);
-
-        if (name < 0)
-                return poe__rv_at(k, file, line, (int)name, __func__);
-        clear_by_name(k, s, (uint32_t)name);
-        if (isnan(seconds)) {
-                poe__values_destroy_borrowed(args, nargs);
-                return poe__rv_at(k, file, line, 0, __func__);
-        }
-        /* POE's delay() passes no wall time, so _data_ev_enqueue records
-         * neither EV_WALLTIME nor EV_DELTA: the timer reports time 0. */
-        return poe__rv_at(k, file, line, set_timer(k, file, line, s, (uint32_t)name, poe__mono(k) + seconds_ns(seconds),
-                         NAN, NAN, args, nargs, NULL), __func__);
+        return poe__rv_at(k, file, line,
+                          set_common(k, file, line, event, seconds, args, nargs,
+                                     T_CLEAR | T_UNDEF_CLEARS | T_RELATIVE, NULL),
+                          __func__);
 }
 
 POE_EXPORT int poe_kernel_delay_add_at(poe_kernel *k, const char *file, int line,
                                        const char *event, double seconds, const poe_value *args,
                                        size_t nargs)
 {
-        poe__session *s;
-        int64_t name = prologue(k, event, args, nargs, &s);
-
-        if (name < 0)
-                return poe__rv_at(k, file, line, (int)name, __func__);
-        if (isnan(seconds)) {
-                poe__values_destroy_borrowed(args, nargs);
-                return poe__rv_at(k, file, line, -EINVAL, __func__);
-        }
-        return poe__rv_at(k, file, line, set_timer(k, file, line, s, (uint32_t)name, poe__mono(k) + seconds_ns(seconds),
-                         NAN, NAN, args, nargs, NULL), __func__);
+        return poe__rv_at(k, file, line,
+                          set_common(k, file, line, event, seconds, args, nargs, T_RELATIVE,
+                                     NULL),
+                          __func__);
 }
 
 POE_EXPORT int poe_kernel_alarm_set_at(poe_kernel *k, const char *file, int line,
                                        const char *event, double when, const poe_value *args,
                                        size_t nargs, poe_alarm_id *ret_id)
 {
-        poe__session *s;
-        int64_t name = prologue(k, event, args, nargs, &s);
-
-        if (name < 0)
-                return poe__rv_at(k, file, line, (int)name, __func__);
-        if (isnan(when)) {
-                poe__values_destroy_borrowed(args, nargs);
-                return poe__rv_at(k, file, line, -EINVAL, __func__);
-        }
-        return poe__rv_at(k, file, line, set_timer(k, file, line, s, (uint32_t)name, poe__wall2mono(k, when), when, NAN,
-                         args, nargs, ret_id), __func__);
+        return poe__rv_at(k, file, line,
+                          set_common(k, file, line, event, when, args, nargs, 0, ret_id),
+                          __func__);
 }
 
 POE_EXPORT int poe_kernel_delay_set_at(poe_kernel *k, const char *file, int line,
                                        const char *event, double seconds, const poe_value *args,
                                        size_t nargs, poe_alarm_id *ret_id)
 {
-        poe__session *s;
-        int64_t name = prologue(k, event, args, nargs, &s);
-        double t;
-
-        if (name < 0)
-                return poe__rv_at(k, file, line, (int)name, __func__);
-        if (isnan(seconds)) {
-                poe__values_destroy_borrowed(args, nargs);
-                return poe__rv_at(k, file, line, -EINVAL, __func__);
-        }
-        t = poe__wall(k);
-        return poe__rv_at(k, file, line, set_timer(k, file, line, s, (uint32_t)name, poe__mono(k) + seconds_ns(seconds), t,
-                         seconds, args, nargs, ret_id), __func__);
+        return poe__rv_at(k, file, line,
+                          set_common(k, file, line, event, seconds, args, nargs,
+                                     T_RELATIVE | T_STAMP, ret_id),
+                          __func__);
 }
 
 /* Finds the active session's timer by id: -ESRCH if no such timer,

@@ -352,7 +352,8 @@ POE_EXPORT int poe_kernel_post_alias_at(poe_kernel *k, const char *file, int lin
 {
         poe__session *s;
 
-        POE_CHECK_ARGS_AT(k, file, line, k && alias && event && (args || !nargs), -EINVAL, args, nargs);
+        POE_CHECK_ARGS_AT(k, file, line, k && alias && event && (args || !nargs), -EINVAL, args,
+                          nargs);
         s = poe__resolve(k, alias);
         if (!s) {
                 poe__values_destroy_borrowed(args, nargs);
@@ -369,7 +370,8 @@ POE_EXPORT int poe_kernel_yield_at(poe_kernel *k, const char *file, int line, co
                 poe__values_destroy_borrowed(args, nargs);
                 return poe__rv_at(k, file, line, -EPERM, __func__);
         }
-        return poe__rv_at(k, file, line, post(k, file, line, k->active, event, args, nargs), __func__);
+        return poe__rv_at(k, file, line, post(k, file, line, k->active, event, args, nargs),
+                          __func__);
 }
 
 static int call(poe_kernel *k, const char *file, int line, poe__session *s, const char *event,
@@ -452,7 +454,8 @@ POE_EXPORT int poe_kernel_call_alias_at(poe_kernel *k, const char *file, int lin
 {
         poe__session *s;
 
-        POE_CHECK_ARGS_AT(k, file, line, k && alias && event && (args || !nargs), -EINVAL, args, nargs);
+        POE_CHECK_ARGS_AT(k, file, line, k && alias && event && (args || !nargs), -EINVAL, args,
+                          nargs);
         s = poe__resolve(k, alias);
         if (!s) {
                 poe__values_destroy_borrowed(args, nargs);

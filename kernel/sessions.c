@@ -228,6 +228,21 @@ static void move_child(poe_kernel *k, poe__session *child, poe__session *new_par
         link_child(k, new_parent, child);
 }
 
+/* Every list a session heads, and every list node it has, empty. */
+static void init_links(poe__session *s)
+{
+        poe__list_init(&s->children);
+        poe__list_node_init(&s->sibling);
+        poe__list_node_init(&s->gc_link);
+        poe__list_node_init(&s->sweep_link);
+        poe__list_init(&s->aliases);
+        poe__list_init(&s->extrefs);
+        poe__list_init(&s->sigwatch);
+        poe__list_init(&s->timers);
+        poe__list_init(&s->watches);
+        poe__list_init(&s->pidwatch);
+}
+
 int poe__kernel_session_init(poe_kernel *k)
 {
         poe__session *s = k->ksession;
@@ -245,16 +260,7 @@ int poe__kernel_session_init(poe_kernel *k)
         s->id = POE_KERNEL;
         s->alive = true;
         s->stopping = false;
-        poe__list_init(&s->children);
-        poe__list_node_init(&s->sibling);
-        poe__list_node_init(&s->gc_link);
-        poe__list_node_init(&s->sweep_link);
-        poe__list_init(&s->aliases);
-        poe__list_init(&s->extrefs);
-        poe__list_init(&s->sigwatch);
-        poe__list_init(&s->timers);
-        poe__list_init(&s->watches);
-        poe__list_init(&s->pidwatch);
+        init_links(s);
         s->pins = 1;
         k->n_sessions++;
         k->active = s;
@@ -666,16 +672,7 @@ POE_EXPORT int poe_session_create(poe_kernel *k, const poe_session_spec *spec, p
         s = poe__calloc(k, 1, sizeof(*s));
         if (!s)
                 goto enomem;
-        poe__list_init(&s->children);
-        poe__list_node_init(&s->sibling);
-        poe__list_node_init(&s->gc_link);
-        poe__list_node_init(&s->sweep_link);
-        poe__list_init(&s->aliases);
-        poe__list_init(&s->extrefs);
-        poe__list_init(&s->sigwatch);
-        poe__list_init(&s->timers);
-        poe__list_init(&s->watches);
-        poe__list_init(&s->pidwatch);
+        init_links(s);
         s->heap = spec->heap;
         s->created = poe__wall(k);
         for (i = 0; i < spec->n_handlers; i++) {

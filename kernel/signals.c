@@ -158,7 +158,8 @@ POE_EXPORT int poe_kernel_signal_at(poe_kernel *k, const char *file, int line, p
         poe__event *ev;
         poe_value name;
 
-        POE_CHECK_ARGS_AT(k, file, line, k && signal && *signal && (args || !nargs), -EINVAL, args, nargs);
+        POE_CHECK_ARGS_AT(k, file, line, k && signal && *signal && (args || !nargs), -EINVAL,
+                          args, nargs);
         s = poe__session_get(k, dest);
         if (!s) {
                 poe__values_destroy_borrowed(args, nargs);
