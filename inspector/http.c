@@ -743,7 +743,11 @@ int poe__http_start(poe_inspector *in)
                                       (struct sockaddr *)&in->addr, MHD_OPTION_NOTIFY_COMPLETED,
                                       completed, in, MHD_OPTION_CONNECTION_LIMIT,
                                       (unsigned)64, MHD_OPTION_CONNECTION_TIMEOUT,
-                                      (unsigned)60, MHD_OPTION_END);
+                                      (unsigned)60,
+                                      /* jansson's json_dumps recurses: a tree
+                                       * 10,000 sessions deep needs ~6 MiB. */
+                                      MHD_OPTION_THREAD_STACK_SIZE, (size_t)16 << 20,
+                                      MHD_OPTION_END);
         if (!in->daemon)
                 return errno == EADDRINUSE ? -EADDRINUSE : -EIO;
         info = MHD_get_daemon_info(in->daemon, MHD_DAEMON_INFO_BIND_PORT);

@@ -181,9 +181,12 @@ POE_EXPORT int poe_peek_reasons(const poe_kernel *k, poe_sid sid,
                 if (r)                          \
                         return r;               \
         } while (0)
+        /* The queue walk only for a session with queued events. */
         poe__list_foreach(pos, &k->fifo) {
                 const poe__event *ev = poe__container_of(pos, poe__event, q);
 
+                if (!s->reasons[POE__R_EVENTS_TO] && !s->reasons[POE__R_EVENTS_FROM])
+                        break;
                 memset(&it, 0, sizeof(it));
                 it.id = ev->seq;
                 it.name = poe__name(k, ev->name);

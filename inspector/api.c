@@ -1,0 +1,1515 @@
+/*
+ * Live state as JSON: the answers to GET /api/v1/<path>.
+ *
+ * Runs on the kernel's thread only (http.c hands each request over with
+ * poe_kernel_run_in_loop), between two dispatches or inside a handler,
+ * and reads the kernel only through the public peek API and getters, so
+ * it shows exactly what any client of the library could see.
+ *
+ * Peek callbacks must not call into the kernel, so whatever needs a
+ * second call per session (aliases, handlers, reasons) works from a
+ * snapshot of poe_peek_sessions taken first: one array of
+ * poe_session_info, O(sessions).  Lists count every match for the page's
+ * exact total but build JSON only for the page, so a request costs
+ * O(sessions) plus the page's own work, whatever the kernel's size.  The
+ * one dearer walk is poe_peek_reasons, which goes through the whole
+ * queue and fd table: "why" and "extrefs" pay it for each session on the
+ * page, never for every session.
+ *
+ * Every allocation, jansson's and our own, goes through jansson's
+ * allocator hooks (json_set_alloc_funcs), so a test can fail them one by
+ * one; any failure answers 500 and frees what was built.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "inspector-internal.h"
+
+#define OK 200
+
+typedef struct api {
+        poe_kernel *k;
+        poe_inspector *in;
+        const poe__params *p;
+        poe__page pg;
+        double now;
+        char *err;
+        size_t errlen;
+        /* The sessions, in poe_peek_sessions order, for the endpoints
+         * that need them (see snapshot()). */
+        poe_session_info *ss;
+        size_t n_ss, cap_ss;
+        json_t *data, *page;
+} api;
+
+/* ---- memory ---- */
+
+/* Our own arrays come from jansson's hooks too, so one failing allocator
+ * in a test reaches every allocation this file makes. */
+static void *xmalloc(size_t n)
+{
+        json_malloc_t m;
+        json_free_t f;
+
+        json_get_alloc_funcs(&m, &f);
+        return m(n ? n : 1);
+}
+
+static void xfree(void *p)
+{
+        json_malloc_t m;
+        json_free_t f;
+
+        if (!p)
+                return;
+        json_get_alloc_funcs(&m, &f);
+        f(p);
+}
+
+/*
+ * Makes the array *pp (cap elements of size bytes, used of them in use)
+ * hold at least need elements, doubling.  By copy, since jansson's hooks
+ * have no realloc; amortized O(1) per element.  pp points at the array's
+ * pointer, whatever its type.  Returns 0 or -ENOMEM (the array is then
+ * unchanged).
+ */
+static int grow(void *pp, size_t *cap, size_t used, size_t need, size_t size)
+{
+        void *old, *nv;
+        size_t ncap;
+
+        if (need <= *cap)
+                return 0;
+        ncap = *cap ? *cap : 16;
+        while (ncap < need) {
+                if (ncap > SIZE_MAX / 2)
+                        return -ENOMEM;
+                ncap *= 2;
+        }
+        if (ncap > SIZE_MAX / size)
+                return -ENOMEM;
+        nv = xmalloc(ncap * size);
+        if (!nv)
+                return -ENOMEM;
+        memcpy(&old, pp, sizeof(old));
+        if (used)
+                memcpy(nv, old, used * size);
+        xfree(old);
+        memcpy(pp, &nv, sizeof(nv));
+        *cap = ncap;
+        return 0;
+}
+
+/* ---- errors ---- */
+
+static int fail(api *a, int status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static int fail(api *a, int status, const char *fmt, ...)
+{
+        va_list ap;
+
+        if (a->err && a->errlen) {
+                va_start(ap, fmt);
+                vsnprintf(a->err, a->errlen, fmt, ap);
+                va_end(ap);
+        }
+        return status;
+}
+
+static int oom(api *a)
+{
+        return fail(a, 500, "out of memory while building the answer");
+}
+
+/* A request's string made fit for an error message: printable ASCII only
+ * (the message goes into JSON and onto a terminal), the first n bytes of
+ * s at most, and no more than size - 1 bytes, "..." marking a cut. */
+static const char *shown_n(const char *s, size_t n, char *buf, size_t size)
+{
+        size_t i;
+
+        for (i = 0; i < n && i + 1 < size; i++)
+                buf[i] = s[i] >= 0x20 && s[i] < 0x7f ? s[i] : '?';
+        buf[i] = '\0';
+        if (i < n && size > 4)
+                memcpy(buf + size - 4, "...", 4);
+        return buf;
+}
+
+static const char *shown(const char *s, char *buf, size_t size)
+{
+        return s ? shown_n(s, strlen(s), buf, size) : shown_n("", 0, buf, size);
+}
+
+/* ---- JSON values ---- */
+
+/* Adds v to o under key.  jansson steals v even when this fails, and a
+ * NULL v (a constructor that failed) fails too, so one flag per object
+ * collects every error. */
+static void put(bool *ok, json_t *o, const char *key, json_t *v)
+{
+        if (json_object_set_new(o, key, v) != 0)
+                *ok = false;
+}
+
+static void push(bool *ok, json_t *arr, json_t *v)
+{
+        if (json_array_append_new(arr, v) != 0)
+                *ok = false;
+}
+
+/* Builds are checked once at the end: a failed one is freed, whole. */
+static json_t *done(json_t *o, bool ok)
+{
+        if (ok && o)
+                return o;
+        json_decref(o);
+        return NULL;
+}
+
+static json_t *jid(uint64_t v)
+{
+        return json_integer((json_int_t)v);
+}
+
+/* jansson refuses NaN and infinities; a time the kernel does not have is
+ * null rather than a failed answer. */
+static json_t *jreal(double d)
+{
+        return isfinite(d) ? json_real(d) : json_null();
+}
+
+/* The length of the valid UTF-8 sequence at s, or 0 where s does not
+ * start one.  jansson's rules: no overlong forms, no surrogates, nothing
+ * past U+10FFFF. */
+static size_t utf8_seq(const unsigned char *s)
+{
+        uint32_t cp;
+        size_t n, i;
+
+        if (s[0] < 0x80)
+                return 1;
+        if (s[0] < 0xc2)
+                return 0;
+        if (s[0] < 0xe0) {
+                n = 2;
+                cp = s[0] & 0x1f;
+        } else if (s[0] < 0xf0) {
+                n = 3;
+                cp = s[0] & 0x0f;
+        } else if (s[0] < 0xf5) {
+                n = 4;
+                cp = s[0] & 0x07;
+        } else {
+                return 0;
+        }
+        for (i = 1; i < n; i++) {
+                /* A NUL is no continuation byte, so this stops at the end. */
+                if ((s[i] & 0xc0) != 0x80)
+                        return 0;
+                cp = cp << 6 | (s[i] & 0x3f);
+        }
+        if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) || cp > 0x10ffff ||
+            (cp >= 0xd800 && cp <= 0xdfff))
+                return 0;
+        return n;
+}
+
+/*
+ * A string from the kernel as JSON.  Event names, aliases, tags and file
+ * names are the application's bytes, not necessarily UTF-8, and
+ * json_string() would refuse them (a 500 for a harmless name): each byte
+ * that does not start a valid sequence becomes U+FFFD instead.  NULL is
+ * null.  Returns NULL only when out of memory.
+ */
+static json_t *jstr(const char *s)
+{
+        const unsigned char *u = (const unsigned char *)s;
+        size_t i, n, len, bad = 0, o = 0;
+        json_t *j;
+        char *buf;
+
+        if (!s)
+                return json_null();
+        for (i = 0; u[i]; i += n ? n : 1) {
+                n = utf8_seq(u + i);
+                if (!n)
+                        bad++;
+        }
+        len = i;
+        if (!bad)
+                return json_stringn_nocheck(s, len);
+        buf = xmalloc(len + 2 * bad + 1);
+        if (!buf)
+                return NULL;
+        for (i = 0; u[i]; i += n ? n : 1) {
+                n = utf8_seq(u + i);
+                if (n) {
+                        memcpy(buf + o, s + i, n);
+                        o += n;
+                } else {
+                        memcpy(buf + o, "\xef\xbf\xbd", 3);
+                        o += 3;
+                }
+        }
+        j = json_stringn_nocheck(buf, o);
+        xfree(buf);
+        return j;
+}
+
+/* ---- parameters ---- */
+
+/* A session id: decimal digits only (no sign, no spaces), within 64 bits. */
+static int parse_sidn(const char *s, size_t n, poe_sid *ret)
+{
+        poe_sid v = 0;
+        size_t i;
+
+        if (!n)
+                return -EINVAL;
+        for (i = 0; i < n; i++) {
+                unsigned d = (unsigned)(s[i] - '0');
+
+                if (s[i] < '0' || s[i] > '9' || v > (UINT64_MAX - d) / 10)
+                        return -EINVAL;
+                v = v * 10 + d;
+        }
+        *ret = v;
+        return 0;
+}
+
+/* A parameter's value, or NULL when absent or empty: an empty filter
+ * ("?q=") filters nothing, as a cleared search box means. */
+static const char *param_str(const api *a, const char *key)
+{
+        const char *v = poe__param(a->p, key);
+
+        return v && *v ? v : NULL;
+}
+
+static int param_sid(api *a, const char *key, bool *has, poe_sid *sid)
+{
+        const char *v = param_str(a, key);
+        char buf[64];
+
+        *has = false;
+        if (!v)
+                return OK;
+        if (parse_sidn(v, strlen(v), sid) < 0)
+                return fail(a, 400, "bad parameter %s=%s: expected a session id (a decimal number)",
+                            key, shown(v, buf, sizeof(buf)));
+        *has = true;
+        return OK;
+}
+
+/* The page, with the parameter at fault named.  The bounds repeat
+ * params.c's, which poe__param_page does not report. */
+static int param_page(api *a)
+{
+        char buf[64];
+        int64_t v;
+
+        if (poe__param_page(a->p, &a->pg) == 0)
+                return OK;
+        if (poe__param_int(a->p, "offset", 0, 0, INT64_MAX / 2, &v) < 0)
+                return fail(a, 400, "bad parameter offset=%s: expected an integer from 0 up",
+                            shown(poe__param(a->p, "offset"), buf, sizeof(buf)));
+        return fail(a, 400, "bad parameter limit=%s: expected an integer from 1 to 1000",
+                    shown(poe__param(a->p, "limit"), buf, sizeof(buf)));
+}
+
+/* Whether the nth match (from 0) is on the page. */
+static bool in_page(const api *a, uint64_t nth)
+{
+        return nth >= (uint64_t)a->pg.offset &&
+               nth - (uint64_t)a->pg.offset < (uint64_t)a->pg.limit;
+}
+
+static int page_done(api *a, size_t total)
+{
+        a->page = poe__page_json(&a->pg, total);
+        return a->page ? OK : oom(a);
+}
+
+/* ---- sessions ---- */
+
+static int snap_cb(void *ctx, const poe_session_info *s)
+{
+        api *a = ctx;
+
+        if (grow(&a->ss, &a->cap_ss, a->n_ss, a->n_ss + 1, sizeof(*a->ss)) < 0)
+                return -ENOMEM;
+        a->ss[a->n_ss++] = *s;
+        return 0;
+}
+
+/* Every session, in poe_peek_sessions order (parents before children),
+ * into a->ss.  Sized from the kernel's count first, so one allocation. */
+static int snapshot(api *a)
+{
+        poe_kernel_info ki;
+        int r;
+
+        if (poe_peek_kernel(a->k, &ki) == 0 &&
+            grow(&a->ss, &a->cap_ss, 0, ki.sessions, sizeof(*a->ss)) < 0)
+                return oom(a);
+        r = poe_peek_sessions(a->k, snap_cb, a);
+        if (r == -ENOMEM)
+                return oom(a);
+        if (r < 0)
+                return fail(a, 500, "poe_peek_sessions failed (%d)", r);
+        return OK;
+}
+
+#define SMALL_ALIASES 8
+
+/* A session's aliases, sorted, in *ret: small (SMALL_ALIASES entries)
+ * when they fit, else an array the caller frees with xfree when it is
+ * not small.  The strings stay valid until the aliases change, which
+ * they do not while we run.  Returns the count or -ENOMEM. */
+static int alias_get(api *a, poe_sid sid, const char **small, const char ***ret)
+{
+        const char **v;
+        int n, m;
+
+        *ret = small;
+        n = poe_kernel_alias_list(a->k, sid, small, SMALL_ALIASES);
+        if (n <= SMALL_ALIASES)
+                return n < 0 ? 0 : n;
+        v = xmalloc((size_t)n * sizeof(*v));
+        if (!v)
+                return -ENOMEM;
+        m = poe_kernel_alias_list(a->k, sid, v, (size_t)n);
+        *ret = v;
+        return m < 0 ? 0 : m < n ? m : n;
+}
+
+static json_t *aliases_json(api *a, poe_sid sid)
+{
+        const char *small[SMALL_ALIASES], **v;
+        json_t *arr = json_array();
+        bool ok = arr != NULL;
+        int n, i;
+
+        n = alias_get(a, sid, small, &v);
+        if (n < 0)
+                ok = false;
+        for (i = 0; ok && i < n; i++)
+                push(&ok, arr, jstr(v[i]));
+        if (v != small)
+                xfree(v);
+        return done(arr, ok);
+}
+
+/* {"events to": 2, ..., "total": refcount}: the kinds that hold
+ * something, by poe_reason_name. */
+static json_t *reason_counts_json(const uint32_t *reasons, uint64_t total)
+{
+        json_t *o = json_object();
+        bool ok = o != NULL;
+        int i;
+
+        for (i = 0; i < POE_REASON_MAX; i++)
+                if (reasons[i])
+                        put(&ok, o, poe_reason_name(i), jid(reasons[i]));
+        put(&ok, o, "total", jid(total));
+        return done(o, ok);
+}
+
+/* The fields every session shows, in the list and on its own. */
+static json_t *session_json(api *a, const poe_session_info *si)
+{
+        json_t *o = json_object();
+        bool ok = o != NULL;
+
+        put(&ok, o, "id", jid(si->id));
+        put(&ok, o, "parent", jid(si->parent));
+        put(&ok, o, "aliases", aliases_json(a, si->id));
+        put(&ok, o, "refcount", jid(si->refcount));
+        put(&ok, o, "reasons", reason_counts_json(si->reasons, si->refcount));
+        put(&ok, o, "n_children", jid(si->n_children));
+        put(&ok, o, "n_handlers", jid(si->n_handlers));
+        put(&ok, o, "events_dispatched", jid(si->events_dispatched));
+        put(&ok, o, "busy_seconds", jreal(si->busy_seconds));
+        put(&ok, o, "created", jreal(si->created));
+        put(&ok, o, "stopping", json_boolean(si->stopping));
+        put(&ok, o, "marked_for_gc", json_boolean(si->marked_for_gc));
+        return done(o, ok);
+}
+
+static int handler_match_cb(void *ctx, const char *event)
+{
+        return strcasestr(event, ctx) != NULL;
+}
+
+/*
+ * ?q= matches a session by id (exactly), by alias or by handler name
+ * (substrings, any case).  Costs the session's aliases and handler
+ * slots.  Returns 1, 0, or -ENOMEM.
+ */
+static int session_matches(api *a, const poe_session_info *si, const char *q, bool q_is_id,
+                           poe_sid qid)
+{
+        const char *small[SMALL_ALIASES], **v;
+        int n, i, found = 0;
+
+        if (q_is_id && si->id == qid)
+                return 1;
+        if (si->n_aliases) {
+                n = alias_get(a, si->id, small, &v);
+                if (n < 0)
+                        return -ENOMEM;
+                for (i = 0; !found && i < n; i++)
+                        found = strcasestr(v[i], q) != NULL;
+                if (v != small)
+                        xfree(v);
+                if (found)
+                        return 1;
+        }
+        return poe_peek_handlers(a->k, si->id, handler_match_cb, (void *)q) == 1;
+}
+
+/* sessions?q=&parent=&offset=&limit= */
+static int ep_sessions(api *a)
+{
+        const char *q = param_str(a, "q");
+        bool has_parent, q_is_id = false;
+        poe_sid parent = 0, qid = 0;
+        size_t i, total = 0;
+        json_t *list;
+        int st, m;
+
+        if ((st = param_page(a)) != OK ||
+            (st = param_sid(a, "parent", &has_parent, &parent)) != OK || (st = snapshot(a)) != OK)
+                return st;
+        if (q)
+                q_is_id = parse_sidn(q, strlen(q), &qid) == 0;
+        a->data = list = json_array();
+        if (!list)
+                return oom(a);
+        for (i = 0; i < a->n_ss; i++) {
+                const poe_session_info *si = &a->ss[i];
+
+                if (has_parent && si->parent != parent)
+                        continue;
+                if (q) {
+                        m = session_matches(a, si, q, q_is_id, qid);
+                        if (m < 0)
+                                return oom(a);
+                        if (!m)
+                                continue;
+                }
+                if (in_page(a, total) && json_array_append_new(list, session_json(a, si)) != 0)
+                        return oom(a);
+                total++;
+        }
+        return page_done(a, total);
+}
+
+/* Handler names are valid during the callback only: each becomes a JSON
+ * string at once, sorted afterwards. */
+typedef struct strs {
+        json_t **v;
+        size_t n, cap;
+} strs;
+
+static int handler_collect_cb(void *ctx, const char *event)
+{
+        strs *s = ctx;
+        json_t *j;
+
+        if (grow(&s->v, &s->cap, s->n, s->n + 1, sizeof(*s->v)) < 0)
+                return -ENOMEM;
+        j = jstr(event);
+        if (!j)
+                return -ENOMEM;
+        s->v[s->n++] = j;
+        return 0;
+}
+
+static int by_string(const void *x, const void *y)
+{
+        return strcmp(json_string_value(*(json_t *const *)x),
+                      json_string_value(*(json_t *const *)y));
+}
+
+/* The session's handlers' names, sorted; NULL when out of memory. */
+static json_t *handlers_json(api *a, poe_sid sid)
+{
+        strs s = { NULL, 0, 0 };
+        json_t *arr = json_array();
+        bool ok = arr && poe_peek_handlers(a->k, sid, handler_collect_cb, &s) == 0;
+        size_t i;
+
+        /* qsort wants a real array even for nothing. */
+        if (ok && s.n > 1)
+                qsort(s.v, s.n, sizeof(*s.v), by_string);
+        for (i = 0; i < s.n; i++) {
+                if (ok)
+                        push(&ok, arr, s.v[i]);
+                else
+                        json_decref(s.v[i]);
+        }
+        xfree(s.v);
+        return done(arr, ok);
+}
+
+typedef struct child_walk {
+        poe_sid parent;
+        json_t *list;
+} child_walk;
+
+static int children_cb(void *ctx, const poe_session_info *s)
+{
+        child_walk *w = ctx;
+
+        if (s->parent == w->parent && json_array_append_new(w->list, jid(s->id)) != 0)
+                return -ENOMEM;
+        return 0;
+}
+
+/* The session's children's ids, in creation order: one walk over every
+ * session, O(sessions), independent of the queue's length. */
+static json_t *children_json(api *a, poe_sid sid)
+{
+        child_walk w = { sid, json_array() };
+
+        if (!w.list || poe_peek_sessions(a->k, children_cb, &w) != 0) {
+                json_decref(w.list);
+                return NULL;
+        }
+        return w.list;
+}
+
+static int no_session(api *a, poe_sid sid)
+{
+        return fail(a, 404, "no such session: %" PRIu64 "%s", sid,
+                    sid == POE_KERNEL ? " (0 is the kernel itself, not a session)" : "");
+}
+
+/* sessions/ID */
+static int ep_session(api *a, poe_sid sid)
+{
+        poe_session_info si;
+        bool ok;
+
+        if (poe_peek_session(a->k, sid, &si) < 0)
+                return no_session(a, sid);
+        a->data = session_json(a, &si);
+        ok = a->data != NULL;
+        put(&ok, a->data, "handlers", handlers_json(a, sid));
+        put(&ok, a->data, "children", children_json(a, sid));
+        return ok ? OK : oom(a);
+}
+
+/* ---- reasons, item by item ---- */
+
+static const char *const mode_names[] = { "read", "write", "expedite" };
+
+/*
+ * One item of poe_peek_reasons.  Every item has the same keys; those its
+ * kind has no use for are null: "id" is the event or timer id, the
+ * child's id, the fd or the pid; "other" the event's sender or receiver
+ * (the session itself for timers) or the child; "when" an event's or
+ * timer's due time; "count" an extref's count, a postback item's number
+ * of live postbacks, an fd's mode bits (also spelled out in "modes").
+ */
+static json_t *item_json(const poe_peek_item *it)
+{
+        bool timed = it->reason == POE_REASON_EVENTS_TO || it->reason == POE_REASON_EVENTS_FROM ||
+                     it->reason == POE_REASON_TIMERS;
+        bool has_other = timed || it->reason == POE_REASON_CHILDREN;
+        bool has_id = has_other || it->reason == POE_REASON_HANDLES ||
+                      it->reason == POE_REASON_SIGCHILD;
+        bool has_count = it->reason == POE_REASON_HANDLES || it->reason == POE_REASON_EXTREFS ||
+                         it->reason == POE_REASON_POSTBACKS;
+        json_t *o = json_object(), *modes;
+        bool ok = o != NULL;
+        int m;
+
+        put(&ok, o, "reason", jstr(it->reason_name));
+        put(&ok, o, "id", has_id ? jid(it->id) : json_null());
+        put(&ok, o, "name", jstr(it->name));
+        put(&ok, o, "other", has_other ? jid(it->other) : json_null());
+        put(&ok, o, "when", timed ? jreal(it->when) : json_null());
+        put(&ok, o, "count", has_count ? json_integer(it->count) : json_null());
+        if (it->reason == POE_REASON_HANDLES) {
+                modes = json_array();
+                for (m = 0; m < 3; m++)
+                        if (it->count & (1 << m))
+                                push(&ok, modes, json_string(mode_names[m]));
+                put(&ok, o, "modes", modes);
+        }
+        return done(o, ok);
+}
+
+typedef struct item_walk {
+        json_t *list;
+        uint64_t off, len;   /* the counted items built: off .. off + len - 1 */
+        bool skip_children;  /* "why" shows children as a count only */
+        uint64_t n;          /* items counted */
+        uint64_t sum;        /* what they add up to in the refcount */
+} item_walk;
+
+static int items_cb(void *ctx, const poe_peek_item *it)
+{
+        item_walk *w = ctx;
+
+        /* Each item holds one count, but the postbacks come as a single
+         * item that holds as many as it says. */
+        w->sum += it->reason == POE_REASON_POSTBACKS ? (uint64_t)(it->count > 0 ? it->count : 0)
+                                                     : 1;
+        if (w->skip_children && it->reason == POE_REASON_CHILDREN)
+                return 0;
+        if (w->n >= w->off && w->n - w->off < w->len &&
+            json_array_append_new(w->list, item_json(it)) != 0)
+                return -ENOMEM;
+        w->n++;
+        return 0;
+}
+
+/* sessions/ID/reasons: the items, paged; "sum" counts them all, to be
+ * checked against "refcount".  Costs the queue's length. */
+static int ep_reasons(api *a, poe_sid sid)
+{
+        poe_session_info si;
+        item_walk w;
+        bool ok;
+        int st, r;
+
+        if ((st = param_page(a)) != OK)
+                return st;
+        if (poe_peek_session(a->k, sid, &si) < 0)
+                return no_session(a, sid);
+        memset(&w, 0, sizeof(w));
+        w.off = (uint64_t)a->pg.offset;
+        w.len = (uint64_t)a->pg.limit;
+        w.list = json_array();
+        if (!w.list)
+                return oom(a);
+        r = poe_peek_reasons(a->k, sid, items_cb, &w);
+        if (r < 0) {
+                json_decref(w.list);
+                return r == -ENOMEM ? oom(a) : fail(a, 500, "poe_peek_reasons failed (%d)", r);
+        }
+        a->data = json_object();
+        ok = a->data != NULL;
+        put(&ok, a->data, "session", jid(sid));
+        put(&ok, a->data, "refcount", jid(si.refcount));
+        put(&ok, a->data, "sum", jid(w.sum));
+        put(&ok, a->data, "reasons", reason_counts_json(si.reasons, si.refcount));
+        put(&ok, a->data, "items", w.list);
+        if (!ok)
+                return oom(a);
+        return page_done(a, (size_t)w.n);
+}
+
+/* ---- why run() has not returned ---- */
+
+/* snprintf's appender: never past the end, always terminated. */
+static void say(char *buf, size_t size, size_t *len, const char *fmt, ...)
+        __attribute__((format(printf, 4, 5)));
+
+static void say(char *buf, size_t size, size_t *len, const char *fmt, ...)
+{
+        va_list ap;
+        int n;
+
+        if (*len >= size)
+                return;
+        va_start(ap, fmt);
+        n = vsnprintf(buf + *len, size - *len, fmt, ap);
+        va_end(ap);
+        if (n > 0)
+                *len = *len + (size_t)n < size ? *len + (size_t)n : size - 1;
+}
+
+static void say_count(char *buf, size_t size, size_t *len, bool *first, uint64_t n,
+                      const char *one, const char *many)
+{
+        if (!n)
+                return;
+        say(buf, size, len, "%s%" PRIu64 " %s", *first ? "" : ", ", n, n == 1 ? one : many);
+        *first = false;
+}
+
+/* The reasons of the sessions on the page, each with up to items_max
+ * items (children excepted: they explain themselves further down the
+ * list). */
+static json_t *why_session_json(api *a, const poe_session_info *si, int64_t items_max)
+{
+        json_t *o = session_json(a, si);
+        bool ok = o != NULL;
+        item_walk w;
+
+        memset(&w, 0, sizeof(w));
+        w.len = (uint64_t)items_max;
+        w.skip_children = true;
+        w.list = json_array();
+        if (ok && w.list && poe_peek_reasons(a->k, si->id, items_cb, &w) != 0)
+                ok = false;
+        put(&ok, o, "items", w.list);
+        put(&ok, o, "items_total", jid(w.n));
+        return done(o, ok);
+}
+
+/*
+ * why?items=&offset=&limit=: run() returns once no session is left, and a
+ * session is left while anything holds it (its refcount).  A session
+ * held only by its children is there because of them, so the list shows
+ * the sessions that hold something of their own, itemized, and counts
+ * the others; the kernel-wide counts come first.
+ */
+static int ep_why(api *a)
+{
+        uint64_t totals[POE_REASON_MAX] = { 0 }, all = 0, ext_sessions = 0;
+        uint32_t tot32[POE_REASON_MAX];
+        size_t i, own = 0, only_children = 0, idle = 0, len = 0, queued;
+        poe_kernel_info ki;
+        json_t *list, *kern;
+        char buf[64], sum[512];
+        int64_t items_max;
+        bool ok, first = true;
+        int st, r;
+
+        if ((st = param_page(a)) != OK)
+                return st;
+        if (poe__param_int(a->p, "items", 20, 0, 1000, &items_max) < 0)
+                return fail(a, 400, "bad parameter items=%s: expected an integer from 0 to 1000",
+                            shown(poe__param(a->p, "items"), buf, sizeof(buf)));
+        if ((st = snapshot(a)) != OK)
+                return st;
+        if (poe_peek_kernel(a->k, &ki) < 0)
+                return fail(a, 500, "poe_peek_kernel failed");
+        /* The queue's length counts the timers too. */
+        queued = ki.queue_length > ki.timers ? ki.queue_length - ki.timers : 0;
+        a->data = json_object();
+        list = json_array();
+        ok = a->data && list;
+        for (i = 0; i < a->n_ss; i++) {
+                const poe_session_info *si = &a->ss[i];
+
+                for (r = 0; r < POE_REASON_MAX; r++)
+                        totals[r] += si->reasons[r];
+                all += si->refcount;
+                if (si->reasons[POE_REASON_EXTREFS])
+                        ext_sessions++;
+                if (si->refcount == 0) {
+                        idle++;
+                        continue;
+                }
+                if (si->refcount <= si->reasons[POE_REASON_CHILDREN]) {
+                        only_children++;
+                        continue;
+                }
+                if (ok && in_page(a, own))
+                        push(&ok, list, why_session_json(a, si, items_max));
+                own++;
+        }
+        if (!ki.running) {
+                say(sum, sizeof(sum), &len, "run() can return: no session is alive.");
+        } else {
+                say(sum, sizeof(sum), &len,
+                    "run() has not returned: %zu session%s alive (holding something of their "
+                    "own: %zu; only children: %zu",
+                    a->n_ss, a->n_ss == 1 ? "" : "s", own, only_children);
+                if (idle)
+                        say(sum, sizeof(sum), &len,
+                            "; nothing, to be stopped at the end of this timeslice: %zu", idle);
+                say(sum, sizeof(sum), &len, "). Held: ");
+                say_count(sum, sizeof(sum), &len, &first, queued,
+                          "queued event", "queued events");
+                say_count(sum, sizeof(sum), &len, &first, ki.timers, "timer", "timers");
+                say_count(sum, sizeof(sum), &len, &first, ki.fds_watched, "watched fd",
+                          "watched fds");
+                say_count(sum, sizeof(sum), &len, &first, ki.pid_watchers, "awaited pid",
+                          "awaited pids");
+                say_count(sum, sizeof(sum), &len, &first, ki.postbacks, "live postback",
+                          "live postbacks");
+                say_count(sum, sizeof(sum), &len, &first, totals[POE_REASON_ALIASES], "alias",
+                          "aliases");
+                say_count(sum, sizeof(sum), &len, &first, totals[POE_REASON_EXTREFS],
+                          "extra reference", "extra references");
+                say(sum, sizeof(sum), &len, "%s.", first ? "nothing but children" : "");
+        }
+        kern = json_object();
+        put(&ok, kern, "queue_length", jid(ki.queue_length));
+        put(&ok, kern, "events_queued", jid(queued));
+        put(&ok, kern, "timers", jid(ki.timers));
+        put(&ok, kern, "fds_watched", jid(ki.fds_watched));
+        put(&ok, kern, "pid_watchers", jid(ki.pid_watchers));
+        put(&ok, kern, "postbacks", jid(ki.postbacks));
+        put(&ok, kern, "extref_sessions", jid(ext_sessions));
+        put(&ok, kern, "extrefs", jid(totals[POE_REASON_EXTREFS]));
+        put(&ok, kern, "aliases", jid(totals[POE_REASON_ALIASES]));
+        for (r = 0; r < POE_REASON_MAX; r++)
+                tot32[r] = totals[r] > UINT32_MAX ? UINT32_MAX : (uint32_t)totals[r];
+        put(&ok, a->data, "running", json_boolean(ki.running));
+        put(&ok, a->data, "summary", jstr(sum));
+        put(&ok, a->data, "kernel", kern);
+        put(&ok, a->data, "totals", reason_counts_json(tot32, all));
+        put(&ok, a->data, "sessions_alive", jid(a->n_ss));
+        put(&ok, a->data, "holding_own", jid(own));
+        put(&ok, a->data, "only_children", jid(only_children));
+        put(&ok, a->data, "holding_nothing", jid(idle));
+        put(&ok, a->data, "sessions", list);
+        if (!ok)
+                return oom(a);
+        return page_done(a, own);
+}
+
+/* ---- the tree ---- */
+
+/*
+ * What a session on the walk's stack is to the answer: outside the
+ * subtree asked for, its root (whose children are the paged top level),
+ * a node whose children are shown (children is the node's array,
+ * borrowed: the answer owns it), or a node, or a session below one,
+ * whose children are not (past the page or the depth).
+ */
+enum { T_OUT, T_ROOT, T_IN, T_CUT };
+
+typedef struct tframe {
+        poe_sid sid;
+        int mode;
+        int64_t level;
+        json_t *children;
+} tframe;
+
+static json_t *tree_node(api *a, const poe_session_info *si, bool expand, json_t **ret_children)
+{
+        json_t *o = json_object();
+        bool ok = o != NULL;
+
+        *ret_children = NULL;
+        put(&ok, o, "id", jid(si->id));
+        put(&ok, o, "aliases", aliases_json(a, si->id));
+        put(&ok, o, "refcount", jid(si->refcount));
+        put(&ok, o, "n_children", jid(si->n_children));
+        if (expand) {
+                *ret_children = json_array();
+                put(&ok, o, "children", *ret_children);
+        }
+        return done(o, ok);
+}
+
+/*
+ * tree?root=&depth=&offset=&limit=: nested {id, aliases, refcount,
+ * n_children, children}, paged over the top level (the sessions whose
+ * parent is root, the kernel by default).  Nodes at the depth limit have
+ * no "children" key; n_children says what is below.
+ *
+ * Built without recursion, whatever the tree's depth: poe_peek_sessions
+ * lists parents before children, so each session's parent is on a stack
+ * of its ancestors (popped until the parent is on top).  Every session
+ * is pushed and popped once: O(sessions).
+ */
+static int ep_tree(api *a)
+{
+        tframe *stack = NULL, *top;
+        size_t cap = 0, sp = 0, i, total = 0;
+        int64_t depth;
+        poe_sid root = POE_KERNEL;
+        bool has_root, ok = true;
+        poe_session_info ri;
+        json_t *node, *children;
+        char buf[64];
+        int st;
+
+        if ((st = param_page(a)) != OK || (st = param_sid(a, "root", &has_root, &root)) != OK)
+                return st;
+        if (poe__param_int(a->p, "depth", INT64_MAX, 1, INT64_MAX, &depth) < 0)
+                return fail(a, 400,
+                            "bad parameter depth=%s: expected an integer from 1 up "
+                            "(absent: unlimited)",
+                            shown(poe__param(a->p, "depth"), buf, sizeof(buf)));
+        if (has_root && root != POE_KERNEL && poe_peek_session(a->k, root, &ri) < 0)
+                return no_session(a, root);
+        if ((st = snapshot(a)) != OK)
+                return st;
+        if (grow(&stack, &cap, 0, 16, sizeof(*stack)) < 0)
+                return oom(a);
+        a->data = json_array();
+        if (!a->data) {
+                xfree(stack);
+                return oom(a);
+        }
+        /* The kernel at the bottom: every session's ancestors lead to it. */
+        stack[sp++] = (tframe){ POE_KERNEL, root == POE_KERNEL ? T_ROOT : T_OUT, 0, NULL };
+        for (i = 0; ok && i < a->n_ss; i++) {
+                const poe_session_info *si = &a->ss[i];
+                tframe f = { si->id, T_CUT, 0, NULL };
+
+                while (sp > 1 && stack[sp - 1].sid != si->parent)
+                        sp--;
+                top = &stack[sp - 1];
+                if (top->mode == T_OUT) {
+                        f.mode = si->id == root ? T_ROOT : T_OUT;
+                } else if (top->mode == T_ROOT || top->mode == T_IN) {
+                        f.level = top->level + 1;
+                        if (top->mode == T_ROOT && !in_page(a, total++))
+                                f.mode = T_CUT;
+                        else {
+                                node = tree_node(a, si, f.level < depth, &children);
+                                if (!node || json_array_append_new(top->mode == T_ROOT
+                                                                           ? a->data
+                                                                           : top->children,
+                                                                   node) != 0) {
+                                        ok = false;
+                                        break;
+                                }
+                                f.mode = children ? T_IN : T_CUT;
+                                f.children = children;
+                        }
+                }
+                if (grow(&stack, &cap, sp, sp + 1, sizeof(*stack)) < 0) {
+                        ok = false;
+                        break;
+                }
+                stack[sp++] = f;
+        }
+        xfree(stack);
+        if (!ok)
+                return oom(a);
+        return page_done(a, total);
+}
+
+/* ---- the queue and timers ---- */
+
+static const char *const event_types[] = { "post", "alarm", "signal", "die", "sig_child", "gc" };
+
+typedef struct ev_walk {
+        api *a;
+        json_t *list;
+        bool has_sid;
+        poe_sid sid;
+        const char *type;
+        size_t total;
+} ev_walk;
+
+static json_t *event_json(const ev_walk *w, const poe_peek_event *ev)
+{
+        json_t *o = json_object();
+        bool ok = o != NULL;
+
+        put(&ok, o, "id", jid(ev->id));
+        put(&ok, o, "to", jid(ev->to));
+        put(&ok, o, "from", jid(ev->from));
+        put(&ok, o, "event", jstr(ev->event));
+        put(&ok, o, "type", jstr(ev->type));
+        put(&ok, o, "due", jreal(ev->due));
+        put(&ok, o, "in", jreal(ev->due - w->a->now));
+        put(&ok, o, "file", jstr(ev->file));
+        put(&ok, o, "line", json_integer(ev->line));
+        put(&ok, o, "nargs", jid(ev->nargs));
+        return done(o, ok);
+}
+
+static int queue_cb(void *ctx, const poe_peek_event *ev)
+{
+        ev_walk *w = ctx;
+
+        if (w->has_sid && ev->to != w->sid && ev->from != w->sid)
+                return 0;
+        if (w->type && strcmp(ev->type, w->type) != 0)
+                return 0;
+        if (in_page(w->a, w->total) && json_array_append_new(w->list, event_json(w, ev)) != 0)
+                return -ENOMEM;
+        w->total++;
+        return 0;
+}
+
+/* The end of a walk that counted matches into total.  (Call it after
+ * the walk, not with the walk as an argument: the order in which
+ * arguments are evaluated is unspecified.) */
+static int walk_done(api *a, int r, size_t total, const char *what)
+{
+        if (r == -ENOMEM)
+                return oom(a);
+        if (r < 0)
+                return fail(a, 500, "%s failed (%d)", what, r);
+        return page_done(a, total);
+}
+
+/* queue?session=&type=&offset=&limit=: in dispatch order.  session
+ * matches the receiver or the sender. */
+static int ep_queue(api *a)
+{
+        ev_walk w = { a, NULL, false, 0, NULL, 0 };
+        char buf[64];
+        size_t i;
+        int st, r;
+
+        if ((st = param_page(a)) != OK || (st = param_sid(a, "session", &w.has_sid, &w.sid)) != OK)
+                return st;
+        w.type = param_str(a, "type");
+        if (w.type) {
+                for (i = 0; i < sizeof(event_types) / sizeof(*event_types); i++)
+                        if (strcmp(w.type, event_types[i]) == 0)
+                                break;
+                if (i == sizeof(event_types) / sizeof(*event_types))
+                        return fail(a, 400, "bad parameter type=%s: expected one of post, alarm, "
+                                    "signal, die, sig_child, gc", shown(w.type, buf, sizeof(buf)));
+        }
+        a->data = w.list = json_array();
+        if (!w.list)
+                return oom(a);
+        r = poe_peek_queue(a->k, queue_cb, &w);
+        return walk_done(a, r, w.total, "poe_peek_queue");
+}
+
+static int timers_cb(void *ctx, const poe_peek_event *ev)
+{
+        ev_walk *w = ctx;
+        json_t *o;
+        bool ok;
+
+        if (w->has_sid && ev->to != w->sid)
+                return 0;
+        if (in_page(w->a, w->total)) {
+                o = json_object();
+                ok = o != NULL;
+                put(&ok, o, "id", jid(ev->id));
+                put(&ok, o, "session", jid(ev->to));
+                put(&ok, o, "event", jstr(ev->event));
+                put(&ok, o, "due", jreal(ev->due));
+                put(&ok, o, "remaining", jreal(ev->due - w->a->now));
+                if (json_array_append_new(w->list, done(o, ok)) != 0)
+                        return -ENOMEM;
+        }
+        w->total++;
+        return 0;
+}
+
+/* timers?session=&offset=&limit=: in due order. */
+static int ep_timers(api *a)
+{
+        ev_walk w = { a, NULL, false, 0, NULL, 0 };
+        int st, r;
+
+        if ((st = param_page(a)) != OK || (st = param_sid(a, "session", &w.has_sid, &w.sid)) != OK)
+                return st;
+        a->data = w.list = json_array();
+        if (!w.list)
+                return oom(a);
+        r = poe_peek_timers(a->k, timers_cb, &w);
+        return walk_done(a, r, w.total, "poe_peek_timers");
+}
+
+/* ---- watchers and signals ---- */
+
+static int watchers_cb(void *ctx, const poe_peek_watcher *pw)
+{
+        ev_walk *w = ctx;
+        json_t *o;
+        bool ok;
+
+        if (w->has_sid && pw->session != w->sid)
+                return 0;
+        if (in_page(w->a, w->total)) {
+                o = json_object();
+                ok = o != NULL;
+                put(&ok, o, "fd", json_integer(pw->fd));
+                put(&ok, o, "mode", json_string(pw->mode >= 0 && pw->mode < 3 ? mode_names[pw->mode]
+                                                                               : "?"));
+                put(&ok, o, "session", jid(pw->session));
+                put(&ok, o, "event", jstr(pw->event));
+                put(&ok, o, "paused", json_boolean(pw->paused));
+                if (json_array_append_new(w->list, done(o, ok)) != 0)
+                        return -ENOMEM;
+        }
+        w->total++;
+        return 0;
+}
+
+/* watchers?session=&offset=&limit=: by fd, then mode. */
+static int ep_watchers(api *a)
+{
+        ev_walk w = { a, NULL, false, 0, NULL, 0 };
+        int st, r;
+
+        if ((st = param_page(a)) != OK || (st = param_sid(a, "session", &w.has_sid, &w.sid)) != OK)
+                return st;
+        a->data = w.list = json_array();
+        if (!w.list)
+                return oom(a);
+        r = poe_peek_watchers(a->k, watchers_cb, &w);
+        return walk_done(a, r, w.total, "poe_peek_watchers");
+}
+
+typedef struct sig_entry {
+        json_t *o;
+        const char *signal; /* the string in o */
+        poe_sid session;
+        int pid;
+} sig_entry;
+
+typedef struct sig_walk {
+        sig_entry *v;
+        size_t n, cap;
+        bool has_sid;
+        poe_sid sid;
+        const char *signal;
+} sig_walk;
+
+static int signals_cb(void *ctx, const poe_peek_signal *s)
+{
+        sig_walk *w = ctx;
+        sig_entry *e;
+        json_t *o;
+        bool ok;
+
+        if (w->has_sid && s->session != w->sid)
+                return 0;
+        if (w->signal && strcmp(s->signal, w->signal) != 0)
+                return 0;
+        if (grow(&w->v, &w->cap, w->n, w->n + 1, sizeof(*w->v)) < 0)
+                return -ENOMEM;
+        o = json_object();
+        ok = o != NULL;
+        put(&ok, o, "signal", jstr(s->signal));
+        if (s->pid > 0)
+                put(&ok, o, "pid", json_integer(s->pid));
+        put(&ok, o, "session", jid(s->session));
+        put(&ok, o, "event", jstr(s->event));
+        o = done(o, ok);
+        if (!o)
+                return -ENOMEM;
+        e = &w->v[w->n++];
+        e->o = o;
+        e->signal = json_string_value(json_object_get(o, "signal"));
+        e->session = s->session;
+        e->pid = s->pid;
+        return 0;
+}
+
+/* Watchers by signal name then session, then the awaited pids by pid: the
+ * kernel walks its session table's hash order, which would move rows
+ * around between two requests. */
+static int by_signal(const void *x, const void *y)
+{
+        const sig_entry *p = x, *q = y;
+        int c;
+
+        if ((p->pid > 0) != (q->pid > 0))
+                return p->pid > 0 ? 1 : -1;
+        if (p->pid != q->pid)
+                return p->pid < q->pid ? -1 : 1;
+        c = strcmp(p->signal, q->signal);
+        if (c)
+                return c;
+        return p->session < q->session ? -1 : p->session > q->session;
+}
+
+/* signals?session=&signal=&offset=&limit=: {signal, session, event}, then
+ * {signal: "CHLD", pid, session, event} for each awaited pid.  Collected
+ * whole to be sorted: O(watchers log watchers). */
+static int ep_signals(api *a)
+{
+        sig_walk w;
+        size_t i;
+        bool ok;
+        int st, r;
+
+        memset(&w, 0, sizeof(w));
+        if ((st = param_page(a)) != OK || (st = param_sid(a, "session", &w.has_sid, &w.sid)) != OK)
+                return st;
+        w.signal = param_str(a, "signal");
+        r = poe_peek_signals(a->k, signals_cb, &w);
+        a->data = json_array();
+        ok = r == 0 && a->data;
+        if (ok && w.n > 1)
+                qsort(w.v, w.n, sizeof(*w.v), by_signal);
+        for (i = 0; i < w.n; i++) {
+                if (ok && in_page(a, i))
+                        push(&ok, a->data, w.v[i].o);
+                else
+                        json_decref(w.v[i].o);
+        }
+        xfree(w.v);
+        if (r < 0 && r != -ENOMEM)
+                return fail(a, 500, "poe_peek_signals failed (%d)", r);
+        if (!ok)
+                return oom(a);
+        return page_done(a, w.n);
+}
+
+/* ---- aliases and extra references ---- */
+
+typedef struct alias_entry {
+        const char *alias;
+        poe_sid session;
+} alias_entry;
+
+static int by_alias(const void *x, const void *y)
+{
+        return strcmp(((const alias_entry *)x)->alias, ((const alias_entry *)y)->alias);
+}
+
+/* aliases?q=&offset=&limit=: sorted by alias; q is a substring (any
+ * case).  O(aliases log aliases). */
+static int ep_aliases(api *a)
+{
+        const char *q = param_str(a, "q"), *small[SMALL_ALIASES], **v;
+        alias_entry *e = NULL;
+        size_t cap = 0, n = 0, i, j;
+        bool ok = true;
+        int st, m;
+
+        if ((st = param_page(a)) != OK || (st = snapshot(a)) != OK)
+                return st;
+        for (i = 0; ok && i < a->n_ss; i++) {
+                if (!a->ss[i].n_aliases)
+                        continue;
+                m = alias_get(a, a->ss[i].id, small, &v);
+                if (m < 0 || grow(&e, &cap, n, n + (size_t)m, sizeof(*e)) < 0)
+                        ok = false;
+                for (j = 0; ok && j < (size_t)m; j++) {
+                        if (q && !strcasestr(v[j], q))
+                                continue;
+                        e[n].alias = v[j];
+                        e[n++].session = a->ss[i].id;
+                }
+                if (v != small)
+                        xfree(v);
+        }
+        if (ok && n > 1)
+                qsort(e, n, sizeof(*e), by_alias);
+        a->data = json_array();
+        ok = ok && a->data;
+        for (i = 0; ok && i < n; i++) {
+                json_t *o;
+
+                if (!in_page(a, i))
+                        continue;
+                o = json_object();
+                put(&ok, o, "alias", jstr(e[i].alias));
+                put(&ok, o, "session", jid(e[i].session));
+                push(&ok, a->data, o);
+        }
+        xfree(e);
+        if (!ok)
+                return oom(a);
+        return page_done(a, n);
+}
+
+typedef struct ext_walk {
+        api *a;
+        json_t *list;
+        poe_sid sid;
+        uint64_t idx; /* the next extref's place among all of them */
+} ext_walk;
+
+static int extrefs_cb(void *ctx, const poe_peek_item *it)
+{
+        ext_walk *w = ctx;
+        json_t *o;
+        bool ok;
+
+        if (it->reason != POE_REASON_EXTREFS)
+                return 0;
+        if (in_page(w->a, w->idx)) {
+                o = json_object();
+                ok = o != NULL;
+                put(&ok, o, "session", jid(w->sid));
+                put(&ok, o, "tag", jstr(it->name));
+                put(&ok, o, "count", json_integer(it->count));
+                if (json_array_append_new(w->list, done(o, ok)) != 0)
+                        return -ENOMEM;
+        }
+        w->idx++;
+        return 0;
+}
+
+/*
+ * extrefs?session=&offset=&limit=: {session, tag, count}, sessions in tree
+ * order, tags in the order they were first taken.  A session has
+ * reasons[EXTREFS] tags, so the total is known from the snapshot and only
+ * the sessions the page reaches are walked (poe_peek_reasons: O(queue)
+ * each).
+ */
+static int ext_page(api *a, const poe_session_info *si, ext_walk *w)
+{
+        uint64_t n = si->reasons[POE_REASON_EXTREFS];
+        uint64_t end = w->idx + n;
+        uint64_t first = (uint64_t)a->pg.offset, last = first + (uint64_t)a->pg.limit;
+        int r;
+
+        /* Walk only a session whose tags [idx, end) meet the page. */
+        if (!n || end <= first || w->idx >= last) {
+                w->idx = end;
+                return 0;
+        }
+        w->sid = si->id;
+        r = poe_peek_reasons(a->k, si->id, extrefs_cb, w);
+        /* Keep the count the snapshot promised, whatever the walk saw, so
+         * the pages of one total never overlap. */
+        w->idx = end;
+        return r;
+}
+
+static int ep_extrefs(api *a)
+{
+        ext_walk w = { a, NULL, 0, 0 };
+        bool has_sid;
+        poe_sid sid = 0;
+        size_t i;
+        int st, r = 0;
+
+        if ((st = param_page(a)) != OK || (st = param_sid(a, "session", &has_sid, &sid)) != OK ||
+            (st = snapshot(a)) != OK)
+                return st;
+        a->data = w.list = json_array();
+        if (!w.list)
+                return oom(a);
+        for (i = 0; r == 0 && i < a->n_ss; i++)
+                if (!has_sid || a->ss[i].id == sid)
+                        r = ext_page(a, &a->ss[i], &w);
+        return walk_done(a, r, (size_t)w.idx, "poe_peek_reasons");
+}
+
+/* ---- the kernel ---- */
+
+static json_t *groups_json(unsigned mask)
+{
+        json_t *arr = json_array();
+        bool ok = arr != NULL;
+        const char *name;
+        unsigned bit;
+
+        for (bit = 0; bit < 32; bit++) {
+                if (!(mask & (1u << bit)))
+                        continue;
+                name = poe_debug_group_name(1u << bit);
+                if (name)
+                        push(&ok, arr, jstr(name));
+        }
+        return done(arr, ok);
+}
+
+/* kernel: the summary, with the inspector's own fields merged in (they
+ * win a clash: they are the inspector's to say). */
+static int ep_kernel(api *a)
+{
+        poe_kernel_info ki;
+        json_t *o, *extra;
+        bool ok;
+
+        if (poe_peek_kernel(a->k, &ki) < 0)
+                return fail(a, 500, "poe_peek_kernel failed");
+        a->data = o = json_object();
+        ok = o != NULL;
+        put(&ok, o, "pid", json_integer(ki.pid));
+        put(&ok, o, "kernel_id", jstr(ki.id));
+        put(&ok, o, "loop", jstr(ki.loop));
+        put(&ok, o, "now", jreal(ki.now));
+        put(&ok, o, "started", jreal(ki.started));
+        put(&ok, o, "uptime", jreal(ki.now - ki.started));
+        put(&ok, o, "sessions", jid(ki.sessions));
+        put(&ok, o, "queue_length", jid(ki.queue_length));
+        put(&ok, o, "timers", jid(ki.timers));
+        put(&ok, o, "fds_watched", jid(ki.fds_watched));
+        put(&ok, o, "signal_watchers", jid(ki.signal_watchers));
+        put(&ok, o, "pid_watchers", jid(ki.pid_watchers));
+        put(&ok, o, "postbacks", jid(ki.postbacks));
+        put(&ok, o, "events_dispatched", jid(ki.events_dispatched));
+        put(&ok, o, "active_session", jid(ki.active_session));
+        put(&ok, o, "active_event", jstr(ki.active_event));
+        put(&ok, o, "dispatching", json_boolean(ki.dispatching));
+        put(&ok, o, "running", json_boolean(ki.running));
+        put(&ok, o, "debug_compiled", groups_json(ki.debug_compiled));
+        put(&ok, o, "debug_enabled", groups_json(ki.debug_enabled));
+        if (ok && a->in) {
+                extra = poe__inspector_summary_extra(a->in);
+                if (extra && (!json_is_object(extra) || json_object_update(o, extra) != 0))
+                        ok = false;
+                json_decref(extra);
+        }
+        return ok ? OK : oom(a);
+}
+
+/* ---- routing ---- */
+
+static const struct route {
+        const char *path;
+        int (*fn)(api *a);
+} routes[] = {
+        { "kernel", ep_kernel },     { "sessions", ep_sessions }, { "why", ep_why },
+        { "tree", ep_tree },         { "queue", ep_queue },       { "timers", ep_timers },
+        { "watchers", ep_watchers }, { "signals", ep_signals },   { "aliases", ep_aliases },
+        { "extrefs", ep_extrefs },
+};
+
+#define ENDPOINTS                                                                       \
+        "kernel, sessions, sessions/ID, sessions/ID/reasons, why, tree, queue, timers, " \
+        "watchers, signals, aliases, extrefs"
+
+static int route(api *a, const char *path, size_t len)
+{
+        const char *rest, *slash;
+        size_t i, restlen, idlen;
+        char buf[80];
+        poe_sid sid;
+
+        for (i = 0; i < sizeof(routes) / sizeof(*routes); i++)
+                if (strlen(routes[i].path) == len && memcmp(routes[i].path, path, len) == 0)
+                        return routes[i].fn(a);
+        if (len > 9 && memcmp(path, "sessions/", 9) == 0) {
+                rest = path + 9;
+                restlen = len - 9;
+                slash = memchr(rest, '/', restlen);
+                idlen = slash ? (size_t)(slash - rest) : restlen;
+                if (slash && !(restlen - idlen - 1 == 7 && memcmp(slash + 1, "reasons", 7) == 0))
+                        goto unknown;
+                if (parse_sidn(rest, idlen, &sid) < 0) {
+                        return fail(a, 400, "malformed session id '%s': expected a decimal number",
+                                    shown_n(rest, idlen, buf, sizeof(buf)));
+                }
+                return slash ? ep_reasons(a, sid) : ep_session(a, sid);
+        }
+unknown:
+        return fail(a, 404, "no such endpoint: %s (there are: " ENDPOINTS ")",
+                    shown(path, buf, sizeof(buf)));
+}
+
+int poe__api_get(poe_kernel *k, poe_inspector *in, const char *path, const poe__params *p,
+                 json_t **ret_data, json_t **ret_page, char *err, size_t errlen)
+{
+        api a;
+        size_t len;
+        int st;
+
+        memset(&a, 0, sizeof(a));
+        a.k = k;
+        a.in = in;
+        a.p = p;
+        a.err = err;
+        a.errlen = errlen;
+        if (err && errlen)
+                err[0] = '\0';
+        if (!k || !path || !ret_data || !ret_page)
+                return fail(&a, 500, "poe__api_get: missing argument");
+        a.now = poe_kernel_time(k);
+        /* "sessions/" is "sessions": a trailing slash names nothing else. */
+        len = strlen(path);
+        while (len && path[len - 1] == '/')
+                len--;
+        st = route(&a, path, len);
+        xfree(a.ss);
+        if (st == OK && !a.data)
+                st = oom(&a);
+        if (st != OK) {
+                json_decref(a.data);
+                json_decref(a.page);
+                return st;
+        }
+        *ret_data = a.data;
+        *ret_page = a.page;
+        return OK;
+}

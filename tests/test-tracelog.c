@@ -1,0 +1,1454 @@
+/*
+ * The inspector's trace log (inspector/tracelog.c): records from a real
+ * kernel go through poe__tracelog_sink into SQLite and come back from
+ * queries and exports field for field; filters and paging select what
+ * they say; a flooded ring drops and counts rather than blocks; and the
+ * faults a log meets in the field (a path it cannot create, a file that
+ * is not a database, a database locked by someone else, a full disk) are
+ * reported, survived and recovered from while the kernel goes on.
+ *
+ * A second sink on the same groups keeps a copy of every record the
+ * kernel produced: it is what the log is compared with.  Waits poll the
+ * log's status against a deadline; nothing sleeps for a fixed time.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <sqlite3.h>
+
+#include "testlib.h"
+
+#include "inspector-internal.h"
+
+#define GROUPS (POE_TRACE_EVENTS | POE_TRACE_SESSIONS)
+#define DEADLINE_MS 30000 /* generous: valgrind runs these too */
+
+/* ---- time ---- */
+
+static int64_t now_ms(void)
+{
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The pause between two polls of a condition another thread makes true. */
+static void poll_pause(void)
+{
+        struct timespec ts = { 0, 1000000 };
+
+        nanosleep(&ts, NULL);
+}
+
+/* ---- the copying sink ---- */
+
+typedef struct rec {
+        unsigned group;
+        char *group_name, *prefix, *kind, *event, *message;
+        poe_sid session, sender;
+        uint32_t refcount;
+        size_t queue;
+        int64_t mono_ns;
+        double wall;
+} rec;
+
+static struct {
+        rec *r;
+        size_t n, cap;
+        bool keep;         /* copy them, or only count them */
+        uint64_t produced; /* every record the kernel handed the sinks */
+        uint64_t per_group[32];
+} copies;
+
+static char *dup_or_null(const char *s)
+{
+        char *d;
+
+        if (!s)
+                return NULL;
+        d = strdup(s);
+        if (!d)
+                abort();
+        return d;
+}
+
+static void copy_sink(void *ctx, const poe_trace_record *r)
+{
+        rec *x;
+
+        (void)ctx;
+        copies.produced++;
+        copies.per_group[__builtin_ctz(r->group)]++;
+        if (!copies.keep)
+                return;
+        if (copies.n == copies.cap) {
+                copies.cap = copies.cap ? copies.cap * 2 : 256;
+                copies.r = realloc(copies.r, copies.cap * sizeof(*copies.r));
+                if (!copies.r)
+                        abort();
+        }
+        x = &copies.r[copies.n++];
+        x->group = r->group;
+        x->group_name = dup_or_null(r->group_name);
+        x->prefix = dup_or_null(r->prefix);
+        x->kind = dup_or_null(r->kind);
+        x->event = dup_or_null(r->event);
+        x->message = dup_or_null(r->message);
+        x->session = r->session;
+        x->sender = r->sender;
+        x->refcount = r->refcount;
+        x->queue = r->queue_length;
+        x->mono_ns = r->mono_ns;
+        x->wall = r->wall;
+}
+
+static void copies_clear(void)
+{
+        size_t i;
+
+        for (i = 0; i < copies.n; i++) {
+                free(copies.r[i].group_name);
+                free(copies.r[i].prefix);
+                free(copies.r[i].kind);
+                free(copies.r[i].event);
+                free(copies.r[i].message);
+        }
+        free(copies.r);
+        memset(&copies, 0, sizeof(copies));
+}
+
+/* ---- the fixture: a directory, a log, the sinks ---- */
+
+static struct {
+        char dir[64];
+        char path[128];
+        bool mounted;
+        poe__tracelog *t;
+        int log_sink, copy_sink;
+        sqlite3 *locker;
+        char filler[160];
+} fx;
+
+static int rm_entry(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
+{
+        (void)sb;
+        (void)flag;
+        (void)ftw;
+        return remove(p);
+}
+
+static int setup(void **state)
+{
+        memset(&fx, 0, sizeof(fx));
+        memset(&copies, 0, sizeof(copies));
+        copies.keep = true;
+        snprintf(fx.dir, sizeof(fx.dir), "/tmp/poe-tracelog-XXXXXX");
+        if (!mkdtemp(fx.dir))
+                return -1;
+        snprintf(fx.path, sizeof(fx.path), "%s/trace.db", fx.dir);
+        return tl_setup(state);
+}
+
+/* Detaches the sinks; the log stays open for status and queries. */
+static void detach(void)
+{
+        if (fx.log_sink > 0 && tl.k)
+                TL_EQ(poe_kernel_trace_sink_remove(tl.k, fx.log_sink), 0);
+        if (fx.copy_sink > 0 && tl.k)
+                TL_EQ(poe_kernel_trace_sink_remove(tl.k, fx.copy_sink), 0);
+        fx.log_sink = fx.copy_sink = 0;
+}
+
+static void log_close(void)
+{
+        detach();
+        poe__tracelog_close(fx.t);
+        fx.t = NULL;
+}
+
+static int teardown(void **state)
+{
+        if (fx.log_sink > 0 && tl.k)
+                poe_kernel_trace_sink_remove(tl.k, fx.log_sink);
+        if (fx.copy_sink > 0 && tl.k)
+                poe_kernel_trace_sink_remove(tl.k, fx.copy_sink);
+        fx.log_sink = fx.copy_sink = 0;
+        poe__tracelog_close(fx.t);
+        fx.t = NULL;
+        if (fx.locker)
+                sqlite3_close(fx.locker);
+        if (fx.mounted)
+                umount2(fx.dir, MNT_DETACH);
+        nftw(fx.dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+        copies_clear();
+        return tl_teardown(state);
+}
+
+#define FX_TEST(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+
+/* Opens the log at fx.path and attaches it, and the copying sink, to
+ * the kernel for TRACE_EVENTS and TRACE_SESSIONS. */
+static void attach(size_t ring)
+{
+        char err[512];
+        int rc;
+
+        rc = poe__tracelog_open(fx.path, ring, tl.k, &fx.t, err, sizeof(err));
+        if (rc != 0)
+                fail_msg("poe__tracelog_open(%s): %d: %s", fx.path, rc, err);
+        assert_non_null(fx.t);
+        /* Records go to no text lines: the sinks ask for their groups. */
+        TL_EQ(poe_kernel_trace_sink_remove(tl.k, 0), 0);
+        fx.log_sink = poe_kernel_trace_sink_add(tl.k, poe__tracelog_sink, fx.t);
+        assert_true(fx.log_sink > 0);
+        TL_EQ(poe_kernel_trace_sink_groups(tl.k, fx.log_sink, GROUPS), 0);
+        fx.copy_sink = poe_kernel_trace_sink_add(tl.k, copy_sink, NULL);
+        assert_true(fx.copy_sink > 0);
+        TL_EQ(poe_kernel_trace_sink_groups(tl.k, fx.copy_sink, GROUPS), 0);
+}
+
+/* ---- the status ---- */
+
+static json_t *status(void)
+{
+        json_t *s = poe__tracelog_status(fx.t);
+
+        assert_non_null(s);
+        return s;
+}
+
+static int64_t st_int(json_t *s, const char *key)
+{
+        json_t *v = json_object_get(s, key);
+
+        if (!json_is_integer(v))
+                fail_msg("status has no integer `%s'", key);
+        return json_integer_value(v);
+}
+
+static int64_t status_int(const char *key)
+{
+        json_t *s = status();
+        int64_t v = st_int(s, key);
+
+        json_decref(s);
+        return v;
+}
+
+static int64_t dropped_in(json_t *s, const char *group)
+{
+        json_t *v = json_object_get(json_object_get(s, "dropped"), group);
+
+        return v ? json_integer_value(v) : 0;
+}
+
+/* Waits until every record produced is accounted for: written or
+ * dropped, nothing pending. */
+static void wait_settled(void)
+{
+        int64_t deadline = now_ms() + DEADLINE_MS;
+
+        for (;;) {
+                json_t *s = status();
+                int64_t w = st_int(s, "records_written"), d = st_int(s, "dropped_total");
+                int64_t p = st_int(s, "records_pending");
+
+                json_decref(s);
+                if (p == 0 && (uint64_t)(w + d) == copies.produced)
+                        return;
+                if (now_ms() > deadline)
+                        fail_msg("the log did not settle: %lld written + %lld dropped of %llu "
+                                 "produced, %lld pending",
+                                 (long long)w, (long long)d,
+                                 (unsigned long long)copies.produced, (long long)p);
+                poll_pause();
+        }
+}
+
+/* ---- the workload: two sessions talking ---- */
+
+static struct {
+        int ticks, target, notes, inner, spins, spin_target;
+        poe_sid a, b;
+        bool forever;
+} wl;
+
+static poe_value h_b_start(poe_ctx *c)
+{
+        /* The alias keeps it alive for the notes, and names it in the
+         * messages. */
+        TL_EQ(poe_kernel_alias_set(poe_ctx_kernel(c), "listener"), 0);
+        return poe_nil();
+}
+
+static poe_value h_note(poe_ctx *c)
+{
+        wl.notes++;
+        if (!wl.forever && poe_value_int(poe_ctx_arg(c, 0)) == wl.target - 1)
+                TL_EQ(poe_kernel_alias_remove(poe_ctx_kernel(c), "listener"), 0);
+        return poe_nil();
+}
+
+static poe_value h_a_start(poe_ctx *c)
+{
+        TL_EQ(poe_kernel_yield(poe_ctx_kernel(c), "tick", NULL, 0), 0);
+        return poe_nil();
+}
+
+static poe_value h_tick(poe_ctx *c)
+{
+        poe_kernel *k = poe_ctx_kernel(c);
+        poe_value arg = poe_int(wl.ticks);
+        poe_value ret;
+
+        wl.ticks++;
+        /* A call to another session is a nested dispatch (a session
+         * calling itself is not traced, as in POE). */
+        TL_EQ(poe_kernel_call(k, wl.b, "inner", NULL, 0, &ret), 0);
+        TL_EQ(poe_kernel_post(k, wl.b, "note", &arg, 1), 0);
+        if (wl.forever || wl.ticks < wl.target)
+                TL_EQ(poe_kernel_yield(k, "tick", NULL, 0), 0);
+        return poe_nil();
+}
+
+static poe_value h_inner(poe_ctx *c)
+{
+        (void)c;
+        wl.inner++;
+        return poe_int(42);
+}
+
+/* Creates the two sessions; ticks is how many rounds A runs (forever:
+ * until wl.forever is cleared). */
+static void workload(int ticks, bool forever)
+{
+        memset(&wl, 0, sizeof(wl));
+        wl.target = ticks;
+        wl.forever = forever;
+        wl.b = TL_CREATE(tl.k, { "_start", h_b_start }, { "note", h_note },
+                         { "inner", h_inner });
+        wl.a = TL_CREATE(tl.k, { "_start", h_a_start }, { "tick", h_tick });
+}
+
+/* Runs n timeslices of a workload that runs forever. */
+static void run_slices(int n)
+{
+        int i;
+
+        for (i = 0; i < n; i++)
+                TL_EQ(poe_kernel_run_one_timeslice(tl.k), 1);
+}
+
+/* ---- queries ---- */
+
+typedef struct kv {
+        const char *k, *v;
+} kv;
+
+static poe__params params_of(const kv *p, size_t n)
+{
+        poe__params ps;
+        size_t i;
+
+        memset(&ps, 0, sizeof(ps));
+        for (i = 0; i < n; i++) {
+                ps.kv[i].key = p[i].k;
+                ps.kv[i].value = p[i].v;
+        }
+        ps.n = (int)n;
+        return ps;
+}
+
+#define PARAMS(...) params_of((const kv[]){ __VA_ARGS__ }, sizeof((const kv[]){ __VA_ARGS__ }) / sizeof(kv))
+
+static json_t *query(const poe__params *p)
+{
+        poe__trace_query q;
+        char err[256];
+        json_t *r;
+
+        if (poe__trace_query_parse(p, &q, err, sizeof(err)) != 0)
+                fail_msg("query_parse: %s", err);
+        r = poe__tracelog_query(fx.t, &q, err, sizeof(err));
+        if (!r)
+                fail_msg("query: %s", err);
+        return r;
+}
+
+static int64_t query_total(const poe__params *p)
+{
+        json_t *r = query(p);
+        int64_t n = json_integer_value(json_object_get(r, "total"));
+
+        json_decref(r);
+        return n;
+}
+
+static const char *jget_s(json_t *o, const char *key)
+{
+        return json_string_value(json_object_get(o, key));
+}
+
+static int64_t jget_i(json_t *o, const char *key)
+{
+        json_t *v = json_object_get(o, key);
+
+        if (!json_is_integer(v))
+                fail_msg("no integer `%s'", key);
+        return json_integer_value(v);
+}
+
+/* A record from the log is the record the kernel produced. */
+static void assert_same(json_t *o, const rec *r, int64_t run)
+{
+        json_t *ev = json_object_get(o, "event");
+
+        TL_EQ(jget_i(o, "run"), run);
+        TL_EQ(jget_i(o, "mono_ns"), r->mono_ns);
+        assert_true(json_is_real(json_object_get(o, "wall")));
+        if (json_real_value(json_object_get(o, "wall")) != r->wall)
+                fail_msg("wall %.9f, want %.9f", json_real_value(json_object_get(o, "wall")),
+                         r->wall);
+        assert_string_equal(jget_s(o, "group"), r->group_name);
+        assert_string_equal(jget_s(o, "prefix"), r->prefix);
+        assert_string_equal(jget_s(o, "kind"), r->kind);
+        TL_EQ(jget_i(o, "session"), r->session);
+        if (r->event)
+                assert_string_equal(json_string_value(ev), r->event);
+        else
+                assert_true(json_is_null(ev));
+        TL_EQ(jget_i(o, "sender"), r->sender);
+        TL_EQ(jget_i(o, "refcount"), r->refcount);
+        TL_EQ(jget_i(o, "queue"), r->queue);
+        assert_string_equal(jget_s(o, "message"), r->message);
+}
+
+static sqlite3 *db_open_ro(const char *path)
+{
+        sqlite3 *db = NULL;
+
+        if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
+                fail_msg("sqlite3_open(%s): %s", path, sqlite3_errmsg(db));
+        return db;
+}
+
+/* One integer from SQL with up to one integer parameter. */
+static int64_t sql_int(sqlite3 *db, const char *sql, int64_t arg)
+{
+        sqlite3_stmt *st;
+        int64_t v;
+
+        if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+                fail_msg("%s: %s", sql, sqlite3_errmsg(db));
+        if (sqlite3_bind_parameter_count(st) > 0)
+                sqlite3_bind_int64(st, 1, arg);
+        if (sqlite3_step(st) != SQLITE_ROW)
+                fail_msg("%s: %s", sql, sqlite3_errmsg(db));
+        v = sqlite3_column_int64(st, 0);
+        sqlite3_finalize(st);
+        return v;
+}
+
+/* The sessions the records are about. */
+static size_t distinct_sessions(void)
+{
+        size_t i, j, n = 0;
+
+        for (i = 0; i < copies.n; i++) {
+                for (j = 0; j < i; j++)
+                        if (copies.r[j].session == copies.r[i].session)
+                                break;
+                n += j == i;
+        }
+        return n;
+}
+
+/* ---- tests ---- */
+
+/* Every field of every record comes back as the kernel produced it; the
+ * sessions table matches the records; a reopened log is a new run. */
+static void t_roundtrip(void **state)
+{
+        json_t *r, *runs, *s;
+        int64_t run, off = 0;
+        size_t i, j;
+        char err[256];
+        sqlite3 *db;
+        sqlite3_stmt *st;
+        char page_off[32];
+
+        (void)state;
+        attach(0);
+        s = status();
+        run = st_int(s, "run_id");
+        assert_true(run >= 1);
+        assert_true(json_is_null(json_object_get(s, "error")));
+        assert_non_null(jget_s(s, "path"));
+        assert_true(jget_s(s, "path")[0] == '/');
+        TL_EQ(st_int(s, "dropped_total"), 0);
+        json_decref(s);
+
+        workload(20, false);
+        tl_run_to_end(tl.k, 1000);
+        TL_EQ(wl.ticks, 20);
+        TL_EQ(wl.notes, 20);
+        detach();
+        wait_settled();
+        TL_EQ(status_int("records_written"), copies.n);
+        TL_EQ(status_int("dropped_total"), 0);
+        assert_true(copies.n > 100);
+
+        /* Every record, page by page, in order. */
+        for (i = 0; i < copies.n;) {
+                poe__params p;
+
+                snprintf(page_off, sizeof(page_off), "%lld", (long long)off);
+                p = PARAMS({ "offset", page_off }, { "limit", "37" });
+                r = query(&p);
+                TL_EQ(jget_i(r, "total"), copies.n);
+                assert_true(json_array_size(json_object_get(r, "records")) > 0);
+                for (j = 0; j < json_array_size(json_object_get(r, "records")); j++, i++)
+                        assert_same(json_array_get(json_object_get(r, "records"), j),
+                                    &copies.r[i], run);
+                off += 37;
+                json_decref(r);
+        }
+
+        /* The sessions table: each session's first and last record. */
+        db = db_open_ro(fx.path);
+        TL_EQ(sql_int(db, "PRAGMA user_version", 0), 1);
+        TL_EQ(sql_int(db, "SELECT count(*) FROM records WHERE run_id = ?", run), copies.n);
+        assert_int_equal(sqlite3_prepare_v2(db,
+                                            "SELECT session_id, first_seen, last_seen FROM "
+                                            "sessions WHERE run_id = ?",
+                                            -1, &st, NULL),
+                         SQLITE_OK);
+        sqlite3_bind_int64(st, 1, run);
+        j = 0;
+        while (sqlite3_step(st) == SQLITE_ROW) {
+                poe_sid sid = (poe_sid)sqlite3_column_int64(st, 0);
+                double first = INFINITY, last = -INFINITY;
+
+                for (i = 0; i < copies.n; i++) {
+                        if (copies.r[i].session != sid)
+                                continue;
+                        first = fmin(first, copies.r[i].wall);
+                        last = fmax(last, copies.r[i].wall);
+                }
+                assert_true(first == sqlite3_column_double(st, 1));
+                assert_true(last == sqlite3_column_double(st, 2));
+                j++;
+        }
+        sqlite3_finalize(st);
+        TL_EQ(j, distinct_sessions());
+        assert_true(j >= 2); /* A and B at least */
+        sqlite3_close(db);
+
+        runs = poe__tracelog_runs(fx.t, err, sizeof(err));
+        assert_non_null(runs);
+        TL_EQ(json_array_size(runs), 1);
+        TL_EQ(jget_i(json_array_get(runs, 0), "id"), run);
+        TL_EQ(jget_i(json_array_get(runs, 0), "pid"), getpid());
+        assert_string_equal(jget_s(json_array_get(runs, 0), "kernel_id"), poe_kernel_id(tl.k));
+        TL_EQ(jget_i(json_array_get(runs, 0), "records"), copies.n);
+        assert_true(json_is_true(json_object_get(json_array_get(runs, 0), "current")));
+        json_decref(runs);
+
+        /* Reopened: a second run; the first is still there by number. */
+        log_close();
+        attach(0);
+        TL_EQ(status_int("run_id"), run + 1);
+        {
+                char rbuf[32];
+                poe__params p;
+
+                snprintf(rbuf, sizeof(rbuf), "%lld", (long long)run);
+                p = PARAMS({ "run", rbuf });
+                TL_EQ(query_total(&p), copies.n);
+                p = PARAMS({ "order", "asc" });
+                TL_EQ(query_total(&p), 0);
+        }
+        runs = poe__tracelog_runs(fx.t, err, sizeof(err));
+        assert_non_null(runs);
+        TL_EQ(json_array_size(runs), 2);
+        assert_true(json_is_false(json_object_get(json_array_get(runs, 0), "current")));
+        assert_true(json_is_true(json_object_get(json_array_get(runs, 1), "current")));
+        json_decref(runs);
+        log_close();
+}
+
+static size_t count_copies(bool (*pred)(const rec *r, const void *arg), const void *arg)
+{
+        size_t i, n = 0;
+
+        for (i = 0; i < copies.n; i++)
+                n += pred(&copies.r[i], arg);
+        return n;
+}
+
+static bool p_session(const rec *r, const void *arg)
+{
+        return r->session == *(const poe_sid *)arg;
+}
+
+static bool p_group(const rec *r, const void *arg)
+{
+        return (r->group & *(const unsigned *)arg) != 0;
+}
+
+static bool p_event(const rec *r, const void *arg)
+{
+        return r->event && strcmp(r->event, arg) == 0;
+}
+
+static bool p_kind(const rec *r, const void *arg)
+{
+        return strcmp(r->kind, arg) == 0;
+}
+
+static bool p_since(const rec *r, const void *arg)
+{
+        return r->wall >= *(const double *)arg;
+}
+
+static bool p_until(const rec *r, const void *arg)
+{
+        return r->wall <= *(const double *)arg;
+}
+
+/* Each filter selects what it says; paging and order too. */
+static void t_filters_and_paging(void **state)
+{
+        poe__params p;
+        json_t *r, *recs;
+        unsigned g;
+        char buf[64], buf2[64];
+        int64_t run, first_id;
+        size_t i, n;
+        double w;
+
+        (void)state;
+        attach(0);
+        run = status_int("run_id");
+        workload(15, false);
+        tl_run_to_end(tl.k, 1000);
+        detach();
+        wait_settled();
+        n = copies.n;
+
+        /* Paging: offset 3, limit 7. */
+        p = PARAMS({ "offset", "3" }, { "limit", "7" });
+        r = query(&p);
+        recs = json_object_get(r, "records");
+        TL_EQ(jget_i(r, "total"), n);
+        TL_EQ(json_array_size(recs), 7);
+        for (i = 0; i < 7; i++)
+                assert_same(json_array_get(recs, i), &copies.r[3 + i], run);
+        first_id = jget_i(json_array_get(recs, 0), "id") - 3;
+        json_decref(r);
+        /* Past the end: nothing, the same total. */
+        snprintf(buf, sizeof(buf), "%zu", n);
+        p = PARAMS({ "offset", buf });
+        r = query(&p);
+        TL_EQ(json_array_size(json_object_get(r, "records")), 0);
+        TL_EQ(jget_i(r, "total"), n);
+        json_decref(r);
+        /* The default page is 100. */
+        p = PARAMS({ "order", "asc" });
+        r = query(&p);
+        TL_EQ(json_array_size(json_object_get(r, "records")), n < 100 ? n : 100);
+        json_decref(r);
+
+        /* Newest first. */
+        p = PARAMS({ "order", "desc" }, { "limit", "2" });
+        r = query(&p);
+        recs = json_object_get(r, "records");
+        assert_same(json_array_get(recs, 0), &copies.r[n - 1], run);
+        assert_same(json_array_get(recs, 1), &copies.r[n - 2], run);
+        json_decref(r);
+
+        /* session */
+        snprintf(buf, sizeof(buf), "%llu", (unsigned long long)wl.b);
+        p = PARAMS({ "session", buf }, { "limit", "1000" });
+        r = query(&p);
+        TL_EQ(jget_i(r, "total"), count_copies(p_session, &wl.b));
+        for (i = 0; i < json_array_size(json_object_get(r, "records")); i++)
+                TL_EQ(jget_i(json_array_get(json_object_get(r, "records"), i), "session"), wl.b);
+        json_decref(r);
+
+        /* group: a name, a short name, a list. */
+        g = POE_TRACE_SESSIONS;
+        p = PARAMS({ "group", "TRACE_SESSIONS" });
+        TL_EQ(query_total(&p), count_copies(p_group, &g));
+        assert_true(count_copies(p_group, &g) > 0);
+        g = POE_TRACE_EVENTS;
+        p = PARAMS({ "group", "events" });
+        TL_EQ(query_total(&p), count_copies(p_group, &g));
+        p = PARAMS({ "group", "events, POE_TRACE_SESSIONS" });
+        TL_EQ(query_total(&p), n);
+        p = PARAMS({ "group", "signals" });
+        TL_EQ(query_total(&p), 0);
+
+        /* event, kind, and both */
+        p = PARAMS({ "event", "tick" });
+        TL_EQ(query_total(&p), count_copies(p_event, "tick"));
+        assert_true(count_copies(p_event, "tick") >= 15 * 3);
+        p = PARAMS({ "kind", "dispatch" });
+        TL_EQ(query_total(&p), count_copies(p_kind, "dispatch"));
+        p = PARAMS({ "kind", "return" }, { "event", "inner" });
+        TL_EQ(query_total(&p), 15);
+
+        /* since and until, at a record's own time */
+        w = copies.r[n / 2].wall;
+        snprintf(buf, sizeof(buf), "%.17g", w);
+        p = PARAMS({ "since", buf });
+        TL_EQ(query_total(&p), count_copies(p_since, &w));
+        p = PARAMS({ "until", buf });
+        TL_EQ(query_total(&p), count_copies(p_until, &w));
+        snprintf(buf2, sizeof(buf2), "%.17g", copies.r[n - 1].wall + 1000);
+        p = PARAMS({ "since", buf2 });
+        TL_EQ(query_total(&p), 0);
+
+        /* after: the tail of the log */
+        snprintf(buf, sizeof(buf), "%lld", (long long)(first_id + 9));
+        p = PARAMS({ "after", buf }, { "limit", "1" });
+        r = query(&p);
+        TL_EQ(jget_i(r, "total"), n - 10);
+        assert_same(json_array_get(json_object_get(r, "records"), 0), &copies.r[10], run);
+        json_decref(r);
+
+        /* run: another run's records, or none */
+        p = PARAMS({ "run", "999" });
+        TL_EQ(query_total(&p), 0);
+        snprintf(buf, sizeof(buf), "%lld", (long long)run);
+        p = PARAMS({ "run", buf }, { "kind", "dispatch" }, { "event", "note" });
+        TL_EQ(query_total(&p), 15);
+        log_close();
+}
+
+/* Bad parameters: -EINVAL, and the message names the parameter. */
+static void t_query_parse_errors(void **state)
+{
+        static const struct {
+                const char *k, *v;
+        } bad[] = {
+                { "since", "yesterday" }, { "since", "-5" },     { "until", "nan" },
+                { "until", "" },          { "session", "x" },    { "session", "-1" },
+                { "group", "bogus" },     { "group", "events," }, { "group", "" },
+                { "after", "-3" },        { "run", "one" },      { "offset", "-1" },
+                { "limit", "0" },         { "limit", "5000" },   { "order", "sideways" },
+        };
+        poe__trace_query q;
+        poe__params p;
+        char err[256];
+        size_t i;
+
+        (void)state;
+        for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+                p = PARAMS({ bad[i].k, bad[i].v });
+                err[0] = '\0';
+                if (poe__trace_query_parse(&p, &q, err, sizeof(err)) != -EINVAL)
+                        fail_msg("%s=%s was accepted", bad[i].k, bad[i].v);
+                if (strncmp(err, bad[i].k, strlen(bad[i].k)) != 0)
+                        fail_msg("%s=%s: message `%s' does not name it", bad[i].k, bad[i].v,
+                                 err);
+        }
+        /* Everything at once, parsed. */
+        p = PARAMS({ "since", "1700000000.5" }, { "until", "1800000000" }, { "session", "7" },
+                   { "group", "TRACE_EVENTS,sessions" }, { "event", "tick" },
+                   { "kind", "dispatch" }, { "after", "12" }, { "run", "3" },
+                   { "offset", "20" }, { "limit", "10" }, { "order", "desc" });
+        TL_EQ(poe__trace_query_parse(&p, &q, err, sizeof(err)), 0);
+        assert_true(q.since == 1700000000.5);
+        assert_true(q.until == 1800000000.0);
+        assert_true(q.has_session);
+        TL_EQ(q.session, 7);
+        TL_EQ(q.groups, POE_TRACE_EVENTS | POE_TRACE_SESSIONS);
+        assert_string_equal(q.event, "tick");
+        assert_string_equal(q.kind, "dispatch");
+        TL_EQ(q.after_id, 12);
+        TL_EQ(q.run_id, 3);
+        TL_EQ(q.page.offset, 20);
+        TL_EQ(q.page.limit, 10);
+        assert_true(q.descending);
+        /* Nothing: no filter, the first page. */
+        p = params_of(NULL, 0);
+        TL_EQ(poe__trace_query_parse(&p, &q, err, sizeof(err)), 0);
+        assert_false(q.has_session);
+        TL_EQ(q.groups, 0);
+        assert_null(q.event);
+        TL_EQ(q.page.limit, 100);
+        assert_false(q.descending);
+}
+
+static poe_value h_flood(poe_ctx *c)
+{
+        poe_kernel *k = poe_ctx_kernel(c);
+        int i;
+
+        /* Each call is a dispatch and a return: thousands of records from
+         * one handler, faster than any writer. */
+        for (i = 0; i < 500; i++)
+                TL_EQ(poe_kernel_call(k, wl.b, "inner", NULL, 0, NULL), 0);
+        if (++wl.spins < wl.spin_target)
+                TL_EQ(poe_kernel_yield(k, "flood", NULL, 0), 0);
+        else
+                TL_EQ(poe_kernel_call(k, wl.b, "done", NULL, 0, NULL), 0);
+        return poe_nil();
+}
+
+static poe_value h_done(poe_ctx *c)
+{
+        TL_EQ(poe_kernel_alias_remove(poe_ctx_kernel(c), "listener"), 0);
+        return poe_nil();
+}
+
+static poe_value h_flood_start(poe_ctx *c)
+{
+        TL_EQ(poe_kernel_yield(poe_ctx_kernel(c), "flood", NULL, 0), 0);
+        return poe_nil();
+}
+
+/* A ring of 8 flooded with 10,000 records: the kernel never waits; what
+ * does not fit is dropped and counted per group, in the status and in
+ * the log; written + dropped = produced. */
+static void t_flood_small_ring(void **state)
+{
+        int64_t written, dropped, run;
+        json_t *s;
+        sqlite3 *db;
+
+        (void)state;
+        copies.keep = false;
+        attach(8);
+        run = status_int("run_id");
+        memset(&wl, 0, sizeof(wl));
+        wl.spin_target = 10;
+        wl.b = TL_CREATE(tl.k, { "_start", h_b_start }, { "inner", h_inner }, { "done", h_done });
+        TL_CREATE(tl.k, { "_start", h_flood_start }, { "flood", h_flood });
+        tl_run_to_end(tl.k, 1000);
+        TL_EQ(wl.inner, 5000);
+        assert_true(copies.produced >= 10000);
+        detach();
+        wait_settled();
+        s = status();
+        written = st_int(s, "records_written");
+        dropped = st_int(s, "dropped_total");
+        TL_EQ((uint64_t)(written + dropped), copies.produced);
+        assert_true(dropped > 0);
+        assert_true(written > 0);
+        TL_EQ(dropped_in(s, "TRACE_EVENTS") + dropped_in(s, "TRACE_SESSIONS"), dropped);
+        assert_true(dropped_in(s, "TRACE_EVENTS") > 0);
+        assert_true((uint64_t)dropped_in(s, "TRACE_SESSIONS") <= copies.per_group[4]);
+        assert_true(json_is_null(json_object_get(s, "error")));
+        json_decref(s);
+        log_close();
+
+        /* The log says the same. */
+        db = db_open_ro(fx.path);
+        TL_EQ(sql_int(db, "SELECT count(*) FROM records WHERE run_id = ?", run), written);
+        TL_EQ(sql_int(db, "SELECT coalesce(sum(count), 0) FROM drops WHERE run_id = ?", run),
+              dropped);
+        TL_EQ(sql_int(db,
+                      "SELECT count FROM drops WHERE run_id = ? AND grp = 'TRACE_EVENTS'", run) > 0,
+              1);
+        sqlite3_close(db);
+}
+
+/* A path that cannot be created: open fails and says why. */
+static void t_unwritable_path(void **state)
+{
+        poe__tracelog *t = NULL;
+        char err[512], path[160];
+        int rc;
+
+        (void)state;
+        rc = poe__tracelog_open("/nonexistent-poe-dir/sub/trace.db", 64, tl.k, &t, err,
+                                sizeof(err));
+        assert_true(rc < 0);
+        assert_null(t);
+        print_message("  (message: %s)\n", err);
+        assert_non_null(strstr(err, "/nonexistent-poe-dir/sub/trace.db"));
+        assert_non_null(strstr(err, "cannot open"));
+        assert_non_null(strstr(err, "No such file or directory"));
+
+        /* A directory is no database either. */
+        rc = poe__tracelog_open(fx.dir, 64, tl.k, &t, err, sizeof(err));
+        assert_true(rc < 0);
+        assert_null(t);
+        assert_non_null(strstr(err, fx.dir));
+
+        /* A read-only directory: only meaningful when not root. */
+        if (geteuid() != 0) {
+                snprintf(path, sizeof(path), "%s/ro", fx.dir);
+                TL_EQ(mkdir(path, 0500), 0);
+                snprintf(path, sizeof(path), "%s/ro/trace.db", fx.dir);
+                rc = poe__tracelog_open(path, 64, tl.k, &t, err, sizeof(err));
+                assert_true(rc < 0);
+                assert_non_null(strstr(err, "cannot open"));
+        }
+
+        /* No path at all. */
+        TL_EQ(poe__tracelog_open("", 64, tl.k, &t, err, sizeof(err)), -EINVAL);
+}
+
+static void write_file(const char *path, const char *text, size_t times)
+{
+        FILE *f = fopen(path, "w");
+        size_t i;
+
+        assert_non_null(f);
+        for (i = 0; i < times; i++)
+                fputs(text, f);
+        TL_EQ(fclose(f), 0);
+}
+
+/* A file that is not a database, a database of something else, and a
+ * newer trace log: refused with a message, and left as they were. */
+static void t_not_a_database(void **state)
+{
+        poe__tracelog *t = NULL;
+        char err[512], path[160];
+        struct stat before, after;
+        sqlite3 *db;
+        int rc;
+
+        (void)state;
+        write_file(fx.path, "this is a text file, not a database\n", 100);
+        TL_EQ(stat(fx.path, &before), 0);
+        rc = poe__tracelog_open(fx.path, 64, tl.k, &t, err, sizeof(err));
+        print_message("  (message: %s)\n", err);
+        TL_EQ(rc, -EINVAL);
+        assert_null(t);
+        assert_non_null(strstr(err, fx.path));
+        assert_non_null(strstr(err, "not a SQLite database"));
+        TL_EQ(stat(fx.path, &after), 0);
+        TL_EQ(after.st_size, before.st_size);
+
+        /* Someone else's database. */
+        snprintf(path, sizeof(path), "%s/other.db", fx.dir);
+        assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+        assert_int_equal(sqlite3_exec(db, "CREATE TABLE customers(id, name);"
+                                          "INSERT INTO customers VALUES(1, 'ann');",
+                                      NULL, NULL, NULL),
+                         SQLITE_OK);
+        sqlite3_close(db);
+        rc = poe__tracelog_open(path, 64, tl.k, &t, err, sizeof(err));
+        print_message("  (message: %s)\n", err);
+        TL_EQ(rc, -EINVAL);
+        assert_null(t);
+        assert_non_null(strstr(err, "not a libpoe trace log"));
+        db = db_open_ro(path);
+        TL_EQ(sql_int(db, "SELECT count(*) FROM sqlite_master WHERE type = 'table'", 0), 1);
+        TL_EQ(sql_int(db, "SELECT count(*) FROM customers", 0), 1);
+        sqlite3_close(db);
+
+        /* A trace log from a newer libpoe. */
+        snprintf(path, sizeof(path), "%s/newer.db", fx.dir);
+        assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+        assert_int_equal(sqlite3_exec(db, "PRAGMA application_id = 1347372372;"
+                                          "PRAGMA user_version = 99;"
+                                          "CREATE TABLE runs(id INTEGER PRIMARY KEY);",
+                                      NULL, NULL, NULL),
+                         SQLITE_OK);
+        sqlite3_close(db);
+        rc = poe__tracelog_open(path, 64, tl.k, &t, err, sizeof(err));
+        assert_true(rc < 0);
+        assert_null(t);
+        assert_non_null(strstr(err, "newer"));
+
+        /* An empty file is a new, empty database: it becomes a log. */
+        snprintf(path, sizeof(path), "%s/empty.db", fx.dir);
+        write_file(path, "", 0);
+        TL_EQ(poe__tracelog_open(path, 64, tl.k, &t, err, sizeof(err)), 0);
+        poe__tracelog_close(t);
+}
+
+/* Runs the forever workload until the status satisfies pred or the
+ * deadline passes; returns the timeslices run. */
+static int run_until_status(bool (*pred)(json_t *s, const void *arg), const void *arg,
+                            const char *what)
+{
+        int64_t deadline = now_ms() + DEADLINE_MS;
+        int n = 0;
+
+        for (;;) {
+                json_t *s = status();
+                bool ok = pred(s, arg);
+
+                json_decref(s);
+                if (ok)
+                        return n;
+                if (now_ms() > deadline)
+                        fail_msg("timed out waiting for %s", what);
+                run_slices(20);
+                n += 20;
+        }
+}
+
+static bool s_has_error(json_t *s, const void *arg)
+{
+        (void)arg;
+        return json_is_string(json_object_get(s, "error"));
+}
+
+static bool s_healthy_past(json_t *s, const void *arg)
+{
+        return json_is_null(json_object_get(s, "error")) &&
+               st_int(s, "records_written") > *(const int64_t *)arg;
+}
+
+static bool s_dropped(json_t *s, const void *arg)
+{
+        (void)arg;
+        return st_int(s, "dropped_total") > 0;
+}
+
+/* Stops the forever workload and lets the kernel run out. */
+static void workload_finish(void)
+{
+        wl.forever = false;
+        wl.target = wl.ticks + 1;
+        tl_run_to_end(tl.k, 100000);
+}
+
+/* Another connection holds the write lock: the status says so, the
+ * kernel goes on, records are dropped and counted; when the lock goes,
+ * the log resumes. */
+static void t_locked_database(void **state)
+{
+        int64_t written_before, written_locked, ticks_before, run;
+        const char *e;
+        json_t *s;
+        sqlite3 *db;
+
+        (void)state;
+        attach(256);
+        run = status_int("run_id");
+        copies.keep = false;
+        workload(0, true);
+        run_slices(50);
+        wait_settled();
+        written_before = status_int("records_written");
+        assert_true(written_before > 0);
+
+        assert_int_equal(sqlite3_open(fx.path, &fx.locker), SQLITE_OK);
+        assert_int_equal(sqlite3_exec(fx.locker, "BEGIN EXCLUSIVE", NULL, NULL, NULL),
+                         SQLITE_OK);
+        ticks_before = wl.ticks;
+        run_until_status(s_has_error, NULL, "the status to show the lock");
+        run_until_status(s_dropped, NULL, "drops while locked");
+        s = status();
+        e = jget_s(s, "error");
+        print_message("  (status error: %s)\n", e);
+        assert_non_null(strstr(e, "locked"));
+        written_locked = st_int(s, "records_written");
+        json_decref(s);
+        /* The kernel did not notice. */
+        assert_true(wl.ticks > ticks_before + 20);
+        /* Queries still read (WAL: readers do not wait for writers). */
+        {
+                poe__params p = PARAMS({ "limit", "1" });
+
+                TL_EQ(query_total(&p), written_locked);
+        }
+
+        assert_int_equal(sqlite3_exec(fx.locker, "ROLLBACK", NULL, NULL, NULL), SQLITE_OK);
+        sqlite3_close(fx.locker);
+        fx.locker = NULL;
+        run_until_status(s_healthy_past, &written_locked, "the log to resume");
+
+        workload_finish();
+        detach();
+        wait_settled();
+        s = status();
+        assert_true(json_is_null(json_object_get(s, "error")));
+        assert_true(st_int(s, "dropped_total") > 0);
+        TL_EQ((uint64_t)(st_int(s, "records_written") + st_int(s, "dropped_total")),
+              copies.produced);
+        written_locked = st_int(s, "records_written");
+        json_decref(s);
+        log_close();
+
+        db = db_open_ro(fx.path);
+        TL_EQ(sql_int(db, "SELECT count(*) FROM records WHERE run_id = ?", run), written_locked);
+        TL_EQ(sql_int(db, "SELECT coalesce(sum(count), 0) FROM drops WHERE run_id = ?", run) +
+                      written_locked,
+              copies.produced);
+        sqlite3_close(db);
+}
+
+/* Fills the file system the log is on. */
+static void fill_disk(void)
+{
+        static char block[4096];
+        int fd;
+        ssize_t n;
+
+        snprintf(fx.filler, sizeof(fx.filler), "%s/filler", fx.dir);
+        fd = open(fx.filler, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        assert_true(fd >= 0);
+        do
+                n = write(fd, block, sizeof(block));
+        while (n > 0);
+        do
+                n = write(fd, block, 1);
+        while (n > 0);
+        TL_EQ(errno, ENOSPC);
+        close(fd);
+}
+
+/* The disk fills up under the log (a 512 KiB tmpfs): SQLITE_FULL in the
+ * status, drops counted, the kernel unaffected.  Space freed, the log
+ * finds out by itself (it retries with the drop counts) and writes
+ * again. */
+static void t_disk_full(void **state)
+{
+        int64_t written_full, ticks_before, run;
+        const char *e;
+        json_t *s;
+        sqlite3 *db;
+
+        (void)state;
+        if (mount("tmpfs", fx.dir, "tmpfs", 0, "size=512k") != 0) {
+                print_message("  (skipped: cannot mount a tmpfs on %s: %s)\n", fx.dir,
+                              strerror(errno));
+                skip();
+        }
+        fx.mounted = true;
+        attach(1024);
+        run = status_int("run_id");
+        copies.keep = false;
+        workload(0, true);
+        run_slices(50);
+        wait_settled();
+
+        fill_disk();
+        ticks_before = wl.ticks;
+        run_until_status(s_has_error, NULL, "the status to show the full disk");
+        run_until_status(s_dropped, NULL, "drops while full");
+        s = status();
+        e = jget_s(s, "error");
+        print_message("  (status error: %s)\n", e);
+        assert_non_null(strstr(e, "full"));
+        json_decref(s);
+        assert_true(wl.ticks > ticks_before);
+        /* The kernel finishes its work while the disk is full. */
+        workload_finish();
+        detach();
+        wait_settled();
+        written_full = status_int("records_written");
+
+        /* Space again: the retry (the drop counts alone) succeeds. */
+        TL_EQ(unlink(fx.filler), 0);
+        {
+                int64_t deadline = now_ms() + DEADLINE_MS;
+
+                for (;;) {
+                        s = status();
+                        if (json_is_null(json_object_get(s, "error")))
+                                break;
+                        json_decref(s);
+                        if (now_ms() > deadline)
+                                fail_msg("the log did not recover from the full disk");
+                        poll_pause();
+                }
+                json_decref(s);
+        }
+        /* And new records are written. */
+        fx.log_sink = poe_kernel_trace_sink_add(tl.k, poe__tracelog_sink, fx.t);
+        TL_EQ(poe_kernel_trace_sink_groups(tl.k, fx.log_sink, GROUPS), 0);
+        fx.copy_sink = poe_kernel_trace_sink_add(tl.k, copy_sink, NULL);
+        TL_EQ(poe_kernel_trace_sink_groups(tl.k, fx.copy_sink, GROUPS), 0);
+        workload(5, false);
+        tl_run_to_end(tl.k, 1000);
+        detach();
+        wait_settled();
+        s = status();
+        assert_true(json_is_null(json_object_get(s, "error")));
+        assert_true(st_int(s, "records_written") > written_full);
+        assert_true(st_int(s, "dropped_total") > 0);
+        TL_EQ((uint64_t)(st_int(s, "records_written") + st_int(s, "dropped_total")),
+              copies.produced);
+        written_full = st_int(s, "records_written");
+        json_decref(s);
+        log_close();
+
+        db = db_open_ro(fx.path);
+        TL_EQ(sql_int(db, "SELECT count(*) FROM records WHERE run_id = ?", run), written_full);
+        TL_EQ(sql_int(db, "SELECT coalesce(sum(count), 0) FROM drops WHERE run_id = ?", run) +
+                      written_full,
+              copies.produced);
+        sqlite3_close(db);
+}
+
+/* Counts the records of RFC 4180 CSV (quoted fields may hold commas,
+ * quotes and line breaks); *fields_ok says whether each had want_fields. */
+static size_t csv_records(const char *s, size_t len, size_t *fields_ok, size_t want_fields)
+{
+        size_t i, records = 0, fields = 1;
+        bool quoted = false;
+
+        *fields_ok = 1;
+        for (i = 0; i < len; i++) {
+                char ch = s[i];
+
+                if (quoted) {
+                        if (ch == '"' && i + 1 < len && s[i + 1] == '"')
+                                i++;
+                        else if (ch == '"')
+                                quoted = false;
+                        continue;
+                }
+                if (ch == '"')
+                        quoted = true;
+                else if (ch == ',')
+                        fields++;
+                else if (ch == '\r' && i + 1 < len && s[i + 1] == '\n') {
+                        if (fields != want_fields)
+                                *fields_ok = 0;
+                        records++;
+                        fields = 1;
+                        i++;
+                }
+        }
+        return records;
+}
+
+static void do_export(const char *format, char **body, size_t *len, const char **type)
+{
+        poe__trace_query q;
+        poe__params p = params_of(NULL, 0);
+        char err[256];
+        int rc;
+
+        TL_EQ(poe__trace_query_parse(&p, &q, err, sizeof(err)), 0);
+        rc = poe__tracelog_export(fx.t, format, &q, body, len, type, err, sizeof(err));
+        if (rc != 0)
+                fail_msg("export %s: %d: %s", format, rc, err);
+        assert_non_null(*body);
+        assert_non_null(*type);
+}
+
+static void t_exports(void **state)
+{
+        char *body, *line, *next, tmp[160];
+        const char *type;
+        size_t len, n, i, ok, x = 0, m = 0, dispatches = 0;
+        json_t *j, *evs, *first = NULL, *qr;
+        json_error_t jerr;
+        poe__params p;
+        poe__trace_query q;
+        char err[256];
+        int64_t run;
+        sqlite3 *db;
+        FILE *f;
+
+        (void)state;
+        attach(0);
+        run = status_int("run_id");
+        workload(10, false);
+        tl_run_to_end(tl.k, 1000);
+        detach();
+        wait_settled();
+        for (i = 0; i < copies.n; i++)
+                dispatches += strcmp(copies.r[i].kind, "dispatch") == 0;
+
+        /* JSON Lines: one object per line, the same as a query. */
+        do_export("jsonl", &body, &len, &type);
+        assert_string_equal(type, "application/x-ndjson");
+        TL_EQ(strlen(body), len);
+        n = 0;
+        for (line = body; *line; line = next) {
+                next = strchr(line, '\n');
+                assert_non_null(next);
+                *next++ = '\0';
+                j = json_loads(line, 0, &jerr);
+                if (!j)
+                        fail_msg("line %zu: %s", n + 1, jerr.text);
+                assert_same(j, &copies.r[n], run);
+                if (n == 0)
+                        first = j;
+                else
+                        json_decref(j);
+                n++;
+        }
+        TL_EQ(n, copies.n);
+        p = PARAMS({ "limit", "1" });
+        qr = query(&p);
+        assert_true(json_equal(json_array_get(json_object_get(qr, "records"), 0), first));
+        json_decref(qr);
+        json_decref(first);
+        free(body);
+
+        /* CSV: a header and one row per record, RFC 4180. */
+        do_export("csv", &body, &len, &type);
+        assert_non_null(strstr(type, "text/csv"));
+        assert_true(strncmp(body, "id,run,mono_ns,wall,group,prefix,kind,session,event,sender,"
+                                  "refcount,queue,message\r\n",
+                            strlen("id,run,mono_ns,wall,group,prefix,kind,session,event,"
+                                   "sender,refcount,queue,message\r\n")) == 0);
+        TL_EQ(csv_records(body, len, &ok, 13), copies.n + 1);
+        TL_EQ(ok, 1);
+        free(body);
+
+        /* Chrome trace: parses; dispatches are complete events on their
+         * session's track. */
+        do_export("chrome", &body, &len, &type);
+        assert_string_equal(type, "application/json");
+        j = json_loadb(body, len, 0, &jerr);
+        if (!j)
+                fail_msg("chrome JSON: %s (line %d)", jerr.text, jerr.line);
+        evs = json_object_get(j, "traceEvents");
+        assert_true(json_is_array(evs));
+        for (i = 0; i < json_array_size(evs); i++) {
+                json_t *ev = json_array_get(evs, i);
+                const char *ph = jget_s(ev, "ph");
+
+                assert_non_null(ph);
+                TL_EQ(jget_i(ev, "pid"), run);
+                if (strcmp(ph, "X") == 0) {
+                        x++;
+                        assert_true(json_is_number(json_object_get(ev, "dur")));
+                        assert_true(json_number_value(json_object_get(ev, "dur")) >= 0);
+                        assert_true(json_is_number(json_object_get(ev, "ts")));
+                        assert_true(json_is_true(json_object_get(
+                                json_object_get(ev, "args"), "returned")));
+                } else if (strcmp(ph, "M") == 0 &&
+                           strcmp(jget_s(ev, "name"), "thread_name") == 0) {
+                        snprintf(tmp, sizeof(tmp), "session %lld", (long long)jget_i(ev, "tid"));
+                        assert_true(strncmp(jget_s(json_object_get(ev, "args"), "name"), tmp,
+                                            strlen(tmp)) == 0);
+                        m++;
+                } else if (strcmp(ph, "i") == 0) {
+                        assert_string_equal(jget_s(ev, "s"), "t");
+                }
+        }
+        /* Every dispatch returned; every session has a named track. */
+        TL_EQ(x, dispatches);
+        TL_EQ(m, distinct_sessions());
+        json_decref(j);
+        free(body);
+
+        /* SQLite: a database file with every record. */
+        do_export("sqlite", &body, &len, &type);
+        assert_string_equal(type, "application/vnd.sqlite3");
+        assert_true(len > 100 && memcmp(body, "SQLite format 3", 16) == 0);
+        snprintf(tmp, sizeof(tmp), "%s/export.db", fx.dir);
+        f = fopen(tmp, "wb");
+        assert_non_null(f);
+        TL_EQ(fwrite(body, 1, len, f), len);
+        TL_EQ(fclose(f), 0);
+        free(body);
+        db = db_open_ro(tmp);
+        TL_EQ(sql_int(db, "SELECT count(*) FROM records WHERE run_id = ?", run), copies.n);
+        TL_EQ(sql_int(db, "PRAGMA user_version", 0), 1);
+        sqlite3_close(db);
+
+        /* Filters apply to exports; paging does not. */
+        p = PARAMS({ "kind", "dispatch" }, { "limit", "1" });
+        TL_EQ(poe__trace_query_parse(&p, &q, err, sizeof(err)), 0);
+        TL_EQ(poe__tracelog_export(fx.t, "jsonl", &q, &body, &len, &type, err, sizeof(err)), 0);
+        for (n = 0, i = 0; i < len; i++)
+                n += body[i] == '\n';
+        TL_EQ(n, dispatches);
+        free(body);
+
+        /* An unknown format. */
+        TL_EQ(poe__tracelog_export(fx.t, "xml", &q, &body, &len, &type, err, sizeof(err)),
+              -EINVAL);
+        assert_null(body);
+        assert_true(strncmp(err, "format", 6) == 0);
+        log_close();
+}
+
+/* Records the kernel would never make, straight into the sink: a very
+ * long message is cut with a marker, bad UTF-8 is replaced, a record
+ * without an event has a null one. */
+static void t_odd_records(void **state)
+{
+        poe_trace_record r;
+        static char big[10000];
+        json_t *res, *recs, *o;
+        poe__params p;
+        const char *m;
+        int64_t deadline;
+
+        (void)state;
+        attach(64);
+        detach();
+        memset(big, 'x', sizeof(big) - 1);
+        memset(&r, 0, sizeof(r));
+        r.mono_ns = 123456789;
+        r.wall = 1700000000.25;
+        r.group = POE_TRACE_EVENTS;
+        r.group_name = "TRACE_EVENTS";
+        r.prefix = "<ev>";
+        r.kind = "enqueue";
+        r.session = 5;
+        r.event = "bad\xff\xfe name";
+        r.sender = 6;
+        r.refcount = 7;
+        r.queue_length = 8;
+        r.message = big;
+        poe__tracelog_sink(fx.t, &r);
+        r.event = NULL;
+        r.kind = "stop";
+        r.group = POE_TRACE_SESSIONS;
+        r.group_name = "TRACE_SESSIONS";
+        r.message = "caf\xc3\xa9 \xe2\x82";
+        poe__tracelog_sink(fx.t, &r);
+
+        deadline = now_ms() + DEADLINE_MS;
+        while (status_int("records_written") < 2) {
+                if (now_ms() > deadline)
+                        fail_msg("the records were not written");
+                poll_pause();
+        }
+        p = PARAMS({ "order", "asc" });
+        res = query(&p);
+        recs = json_object_get(res, "records");
+        TL_EQ(json_array_size(recs), 2);
+        o = json_array_get(recs, 0);
+        m = jget_s(o, "message");
+        assert_non_null(m);
+        assert_true(strlen(m) < 4096 && strlen(m) > 2000);
+        assert_non_null(strstr(m, "bytes truncated]"));
+        assert_string_equal(jget_s(o, "event"), "bad\xef\xbf\xbd\xef\xbf\xbd name");
+        TL_EQ(jget_i(o, "queue"), 8);
+        o = json_array_get(recs, 1);
+        assert_true(json_is_null(json_object_get(o, "event")));
+        assert_string_equal(jget_s(o, "group"), "TRACE_SESSIONS");
+        assert_string_equal(jget_s(o, "message"), "caf\xc3\xa9 \xef\xbf\xbd\xef\xbf\xbd");
+        json_decref(res);
+        log_close();
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+                FX_TEST(t_roundtrip),
+                FX_TEST(t_filters_and_paging),
+                FX_TEST(t_query_parse_errors),
+                FX_TEST(t_flood_small_ring),
+                FX_TEST(t_unwritable_path),
+                FX_TEST(t_not_a_database),
+                FX_TEST(t_locked_database),
+                FX_TEST(t_disk_full),
+                FX_TEST(t_exports),
+                FX_TEST(t_odd_records),
+        };
+
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
