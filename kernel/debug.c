@@ -324,6 +324,8 @@ void poe__trace(poe_kernel *k, unsigned group, const char *kind, const poe__sess
         r.refcount = s ? s->refcnt : 0;
         r.queue_length = k->queue_count;
         r.message = k->trace_buf;
+        r.event_id = k->trace_event_id;
+        k->trace_event_id = 0;
         /* A sink that traces would recurse: the kernel's own tracing is
          * off for the duration. */
         k->in_sink++;

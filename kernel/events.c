@@ -64,6 +64,8 @@ void poe__enqueue(poe_kernel *k, poe__event *ev, poe__session *to, poe__session 
         ev->seq = ++k->seq;
         if (type & POE__ET_ALARM) {
                 /* The caller set the due time and reserved queue room. */
+                if (POE__ON(k, POE_TRACE_EVENTS))
+                        k->trace_event_id = ev->seq;
                 POE_TRACE(k, POE_TRACE_EVENTS, "enqueue", to, name, from,
                           "enqueued alarm %llu ``%s'' for %s at %.6f",
                           (unsigned long long)ev->seq, poe__name(k, name),
@@ -75,6 +77,8 @@ void poe__enqueue(poe_kernel *k, poe__event *ev, poe__session *to, poe__session 
         }
         ev->due = poe__mono(k);
         ev->wall = ev->delta = 0;
+        if (POE__ON(k, POE_TRACE_EVENTS))
+                k->trace_event_id = ev->seq;
         POE_TRACE(k, POE_TRACE_EVENTS, "enqueue", to, name, from,
                   "enqueued event %llu ``%s'' from %s to %s", (unsigned long long)ev->seq,
                   poe__name(k, name), poe__loggable(k, from), poe__loggable(k, to));
@@ -166,6 +170,8 @@ static __attribute__((noinline, cold)) void trace_return(poe_kernel *k, poe__ses
                 to->busy_ns += poe__mono(k) - t0;
         if (POE__ON(k, POE_TRACE_EVENTS) && !k->in_sink) {
                 poe_value_format(ret, v, sizeof(v));
+                if (POE__ON(k, POE_TRACE_EVENTS))
+                        k->trace_event_id = (uint64_t)k->dispatch_seq;
                 poe__trace(k, POE_TRACE_EVENTS, "return", to, name, from,
                            "event ``%s'' returns (%s)", poe__name(k, name),
                            ret->type == POE_T_NIL ? "undef" : v);
@@ -197,6 +203,8 @@ poe_value poe__dispatch(poe_kernel *k, poe__session *to, poe__session *from, uin
                 POE_ASSERT(k, POE_ASSERT_EVENTS, to->alive || (type & POE__ET_STOP),
                            "dispatching event ``%s'' to %s, which does not exist",
                            poe__name(k, name), poe__loggable(k, to));
+                if (POE__ON(k, POE_TRACE_EVENTS))
+                        k->trace_event_id = (uint64_t)k->dispatch_seq;
                 POE_TRACE(k, POE_TRACE_EVENTS, "dispatch", to, name, from,
                           "dispatching event %lld ``%s'' from %s to %s",
                           (long long)k->dispatch_seq, poe__name(k, name),
@@ -292,6 +300,9 @@ void poe__events_clear_session(poe_kernel *k, poe__session *s)
                 poe__event *ev = poe__container_of(poe__list_first(&s->timers), poe__event,
                                                    in_session);
 
+                if (POE__ON(k, POE_TRACE_EVENTS))
+
+                        k->trace_event_id = ev->seq;
                 POE_TRACE(k, POE_TRACE_EVENTS, "discard", s, ev->name, s,
                           "removed alarm %llu ``%s'' of %s", (unsigned long long)ev->seq,
                           poe__name(k, ev->name), poe__loggable(k, s));
@@ -305,6 +316,8 @@ void poe__events_clear_session(poe_kernel *k, poe__session *s)
 
                 if (ev->to != s && ev->from != s)
                         continue;
+                if (POE__ON(k, POE_TRACE_EVENTS))
+                        k->trace_event_id = ev->seq;
                 POE_TRACE(k, POE_TRACE_EVENTS, "discard", ev->to, ev->name, ev->from,
                           "removed event %llu ``%s'' to %s", (unsigned long long)ev->seq,
                           poe__name(k, ev->name), poe__loggable(k, ev->to));

@@ -359,6 +359,7 @@ struct poe_kernel {
         uint32_t active_type;
         int dispatch_depth;
         int64_t dispatch_seq; /* the queue id being dispatched, 0 if none */
+        uint64_t trace_event_id; /* for the next trace record (see poe__trace) */
         uint64_t total_dispatched;
         /* Published for other threads (poe_kernel_activity_get). */
         _Atomic uint64_t pub_dispatches;

@@ -825,6 +825,9 @@ typedef struct poe_trace_record {
         uint32_t refcount;    /* the session's count at the time */
         size_t queue_length;
         const char *message;  /* the text, without prefix */
+        uint64_t event_id;    /* the queue item an enqueue, dispatch, return or
+                                 discard is about (POE's event id), else 0:
+                                 links a post to its dispatch */
 } poe_trace_record;
 
 typedef void (*poe_trace_sink_fn)(void *ctx, const poe_trace_record *record);
