@@ -568,12 +568,43 @@ static bool authorized(struct MHD_Connection *c, poe_inspector *in)
         }
 }
 
+/*
+ * DNS rebinding: a page on another site can make the browser resolve its
+ * own name to 127.0.0.1 and read the inspector.  The Host header then
+ * names that site, so on loopback only the loopback names (and the bound
+ * address) are accepted.  With allow_remote the operator chose exposure
+ * and any Host goes.
+ */
+static bool host_allowed(struct MHD_Connection *c, poe_inspector *in)
+{
+        const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Host");
+        static const char *const names[] = { "localhost", "127.0.0.1", "[::1]" };
+        size_t i, n;
+
+        if (in->opts.allow_remote)
+                return true;
+        if (!h)
+                return false; /* HTTP/1.1 requires it; curl and browsers send it */
+        for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+                n = strlen(names[i]);
+                if (strncmp(h, names[i], n) == 0 && (h[n] == '\0' || h[n] == ':'))
+                        return true;
+        }
+        /* The bound address itself, as in->url spells it. */
+        n = strlen(in->url) - strlen("http://") - 1; /* "HOST:PORT" */
+        return strlen(h) == n && strncmp(h, in->url + strlen("http://"), n) == 0;
+}
+
 static enum MHD_Result route(struct MHD_Connection *c, poe_inspector *in, const char *url,
                              const char *method, struct request *rq)
 {
         poe__params p;
         bool get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
 
+        if (!host_allowed(c, in))
+                return reply_error(c, 403, "the Host header does not name this inspector "
+                                           "(loopback only: localhost, 127.0.0.1, [::1]); "
+                                           "refused against DNS rebinding");
         memset(&p, 0, sizeof(p));
         if (MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, collect_param, &p) < 0 ||
             p.n >= POE__MAX_PARAMS)

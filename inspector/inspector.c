@@ -147,6 +147,9 @@ int poe_inspector_start(poe_kernel *k, const poe_inspector_options *opts, poe_in
                 poe_inspector_stop(in);
                 return err;
         }
+        /* /metrics' duration histogram: two clock reads per dispatch
+         * while an inspector watches. */
+        poe_kernel_set_dispatch_timing(k, 1);
         fprintf(stderr, "poe-inspector: %s (trace log %s)\n", in->url,
                 in->log ? in->trace_path : in->log_error[0] ? in->log_error : "off");
         *ret = in;
@@ -206,6 +209,8 @@ poe_inspector *poe_inspector_stop(poe_inspector *in)
         if (!in)
                 return NULL;
         poe__http_stop(in);
+        if (in->port)
+                poe_kernel_set_dispatch_timing(in->k, 0);
         if (in->sink_id > 0)
                 poe_kernel_trace_sink_remove(in->k, in->sink_id);
         if (in->log)

@@ -58,6 +58,7 @@ char *poe__metrics_text(poe_kernel *k, poe_inspector *in)
 {
         struct buf b = { malloc(4096), 0, 4096, false };
         poe_kernel_info ki;
+        poe_dispatch_stats ds;
         json_t *st, *dropped;
         const char *group;
         json_t *v;
@@ -84,6 +85,34 @@ char *poe__metrics_text(poe_kernel *k, poe_inspector *in)
         metric(&b, "poe_pid_watchers", "gauge", "sig_child() watches", (double)ki.pid_watchers);
         metric(&b, "poe_events_dispatched_total", "counter", "handlers run",
                (double)ki.events_dispatched);
+        if (poe_kernel_dispatch_stats(k, &ds) == 0) {
+                static const char *const kinds[POE_DISPATCH_KINDS] = {
+                        "post", "call", "alarm", "signal", "select", "sig_child", "die",
+                        "internal",
+                };
+                uint64_t cum = 0;
+                int i;
+
+                put(&b, "# HELP poe_dispatches_total dispatches by kind of event\n"
+                        "# TYPE poe_dispatches_total counter\n");
+                for (i = 0; i < POE_DISPATCH_KINDS; i++)
+                        put(&b, "poe_dispatches_total{kind=\"%s\"} %llu\n", kinds[i],
+                            (unsigned long long)ds.by_kind[i]);
+                put(&b, "# HELP poe_dispatch_duration_seconds time in handlers, while the "
+                        "inspector runs\n# TYPE poe_dispatch_duration_seconds histogram\n");
+                for (i = 0; i < POE_DURATION_BUCKETS; i++) {
+                        cum += ds.duration_buckets[i];
+                        if (ds.bucket_le[i] < 0)
+                                put(&b, "poe_dispatch_duration_seconds_bucket{le=\"+Inf\"} "
+                                        "%llu\n", (unsigned long long)cum);
+                        else
+                                put(&b, "poe_dispatch_duration_seconds_bucket{le=\"%g\"} "
+                                        "%llu\n", ds.bucket_le[i], (unsigned long long)cum);
+                }
+                put(&b, "poe_dispatch_duration_seconds_sum %.9f\n", ds.duration_sum);
+                put(&b, "poe_dispatch_duration_seconds_count %llu\n",
+                    (unsigned long long)ds.timed);
+        }
         st = in->log ? poe__tracelog_status(in->log) : NULL;
         if (st) {
                 metric(&b, "poe_trace_records_written_total", "counter",

@@ -74,6 +74,7 @@
 #include <errno.h>
 #include <math.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -91,25 +92,25 @@
 #define POE_INSPECTOR_VERSION "unknown"
 #endif
 
-#define SCHEMA_VERSION 1
-#define STR_(x) #x
-#define STR(x) STR_(x)
-#define APPLICATION_ID 0x504f4554 /* "POET" */
+#define SCHEMA_VERSION     1
+#define STR_(x)            #x
+#define STR(x)             STR_(x)
+#define APPLICATION_ID     0x504f4554 /* "POET" */
 #define APPLICATION_ID_DEC "1347372372"
 
-#define DEFAULT_RING 65536
-#define RING_BYTES_PER_RECORD 256 /* an average record is ~150 bytes */
-#define ENTRY_MAX 4096            /* one record in the ring, strings included */
-#define EVENT_MAX 1024            /* longer event names are cut */
-#define SHORT_MAX 64              /* kind and prefix are the kernel's constants */
-#define BATCH_MAX 1000
-#define BATCH_MS 50
-#define RETRY_MS 500
-#define WRITER_BUSY_MS 200 /* a lock held longer is a fault to report */
-#define OPEN_BUSY_MS 1000
-#define READER_BUSY_MS 2000
-#define N_GROUP_BITS 32
-#define SMAP_SIZE 2048 /* a power of two, > 2 * BATCH_MAX */
+#define DEFAULT_RING          65536
+#define RING_BYTES_PER_RECORD 256  /* an average record is ~150 bytes */
+#define ENTRY_MAX             4096 /* one record in the ring, strings included */
+#define EVENT_MAX             1024 /* longer event names are cut */
+#define SHORT_MAX             64   /* kind and prefix are the kernel's constants */
+#define BATCH_MAX             1000
+#define BATCH_MS              50
+#define RETRY_MS              500
+#define WRITER_BUSY_MS        200 /* a lock held longer is a fault to report */
+#define OPEN_BUSY_MS          1000
+#define READER_BUSY_MS        2000
+#define N_GROUP_BITS          32
+#define SMAP_SIZE             2048 /* a power of two, > 2 * BATCH_MAX */
 
 /* ---- the ring ---- */
 
@@ -193,8 +194,8 @@ static struct timespec ms_to_ts(int64_t ms)
         return ts;
 }
 
-static __attribute__((format(printf, 3, 4))) void set_err(char *err, size_t errlen,
-                                                         const char *fmt, ...)
+static __attribute__((format(printf, 3, 4))) void set_err(char *err, size_t errlen, const char *fmt,
+                                                          ...)
 {
         va_list ap;
 
@@ -367,6 +368,22 @@ static void drop(poe__tracelog *t, unsigned group, uint64_t n)
         atomic_fetch_add_explicit(&t->dropped[group_index(group)], n, memory_order_relaxed);
 }
 
+/* Wakes the writer if it sleeps until `pending` records wait (or for any
+ * reason when force: the ring is full).  The compare-and-swap makes it
+ * one signal per sleep, so the sink takes the mutex once per batch at
+ * most. */
+static void wake(poe__tracelog *t, uint64_t pending, bool force)
+{
+        uint64_t w = atomic_load(&t->wake_at);
+
+        if (w != UINT64_MAX && (force || pending >= w) &&
+            atomic_compare_exchange_strong(&t->wake_at, &w, UINT64_MAX)) {
+                pthread_mutex_lock(&t->mu);
+                pthread_cond_signal(&t->cv);
+                pthread_mutex_unlock(&t->mu);
+        }
+}
+
 static size_t copy_cut(char *dst, const char *src, size_t len)
 {
         memcpy(dst, src, len);
@@ -382,7 +399,7 @@ void poe__tracelog_sink(void *ctx, const poe_trace_record *r)
         size_t kl = strnlen(kind, SHORT_MAX), pl = strnlen(prefix, SHORT_MAX);
         size_t el = r->event ? strnlen(r->event, EVENT_MAX) : 0, ml = strlen(message);
         size_t fixed, budget, need, keep = ml;
-        uint64_t tail, head, pos, pad, pushed, w;
+        uint64_t tail, head, pos, pad, pushed;
         char marker[48] = "";
         size_t markl = 0;
         entry *e;
@@ -394,8 +411,7 @@ void poe__tracelog_sink(void *ctx, const poe_trace_record *r)
         budget = ENTRY_MAX - fixed;
         if (ml > budget) {
                 /* Cut at a character boundary, and say how much is gone. */
-                markl = (size_t)snprintf(marker, sizeof(marker), " [... %zu bytes truncated]",
-                                         ml);
+                markl = (size_t)snprintf(marker, sizeof(marker), " [... %zu bytes truncated]", ml);
                 keep = budget - markl;
                 while (keep > 0 && ((unsigned char)message[keep] & 0xc0) == 0x80)
                         keep--;
@@ -412,6 +428,7 @@ void poe__tracelog_sink(void *ctx, const poe_trace_record *r)
         if (pushed - atomic_load_explicit(&t->popped, memory_order_acquire) >= t->ring_records ||
             (tail - head) + pad + need > t->ring_bytes) {
                 drop(t, r->group, 1);
+                wake(t, 0, true);
                 return;
         }
         if (pad) {
@@ -445,13 +462,7 @@ void poe__tracelog_sink(void *ctx, const poe_trace_record *r)
          * writer sees this record or the sink sees that it must wake it. */
         atomic_store(&t->tail, tail + pad + need);
         atomic_store(&t->pushed, pushed + 1);
-        w = atomic_load(&t->wake_at);
-        if (w != UINT64_MAX && pushed + 1 - atomic_load(&t->popped) >= w &&
-            atomic_compare_exchange_strong(&t->wake_at, &w, UINT64_MAX)) {
-                pthread_mutex_lock(&t->mu);
-                pthread_cond_signal(&t->cv);
-                pthread_mutex_unlock(&t->mu);
-        }
+        wake(t, pushed + 1 - atomic_load(&t->popped), false);
 }
 
 /* ---- the ring: the writer's side ---- */
@@ -529,8 +540,12 @@ static bool run(poe__tracelog *t, sqlite3_stmt *st, const char *what)
                 sqlite3_reset(st);
                 return true;
         }
-        snprintf(t->fault, sizeof(t->fault), "%s: %s (%s)", what, sqlite3_errmsg(t->db),
-                 sqlite3_errstr(rc));
+        /* The message often is the code's own text: say it once. */
+        if (strcmp(sqlite3_errmsg(t->db), sqlite3_errstr(rc)) == 0)
+                snprintf(t->fault, sizeof(t->fault), "%s: %s", what, sqlite3_errmsg(t->db));
+        else
+                snprintf(t->fault, sizeof(t->fault), "%s: %s (%s)", what, sqlite3_errmsg(t->db),
+                         sqlite3_errstr(rc));
         t->fault_rc = rc;
         sqlite3_reset(st);
         return false;
@@ -566,8 +581,7 @@ static bool insert_record(poe__tracelog *t, const entry *e)
         rc |= sqlite3_bind_int64(st, 11, (sqlite3_int64)e->queue);
         rc |= bind_text(t, st, 12, e_message(e), e->message_len);
         if (rc != SQLITE_OK) {
-                snprintf(t->fault, sizeof(t->fault), "binding a record: %s",
-                         sqlite3_errmsg(t->db));
+                snprintf(t->fault, sizeof(t->fault), "binding a record: %s", sqlite3_errmsg(t->db));
                 sqlite3_reset(st);
                 return false;
         }
@@ -691,8 +705,10 @@ static void batch_failed(poe__tracelog *t)
         rollback(t);
         t->in_error = true;
         t->next_retry_ms = now_ms() + RETRY_MS;
-        snprintf(msg, sizeof(msg), "%s; retrying every %d ms, dropping and counting records "
-                 "meanwhile", t->fault, RETRY_MS);
+        snprintf(msg, sizeof(msg),
+                 "%s; retrying every %d ms, dropping and counting records "
+                 "meanwhile",
+                 t->fault, RETRY_MS);
         status_error(t, msg);
 }
 
@@ -825,8 +841,9 @@ static void *writer_main(void *arg)
                  * someone may read it. */
                 for (g = 0; g < N_GROUP_BITS; g++)
                         total += atomic_load(&t->dropped[g]);
-                fprintf(stderr, "poe-inspector: trace log %s: %llu records dropped in run %lld "
-                                "could not be recorded in it: %s\n",
+                fprintf(stderr,
+                        "poe-inspector: trace log %s: %llu records dropped in run %lld "
+                        "could not be recorded in it: %s\n",
                         t->path, (unsigned long long)total, (long long)t->run_id, t->fault);
         }
         return NULL;
@@ -934,22 +951,27 @@ static int check_schema(sqlite3 *db, const char *path, char *err, size_t errlen)
                 goto fail;
         }
         if (app == APPLICATION_ID && version > SCHEMA_VERSION) {
-                set_err(err, errlen, "trace log `%s': schema version %lld is newer than this "
-                        "libpoe's (%d); use another file", path, (long long)version,
-                        SCHEMA_VERSION);
+                set_err(err, errlen,
+                        "trace log `%s': schema version %lld is newer than this "
+                        "libpoe's (%d); use another file",
+                        path, (long long)version, SCHEMA_VERSION);
                 rc = -EPROTONOSUPPORT;
                 goto refuse;
         }
         if (app == APPLICATION_ID && version != SCHEMA_VERSION) {
-                set_err(err, errlen, "trace log `%s': a libpoe trace log with an unknown schema "
-                        "version (%lld); use another file", path, (long long)version);
+                set_err(err, errlen,
+                        "trace log `%s': a libpoe trace log with an unknown schema "
+                        "version (%lld); use another file",
+                        path, (long long)version);
                 rc = -EPROTONOSUPPORT;
                 goto refuse;
         }
         if (app != APPLICATION_ID && (tables > 0 || app != 0)) {
-                set_err(err, errlen, "trace log `%s': a SQLite database of something else "
+                set_err(err, errlen,
+                        "trace log `%s': a SQLite database of something else "
                         "(%lld tables, application_id %lld), not a libpoe trace log; refusing "
-                        "to write into it", path, (long long)tables, (long long)app);
+                        "to write into it",
+                        path, (long long)tables, (long long)app);
                 rc = -EINVAL;
                 goto refuse;
         }
@@ -1108,6 +1130,7 @@ int poe__tracelog_open(const char *path, size_t ring_size, poe_kernel *k, poe__t
                        char *err, size_t errlen)
 {
         pthread_condattr_t ca;
+        sigset_t all, old;
         poe__tracelog *t;
         unsigned g;
         int rc;
@@ -1132,8 +1155,7 @@ int poe__tracelog_open(const char *path, size_t ring_size, poe_kernel *k, poe__t
         /* Big enough that a record of any size always fits, once. */
         if (t->ring_bytes < 8 * ENTRY_MAX)
                 t->ring_bytes = 8 * ENTRY_MAX;
-        t->threshold = ring_size / 2 < BATCH_MAX ? (ring_size / 2 ? ring_size / 2 : 1)
-                                                 : BATCH_MAX;
+        t->threshold = ring_size / 2 < BATCH_MAX ? (ring_size / 2 ? ring_size / 2 : 1) : BATCH_MAX;
         atomic_init(&t->tail, 0);
         atomic_init(&t->head, 0);
         atomic_init(&t->pushed, 0);
@@ -1175,7 +1197,13 @@ int poe__tracelog_open(const char *path, size_t ring_size, poe_kernel *k, poe__t
                 tracelog_free(t);
                 return rc;
         }
+        /* The writer takes no signals: they belong to the kernel's thread,
+         * whose wait they must interrupt (POE_USE_SIGNAL_PIPE=0 relies on
+         * it). */
+        sigfillset(&all);
+        pthread_sigmask(SIG_SETMASK, &all, &old);
         rc = pthread_create(&t->thread, NULL, writer_main, t);
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
         if (rc != 0) {
                 set_err(err, errlen, "trace log `%s': cannot start the writer thread: %s", path,
                         strerror(rc));
@@ -1190,6 +1218,8 @@ nomem:
         return -ENOMEM;
 }
 
+/* The caller removes the sink from the kernel first: a record handed to
+ * a closed log would be written into freed memory. */
 void poe__tracelog_close(poe__tracelog *t)
 {
         if (!t)
@@ -1275,8 +1305,7 @@ static int param_int_named(const poe__params *p, const char *key, int64_t min, i
 
         if (poe__param_int(p, key, *ret, min, max, ret) < 0) {
                 set_err(err, errlen, "%s: expected an integer from %lld to %lld, got `%s'", key,
-                        (long long)min, (long long)max, echo(poe__param(p, key), buf,
-                                                            sizeof(buf)));
+                        (long long)min, (long long)max, echo(poe__param(p, key), buf, sizeof(buf)));
                 return -EINVAL;
         }
         return 0;
@@ -1332,7 +1361,8 @@ int poe__trace_query_parse(const poe__params *p, poe__trace_query *q, char *err,
                                 b--;
                         g = parse_group(a, (size_t)(b - a));
                         if (!g) {
-                                set_err(err, errlen, "group: unknown trace group `%s' (names "
+                                set_err(err, errlen,
+                                        "group: unknown trace group `%s' (names "
                                         "like TRACE_EVENTS or events, comma-separated)",
                                         echo(v, buf, sizeof(buf)));
                                 return -EINVAL;
@@ -1499,8 +1529,8 @@ static int q_prepare(sqlite3 *db, qsql *b, sqlite3_stmt **st, char *err, size_t 
         return 0;
 }
 
-#define RECORD_COLUMNS                                                                  \
-        "SELECT id, run_id, mono_ns, wall, grp, prefix, kind, session, event, sender, " \
+#define RECORD_COLUMNS                                                                             \
+        "SELECT id, run_id, mono_ns, wall, grp, prefix, kind, session, event, sender, "            \
         "refcount, queue, message FROM records"
 
 /* The selection's records, in id order, paged or not. */
@@ -1582,8 +1612,7 @@ static int step_failed(sqlite3 *db, int rc, char *err, size_t errlen)
         return sqlite_errno(db, rc);
 }
 
-json_t *poe__tracelog_query(poe__tracelog *t, const poe__trace_query *q, char *err,
-                            size_t errlen)
+json_t *poe__tracelog_query(poe__tracelog *t, const poe__trace_query *q, char *err, size_t errlen)
 {
         sqlite3 *db = reader_open(t, err, errlen);
         sqlite3_stmt *st = NULL;
@@ -1687,8 +1716,7 @@ json_t *poe__tracelog_runs(poe__tracelog *t, char *err, size_t errlen)
                 bad |= jset(o, "records", json_integer(sqlite3_column_int64(st, 6)));
                 bad |= jset(o, "sessions", json_integer(sqlite3_column_int64(st, 7)));
                 bad |= jset(o, "dropped", json_integer(sqlite3_column_int64(st, 8)));
-                bad |= jset(o, "current", json_boolean(sqlite3_column_int64(st, 0) ==
-                                                        t->run_id));
+                bad |= jset(o, "current", json_boolean(sqlite3_column_int64(st, 0) == t->run_id));
                 if (bad) {
                         json_decref(o);
                         goto nomem;
@@ -1775,16 +1803,25 @@ static int ob_json_cb(const char *s, size_t n, void *data)
 }
 
 /* Appends j (consumed) as compact JSON; a NULL j is an allocation that
- * failed. */
-static void ob_json(obuf *b, json_t *j)
+ * failed.  Reals at full precision unless precision says otherwise. */
+static void ob_json_p(obuf *b, json_t *j, int precision)
 {
+        size_t flags = JSON_COMPACT;
+
+        if (precision)
+                flags |= JSON_REAL_PRECISION(precision);
         if (!j) {
                 b->oom = true;
                 return;
         }
-        if (json_dump_callback(j, ob_json_cb, b, JSON_COMPACT) < 0)
+        if (json_dump_callback(j, ob_json_cb, b, flags) < 0)
                 b->oom = true;
         json_decref(j);
+}
+
+static void ob_json(obuf *b, json_t *j)
+{
+        ob_json_p(b, j, 0);
 }
 
 static int export_jsonl(sqlite3 *db, sqlite3_stmt *st, obuf *b, char *err, size_t errlen)
@@ -1863,7 +1900,7 @@ static int export_csv(sqlite3 *db, sqlite3_stmt *st, obuf *b, char *err, size_t 
 typedef struct open_dispatch {
         uint64_t sid;
         char *event;
-        double ts;
+        int64_t ns; /* its mono_ns */
         json_t *ev; /* the "X" event, all but its dur */
 } open_dispatch;
 
@@ -1876,10 +1913,10 @@ typedef struct chrome {
         uint64_t *seen; /* the sessions named so far, an open-addressing set */
         size_t seen_n, seen_cap;
         bool seen_zero;
-        double last_ts;
+        int64_t last_ns;
 } chrome;
 
-#define STACK_MAX 4096 /* deeper than any real nesting: the rest never returned */
+#define STACK_MAX    4096 /* deeper than any real nesting: the rest never returned */
 #define STACK_SEARCH 256
 
 static void ch_emit(chrome *c, json_t *ev)
@@ -1887,7 +1924,9 @@ static void ch_emit(chrome *c, json_t *ev)
         if (!c->first)
                 ob_put(c->b, ",\n", 2);
         c->first = false;
-        ob_json(c->b, ev);
+        /* Microseconds with 15 digits: nanoseconds for the first 11 days
+         * of uptime, and no binary noise ("2.7639999389648438"). */
+        ob_json_p(c->b, ev, 15);
 }
 
 /* Names a session's track the first time it appears. */
@@ -1933,18 +1972,20 @@ static void ch_session(chrome *c, uint64_t sid)
                 snprintf(name, sizeof(name), "session 0 (the kernel)");
         else
                 snprintf(name, sizeof(name), "session %llu", (unsigned long long)sid);
-        ch_emit(c, json_pack("{s:s, s:s, s:I, s:I, s:{s:s}}", "name", "thread_name", "ph", "M",
-                             "pid", (json_int_t)c->run, "tid", (json_int_t)sid, "args", "name",
-                             name));
+        ch_emit(c,
+                json_pack("{s:s, s:s, s:I, s:I, s:{s:s}}", "name", "thread_name", "ph", "M", "pid",
+                          (json_int_t)c->run, "tid", (json_int_t)sid, "args", "name", name));
         ch_emit(c, json_pack("{s:s, s:s, s:I, s:I, s:{s:I}}", "name", "thread_sort_index", "ph",
                              "M", "pid", (json_int_t)c->run, "tid", (json_int_t)sid, "args",
                              "sort_index", (json_int_t)sid));
 }
 
 /* Finishes an X event: dur is how long its handler ran. */
-static void ch_close(chrome *c, open_dispatch *d, double end, json_t *ret_message, bool returned)
+static void ch_close(chrome *c, open_dispatch *d, int64_t end, json_t *ret_message, bool returned)
 {
-        double dur = end - d->ts;
+        /* From the integers: a difference of two rounded doubles would
+         * print as 1.51200008392334. */
+        double dur = (double)(end - d->ns) / 1000.0;
         json_t *args = json_object_get(d->ev, "args");
 
         bool ok;
@@ -1974,8 +2015,9 @@ static bool same_event(const char *a, const char *b)
 
 static json_t *ch_args(sqlite3_stmt *st)
 {
-        return json_pack("{s:I, s:I, s:I, s:I, s:o*}", "id", (json_int_t)sqlite3_column_int64(st, 0),
-                         "sender", (json_int_t)sqlite3_column_int64(st, 9), "refcount",
+        return json_pack("{s:I, s:I, s:I, s:I, s:o*}", "id",
+                         (json_int_t)sqlite3_column_int64(st, 0), "sender",
+                         (json_int_t)sqlite3_column_int64(st, 9), "refcount",
                          (json_int_t)sqlite3_column_int64(st, 10), "queue",
                          (json_int_t)sqlite3_column_int64(st, 11), "message", col_text(st, 12));
 }
@@ -1986,12 +2028,13 @@ static void ch_record(chrome *c, sqlite3_stmt *st)
         const char *grp = (const char *)sqlite3_column_text(st, 4);
         const char *event = (const char *)sqlite3_column_text(st, 8);
         uint64_t sid = (uint64_t)sqlite3_column_int64(st, 7);
-        double ts = (double)sqlite3_column_int64(st, 2) / 1000.0;
+        int64_t ns = sqlite3_column_int64(st, 2);
+        double ts = (double)ns / 1000.0;
         bool events = grp && strcmp(grp, "TRACE_EVENTS") == 0;
         char name[160];
         size_t i, n;
 
-        c->last_ts = ts;
+        c->last_ns = ns;
         ch_session(c, sid);
         if (events && kind && strcmp(kind, "dispatch") == 0) {
                 open_dispatch *d;
@@ -2000,7 +2043,7 @@ static void ch_record(chrome *c, sqlite3_stmt *st)
                         /* Never returned (a filter hid the returns, or
                          * the log ends mid-dispatch): shown as they
                          * began, with no duration. */
-                        ch_close(c, &c->stack[0], c->stack[0].ts, NULL, false);
+                        ch_close(c, &c->stack[0], c->stack[0].ns, NULL, false);
                         memmove(c->stack, c->stack + 1, (c->depth - 1) * sizeof(*c->stack));
                         c->depth--;
                 }
@@ -2017,11 +2060,11 @@ static void ch_record(chrome *c, sqlite3_stmt *st)
                 }
                 d = &c->stack[c->depth];
                 d->sid = sid;
-                d->ts = ts;
+                d->ns = ns;
                 d->event = event ? strdup(event) : NULL;
                 d->ev = json_pack("{s:o, s:s?, s:s, s:f, s:I, s:I, s:o}", "name",
-                                  jstr(event ? event : "dispatch"), "cat", grp, "ph", "X", "ts",
-                                  ts, "pid", (json_int_t)c->run, "tid", (json_int_t)sid, "args",
+                                  jstr(event ? event : "dispatch"), "cat", grp, "ph", "X", "ts", ts,
+                                  "pid", (json_int_t)c->run, "tid", (json_int_t)sid, "args",
                                   ch_args(st));
                 if ((event && !d->event) || !d->ev) {
                         free(d->event);
@@ -2047,7 +2090,7 @@ static void ch_record(chrome *c, sqlite3_stmt *st)
                                 open_dispatch *d = &c->stack[--c->depth];
                                 bool match = d->sid == sid && same_event(d->event, event);
 
-                                ch_close(c, d, ts, match ? col_text(st, 12) : NULL, match);
+                                ch_close(c, d, ns, match ? col_text(st, 12) : NULL, match);
                                 if (match)
                                         break;
                         }
@@ -2058,23 +2101,21 @@ static void ch_record(chrome *c, sqlite3_stmt *st)
                 snprintf(name, sizeof(name), "%s %.120s", kind ? kind : "?", event);
         else
                 snprintf(name, sizeof(name), "%s", kind ? kind : "?");
-        ch_emit(c, json_pack("{s:o, s:s?, s:s, s:s, s:f, s:I, s:I, s:o}", "name", jstr(name),
-                             "cat", grp, "ph", "i", "s", "t", "ts", ts, "pid",
-                             (json_int_t)c->run, "tid", (json_int_t)sid, "args", ch_args(st)));
+        ch_emit(c, json_pack("{s:o, s:s?, s:s, s:s, s:f, s:I, s:I, s:o}", "name", jstr(name), "cat",
+                             grp, "ph", "i", "s", "t", "ts", ts, "pid", (json_int_t)c->run, "tid",
+                             (json_int_t)sid, "args", ch_args(st)));
 }
 
-static int export_chrome(poe__tracelog *t, sqlite3 *db, sqlite3_stmt *st, int64_t run, obuf *b,
-                         char *err, size_t errlen)
+static int export_chrome(sqlite3 *db, sqlite3_stmt *st, int64_t run, obuf *b, char *err,
+                         size_t errlen)
 {
         chrome c = { .b = b, .run = run, .first = true };
         sqlite3_stmt *rs = NULL;
         char pname[256];
         int rc;
 
-        (void)t;
         snprintf(pname, sizeof(pname), "libpoe run %lld", (long long)run);
-        rc = sqlite3_prepare_v2(db, "SELECT pid, kernel_id FROM runs WHERE id = ?", -1, &rs,
-                                NULL);
+        rc = sqlite3_prepare_v2(db, "SELECT pid, kernel_id FROM runs WHERE id = ?", -1, &rs, NULL);
         if (rc == SQLITE_OK && sqlite3_bind_int64(rs, 1, run) == SQLITE_OK &&
             sqlite3_step(rs) == SQLITE_ROW)
                 snprintf(pname, sizeof(pname), "libpoe run %lld (pid %lld, kernel %.160s)",
@@ -2084,9 +2125,9 @@ static int export_chrome(poe__tracelog *t, sqlite3 *db, sqlite3_stmt *st, int64_
         sqlite3_finalize(rs);
 
         ob_puts(b, "{\"traceEvents\":[\n");
-        ch_emit(&c, json_pack("{s:s, s:s, s:I, s:I, s:{s:o}}", "name", "process_name", "ph", "M",
-                              "pid", (json_int_t)run, "tid", (json_int_t)0, "args", "name",
-                              jstr(pname)));
+        ch_emit(&c,
+                json_pack("{s:s, s:s, s:I, s:I, s:{s:o}}", "name", "process_name", "ph", "M", "pid",
+                          (json_int_t)run, "tid", (json_int_t)0, "args", "name", jstr(pname)));
         while (!b->oom && (rc = sqlite3_step(st)) == SQLITE_ROW)
                 ch_record(&c, st);
         /* Dispatches still open when the selection ends: they ran at
@@ -2098,7 +2139,7 @@ static int export_chrome(poe__tracelog *t, sqlite3 *db, sqlite3_stmt *st, int64_
                         json_decref(d->ev);
                         free(d->event);
                 } else {
-                        ch_close(&c, d, c.last_ts, NULL, false);
+                        ch_close(&c, d, c.last_ns, NULL, false);
                 }
         }
         free(c.stack);
@@ -2182,8 +2223,7 @@ static int export_sqlite(sqlite3 *src, obuf *b, char *err, size_t errlen)
         rc = sqlite3_backup_step(bk, -1);
         sqlite3_backup_finish(bk);
         if (rc != SQLITE_DONE) {
-                set_err(err, errlen, "trace log export: copying failed: %s",
-                        sqlite3_errstr(rc));
+                set_err(err, errlen, "trace log export: copying failed: %s", sqlite3_errstr(rc));
                 e = sqlite_errno(NULL, rc);
                 goto done;
         }
@@ -2203,8 +2243,7 @@ static int export_sqlite(sqlite3 *src, obuf *b, char *err, size_t errlen)
         }
         e = read_file(path, b);
         if (e < 0)
-                set_err(err, errlen, "trace log export: reading the copy failed: %s",
-                        strerror(-e));
+                set_err(err, errlen, "trace log export: reading the copy failed: %s", strerror(-e));
 done:
         if (dst)
                 sqlite3_close(dst);
@@ -2214,8 +2253,8 @@ done:
 }
 
 int poe__tracelog_export(poe__tracelog *t, const char *format, const poe__trace_query *q,
-                         char **ret_body, size_t *ret_len, const char **ret_content_type,
-                         char *err, size_t errlen)
+                         char **ret_body, size_t *ret_len, const char **ret_content_type, char *err,
+                         size_t errlen)
 {
         enum { JSONL, CSV, CHROME, SQLITE } f;
         obuf b = { .p = NULL };
@@ -2270,7 +2309,7 @@ int poe__tracelog_export(poe__tracelog *t, const char *format, const poe__trace_
         else if (f == CSV)
                 rc = export_csv(db, st, &b, err, errlen);
         else
-                rc = export_chrome(t, db, st, run_of(t, q), &b, err, errlen);
+                rc = export_chrome(db, st, run_of(t, q), &b, err, errlen);
 done:
         sqlite3_finalize(st);
         sqlite3_close(db);

@@ -160,6 +160,61 @@ static poe_value invoke(poe_kernel *k, poe__session *s, poe__session *from, uint
         return fn(&c);
 }
 
+/* The kinds /metrics counts dispatches by (poe_dispatch_stats). */
+static int kind_of(uint32_t type)
+{
+        if (type & POE__ET_SIGDIE)
+                return POE_DISPATCH_DIE;
+        if (type & POE__ET_SIGNAL)
+                return POE_DISPATCH_SIGNAL;
+        if (type & POE__ET_ALARM)
+                return POE_DISPATCH_ALARM;
+        if (type & POE__ET_SELECT)
+                return POE_DISPATCH_SELECT;
+        if (type & POE__ET_SIGCLD)
+                return POE_DISPATCH_SIG_CHILD;
+        if (type & POE__ET_CALL)
+                return POE_DISPATCH_CALL;
+        if (type & POE__ET_POST)
+                return POE_DISPATCH_POST;
+        return POE_DISPATCH_INTERNAL;
+}
+
+/* The histogram's upper bounds, in ns: 1 us to 10 s by decades. */
+static const int64_t bounds_ns[POE_DURATION_BUCKETS - 1] = {
+        1000, 10000, 100000, 1000000, 10000000, 100000000, 1000000000, 10000000000,
+};
+
+static void record_duration(poe_kernel *k, int64_t ns)
+{
+        int i;
+
+        for (i = 0; i < POE_DURATION_BUCKETS - 1 && ns > bounds_ns[i]; i++)
+                ;
+        k->stats.duration_buckets[i]++;
+        k->stats.duration_sum += (double)ns / 1e9;
+        k->stats.timed++;
+}
+
+POE_EXPORT int poe_kernel_set_dispatch_timing(poe_kernel *k, int on)
+{
+        POE_CHECK(k, k, -EINVAL);
+        k->time_dispatches = on != 0;
+        return 0;
+}
+
+POE_EXPORT int poe_kernel_dispatch_stats(const poe_kernel *k, poe_dispatch_stats *ret)
+{
+        int i;
+
+        POE_CHECK(k, k && ret, -EINVAL);
+        *ret = k->stats;
+        for (i = 0; i < POE_DURATION_BUCKETS - 1; i++)
+                ret->bucket_le[i] = (double)bounds_ns[i] / 1e9;
+        ret->bucket_le[POE_DURATION_BUCKETS - 1] = -1;
+        return 0;
+}
+
 static __attribute__((noinline, cold)) void trace_return(poe_kernel *k, poe__session *to,
                                                          poe__session *from, uint32_t name,
                                                          const poe_value *ret, int64_t t0)
@@ -212,6 +267,9 @@ poe_value poe__dispatch(poe_kernel *k, poe__session *to, poe__session *from, uin
                 if (POE__ON(k, POE_TRACE_PROFILE))
                         t0 = poe__mono(k);
         }
+        k->stats.by_kind[kind_of(type)]++;
+        if (k->time_dispatches && !t0)
+                t0 = poe__mono(k);
         k->active = to;
         k->active_event = name;
         k->active_type = type;
@@ -241,6 +299,8 @@ poe_value poe__dispatch(poe_kernel *k, poe__session *to, poe__session *from, uin
         k->dispatch_depth = hold_depth;
         atomic_store_explicit(&k->pub_depth, hold_depth, memory_order_relaxed);
         atomic_store_explicit(&k->pub_session, hold_session->id, memory_order_relaxed);
+        if (k->time_dispatches)
+                record_duration(k, poe__mono(k) - t0);
         if (POE__ON(k, POE_TRACE_EVENTS | POE_TRACE_PROFILE))
                 trace_return(k, to, from, name, &ret, t0);
         /* stop() may have reset the active session to the kernel; the

@@ -361,6 +361,8 @@ struct poe_kernel {
         int64_t dispatch_seq; /* the queue id being dispatched, 0 if none */
         uint64_t trace_event_id; /* for the next trace record (see poe__trace) */
         uint64_t total_dispatched;
+        poe_dispatch_stats stats;
+        bool time_dispatches;
         /* Published for other threads (poe_kernel_activity_get). */
         _Atomic uint64_t pub_dispatches;
         _Atomic int pub_depth;

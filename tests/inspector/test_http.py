@@ -47,6 +47,16 @@ def request(url, method="GET", body=None, token=None, timeout=10):
         return e.code, e.headers, e.read()
 
 
+def request_host(url, host):
+    req = urllib.request.Request(url)
+    req.add_header("Host", host)
+    try:
+        with urllib.request.urlopen(req, timeout=10) as r:
+            return r.status, r.headers, r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.headers, e.read()
+
+
 def get_json(base, path, **kw):
     status, headers, body = request(base + path, **kw)
     try:
@@ -159,6 +169,16 @@ def run(proc, db):
         check("%s is %d with a JSON error" % (path, want),
               status == want and doc and doc.get("error", {}).get("status") == want,
               (status, doc))
+    status, headers, body = request_host(base + "/api/v1/kernel", "evil.example:80")
+    check("a foreign Host header is refused (DNS rebinding)", status == 403
+          and json.loads(body).get("error", {}).get("status") == 403, (status, body[:200]))
+    status, headers, body = request_host(base + "/api/v1/kernel", "localhost:1234")
+    check("a localhost Host header is accepted", status == 200, status)
+    status, doc = get_json(base, "/api/v1/sessions?" + "&".join("p%d=1" % i for i in range(40)))
+    check("too many parameters is 400", status == 400 and doc and "error" in doc, (status, doc))
+    status, headers, body = request(base + "/api/v1/trace/groups", method="PUT", token=TOKEN,
+                                    body=b"{" + b" " * 70000 + b"}")
+    check("an oversized body is 413", status == 413, status)
     status, doc = get_json(base, "/api/v1/kernel", method="DELETE")
     check("DELETE is 405", status == 405 and doc and "error" in doc, (status, doc))
     status, _, body = request(base + "/")
@@ -235,6 +255,11 @@ def run(proc, db):
     text = body.decode()
     check("metrics answer in Prometheus text", status == 200 and
           "poe_sessions 3" in text and "poe_events_dispatched_total" in text, text[:200])
+    check("metrics count dispatches by kind",
+          'poe_dispatches_total{kind="alarm"}' in text, text[:400])
+    check("metrics have the duration histogram",
+          'poe_dispatch_duration_seconds_bucket{le="+Inf"}' in text
+          and "poe_dispatch_duration_seconds_count" in text, text[-400:])
 
     # Many at once.
     statuses = []

@@ -789,6 +789,40 @@ enum {
 #define POE_ASSERT_ALL 0x3f0000u
 #define POE_DEBUG_ALL (POE_TRACE_ALL | POE_ASSERT_ALL)
 
+/* ---- dispatch statistics (for /metrics) ---- */
+
+/** The kinds dispatches are counted by. */
+enum {
+        POE_DISPATCH_POST,      /* posted and yielded events */
+        POE_DISPATCH_CALL,      /* call() */
+        POE_DISPATCH_ALARM,     /* timers */
+        POE_DISPATCH_SIGNAL,    /* signal watchers */
+        POE_DISPATCH_SELECT,    /* I/O watchers */
+        POE_DISPATCH_SIG_CHILD, /* sig_child events */
+        POE_DISPATCH_DIE,       /* DIE watchers */
+        POE_DISPATCH_INTERNAL,  /* _start, _stop, _child, _parent */
+        POE_DISPATCH_KINDS
+};
+
+#define POE_DURATION_BUCKETS 9
+
+typedef struct poe_dispatch_stats {
+        uint64_t by_kind[POE_DISPATCH_KINDS]; /* always counted */
+        /* With timing on (poe_kernel_set_dispatch_timing): how long
+         * handlers took, as a histogram with upper bounds bucket_le (in
+         * seconds; the last, -1, is +Inf), not cumulative. */
+        uint64_t duration_buckets[POE_DURATION_BUCKETS];
+        double bucket_le[POE_DURATION_BUCKETS];
+        double duration_sum;
+        uint64_t timed;
+} poe_dispatch_stats;
+
+/** Times every dispatch from now on (two clock reads each). */
+POE_EXPORT int poe_kernel_set_dispatch_timing(poe_kernel *k, int on);
+
+/** The counts so far.  Returns 0 or -EINVAL. */
+POE_EXPORT int poe_kernel_dispatch_stats(const poe_kernel *k, poe_dispatch_stats *ret);
+
 /** The groups compiled into this library. */
 POE_EXPORT unsigned poe_debug_compiled(void);
 
