@@ -73,7 +73,7 @@ static int parse_address(const char *address, struct sockaddr_storage *ss, sockl
         return 0;
 }
 
-int poe_inspector_start(poe_kernel *k, const poe_inspector_options *opts, poe_inspector **ret)
+POE_EXPORT int poe_inspector_start(poe_kernel *k, const poe_inspector_options *opts, poe_inspector **ret)
 {
         poe_inspector_options o;
         poe_inspector *in;
@@ -156,7 +156,7 @@ int poe_inspector_start(poe_kernel *k, const poe_inspector_options *opts, poe_in
         return 0;
 }
 
-int poe_inspector_start_from_env(poe_kernel *k, poe_inspector **ret)
+POE_EXPORT int poe_inspector_start_from_env(poe_kernel *k, poe_inspector **ret)
 {
         poe_inspector_options o;
         const char *addr = getenv("POE_INSPECTOR");
@@ -175,17 +175,17 @@ int poe_inspector_start_from_env(poe_kernel *k, poe_inspector **ret)
         return poe_inspector_start(k, &o, ret);
 }
 
-int poe_inspector_port(const poe_inspector *in)
+POE_EXPORT int poe_inspector_port(const poe_inspector *in)
 {
         return in ? in->port : -EINVAL;
 }
 
-const char *poe_inspector_url(const poe_inspector *in)
+POE_EXPORT const char *poe_inspector_url(const poe_inspector *in)
 {
         return in ? in->url : NULL;
 }
 
-const char *poe_inspector_trace_db(const poe_inspector *in)
+POE_EXPORT const char *poe_inspector_trace_db(const poe_inspector *in)
 {
         return in && in->log ? in->trace_path : NULL;
 }
@@ -204,7 +204,7 @@ void poe__inspector_unref(poe_inspector *in)
         free(in);
 }
 
-poe_inspector *poe_inspector_stop(poe_inspector *in)
+POE_EXPORT poe_inspector *poe_inspector_stop(poe_inspector *in)
 {
         if (!in)
                 return NULL;
@@ -228,4 +228,29 @@ json_t *poe__inspector_summary_extra(poe_inspector *in)
 
         return json_pack("{s:s, s:b, s:o*, s:f}", "url", in->url, "read_only", !in->token,
                          "trace_log", log, "inspector_started", in->started);
+}
+
+/*
+ * Called by poe_kernel_new when POE_INSPECTOR is set and this library is
+ * linked in (a weak reference in libpoe): "POE_INSPECTOR=HOST:PORT in the
+ * environment of any program that links it".  A failure to start is
+ * reported on stderr and the program goes on without an inspector.
+ */
+POE_EXPORT void *poe_inspector_autostart(poe_kernel *k);
+POE_EXPORT void poe_inspector_autostop(void *in);
+
+POE_EXPORT void *poe_inspector_autostart(poe_kernel *k)
+{
+        poe_inspector *in = NULL;
+        int r = poe_inspector_start_from_env(k, &in);
+
+        if (r < 0)
+                fprintf(stderr, "poe-inspector: POE_INSPECTOR=%s: %s; running without an "
+                                "inspector\n", getenv("POE_INSPECTOR"), strerror(-r));
+        return in;
+}
+
+POE_EXPORT void poe_inspector_autostop(void *in)
+{
+        poe_inspector_stop(in);
 }

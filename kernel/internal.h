@@ -428,6 +428,7 @@ struct poe_kernel {
         void (*heap_describer)(void *ctx, poe_sid sid, void *heap, char *buf, size_t size);
         void *heap_describer_ctx;
 
+        void *auto_inspector; /* started by POE_INSPECTOR (kernel.c) */
         bool retry_soon; /* an internal event could not be queued: wake soon */
         bool run_done;
         bool kernel_watches_idle;

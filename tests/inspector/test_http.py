@@ -76,8 +76,53 @@ def until(deadline_s, fn):
         time.sleep(0.05)
 
 
+def autostart_checks(program, tmp):
+    """POE_INSPECTOR in the environment of a program that links the
+    inspector without calling it starts one; and a program whose sessions
+    finish still exits with the inspector running."""
+    env = dict(os.environ, POE_INSPECTOR="127.0.0.1:0",
+               POE_TRACE_DB=os.path.join(tmp, "auto.db"))
+    proc = subprocess.Popen([program, "wait"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, env=env)
+    try:
+        line = proc.stderr.readline()
+        url = line.split()[1] if line.startswith("poe-inspector: http") else None
+        check("POE_INSPECTOR starts an inspector in a program that never calls it",
+              url is not None, line)
+        if url:
+            status, doc = get_json(url.rstrip("/"), "/api/v1/kernel")
+            check("the auto-started inspector answers",
+                  status == 200 and doc["data"]["sessions"] == 1, (status, doc))
+            status, doc = get_json(url.rstrip("/"), "/api/v1/sessions")
+            check("the inspector's own work is not a session",
+                  status == 200 and len(doc["data"]) == 1, doc)
+        proc.send_signal(signal.SIGTERM)
+        out, _ = proc.communicate(timeout=15)
+        check("the auto-started program stops on TERM", proc.returncode == 0 and "EXIT 0" in out,
+              (proc.returncode, out))
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    try:
+        done = subprocess.run([program, "count"], capture_output=True, text=True, env=env,
+                              timeout=20)
+        check("a program whose sessions end exits with the inspector running",
+              done.returncode == 0 and "EXIT 0 count 1000" in done.stdout,
+              (done.returncode, done.stdout, done.stderr[-300:]))
+    except subprocess.TimeoutExpired:
+        check("a program whose sessions end exits with the inspector running", False,
+              "still running after 20 s: the inspector keeps the kernel alive")
+    env["POE_INSPECTOR"] = "10.1.2.3:0"
+    done = subprocess.run([program, "count"], capture_output=True, text=True, env=env,
+                          timeout=20)
+    check("a remote address is refused without POE_INSPECTOR_REMOTE, and the program runs on",
+          done.returncode == 0 and "Operation not permitted" in done.stderr, done.stderr[-300:])
+
+
 def main():
     fixture = sys.argv[1]
+    autostart = sys.argv[2] if len(sys.argv) > 2 else None
     tmp = tempfile.mkdtemp(prefix="poe-inspector-test-")
     db = os.path.join(tmp, "trace.db")
     proc = subprocess.Popen([fixture, db, TOKEN], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -88,6 +133,8 @@ def main():
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+    if autostart:
+        autostart_checks(autostart, tmp)
     passed = sum(results)
     failed = len(results) - passed
     print("%d passed, %d failed" % (passed, failed))

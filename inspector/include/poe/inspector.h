@@ -60,30 +60,30 @@ typedef struct poe_inspector_options {
  * be opened is not fatal: the inspector runs without it and says why in
  * the kernel summary.
  */
-int poe_inspector_start(poe_kernel *k, const poe_inspector_options *opts, poe_inspector **ret);
+POE_EXPORT int poe_inspector_start(poe_kernel *k, const poe_inspector_options *opts, poe_inspector **ret);
 
 /**
  * Starts an inspector as the environment asks: POE_INSPECTOR=HOST:PORT
  * (nothing happens without it: returns 0 and *ret NULL),
  * POE_INSPECTOR_TOKEN, POE_TRACE_DB=path, POE_INSPECTOR_REMOTE=1.
  */
-int poe_inspector_start_from_env(poe_kernel *k, poe_inspector **ret);
+POE_EXPORT int poe_inspector_start_from_env(poe_kernel *k, poe_inspector **ret);
 
 /** The port the server listens on (the real one when 0 was asked for). */
-int poe_inspector_port(const poe_inspector *in);
+POE_EXPORT int poe_inspector_port(const poe_inspector *in);
 
 /** The base URL, "http://127.0.0.1:PORT/". */
-const char *poe_inspector_url(const poe_inspector *in);
+POE_EXPORT const char *poe_inspector_url(const poe_inspector *in);
 
 /** The trace log's path, or NULL without one. */
-const char *poe_inspector_trace_db(const poe_inspector *in);
+POE_EXPORT const char *poe_inspector_trace_db(const poe_inspector *in);
 
 /**
  * Stops the server, flushes the trace log and frees everything.  Call it
  * on the kernel's thread, before poe_kernel_free.  Takes NULL; returns
  * NULL.
  */
-poe_inspector *poe_inspector_stop(poe_inspector *in);
+POE_EXPORT poe_inspector *poe_inspector_stop(poe_inspector *in);
 
 #ifdef __cplusplus
 }
