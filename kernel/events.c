@@ -46,6 +46,25 @@ void poe__event_free(poe_kernel *k, poe__event *ev)
         poe__free(k, ev);
 }
 
+/* TRACE_EVENTS for an enqueue: out of line, so the hot path keeps one
+ * test of the switches. */
+static __attribute__((noinline, cold)) void trace_enqueue(poe_kernel *k, poe__event *ev)
+{
+        if (k->in_sink)
+                return;
+        k->trace_event_id = ev->seq;
+        if (ev->type & POE__ET_ALARM)
+                poe__trace(k, POE_TRACE_EVENTS, "enqueue", ev->to, ev->name, ev->from,
+                           "enqueued alarm %llu ``%s'' for %s at %.6f",
+                           (unsigned long long)ev->seq, poe__name(k, ev->name),
+                           poe__loggable(k, ev->to), poe__mono2wall(k, ev->due));
+        else
+                poe__trace(k, POE_TRACE_EVENTS, "enqueue", ev->to, ev->name, ev->from,
+                           "enqueued event %llu ``%s'' from %s to %s",
+                           (unsigned long long)ev->seq, poe__name(k, ev->name),
+                           poe__loggable(k, ev->from), poe__loggable(k, ev->to));
+}
+
 /*
  * POE's _data_ev_enqueue.  The event holds its destination alive, and
  * its sender too when that is another session ("posting keeps the
@@ -65,11 +84,7 @@ void poe__enqueue(poe_kernel *k, poe__event *ev, poe__session *to, poe__session 
         if (type & POE__ET_ALARM) {
                 /* The caller set the due time and reserved queue room. */
                 if (POE__ON(k, POE_TRACE_EVENTS))
-                        k->trace_event_id = ev->seq;
-                POE_TRACE(k, POE_TRACE_EVENTS, "enqueue", to, name, from,
-                          "enqueued alarm %llu ``%s'' for %s at %.6f",
-                          (unsigned long long)ev->seq, poe__name(k, name),
-                          poe__loggable(k, to), poe__mono2wall(k, ev->due));
+                        trace_enqueue(k, ev);
                 poe__queue_push(k, ev);
                 poe__list_append(&to->timers, &ev->in_session);
                 poe__ref(k, to, POE__R_TIMERS);
@@ -78,10 +93,7 @@ void poe__enqueue(poe_kernel *k, poe__event *ev, poe__session *to, poe__session 
         ev->due = poe__mono(k);
         ev->wall = ev->delta = 0;
         if (POE__ON(k, POE_TRACE_EVENTS))
-                k->trace_event_id = ev->seq;
-        POE_TRACE(k, POE_TRACE_EVENTS, "enqueue", to, name, from,
-                  "enqueued event %llu ``%s'' from %s to %s", (unsigned long long)ev->seq,
-                  poe__name(k, name), poe__loggable(k, from), poe__loggable(k, to));
+                trace_enqueue(k, ev);
         poe__queue_push(k, ev);
         poe__ref(k, to, POE__R_EVENTS_TO);
         if (from != to)

@@ -110,6 +110,12 @@ void poe__session_unpin(poe_kernel *k, poe__session *s)
                 poe__free(k, s);
 }
 
+static __attribute__((noinline, cold)) void trace_gc_mark(poe_kernel *k, poe__session *s)
+{
+        POE_TRACE(k, POE_TRACE_REFCNT, "gc_mark", s, POE__NO_NAME, NULL,
+                  "session %llu marked for gc", (unsigned long long)s->id);
+}
+
 static void gc_mark(poe_kernel *k, poe__session *s)
 {
         if (s->is_kernel)
@@ -118,8 +124,8 @@ static void gc_mark(poe_kernel *k, poe__session *s)
                 poe__list_remove(&s->gc_link);
         s->marked = true;
         poe__list_append(&k->gc_marked, &s->gc_link);
-        POE_TRACE(k, POE_TRACE_REFCNT, "gc_mark", s, POE__NO_NAME, NULL,
-                  "session %llu marked for gc", (unsigned long long)s->id);
+        if (POE__ON(k, POE_TRACE_REFCNT))
+                trace_gc_mark(k, s);
 }
 
 static void gc_unmark(poe__session *s)
