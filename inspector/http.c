@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "http.h"
 
@@ -68,18 +69,13 @@ static double now_wall(void)
 
 /* ---- replies ---- */
 
-static enum MHD_Result reply_bytes(struct MHD_Connection *c, unsigned status,
-                                   const char *content_type, void *body, size_t len,
-                                   enum MHD_ResponseMemoryMode mode, const char *disposition)
+/* Queues r (destroyed) with the headers every body carries. */
+static enum MHD_Result reply_response(struct MHD_Connection *c, unsigned status,
+                                      struct MHD_Response *r, const char *content_type,
+                                      const char *disposition)
 {
-        struct MHD_Response *r = MHD_create_response_from_buffer(len, body, mode);
         enum MHD_Result ret;
 
-        if (!r) {
-                if (mode == MHD_RESPMEM_MUST_FREE)
-                        free(body);
-                return MHD_NO;
-        }
         MHD_add_response_header(r, "Content-Type", content_type);
         MHD_add_response_header(r, "Cache-Control", "no-store");
         MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
@@ -88,6 +84,20 @@ static enum MHD_Result reply_bytes(struct MHD_Connection *c, unsigned status,
         ret = MHD_queue_response(c, status, r);
         MHD_destroy_response(r);
         return ret;
+}
+
+static enum MHD_Result reply_bytes(struct MHD_Connection *c, unsigned status,
+                                   const char *content_type, void *body, size_t len,
+                                   enum MHD_ResponseMemoryMode mode, const char *disposition)
+{
+        struct MHD_Response *r = MHD_create_response_from_buffer(len, body, mode);
+
+        if (!r) {
+                if (mode == MHD_RESPMEM_MUST_FREE)
+                        free(body);
+                return MHD_NO;
+        }
+        return reply_response(c, status, r, content_type, disposition);
 }
 
 /* Steals body.  A body that cannot be encoded becomes a 500 with a fixed
@@ -481,22 +491,32 @@ static enum MHD_Result trace_export(struct MHD_Connection *c, poe_inspector *in,
         char *body = NULL;
         size_t len = 0;
         const char *type = NULL;
-        int r;
+        struct MHD_Response *resp;
+        int r, fd = -1;
 
         if (!in->log)
                 return reply_error(c, 503, "there is no trace log: %s", in->log_error);
         if (poe__trace_query_parse(p, &q, err, sizeof(err)) < 0)
                 return reply_error(c, 400, "%s", err);
-        r = poe__tracelog_export(in->log, format, &q, &body, &len, &type, err, sizeof(err));
+        r = poe__tracelog_export(in->log, format, &q, &body, &fd, &len, &type, err, sizeof(err));
         if (r == -EINVAL)
                 return reply_error(c, 404, "no such export format: %s (jsonl, csv, chrome, "
-                                           "sqlite)", format);
+                                           "otlp, sqlite)", format);
         if (r < 0)
                 return reply_error(c, 500, "export failed: %s", err);
         snprintf(disp, sizeof(disp), "attachment; filename=\"poe-trace.%s\"",
                  strcmp(format, "chrome") == 0 ? "chrome.json"
                  : strcmp(format, "sqlite") == 0 ? "db" : format);
-        return reply_bytes(c, 200, type, body, len, MHD_RESPMEM_MUST_FREE, disp);
+        if (fd < 0)
+                return reply_bytes(c, 200, type, body, len, MHD_RESPMEM_MUST_FREE, disp);
+        /* A database copy is streamed from its (unlinked) file; the
+         * response closes the descriptor. */
+        resp = MHD_create_response_from_fd(len, fd);
+        if (!resp) {
+                close(fd);
+                return MHD_NO;
+        }
+        return reply_response(c, 200, resp, type, disp);
 }
 
 /* ---- the page ---- */

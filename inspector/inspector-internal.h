@@ -7,7 +7,7 @@
  *               them with a deadline, and builds every reply;
  *  api.c        live state as JSON, built on the kernel's thread from the
  *               peek API (never from any other thread);
- *  tracelog.c   the trace log: a sink on the kernel's thread that copies
+ *  tracelog*.c  the trace log: a sink on the kernel's thread that copies
  *               records into a bounded ring, and a writer thread that
  *               drains the ring into SQLite; queries and exports read the
  *               database through their own connections, from any thread.
@@ -118,13 +118,18 @@ json_t *poe__tracelog_runs(poe__tracelog *t, char *err, size_t errlen);
 /*
  * An export of what q selects (paging ignored): format "jsonl", "csv",
  * "chrome" (Chrome trace JSON that Perfetto opens: one track per session,
- * dispatches as complete events) or "sqlite" (a consistent copy of the
- * whole database file).  The body is malloc'd; the caller frees it.
- * Returns 0, -EINVAL (unknown format), -EIO with err.
+ * dispatches as complete events, arrows from each post to its dispatch),
+ * "otlp" (OpenTelemetry OTLP/JSON, one TracesData per line: dispatches
+ * and posts as spans) or "sqlite" (a consistent copy of the whole
+ * database file).  For "sqlite" *ret_body is NULL and *ret_fd an open
+ * descriptor of an unlinked file at offset 0, *ret_len bytes long, that
+ * the caller closes (MHD_create_response_from_fd does); for the others
+ * *ret_fd is -1 and *ret_body is malloc'd, for the caller to free.
+ * Returns 0, -EINVAL (unknown format), -EIO with err (-ENOMEM).
  */
 int poe__tracelog_export(poe__tracelog *t, const char *format, const poe__trace_query *q,
-                         char **ret_body, size_t *ret_len, const char **ret_content_type,
-                         char *err, size_t errlen);
+                         char **ret_body, int *ret_fd, size_t *ret_len,
+                         const char **ret_content_type, char *err, size_t errlen);
 
 /* ---- live state (api.c, on the kernel's thread only) ---- */
 

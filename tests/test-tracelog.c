@@ -1,16 +1,20 @@
 /*
- * The inspector's trace log (inspector/tracelog.c): records from a real
+ * The inspector's trace log (inspector/tracelog*.c): records from a real
  * kernel go through poe__tracelog_sink into SQLite and come back from
  * queries and exports field for field; filters and paging select what
  * they say; a flooded ring drops and counts rather than blocks; and the
  * faults a log meets in the field (a path it cannot create, a file that
  * is not a database, a database locked by someone else, a full disk) are
  * reported, survived and recovered from while the kernel goes on.
+ * Event ids link each post to its dispatch in the log, and through it in
+ * the Chrome trace (flows) and the OTLP export (parent spans); a version-1
+ * log is migrated; the SQLite export comes as a descriptor.
  *
  * A second sink on the same groups keeps a copy of every record the
  * kernel produced: it is what the log is compared with.  Waits poll the
  * log's status against a deadline; nothing sleeps for a fixed time.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -61,6 +65,7 @@ typedef struct rec {
         size_t queue;
         int64_t mono_ns;
         double wall;
+        uint64_t event_id;
 } rec;
 
 static struct {
@@ -111,6 +116,7 @@ static void copy_sink(void *ctx, const poe_trace_record *r)
         x->queue = r->queue_length;
         x->mono_ns = r->mono_ns;
         x->wall = r->wall;
+        x->event_id = r->event_id;
 }
 
 static void copies_clear(void)
@@ -432,6 +438,11 @@ static void assert_same(json_t *o, const rec *r, int64_t run)
         TL_EQ(jget_i(o, "refcount"), r->refcount);
         TL_EQ(jget_i(o, "queue"), r->queue);
         assert_string_equal(jget_s(o, "message"), r->message);
+        /* 0, "about no queue item", is stored as NULL. */
+        if (r->event_id)
+                TL_EQ(jget_i(o, "event_id"), r->event_id);
+        else
+                assert_true(json_is_null(json_object_get(o, "event_id")));
 }
 
 static sqlite3 *db_open_ro(const char *path)
@@ -472,6 +483,16 @@ static size_t distinct_sessions(void)
                 n += j == i;
         }
         return n;
+}
+
+/* The build's version, as meson.project_version() gives it: digits and
+ * dots first, whatever follows. */
+static void assert_version(const char *v)
+{
+        size_t digits = strspn(v ? v : "", "0123456789.");
+
+        if (!v || digits < 3 || !strchr(v, '.') || strcmp(v, "unknown") == 0)
+                fail_msg("poe_version `%s' is not the build's version", v ? v : "(null)");
 }
 
 /* ---- tests ---- */
@@ -527,7 +548,7 @@ static void t_roundtrip(void **state)
 
         /* The sessions table: each session's first and last record. */
         db = db_open_ro(fx.path);
-        TL_EQ(sql_int(db, "PRAGMA user_version", 0), 1);
+        TL_EQ(sql_int(db, "PRAGMA user_version", 0), 2);
         TL_EQ(sql_int(db, "SELECT count(*) FROM records WHERE run_id = ?", run), copies.n);
         assert_int_equal(sqlite3_prepare_v2(db,
                                             "SELECT session_id, first_seen, last_seen FROM "
@@ -561,6 +582,7 @@ static void t_roundtrip(void **state)
         TL_EQ(jget_i(json_array_get(runs, 0), "id"), run);
         TL_EQ(jget_i(json_array_get(runs, 0), "pid"), getpid());
         assert_string_equal(jget_s(json_array_get(runs, 0), "kernel_id"), poe_kernel_id(tl.k));
+        assert_version(jget_s(json_array_get(runs, 0), "poe_version"));
         TL_EQ(jget_i(json_array_get(runs, 0), "records"), copies.n);
         assert_true(json_is_true(json_object_get(json_array_get(runs, 0), "current")));
         json_decref(runs);
@@ -1229,19 +1251,77 @@ static size_t csv_records(const char *s, size_t len, size_t *fields_ok, size_t w
         return records;
 }
 
-static void do_export(const char *format, char **body, size_t *len, const char **type)
+/* An export of what p selects, as a body in memory. */
+static void do_export_p(const char *format, const poe__params *p, char **body, size_t *len,
+                        const char **type)
 {
         poe__trace_query q;
-        poe__params p = params_of(NULL, 0);
         char err[256];
-        int rc;
+        int rc, fd = 7;
 
-        TL_EQ(poe__trace_query_parse(&p, &q, err, sizeof(err)), 0);
-        rc = poe__tracelog_export(fx.t, format, &q, body, len, type, err, sizeof(err));
+        TL_EQ(poe__trace_query_parse(p, &q, err, sizeof(err)), 0);
+        rc = poe__tracelog_export(fx.t, format, &q, body, &fd, len, type, err, sizeof(err));
         if (rc != 0)
                 fail_msg("export %s: %d: %s", format, rc, err);
         assert_non_null(*body);
         assert_non_null(*type);
+        TL_EQ(fd, -1);
+}
+
+static void do_export(const char *format, char **body, size_t *len, const char **type)
+{
+        poe__params p = params_of(NULL, 0);
+
+        do_export_p(format, &p, body, len, type);
+}
+
+/*
+ * The SQLite export: a descriptor of an unlinked file, at offset 0, as
+ * long as it says, holding a database.  Its bytes are written to path
+ * for SQLite to open; the descriptor is closed.
+ */
+static void export_sqlite_to(const char *path)
+{
+        poe__trace_query q;
+        poe__params p = params_of(NULL, 0);
+        char err[256], *body = (char *)"x", magic[16], buf[65536];
+        const char *type;
+        size_t len = 0, total = 0;
+        struct stat sb;
+        ssize_t n;
+        FILE *f;
+        int fd = -1;
+
+        TL_EQ(poe__trace_query_parse(&p, &q, err, sizeof(err)), 0);
+        if (poe__tracelog_export(fx.t, "sqlite", &q, &body, &fd, &len, &type, err, sizeof(err)) !=
+            0)
+                fail_msg("export sqlite: %s", err);
+        assert_null(body);
+        assert_true(fd >= 0);
+        assert_string_equal(type, "application/vnd.sqlite3");
+        TL_EQ(fstat(fd, &sb), 0);
+        assert_true(S_ISREG(sb.st_mode));
+        TL_EQ(sb.st_nlink, 0); /* unlinked: it goes when the descriptor does */
+        TL_EQ(sb.st_size, len);
+        assert_true(len > 100);
+        TL_EQ(lseek(fd, 0, SEEK_CUR), 0);
+        TL_EQ(read(fd, magic, sizeof(magic)), sizeof(magic));
+        assert_true(memcmp(magic, "SQLite format 3", 16) == 0);
+        /* Its format bytes say "rollback journal", not WAL: one file. */
+        TL_EQ(pread(fd, magic, 2, 18), 2);
+        TL_EQ(magic[0], 1);
+        TL_EQ(magic[1], 1);
+        TL_EQ(lseek(fd, 0, SEEK_SET), 0);
+        f = fopen(path, "wb");
+        assert_non_null(f);
+        while ((n = read(fd, buf, sizeof(buf))) > 0) {
+                TL_EQ(fwrite(buf, 1, (size_t)n, f), n);
+                total += (size_t)n;
+        }
+        TL_EQ(n, 0);
+        TL_EQ(total, len);
+        TL_EQ(fclose(f), 0);
+        TL_EQ(close(fd), 0);
 }
 
 static void t_exports(void **state)
@@ -1256,7 +1336,7 @@ static void t_exports(void **state)
         char err[256];
         int64_t run;
         sqlite3 *db;
-        FILE *f;
+        int fd;
 
         (void)state;
         attach(0);
@@ -1300,10 +1380,10 @@ static void t_exports(void **state)
         assert_non_null(strstr(type, "text/csv"));
         assert_true(strncmp(body,
                             "id,run,mono_ns,wall,group,prefix,kind,session,event,sender,"
-                            "refcount,queue,message\r\n",
+                            "refcount,queue,message,event_id\r\n",
                             strlen("id,run,mono_ns,wall,group,prefix,kind,session,event,"
-                                   "sender,refcount,queue,message\r\n")) == 0);
-        TL_EQ(csv_records(body, len, &ok, 13), copies.n + 1);
+                                   "sender,refcount,queue,message,event_id\r\n")) == 0);
+        TL_EQ(csv_records(body, len, &ok, 14), copies.n + 1);
         TL_EQ(ok, 1);
         free(body);
 
@@ -1345,33 +1425,852 @@ static void t_exports(void **state)
         free(body);
 
         /* SQLite: a database file with every record. */
-        do_export("sqlite", &body, &len, &type);
-        assert_string_equal(type, "application/vnd.sqlite3");
-        assert_true(len > 100 && memcmp(body, "SQLite format 3", 16) == 0);
         snprintf(tmp, sizeof(tmp), "%s/export.db", fx.dir);
-        f = fopen(tmp, "wb");
-        assert_non_null(f);
-        TL_EQ(fwrite(body, 1, len, f), len);
-        TL_EQ(fclose(f), 0);
-        free(body);
+        export_sqlite_to(tmp);
         db = db_open_ro(tmp);
         TL_EQ(sql_int(db, "SELECT count(*) FROM records WHERE run_id = ?", run), copies.n);
-        TL_EQ(sql_int(db, "PRAGMA user_version", 0), 1);
+        TL_EQ(sql_int(db, "PRAGMA user_version", 0), 2);
         sqlite3_close(db);
 
         /* Filters apply to exports; paging does not. */
         p = PARAMS({ "kind", "dispatch" }, { "limit", "1" });
         TL_EQ(poe__trace_query_parse(&p, &q, err, sizeof(err)), 0);
-        TL_EQ(poe__tracelog_export(fx.t, "jsonl", &q, &body, &len, &type, err, sizeof(err)), 0);
+        TL_EQ(poe__tracelog_export(fx.t, "jsonl", &q, &body, &fd, &len, &type, err, sizeof(err)),
+              0);
         for (n = 0, i = 0; i < len; i++)
                 n += body[i] == '\n';
         TL_EQ(n, dispatches);
         free(body);
 
         /* An unknown format. */
-        TL_EQ(poe__tracelog_export(fx.t, "xml", &q, &body, &len, &type, err, sizeof(err)), -EINVAL);
+        TL_EQ(poe__tracelog_export(fx.t, "xml", &q, &body, &fd, &len, &type, err, sizeof(err)),
+              -EINVAL);
         assert_null(body);
+        TL_EQ(fd, -1);
         assert_true(strncmp(err, "format", 6) == 0);
+        log_close();
+}
+
+/* ---- event ids, flows and OTLP ---- */
+
+/* The kernel dequeues its _garbage_collect events without dispatching
+ * them: their enqueues pair with nothing. */
+static bool is_gc(const rec *r)
+{
+        return r->event && strcmp(r->event, "_garbage_collect") == 0;
+}
+
+/* Each post's event id comes back on the dispatch of its queue item (the
+ * same session and event, later in the log), in the log, in queries and
+ * in CSV; records about no queue item have none. */
+static void t_event_ids(void **state)
+{
+        size_t i, j, enqueues = 0, linked = 0, none = 0, signals = 0;
+        char *body, *line, *next;
+        const char *type;
+        int64_t run;
+        size_t len, ok;
+        sqlite3 *db;
+        sqlite3_stmt *st;
+        bool uses_index = false;
+
+        (void)state;
+        attach(0);
+        run = status_int("run_id");
+        workload(10, false);
+        tl_run_to_end(tl.k, 1000);
+        detach();
+        wait_settled();
+
+        /* What the kernel produced: every enqueue has an id that its
+         * dispatch carries. */
+        for (i = 0; i < copies.n; i++) {
+                const rec *e = &copies.r[i];
+
+                if (e->group == POE_TRACE_SESSIONS)
+                        none += e->event_id == 0;
+                if (strcmp(e->kind, "enqueue") != 0 || is_gc(e))
+                        continue;
+                enqueues++;
+                assert_true(e->event_id > 0);
+                for (j = i + 1; j < copies.n; j++)
+                        if (copies.r[j].event_id == e->event_id &&
+                            strcmp(copies.r[j].kind, "dispatch") == 0)
+                                break;
+                assert_true(j < copies.n);
+                /* A signal is one queue item, to the kernel, that its
+                 * watchers' handlers (or the stops it causes) run for. */
+                if (strcmp(e->event, "_signal") == 0) {
+                        signals++;
+                        continue;
+                }
+                TL_EQ(copies.r[j].session, e->session);
+                assert_string_equal(copies.r[j].event, e->event);
+                linked++;
+        }
+        assert_true(enqueues >= 20); /* ten ticks, ten notes */
+        TL_EQ(linked + signals, enqueues);
+        assert_true(none > 0);
+
+        /* The log links them the same way, through the index. */
+        db = db_open_ro(fx.path);
+        TL_EQ(sql_int(db,
+                      "SELECT count(*) FROM records e WHERE e.run_id = ?1 AND e.kind = 'enqueue' "
+                      "AND e.event NOT IN ('_garbage_collect', '_signal') AND EXISTS (SELECT 1 "
+                      "FROM records d WHERE d.run_id = e.run_id AND "
+                      "d.event_id = e.event_id AND d.kind = 'dispatch' AND d.id > e.id AND "
+                      "d.session = e.session AND d.event = e.event)",
+                      run),
+              linked);
+        TL_EQ(sql_int(db, "SELECT count(*) FROM records WHERE run_id = ? AND event_id = 0", run),
+              0);
+        TL_EQ(sql_int(db,
+                      "SELECT count(*) FROM records WHERE run_id = ? AND grp = 'TRACE_SESSIONS' "
+                      "AND event_id IS NOT NULL",
+                      run),
+              0);
+        assert_int_equal(sqlite3_prepare_v2(db,
+                                            "EXPLAIN QUERY PLAN SELECT id FROM records WHERE "
+                                            "run_id = 1 AND event_id = 5",
+                                            -1, &st, NULL),
+                         SQLITE_OK);
+        while (sqlite3_step(st) == SQLITE_ROW)
+                uses_index |= strstr((const char *)sqlite3_column_text(st, 3),
+                                     "records_run_event_id") != NULL;
+        sqlite3_finalize(st);
+        assert_true(uses_index);
+        sqlite3_close(db);
+
+        /* CSV: the last field, empty for none. */
+        do_export("csv", &body, &len, &type);
+        TL_EQ(csv_records(body, len, &ok, 14), copies.n + 1);
+        TL_EQ(ok, 1);
+        line = strstr(body, "\r\n") + 2;
+        for (i = 0; i < copies.n; i++, line = next + 2) {
+                char *comma;
+
+                next = strstr(line, "\r\n");
+                assert_non_null(next);
+                *next = '\0';
+                comma = strrchr(line, ',');
+                assert_non_null(comma);
+                /* The event id has no comma: the last one separates it. */
+                if (copies.r[i].event_id)
+                        TL_EQ(strtoll(comma + 1, NULL, 10), copies.r[i].event_id);
+                else
+                        assert_string_equal(comma + 1, "");
+        }
+        free(body);
+        log_close();
+}
+
+/* The v1 schema, as libpoe wrote it before event ids. */
+static const char v1_schema[] =
+        "CREATE TABLE runs(id INTEGER PRIMARY KEY, pid INTEGER, kernel_id TEXT, started REAL, "
+        "hostname TEXT, poe_version TEXT);"
+        "CREATE TABLE sessions(run_id INTEGER NOT NULL, session_id INTEGER NOT NULL, "
+        "first_seen REAL, last_seen REAL, PRIMARY KEY(run_id, session_id));"
+        "CREATE TABLE records(id INTEGER PRIMARY KEY, run_id INTEGER NOT NULL, mono_ns INTEGER, "
+        "wall REAL, grp TEXT, prefix TEXT, kind TEXT, session INTEGER, event TEXT, sender "
+        "INTEGER, refcount INTEGER, queue INTEGER, message TEXT);"
+        "CREATE INDEX records_run_wall ON records(run_id, wall);"
+        "CREATE INDEX records_run_session ON records(run_id, session);"
+        "CREATE INDEX records_run_grp ON records(run_id, grp);"
+        "CREATE INDEX records_run_event ON records(run_id, event);"
+        "CREATE TABLE drops(run_id INTEGER NOT NULL, grp TEXT NOT NULL, count INTEGER NOT NULL, "
+        "PRIMARY KEY(run_id, grp));"
+        "INSERT INTO runs VALUES(1, 4242, 'old-kernel', 1600000000.0, 'oldhost', '0.0.1');"
+        "INSERT INTO records VALUES(1, 1, 5, 1600000000.5, 'TRACE_EVENTS', '<ev>', 'enqueue', "
+        "2, 'old', 1, 3, 0, 'enqueued event 9 ``old''''');"
+        "PRAGMA application_id = 1347372372;"
+        "PRAGMA user_version = 1;";
+
+static void make_v1(const char *path, const char *extra)
+{
+        sqlite3 *db;
+
+        assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+        if (sqlite3_exec(db, v1_schema, NULL, NULL, NULL) != SQLITE_OK ||
+            (extra && sqlite3_exec(db, extra, NULL, NULL, NULL) != SQLITE_OK))
+                fail_msg("making a v1 log: %s", sqlite3_errmsg(db));
+        sqlite3_close(db);
+}
+
+static int64_t columns_named(sqlite3 *db, const char *table, const char *column)
+{
+        sqlite3_stmt *st;
+        int64_t n = 0;
+
+        assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*) FROM pragma_table_info(?) "
+                                                "WHERE name = ?",
+                                            -1, &st, NULL),
+                         SQLITE_OK);
+        sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, column, -1, SQLITE_STATIC);
+        assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+        n = sqlite3_column_int64(st, 0);
+        sqlite3_finalize(st);
+        return n;
+}
+
+/* A version-1 log is migrated in place: its records keep their rows
+ * (with no event id) and new ones get theirs.  A migration that fails
+ * halfway leaves the log as it was. */
+static void t_migrate_v1(void **state)
+{
+        poe__tracelog *t = NULL;
+        poe__params p;
+        char path[160], err[512];
+        json_t *r, *o, *runs;
+        sqlite3 *db;
+        int rc;
+
+        (void)state;
+        make_v1(fx.path, NULL);
+        attach(0);
+        TL_EQ(status_int("run_id"), 2);
+        workload(3, false);
+        tl_run_to_end(tl.k, 1000);
+        detach();
+        wait_settled();
+
+        /* The old run's record, through a query: event_id null. */
+        p = PARAMS({ "run", "1" });
+        r = query(&p);
+        TL_EQ(jget_i(r, "total"), 1);
+        o = json_array_get(json_object_get(r, "records"), 0);
+        assert_string_equal(jget_s(o, "event"), "old");
+        assert_true(json_is_null(json_object_get(o, "event_id")));
+        json_decref(r);
+        /* The new run's, with theirs. */
+        p = PARAMS({ "kind", "enqueue" }, { "limit", "1" });
+        r = query(&p);
+        assert_true(jget_i(r, "total") > 0);
+        assert_true(jget_i(json_array_get(json_object_get(r, "records"), 0), "event_id") > 0);
+        json_decref(r);
+        runs = poe__tracelog_runs(fx.t, err, sizeof(err));
+        assert_non_null(runs);
+        TL_EQ(json_array_size(runs), 2);
+        assert_string_equal(jget_s(json_array_get(runs, 0), "poe_version"), "0.0.1");
+        assert_version(jget_s(json_array_get(runs, 1), "poe_version"));
+        json_decref(runs);
+        log_close();
+
+        db = db_open_ro(fx.path);
+        TL_EQ(sql_int(db, "PRAGMA user_version", 0), 2);
+        TL_EQ(columns_named(db, "records", "event_id"), 1);
+        TL_EQ(sql_int(db,
+                      "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = "
+                      "'records_run_event_id'",
+                      0),
+              1);
+        TL_EQ(sql_int(db, "SELECT count(*) FROM records WHERE run_id = 1", 0), 1);
+        sqlite3_close(db);
+
+        /* Half a migration: the column can be added but the index cannot
+         * (its name is taken).  Refused, and rolled back whole. */
+        snprintf(path, sizeof(path), "%s/v1-broken.db", fx.dir);
+        make_v1(path, "CREATE TABLE records_run_event_id(x);");
+        rc = poe__tracelog_open(path, 64, tl.k, &t, err, sizeof(err));
+        print_message("  (message: %s)\n", err);
+        assert_true(rc < 0);
+        assert_null(t);
+        assert_non_null(strstr(err, "migrate"));
+        db = db_open_ro(path);
+        TL_EQ(sql_int(db, "PRAGMA user_version", 0), 1);
+        TL_EQ(columns_named(db, "records", "event_id"), 0);
+        TL_EQ(sql_int(db, "SELECT count(*) FROM runs", 0), 1);
+        sqlite3_close(db);
+}
+
+/* ---- synthetic records, for exact expectations ---- */
+
+/* Writes one record straight into the sink (the log is detached from
+ * the kernel).  ns is its mono_ns; its wall time follows. */
+static void put(const char *group, const char *kind, poe_sid session, const char *event,
+                poe_sid sender, uint64_t event_id, int64_t ns)
+{
+        poe_trace_record r;
+        char msg[128];
+
+        memset(&r, 0, sizeof(r));
+        r.mono_ns = ns;
+        r.wall = 1700000000.0 + (double)ns / 1e9;
+        r.group = poe_debug_group_parse(group);
+        r.group_name = group;
+        r.prefix = "<ev>";
+        r.kind = kind;
+        r.session = session;
+        r.event = event;
+        r.sender = sender;
+        r.refcount = 1;
+        r.queue_length = 0;
+        snprintf(msg, sizeof(msg), "%s %s", kind, event ? event : "-");
+        r.message = msg;
+        r.event_id = event_id;
+        poe__tracelog_sink(fx.t, &r);
+}
+
+#define EV "TRACE_EVENTS"
+#define SS "TRACE_SESSIONS"
+
+/*
+ * A handler "a" (1) posts "b" to 2, calls "c" on 3, posts "d" (later
+ * discarded); "b" runs and calls "e" on 4, which never returns (unwound);
+ * "f" is posted from outside any handler and never dispatched; a signal
+ * (one queue item) is dispatched to 6 and then 7; one record falls
+ * outside any dispatch.  18 records.
+ */
+static void put_story(void)
+{
+        int64_t deadline = now_ms() + DEADLINE_MS;
+
+        attach(64);
+        detach();
+        put(EV, "dispatch", 1, "a", 0, 1, 1000);
+        put(EV, "enqueue", 2, "b", 1, 2, 1100);
+        put(SS, "alias", 1, NULL, 1, 0, 1150);
+        put(EV, "dispatch", 3, "c", 1, 1, 1200);
+        put(EV, "return", 3, "c", 1, 1, 1300);
+        put(EV, "enqueue", 2, "d", 1, 3, 1350);
+        put(EV, "return", 1, "a", 0, 1, 1400);
+        put(EV, "discard", 2, "d", 1, 3, 1450);
+        put(EV, "dispatch", 2, "b", 1, 2, 1500);
+        put(EV, "dispatch", 4, "e", 2, 2, 1600);
+        put(EV, "return", 2, "b", 1, 2, 1700);
+        put(EV, "enqueue", 5, "f", 0, 5, 1750);
+        put(EV, "enqueue", 0, "SIG", 0, 4, 1800);
+        put(EV, "dispatch", 6, "SIG", 0, 4, 1900);
+        put(EV, "return", 6, "SIG", 0, 4, 1950);
+        put(EV, "dispatch", 7, "SIG", 0, 4, 2000);
+        put(EV, "return", 7, "SIG", 0, 4, 2100);
+        put(SS, "stop", 7, NULL, 0, 0, 2200);
+        while (status_int("records_written") < 18) {
+                if (now_ms() > deadline)
+                        fail_msg("the records were not written");
+                poll_pause();
+        }
+}
+
+static json_t *find_ph(json_t *evs, const char *ph, int64_t id, int nth)
+{
+        size_t i;
+
+        for (i = 0; i < json_array_size(evs); i++) {
+                json_t *ev = json_array_get(evs, i);
+
+                if (strcmp(jget_s(ev, "ph"), ph) == 0 &&
+                    json_integer_value(json_object_get(ev, "id")) == id && nth-- == 0)
+                        return ev;
+        }
+        return NULL;
+}
+
+static size_t index_of(json_t *evs, json_t *ev)
+{
+        size_t i;
+
+        for (i = 0; i < json_array_size(evs); i++)
+                if (json_array_get(evs, i) == ev)
+                        return i;
+        fail_msg("event not found");
+        return 0;
+}
+
+/* The X event of the dispatch at ts on tid. */
+static json_t *find_x(json_t *evs, int64_t tid, double ts)
+{
+        size_t i;
+
+        for (i = 0; i < json_array_size(evs); i++) {
+                json_t *ev = json_array_get(evs, i);
+
+                if (strcmp(jget_s(ev, "ph"), "X") == 0 && jget_i(ev, "tid") == tid &&
+                    json_number_value(json_object_get(ev, "ts")) == ts)
+                        return ev;
+        }
+        return NULL;
+}
+
+static double jnum(json_t *o, const char *key)
+{
+        json_t *v = json_object_get(o, key);
+
+        if (!json_is_number(v))
+                fail_msg("no number `%s'", key);
+        return json_number_value(v);
+}
+
+/* A flow from a post to its dispatch: "s" on the sender's track at the
+ * enqueue, "f" binding the dispatch's slice, after it in the file. */
+static void assert_flow(json_t *evs, int64_t id, int64_t sender, double post_ts, int64_t to,
+                        double dispatch_ts)
+{
+        json_t *s = find_ph(evs, "s", id, 0), *f = find_ph(evs, "f", id, 0), *x;
+
+        if (!s || !f)
+                fail_msg("no flow %lld", (long long)id);
+        assert_null(find_ph(evs, "s", id, 1));
+        assert_null(find_ph(evs, "f", id, 1));
+        assert_string_equal(jget_s(s, "cat"), "post");
+        assert_string_equal(jget_s(s, "name"), "post");
+        assert_string_equal(jget_s(f, "cat"), "post");
+        assert_string_equal(jget_s(f, "name"), "post");
+        assert_string_equal(jget_s(f, "bp"), "e");
+        TL_EQ(jget_i(s, "tid"), sender);
+        TL_EQ(jget_i(f, "tid"), to);
+        assert_true(jnum(s, "ts") == post_ts);
+        assert_true(jnum(f, "ts") == dispatch_ts);
+        x = find_x(evs, to, dispatch_ts);
+        assert_non_null(x);
+        TL_EQ(jget_i(json_object_get(x, "args"), "event_id"), id);
+        assert_true(index_of(evs, f) > index_of(evs, x));
+}
+
+static size_t count_ph(json_t *evs, const char *ph)
+{
+        size_t i, n = 0;
+
+        for (i = 0; i < json_array_size(evs); i++)
+                n += strcmp(jget_s(json_array_get(evs, i), "ph"), ph) == 0;
+        return n;
+}
+
+static json_t *chrome_events(const poe__params *p, json_t **doc)
+{
+        json_error_t jerr;
+        const char *type;
+        char *body;
+        size_t len;
+
+        do_export_p("chrome", p, &body, &len, &type);
+        *doc = json_loadb(body, len, 0, &jerr);
+        free(body);
+        if (!*doc)
+                fail_msg("chrome JSON: %s (line %d)", jerr.text, jerr.line);
+        return json_object_get(*doc, "traceEvents");
+}
+
+/* Flows in the Chrome trace, exactly: a post dispatched gets one; a post
+ * discarded or never dispatched, or whose enqueue is not selected, none;
+ * a signal's one queue item flows to its first dispatch. */
+static void t_chrome_flows_story(void **state)
+{
+        poe__params p = params_of(NULL, 0);
+        json_t *doc, *evs, *x;
+
+        (void)state;
+        put_story();
+        evs = chrome_events(&p, &doc);
+        TL_EQ(count_ph(evs, "s"), 2);
+        TL_EQ(count_ph(evs, "f"), 2);
+        assert_flow(evs, 2, 1, 1.1, 2, 1.5);
+        assert_flow(evs, 4, 0, 1.8, 6, 1.9);
+        /* The unwound dispatch is still a complete event. */
+        x = find_x(evs, 4, 1.6);
+        assert_non_null(x);
+        assert_true(json_is_false(json_object_get(json_object_get(x, "args"), "returned")));
+        assert_true(jnum(x, "dur") == 0.1);
+        json_decref(doc);
+
+        /* Without the enqueues: no arrows. */
+        p = PARAMS({ "kind", "dispatch" });
+        evs = chrome_events(&p, &doc);
+        TL_EQ(count_ph(evs, "s") + count_ph(evs, "f"), 0);
+        TL_EQ(count_ph(evs, "X"), 6);
+        json_decref(doc);
+        log_close();
+}
+
+/* Flows from a real kernel: every post to its dispatch. */
+static void t_chrome_flows(void **state)
+{
+        poe__params p = params_of(NULL, 0);
+        json_t *doc, *evs;
+        size_t i, j, posts = 0;
+
+        (void)state;
+        attach(0);
+        workload(10, false);
+        tl_run_to_end(tl.k, 1000);
+        detach();
+        wait_settled();
+        evs = chrome_events(&p, &doc);
+        for (i = 0; i < copies.n; i++) {
+                const rec *e = &copies.r[i];
+
+                if (strcmp(e->kind, "enqueue") != 0 || is_gc(e))
+                        continue;
+                for (j = i + 1; j < copies.n; j++)
+                        if (copies.r[j].event_id == e->event_id &&
+                            strcmp(copies.r[j].kind, "dispatch") == 0)
+                                break;
+                assert_true(j < copies.n);
+                assert_flow(evs, (int64_t)e->event_id, (int64_t)e->sender,
+                            (double)e->mono_ns / 1000.0, (int64_t)copies.r[j].session,
+                            (double)copies.r[j].mono_ns / 1000.0);
+                posts++;
+        }
+        TL_EQ(count_ph(evs, "s"), posts);
+        assert_true(posts >= 20);
+        json_decref(doc);
+
+        /* Only "note": its posts and its dispatches, so its arrows. */
+        p = PARAMS({ "event", "note" });
+        evs = chrome_events(&p, &doc);
+        TL_EQ(count_ph(evs, "s"), 10);
+        TL_EQ(count_ph(evs, "f"), 10);
+        json_decref(doc);
+        log_close();
+}
+
+/* ---- OTLP ---- */
+
+static bool is_hex(const char *s, size_t len)
+{
+        size_t i;
+        bool nonzero = false;
+
+        if (!s || strlen(s) != len)
+                return false;
+        for (i = 0; i < len; i++) {
+                if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+                        return false;
+                nonzero |= s[i] != '0';
+        }
+        return nonzero;
+}
+
+/* A decimal string (OTLP/JSON's 64-bit integers) as a number. */
+static uint64_t dec(json_t *v)
+{
+        const char *s = json_string_value(v);
+
+        if (!s || !*s || strspn(s, "0123456789") != strlen(s))
+                fail_msg("not a decimal string: %s", s ? s : "(not a string)");
+        return strtoull(s, NULL, 10);
+}
+
+/* The value object of attribute key in an attribute list, or NULL. */
+static json_t *attr(json_t *attrs, const char *key)
+{
+        size_t i;
+
+        for (i = 0; i < json_array_size(attrs); i++)
+                if (strcmp(jget_s(json_array_get(attrs, i), "key"), key) == 0)
+                        return json_object_get(json_array_get(attrs, i), "value");
+        return NULL;
+}
+
+static int64_t attr_i(json_t *o, const char *key)
+{
+        json_t *v = attr(json_object_get(o, "attributes"), key);
+
+        if (!v)
+                return -1;
+        return (int64_t)dec(json_object_get(v, "intValue"));
+}
+
+static const char *attr_s(json_t *o, const char *key)
+{
+        return json_string_value(
+                json_object_get(attr(json_object_get(o, "attributes"), key), "stringValue"));
+}
+
+static json_t *attr_b(json_t *o, const char *key)
+{
+        return json_object_get(attr(json_object_get(o, "attributes"), key), "boolValue");
+}
+
+/*
+ * Parses an OTLP export line by line and checks what every line must
+ * have: one resource (of this run) with one scope ("libpoe") and spans
+ * with the required fields, hex ids of the right length, end >= start,
+ * one trace id throughout.  Returns every span (and the number of lines
+ * in *lines).
+ */
+static json_t *otlp_spans(const poe__params *p, size_t *lines, char **raw)
+{
+        json_t *all = json_array(), *doc, *rs, *ss, *spans, *res;
+        char trace[33] = "", *body, *line, *next;
+        json_error_t jerr;
+        const char *type;
+        size_t len, i;
+
+        do_export_p("otlp", p, &body, &len, &type);
+        assert_string_equal(type, "application/x-ndjson");
+        TL_EQ(strlen(body), len);
+        *lines = 0;
+        for (line = body; *line; line = next + 1) {
+                next = strchr(line, '\n');
+                assert_non_null(next);
+                doc = json_loadb(line, (size_t)(next - line), 0, &jerr);
+                if (!doc)
+                        fail_msg("line %zu: %s", *lines + 1, jerr.text);
+                (*lines)++;
+                rs = json_object_get(doc, "resourceSpans");
+                TL_EQ(json_array_size(rs), 1);
+                res = json_object_get(json_array_get(rs, 0), "resource");
+                assert_string_equal(attr_s(res, "service.name"), "poe");
+                TL_EQ(attr_i(res, "process.pid"), getpid());
+                assert_string_equal(attr_s(res, "poe.kernel_id"), poe_kernel_id(tl.k));
+                assert_non_null(attr_s(res, "host.name"));
+                ss = json_object_get(json_array_get(rs, 0), "scopeSpans");
+                TL_EQ(json_array_size(ss), 1);
+                assert_string_equal(jget_s(json_object_get(json_array_get(ss, 0), "scope"),
+                                           "name"),
+                                    "libpoe");
+                spans = json_object_get(json_array_get(ss, 0), "spans");
+                assert_true(json_array_size(spans) > 0 && json_array_size(spans) <= 1000);
+                for (i = 0; i < json_array_size(spans); i++) {
+                        json_t *s = json_array_get(spans, i), *par;
+
+                        assert_true(is_hex(jget_s(s, "traceId"), 32));
+                        if (!trace[0])
+                                snprintf(trace, sizeof(trace), "%s", jget_s(s, "traceId"));
+                        assert_string_equal(jget_s(s, "traceId"), trace);
+                        assert_true(is_hex(jget_s(s, "spanId"), 16));
+                        par = json_object_get(s, "parentSpanId");
+                        assert_true(!par || is_hex(json_string_value(par), 16));
+                        assert_non_null(jget_s(s, "name"));
+                        TL_EQ(jget_i(s, "kind"), 1);
+                        assert_true(dec(json_object_get(s, "endTimeUnixNano")) >=
+                                    dec(json_object_get(s, "startTimeUnixNano")));
+                        assert_true(attr_i(s, "poe.session") >= 0);
+                        assert_true(attr_i(s, "poe.sender") >= 0);
+                        json_array_append(all, s);
+                }
+                json_decref(doc);
+        }
+        if (raw)
+                *raw = body;
+        else
+                free(body);
+        return all;
+}
+
+static json_t *span_named(json_t *spans, const char *name, int nth)
+{
+        size_t i;
+
+        for (i = 0; i < json_array_size(spans); i++)
+                if (strcmp(jget_s(json_array_get(spans, i), "name"), name) == 0 && nth-- == 0)
+                        return json_array_get(spans, i);
+        fail_msg("no span `%s'", name);
+        return NULL;
+}
+
+static json_t *span_by_id(json_t *spans, const char *id)
+{
+        size_t i;
+
+        for (i = 0; id && i < json_array_size(spans); i++)
+                if (strcmp(jget_s(json_array_get(spans, i), "spanId"), id) == 0)
+                        return json_array_get(spans, i);
+        return NULL;
+}
+
+static json_t *parent_of(json_t *spans, json_t *s)
+{
+        return span_by_id(spans, json_string_value(json_object_get(s, "parentSpanId")));
+}
+
+/* Nanoseconds after the story's first record, the start of "a". */
+static uint64_t story_t0;
+
+static int64_t rel(json_t *s, const char *key)
+{
+        return (int64_t)(dec(json_object_get(s, key)) - story_t0);
+}
+
+/* The story as spans: each dispatch and post one, parents as caused. */
+static void t_otlp_story(void **state)
+{
+        poe__params p = params_of(NULL, 0);
+        json_t *spans, *a, *b, *c, *e, *pb, *pd, *pf, *ps, *s6, *s7, *ev;
+        size_t lines;
+
+        (void)state;
+        put_story();
+        spans = otlp_spans(&p, &lines, NULL);
+        TL_EQ(lines, 1);
+        TL_EQ(json_array_size(spans), 10);
+        a = span_named(spans, "a", 0);
+        b = span_named(spans, "b", 0);
+        c = span_named(spans, "c", 0);
+        e = span_named(spans, "e", 0);
+        pb = span_named(spans, "post b", 0);
+        pd = span_named(spans, "post d", 0);
+        pf = span_named(spans, "post f", 0);
+        ps = span_named(spans, "post SIG", 0);
+        s6 = span_named(spans, "SIG", 0);
+        s7 = span_named(spans, "SIG", 1);
+
+        /* a: a root, from 1000 to 1400, with the session record inside it
+         * as an event; the record outside any dispatch is nowhere.  Its
+         * start is its wall time, to a double's precision. */
+        story_t0 = dec(json_object_get(a, "startTimeUnixNano"));
+        assert_true(llabs((long long)(story_t0 - 1700000000000001000ull)) < 1000);
+        assert_null(json_object_get(a, "parentSpanId"));
+        TL_EQ(rel(a, "endTimeUnixNano"), 400);
+        TL_EQ(attr_i(a, "poe.session"), 1);
+        TL_EQ(attr_i(a, "poe.event_id"), 1);
+        TL_EQ(json_array_size(json_object_get(a, "events")), 1);
+        ev = json_array_get(json_object_get(a, "events"), 0);
+        assert_string_equal(jget_s(ev, "name"), "alias");
+        TL_EQ((int64_t)(dec(json_object_get(ev, "timeUnixNano")) - story_t0), 150);
+        assert_string_equal(attr_s(ev, "poe.group"), "TRACE_SESSIONS");
+        /* The call from a's handler is its child. */
+        assert_true(parent_of(spans, c) == a);
+        /* Posts from a's handler are its children; b's post lasts until b
+         * is dispatched, and is b's parent. */
+        assert_true(parent_of(spans, pb) == a);
+        assert_true(parent_of(spans, b) == pb);
+        TL_EQ(rel(pb, "startTimeUnixNano"), 100);
+        TL_EQ(rel(pb, "endTimeUnixNano"), 500);
+        assert_string_equal(attr_s(pb, "poe.outcome"), "dispatched");
+        TL_EQ(attr_i(pb, "poe.event_id"), 2);
+        TL_EQ(attr_i(pb, "poe.sender"), 1);
+        TL_EQ(attr_i(b, "poe.event_id"), 2);
+        assert_true(json_is_true(attr_b(b, "poe.returned")));
+        assert_non_null(strstr(attr_s(b, "poe.return"), "return b"));
+        assert_null(json_object_get(b, "status"));
+        /* d was discarded: its post ends there. */
+        assert_true(parent_of(spans, pd) == a);
+        assert_string_equal(attr_s(pd, "poe.outcome"), "discarded");
+        TL_EQ(rel(pd, "endTimeUnixNano"), 450);
+        /* e, called from b, never returned: unwound by b's return. */
+        assert_true(parent_of(spans, e) == b);
+        TL_EQ(rel(e, "endTimeUnixNano"), 700);
+        TL_EQ(jget_i(json_object_get(e, "status"), "code"), 2);
+        assert_true(json_is_false(attr_b(e, "poe.returned")));
+        /* f: posted from outside any handler, never dispatched. */
+        assert_null(json_object_get(pf, "parentSpanId"));
+        assert_string_equal(attr_s(pf, "poe.outcome"), "pending");
+        TL_EQ(rel(pf, "endTimeUnixNano"), 1200);
+        /* The signal: one post, the parent of both its dispatches. */
+        assert_true(parent_of(spans, s6) == ps);
+        assert_true(parent_of(spans, s7) == ps);
+        TL_EQ(attr_i(s6, "poe.session"), 6);
+        TL_EQ(attr_i(s7, "poe.session"), 7);
+        json_decref(spans);
+        log_close();
+}
+
+/* From a real kernel: more than one line of spans, every dispatch and
+ * post a span, each note's dispatch the child of its post and each post
+ * the child of the tick that made it; the same export twice is the same
+ * bytes. */
+static void t_otlp(void **state)
+{
+        poe__params p = params_of(NULL, 0);
+        json_t *spans, *s, *par, *all_ids;
+        size_t i, lines, dispatches = 0, enqueues = 0, posts = 0, notes = 0;
+        char *raw, *raw2;
+        double first_wall, last_wall, t0;
+
+        (void)state;
+        attach(0);
+        workload(300, false);
+        tl_run_to_end(tl.k, 10000);
+        detach();
+        wait_settled();
+        for (i = 0; i < copies.n; i++) {
+                dispatches += strcmp(copies.r[i].kind, "dispatch") == 0;
+                enqueues += strcmp(copies.r[i].kind, "enqueue") == 0 && !is_gc(&copies.r[i]);
+        }
+        spans = otlp_spans(&p, &lines, &raw);
+        TL_EQ(json_array_size(spans), dispatches + enqueues);
+        assert_true(json_array_size(spans) > 1000);
+        TL_EQ(lines, (json_array_size(spans) + 999) / 1000);
+
+        all_ids = json_object();
+        first_wall = copies.r[0].wall;
+        last_wall = copies.r[copies.n - 1].wall;
+        for (i = 0; i < json_array_size(spans); i++) {
+                s = json_array_get(spans, i);
+                /* Unique span ids. */
+                assert_null(json_object_get(all_ids, jget_s(s, "spanId")));
+                json_object_set_new(all_ids, jget_s(s, "spanId"), json_true());
+                /* Epoch times, where the records say. */
+                t0 = (double)dec(json_object_get(s, "startTimeUnixNano")) / 1e9;
+                assert_true(t0 >= first_wall - 0.001 && t0 <= last_wall + 0.001);
+                par = parent_of(spans, s);
+                if (json_object_get(s, "parentSpanId"))
+                        assert_non_null(par); /* everything is selected */
+                if (strncmp(jget_s(s, "name"), "post ", 5) == 0) {
+                        posts++;
+                        assert_string_equal(attr_s(s, "poe.outcome"), "dispatched");
+                        if (strcmp(jget_s(s, "name"), "post note") == 0)
+                                assert_string_equal(jget_s(par, "name"), "tick");
+                } else if (strcmp(jget_s(s, "name"), "note") == 0) {
+                        notes++;
+                        assert_string_equal(jget_s(par, "name"), "post note");
+                        TL_EQ(attr_i(par, "poe.event_id"), attr_i(s, "poe.event_id"));
+                        assert_string_equal(jget_s(par, "endTimeUnixNano"),
+                                            jget_s(s, "startTimeUnixNano"));
+                } else if (strcmp(jget_s(s, "name"), "inner") == 0) {
+                        assert_string_equal(jget_s(par, "name"), "tick");
+                        /* A call carries its caller's event id. */
+                        TL_EQ(attr_i(par, "poe.event_id"), attr_i(s, "poe.event_id"));
+                }
+        }
+        TL_EQ(posts, enqueues);
+        TL_EQ(notes, 300);
+        json_decref(all_ids);
+        json_decref(spans);
+
+        spans = otlp_spans(&p, &lines, &raw2);
+        assert_string_equal(raw, raw2);
+        json_decref(spans);
+        free(raw);
+        free(raw2);
+
+        /* A filter that selects nothing: no lines at all. */
+        p = PARAMS({ "event", "nothing-by-this-name" });
+        spans = otlp_spans(&p, &lines, NULL);
+        TL_EQ(lines, 0);
+        json_decref(spans);
+        log_close();
+}
+
+/* The SQLite export's descriptor: nothing is left in the log's directory
+ * or TMPDIR, and the copy is the log. */
+static void t_sqlite_export_fd(void **state)
+{
+        char path[160];
+        DIR *d;
+        struct dirent *de;
+        sqlite3 *db;
+        int64_t run;
+        size_t files = 0;
+
+        (void)state;
+        attach(0);
+        run = status_int("run_id");
+        workload(5, false);
+        tl_run_to_end(tl.k, 1000);
+        detach();
+        wait_settled();
+        snprintf(path, sizeof(path), "%s/copy.db", fx.dir);
+        export_sqlite_to(path);
+        export_sqlite_to(path);
+        d = opendir(fx.dir);
+        assert_non_null(d);
+        while ((de = readdir(d))) {
+                if (de->d_name[0] == '.')
+                        continue;
+                if (strcmp(de->d_name, "trace.db") != 0 &&
+                    strcmp(de->d_name, "trace.db-wal") != 0 &&
+                    strcmp(de->d_name, "trace.db-shm") != 0 && strcmp(de->d_name, "copy.db") != 0)
+                        fail_msg("left behind: %s", de->d_name);
+                files++;
+        }
+        closedir(d);
+        assert_true(files >= 2);
+        db = db_open_ro(path);
+        TL_EQ(sql_int(db, "SELECT count(*) FROM records WHERE run_id = ?", run), copies.n);
+        sqlite3_close(db);
         log_close();
 }
 
@@ -1450,6 +2349,13 @@ int main(void)
                 FX_TEST(t_disk_full),
                 FX_TEST(t_exports),
                 FX_TEST(t_odd_records),
+                FX_TEST(t_event_ids),
+                FX_TEST(t_migrate_v1),
+                FX_TEST(t_chrome_flows_story),
+                FX_TEST(t_chrome_flows),
+                FX_TEST(t_otlp_story),
+                FX_TEST(t_otlp),
+                FX_TEST(t_sqlite_export_fd),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

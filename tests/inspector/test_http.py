@@ -286,6 +286,20 @@ def run(proc, db):
     check("Chrome trace export parses", "traceEvents" in chrome, status)
     check("Chrome trace has complete events",
           any(e.get("ph") == "X" for e in chrome.get("traceEvents", [])), status)
+    status, headers, body = request(base + "/api/v1/export/otlp")
+    spans = []
+    try:
+        for l in body.decode().splitlines():
+            doc = json.loads(l)
+            for rs in doc["resourceSpans"]:
+                for ss in rs["scopeSpans"]:
+                    spans.extend(ss["spans"])
+    except (ValueError, KeyError) as e:
+        spans = e
+    check("OTLP export has spans with ids and times", status == 200 and isinstance(spans, list)
+          and spans and all(len(s["traceId"]) == 32 and len(s["spanId"]) == 16
+                            and int(s["endTimeUnixNano"]) >= int(s["startTimeUnixNano"])
+                            for s in spans), (status, str(spans)[:200]))
     status, headers, body = request(base + "/api/v1/export/sqlite")
     path = db + ".export"
     with open(path, "wb") as f:

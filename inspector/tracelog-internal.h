@@ -1,0 +1,317 @@
+/*
+ * What the trace log's files share (the design and the schema are in
+ * tracelog.c's header comment):
+ *
+ *  tracelog.c         text and JSON helpers, the ring (both sides), open,
+ *                     close and status;
+ *  tracelog-writer.c  the writer thread, the schema and its migration,
+ *                     and what a failing database does to it;
+ *  tracelog-query.c   query parameters, the SQL they become, queries and
+ *                     runs, and the read-only connections all readers use;
+ *  tracelog-export.c  the output buffer, JSON Lines, CSV, the SQLite copy,
+ *                     and the dispatch stack and post table that the
+ *                     Chrome and OTLP exports pair records with;
+ *  tracelog-chrome.c  the Chrome trace (Perfetto) export;
+ *  tracelog-otlp.c    the OpenTelemetry (OTLP/JSON) export.
+ *
+ * Everything here is private to the inspector library (built with hidden
+ * visibility); the names carry a poe__tl_ prefix only to stay out of the
+ * way of whatever links the static library, the tests included.
+ */
+#ifndef POE_TRACELOG_INTERNAL_H
+#define POE_TRACELOG_INTERNAL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#include <jansson.h>
+#include <sqlite3.h>
+
+#include "inspector-internal.h"
+
+#define SCHEMA_VERSION     2
+#define STR_(x)            #x
+#define STR(x)             STR_(x)
+#define APPLICATION_ID     0x504f4554 /* "POET" */
+#define APPLICATION_ID_DEC "1347372372"
+
+#define DEFAULT_RING          65536
+#define RING_BYTES_PER_RECORD 256  /* an average record is ~150 bytes */
+#define ENTRY_MAX             4096 /* one record in the ring, strings included */
+#define EVENT_MAX             1024 /* longer event names are cut */
+#define SHORT_MAX             64   /* kind and prefix are the kernel's constants */
+#define BATCH_MAX             1000
+#define BATCH_MS              50
+#define RETRY_MS              500
+#define WRITER_BUSY_MS        200 /* a lock held longer is a fault to report */
+#define OPEN_BUSY_MS          1000
+#define READER_BUSY_MS        2000
+#define N_GROUP_BITS          32
+#define SMAP_SIZE             2048 /* a power of two, > 2 * BATCH_MAX */
+
+/* ---- the ring and the log ---- */
+
+/*
+ * One record in the ring: this header, then kind, prefix, event and
+ * message, each NUL-terminated.  Entries are 8-byte aligned; an entry
+ * that would run past the end of the buffer is written at its start
+ * instead, after a header of size 0 that tells the reader to wrap.
+ */
+typedef struct entry {
+        uint32_t size; /* of the whole entry; 0: wrap to the start */
+        uint32_t group;
+        int64_t mono_ns;
+        double wall;
+        uint64_t session, sender, queue;
+        uint64_t event_id;
+        uint32_t refcount;
+        uint16_t kind_len, prefix_len, event_len, message_len;
+        uint8_t has_event;
+} entry;
+
+typedef struct sess_slot {
+        uint64_t sid;
+        double first, last;
+        bool used;
+} sess_slot;
+
+struct poe__tracelog {
+        char *path; /* absolute, as SQLite resolved it: readers open this */
+        int64_t run_id;
+
+        unsigned char *ring;
+        uint64_t ring_bytes, ring_records, threshold;
+        _Atomic uint64_t tail;   /* bytes produced; the sink writes it */
+        _Atomic uint64_t head;   /* bytes consumed; the writer writes it */
+        _Atomic uint64_t pushed; /* records produced */
+        _Atomic uint64_t popped; /* records consumed */
+        /* The writer sleeps until this many records wait; UINT64_MAX
+         * while it is awake. */
+        _Atomic uint64_t wake_at;
+        _Atomic uint64_t dropped[N_GROUP_BITS];
+        _Atomic uint64_t written;
+
+        pthread_t thread;
+        bool thread_started;
+        pthread_mutex_t mu; /* stop, and the writer's sleeps */
+        pthread_cond_t cv;
+        bool stop;
+
+        pthread_mutex_t err_mu;
+        bool has_error;
+        char error[512];
+
+        /* The writer's own, never touched by another thread once it runs. */
+        sqlite3 *db;
+        sqlite3_stmt *st_begin, *st_commit, *st_rollback, *st_insert, *st_session, *st_drop;
+        bool in_error;
+        int64_t next_retry_ms;
+        uint64_t drops_recorded[N_GROUP_BITS];
+        char fault[400]; /* the failure of the current batch */
+        int fault_rc;    /* and its SQLite code */
+        sess_slot *smap;
+        uint32_t *smap_used;
+        size_t smap_count;
+        char *scratch; /* 3 * ENTRY_MAX + 4: one string made valid UTF-8 */
+};
+
+static inline int64_t now_ms(void)
+{
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static inline unsigned group_index(unsigned group)
+{
+        return group ? (unsigned)__builtin_ctz(group) : N_GROUP_BITS - 1;
+}
+
+/* An entry's strings, in the order the sink wrote them. */
+static inline const char *e_kind(const entry *e)
+{
+        return (const char *)(e + 1);
+}
+
+static inline const char *e_prefix(const entry *e)
+{
+        return e_kind(e) + e->kind_len + 1;
+}
+
+static inline const char *e_event(const entry *e)
+{
+        return e_prefix(e) + e->prefix_len + 1;
+}
+
+static inline const char *e_message(const entry *e)
+{
+        return e_event(e) + e->event_len + 1;
+}
+
+/* ---- tracelog.c: helpers and the ring ---- */
+
+__attribute__((format(printf, 3, 4))) void poe__tl_set_err(char *err, size_t errlen,
+                                                           const char *fmt, ...);
+/* A group's name, "UNKNOWN" for a bit that names none. */
+const char *poe__tl_group_name(unsigned group);
+bool poe__tl_utf8_valid(const char *s, size_t n);
+/* Copies s into out (3 * n + 1 bytes) with U+FFFD for each byte that is
+ * not part of a valid sequence; returns the length written. */
+size_t poe__tl_utf8_clean(const char *s, size_t n, char *out);
+/* JSON strings that never fail on bad UTF-8 (NULL s: null; NULL return:
+ * out of memory). */
+json_t *poe__tl_jstr_n(const char *s, size_t n);
+json_t *poe__tl_jstr(const char *s);
+/* json_object_set_new that reports a NULL value as a failure and always
+ * consumes v. */
+int poe__tl_jset(json_t *o, const char *key, json_t *v);
+/* A parameter value made safe to quote in an error message. */
+const char *poe__tl_echo(const char *v, char *buf, size_t size);
+
+/* The writer's side of the ring. */
+uint64_t poe__tl_ring_count(poe__tracelog *t);
+bool poe__tl_ring_empty(poe__tracelog *t);
+entry *poe__tl_ring_peek(poe__tracelog *t);
+void poe__tl_ring_pop(poe__tracelog *t, const entry *e);
+
+/* ---- tracelog-writer.c ---- */
+
+/* Opens the database at path for writing, checks or creates (or
+ * migrates) its schema, adds this run and prepares the writer's
+ * statements.  -errno with err on failure; poe__tl_db_close cleans up
+ * either way. */
+int poe__tl_db_open(poe__tracelog *t, const char *path, poe_kernel *k, char *err, size_t errlen);
+void poe__tl_db_close(poe__tracelog *t);
+void *poe__tl_writer_main(void *arg);
+/* A negative errno for a SQLite failure, and the message that goes with
+ * it in err. */
+int poe__tl_sqlite_errno(sqlite3 *db, int rc);
+int poe__tl_fail_db(sqlite3 *db, int rc, const char *path, const char *what, char *err,
+                    size_t errlen);
+
+/* ---- tracelog-query.c ---- */
+
+/* The columns of a record row, as poe__tl_records selects them. */
+enum {
+        COL_ID,
+        COL_RUN,
+        COL_MONO_NS,
+        COL_WALL,
+        COL_GROUP,
+        COL_PREFIX,
+        COL_KIND,
+        COL_SESSION,
+        COL_EVENT,
+        COL_SENDER,
+        COL_REFCOUNT,
+        COL_QUEUE,
+        COL_MESSAGE,
+        COL_EVENT_ID, /* NULL when the record is about no queue item */
+};
+
+/* A read-only connection to the log, for one query or export. */
+sqlite3 *poe__tl_reader_open(poe__tracelog *t, char *err, size_t errlen);
+/* The run a query is about: its own, or the current one. */
+int64_t poe__tl_run_of(poe__tracelog *t, const poe__trace_query *q);
+/* The records q selects, in id order, paged or not. */
+int poe__tl_records(poe__tracelog *t, sqlite3 *db, const poe__trace_query *q, bool paged,
+                    bool descending, sqlite3_stmt **st, char *err, size_t errlen);
+json_t *poe__tl_col_text(sqlite3_stmt *st, int i);
+json_t *poe__tl_col_int_or_null(sqlite3_stmt *st, int i);
+/* A record row as the JSON object queries and JSON Lines exports give. */
+json_t *poe__tl_row_json(sqlite3_stmt *st);
+int poe__tl_step_failed(sqlite3 *db, int rc, char *err, size_t errlen);
+
+/* ---- tracelog-export.c: the output buffer ---- */
+
+/* A growing buffer; after an allocation fails it only records that. */
+typedef struct obuf {
+        char *p;
+        size_t len, cap;
+        bool oom;
+} obuf;
+
+void poe__tl_ob_put(obuf *b, const char *s, size_t n);
+void poe__tl_ob_puts(obuf *b, const char *s);
+__attribute__((format(printf, 2, 3))) void poe__tl_ob_printf(obuf *b, const char *fmt, ...);
+/* Appends j (consumed) as compact JSON; a NULL j is an allocation that
+ * failed.  Reals at full precision unless precision says otherwise. */
+void poe__tl_ob_json_p(obuf *b, json_t *j, int precision);
+void poe__tl_ob_json(obuf *b, json_t *j);
+
+/* ---- tracelog-export.c: pairing records ---- */
+
+#define STACK_MAX    4096 /* deeper than any real nesting: the rest never returned */
+#define STACK_SEARCH 256  /* how far down a return looks for its dispatch */
+
+/* An enqueue record (a post, a yield, an alarm set) waiting for the
+ * dispatch of its queue item. */
+typedef struct posted {
+        uint64_t event_id; /* the queue item; 0: an empty slot */
+        int64_t ns;        /* the enqueue's mono_ns */
+        uint64_t sender;   /* the session that posted it */
+        uint64_t span;     /* OTLP: the post's span id */
+        json_t *obj;       /* OTLP: the post's span, unfinished */
+} posted;
+
+/* Pending posts by event id. */
+typedef struct post_table {
+        posted *slot;
+        size_t n, cap; /* cap: 0 or a power of two */
+} post_table;
+
+/* Adds p (event_id non-zero).  An entry with the same id is replaced and
+ * handed back in *old (event_id 0: there was none) for the caller to
+ * drop.  False when out of memory. */
+bool poe__tl_post_put(post_table *pt, const posted *p, posted *old);
+/* Removes the entry for event_id into *ret; false if there is none. */
+bool poe__tl_post_take(post_table *pt, uint64_t event_id, posted *ret);
+/* Drops the entries' objects and the table. */
+void poe__tl_post_free(post_table *pt);
+
+/* A dispatch waiting for its return. */
+typedef struct open_dispatch {
+        uint64_t sid;
+        char *event;   /* its name, or NULL */
+        int64_t ns;    /* its mono_ns */
+        json_t *obj;   /* the export's object for it, finished at its return */
+        posted post;   /* the post that queued it (event_id 0: none selected) */
+        uint64_t span; /* OTLP: its span id */
+} open_dispatch;
+
+typedef struct dstack {
+        open_dispatch *s;
+        size_t depth, cap;
+} dstack;
+
+bool poe__tl_same_event(const char *a, const char *b);
+/* Whether an enqueue record is a post that a dispatch record will pair
+ * with: not the kernel's _garbage_collect, which it dequeues without a
+ * dispatch record. */
+bool poe__tl_is_post(const char *event, uint64_t event_id);
+/* Pushes a dispatch, zeroed but for sid, event (copied) and ns; NULL
+ * when out of memory.  At STACK_MAX the caller first finishes s[0] and
+ * drops it with poe__tl_dstack_drop_first.  Popping is --depth; the
+ * caller frees the event and drops the objects. */
+open_dispatch *poe__tl_dstack_push(dstack *ds, uint64_t sid, const char *event, int64_t ns);
+void poe__tl_dstack_drop_first(dstack *ds);
+/* How many of the innermost dispatches a return of (sid, event) finishes,
+ * its own included: 0 when none of the STACK_SEARCH innermost is its
+ * dispatch. */
+size_t poe__tl_dstack_match(const dstack *ds, uint64_t sid, const char *event);
+
+/* ---- tracelog-chrome.c, tracelog-otlp.c ---- */
+
+/* Write what st selects (in id order) as a Chrome trace or as OTLP/JSON
+ * lines; 0, or -errno with err when reading fails (out of memory shows in
+ * b->oom). */
+int poe__tl_export_chrome(sqlite3 *db, sqlite3_stmt *st, int64_t run, obuf *b, char *err,
+                          size_t errlen);
+int poe__tl_export_otlp(sqlite3 *db, sqlite3_stmt *st, int64_t run, obuf *b, char *err,
+                        size_t errlen);
+
+#endif

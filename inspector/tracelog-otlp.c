@@ -1,0 +1,464 @@
+/*
+ * The OpenTelemetry export: OTLP/JSON, one TracesData object per line (the
+ * JSON Lines that a collector's file receiver, or Jaeger through one,
+ * ingests), at most SPANS_PER_LINE spans to a line.
+ *
+ * One run is one resource (service.name "poe", process.pid, host.name,
+ * poe.kernel_id, ...) with one scope, "libpoe", and one trace: the trace
+ * id is derived from the run id and the kernel id, so exporting the same
+ * run twice gives the same ids and a collector sees one trace.  The spans:
+ *
+ *  - a dispatch, from its "dispatch" record to its "return", named after
+ *    its event, of kind INTERNAL, with poe.session, poe.sender and
+ *    poe.event_id.  One that never returned in the selection carries
+ *    poe.returned = false; one that an outer dispatch's return closed
+ *    (unwound by poe_die, or its own return was dropped) also has an
+ *    error status.
+ *  - a post (an "enqueue" record: post, yield, alarm), from the enqueue
+ *    to the dispatch of its queue item ("post <event>"): its duration is
+ *    the time the event waited.  It is the parent of that dispatch, and
+ *    a child of the dispatch it was posted from, so a trace reads as the
+ *    chain of handlers that caused each other.  A call made from a
+ *    handler is a child of that handler's dispatch.
+ *
+ * Every other record (session starts and stops, discards, returns that
+ * match no dispatch, the enqueues of _garbage_collect, which the kernel
+ * dequeues without a dispatch, ...) becomes a span event on the innermost dispatch
+ * open at the time, at most EVENTS_PER_SPAN a span (the rest counted in
+ * droppedEventsCount); one outside any dispatch is skipped.
+ *
+ * Span ids come from the record ids of the dispatch and of the enqueue,
+ * not from event ids: the calls made from a handler carry its queue
+ * item's event id too, and span ids must be unique.  Times are the
+ * records' CLOCK_MONOTONIC nanoseconds moved to the epoch by one offset,
+ * taken from the first record's wall time: durations stay exact and an
+ * end is never before its start.  OTLP/JSON writes 64-bit integers as
+ * decimal strings, ids as lowercase hex, enums as numbers.
+ */
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tracelog-internal.h"
+
+#define SPANS_PER_LINE     1000
+#define EVENTS_PER_SPAN    128
+#define SPAN_KIND_INTERNAL 1
+#define STATUS_CODE_ERROR  2
+
+typedef struct otlp {
+        obuf *b;
+        char trace_id[33];
+        uint64_t seed; /* of the span ids */
+        json_t *resource, *scope;
+        json_t *spans; /* the current line's */
+        bool have_base;
+        int64_t base_mono, base_unix; /* ns */
+        int64_t last_ns;
+        dstack ds;
+        post_table posts; /* posts waiting for their dispatch */
+        /* The queue item dispatched last outside any handler, and its
+         * post's span: a signal is one queue item dispatched to each of
+         * its watchers in turn, and each such dispatch is the post's
+         * child. */
+        uint64_t last_item, last_item_span;
+} otlp;
+
+/* ---- ids ---- */
+
+/* splitmix64's finalizer: every input bit reaches every output bit. */
+static uint64_t mix(uint64_t x)
+{
+        x += 0x9e3779b97f4a7c15ull;
+        x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+        x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+        return x ^ (x >> 31);
+}
+
+static uint64_t fnv1a(const char *s)
+{
+        uint64_t h = 0xcbf29ce484222325ull;
+
+        while (*s) {
+                h ^= (unsigned char)*s++;
+                h *= 0x100000001b3ull;
+        }
+        return h;
+}
+
+static void trace_ids(otlp *o, int64_t run, const char *kernel_id)
+{
+        uint64_t h = mix(fnv1a(kernel_id) ^ mix((uint64_t)run)), hi = mix(h ^ 1), lo = mix(h ^ 2);
+
+        /* All zeros is "no trace" in OTLP. */
+        if (!hi && !lo)
+                lo = 1;
+        snprintf(o->trace_id, sizeof(o->trace_id), "%016" PRIx64 "%016" PRIx64, hi, lo);
+        o->seed = h;
+}
+
+static uint64_t span_id(const otlp *o, int64_t rec_id)
+{
+        uint64_t id = mix(o->seed ^ mix((uint64_t)rec_id));
+
+        return id ? id : 1;
+}
+
+static json_t *hex_id(uint64_t id)
+{
+        char buf[17];
+
+        snprintf(buf, sizeof(buf), "%016" PRIx64, id);
+        return json_string(buf);
+}
+
+/* ---- values ---- */
+
+static json_t *decimal(int64_t v)
+{
+        char buf[24];
+
+        snprintf(buf, sizeof(buf), "%lld", (long long)v);
+        return json_string(buf);
+}
+
+static json_t *unix_nano(otlp *o, int64_t ns)
+{
+        int64_t t = o->base_unix + (ns - o->base_mono);
+
+        return decimal(t > 0 ? t : 0);
+}
+
+/* Attributes: {"key": k, "value": {"stringValue"|"intValue"|"boolValue": v}}.
+ * A failure (NULL) is caught where they are added. */
+static json_t *attr_str(const char *key, json_t *v)
+{
+        return json_pack("{s:s, s:{s:o}}", "key", key, "value", "stringValue", v);
+}
+
+static json_t *attr_int(const char *key, int64_t v)
+{
+        return json_pack("{s:s, s:{s:o}}", "key", key, "value", "intValue", decimal(v));
+}
+
+static json_t *attr_bool(const char *key, bool v)
+{
+        return json_pack("{s:s, s:{s:b}}", "key", key, "value", "boolValue", v);
+}
+
+/* Appends a (consumed) to list; either NULL is an allocation that
+ * failed. */
+static void add(otlp *o, json_t *list, json_t *a)
+{
+        if (!list) {
+                json_decref(a);
+                o->b->oom = true;
+                return;
+        }
+        if (!a || json_array_append_new(list, a) < 0)
+                o->b->oom = true;
+}
+
+/* Adds an attribute to a span (its "attributes" list). */
+static void span_attr(otlp *o, json_t *span, json_t *a)
+{
+        add(o, json_object_get(span, "attributes"), a);
+}
+
+/* poe.session, poe.sender, poe.event_id (when there is one), and the
+ * record's id, to find it in the log. */
+static json_t *record_attrs(otlp *o, sqlite3_stmt *st)
+{
+        json_t *a = json_array();
+
+        add(o, a, attr_int("poe.session", sqlite3_column_int64(st, COL_SESSION)));
+        add(o, a, attr_int("poe.sender", sqlite3_column_int64(st, COL_SENDER)));
+        if (sqlite3_column_type(st, COL_EVENT_ID) != SQLITE_NULL)
+                add(o, a, attr_int("poe.event_id", sqlite3_column_int64(st, COL_EVENT_ID)));
+        add(o, a, attr_int("poe.record_id", sqlite3_column_int64(st, COL_ID)));
+        return a;
+}
+
+/* ---- spans ---- */
+
+static void flush(otlp *o)
+{
+        json_t *line;
+
+        if (!json_array_size(o->spans))
+                return;
+        line = json_pack("{s:[{s:O, s:[{s:O, s:o}]}]}", "resourceSpans", "resource", o->resource,
+                         "scopeSpans", "scope", o->scope, "spans", o->spans);
+        o->spans = json_array();
+        if (!o->spans)
+                o->b->oom = true;
+        poe__tl_ob_json(o->b, line);
+        poe__tl_ob_put(o->b, "\n", 1);
+}
+
+static json_t *span_new(otlp *o, uint64_t id, uint64_t parent, json_t *name, int64_t ns,
+                        json_t *attrs)
+{
+        json_t *s = json_pack("{s:s, s:o, s:o, s:i, s:o, s:o}", "traceId", o->trace_id, "spanId",
+                              hex_id(id), "name", name, "kind", SPAN_KIND_INTERNAL,
+                              "startTimeUnixNano", unix_nano(o, ns), "attributes", attrs);
+
+        if (s && parent && poe__tl_jset(s, "parentSpanId", hex_id(parent)) < 0) {
+                json_decref(s);
+                s = NULL;
+        }
+        if (!s)
+                o->b->oom = true;
+        return s;
+}
+
+/* Ends a span (consumed) and puts it on the current line. */
+static void span_end(otlp *o, json_t *s, int64_t start, int64_t end)
+{
+        if (!s)
+                return;
+        if (poe__tl_jset(s, "endTimeUnixNano", unix_nano(o, end > start ? end : start)) < 0 ||
+            json_array_append_new(o->spans, s) < 0)
+                o->b->oom = true;
+        if (json_array_size(o->spans) >= SPANS_PER_LINE)
+                flush(o);
+}
+
+static void post_end(otlp *o, posted *p, int64_t end, const char *outcome)
+{
+        span_attr(o, p->obj, attr_str("poe.outcome", json_string(outcome)));
+        span_end(o, p->obj, p->ns, end);
+        p->obj = NULL;
+}
+
+/* Ends a dispatch's span; ret is its return record's message (consumed),
+ * NULL when it did not return. */
+static void dispatch_end(otlp *o, open_dispatch *d, int64_t end, json_t *ret, bool unwound)
+{
+        span_attr(o, d->obj, attr_bool("poe.returned", ret != NULL));
+        if (ret)
+                span_attr(o, d->obj, attr_str("poe.return", ret));
+        if (unwound && d->obj &&
+            poe__tl_jset(d->obj, "status",
+                         json_pack("{s:i, s:s}", "code", STATUS_CODE_ERROR, "message",
+                                   "no return: unwound by poe_die, or its return record was "
+                                   "dropped")) < 0)
+                o->b->oom = true;
+        span_end(o, d->obj, d->ns, end);
+        d->obj = NULL;
+        free(d->event);
+        d->event = NULL;
+}
+
+static void on_dispatch(otlp *o, sqlite3_stmt *st, uint64_t sid, const char *event, int64_t ns)
+{
+        uint64_t event_id = (uint64_t)sqlite3_column_int64(st, COL_EVENT_ID), parent = 0;
+        posted post = { .event_id = 0 };
+        open_dispatch *d;
+
+        if (o->ds.depth == STACK_MAX) {
+                /* Never returned (a filter hid the returns): ended where
+                 * they began. */
+                dispatch_end(o, &o->ds.s[0], o->ds.s[0].ns, NULL, false);
+                poe__tl_dstack_drop_first(&o->ds);
+        }
+        /* The first dispatch of a queue item is its own: it ends the
+         * post's span and is its child.  Calls made from its handler
+         * carry the same id and find the post taken. */
+        if (poe__tl_post_take(&o->posts, event_id, &post)) {
+                parent = post.span;
+                post_end(o, &post, ns, "dispatched");
+                if (o->ds.depth == 0) {
+                        o->last_item = event_id;
+                        o->last_item_span = post.span;
+                }
+        } else if (o->ds.depth > 0) {
+                parent = o->ds.s[o->ds.depth - 1].span;
+        } else if (event_id && event_id == o->last_item) {
+                parent = o->last_item_span;
+        }
+        d = poe__tl_dstack_push(&o->ds, sid, event, ns);
+        if (!d) {
+                o->b->oom = true;
+                return;
+        }
+        d->span = span_id(o, sqlite3_column_int64(st, COL_ID));
+        d->obj = span_new(o, d->span, parent, poe__tl_jstr(event ? event : "dispatch"), ns,
+                          record_attrs(o, st));
+}
+
+static void on_enqueue(otlp *o, sqlite3_stmt *st, uint64_t event_id, const char *event, int64_t ns)
+{
+        posted p = { .event_id = event_id, .ns = ns }, old;
+        json_t *attrs = record_attrs(o, st);
+        char name[160];
+
+        snprintf(name, sizeof(name), "post %.120s", event ? event : "?");
+        add(o, attrs, attr_str("poe.message", poe__tl_col_text(st, COL_MESSAGE)));
+        p.sender = (uint64_t)sqlite3_column_int64(st, COL_SENDER);
+        p.span = span_id(o, sqlite3_column_int64(st, COL_ID));
+        p.obj = span_new(o, p.span, o->ds.depth ? o->ds.s[o->ds.depth - 1].span : 0,
+                         poe__tl_jstr(name), ns, attrs);
+        if (!p.obj)
+                return;
+        if (!poe__tl_post_put(&o->posts, &p, &old)) {
+                json_decref(p.obj);
+                o->b->oom = true;
+                return;
+        }
+        /* The same id twice: the first can no longer be told apart. */
+        if (old.event_id)
+                post_end(o, &old, ns, "pending");
+}
+
+/* Any other record: an event on the innermost open dispatch's span. */
+static void on_other(otlp *o, sqlite3_stmt *st, const char *kind, const char *event, int64_t ns)
+{
+        json_t *span, *evs, *ev, *attrs, *dropped;
+        char name[160];
+
+        if (!o->ds.depth || !(span = o->ds.s[o->ds.depth - 1].obj))
+                return;
+        evs = json_object_get(span, "events");
+        if (!evs && poe__tl_jset(span, "events", evs = json_array()) < 0) {
+                o->b->oom = true;
+                return;
+        }
+        if (json_array_size(evs) >= EVENTS_PER_SPAN) {
+                dropped = json_object_get(span, "droppedEventsCount");
+                if (poe__tl_jset(span, "droppedEventsCount",
+                                 json_integer(json_integer_value(dropped) + 1)) < 0)
+                        o->b->oom = true;
+                return;
+        }
+        if (event)
+                snprintf(name, sizeof(name), "%s %.120s", kind ? kind : "?", event);
+        else
+                snprintf(name, sizeof(name), "%s", kind ? kind : "?");
+        attrs = record_attrs(o, st);
+        add(o, attrs, attr_str("poe.group", poe__tl_col_text(st, COL_GROUP)));
+        add(o, attrs, attr_str("poe.message", poe__tl_col_text(st, COL_MESSAGE)));
+        ev = json_pack("{s:o, s:o, s:o}", "timeUnixNano", unix_nano(o, ns), "name",
+                       poe__tl_jstr(name), "attributes", attrs);
+        add(o, evs, ev);
+}
+
+static void on_record(otlp *o, sqlite3_stmt *st)
+{
+        const char *kind = (const char *)sqlite3_column_text(st, COL_KIND);
+        const char *grp = (const char *)sqlite3_column_text(st, COL_GROUP);
+        const char *event = (const char *)sqlite3_column_text(st, COL_EVENT);
+        uint64_t sid = (uint64_t)sqlite3_column_int64(st, COL_SESSION);
+        uint64_t event_id = (uint64_t)sqlite3_column_int64(st, COL_EVENT_ID);
+        int64_t ns = sqlite3_column_int64(st, COL_MONO_NS);
+        bool events = grp && kind && strcmp(grp, "TRACE_EVENTS") == 0;
+        posted p;
+        size_t n;
+
+        if (!o->have_base) {
+                o->have_base = true;
+                o->base_mono = ns;
+                o->base_unix = (int64_t)llround(sqlite3_column_double(st, COL_WALL) * 1e9);
+        }
+        o->last_ns = ns;
+        if (events && strcmp(kind, "dispatch") == 0) {
+                on_dispatch(o, st, sid, event, ns);
+                return;
+        }
+        if (events && strcmp(kind, "return") == 0 &&
+            (n = poe__tl_dstack_match(&o->ds, sid, event)) > 0) {
+                while (n-- > 0)
+                        dispatch_end(o, &o->ds.s[--o->ds.depth], ns,
+                                     n == 0 ? poe__tl_col_text(st, COL_MESSAGE) : NULL, n > 0);
+                return;
+        }
+        if (events && strcmp(kind, "enqueue") == 0 && poe__tl_is_post(event, event_id)) {
+                on_enqueue(o, st, event_id, event, ns);
+                return;
+        }
+        if (events && strcmp(kind, "discard") == 0 && poe__tl_post_take(&o->posts, event_id, &p))
+                post_end(o, &p, ns, "discarded");
+        on_other(o, st, kind, event, ns);
+}
+
+/* The resource and the scope, from the run's row. */
+static int describe_run(otlp *o, sqlite3 *db, int64_t run)
+{
+        sqlite3_stmt *rs = NULL;
+        const char *kernel_id = "", *version = NULL;
+        json_t *attrs = json_array();
+        int rc;
+
+        rc = sqlite3_prepare_v2(db,
+                                "SELECT pid, kernel_id, hostname, poe_version FROM runs "
+                                "WHERE id = ?",
+                                -1, &rs, NULL);
+        if (rc == SQLITE_OK)
+                rc = sqlite3_bind_int64(rs, 1, run);
+        if (rc == SQLITE_OK)
+                rc = sqlite3_step(rs);
+        add(o, attrs, attr_str("service.name", json_string("poe")));
+        add(o, attrs, attr_int("poe.run_id", run));
+        if (rc == SQLITE_ROW) {
+                if (sqlite3_column_text(rs, 1))
+                        kernel_id = (const char *)sqlite3_column_text(rs, 1);
+                version = (const char *)sqlite3_column_text(rs, 3);
+                add(o, attrs, attr_int("process.pid", sqlite3_column_int64(rs, 0)));
+                add(o, attrs, attr_str("poe.kernel_id", poe__tl_jstr(kernel_id)));
+                if (sqlite3_column_text(rs, 2))
+                        add(o, attrs, attr_str("host.name", poe__tl_col_text(rs, 2)));
+                if (version)
+                        add(o, attrs, attr_str("service.version", poe__tl_jstr(version)));
+        } else if (rc != SQLITE_DONE) {
+                sqlite3_finalize(rs);
+                json_decref(attrs);
+                return rc;
+        }
+        trace_ids(o, run, kernel_id);
+        o->resource = json_pack("{s:o}", "attributes", attrs);
+        o->scope = version ? json_pack("{s:s, s:o}", "name", "libpoe", "version",
+                                       poe__tl_jstr(version))
+                           : json_pack("{s:s}", "name", "libpoe");
+        sqlite3_finalize(rs);
+        if (!o->resource || !o->scope)
+                o->b->oom = true;
+        return SQLITE_OK;
+}
+
+int poe__tl_export_otlp(sqlite3 *db, sqlite3_stmt *st, int64_t run, obuf *b, char *err,
+                        size_t errlen)
+{
+        otlp o = { .b = b };
+        size_t i;
+        int rc;
+
+        o.spans = json_array();
+        if (!o.spans)
+                b->oom = true;
+        rc = describe_run(&o, db, run);
+        if (rc != SQLITE_OK) {
+                json_decref(o.spans);
+                return poe__tl_step_failed(db, rc, err, errlen);
+        }
+        while (!b->oom && (rc = sqlite3_step(st)) == SQLITE_ROW)
+                on_record(&o, st);
+        /* What the selection leaves open ran, or waited, at least until
+         * its last record. */
+        while (o.ds.depth > 0)
+                dispatch_end(&o, &o.ds.s[--o.ds.depth], o.last_ns, NULL, false);
+        for (i = 0; i < o.posts.cap; i++)
+                if (o.posts.slot[i].event_id)
+                        post_end(&o, &o.posts.slot[i], o.last_ns, "pending");
+        if (!b->oom)
+                flush(&o);
+        free(o.ds.s);
+        poe__tl_post_free(&o.posts);
+        json_decref(o.spans);
+        json_decref(o.resource);
+        json_decref(o.scope);
+        if (!b->oom && rc != SQLITE_DONE)
+                return poe__tl_step_failed(db, rc, err, errlen);
+        return 0;
+}

@@ -1,0 +1,662 @@
+/*
+ * The trace log's writer: the thread that drains the ring into SQLite,
+ * what it does when the database fails, and the database it writes (its
+ * schema, checked or created on open, and this run's row).  See
+ * tracelog.c for the design and the schema.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "tracelog-internal.h"
+
+/* The version the runs table names: the build defines it from
+ * meson.project_version(). */
+#ifndef POE_VERSION
+#define POE_VERSION "unknown"
+#endif
+
+static struct timespec ms_to_ts(int64_t ms)
+{
+        struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000 };
+
+        return ts;
+}
+
+/* ---- the writer ---- */
+
+static void status_error(poe__tracelog *t, const char *msg)
+{
+        pthread_mutex_lock(&t->err_mu);
+        if (msg) {
+                snprintf(t->error, sizeof(t->error), "%s", msg);
+                t->has_error = true;
+        } else {
+                t->has_error = false;
+        }
+        pthread_mutex_unlock(&t->err_mu);
+}
+
+/* Runs a statement to completion and resets it; on failure keeps the
+ * SQLite message in t->fault for the status. */
+static bool run(poe__tracelog *t, sqlite3_stmt *st, const char *what)
+{
+        int rc = sqlite3_step(st);
+
+        if (rc == SQLITE_DONE || rc == SQLITE_ROW) {
+                sqlite3_reset(st);
+                return true;
+        }
+        /* The message often is the code's own text: say it once. */
+        if (strcmp(sqlite3_errmsg(t->db), sqlite3_errstr(rc)) == 0)
+                snprintf(t->fault, sizeof(t->fault), "%s: %s", what, sqlite3_errmsg(t->db));
+        else
+                snprintf(t->fault, sizeof(t->fault), "%s: %s (%s)", what, sqlite3_errmsg(t->db),
+                         sqlite3_errstr(rc));
+        t->fault_rc = rc;
+        sqlite3_reset(st);
+        return false;
+}
+
+/* Binds a string from the ring, made valid UTF-8 if it is not. */
+static int bind_text(poe__tracelog *t, sqlite3_stmt *st, int i, const char *s, size_t n)
+{
+        if (poe__tl_utf8_valid(s, n))
+                return sqlite3_bind_text(st, i, s, (int)n, SQLITE_STATIC);
+        n = poe__tl_utf8_clean(s, n, t->scratch);
+        return sqlite3_bind_text(st, i, t->scratch, (int)n, SQLITE_TRANSIENT);
+}
+
+static bool insert_record(poe__tracelog *t, const entry *e)
+{
+        sqlite3_stmt *st = t->st_insert;
+        int rc;
+
+        rc = sqlite3_bind_int64(st, 1, t->run_id);
+        rc |= sqlite3_bind_int64(st, 2, e->mono_ns);
+        rc |= sqlite3_bind_double(st, 3, e->wall);
+        rc |= sqlite3_bind_text(st, 4, poe__tl_group_name(e->group), -1, SQLITE_STATIC);
+        rc |= bind_text(t, st, 5, e_prefix(e), e->prefix_len);
+        rc |= bind_text(t, st, 6, e_kind(e), e->kind_len);
+        rc |= sqlite3_bind_int64(st, 7, (sqlite3_int64)e->session);
+        if (e->has_event)
+                rc |= bind_text(t, st, 8, e_event(e), e->event_len);
+        else
+                rc |= sqlite3_bind_null(st, 8);
+        rc |= sqlite3_bind_int64(st, 9, (sqlite3_int64)e->sender);
+        rc |= sqlite3_bind_int64(st, 10, e->refcount);
+        rc |= sqlite3_bind_int64(st, 11, (sqlite3_int64)e->queue);
+        rc |= bind_text(t, st, 12, e_message(e), e->message_len);
+        /* 0 is "about no queue item": NULL, as SQL says "none". */
+        if (e->event_id)
+                rc |= sqlite3_bind_int64(st, 13, (sqlite3_int64)e->event_id);
+        else
+                rc |= sqlite3_bind_null(st, 13);
+        if (rc != SQLITE_OK) {
+                snprintf(t->fault, sizeof(t->fault), "binding a record: %s", sqlite3_errmsg(t->db));
+                sqlite3_reset(st);
+                return false;
+        }
+        return run(t, st, "inserting a record");
+}
+
+/* The batch's sessions: each is written once per batch, with the first
+ * and last times it was seen in it. */
+static void sess_note(poe__tracelog *t, uint64_t sid, double wall)
+{
+        uint32_t i = (uint32_t)((sid * 0x9e3779b97f4a7c15ull) >> 53) & (SMAP_SIZE - 1);
+
+        while (t->smap[i].used && t->smap[i].sid != sid)
+                i = (i + 1) & (SMAP_SIZE - 1);
+        if (!t->smap[i].used) {
+                t->smap[i].used = true;
+                t->smap[i].sid = sid;
+                t->smap[i].first = t->smap[i].last = wall;
+                t->smap_used[t->smap_count++] = i;
+                return;
+        }
+        if (wall < t->smap[i].first)
+                t->smap[i].first = wall;
+        if (wall > t->smap[i].last)
+                t->smap[i].last = wall;
+}
+
+static void sess_clear(poe__tracelog *t)
+{
+        size_t i;
+
+        for (i = 0; i < t->smap_count; i++)
+                t->smap[t->smap_used[i]].used = false;
+        t->smap_count = 0;
+}
+
+static bool sess_write(poe__tracelog *t)
+{
+        size_t i;
+
+        for (i = 0; i < t->smap_count; i++) {
+                const sess_slot *s = &t->smap[t->smap_used[i]];
+
+                if (sqlite3_bind_int64(t->st_session, 1, t->run_id) != SQLITE_OK ||
+                    sqlite3_bind_int64(t->st_session, 2, (sqlite3_int64)s->sid) != SQLITE_OK ||
+                    sqlite3_bind_double(t->st_session, 3, s->first) != SQLITE_OK ||
+                    sqlite3_bind_double(t->st_session, 4, s->last) != SQLITE_OK) {
+                        snprintf(t->fault, sizeof(t->fault), "binding a session: %s",
+                                 sqlite3_errmsg(t->db));
+                        return false;
+                }
+                if (!run(t, t->st_session, "updating the sessions"))
+                        return false;
+        }
+        return true;
+}
+
+/* Writes the drop counts that changed (all of them when force) into the
+ * open transaction; what was written goes to now[] for after COMMIT. */
+static bool drops_write(poe__tracelog *t, bool force, uint64_t now[N_GROUP_BITS])
+{
+        unsigned g;
+
+        for (g = 0; g < N_GROUP_BITS; g++) {
+                now[g] = atomic_load_explicit(&t->dropped[g], memory_order_relaxed);
+                if (!now[g] || (!force && now[g] == t->drops_recorded[g]))
+                        continue;
+                if (sqlite3_bind_int64(t->st_drop, 1, t->run_id) != SQLITE_OK ||
+                    sqlite3_bind_text(t->st_drop, 2, poe__tl_group_name(1u << g), -1,
+                                      SQLITE_STATIC) != SQLITE_OK ||
+                    sqlite3_bind_int64(t->st_drop, 3, (sqlite3_int64)now[g]) != SQLITE_OK) {
+                        snprintf(t->fault, sizeof(t->fault), "binding a drop count: %s",
+                                 sqlite3_errmsg(t->db));
+                        return false;
+                }
+                if (!run(t, t->st_drop, "recording drops"))
+                        return false;
+        }
+        return true;
+}
+
+static bool drops_pending(poe__tracelog *t)
+{
+        unsigned g;
+
+        for (g = 0; g < N_GROUP_BITS; g++)
+                if (atomic_load_explicit(&t->dropped[g], memory_order_relaxed) !=
+                    t->drops_recorded[g])
+                        return true;
+        return false;
+}
+
+/* Before a retry: after a full disk, moves what the WAL holds into the
+ * database and truncates the WAL.  Otherwise a WAL on a small disk never
+ * reaches the autocheckpoint size, is never rewound, and the log stays
+ * stuck even once space is freed.  Best effort: a failure here shows in
+ * the retry itself. */
+static void before_retry(poe__tracelog *t)
+{
+        if ((t->fault_rc & 0xff) == SQLITE_FULL)
+                sqlite3_wal_checkpoint_v2(t->db, "main", SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+}
+
+static void rollback(poe__tracelog *t)
+{
+        /* A failed statement may already have rolled the transaction
+         * back (SQLITE_FULL does); only roll back what is still open. */
+        if (!sqlite3_get_autocommit(t->db)) {
+                char keep[sizeof(t->fault)];
+
+                memcpy(keep, t->fault, sizeof(keep));
+                run(t, t->st_rollback, "rolling back");
+                memcpy(t->fault, keep, sizeof(keep));
+        }
+}
+
+static void batch_failed(poe__tracelog *t)
+{
+        char msg[sizeof(t->fault) + 96];
+
+        rollback(t);
+        t->in_error = true;
+        t->next_retry_ms = now_ms() + RETRY_MS;
+        snprintf(msg, sizeof(msg),
+                 "%s; retrying every %d ms, dropping and counting records "
+                 "meanwhile",
+                 t->fault, RETRY_MS);
+        status_error(t, msg);
+}
+
+static void batch_succeeded(poe__tracelog *t, const uint64_t drops_now[N_GROUP_BITS])
+{
+        memcpy(t->drops_recorded, drops_now, sizeof(t->drops_recorded));
+        if (t->in_error) {
+                t->in_error = false;
+                status_error(t, NULL);
+        }
+}
+
+/*
+ * Moves up to BATCH_MAX records from the ring into the database in one
+ * transaction.  While the database is failing and the retry time has not
+ * come, or when the transaction fails, the records are consumed all the
+ * same and counted as dropped: the ring must keep moving for the kernel.
+ */
+static void write_batch(poe__tracelog *t)
+{
+        uint64_t per_group[N_GROUP_BITS] = { 0 }, drops_now[N_GROUP_BITS];
+        bool attempt = !t->in_error || now_ms() >= t->next_retry_ms, ok = attempt;
+        size_t n = 0;
+        unsigned g;
+        entry *e;
+
+        if (ok && t->in_error)
+                before_retry(t);
+        if (ok)
+                ok = run(t, t->st_begin, "starting a transaction");
+        while (n < BATCH_MAX && (e = poe__tl_ring_peek(t))) {
+                if (ok) {
+                        ok = insert_record(t, e);
+                        sess_note(t, e->session, e->wall);
+                }
+                per_group[group_index(e->group)]++;
+                n++;
+                poe__tl_ring_pop(t, e);
+        }
+        if (ok)
+                ok = sess_write(t) && drops_write(t, false, drops_now) &&
+                     run(t, t->st_commit, "committing");
+        sess_clear(t);
+        if (ok) {
+                atomic_fetch_add(&t->written, n);
+                batch_succeeded(t, drops_now);
+                return;
+        }
+        if (attempt)
+                batch_failed(t);
+        for (g = 0; g < N_GROUP_BITS; g++)
+                if (per_group[g])
+                        atomic_fetch_add(&t->dropped[g], per_group[g]);
+}
+
+/* Writes the drop counts alone: after a fault with nothing else to
+ * write, this is the retry that finds out whether the fault cleared (a
+ * real write, so a full disk is not mistaken for a cured one), and at
+ * the end, the last word. */
+static bool write_drops_only(poe__tracelog *t)
+{
+        uint64_t drops_now[N_GROUP_BITS];
+
+        if (t->in_error)
+                before_retry(t);
+        if (run(t, t->st_begin, "starting a transaction") &&
+            drops_write(t, t->in_error, drops_now) && run(t, t->st_commit, "committing")) {
+                batch_succeeded(t, drops_now);
+                return true;
+        }
+        batch_failed(t);
+        return false;
+}
+
+void *poe__tl_writer_main(void *arg)
+{
+        poe__tracelog *t = arg;
+        bool stopping = false;
+        int64_t deadline;
+        struct timespec ts;
+        uint64_t g, total = 0;
+
+        for (;;) {
+                pthread_mutex_lock(&t->mu);
+                /* Asleep until the first record, stop, or (while failing)
+                 * the next retry.  wake_at is stored before the ring is
+                 * looked at again, so a record pushed in between either
+                 * is seen here or makes the sink signal. */
+                while (!t->stop && poe__tl_ring_empty(t)) {
+                        atomic_store(&t->wake_at, 1);
+                        if (!poe__tl_ring_empty(t))
+                                break;
+                        if (!t->in_error) {
+                                pthread_cond_wait(&t->cv, &t->mu);
+                                continue;
+                        }
+                        ts = ms_to_ts(t->next_retry_ms);
+                        if (pthread_cond_timedwait(&t->cv, &t->mu, &ts) == ETIMEDOUT)
+                                break;
+                }
+                /* A batch: wait for BATCH_MAX records or BATCH_MS. */
+                deadline = now_ms() + BATCH_MS;
+                while (!t->stop && !poe__tl_ring_empty(t) && poe__tl_ring_count(t) < t->threshold) {
+                        atomic_store(&t->wake_at, t->threshold);
+                        if (poe__tl_ring_count(t) >= t->threshold)
+                                break;
+                        ts = ms_to_ts(deadline);
+                        if (pthread_cond_timedwait(&t->cv, &t->mu, &ts) == ETIMEDOUT)
+                                break;
+                }
+                atomic_store(&t->wake_at, UINT64_MAX);
+                stopping = t->stop;
+                pthread_mutex_unlock(&t->mu);
+
+                /* The last flush tries the database once more, whatever
+                 * the retry clock says. */
+                if (stopping && t->in_error)
+                        t->next_retry_ms = 0;
+                while (!poe__tl_ring_empty(t))
+                        write_batch(t);
+                if (t->in_error && now_ms() >= t->next_retry_ms)
+                        write_drops_only(t);
+                if (stopping)
+                        break;
+        }
+        if (drops_pending(t) && !t->in_error)
+                write_drops_only(t);
+        if (drops_pending(t)) {
+                /* The one loss the log itself cannot record: say it where
+                 * someone may read it. */
+                for (g = 0; g < N_GROUP_BITS; g++)
+                        total += atomic_load(&t->dropped[g]);
+                fprintf(stderr,
+                        "poe-inspector: trace log %s: %llu records dropped in run %lld "
+                        "could not be recorded in it: %s\n",
+                        t->path, (unsigned long long)total, (long long)t->run_id, t->fault);
+        }
+        return NULL;
+}
+
+/* ---- opening ---- */
+
+static const char schema_sql[] =
+        "CREATE TABLE IF NOT EXISTS runs(id INTEGER PRIMARY KEY, pid INTEGER, kernel_id TEXT, "
+        "started REAL, hostname TEXT, poe_version TEXT);"
+        "CREATE TABLE IF NOT EXISTS sessions(run_id INTEGER NOT NULL, session_id INTEGER NOT "
+        "NULL, first_seen REAL, last_seen REAL, PRIMARY KEY(run_id, session_id));"
+        "CREATE TABLE IF NOT EXISTS records(id INTEGER PRIMARY KEY, run_id INTEGER NOT NULL, "
+        "mono_ns INTEGER, wall REAL, grp TEXT, prefix TEXT, kind TEXT, session INTEGER, "
+        "event TEXT, sender INTEGER, refcount INTEGER, queue INTEGER, message TEXT, "
+        "event_id INTEGER);"
+        "CREATE INDEX IF NOT EXISTS records_run_wall ON records(run_id, wall);"
+        "CREATE INDEX IF NOT EXISTS records_run_session ON records(run_id, session);"
+        "CREATE INDEX IF NOT EXISTS records_run_grp ON records(run_id, grp);"
+        "CREATE INDEX IF NOT EXISTS records_run_event ON records(run_id, event);"
+        "CREATE INDEX IF NOT EXISTS records_run_event_id ON records(run_id, event_id);"
+        "CREATE TABLE IF NOT EXISTS drops(run_id INTEGER NOT NULL, grp TEXT NOT NULL, "
+        "count INTEGER NOT NULL, PRIMARY KEY(run_id, grp));"
+        "PRAGMA application_id = " APPLICATION_ID_DEC ";"
+        "PRAGMA user_version = " STR(SCHEMA_VERSION) ";";
+
+/*
+ * What takes a log of version N to N + 1, at migrations[N].  Each runs in
+ * the transaction that checked the version, so a log is migrated whole or
+ * not at all.  A process of an older libpoe still writing the log goes on
+ * writing (new columns are nullable, and its inserts name their columns);
+ * once it closes the log, it refuses to open it again.
+ */
+static const char *const migrations[SCHEMA_VERSION] = {
+        [1] = "ALTER TABLE records ADD COLUMN event_id INTEGER;"
+              "CREATE INDEX records_run_event_id ON records(run_id, event_id);",
+};
+
+/* A negative errno for a SQLite failure. */
+int poe__tl_sqlite_errno(sqlite3 *db, int rc)
+{
+        int e;
+
+        switch (rc & 0xff) {
+        case SQLITE_NOMEM:
+                return -ENOMEM;
+        case SQLITE_FULL:
+                return -ENOSPC;
+        case SQLITE_BUSY:
+        case SQLITE_LOCKED:
+                return -EBUSY;
+        case SQLITE_READONLY:
+        case SQLITE_PERM:
+        case SQLITE_AUTH:
+                return -EACCES;
+        case SQLITE_CANTOPEN:
+                e = db ? sqlite3_system_errno(db) : 0;
+                return e > 0 ? -e : -EACCES;
+        case SQLITE_NOTADB:
+        case SQLITE_CORRUPT:
+                return -EINVAL;
+        default:
+                return -EIO;
+        }
+}
+
+/* One integer from a query without parameters (a PRAGMA, a count). */
+static int query_int(sqlite3 *db, const char *sql, int64_t *ret)
+{
+        sqlite3_stmt *st;
+        int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+
+        if (rc != SQLITE_OK)
+                return rc;
+        rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW) {
+                *ret = sqlite3_column_int64(st, 0);
+                rc = SQLITE_OK;
+        }
+        sqlite3_finalize(st);
+        return rc;
+}
+
+int poe__tl_fail_db(sqlite3 *db, int rc, const char *path, const char *what, char *err,
+                    size_t errlen)
+{
+        int e = poe__tl_sqlite_errno(db, rc), sys = db ? sqlite3_system_errno(db) : 0;
+
+        if ((rc & 0xff) == SQLITE_NOTADB)
+                poe__tl_set_err(err, errlen, "trace log `%s': not a SQLite database (%s)", path,
+                                sqlite3_errstr(rc));
+        else if (sys > 0 && ((rc & 0xff) == SQLITE_CANTOPEN || (rc & 0xff) == SQLITE_IOERR))
+                poe__tl_set_err(err, errlen, "trace log `%s': %s: %s (%s)", path, what,
+                                db ? sqlite3_errmsg(db) : sqlite3_errstr(rc), strerror(sys));
+        else
+                poe__tl_set_err(err, errlen, "trace log `%s': %s: %s", path, what,
+                                db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+        return e;
+}
+
+/*
+ * Makes sure the file is a libpoe trace log, or an empty database that
+ * becomes one, inside one write transaction (two processes opening the
+ * same new file cannot both create the schema halfway).
+ */
+static int check_schema(sqlite3 *db, const char *path, char *err, size_t errlen)
+{
+        int64_t app = 0, version = 0, tables = 0;
+        char what[80];
+        int rc;
+
+        rc = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+        if (rc != SQLITE_OK)
+                return poe__tl_fail_db(db, rc, path, "cannot lock it", err, errlen);
+        if ((rc = query_int(db, "PRAGMA application_id", &app)) != SQLITE_OK ||
+            (rc = query_int(db, "PRAGMA user_version", &version)) != SQLITE_OK ||
+            (rc = query_int(db, "SELECT count(*) FROM sqlite_master WHERE type = 'table'",
+                            &tables)) != SQLITE_OK) {
+                poe__tl_fail_db(db, rc, path, "cannot read its schema", err, errlen);
+                goto fail;
+        }
+        if (app == APPLICATION_ID && version > SCHEMA_VERSION) {
+                poe__tl_set_err(err, errlen,
+                                "trace log `%s': schema version %lld is newer than this "
+                                "libpoe's (%d); use another file",
+                                path, (long long)version, SCHEMA_VERSION);
+                rc = -EPROTONOSUPPORT;
+                goto refuse;
+        }
+        if (app == APPLICATION_ID && version < 1) {
+                poe__tl_set_err(err, errlen,
+                                "trace log `%s': a libpoe trace log with an unknown schema "
+                                "version (%lld); use another file",
+                                path, (long long)version);
+                rc = -EPROTONOSUPPORT;
+                goto refuse;
+        }
+        if (app != APPLICATION_ID && (tables > 0 || app != 0)) {
+                poe__tl_set_err(
+                        err, errlen,
+                        "trace log `%s': a SQLite database of something else "
+                        "(%lld tables, application_id %lld), not a libpoe trace log; refusing "
+                        "to write into it",
+                        path, (long long)tables, (long long)app);
+                rc = -EINVAL;
+                goto refuse;
+        }
+        for (; app == APPLICATION_ID && version < SCHEMA_VERSION; version++) {
+                rc = sqlite3_exec(db, migrations[version], NULL, NULL, NULL);
+                if (rc != SQLITE_OK) {
+                        snprintf(what, sizeof(what),
+                                 "cannot migrate its schema from version %lld to %lld",
+                                 (long long)version, (long long)version + 1);
+                        poe__tl_fail_db(db, rc, path, what, err, errlen);
+                        goto fail;
+                }
+        }
+        /* Creates what is missing, and sets the version. */
+        rc = sqlite3_exec(db, schema_sql, NULL, NULL, NULL);
+        if (rc == SQLITE_OK)
+                rc = sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+        if (rc != SQLITE_OK) {
+                poe__tl_fail_db(db, rc, path, "cannot create its tables", err, errlen);
+                goto fail;
+        }
+        return 0;
+fail:
+        rc = poe__tl_sqlite_errno(db, rc);
+refuse:
+        if (!sqlite3_get_autocommit(db))
+                sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+        return rc;
+}
+
+static int prepare(sqlite3 *db, const char *sql, sqlite3_stmt **st, const char *path, char *err,
+                   size_t errlen)
+{
+        int rc = sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, st, NULL);
+
+        if (rc != SQLITE_OK)
+                return poe__tl_fail_db(db, rc, path, "cannot prepare its statements", err, errlen);
+        return 0;
+}
+
+static int add_run(poe__tracelog *t, poe_kernel *k, const char *path, char *err, size_t errlen)
+{
+        poe_kernel_info info;
+        char host[256] = "";
+        sqlite3_stmt *st;
+        int rc;
+
+        memset(&info, 0, sizeof(info));
+        if (!k || poe_peek_kernel(k, &info) < 0) {
+                info.pid = (int)getpid();
+                info.started = (double)time(NULL);
+        }
+        if (gethostname(host, sizeof(host) - 1) < 0)
+                host[0] = '\0';
+        rc = sqlite3_prepare_v2(t->db,
+                                "INSERT INTO runs(pid, kernel_id, started, hostname, poe_version) "
+                                "VALUES(?, ?, ?, ?, ?)",
+                                -1, &st, NULL);
+        if (rc != SQLITE_OK)
+                return poe__tl_fail_db(t->db, rc, path, "cannot add this run", err, errlen);
+        rc = sqlite3_bind_int64(st, 1, info.pid);
+        if (rc == SQLITE_OK)
+                rc = k ? sqlite3_bind_text(st, 2, poe_kernel_id(k), -1, SQLITE_TRANSIENT)
+                       : sqlite3_bind_null(st, 2);
+        if (rc == SQLITE_OK)
+                rc = sqlite3_bind_double(st, 3, info.started);
+        if (rc == SQLITE_OK)
+                rc = sqlite3_bind_text(st, 4, host, -1, SQLITE_STATIC);
+        if (rc == SQLITE_OK)
+                rc = sqlite3_bind_text(st, 5, POE_VERSION, -1, SQLITE_STATIC);
+        if (rc == SQLITE_OK)
+                rc = sqlite3_step(st);
+        sqlite3_finalize(st);
+        if (rc != SQLITE_DONE)
+                return poe__tl_fail_db(t->db, rc, path, "cannot add this run", err, errlen);
+        t->run_id = sqlite3_last_insert_rowid(t->db);
+        return 0;
+}
+
+int poe__tl_db_open(poe__tracelog *t, const char *path, poe_kernel *k, char *err, size_t errlen)
+{
+        const char *abs;
+        int64_t dummy;
+        int rc;
+
+        rc = sqlite3_open_v2(path, &t->db,
+                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                             NULL);
+        if (rc != SQLITE_OK)
+                return poe__tl_fail_db(t->db, rc, path, "cannot open it", err, errlen);
+        sqlite3_extended_result_codes(t->db, 1);
+        /* An existing file we may not write is opened read-only, silently:
+         * say so now rather than at the first batch. */
+        if (sqlite3_db_readonly(t->db, "main") == 1) {
+                poe__tl_set_err(err, errlen,
+                                "trace log `%s': cannot open it for writing (read-only)", path);
+                return -EACCES;
+        }
+        /* SQLite reads nothing until asked: this is where a file that is
+         * not a database shows. */
+        rc = query_int(t->db, "PRAGMA schema_version", &dummy);
+        if (rc != SQLITE_OK)
+                return poe__tl_fail_db(t->db, rc, path, "cannot read it", err, errlen);
+        sqlite3_busy_timeout(t->db, OPEN_BUSY_MS);
+        if ((rc = check_schema(t->db, path, err, errlen)) < 0)
+                return rc;
+        /* WAL lets the readers read while the writer writes; NORMAL syncs
+         * at checkpoints only, which a trace can afford. */
+        rc = sqlite3_exec(t->db, "PRAGMA journal_mode = WAL", NULL, NULL, NULL);
+        if (rc == SQLITE_OK)
+                rc = sqlite3_exec(t->db, "PRAGMA synchronous = NORMAL", NULL, NULL, NULL);
+        if (rc != SQLITE_OK)
+                return poe__tl_fail_db(t->db, rc, path, "cannot set its journal mode", err, errlen);
+        if ((rc = add_run(t, k, path, err, errlen)) < 0)
+                return rc;
+        if ((rc = prepare(t->db, "BEGIN IMMEDIATE", &t->st_begin, path, err, errlen)) < 0 ||
+            (rc = prepare(t->db, "COMMIT", &t->st_commit, path, err, errlen)) < 0 ||
+            (rc = prepare(t->db, "ROLLBACK", &t->st_rollback, path, err, errlen)) < 0 ||
+            (rc = prepare(t->db,
+                          "INSERT INTO records(run_id, mono_ns, wall, grp, prefix, kind, session, "
+                          "event, sender, refcount, queue, message, event_id) "
+                          "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                          &t->st_insert, path, err, errlen)) < 0 ||
+            (rc = prepare(t->db,
+                          "INSERT INTO sessions(run_id, session_id, first_seen, last_seen) "
+                          "VALUES(?, ?, ?, ?) ON CONFLICT(run_id, session_id) DO UPDATE SET "
+                          "first_seen = min(first_seen, excluded.first_seen), "
+                          "last_seen = max(last_seen, excluded.last_seen)",
+                          &t->st_session, path, err, errlen)) < 0 ||
+            (rc = prepare(t->db,
+                          "INSERT INTO drops(run_id, grp, count) VALUES(?, ?, ?) "
+                          "ON CONFLICT(run_id, grp) DO UPDATE SET count = excluded.count",
+                          &t->st_drop, path, err, errlen)) < 0)
+                return rc;
+        sqlite3_busy_timeout(t->db, WRITER_BUSY_MS);
+        abs = sqlite3_db_filename(t->db, "main");
+        t->path = strdup(abs && *abs ? abs : path);
+        if (!t->path) {
+                poe__tl_set_err(err, errlen, "trace log `%s': out of memory", path);
+                return -ENOMEM;
+        }
+        return 0;
+}
+
+void poe__tl_db_close(poe__tracelog *t)
+{
+        sqlite3_finalize(t->st_begin);
+        sqlite3_finalize(t->st_commit);
+        sqlite3_finalize(t->st_rollback);
+        sqlite3_finalize(t->st_insert);
+        sqlite3_finalize(t->st_session);
+        sqlite3_finalize(t->st_drop);
+        if (t->db)
+                sqlite3_close(t->db);
+        t->db = NULL;
+}
