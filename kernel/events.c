@@ -50,7 +50,9 @@ void poe__event_free(poe_kernel *k, poe__event *ev)
  * test of the switches. */
 static __attribute__((noinline, cold)) void trace_enqueue(poe_kernel *k, poe__event *ev)
 {
-        if (k->in_sink)
+        /* Constant-false when TRACE_EVENTS is compiled out, so even an
+         * unoptimized build drops these strings (see debug.c). */
+        if (!(POE__DEBUG_COMPILED & POE_TRACE_EVENTS) || k->in_sink)
                 return;
         k->trace_event_id = ev->seq;
         if (ev->type & POE__ET_ALARM)
