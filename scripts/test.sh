@@ -60,5 +60,5 @@ UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 # POE_TEST_WRAPPER, so the Perl side runs natively).
 mtest -C build --setup valgrind --print-errorlogs --num-processes 2 --suite unit
 POE_TEST_WRAPPER="valgrind --quiet --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite" \
-        mtest -C build --print-errorlogs --num-processes 2 --suite oracle
+        mtest -C build --print-errorlogs --num-processes 2 --suite oracle --no-suite timing
 tally
