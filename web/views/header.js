@@ -1,0 +1,128 @@
+// The kernel header: the summary from /api/v1/kernel every second, the
+// event rate from the events_dispatched deltas, and the banners: busy
+// (a 503 that names the session and event), disconnected (retrying),
+// and read-only.
+import { get } from '../api.js';
+import { h, fill, setText } from '../dom.js';
+import { int, duration, groupShort } from '../format.js';
+import { Poller } from '../poller.js';
+import { getStatus, setStatus, subscribe } from '../status.js';
+import { sessionLink } from '../widgets.js';
+import { href } from '../router.js';
+import { noteServerNow } from '../clock.js';
+
+const FIELDS = [
+  ['pid', 'PID'],
+  ['uptime', 'Uptime'],
+  ['loop', 'Loop'],
+  ['sessions', 'Sessions'],
+  ['queue', 'Queue'],
+  ['timers', 'Timers'],
+  ['rate', 'Event rate'],
+  ['events', 'Events'],
+  ['groups', 'Tracing'],
+  ['dropped', 'Trace drops'],
+  ['state', 'State'],
+];
+
+export function mountHeader(statsEl, bannersEl) {
+  const dd = {};
+  fill(statsEl, FIELDS.map(([k, label]) => h('div', { class: 'stat', dataset: { field: k } },
+    h('dt', null, label), (dd[k] = h('dd', null, '—')))));
+
+  const busy = h('div', { class: 'banner busy', id: 'busy-banner', hidden: true });
+  const conn = h('div', { class: 'banner down', id: 'conn-banner', hidden: true });
+  const access = h('p', { class: 'access', id: 'access' });
+  fill(bannersEl, conn, busy, access);
+
+  let prev = null; // {pid, events, now}
+  let rate = null;
+
+  async function poll(signal) {
+    let doc;
+    try {
+      doc = await get('kernel', null, signal);
+    } catch (e) {
+      if (e.kind === 'network') setStatus({ retryAt: Date.now() + nextDelay() });
+      throw e;
+    }
+    const k = doc.data;
+    noteServerNow(k.now);
+    if (prev && prev.pid === k.pid && k.now > prev.now) {
+      rate = (k.events_dispatched - prev.events) / (k.now - prev.now);
+    } else if (prev && prev.pid !== k.pid) {
+      rate = null;
+    }
+    prev = { pid: k.pid, events: k.events_dispatched, now: k.now };
+    setStatus({ kernel: k, serverReadOnly: !!k.read_only || getStatus().token === 'refused', retryAt: 0 });
+    render(k);
+  }
+
+  const poller = new Poller(poll, 1000, { probe: true, maxBackoff: 8000 });
+  function nextDelay() {
+    return Math.min(1000 * 2 ** (poller.failures + 1), 8000);
+  }
+
+  function render(k) {
+    setText(dd.pid, k.pid);
+    setText(dd.uptime, duration(k.uptime));
+    setText(dd.loop, k.loop || '—');
+    setText(dd.sessions, int(k.sessions));
+    setText(dd.queue, int(k.queue_length));
+    setText(dd.timers, int(k.timers));
+    setText(dd.rate, rate === null ? '—' : `${rate < 10 ? rate.toFixed(1) : int(Math.round(rate))} /s`);
+    setText(dd.events, int(k.events_dispatched));
+    const on = (k.debug_enabled || []).filter((g) => g.startsWith('TRACE_')).map(groupShort);
+    setText(dd.groups, on.length ? on.join(', ') : 'none');
+    const tl = k.trace_log || {};
+    const drops = Object.entries(tl.dropped || {}).map(([g, n]) => `${groupShort(g)} ${int(n)}`).join(', ');
+    setText(dd.dropped, tl.error && !('dropped_total' in tl) ? 'no trace log' : int(tl.dropped_total || 0) + (drops ? ` (${drops})` : ''));
+    dd.dropped.title = tl.error || '';
+    const st = !k.running ? 'not running' : k.dispatching ? `in session ${k.active_session}, ${k.active_event || '?'}` : 'running';
+    setText(dd.state, st);
+  }
+
+  // Banners and the read-only line follow the status; times tick here.
+  function renderStatus() {
+    const s = getStatus();
+    conn.hidden = s.connected;
+    if (!s.connected) {
+      const secs = Math.max(0, Math.ceil((s.retryAt - Date.now()) / 1000));
+      setText(conn, `Disconnected: the inspector does not answer. Retrying${s.retryAt ? ` in ${secs} s` : ''}…`);
+    }
+    const b = s.busy;
+    busy.hidden = !b || !s.connected;
+    if (b && s.connected) {
+      const t = (b.for_seconds || 0) + (Date.now() - b.at) / 1000;
+      if (b.dispatching) {
+        const want = `s${b.session}e${b.event}`;
+        if (busy.dataset.what !== want) {
+          busy.dataset.what = want;
+          fill(busy, 'Kernel busy: in session ', sessionLink(b.session), ' / event “', b.event || '?', '” for ',
+            h('span', { class: 'busy-time' }, ''), '. The views show the last answers until it comes back.');
+        }
+        setText(busy.querySelector('.busy-time'), `${t.toFixed(1)} s`);
+      } else {
+        busy.dataset.what = '';
+        fill(busy, 'Kernel busy: it did not answer in time and is not in a handler (not running its loop?).');
+      }
+    }
+    let msg;
+    if (s.serverReadOnly) msg = 'Read-only: this inspector was started without a token, so nothing can be changed from here.';
+    else if (s.token === 'none') msg = 'Read-only: no token entered. Enter one under Control to switch trace groups and send signals.';
+    else if (s.token === 'rejected') msg = 'Read-only: the server did not accept the token (401). Enter it again under Control.';
+    else if (s.token === 'unverified') msg = 'Token set (not checked yet).';
+    else msg = 'Token accepted: trace groups and signals can be changed.';
+    const ro = msg.startsWith('Read-only');
+    access.className = 'access' + (ro ? ' ro' : ' rw');
+    if (access.dataset.msg !== msg) {
+      access.dataset.msg = msg;
+      fill(access, msg + ' ', s.serverReadOnly ? null : h('a', { href: href('control') }, ro ? 'Enter a token' : 'Control'));
+    }
+  }
+  subscribe(renderStatus);
+  setInterval(renderStatus, 250);
+  renderStatus();
+  poller.start();
+  return poller;
+}
