@@ -79,6 +79,20 @@ void poe__tracelog_sink(void *ctx, const poe_trace_record *r);
 /* Flushes what the ring holds, stops the writer, closes the database. */
 void poe__tracelog_close(poe__tracelog *t);
 
+/*
+ * Opens an existing trace log only to read it (tracelog-readonly.c): no
+ * writer thread, no new run, no schema change, nothing created.  The
+ * handle serves poe__tracelog_query, _runs and _export, with the newest
+ * run as the current one; poe__tracelog_close frees it.  -ENOENT (and
+ * other -errno from stat) for a missing file, -EINVAL for a file that is
+ * not a libpoe trace log, -EPROTONOSUPPORT for another schema version;
+ * the message in err starts with the path.
+ */
+int poe__tracelog_open_readonly(const char *path, poe__tracelog **ret, char *err, size_t errlen);
+/* The absolute path readers open, and the current run's id (0: none). */
+const char *poe__tracelog_path(const poe__tracelog *t);
+int64_t poe__tracelog_run_id(const poe__tracelog *t);
+
 /* {"path", "run_id", "records_written", "records_pending",
  *  "dropped": {"TRACE_EVENTS": n, ...}, "dropped_total", "error": null|"..."}
  * Thread-safe. */

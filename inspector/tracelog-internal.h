@@ -12,7 +12,8 @@
  *                     and the dispatch stack and post table that the
  *                     Chrome and OTLP exports pair records with;
  *  tracelog-chrome.c  the Chrome trace (Perfetto) export;
- *  tracelog-otlp.c    the OpenTelemetry (OTLP/JSON) export.
+ *  tracelog-otlp.c    the OpenTelemetry (OTLP/JSON) export;
+ *  tracelog-readonly.c  a log opened only to be read (poe-trace).
  *
  * Everything here is private to the inspector library (built with hidden
  * visibility); the names carry a poe__tl_ prefix only to stay out of the

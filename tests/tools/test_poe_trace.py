@@ -1,0 +1,234 @@
+#!/usr/bin/env python3
+"""poe-trace against a real trace log.
+
+Runs the inspector fixture until its trace log holds records, stops it,
+then runs every poe-trace command over the log and checks the outputs,
+that the filters narrow them, and the error cases.
+
+    test_poe_trace.py POE_TRACE FIXTURE
+"""
+import csv
+import hashlib
+import io
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+
+TOOL, FIXTURE = sys.argv[1], sys.argv[2]
+passed = failed = 0
+
+
+def check(name, cond, detail=""):
+    global passed, failed
+    if cond:
+        passed += 1
+    else:
+        failed += 1
+        print("FAIL: %s %s" % (name, detail), flush=True)
+
+
+def run(*args):
+    p = subprocess.run([TOOL] + [str(a) for a in args], capture_output=True, timeout=60)
+    return p.returncode, p.stdout, p.stderr.decode(errors="replace")
+
+
+def count_records(db):
+    try:
+        con = sqlite3.connect("file:%s?mode=ro" % db, uri=True, timeout=1)
+        try:
+            return con.execute("SELECT count(*) FROM records").fetchone()[0]
+        finally:
+            con.close()
+    except sqlite3.Error:
+        return 0
+
+
+def make_log(tmp):
+    db = os.path.join(tmp, "trace.db")
+    fx = subprocess.Popen([FIXTURE, db], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        # Records and several sessions: the fixture's tree starts at once,
+        # its ticker adds records every 50 ms.
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and count_records(db) < 100:
+            time.sleep(0.1)
+    finally:
+        fx.send_signal(signal.SIGTERM)
+        try:
+            fx.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            fx.kill()
+            fx.wait()
+    return db
+
+
+def jsonl(out):
+    return [json.loads(l) for l in out.decode().splitlines() if l.strip()]
+
+
+def main():
+    with tempfile.TemporaryDirectory() as tmp:
+        db = make_log(tmp)
+        check("fixture wrote records", count_records(db) >= 100, str(count_records(db)))
+        digest = hashlib.sha256(open(db, "rb").read()).hexdigest()
+
+        # runs
+        rc, out, err = run("runs", db)
+        lines = out.decode().splitlines()
+        check("runs exit 0", rc == 0, err)
+        check("runs header", lines and lines[0].split()[:3] == ["ID", "PID", "STARTED"], lines)
+        check("runs one run", len(lines) == 2, lines)
+        fields = lines[1].split() if len(lines) > 1 else []
+        pid = fields[1] if len(fields) > 1 else "?"
+        check("runs ISO time", len(fields) > 2 and fields[2][4] == "-" and "T" in fields[2],
+              fields)
+        rc, out, err = run("runs", db, "--format", "jsonl")
+        runs = jsonl(out)
+        check("runs jsonl", rc == 0 and len(runs) == 1 and runs[0]["id"] == 1, out)
+        total = runs[0]["records"] if runs else -1
+
+        # sessions
+        rc, out, err = run("sessions", db)
+        lines = out.decode().splitlines()
+        check("sessions exit 0", rc == 0, err)
+        check("sessions several", len(lines) >= 3, lines)
+        rc, out, err = run("sessions", db, "--run", "1", "--format", "jsonl")
+        sess = jsonl(out)
+        check("sessions jsonl", rc == 0 and sess and all("first_seen" in s for s in sess))
+        check("sessions records add up", sum(s["records"] for s in sess) <= total,
+              (sess, total))
+        check("sessions match text", len(sess) == len(lines) - 1)
+
+        # records, text
+        rc, out, err = run("records", db)
+        text = out.decode().splitlines()
+        check("records exit 0", rc == 0, err)
+        check("records all", len(text) == total, (len(text), total))
+        check("records POE lines", all(l.startswith("=== %s === <" % pid) for l in text),
+              text[:3])
+        rc, out, err = run("records", db, "--limit", "5")
+        check("records --limit", rc == 0 and len(out.decode().splitlines()) == 5)
+
+        # records, jsonl
+        rc, out, err = run("records", db, "--format", "jsonl")
+        recs = jsonl(out)
+        check("records jsonl", rc == 0 and len(recs) == total, (rc, len(recs), total))
+        keys = {"id", "run", "mono_ns", "wall", "group", "prefix", "kind", "session", "event",
+                "sender", "refcount", "queue", "message", "event_id"}
+        check("records jsonl fields", recs and set(recs[0]) == keys, recs[:1])
+        check("records id order", [r["id"] for r in recs] == sorted(r["id"] for r in recs))
+        rc, exp, err = run("export", db, "--format", "jsonl")
+        check("export jsonl = records jsonl", rc == 0 and exp == out, err)
+
+        # filters narrow
+        def sel(*f):
+            rc, out, err = run("records", db, "--format", "jsonl", *f)
+            check("records %s" % (f,), rc == 0, err)
+            return jsonl(out)
+
+        sid = max(sess, key=lambda s: s["records"])["session"]
+        by_s = sel("--session", sid)
+        check("--session", by_s and len(by_s) < total and all(r["session"] == sid for r in by_s))
+        by_g = sel("--group", "events")
+        check("--group", by_g and len(by_g) < total
+              and all(r["group"] == "TRACE_EVENTS" for r in by_g))
+        by_g2 = sel("--group", "TRACE_EVENTS,files")
+        check("--group list", len(by_g2) >= len(by_g)
+              and {r["group"] for r in by_g2} <= {"TRACE_EVENTS", "TRACE_FILES"})
+        by_k = sel("--kind", "dispatch")
+        check("--kind", by_k and all(r["kind"] == "dispatch" for r in by_k))
+        by_e = sel("--event", "tick")
+        check("--event", by_e and len(by_e) < total and all(r["event"] == "tick" for r in by_e))
+        mid = recs[len(recs) // 2]["wall"]
+        since = sel("--since", "%.6f" % mid)
+        until = sel("--until", "%.6f" % mid)
+        check("--since", since and len(since) < total and all(r["wall"] >= mid - 1e-6
+                                                             for r in since))
+        check("--until", until and len(until) < total and all(r["wall"] <= mid + 1e-6
+                                                             for r in until))
+        iso = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(recs[0]["wall"] - 3600))
+        check("--since ISO", len(sel("--since", iso)) == total)
+        check("--until ISO past", sel("--until", "2000-01-01T00:00:00Z") == [])
+        check("--run 1", len(sel("--run", "1")) == total)
+        both = sel("--kind", "dispatch", "--event", "tick")
+        check("filters combine", both and len(both) <= min(len(by_k), len(by_e)))
+
+        # exports
+        for f in (("--kind", "dispatch"), ("--group", "events"), ()):
+            n = len(sel(*f))
+            rc, out, err = run("export", db, "--format", "csv", *f)
+            rows = list(csv.reader(io.StringIO(out.decode(), newline="")))
+            check("csv exit 0 %s" % (f,), rc == 0, err)
+            check("csv header %s" % (f,), rows and rows[0][:3] == ["id", "run", "mono_ns"]
+                  and rows[0][-1] == "event_id", rows[:1])
+            check("csv rows %s" % (f,), len(rows) - 1 == n, (len(rows) - 1, n))
+        rc, out, err = run("export", db, "--format", "chrome")
+        try:
+            chrome = json.loads(out)
+        except ValueError:
+            chrome = {}
+        check("chrome", rc == 0 and isinstance(chrome.get("traceEvents"), list)
+              and len(chrome["traceEvents"]) > 0, err)
+        check("chrome dispatches", any(e.get("ph") == "X" for e in chrome.get("traceEvents", [])))
+        rc, out, err = run("export", db, "--format", "otlp")
+        try:
+            otlp = jsonl(out)
+        except ValueError:
+            otlp = []
+        check("otlp", rc == 0 and otlp and all("resourceSpans" in o for o in otlp), err)
+        outfile = os.path.join(tmp, "out.csv")
+        rc, _, err = run("export", db, "--format", "csv", "-o", outfile)
+        rc2, out, _ = run("export", db, "--format", "csv")
+        check("export -o", rc == 0 and open(outfile, "rb").read() == out, err)
+
+        # the log is read, never written
+        rc, out, err = run("runs", db, "--format", "jsonl")
+        check("no run added", len(jsonl(out)) == 1)
+        check("db unchanged", hashlib.sha256(open(db, "rb").read()).hexdigest() == digest)
+
+        # errors
+        missing = os.path.join(tmp, "missing.db")
+        rc, out, err = run("records", missing)
+        check("missing exit 1", rc == 1, rc)
+        check("missing message", err.strip() == "poe-trace: %s: No such file or directory"
+              % missing, err)
+        check("missing not created", not os.path.exists(missing))
+        text_file = os.path.join(tmp, "notes.txt")
+        with open(text_file, "w") as f:
+            f.write("not a database, just some text\n" * 50)
+        rc, out, err = run("runs", text_file)
+        check("text file exit 1", rc == 1 and "not a SQLite database" in err, (rc, err))
+        foreign = os.path.join(tmp, "foreign.db")
+        con = sqlite3.connect(foreign)
+        con.execute("CREATE TABLE runs(id INTEGER PRIMARY KEY, name TEXT)")
+        con.execute("INSERT INTO runs(name) VALUES ('x')")
+        con.commit()
+        con.close()
+        before = open(foreign, "rb").read()
+        rc, out, err = run("records", foreign)
+        check("foreign exit 1", rc == 1 and "not a libpoe trace log" in err, (rc, err))
+        check("foreign unchanged", open(foreign, "rb").read() == before)
+        rc, out, err = run("records", db, "--run", "42")
+        check("unknown run exit 1", rc == 1 and "no run 42" in err, (rc, err))
+        for bad in (["records", db, "--bogus"], ["records", db, "--limit", "x"],
+                    ["records", db, "--format", "csv"], ["export", db],
+                    ["export", db, "--format", "xml"], ["runs", db, "--run", "1"],
+                    ["records", db, "--group", "nope"], ["records", db, "--since", "soon"],
+                    ["records", db, "--session", "-1"], ["records"], ["frobnicate", db],
+                    ["records", db, "extra"], ["records", db, "--limit"]):
+            rc, out, err = run(*bad)
+            check("bad %s exit 2" % bad[-1], rc == 2 and "Usage:" in err, (bad, rc, err))
+        rc, out, err = run("--help")
+        check("--help", rc == 0 and b"Usage:" in out)
+
+    print("%d passed, %d failed" % (passed, failed))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
