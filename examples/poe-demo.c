@@ -536,6 +536,10 @@ int main(int argc, char **argv)
         r = poe_inspector_start(k, &o, &in);
         if (r < 0)
                 fprintf(stderr, "poe-demo: no inspector on %s: %s\n", o.address, strerror(-r));
+        else if (strncmp(poe_inspector_url(in), "http://0.0.0.0:", 15) == 0)
+                printf("poe-demo: line server on 127.0.0.1:%d; point your browser at "
+                       "http://127.0.0.1:%d/ (the inspector listens on every address)\n",
+                       server_port, poe_inspector_port(in));
         else
                 printf("poe-demo: line server on 127.0.0.1:%d; point your browser at %s\n",
                        server_port, poe_inspector_url(in));
