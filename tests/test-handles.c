@@ -29,89 +29,9 @@
 
 #define T0 1000000.0
 
-/* ---- the watchdog ---- */
-
-static pthread_mutex_t wd_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t wd_cond;
-static struct timespec wd_deadline;
-static bool wd_armed, wd_quit;
-static pthread_t wd_thread;
-
-static void *wd_main(void *arg)
-{
-        pthread_mutex_lock(&wd_lock);
-        while (!wd_quit) {
-                if (!wd_armed) {
-                        pthread_cond_wait(&wd_cond, &wd_lock);
-                        continue;
-                }
-                if (pthread_cond_timedwait(&wd_cond, &wd_lock, &wd_deadline) == ETIMEDOUT &&
-                    wd_armed) {
-                        static const char msg[] = "watchdog: a test did not finish within "
-                                                  "its deadline (the kernel blocked?)\n";
-
-                        if (write(2, msg, sizeof(msg) - 1) < 0) {
-                                /* exiting anyway */
-                        }
-                        _exit(1);
-                }
-        }
-        pthread_mutex_unlock(&wd_lock);
-        return NULL;
-}
-
-static void wd_start(void)
-{
-        pthread_condattr_t a;
-
-        pthread_condattr_init(&a);
-        pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
-        pthread_cond_init(&wd_cond, &a);
-        pthread_condattr_destroy(&a);
-        if (pthread_create(&wd_thread, NULL, wd_main, NULL) != 0)
-                abort();
-}
-
-static void wd_stop(void)
-{
-        pthread_mutex_lock(&wd_lock);
-        wd_quit = true;
-        pthread_cond_signal(&wd_cond);
-        pthread_mutex_unlock(&wd_lock);
-        pthread_join(wd_thread, NULL);
-}
-
-static void wd_arm(int seconds)
-{
-        pthread_mutex_lock(&wd_lock);
-        clock_gettime(CLOCK_MONOTONIC, &wd_deadline);
-        wd_deadline.tv_sec += seconds;
-        wd_armed = true;
-        pthread_cond_signal(&wd_cond);
-        pthread_mutex_unlock(&wd_lock);
-}
-
-static void wd_disarm(void)
-{
-        pthread_mutex_lock(&wd_lock);
-        wd_armed = false;
-        pthread_cond_signal(&wd_cond);
-        pthread_mutex_unlock(&wd_lock);
-}
-
-static int setup(void **state)
-{
-        wd_arm(60);
-        return tl_setup(state);
-}
-
-static int teardown(void **state)
-{
-        wd_disarm();
-        return tl_teardown(state);
-}
-
-#define TEST(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+/* Each test runs under testlib's watchdog: a blocked kernel fails it
+ * instead of hanging the suite. */
+#define TEST(fn) TL_WD_TEST(fn)
 
 /* ---- helpers ---- */
 
@@ -1259,8 +1179,8 @@ int main(void)
                 TEST(test_many_fds),
         };
 
-        wd_start();
+        tl_watchdog_start();
         failed = cmocka_run_group_tests(tests, NULL, NULL);
-        wd_stop();
+        tl_watchdog_stop();
         return failed;
 }

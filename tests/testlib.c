@@ -1,7 +1,12 @@
 /* Shared helpers for the unit tests: see testlib.h. */
+#include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "testlib.h"
 
@@ -580,4 +585,92 @@ size_t tl_session_count(poe_kernel *k)
 void tl_count_destroy(void *p)
 {
         (*(int *)p)++;
+}
+
+/* ---- the watchdog ---- */
+
+/*
+ * A thread that ends the test program if a test runs past its deadline,
+ * so that a kernel blocked in its wait (a lost wake-up) fails the test
+ * instead of hanging the suite.  Armed by tl_wd_setup for each test.
+ */
+static pthread_mutex_t wd_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t wd_cond;
+static struct timespec wd_deadline;
+static bool wd_armed, wd_quit;
+static pthread_t wd_thread;
+
+static void *wd_main(void *arg)
+{
+        (void)arg;
+        pthread_mutex_lock(&wd_lock);
+        while (!wd_quit) {
+                if (!wd_armed) {
+                        pthread_cond_wait(&wd_cond, &wd_lock);
+                        continue;
+                }
+                if (pthread_cond_timedwait(&wd_cond, &wd_lock, &wd_deadline) == ETIMEDOUT &&
+                    wd_armed) {
+                        static const char msg[] = "watchdog: a test did not finish within "
+                                                  "its deadline (the kernel blocked?)\n";
+
+                        if (write(2, msg, sizeof(msg) - 1) < 0) {
+                                /* exiting anyway */
+                        }
+                        _exit(1);
+                }
+        }
+        pthread_mutex_unlock(&wd_lock);
+        return NULL;
+}
+
+void tl_watchdog_start(void)
+{
+        pthread_condattr_t a;
+
+        pthread_condattr_init(&a);
+        pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
+        pthread_cond_init(&wd_cond, &a);
+        pthread_condattr_destroy(&a);
+        if (pthread_create(&wd_thread, NULL, wd_main, NULL) != 0)
+                abort();
+}
+
+void tl_watchdog_stop(void)
+{
+        pthread_mutex_lock(&wd_lock);
+        wd_quit = true;
+        pthread_cond_signal(&wd_cond);
+        pthread_mutex_unlock(&wd_lock);
+        pthread_join(wd_thread, NULL);
+}
+
+void tl_watchdog_arm(int seconds)
+{
+        pthread_mutex_lock(&wd_lock);
+        clock_gettime(CLOCK_MONOTONIC, &wd_deadline);
+        wd_deadline.tv_sec += seconds;
+        wd_armed = true;
+        pthread_cond_signal(&wd_cond);
+        pthread_mutex_unlock(&wd_lock);
+}
+
+void tl_watchdog_disarm(void)
+{
+        pthread_mutex_lock(&wd_lock);
+        wd_armed = false;
+        pthread_cond_signal(&wd_cond);
+        pthread_mutex_unlock(&wd_lock);
+}
+
+int tl_wd_setup(void **state)
+{
+        tl_watchdog_arm(60);
+        return tl_setup(state);
+}
+
+int tl_wd_teardown(void **state)
+{
+        tl_watchdog_disarm();
+        return tl_teardown(state);
 }

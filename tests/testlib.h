@@ -164,4 +164,15 @@ size_t tl_session_count(poe_kernel *k);
 /* A destructor that counts its calls in the int it is given. */
 void tl_count_destroy(void *p);
 
+/* A watchdog thread for programs whose tests could block the kernel:
+ * start it in main, and register tests with TL_WD_TEST (a 60 s deadline
+ * each, on top of the usual fixture). */
+void tl_watchdog_start(void);
+void tl_watchdog_stop(void);
+void tl_watchdog_arm(int seconds);
+void tl_watchdog_disarm(void);
+int tl_wd_setup(void **state);
+int tl_wd_teardown(void **state);
+#define TL_WD_TEST(fn) cmocka_unit_test_setup_teardown(fn, tl_wd_setup, tl_wd_teardown)
+
 #endif
