@@ -88,36 +88,6 @@ static bool alive(poe_sid sid)
         return poe_kernel_ID_id_to_session(tl.k, sid) == 0;
 }
 
-/* Captures what the kernel writes to stderr. */
-static int saved_stderr = -1;
-static FILE *cap_file;
-
-static void capture_begin(void)
-{
-        fflush(stderr);
-        cap_file = tmpfile();
-        assert_non_null(cap_file);
-        saved_stderr = dup(2);
-        assert_true(saved_stderr >= 0);
-        TL_EQ(dup2(fileno(cap_file), 2), 2);
-}
-
-static void capture_end(char *buf, size_t size)
-{
-        size_t n;
-
-        fflush(stderr);
-        TL_EQ(dup2(saved_stderr, 2), 2);
-        close(saved_stderr);
-        saved_stderr = -1;
-        rewind(cap_file);
-        n = fread(buf, 1, size - 1, cap_file);
-        buf[n] = '\0';
-        fclose(cap_file);
-        cap_file = NULL;
-        /* Show it anyway: it is the kernel's message, not noise. */
-        fputs(buf, stderr);
-}
 
 /*
  * A ticker: a session that sets `n` one-second delays in a row, so that
@@ -1049,13 +1019,13 @@ static void test_fd_closed_behind_kernels_back(void **state)
         TL_EQ(poe_kernel_run_one_timeslice(tl.k), 1); /* the GC events */
 
         /* The capture's fds are made first, so none reuses the closed fd. */
-        capture_begin();
+        tl_stderr_begin();
         closed_fd = pp[0];
         close(pp[0]);
         put(q[1], "x");
         TL_RUN_UNTIL(tl.k, b_got, 5);
         if (is_backend("epoll")) {
-                capture_end(err, sizeof(err));
+                tl_stderr_end(err, sizeof(err));
                 TL_EXPECT("b_rd x");
                 assert_true(alive(a));
                 TL_EQ(tl_reason(tl.k, a, POE__R_HANDLES), 1);
@@ -1065,7 +1035,7 @@ static void test_fd_closed_behind_kernels_back(void **state)
                 char want[64];
 
                 TL_RUN_UNTIL(tl.k, !alive(a), 5);
-                capture_end(err, sizeof(err));
+                tl_stderr_end(err, sizeof(err));
                 TL_EXPECT("b_rd x");
                 snprintf(want, sizeof(want), "fd %d was closed", closed_fd);
                 assert_non_null(strstr(err, want));

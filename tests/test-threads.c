@@ -146,34 +146,6 @@ static void *post_lost(void *arg)
         return NULL;
 }
 
-static int saved_stderr = -1;
-static FILE *cap_file;
-
-static void capture_begin(void)
-{
-        fflush(stderr);
-        cap_file = tmpfile();
-        assert_non_null(cap_file);
-        saved_stderr = dup(2);
-        assert_true(saved_stderr >= 0);
-        TL_EQ(dup2(fileno(cap_file), 2), 2);
-}
-
-static void capture_end(char *buf, size_t size)
-{
-        size_t n;
-
-        fflush(stderr);
-        TL_EQ(dup2(saved_stderr, 2), 2);
-        close(saved_stderr);
-        saved_stderr = -1;
-        rewind(cap_file);
-        n = fread(buf, 1, size - 1, cap_file);
-        buf[n] = '\0';
-        fclose(cap_file);
-        cap_file = NULL;
-        fputs(buf, stderr);
-}
 
 /* The destination is checked when the kernel takes the event: a session
  * that does not exist gets a warning, and the event, with its pointer
@@ -194,9 +166,9 @@ static void test_post_to_missing_session_is_dropped(void **state)
         /* Accepted: the thread cannot know whether the session exists. */
         TL_EQ(l.r, 0);
         TL_EQ(destroyed, 0);
-        capture_begin();
+        tl_stderr_begin();
         TL_EQ(poe_kernel_run_one_timeslice(tl.k), 1);
-        capture_end(err, sizeof(err));
+        tl_stderr_end(err, sizeof(err));
         TL_EQ(destroyed, 1);
         assert_non_null(strstr(err, "4242"));
         assert_non_null(strstr(err, "lost"));

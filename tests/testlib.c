@@ -674,3 +674,35 @@ int tl_wd_teardown(void **state)
         tl_watchdog_disarm();
         return tl_teardown(state);
 }
+
+/* ---- stderr capture ---- */
+
+static int saved_stderr = -1;
+static FILE *cap_file;
+
+void tl_stderr_begin(void)
+{
+        fflush(stderr);
+        cap_file = tmpfile();
+        assert_non_null(cap_file);
+        saved_stderr = dup(2);
+        assert_true(saved_stderr >= 0);
+        TL_EQ(dup2(fileno(cap_file), 2), 2);
+}
+
+void tl_stderr_end(char *buf, size_t size)
+{
+        size_t n;
+
+        fflush(stderr);
+        TL_EQ(dup2(saved_stderr, 2), 2);
+        close(saved_stderr);
+        saved_stderr = -1;
+        rewind(cap_file);
+        n = fread(buf, 1, size - 1, cap_file);
+        buf[n] = '\0';
+        fclose(cap_file);
+        cap_file = NULL;
+        /* Show it anyway: it is the kernel's message, not noise. */
+        fputs(buf, stderr);
+}

@@ -175,4 +175,9 @@ int tl_wd_setup(void **state);
 int tl_wd_teardown(void **state);
 #define TL_WD_TEST(fn) cmocka_unit_test_setup_teardown(fn, tl_wd_setup, tl_wd_teardown)
 
+/* Captures what the kernel writes to stderr between the two calls into
+ * buf (NUL-terminated), then echoes it. */
+void tl_stderr_begin(void);
+void tl_stderr_end(char *buf, size_t size);
+
 #endif
