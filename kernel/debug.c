@@ -209,22 +209,29 @@ POE_EXPORT int poe_kernel_trace_file(poe_kernel *k, const char *path)
 }
 
 /* The text sink: one line per record, POE's format. */
-static void text_line(poe_kernel *k, unsigned group, const char *msg)
+/* POE's _warn format: every line of msg prefixed with "=== PID === ",
+ * the first also with the group's prefix ("<ev>") when there is one. */
+void poe__pid_lines(FILE *out, const char *prefix, const char *msg)
 {
-        FILE *out = k->trace_file ? k->trace_file : stderr;
-        const char *p = prefix_of(group), *line = msg;
+        const char *line = msg;
 
-        /* POE prefixes every line of a message with the pid. */
         while (*line) {
                 const char *nl = strchr(line, '\n');
                 int len = nl ? (int)(nl - line) : (int)strlen(line);
 
-                if (line == msg && *p)
-                        fprintf(out, "=== %d === %s %.*s\n", (int)getpid(), p, len, line);
+                if (line == msg && *prefix)
+                        fprintf(out, "=== %d === %s %.*s\n", (int)getpid(), prefix, len, line);
                 else
                         fprintf(out, "=== %d === %.*s\n", (int)getpid(), len, line);
                 line += len + (nl ? 1 : 0);
         }
+}
+
+/* The text sink: stderr, or the trace file when one is set (k may be
+ * NULL for an assertion without a kernel). */
+static void text_line(poe_kernel *k, unsigned group, const char *msg)
+{
+        poe__pid_lines(k && k->trace_file ? k->trace_file : stderr, prefix_of(group), msg);
 }
 
 POE_EXPORT int poe_kernel_trace_sink_add(poe_kernel *k, poe_trace_sink_fn fn, void *ctx)

@@ -568,6 +568,7 @@ void poe__postbacks_clear_session(poe_kernel *k, poe__session *s);
 void poe__debug_from_env(poe_kernel *k);
 void poe__debug_free(poe_kernel *k);
 void poe__debug_recompute(poe_kernel *k);
+void poe__pid_lines(FILE *out, const char *prefix, const char *msg);
 void poe__trace(poe_kernel *k, unsigned group, const char *kind, const poe__session *s,
                 uint32_t event, const poe__session *sender, const char *fmt, ...)
         __attribute__((format(printf, 7, 8)));

@@ -35,20 +35,13 @@ static void libc_free(void *p, void *ctx)
 void poe__warn(poe_kernel *k, const char *fmt, ...)
 {
         char buf[2048];
-        const char *line;
         va_list ap;
 
         (void)k;
         va_start(ap, fmt);
         vsnprintf(buf, sizeof(buf), fmt, ap);
         va_end(ap);
-        for (line = buf; *line;) {
-                const char *nl = strchr(line, '\n');
-                int len = nl ? (int)(nl - line) : (int)strlen(line);
-
-                fprintf(stderr, "=== %d === %.*s\n", (int)getpid(), len, line);
-                line += len + (nl ? 1 : 0);
-        }
+        poe__pid_lines(stderr, "", buf);
 }
 
 /* POE's _recalc_id: hostname, then monotonic time, pid and a sequence
