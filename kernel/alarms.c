@@ -47,7 +47,7 @@ static void clear_by_name(poe_kernel *k, poe__session *s, uint32_t name)
         poe__list_node *pos, *tmp;
 
         poe__list_foreach_safe(pos, tmp, &s->timers) {
-                poe__event *ev = poe__container_of(pos, poe__event, in_session);
+                poe__event *ev = poe__container_of(pos, poe__event, link);
 
                 if (ev->name != name)
                         continue;
@@ -62,17 +62,17 @@ static int set_timer(poe_kernel *k, const char *file, int line, poe__session *s,
                      int64_t due, double wall, double delta, const poe_value *args, size_t nargs,
                      poe_alarm_id *ret_id)
 {
+        uint32_t fid = poe__file(k, file);
         poe__event *ev;
 
-        file = poe__file(k, file);
-        if (!file || poe__queue_reserve(k) < 0 || !(ev = poe__event_new(k, args, nargs))) {
+        if (fid == POE__NO_NAME || poe__queue_reserve(k) < 0 ||
+            !(ev = poe__event_new(k, args, nargs))) {
                 poe__values_destroy_borrowed(args, nargs);
                 return -ENOMEM;
         }
         ev->due = due;
-        ev->wall = wall;
-        ev->delta = delta;
-        poe__enqueue(k, ev, s, s, name, POE__ET_ALARM, file, line);
+        ev->u.time = or_zero(wall) + or_zero(delta);
+        poe__enqueue(k, ev, s, s, name, POE__ET_ALARM, fid, line);
         if (ret_id)
                 *ret_id = ev->seq;
         return 0;
@@ -119,10 +119,13 @@ static int set_common(poe_kernel *k, const char *file, int line, const char *eve
         poe__session *s;
         int64_t name = prologue(k, event, args, nargs, &s);
         double wall = NAN, delta = NAN;
-        int64_t due;
+        int64_t due, now;
 
         if (name < 0)
                 return (int)name;
+        /* Read for every timer, relative or not: posts made after it are
+         * stamped no earlier (see poe__enqueue). */
+        now = poe__clock_now(k);
         if (how & T_CLEAR)
                 clear_by_name(k, s, (uint32_t)name);
         if (isnan(t)) {
@@ -133,7 +136,7 @@ static int set_common(poe_kernel *k, const char *file, int line, const char *eve
                 /* POE's delay() and delay_add() pass no wall time, so
                  * _data_ev_enqueue records neither EV_WALLTIME nor
                  * EV_DELTA: such a timer reports time 0. */
-                due = poe__mono(k) + seconds_ns(t);
+                due = now + seconds_ns(t);
                 if (how & T_STAMP) {
                         wall = poe__wall(k);
                         delta = t;
@@ -229,10 +232,9 @@ POE_EXPORT int poe_kernel_alarm_adjust(poe_kernel *k, poe_alarm_id id, double de
         if (r < 0)
                 return poe__rv(k, r, __func__);
         poe__queue_retime(k, ev, ev->due + seconds_ns(delta));
-        if (delta != 0)
-                ev->delta = or_zero(ev->delta) + delta;
+        ev->u.time += delta;
         if (ret_time)
-                *ret_time = or_zero(ev->wall) + or_zero(ev->delta);
+                *ret_time = ev->u.time;
         return poe__rv(k, 0, __func__);
 }
 
@@ -246,11 +248,10 @@ POE_EXPORT int poe_kernel_delay_adjust(poe_kernel *k, poe_alarm_id id, double se
         r = find_own(k, id, &ev);
         if (r < 0)
                 return poe__rv(k, r, __func__);
-        poe__queue_retime(k, ev, poe__mono(k) + seconds_ns(seconds));
-        ev->wall = poe__wall(k);
-        ev->delta = seconds;
+        poe__queue_retime(k, ev, poe__clock_now(k) + seconds_ns(seconds));
+        ev->u.time = poe__wall(k) + seconds;
         if (ret_time)
-                *ret_time = ev->wall + ev->delta;
+                *ret_time = ev->u.time;
         return poe__rv(k, 0, __func__);
 }
 
@@ -258,9 +259,9 @@ static void describe(poe_kernel *k, poe__event *ev, poe_alarm_info *info)
 {
         info->id = ev->seq;
         info->event = poe__name(k, ev->name);
-        info->time = or_zero(ev->wall) + or_zero(ev->delta);
-        info->args = ev->args;
-        info->nargs = ev->nargs;
+        info->time = ev->u.time;
+        info->args = poe__ev_args(ev);
+        info->nargs = poe__ev_nargs(ev);
 }
 
 POE_EXPORT int poe_kernel_alarm_remove(poe_kernel *k, poe_alarm_id id, poe_alarm_info *ret)
@@ -312,7 +313,7 @@ POE_EXPORT int poe_kernel_alarm_remove_all(poe_kernel *k,
         if (!v)
                 return poe__rv(k, -ENOMEM, __func__);
         poe__list_foreach(pos, &s->timers)
-                v[n++] = poe__container_of(pos, poe__event, in_session);
+                v[n++] = poe__container_of(pos, poe__event, link);
         qsort(v, n, sizeof(*v), by_due);
         for (i = 0; i < n; i++)
                 poe__dequeue(k, v[i]);

@@ -33,6 +33,37 @@ int64_t poe__mono(const poe_kernel *k)
         return k->fake_clock ? k->fake_mono : real_mono();
 }
 
+/* Reads the clock and remembers it as the time posts are stamped with. */
+int64_t poe__clock_now(poe_kernel *k)
+{
+        k->now = poe__mono(k);
+        return k->now;
+}
+
+/*
+ * The time a timeslice starts at.  With timers pending it is read, since
+ * the slice dispatches those due by then.  Without, it is read only when
+ * the coarse clock (a memory read, no syscall, 1-4 ms ticks) says a tick
+ * has passed: then only posts use it, and a post's stamp matters only
+ * against a timer later set in the past, which stays exact to a tick.
+ */
+void poe__clock_slice(poe_kernel *k)
+{
+        struct timespec ts;
+        int64_t coarse;
+
+        if (k->heap_len || k->fake_clock) {
+                poe__clock_now(k);
+                return;
+        }
+        clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+        coarse = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+        if (coarse != k->coarse_now) {
+                k->coarse_now = coarse;
+                poe__clock_now(k);
+        }
+}
+
 double poe__wall(const poe_kernel *k)
 {
         return k->fake_clock ? k->fake_wall : real_wall();
@@ -48,6 +79,7 @@ double poe__wall(const poe_kernel *k)
 void poe__clock_init(poe_kernel *k)
 {
         k->epoch_offset = poe__wall(k) - (double)poe__mono(k) / 1e9;
+        k->now = poe__mono(k);
 }
 
 int64_t poe__wall2mono(const poe_kernel *k, double wall)
@@ -81,6 +113,7 @@ POE_EXPORT int poe_kernel_clock_fake(poe_kernel *k, double wall_start)
         k->fake_wall = wall_start;
         k->fake_mono = 1000000000; /* any origin; one second avoids zero */
         k->started = wall_start;   /* uptime counts on the fake clock */
+        k->now = k->fake_mono;
         poe__clock_init(k);
         return poe__rv(k, 0, __func__);
 }
@@ -91,6 +124,7 @@ POE_EXPORT int poe_kernel_clock_advance(poe_kernel *k, double seconds)
         POE_CHECK(k, k->fake_clock, -EPERM);
         k->fake_mono += (int64_t)(seconds * 1e9);
         k->fake_wall += seconds;
+        k->now = k->fake_mono;
         return poe__rv(k, 0, __func__);
 }
 
@@ -100,5 +134,6 @@ void poe__clock_jump(poe_kernel *k, int64_t mono)
         if (mono > k->fake_mono) {
                 k->fake_wall += (double)(mono - k->fake_mono) / 1e9;
                 k->fake_mono = mono;
+                k->now = mono;
         }
 }

@@ -10,28 +10,102 @@
 
 #include "internal.h"
 
-/* The event header is followed by its arguments, then by their strings
- * and lists, all in one allocation. */
-#define EVENT_HEAD (((sizeof(poe__event) + sizeof(poe_value) - 1) / sizeof(poe_value)) * sizeof(poe_value))
+/*
+ * Argumentless events, the common case, are carved from chunks of
+ * EV_CHUNK blocks and recycled through a free list: a post then costs no
+ * malloc and no free, and an event its 72 bytes.  The chunks stay until
+ * the kernel is freed, so the memory held is the peak number of such
+ * events queued at once.  Events with arguments are sized to them and
+ * come from the allocator.
+ */
+#define EV_CHUNK 128
+
+struct ev_chunk {
+        struct ev_chunk *next;
+        poe__event blocks[EV_CHUNK];
+};
+
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
+#define EV_POISON(p) ASAN_POISON_MEMORY_REGION((p), sizeof(poe__event))
+#define EV_UNPOISON(p) ASAN_UNPOISON_MEMORY_REGION((p), sizeof(poe__event))
+#else
+#define EV_POISON(p) ((void)(p))
+#define EV_UNPOISON(p) ((void)(p))
+#endif
+
+static __attribute__((noinline)) poe__event *ev_refill(poe_kernel *k)
+{
+        struct ev_chunk *c = poe__malloc(k, sizeof(*c));
+        int i;
+
+        if (!c)
+                return NULL;
+        c->next = k->ev_chunks;
+        k->ev_chunks = c;
+        /* Block 0 is handed out now, the rest go on the free list. */
+        for (i = EV_CHUNK - 1; i > 0; i--) {
+                c->blocks[i].link.next = (poe__list_node *)(void *)k->ev_free;
+                k->ev_free = &c->blocks[i];
+                EV_POISON(&c->blocks[i]);
+        }
+        return &c->blocks[0];
+}
+
+static inline poe__event *ev_alloc_small(poe_kernel *k)
+{
+        poe__event *ev = k->ev_free;
+
+        if (__builtin_expect(ev == NULL, 0))
+                return ev_refill(k);
+        EV_UNPOISON(ev);
+        k->ev_free = (poe__event *)(void *)ev->link.next;
+        return ev;
+}
+
+void poe__events_free(poe_kernel *k)
+{
+        while (k->ev_chunks) {
+                struct ev_chunk *c = k->ev_chunks;
+
+                k->ev_chunks = c->next;
+                poe__free(k, c);
+        }
+        k->ev_free = NULL;
+}
 
 poe__event *poe__event_new2(poe_kernel *k, const poe_value *prefix, size_t nprefix,
                             const poe_value *args, size_t nargs)
 {
-        size_t n = nprefix + nargs;
-        size_t size = EVENT_HEAD + n * sizeof(poe_value) + poe__values_size(prefix, nprefix) +
-                      poe__values_size(args, nargs);
-        poe__event *ev = poe__malloc(k, size);
+        size_t n = nprefix + nargs, extra = 0;
+        poe__event *ev;
+        poe_value *v;
         char *pool;
 
+        if (n == 0) {
+                ev = ev_alloc_small(k);
+                if (ev)
+                        ev->nargs = 0;
+                return ev;
+        }
+        /* A count too big for the header goes before the arguments. */
+        if (n >= POE__EV_MANY)
+                extra = sizeof(poe_value);
+        ev = poe__malloc(k, sizeof(*ev) + extra + n * sizeof(poe_value) +
+                                    poe__values_size(prefix, nprefix) +
+                                    poe__values_size(args, nargs));
         if (!ev)
                 return NULL;
-        memset(ev, 0, sizeof(*ev));
-        poe__list_node_init(&ev->q);
-        ev->args = (poe_value *)(void *)((char *)ev + EVENT_HEAD);
-        ev->nargs = (uint32_t)n;
-        pool = (char *)(ev->args + n);
-        poe__values_copy(ev->args, prefix, nprefix, &pool);
-        poe__values_copy(ev->args + nprefix, args, nargs, &pool);
+        if (extra) {
+                ev->nargs = POE__EV_MANY;
+                *(size_t *)(void *)(ev + 1) = n;
+        } else {
+                ev->nargs = (uint16_t)n;
+        }
+        v = poe__ev_args(ev);
+        pool = (char *)(v + n);
+        poe__values_copy(v, prefix, nprefix, &pool);
+        poe__values_copy(v + nprefix, args, nargs, &pool);
         return ev;
 }
 
@@ -42,7 +116,13 @@ poe__event *poe__event_new(poe_kernel *k, const poe_value *args, size_t nargs)
 
 void poe__event_free(poe_kernel *k, poe__event *ev)
 {
-        poe__values_destroy(ev->args, ev->nargs);
+        if (ev->nargs == 0) {
+                ev->link.next = (poe__list_node *)(void *)k->ev_free;
+                k->ev_free = ev;
+                EV_POISON(ev);
+                return;
+        }
+        poe__values_destroy(poe__ev_args(ev), poe__ev_nargs(ev));
         poe__free(k, ev);
 }
 
@@ -56,29 +136,36 @@ static __attribute__((noinline, cold)) void trace_enqueue(poe_kernel *k, poe__ev
                 return;
         k->trace_event_id = ev->seq;
         if (ev->type & POE__ET_ALARM)
-                poe__trace(k, POE_TRACE_EVENTS, "enqueue", ev->to, ev->name, ev->from,
+                poe__trace(k, POE_TRACE_EVENTS, "enqueue", ev->to, ev->name, ev->to,
                            "enqueued alarm %llu ``%s'' for %s at %.6f",
                            (unsigned long long)ev->seq, poe__name(k, ev->name),
                            poe__loggable(k, ev->to), poe__mono2wall(k, ev->due));
         else
-                poe__trace(k, POE_TRACE_EVENTS, "enqueue", ev->to, ev->name, ev->from,
+                poe__trace(k, POE_TRACE_EVENTS, "enqueue", ev->to, ev->name, ev->u.from,
                            "enqueued event %llu ``%s'' from %s to %s",
                            (unsigned long long)ev->seq, poe__name(k, ev->name),
-                           poe__loggable(k, ev->from), poe__loggable(k, ev->to));
+                           poe__loggable(k, ev->u.from), poe__loggable(k, ev->to));
 }
 
 /*
  * POE's _data_ev_enqueue.  The event holds its destination alive, and
  * its sender too when that is another session ("posting keeps the
  * sender alive until the event is delivered").
+ *
+ * A post is stamped with k->now, the clock as last read (at the start
+ * of the timeslice, after a wait, and whenever a timer is set), not with
+ * a clock read of its own: POE reads time() for every post, which would
+ * cost more than the rest of a post.  Orders differ only for a timer
+ * that falls due while a handler is still running, against the posts
+ * that handler makes after that moment: POE puts the timer first, libpoe
+ * the posts.
  */
 void poe__enqueue(poe_kernel *k, poe__event *ev, poe__session *to, poe__session *from,
-                  uint32_t name, uint32_t type, const char *file, int line)
+                  uint32_t name, uint32_t type, uint32_t file, int line)
 {
         ev->to = to;
-        ev->from = from;
         ev->name = name;
-        ev->type = type;
+        ev->type = (uint16_t)type;
         ev->file = file;
         ev->line = line;
         ev->from_state = k->active_event; /* POE's fromstate: NO_NAME outside handlers */
@@ -88,12 +175,12 @@ void poe__enqueue(poe_kernel *k, poe__event *ev, poe__session *to, poe__session 
                 if (POE__ON(k, POE_TRACE_EVENTS))
                         trace_enqueue(k, ev);
                 poe__queue_push(k, ev);
-                poe__list_append(&to->timers, &ev->in_session);
+                poe__list_append(&to->timers, &ev->link);
                 poe__ref(k, to, POE__R_TIMERS);
                 return;
         }
-        ev->due = poe__mono(k);
-        ev->wall = ev->delta = 0;
+        ev->u.from = from;
+        ev->due = k->now;
         if (POE__ON(k, POE_TRACE_EVENTS))
                 trace_enqueue(k, ev);
         poe__queue_push(k, ev);
@@ -107,13 +194,13 @@ void poe__dequeue(poe_kernel *k, poe__event *ev)
 {
         poe__queue_remove(k, ev);
         if (ev->type & POE__ET_ALARM) {
-                poe__list_remove(&ev->in_session);
+                poe__list_remove(&ev->link);
                 poe__unref(k, ev->to, POE__R_TIMERS);
                 return;
         }
         poe__unref(k, ev->to, POE__R_EVENTS_TO);
-        if (ev->from != ev->to)
-                poe__unref(k, ev->from, POE__R_EVENTS_FROM);
+        if (ev->u.from != ev->to)
+                poe__unref(k, ev->u.from, POE__R_EVENTS_FROM);
 }
 
 /* POE::Session's _invoke_state: the handler, else _default, else nothing. */
@@ -300,7 +387,7 @@ poe_value poe__dispatch(poe_kernel *k, poe__session *to, poe__session *from, uin
          * handler's own frames lie between, never kernel state. */
         f.up = k->frame;
         k->frame = &f;
-        if (setjmp(f.jb) == 0) {
+        if (POE__SETJMP(f.jb) == 0) {
                 ret = invoke(k, to, from, name, type, args, nargs, file, line, from_state);
                 k->frame = f.up;
                 k->died = false;
@@ -334,19 +421,22 @@ poe_value poe__dispatch(poe_kernel *k, poe__session *to, poe__session *from, uin
  */
 void poe__dispatch_due(poe_kernel *k)
 {
-        int64_t now = poe__mono(k);
+        int64_t now;
         uint64_t cut = k->seq;
         poe__event *ev;
 
+        poe__clock_slice(k);
+        now = k->now;
         while ((ev = poe__queue_next_due(k, now, cut))) {
                 poe__dequeue(k, ev);
                 k->dispatch_seq = (int64_t)ev->seq;
                 if (ev->type & (POE__ET_SIGNAL | POE__ET_SIGDIE)) {
                         poe__signal_dispatch(k, ev);
                 } else {
-                        poe_value r = poe__dispatch(k, ev->to, ev->from, ev->name, ev->type,
-                                                    ev->args, ev->nargs, ev->file, ev->line,
-                                                    ev->from_state);
+                        poe_value r = poe__dispatch(k, ev->to, poe__ev_from(ev), ev->name,
+                                                    ev->type, poe__ev_args(ev),
+                                                    poe__ev_nargs(ev), poe__name(k, ev->file),
+                                                    ev->line, ev->from_state);
 
                         poe_value_release(&r);
                 }
@@ -372,7 +462,7 @@ void poe__events_clear_session(poe_kernel *k, poe__session *s)
 
         while (!poe__list_empty(&s->timers)) {
                 poe__event *ev = poe__container_of(poe__list_first(&s->timers), poe__event,
-                                                   in_session);
+                                                   link);
 
                 if (POE__ON(k, POE_TRACE_EVENTS))
 
@@ -386,13 +476,13 @@ void poe__events_clear_session(poe_kernel *k, poe__session *s)
         if (!s->reasons[POE__R_EVENTS_TO] && !s->reasons[POE__R_EVENTS_FROM])
                 return;
         poe__list_foreach_safe(pos, tmp, &k->fifo) {
-                poe__event *ev = poe__container_of(pos, poe__event, q);
+                poe__event *ev = poe__container_of(pos, poe__event, link);
 
-                if (ev->to != s && ev->from != s)
+                if (ev->to != s && ev->u.from != s)
                         continue;
                 if (POE__ON(k, POE_TRACE_EVENTS))
                         k->trace_event_id = ev->seq;
-                POE_TRACE(k, POE_TRACE_EVENTS, "discard", ev->to, ev->name, ev->from,
+                POE_TRACE(k, POE_TRACE_EVENTS, "discard", ev->to, ev->name, ev->u.from,
                           "removed event %llu ``%s'' to %s", (unsigned long long)ev->seq,
                           poe__name(k, ev->name), poe__loggable(k, ev->to));
                 poe__dequeue(k, ev);
@@ -405,17 +495,17 @@ void poe__events_clear_session(poe_kernel *k, poe__session *s)
 static int post(poe_kernel *k, const char *file, int line, poe__session *to, const char *event,
                 const poe_value *args, size_t nargs)
 {
-        uint32_t name = poe__intern(k, event);
+        uint32_t name = poe__intern_cached(k, event);
+        uint32_t fid = poe__file(k, file);
         poe__event *ev = NULL;
 
-        file = poe__file(k, file);
-        if (name != POE__NO_NAME && file)
+        if (name != POE__NO_NAME && fid != POE__NO_NAME)
                 ev = poe__event_new(k, args, nargs);
         if (!ev) {
                 poe__values_destroy_borrowed(args, nargs);
                 return -ENOMEM;
         }
-        poe__enqueue(k, ev, to, k->active, name, POE__ET_POST, file, line);
+        poe__enqueue(k, ev, to, k->active, name, POE__ET_POST, fid, line);
         return 0;
 }
 
@@ -465,7 +555,7 @@ static int call(poe_kernel *k, const char *file, int line, poe__session *s, cons
                 const poe_value *args, size_t nargs, poe_value *ret)
 {
         poe_value small[8], *copy = small, v;
-        uint32_t name = poe__intern(k, event);
+        uint32_t name = poe__intern_cached(k, event);
         bool died = false;
 
         if (nargs > 8)
@@ -489,13 +579,13 @@ static int call(poe_kernel *k, const char *file, int line, poe__session *s, cons
                 s->pins++;
                 f.up = k->frame;
                 k->frame = &f;
-                if (setjmp(f.jb) != 0) {
+                if (POE__SETJMP(f.jb) != 0) {
                         k->frame = f.up;
                         poe__values_destroy(copy, nargs);
                         if (copy != small)
                                 poe__free(k, copy);
                         poe__session_unpin(k, s);
-                        longjmp(k->frame->jb, 1);
+                        poe__unwind(k);
                 }
                 v = invoke(k, s, s, name, POE__ET_CALL, copy, nargs, file, line, k->active_event);
                 k->frame = f.up;

@@ -74,7 +74,12 @@ POE_EXPORT void poe_die_at(poe_ctx *c, const char *file, int line, const char *f
                 fprintf(stderr, "poe_die outside a handler: %s", msg ? msg : "(no memory)\n");
                 abort();
         }
-        longjmp(k->frame->jb, 1);
+        poe__unwind(k);
+}
+
+__attribute__((noinline)) void poe__unwind(poe_kernel *k)
+{
+        POE__LONGJMP(k->frame->jb);
 }
 
 /* Sets POE's kr_exception, taking ownership of msg. */
@@ -94,7 +99,7 @@ void poe__rethrow(poe_kernel *k)
 {
         poe__free(k, k->die_msg);
         k->die_msg = poe__strdup(k, k->exception);
-        longjmp(k->frame->jb, 1);
+        poe__unwind(k);
 }
 
 /* The DIE signal's second argument: POE's hash as key/value pairs. */
@@ -136,7 +141,7 @@ void poe__exception_caught(poe_kernel *k, poe__session *to, poe__session *from, 
                 poe__exception_set(k, msg);
                 return;
         }
-        poe__enqueue(k, ev, to, k->ksession, POE__N_SIGNAL, POE__ET_SIGDIE, __FILE__, __LINE__);
+        poe__enqueue(k, ev, to, k->ksession, POE__N_SIGNAL, POE__ET_SIGDIE, poe__kfile(k, __FILE__), __LINE__);
         poe__free(k, msg);
 }
 

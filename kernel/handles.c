@@ -356,7 +356,7 @@ void poe__io_dispatch_ready(poe_kernel *k)
                                 continue;
                         }
                         ret = poe__dispatch(k, w->session, w->session, w->event, POE__ET_SELECT,
-                                            tmp->args, tmp->nargs, __FILE__, __LINE__,
+                                            poe__ev_args(tmp), poe__ev_nargs(tmp), __FILE__, __LINE__,
                                             POE__NO_NAME);
                         poe_value_release(&ret);
                         poe__free(k, tmp);

@@ -110,6 +110,7 @@ enum {
         POE__N_TRACE,
         POE__N_DEBUG,
         POE__N_DEFAULT_OPT,
+        POE__N_EMPTY, /* "" */
         POE__N_PREDEFINED
 };
 
@@ -220,30 +221,76 @@ struct poe__session {
         double created;     /* epoch seconds */
 };
 
+/*
+ * A queued event: 72 bytes, followed by its arguments and their strings
+ * and lists in the same allocation.  Argumentless events, most of them,
+ * come from a per-kernel free list (see events.c).  Fields only one kind
+ * needs share space: a post names its sender, an alarm is always from
+ * its own session and keeps POE's walltime + delta instead.
+ */
 struct poe__event {
-        poe__list_node q;          /* the FIFO, for posted events */
-        poe__list_node in_session; /* the destination's timers, for alarms */
-        uint64_t seq;              /* POE's queue item id; alarm ids */
-        int64_t due;               /* monotonic ns */
-        uint32_t heap_index;       /* for alarms: position in the timer heap */
-        double wall;               /* POE's EV_WALLTIME, NAN for undef */
-        double delta;              /* POE's EV_DELTA, NAN for undef */
+        poe__list_node link; /* posts: k->fifo; alarms: the destination's timers */
+        uint64_t seq;        /* POE's queue item id; alarm ids */
+        int64_t due;         /* monotonic ns */
         poe__session *to;
-        poe__session *from;
+        union {
+                poe__session *from; /* posts */
+                double time;        /* alarms: POE's EV_WALLTIME + EV_DELTA (0 if undef) */
+        } u;
         uint32_t name;
         uint32_t from_state;
-        uint32_t type;
-        int line;
-        const char *file;
-        uint32_t nargs;
-        poe_value *args; /* inside this allocation */
+        int32_t line;
+        uint32_t file;       /* interned caller file */
+        uint32_t heap_index; /* alarms: position in the timer heap */
+        uint16_t type;
+        uint16_t nargs;      /* POE__EV_MANY: the count is stored before the args */
 };
 
-/* A dispatch's landing place for poe_die (POE's eval around a handler). */
+#define POE__EV_MANY UINT16_MAX
+
+/* An event's arguments and their count. */
+static inline poe_value *poe__ev_args(const poe__event *ev)
+{
+        char *p = (char *)(void *)(ev + 1);
+
+        return (poe_value *)(void *)(ev->nargs == POE__EV_MANY ? p + sizeof(poe_value) : p);
+}
+
+static inline size_t poe__ev_nargs(const poe__event *ev)
+{
+        return ev->nargs == POE__EV_MANY ? *(const size_t *)(const void *)(ev + 1) : ev->nargs;
+}
+
+/* The sender: an alarm's is its own session. */
+static inline poe__session *poe__ev_from(const poe__event *ev)
+{
+        return (ev->type & POE__ET_ALARM) ? ev->to : ev->u.from;
+}
+
+/*
+ * A dispatch's landing place for poe_die (POE's eval around a handler).
+ * GCC's and Clang's builtin setjmp saves three words and no signal mask,
+ * against libc's full register set: it is set once per dispatch.  Under
+ * AddressSanitizer libc's pair is kept, since ASan must see the unwind.
+ */
+#if defined(__SANITIZE_ADDRESS__)
+typedef jmp_buf poe__jmpbuf;
+#define POE__SETJMP(b) setjmp(b)
+#define POE__LONGJMP(b) longjmp((b), 1)
+#else
+typedef void *poe__jmpbuf[5];
+#define POE__SETJMP(b) __builtin_setjmp(b)
+#define POE__LONGJMP(b) __builtin_longjmp((b), 1)
+#endif
+
 typedef struct poe__frame {
-        jmp_buf jb;
+        poe__jmpbuf jb;
         struct poe__frame *up;
 } poe__frame;
+
+/* Unwinds to k->frame (exceptions.c): never from the function that set
+ * the frame, as the builtin pair requires. */
+__attribute__((noreturn)) void poe__unwind(poe_kernel *k);
 
 /* What a handler sees (POE's @_). */
 struct poe_ctx {
@@ -310,7 +357,12 @@ struct poe_kernel {
         char **names;
         uint32_t n_names, cap_names;
         poe__smap name_ids;
-        const char *last_file; /* the last caller file interned */
+        /* What post and yield were last given as event and file names,
+         * by address: a hit costs a strcmp instead of a hash lookup. */
+        struct {
+                const char *ptr;
+                uint32_t id;
+        } name_cache[64], file_cache[4];
 
         /* Sessions by id; the kernel's own session is id 0. */
         poe__imap sessions;
@@ -330,9 +382,15 @@ struct poe_kernel {
         size_t queue_count;
         uint64_t seq;
         poe__event *parked_event; /* the last alarm_remove'd, for its args */
+        /* Argumentless events' blocks: free ones, and the chunks they
+         * were carved from (all freed with the kernel). */
+        poe__event *ev_free;
+        void *ev_chunks;
 
         /* Time: the real clocks, or a fake one for tests. */
         bool fake_clock;
+        int64_t now;        /* the monotonic clock as last read (poe__clock_now) */
+        int64_t coarse_now; /* CLOCK_MONOTONIC_COARSE when it was */
         int64_t fake_mono;
         double fake_wall;
         double epoch_offset; /* epoch seconds at monotonic zero */
@@ -444,7 +502,28 @@ char *poe__strdup(poe_kernel *k, const char *s);
 /* names.c */
 uint32_t poe__intern(poe_kernel *k, const char *name); /* POE__NO_NAME on ENOMEM */
 uint32_t poe__name_find(const poe_kernel *k, const char *name);
-const char *poe__file(poe_kernel *k, const char *file);
+uint32_t poe__file(poe_kernel *k, const char *file); /* POE__NO_NAME on ENOMEM */
+/* The kernel's own file for an event it queues: "" if out of memory. */
+static inline uint32_t poe__kfile(poe_kernel *k, const char *file)
+{
+        uint32_t id = poe__file(k, file);
+
+        return id == POE__NO_NAME ? POE__N_EMPTY : id;
+}
+uint32_t poe__intern_slow(poe_kernel *k, const char *name, unsigned slot);
+
+/* poe__intern for names given again and again (post's event names): the
+ * cache is keyed by the string's address and checked by content, so a
+ * reused buffer is never mistaken. */
+static inline uint32_t poe__intern_cached(poe_kernel *k, const char *name)
+{
+        unsigned slot = (unsigned)((uintptr_t)name >> 3) & 63;
+
+        if (__builtin_expect(k->name_cache[slot].ptr == name, 1) &&
+            __builtin_strcmp(k->names[k->name_cache[slot].id], name) == 0)
+                return k->name_cache[slot].id;
+        return poe__intern_slow(k, name, slot);
+}
 static inline const char *poe__name(const poe_kernel *k, uint32_t id)
 {
         return id < k->n_names ? k->names[id] : "";
@@ -477,8 +556,9 @@ poe__event *poe__event_new(poe_kernel *k, const poe_value *args, size_t nargs);
 poe__event *poe__event_new2(poe_kernel *k, const poe_value *prefix, size_t nprefix,
                             const poe_value *args, size_t nargs);
 void poe__event_free(poe_kernel *k, poe__event *ev);
+void poe__events_free(poe_kernel *k);
 void poe__enqueue(poe_kernel *k, poe__event *ev, poe__session *to, poe__session *from,
-                  uint32_t name, uint32_t type, const char *file, int line);
+                  uint32_t name, uint32_t type, uint32_t file, int line);
 poe_value poe__dispatch(poe_kernel *k, poe__session *to, poe__session *from, uint32_t name,
                         uint32_t type, poe_value *args, size_t nargs, const char *file,
                         int line, uint32_t from_state);
@@ -509,6 +589,8 @@ void poe__queue_free(poe_kernel *k);
 
 /* clock.c */
 int64_t poe__mono(const poe_kernel *k);
+int64_t poe__clock_now(poe_kernel *k); /* reads the clock into k->now */
+void poe__clock_slice(poe_kernel *k);  /* k->now for a new timeslice */
 double poe__wall(const poe_kernel *k);
 void poe__clock_init(poe_kernel *k);
 int64_t poe__wall2mono(const poe_kernel *k, double wall);

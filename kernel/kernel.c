@@ -166,6 +166,7 @@ POE_EXPORT poe_kernel *poe_kernel_free(poe_kernel *k)
         poe__queue_free(k);
         if (k->parked_event)
                 poe__event_free(k, k->parked_event);
+        poe__events_free(k);
         poe__handles_free(k);
         poe__sessions_free_all(k);
         poe__exceptions_free(k);

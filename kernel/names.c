@@ -18,7 +18,7 @@ static const char *const predefined[POE__N_PREDEFINED] = {
         [POE__N_DIE] = "DIE",          [POE__N_CREATE] = "create",
         [POE__N_GAIN] = "gain",        [POE__N_LOSE] = "lose",
         [POE__N_TRACE] = "trace",      [POE__N_DEBUG] = "debug",
-        [POE__N_DEFAULT_OPT] = "default",
+        [POE__N_DEFAULT_OPT] = "default", [POE__N_EMPTY] = "",
 };
 
 uint32_t poe__name_find(const poe_kernel *k, const char *name)
@@ -78,24 +78,41 @@ void poe__names_free(poe_kernel *k)
         k->n_names = k->cap_names = 0;
 }
 
+/* poe__intern_cached's miss: the hash lookup, then the cache is set. */
+uint32_t poe__intern_slow(poe_kernel *k, const char *name, unsigned slot)
+{
+        uint32_t id = poe__intern(k, name);
+
+        if (id != POE__NO_NAME) {
+                k->name_cache[slot].ptr = name;
+                k->name_cache[slot].id = id;
+        }
+        return id;
+}
+
 /*
  * Caller file names (post's __FILE__, or a binding's own string) are kept
  * by the events that record them, so they are interned too: the string
- * the caller passed may be reused as soon as the call returns.  The last
- * one is remembered, which makes the common case, many posts from one
- * source file, a pointer compare and a strcmp.  NULL on ENOMEM.
+ * the caller passed may be reused as soon as the call returns.  A few
+ * are remembered by address, which makes the common case, many posts
+ * from a few source files, a compare and a strcmp.  An absent file is
+ * the empty name.  POE__NO_NAME on ENOMEM.
  */
-const char *poe__file(poe_kernel *k, const char *file)
+uint32_t poe__file(poe_kernel *k, const char *file)
 {
+        unsigned slot;
         uint32_t id;
 
         if (!file)
-                return "";
-        if (k->last_file && strcmp(k->last_file, file) == 0)
-                return k->last_file;
+                file = "";
+        slot = (unsigned)((uintptr_t)file >> 4) & 3;
+        if (__builtin_expect(k->file_cache[slot].ptr == file, 1) &&
+            strcmp(k->names[k->file_cache[slot].id], file) == 0)
+                return k->file_cache[slot].id;
         id = poe__intern(k, file);
-        if (id == POE__NO_NAME)
-                return NULL;
-        k->last_file = k->names[id];
-        return k->last_file;
+        if (id != POE__NO_NAME) {
+                k->file_cache[slot].ptr = file;
+                k->file_cache[slot].id = id;
+        }
+        return id;
 }

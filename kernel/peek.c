@@ -183,7 +183,7 @@ POE_EXPORT int poe_peek_reasons(const poe_kernel *k, poe_sid sid,
         } while (0)
         /* The queue walk only for a session with queued events. */
         poe__list_foreach(pos, &k->fifo) {
-                const poe__event *ev = poe__container_of(pos, poe__event, q);
+                const poe__event *ev = poe__container_of(pos, poe__event, link);
 
                 if (!s->reasons[POE__R_EVENTS_TO] && !s->reasons[POE__R_EVENTS_FROM])
                         break;
@@ -193,17 +193,17 @@ POE_EXPORT int poe_peek_reasons(const poe_kernel *k, poe_sid sid,
                 it.when = poe__mono2wall(k, ev->due);
                 if (ev->to == s) {
                         it.reason = POE_REASON_EVENTS_TO;
-                        it.other = ev->from->id;
+                        it.other = ev->u.from->id;
                         EMIT();
                 }
-                if (ev->from == s && ev->to != s) {
+                if (ev->u.from == s && ev->to != s) {
                         it.reason = POE_REASON_EVENTS_FROM;
                         it.other = ev->to->id;
                         EMIT();
                 }
         }
         poe__list_foreach(pos, &s->timers) {
-                const poe__event *ev = poe__container_of(pos, poe__event, in_session);
+                const poe__event *ev = poe__container_of(pos, poe__event, link);
 
                 memset(&it, 0, sizeof(it));
                 it.reason = POE_REASON_TIMERS;
@@ -279,15 +279,15 @@ static void fill_event(const poe_kernel *k, const poe__event *ev, poe_peek_event
         memset(p, 0, sizeof(*p));
         p->id = ev->seq;
         p->to = ev->to->id;
-        p->from = ev->from->id;
+        p->from = poe__ev_from(ev)->id;
         p->event = ev->type & (POE__ET_SIGNAL | POE__ET_SIGDIE) && ev->nargs &&
-                                   ev->args[0].type == POE_T_STR
-                           ? ev->args[0].u.s
+                                   poe__ev_args(ev)[0].type == POE_T_STR
+                           ? poe__ev_args(ev)[0].u.s
                            : poe__name(k, ev->name);
         p->type = type_name(ev->type);
         p->due = poe__mono2wall(k, ev->due);
-        p->nargs = ev->nargs;
-        p->file = ev->file;
+        p->nargs = poe__ev_nargs(ev);
+        p->file = poe__name(k, ev->file);
         p->line = ev->line;
 }
 
@@ -334,7 +334,7 @@ POE_EXPORT int poe_peek_queue(const poe_kernel *k,
                 return r;
         pos = k->fifo.next;
         for (;;) {
-                const poe__event *f = pos != &k->fifo ? poe__container_of(pos, poe__event, q)
+                const poe__event *f = pos != &k->fifo ? poe__container_of(pos, poe__event, link)
                                                       : NULL;
                 const poe__event *next;
 

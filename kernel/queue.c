@@ -80,7 +80,7 @@ void poe__queue_push(poe_kernel *k, poe__event *ev)
                 k->heap[k->heap_len] = ev;
                 sift_up(k, k->heap_len++);
         } else {
-                poe__list_append(&k->fifo, &ev->q);
+                poe__list_append(&k->fifo, &ev->link);
         }
         k->queue_count++;
 }
@@ -98,7 +98,7 @@ void poe__queue_remove(poe_kernel *k, poe__event *ev)
                         sift_up(k, last->heap_index);
                 }
         } else {
-                poe__list_remove(&ev->q);
+                poe__list_remove(&ev->link);
         }
         k->queue_count--;
 }
@@ -107,7 +107,7 @@ poe__event *poe__queue_head(const poe_kernel *k)
 {
         poe__event *f = poe__list_empty(&k->fifo)
                                 ? NULL
-                                : poe__container_of(poe__list_first(&k->fifo), poe__event, q);
+                                : poe__container_of(poe__list_first(&k->fifo), poe__event, link);
         poe__event *t = k->heap_len ? k->heap[0] : NULL;
 
         if (!f)
@@ -128,7 +128,7 @@ poe__event *poe__queue_next_due(const poe_kernel *k, int64_t now, uint64_t cut)
         poe__event *f = NULL, *t = NULL;
 
         if (!poe__list_empty(&k->fifo)) {
-                f = poe__container_of(poe__list_first(&k->fifo), poe__event, q);
+                f = poe__container_of(poe__list_first(&k->fifo), poe__event, link);
                 if (f->seq > cut)
                         f = NULL;
         }
@@ -153,9 +153,9 @@ void poe__queue_free(poe_kernel *k)
         uint32_t i;
 
         while (!poe__list_empty(&k->fifo)) {
-                poe__event *ev = poe__container_of(poe__list_first(&k->fifo), poe__event, q);
+                poe__event *ev = poe__container_of(poe__list_first(&k->fifo), poe__event, link);
 
-                poe__list_remove(&ev->q);
+                poe__list_remove(&ev->link);
                 poe__event_free(k, ev);
         }
         for (i = 0; i < k->heap_len; i++)

@@ -745,7 +745,7 @@ POE_EXPORT int poe_session_create(poe_kernel *k, const poe_session_spec *spec, p
         /* The delayed garbage-collection event gives a session that did
          * nothing in _start until the end of the next timeslice. */
         if (s->alive)
-                poe__enqueue(k, gc, s, s, POE__N_GC, POE__ET_GC, __FILE__, __LINE__);
+                poe__enqueue(k, gc, s, s, POE__N_GC, POE__ET_GC, POE__N_EMPTY, __LINE__);
         else
                 poe__event_free(k, gc);
         poe__session_unpin(k, s);

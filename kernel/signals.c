@@ -157,6 +157,7 @@ POE_EXPORT int poe_kernel_signal_at(poe_kernel *k, const char *file, int line, p
         poe__session *s;
         poe__event *ev;
         poe_value name;
+        uint32_t fid;
 
         POE_CHECK_ARGS_AT(k, file, line, k && signal && *signal && (args || !nargs), -EINVAL,
                           args, nargs);
@@ -166,13 +167,13 @@ POE_EXPORT int poe_kernel_signal_at(poe_kernel *k, const char *file, int line, p
                 return poe__rv_at(k, file, line, -ESRCH, __func__);
         }
         name = poe_str(signal);
-        file = poe__file(k, file);
-        ev = file ? poe__event_new2(k, &name, 1, args, nargs) : NULL;
+        fid = poe__file(k, file);
+        ev = fid != POE__NO_NAME ? poe__event_new2(k, &name, 1, args, nargs) : NULL;
         if (!ev) {
                 poe__values_destroy_borrowed(args, nargs);
                 return poe__rv_at(k, file, line, -ENOMEM, __func__);
         }
-        poe__enqueue(k, ev, s, k->active, POE__N_SIGNAL, POE__ET_SIGNAL, file, line);
+        poe__enqueue(k, ev, s, k->active, POE__N_SIGNAL, POE__ET_SIGNAL, fid, line);
         return poe__rv_at(k, file, line, 0, __func__);
 }
 
@@ -193,7 +194,7 @@ static void raise_kernel(poe_kernel *k, const char *signal, const poe_value *arg
                 k->retry_soon = true;
                 return;
         }
-        poe__enqueue(k, ev, k->ksession, k->ksession, POE__N_SIGNAL, POE__ET_SIGNAL, __FILE__,
+        poe__enqueue(k, ev, k->ksession, k->ksession, POE__N_SIGNAL, POE__ET_SIGNAL, poe__kfile(k, __FILE__),
                      __LINE__);
 }
 
@@ -240,6 +241,14 @@ void poe__test_if_idle(poe_kernel *k)
         kernel_signal(k, POE__N_IDLE);
 }
 
+static void trace_deliver(poe_kernel *k, poe__session *t, const poe__sigwatch *w,
+                          const poe__event *ev)
+{
+        POE_TRACE(k, POE_TRACE_SIGNALS, "signal_deliver", t, w->event, NULL,
+                  "propagating explicit signal %s (%s) to %s", poe__name(k, w->event),
+                  poe__ev_args(ev)[0].u.s, poe__loggable(k, t));
+}
+
 /* Dispatches to t's watcher for sig, if it has one. */
 static void deliver(poe_kernel *k, poe__session *t, uint32_t sig, poe__event *ev, bool idle_watch)
 {
@@ -251,8 +260,8 @@ static void deliver(poe_kernel *k, poe__session *t, uint32_t sig, poe__event *ev
         if (t->is_kernel) {
                 if (idle_watch) {
                         r = poe__dispatch(k, t, k->ksession, POE__N_SIGNAL, POE__ET_SIGNAL,
-                                          ev->args, ev->nargs, ev->file, ev->line,
-                                          ev->from_state);
+                                          poe__ev_args(ev), poe__ev_nargs(ev),
+                                          poe__name(k, ev->file), ev->line, ev->from_state);
                         poe_value_release(&r);
                 }
                 return;
@@ -261,21 +270,30 @@ static void deliver(poe_kernel *k, poe__session *t, uint32_t sig, poe__event *ev
         if (!w)
                 return;
         /* ARG0 the signal name, then the signal's arguments, then the
-         * watcher's: copied, since the handler may remove its watcher. */
-        tmp = poe__event_new2(k, ev->args, ev->nargs, w->args, w->nargs);
+         * watcher's, copied, since the handler may remove its watcher.
+         * Without watcher arguments the signal's own are passed: the
+         * signal event owns them until every watcher has run. */
+        if (w->nargs == 0) {
+                trace_deliver(k, t, w, ev);
+                r = poe__dispatch(k, t, k->ksession, w->event,
+                                  POE__ET_SIGNAL | (ev->type & POE__ET_SIGDIE), poe__ev_args(ev),
+                                  poe__ev_nargs(ev), poe__name(k, ev->file), ev->line,
+                                  ev->from_state);
+                poe_value_release(&r);
+                return;
+        }
+        tmp = poe__event_new2(k, poe__ev_args(ev), poe__ev_nargs(ev), w->args, w->nargs);
         if (!tmp) {
                 poe__warn(k, "<sg> out of memory: signal %s not delivered to session %llu\n",
-                          ev->args[0].u.s, (unsigned long long)t->id);
+                          poe__ev_args(ev)[0].u.s, (unsigned long long)t->id);
                 return;
         }
         /* The signal event owns its pointer arguments, not this copy. */
-        args = tmp->args;
-        POE_TRACE(k, POE_TRACE_SIGNALS, "signal_deliver", t, w->event, NULL,
-                  "propagating explicit signal %s (%s) to %s", poe__name(k, w->event),
-                  ev->args[0].u.s, poe__loggable(k, t));
+        args = poe__ev_args(tmp);
+        trace_deliver(k, t, w, ev);
         r = poe__dispatch(k, t, k->ksession, w->event,
-                          POE__ET_SIGNAL | (ev->type & POE__ET_SIGDIE), args, tmp->nargs,
-                          ev->file, ev->line, ev->from_state);
+                          POE__ET_SIGNAL | (ev->type & POE__ET_SIGDIE), args, poe__ev_nargs(tmp),
+                          poe__name(k, ev->file), ev->line, ev->from_state);
         poe_value_release(&r);
         poe__free(k, tmp);
 }
@@ -285,7 +303,8 @@ static const char *die_message(const poe__event *ev)
 {
         poe_exception e;
 
-        if (ev->nargs >= 2 && poe_value_exception(&ev->args[1], &e) == 0 && e.error_str)
+        if (poe__ev_nargs(ev) >= 2 && poe_value_exception(&poe__ev_args(ev)[1], &e) == 0 &&
+            e.error_str)
                 return e.error_str;
         return "died\n";
 }
@@ -327,7 +346,7 @@ static int add_ancestors(poe_kernel *k, poe__session *s, poe__session ***touched
  */
 void poe__signal_dispatch(poe_kernel *k, poe__event *ev)
 {
-        const char *signame = ev->args[0].u.s;
+        const char *signame = poe__ev_args(ev)[0].u.s;
         uint32_t sig = poe__name_find(k, signame);
         int hold_handled = k->sig_handled;
         poe__session **touched = NULL;
@@ -344,7 +363,7 @@ void poe__signal_dispatch(poe_kernel *k, poe__event *ev)
                 return;
         }
         k->sig_handled = 0;
-        POE_TRACE(k, POE_TRACE_SIGNALS, "signal", ev->to, sig, ev->from,
+        POE_TRACE(k, POE_TRACE_SIGNALS, "signal", ev->to, sig, ev->u.from,
                   "dispatching ET_SIGNAL (%s) to %s", signame, poe__loggable(k, ev->to));
         if (idle_watch || (sig != POE__NO_NAME && sig < k->cap_sig_watchers &&
                            k->sig_watchers[sig] > 0)) {

@@ -468,11 +468,11 @@ static void check_session(poe_kernel *k, poe__session *s, const char *file, int 
         /* Posted events live in the FIFO; each holds its destination and,
          * when different, its sender. */
         poe__list_foreach(pos, &k->fifo) {
-                poe__event *ev = poe__container_of(pos, poe__event, q);
+                poe__event *ev = poe__container_of(pos, poe__event, link);
 
                 if (ev->to == s)
                         to++;
-                if (ev->from == s && ev->to != s)
+                if (ev->u.from == s && ev->to != s)
                         from++;
         }
         CHECK(to == s->reasons[POE__R_EVENTS_TO], "session %llu: %u events queued to it, "
@@ -545,14 +545,14 @@ void tl__check_kernel(poe_kernel *k, const char *file, int line)
         CHECK(aliases == k->aliases.count, "alias table holds %zu, sessions hold %zu",
               k->aliases.count, aliases);
         poe__list_foreach(pos, &k->fifo) {
-                poe__event *ev = poe__container_of(pos, poe__event, q);
+                poe__event *ev = poe__container_of(pos, poe__event, link);
 
                 CHECK(poe__session_get(k, ev->to->id) == ev->to,
                       "an event to a freed session (%llu) is queued",
                       (unsigned long long)ev->to->id);
-                CHECK(poe__session_get(k, ev->from->id) == ev->from,
+                CHECK(poe__session_get(k, ev->u.from->id) == ev->u.from,
                       "an event from a freed session (%llu) is queued",
-                      (unsigned long long)ev->from->id);
+                      (unsigned long long)ev->u.from->id);
                 posts++;
         }
         CHECK(posts <= k->queue_count, "queue_count %zu but %zu posts queued", k->queue_count,
