@@ -94,7 +94,7 @@ static int64_t prologue(poe_kernel *k, const char *event, const poe_value *args,
                 poe__values_destroy_borrowed(args, nargs);
                 return -EPERM;
         }
-        name = poe__intern(k, event);
+        name = poe__intern_cached(k, event);
         if (name == POE__NO_NAME) {
                 poe__values_destroy_borrowed(args, nargs);
                 return -ENOMEM;
@@ -138,7 +138,9 @@ static int set_common(poe_kernel *k, const char *file, int line, const char *eve
                  * EV_DELTA: such a timer reports time 0. */
                 due = now + seconds_ns(t);
                 if (how & T_STAMP) {
-                        wall = poe__wall(k);
+                        /* POE's time() under USE_STATIC_EPOCH: the
+                         * monotonic clock read above, on the epoch. */
+                        wall = poe__mono2wall(k, now);
                         delta = t;
                 }
         } else {
@@ -241,6 +243,7 @@ POE_EXPORT int poe_kernel_alarm_adjust(poe_kernel *k, poe_alarm_id id, double de
 POE_EXPORT int poe_kernel_delay_adjust(poe_kernel *k, poe_alarm_id id, double seconds,
                                        double *ret_time)
 {
+        int64_t now;
         poe__event *ev;
         int r;
 
@@ -248,8 +251,9 @@ POE_EXPORT int poe_kernel_delay_adjust(poe_kernel *k, poe_alarm_id id, double se
         r = find_own(k, id, &ev);
         if (r < 0)
                 return poe__rv(k, r, __func__);
-        poe__queue_retime(k, ev, poe__clock_now(k) + seconds_ns(seconds));
-        ev->u.time = poe__wall(k) + seconds;
+        now = poe__clock_now(k);
+        poe__queue_retime(k, ev, now + seconds_ns(seconds));
+        ev->u.time = poe__mono2wall(k, now) + seconds;
         if (ret_time)
                 *ret_time = ev->u.time;
         return poe__rv(k, 0, __func__);

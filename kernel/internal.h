@@ -544,7 +544,13 @@ poe__session *poe__session_get(const poe_kernel *k, poe_sid sid);
 void poe__ref(poe_kernel *k, poe__session *s, enum poe__reason r);
 void poe__unref(poe_kernel *k, poe__session *s, enum poe__reason r);
 void poe__session_stop(poe_kernel *k, poe__session *s);
-void poe__gc_sweep(poe_kernel *k);
+void poe__gc_sweep_marked(poe_kernel *k);
+/* POE's end-of-slice sweep; nothing to do, the common case, is inline. */
+static inline void poe__gc_sweep(poe_kernel *k)
+{
+        if (!poe__list_empty(&k->gc_marked))
+                poe__gc_sweep_marked(k);
+}
 void poe__session_unpin(poe_kernel *k, poe__session *s);
 int poe__kernel_session_init(poe_kernel *k);
 const poe__handler *poe__htable_find(const poe__htable *t, uint32_t name);
@@ -624,7 +630,17 @@ void poe__os_signals_fini(poe_kernel *k);
 int poe__os_watch(poe_kernel *k, int signo);
 void poe__os_unwatch(poe_kernel *k, int signo);
 void poe__os_signals_deliver(poe_kernel *k);
-bool poe__os_signals_pending(const poe_kernel *k);
+extern _Atomic uint64_t poe__slot_pending[];
+/* Has an OS signal been caught for this kernel and not yet delivered?
+ * Checked before the loop sleeps, so a signal caught just before is not
+ * left waiting for another wake-up (without the pipe, one that arrives
+ * between this check and the sleep still waits: the pipe is the default
+ * for that reason). */
+static inline bool poe__os_signals_pending(const poe_kernel *k)
+{
+        return k->sig_slot >= 0 &&
+               atomic_load_explicit(&poe__slot_pending[k->sig_slot], memory_order_relaxed) != 0;
+}
 void poe__os_ignore_sigpipe(void);
 int poe__os_signals_forked(poe_kernel *k);
 

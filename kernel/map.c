@@ -205,6 +205,11 @@ int poe__imap_put(poe_kernel *k, poe__imap *m, uint64_t key, void *value)
         return 0;
 }
 
+void poe__imap_insert_reserved(poe__imap *m, uint64_t key, void *value)
+{
+        imap_insert(m, key, value);
+}
+
 void *poe__imap_del(poe__imap *m, uint64_t key)
 {
         poe__imap_slot *s = imap_find(m, key);

@@ -76,7 +76,7 @@ void poe__queue_push(poe_kernel *k, poe__event *ev)
 {
         if (ev->type & POE__ET_ALARM) {
                 /* Reserved by the caller: neither of these can fail. */
-                poe__imap_put(k, &k->timer_ids, ev->seq, ev);
+                poe__imap_insert_reserved(&k->timer_ids, ev->seq, ev);
                 k->heap[k->heap_len] = ev;
                 sift_up(k, k->heap_len++);
         } else {

@@ -506,7 +506,7 @@ void poe__session_stop(poe_kernel *k, poe__session *s)
  * mark others (its parent, its correspondents), so the sweep repeats
  * until nothing is marked.
  */
-void poe__gc_sweep(poe_kernel *k)
+void poe__gc_sweep_marked(poe_kernel *k)
 {
         poe__list sweep;
 

@@ -33,7 +33,10 @@ static pthread_mutex_t table_lock = PTHREAD_MUTEX_INITIALIZER;
  * a free slot and 1 a kernel without a pipe (POE_USE_SIGNAL_PIPE=0). */
 static _Atomic int slot_fd[MAX_KERNELS];
 static _Atomic uint64_t slot_mask[MAX_KERNELS];   /* signals the slot watches */
-static _Atomic uint64_t slot_pending[MAX_KERNELS]; /* POE_USE_SIGNAL_PIPE=0 */
+/* Signals caught and not yet delivered, per slot: read without a
+ * syscall by the loop (poe__os_signals_pending, internal.h). */
+_Atomic uint64_t poe__slot_pending[MAX_KERNELS];
+#define slot_pending poe__slot_pending
 static bool slot_used[MAX_KERNELS];
 static int installed[65];                 /* kernels watching each signal */
 static struct sigaction saved[65];        /* what to restore */
@@ -224,14 +227,6 @@ static uint64_t take_pending(poe_kernel *k)
         return atomic_exchange(&slot_pending[k->sig_slot], 0);
 }
 
-/* Is a signal waiting to be delivered?  Checked before the loop sleeps,
- * so a signal caught just before is not left waiting for another wake-up
- * (without the pipe, the one that arrives between this check and the
- * sleep still waits: the pipe is the default for that reason). */
-bool poe__os_signals_pending(const poe_kernel *k)
-{
-        return k->sig_slot >= 0 && atomic_load(&slot_pending[k->sig_slot]) != 0;
-}
 
 /* POE's signal-pipe reader: each caught signal becomes a POE signal to
  * the kernel, except CHLD, which reaps. */
