@@ -203,8 +203,9 @@ void poe__dequeue(poe_kernel *k, poe__event *ev)
                 poe__unref(k, ev->u.from, POE__R_EVENTS_FROM);
 }
 
-/* POE::Session's _invoke_state: the handler, else _default, else nothing. */
-static poe_value invoke(poe_kernel *k, poe__session *s, poe__session *from, uint32_t name,
+/* POE::Session's _invoke_state: the handler, else _default, else nothing.
+ * Inlined into the dispatcher, whose hot path it is. */
+static inline __attribute__((always_inline)) poe_value invoke(poe_kernel *k, poe__session *s, poe__session *from, uint32_t name,
                         uint32_t type, poe_value *args, size_t nargs, const char *file,
                         int line, uint32_t from_state)
 {
@@ -262,8 +263,10 @@ static poe_value invoke(poe_kernel *k, poe__session *s, poe__session *from, uint
 }
 
 /* The kinds /metrics counts dispatches by (poe_dispatch_stats). */
-static int kind_of(uint32_t type)
+static inline int kind_of(uint32_t type)
 {
+        if (type == POE__ET_POST)
+                return POE_DISPATCH_POST;
         if (type & POE__ET_SIGDIE)
                 return POE_DISPATCH_DIE;
         if (type & POE__ET_SIGNAL)
@@ -438,7 +441,7 @@ void poe__dispatch_due(poe_kernel *k)
                                                     poe__ev_nargs(ev), poe__name(k, ev->file),
                                                     ev->line, ev->from_state);
 
-                        poe_value_release(&r);
+                        poe__value_drop(&r);
                 }
                 k->dispatch_seq = 0;
                 poe__event_free(k, ev);

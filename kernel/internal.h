@@ -502,7 +502,22 @@ char *poe__strdup(poe_kernel *k, const char *s);
 /* names.c */
 uint32_t poe__intern(poe_kernel *k, const char *name); /* POE__NO_NAME on ENOMEM */
 uint32_t poe__name_find(const poe_kernel *k, const char *name);
-uint32_t poe__file(poe_kernel *k, const char *file); /* POE__NO_NAME on ENOMEM */
+uint32_t poe__file_slow(poe_kernel *k, const char *file, unsigned slot);
+
+/* Interns a caller's file name (POE__NO_NAME on ENOMEM); NULL is "".
+ * Cached by address and checked by content, as poe__intern_cached. */
+static inline uint32_t poe__file(poe_kernel *k, const char *file)
+{
+        unsigned slot;
+
+        if (!file)
+                file = "";
+        slot = (unsigned)((uintptr_t)file >> 4) & 3;
+        if (__builtin_expect(k->file_cache[slot].ptr == file, 1) &&
+            __builtin_strcmp(k->names[k->file_cache[slot].id], file) == 0)
+                return k->file_cache[slot].id;
+        return poe__file_slow(k, file, slot);
+}
 /* The kernel's own file for an event it queues: "" if out of memory. */
 static inline uint32_t poe__kfile(poe_kernel *k, const char *file)
 {
@@ -539,10 +554,41 @@ void poe__values_destroy_borrowed(const poe_value *v, size_t n);
 void poe__values_strip(poe_value *v, size_t n);
 int poe__values_dup(poe_kernel *k, const poe_value *src, size_t n, poe_value **ret);
 
+/* A handler's return value let go of: only pointers (and lists, which
+ * may hold some) own anything. */
+static inline void poe__value_drop(poe_value *v)
+{
+        if (__builtin_expect(v->type == POE_T_PTR || v->type == POE_T_LIST, 0))
+                poe_value_release(v);
+}
+
 /* sessions.c */
 poe__session *poe__session_get(const poe_kernel *k, poe_sid sid);
-void poe__ref(poe_kernel *k, poe__session *s, enum poe__reason r);
-void poe__unref(poe_kernel *k, poe__session *s, enum poe__reason r);
+void poe__ref_slow(poe_kernel *k, poe__session *s, enum poe__reason r);
+void poe__unref_slow(poe_kernel *k, poe__session *s, enum poe__reason r);
+
+/* A session gains one reason to live.  Inline for its common case: the
+ * session is not marked for collection and no debug group is on. */
+static inline void poe__ref(poe_kernel *k, poe__session *s, enum poe__reason r)
+{
+        s->reasons[r]++;
+        s->refcnt++;
+        if (__builtin_expect(s->marked, 0) ||
+            POE__ON(k, POE_TRACE_REFCNT | POE_ASSERT_DATA))
+                poe__ref_slow(k, s, r);
+}
+
+/* ... and loses one; at zero it is marked for collection (sessions.c). */
+static inline void poe__unref(poe_kernel *k, poe__session *s, enum poe__reason r)
+{
+        if (__builtin_expect(s->reasons[r] > 1 && s->refcnt > 1, 1) &&
+            !POE__ON(k, POE_TRACE_REFCNT | POE_ASSERT_DATA)) {
+                s->reasons[r]--;
+                s->refcnt--;
+                return;
+        }
+        poe__unref_slow(k, s, r);
+}
 void poe__session_stop(poe_kernel *k, poe__session *s);
 void poe__gc_sweep_marked(poe_kernel *k);
 /* POE's end-of-slice sweep; nothing to do, the common case, is inline. */
@@ -551,7 +597,13 @@ static inline void poe__gc_sweep(poe_kernel *k)
         if (!poe__list_empty(&k->gc_marked))
                 poe__gc_sweep_marked(k);
 }
-void poe__session_unpin(poe_kernel *k, poe__session *s);
+void poe__session_free_unpinned(poe_kernel *k, poe__session *s);
+/* Drops a pin; the last one, after the session is gone, frees it. */
+static inline void poe__session_unpin(poe_kernel *k, poe__session *s)
+{
+        if (--s->pins == 0 && !s->is_kernel)
+                poe__session_free_unpinned(k, s);
+}
 int poe__kernel_session_init(poe_kernel *k);
 const poe__handler *poe__htable_find(const poe__htable *t, uint32_t name);
 void poe__sessions_free_all(poe_kernel *k);
@@ -586,8 +638,28 @@ void poe__kernel_invoke(poe_kernel *k, uint32_t name, uint32_t type, poe_value *
 
 /* queue.c */
 int poe__queue_reserve(poe_kernel *k);
-void poe__queue_push(poe_kernel *k, poe__event *ev);
-void poe__queue_remove(poe_kernel *k, poe__event *ev);
+void poe__timer_push(poe_kernel *k, poe__event *ev);
+void poe__timer_remove(poe_kernel *k, poe__event *ev);
+
+/* Queues an event: a post at the FIFO's tail, O(1); a timer into the
+ * heap, O(log n), in room the caller reserved. */
+static inline void poe__queue_push(poe_kernel *k, poe__event *ev)
+{
+        if (ev->type & POE__ET_ALARM)
+                poe__timer_push(k, ev);
+        else
+                poe__list_append(&k->fifo, &ev->link);
+        k->queue_count++;
+}
+
+static inline void poe__queue_remove(poe_kernel *k, poe__event *ev)
+{
+        if (ev->type & POE__ET_ALARM)
+                poe__timer_remove(k, ev);
+        else
+                poe__list_remove(&ev->link);
+        k->queue_count--;
+}
 poe__event *poe__queue_head(const poe_kernel *k);
 poe__event *poe__queue_next_due(const poe_kernel *k, int64_t now, uint64_t cut);
 void poe__queue_retime(poe_kernel *k, poe__event *ev, int64_t due);

@@ -94,22 +94,14 @@ uint32_t poe__intern_slow(poe_kernel *k, const char *name, unsigned slot)
  * Caller file names (post's __FILE__, or a binding's own string) are kept
  * by the events that record them, so they are interned too: the string
  * the caller passed may be reused as soon as the call returns.  A few
- * are remembered by address, which makes the common case, many posts
- * from a few source files, a compare and a strcmp.  An absent file is
- * the empty name.  POE__NO_NAME on ENOMEM.
+ * are remembered by address (poe__file, internal.h), which makes the
+ * common case, many posts from a few source files, a compare and a
+ * strcmp.  This is the miss.
  */
-uint32_t poe__file(poe_kernel *k, const char *file)
+uint32_t poe__file_slow(poe_kernel *k, const char *file, unsigned slot)
 {
-        unsigned slot;
-        uint32_t id;
+        uint32_t id = poe__intern(k, file);
 
-        if (!file)
-                file = "";
-        slot = (unsigned)((uintptr_t)file >> 4) & 3;
-        if (__builtin_expect(k->file_cache[slot].ptr == file, 1) &&
-            strcmp(k->names[k->file_cache[slot].id], file) == 0)
-                return k->file_cache[slot].id;
-        id = poe__intern(k, file);
         if (id != POE__NO_NAME) {
                 k->file_cache[slot].ptr = file;
                 k->file_cache[slot].id = id;

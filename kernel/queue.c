@@ -72,35 +72,26 @@ int poe__queue_reserve(poe_kernel *k)
         return poe__imap_reserve(k, &k->timer_ids);
 }
 
-void poe__queue_push(poe_kernel *k, poe__event *ev)
+/* The timer half of poe__queue_push: room was reserved by the caller,
+ * so neither step can fail. */
+void poe__timer_push(poe_kernel *k, poe__event *ev)
 {
-        if (ev->type & POE__ET_ALARM) {
-                /* Reserved by the caller: neither of these can fail. */
-                poe__imap_insert_reserved(&k->timer_ids, ev->seq, ev);
-                k->heap[k->heap_len] = ev;
-                sift_up(k, k->heap_len++);
-        } else {
-                poe__list_append(&k->fifo, &ev->link);
-        }
-        k->queue_count++;
+        poe__imap_insert_reserved(&k->timer_ids, ev->seq, ev);
+        k->heap[k->heap_len] = ev;
+        sift_up(k, k->heap_len++);
 }
 
-void poe__queue_remove(poe_kernel *k, poe__event *ev)
+void poe__timer_remove(poe_kernel *k, poe__event *ev)
 {
-        if (ev->type & POE__ET_ALARM) {
-                uint32_t i = ev->heap_index;
-                poe__event *last = k->heap[--k->heap_len];
+        uint32_t i = ev->heap_index;
+        poe__event *last = k->heap[--k->heap_len];
 
-                poe__imap_del(&k->timer_ids, ev->seq);
-                if (i < k->heap_len) {
-                        heap_set(k, i, last);
-                        sift_down(k, i);
-                        sift_up(k, last->heap_index);
-                }
-        } else {
-                poe__list_remove(&ev->link);
+        poe__imap_del(&k->timer_ids, ev->seq);
+        if (i < k->heap_len) {
+                heap_set(k, i, last);
+                sift_down(k, i);
+                sift_up(k, last->heap_index);
         }
-        k->queue_count--;
 }
 
 poe__event *poe__queue_head(const poe_kernel *k)

@@ -104,10 +104,9 @@ poe__session *poe__session_get(const poe_kernel *k, poe_sid sid)
  * it from the C stack: the dispatcher pins its target, so a handler may
  * stop its own session and return safely (sd-event's rule).
  */
-void poe__session_unpin(poe_kernel *k, poe__session *s)
+void poe__session_free_unpinned(poe_kernel *k, poe__session *s)
 {
-        if (--s->pins == 0 && !s->is_kernel)
-                poe__free(k, s);
+        poe__free(k, s);
 }
 
 static __attribute__((noinline, cold)) void trace_gc_mark(poe_kernel *k, poe__session *s)
@@ -179,17 +178,15 @@ static __attribute__((noinline, cold)) void debug_refcnt(poe_kernel *k, poe__ses
                 poe__assert_session(k, s);
 }
 
-void poe__ref(poe_kernel *k, poe__session *s, enum poe__reason r)
+/* poe__ref's and poe__unref's slow paths (internal.h has the rest). */
+void poe__ref_slow(poe_kernel *k, poe__session *s, enum poe__reason r)
 {
-        s->reasons[r]++;
-        s->refcnt++;
         gc_unmark(s);
-        /* One test of the switches on this hot path, not one per group. */
         if (POE__ON(k, POE_TRACE_REFCNT | POE_ASSERT_DATA))
                 debug_refcnt(k, s, r, 1);
 }
 
-void poe__unref(poe_kernel *k, poe__session *s, enum poe__reason r)
+void poe__unref_slow(poe_kernel *k, poe__session *s, enum poe__reason r)
 {
         if (s->reasons[r] == 0) {
                 POE_ASSERT(k, POE_ASSERT_DATA, 0, "%s: count of %s went below zero",
