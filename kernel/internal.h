@@ -135,6 +135,14 @@ enum poe__reason {
 typedef struct poe__session poe__session;
 typedef struct poe__event poe__event;
 
+/* A timer in the heap: its due time is kept beside the pointer, so the
+ * heap's comparisons stay in the heap's own memory (the event is read
+ * only to break a tie and to note its new position). */
+typedef struct poe__heap_entry {
+        int64_t due;
+        poe__event *ev;
+} poe__heap_entry;
+
 /* One handler: the interned event name, the function and its object. */
 typedef struct poe__handler {
         uint32_t name;
@@ -376,7 +384,7 @@ struct poe_kernel {
 
         /* The queue: posted events in FIFO order, timers in a heap. */
         poe__list fifo;
-        poe__event **heap;
+        poe__heap_entry *heap; /* timers: a binary min-heap on (due, id) */
         uint32_t heap_len, heap_cap;
         poe__imap timer_ids; /* alarm id -> event */
         size_t queue_count;

@@ -311,7 +311,8 @@ static int sorted_timers(const poe_kernel *k, poe__event ***ret)
         v = poe__malloc((poe_kernel *)k, k->heap_len * sizeof(*v));
         if (!v)
                 return -ENOMEM;
-        memcpy(v, k->heap, k->heap_len * sizeof(*v));
+        for (size_t i = 0; i < k->heap_len; i++)
+                v[i] = k->heap[i].ev;
         qsort(v, k->heap_len, sizeof(*v), by_due);
         *ret = v;
         return 0;

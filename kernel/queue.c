@@ -12,49 +12,84 @@
 
 #include "internal.h"
 
-static bool earlier(const poe__event *a, const poe__event *b)
+static inline bool earlier(const poe__event *a, const poe__event *b)
 {
         return a->due < b->due || (a->due == b->due && a->seq < b->seq);
 }
 
-static void heap_set(poe_kernel *k, uint32_t i, poe__event *ev)
+/* The heap's order: (due, id), the id read only on a tie. */
+static inline bool before(const poe__heap_entry *a, const poe__heap_entry *b)
 {
-        k->heap[i] = ev;
-        ev->heap_index = i;
+        return a->due < b->due || (a->due == b->due && a->ev->seq < b->ev->seq);
+}
+
+static inline void heap_set(poe_kernel *k, uint32_t i, poe__heap_entry e)
+{
+        k->heap[i] = e;
+        e.ev->heap_index = i;
 }
 
 static void sift_up(poe_kernel *k, uint32_t i)
 {
-        poe__event *ev = k->heap[i];
+        poe__heap_entry e = k->heap[i];
 
         while (i > 0) {
                 uint32_t parent = (i - 1) / 2;
 
-                if (!earlier(ev, k->heap[parent]))
+                if (!before(&e, &k->heap[parent]))
                         break;
                 heap_set(k, i, k->heap[parent]);
                 i = parent;
         }
-        heap_set(k, i, ev);
+        heap_set(k, i, e);
 }
 
 static void sift_down(poe_kernel *k, uint32_t i)
 {
-        poe__event *ev = k->heap[i];
+        poe__heap_entry e = k->heap[i];
+        uint32_t n = k->heap_len;
 
         for (;;) {
                 uint32_t c = 2 * i + 1;
 
-                if (c >= k->heap_len)
+                if (c >= n)
                         break;
-                if (c + 1 < k->heap_len && earlier(k->heap[c + 1], k->heap[c]))
+                if (c + 1 < n && before(&k->heap[c + 1], &k->heap[c]))
                         c++;
-                if (!earlier(k->heap[c], ev))
+                if (!before(&k->heap[c], &e))
                         break;
                 heap_set(k, i, k->heap[c]);
                 i = c;
         }
-        heap_set(k, i, ev);
+        heap_set(k, i, e);
+}
+
+/*
+ * Fills the hole at i with the heap's last entry.  Floyd's bottom-up
+ * method: the hole goes down to a leaf by the smaller child, one compare
+ * per level, and the last entry rises from there; it belongs near the
+ * bottom, so that rise is short.  About half the compares of sifting the
+ * last entry down from i.
+ */
+static void fill_hole(poe_kernel *k, uint32_t i)
+{
+        uint32_t n = --k->heap_len;
+        poe__heap_entry last = k->heap[n];
+
+        if (i == n)
+                return;
+        for (;;) {
+                uint32_t c = 2 * i + 1;
+
+                if (c >= n)
+                        break;
+                if (c + 1 < n && before(&k->heap[c + 1], &k->heap[c]))
+                        c++;
+                heap_set(k, i, k->heap[c]);
+                i = c;
+        }
+        heap_set(k, i, last);
+        sift_up(k, i);
 }
 
 /* Makes room for one more timer, so that the push after it cannot fail. */
@@ -62,7 +97,7 @@ int poe__queue_reserve(poe_kernel *k)
 {
         if (k->heap_len == k->heap_cap) {
                 uint32_t cap = k->heap_cap ? k->heap_cap * 2 : 64;
-                poe__event **h = poe__realloc(k, k->heap, cap * sizeof(*h));
+                poe__heap_entry *h = poe__realloc(k, k->heap, cap * sizeof(*h));
 
                 if (!h)
                         return -ENOMEM;
@@ -77,21 +112,15 @@ int poe__queue_reserve(poe_kernel *k)
 void poe__timer_push(poe_kernel *k, poe__event *ev)
 {
         poe__imap_insert_reserved(&k->timer_ids, ev->seq, ev);
-        k->heap[k->heap_len] = ev;
+        k->heap[k->heap_len].due = ev->due;
+        k->heap[k->heap_len].ev = ev;
         sift_up(k, k->heap_len++);
 }
 
 void poe__timer_remove(poe_kernel *k, poe__event *ev)
 {
-        uint32_t i = ev->heap_index;
-        poe__event *last = k->heap[--k->heap_len];
-
         poe__imap_del(&k->timer_ids, ev->seq);
-        if (i < k->heap_len) {
-                heap_set(k, i, last);
-                sift_down(k, i);
-                sift_up(k, last->heap_index);
-        }
+        fill_hole(k, ev->heap_index);
 }
 
 poe__event *poe__queue_head(const poe_kernel *k)
@@ -99,7 +128,7 @@ poe__event *poe__queue_head(const poe_kernel *k)
         poe__event *f = poe__list_empty(&k->fifo)
                                 ? NULL
                                 : poe__container_of(poe__list_first(&k->fifo), poe__event, link);
-        poe__event *t = k->heap_len ? k->heap[0] : NULL;
+        poe__event *t = k->heap_len ? k->heap[0].ev : NULL;
 
         if (!f)
                 return t;
@@ -123,8 +152,8 @@ poe__event *poe__queue_next_due(const poe_kernel *k, int64_t now, uint64_t cut)
                 if (f->seq > cut)
                         f = NULL;
         }
-        if (k->heap_len && k->heap[0]->due <= now)
-                t = k->heap[0];
+        if (k->heap_len && k->heap[0].due <= now)
+                t = k->heap[0].ev;
         if (!f)
                 return t;
         if (!t)
@@ -135,6 +164,7 @@ poe__event *poe__queue_next_due(const poe_kernel *k, int64_t now, uint64_t cut)
 void poe__queue_retime(poe_kernel *k, poe__event *ev, int64_t due)
 {
         ev->due = due;
+        k->heap[ev->heap_index].due = due;
         sift_down(k, ev->heap_index);
         sift_up(k, ev->heap_index);
 }
@@ -150,7 +180,7 @@ void poe__queue_free(poe_kernel *k)
                 poe__event_free(k, ev);
         }
         for (i = 0; i < k->heap_len; i++)
-                poe__event_free(k, k->heap[i]);
+                poe__event_free(k, k->heap[i].ev);
         poe__free(k, k->heap);
         k->heap = NULL;
         k->heap_len = k->heap_cap = 0;

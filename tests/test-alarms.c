@@ -116,19 +116,21 @@ static bool earlier(const poe__event *a, const poe__event *b)
         return a->due < b->due || (a->due == b->due && a->seq < b->seq);
 }
 
-/* Every heap node knows its index, no child is earlier than its parent,
- * and the id map holds exactly the heap's timers. */
+/* Every heap node knows its index and carries its event's due time, no
+ * child is earlier than its parent, and the id map holds exactly the
+ * heap's timers. */
 static void check_heap(poe_kernel *k)
 {
         uint32_t i;
 
         for (i = 0; i < k->heap_len; i++) {
-                poe__event *ev = k->heap[i];
+                poe__event *ev = k->heap[i].ev;
 
                 TL_EQ(ev->heap_index, i);
+                TL_EQ(k->heap[i].due, ev->due);
                 assert_true(ev->type & POE__ET_ALARM);
                 if (i > 0)
-                        assert_false(earlier(ev, k->heap[(i - 1) / 2]));
+                        assert_false(earlier(ev, k->heap[(i - 1) / 2].ev));
                 assert_ptr_equal(poe__imap_get(&k->timer_ids, ev->seq), ev);
         }
         TL_EQ(k->timer_ids.count, k->heap_len);
