@@ -29,7 +29,9 @@ struct ev_chunk {
 #include <sanitizer/asan_interface.h>
 #define EV_POISON(p) ASAN_POISON_MEMORY_REGION((p), sizeof(poe__event))
 #define EV_UNPOISON(p) ASAN_UNPOISON_MEMORY_REGION((p), sizeof(poe__event))
+#define EV_UNPOISON_CHUNK(c) ASAN_UNPOISON_MEMORY_REGION((c), sizeof(*(c)))
 #else
+#define EV_UNPOISON_CHUNK(c) ((void)(c))
 #define EV_POISON(p) ((void)(p))
 #define EV_UNPOISON(p) ((void)(p))
 #endif
@@ -69,6 +71,8 @@ void poe__events_free(poe_kernel *k)
                 struct ev_chunk *c = k->ev_chunks;
 
                 k->ev_chunks = c->next;
+                /* Its free blocks are poisoned; the allocator may write. */
+                EV_UNPOISON_CHUNK(c);
                 poe__free(k, c);
         }
         k->ev_free = NULL;
