@@ -23,6 +23,7 @@ static void insert_sorted(poe__session *s, poe__alias *a)
 
 static void alias_remove(poe_kernel *k, poe__alias *a)
 {
+        k->alias_gen++; /* forgets every cached resolution */
         poe__smap_del(&k->aliases, a->name);
         poe__list_remove(&a->in_session);
         poe__unref(k, a->session, POE__R_ALIASES);
@@ -75,10 +76,20 @@ POE_EXPORT int poe_kernel_alias_remove(poe_kernel *k, const char *alias)
  * first, then an alias (POE tries ids before aliases, so an alias that
  * looks like a live session's id is shadowed by it).
  */
-poe__session *poe__resolve(const poe_kernel *k, const char *name)
+poe__session *poe__resolve(poe_kernel *k, const char *name)
 {
+        unsigned slot = (unsigned)((uintptr_t)name >> 3) & 7;
         poe__alias *a;
 
+        /* A name given again by the same address (post_alias in a loop)
+         * is looked up once per change to the aliases: the cache holds
+         * alias hits only, keyed by address, checked by content, and
+         * dropped whenever an alias goes (alias_gen).  Numeric names are
+         * never cached, since they depend on which sessions exist. */
+        a = k->alias_cache[slot].alias;
+        if (a && k->alias_cache[slot].ptr == name && k->alias_cache[slot].gen == k->alias_gen &&
+            strcmp(a->name, name) == 0)
+                return a->session;
         if (*name >= '0' && *name <= '9') {
                 char *end;
                 unsigned long long id;
@@ -93,7 +104,14 @@ poe__session *poe__resolve(const poe_kernel *k, const char *name)
                 }
         }
         a = poe__smap_get(&k->aliases, name);
-        return a ? a->session : NULL;
+        if (!a)
+                return NULL;
+        if (!(*name >= '0' && *name <= '9')) {
+                k->alias_cache[slot].ptr = name;
+                k->alias_cache[slot].alias = a;
+                k->alias_cache[slot].gen = k->alias_gen;
+        }
+        return a->session;
 }
 
 POE_EXPORT int poe_kernel_alias_resolve(poe_kernel *k, const char *alias, poe_sid *ret_sid)

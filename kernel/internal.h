@@ -378,8 +378,15 @@ struct poe_kernel {
         size_t n_sessions; /* including the kernel's while it lives */
         poe_sid sid_seq;
 
-        /* Aliases by name (values are poe__alias *). */
+        /* Aliases by name (values are poe__alias *), and poe__resolve's
+         * cache of recent hits, valid while alias_gen is unchanged. */
         poe__smap aliases;
+        uint64_t alias_gen;
+        struct {
+                const char *ptr;
+                struct poe__alias *alias;
+                uint64_t gen;
+        } alias_cache[8];
         size_t n_extref_sessions; /* sessions holding any extref */
 
         /* The queue: posted events in FIFO order, timers in a heap. */
@@ -634,7 +641,7 @@ void poe__dequeue(poe_kernel *k, poe__event *ev);
 
 /* aliases.c, extrefs.c */
 void poe__aliases_clear_session(poe_kernel *k, poe__session *s);
-poe__session *poe__resolve(const poe_kernel *k, const char *name);
+poe__session *poe__resolve(poe_kernel *k, const char *name);
 void poe__extrefs_clear_session(poe_kernel *k, poe__session *s);
 
 /* signals.c */
