@@ -120,17 +120,21 @@ POE_EXPORT int poe_inspector_start(poe_kernel *k, const poe_inspector_options *o
         in->opts.web_root = in->web_root;
 
         /* The trace log is optional: without it the inspector still runs
-         * and the kernel summary says why. */
+         * and the kernel summary says why.  A database that cannot be
+         * opened yet (a directory still to be made, a file in the way)
+         * does not stop it either: the log retries it, and meanwhile
+         * counts what it drops. */
         if (!o.trace_db) {
                 snprintf(path, sizeof(path), "poe-trace-%d.db", (int)getpid());
                 o.trace_db = path;
         }
         if (*o.trace_db) {
                 in->trace_path = strdup(o.trace_db);
-                err = in->trace_path ? poe__tracelog_open(in->trace_path, o.ring_size, k,
-                                                          &in->log, in->log_error,
-                                                          sizeof(in->log_error))
-                                     : -ENOMEM;
+                err = in->trace_path
+                              ? poe__tracelog_open_retrying(in->trace_path, o.ring_size, k,
+                                                            &in->log, in->log_error,
+                                                            sizeof(in->log_error))
+                              : -ENOMEM;
                 if (err < 0 && !in->log_error[0])
                         snprintf(in->log_error, sizeof(in->log_error), "%s", strerror(-err));
                 if (err == 0) {
@@ -150,8 +154,11 @@ POE_EXPORT int poe_inspector_start(poe_kernel *k, const poe_inspector_options *o
         /* /metrics' duration histogram: two clock reads per dispatch
          * while an inspector watches. */
         poe_kernel_set_dispatch_timing(k, 1);
-        fprintf(stderr, "poe-inspector: %s (trace log %s)\n", in->url,
-                in->log ? in->trace_path : in->log_error[0] ? in->log_error : "off");
+        if (in->log && in->log_error[0])
+                fprintf(stderr, "poe-inspector: %s (trace log %s)\n", in->url, in->log_error);
+        else
+                fprintf(stderr, "poe-inspector: %s (trace log %s)\n", in->url,
+                        in->log ? in->trace_path : in->log_error[0] ? in->log_error : "off");
         *ret = in;
         return 0;
 }

@@ -57,8 +57,10 @@ typedef struct poe_inspector_options {
  * Returns 0 and the inspector in *ret, or -EINVAL (bad options or
  * address), -EPERM (remote address without allow_remote), -EADDRINUSE,
  * -ENOMEM, -EIO (the server could not start).  A trace log that cannot
- * be opened is not fatal: the inspector runs without it and says why in
- * the kernel summary.
+ * be opened is not fatal: the inspector runs, the kernel summary says why
+ * (trace_log.error) and counts the records dropped meanwhile, and the log
+ * is tried again after 0.5 s, then at doubling intervals up to 5 s, until
+ * it opens (a directory made, a file in the way removed).
  */
 POE_EXPORT int poe_inspector_start(poe_kernel *k, const poe_inspector_options *opts, poe_inspector **ret);
 
