@@ -94,7 +94,11 @@ void poe__tracelog_set_vfs(const char *name);
  * copies the record into the ring, never blocks. */
 void poe__tracelog_sink(void *ctx, const poe_trace_record *r);
 
-/* Flushes what the ring holds, stops the writer, closes the database. */
+/* Flushes what the ring holds and stops the writer; the status stays
+ * readable, final.  Takes a stopped log. */
+void poe__tracelog_stop(poe__tracelog *t);
+
+/* Stops the log if it runs, closes the database, frees it all. */
 void poe__tracelog_close(poe__tracelog *t);
 
 /*

@@ -211,6 +211,27 @@ void poe__inspector_unref(poe_inspector *in)
         free(in);
 }
 
+/* The log's last word, once its writer has stopped: what the kernel
+ * produced, what reached the file and what was dropped, so that a run's
+ * accounting can be checked against the file (bench/soak does). */
+static void log_totals(poe_inspector *in)
+{
+        json_t *st = poe__tracelog_status(in->log), *e;
+
+        if (!st)
+                return;
+        e = json_object_get(st, "error");
+        fprintf(stderr,
+                "poe-inspector: trace log %s: %lld records produced, %lld written, %lld "
+                "dropped%s%s\n",
+                json_string_value(json_object_get(st, "path")),
+                (long long)json_integer_value(json_object_get(st, "records_produced")),
+                (long long)json_integer_value(json_object_get(st, "records_written")),
+                (long long)json_integer_value(json_object_get(st, "dropped_total")),
+                json_is_string(e) ? "; " : "", json_is_string(e) ? json_string_value(e) : "");
+        json_decref(st);
+}
+
 POE_EXPORT poe_inspector *poe_inspector_stop(poe_inspector *in)
 {
         if (!in)
@@ -220,8 +241,11 @@ POE_EXPORT poe_inspector *poe_inspector_stop(poe_inspector *in)
                 poe_kernel_set_dispatch_timing(in->k, 0);
         if (in->sink_id > 0)
                 poe_kernel_trace_sink_remove(in->k, in->sink_id);
-        if (in->log)
+        if (in->log) {
+                poe__tracelog_stop(in->log);
+                log_totals(in);
                 poe__tracelog_close(in->log);
+        }
         in->log = NULL;
         poe__inspector_unref(in);
         return NULL;

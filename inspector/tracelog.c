@@ -596,18 +596,26 @@ int poe__tracelog_open_retrying(const char *path, size_t ring_size, poe_kernel *
 }
 
 /* The caller removes the sink from the kernel first: a record handed to
+ * a stopped log would never be written or counted. */
+void poe__tracelog_stop(poe__tracelog *t)
+{
+        if (!t || !t->thread_started)
+                return;
+        pthread_mutex_lock(&t->mu);
+        t->stop = true;
+        pthread_cond_signal(&t->cv);
+        pthread_mutex_unlock(&t->mu);
+        pthread_join(t->thread, NULL);
+        t->thread_started = false;
+}
+
+/* The caller removes the sink from the kernel first: a record handed to
  * a closed log would be written into freed memory. */
 void poe__tracelog_close(poe__tracelog *t)
 {
         if (!t)
                 return;
-        if (t->thread_started) {
-                pthread_mutex_lock(&t->mu);
-                t->stop = true;
-                pthread_cond_signal(&t->cv);
-                pthread_mutex_unlock(&t->mu);
-                pthread_join(t->thread, NULL);
-        }
+        poe__tracelog_stop(t);
         tracelog_free(t);
 }
 
