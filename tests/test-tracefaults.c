@@ -56,7 +56,7 @@ static int64_t now_ms(void)
  * is not fair to a thread that never blocks). */
 static void poll_pause(void)
 {
-        struct timespec ts = { 0, 1000000 };
+        struct timespec ts = {0, 1000000};
 
         nanosleep(&ts, NULL);
 }
@@ -167,10 +167,9 @@ static int ff_unfetch(sqlite3_file *f, sqlite3_int64 off, void *p)
 }
 
 static const sqlite3_io_methods ff_methods = {
-        3,         ff_close,      ff_read,         ff_write,     ff_truncate, ff_sync,
-        ff_size,   ff_lock,       ff_unlock,       ff_reserved,  ff_control,  ff_sector,
-        ff_chars,  ff_shm_map,    ff_shm_lock,     ff_shm_barrier, ff_shm_unmap, ff_fetch,
-        ff_unfetch,
+        3,           ff_close,       ff_read,      ff_write,   ff_truncate, ff_sync,  ff_size,
+        ff_lock,     ff_unlock,      ff_reserved,  ff_control, ff_sector,   ff_chars, ff_shm_map,
+        ff_shm_lock, ff_shm_barrier, ff_shm_unmap, ff_fetch,   ff_unfetch,
 };
 
 static int ff_open(sqlite3_vfs *vfs, const char *name, sqlite3_file *f, int flags, int *out)
@@ -233,7 +232,7 @@ fail:
 static struct {
         pid_t pid;
         int to, from; /* its stdin, its stdout */
-} locker = { -1, -1, -1 };
+} locker = {-1, -1, -1};
 
 static void locker_start(const char *path)
 {
@@ -448,8 +447,8 @@ static poe_value h_tick(poe_ctx *c)
 static void workload_start(void)
 {
         memset(&wl, 0, sizeof(wl));
-        wl.b = TL_CREATE(tl.k, { "_start", h_b_start }, { "note", h_note });
-        TL_CREATE(tl.k, { "_start", h_a_start }, { "tick", h_tick });
+        wl.b = TL_CREATE(tl.k, {"_start", h_b_start}, {"note", h_note});
+        TL_CREATE(tl.k, {"_start", h_a_start}, {"tick", h_tick});
 }
 
 /* Runs the kernel until the status satisfies pred, or fails at the
@@ -501,9 +500,9 @@ static bool s_healthy_past(json_t *s, const void *arg)
 
 typedef struct fault {
         const char *name;
-        bool at_open;      /* present before the log opens, or made later */
+        bool at_open; /* present before the log opens, or made later */
         void (*make)(void);
-        const char *says;  /* what the status's error must contain */
+        const char *says; /* what the status's error must contain */
         void (*clear)(void);
 } fault;
 
@@ -650,8 +649,8 @@ static void unblock_path(void)
 
 static void t_unwritable_path(void **state)
 {
-        static const fault f = { "unwritable path", true, block_path, "Not a directory",
-                                 unblock_path };
+        static const fault f = {"unwritable path", true, block_path, "Not a directory",
+                                unblock_path};
 
         (void)state;
         cycle(&f);
@@ -679,8 +678,8 @@ static void move_away(void)
 
 static void t_not_a_database(void **state)
 {
-        static const fault f = { "not a database", true, text_file, "not a SQLite database",
-                                 move_away };
+        static const fault f = {"not a database", true, text_file, "not a SQLite database",
+                                move_away};
 
         (void)state;
         cycle(&f);
@@ -692,16 +691,15 @@ static void other_database(void)
         sqlite3 *db;
 
         assert_int_equal(sqlite3_open(fx.path, &db), SQLITE_OK);
-        assert_int_equal(sqlite3_exec(db, "CREATE TABLE customers(id, name);", NULL, NULL,
-                                      NULL),
+        assert_int_equal(sqlite3_exec(db, "CREATE TABLE customers(id, name);", NULL, NULL, NULL),
                          SQLITE_OK);
         sqlite3_close(db);
 }
 
 static void t_other_database(void **state)
 {
-        static const fault f = { "someone else's database", true, other_database,
-                                 "not a libpoe trace log", move_away };
+        static const fault f = {"someone else's database", true, other_database,
+                                "not a libpoe trace log", move_away};
 
         (void)state;
         cycle(&f);
@@ -720,7 +718,7 @@ static void disk_freed(void)
 /* The disk fills up under a running log: SQLITE_FULL from the VFS. */
 static void t_disk_full(void **state)
 {
-        static const fault f = { "disk full", false, disk_full, "full", disk_freed };
+        static const fault f = {"disk full", false, disk_full, "full", disk_freed};
 
         (void)state;
         full_vfs_register();
@@ -731,7 +729,7 @@ static void t_disk_full(void **state)
 /* And a disk already full when the log is created. */
 static void t_disk_full_at_open(void **state)
 {
-        static const fault f = { "disk full at open", true, disk_full, "full", disk_freed };
+        static const fault f = {"disk full at open", true, disk_full, "full", disk_freed};
 
         (void)state;
         full_vfs_register();
@@ -747,8 +745,8 @@ static void lock_elsewhere(void)
 /* Another process takes the write lock of a running log and keeps it. */
 static void t_locked_by_process(void **state)
 {
-        static const fault f = { "locked by another process", false, lock_elsewhere, "locked",
-                                 locker_release };
+        static const fault f = {"locked by another process", false, lock_elsewhere, "locked",
+                                locker_release};
 
         (void)state;
         cycle(&f);
