@@ -72,11 +72,33 @@ typedef struct poe__tracelog poe__tracelog;
 int poe__tracelog_open(const char *path, size_t ring_size, poe_kernel *k, poe__tracelog **ret,
                        char *err, size_t errlen);
 
+/*
+ * The same, for a log that must come back by itself: a database that
+ * cannot be opened, or is refused (a path under a file or in a missing
+ * directory, a file that is not a database, someone else's database), is
+ * no failure.  The log starts without it: the status names the fault,
+ * the records are dropped and counted, and the writer tries again after
+ * RETRY_MS, then at doubling intervals up to OPEN_RETRY_MAX_MS, until the
+ * fault is gone and the log opens.  Returns 0 with the first try's
+ * message in err ("" when it opened), or -EINVAL, -ENOMEM or a thread
+ * that cannot start, as poe__tracelog_open.
+ */
+int poe__tracelog_open_retrying(const char *path, size_t ring_size, poe_kernel *k,
+                                poe__tracelog **ret, char *err, size_t errlen);
+
+/* For tests only: the SQLite VFS the writers of logs opened from now on
+ * use (NULL: the default), so a test can fail their writes on purpose. */
+void poe__tracelog_set_vfs(const char *name);
+
 /* The kernel sink (poe_trace_sink_fn): runs on the kernel's thread,
  * copies the record into the ring, never blocks. */
 void poe__tracelog_sink(void *ctx, const poe_trace_record *r);
 
-/* Flushes what the ring holds, stops the writer, closes the database. */
+/* Flushes what the ring holds and stops the writer; the status stays
+ * readable, final.  Takes a stopped log. */
+void poe__tracelog_stop(poe__tracelog *t);
+
+/* Stops the log if it runs, closes the database, frees it all. */
 void poe__tracelog_close(poe__tracelog *t);
 
 /*
@@ -93,7 +115,7 @@ int poe__tracelog_open_readonly(const char *path, poe__tracelog **ret, char *err
 const char *poe__tracelog_path(const poe__tracelog *t);
 int64_t poe__tracelog_run_id(const poe__tracelog *t);
 
-/* {"path", "run_id", "records_written", "records_pending",
+/* {"path", "run_id", "records_produced", "records_written", "records_pending",
  *  "dropped": {"TRACE_EVENTS": n, ...}, "dropped_total", "error": null|"..."}
  * Thread-safe. */
 json_t *poe__tracelog_status(poe__tracelog *t);

@@ -120,17 +120,21 @@ POE_EXPORT int poe_inspector_start(poe_kernel *k, const poe_inspector_options *o
         in->opts.web_root = in->web_root;
 
         /* The trace log is optional: without it the inspector still runs
-         * and the kernel summary says why. */
+         * and the kernel summary says why.  A database that cannot be
+         * opened yet (a directory still to be made, a file in the way)
+         * does not stop it either: the log retries it, and meanwhile
+         * counts what it drops. */
         if (!o.trace_db) {
                 snprintf(path, sizeof(path), "poe-trace-%d.db", (int)getpid());
                 o.trace_db = path;
         }
         if (*o.trace_db) {
                 in->trace_path = strdup(o.trace_db);
-                err = in->trace_path ? poe__tracelog_open(in->trace_path, o.ring_size, k,
-                                                          &in->log, in->log_error,
-                                                          sizeof(in->log_error))
-                                     : -ENOMEM;
+                err = in->trace_path
+                              ? poe__tracelog_open_retrying(in->trace_path, o.ring_size, k,
+                                                            &in->log, in->log_error,
+                                                            sizeof(in->log_error))
+                              : -ENOMEM;
                 if (err < 0 && !in->log_error[0])
                         snprintf(in->log_error, sizeof(in->log_error), "%s", strerror(-err));
                 if (err == 0) {
@@ -150,8 +154,11 @@ POE_EXPORT int poe_inspector_start(poe_kernel *k, const poe_inspector_options *o
         /* /metrics' duration histogram: two clock reads per dispatch
          * while an inspector watches. */
         poe_kernel_set_dispatch_timing(k, 1);
-        fprintf(stderr, "poe-inspector: %s (trace log %s)\n", in->url,
-                in->log ? in->trace_path : in->log_error[0] ? in->log_error : "off");
+        if (in->log && in->log_error[0])
+                fprintf(stderr, "poe-inspector: %s (trace log %s)\n", in->url, in->log_error);
+        else
+                fprintf(stderr, "poe-inspector: %s (trace log %s)\n", in->url,
+                        in->log ? in->trace_path : in->log_error[0] ? in->log_error : "off");
         *ret = in;
         return 0;
 }
@@ -204,6 +211,27 @@ void poe__inspector_unref(poe_inspector *in)
         free(in);
 }
 
+/* The log's last word, once its writer has stopped: what the kernel
+ * produced, what reached the file and what was dropped, so that a run's
+ * accounting can be checked against the file (bench/soak does). */
+static void log_totals(poe_inspector *in)
+{
+        json_t *st = poe__tracelog_status(in->log), *e;
+
+        if (!st)
+                return;
+        e = json_object_get(st, "error");
+        fprintf(stderr,
+                "poe-inspector: trace log %s: %lld records produced, %lld written, %lld "
+                "dropped%s%s\n",
+                json_string_value(json_object_get(st, "path")),
+                (long long)json_integer_value(json_object_get(st, "records_produced")),
+                (long long)json_integer_value(json_object_get(st, "records_written")),
+                (long long)json_integer_value(json_object_get(st, "dropped_total")),
+                json_is_string(e) ? "; " : "", json_is_string(e) ? json_string_value(e) : "");
+        json_decref(st);
+}
+
 POE_EXPORT poe_inspector *poe_inspector_stop(poe_inspector *in)
 {
         if (!in)
@@ -213,8 +241,11 @@ POE_EXPORT poe_inspector *poe_inspector_stop(poe_inspector *in)
                 poe_kernel_set_dispatch_timing(in->k, 0);
         if (in->sink_id > 0)
                 poe_kernel_trace_sink_remove(in->k, in->sink_id);
-        if (in->log)
+        if (in->log) {
+                poe__tracelog_stop(in->log);
+                log_totals(in);
                 poe__tracelog_close(in->log);
+        }
         in->log = NULL;
         poe__inspector_unref(in);
         return NULL;

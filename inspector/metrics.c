@@ -115,6 +115,9 @@ char *poe__metrics_text(poe_kernel *k, poe_inspector *in)
         }
         st = in->log ? poe__tracelog_status(in->log) : NULL;
         if (st) {
+                metric(&b, "poe_trace_records_produced_total", "counter",
+                       "trace records the kernel handed the trace log",
+                       (double)json_integer_value(json_object_get(st, "records_produced")));
                 metric(&b, "poe_trace_records_written_total", "counter",
                        "trace records written to the trace log",
                        (double)json_integer_value(json_object_get(st, "records_written")));

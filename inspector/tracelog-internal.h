@@ -47,6 +47,7 @@
 #define BATCH_MAX             1000
 #define BATCH_MS              50
 #define RETRY_MS              500
+#define OPEN_RETRY_MAX_MS     5000 /* the longest wait between two tries to open */
 #define WRITER_BUSY_MS        200 /* a lock held longer is a fault to report */
 #define OPEN_BUSY_MS          1000
 #define READER_BUSY_MS        2000
@@ -80,15 +81,28 @@ typedef struct sess_slot {
 } sess_slot;
 
 struct poe__tracelog {
-        char *path; /* absolute, as SQLite resolved it: readers open this */
-        int64_t run_id;
+        char *path; /* absolute, set before the writer starts: readers open this */
+        /* 0 until the database is open: the writer sets it when an open
+         * it retried succeeds, while readers read it. */
+        _Atomic int64_t run_id;
+        /* What the runs row says, taken on the kernel's thread at open:
+         * the writer, which may add the row later, never touches the
+         * kernel. */
+        int run_pid;
+        double run_started;
+        char *kernel_id;
+        bool retry_open; /* open again and again until it works */
 
         unsigned char *ring;
         uint64_t ring_bytes, ring_records, threshold;
         _Atomic uint64_t tail;   /* bytes produced; the sink writes it */
         _Atomic uint64_t head;   /* bytes consumed; the writer writes it */
-        _Atomic uint64_t pushed; /* records produced */
+        _Atomic uint64_t pushed; /* records put in the ring */
         _Atomic uint64_t popped; /* records consumed */
+        /* Records the sink was handed: pushed, plus those the full ring
+         * dropped.  Once the ring is empty, produced == written + the
+         * drops, exactly. */
+        _Atomic uint64_t produced;
         /* The writer sleeps until this many records wait; UINT64_MAX
          * while it is awake. */
         _Atomic uint64_t wake_at;
@@ -108,8 +122,9 @@ struct poe__tracelog {
         /* The writer's own, never touched by another thread once it runs. */
         sqlite3 *db;
         sqlite3_stmt *st_begin, *st_commit, *st_rollback, *st_insert, *st_session, *st_drop;
-        bool in_error;
+        bool in_error; /* db NULL (not open) or the last batch failed */
         int64_t next_retry_ms;
+        int64_t open_delay_ms; /* the wait before the next open; doubles */
         uint64_t drops_recorded[N_GROUP_BITS];
         char fault[400]; /* the failure of the current batch */
         int fault_rc;    /* and its SQLite code */
@@ -183,10 +198,15 @@ void poe__tl_ring_pop(poe__tracelog *t, const entry *e);
 
 /* Opens the database at path for writing, checks or creates (or
  * migrates) its schema, adds this run and prepares the writer's
- * statements.  -errno with err on failure; poe__tl_db_close cleans up
+ * statements.  Touches no kernel: the writer thread calls it too, when it
+ * tries again.  -errno with err on failure; poe__tl_db_close cleans up
  * either way. */
-int poe__tl_db_open(poe__tracelog *t, const char *path, poe_kernel *k, char *err, size_t errlen);
+int poe__tl_db_open(poe__tracelog *t, const char *path, char *err, size_t errlen);
 void poe__tl_db_close(poe__tracelog *t);
+/* One try at opening t->path for a log that retries: on failure the
+ * status says why and when the next try is, and the wait doubles (from
+ * RETRY_MS to OPEN_RETRY_MAX_MS).  The message goes to err too. */
+bool poe__tl_try_open(poe__tracelog *t, char *err, size_t errlen);
 void *poe__tl_writer_main(void *arg);
 /* A negative errno for a SQLite failure, and the message that goes with
  * it in err. */

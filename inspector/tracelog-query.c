@@ -185,7 +185,7 @@ static void q_arg(qsql *b, char type, int64_t i, double d, const char *text)
 
 int64_t poe__tl_run_of(poe__tracelog *t, const poe__trace_query *q)
 {
-        return q && q->run_id ? q->run_id : t->run_id;
+        return q && q->run_id ? q->run_id : atomic_load(&t->run_id);
 }
 
 static void q_where(poe__tracelog *t, const poe__trace_query *q, qsql *b)
@@ -463,7 +463,8 @@ json_t *poe__tracelog_runs(poe__tracelog *t, char *err, size_t errlen)
                 bad |= poe__tl_jset(o, "sessions", json_integer(sqlite3_column_int64(st, 7)));
                 bad |= poe__tl_jset(o, "dropped", json_integer(sqlite3_column_int64(st, 8)));
                 bad |= poe__tl_jset(o, "current",
-                                    json_boolean(sqlite3_column_int64(st, 0) == t->run_id));
+                                    json_boolean(sqlite3_column_int64(st, 0) ==
+                                                 atomic_load(&t->run_id)));
                 if (bad) {
                         json_decref(o);
                         goto nomem;

@@ -82,6 +82,7 @@ int poe__tracelog_open_readonly(const char *path, poe__tracelog **ret, char *err
         poe__tracelog *t;
         struct stat sb;
         sqlite3 *db = NULL;
+        int64_t run = 0;
         char *abs;
         int rc;
 
@@ -116,7 +117,8 @@ int poe__tracelog_open_readonly(const char *path, poe__tracelog **ret, char *err
                 poe__tl_set_err(err, errlen, "trace log: out of memory");
                 return -ENOMEM;
         }
-        rc = ro_check(db, path, &t->run_id, err, errlen);
+        rc = ro_check(db, path, &run, err, errlen);
+        atomic_init(&t->run_id, run);
         sqlite3_close(db);
         if (rc < 0) {
                 free(t);
@@ -159,5 +161,5 @@ const char *poe__tracelog_path(const poe__tracelog *t)
 
 int64_t poe__tracelog_run_id(const poe__tracelog *t)
 {
-        return t ? t->run_id : 0;
+        return t ? atomic_load(&t->run_id) : 0;
 }

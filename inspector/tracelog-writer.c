@@ -27,6 +27,15 @@ static struct timespec ms_to_ts(int64_t ms)
         return ts;
 }
 
+/* The VFS writers open their database with: NULL (the default) but in
+ * tests, which fail writes on purpose (poe__tracelog_set_vfs). */
+static const char *writer_vfs;
+
+void poe__tracelog_set_vfs(const char *name)
+{
+        writer_vfs = name;
+}
+
 /* ---- the writer ---- */
 
 static void status_error(poe__tracelog *t, const char *msg)
@@ -246,7 +255,7 @@ static void batch_succeeded(poe__tracelog *t, const uint64_t drops_now[N_GROUP_B
 static void write_batch(poe__tracelog *t)
 {
         uint64_t per_group[N_GROUP_BITS] = { 0 }, drops_now[N_GROUP_BITS];
-        bool attempt = !t->in_error || now_ms() >= t->next_retry_ms, ok = attempt;
+        bool attempt = t->db && (!t->in_error || now_ms() >= t->next_retry_ms), ok = attempt;
         size_t n = 0;
         unsigned g;
         entry *e;
@@ -299,6 +308,38 @@ static bool write_drops_only(poe__tracelog *t)
         return false;
 }
 
+/* One try at opening the database of a log that retries; see
+ * tracelog-internal.h. */
+bool poe__tl_try_open(poe__tracelog *t, char *err, size_t errlen)
+{
+        char msg[sizeof(t->fault) + 96];
+        int64_t delay;
+
+        if (poe__tl_db_open(t, t->path, t->fault, sizeof(t->fault)) == 0) {
+                t->in_error = false;
+                t->open_delay_ms = 0;
+                status_error(t, NULL);
+                if (err && errlen)
+                        err[0] = '\0';
+                return true;
+        }
+        poe__tl_db_close(t);
+        t->fault_rc = 0;
+        delay = t->open_delay_ms ? t->open_delay_ms * 2 : RETRY_MS;
+        if (delay > OPEN_RETRY_MAX_MS)
+                delay = OPEN_RETRY_MAX_MS;
+        t->open_delay_ms = delay;
+        t->in_error = true;
+        t->next_retry_ms = now_ms() + delay;
+        snprintf(msg, sizeof(msg),
+                 "%s; trying again in %lld ms, dropping and counting records meanwhile",
+                 t->fault, (long long)delay);
+        status_error(t, msg);
+        if (err && errlen)
+                snprintf(err, errlen, "%s", msg);
+        return false;
+}
+
 void *poe__tl_writer_main(void *arg)
 {
         poe__tracelog *t = arg;
@@ -343,9 +384,11 @@ void *poe__tl_writer_main(void *arg)
                  * the retry clock says. */
                 if (stopping && t->in_error)
                         t->next_retry_ms = 0;
+                if (!t->db && now_ms() >= t->next_retry_ms)
+                        poe__tl_try_open(t, NULL, 0);
                 while (!poe__tl_ring_empty(t))
                         write_batch(t);
-                if (t->in_error && now_ms() >= t->next_retry_ms)
+                if (t->db && t->in_error && now_ms() >= t->next_retry_ms)
                         write_drops_only(t);
                 if (stopping)
                         break;
@@ -357,10 +400,17 @@ void *poe__tl_writer_main(void *arg)
                  * someone may read it. */
                 for (g = 0; g < N_GROUP_BITS; g++)
                         total += atomic_load(&t->dropped[g]);
-                fprintf(stderr,
-                        "poe-inspector: trace log %s: %llu records dropped in run %lld "
-                        "could not be recorded in it: %s\n",
-                        t->path, (unsigned long long)total, (long long)t->run_id, t->fault);
+                if (!t->db)
+                        fprintf(stderr,
+                                "poe-inspector: trace log %s never opened; %llu records "
+                                "dropped: %s\n",
+                                t->path, (unsigned long long)total, t->fault);
+                else
+                        fprintf(stderr,
+                                "poe-inspector: trace log %s: %llu records dropped in run "
+                                "%lld could not be recorded in it: %s\n",
+                                t->path, (unsigned long long)total,
+                                (long long)atomic_load(&t->run_id), t->fault);
         }
         return NULL;
 }
@@ -544,18 +594,12 @@ static int prepare(sqlite3 *db, const char *sql, sqlite3_stmt **st, const char *
         return 0;
 }
 
-static int add_run(poe__tracelog *t, poe_kernel *k, const char *path, char *err, size_t errlen)
+static int add_run(poe__tracelog *t, const char *path, char *err, size_t errlen)
 {
-        poe_kernel_info info;
         char host[256] = "";
         sqlite3_stmt *st;
         int rc;
 
-        memset(&info, 0, sizeof(info));
-        if (!k || poe_peek_kernel(k, &info) < 0) {
-                info.pid = (int)getpid();
-                info.started = (double)time(NULL);
-        }
         if (gethostname(host, sizeof(host) - 1) < 0)
                 host[0] = '\0';
         rc = sqlite3_prepare_v2(t->db,
@@ -564,12 +608,12 @@ static int add_run(poe__tracelog *t, poe_kernel *k, const char *path, char *err,
                                 -1, &st, NULL);
         if (rc != SQLITE_OK)
                 return poe__tl_fail_db(t->db, rc, path, "cannot add this run", err, errlen);
-        rc = sqlite3_bind_int64(st, 1, info.pid);
+        rc = sqlite3_bind_int64(st, 1, t->run_pid);
         if (rc == SQLITE_OK)
-                rc = k ? sqlite3_bind_text(st, 2, poe_kernel_id(k), -1, SQLITE_TRANSIENT)
-                       : sqlite3_bind_null(st, 2);
+                rc = t->kernel_id ? sqlite3_bind_text(st, 2, t->kernel_id, -1, SQLITE_STATIC)
+                                  : sqlite3_bind_null(st, 2);
         if (rc == SQLITE_OK)
-                rc = sqlite3_bind_double(st, 3, info.started);
+                rc = sqlite3_bind_double(st, 3, t->run_started);
         if (rc == SQLITE_OK)
                 rc = sqlite3_bind_text(st, 4, host, -1, SQLITE_STATIC);
         if (rc == SQLITE_OK)
@@ -579,19 +623,18 @@ static int add_run(poe__tracelog *t, poe_kernel *k, const char *path, char *err,
         sqlite3_finalize(st);
         if (rc != SQLITE_DONE)
                 return poe__tl_fail_db(t->db, rc, path, "cannot add this run", err, errlen);
-        t->run_id = sqlite3_last_insert_rowid(t->db);
+        atomic_store(&t->run_id, sqlite3_last_insert_rowid(t->db));
         return 0;
 }
 
-int poe__tl_db_open(poe__tracelog *t, const char *path, poe_kernel *k, char *err, size_t errlen)
+int poe__tl_db_open(poe__tracelog *t, const char *path, char *err, size_t errlen)
 {
-        const char *abs;
         int64_t dummy;
         int rc;
 
         rc = sqlite3_open_v2(path, &t->db,
                              SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                             NULL);
+                             writer_vfs);
         if (rc != SQLITE_OK)
                 return poe__tl_fail_db(t->db, rc, path, "cannot open it", err, errlen);
         sqlite3_extended_result_codes(t->db, 1);
@@ -617,7 +660,7 @@ int poe__tl_db_open(poe__tracelog *t, const char *path, poe_kernel *k, char *err
                 rc = sqlite3_exec(t->db, "PRAGMA synchronous = NORMAL", NULL, NULL, NULL);
         if (rc != SQLITE_OK)
                 return poe__tl_fail_db(t->db, rc, path, "cannot set its journal mode", err, errlen);
-        if ((rc = add_run(t, k, path, err, errlen)) < 0)
+        if ((rc = add_run(t, path, err, errlen)) < 0)
                 return rc;
         if ((rc = prepare(t->db, "BEGIN IMMEDIATE", &t->st_begin, path, err, errlen)) < 0 ||
             (rc = prepare(t->db, "COMMIT", &t->st_commit, path, err, errlen)) < 0 ||
@@ -639,12 +682,6 @@ int poe__tl_db_open(poe__tracelog *t, const char *path, poe_kernel *k, char *err
                           &t->st_drop, path, err, errlen)) < 0)
                 return rc;
         sqlite3_busy_timeout(t->db, WRITER_BUSY_MS);
-        abs = sqlite3_db_filename(t->db, "main");
-        t->path = strdup(abs && *abs ? abs : path);
-        if (!t->path) {
-                poe__tl_set_err(err, errlen, "trace log `%s': out of memory", path);
-                return -ENOMEM;
-        }
         return 0;
 }
 
@@ -656,6 +693,8 @@ void poe__tl_db_close(poe__tracelog *t)
         sqlite3_finalize(t->st_insert);
         sqlite3_finalize(t->st_session);
         sqlite3_finalize(t->st_drop);
+        t->st_begin = t->st_commit = t->st_rollback = NULL;
+        t->st_insert = t->st_session = t->st_drop = NULL;
         if (t->db)
                 sqlite3_close(t->db);
         t->db = NULL;

@@ -15,7 +15,10 @@
  *    the database cannot be written (locked, disk full, ...) the writer
  *    says so in the status, keeps draining the ring (counting what it
  *    cannot write as dropped), retries every half second and resumes when
- *    the fault clears.  The kernel never waits for it.
+ *    the fault clears.  A log opened by poe__tracelog_open_retrying (the
+ *    inspector's) treats a database it cannot open at all the same way:
+ *    it tries again after half a second, then at doubling intervals up
+ *    to five seconds.  The kernel never waits for it.
  *  - queries and exports read the database through their own read-only
  *    connections, one per call, from any thread.  They see what the
  *    writer has committed: the log lags the kernel by at most one batch
@@ -97,6 +100,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "tracelog-internal.h"
 
@@ -267,7 +271,9 @@ bool poe__tl_ring_empty(poe__tracelog *t)
 
 static void drop(poe__tracelog *t, unsigned group, uint64_t n)
 {
-        atomic_fetch_add_explicit(&t->dropped[group_index(group)], n, memory_order_relaxed);
+        /* Release: whoever sees the drop sees the record counted as
+         * produced before it (poe__tracelog_status relies on it). */
+        atomic_fetch_add_explicit(&t->dropped[group_index(group)], n, memory_order_release);
 }
 
 /* Wakes the writer if it sleeps until `pending` records wait (or for any
@@ -309,6 +315,10 @@ void poe__tracelog_sink(void *ctx, const poe_trace_record *r)
 
         if (!t)
                 return;
+        /* One producer (the kernel's thread): no read-modify-write needed. */
+        atomic_store_explicit(&t->produced,
+                              atomic_load_explicit(&t->produced, memory_order_relaxed) + 1,
+                              memory_order_relaxed);
         fixed = sizeof(entry) + kl + pl + el + 4 + 7;
         budget = ENTRY_MAX - fixed;
         if (ml > budget) {
@@ -409,12 +419,58 @@ static void tracelog_free(poe__tracelog *t)
         free(t->smap);
         free(t->smap_used);
         free(t->scratch);
+        free(t->kernel_id);
         free(t->path);
         free(t);
 }
 
-int poe__tracelog_open(const char *path, size_t ring_size, poe_kernel *k, poe__tracelog **ret,
-                       char *err, size_t errlen)
+/* The path made absolute, so that neither a retry of the writer nor a
+ * reader depends on the working directory of the moment. */
+static char *absolute(const char *path)
+{
+        char cwd[4096], *abs;
+
+        if (path[0] == '/' || !getcwd(cwd, sizeof(cwd)))
+                return strdup(path);
+        abs = malloc(strlen(cwd) + strlen(path) + 2);
+        if (abs)
+                sprintf(abs, "%s/%s", cwd, path);
+        return abs;
+}
+
+/* What the runs row says about this run, taken here on the kernel's
+ * thread. */
+static int run_info(poe__tracelog *t, poe_kernel *k)
+{
+        poe_kernel_info info;
+
+        memset(&info, 0, sizeof(info));
+        if (!k || poe_peek_kernel(k, &info) < 0) {
+                info.pid = (int)getpid();
+                info.started = (double)time(NULL);
+        }
+        t->run_pid = info.pid;
+        t->run_started = info.started;
+        if (k && !(t->kernel_id = strdup(poe_kernel_id(k))))
+                return -ENOMEM;
+        return 0;
+}
+
+/* The database's own name for the file, when it has one. */
+static int take_sqlite_path(poe__tracelog *t, const char *path)
+{
+        const char *abs = sqlite3_db_filename(t->db, "main");
+        char *p = strdup(abs && *abs ? abs : path);
+
+        if (!p)
+                return -ENOMEM;
+        free(t->path);
+        t->path = p;
+        return 0;
+}
+
+static int tracelog_open(const char *path, size_t ring_size, poe_kernel *k, bool retry,
+                         poe__tracelog **ret, char *err, size_t errlen)
 {
         pthread_condattr_t ca;
         sigset_t all, old;
@@ -449,6 +505,8 @@ int poe__tracelog_open(const char *path, size_t ring_size, poe_kernel *k, poe__t
         atomic_init(&t->popped, 0);
         atomic_init(&t->wake_at, UINT64_MAX);
         atomic_init(&t->written, 0);
+        atomic_init(&t->produced, 0);
+        atomic_init(&t->run_id, 0);
         for (g = 0; g < N_GROUP_BITS; g++)
                 atomic_init(&t->dropped[g], 0);
         if (pthread_mutex_init(&t->mu, NULL) != 0) {
@@ -479,10 +537,30 @@ int poe__tracelog_open(const char *path, size_t ring_size, poe_kernel *k, poe__t
                 tracelog_free(t);
                 goto nomem;
         }
-        rc = poe__tl_db_open(t, path, k, err, errlen);
-        if (rc < 0) {
+        if (run_info(t, k) < 0) {
                 tracelog_free(t);
-                return rc;
+                goto nomem;
+        }
+        if (retry) {
+                t->retry_open = true;
+                if (!(t->path = absolute(path))) {
+                        tracelog_free(t);
+                        goto nomem;
+                }
+                if (poe__tl_try_open(t, err, errlen) && take_sqlite_path(t, path) < 0) {
+                        tracelog_free(t);
+                        goto nomem;
+                }
+        } else {
+                rc = poe__tl_db_open(t, path, err, errlen);
+                if (rc == 0 && take_sqlite_path(t, path) < 0) {
+                        poe__tl_set_err(err, errlen, "trace log `%s': out of memory", path);
+                        rc = -ENOMEM;
+                }
+                if (rc < 0) {
+                        tracelog_free(t);
+                        return rc;
+                }
         }
         /* The writer takes no signals: they belong to the kernel's thread,
          * whose wait they must interrupt (POE_USE_SIGNAL_PIPE=0 relies on
@@ -505,19 +583,39 @@ nomem:
         return -ENOMEM;
 }
 
+int poe__tracelog_open(const char *path, size_t ring_size, poe_kernel *k, poe__tracelog **ret,
+                       char *err, size_t errlen)
+{
+        return tracelog_open(path, ring_size, k, false, ret, err, errlen);
+}
+
+int poe__tracelog_open_retrying(const char *path, size_t ring_size, poe_kernel *k,
+                                poe__tracelog **ret, char *err, size_t errlen)
+{
+        return tracelog_open(path, ring_size, k, true, ret, err, errlen);
+}
+
+/* The caller removes the sink from the kernel first: a record handed to
+ * a stopped log would never be written or counted. */
+void poe__tracelog_stop(poe__tracelog *t)
+{
+        if (!t || !t->thread_started)
+                return;
+        pthread_mutex_lock(&t->mu);
+        t->stop = true;
+        pthread_cond_signal(&t->cv);
+        pthread_mutex_unlock(&t->mu);
+        pthread_join(t->thread, NULL);
+        t->thread_started = false;
+}
+
 /* The caller removes the sink from the kernel first: a record handed to
  * a closed log would be written into freed memory. */
 void poe__tracelog_close(poe__tracelog *t)
 {
         if (!t)
                 return;
-        if (t->thread_started) {
-                pthread_mutex_lock(&t->mu);
-                t->stop = true;
-                pthread_cond_signal(&t->cv);
-                pthread_mutex_unlock(&t->mu);
-                pthread_join(t->thread, NULL);
-        }
+        poe__tracelog_stop(t);
         tracelog_free(t);
 }
 
@@ -526,7 +624,7 @@ void poe__tracelog_close(poe__tracelog *t)
 json_t *poe__tracelog_status(poe__tracelog *t)
 {
         json_t *o, *d, *e;
-        uint64_t total = 0, n;
+        uint64_t total = 0, n, written, produced;
         unsigned g;
         int bad = 0;
 
@@ -540,20 +638,29 @@ json_t *poe__tracelog_status(poe__tracelog *t)
                 return NULL;
         }
         for (g = 0; g < N_GROUP_BITS; g++) {
-                n = atomic_load_explicit(&t->dropped[g], memory_order_relaxed);
+                n = atomic_load_explicit(&t->dropped[g], memory_order_acquire);
                 if (!n)
                         continue;
                 total += n;
                 bad |= poe__tl_jset(d, poe__tl_group_name(1u << g), json_integer((json_int_t)n));
         }
+        /* Pending is what was produced and is neither written nor
+         * dropped yet: in the ring, or in the writer's open transaction.
+         * Produced is read last, so that it is never less than the sum:
+         * pending 0 means every record is accounted for. */
+        written = atomic_load(&t->written);
+        produced = atomic_load(&t->produced);
         pthread_mutex_lock(&t->err_mu);
         e = t->has_error ? poe__tl_jstr(t->error) : json_null();
         pthread_mutex_unlock(&t->err_mu);
         bad |= poe__tl_jset(o, "path", poe__tl_jstr(t->path));
-        bad |= poe__tl_jset(o, "run_id", json_integer(t->run_id));
-        bad |= poe__tl_jset(o, "records_written",
-                            json_integer((json_int_t)atomic_load(&t->written)));
-        bad |= poe__tl_jset(o, "records_pending", json_integer((json_int_t)poe__tl_ring_count(t)));
+        bad |= poe__tl_jset(o, "run_id", json_integer(atomic_load(&t->run_id)));
+        bad |= poe__tl_jset(o, "records_produced", json_integer((json_int_t)produced));
+        bad |= poe__tl_jset(o, "records_written", json_integer((json_int_t)written));
+        bad |= poe__tl_jset(o, "records_pending",
+                            json_integer(produced > written + total
+                                                 ? (json_int_t)(produced - written - total)
+                                                 : 0));
         bad |= poe__tl_jset(o, "dropped", d);
         bad |= poe__tl_jset(o, "dropped_total", json_integer((json_int_t)total));
         bad |= poe__tl_jset(o, "error", e);

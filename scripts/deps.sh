@@ -23,3 +23,5 @@ need_pkgs() {
 
 BUILD_PKGS="gcc g++ meson ninja-build pkg-config binutils libmicrohttpd-dev libjansson-dev libsqlite3-dev"
 TEST_PKGS="libcmocka-dev valgrind libpoe-perl curl sqlite3"
+# bench/soak only (not the test suite): the HTTP load generator.
+SOAK_PKGS="wrk"

@@ -57,8 +57,10 @@ typedef struct poe_inspector_options {
  * Returns 0 and the inspector in *ret, or -EINVAL (bad options or
  * address), -EPERM (remote address without allow_remote), -EADDRINUSE,
  * -ENOMEM, -EIO (the server could not start).  A trace log that cannot
- * be opened is not fatal: the inspector runs without it and says why in
- * the kernel summary.
+ * be opened is not fatal: the inspector runs, the kernel summary says why
+ * (trace_log.error) and counts the records dropped meanwhile, and the log
+ * is tried again after 0.5 s, then at doubling intervals up to 5 s, until
+ * it opens (a directory made, a file in the way removed).
  */
 POE_EXPORT int poe_inspector_start(poe_kernel *k, const poe_inspector_options *opts, poe_inspector **ret);
 
@@ -80,8 +82,9 @@ POE_EXPORT const char *poe_inspector_trace_db(const poe_inspector *in);
 
 /**
  * Stops the server, flushes the trace log and frees everything.  Call it
- * on the kernel's thread, before poe_kernel_free.  Takes NULL; returns
- * NULL.
+ * on the kernel's thread, before poe_kernel_free.  The log's totals go to
+ * stderr in one line ("poe-inspector: trace log PATH: N records produced,
+ * N written, N dropped").  Takes NULL; returns NULL.
  */
 POE_EXPORT poe_inspector *poe_inspector_stop(poe_inspector *in);
 
