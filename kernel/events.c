@@ -341,26 +341,18 @@ static __attribute__((noinline, cold)) void trace_return(poe_kernel *k, poe__ses
         }
 }
 
-/*
- * POE's _dispatch_event: makes the target the active session for the
- * duration, pinned so that it may stop itself, and restores the previous
- * active session and event afterwards (dispatch nests through call()).
- */
-poe_value poe__dispatch(poe_kernel *k, poe__session *to, poe__session *from, uint32_t name,
-                        uint32_t type, poe_value *args, size_t nargs, const char *file,
-                        int line, uint32_t from_state)
+typedef poe__dispatch_state dispatch_state;
+
+/* A dispatch's first half: the target becomes the active session, pinned
+ * so that it may stop itself, and the activity is published. */
+static inline void dispatch_enter(poe_kernel *k, poe__session *to, poe__session *from,
+                                  uint32_t name, uint32_t type, dispatch_state *st)
 {
-        poe__session *hold_session = k->active;
-        uint32_t hold_event = k->active_event, hold_type = k->active_type;
-        int hold_depth = k->dispatch_depth;
-        poe__frame f;
-        poe_value ret;
-
-        volatile int64_t t0 = 0; /* survives a poe_die longjmp */
-
-        /* The GC event exists only to be dequeued (POE's ET_GC). */
-        if (type & POE__ET_GC)
-                return poe_nil();
+        st->hold_session = k->active;
+        st->hold_event = k->active_event;
+        st->hold_type = k->active_type;
+        st->hold_depth = k->dispatch_depth;
+        st->t0 = 0;
         /* One test of the switches on this hot path, not one per group. */
         if (POE__ON(k, POE_ASSERT_EVENTS | POE_TRACE_EVENTS | POE_TRACE_PROFILE)) {
                 POE_ASSERT(k, POE_ASSERT_EVENTS, to->alive || (type & POE__ET_STOP),
@@ -373,11 +365,11 @@ poe_value poe__dispatch(poe_kernel *k, poe__session *to, poe__session *from, uin
                           (long long)k->dispatch_seq, poe__name(k, name),
                           poe__loggable(k, from), poe__loggable(k, to));
                 if (POE__ON(k, POE_TRACE_PROFILE))
-                        t0 = poe__mono(k);
+                        st->t0 = poe__mono(k);
         }
         k->stats.by_kind[kind_of(type)]++;
-        if (k->time_dispatches && !t0)
-                t0 = poe__mono(k);
+        if (k->time_dispatches && !st->t0)
+                st->t0 = poe__mono(k);
         k->active = to;
         k->active_event = name;
         k->active_type = type;
@@ -390,8 +382,49 @@ poe_value poe__dispatch(poe_kernel *k, poe__session *to, poe__session *from, uin
                               memory_order_release);
         to->pins++;
         k->died = false;
-        /* POE's eval around the handler: poe_die lands here.  Only the
-         * handler's own frames lie between, never kernel state. */
+}
+
+/* ... and its second: everything put back, whether the handler returned
+ * or died. */
+static inline void dispatch_leave(poe_kernel *k, poe__session *to, poe__session *from,
+                                  uint32_t name, const poe_value *ret, const dispatch_state *st)
+{
+        k->dispatch_depth = st->hold_depth;
+        atomic_store_explicit(&k->pub_depth, st->hold_depth, memory_order_relaxed);
+        atomic_store_explicit(&k->pub_session, st->hold_session->id, memory_order_relaxed);
+        if (k->time_dispatches)
+                record_duration(k, poe__mono(k) - st->t0);
+        if (POE__ON(k, POE_TRACE_EVENTS | POE_TRACE_PROFILE))
+                trace_return(k, to, from, name, ret, st->t0);
+        /* stop() may have reset the active session to the kernel; the
+         * dispatch that was running still restores what it found. */
+        k->active = st->hold_session;
+        k->active_event = st->hold_event;
+        k->active_type = st->hold_type;
+        poe__session_unpin(k, to);
+}
+
+/*
+ * POE's _dispatch_event: makes the target the active session for the
+ * duration, pinned so that it may stop itself, and restores the previous
+ * active session and event afterwards (dispatch nests through call()).
+ * This one sets its own landing frame for poe_die (POE's eval around the
+ * handler); the top-level dispatches of poe__dispatch_due share one.
+ */
+poe_value poe__dispatch(poe_kernel *k, poe__session *to, poe__session *from, uint32_t name,
+                        uint32_t type, poe_value *args, size_t nargs, const char *file,
+                        int line, uint32_t from_state)
+{
+        dispatch_state st;
+        poe__frame f;
+        poe_value ret;
+
+        /* The GC event exists only to be dequeued (POE's ET_GC). */
+        if (type & POE__ET_GC)
+                return poe_nil();
+        dispatch_enter(k, to, from, name, type, &st);
+        /* Only the handler's own frames lie between here and poe_die,
+         * never kernel state. */
         f.up = k->frame;
         k->frame = &f;
         if (POE__SETJMP(f.jb) == 0) {
@@ -404,20 +437,18 @@ poe_value poe__dispatch(poe_kernel *k, poe__session *to, poe__session *from, uin
                 poe__exception_caught(k, to, from, name, type, file, line, from_state);
                 k->died = true;
         }
-        k->dispatch_depth = hold_depth;
-        atomic_store_explicit(&k->pub_depth, hold_depth, memory_order_relaxed);
-        atomic_store_explicit(&k->pub_session, hold_session->id, memory_order_relaxed);
-        if (k->time_dispatches)
-                record_duration(k, poe__mono(k) - t0);
-        if (POE__ON(k, POE_TRACE_EVENTS | POE_TRACE_PROFILE))
-                trace_return(k, to, from, name, &ret, t0);
-        /* stop() may have reset the active session to the kernel; the
-         * dispatch that was running still restores what it found. */
-        k->active = hold_session;
-        k->active_event = hold_event;
-        k->active_type = hold_type;
-        poe__session_unpin(k, to);
+        dispatch_leave(k, to, from, name, &ret, &st);
         return ret;
+}
+
+/* The end of a queued event's dispatch: POE stops everything once an
+ * exception must reach run()'s caller. */
+static inline void event_done(poe_kernel *k, poe__event *ev)
+{
+        k->dispatch_seq = 0;
+        poe__event_free(k, ev);
+        if (k->exception)
+                poe_kernel_stop(k);
 }
 
 /*
@@ -428,33 +459,67 @@ poe_value poe__dispatch(poe_kernel *k, poe__session *to, poe__session *from, uin
  */
 void poe__dispatch_due(poe_kernel *k)
 {
-        int64_t now;
-        uint64_t cut = k->seq;
+        poe__clock_slice(k);
+        k->slice_now = k->now;
+        k->slice_cut = k->seq;
+        poe__dispatch_resume(k);
+}
+
+/*
+ * The slice's loop, entered from poe__dispatch_due, or again after a
+ * handler died (poe__dispatch_landed).  Plain events are dispatched here
+ * without a landing frame of their own: the one set by run() (kernel.c)
+ * catches poe_die for all of them, which saves a setjmp per event.
+ * Signals, and anything a handler dispatches itself, go through
+ * poe__dispatch and its own frame.
+ */
+void poe__dispatch_resume(poe_kernel *k)
+{
         poe__event *ev;
 
-        poe__clock_slice(k);
-        now = k->now;
-        while ((ev = poe__queue_next_due(k, now, cut))) {
+        while ((ev = poe__queue_next_due(k, k->slice_now, k->slice_cut))) {
                 poe__dequeue(k, ev);
                 k->dispatch_seq = (int64_t)ev->seq;
                 if (ev->type & (POE__ET_SIGNAL | POE__ET_SIGDIE)) {
                         poe__signal_dispatch(k, ev);
-                } else {
-                        poe_value r = poe__dispatch(k, ev->to, poe__ev_from(ev), ev->name,
-                                                    ev->type, poe__ev_args(ev),
-                                                    poe__ev_nargs(ev), poe__name(k, ev->file),
-                                                    ev->line, ev->from_state);
+                } else if (!(ev->type & POE__ET_GC)) {
+                        poe__session *from = poe__ev_from(ev);
+                        poe_value r;
 
+                        dispatch_enter(k, ev->to, from, ev->name, ev->type, &k->top_st);
+                        k->top_ev = ev;
+                        r = invoke(k, ev->to, from, ev->name, ev->type, poe__ev_args(ev),
+                                   poe__ev_nargs(ev), poe__name(k, ev->file), ev->line,
+                                   ev->from_state);
+                        k->top_ev = NULL;
+                        dispatch_leave(k, ev->to, from, ev->name, &r, &k->top_st);
                         poe__value_drop(&r);
                 }
-                k->dispatch_seq = 0;
-                poe__event_free(k, ev);
-                /* POE stops everything once an exception must reach
-                 * run()'s caller. */
-                if (k->exception)
-                        poe_kernel_stop(k);
+                event_done(k, ev);
         }
         poe__gc_sweep(k);
+}
+
+/*
+ * A top-level handler died and poe_die unwound to run()'s frame: its
+ * dispatch is finished as poe__dispatch would have finished it (the
+ * exception caught, the active session restored, the session unpinned,
+ * the event freed), then the slice goes on.
+ */
+void poe__dispatch_landed(poe_kernel *k)
+{
+        poe__event *ev = k->top_ev;
+        poe_value nil = poe_nil();
+
+        if (!ev)
+                return;
+        k->top_ev = NULL;
+        poe__exception_caught(k, ev->to, poe__ev_from(ev), ev->name, ev->type,
+                              poe__name(k, ev->file), ev->line, ev->from_state);
+        k->died = true;
+        dispatch_leave(k, ev->to, poe__ev_from(ev), ev->name, &nil, &k->top_st);
+        event_done(k, ev);
+        poe__dispatch_resume(k);
 }
 
 /*

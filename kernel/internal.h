@@ -300,6 +300,15 @@ typedef struct poe__frame {
  * the frame, as the builtin pair requires. */
 __attribute__((noreturn)) void poe__unwind(poe_kernel *k);
 
+/* What a dispatch changes and must put back (events.c), kept in memory
+ * so that it is still there after poe_die has unwound to a frame. */
+typedef struct poe__dispatch_state {
+        struct poe__session *hold_session;
+        uint32_t hold_event, hold_type;
+        int hold_depth;
+        int64_t t0;
+} poe__dispatch_state;
+
 /* What a handler sees (POE's @_). */
 struct poe_ctx {
         poe_kernel *k;
@@ -432,6 +441,12 @@ struct poe_kernel {
         uint32_t active_type;
         int dispatch_depth;
         int64_t dispatch_seq; /* the queue id being dispatched, 0 if none */
+        /* The timeslice under way: its time and item id cut, and the
+         * top-level event whose handler runs (see poe__dispatch_resume). */
+        int64_t slice_now;
+        uint64_t slice_cut;
+        poe__event *top_ev;
+        poe__dispatch_state top_st;
         uint64_t trace_event_id; /* for the next trace record (see poe__trace) */
         uint64_t total_dispatched;
         poe_dispatch_stats stats;
@@ -636,6 +651,8 @@ poe_value poe__dispatch(poe_kernel *k, poe__session *to, poe__session *from, uin
                         uint32_t type, poe_value *args, size_t nargs, const char *file,
                         int line, uint32_t from_state);
 void poe__dispatch_due(poe_kernel *k);
+void poe__dispatch_resume(poe_kernel *k);
+void poe__dispatch_landed(poe_kernel *k);
 void poe__events_clear_session(poe_kernel *k, poe__session *s);
 void poe__dequeue(poe_kernel *k, poe__event *ev);
 

@@ -214,6 +214,8 @@ static void finalize(poe_kernel *k)
 
 POE_EXPORT int poe_kernel_run(poe_kernel *k)
 {
+        poe__frame f;
+
         POE_CHECK(k, k, -EINVAL);
         POE_CHECK(k, k->dispatch_depth == 0, -EPERM);
         if (!k->ksession->alive || k->n_sessions == 0) {
@@ -225,8 +227,17 @@ POE_EXPORT int poe_kernel_run(poe_kernel *k)
         k->kernel_watches_idle = true;
         poe__free(k, k->exception);
         k->exception = NULL;
+        /* The landing frame for every top-level handler's poe_die, set
+         * once for the run (events.c's poe__dispatch_resume). */
+        f.up = k->frame;
+        k->frame = &f;
+        if (POE__SETJMP(f.jb) != 0) {
+                k->frame = &f;
+                poe__dispatch_landed(k);
+        }
         while (k->ksession->alive)
                 do_timeslice(k);
+        k->frame = f.up;
         finalize(k);
         /* POE rethrows the exception that stopped the kernel. */
         return poe__rv(k, k->exception ? -ECANCELED : 0, __func__);
@@ -234,6 +245,8 @@ POE_EXPORT int poe_kernel_run(poe_kernel *k)
 
 POE_EXPORT int poe_kernel_run_one_timeslice(poe_kernel *k)
 {
+        poe__frame f;
+
         POE_CHECK(k, k, -EINVAL);
         POE_CHECK(k, k->dispatch_depth == 0, -EPERM);
         if (!k->ksession->alive || k->n_sessions == 0) {
@@ -242,7 +255,15 @@ POE_EXPORT int poe_kernel_run_one_timeslice(poe_kernel *k)
         }
         poe__free(k, k->exception);
         k->exception = NULL;
-        do_timeslice(k);
+        f.up = k->frame;
+        k->frame = &f;
+        if (POE__SETJMP(f.jb) == 0)
+                do_timeslice(k);
+        else {
+                k->frame = &f;
+                poe__dispatch_landed(k);
+        }
+        k->frame = f.up;
         return poe__rv(k, k->exception ? -ECANCELED : 1, __func__);
 }
 
