@@ -59,7 +59,18 @@ static int epoll_update(poe_kernel *k, int fd, unsigned old_mask, unsigned new_m
         struct epoll_event ev = { .events = to_epoll(new_mask), .data.fd = fd };
         int op = !old_mask ? EPOLL_CTL_ADD : !new_mask ? EPOLL_CTL_DEL : EPOLL_CTL_MOD;
 
-        if (epoll_ctl(d->fd, op, fd, &ev) < 0) {
+        int r = epoll_ctl(d->fd, op, fd, &ev);
+
+        /* A watched fd closed without unwatching has left epoll's set by
+         * itself, while the kernel still counts it registered: when its
+         * number comes back as a new file, a MOD finds nothing (ENOENT)
+         * and must be an ADD.  An ADD that finds the number still there
+         * (EEXIST) is the reverse, and becomes a MOD. */
+        if (r < 0 && op == EPOLL_CTL_MOD && errno == ENOENT)
+                r = epoll_ctl(d->fd, EPOLL_CTL_ADD, fd, &ev);
+        else if (r < 0 && op == EPOLL_CTL_ADD && errno == EEXIST)
+                r = epoll_ctl(d->fd, EPOLL_CTL_MOD, fd, &ev);
+        if (r < 0) {
                 /* A closed fd has already left the set. */
                 if (op == EPOLL_CTL_DEL && (errno == EBADF || errno == ENOENT))
                         return 0;
