@@ -954,7 +954,8 @@ POE_EXPORT int poe_peek_session(const poe_kernel *k, poe_sid sid, poe_session_in
 POE_EXPORT int poe_peek_sessions(const poe_kernel *k,
                                  int (*fn)(void *ctx, const poe_session_info *s), void *ctx);
 
-/** A session's handlers' event names, in no particular order. */
+/** A session's handlers' event names, in no particular order.  Returns
+ * 0, -ESRCH, or fn's non-zero value. */
 POE_EXPORT int poe_peek_handlers(const poe_kernel *k, poe_sid sid,
                                  int (*fn)(void *ctx, const char *event), void *ctx);
 
