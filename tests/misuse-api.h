@@ -92,10 +92,10 @@ enum {
         X(poe_kernel_select_write, R0|RPERM|RBADF|REXIST|RINVAL|RNOMEM|RKNOWN_NOENT) \
         X(poe_kernel_select_expedite, R0|RPERM|RBADF|REXIST|RINVAL|RNOMEM|RKNOWN_NOENT) \
         X(poe_kernel_select, R0|RPERM|RBADF|REXIST|RINVAL|RNOMEM|RKNOWN_NOENT) \
-        X(poe_kernel_select_pause_read, R0|RPOS|RPERM) \
-        X(poe_kernel_select_resume_read, R0|RPOS|RPERM) \
-        X(poe_kernel_select_pause_write, R0|RPOS|RPERM) \
-        X(poe_kernel_select_resume_write, R0|RPOS|RPERM) \
+        X(poe_kernel_select_pause_read, R0|RPOS|RPERM|RANYNEG) \
+        X(poe_kernel_select_resume_read, R0|RPOS|RPERM|RANYNEG) \
+        X(poe_kernel_select_pause_write, R0|RPOS|RPERM|RANYNEG) \
+        X(poe_kernel_select_resume_write, R0|RPOS|RPERM|RANYNEG) \
         X(poe_kernel_loop_name, RVOID) \
         X(poe_kernel_post_from_thread, R0|RINVAL|RNOMEM) \
         X(poe_kernel_run_in_loop, R0|RINVAL|RNOMEM) \

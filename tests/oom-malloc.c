@@ -7,6 +7,10 @@
 
 #include "oom-malloc.h"
 
+/* ASan calls malloc while it starts, before its shadow memory exists:
+ * these functions must not be instrumented. */
+#define OM_NOSAN __attribute__((no_sanitize_address, no_sanitize_undefined))
+
 /* glibc's own entry points, and ASan's when it is linked in. */
 extern void *__libc_malloc(size_t n);
 extern void *__libc_calloc(size_t n, size_t size);
@@ -67,7 +71,7 @@ bool om_active(void)
         return atomic_load(&seen);
 }
 
-static bool fails(void)
+OM_NOSAN static bool fails(void)
 {
         unsigned long n;
 
@@ -85,21 +89,21 @@ static bool fails(void)
         return false;
 }
 
-static void *counted(void *p)
+OM_NOSAN static void *counted(void *p)
 {
         if (p)
                 atomic_fetch_add(&live, 1);
         return p;
 }
 
-void *malloc(size_t n)
+OM_NOSAN void *malloc(size_t n)
 {
         if (fails())
                 return NULL;
         return counted(__interceptor_malloc ? __interceptor_malloc(n) : __libc_malloc(n));
 }
 
-void *calloc(size_t n, size_t size)
+OM_NOSAN void *calloc(size_t n, size_t size)
 {
         if (fails())
                 return NULL;
@@ -107,7 +111,7 @@ void *calloc(size_t n, size_t size)
                                             : __libc_calloc(n, size));
 }
 
-void *realloc(void *p, size_t n)
+OM_NOSAN void *realloc(void *p, size_t n)
 {
         void *q;
 
@@ -123,7 +127,7 @@ void *realloc(void *p, size_t n)
         return q;
 }
 
-void free(void *p)
+OM_NOSAN void free(void *p)
 {
         if (!p)
                 return;
@@ -134,7 +138,7 @@ void free(void *p)
                 __libc_free(p);
 }
 
-void *memalign(size_t align, size_t n)
+OM_NOSAN void *memalign(size_t align, size_t n)
 {
         if (fails())
                 return NULL;
@@ -142,12 +146,12 @@ void *memalign(size_t align, size_t n)
                                               : __libc_memalign(align, n));
 }
 
-void *aligned_alloc(size_t align, size_t n)
+OM_NOSAN void *aligned_alloc(size_t align, size_t n)
 {
         return memalign(align, n);
 }
 
-int posix_memalign(void **ret, size_t align, size_t n)
+OM_NOSAN int posix_memalign(void **ret, size_t align, size_t n)
 {
         void *p = memalign(align, n);
 
@@ -157,12 +161,12 @@ int posix_memalign(void **ret, size_t align, size_t n)
         return 0;
 }
 
-void *valloc(size_t n)
+OM_NOSAN void *valloc(size_t n)
 {
         return memalign(4096, n);
 }
 
-void *pvalloc(size_t n)
+OM_NOSAN void *pvalloc(size_t n)
 {
         return memalign(4096, (n + 4095) & ~(size_t)4095);
 }

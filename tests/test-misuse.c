@@ -374,6 +374,8 @@ static FILE *cap;
 
 static void capture_begin(void)
 {
+        if (getenv("POE_MISUSE_NOCAPTURE"))
+                return;
         fflush(stderr);
         cap = tmpfile();
         assert_non_null(cap);
@@ -599,7 +601,7 @@ static void fd_ops(void)
                 close(pool_fd(i));
                 fd_open[i] = false;
         } else if (fd_open[i]) {
-                if (write(pool_fd(i), "x", 1) < 0) {
+                if (send(pool_fd(i), "x", 1, MSG_DONTWAIT | MSG_NOSIGNAL) < 0) {
                         /* the peer is closed or the buffer full */
                 }
         } else if (!fd_open[i & ~1u] && !fd_open[i | 1u]) {
