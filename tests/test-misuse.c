@@ -1277,8 +1277,8 @@ static void test_random_misuse(void **state)
         char dir[] = "/tmp/poe-misuse-XXXXXX";
 
         (void)state;
-        last = under_valgrind() ? 12 : 200;
-        ops = env_ul("POE_MISUSE_OPS", under_valgrind() ? 300 : 3000);
+        last = under_valgrind() ? 30 : 200;
+        ops = env_ul("POE_MISUSE_OPS", under_valgrind() ? 1000 : 3000);
         if (s && strchr(s, '-'))
                 sscanf(s, "%lu-%lu", &first, &last);
         else if (s && *s)
