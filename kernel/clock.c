@@ -122,6 +122,10 @@ POE_EXPORT int poe_kernel_clock_advance(poe_kernel *k, double seconds)
 {
         POE_CHECK(k, k && isfinite(seconds) && seconds >= 0, -EINVAL);
         POE_CHECK(k, k->fake_clock, -EPERM);
+        /* The monotonic clock counts int64 nanoseconds: a step that
+         * would carry it past ~146 years is a bad parameter, not an
+         * overflow (1e300 s once wrapped it to INT64_MIN). */
+        POE_CHECK(k, seconds * 1e9 < 4.6e18 - (double)k->fake_mono, -EINVAL);
         k->fake_mono += (int64_t)(seconds * 1e9);
         k->fake_wall += seconds;
         k->now = k->fake_mono;

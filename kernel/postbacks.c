@@ -32,10 +32,11 @@ static int make(poe_kernel *k, poe_sid sid, const char *event, const poe_value *
         poe__session *s;
         poe_postback *pb;
         char *pool;
+        size_t extra;
 
-        size_t extra = nargs * sizeof(poe_value) + poe__values_size(args, nargs);
-
+        /* Checked before anything reads args: NULL with a count is -EINVAL. */
         POE_CHECK_ARGS(k, k && event && ret && (args || !nargs), -EINVAL, args, nargs);
+        extra = nargs * sizeof(poe_value) + poe__values_size(args, nargs);
         s = poe__session_get(k, sid);
         if (!s || s->is_kernel) {
                 poe__values_destroy_borrowed(args, nargs);

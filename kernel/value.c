@@ -279,11 +279,15 @@ void poe__values_destroy(poe_value *v, size_t n)
 }
 
 /* The same for values the kernel does not own but has been given the
- * destructors of (a failed post, a finished call). */
+ * destructors of (a failed post, a finished call).  A NULL array with a
+ * count is a caller's bad parameter that some error paths pass on as
+ * they got it (the timer setters' -EINVAL): it holds nothing to destroy. */
 void poe__values_destroy_borrowed(const poe_value *v, size_t n)
 {
         size_t i;
 
+        if (!v)
+                return;
         for (i = 0; i < n; i++) {
                 if (v[i].type == POE_T_PTR && v[i].u.ptr.destroy)
                         v[i].u.ptr.destroy(v[i].u.ptr.p);

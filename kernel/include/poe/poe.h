@@ -515,7 +515,9 @@ POE_EXPORT int poe_kernel_select(poe_kernel *k, int fd, const char *event_r, con
 
 /** Stop or restart reporting a watched fd without changing anything else
  * (the session stays alive), as select_pause_read and friends.  Return 1
- * if fd is watched in that mode, 0 if not, -EPERM outside a handler. */
+ * if fd is watched in that mode, 0 if not, -EPERM outside a handler,
+ * -EBADF (or the backend's error) when a watched fd was closed without
+ * being unwatched. */
 POE_EXPORT int poe_kernel_select_pause_read(poe_kernel *k, int fd);
 POE_EXPORT int poe_kernel_select_resume_read(poe_kernel *k, int fd);
 POE_EXPORT int poe_kernel_select_pause_write(poe_kernel *k, int fd);
@@ -954,7 +956,8 @@ POE_EXPORT int poe_peek_session(const poe_kernel *k, poe_sid sid, poe_session_in
 POE_EXPORT int poe_peek_sessions(const poe_kernel *k,
                                  int (*fn)(void *ctx, const poe_session_info *s), void *ctx);
 
-/** A session's handlers' event names, in no particular order. */
+/** A session's handlers' event names, in no particular order.  Returns
+ * 0, -ESRCH, or fn's non-zero value. */
 POE_EXPORT int poe_peek_handlers(const poe_kernel *k, poe_sid sid,
                                  int (*fn)(void *ctx, const char *event), void *ctx);
 
