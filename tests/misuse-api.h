@@ -27,11 +27,6 @@ enum {
         RNOTSUP = 1u << 12,
         RANYNEG = 1u << 13,
         RVOID = 1u << 14,
-        /* KNOWN BUG (tests/test-known-bugs.c, epoll_reused_fd): under
-         * epoll, a watched fd closed without unwatching and its number
-         * reused makes the next select_* on it fail with -ENOENT, which
-         * the header does not document.  Remove this once fixed. */
-        RKNOWN_NOENT = RNOENT,
 };
 
 /* X(function, allowed results), in the header's order. */
@@ -88,10 +83,10 @@ enum {
         X(poe_kernel_alarm_remove, R0|RSRCH|RPERM) \
         X(poe_kernel_alarm_remove_all, R0|RPOS|RPERM|RNOMEM) \
         X(poe_kernel_get_next_event_time, R0|RNOENT) \
-        X(poe_kernel_select_read, R0|RPERM|RBADF|REXIST|RINVAL|RNOMEM|RKNOWN_NOENT) \
-        X(poe_kernel_select_write, R0|RPERM|RBADF|REXIST|RINVAL|RNOMEM|RKNOWN_NOENT) \
-        X(poe_kernel_select_expedite, R0|RPERM|RBADF|REXIST|RINVAL|RNOMEM|RKNOWN_NOENT) \
-        X(poe_kernel_select, R0|RPERM|RBADF|REXIST|RINVAL|RNOMEM|RKNOWN_NOENT) \
+        X(poe_kernel_select_read, R0|RPERM|RBADF|REXIST|RINVAL|RNOMEM) \
+        X(poe_kernel_select_write, R0|RPERM|RBADF|REXIST|RINVAL|RNOMEM) \
+        X(poe_kernel_select_expedite, R0|RPERM|RBADF|REXIST|RINVAL|RNOMEM) \
+        X(poe_kernel_select, R0|RPERM|RBADF|REXIST|RINVAL|RNOMEM) \
         X(poe_kernel_select_pause_read, R0|RPOS|RPERM|RANYNEG) \
         X(poe_kernel_select_resume_read, R0|RPOS|RPERM|RANYNEG) \
         X(poe_kernel_select_pause_write, R0|RPOS|RPERM|RANYNEG) \

@@ -1,9 +1,6 @@
 /*
- * Kernel bugs found by tests/test-misuse.c in files another change owns
- * (the loop backends), each reduced to its smallest failing case.  Each
- * is registered with should_fail, so the suite passes while the bug is
- * there and reports an unexpected pass once it is fixed: then drop the
- * should_fail and the matching allowance in tests/misuse-api.h.
+ * Kernel bugs found by tests/test-misuse.c, each reduced to its smallest
+ * failing case and kept as a regression test (run under every backend).
  *
  * Usage: test-known-bugs NAME (one case per run).
  */
@@ -22,8 +19,8 @@
  * reused by a new socket, watching it in another mode takes the
  * EPOLL_CTL_MOD branch, which fails with ENOENT: select_write returns
  * -ENOENT, an error poe.h does not document ("under epoll it simply
- * stops reporting").  poll and select answer 0.  A fix: retry a MOD
- * that fails with ENOENT as an ADD (libuv's uv__io_poll does this).
+ * stops reporting").  poll and select answer 0.  Fixed: a MOD that
+ * fails with ENOENT is retried as an ADD (libuv's uv__io_poll does so).
  */
 #define FD_NUM 710
 
