@@ -10,7 +10,7 @@ RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-ins
 WORKDIR /src
 COPY . .
 # The build stage runs the test suite, but for the browser tests (they need
-# chromium and node; scripts/test.sh runs them) and the two timing-sensitive
+# chromium and node; scripts/test.sh runs them) and the timing-sensitive
 # oracles (see tests/oracle/meson.build).
 RUN meson setup /build -Dwerror=true -Dbuildtype=release --prefix=/usr/local --libdir=lib \
     && ninja -C /build \

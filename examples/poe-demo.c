@@ -99,10 +99,12 @@ static poe_value conn_readable(poe_ctx *c)
         cn->buf[cn->len] = '\0';
         while ((nl = strchr(cn->buf, '\n'))) {
                 char out[600];
-                poe_value count;
+                poe_value count = poe_int(0);
                 size_t i, line = (size_t)(nl - cn->buf);
                 int m;
 
+                /* During a shutdown "stats" may be gone already (-ESRCH),
+                 * and call then leaves count as it was: line 0. */
                 poe_kernel_call_alias(k, "stats", "count", POE_ARGS(poe_str("line")), &count);
                 for (i = 0; i < line; i++)
                         cn->buf[i] = (char)(cn->buf[i] >= 'a' && cn->buf[i] <= 'z'

@@ -5,7 +5,11 @@
  * a free port.  It prints "URL <url>" and "DB <path>" on stdout, then
  * runs until SIGTERM (handled: every session stops, run() returns).
  * SIGUSR1 makes one handler block for HANG_SECONDS, so a test can see
- * the inspector answer for a kernel that is stuck.
+ * the inspector answer for a kernel that is stuck.  Under valgrind (the
+ * test sets POE_TEST_WRAPPER and runs this program under it) the kernel's
+ * thread answers tens of times slower: the inspector waits ANSWER_SLOW_MS
+ * before calling it busy, not 500 ms, and the handler blocks
+ * HANG_SLOW_SECONDS, still well beyond that wait.
  *
  *   fixture DB_PATH [TOKEN]
  */
@@ -20,6 +24,11 @@
 #include <poe/poe.h>
 
 #define HANG_SECONDS 3
+#define HANG_SLOW_SECONDS 10
+#define ANSWER_MS 500
+#define ANSWER_SLOW_MS 4000
+
+static int slow;
 
 static int pipefd[2];
 static long ticks;
@@ -60,7 +69,7 @@ static poe_value on_read(poe_ctx *c)
  * still describe. */
 static poe_value hang(poe_ctx *c)
 {
-        struct timespec t = { HANG_SECONDS, 0 };
+        struct timespec t = { slow ? HANG_SLOW_SECONDS : HANG_SECONDS, 0 };
 
         poe_kernel_sig_handled(poe_ctx_kernel(c));
         nanosleep(&t, NULL);
@@ -106,13 +115,14 @@ int main(int argc, char **argv)
         poe_kernel *k;
         int r;
 
+        slow = getenv("POE_TEST_WRAPPER") && *getenv("POE_TEST_WRAPPER");
         if (argc < 2 || pipe(pipefd) < 0 || poe_kernel_new(&k, NULL) < 0)
                 return 2;
         memset(&o, 0, sizeof(o));
         o.address = "127.0.0.1:0";
         o.trace_db = argv[1];
         o.token = argc > 2 ? argv[2] : NULL;
-        o.answer_timeout_ms = 500;
+        o.answer_timeout_ms = slow ? ANSWER_SLOW_MS : ANSWER_MS;
         if (poe_session_create(k, &spec, NULL) < 0)
                 return 2;
         r = poe_inspector_start(k, &o, &in);

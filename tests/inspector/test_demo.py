@@ -15,6 +15,9 @@ import tempfile
 import time
 import urllib.request
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from testutil import SLOW, popen, status as exit_status  # noqa: E402
+
 results = []
 
 
@@ -26,14 +29,14 @@ def check(name, cond, detail=""):
 
 def get(url):
     try:
-        with urllib.request.urlopen(url, timeout=5) as r:
+        with urllib.request.urlopen(url, timeout=5 * SLOW) as r:
             return r.status, json.loads(r.read())
     except Exception as e:  # a refused or failed request is a value here
         return None, str(e)
 
 
 def until(seconds, fn):
-    end = time.monotonic() + seconds
+    end = time.monotonic() + seconds * SLOW
     while True:
         v = fn()
         if v or time.monotonic() > end:
@@ -43,9 +46,9 @@ def until(seconds, fn):
 
 def main():
     tmp = tempfile.mkdtemp(prefix="poe-demo-test-")
-    proc = subprocess.Popen([sys.argv[1], "--inspector", "127.0.0.1:0", "--trace-db",
-                             os.path.join(tmp, "demo.db")],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = popen([sys.argv[1], "--inspector", "127.0.0.1:0", "--trace-db",
+                  os.path.join(tmp, "demo.db")],
+                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         line = proc.stdout.readline()
         check("the demo says where to point the browser", "point your browser at" in line, line)
@@ -65,9 +68,9 @@ def main():
         check("the trace log records dispatches", until(10, lambda: (lambda s, d: s == 200 and
               d["data"]["records"])(*get(base + "/api/v1/trace?group=TRACE_EVENTS&limit=3"))))
         proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=30)
+        out, err = proc.communicate(timeout=30 * SLOW)
         check("SIGINT stops it gracefully", proc.returncode == 0 and "poe-demo: done" in out,
-              (proc.returncode, out[-300:], err[-500:]))
+              (exit_status(proc.returncode), out[-300:], err[-2000:]))
         check("the flaky handler died and was handled", "handled DIE in 'work'" in err, err[-300:])
     finally:
         if proc.poll() is None:

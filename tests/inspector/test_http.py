@@ -23,6 +23,9 @@ import time
 import urllib.error
 import urllib.request
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from testutil import SLOW, popen, run as run_wrapped, status as exit_status  # noqa: E402
+
 TOKEN = "sekrit-token"
 results = []
 
@@ -33,7 +36,7 @@ def check(name, cond, detail=""):
     return cond
 
 
-def request(url, method="GET", body=None, token=None, timeout=10):
+def request(url, method="GET", body=None, token=None, timeout=10 * SLOW):
     data = json.dumps(body).encode() if body is not None and not isinstance(body, bytes) else body
     req = urllib.request.Request(url, data=data, method=method)
     if token:
@@ -51,7 +54,7 @@ def request_host(url, host):
     req = urllib.request.Request(url)
     req.add_header("Host", host)
     try:
-        with urllib.request.urlopen(req, timeout=10) as r:
+        with urllib.request.urlopen(req, timeout=10 * SLOW) as r:
             return r.status, r.headers, r.read()
     except urllib.error.HTTPError as e:
         return e.code, e.headers, e.read()
@@ -67,8 +70,9 @@ def get_json(base, path, **kw):
 
 
 def until(deadline_s, fn):
-    """Calls fn until it returns a true value or the deadline passes."""
-    end = time.monotonic() + deadline_s
+    """Calls fn until it returns a true value or the deadline (scaled
+    under the wrapper) passes."""
+    end = time.monotonic() + deadline_s * SLOW
     while True:
         v = fn()
         if v or time.monotonic() > end:
@@ -82,7 +86,7 @@ def autostart_checks(program, tmp):
     finish still exits with the inspector running."""
     env = dict(os.environ, POE_INSPECTOR="127.0.0.1:0",
                POE_TRACE_DB=os.path.join(tmp, "auto.db"))
-    proc = subprocess.Popen([program, "wait"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    proc = popen([program, "wait"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True, env=env)
     try:
         line = proc.stderr.readline()
@@ -97,27 +101,26 @@ def autostart_checks(program, tmp):
             check("the inspector's own work is not a session",
                   status == 200 and len(doc["data"]) == 1, doc)
         proc.send_signal(signal.SIGTERM)
-        out, _ = proc.communicate(timeout=15)
+        out, err = proc.communicate(timeout=15 * SLOW)
         check("the auto-started program stops on TERM", proc.returncode == 0 and "EXIT 0" in out,
-              (proc.returncode, out))
+              (exit_status(proc.returncode), out, err[-2000:]))
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
     try:
-        done = subprocess.run([program, "count"], capture_output=True, text=True, env=env,
-                              timeout=20)
+        done = run_wrapped([program, "count"], 20, capture_output=True, text=True, env=env)
         check("a program whose sessions end exits with the inspector running",
               done.returncode == 0 and "EXIT 0 count 1000" in done.stdout,
-              (done.returncode, done.stdout, done.stderr[-300:]))
+              (exit_status(done.returncode), done.stdout, done.stderr[-2000:]))
     except subprocess.TimeoutExpired:
         check("a program whose sessions end exits with the inspector running", False,
-              "still running after 20 s: the inspector keeps the kernel alive")
+              "still running after %d s: the inspector keeps the kernel alive" % (20 * SLOW))
     env["POE_INSPECTOR"] = "10.1.2.3:0"
-    done = subprocess.run([program, "count"], capture_output=True, text=True, env=env,
-                          timeout=20)
+    done = run_wrapped([program, "count"], 20, capture_output=True, text=True, env=env)
     check("a remote address is refused without POE_INSPECTOR_REMOTE, and the program runs on",
-          done.returncode == 0 and "Operation not permitted" in done.stderr, done.stderr[-300:])
+          done.returncode == 0 and "Operation not permitted" in done.stderr,
+          (exit_status(done.returncode), done.stderr[-2000:]))
 
 
 def main():
@@ -125,8 +128,7 @@ def main():
     autostart = sys.argv[2] if len(sys.argv) > 2 else None
     tmp = tempfile.mkdtemp(prefix="poe-inspector-test-")
     db = os.path.join(tmp, "trace.db")
-    proc = subprocess.Popen([fixture, db, TOKEN], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
+    proc = popen([fixture, db, TOKEN], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         run(proc, db)
     finally:
@@ -351,12 +353,12 @@ def run(proc, db):
     # A clean stop.
     os.kill(proc.pid, signal.SIGTERM)
     try:
-        out, err = proc.communicate(timeout=15)
+        out, err = proc.communicate(timeout=15 * SLOW)
     except subprocess.TimeoutExpired:
         proc.kill()
         out, err = proc.communicate()
     check("SIGTERM stops the fixture cleanly", proc.returncode == 0 and "EXIT 0" in out,
-          (proc.returncode, out, err[-500:]))
+          (exit_status(proc.returncode), out, err[-2000:]))
     con = sqlite3.connect(db)
     runs = con.execute("select count(*) from runs").fetchone()[0]
     recs = con.execute("select count(*) from records").fetchone()[0]

@@ -19,6 +19,9 @@ import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from testutil import SLOW, popen, run as run_wrapped, status as exit_status  # noqa: E402
+
 TOOL, FIXTURE = sys.argv[1], sys.argv[2]
 passed = failed = 0
 
@@ -33,8 +36,14 @@ def check(name, cond, detail=""):
 
 
 def run(*args):
-    p = subprocess.run([TOOL] + [str(a) for a in args], capture_output=True, timeout=60)
-    return p.returncode, p.stdout, p.stderr.decode(errors="replace")
+    p = run_wrapped([TOOL] + list(args), 60, capture_output=True)
+    err = p.stderr.decode(errors="replace")
+    # poe-trace exits 0, 1 or 2; a memcheck report (99) or a sanitizer's
+    # abort is a failure of its own, with the report in the detail.
+    if p.returncode not in (0, 1, 2):
+        check("poe-trace %s" % " ".join(map(str, args)), False,
+              "%s\n%s" % (exit_status(p.returncode), err))
+    return p.returncode, p.stdout, err
 
 
 def count_records(db):
@@ -50,20 +59,24 @@ def count_records(db):
 
 def make_log(tmp):
     db = os.path.join(tmp, "trace.db")
-    fx = subprocess.Popen([FIXTURE, db], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    fx = popen([FIXTURE, db], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
         # Records and several sessions: the fixture's tree starts at once,
         # its ticker adds records every 50 ms.
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + 20 * SLOW
         while time.monotonic() < deadline and count_records(db) < 100:
             time.sleep(0.1)
     finally:
         fx.send_signal(signal.SIGTERM)
         try:
-            fx.wait(timeout=20)
+            _, err = fx.communicate(timeout=20 * SLOW)
         except subprocess.TimeoutExpired:
             fx.kill()
-            fx.wait()
+            _, err = fx.communicate()
+    # The fixture handles TERM and exits 0; anything else (a memcheck
+    # report's 99, a sanitizer's abort) is a failure of its own.
+    check("fixture stops cleanly on TERM", fx.returncode == 0,
+          "%s\n%s" % (exit_status(fx.returncode), err.decode(errors="replace")[-4000:]))
     return db
 
 
