@@ -95,15 +95,23 @@ int pt_parse_time(const char *s, double *ret)
         return 0;
 }
 
-/* UTC, to the millisecond: sortable and unambiguous across machines. */
+/* UTC, to the millisecond: sortable and unambiguous across machines.
+ * A log written elsewhere may hold any double: past the year 9999 the
+ * cast to time_t could overflow (undefined), so such a time is "-". */
 static const char *iso_time(double t, char *buf, size_t size)
 {
-        time_t sec = (time_t)floor(t);
-        int ms = (int)((t - floor(t)) * 1000.0);
+        time_t sec;
+        int ms;
         struct tm tm;
         char day[32];
 
-        if (!isfinite(t) || t <= 0 || !gmtime_r(&sec, &tm)) {
+        if (!isfinite(t) || t <= 0 || t >= 253402300800.0 /* 10000-01-01 */) {
+                snprintf(buf, size, "-");
+                return buf;
+        }
+        sec = (time_t)floor(t);
+        ms = (int)((t - floor(t)) * 1000.0);
+        if (!gmtime_r(&sec, &tm)) {
                 snprintf(buf, size, "-");
                 return buf;
         }
