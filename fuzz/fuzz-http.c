@@ -361,7 +361,7 @@ static void build(fz_in *in, request *rq, buf *out)
                 rq->method = n ? method : "GET";
         }
         rq->head = strcmp(rq->method, "HEAD") == 0;
-        rq->standard = rq->method == methods[m % 8] || !strcmp(rq->method, "GET");
+        rq->standard = m % 8 < 6 || !strcmp(rq->method, "GET");
 
         /* The path: an endpoint, and bytes from the input after it (or
          * instead of it). */
