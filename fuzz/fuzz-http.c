@@ -36,6 +36,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -48,6 +49,7 @@
 #define TOKEN       "fuzz-token"
 #define DEADLINE_S  10.0
 #define MAX_REPLY   (8u << 20)
+#define RESTART_EVERY 250
 
 static const char *const endpoints[] = {
         "/",
@@ -107,6 +109,7 @@ static poe_kernel *k;
 static poe_inspector *insp;
 static fz_world world;
 static int port;
+static unsigned long served;
 
 static void subject_start(void)
 {
@@ -164,7 +167,8 @@ static struct {
         double until;  /* wake the kernel then anyway */
         bool cancel;
         bool fired;    /* it woke the kernel and is going idle */
-} waker = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, -1, 0, false, false };
+        int cancel_fd; /* an eventfd: a cancel ends its poll at once */
+} waker = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, -1, 0, false, false, -1 };
 
 static double now(void)
 {
@@ -184,28 +188,25 @@ static void *waker_main(void *arg)
 {
         (void)arg;
         for (;;) {
-                struct pollfd p = { .events = POLLIN };
+                struct pollfd p[2] = { { .events = POLLIN }, { .events = POLLIN } };
                 double until;
+                uint64_t n;
                 bool fire = false;
+                int ms;
 
                 pthread_mutex_lock(&waker.m);
                 while (waker.fd < 0)
                         pthread_cond_wait(&waker.cv, &waker.m);
-                p.fd = waker.fd;
+                p[0].fd = waker.fd;
+                p[1].fd = waker.cancel_fd;
                 until = waker.until;
                 pthread_mutex_unlock(&waker.m);
-                /* Short polls, so a cancel is seen soon. */
-                for (;;) {
-                        if (poll(&p, 1, 10) != 0 || now() >= until) {
-                                fire = true;
-                                break;
-                        }
-                        pthread_mutex_lock(&waker.m);
-                        if (waker.cancel) {
-                                pthread_mutex_unlock(&waker.m);
-                                break;
-                        }
-                        pthread_mutex_unlock(&waker.m);
+                ms = (int)((until - now()) * 1000) + 1;
+                if (poll(p, 2, ms > 0 ? ms : 0) >= 0 && (p[1].revents & POLLIN)) {
+                        if (read(waker.cancel_fd, &n, sizeof(n)) < 0)
+                                n = 0;
+                } else {
+                        fire = true;
                 }
                 /* The kernel's one thread-safe entry: its loop wakes. */
                 if (fire) {
@@ -244,9 +245,14 @@ static void waker_arm(int fd, double until)
 /* Waits until the waker no longer watches (before the socket closes). */
 static void waker_disarm(void)
 {
+        uint64_t one = 1;
+
         pthread_mutex_lock(&waker.m);
-        if (waker.fd >= 0)
+        if (waker.fd >= 0 && !waker.cancel && !waker.fired) {
                 waker.cancel = true;
+                if (write(waker.cancel_fd, &one, sizeof(one)) < 0)
+                        fz_fail("eventfd: %s", strerror(errno));
+        }
         while (waker.fd >= 0)
                 pthread_cond_wait(&waker.cv, &waker.m);
         pthread_mutex_unlock(&waker.m);
@@ -259,6 +265,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
         (void)argc;
         (void)argv;
         subject_start();
+        waker.cancel_fd = eventfd(0, EFD_CLOEXEC);
+        if (waker.cancel_fd < 0)
+                fz_fail("eventfd: %s", strerror(errno));
         if (pthread_create(&t, NULL, waker_main, NULL) != 0)
                 fz_fail("pthread_create");
         pthread_detach(t);
@@ -653,8 +662,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         /* Trace switches from the input are switched back, and a world a
          * signal took apart is made again, so each input meets the same. */
         poe_kernel_debug_set(k, POE_DEBUG_ALL & poe_debug_compiled(), 0);
-        if (!subject_intact()) {
+        /* Every request adds records to the log: now and then a fresh
+         * one, so exports and queries stay the same size. */
+        if (!subject_intact() || ++served % RESTART_EVERY == 0) {
                 subject_stop();
+                if (served % RESTART_EVERY == 0)
+                        fz_tmpdir_clean();
                 subject_start();
         }
         return 0;
