@@ -23,3 +23,4 @@ need_pkgs() {
 
 BUILD_PKGS="gcc g++ meson ninja-build pkg-config binutils libmicrohttpd-dev libjansson-dev libsqlite3-dev"
 TEST_PKGS="libcmocka-dev valgrind libpoe-perl curl sqlite3"
+FUZZ_PKGS="clang libclang-rt-14-dev"

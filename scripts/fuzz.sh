@@ -15,7 +15,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/deps.sh
-need_pkgs $BUILD_PKGS clang libclang-rt-14-dev
+need_pkgs $BUILD_PKGS $FUZZ_PKGS
 
 merge=0
 if [ "${1:-}" = "--merge" ]; then

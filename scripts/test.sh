@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test: the build checks, the cmocka unit tests, the oracle
 # tests against real POE, then the whole suite again under
-# AddressSanitizer+UBSan and under valgrind.  Installs what it needs.
+# AddressSanitizer+UBSan and under valgrind, then each fuzz target for
+# FUZZ_SECONDS (45) under libFuzzer.  Installs what it needs.
 #
 #   scripts/test.sh            everything
 #   scripts/test.sh --quick    the plain build's suite only
@@ -61,4 +62,10 @@ UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 mtest -C build --setup valgrind --print-errorlogs --num-processes 2 --suite unit
 POE_TEST_WRAPPER="valgrind --quiet --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite" \
         mtest -C build --print-errorlogs --num-processes 2 --suite oracle --no-suite timing
+
+# Fuzzing: each target for a bounded time in a clang build (build-fuzz);
+# a crash is kept in fuzz/regress/ and fails the run.  Its "Ok:"/"Fail:"
+# lines join the tally.
+echo "==> scripts/fuzz.sh ${FUZZ_SECONDS:-45}" >&2
+bash scripts/fuzz.sh "${FUZZ_SECONDS:-45}" 2>&1 | tee -a "$log" || status=1
 tally
