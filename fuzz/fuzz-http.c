@@ -364,7 +364,8 @@ static void build(fz_in *in, request *rq, buf *out)
                  * request line needs. */
                 fz_str(in, field, 16);
                 for (i = 0, n = 0; field[i]; i++)
-                        if ((field[i] >= 'A' && field[i] <= 'Z') || (field[i] >= 'a' && field[i] <= 'z'))
+                        if ((field[i] >= 'A' && field[i] <= 'Z') ||
+                            (field[i] >= 'a' && field[i] <= 'z'))
                                 method[n++] = field[i];
                 method[n] = '\0';
                 rq->method = n ? method : "GET";

@@ -289,7 +289,8 @@ static int cmd_sessions(pt *p)
         bool jsonl;
         int rc, status;
 
-        if ((status = want_jsonl(p, &jsonl)) != PT_OK || (status = pick_run(p, &run, &pid)) != PT_OK)
+        if ((status = want_jsonl(p, &jsonl)) != PT_OK ||
+            (status = pick_run(p, &run, &pid)) != PT_OK)
                 return status;
         db = poe__tl_reader_open(p->t, p->err, p->errlen);
         if (!db)
@@ -346,7 +347,8 @@ static int cmd_records(pt *p)
         bool jsonl;
         int rc, status;
 
-        if ((status = want_jsonl(p, &jsonl)) != PT_OK || (status = pick_run(p, &run, &pid)) != PT_OK)
+        if ((status = want_jsonl(p, &jsonl)) != PT_OK ||
+            (status = pick_run(p, &run, &pid)) != PT_OK)
                 return status;
         if (o->limit) {
                 errno = 0;
@@ -425,7 +427,8 @@ static int cmd_export(pt *p)
         int fd = -1, out, rc, status;
 
         if (!o->format)
-                return say(p, PT_USAGE, "export: --format is required (csv, chrome, jsonl or otlp)");
+                return say(p, PT_USAGE,
+                           "export: --format is required (csv, chrome, jsonl or otlp)");
         for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
                 if (strcmp(o->format, ok[i]) == 0)
                         break;
