@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "http.h"
+#include "tracelog-internal.h"
 
 #define API_VERSION 1
 #define MAX_BODY 65536
@@ -126,7 +127,10 @@ static enum MHD_Result reply_error_extra(struct MHD_Connection *c, unsigned stat
         va_start(ap, fmt);
         vsnprintf(msg, sizeof(msg), fmt, ap);
         va_end(ap);
-        err = json_pack("{s:i, s:s}", "status", (int)status, "message", msg);
+        /* The message may quote the request (a path, a format, a JSON
+         * error), which need not be UTF-8: json_pack's "s" would refuse
+         * it and the reply would lose its error object. */
+        err = json_pack("{s:i, s:o*}", "status", (int)status, "message", poe__tl_jstr(msg));
         if (err && extra)
                 json_object_update(err, extra);
         json_decref(extra);

@@ -40,6 +40,10 @@ struct poe_inspector {
 };
 
 int poe__http_start(poe_inspector *in);
+/* "HOST:PORT" or "[V6]:PORT" (numeric, or "localhost") into a socket
+ * address, and whether it is a loopback one.  0 or -EINVAL. */
+int poe__inspector_parse_address(const char *address, struct sockaddr_storage *ss,
+                                 socklen_t *len, bool *loopback);
 void poe__inspector_unref(poe_inspector *in);
 void poe__http_stop(poe_inspector *in);
 

@@ -18,8 +18,8 @@
  * and "localhost" are accepted: the inspector must not depend on name
  * resolution to know whether it is exposed.
  */
-static int parse_address(const char *address, struct sockaddr_storage *ss, socklen_t *len,
-                         bool *loopback)
+int poe__inspector_parse_address(const char *address, struct sockaddr_storage *ss,
+                                 socklen_t *len, bool *loopback)
 {
         char host[128];
         const char *colon, *port_s;
@@ -105,7 +105,7 @@ POE_EXPORT int poe_inspector_start(poe_kernel *k, const poe_inspector_options *o
         in->opts = o;
         in->sink_id = -1;
         in->started = poe_kernel_time(k);
-        err = parse_address(o.address, &in->addr, &in->addr_len, &loopback);
+        err = poe__inspector_parse_address(o.address, &in->addr, &in->addr_len, &loopback);
         if (err == 0 && !loopback && !o.allow_remote)
                 err = -EPERM;
         if (err == 0 && o.token && !(in->token = strdup(o.token)))

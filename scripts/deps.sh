@@ -25,3 +25,4 @@ BUILD_PKGS="gcc g++ meson ninja-build pkg-config binutils libmicrohttpd-dev libj
 TEST_PKGS="libcmocka-dev valgrind libpoe-perl curl sqlite3"
 # bench/soak only (not the test suite): the HTTP load generator.
 SOAK_PKGS="wrk"
+FUZZ_PKGS="clang libclang-rt-14-dev"

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Runs every test in three stages: the plain -Werror build's whole suite
+# Runs every test in four stages: the plain -Werror build's whole suite
 # (build checks, cmocka unit tests, oracles against real POE, the
-# inspector over HTTP, the page in chromium); the whole suite again in an
-# AddressSanitizer+UBSan build (its 'sanitize' test setup); and the suite
-# under valgrind memcheck (the 'valgrind' test setup, which leaves out the
-# suites the top meson.build names, saying why).  Installs what it needs.
+# inspector over HTTP, the page in chromium, the fuzz corpora replayed);
+# the whole suite again in an AddressSanitizer+UBSan build (its
+# 'sanitize' test setup); the suite under valgrind memcheck (the
+# 'valgrind' test setup, which leaves out the suites the top meson.build
+# names, saying why); then each fuzz target for FUZZ_SECONDS (45) under
+# libFuzzer in a clang build.  Installs what it needs.
 #
 #   scripts/test.sh            everything
 #   scripts/test.sh --quick    the plain build's suite only
@@ -79,4 +81,15 @@ mtest asan+ubsan -C build-asan --setup sanitize --print-errorlogs --num-processe
 # excludes (top meson.build): our programs run under valgrind, the Python,
 # shell and Perl that drive them natively (tests/wrap).
 mtest valgrind -C build --setup valgrind --print-errorlogs --num-processes 2
+
+# Fuzzing: each target for a bounded time in a clang build (build-fuzz);
+# a crash is kept in fuzz/regress/ and fails the run.  Its "Ok:"/"Fail:"
+# lines join the tally.
+echo "==> scripts/fuzz.sh ${FUZZ_SECONDS:-45}" >&2
+one=$(mktemp)
+start=$(date +%s)
+bash scripts/fuzz.sh "${FUZZ_SECONDS:-45}" 2>&1 | tee "$one" || status=1
+cat "$one" >>"$log"
+echo "stage fuzz: $(count "$one"), $(( $(date +%s) - start )) s" >>"$stages"
+rm -f "$one"
 tally

@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "kcheck.h"
 #include "testlib.h"
 
 #include "internal.h"
@@ -432,134 +433,14 @@ int tl_run_to_end(poe_kernel *k, int max)
 
 /* ---- internal consistency ---- */
 
-#define CHECK(cond, ...)                                                  \
-        do {                                                              \
-                if (!(cond)) {                                            \
-                        print_error("%s:%d: kernel inconsistent: ", file, line); \
-                        print_error(__VA_ARGS__);                         \
-                        print_error("\n");                                \
-                        _fail(file, line);                                \
-                }                                                         \
-        } while (0)
-
-static size_t list_length(const poe__list *l)
-{
-        const poe__list_node *pos;
-        size_t n = 0;
-
-        for (pos = l->next; pos != l; pos = pos->next)
-                n++;
-        return n;
-}
-
-static void check_session(poe_kernel *k, poe__session *s, const char *file, int line)
-{
-        unsigned long long id = (unsigned long long)s->id;
-        uint32_t sum = 0, to = 0, from = 0;
-        poe__list_node *pos;
-        int r;
-
-        for (r = 0; r < POE__R_MAX; r++)
-                sum += s->reasons[r];
-        CHECK(sum == s->refcnt, "session %llu: reasons sum to %u, refcnt is %u", id, sum,
-              s->refcnt);
-        CHECK(s->alive, "session %llu is in the table but not alive", id);
-
-        /* Posted events live in the FIFO; each holds its destination and,
-         * when different, its sender. */
-        poe__list_foreach(pos, &k->fifo) {
-                poe__event *ev = poe__container_of(pos, poe__event, link);
-
-                if (ev->to == s)
-                        to++;
-                if (ev->u.from == s && ev->to != s)
-                        from++;
-        }
-        CHECK(to == s->reasons[POE__R_EVENTS_TO], "session %llu: %u events queued to it, "
-              "reason says %u", id, to, s->reasons[POE__R_EVENTS_TO]);
-        CHECK(from == s->reasons[POE__R_EVENTS_FROM], "session %llu: %u events queued from "
-              "it, reason says %u", id, from, s->reasons[POE__R_EVENTS_FROM]);
-
-        CHECK(list_length(&s->children) == s->n_children, "session %llu: %zu children "
-              "linked, n_children %u", id, list_length(&s->children), s->n_children);
-        CHECK(s->n_children == s->reasons[POE__R_CHILDREN], "session %llu: %u children, "
-              "reason says %u", id, s->n_children, s->reasons[POE__R_CHILDREN]);
-        poe__list_foreach(pos, &s->children) {
-                poe__session *c = poe__container_of(pos, poe__session, sibling);
-
-                CHECK(c->parent == s, "session %llu: child %llu names another parent", id,
-                      (unsigned long long)c->id);
-                CHECK(poe__session_get(k, c->id) == c, "session %llu: child %llu is not in "
-                      "the session table", id, (unsigned long long)c->id);
-        }
-        if (!s->is_kernel) {
-                CHECK(s->parent != NULL, "session %llu has no parent", id);
-                CHECK(poe__session_get(k, s->parent->id) == s->parent,
-                      "session %llu: parent %llu is not in the session table", id,
-                      (unsigned long long)s->parent->id);
-        }
-
-        CHECK(list_length(&s->aliases) == s->reasons[POE__R_ALIASES], "session %llu: %zu "
-              "aliases, reason says %u", id, list_length(&s->aliases),
-              s->reasons[POE__R_ALIASES]);
-        poe__list_foreach(pos, &s->aliases) {
-                poe__alias *a = poe__container_of(pos, poe__alias, in_session);
-
-                CHECK(a->session == s, "alias %s of session %llu names another", a->name, id);
-                CHECK(poe__smap_get(&k->aliases, a->name) == a,
-                      "alias %s of session %llu is not in the alias table", a->name, id);
-        }
-        CHECK(list_length(&s->extrefs) == s->reasons[POE__R_EXTREFS], "session %llu: %zu "
-              "extref tags, reason says %u", id, list_length(&s->extrefs),
-              s->reasons[POE__R_EXTREFS]);
-        poe__list_foreach(pos, &s->extrefs) {
-                poe__extref *e = poe__container_of(pos, poe__extref, in_session);
-
-                CHECK(e->count > 0, "session %llu: extref %s has count %d", id, e->tag,
-                      e->count);
-        }
-        /* A session the running GC sweep took off the marked list is
-         * about to be stopped: a handler of the sweep (another session's
-         * _stop) may look at the kernel meanwhile. */
-        CHECK(s->is_kernel || s->refcnt > 0 || s->marked || s->stopping || s->in_sweep,
-              "session %llu has no references and is not marked for collection", id);
-}
-
 void tl__check_kernel(poe_kernel *k, const char *file, int line)
 {
-        size_t i, n = 0, aliases = 0, posts = 0;
-        poe__list_node *pos;
+        char why[512];
 
-        for (i = 0; k->sessions.slots && i <= k->sessions.mask; i++) {
-                poe__session *s = k->sessions.slots[i].value;
-
-                if (!s)
-                        continue;
-                CHECK(s->id == k->sessions.slots[i].key, "session table key %llu holds "
-                      "session %llu", (unsigned long long)k->sessions.slots[i].key,
-                      (unsigned long long)s->id);
-                check_session(k, s, file, line);
-                aliases += list_length(&s->aliases);
-                n++;
+        if (tl_kernel_consistent(k, why, sizeof(why)) < 0) {
+                print_error("%s:%d: kernel inconsistent: %s\n", file, line, why);
+                _fail(file, line);
         }
-        CHECK(n == k->sessions.count, "session table counts %zu, holds %zu",
-              k->sessions.count, n);
-        CHECK(n == k->n_sessions, "n_sessions is %zu, table holds %zu", k->n_sessions, n);
-        CHECK(aliases == k->aliases.count, "alias table holds %zu, sessions hold %zu",
-              k->aliases.count, aliases);
-        poe__list_foreach(pos, &k->fifo) {
-                poe__event *ev = poe__container_of(pos, poe__event, link);
-
-                CHECK(poe__session_get(k, ev->to->id) == ev->to,
-                      "an event to a freed session (%llu) is queued",
-                      (unsigned long long)ev->to->id);
-                CHECK(poe__session_get(k, ev->u.from->id) == ev->u.from,
-                      "an event from a freed session (%llu) is queued",
-                      (unsigned long long)ev->u.from->id);
-                posts++;
-        }
-        CHECK(posts <= k->queue_count, "queue_count %zu but %zu posts queued", k->queue_count,
-              posts);
 }
 
 long tl_refcnt(poe_kernel *k, poe_sid sid)

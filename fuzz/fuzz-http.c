@@ -1,0 +1,675 @@
+/*
+ * fuzz-http: the inspector's request path, query parameters, method,
+ * headers and body, over real HTTP on a loopback socket.
+ *
+ * The harness owns a kernel with a population (common.c: a session tree,
+ * aliases, timers, a pipe watcher, an extref, signal watchers) and an
+ * inspector on 127.0.0.1, port 0, with a token and a trace log in the
+ * scratch directory.  Each input becomes one request: a method, an
+ * endpoint from the table below or a path from the input, a query of
+ * parameters (known names or the input's, values from the input), an
+ * optional body, Host and Authorization headers good, missing or from
+ * the input.  The harness runs the kernel's timeslices on this thread
+ * while it waits for the reply, as a program does; a small thread wakes
+ * the kernel when the reply's bytes arrive (the kernel sleeps otherwise
+ * until its next timer, an hour away).
+ *
+ * Checks: a complete reply arrives within the deadline; its status is
+ * never 500; its Content-Length is its body's; an /api error is the JSON
+ * envelope {"api":1,"error":{"status":N,"message":...}} with N the
+ * status; JSON answers and JSON exports parse; the kernel passes its
+ * consistency check after every request.  A request that took the
+ * population apart (a signal stops sessions) is followed by a new kernel
+ * and inspector, so each input meets the same world.
+ *
+ * Input layout (fz_in): method byte, flags byte, endpoint byte, path
+ * field, parameter count, then per parameter a key selector and a value
+ * field (and a key field for raw keys), then body, Host and
+ * Authorization fields as the flags ask.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <poe/inspector.h>
+
+#include "fuzz.h"
+
+#define TOKEN       "fuzz-token"
+#define DEADLINE_S  10.0
+#define MAX_REPLY   (8u << 20)
+#define RESTART_EVERY 250
+
+static const char *const endpoints[] = {
+        "/",
+        "/index.html",
+        "/app.js",
+        "/style.css",
+        "/views/",
+        "/no-such-file.png",
+        "/../meson.build",
+        "/metrics",
+        "/api/",
+        "/api/v2/kernel",
+        "/api/v1/",
+        "/api/v1/kernel",
+        "/api/v1/sessions",
+        "/api/v1/sessions/",
+        "/api/v1/sessions/1",
+        "/api/v1/sessions/2/reasons",
+        "/api/v1/sessions/0",
+        "/api/v1/sessions/18446744073709551615",
+        "/api/v1/why",
+        "/api/v1/tree",
+        "/api/v1/queue",
+        "/api/v1/timers",
+        "/api/v1/watchers",
+        "/api/v1/signals",
+        "/api/v1/aliases",
+        "/api/v1/extrefs",
+        "/api/v1/trace",
+        "/api/v1/trace/tail",
+        "/api/v1/trace/runs",
+        "/api/v1/trace/groups",
+        "/api/v1/export/jsonl",
+        "/api/v1/export/csv",
+        "/api/v1/export/chrome",
+        "/api/v1/export/otlp",
+        "/api/v1/export/sqlite",
+        "/api/v1/export/",
+        "/api/v1/sessions/1/signal",
+        "/api/v1/sessions/3/signal",
+        "/api/v1/sessions/0/signal",
+};
+#define N_ENDPOINTS (sizeof(endpoints) / sizeof(endpoints[0]))
+
+static const char *const keys[] = {
+        "limit", "offset", "q",     "parent", "session", "root",  "depth",
+        "items", "type",   "signal", "since", "until",   "group", "event",
+        "kind",  "after",  "run",   "order",  "wait",
+};
+#define N_KEYS (sizeof(keys) / sizeof(keys[0]))
+
+static const char *const methods[] = { "GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS" };
+
+/* ---- the subject ---- */
+
+static poe_kernel *k;
+static poe_inspector *insp;
+static fz_world world;
+static int port;
+static unsigned long served;
+
+static void subject_start(void)
+{
+        poe_inspector_options o;
+        char db[600], text[600];
+        int i, r;
+
+        if (poe_kernel_new(&k, NULL) < 0)
+                fz_fail("poe_kernel_new");
+        /* Trace switches from the input print POE's lines: into a file. */
+        snprintf(text, sizeof(text), "%s/trace.txt", fz_tmpdir());
+        poe_kernel_trace_file(k, text);
+        if (fz_world_build(&world, k, 0) < 0)
+                fz_fail("cannot build the population");
+        snprintf(db, sizeof(db), "%s/trace.db", fz_tmpdir());
+        memset(&o, 0, sizeof(o));
+        o.address = "127.0.0.1:0";
+        o.token = TOKEN;
+        o.trace_db = db;
+        o.answer_timeout_ms = 5000;
+        r = poe_inspector_start(k, &o, &insp);
+        if (r < 0)
+                fz_fail("poe_inspector_start: %s", strerror(-r));
+        port = poe_inspector_port(insp);
+        /* The population's first events (yields, a death), dispatched:
+         * each posted event keeps the timeslice from waiting. */
+        for (i = 0; i < 20; i++) {
+                poe_kernel_post(k, world.root, "ping", POE_NOARGS);
+                poe_kernel_run_one_timeslice(k);
+        }
+}
+
+static void subject_stop(void)
+{
+        insp = poe_inspector_stop(insp);
+        k = poe_kernel_free(k);
+        fz_world_close(&world);
+}
+
+/* The population as it was made: the root and every session it made. */
+static bool subject_intact(void)
+{
+        poe_session_info si;
+
+        return poe_peek_session(k, world.root, &si) == 0 &&
+               fz_session_count(k) == world.sessions;
+}
+
+/* ---- waking the kernel when the reply comes ---- */
+
+static struct {
+        pthread_mutex_t m;
+        pthread_cond_t cv;
+        int fd;        /* armed: the socket to watch; -1: idle */
+        double until;  /* wake the kernel then anyway */
+        bool cancel;
+        bool fired;    /* it woke the kernel and is going idle */
+        int cancel_fd; /* an eventfd: a cancel ends its poll at once */
+} waker = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, -1, 0, false, false, -1 };
+
+static double now(void)
+{
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void noop(poe_kernel *kk, void *ctx)
+{
+        (void)kk;
+        (void)ctx;
+}
+
+static void *waker_main(void *arg)
+{
+        (void)arg;
+        for (;;) {
+                struct pollfd p[2] = { { .events = POLLIN }, { .events = POLLIN } };
+                double until;
+                uint64_t n;
+                bool fire = false;
+                int ms;
+
+                pthread_mutex_lock(&waker.m);
+                while (waker.fd < 0)
+                        pthread_cond_wait(&waker.cv, &waker.m);
+                p[0].fd = waker.fd;
+                p[1].fd = waker.cancel_fd;
+                until = waker.until;
+                pthread_mutex_unlock(&waker.m);
+                ms = (int)((until - now()) * 1000) + 1;
+                if (poll(p, 2, ms > 0 ? ms : 0) >= 0 && (p[1].revents & POLLIN)) {
+                        if (read(waker.cancel_fd, &n, sizeof(n)) < 0)
+                                n = 0;
+                } else {
+                        fire = true;
+                }
+                /* The kernel's one thread-safe entry: its loop wakes. */
+                if (fire) {
+                        pthread_mutex_lock(&waker.m);
+                        waker.fired = true;
+                        pthread_mutex_unlock(&waker.m);
+                        poe_kernel_run_in_loop(k, noop, NULL);
+                }
+                pthread_mutex_lock(&waker.m);
+                waker.fd = -1;
+                waker.cancel = false;
+                waker.fired = false;
+                pthread_cond_broadcast(&waker.cv);
+                pthread_mutex_unlock(&waker.m);
+        }
+        return NULL;
+}
+
+/* Makes sure a wake is coming: watching, or about to.  A waker that has
+ * fired already is waited for, then armed again; else the kernel could
+ * sleep with nobody left to wake it. */
+static void waker_arm(int fd, double until)
+{
+        pthread_mutex_lock(&waker.m);
+        while (waker.fd >= 0 && waker.fired)
+                pthread_cond_wait(&waker.cv, &waker.m);
+        if (waker.fd < 0) {
+                waker.fd = fd;
+                waker.until = until;
+                waker.cancel = false;
+                pthread_cond_broadcast(&waker.cv);
+        }
+        pthread_mutex_unlock(&waker.m);
+}
+
+/* Waits until the waker no longer watches (before the socket closes). */
+static void waker_disarm(void)
+{
+        uint64_t one = 1;
+
+        pthread_mutex_lock(&waker.m);
+        if (waker.fd >= 0 && !waker.cancel && !waker.fired) {
+                waker.cancel = true;
+                if (write(waker.cancel_fd, &one, sizeof(one)) < 0)
+                        fz_fail("eventfd: %s", strerror(errno));
+        }
+        while (waker.fd >= 0)
+                pthread_cond_wait(&waker.cv, &waker.m);
+        pthread_mutex_unlock(&waker.m);
+}
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+        pthread_t t;
+
+        (void)argc;
+        (void)argv;
+        subject_start();
+        waker.cancel_fd = eventfd(0, EFD_CLOEXEC);
+        if (waker.cancel_fd < 0)
+                fz_fail("eventfd: %s", strerror(errno));
+        if (pthread_create(&t, NULL, waker_main, NULL) != 0)
+                fz_fail("pthread_create");
+        pthread_detach(t);
+        return 0;
+}
+
+/* ---- the request ---- */
+
+typedef struct buf {
+        char *p;
+        size_t len, cap;
+} buf;
+
+static void put(buf *b, const char *s, size_t n)
+{
+        if (b->len + n + 1 > b->cap) {
+                b->cap = (b->len + n + 1) * 2;
+                b->p = realloc(b->p, b->cap);
+                if (!b->p)
+                        fz_fail("out of memory");
+        }
+        memcpy(b->p + b->len, s, n);
+        b->len += n;
+        b->p[b->len] = '\0';
+}
+
+static void puts_(buf *b, const char *s)
+{
+        put(b, s, strlen(s));
+}
+
+/* Bytes into a URL: unreserved ones as they are, the rest as %XX.  With
+ * raw, only what would end the request line or start a query or a
+ * fragment is escaped; the server's own unescaping sees the rest. */
+static void put_url(buf *b, const char *s, size_t n, bool raw)
+{
+        static const char hex[] = "0123456789ABCDEF";
+        size_t i;
+
+        for (i = 0; i < n; i++) {
+                unsigned char c = (unsigned char)s[i];
+                bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                             (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' ||
+                             c == '~' || c == '/';
+
+                if (raw)
+                        plain = c > 0x20 && c != 0x7f && c != '?' && c != '#' && c != '&' &&
+                                c != '=';
+                if (plain) {
+                        put(b, (const char *)&c, 1);
+                } else {
+                        char e[3] = { '%', hex[c >> 4], hex[c & 15] };
+
+                        put(b, e, 3);
+                }
+        }
+}
+
+/* A header value cannot hold CR or LF: they would end it. */
+static void put_header(buf *b, const char *name, const char *v)
+{
+        size_t i;
+
+        puts_(b, name);
+        puts_(b, ": ");
+        for (i = 0; v[i]; i++)
+                if (v[i] != '\r' && v[i] != '\n')
+                        put(b, v + i, 1);
+        puts_(b, "\r\n");
+}
+
+typedef struct request {
+        const char *method;
+        bool api;        /* the path starts with /api/ */
+        bool standard;   /* a method, Host and HTTP version the server knows */
+        bool head;
+        char path[300];  /* as written on the request line */
+} request;
+
+static void build(fz_in *in, request *rq, buf *out)
+{
+        uint8_t m = fz_byte(in), flags = fz_byte(in), ep = fz_byte(in);
+        char field[256], key[64], method[32];
+        buf path = { NULL, 0, 0 };
+        size_t n;
+        int i, nparams;
+        bool raw_path = flags & 0x20, host_ok = true;
+
+        memset(rq, 0, sizeof(*rq));
+        if (m % 8 < 6) {
+                rq->method = methods[m % 8];
+        } else {
+                /* A method token from the input: letters only, as the
+                 * request line needs. */
+                fz_str(in, field, 16);
+                for (i = 0, n = 0; field[i]; i++)
+                        if ((field[i] >= 'A' && field[i] <= 'Z') ||
+                            (field[i] >= 'a' && field[i] <= 'z'))
+                                method[n++] = field[i];
+                method[n] = '\0';
+                rq->method = n ? method : "GET";
+        }
+        rq->head = strcmp(rq->method, "HEAD") == 0;
+        rq->standard = m % 8 < 6 || !strcmp(rq->method, "GET");
+
+        /* The path: an endpoint, and bytes from the input after it (or
+         * instead of it). */
+        n = fz_field(in, field, 200);
+        if (ep < 0xf0)
+                puts_(&path, endpoints[ep % N_ENDPOINTS]);
+        else
+                puts_(&path, "/");
+        put_url(&path, field, n, raw_path);
+        snprintf(rq->path, sizeof(rq->path), "%s", path.p);
+        rq->api = strncmp(path.p, "/api/", 5) == 0;
+
+        puts_(out, rq->method);
+        puts_(out, " ");
+        put(out, path.p, path.len);
+        free(path.p);
+
+        nparams = fz_byte(in) % 20;
+        for (i = 0; i < nparams; i++) {
+                uint8_t ks = fz_byte(in);
+                const char *kname;
+                size_t vn;
+
+                if (ks < 0xe0) {
+                        kname = keys[ks % N_KEYS];
+                        n = strlen(kname);
+                } else {
+                        n = fz_field(in, key, sizeof(key) - 1);
+                        kname = key;
+                }
+                vn = fz_field(in, field, 200);
+                puts_(out, i ? "&" : "?");
+                put_url(out, kname, n, false);
+                if (ks & 1 && vn == 0 && ks >= 0xe0)
+                        continue; /* a key without '=' */
+                puts_(out, "=");
+                /* A long poll waits up to 30 s for records that may never
+                 * come: the harness keeps its waits short. */
+                if (n == 4 && memcmp(kname, "wait", 4) == 0 && !(atof(field) <= 0.05))
+                        put_url(out, "0.05", 4, false);
+                else
+                        put_url(out, field, vn, false);
+        }
+        puts_(out, flags & 0x40 ? " HTTP/1.0\r\n" : " HTTP/1.1\r\n");
+
+        switch (flags & 3) {
+        case 0: {
+                char h[64];
+
+                snprintf(h, sizeof(h), "127.0.0.1:%d", port);
+                put_header(out, "Host", h);
+                break;
+        }
+        case 1: put_header(out, "Host", "localhost"); break;
+        case 2: host_ok = false; break;
+        default:
+                put_header(out, "Host", fz_str(in, field, 100));
+                host_ok = false;
+                break;
+        }
+        switch ((flags >> 2) & 3) {
+        case 0: break;
+        case 1: put_header(out, "Authorization", "Bearer " TOKEN); break;
+        case 2: put_header(out, "Authorization", "Bearer not-the-token"); break;
+        default: put_header(out, "Authorization", fz_str(in, field, 100)); break;
+        }
+        put_header(out, "Connection", "close");
+        if (flags & 0x10) {
+                char cl[32];
+
+                n = fz_field(in, field, 255);
+                snprintf(cl, sizeof(cl), "%zu", n);
+                put_header(out, "Content-Type", "application/json");
+                put_header(out, "Content-Length", cl);
+                puts_(out, "\r\n");
+                put(out, field, n);
+        } else {
+                puts_(out, "\r\n");
+        }
+        rq->standard = rq->standard && host_ok && !(flags & 0x40);
+}
+
+/* ---- the reply ---- */
+
+static int connect_local(void)
+{
+        struct sockaddr_in a = { .sin_family = AF_INET };
+        int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+        if (fd < 0)
+                fz_fail("socket: %s", strerror(errno));
+        a.sin_port = htons((uint16_t)port);
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        if (connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0)
+                fz_fail("connect to the inspector: %s", strerror(errno));
+        return fd;
+}
+
+static void send_all(int fd, const char *p, size_t n)
+{
+        while (n > 0) {
+                ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
+
+                if (w < 0 && errno == EINTR)
+                        continue;
+                /* The server may answer and close before it reads all
+                 * (a refused body): what it answered still counts. */
+                if (w <= 0)
+                        return;
+                p += w;
+                n -= (size_t)w;
+        }
+}
+
+/* Runs the kernel until the reply is in (the server closes after it). */
+static void await_reply(int fd, buf *reply)
+{
+        double deadline = now() + DEADLINE_S;
+        char chunk[65536];
+
+        for (;;) {
+                struct pollfd p = { .fd = fd, .events = POLLIN };
+
+                if (poll(&p, 1, 0) > 0) {
+                        ssize_t r = recv(fd, chunk, sizeof(chunk), 0);
+
+                        if (r < 0 && errno == EINTR)
+                                continue;
+                        if (r <= 0)
+                                break;
+                        put(reply, chunk, (size_t)r);
+                        if (reply->len > MAX_REPLY)
+                                fz_fail("a reply larger than %u bytes", MAX_REPLY);
+                        continue;
+                }
+                if (now() >= deadline)
+                        fz_fail("no complete reply within %.0f s (%zu bytes so far)", DEADLINE_S,
+                                reply->len);
+                if (fz_session_count(k) > 0) {
+                        waker_arm(fd, deadline);
+                        poe_kernel_run_one_timeslice(k);
+                } else {
+                        /* Nothing can sleep in the kernel now: jobs from
+                         * the server run at the next timeslice. */
+                        poe_kernel_run_one_timeslice(k);
+                        poll(&p, 1, 5);
+                }
+        }
+        waker_disarm();
+}
+
+static const char *header(const char *head, size_t head_len, const char *name, char *out,
+                          size_t size)
+{
+        const char *p = head, *end = head + head_len;
+        size_t n = strlen(name);
+
+        while (p < end) {
+                const char *eol = memmem(p, (size_t)(end - p), "\r\n", 2);
+
+                if (!eol)
+                        eol = end;
+                if ((size_t)(eol - p) > n + 1 && strncasecmp(p, name, n) == 0 && p[n] == ':') {
+                        const char *v = p + n + 1;
+                        size_t vn;
+
+                        while (v < eol && *v == ' ')
+                                v++;
+                        vn = (size_t)(eol - v);
+                        if (vn >= size)
+                                vn = size - 1;
+                        memcpy(out, v, vn);
+                        out[vn] = '\0';
+                        return out;
+                }
+                p = eol + 2;
+        }
+        return NULL;
+}
+
+static void check_json_lines(const char *body, size_t len)
+{
+        const char *p = body, *end = body + len;
+        json_error_t jerr;
+
+        while (p < end) {
+                const char *nl = memchr(p, '\n', (size_t)(end - p));
+                size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+                json_t *j;
+
+                if (n) {
+                        j = json_loadb(p, n, 0, &jerr);
+                        if (!j)
+                                fz_fail("an export line is not JSON: %s", jerr.text);
+                        json_decref(j);
+                }
+                p += n + 1;
+        }
+}
+
+static void check_reply(const request *rq, const buf *reply)
+{
+        char ctype[128], clen[32];
+        const char *end, *body;
+        size_t head_len, body_len;
+        int status;
+        json_t *j;
+        json_error_t jerr;
+
+        if (reply->len < 12 || memcmp(reply->p, "HTTP/1.", 7) != 0 ||
+            sscanf(reply->p + 9, "%3d", &status) != 1)
+                fz_fail("%s %s: no HTTP status line in the reply (%zu bytes)", rq->method,
+                        rq->path, reply->len);
+        if (getenv("FUZZ_VERBOSE"))
+                fprintf(stderr, "fuzz-http: %s %s -> %d (%zu bytes)\n", rq->method, rq->path,
+                        status, reply->len);
+        if (status == 500)
+                fz_fail("%s %s: 500: %.*s", rq->method, rq->path, (int)reply->len, reply->p);
+        if (status < 100 || status > 599)
+                fz_fail("%s %s: status %d", rq->method, rq->path, status);
+        end = memmem(reply->p, reply->len, "\r\n\r\n", 4);
+        if (!end)
+                fz_fail("%s %s: the reply's head does not end", rq->method, rq->path);
+        head_len = (size_t)(end - reply->p);
+        body = end + 4;
+        body_len = reply->len - head_len - 4;
+        if (!rq->head && header(reply->p, head_len, "Content-Length", clen, sizeof(clen)) &&
+            strtoull(clen, NULL, 10) != body_len)
+                fz_fail("%s %s: Content-Length %s, body %zu bytes", rq->method, rq->path, clen,
+                        body_len);
+        if (!header(reply->p, head_len, "Content-Type", ctype, sizeof(ctype)))
+                ctype[0] = '\0';
+        if (rq->head || !rq->standard)
+                return;
+        if (!rq->api)
+                return;
+        /* Every /api answer of ours is JSON, or an export. */
+        if (strncmp(ctype, "application/json", 16) != 0) {
+                if (status >= 400)
+                        fz_fail("%s %s: error %d without a JSON body (%s)", rq->method,
+                                rq->path, status, ctype);
+                if (strstr(ctype, "ndjson") || strstr(ctype, "jsonl"))
+                        check_json_lines(body, body_len);
+                return;
+        }
+        j = json_loadb(body, body_len, 0, &jerr);
+        if (!j) {
+                /* An OTLP export is JSON Lines under a JSON type. */
+                if (status == 200 && strstr(rq->path, "/export/")) {
+                        check_json_lines(body, body_len);
+                        return;
+                }
+                fz_fail("%s %s: %d with a body that is not JSON: %s", rq->method, rq->path,
+                        status, jerr.text);
+        }
+        if (status >= 400) {
+                json_t *e = json_object_get(j, "error");
+
+                if (json_integer_value(json_object_get(j, "api")) != 1 || !json_is_object(e) ||
+                    json_integer_value(json_object_get(e, "status")) != status ||
+                    !json_is_string(json_object_get(e, "message")))
+                        fz_fail("%s %s: error %d without the error envelope: %.*s", rq->method,
+                                rq->path, status, (int)body_len, body);
+        } else if (status == 200 && !strstr(rq->path, "/export/") &&
+                   (json_integer_value(json_object_get(j, "api")) != 1 ||
+                    !json_object_get(j, "data"))) {
+                fz_fail("%s %s: 200 without the envelope", rq->method, rq->path);
+        }
+        json_decref(j);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+        fz_in in = { data, size };
+        buf req = { NULL, 0, 0 }, reply = { NULL, 0, 0 };
+        request rq;
+        int fd;
+
+        build(&in, &rq, &req);
+        fd = connect_local();
+        send_all(fd, req.p, req.len);
+        await_reply(fd, &reply);
+        close(fd);
+        check_reply(&rq, &reply);
+        free(req.p);
+        free(reply.p);
+
+        fz_check_kernel(k);
+        /* Trace switches from the input are switched back, and a world a
+         * signal took apart is made again, so each input meets the same. */
+        poe_kernel_debug_set(k, POE_DEBUG_ALL & poe_debug_compiled(), 0);
+        /* Every request adds records to the log: now and then a fresh
+         * one, so exports and queries stay the same size. */
+        if (!subject_intact() || ++served % RESTART_EVERY == 0) {
+                subject_stop();
+                if (served % RESTART_EVERY == 0)
+                        fz_tmpdir_clean();
+                subject_start();
+        }
+        return 0;
+}

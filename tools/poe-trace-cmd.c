@@ -1,0 +1,493 @@
+/*
+ * poe-trace's commands: runs, sessions, records and export over a trace
+ * log opened read-only (poe__tracelog_open_readonly: no writer thread, no
+ * new run, nothing created).  Queries and exports go through the
+ * inspector's own code, so an export here is byte for byte the one GET
+ * /api/v1/trace/export gives for the same filters.
+ *
+ * The log may be anything a user points the tool at: a log of another
+ * version, a database of something else, a file that a crash cut short.
+ * Every failure is a status and a message, never a crash; fuzz-trace-db
+ * (fuzz/) holds the code to that.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "poe-trace-cmd.h"
+#include "tracelog-internal.h"
+
+#define PROG "poe-trace"
+
+typedef struct pt {
+        poe__tracelog *t;
+        const char *db;
+        const pt_options *o;
+        FILE *out;
+        char *err;
+        size_t errlen;
+} pt;
+
+static int say(pt *p, int status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* Sets the message of a failure and returns its status. */
+static int say(pt *p, int status, const char *fmt, ...)
+{
+        va_list ap;
+
+        if (p->err && p->errlen) {
+                va_start(ap, fmt);
+                vsnprintf(p->err, p->errlen, fmt, ap);
+                va_end(ap);
+        }
+        return status;
+}
+
+/* ---- times ---- */
+
+int pt_parse_time(const char *s, double *ret)
+{
+        struct tm tm;
+        const char *p;
+        char *end;
+        double d, frac = 0;
+        time_t when;
+
+        errno = 0;
+        d = strtod(s, &end);
+        if (*s && !*end && !errno && isfinite(d) && d >= 0) {
+                *ret = d;
+                return 0;
+        }
+        memset(&tm, 0, sizeof(tm));
+        p = strptime(s, "%Y-%m-%d", &tm);
+        if (!p)
+                return -EINVAL;
+        if (*p == 'T' || *p == ' ') {
+                p = strptime(p + 1, "%H:%M:%S", &tm);
+                if (!p)
+                        return -EINVAL;
+                if (*p == '.') {
+                        errno = 0;
+                        frac = strtod(p, &end);
+                        if (errno || end == p + 1)
+                                return -EINVAL;
+                        p = end;
+                }
+        }
+        if (*p == 'Z' && !p[1]) {
+                when = timegm(&tm);
+        } else if (!*p) {
+                tm.tm_isdst = -1;
+                when = mktime(&tm);
+        } else {
+                return -EINVAL;
+        }
+        if (when == (time_t)-1 || when < 0)
+                return -EINVAL;
+        *ret = (double)when + frac;
+        return 0;
+}
+
+/* UTC, to the millisecond: sortable and unambiguous across machines.
+ * A log written elsewhere may hold any double: past the year 9999 the
+ * cast to time_t could overflow (undefined), so such a time is "-". */
+static const char *iso_time(double t, char *buf, size_t size)
+{
+        time_t sec;
+        int ms;
+        struct tm tm;
+        char day[32];
+
+        if (!isfinite(t) || t <= 0 || t >= 253402300800.0 /* 10000-01-01 */) {
+                snprintf(buf, size, "-");
+                return buf;
+        }
+        sec = (time_t)floor(t);
+        ms = (int)((t - floor(t)) * 1000.0);
+        if (!gmtime_r(&sec, &tm)) {
+                snprintf(buf, size, "-");
+                return buf;
+        }
+        if (ms > 999)
+                ms = 999;
+        strftime(day, sizeof(day), "%Y-%m-%dT%H:%M:%S", &tm);
+        snprintf(buf, size, "%s.%03dZ", day, ms);
+        return buf;
+}
+
+/* ---- the log ---- */
+
+/* The run's pid into *pid: PT_OK, PT_FAIL with the message (no such run,
+ * or the runs cannot be read). */
+static int run_pid(pt *p, int64_t run, int64_t *pid)
+{
+        sqlite3 *db = poe__tl_reader_open(p->t, p->err, p->errlen);
+        sqlite3_stmt *st = NULL;
+        int rc, status = PT_OK;
+
+        if (!db)
+                return PT_FAIL;
+        rc = sqlite3_prepare_v2(db, "SELECT pid FROM runs WHERE id = ?", -1, &st, NULL);
+        if (rc == SQLITE_OK)
+                rc = sqlite3_bind_int64(st, 1, run);
+        if (rc == SQLITE_OK)
+                rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW)
+                *pid = sqlite3_column_int64(st, 0);
+        else if (rc == SQLITE_DONE)
+                status = say(p, PT_FAIL, "%s: no run %lld in this trace log (see `" PROG
+                                         " runs %s')",
+                             p->db, (long long)run, p->db);
+        else
+                status = say(p, PT_FAIL, "%s: cannot read its runs: %s", p->db,
+                             sqlite3_errmsg(db));
+        sqlite3_finalize(st);
+        sqlite3_close(db);
+        return status;
+}
+
+/* The run a command is about (--run, or the newest), checked to exist. */
+static int pick_run(pt *p, int64_t *run, int64_t *pid)
+{
+        char *end;
+
+        *run = poe__tracelog_run_id(p->t);
+        if (p->o->run) {
+                errno = 0;
+                *run = strtoll(p->o->run, &end, 10);
+                if (!*p->o->run || *end || errno || *run < 1)
+                        return say(p, PT_USAGE,
+                                   "--run: expected a run id (a positive integer), got `%s'",
+                                   p->o->run);
+        } else if (*run == 0) {
+                return say(p, PT_FAIL, "%s: the trace log holds no runs", p->db);
+        }
+        return run_pid(p, *run, pid);
+}
+
+/* The filters as a query, parsed by the inspector's own parser so that
+ * groups, sessions and their errors are the API's. */
+static int build_query(pt *p, int64_t run, poe__trace_query *q)
+{
+        const pt_options *o = p->o;
+        poe__params params = { .n = 0 };
+        char err[300];
+
+#define ADD(k, v)                                                                                  \
+        do {                                                                                       \
+                if (v) {                                                                           \
+                        params.kv[params.n].key = (k);                                             \
+                        params.kv[params.n].value = (v);                                           \
+                        params.n++;                                                                \
+                }                                                                                  \
+        } while (0)
+        ADD("session", o->session);
+        ADD("group", o->group);
+        ADD("event", o->event);
+        ADD("kind", o->kind);
+#undef ADD
+        if (poe__trace_query_parse(&params, q, err, sizeof(err)) < 0)
+                return say(p, PT_USAGE, "--%s", err);
+        if (o->since && pt_parse_time(o->since, &q->since) < 0)
+                return say(p, PT_USAGE,
+                           "--since: expected epoch seconds or an ISO 8601 time, got `%s'",
+                           o->since);
+        if (o->until && pt_parse_time(o->until, &q->until) < 0)
+                return say(p, PT_USAGE,
+                           "--until: expected epoch seconds or an ISO 8601 time, got `%s'",
+                           o->until);
+        q->run_id = run;
+        return PT_OK;
+}
+
+/* ---- commands ---- */
+
+static int want_jsonl(pt *p, bool *jsonl)
+{
+        const char *f = p->o->format;
+
+        *jsonl = f && strcmp(f, "jsonl") == 0;
+        if (!f || *jsonl || strcmp(f, "text") == 0)
+                return PT_OK;
+        return say(p, PT_USAGE, "--format: expected text or jsonl, got `%s'", f);
+}
+
+/* One JSON object (consumed) on a line of its own. */
+static int put_json(pt *p, json_t *j)
+{
+        obuf b = { .p = NULL };
+
+        poe__tl_ob_json(&b, j);
+        if (b.oom) {
+                free(b.p);
+                return say(p, PT_FAIL, "out of memory");
+        }
+        fwrite(b.p, 1, b.len, p->out);
+        fputc('\n', p->out);
+        free(b.p);
+        return PT_OK;
+}
+
+/* A string column of a foreign log may be missing, or not a string. */
+static const char *jtext(json_t *o, const char *key)
+{
+        const char *s = json_string_value(json_object_get(o, key));
+
+        return s ? s : "-";
+}
+
+static int cmd_runs(pt *p)
+{
+        char when[64];
+        json_t *runs, *r;
+        size_t i;
+        bool jsonl;
+        int status = want_jsonl(p, &jsonl);
+
+        if (status != PT_OK)
+                return status;
+        runs = poe__tracelog_runs(p->t, p->err, p->errlen);
+        if (!runs)
+                return PT_FAIL;
+        if (!jsonl)
+                fprintf(p->out, "%-6s %-8s %-24s %-30s %-10s %10s %8s\n", "ID", "PID",
+                        "STARTED", "KERNEL", "VERSION", "RECORDS", "DROPPED");
+        json_array_foreach(runs, i, r) {
+                if (jsonl) {
+                        json_incref(r);
+                        status = put_json(p, r);
+                        if (status != PT_OK)
+                                break;
+                        continue;
+                }
+                fprintf(p->out, "%-6lld %-8lld %-24s %-30s %-10s %10lld %8lld\n",
+                        (long long)json_integer_value(json_object_get(r, "id")),
+                        (long long)json_integer_value(json_object_get(r, "pid")),
+                        iso_time(json_real_value(json_object_get(r, "started")), when,
+                                 sizeof(when)),
+                        jtext(r, "kernel_id"), jtext(r, "poe_version"),
+                        (long long)json_integer_value(json_object_get(r, "records")),
+                        (long long)json_integer_value(json_object_get(r, "dropped")));
+        }
+        json_decref(runs);
+        return status;
+}
+
+static int cmd_sessions(pt *p)
+{
+        int64_t pid, run;
+        sqlite3 *db;
+        sqlite3_stmt *st = NULL;
+        char first[64], last[64];
+        bool jsonl;
+        int rc, status;
+
+        if ((status = want_jsonl(p, &jsonl)) != PT_OK ||
+            (status = pick_run(p, &run, &pid)) != PT_OK)
+                return status;
+        db = poe__tl_reader_open(p->t, p->err, p->errlen);
+        if (!db)
+                return PT_FAIL;
+        rc = sqlite3_prepare_v2(db,
+                                "SELECT s.session_id, s.first_seen, s.last_seen, "
+                                "(SELECT count(*) FROM records r WHERE r.run_id = s.run_id "
+                                "AND r.session = s.session_id) "
+                                "FROM sessions s WHERE s.run_id = ? ORDER BY s.session_id",
+                                -1, &st, NULL);
+        if (rc == SQLITE_OK)
+                rc = sqlite3_bind_int64(st, 1, run);
+        if (rc != SQLITE_OK) {
+                status = say(p, PT_FAIL, "%s: cannot read its sessions: %s", p->db,
+                             sqlite3_errmsg(db));
+                goto done;
+        }
+        if (!jsonl)
+                fprintf(p->out, "%-10s %-24s %-24s %10s\n", "SESSION", "FIRST SEEN",
+                        "LAST SEEN", "RECORDS");
+        while (status == PT_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+                long long sid = sqlite3_column_int64(st, 0), n = sqlite3_column_int64(st, 3);
+                double f = sqlite3_column_double(st, 1), l = sqlite3_column_double(st, 2);
+
+                if (jsonl) {
+                        json_t *j = json_pack("{sIsIsfsfsI}", "run", (json_int_t)run, "session",
+                                              (json_int_t)sid, "first_seen", f, "last_seen", l,
+                                              "records", (json_int_t)n);
+
+                        status = j ? put_json(p, j) : say(p, PT_FAIL, "out of memory");
+                } else {
+                        fprintf(p->out, "%-10lld %-24s %-24s %10lld\n", sid,
+                                iso_time(f, first, sizeof(first)),
+                                iso_time(l, last, sizeof(last)), n);
+                }
+        }
+        if (status == PT_OK && rc != SQLITE_DONE)
+                status = say(p, PT_FAIL, "%s: reading its sessions failed: %s", p->db,
+                             sqlite3_errmsg(db));
+done:
+        sqlite3_finalize(st);
+        sqlite3_close(db);
+        return status;
+}
+
+static int cmd_records(pt *p)
+{
+        const pt_options *o = p->o;
+        int64_t pid, limit = 0, run;
+        poe__trace_query q;
+        sqlite3 *db;
+        sqlite3_stmt *st = NULL;
+        char *end;
+        bool jsonl;
+        int rc, status;
+
+        if ((status = want_jsonl(p, &jsonl)) != PT_OK ||
+            (status = pick_run(p, &run, &pid)) != PT_OK)
+                return status;
+        if (o->limit) {
+                errno = 0;
+                limit = strtoll(o->limit, &end, 10);
+                if (!*o->limit || *end || errno || limit < 1)
+                        return say(p, PT_USAGE, "--limit: expected a positive integer, got `%s'",
+                                   o->limit);
+        }
+        if ((status = build_query(p, run, &q)) != PT_OK)
+                return status;
+        q.page.limit = limit;
+        db = poe__tl_reader_open(p->t, p->err, p->errlen);
+        if (!db)
+                return PT_FAIL;
+        /* One snapshot, as the inspector's exports take. */
+        rc = sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
+        if (rc != SQLITE_OK) {
+                status = say(p, PT_FAIL, "%s: %s", p->db, sqlite3_errmsg(db));
+                goto done;
+        }
+        if (poe__tl_records(p->t, db, &q, limit > 0, false, &st, p->err, p->errlen) < 0) {
+                status = PT_FAIL;
+                goto done;
+        }
+        while (status == PT_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+                const char *prefix = (const char *)sqlite3_column_text(st, COL_PREFIX);
+                const char *msg = (const char *)sqlite3_column_text(st, COL_MESSAGE);
+
+                if (jsonl) {
+                        /* poe__tl_row_json: the export's own objects. */
+                        json_t *j = poe__tl_row_json(st);
+
+                        status = j ? put_json(p, j) : say(p, PT_FAIL, "out of memory");
+                } else if (prefix && *prefix) {
+                        /* As the kernel's text sink prints it (debug.c). */
+                        fprintf(p->out, "=== %lld === %s %s\n", (long long)pid, prefix,
+                                msg ? msg : "");
+                } else {
+                        fprintf(p->out, "=== %lld === %s\n", (long long)pid, msg ? msg : "");
+                }
+        }
+        if (status == PT_OK && rc != SQLITE_DONE) {
+                poe__tl_step_failed(db, rc, p->err, p->errlen);
+                status = PT_FAIL;
+        }
+done:
+        sqlite3_finalize(st);
+        sqlite3_close(db);
+        return status;
+}
+
+static int write_all(int fd, const char *s, size_t n)
+{
+        while (n > 0) {
+                ssize_t w = write(fd, s, n);
+
+                if (w < 0 && errno == EINTR)
+                        continue;
+                if (w < 0)
+                        return -errno;
+                s += w;
+                n -= (size_t)w;
+        }
+        return 0;
+}
+
+static int cmd_export(pt *p)
+{
+        static const char *const ok[] = { "csv", "chrome", "jsonl", "otlp" };
+        const pt_options *o = p->o;
+        int64_t pid, run;
+        poe__trace_query q;
+        const char *ctype;
+        char *body = NULL;
+        size_t len = 0, i;
+        int fd = -1, out, rc, status;
+
+        if (!o->format)
+                return say(p, PT_USAGE,
+                           "export: --format is required (csv, chrome, jsonl or otlp)");
+        for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
+                if (strcmp(o->format, ok[i]) == 0)
+                        break;
+        /* Not "sqlite": its copy is made next to the log, and this tool
+         * never writes there. */
+        if (i == sizeof(ok) / sizeof(ok[0]))
+                return say(p, PT_USAGE, "--format: expected csv, chrome, jsonl or otlp, got `%s'",
+                           o->format);
+        if ((status = pick_run(p, &run, &pid)) != PT_OK ||
+            (status = build_query(p, run, &q)) != PT_OK)
+                return status;
+        rc = poe__tracelog_export(p->t, o->format, &q, &body, &fd, &len, &ctype, p->err,
+                                  p->errlen);
+        if (fd >= 0)
+                close(fd);
+        if (rc < 0) {
+                free(body);
+                return PT_FAIL;
+        }
+        if (!o->output || strcmp(o->output, "-") == 0) {
+                if (body && len)
+                        fwrite(body, 1, len, p->out);
+                free(body);
+                return PT_OK;
+        }
+        /* The file is made only once there is something to put in it. */
+        out = open(o->output, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+        if (out < 0) {
+                free(body);
+                return say(p, PT_FAIL, "%s: %s", o->output, strerror(errno));
+        }
+        rc = write_all(out, body ? body : "", body ? len : 0);
+        free(body);
+        if (rc < 0) {
+                close(out);
+                return say(p, PT_FAIL, "%s: %s", o->output, strerror(-rc));
+        }
+        if (close(out) < 0)
+                return say(p, PT_FAIL, "%s: %s", o->output, strerror(errno));
+        return PT_OK;
+}
+
+int pt_run_command(pt_command cmd, const char *db, const pt_options *o, FILE *out, char *err,
+                   size_t errlen)
+{
+        pt p = { .db = db, .o = o, .out = out, .err = err, .errlen = errlen };
+        int status;
+
+        if (err && errlen)
+                err[0] = '\0';
+        if (poe__tracelog_open_readonly(db, &p.t, err, errlen) < 0)
+                return PT_FAIL;
+        switch (cmd) {
+        case PT_RUNS: status = cmd_runs(&p); break;
+        case PT_SESSIONS: status = cmd_sessions(&p); break;
+        case PT_RECORDS: status = cmd_records(&p); break;
+        case PT_EXPORT: status = cmd_export(&p); break;
+        default: status = say(&p, PT_USAGE, "unknown command %d", (int)cmd); break;
+        }
+        poe__tracelog_close(p.t);
+        return status;
+}
