@@ -110,6 +110,19 @@ POE_EXPORT int poe_value_true(const poe_value *v)
         }
 }
 
+/* A double as an integer: truncated toward zero, NaN as 0, and out of
+ * range saturated (a plain cast would be undefined behaviour). */
+static int64_t double_int(double d)
+{
+        if (d != d)
+                return 0;
+        if (d >= 9223372036854775807.0)
+                return INT64_MAX;
+        if (d <= -9223372036854775808.0)
+                return INT64_MIN;
+        return (int64_t)d;
+}
+
 POE_EXPORT int64_t poe_value_int(const poe_value *v)
 {
         char buf[64];
@@ -121,7 +134,7 @@ POE_EXPORT int64_t poe_value_int(const poe_value *v)
         case POE_T_INT:
                 return v->u.i;
         case POE_T_DOUBLE:
-                return (int64_t)v->u.d;
+                return double_int(v->u.d);
         case POE_T_SESSION:
                 return (int64_t)v->u.sid;
         case POE_T_STR: {
@@ -136,7 +149,7 @@ POE_EXPORT int64_t poe_value_int(const poe_value *v)
                  * through a double. */
                 i = strtoll(buf, &end, 10);
                 if (*end == '.' || *end == 'e' || *end == 'E')
-                        return (int64_t)strtod(buf, NULL);
+                        return double_int(strtod(buf, NULL));
                 return i;
         }
         default:

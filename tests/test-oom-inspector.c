@@ -193,7 +193,12 @@ static void test_start_rest(void **state)
         (void)state;
         warm_up();
         sweep_start(true, false);
-        sweep_start(true, true);
+        /* Every thread's allocations failing from N on includes the
+         * threads the server starts meanwhile, and under ASan their
+         * start-up (pthread_getattr_np) cannot take a failed malloc:
+         * there, the kernel thread's sweep above is the one made. */
+        if (om_live_exact())
+                sweep_start(true, true);
 }
 
 /* Failures during the inspector's life and its stop: requests, trace

@@ -119,7 +119,8 @@ POE_EXPORT void poe_value_release(poe_value *v);
 POE_EXPORT int poe_value_true(const poe_value *v);
 
 /** The value as an integer (strings are parsed like Perl's numification;
- * nil and non-numbers give 0). */
+ * nil and non-numbers give 0; doubles are truncated toward zero, NaN is
+ * 0 and values beyond int64 saturate). */
 POE_EXPORT int64_t poe_value_int(const poe_value *v);
 
 /** The string of a POE_T_STR value, or NULL for any other kind. */
