@@ -441,6 +441,37 @@ poe_value poe__dispatch(poe_kernel *k, poe__session *to, poe__session *from, uin
         return ret;
 }
 
+/*
+ * A dispatch under a landing frame its caller set (poe__signal_dispatch
+ * sets one for all of a signal's watchers).  st stays in the caller's
+ * memory: if the handler dies, the caller's frame finishes the dispatch
+ * with poe__dispatch_died.
+ */
+poe_value poe__dispatch_framed(poe_kernel *k, poe__dispatch_state *st, poe__session *to,
+                               poe__session *from, uint32_t name, uint32_t type,
+                               poe_value *args, size_t nargs, const char *file, int line,
+                               uint32_t from_state)
+{
+        poe_value ret;
+
+        dispatch_enter(k, to, from, name, type, st);
+        ret = invoke(k, to, from, name, type, args, nargs, file, line, from_state);
+        k->died = false;
+        dispatch_leave(k, to, from, name, &ret, st);
+        return ret;
+}
+
+void poe__dispatch_died(poe_kernel *k, poe__dispatch_state *st, poe__session *to,
+                        poe__session *from, uint32_t name, uint32_t type, const char *file,
+                        int line, uint32_t from_state)
+{
+        poe_value nil = poe_nil();
+
+        poe__exception_caught(k, to, from, name, type, file, line, from_state);
+        k->died = true;
+        dispatch_leave(k, to, from, name, &nil, st);
+}
+
 /* The end of a queued event's dispatch: POE stops everything once an
  * exception must reach run()'s caller. */
 static inline void event_done(poe_kernel *k, poe__event *ev)

@@ -650,6 +650,13 @@ void poe__enqueue(poe_kernel *k, poe__event *ev, poe__session *to, poe__session 
 poe_value poe__dispatch(poe_kernel *k, poe__session *to, poe__session *from, uint32_t name,
                         uint32_t type, poe_value *args, size_t nargs, const char *file,
                         int line, uint32_t from_state);
+poe_value poe__dispatch_framed(poe_kernel *k, poe__dispatch_state *st, poe__session *to,
+                               poe__session *from, uint32_t name, uint32_t type,
+                               poe_value *args, size_t nargs, const char *file, int line,
+                               uint32_t from_state);
+void poe__dispatch_died(poe_kernel *k, poe__dispatch_state *st, poe__session *to,
+                        poe__session *from, uint32_t name, uint32_t type, const char *file,
+                        int line, uint32_t from_state);
 void poe__dispatch_due(poe_kernel *k);
 void poe__dispatch_resume(poe_kernel *k);
 void poe__dispatch_landed(poe_kernel *k);

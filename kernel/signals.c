@@ -249,12 +249,26 @@ static void trace_deliver(poe_kernel *k, poe__session *t, const poe__sigwatch *w
                   poe__ev_args(ev)[0].u.s, poe__loggable(k, t));
 }
 
+/* The watcher dispatch under way, in memory for the landing frame of
+ * poe__signal_dispatch should its handler die. */
+struct delivery {
+        poe__dispatch_state st;
+        bool active;
+        poe__session *to;
+        uint32_t event, type;
+        const char *file;
+        int line;
+        uint32_t from_state;
+        poe__event *tmp; /* the copied arguments, when the watcher has some */
+};
+
 /* Dispatches to t's watcher for sig, if it has one. */
-static void deliver(poe_kernel *k, poe__session *t, uint32_t sig, poe__event *ev, bool idle_watch)
+static void deliver(poe_kernel *k, poe__session *t, uint32_t sig, poe__event *ev, bool idle_watch,
+                    struct delivery *d)
 {
         poe__sigwatch *w;
         poe_value *args;
-        poe__event *tmp;
+        size_t nargs;
         poe_value r;
 
         if (t->is_kernel) {
@@ -262,7 +276,7 @@ static void deliver(poe_kernel *k, poe__session *t, uint32_t sig, poe__event *ev
                         r = poe__dispatch(k, t, k->ksession, POE__N_SIGNAL, POE__ET_SIGNAL,
                                           poe__ev_args(ev), poe__ev_nargs(ev),
                                           poe__name(k, ev->file), ev->line, ev->from_state);
-                        poe_value_release(&r);
+                        poe__value_drop(&r);
                 }
                 return;
         }
@@ -273,29 +287,34 @@ static void deliver(poe_kernel *k, poe__session *t, uint32_t sig, poe__event *ev
          * watcher's, copied, since the handler may remove its watcher.
          * Without watcher arguments the signal's own are passed: the
          * signal event owns them until every watcher has run. */
-        if (w->nargs == 0) {
-                trace_deliver(k, t, w, ev);
-                r = poe__dispatch(k, t, k->ksession, w->event,
-                                  POE__ET_SIGNAL | (ev->type & POE__ET_SIGDIE), poe__ev_args(ev),
-                                  poe__ev_nargs(ev), poe__name(k, ev->file), ev->line,
-                                  ev->from_state);
-                poe_value_release(&r);
-                return;
+        args = poe__ev_args(ev);
+        nargs = poe__ev_nargs(ev);
+        if (w->nargs) {
+                d->tmp = poe__event_new2(k, args, nargs, w->args, w->nargs);
+                if (!d->tmp) {
+                        poe__warn(k, "<sg> out of memory: signal %s not delivered to session "
+                                     "%llu\n",
+                                  args[0].u.s, (unsigned long long)t->id);
+                        return;
+                }
+                /* The signal event owns its pointer arguments, not this copy. */
+                args = poe__ev_args(d->tmp);
+                nargs = poe__ev_nargs(d->tmp);
         }
-        tmp = poe__event_new2(k, poe__ev_args(ev), poe__ev_nargs(ev), w->args, w->nargs);
-        if (!tmp) {
-                poe__warn(k, "<sg> out of memory: signal %s not delivered to session %llu\n",
-                          poe__ev_args(ev)[0].u.s, (unsigned long long)t->id);
-                return;
-        }
-        /* The signal event owns its pointer arguments, not this copy. */
-        args = poe__ev_args(tmp);
         trace_deliver(k, t, w, ev);
-        r = poe__dispatch(k, t, k->ksession, w->event,
-                          POE__ET_SIGNAL | (ev->type & POE__ET_SIGDIE), args, poe__ev_nargs(tmp),
-                          poe__name(k, ev->file), ev->line, ev->from_state);
-        poe_value_release(&r);
-        poe__free(k, tmp);
+        d->to = t;
+        d->event = w->event;
+        d->type = POE__ET_SIGNAL | (ev->type & POE__ET_SIGDIE);
+        d->file = poe__name(k, ev->file);
+        d->line = ev->line;
+        d->from_state = ev->from_state;
+        d->active = true;
+        r = poe__dispatch_framed(k, &d->st, t, k->ksession, d->event, d->type, args, nargs, d->file,
+                                 d->line, d->from_state);
+        d->active = false;
+        poe__value_drop(&r);
+        poe__free(k, d->tmp);
+        d->tmp = NULL;
 }
 
 /* The error_str of a DIE signal's field list. */
@@ -352,6 +371,9 @@ void poe__signal_dispatch(poe_kernel *k, poe__event *ev)
         poe__session **touched = NULL;
         int n, i, type = sig_type(signame);
         bool idle_watch = sig == POE__N_IDLE && k->kernel_watches_idle;
+        struct delivery d;
+        volatile int w; /* the walk's position, kept across a die */
+        poe__frame f;
 
         n = poe__session_tree(k, ev->to, &touched);
         if (n >= 0 && sig == POE__N_DIE)
@@ -367,9 +389,29 @@ void poe__signal_dispatch(poe_kernel *k, poe__event *ev)
                   "dispatching ET_SIGNAL (%s) to %s", signame, poe__loggable(k, ev->to));
         if (idle_watch || (sig != POE__NO_NAME && sig < k->cap_sig_watchers &&
                            k->sig_watchers[sig] > 0)) {
-                for (i = n - 1; i >= 0; i--)
-                        if (touched[i]->alive)
-                                deliver(k, touched[i], sig, ev, idle_watch);
+                /* One landing frame for every watcher's handler, rather
+                 * than one per dispatch: a handler that dies comes back
+                 * here, its dispatch is finished, and the walk goes on
+                 * with the next session. */
+                memset(&d, 0, sizeof(d));
+                f.up = k->frame;
+                k->frame = &f;
+                w = n - 1;
+                if (POE__SETJMP(f.jb) != 0) {
+                        k->frame = &f;
+                        if (d.active) {
+                                d.active = false;
+                                poe__dispatch_died(k, &d.st, d.to, k->ksession, d.event, d.type,
+                                                   d.file, d.line, d.from_state);
+                        }
+                        poe__free(k, d.tmp);
+                        d.tmp = NULL;
+                        w--;
+                }
+                for (; w >= 0; w--)
+                        if (touched[w]->alive)
+                                deliver(k, touched[w], sig, ev, idle_watch, &d);
+                k->frame = f.up;
         }
         if (type == SIG_NONMASKABLE || (type == SIG_TERMINAL && !k->sig_handled)) {
                 for (i = n - 1; i >= 0; i--) {

@@ -708,6 +708,69 @@ static void test_die_in_die_handler_after_sig_handled(void **state)
         die_in_die_handler(true, "second\n");
 }
 
+/* ---- a die in one of a signal's watchers ---- */
+
+/* The child's PING watcher dies; the walk goes on to the parent's, which
+ * has arguments of its own (so its dispatch gets a copy), and the DIE
+ * reaches the parent afterwards, which handles it. */
+static poe_value sw_child_start(poe_ctx *c)
+{
+        TL_EQ(poe_kernel_sig(poe_ctx_kernel(c), "PING", "ping", POE_NOARGS), 0);
+        return poe_nil();
+}
+
+static poe_value sw_child_ping(poe_ctx *c)
+{
+        tl_log("child ping %s", poe_value_str(poe_ctx_arg(c, 0)));
+        poe_die(c, "child died\n");
+}
+
+static poe_value sw_parent_ping(poe_ctx *c)
+{
+        tl_log("parent ping %s %lld", poe_value_str(poe_ctx_arg(c, 0)),
+               (long long)poe_value_int(poe_ctx_arg(c, 1)));
+        return poe_nil();
+}
+
+static poe_value sw_parent_die(poe_ctx *c)
+{
+        poe_exception e;
+
+        TL_EQ(poe_value_exception(poe_ctx_arg(c, 1), &e), 0);
+        tl_log("parent on_die %s", e.error_str);
+        poe_kernel_sig_handled(poe_ctx_kernel(c));
+        return poe_nil();
+}
+
+static poe_value sw_parent_start(poe_ctx *c)
+{
+        poe_kernel *k = poe_ctx_kernel(c);
+        poe_session_spec spec = TL_SPEC({ "_start", sw_child_start }, { "ping", sw_child_ping });
+
+        TL_EQ(poe_kernel_sig(k, "PING", "ping", POE_ARGS(poe_int(7))), 0);
+        TL_EQ(poe_kernel_sig(k, "DIE", "on_die", POE_NOARGS), 0);
+        TL_EQ(poe_session_create(k, &spec, NULL), 0);
+        TL_EQ(poe_kernel_signal(k, poe_ctx_session(c), "PING", POE_NOARGS), 0);
+        return poe_nil();
+}
+
+static void test_die_in_signal_watcher_walk_goes_on(void **state)
+{
+        (void)state;
+        TL_CREATE(tl.k, { "_start", sw_parent_start }, { "ping", sw_parent_ping },
+                  { "on_die", sw_parent_die });
+        /* PING is not terminal: the watchers keep both sessions alive,
+         * so the test runs slices until the transcript is complete. */
+        TL_EQ(poe_kernel_run_one_timeslice(tl.k), 1);
+        TL_EQ(poe_kernel_run_one_timeslice(tl.k), 1);
+        TL_EQ(poe_kernel_run_one_timeslice(tl.k), 1);
+        assert_string_equal(tl_transcript(), "child ping PING\n"
+                                             "parent ping PING 7\n"
+                                             "parent on_die child died\n\n");
+        tl_check_kernel(tl.k);
+        poe_kernel_stop(tl.k);
+}
+
 /* ---- POE_CATCH_EXCEPTIONS=0 ---- */
 
 static poe_value m_boom_plain(poe_ctx *c)
@@ -855,6 +918,7 @@ int main(void)
                 TL_TEST(test_catch_exceptions_off_call_rethrows),
                 TL_TEST(test_die_leaks_nothing),
                 TL_TEST(test_die_unhandled_leaks_nothing),
+                TL_TEST(test_die_in_signal_watcher_walk_goes_on),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
