@@ -135,6 +135,12 @@ enum poe__reason {
 typedef struct poe__session poe__session;
 typedef struct poe__event poe__event;
 
+/* An address cache entry: a name string given by the caller, and its id. */
+typedef struct poe__name_cache {
+        const char *ptr;
+        uint32_t id;
+} poe__name_cache;
+
 /* A timer in the heap: its due time is kept beside the pointer, so the
  * heap's comparisons stay in the heap's own memory (the event is read
  * only to break a tie and to note its new position). */
@@ -376,10 +382,7 @@ struct poe_kernel {
         poe__smap name_ids;
         /* What post and yield were last given as event and file names,
          * by address: a hit costs a strcmp instead of a hash lookup. */
-        struct {
-                const char *ptr;
-                uint32_t id;
-        } name_cache[64], file_cache[4];
+        poe__name_cache name_cache[64], file_cache[4];
 
         /* Sessions by id; the kernel's own session is id 0. */
         poe__imap sessions;
@@ -532,7 +535,7 @@ char *poe__strdup(poe_kernel *k, const char *s);
 /* names.c */
 uint32_t poe__intern(poe_kernel *k, const char *name); /* POE__NO_NAME on ENOMEM */
 uint32_t poe__name_find(const poe_kernel *k, const char *name);
-uint32_t poe__file_slow(poe_kernel *k, const char *file, unsigned slot);
+uint32_t poe__intern_miss(poe_kernel *k, const char *name, poe__name_cache *entry);
 
 /* Interns a caller's file name (POE__NO_NAME on ENOMEM); NULL is "".
  * Cached by address and checked by content, as poe__intern_cached. */
@@ -546,7 +549,7 @@ static inline uint32_t poe__file(poe_kernel *k, const char *file)
         if (__builtin_expect(k->file_cache[slot].ptr == file, 1) &&
             __builtin_strcmp(k->names[k->file_cache[slot].id], file) == 0)
                 return k->file_cache[slot].id;
-        return poe__file_slow(k, file, slot);
+        return poe__intern_miss(k, file, &k->file_cache[slot]);
 }
 /* The kernel's own file for an event it queues: "" if out of memory. */
 static inline uint32_t poe__kfile(poe_kernel *k, const char *file)
@@ -555,7 +558,6 @@ static inline uint32_t poe__kfile(poe_kernel *k, const char *file)
 
         return id == POE__NO_NAME ? POE__N_EMPTY : id;
 }
-uint32_t poe__intern_slow(poe_kernel *k, const char *name, unsigned slot);
 
 /* poe__intern for names given again and again (post's event names): the
  * cache is keyed by the string's address and checked by content, so a
@@ -567,7 +569,7 @@ static inline uint32_t poe__intern_cached(poe_kernel *k, const char *name)
         if (__builtin_expect(k->name_cache[slot].ptr == name, 1) &&
             __builtin_strcmp(k->names[k->name_cache[slot].id], name) == 0)
                 return k->name_cache[slot].id;
-        return poe__intern_slow(k, name, slot);
+        return poe__intern_miss(k, name, &k->name_cache[slot]);
 }
 static inline const char *poe__name(const poe_kernel *k, uint32_t id)
 {

@@ -78,33 +78,21 @@ void poe__names_free(poe_kernel *k)
         k->n_names = k->cap_names = 0;
 }
 
-/* poe__intern_cached's miss: the hash lookup, then the cache is set. */
-uint32_t poe__intern_slow(poe_kernel *k, const char *name, unsigned slot)
+/*
+ * A miss of one of the address caches (poe__intern_cached and poe__file
+ * in internal.h): the hash lookup, then the entry remembers the address.
+ * Caller file names (post's __FILE__, or a binding's own string) are
+ * interned like event names because the events that record them outlive
+ * the call, and the string the caller passed may be reused as soon as
+ * the call returns.
+ */
+uint32_t poe__intern_miss(poe_kernel *k, const char *name, poe__name_cache *entry)
 {
         uint32_t id = poe__intern(k, name);
 
         if (id != POE__NO_NAME) {
-                k->name_cache[slot].ptr = name;
-                k->name_cache[slot].id = id;
-        }
-        return id;
-}
-
-/*
- * Caller file names (post's __FILE__, or a binding's own string) are kept
- * by the events that record them, so they are interned too: the string
- * the caller passed may be reused as soon as the call returns.  A few
- * are remembered by address (poe__file, internal.h), which makes the
- * common case, many posts from a few source files, a compare and a
- * strcmp.  This is the miss.
- */
-uint32_t poe__file_slow(poe_kernel *k, const char *file, unsigned slot)
-{
-        uint32_t id = poe__intern(k, file);
-
-        if (id != POE__NO_NAME) {
-                k->file_cache[slot].ptr = file;
-                k->file_cache[slot].id = id;
+                entry->ptr = name;
+                entry->id = id;
         }
         return id;
 }
