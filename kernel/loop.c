@@ -271,6 +271,10 @@ void poe__loop_wait(poe_kernel *k)
                 ready = k->n_ready[0] + k->n_ready[1] + k->n_ready[2];
                 if (err >= 0 && !ready && head)
                         poe__clock_jump(k, head->due);
+                else if (err >= 0 && !ready && timeout > 0)
+                        /* No event, but a retry or a child poll is due:
+                         * blocking would wait for nothing forever. */
+                        poe__clock_jump(k, poe__mono(k) + timeout);
                 else if (err >= 0 && !ready && !head && !xposts_pending(k))
                         err = k->loop->wait(k, -1); /* only I/O or threads remain */
         } else if (timeout == 0 && k->n_watched_fds == 0) {
