@@ -518,6 +518,7 @@ struct poe_kernel {
 
         void *auto_inspector; /* started by POE_INSPECTOR (kernel.c) */
         bool retry_soon; /* an internal event could not be queued: wake soon */
+        unsigned raise_failures; /* IDLE/ZOMBIE not queued, slices in a row */
         bool run_done;
         bool kernel_watches_idle;
 };
@@ -548,6 +549,11 @@ static inline uint32_t poe__file(poe_kernel *k, const char *file)
                 return k->file_cache[slot].id;
         return poe__file_slow(k, file, slot);
 }
+/* run() gives up with -ENOMEM after this many timeslices in a row
+ * without memory for the IDLE or ZOMBIE signal that would end it (at one
+ * retry per 10 ms, about a second). */
+#define POE__RAISE_TRIES 100
+
 /* The kernel's own file for an event it queues: "" if out of memory. */
 static inline uint32_t poe__kfile(poe_kernel *k, const char *file)
 {

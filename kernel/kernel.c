@@ -235,8 +235,17 @@ POE_EXPORT int poe_kernel_run(poe_kernel *k)
                 k->frame = &f;
                 poe__dispatch_landed(k);
         }
-        while (k->ksession->alive)
+        while (k->ksession->alive) {
                 do_timeslice(k);
+                if (k->raise_failures >= POE__RAISE_TRIES) {
+                        /* Out of memory for good: the sessions stay for
+                         * a later run. */
+                        k->raise_failures = 0;
+                        k->kernel_watches_idle = false;
+                        k->frame = f.up;
+                        return poe__rv(k, -ENOMEM, __func__);
+                }
+        }
         k->frame = f.up;
         finalize(k);
         /* POE rethrows the exception that stopped the kernel. */
@@ -264,6 +273,10 @@ POE_EXPORT int poe_kernel_run_one_timeslice(poe_kernel *k)
                 poe__dispatch_landed(k);
         }
         k->frame = f.up;
+        if (k->raise_failures >= POE__RAISE_TRIES) {
+                k->raise_failures = 0;
+                return poe__rv(k, -ENOMEM, __func__);
+        }
         return poe__rv(k, k->exception ? -ECANCELED : 1, __func__);
 }
 
