@@ -729,6 +729,7 @@ void poe__loop_wait(poe_kernel *k);
 void poe__exception_caught(poe_kernel *k, poe__session *to, poe__session *from, uint32_t name,
                            uint32_t type, const char *file, int line, uint32_t from_state);
 void poe__exception_set(poe_kernel *k, char *msg);
+void poe__exception_clear(poe_kernel *k);
 void poe__rethrow(poe_kernel *k);
 void poe__exceptions_free(poe_kernel *k);
 

@@ -225,8 +225,7 @@ POE_EXPORT int poe_kernel_run(poe_kernel *k)
         /* All signals must be watched explicitly; the kernel watches
          * IDLE so that it can follow it with ZOMBIE (POE's run). */
         k->kernel_watches_idle = true;
-        poe__free(k, k->exception);
-        k->exception = NULL;
+        poe__exception_clear(k);
         /* The landing frame for every top-level handler's poe_die, set
          * once for the run (events.c's poe__dispatch_resume). */
         f.up = k->frame;
@@ -262,8 +261,7 @@ POE_EXPORT int poe_kernel_run_one_timeslice(poe_kernel *k)
                 finalize(k);
                 return poe__rv(k, 0, __func__);
         }
-        poe__free(k, k->exception);
-        k->exception = NULL;
+        poe__exception_clear(k);
         f.up = k->frame;
         k->frame = &f;
         if (POE__SETJMP(f.jb) == 0)
