@@ -307,12 +307,21 @@ void poe__loop_wait(poe_kernel *k)
  */
 int poe__loop_forked(poe_kernel *k)
 {
+        void *old = k->loop_data, *fresh;
         int fd, err;
 
-        k->loop->fini(k);
+        /* The new backend is made before the old one goes, so that a
+         * failure (no memory, no fd) leaves the kernel a working loop. */
+        k->loop_data = NULL;
         err = k->loop->init(k);
-        if (err < 0)
+        if (err < 0) {
+                k->loop_data = old;
                 return err;
+        }
+        fresh = k->loop_data;
+        k->loop_data = old;
+        k->loop->fini(k);
+        k->loop_data = fresh;
         if (k->wake_fd >= 0)
                 close(k->wake_fd);
         k->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
