@@ -247,6 +247,7 @@ POE_EXPORT int poe_kernel_select(poe_kernel *k, int fd, const char *event_r, con
 static int set_paused(poe_kernel *k, int fd, int mode, bool paused)
 {
         poe__fdrec *r;
+        bool was;
         int err;
 
         POE_CHECK(k, k && fd >= 0, -EINVAL);
@@ -254,12 +255,19 @@ static int set_paused(poe_kernel *k, int fd, int mode, bool paused)
         r = rec_get(k, fd);
         if (!r || !r->watch[mode])
                 return 0;
+        was = r->watch[mode]->paused;
         r->watch[mode]->paused = paused;
         POE_TRACE(k, POE_TRACE_FILES, paused ? "pause" : "resume", r->watch[mode]->session,
                   r->watch[mode]->event, NULL, "%s fd (%d) mode (%d)",
                   paused ? "pausing" : "resuming", fd, mode);
         err = sync_backend(k, fd, r);
-        return err < 0 ? err : 1;
+        if (err < 0) {
+                /* The backend did not change (the poll backend may need
+                 * memory to take the fd back): neither does the watcher. */
+                r->watch[mode]->paused = was;
+                return err;
+        }
+        return 1;
 }
 
 POE_EXPORT int poe_kernel_select_pause_read(poe_kernel *k, int fd)
