@@ -60,7 +60,7 @@ static void clear_by_name(poe_kernel *k, poe__session *s, uint32_t name)
  * EV_WALLTIME and EV_DELTA (NAN for undef); due is monotonic. */
 static int set_timer(poe_kernel *k, const char *file, int line, poe__session *s, uint32_t name,
                      int64_t due, double wall, double delta, const poe_value *args, size_t nargs,
-                     poe_alarm_id *ret_id)
+                     bool clear, poe_alarm_id *ret_id)
 {
         uint32_t fid = poe__file(k, file);
         poe__event *ev;
@@ -70,6 +70,10 @@ static int set_timer(poe_kernel *k, const char *file, int line, poe__session *s,
                 poe__values_destroy_borrowed(args, nargs);
                 return -ENOMEM;
         }
+        /* Cleared only now that nothing can fail: a failed alarm() keeps
+         * the timers it would have replaced. */
+        if (clear)
+                clear_by_name(k, s, name);
         ev->due = due;
         ev->u.time = or_zero(wall) + or_zero(delta);
         poe__enqueue(k, ev, s, s, name, POE__ET_ALARM, fid, line);
@@ -126,9 +130,9 @@ static int set_common(poe_kernel *k, const char *file, int line, const char *eve
         /* Read for every timer, relative or not: posts made after it are
          * stamped no earlier (see poe__enqueue). */
         now = poe__clock_now(k);
-        if (how & T_CLEAR)
-                clear_by_name(k, s, (uint32_t)name);
         if (isnan(t)) {
+                if (how & T_CLEAR)
+                        clear_by_name(k, s, (uint32_t)name);
                 poe__values_destroy_borrowed(args, nargs);
                 return how & T_UNDEF_CLEARS ? 0 : -EINVAL;
         }
@@ -147,7 +151,8 @@ static int set_common(poe_kernel *k, const char *file, int line, const char *eve
                 due = poe__wall2mono(k, t);
                 wall = t;
         }
-        return set_timer(k, file, line, s, (uint32_t)name, due, wall, delta, args, nargs, ret_id);
+        return set_timer(k, file, line, s, (uint32_t)name, due, wall, delta, args, nargs,
+                         how & T_CLEAR, ret_id);
 }
 
 POE_EXPORT int poe_kernel_alarm_at(poe_kernel *k, const char *file, int line, const char *event,

@@ -82,11 +82,22 @@ __attribute__((noinline)) void poe__unwind(poe_kernel *k)
         POE__LONGJMP(k->frame->jb);
 }
 
+/* The exception when there is no memory even for its message: static,
+ * so that a die is never lost for want of a copy.  Never written. */
+static char no_memory[] = "out of memory formatting an exception\n";
+
 /* Sets POE's kr_exception, taking ownership of msg. */
 void poe__exception_set(poe_kernel *k, char *msg)
 {
-        poe__free(k, k->exception);
-        k->exception = msg ? msg : poe__strdup(k, "out of memory formatting an exception\n");
+        poe__exception_clear(k);
+        k->exception = msg ? msg : no_memory;
+}
+
+void poe__exception_clear(poe_kernel *k)
+{
+        if (k->exception != no_memory)
+                poe__free(k, k->exception);
+        k->exception = NULL;
 }
 
 POE_EXPORT const char *poe_kernel_exception(const poe_kernel *k)
@@ -184,6 +195,6 @@ POE_EXPORT int poe_value_exception(const poe_value *v, poe_exception *ret)
 void poe__exceptions_free(poe_kernel *k)
 {
         poe__free(k, k->die_msg);
-        poe__free(k, k->exception);
-        k->die_msg = k->exception = NULL;
+        k->die_msg = NULL;
+        poe__exception_clear(k);
 }

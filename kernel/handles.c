@@ -233,12 +233,31 @@ POE_EXPORT int poe_kernel_select_expedite(poe_kernel *k, int fd, const char *eve
 POE_EXPORT int poe_kernel_select(poe_kernel *k, int fd, const char *event_r, const char *event_w,
                                  const char *event_e, const poe_value *args, size_t nargs)
 {
-        int r = internal_select(k, fd, POE__MODE_RD, event_r, args, nargs);
+        const char *events[POE__MODES] = { event_r, event_w, event_e };
+        bool had[POE__MODES];
+        poe__fdrec *rec;
+        int r = 0, m, n;
 
-        if (r == 0)
-                r = internal_select(k, fd, POE__MODE_WR, event_w, args, nargs);
-        if (r == 0)
-                r = internal_select(k, fd, POE__MODE_EX, event_e, args, nargs);
+        POE_CHECK(k, k && fd >= 0 && (args || !nargs), -EINVAL);
+        POE_CHECK(k, !k->active->is_kernel && k->active->alive, -EPERM);
+        rec = rec_get(k, fd);
+        for (m = 0; m < POE__MODES; m++)
+                had[m] = rec && rec->watch[m] && rec->watch[m]->session == k->active;
+        /* All or nothing: the watchers are added first, and those this
+         * call added are taken back if a later one fails; removals,
+         * which cannot fail, come last. */
+        for (n = 0; n < POE__MODES && r == 0; n++)
+                if (events[n])
+                        r = internal_select(k, fd, n, events[n], args, nargs);
+        if (r < 0) {
+                for (m = 0; m < n - 1; m++)
+                        if (events[m] && !had[m])
+                                internal_select(k, fd, m, NULL, NULL, 0);
+                return poe__rv(k, r, __func__);
+        }
+        for (m = 0; m < POE__MODES; m++)
+                if (!events[m])
+                        internal_select(k, fd, m, NULL, NULL, 0);
         return poe__rv(k, r, __func__);
 }
 
@@ -247,6 +266,7 @@ POE_EXPORT int poe_kernel_select(poe_kernel *k, int fd, const char *event_r, con
 static int set_paused(poe_kernel *k, int fd, int mode, bool paused)
 {
         poe__fdrec *r;
+        bool was;
         int err;
 
         POE_CHECK(k, k && fd >= 0, -EINVAL);
@@ -254,12 +274,19 @@ static int set_paused(poe_kernel *k, int fd, int mode, bool paused)
         r = rec_get(k, fd);
         if (!r || !r->watch[mode])
                 return 0;
+        was = r->watch[mode]->paused;
         r->watch[mode]->paused = paused;
         POE_TRACE(k, POE_TRACE_FILES, paused ? "pause" : "resume", r->watch[mode]->session,
                   r->watch[mode]->event, NULL, "%s fd (%d) mode (%d)",
                   paused ? "pausing" : "resuming", fd, mode);
         err = sync_backend(k, fd, r);
-        return err < 0 ? err : 1;
+        if (err < 0) {
+                /* The backend did not change (the poll backend may need
+                 * memory to take the fd back): neither does the watcher. */
+                r->watch[mode]->paused = was;
+                return err;
+        }
+        return 1;
 }
 
 POE_EXPORT int poe_kernel_select_pause_read(poe_kernel *k, int fd)

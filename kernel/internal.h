@@ -521,6 +521,7 @@ struct poe_kernel {
 
         void *auto_inspector; /* started by POE_INSPECTOR (kernel.c) */
         bool retry_soon; /* an internal event could not be queued: wake soon */
+        unsigned raise_failures; /* IDLE/ZOMBIE not queued, slices in a row */
         bool run_done;
         bool kernel_watches_idle;
 };
@@ -551,6 +552,11 @@ static inline uint32_t poe__file(poe_kernel *k, const char *file)
                 return k->file_cache[slot].id;
         return poe__intern_miss(k, file, &k->file_cache[slot]);
 }
+/* run() gives up with -ENOMEM after this many timeslices in a row
+ * without memory for the IDLE or ZOMBIE signal that would end it (at one
+ * retry per 10 ms, about a second). */
+#define POE__RAISE_TRIES 100
+
 /* The kernel's own file for an event it queues: "" if out of memory. */
 static inline uint32_t poe__kfile(poe_kernel *k, const char *file)
 {
@@ -732,6 +738,7 @@ void poe__loop_wait(poe_kernel *k);
 void poe__exception_caught(poe_kernel *k, poe__session *to, poe__session *from, uint32_t name,
                            uint32_t type, const char *file, int line, uint32_t from_state);
 void poe__exception_set(poe_kernel *k, char *msg);
+void poe__exception_clear(poe_kernel *k);
 void poe__rethrow(poe_kernel *k);
 void poe__exceptions_free(poe_kernel *k);
 

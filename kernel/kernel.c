@@ -225,8 +225,7 @@ POE_EXPORT int poe_kernel_run(poe_kernel *k)
         /* All signals must be watched explicitly; the kernel watches
          * IDLE so that it can follow it with ZOMBIE (POE's run). */
         k->kernel_watches_idle = true;
-        poe__free(k, k->exception);
-        k->exception = NULL;
+        poe__exception_clear(k);
         /* The landing frame for every top-level handler's poe_die, set
          * once for the run (events.c's poe__dispatch_resume). */
         f.up = k->frame;
@@ -235,8 +234,17 @@ POE_EXPORT int poe_kernel_run(poe_kernel *k)
                 k->frame = &f;
                 poe__dispatch_landed(k);
         }
-        while (k->ksession->alive)
+        while (k->ksession->alive) {
                 do_timeslice(k);
+                if (k->raise_failures >= POE__RAISE_TRIES) {
+                        /* Out of memory for good: the sessions stay for
+                         * a later run. */
+                        k->raise_failures = 0;
+                        k->kernel_watches_idle = false;
+                        k->frame = f.up;
+                        return poe__rv(k, -ENOMEM, __func__);
+                }
+        }
         k->frame = f.up;
         finalize(k);
         /* POE rethrows the exception that stopped the kernel. */
@@ -253,8 +261,7 @@ POE_EXPORT int poe_kernel_run_one_timeslice(poe_kernel *k)
                 finalize(k);
                 return poe__rv(k, 0, __func__);
         }
-        poe__free(k, k->exception);
-        k->exception = NULL;
+        poe__exception_clear(k);
         f.up = k->frame;
         k->frame = &f;
         if (POE__SETJMP(f.jb) == 0)
@@ -264,6 +271,10 @@ POE_EXPORT int poe_kernel_run_one_timeslice(poe_kernel *k)
                 poe__dispatch_landed(k);
         }
         k->frame = f.up;
+        if (k->raise_failures >= POE__RAISE_TRIES) {
+                k->raise_failures = 0;
+                return poe__rv(k, -ENOMEM, __func__);
+        }
         return poe__rv(k, k->exception ? -ECANCELED : 1, __func__);
 }
 

@@ -271,6 +271,10 @@ void poe__loop_wait(poe_kernel *k)
                 ready = k->n_ready[0] + k->n_ready[1] + k->n_ready[2];
                 if (err >= 0 && !ready && head)
                         poe__clock_jump(k, head->due);
+                else if (err >= 0 && !ready && timeout > 0)
+                        /* No event, but a retry or a child poll is due:
+                         * blocking would wait for nothing forever. */
+                        poe__clock_jump(k, poe__mono(k) + timeout);
                 else if (err >= 0 && !ready && !head && !xposts_pending(k))
                         err = k->loop->wait(k, -1); /* only I/O or threads remain */
         } else if (timeout == 0 && k->n_watched_fds == 0) {
@@ -303,12 +307,21 @@ void poe__loop_wait(poe_kernel *k)
  */
 int poe__loop_forked(poe_kernel *k)
 {
+        void *old = k->loop_data, *fresh;
         int fd, err;
 
-        k->loop->fini(k);
+        /* The new backend is made before the old one goes, so that a
+         * failure (no memory, no fd) leaves the kernel a working loop. */
+        k->loop_data = NULL;
         err = k->loop->init(k);
-        if (err < 0)
+        if (err < 0) {
+                k->loop_data = old;
                 return err;
+        }
+        fresh = k->loop_data;
+        k->loop_data = old;
+        k->loop->fini(k);
+        k->loop_data = fresh;
         if (k->wake_fd >= 0)
                 close(k->wake_fd);
         k->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);

@@ -192,8 +192,10 @@ static void raise_kernel(poe_kernel *k, const char *signal, const poe_value *arg
                  * for want of the event that would end it. */
                 poe__warn(k, "<sg> out of memory: cannot raise %s\n", signal);
                 k->retry_soon = true;
+                k->raise_failures++;
                 return;
         }
+        k->raise_failures = 0;
         poe__enqueue(k, ev, k->ksession, k->ksession, POE__N_SIGNAL, POE__ET_SIGNAL, poe__kfile(k, __FILE__),
                      __LINE__);
 }

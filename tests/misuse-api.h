@@ -47,9 +47,9 @@ enum {
         X(poe_kernel_new, R0|RNOMEM) \
         X(poe_kernel_default, RVOID) \
         X(poe_kernel_free, RVOID) \
-        X(poe_kernel_run, R0|RPERM|RCANCELED) \
-        X(poe_kernel_run_one_timeslice, R0|RPOS|RPERM|RCANCELED) \
-        X(poe_kernel_run_while, R0|RPOS|RPERM|RCANCELED) \
+        X(poe_kernel_run, R0|RPERM|RCANCELED|RNOMEM) \
+        X(poe_kernel_run_one_timeslice, R0|RPOS|RPERM|RCANCELED|RNOMEM) \
+        X(poe_kernel_run_while, R0|RPOS|RPERM|RCANCELED|RNOMEM) \
         X(poe_kernel_stop, RVOID) \
         X(poe_kernel_get_active_session, RVOID) \
         X(poe_kernel_get_active_event, RVOID) \
@@ -67,8 +67,8 @@ enum {
         X(poe_kernel_post_at, R0|RSRCH|RINVAL|RNOMEM) \
         X(poe_kernel_post_alias_at, R0|RSRCH|RINVAL|RNOMEM) \
         X(poe_kernel_yield_at, R0|RPERM|RINVAL|RNOMEM) \
-        X(poe_kernel_call_at, R0|RSRCH|RINVAL|RCANCELED) \
-        X(poe_kernel_call_alias_at, R0|RSRCH|RINVAL|RCANCELED) \
+        X(poe_kernel_call_at, R0|RSRCH|RINVAL|RCANCELED|RNOMEM) \
+        X(poe_kernel_call_alias_at, R0|RSRCH|RINVAL|RCANCELED|RNOMEM) \
         X(poe_kernel_time, RVOID) \
         X(poe_kernel_clock_fake, R0|RINVAL|RBUSY) \
         X(poe_kernel_clock_advance, R0|RINVAL|RPERM) \
@@ -134,7 +134,7 @@ enum {
         X(poe_peek_handlers, R0|RSRCH|RPOS) \
         X(poe_peek_reasons, R0|RSRCH|RPOS) \
         X(poe_peek_queue, R0|RNOMEM|RPOS) \
-        X(poe_peek_timers, R0|RPOS) \
+        X(poe_peek_timers, R0|RNOMEM|RPOS) \
         X(poe_peek_watchers, R0|RPOS) \
         X(poe_peek_signals, R0|RPOS) \
         X(poe_ctx_kernel, RVOID) \

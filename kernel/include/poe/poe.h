@@ -178,7 +178,10 @@ POE_EXPORT poe_kernel *poe_kernel_free(poe_kernel *k);
 /**
  * Runs until no sessions remain, as POE::Kernel->run.  Returns 0, or
  * -EPERM if called from inside a handler.  Returns at once when there
- * are no sessions.  May be called again after it returns.
+ * are no sessions.  May be called again after it returns.  Returns
+ * -ENOMEM, leaving the sessions in place, when for 100 timeslices in a
+ * row (about a second) there was no memory for the IDLE or ZOMBIE
+ * signal that would end them; a later run tries again.
  */
 POE_EXPORT int poe_kernel_run(poe_kernel *k);
 
@@ -186,8 +189,8 @@ POE_EXPORT int poe_kernel_run(poe_kernel *k);
  * Runs one timeslice: checks for idleness, waits for the next due
  * event, dispatches every event due at the start of the slice, then
  * stops sessions that ran out of work.  Returns 1 if sessions remain, 0
- * once none do (the kernel is then finalized, as POE does), or -EPERM
- * from inside a handler.
+ * once none do (the kernel is then finalized, as POE does), -EPERM
+ * from inside a handler, or -ENOMEM as run() gives up.
  */
 POE_EXPORT int poe_kernel_run_one_timeslice(poe_kernel *k);
 
@@ -195,7 +198,7 @@ POE_EXPORT int poe_kernel_run_one_timeslice(poe_kernel *k);
  * Runs timeslices while *flag is non-zero and sessions remain, as
  * POE::Kernel->run_while(\$flag).  Returns as run_one_timeslice's last
  * result (0 when the kernel ran out of sessions, 1 when the flag went to
- * zero first).
+ * zero first), or -ENOMEM as run() gives up.
  */
 POE_EXPORT int poe_kernel_run_while(poe_kernel *k, const volatile int *flag);
 
@@ -360,7 +363,9 @@ POE_EXPORT int poe_kernel_yield_at(poe_kernel *k, const char *file, int line,
  * to *ret (nil when there was no handler), as $kernel->call.  ret may be
  * NULL.  A POE_T_PTR with a destructor in *ret is the caller's to release
  * (poe_value_release).  args are borrowed; pointer arguments with
- * destructors are stolen as with post.  Returns 0, -ESRCH, -EINVAL.
+ * destructors are stolen as with post.  Returns 0, -ESRCH, -EINVAL,
+ * -ENOMEM (more than eight arguments are copied to the heap; the
+ * handler does not run).
  */
 POE_EXPORT int poe_kernel_call_at(poe_kernel *k, const char *file, int line, poe_sid dest,
                                   const char *event, const poe_value *args, size_t nargs,
@@ -510,7 +515,9 @@ POE_EXPORT int poe_kernel_select_write(poe_kernel *k, int fd, const char *event,
 POE_EXPORT int poe_kernel_select_expedite(poe_kernel *k, int fd, const char *event,
                                           const poe_value *args, size_t nargs);
 
-/** All three modes at once, as $kernel->select; NULL events unwatch. */
+/** All three modes at once, as $kernel->select; NULL events unwatch.
+ * All or nothing: on failure the modes this call added are removed
+ * again, and nothing is unwatched. */
 POE_EXPORT int poe_kernel_select(poe_kernel *k, int fd, const char *event_r, const char *event_w,
                                  const char *event_e, const poe_value *args, size_t nargs);
 
@@ -518,7 +525,8 @@ POE_EXPORT int poe_kernel_select(poe_kernel *k, int fd, const char *event_r, con
  * (the session stays alive), as select_pause_read and friends.  Return 1
  * if fd is watched in that mode, 0 if not, -EPERM outside a handler,
  * -EBADF (or the backend's error) when a watched fd was closed without
- * being unwatched. */
+ * being unwatched, -ENOMEM when the poll backend had no memory to take a
+ * resumed fd back (it stays paused). */
 POE_EXPORT int poe_kernel_select_pause_read(poe_kernel *k, int fd);
 POE_EXPORT int poe_kernel_select_resume_read(poe_kernel *k, int fd);
 POE_EXPORT int poe_kernel_select_pause_write(poe_kernel *k, int fd);
@@ -661,7 +669,8 @@ POE_EXPORT int poe_kernel_sig_child(poe_kernel *k, int pid, const char *event,
  * Call in a child process that goes on running the kernel it inherited,
  * as has_forked: it forgets the parent's children, makes its own signal
  * pipe, and rebuilds the loop backend (an epoll set is shared across
- * fork).  Returns 0 or -errno.
+ * fork).  Returns 0 or -errno; on -ENOMEM the kernel keeps its old
+ * backend and still runs.
  */
 POE_EXPORT int poe_kernel_has_forked(poe_kernel *k);
 
@@ -995,7 +1004,8 @@ typedef struct poe_peek_event {
 POE_EXPORT int poe_peek_queue(const poe_kernel *k,
                               int (*fn)(void *ctx, const poe_peek_event *ev), void *ctx);
 
-/** The pending timers in due order. */
+/** The pending timers in due order.  Returns 0, -ENOMEM (for the sorted
+ * copy; fn is not called), or fn's value. */
 POE_EXPORT int poe_peek_timers(const poe_kernel *k,
                                int (*fn)(void *ctx, const poe_peek_event *ev), void *ctx);
 
