@@ -21,7 +21,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -32,34 +31,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <jansson.h>
-#include <sqlite3.h>
+#include "tracelog-fixture.h"
 
-#include "testlib.h"
-
-#include "inspector-internal.h"
-
-#define GROUPS      (POE_TRACE_EVENTS | POE_TRACE_SESSIONS)
-#define DEADLINE_MS 30000 /* generous: valgrind runs these too */
 /* Dispatches the kernel must make while the fault lasts. */
 #define DISPATCHES_DURING_FAULT 200
-
-static int64_t now_ms(void)
-{
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* Lets the writer thread run between two polls (valgrind's thread lock
- * is not fair to a thread that never blocks). */
-static void poll_pause(void)
-{
-        struct timespec ts = {0, 1000000};
-
-        nanosleep(&ts, NULL);
-}
 
 /* ---- a VFS whose writes fail while `full` is set ---- */
 
@@ -264,7 +239,7 @@ static void locker_start(const char *path)
         locker.from = out[0];
         pfd.fd = locker.from;
         pfd.events = POLLIN;
-        TL_EQ(poll(&pfd, 1, DEADLINE_MS), 1);
+        TL_EQ(poll(&pfd, 1, TF_DEADLINE_MS), 1);
         TL_EQ(read(locker.from, &c, 1), 1);
         TL_EQ(c, 'L');
 }
@@ -287,9 +262,7 @@ static void locker_release(void)
 /* ---- the fixture ---- */
 
 static struct {
-        char dir[64], path[160], blocker[128];
-        poe__tracelog *t;
-        int log_sink, count_sink;
+        char blocker[128];
         uint64_t produced[32]; /* per group bit, by the counting sink */
 } fx;
 
@@ -309,40 +282,15 @@ static uint64_t produced_total(void)
         return n;
 }
 
-static int rm_entry(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
-{
-        (void)sb;
-        (void)flag;
-        (void)ftw;
-        return remove(p);
-}
-
 static int setup(void **state)
 {
         memset(&fx, 0, sizeof(fx));
-        snprintf(fx.dir, sizeof(fx.dir), "/tmp/poe-tracefaults-XXXXXX");
-        if (!mkdtemp(fx.dir))
-                return -1;
-        snprintf(fx.path, sizeof(fx.path), "%s/trace.db", fx.dir);
-        return tl_setup(state);
-}
-
-static void detach(void)
-{
-        if (fx.log_sink > 0)
-                TL_EQ(poe_kernel_trace_sink_remove(tl.k, fx.log_sink), 0);
-        if (fx.count_sink > 0)
-                TL_EQ(poe_kernel_trace_sink_remove(tl.k, fx.count_sink), 0);
-        fx.log_sink = fx.count_sink = 0;
+        return tf_setup(state, "tracefaults");
 }
 
 static int teardown(void **state)
 {
-        if (fx.log_sink > 0)
-                poe_kernel_trace_sink_remove(tl.k, fx.log_sink);
-        if (fx.count_sink > 0)
-                poe_kernel_trace_sink_remove(tl.k, fx.count_sink);
-        poe__tracelog_close(fx.t);
+        tf_release();
         if (locker.pid > 0) {
                 kill(locker.pid, SIGKILL);
                 waitpid(locker.pid, NULL, 0);
@@ -352,8 +300,7 @@ static int teardown(void **state)
         }
         __atomic_store_n(&full, 0, __ATOMIC_SEQ_CST);
         poe__tracelog_set_vfs(NULL);
-        nftw(fx.dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-        return tl_teardown(state);
+        return tf_teardown(state);
 }
 
 #define FX_TEST(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -362,42 +309,11 @@ static int teardown(void **state)
  * and the counting sink to the kernel. */
 static void attach(size_t ring, char *err, size_t errlen)
 {
-        TL_EQ(poe__tracelog_open_retrying(fx.path, ring, tl.k, &fx.t, err, errlen), 0);
-        assert_non_null(fx.t);
-        TL_EQ(poe_kernel_trace_sink_remove(tl.k, 0), 0);
-        fx.log_sink = poe_kernel_trace_sink_add(tl.k, poe__tracelog_sink, fx.t);
-        assert_true(fx.log_sink > 0);
-        TL_EQ(poe_kernel_trace_sink_groups(tl.k, fx.log_sink, GROUPS), 0);
-        fx.count_sink = poe_kernel_trace_sink_add(tl.k, count_sink, NULL);
-        assert_true(fx.count_sink > 0);
-        TL_EQ(poe_kernel_trace_sink_groups(tl.k, fx.count_sink, GROUPS), 0);
+        TL_EQ(poe__tracelog_open_retrying(tf.path, ring, tl.k, &tf.t, err, errlen), 0);
+        tf_attach(count_sink);
 }
 
-/* ---- the status ---- */
-
-static json_t *status(void)
-{
-        json_t *s = poe__tracelog_status(fx.t);
-
-        assert_non_null(s);
-        return s;
-}
-
-static int64_t st_int(json_t *s, const char *key)
-{
-        json_t *v = json_object_get(s, key);
-
-        if (!json_is_integer(v))
-                fail_msg("status has no integer `%s'", key);
-        return json_integer_value(v);
-}
-
-static int64_t st_dropped(json_t *s, const char *group)
-{
-        json_t *v = json_object_get(json_object_get(s, "dropped"), group);
-
-        return v ? json_integer_value(v) : 0;
-}
+/* ---- the kernel ---- */
 
 static uint64_t dispatched(void)
 {
@@ -415,22 +331,10 @@ static struct {
         poe_sid b;
 } wl;
 
-static poe_value h_b_start(poe_ctx *c)
-{
-        TL_EQ(poe_kernel_alias_set(poe_ctx_kernel(c), "listener"), 0);
-        return poe_nil();
-}
-
 static poe_value h_note(poe_ctx *c)
 {
         if (wl.stop)
                 poe_kernel_alias_remove(poe_ctx_kernel(c), "listener");
-        return poe_nil();
-}
-
-static poe_value h_a_start(poe_ctx *c)
-{
-        TL_EQ(poe_kernel_yield(poe_ctx_kernel(c), "tick", NULL, 0), 0);
         return poe_nil();
 }
 
@@ -447,34 +351,8 @@ static poe_value h_tick(poe_ctx *c)
 static void workload_start(void)
 {
         memset(&wl, 0, sizeof(wl));
-        wl.b = TL_CREATE(tl.k, {"_start", h_b_start}, {"note", h_note});
-        TL_CREATE(tl.k, {"_start", h_a_start}, {"tick", h_tick});
-}
-
-/* Runs the kernel until the status satisfies pred, or fails at the
- * deadline saying what it waited for and what the status said. */
-static void run_until(bool (*pred)(json_t *s, const void *arg), const void *arg, const char *what)
-{
-        int64_t deadline = now_ms() + DEADLINE_MS;
-        int i;
-
-        for (;;) {
-                json_t *s = status();
-                char *dump;
-
-                if (pred(s, arg)) {
-                        json_decref(s);
-                        return;
-                }
-                if (now_ms() > deadline) {
-                        dump = json_dumps(s, JSON_COMPACT);
-                        fail_msg("timed out waiting for %s; status %s", what, dump);
-                }
-                json_decref(s);
-                for (i = 0; i < 20; i++)
-                        TL_EQ(poe_kernel_run_one_timeslice(tl.k), 1);
-                poll_pause();
-        }
+        wl.b = TL_CREATE(tl.k, {"_start", tf_h_listener_start}, {"note", h_note});
+        TL_CREATE(tl.k, {"_start", tf_h_ticker_start}, {"tick", h_tick});
 }
 
 static bool s_error_says(json_t *s, const void *arg)
@@ -487,13 +365,7 @@ static bool s_error_says(json_t *s, const void *arg)
 static bool s_dropped_events(json_t *s, const void *arg)
 {
         (void)arg;
-        return st_dropped(s, "TRACE_EVENTS") > 0;
-}
-
-static bool s_healthy_past(json_t *s, const void *arg)
-{
-        return json_is_null(json_object_get(s, "error")) &&
-               st_int(s, "records_written") > *(const int64_t *)arg;
+        return tf_dropped(s, "TRACE_EVENTS") > 0;
 }
 
 /* ---- one fault, start to end ---- */
@@ -505,19 +377,6 @@ typedef struct fault {
         const char *says; /* what the status's error must contain */
         void (*clear)(void);
 } fault;
-
-static int64_t sql_int(sqlite3 *db, const char *sql, int64_t bind)
-{
-        sqlite3_stmt *st;
-        int64_t v;
-
-        assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
-        sqlite3_bind_int64(st, 1, bind);
-        assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-        v = sqlite3_column_int64(st, 0);
-        sqlite3_finalize(st);
-        return v;
-}
 
 static void cycle(const fault *f)
 {
@@ -542,59 +401,58 @@ static void cycle(const fault *f)
         if (!f->at_open) {
                 int64_t zero = 0;
 
-                run_until(s_healthy_past, &zero, "records before the fault");
+                tf_run_until(tf_s_healthy_past, &zero, "records before the fault");
                 f->make();
         }
 
         /* The fault: the status names it, records are dropped and
          * counted, and the kernel does not notice. */
         before = dispatched();
-        run_until(s_error_says, f->says, f->says);
-        run_until(s_dropped_events, NULL, "TRACE_EVENTS drops");
+        tf_run_until(s_error_says, f->says, f->says);
+        tf_run_until(s_dropped_events, NULL, "TRACE_EVENTS drops");
         while (dispatched() < before + DISPATCHES_DURING_FAULT)
                 TL_EQ(poe_kernel_run_one_timeslice(tl.k), 1);
-        s = status();
+        s = tf_status();
         print_message("  (%s: %s; %lld dropped)\n", f->name,
                       json_string_value(json_object_get(s, "error")),
-                      (long long)st_int(s, "dropped_total"));
+                      (long long)tf_st_int(s, "dropped_total"));
         assert_true(json_is_string(json_object_get(s, "error")));
-        written_at_fault = st_int(s, "records_written");
+        written_at_fault = tf_st_int(s, "records_written");
         json_decref(s);
 
         /* Cleared: the log finds out by itself and writes again. */
         f->clear();
         clock_gettime(CLOCK_REALTIME, &wall);
         cleared_at = (double)wall.tv_sec + wall.tv_nsec / 1e9;
-        run_until(s_healthy_past, &written_at_fault, "the log to write again");
+        tf_run_until(tf_s_healthy_past, &written_at_fault, "the log to write again");
 
         /* The end: every record the kernel produced is in the file or
          * counted as dropped, group by group. */
         wl.stop = true;
         tl_run_to_end(tl.k, 100000);
-        detach();
-        for (int64_t deadline = now_ms() + DEADLINE_MS;;) {
-                s = status();
-                pending = st_int(s, "records_pending");
+        tf_detach();
+        for (int64_t deadline = tf_now_ms() + TF_DEADLINE_MS;;) {
+                s = tf_status();
+                pending = tf_st_int(s, "records_pending");
                 if (!pending)
                         break;
                 json_decref(s);
-                if (now_ms() > deadline)
+                if (tf_now_ms() > deadline)
                         fail_msg("the ring did not drain");
-                poll_pause();
+                tf_poll_pause();
         }
-        run = st_int(s, "run_id");
+        run = tf_st_int(s, "run_id");
         assert_true(run > 0);
         assert_true(json_is_null(json_object_get(s, "error")));
-        TL_EQ(st_int(s, "records_produced"), produced_total());
-        TL_EQ(st_int(s, "records_written") + st_int(s, "dropped_total"), produced_total());
-        poe__tracelog_close(fx.t);
-        fx.t = NULL;
+        TL_EQ(tf_st_int(s, "records_produced"), produced_total());
+        TL_EQ(tf_st_int(s, "records_written") + tf_st_int(s, "dropped_total"), produced_total());
+        tf_log_close();
 
-        assert_int_equal(sqlite3_open_v2(fx.path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-        in_file = sql_int(db, "SELECT count(*) FROM records WHERE run_id = ?", run);
-        TL_EQ(in_file, st_int(s, "records_written"));
-        TL_EQ(sql_int(db, "SELECT coalesce(sum(count), 0) FROM drops WHERE run_id = ?", run),
-              st_int(s, "dropped_total"));
+        db = tf_db_open_ro(tf.path);
+        in_file = tf_sql_int(db, "SELECT count(*) FROM records WHERE run_id = ?", run);
+        TL_EQ(in_file, tf_st_int(s, "records_written"));
+        TL_EQ(tf_sql_int(db, "SELECT coalesce(sum(count), 0) FROM drops WHERE run_id = ?", run),
+              tf_st_int(s, "dropped_total"));
         for (g = 0; g < 32; g++) {
                 const char *name = poe_debug_group_name(1u << g);
 
@@ -602,7 +460,7 @@ static void cycle(const fault *f)
                         continue;
                 snprintf(sql, sizeof(sql),
                          "SELECT count(*) FROM records WHERE run_id = ? AND grp = '%s'", name);
-                TL_EQ(sql_int(db, sql, run) + st_dropped(s, name), fx.produced[g]);
+                TL_EQ(tf_sql_int(db, sql, run) + tf_dropped(s, name), fx.produced[g]);
         }
         /* Records from after the fault cleared are in the file. */
         {
@@ -622,7 +480,7 @@ static void cycle(const fault *f)
         sqlite3_close(db);
         print_message("  (%s: %llu produced, %lld written, %lld dropped)\n", f->name,
                       (unsigned long long)produced_total(), (long long)in_file,
-                      (long long)st_int(s, "dropped_total"));
+                      (long long)tf_st_int(s, "dropped_total"));
         json_decref(s);
 }
 
@@ -634,8 +492,8 @@ static void block_path(void)
 {
         int fd;
 
-        snprintf(fx.blocker, sizeof(fx.blocker), "%s/logs", fx.dir);
-        snprintf(fx.path, sizeof(fx.path), "%s/trace.db", fx.blocker);
+        snprintf(fx.blocker, sizeof(fx.blocker), "%s/logs", tf.dir);
+        snprintf(tf.path, sizeof(tf.path), "%s/trace.db", fx.blocker);
         fd = open(fx.blocker, O_WRONLY | O_CREAT | O_EXCL, 0600);
         assert_true(fd >= 0);
         close(fd);
@@ -659,7 +517,7 @@ static void t_unwritable_path(void **state)
 /* Text where the log should be; cleared when it is moved away. */
 static void text_file(void)
 {
-        FILE *fp = fopen(fx.path, "w");
+        FILE *fp = fopen(tf.path, "w");
         int i;
 
         assert_non_null(fp);
@@ -672,8 +530,8 @@ static void move_away(void)
 {
         char to[200];
 
-        snprintf(to, sizeof(to), "%s.moved", fx.path);
-        TL_EQ(rename(fx.path, to), 0);
+        snprintf(to, sizeof(to), "%s.moved", tf.path);
+        TL_EQ(rename(tf.path, to), 0);
 }
 
 static void t_not_a_database(void **state)
@@ -690,7 +548,7 @@ static void other_database(void)
 {
         sqlite3 *db;
 
-        assert_int_equal(sqlite3_open(fx.path, &db), SQLITE_OK);
+        assert_int_equal(sqlite3_open(tf.path, &db), SQLITE_OK);
         assert_int_equal(sqlite3_exec(db, "CREATE TABLE customers(id, name);", NULL, NULL, NULL),
                          SQLITE_OK);
         sqlite3_close(db);
@@ -739,7 +597,7 @@ static void t_disk_full_at_open(void **state)
 
 static void lock_elsewhere(void)
 {
-        locker_start(fx.path);
+        locker_start(tf.path);
 }
 
 /* Another process takes the write lock of a running log and keeps it. */

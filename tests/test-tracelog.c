@@ -17,7 +17,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,33 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <jansson.h>
-#include <sqlite3.h>
-
-#include "testlib.h"
-
-#include "inspector-internal.h"
-
-#define GROUPS      (POE_TRACE_EVENTS | POE_TRACE_SESSIONS)
-#define DEADLINE_MS 30000 /* generous: valgrind runs these too */
-
-/* ---- time ---- */
-
-static int64_t now_ms(void)
-{
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* The pause between two polls of a condition another thread makes true. */
-static void poll_pause(void)
-{
-        struct timespec ts = { 0, 1000000 };
-
-        nanosleep(&ts, NULL);
-}
+#include "tracelog-fixture.h"
 
 /* ---- the copying sink ---- */
 
@@ -134,151 +107,70 @@ static void copies_clear(void)
         memset(&copies, 0, sizeof(copies));
 }
 
-/* ---- the fixture: a directory, a log, the sinks ---- */
+/* ---- the fixture: what this test keeps beside tracelog-fixture.h's ---- */
 
 static struct {
-        char dir[64];
-        char path[128];
         bool mounted;
-        poe__tracelog *t;
-        int log_sink, copy_sink;
         sqlite3 *locker;
         char filler[160];
 } fx;
-
-static int rm_entry(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
-{
-        (void)sb;
-        (void)flag;
-        (void)ftw;
-        return remove(p);
-}
 
 static int setup(void **state)
 {
         memset(&fx, 0, sizeof(fx));
         memset(&copies, 0, sizeof(copies));
         copies.keep = true;
-        snprintf(fx.dir, sizeof(fx.dir), "/tmp/poe-tracelog-XXXXXX");
-        if (!mkdtemp(fx.dir))
-                return -1;
-        snprintf(fx.path, sizeof(fx.path), "%s/trace.db", fx.dir);
-        return tl_setup(state);
-}
-
-/* Detaches the sinks; the log stays open for status and queries. */
-static void detach(void)
-{
-        if (fx.log_sink > 0 && tl.k)
-                TL_EQ(poe_kernel_trace_sink_remove(tl.k, fx.log_sink), 0);
-        if (fx.copy_sink > 0 && tl.k)
-                TL_EQ(poe_kernel_trace_sink_remove(tl.k, fx.copy_sink), 0);
-        fx.log_sink = fx.copy_sink = 0;
-}
-
-static void log_close(void)
-{
-        detach();
-        poe__tracelog_close(fx.t);
-        fx.t = NULL;
+        return tf_setup(state, "tracelog");
 }
 
 static int teardown(void **state)
 {
-        if (fx.log_sink > 0 && tl.k)
-                poe_kernel_trace_sink_remove(tl.k, fx.log_sink);
-        if (fx.copy_sink > 0 && tl.k)
-                poe_kernel_trace_sink_remove(tl.k, fx.copy_sink);
-        fx.log_sink = fx.copy_sink = 0;
-        poe__tracelog_close(fx.t);
-        fx.t = NULL;
+        tf_release();
         if (fx.locker)
                 sqlite3_close(fx.locker);
         if (fx.mounted)
-                umount2(fx.dir, MNT_DETACH);
-        nftw(fx.dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+                umount2(tf.dir, MNT_DETACH);
         copies_clear();
-        return tl_teardown(state);
+        return tf_teardown(state);
 }
 
 #define FX_TEST(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
-/* Opens the log at fx.path and attaches it, and the copying sink, to
+/* Opens the log at tf.path and attaches it, and the copying sink, to
  * the kernel for TRACE_EVENTS and TRACE_SESSIONS. */
 static void attach(size_t ring)
 {
         char err[512];
         int rc;
 
-        rc = poe__tracelog_open(fx.path, ring, tl.k, &fx.t, err, sizeof(err));
+        rc = poe__tracelog_open(tf.path, ring, tl.k, &tf.t, err, sizeof(err));
         if (rc != 0)
-                fail_msg("poe__tracelog_open(%s): %d: %s", fx.path, rc, err);
-        assert_non_null(fx.t);
-        /* Records go to no text lines: the sinks ask for their groups. */
-        TL_EQ(poe_kernel_trace_sink_remove(tl.k, 0), 0);
-        fx.log_sink = poe_kernel_trace_sink_add(tl.k, poe__tracelog_sink, fx.t);
-        assert_true(fx.log_sink > 0);
-        TL_EQ(poe_kernel_trace_sink_groups(tl.k, fx.log_sink, GROUPS), 0);
-        fx.copy_sink = poe_kernel_trace_sink_add(tl.k, copy_sink, NULL);
-        assert_true(fx.copy_sink > 0);
-        TL_EQ(poe_kernel_trace_sink_groups(tl.k, fx.copy_sink, GROUPS), 0);
+                fail_msg("poe__tracelog_open(%s): %d: %s", tf.path, rc, err);
+        tf_attach(copy_sink);
 }
 
 /* ---- the status ---- */
-
-static json_t *status(void)
-{
-        json_t *s = poe__tracelog_status(fx.t);
-
-        assert_non_null(s);
-        return s;
-}
-
-static int64_t st_int(json_t *s, const char *key)
-{
-        json_t *v = json_object_get(s, key);
-
-        if (!json_is_integer(v))
-                fail_msg("status has no integer `%s'", key);
-        return json_integer_value(v);
-}
-
-static int64_t status_int(const char *key)
-{
-        json_t *s = status();
-        int64_t v = st_int(s, key);
-
-        json_decref(s);
-        return v;
-}
-
-static int64_t dropped_in(json_t *s, const char *group)
-{
-        json_t *v = json_object_get(json_object_get(s, "dropped"), group);
-
-        return v ? json_integer_value(v) : 0;
-}
 
 /* Waits until every record produced is accounted for: written or
  * dropped, nothing pending. */
 static void wait_settled(void)
 {
-        int64_t deadline = now_ms() + DEADLINE_MS;
+        int64_t deadline = tf_now_ms() + TF_DEADLINE_MS;
 
         for (;;) {
-                json_t *s = status();
-                int64_t w = st_int(s, "records_written"), d = st_int(s, "dropped_total");
-                int64_t p = st_int(s, "records_pending");
+                json_t *s = tf_status();
+                int64_t w = tf_st_int(s, "records_written"), d = tf_st_int(s, "dropped_total");
+                int64_t p = tf_st_int(s, "records_pending");
 
                 json_decref(s);
                 if (p == 0 && (uint64_t)(w + d) == copies.produced)
                         return;
-                if (now_ms() > deadline)
+                if (tf_now_ms() > deadline)
                         fail_msg("the log did not settle: %lld written + %lld dropped of %llu "
                                  "produced, %lld pending",
                                  (long long)w, (long long)d, (unsigned long long)copies.produced,
                                  (long long)p);
-                poll_pause();
+                tf_poll_pause();
         }
 }
 
@@ -290,25 +182,11 @@ static struct {
         bool forever;
 } wl;
 
-static poe_value h_b_start(poe_ctx *c)
-{
-        /* The alias keeps it alive for the notes, and names it in the
-         * messages. */
-        TL_EQ(poe_kernel_alias_set(poe_ctx_kernel(c), "listener"), 0);
-        return poe_nil();
-}
-
 static poe_value h_note(poe_ctx *c)
 {
         wl.notes++;
         if (!wl.forever && poe_value_int(poe_ctx_arg(c, 0)) == wl.target - 1)
                 TL_EQ(poe_kernel_alias_remove(poe_ctx_kernel(c), "listener"), 0);
-        return poe_nil();
-}
-
-static poe_value h_a_start(poe_ctx *c)
-{
-        TL_EQ(poe_kernel_yield(poe_ctx_kernel(c), "tick", NULL, 0), 0);
         return poe_nil();
 }
 
@@ -342,8 +220,9 @@ static void workload(int ticks, bool forever)
         memset(&wl, 0, sizeof(wl));
         wl.target = ticks;
         wl.forever = forever;
-        wl.b = TL_CREATE(tl.k, { "_start", h_b_start }, { "note", h_note }, { "inner", h_inner });
-        wl.a = TL_CREATE(tl.k, { "_start", h_a_start }, { "tick", h_tick });
+        wl.b = TL_CREATE(tl.k, { "_start", tf_h_listener_start }, { "note", h_note },
+                         { "inner", h_inner });
+        wl.a = TL_CREATE(tl.k, { "_start", tf_h_ticker_start }, { "tick", h_tick });
 }
 
 /* Runs n timeslices of a workload that runs forever. */
@@ -386,7 +265,7 @@ static json_t *query(const poe__params *p)
 
         if (poe__trace_query_parse(p, &q, err, sizeof(err)) != 0)
                 fail_msg("query_parse: %s", err);
-        r = poe__tracelog_query(fx.t, &q, err, sizeof(err));
+        r = poe__tracelog_query(tf.t, &q, err, sizeof(err));
         if (!r)
                 fail_msg("query: %s", err);
         return r;
@@ -445,32 +324,6 @@ static void assert_same(json_t *o, const rec *r, int64_t run)
                 assert_true(json_is_null(json_object_get(o, "event_id")));
 }
 
-static sqlite3 *db_open_ro(const char *path)
-{
-        sqlite3 *db = NULL;
-
-        if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
-                fail_msg("sqlite3_open(%s): %s", path, sqlite3_errmsg(db));
-        return db;
-}
-
-/* One integer from SQL with up to one integer parameter. */
-static int64_t sql_int(sqlite3 *db, const char *sql, int64_t arg)
-{
-        sqlite3_stmt *st;
-        int64_t v;
-
-        if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
-                fail_msg("%s: %s", sql, sqlite3_errmsg(db));
-        if (sqlite3_bind_parameter_count(st) > 0)
-                sqlite3_bind_int64(st, 1, arg);
-        if (sqlite3_step(st) != SQLITE_ROW)
-                fail_msg("%s: %s", sql, sqlite3_errmsg(db));
-        v = sqlite3_column_int64(st, 0);
-        sqlite3_finalize(st);
-        return v;
-}
-
 /* The sessions the records are about. */
 static size_t distinct_sessions(void)
 {
@@ -511,23 +364,23 @@ static void t_roundtrip(void **state)
 
         (void)state;
         attach(0);
-        s = status();
-        run = st_int(s, "run_id");
+        s = tf_status();
+        run = tf_st_int(s, "run_id");
         assert_true(run >= 1);
         assert_true(json_is_null(json_object_get(s, "error")));
         assert_non_null(jget_s(s, "path"));
         assert_true(jget_s(s, "path")[0] == '/');
-        TL_EQ(st_int(s, "dropped_total"), 0);
+        TL_EQ(tf_st_int(s, "dropped_total"), 0);
         json_decref(s);
 
         workload(20, false);
         tl_run_to_end(tl.k, 1000);
         TL_EQ(wl.ticks, 20);
         TL_EQ(wl.notes, 20);
-        detach();
+        tf_detach();
         wait_settled();
-        TL_EQ(status_int("records_written"), copies.n);
-        TL_EQ(status_int("dropped_total"), 0);
+        TL_EQ(tf_status_int("records_written"), copies.n);
+        TL_EQ(tf_status_int("dropped_total"), 0);
         assert_true(copies.n > 100);
 
         /* Every record, page by page, in order. */
@@ -547,9 +400,9 @@ static void t_roundtrip(void **state)
         }
 
         /* The sessions table: each session's first and last record. */
-        db = db_open_ro(fx.path);
-        TL_EQ(sql_int(db, "PRAGMA user_version", 0), 2);
-        TL_EQ(sql_int(db, "SELECT count(*) FROM records WHERE run_id = ?", run), copies.n);
+        db = tf_db_open_ro(tf.path);
+        TL_EQ(tf_sql_int(db, "PRAGMA user_version", 0), 2);
+        TL_EQ(tf_sql_int(db, "SELECT count(*) FROM records WHERE run_id = ?", run), copies.n);
         assert_int_equal(sqlite3_prepare_v2(db,
                                             "SELECT session_id, first_seen, last_seen FROM "
                                             "sessions WHERE run_id = ?",
@@ -576,7 +429,7 @@ static void t_roundtrip(void **state)
         assert_true(j >= 2); /* A and B at least */
         sqlite3_close(db);
 
-        runs = poe__tracelog_runs(fx.t, err, sizeof(err));
+        runs = poe__tracelog_runs(tf.t, err, sizeof(err));
         assert_non_null(runs);
         TL_EQ(json_array_size(runs), 1);
         TL_EQ(jget_i(json_array_get(runs, 0), "id"), run);
@@ -588,9 +441,9 @@ static void t_roundtrip(void **state)
         json_decref(runs);
 
         /* Reopened: a second run; the first is still there by number. */
-        log_close();
+        tf_log_close();
         attach(0);
-        TL_EQ(status_int("run_id"), run + 1);
+        TL_EQ(tf_status_int("run_id"), run + 1);
         {
                 char rbuf[32];
                 poe__params p;
@@ -601,13 +454,13 @@ static void t_roundtrip(void **state)
                 p = PARAMS({ "order", "asc" });
                 TL_EQ(query_total(&p), 0);
         }
-        runs = poe__tracelog_runs(fx.t, err, sizeof(err));
+        runs = poe__tracelog_runs(tf.t, err, sizeof(err));
         assert_non_null(runs);
         TL_EQ(json_array_size(runs), 2);
         assert_true(json_is_false(json_object_get(json_array_get(runs, 0), "current")));
         assert_true(json_is_true(json_object_get(json_array_get(runs, 1), "current")));
         json_decref(runs);
-        log_close();
+        tf_log_close();
 }
 
 static size_t count_copies(bool (*pred)(const rec *r, const void *arg), const void *arg)
@@ -662,10 +515,10 @@ static void t_filters_and_paging(void **state)
 
         (void)state;
         attach(0);
-        run = status_int("run_id");
+        run = tf_status_int("run_id");
         workload(15, false);
         tl_run_to_end(tl.k, 1000);
-        detach();
+        tf_detach();
         wait_settled();
         n = copies.n;
 
@@ -756,7 +609,7 @@ static void t_filters_and_paging(void **state)
         snprintf(buf, sizeof(buf), "%lld", (long long)run);
         p = PARAMS({ "run", buf }, { "kind", "dispatch" }, { "event", "note" });
         TL_EQ(query_total(&p), 15);
-        log_close();
+        tf_log_close();
 }
 
 /* Bad parameters: -EINVAL, and the message names the parameter. */
@@ -853,35 +706,36 @@ static void t_flood_small_ring(void **state)
         (void)state;
         copies.keep = false;
         attach(8);
-        run = status_int("run_id");
+        run = tf_status_int("run_id");
         memset(&wl, 0, sizeof(wl));
         wl.spin_target = 10;
-        wl.b = TL_CREATE(tl.k, { "_start", h_b_start }, { "inner", h_inner }, { "done", h_done });
+        wl.b = TL_CREATE(tl.k, { "_start", tf_h_listener_start }, { "inner", h_inner },
+                         { "done", h_done });
         TL_CREATE(tl.k, { "_start", h_flood_start }, { "flood", h_flood });
         tl_run_to_end(tl.k, 1000);
         TL_EQ(wl.inner, 5000);
         assert_true(copies.produced >= 10000);
-        detach();
+        tf_detach();
         wait_settled();
-        s = status();
-        written = st_int(s, "records_written");
-        dropped = st_int(s, "dropped_total");
+        s = tf_status();
+        written = tf_st_int(s, "records_written");
+        dropped = tf_st_int(s, "dropped_total");
         TL_EQ((uint64_t)(written + dropped), copies.produced);
         assert_true(dropped > 0);
         assert_true(written > 0);
-        TL_EQ(dropped_in(s, "TRACE_EVENTS") + dropped_in(s, "TRACE_SESSIONS"), dropped);
-        assert_true(dropped_in(s, "TRACE_EVENTS") > 0);
-        assert_true((uint64_t)dropped_in(s, "TRACE_SESSIONS") <= copies.per_group[4]);
+        TL_EQ(tf_dropped(s, "TRACE_EVENTS") + tf_dropped(s, "TRACE_SESSIONS"), dropped);
+        assert_true(tf_dropped(s, "TRACE_EVENTS") > 0);
+        assert_true((uint64_t)tf_dropped(s, "TRACE_SESSIONS") <= copies.per_group[4]);
         assert_true(json_is_null(json_object_get(s, "error")));
         json_decref(s);
-        log_close();
+        tf_log_close();
 
         /* The log says the same. */
-        db = db_open_ro(fx.path);
-        TL_EQ(sql_int(db, "SELECT count(*) FROM records WHERE run_id = ?", run), written);
-        TL_EQ(sql_int(db, "SELECT coalesce(sum(count), 0) FROM drops WHERE run_id = ?", run),
+        db = tf_db_open_ro(tf.path);
+        TL_EQ(tf_sql_int(db, "SELECT count(*) FROM records WHERE run_id = ?", run), written);
+        TL_EQ(tf_sql_int(db, "SELECT coalesce(sum(count), 0) FROM drops WHERE run_id = ?", run),
               dropped);
-        TL_EQ(sql_int(db, "SELECT count FROM drops WHERE run_id = ? AND grp = 'TRACE_EVENTS'",
+        TL_EQ(tf_sql_int(db, "SELECT count FROM drops WHERE run_id = ? AND grp = 'TRACE_EVENTS'",
                       run) > 0,
               1);
         sqlite3_close(db);
@@ -905,16 +759,16 @@ static void t_unwritable_path(void **state)
         assert_non_null(strstr(err, "No such file or directory"));
 
         /* A directory is no database either. */
-        rc = poe__tracelog_open(fx.dir, 64, tl.k, &t, err, sizeof(err));
+        rc = poe__tracelog_open(tf.dir, 64, tl.k, &t, err, sizeof(err));
         assert_true(rc < 0);
         assert_null(t);
-        assert_non_null(strstr(err, fx.dir));
+        assert_non_null(strstr(err, tf.dir));
 
         /* A read-only directory: only meaningful when not root. */
         if (geteuid() != 0) {
-                snprintf(path, sizeof(path), "%s/ro", fx.dir);
+                snprintf(path, sizeof(path), "%s/ro", tf.dir);
                 TL_EQ(mkdir(path, 0500), 0);
-                snprintf(path, sizeof(path), "%s/ro/trace.db", fx.dir);
+                snprintf(path, sizeof(path), "%s/ro/trace.db", tf.dir);
                 rc = poe__tracelog_open(path, 64, tl.k, &t, err, sizeof(err));
                 assert_true(rc < 0);
                 assert_non_null(strstr(err, "cannot open"));
@@ -946,19 +800,19 @@ static void t_not_a_database(void **state)
         int rc;
 
         (void)state;
-        write_file(fx.path, "this is a text file, not a database\n", 100);
-        TL_EQ(stat(fx.path, &before), 0);
-        rc = poe__tracelog_open(fx.path, 64, tl.k, &t, err, sizeof(err));
+        write_file(tf.path, "this is a text file, not a database\n", 100);
+        TL_EQ(stat(tf.path, &before), 0);
+        rc = poe__tracelog_open(tf.path, 64, tl.k, &t, err, sizeof(err));
         print_message("  (message: %s)\n", err);
         TL_EQ(rc, -EINVAL);
         assert_null(t);
-        assert_non_null(strstr(err, fx.path));
+        assert_non_null(strstr(err, tf.path));
         assert_non_null(strstr(err, "not a SQLite database"));
-        TL_EQ(stat(fx.path, &after), 0);
+        TL_EQ(stat(tf.path, &after), 0);
         TL_EQ(after.st_size, before.st_size);
 
         /* Someone else's database. */
-        snprintf(path, sizeof(path), "%s/other.db", fx.dir);
+        snprintf(path, sizeof(path), "%s/other.db", tf.dir);
         assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
         assert_int_equal(sqlite3_exec(db,
                                       "CREATE TABLE customers(id, name);"
@@ -971,13 +825,13 @@ static void t_not_a_database(void **state)
         TL_EQ(rc, -EINVAL);
         assert_null(t);
         assert_non_null(strstr(err, "not a libpoe trace log"));
-        db = db_open_ro(path);
-        TL_EQ(sql_int(db, "SELECT count(*) FROM sqlite_master WHERE type = 'table'", 0), 1);
-        TL_EQ(sql_int(db, "SELECT count(*) FROM customers", 0), 1);
+        db = tf_db_open_ro(path);
+        TL_EQ(tf_sql_int(db, "SELECT count(*) FROM sqlite_master WHERE type = 'table'", 0), 1);
+        TL_EQ(tf_sql_int(db, "SELECT count(*) FROM customers", 0), 1);
         sqlite3_close(db);
 
         /* A trace log from a newer libpoe. */
-        snprintf(path, sizeof(path), "%s/newer.db", fx.dir);
+        snprintf(path, sizeof(path), "%s/newer.db", tf.dir);
         assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
         assert_int_equal(sqlite3_exec(db,
                                       "PRAGMA application_id = 1347372372;"
@@ -992,35 +846,10 @@ static void t_not_a_database(void **state)
         assert_non_null(strstr(err, "newer"));
 
         /* An empty file is a new, empty database: it becomes a log. */
-        snprintf(path, sizeof(path), "%s/empty.db", fx.dir);
+        snprintf(path, sizeof(path), "%s/empty.db", tf.dir);
         write_file(path, "", 0);
         TL_EQ(poe__tracelog_open(path, 64, tl.k, &t, err, sizeof(err)), 0);
         poe__tracelog_close(t);
-}
-
-/* Runs the forever workload until the status satisfies pred or the
- * deadline passes; returns the timeslices run. */
-static int run_until_status(bool (*pred)(json_t *s, const void *arg), const void *arg,
-                            const char *what)
-{
-        int64_t deadline = now_ms() + DEADLINE_MS;
-        int n = 0;
-
-        for (;;) {
-                json_t *s = status();
-                bool ok = pred(s, arg);
-
-                json_decref(s);
-                if (ok)
-                        return n;
-                if (now_ms() > deadline)
-                        fail_msg("timed out waiting for %s", what);
-                run_slices(20);
-                n += 20;
-                /* Block now and then: under valgrind, whose thread lock is
-                 * not fair, a thread that never blocks starves the writer. */
-                poll_pause();
-        }
 }
 
 static bool s_has_error(json_t *s, const void *arg)
@@ -1029,16 +858,10 @@ static bool s_has_error(json_t *s, const void *arg)
         return json_is_string(json_object_get(s, "error"));
 }
 
-static bool s_healthy_past(json_t *s, const void *arg)
-{
-        return json_is_null(json_object_get(s, "error")) &&
-               st_int(s, "records_written") > *(const int64_t *)arg;
-}
-
 static bool s_dropped(json_t *s, const void *arg)
 {
         (void)arg;
-        return st_int(s, "dropped_total") > 0;
+        return tf_st_int(s, "dropped_total") > 0;
 }
 
 /* Stops the forever workload and lets the kernel run out. */
@@ -1061,24 +884,24 @@ static void t_locked_database(void **state)
 
         (void)state;
         attach(256);
-        run = status_int("run_id");
+        run = tf_status_int("run_id");
         copies.keep = false;
         workload(0, true);
         run_slices(50);
         wait_settled();
-        written_before = status_int("records_written");
+        written_before = tf_status_int("records_written");
         assert_true(written_before > 0);
 
-        assert_int_equal(sqlite3_open(fx.path, &fx.locker), SQLITE_OK);
+        assert_int_equal(sqlite3_open(tf.path, &fx.locker), SQLITE_OK);
         assert_int_equal(sqlite3_exec(fx.locker, "BEGIN EXCLUSIVE", NULL, NULL, NULL), SQLITE_OK);
         ticks_before = wl.ticks;
-        run_until_status(s_has_error, NULL, "the status to show the lock");
-        run_until_status(s_dropped, NULL, "drops while locked");
-        s = status();
+        tf_run_until(s_has_error, NULL, "the status to show the lock");
+        tf_run_until(s_dropped, NULL, "drops while locked");
+        s = tf_status();
         e = jget_s(s, "error");
         print_message("  (status error: %s)\n", e);
         assert_non_null(strstr(e, "locked"));
-        written_locked = st_int(s, "records_written");
+        written_locked = tf_st_int(s, "records_written");
         json_decref(s);
         /* The kernel did not notice. */
         assert_true(wl.ticks > ticks_before + 20);
@@ -1092,23 +915,23 @@ static void t_locked_database(void **state)
         assert_int_equal(sqlite3_exec(fx.locker, "ROLLBACK", NULL, NULL, NULL), SQLITE_OK);
         sqlite3_close(fx.locker);
         fx.locker = NULL;
-        run_until_status(s_healthy_past, &written_locked, "the log to resume");
+        tf_run_until(tf_s_healthy_past, &written_locked, "the log to resume");
 
         workload_finish();
-        detach();
+        tf_detach();
         wait_settled();
-        s = status();
+        s = tf_status();
         assert_true(json_is_null(json_object_get(s, "error")));
-        assert_true(st_int(s, "dropped_total") > 0);
-        TL_EQ((uint64_t)(st_int(s, "records_written") + st_int(s, "dropped_total")),
+        assert_true(tf_st_int(s, "dropped_total") > 0);
+        TL_EQ((uint64_t)(tf_st_int(s, "records_written") + tf_st_int(s, "dropped_total")),
               copies.produced);
-        written_locked = st_int(s, "records_written");
+        written_locked = tf_st_int(s, "records_written");
         json_decref(s);
-        log_close();
+        tf_log_close();
 
-        db = db_open_ro(fx.path);
-        TL_EQ(sql_int(db, "SELECT count(*) FROM records WHERE run_id = ?", run), written_locked);
-        TL_EQ(sql_int(db, "SELECT coalesce(sum(count), 0) FROM drops WHERE run_id = ?", run) +
+        db = tf_db_open_ro(tf.path);
+        TL_EQ(tf_sql_int(db, "SELECT count(*) FROM records WHERE run_id = ?", run), written_locked);
+        TL_EQ(tf_sql_int(db, "SELECT coalesce(sum(count), 0) FROM drops WHERE run_id = ?", run) +
                       written_locked,
               copies.produced);
         sqlite3_close(db);
@@ -1121,7 +944,7 @@ static void fill_disk(void)
         int fd;
         ssize_t n;
 
-        snprintf(fx.filler, sizeof(fx.filler), "%s/filler", fx.dir);
+        snprintf(fx.filler, sizeof(fx.filler), "%s/filler", tf.dir);
         fd = open(fx.filler, O_WRONLY | O_CREAT | O_TRUNC, 0600);
         assert_true(fd >= 0);
         do
@@ -1146,14 +969,14 @@ static void t_disk_full(void **state)
         sqlite3 *db;
 
         (void)state;
-        if (mount("tmpfs", fx.dir, "tmpfs", 0, "size=512k") != 0) {
-                print_message("  (skipped: cannot mount a tmpfs on %s: %s)\n", fx.dir,
+        if (mount("tmpfs", tf.dir, "tmpfs", 0, "size=512k") != 0) {
+                print_message("  (skipped: cannot mount a tmpfs on %s: %s)\n", tf.dir,
                               strerror(errno));
                 skip();
         }
         fx.mounted = true;
         attach(1024);
-        run = status_int("run_id");
+        run = tf_status_int("run_id");
         copies.keep = false;
         workload(0, true);
         run_slices(50);
@@ -1161,9 +984,9 @@ static void t_disk_full(void **state)
 
         fill_disk();
         ticks_before = wl.ticks;
-        run_until_status(s_has_error, NULL, "the status to show the full disk");
-        run_until_status(s_dropped, NULL, "drops while full");
-        s = status();
+        tf_run_until(s_has_error, NULL, "the status to show the full disk");
+        tf_run_until(s_dropped, NULL, "drops while full");
+        s = tf_status();
         e = jget_s(s, "error");
         print_message("  (status error: %s)\n", e);
         assert_non_null(strstr(e, "full"));
@@ -1171,48 +994,45 @@ static void t_disk_full(void **state)
         assert_true(wl.ticks > ticks_before);
         /* The kernel finishes its work while the disk is full. */
         workload_finish();
-        detach();
+        tf_detach();
         wait_settled();
-        written_full = status_int("records_written");
+        written_full = tf_status_int("records_written");
 
         /* Space again: the retry (the drop counts alone) succeeds. */
         TL_EQ(unlink(fx.filler), 0);
         {
-                int64_t deadline = now_ms() + DEADLINE_MS;
+                int64_t deadline = tf_now_ms() + TF_DEADLINE_MS;
 
                 for (;;) {
-                        s = status();
+                        s = tf_status();
                         if (json_is_null(json_object_get(s, "error")))
                                 break;
                         json_decref(s);
-                        if (now_ms() > deadline)
+                        if (tf_now_ms() > deadline)
                                 fail_msg("the log did not recover from the full disk");
-                        poll_pause();
+                        tf_poll_pause();
                 }
                 json_decref(s);
         }
         /* And new records are written. */
-        fx.log_sink = poe_kernel_trace_sink_add(tl.k, poe__tracelog_sink, fx.t);
-        TL_EQ(poe_kernel_trace_sink_groups(tl.k, fx.log_sink, GROUPS), 0);
-        fx.copy_sink = poe_kernel_trace_sink_add(tl.k, copy_sink, NULL);
-        TL_EQ(poe_kernel_trace_sink_groups(tl.k, fx.copy_sink, GROUPS), 0);
+        tf_sinks_add(copy_sink);
         workload(5, false);
         tl_run_to_end(tl.k, 1000);
-        detach();
+        tf_detach();
         wait_settled();
-        s = status();
+        s = tf_status();
         assert_true(json_is_null(json_object_get(s, "error")));
-        assert_true(st_int(s, "records_written") > written_full);
-        assert_true(st_int(s, "dropped_total") > 0);
-        TL_EQ((uint64_t)(st_int(s, "records_written") + st_int(s, "dropped_total")),
+        assert_true(tf_st_int(s, "records_written") > written_full);
+        assert_true(tf_st_int(s, "dropped_total") > 0);
+        TL_EQ((uint64_t)(tf_st_int(s, "records_written") + tf_st_int(s, "dropped_total")),
               copies.produced);
-        written_full = st_int(s, "records_written");
+        written_full = tf_st_int(s, "records_written");
         json_decref(s);
-        log_close();
+        tf_log_close();
 
-        db = db_open_ro(fx.path);
-        TL_EQ(sql_int(db, "SELECT count(*) FROM records WHERE run_id = ?", run), written_full);
-        TL_EQ(sql_int(db, "SELECT coalesce(sum(count), 0) FROM drops WHERE run_id = ?", run) +
+        db = tf_db_open_ro(tf.path);
+        TL_EQ(tf_sql_int(db, "SELECT count(*) FROM records WHERE run_id = ?", run), written_full);
+        TL_EQ(tf_sql_int(db, "SELECT coalesce(sum(count), 0) FROM drops WHERE run_id = ?", run) +
                       written_full,
               copies.produced);
         sqlite3_close(db);
@@ -1260,7 +1080,7 @@ static void do_export_p(const char *format, const poe__params *p, char **body, s
         int rc, fd = 7;
 
         TL_EQ(poe__trace_query_parse(p, &q, err, sizeof(err)), 0);
-        rc = poe__tracelog_export(fx.t, format, &q, body, &fd, len, type, err, sizeof(err));
+        rc = poe__tracelog_export(tf.t, format, &q, body, &fd, len, type, err, sizeof(err));
         if (rc != 0)
                 fail_msg("export %s: %d: %s", format, rc, err);
         assert_non_null(*body);
@@ -1293,7 +1113,7 @@ static void export_sqlite_to(const char *path)
         int fd = -1;
 
         TL_EQ(poe__trace_query_parse(&p, &q, err, sizeof(err)), 0);
-        if (poe__tracelog_export(fx.t, "sqlite", &q, &body, &fd, &len, &type, err, sizeof(err)) !=
+        if (poe__tracelog_export(tf.t, "sqlite", &q, &body, &fd, &len, &type, err, sizeof(err)) !=
             0)
                 fail_msg("export sqlite: %s", err);
         assert_null(body);
@@ -1340,10 +1160,10 @@ static void t_exports(void **state)
 
         (void)state;
         attach(0);
-        run = status_int("run_id");
+        run = tf_status_int("run_id");
         workload(10, false);
         tl_run_to_end(tl.k, 1000);
-        detach();
+        tf_detach();
         wait_settled();
         for (i = 0; i < copies.n; i++)
                 dispatches += strcmp(copies.r[i].kind, "dispatch") == 0;
@@ -1425,17 +1245,17 @@ static void t_exports(void **state)
         free(body);
 
         /* SQLite: a database file with every record. */
-        snprintf(tmp, sizeof(tmp), "%s/export.db", fx.dir);
+        snprintf(tmp, sizeof(tmp), "%s/export.db", tf.dir);
         export_sqlite_to(tmp);
-        db = db_open_ro(tmp);
-        TL_EQ(sql_int(db, "SELECT count(*) FROM records WHERE run_id = ?", run), copies.n);
-        TL_EQ(sql_int(db, "PRAGMA user_version", 0), 2);
+        db = tf_db_open_ro(tmp);
+        TL_EQ(tf_sql_int(db, "SELECT count(*) FROM records WHERE run_id = ?", run), copies.n);
+        TL_EQ(tf_sql_int(db, "PRAGMA user_version", 0), 2);
         sqlite3_close(db);
 
         /* Filters apply to exports; paging does not. */
         p = PARAMS({ "kind", "dispatch" }, { "limit", "1" });
         TL_EQ(poe__trace_query_parse(&p, &q, err, sizeof(err)), 0);
-        TL_EQ(poe__tracelog_export(fx.t, "jsonl", &q, &body, &fd, &len, &type, err, sizeof(err)),
+        TL_EQ(poe__tracelog_export(tf.t, "jsonl", &q, &body, &fd, &len, &type, err, sizeof(err)),
               0);
         for (n = 0, i = 0; i < len; i++)
                 n += body[i] == '\n';
@@ -1443,12 +1263,12 @@ static void t_exports(void **state)
         free(body);
 
         /* An unknown format. */
-        TL_EQ(poe__tracelog_export(fx.t, "xml", &q, &body, &fd, &len, &type, err, sizeof(err)),
+        TL_EQ(poe__tracelog_export(tf.t, "xml", &q, &body, &fd, &len, &type, err, sizeof(err)),
               -EINVAL);
         assert_null(body);
         TL_EQ(fd, -1);
         assert_true(strncmp(err, "format", 6) == 0);
-        log_close();
+        tf_log_close();
 }
 
 /* ---- event ids, flows and OTLP ---- */
@@ -1476,10 +1296,10 @@ static void t_event_ids(void **state)
 
         (void)state;
         attach(0);
-        run = status_int("run_id");
+        run = tf_status_int("run_id");
         workload(10, false);
         tl_run_to_end(tl.k, 1000);
-        detach();
+        tf_detach();
         wait_settled();
 
         /* What the kernel produced: every enqueue has an id that its
@@ -1513,8 +1333,8 @@ static void t_event_ids(void **state)
         assert_true(none > 0);
 
         /* The log links them the same way, through the index. */
-        db = db_open_ro(fx.path);
-        TL_EQ(sql_int(db,
+        db = tf_db_open_ro(tf.path);
+        TL_EQ(tf_sql_int(db,
                       "SELECT count(*) FROM records e WHERE e.run_id = ?1 AND e.kind = 'enqueue' "
                       "AND e.event NOT IN ('_garbage_collect', '_signal') AND EXISTS (SELECT 1 "
                       "FROM records d WHERE d.run_id = e.run_id AND "
@@ -1522,9 +1342,9 @@ static void t_event_ids(void **state)
                       "d.session = e.session AND d.event = e.event)",
                       run),
               linked);
-        TL_EQ(sql_int(db, "SELECT count(*) FROM records WHERE run_id = ? AND event_id = 0", run),
+        TL_EQ(tf_sql_int(db, "SELECT count(*) FROM records WHERE run_id = ? AND event_id = 0", run),
               0);
-        TL_EQ(sql_int(db,
+        TL_EQ(tf_sql_int(db,
                       "SELECT count(*) FROM records WHERE run_id = ? AND grp = 'TRACE_SESSIONS' "
                       "AND event_id IS NOT NULL",
                       run),
@@ -1561,7 +1381,7 @@ static void t_event_ids(void **state)
                         assert_string_equal(comma + 1, "");
         }
         free(body);
-        log_close();
+        tf_log_close();
 }
 
 /* The v1 schema, as libpoe wrote it before event ids. */
@@ -1626,12 +1446,12 @@ static void t_migrate_v1(void **state)
         int rc;
 
         (void)state;
-        make_v1(fx.path, NULL);
+        make_v1(tf.path, NULL);
         attach(0);
-        TL_EQ(status_int("run_id"), 2);
+        TL_EQ(tf_status_int("run_id"), 2);
         workload(3, false);
         tl_run_to_end(tl.k, 1000);
-        detach();
+        tf_detach();
         wait_settled();
 
         /* The old run's record, through a query: event_id null. */
@@ -1648,38 +1468,38 @@ static void t_migrate_v1(void **state)
         assert_true(jget_i(r, "total") > 0);
         assert_true(jget_i(json_array_get(json_object_get(r, "records"), 0), "event_id") > 0);
         json_decref(r);
-        runs = poe__tracelog_runs(fx.t, err, sizeof(err));
+        runs = poe__tracelog_runs(tf.t, err, sizeof(err));
         assert_non_null(runs);
         TL_EQ(json_array_size(runs), 2);
         assert_string_equal(jget_s(json_array_get(runs, 0), "poe_version"), "0.0.1");
         assert_version(jget_s(json_array_get(runs, 1), "poe_version"));
         json_decref(runs);
-        log_close();
+        tf_log_close();
 
-        db = db_open_ro(fx.path);
-        TL_EQ(sql_int(db, "PRAGMA user_version", 0), 2);
+        db = tf_db_open_ro(tf.path);
+        TL_EQ(tf_sql_int(db, "PRAGMA user_version", 0), 2);
         TL_EQ(columns_named(db, "records", "event_id"), 1);
-        TL_EQ(sql_int(db,
+        TL_EQ(tf_sql_int(db,
                       "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = "
                       "'records_run_event_id'",
                       0),
               1);
-        TL_EQ(sql_int(db, "SELECT count(*) FROM records WHERE run_id = 1", 0), 1);
+        TL_EQ(tf_sql_int(db, "SELECT count(*) FROM records WHERE run_id = 1", 0), 1);
         sqlite3_close(db);
 
         /* Half a migration: the column can be added but the index cannot
          * (its name is taken).  Refused, and rolled back whole. */
-        snprintf(path, sizeof(path), "%s/v1-broken.db", fx.dir);
+        snprintf(path, sizeof(path), "%s/v1-broken.db", tf.dir);
         make_v1(path, "CREATE TABLE records_run_event_id(x);");
         rc = poe__tracelog_open(path, 64, tl.k, &t, err, sizeof(err));
         print_message("  (message: %s)\n", err);
         assert_true(rc < 0);
         assert_null(t);
         assert_non_null(strstr(err, "migrate"));
-        db = db_open_ro(path);
-        TL_EQ(sql_int(db, "PRAGMA user_version", 0), 1);
+        db = tf_db_open_ro(path);
+        TL_EQ(tf_sql_int(db, "PRAGMA user_version", 0), 1);
         TL_EQ(columns_named(db, "records", "event_id"), 0);
-        TL_EQ(sql_int(db, "SELECT count(*) FROM runs", 0), 1);
+        TL_EQ(tf_sql_int(db, "SELECT count(*) FROM runs", 0), 1);
         sqlite3_close(db);
 }
 
@@ -1708,7 +1528,7 @@ static void put(const char *group, const char *kind, poe_sid session, const char
         snprintf(msg, sizeof(msg), "%s %s", kind, event ? event : "-");
         r.message = msg;
         r.event_id = event_id;
-        poe__tracelog_sink(fx.t, &r);
+        poe__tracelog_sink(tf.t, &r);
 }
 
 #define EV "TRACE_EVENTS"
@@ -1723,10 +1543,10 @@ static void put(const char *group, const char *kind, poe_sid session, const char
  */
 static void put_story(void)
 {
-        int64_t deadline = now_ms() + DEADLINE_MS;
+        int64_t deadline = tf_now_ms() + TF_DEADLINE_MS;
 
         attach(64);
-        detach();
+        tf_detach();
         put(EV, "dispatch", 1, "a", 0, 1, 1000);
         put(EV, "enqueue", 2, "b", 1, 2, 1100);
         put(SS, "alias", 1, NULL, 1, 0, 1150);
@@ -1745,10 +1565,10 @@ static void put_story(void)
         put(EV, "dispatch", 7, "SIG", 0, 4, 2000);
         put(EV, "return", 7, "SIG", 0, 4, 2100);
         put(SS, "stop", 7, NULL, 0, 0, 2200);
-        while (status_int("records_written") < 18) {
-                if (now_ms() > deadline)
+        while (tf_status_int("records_written") < 18) {
+                if (tf_now_ms() > deadline)
                         fail_msg("the records were not written");
-                poll_pause();
+                tf_poll_pause();
         }
 }
 
@@ -1879,7 +1699,7 @@ static void t_chrome_flows_story(void **state)
         TL_EQ(count_ph(evs, "s") + count_ph(evs, "f"), 0);
         TL_EQ(count_ph(evs, "X"), 6);
         json_decref(doc);
-        log_close();
+        tf_log_close();
 }
 
 /* Flows from a real kernel: every post to its dispatch. */
@@ -1893,7 +1713,7 @@ static void t_chrome_flows(void **state)
         attach(0);
         workload(10, false);
         tl_run_to_end(tl.k, 1000);
-        detach();
+        tf_detach();
         wait_settled();
         evs = chrome_events(&p, &doc);
         for (i = 0; i < copies.n; i++) {
@@ -1921,7 +1741,7 @@ static void t_chrome_flows(void **state)
         TL_EQ(count_ph(evs, "s"), 10);
         TL_EQ(count_ph(evs, "f"), 10);
         json_decref(doc);
-        log_close();
+        tf_log_close();
 }
 
 /* ---- OTLP ---- */
@@ -2154,7 +1974,7 @@ static void t_otlp_story(void **state)
         TL_EQ(attr_i(s6, "poe.session"), 6);
         TL_EQ(attr_i(s7, "poe.session"), 7);
         json_decref(spans);
-        log_close();
+        tf_log_close();
 }
 
 /* From a real kernel: more than one line of spans, every dispatch and
@@ -2173,7 +1993,7 @@ static void t_otlp(void **state)
         attach(0);
         workload(300, false);
         tl_run_to_end(tl.k, 10000);
-        detach();
+        tf_detach();
         wait_settled();
         for (i = 0; i < copies.n; i++) {
                 dispatches += strcmp(copies.r[i].kind, "dispatch") == 0;
@@ -2231,7 +2051,7 @@ static void t_otlp(void **state)
         spans = otlp_spans(&p, &lines, NULL);
         TL_EQ(lines, 0);
         json_decref(spans);
-        log_close();
+        tf_log_close();
 }
 
 /* The SQLite export's descriptor: nothing is left in the log's directory
@@ -2247,15 +2067,15 @@ static void t_sqlite_export_fd(void **state)
 
         (void)state;
         attach(0);
-        run = status_int("run_id");
+        run = tf_status_int("run_id");
         workload(5, false);
         tl_run_to_end(tl.k, 1000);
-        detach();
+        tf_detach();
         wait_settled();
-        snprintf(path, sizeof(path), "%s/copy.db", fx.dir);
+        snprintf(path, sizeof(path), "%s/copy.db", tf.dir);
         export_sqlite_to(path);
         export_sqlite_to(path);
-        d = opendir(fx.dir);
+        d = opendir(tf.dir);
         assert_non_null(d);
         while ((de = readdir(d))) {
                 if (de->d_name[0] == '.')
@@ -2268,10 +2088,10 @@ static void t_sqlite_export_fd(void **state)
         }
         closedir(d);
         assert_true(files >= 2);
-        db = db_open_ro(path);
-        TL_EQ(sql_int(db, "SELECT count(*) FROM records WHERE run_id = ?", run), copies.n);
+        db = tf_db_open_ro(path);
+        TL_EQ(tf_sql_int(db, "SELECT count(*) FROM records WHERE run_id = ?", run), copies.n);
         sqlite3_close(db);
-        log_close();
+        tf_log_close();
 }
 
 /* Records the kernel would never make, straight into the sink: a very
@@ -2288,7 +2108,7 @@ static void t_odd_records(void **state)
 
         (void)state;
         attach(64);
-        detach();
+        tf_detach();
         memset(big, 'x', sizeof(big) - 1);
         memset(&r, 0, sizeof(r));
         r.mono_ns = 123456789;
@@ -2303,19 +2123,19 @@ static void t_odd_records(void **state)
         r.refcount = 7;
         r.queue_length = 8;
         r.message = big;
-        poe__tracelog_sink(fx.t, &r);
+        poe__tracelog_sink(tf.t, &r);
         r.event = NULL;
         r.kind = "stop";
         r.group = POE_TRACE_SESSIONS;
         r.group_name = "TRACE_SESSIONS";
         r.message = "caf\xc3\xa9 \xe2\x82";
-        poe__tracelog_sink(fx.t, &r);
+        poe__tracelog_sink(tf.t, &r);
 
-        deadline = now_ms() + DEADLINE_MS;
-        while (status_int("records_written") < 2) {
-                if (now_ms() > deadline)
+        deadline = tf_now_ms() + TF_DEADLINE_MS;
+        while (tf_status_int("records_written") < 2) {
+                if (tf_now_ms() > deadline)
                         fail_msg("the records were not written");
-                poll_pause();
+                tf_poll_pause();
         }
         p = PARAMS({ "order", "asc" });
         res = query(&p);
@@ -2333,7 +2153,7 @@ static void t_odd_records(void **state)
         assert_string_equal(jget_s(o, "group"), "TRACE_SESSIONS");
         assert_string_equal(jget_s(o, "message"), "caf\xc3\xa9 \xef\xbf\xbd\xef\xbf\xbd");
         json_decref(res);
-        log_close();
+        tf_log_close();
 }
 
 int main(void)
