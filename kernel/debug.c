@@ -115,6 +115,7 @@ void poe__debug_recompute(poe_kernel *k)
                 if (k->sinks[i].fn)
                         on |= k->sinks[i].groups;
         k->debug_on = on & POE__DEBUG_COMPILED;
+        poe__dispatch_hooks_update(k);
 }
 
 POE_EXPORT int poe_kernel_trace_sink_groups(poe_kernel *k, int id, unsigned groups_mask)

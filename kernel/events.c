@@ -308,6 +308,7 @@ POE_EXPORT int poe_kernel_set_dispatch_timing(poe_kernel *k, int on)
 {
         POE_CHECK(k, k, -EINVAL);
         k->time_dispatches = on != 0;
+        poe__dispatch_hooks_update(k);
         return 0;
 }
 
@@ -343,17 +344,12 @@ static __attribute__((noinline, cold)) void trace_return(poe_kernel *k, poe__ses
 
 typedef poe__dispatch_state dispatch_state;
 
-/* A dispatch's first half: the target becomes the active session, pinned
- * so that it may stop itself, and the activity is published. */
-static inline void dispatch_enter(poe_kernel *k, poe__session *to, poe__session *from,
-                                  uint32_t name, uint32_t type, dispatch_state *st)
+/* The dispatch's optional work, out of the hot path: the event and
+ * profile groups, and dispatch timing. */
+static __attribute__((noinline)) void dispatch_hooks_enter(poe_kernel *k, poe__session *to,
+                                                           poe__session *from, uint32_t name,
+                                                           uint32_t type, dispatch_state *st)
 {
-        st->hold_session = k->active;
-        st->hold_event = k->active_event;
-        st->hold_type = k->active_type;
-        st->hold_depth = k->dispatch_depth;
-        st->t0 = 0;
-        /* One test of the switches on this hot path, not one per group. */
         if (POE__ON(k, POE_ASSERT_EVENTS | POE_TRACE_EVENTS | POE_TRACE_PROFILE)) {
                 POE_ASSERT(k, POE_ASSERT_EVENTS, to->alive || (type & POE__ET_STOP),
                            "dispatching event ``%s'' to %s, which does not exist",
@@ -367,9 +363,34 @@ static inline void dispatch_enter(poe_kernel *k, poe__session *to, poe__session 
                 if (POE__ON(k, POE_TRACE_PROFILE))
                         st->t0 = poe__mono(k);
         }
-        k->stats.by_kind[kind_of(type)]++;
         if (k->time_dispatches && !st->t0)
                 st->t0 = poe__mono(k);
+}
+
+static __attribute__((noinline)) void dispatch_hooks_leave(poe_kernel *k, poe__session *to,
+                                                           poe__session *from, uint32_t name,
+                                                           const poe_value *ret,
+                                                           const dispatch_state *st)
+{
+        if (k->time_dispatches)
+                record_duration(k, poe__mono(k) - st->t0);
+        if (POE__ON(k, POE_TRACE_EVENTS | POE_TRACE_PROFILE))
+                trace_return(k, to, from, name, ret, st->t0);
+}
+
+/* A dispatch's first half: the target becomes the active session, pinned
+ * so that it may stop itself, and the activity is published. */
+static inline void dispatch_enter(poe_kernel *k, poe__session *to, poe__session *from,
+                                  uint32_t name, uint32_t type, dispatch_state *st)
+{
+        st->hold_session = k->active;
+        st->hold_event = k->active_event;
+        st->hold_type = k->active_type;
+        st->hold_depth = k->dispatch_depth;
+        st->t0 = 0;
+        k->stats.by_kind[kind_of(type)]++;
+        if (__builtin_expect(k->dispatch_hooks, 0))
+                dispatch_hooks_enter(k, to, from, name, type, st);
         k->active = to;
         k->active_event = name;
         k->active_type = type;
@@ -392,10 +413,8 @@ static inline void dispatch_leave(poe_kernel *k, poe__session *to, poe__session 
         k->dispatch_depth = st->hold_depth;
         atomic_store_explicit(&k->pub_depth, st->hold_depth, memory_order_relaxed);
         atomic_store_explicit(&k->pub_session, st->hold_session->id, memory_order_relaxed);
-        if (k->time_dispatches)
-                record_duration(k, poe__mono(k) - st->t0);
-        if (POE__ON(k, POE_TRACE_EVENTS | POE_TRACE_PROFILE))
-                trace_return(k, to, from, name, ret, st->t0);
+        if (__builtin_expect(k->dispatch_hooks, 0))
+                dispatch_hooks_leave(k, to, from, name, ret, st);
         /* stop() may have reset the active session to the kernel; the
          * dispatch that was running still restores what it found. */
         k->active = st->hold_session;

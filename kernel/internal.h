@@ -454,6 +454,10 @@ struct poe_kernel {
         uint64_t total_dispatched;
         poe_dispatch_stats stats;
         bool time_dispatches;
+        /* Does a dispatch have anything to do besides calling the handler
+         * (timing, or the event and profile groups)?  One test instead of
+         * one per hook (poe__dispatch_hooks_update). */
+        bool dispatch_hooks;
         /* Published for other threads (poe_kernel_activity_get). */
         _Atomic uint64_t pub_dispatches;
         _Atomic int pub_depth;
@@ -525,6 +529,13 @@ struct poe_kernel {
         bool run_done;
         bool kernel_watches_idle;
 };
+
+/* Recomputes k->dispatch_hooks after a switch it depends on changed. */
+static inline void poe__dispatch_hooks_update(poe_kernel *k)
+{
+        k->dispatch_hooks = k->time_dispatches ||
+                            POE__ON(k, POE_ASSERT_EVENTS | POE_TRACE_EVENTS | POE_TRACE_PROFILE);
+}
 
 /* alloc.c */
 void *poe__malloc(poe_kernel *k, size_t n);
