@@ -157,8 +157,9 @@ static __attribute__((noinline, cold)) void trace_enqueue(poe_kernel *k, poe__ev
  * sender alive until the event is delivered").
  *
  * A post is stamped with k->now, the clock as last read (at the start
- * of the timeslice, after a wait, and whenever a timer is set), not with
- * a clock read of its own: POE reads time() for every post, which would
+ * of a timeslice with timers pending or once the coarse clock has ticked,
+ * see poe__clock_slice, and whenever a timer is set), not with a clock
+ * read of its own: POE reads time() for every post, which would
  * cost more than the rest of a post.  Orders differ only for a timer
  * that falls due while a handler is still running, against the posts
  * that handler makes after that moment: POE puts the timer first, libpoe
@@ -450,14 +451,12 @@ poe_value poe__dispatch(poe_kernel *k, poe__session *to, poe__session *from, uin
                 ret = invoke(k, to, from, name, type, args, nargs, file, line, from_state);
                 k->frame = f.up;
                 k->died = false;
-        } else {
-                k->frame = f.up;
-                ret = poe_nil();
-                poe__exception_caught(k, to, from, name, type, file, line, from_state);
-                k->died = true;
+                dispatch_leave(k, to, from, name, &ret, &st);
+                return ret;
         }
-        dispatch_leave(k, to, from, name, &ret, &st);
-        return ret;
+        k->frame = f.up;
+        poe__dispatch_died(k, &st, to, from, name, type, file, line, from_state);
+        return poe_nil();
 }
 
 /*
@@ -559,15 +558,12 @@ void poe__dispatch_resume(poe_kernel *k)
 void poe__dispatch_landed(poe_kernel *k)
 {
         poe__event *ev = k->top_ev;
-        poe_value nil = poe_nil();
 
         if (!ev)
                 return;
         k->top_ev = NULL;
-        poe__exception_caught(k, ev->to, poe__ev_from(ev), ev->name, ev->type,
-                              poe__name(k, ev->file), ev->line, ev->from_state);
-        k->died = true;
-        dispatch_leave(k, ev->to, poe__ev_from(ev), ev->name, &nil, &k->top_st);
+        poe__dispatch_died(k, &k->top_st, ev->to, poe__ev_from(ev), ev->name, ev->type,
+                           poe__name(k, ev->file), ev->line, ev->from_state);
         event_done(k, ev);
         poe__dispatch_resume(k);
 }
