@@ -549,24 +549,31 @@ uint32_t poe__intern(poe_kernel *k, const char *name); /* POE__NO_NAME on ENOMEM
 uint32_t poe__name_find(const poe_kernel *k, const char *name);
 uint32_t poe__intern_miss(poe_kernel *k, const char *name, poe__name_cache *entry);
 
-/* Interns a caller's file name (POE__NO_NAME on ENOMEM); NULL is "".
- * Cached by address and checked by content, as poe__intern_cached. */
+/* poe__intern through one entry of an address cache: a hit is the
+ * address compared and the content checked (so a reused buffer is never
+ * mistaken), a miss interns and fills the entry.  POE__NO_NAME on
+ * ENOMEM. */
+static inline uint32_t poe__intern_at(poe_kernel *k, poe__name_cache *entry, const char *name)
+{
+        if (__builtin_expect(entry->ptr == name, 1) &&
+            __builtin_strcmp(k->names[entry->id], name) == 0)
+                return entry->id;
+        return poe__intern_miss(k, name, entry);
+}
+
+/* poe__intern for names given again and again (post's event names). */
+static inline uint32_t poe__intern_cached(poe_kernel *k, const char *name)
+{
+        return poe__intern_at(k, &k->name_cache[((uintptr_t)name >> 3) & 63], name);
+}
+
+/* Interns a caller's file name; NULL is "".  A few files, so few slots. */
 static inline uint32_t poe__file(poe_kernel *k, const char *file)
 {
-        unsigned slot;
-
         if (!file)
                 file = "";
-        slot = (unsigned)((uintptr_t)file >> 4) & 3;
-        if (__builtin_expect(k->file_cache[slot].ptr == file, 1) &&
-            __builtin_strcmp(k->names[k->file_cache[slot].id], file) == 0)
-                return k->file_cache[slot].id;
-        return poe__intern_miss(k, file, &k->file_cache[slot]);
+        return poe__intern_at(k, &k->file_cache[((uintptr_t)file >> 4) & 3], file);
 }
-/* run() gives up with -ENOMEM after this many timeslices in a row
- * without memory for the IDLE or ZOMBIE signal that would end it (at one
- * retry per 10 ms, about a second). */
-#define POE__RAISE_TRIES 100
 
 /* The kernel's own file for an event it queues: "" if out of memory. */
 static inline uint32_t poe__kfile(poe_kernel *k, const char *file)
@@ -576,18 +583,11 @@ static inline uint32_t poe__kfile(poe_kernel *k, const char *file)
         return id == POE__NO_NAME ? POE__N_EMPTY : id;
 }
 
-/* poe__intern for names given again and again (post's event names): the
- * cache is keyed by the string's address and checked by content, so a
- * reused buffer is never mistaken. */
-static inline uint32_t poe__intern_cached(poe_kernel *k, const char *name)
-{
-        unsigned slot = (unsigned)((uintptr_t)name >> 3) & 63;
+/* run() gives up with -ENOMEM after this many timeslices in a row
+ * without memory for the IDLE or ZOMBIE signal that would end it (at one
+ * retry per 10 ms, about a second). */
+#define POE__RAISE_TRIES 100
 
-        if (__builtin_expect(k->name_cache[slot].ptr == name, 1) &&
-            __builtin_strcmp(k->names[k->name_cache[slot].id], name) == 0)
-                return k->name_cache[slot].id;
-        return poe__intern_miss(k, name, &k->name_cache[slot]);
-}
 static inline const char *poe__name(const poe_kernel *k, uint32_t id)
 {
         return id < k->n_names ? k->names[id] : "";
