@@ -291,6 +291,64 @@ static void test_alias_released_at_stop(void **state)
         TL_EQ(poe_kernel_run(tl.k), 0);
 }
 
+/* ---- a name given through one reused buffer ---- */
+
+static poe_sid ra_a, ra_b;
+
+static poe_value ra_a_start(poe_ctx *c)
+{
+        TL_EQ(poe_kernel_alias_set(poe_ctx_kernel(c), "svc"), 0);
+        return poe_nil();
+}
+
+static poe_value ra_a_drop(poe_ctx *c)
+{
+        TL_EQ(poe_kernel_alias_remove(poe_ctx_kernel(c), "svc"), 0);
+        return poe_nil();
+}
+
+static poe_value ra_b_take(poe_ctx *c)
+{
+        TL_EQ(poe_kernel_alias_set(poe_ctx_kernel(c), "svc"), 0);
+        return poe_nil();
+}
+
+static poe_value ra_hit(poe_ctx *c)
+{
+        tl_log("%s hit", poe_ctx_session(c) == ra_a ? "A" : "B");
+        if (poe_ctx_session(c) == ra_b)
+                TL_EQ(poe_kernel_alias_remove(poe_ctx_kernel(c), "svc"), 0);
+        return poe_nil();
+}
+
+static poe_value ra_driver_start(poe_ctx *c)
+{
+        poe_kernel *k = poe_ctx_kernel(c);
+        char name[8];
+
+        /* Aliases are resolved through a cache keyed by the name's
+         * address: moving the alias to another session, or changing the
+         * buffer's contents, must still be seen. */
+        strcpy(name, "svc");
+        TL_EQ(poe_kernel_post_alias(k, name, "hit", POE_NOARGS), 0);
+        TL_EQ(poe_kernel_call(k, ra_a, "drop", POE_NOARGS, NULL), 0);
+        TL_EQ(poe_kernel_call(k, ra_b, "take", POE_NOARGS, NULL), 0);
+        TL_EQ(poe_kernel_post_alias(k, name, "hit", POE_NOARGS), 0);
+        strcpy(name, "nope");
+        TL_EQ(poe_kernel_post_alias(k, name, "hit", POE_NOARGS), -ESRCH);
+        return poe_nil();
+}
+
+static void test_alias_name_buffer_reused(void **state)
+{
+        (void)state;
+        ra_a = TL_CREATE(tl.k, { "_start", ra_a_start }, { "drop", ra_a_drop }, { "hit", ra_hit });
+        ra_b = TL_CREATE(tl.k, { "take", ra_b_take }, { "hit", ra_hit });
+        TL_CREATE(tl.k, { "_start", ra_driver_start });
+        TL_EQ(poe_kernel_run(tl.k), 0);
+        assert_string_equal(tl_transcript(), "A hit\nB hit\n");
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -301,6 +359,7 @@ int main(void)
                 TL_TEST(test_resolve_id_before_alias),
                 TL_TEST(test_alias_keeps_session_alive),
                 TL_TEST(test_alias_released_at_stop),
+                TL_TEST(test_alias_name_buffer_reused),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

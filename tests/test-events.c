@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "testlib.h"
@@ -439,6 +440,69 @@ static void test_event_count_and_active(void **state)
         assert_string_equal(poe_kernel_get_active_event(NULL), "");
 }
 
+/* ---- names given through one reused buffer, and many arguments ---- */
+
+static poe_value rb_start(poe_ctx *c)
+{
+        poe_kernel *k = poe_ctx_kernel(c);
+        char name[16];
+
+        /* The kernel caches event names by address: the same buffer with
+         * other contents must still name another event. */
+        strcpy(name, "first");
+        TL_EQ(poe_kernel_yield(k, name, POE_NOARGS), 0);
+        strcpy(name, "second");
+        TL_EQ(poe_kernel_yield(k, name, POE_NOARGS), 0);
+        strcpy(name, "first");
+        TL_EQ(poe_kernel_yield(k, name, POE_NOARGS), 0);
+        return poe_nil();
+}
+
+static void test_event_name_buffer_reused(void **state)
+{
+        (void)state;
+        TL_CREATE(tl.k, { "_start", rb_start }, { "first", tl_h_log }, { "second", tl_h_log });
+        TL_EQ(poe_kernel_run(tl.k), 0);
+        assert_non_null(strstr(tl_transcript(), "first"));
+        assert_true(strstr(tl_transcript(), "first") < strstr(tl_transcript(), "second"));
+        assert_non_null(strstr(strstr(tl_transcript(), "second"), "first"));
+}
+
+/* More arguments than an event header counts (65,535): the count is
+ * kept beside them instead, and every one arrives. */
+#define MANY_ARGS 70000
+
+static poe_value many_start(poe_ctx *c)
+{
+        poe_value *v = malloc(MANY_ARGS * sizeof(*v));
+        size_t i;
+
+        assert_non_null(v);
+        for (i = 0; i < MANY_ARGS; i++)
+                v[i] = poe_int((int64_t)i);
+        TL_EQ(poe_kernel_yield(poe_ctx_kernel(c), "many", v, MANY_ARGS), 0);
+        free(v);
+        return poe_nil();
+}
+
+static poe_value many_got(poe_ctx *c)
+{
+        TL_EQ(poe_ctx_argc(c), MANY_ARGS);
+        TL_EQ(poe_value_int(poe_ctx_arg(c, 0)), 0);
+        TL_EQ(poe_value_int(poe_ctx_arg(c, 65535)), 65535);
+        TL_EQ(poe_value_int(poe_ctx_arg(c, MANY_ARGS - 1)), MANY_ARGS - 1);
+        tl_log("many");
+        return poe_nil();
+}
+
+static void test_event_with_many_arguments(void **state)
+{
+        (void)state;
+        TL_CREATE(tl.k, { "_start", many_start }, { "many", many_got });
+        TL_EQ(poe_kernel_run(tl.k), 0);
+        assert_string_equal(tl_transcript(), "many\n");
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -454,6 +518,8 @@ int main(void)
                 TL_TEST(test_caller_and_sender),
                 TL_TEST(test_senders),
                 TL_TEST(test_event_count_and_active),
+                TL_TEST(test_event_name_buffer_reused),
+                TL_TEST(test_event_with_many_arguments),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

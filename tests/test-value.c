@@ -5,6 +5,7 @@
  * given it fails, unless a handler took the pointer).
  */
 #include <errno.h>
+#include <math.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -140,6 +141,16 @@ static void test_int(void **state)
         TL_EQ(poe_value_int(&v), 3);
         v = poe_double(-3.9);
         TL_EQ(poe_value_int(&v), -3);
+        /* NaN is 0 and doubles beyond int64 saturate, from a double or
+         * from a string read as one (a bare cast is undefined). */
+        v = poe_double(NAN);
+        TL_EQ(poe_value_int(&v), 0);
+        v = poe_double(1e300);
+        assert_true(poe_value_int(&v) == INT64_MAX);
+        v = poe_double(-INFINITY);
+        assert_true(poe_value_int(&v) == INT64_MIN);
+        v = poe_str("1e30");
+        assert_true(poe_value_int(&v) == INT64_MAX);
         v = poe_session(17);
         TL_EQ(poe_value_int(&v), 17);
 
