@@ -196,8 +196,8 @@ static void raise_kernel(poe_kernel *k, const char *signal, const poe_value *arg
                 return;
         }
         k->raise_failures = 0;
-        poe__enqueue(k, ev, k->ksession, k->ksession, POE__N_SIGNAL, POE__ET_SIGNAL, poe__kfile(k, __FILE__),
-                     __LINE__);
+        poe__enqueue(k, ev, k->ksession, k->ksession, POE__N_SIGNAL, POE__ET_SIGNAL,
+                     poe__kfile(k, __FILE__), __LINE__);
 }
 
 static void kernel_signal(poe_kernel *k, uint32_t which)
@@ -241,14 +241,6 @@ void poe__test_if_idle(poe_kernel *k)
             poe__children_awaited(k) || k->n_sessions == 0)
                 return;
         kernel_signal(k, POE__N_IDLE);
-}
-
-static void trace_deliver(poe_kernel *k, poe__session *t, const poe__sigwatch *w,
-                          const poe__event *ev)
-{
-        POE_TRACE(k, POE_TRACE_SIGNALS, "signal_deliver", t, w->event, NULL,
-                  "propagating explicit signal %s (%s) to %s", poe__name(k, w->event),
-                  poe__ev_args(ev)[0].u.s, poe__loggable(k, t));
 }
 
 /* The watcher dispatch under way, in memory for the landing frame of
@@ -303,7 +295,9 @@ static void deliver(poe_kernel *k, poe__session *t, uint32_t sig, poe__event *ev
                 args = poe__ev_args(d->tmp);
                 nargs = poe__ev_nargs(d->tmp);
         }
-        trace_deliver(k, t, w, ev);
+        POE_TRACE(k, POE_TRACE_SIGNALS, "signal_deliver", t, w->event, NULL,
+                  "propagating explicit signal %s (%s) to %s", poe__name(k, w->event),
+                  poe__ev_args(ev)[0].u.s, poe__loggable(k, t));
         d->to = t;
         d->event = w->event;
         d->type = POE__ET_SIGNAL | (ev->type & POE__ET_SIGDIE);
