@@ -128,8 +128,8 @@ static void child_event(poe_kernel *k, poe__pidwatch *w, pid_t pid, int status)
         poe__event *ev = poe__event_new2(k, pre, 3, w->args, w->nargs);
 
         if (ev)
-                poe__enqueue(k, ev, w->session, k->ksession, w->event, POE__ET_SIGCLD, poe__kfile(k, __FILE__),
-                             __LINE__);
+                poe__enqueue(k, ev, w->session, k->ksession, w->event, POE__ET_SIGCLD,
+                             poe__kfile(k, __FILE__), __LINE__);
         else
                 poe__warn(k, "<sg> out of memory: session %llu not told that child %d "
                              "exited with status %d\n",

@@ -210,9 +210,9 @@ void poe__dequeue(poe_kernel *k, poe__event *ev)
 
 /* POE::Session's _invoke_state: the handler, else _default, else nothing.
  * Inlined into the dispatcher, whose hot path it is. */
-static inline __attribute__((always_inline)) poe_value invoke(poe_kernel *k, poe__session *s, poe__session *from, uint32_t name,
-                        uint32_t type, poe_value *args, size_t nargs, const char *file,
-                        int line, uint32_t from_state)
+static inline __attribute__((always_inline)) poe_value
+invoke(poe_kernel *k, poe__session *s, poe__session *from, uint32_t name, uint32_t type,
+       poe_value *args, size_t nargs, const char *file, int line, uint32_t from_state)
 {
         const poe__handler *h;
         poe_value dargs[2];

@@ -152,7 +152,8 @@ void poe__exception_caught(poe_kernel *k, poe__session *to, poe__session *from, 
                 poe__exception_set(k, msg);
                 return;
         }
-        poe__enqueue(k, ev, to, k->ksession, POE__N_SIGNAL, POE__ET_SIGDIE, poe__kfile(k, __FILE__), __LINE__);
+        poe__enqueue(k, ev, to, k->ksession, POE__N_SIGNAL, POE__ET_SIGDIE, poe__kfile(k, __FILE__),
+                     __LINE__);
         poe__free(k, msg);
 }
 

@@ -383,8 +383,8 @@ void poe__io_dispatch_ready(poe_kernel *k)
                                 continue;
                         }
                         ret = poe__dispatch(k, w->session, w->session, w->event, POE__ET_SELECT,
-                                            poe__ev_args(tmp), poe__ev_nargs(tmp), __FILE__, __LINE__,
-                                            POE__NO_NAME);
+                                            poe__ev_args(tmp), poe__ev_nargs(tmp), __FILE__,
+                                            __LINE__, POE__NO_NAME);
                         poe_value_release(&ret);
                         poe__free(k, tmp);
                 }

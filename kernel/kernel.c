@@ -187,8 +187,8 @@ POE_EXPORT poe_kernel *poe_kernel_free(poe_kernel *k)
  */
 static inline bool only_events(poe_kernel *k)
 {
-        return !poe__list_empty(&k->fifo) && k->n_watched_fds == 0 && !k->wake_ready && !k->sig_ready &&
-               !atomic_load_explicit(&k->xposts_waiting, memory_order_relaxed) &&
+        return !poe__list_empty(&k->fifo) && k->n_watched_fds == 0 && !k->wake_ready &&
+               !k->sig_ready && !atomic_load_explicit(&k->xposts_waiting, memory_order_relaxed) &&
                !poe__os_signals_pending(k) && k->chld_poll_due < 0 && !k->retry_soon &&
                !POE__ON(k, POE_TRACE_FILES | POE_ASSERT_FILES);
 }

@@ -221,8 +221,8 @@ static void take_xposts(poe_kernel *k)
                                      "for session %llu dropped\n",
                                   x->event, (unsigned long long)x->dest);
                 if (ev) {
-                        poe__enqueue(k, ev, s, k->ksession, name, POE__ET_POST, poe__kfile(k, __FILE__),
-                                     __LINE__);
+                        poe__enqueue(k, ev, s, k->ksession, name, POE__ET_POST,
+                                     poe__kfile(k, __FILE__), __LINE__);
                         xpost_free(x, false); /* the event owns the pointers now */
                 } else {
                         xpost_free(x, true);
