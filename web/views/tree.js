@@ -25,7 +25,9 @@ export default {
 
     function newList(parentId, level) {
       const ul = h('ul', { class: 'tree', role: level ? 'group' : null, 'aria-label': level ? null : 'Sessions by parent' });
-      const more = h('button', { type: 'button', class: 'more', hidden: true, onclick: () => loadPage(list, list.pages.length).catch(report) });
+      // Named from the start: until its first page arrives the list has
+      // no count to show, and a button is never without a name.
+      const more = h('button', { type: 'button', class: 'more', hidden: true, onclick: () => loadPage(list, list.pages.length).catch(report) }, 'Show more');
       const status = h('p', { class: 'tree-status', hidden: true });
       const el = h('div', { class: 'tree-list' }, ul, status, more);
       const list = { parentId, level, ul, more, status, el, pages: [], total: 0, nodes: new Map() };
