@@ -456,18 +456,26 @@ static void build(fz_in *in, request *rq, buf *out)
 
 /* ---- the reply ---- */
 
+/* A connect interrupted by a signal (the fuzzed /signal endpoint raises
+ * real ones) is made again on a fresh socket: an interrupted blocking
+ * connect may still be under way, so the old socket is not reused. */
 static int connect_local(void)
 {
         struct sockaddr_in a = { .sin_family = AF_INET };
-        int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 
-        if (fd < 0)
-                fz_fail("socket: %s", strerror(errno));
         a.sin_port = htons((uint16_t)port);
         a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        if (connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0)
-                fz_fail("connect to the inspector: %s", strerror(errno));
-        return fd;
+        for (;;) {
+                int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+                if (fd < 0)
+                        fz_fail("socket: %s", strerror(errno));
+                if (connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0)
+                        return fd;
+                if (errno != EINTR)
+                        fz_fail("connect to the inspector: %s", strerror(errno));
+                close(fd);
+        }
 }
 
 static void send_all(int fd, const char *p, size_t n)
