@@ -9,10 +9,14 @@
  * endpoint from the table below or a path from the input, a query of
  * parameters (known names or the input's, values from the input), an
  * optional body, Host and Authorization headers good, missing or from
- * the input.  The harness runs the kernel's timeslices on this thread
- * while it waits for the reply, as a program does; a small thread wakes
- * the kernel when the reply's bytes arrive (the kernel sleeps otherwise
- * until its next timer, an hour away).
+ * the input.  A client thread per request sends it and reads the reply
+ * until the server closes; meanwhile this thread runs the kernel's
+ * timeslices, as a program does.  The one hand-over between them is a
+ * flag the client sets, then poe_kernel_run_in_loop to wake the kernel
+ * (which sleeps otherwise until its next timer, an hour away): there is
+ * no watcher to arm or cancel, so no wake-up to lose in the harness.  A
+ * kernel that slept through that wake-up is reported by the client, at
+ * its deadline, instead of hanging the run.
  *
  * Checks: a complete reply arrives within the deadline; its status is
  * never 500; its Content-Length is its body's; an /api error is the JSON
@@ -32,6 +36,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -158,18 +163,6 @@ static bool subject_intact(void)
                fz_session_count(k) == world.sessions;
 }
 
-/* ---- waking the kernel when the reply comes ---- */
-
-static struct {
-        pthread_mutex_t m;
-        pthread_cond_t cv;
-        int fd;        /* armed: the socket to watch; -1: idle */
-        double until;  /* wake the kernel then anyway */
-        bool cancel;
-        bool fired;    /* it woke the kernel and is going idle */
-        int cancel_fd; /* an eventfd: a cancel ends its poll at once */
-} waker = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, -1, 0, false, false, -1 };
-
 static double now(void)
 {
         struct timespec ts;
@@ -184,93 +177,11 @@ static void noop(poe_kernel *kk, void *ctx)
         (void)ctx;
 }
 
-static void *waker_main(void *arg)
-{
-        (void)arg;
-        for (;;) {
-                struct pollfd p[2] = { { .events = POLLIN }, { .events = POLLIN } };
-                double until;
-                uint64_t n;
-                bool fire = false;
-                int ms;
-
-                pthread_mutex_lock(&waker.m);
-                while (waker.fd < 0)
-                        pthread_cond_wait(&waker.cv, &waker.m);
-                p[0].fd = waker.fd;
-                p[1].fd = waker.cancel_fd;
-                until = waker.until;
-                pthread_mutex_unlock(&waker.m);
-                ms = (int)((until - now()) * 1000) + 1;
-                if (poll(p, 2, ms > 0 ? ms : 0) >= 0 && (p[1].revents & POLLIN)) {
-                        if (read(waker.cancel_fd, &n, sizeof(n)) < 0)
-                                n = 0;
-                } else {
-                        fire = true;
-                }
-                /* The kernel's one thread-safe entry: its loop wakes. */
-                if (fire) {
-                        pthread_mutex_lock(&waker.m);
-                        waker.fired = true;
-                        pthread_mutex_unlock(&waker.m);
-                        poe_kernel_run_in_loop(k, noop, NULL);
-                }
-                pthread_mutex_lock(&waker.m);
-                waker.fd = -1;
-                waker.cancel = false;
-                waker.fired = false;
-                pthread_cond_broadcast(&waker.cv);
-                pthread_mutex_unlock(&waker.m);
-        }
-        return NULL;
-}
-
-/* Makes sure a wake is coming: watching, or about to.  A waker that has
- * fired already is waited for, then armed again; else the kernel could
- * sleep with nobody left to wake it. */
-static void waker_arm(int fd, double until)
-{
-        pthread_mutex_lock(&waker.m);
-        while (waker.fd >= 0 && waker.fired)
-                pthread_cond_wait(&waker.cv, &waker.m);
-        if (waker.fd < 0) {
-                waker.fd = fd;
-                waker.until = until;
-                waker.cancel = false;
-                pthread_cond_broadcast(&waker.cv);
-        }
-        pthread_mutex_unlock(&waker.m);
-}
-
-/* Waits until the waker no longer watches (before the socket closes). */
-static void waker_disarm(void)
-{
-        uint64_t one = 1;
-
-        pthread_mutex_lock(&waker.m);
-        if (waker.fd >= 0 && !waker.cancel && !waker.fired) {
-                waker.cancel = true;
-                if (write(waker.cancel_fd, &one, sizeof(one)) < 0)
-                        fz_fail("eventfd: %s", strerror(errno));
-        }
-        while (waker.fd >= 0)
-                pthread_cond_wait(&waker.cv, &waker.m);
-        pthread_mutex_unlock(&waker.m);
-}
-
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-        pthread_t t;
-
         (void)argc;
         (void)argv;
         subject_start();
-        waker.cancel_fd = eventfd(0, EFD_CLOEXEC);
-        if (waker.cancel_fd < 0)
-                fz_fail("eventfd: %s", strerror(errno));
-        if (pthread_create(&t, NULL, waker_main, NULL) != 0)
-                fz_fail("pthread_create");
-        pthread_detach(t);
         return 0;
 }
 
@@ -494,41 +405,109 @@ static void send_all(int fd, const char *p, size_t n)
         }
 }
 
-/* Runs the kernel until the reply is in (the server closes after it). */
-static void await_reply(int fd, buf *reply)
-{
-        double deadline = now() + DEADLINE_S;
-        char chunk[65536];
+/* One request's client, on a thread of its own. */
+typedef struct client {
+        const buf *req;
+        buf *reply;
+        double deadline;
+        atomic_bool done;   /* the reply is in (or the deadline passed) */
+        int done_fd;        /* an eventfd written with done */
+        int seen_fd;        /* an eventfd: the kernel's thread saw done */
+        bool timed_out;
+} client;
 
+/* Sends the request, reads the reply until the server closes, then
+ * tells the kernel's thread: done first, then the wake-up, so a
+ * timeslice that began before the flag was set is woken, and one that
+ * begins after it is not needed. */
+static void *client_main(void *arg)
+{
+        client *cl = arg;
+        char chunk[65536];
+        uint64_t one = 1;
+        int fd = connect_local();
+
+        send_all(fd, cl->req->p, cl->req->len);
         for (;;) {
                 struct pollfd p = { .fd = fd, .events = POLLIN };
+                int ms = (int)((cl->deadline - now()) * 1000) + 1;
+                ssize_t r;
 
-                if (poll(&p, 1, 0) > 0) {
-                        ssize_t r = recv(fd, chunk, sizeof(chunk), 0);
-
-                        if (r < 0 && errno == EINTR)
-                                continue;
-                        if (r <= 0)
-                                break;
-                        put(reply, chunk, (size_t)r);
-                        if (reply->len > MAX_REPLY)
-                                fz_fail("a reply larger than %u bytes", MAX_REPLY);
-                        continue;
+                if (ms <= 0) {
+                        cl->timed_out = true;
+                        break;
                 }
-                if (now() >= deadline)
-                        fz_fail("no complete reply within %.0f s (%zu bytes so far)", DEADLINE_S,
-                                reply->len);
-                if (fz_session_count(k) > 0) {
-                        waker_arm(fd, deadline);
-                        poe_kernel_run_one_timeslice(k);
-                } else {
-                        /* Nothing can sleep in the kernel now: jobs from
-                         * the server run at the next timeslice. */
-                        poe_kernel_run_one_timeslice(k);
+                r = poll(&p, 1, ms);
+                if (r < 0 && errno == EINTR)
+                        continue;
+                if (r < 0)
+                        fz_fail("poll: %s", strerror(errno));
+                if (r == 0)
+                        continue; /* the deadline is checked above */
+                r = recv(fd, chunk, sizeof(chunk), 0);
+                if (r < 0 && errno == EINTR)
+                        continue;
+                if (r <= 0)
+                        break;
+                put(cl->reply, chunk, (size_t)r);
+                if (cl->reply->len > MAX_REPLY)
+                        fz_fail("a reply larger than %u bytes", MAX_REPLY);
+        }
+        close(fd);
+        atomic_store(&cl->done, true);
+        if (write(cl->done_fd, &one, sizeof(one)) < 0)
+                fz_fail("eventfd: %s", strerror(errno));
+        if (poe_kernel_run_in_loop(k, noop, NULL) < 0)
+                fz_fail("poe_kernel_run_in_loop failed");
+        /* The kernel's thread must come round now: if it sleeps on, the
+         * kernel lost this wake-up, and that is the finding. */
+        for (;;) {
+                struct pollfd p = { .fd = cl->seen_fd, .events = POLLIN };
+                int r = poll(&p, 1, (int)(DEADLINE_S * 1000));
+
+                if (r > 0)
+                        return NULL;
+                if (r == 0)
+                        fz_fail("the kernel slept through poe_kernel_run_in_loop for %.0f s",
+                                DEADLINE_S);
+                if (errno != EINTR)
+                        fz_fail("poll: %s", strerror(errno));
+        }
+}
+
+/* Runs the kernel's timeslices until the client thread has the reply. */
+static void exchange(const buf *req, buf *reply)
+{
+        client cl = { .req = req, .reply = reply, .deadline = now() + DEADLINE_S };
+        pthread_t t;
+        uint64_t n;
+
+        atomic_init(&cl.done, false);
+        cl.done_fd = eventfd(0, EFD_CLOEXEC);
+        cl.seen_fd = eventfd(0, EFD_CLOEXEC);
+        if (cl.done_fd < 0 || cl.seen_fd < 0)
+                fz_fail("eventfd: %s", strerror(errno));
+        if (pthread_create(&t, NULL, client_main, &cl) != 0)
+                fz_fail("pthread_create");
+        while (!atomic_load(&cl.done)) {
+                poe_kernel_run_one_timeslice(k);
+                if (fz_session_count(k) == 0) {
+                        /* No session: the timeslice does not wait, and
+                         * jobs from the server run at the next one. */
+                        struct pollfd p = { .fd = cl.done_fd, .events = POLLIN };
+
                         poll(&p, 1, 5);
                 }
         }
-        waker_disarm();
+        n = 1;
+        if (write(cl.seen_fd, &n, sizeof(n)) < 0)
+                fz_fail("eventfd: %s", strerror(errno));
+        pthread_join(t, NULL);
+        close(cl.done_fd);
+        close(cl.seen_fd);
+        if (cl.timed_out)
+                fz_fail("no complete reply within %.0f s (%zu bytes so far)", DEADLINE_S,
+                        reply->len);
 }
 
 static const char *header(const char *head, size_t head_len, const char *name, char *out,
@@ -656,13 +635,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         fz_in in = { data, size };
         buf req = { NULL, 0, 0 }, reply = { NULL, 0, 0 };
         request rq;
-        int fd;
 
         build(&in, &rq, &req);
-        fd = connect_local();
-        send_all(fd, req.p, req.len);
-        await_reply(fd, &reply);
-        close(fd);
+        exchange(&req, &reply);
         check_reply(&rq, &reply);
         free(req.p);
         free(reply.p);
