@@ -900,10 +900,20 @@ static json_t *tree_node(api *a, const poe_session_info *si, bool expand, json_t
 }
 
 /*
+ * The deepest tree one answer nests.  The walk below has no recursion,
+ * but jansson's dump and free recurse once per level of nesting (two per
+ * tree level: the node and its children array), on an HTTP thread's
+ * stack: a chain 30,000 deep overflowed it.  Deeper sessions are reached
+ * with root=ID.
+ */
+#define TREE_MAX_DEPTH 64
+
+/*
  * tree?root=&depth=&offset=&limit=: nested {id, aliases, refcount,
  * n_children, children}, paged over the top level (the sessions whose
- * parent is root, the kernel by default).  Nodes at the depth limit have
- * no "children" key; n_children says what is below.
+ * parent is root, the kernel by default), TREE_MAX_DEPTH levels at most
+ * (the default).  Nodes at the depth limit have no "children" key;
+ * n_children says what is below.
  *
  * Built without recursion, whatever the tree's depth: poe_peek_sessions
  * lists parents before children, so each session's parent is on a stack
@@ -924,11 +934,12 @@ static int ep_tree(api *a)
 
         if ((st = param_page(a)) != OK || (st = param_sid(a, "root", &has_root, &root)) != OK)
                 return st;
-        if (poe__param_int(a->p, "depth", INT64_MAX, 1, INT64_MAX, &depth) < 0)
+        if (poe__param_int(a->p, "depth", TREE_MAX_DEPTH, 1, TREE_MAX_DEPTH, &depth) < 0)
                 return fail(a, 400,
-                            "bad parameter depth=%s: expected an integer from 1 up "
-                            "(absent: unlimited)",
-                            shown(poe__param(a->p, "depth"), buf, sizeof(buf)));
+                            "bad parameter depth=%s: expected an integer from 1 to %d "
+                            "(absent: %d; deeper sessions with root=ID)",
+                            shown(poe__param(a->p, "depth"), buf, sizeof(buf)), TREE_MAX_DEPTH,
+                            TREE_MAX_DEPTH);
         if (has_root && root != POE_KERNEL && poe_peek_session(a->k, root, &ri) < 0)
                 return no_session(a, root);
         if ((st = snapshot(a)) != OK)

@@ -1,7 +1,7 @@
 /*
  * The inspector's live-state API (inspector/api.c): each endpoint's JSON
  * against a kernel whose state is known, the filters, exact paging
- * totals, the 400 and 404 answers, 10,000 sessions, a tree 10,000 deep,
+ * totals, the 400 and 404 answers, 10,000 sessions, a tree 100,000 deep,
  * and every allocation failing in turn.
  *
  * poe__api_get is called directly, between timeslices or from inside a
@@ -1215,8 +1215,14 @@ static void t_big(void **state)
         GET_LIST("queue", 0);
 }
 
-/* A chain 10,000 deep: built, dumped and freed without recursion in
- * api.c (jansson's own dump and free do recurse, within the stack). */
+/* A chain 100,000 deep: walked without recursion, the answer nested no
+ * deeper than TREE_MAX_DEPTH (64) levels, whatever the chain, so
+ * jansson's dump and free (which recurse per level) stay shallow; the
+ * deeper sessions are reached with root=ID.  The kernel builds, lists
+ * and frees such a tree without recursion too. */
+#define DEEP 100000
+#define TREE_MAX 64
+
 static void t_deep(void **state)
 {
         poe_sid first, last;
@@ -1227,38 +1233,47 @@ static void t_deep(void **state)
 
         (void)state;
         first = last = big_create(tl.k, 1, false);
-        for (i = 2; i <= 10000; i++)
+        for (i = 2; i <= DEEP; i++)
                 last = spawn_in(last, i);
-        big_settle(10000);
+        big_settle(DEEP);
         GET_LIST("tree", 1);
         node = json_array_get(ans.data, 0);
         TL_EQ(jint(node, "id"), first);
-        while (node) {
+        for (;;) {
                 json_t *children = json_object_get(node, "children");
 
                 depth++;
-                assert_non_null(children);
-                if (json_array_size(children) == 0)
+                if (!children)
                         break;
                 TL_EQ(json_array_size(children), 1);
                 node = json_array_get(children, 0);
         }
-        TL_EQ(depth, 10000);
-        TL_EQ(jint(node, "id"), last);
+        TL_EQ(depth, TREE_MAX);
+        TL_EQ(jint(node, "id"), first + TREE_MAX - 1);
+        TL_EQ(jint(node, "n_children"), 1);
         text = json_dumps(ans.data, JSON_COMPACT);
         assert_non_null(text);
         free(text);
+        GET_ERR("tree?depth=65", 400, "depth");
+        GET_LIST("tree?depth=64", 1);
 
         GET_LIST("tree?depth=2", 1);
         node = json_array_get(jget(json_array_get(ans.data, 0), "children"), 0);
         assert_null(json_object_get(node, "children"));
-        snprintf(url, sizeof(url), "tree?root=%llu&depth=3", (unsigned long long)(first + 5000));
+        /* The bottom of the chain, from a root near it. */
+        snprintf(url, sizeof(url), "tree?root=%llu", (unsigned long long)(last - 10));
         GET_LIST(url, 1);
+        node = json_array_get(ans.data, 0);
+        TL_EQ(jint(node, "id"), last - 9);
+        for (depth = 1; json_array_size(jget(node, "children")) == 1; depth++)
+                node = json_array_get(jget(node, "children"), 0);
+        TL_EQ(depth, 10);
+        TL_EQ(jint(node, "id"), last);
         snprintf(url, sizeof(url), "sessions/%llu", (unsigned long long)last);
         GET_OK(url);
         TL_EQ(jint(ans.data, "parent"), last - 1);
-        GET_LIST("sessions?limit=50", 10000);
-        GET_LIST("why", 10000);
+        GET_LIST("sessions?limit=50", DEEP);
+        GET_LIST("why", DEEP);
         ans_clear();
 }
 
