@@ -265,25 +265,6 @@ static json_t *jstr(const char *s)
 
 /* ---- parameters ---- */
 
-/* A session id: decimal digits only (no sign, no spaces), within 64 bits. */
-static int parse_sidn(const char *s, size_t n, poe_sid *ret)
-{
-        poe_sid v = 0;
-        size_t i;
-
-        if (!n)
-                return -EINVAL;
-        for (i = 0; i < n; i++) {
-                unsigned d = (unsigned)(s[i] - '0');
-
-                if (s[i] < '0' || s[i] > '9' || v > (UINT64_MAX - d) / 10)
-                        return -EINVAL;
-                v = v * 10 + d;
-        }
-        *ret = v;
-        return 0;
-}
-
 /* A parameter's value, or NULL when absent or empty: an empty filter
  * ("?q=") filters nothing, as a cleared search box means. */
 static const char *param_str(const api *a, const char *key)
@@ -301,7 +282,7 @@ static int param_sid(api *a, const char *key, bool *has, poe_sid *sid)
         *has = false;
         if (!v)
                 return OK;
-        if (parse_sidn(v, strlen(v), sid) < 0)
+        if (poe__parse_sid(v, strlen(v), sid) < 0)
                 return fail(a, 400, "bad parameter %s=%s: expected a session id (a decimal number)",
                             key, shown(v, buf, sizeof(buf)));
         *has = true;
@@ -489,7 +470,7 @@ static int ep_sessions(api *a)
             (st = param_sid(a, "parent", &has_parent, &parent)) != OK || (st = snapshot(a)) != OK)
                 return st;
         if (q)
-                q_is_id = parse_sidn(q, strlen(q), &qid) == 0;
+                q_is_id = poe__parse_sid(q, strlen(q), &qid) == 0;
         a->data = list = json_array();
         if (!list)
                 return oom(a);
@@ -1478,7 +1459,7 @@ static int route(api *a, const char *path, size_t len)
                 idlen = slash ? (size_t)(slash - rest) : restlen;
                 if (slash && !(restlen - idlen - 1 == 7 && memcmp(slash + 1, "reasons", 7) == 0))
                         goto unknown;
-                if (parse_sidn(rest, idlen, &sid) < 0) {
+                if (poe__parse_sid(rest, idlen, &sid) < 0) {
                         return fail(a, 400, "malformed session id '%s': expected a decimal number",
                                     shown_n(rest, idlen, buf, sizeof(buf)));
                 }

@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -262,11 +263,12 @@ static void do_signal(poe_kernel *k, struct poe__job *job)
 {
         json_t *sig = json_object_get(job->body, "signal");
         const char *name = json_string_value(sig);
-        char *end;
-        unsigned long long sid = strtoull(job->path, &end, 10);
+        poe_sid sid = 0;
         int r;
 
-        if (!name || !*name || *end) {
+        /* The id as the other endpoints read it: "-1" or 2^64+1 is no
+         * session id (strtoull wrapped both to 2^64-1). */
+        if (!name || !*name || poe__parse_sid(job->path, strlen(job->path), &sid) < 0) {
                 job->status = 400;
                 snprintf(job->err, sizeof(job->err),
                          "expected a body {\"signal\": \"NAME\"} and a numeric session id");
@@ -275,7 +277,8 @@ static void do_signal(poe_kernel *k, struct poe__job *job)
         r = poe_kernel_signal(k, (poe_sid)sid, name, NULL, 0);
         if (r < 0) {
                 job->status = r == -ESRCH ? 404 : 400;
-                snprintf(job->err, sizeof(job->err), "session %llu: %s", sid, strerror(-r));
+                snprintf(job->err, sizeof(job->err), "session %llu: %s", (unsigned long long)sid,
+                         strerror(-r));
                 return;
         }
         job->status = 200;
@@ -574,22 +577,21 @@ static enum MHD_Result serve_asset(struct MHD_Connection *c, poe_inspector *in, 
 static bool authorized(struct MHD_Connection *c, poe_inspector *in)
 {
         const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
-        size_t n;
+        unsigned char diff;
+        size_t n, m, i;
 
         if (!in->token || !h || strncmp(h, "Bearer ", 7) != 0)
                 return false;
-        /* Compare in time independent of where they differ. */
+        /* In time independent of the offered token: every byte of ours
+         * is compared whatever the offered one's length (its bytes past
+         * the end read as 0), and a length mismatch only sets a bit. */
+        h += 7;
         n = strlen(in->token);
-        if (strlen(h + 7) != n)
-                return false;
-        {
-                unsigned char diff = 0;
-                size_t i;
-
-                for (i = 0; i < n; i++)
-                        diff |= (unsigned char)(h[7 + i] ^ in->token[i]);
-                return diff == 0;
-        }
+        m = strlen(h);
+        diff = m != n;
+        for (i = 0; i < n; i++)
+                diff |= (unsigned char)((i < m ? h[i] : 0) ^ in->token[i]);
+        return diff == 0;
 }
 
 /*
@@ -611,12 +613,13 @@ static bool host_allowed(struct MHD_Connection *c, poe_inspector *in)
                 return false; /* HTTP/1.1 requires it; curl and browsers send it */
         for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
                 n = strlen(names[i]);
-                if (strncmp(h, names[i], n) == 0 && (h[n] == '\0' || h[n] == ':'))
+                /* Host names are case-insensitive (RFC 9110 4.2.3). */
+                if (strncasecmp(h, names[i], n) == 0 && (h[n] == '\0' || h[n] == ':'))
                         return true;
         }
         /* The bound address itself, as in->url spells it. */
         n = strlen(in->url) - strlen("http://") - 1; /* "HOST:PORT" */
-        return strlen(h) == n && strncmp(h, in->url + strlen("http://"), n) == 0;
+        return strlen(h) == n && strncasecmp(h, in->url + strlen("http://"), n) == 0;
 }
 
 static enum MHD_Result route(struct MHD_Connection *c, poe_inspector *in, const char *url,
@@ -722,6 +725,8 @@ static enum MHD_Result route(struct MHD_Connection *c, poe_inspector *in, const 
                         return reply_error(c, 404, "no such endpoint: %s", url);
                 memcpy(id, url + 9, (size_t)(slash - (url + 9)));
                 id[slash - (url + 9)] = '\0';
+                if (rq->too_large)
+                        return reply_error(c, 413, "the body is larger than %d bytes", MAX_BODY);
                 body = json_loadb(rq->body ? rq->body : "", rq->body_len, 0, &jerr);
                 if (!body)
                         return reply_error(c, 400, "the body is not JSON: %s", jerr.text);

@@ -47,6 +47,10 @@ const char *poe__param(const poe__params *p, const char *key);
 int poe__param_int(const poe__params *p, const char *key, int64_t dflt, int64_t min, int64_t max,
                    int64_t *ret);
 
+/* A session id from n bytes at s: decimal digits only (no sign, no
+ * spaces), within 64 bits.  Returns 0, or -EINVAL. */
+int poe__parse_sid(const char *s, size_t n, poe_sid *ret);
+
 /* Paging, the same for every list: ?offset=N&limit=N (limit 1..1000,
  * default 100). */
 typedef struct poe__page {

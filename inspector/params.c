@@ -47,3 +47,21 @@ json_t *poe__page_json(const poe__page *pg, size_t total)
         return json_pack("{s:I, s:I, s:I}", "offset", (json_int_t)pg->offset, "limit",
                          (json_int_t)pg->limit, "total", (json_int_t)total);
 }
+
+int poe__parse_sid(const char *s, size_t n, poe_sid *ret)
+{
+        poe_sid v = 0;
+        size_t i;
+
+        if (!n)
+                return -EINVAL;
+        for (i = 0; i < n; i++) {
+                unsigned d = (unsigned)(s[i] - '0');
+
+                if (s[i] < '0' || s[i] > '9' || v > (UINT64_MAX - d) / 10)
+                        return -EINVAL;
+                v = v * 10 + d;
+        }
+        *ret = v;
+        return 0;
+}

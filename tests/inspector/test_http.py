@@ -223,6 +223,17 @@ def run(proc, db):
           and json.loads(body).get("error", {}).get("status") == 403, (status, body[:200]))
     status, headers, body = request_host(base + "/api/v1/kernel", "localhost:1234")
     check("a localhost Host header is accepted", status == 200, status)
+    status, headers, body = request_host(base + "/api/v1/kernel", "LOCALHOST:1234")
+    check("host names are case-insensitive", status == 200, status)
+    for sid in ("-1", "18446744073709551617", "1x"):
+        status, doc = get_json(base, "/api/v1/sessions/%s/signal" % sid, method="POST",
+                               token=TOKEN, body={"signal": "ZZZ"})
+        check("a signal to session %s is 400, not a wrapped id" % sid,
+              status == 400 and "18446744073709551615" not in json.dumps(doc), (status, doc))
+    status, headers, body = request(base + "/api/v1/sessions/1/signal", method="POST",
+                                    token=TOKEN, body=b'{"signal": "ZZZ", "x": "' +
+                                    b"y" * 100000 + b'"}')
+    check("an oversized signal body is 413", status == 413, status)
     status, doc = get_json(base, "/api/v1/sessions?" + "&".join("p%d=1" % i for i in range(40)))
     check("too many parameters is 400", status == 400 and doc and "error" in doc, (status, doc))
     status, headers, body = request(base + "/api/v1/trace/groups", method="PUT", token=TOKEN,
