@@ -83,7 +83,8 @@ mtest asan+ubsan -C build-asan --setup sanitize --print-errorlogs --num-processe
 mtest valgrind -C build --setup valgrind --print-errorlogs --num-processes 2
 
 # Fuzzing: each target for a bounded time in a clang build (build-fuzz);
-# a crash is kept in fuzz/regress/ and fails the run.  Its "Ok:"/"Fail:"
+# a crash is kept in fuzz/regress/ and fails the run; a slow input is
+# kept and fails it only if it is slow replayed alone.  Its "Ok:"/"Fail:"
 # lines join the tally.
 echo "==> scripts/fuzz.sh ${FUZZ_SECONDS:-45}" >&2
 one=$(mktemp)
