@@ -86,10 +86,13 @@ static poe_value w_guard(poe_ctx *c)
         return poe_nil();
 }
 
-/* Sets a guard timer: the deadline for a test waiting on a signal. */
+/* Sets a guard timer: the deadline for a test waiting on a signal, its
+ * seconds scaled for valgrind (a slow run must not look like a lost
+ * signal). */
 static poe_value w_set_guard(poe_ctx *c)
 {
-        TL_EQ(poe_kernel_delay(poe_ctx_kernel(c), "guard", poe_value_int(poe_ctx_arg(c, 0)),
+        TL_EQ(poe_kernel_delay(poe_ctx_kernel(c), "guard",
+                               (double)(poe_value_int(poe_ctx_arg(c, 0)) * tl_time_scale()),
                                POE_NOARGS),
               0);
         return poe_nil();
@@ -474,7 +477,7 @@ static double now_s(void)
  * wait when the signal arrives, which is the case being tested. */
 static int signal_when_asleep(const char *stat_path, pid_t pid, pid_t tid, int signo)
 {
-        double deadline = now_s() + 10;
+        double deadline = now_s() + 10.0 * tl_time_scale();
         int asleep = 0;
 
         while (now_s() < deadline) {

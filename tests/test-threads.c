@@ -281,7 +281,7 @@ static void *waker_main(void *arg)
          * cannot finish without this post, so there is no race to lose.
          */
         clock_gettime(CLOCK_MONOTONIC, &end);
-        end.tv_sec += 10;
+        end.tv_sec += 10 * tl_time_scale();
         for (;;) {
                 if (thread_state(wk.kernel_tid) == 'S') {
                         wk.saw_blocked = true;

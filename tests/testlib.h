@@ -164,9 +164,16 @@ size_t tl_session_count(poe_kernel *k);
 /* A destructor that counts its calls in the int it is given. */
 void tl_count_destroy(void *p);
 
+/* How much longer a real-time deadline should be in this run: 10 under
+ * POE_TEST_WRAPPER (valgrind runs programs about thirty times slower; the
+ * valgrind setup sets it, as the script runners already honour), else 1.
+ * A test that waits for a condition in real time scales its deadline by
+ * this; none should count on a throughput. */
+int tl_time_scale(void);
+
 /* A watchdog thread for programs whose tests could block the kernel:
  * start it in main, and register tests with TL_WD_TEST (a 60 s deadline
- * each, on top of the usual fixture). */
+ * each, times tl_time_scale(), on top of the usual fixture). */
 void tl_watchdog_start(void);
 void tl_watchdog_stop(void);
 void tl_watchdog_arm(int seconds);

@@ -27,8 +27,8 @@
 /* The groups both sinks ask for: the same ones, because the log is
  * compared with what the test's own sink saw. */
 #define TF_GROUPS (POE_TRACE_EVENTS | POE_TRACE_SESSIONS)
-/* Generous: valgrind runs these tests too. */
-#define TF_DEADLINE_MS 30000
+/* Generous, and ten times longer under valgrind (tl_time_scale()). */
+#define TF_DEADLINE_MS (30000 * tl_time_scale())
 
 typedef struct tf_env {
         char dir[64];   /* made by tf_setup, removed with all in it by tf_teardown */
