@@ -1,7 +1,15 @@
 /* timer-delay-times: the C side of timer-delay-times.pl (see there). */
+#include <math.h>
+
 #include "oracle.h"
 
 static double t0;
+
+/* Seconds after the start, rounded down to a half second (see the .pl). */
+static double rel_half(double t)
+{
+        return floor((t - t0 + 0.01) * 2) / 2;
+}
 
 /* Perl prints a small number as it is and an epoch time relative. */
 static const char *when(double t)
@@ -9,7 +17,7 @@ static const char *when(double t)
         char *s = oracle_buf();
 
         if (t > 1e6)
-                snprintf(s, 256, "%.1f", t - t0);
+                snprintf(s, 256, "%.1f", rel_half(t));
         else
                 snprintf(s, 256, "%g", t);
         return s;
@@ -28,6 +36,7 @@ static poe_value on_start(poe_ctx *c)
         poe_alarm_info info;
         double t = -1;
 
+        t0 = poe_kernel_time(k);
         poe_kernel_delay(k, "d1", 5, POE_ARGS(poe_str("a")));
         poe_kernel_alarm_set(k, "probe", t0 + 100, POE_NOARGS, &probe);
         if (poe_kernel_alarm_remove(k, probe - 1, &info) == 0)
@@ -54,7 +63,6 @@ int main(void)
         };
         poe_kernel *k = oracle_kernel();
 
-        t0 = poe_kernel_time(k);
         oracle_create(k, h, ORACLE_N(h), POE_NOARGS, NULL);
         poe_kernel_run(k);
         printf("run returned\n");

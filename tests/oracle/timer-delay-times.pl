@@ -6,19 +6,22 @@
 # sum of the adjustments alone.  delay() returns no id; ids are
 # consecutive, so the id of a delay() timer is the next alarm_set id
 # minus one.  alarm_set and delay_set timers are shown for contrast,
-# relative to the start.
+# relative to the start (taken in _start, just before the calls),
+# rounded down to a half second.
 use strict;
 use warnings;
 use POE;
+use POSIX qw(floor);
 use Time::HiRes qw(time);
 $| = 1;
 
-my $t0 = time();
-sub rel { sprintf('%.1f', $_[0] - $t0) }
+my $t0;
+sub rel { sprintf('%.1f', floor(($_[0] - $t0 + 0.01) * 2) / 2) }
 
 POE::Session->create(inline_states => {
         _start => sub {
                 my $k = $_[KERNEL];
+                $t0 = time();
                 $k->delay(d1 => 5, 'a');
                 my $probe = $k->alarm_set(probe => $t0 + 100);
                 my ($name, $time) = $k->alarm_remove($probe - 1);

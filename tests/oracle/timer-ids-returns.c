@@ -1,7 +1,15 @@
 /* timer-ids-returns: the C side of timer-ids-returns.pl (see there). */
+#include <math.h>
+
 #include "oracle.h"
 
 static double t0;
+
+/* Seconds after the start, rounded down to a half second (see the .pl). */
+static double rel_half(double t)
+{
+        return floor((t - t0 + 0.01) * 2) / 2;
+}
 static poe_sid b;
 static poe_alarm_id id_t3, id_t4;
 
@@ -9,7 +17,7 @@ static const char *rel(double t)
 {
         char *s = oracle_buf();
 
-        snprintf(s, 256, "%.1f", t - t0);
+        snprintf(s, 256, "%.1f", rel_half(t));
         return s;
 }
 
@@ -22,7 +30,7 @@ static const char *e_time(int rc, double t)
         if (rc < 0)
                 snprintf(s, 256, "undef err %d", -rc);
         else
-                snprintf(s, 256, "%.1f", t - t0);
+                snprintf(s, 256, "%.1f", rel_half(t));
         return s;
 }
 
@@ -94,6 +102,7 @@ static poe_value a_start(poe_ctx *c)
         poe_alarm_id id1 = 0, id2 = 0, id3 = 0;
         poe_alarm_info info;
 
+        t0 = poe_kernel_time(k);
         poe_kernel_alarm_set(k, "t1", t0 + 10, POE_ARGS(poe_str("x"), poe_str("y")), &id1);
         printf("A id1 = %" PRIu64 "\n", id1);
         poe_kernel_yield(k, "nothing", POE_NOARGS);
@@ -169,7 +178,6 @@ int main(void)
         };
         poe_kernel *k = oracle_kernel();
 
-        t0 = poe_kernel_time(k);
         b = oracle_create(k, bh, ORACLE_N(bh), POE_NOARGS, NULL);
         oracle_create(k, ah, ORACLE_N(ah), POE_NOARGS, NULL);
         poe_kernel_run(k);

@@ -7,15 +7,19 @@
 # id that names nothing is ESRCH (3), for alarm_remove and alarm_adjust.
 # alarm_adjust returns the new time, delay_adjust too; alarm_remove_all
 # returns every timer of the session in due order, equal times in id
-# order.  Times print as seconds after the start, to a tenth.
+# order.  Times print as seconds after the start, rounded down to a half
+# second: every time here is a whole or half second after a timer call,
+# and the start is taken in A's _start, a few calls before any of them,
+# so the transcript does not depend on how fast the machine is.
 use strict;
 use warnings;
 use POE;
+use POSIX qw(floor);
 use Time::HiRes qw(time);
 $| = 1;
 
-my $t0 = time();
-sub rel { sprintf('%.1f', $_[0] - $t0) }
+my $t0;
+sub rel { sprintf('%.1f', floor(($_[0] - $t0 + 0.01) * 2) / 2) }
 sub e { defined $_[0] ? $_[0] : 'undef err ' . ($! + 0) }
 
 my %id;
@@ -41,6 +45,7 @@ my $b = POE::Session->create(inline_states => {
 POE::Session->create(inline_states => {
         _start => sub {
                 my $k = $_[KERNEL];
+                $t0 = time();
                 my $id1 = $k->alarm_set(t1 => $t0 + 10, 'x', 'y');
                 print "A id1 = $id1\n";
                 $k->yield('nothing');

@@ -34,8 +34,8 @@ static poe_value a_start(poe_ctx *c)
         poe_kernel_delay_add(k, "tick", 0.12, POE_ARGS(poe_str("A3")));
         poe_kernel_alarm_set(k, "tick", t0 + 0.14, POE_ARGS(poe_str("A4")), NULL);
         poe_kernel_delay_set(k, "tick", 0.16, POE_ARGS(poe_str("A5")), NULL);
-        poe_kernel_alarm(k, "tock", t0 + 0.18, POE_ARGS(poe_str("A6")));
-        printf("A alarm -> %d\n", -poe_kernel_alarm(k, "tick", t0 + 0.20, POE_ARGS(poe_str("A7"))));
+        poe_kernel_alarm(k, "tock", t0 + 0.5, POE_ARGS(poe_str("A6")));
+        printf("A alarm -> %d\n", -poe_kernel_alarm(k, "tick", t0 + 0.52, POE_ARGS(poe_str("A7"))));
 
         poe_kernel_delay(k, "ding", 0.04, POE_ARGS(poe_str("D1")));
         poe_kernel_delay_add(k, "ding", 0.06, POE_ARGS(poe_str("D2")));

@@ -5,6 +5,10 @@
 # sessions; with no time they only clear.  alarm_add and delay_add never
 # clear.  Each timer prints its session's name and ARG0 when it fires;
 # timers fire in due order, so the transcript shows which survived.
+# delay() times count from the call, alarm() times from $t0: the last
+# delay-set timer (M3, 0.09 s) fires before the tock and tick alarms
+# (0.5 s and 0.52 s after $t0) unless the program stalls 0.4 s between
+# $t0 and A's _start.
 use strict;
 use warnings;
 use POE;
@@ -41,8 +45,8 @@ mk('A', sub {
         $k->delay_add(tick => 0.12, 'A3');
         $k->alarm_set(tick => $t0 + 0.14, 'A4');
         $k->delay_set(tick => 0.16, 'A5');
-        $k->alarm(tock => $t0 + 0.18, 'A6');
-        print "A alarm -> ", $k->alarm(tick => $t0 + 0.20, 'A7'), "\n";
+        $k->alarm(tock => $t0 + 0.5, 'A6');
+        print "A alarm -> ", $k->alarm(tick => $t0 + 0.52, 'A7'), "\n";
 
         $k->delay(ding => 0.04, 'D1');
         $k->delay_add(ding => 0.06, 'D2');

@@ -1,20 +1,20 @@
 /* timer-order-vs-posts: the C side of timer-order-vs-posts.pl (see there). */
 #include "oracle.h"
 
-static double t0;
-
 static poe_value on_start(poe_ctx *c)
 {
         poe_kernel *k = poe_ctx_kernel(c);
+        double t1;
 
         poe_kernel_yield(k, "p1", POE_NOARGS);
         poe_kernel_alarm_add(k, "past", poe_kernel_time(k) - 1, POE_NOARGS);
         poe_kernel_yield(k, "p2", POE_NOARGS);
         poe_kernel_alarm_add(k, "older", poe_kernel_time(k) - 2, POE_NOARGS);
-        poe_kernel_delay_add(k, "soon", 0.05, POE_NOARGS);
-        poe_kernel_alarm_add(k, "same1", t0 + 0.1, POE_NOARGS);
-        poe_kernel_alarm_add(k, "same2", t0 + 0.1, POE_NOARGS);
-        poe_kernel_alarm_set(k, "same3", t0 + 0.1, POE_NOARGS, NULL);
+        poe_kernel_delay_add(k, "soon", 0.5, POE_NOARGS);
+        t1 = poe_kernel_time(k); /* after soon was set: see the .pl */
+        poe_kernel_alarm_add(k, "same1", t1 + 0.6, POE_NOARGS);
+        poe_kernel_alarm_add(k, "same2", t1 + 0.6, POE_NOARGS);
+        poe_kernel_alarm_set(k, "same3", t1 + 0.6, POE_NOARGS, NULL);
         poe_kernel_delay_add(k, "neg", -0.5, POE_NOARGS);
         poe_kernel_yield(k, "p3", POE_NOARGS);
         return poe_nil();
@@ -55,7 +55,6 @@ int main(void)
         };
         poe_kernel *k = oracle_kernel();
 
-        t0 = poe_kernel_time(k);
         oracle_create(k, h, ORACLE_N(h), POE_NOARGS, NULL);
         poe_kernel_run(k);
         printf("run returned\n");

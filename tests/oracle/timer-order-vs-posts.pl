@@ -13,8 +13,6 @@ use POE;
 use Time::HiRes qw(time);
 $| = 1;
 
-my $t0 = time();
-
 POE::Session->create(inline_states => {
         _start => sub {
                 my $k = $_[KERNEL];
@@ -22,10 +20,15 @@ POE::Session->create(inline_states => {
                 $k->alarm_add(past => time() - 1);
                 $k->yield('p2');
                 $k->alarm_add(older => time() - 2);
-                $k->delay_add(soon => 0.05);
-                $k->alarm_add(same1 => $t0 + 0.1);
-                $k->alarm_add(same2 => $t0 + 0.1);
-                $k->alarm_set(same3 => $t0 + 0.1);
+                # soon comes after the posts and before the same*
+                # timers whatever the scheduling: the posts need far less
+                # than its 0.5 s, and the same* time is read after soon
+                # was set, so it is at least 0.1 s later.
+                $k->delay_add(soon => 0.5);
+                my $t1 = time();
+                $k->alarm_add(same1 => $t1 + 0.6);
+                $k->alarm_add(same2 => $t1 + 0.6);
+                $k->alarm_set(same3 => $t1 + 0.6);
                 $k->delay_add(neg => -0.5);
                 $k->yield('p3');
                 return;
