@@ -110,7 +110,7 @@ function startFixture(program, db, token, extra = []) {
       const m = /^URL (\S+)/.exec(line);
       if (m) {
         clearTimeout(timer);
-        resolve({ proc: p, base: m[1] });
+        resolve({ proc: p, base: m[1], db });
       }
     });
     p.on('error', (e) => {
@@ -741,13 +741,21 @@ async function mainChecks(ctx, fx) {
 
   await step('a stuck kernel (SIGUSR1) shows the busy banner naming the session and event', async () => {
     fx.proc.kill('SIGUSR1');
-    await page.waitForFunction(() => {
-      const b = document.getElementById('busy-banner');
-      return b && !b.hidden && /session 1/.test(b.textContent) && /hang/.test(b.textContent) && /\d+(\.\d)? s/.test(b.textContent);
-    }, null, until(6000));
+    try {
+      await page.waitForFunction(() => {
+        const b = document.getElementById('busy-banner');
+        return b && !b.hidden && /session 1/.test(b.textContent) && /hang/.test(b.textContent) && /\d+(\.\d)? s/.test(b.textContent);
+      }, null, until(6000));
+    } catch (e) {
+      fs.writeFileSync(fx.db + '.unhang', '');
+      throw e;
+    }
     const link = await page.getAttribute('#busy-banner a', 'href');
     if (link !== '#/session/1') return `link ${link}`;
-    // ...and it goes when the kernel comes back.
+    // ...and it goes when the kernel comes back: the handler blocks until
+    // this file exists (tests/inspector/fixture.c), not for a fixed time
+    // a slow page could miss.
+    fs.writeFileSync(fx.db + '.unhang', '');
     await page.waitForFunction(() => document.getElementById('busy-banner').hidden, null, until(8000));
   });
 
