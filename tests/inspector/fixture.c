@@ -4,12 +4,14 @@
  * extra reference, a session that hangs on request) and an inspector on
  * a free port.  It prints "URL <url>" and "DB <path>" on stdout, then
  * runs until SIGTERM (handled: every session stops, run() returns).
- * SIGUSR1 makes one handler block for HANG_SECONDS, so a test can see
- * the inspector answer for a kernel that is stuck.  Under valgrind (the
- * test sets POE_TEST_WRAPPER and runs this program under it) the kernel's
- * thread answers tens of times slower: the inspector waits ANSWER_SLOW_MS
- * before calling it busy, not 500 ms, and the handler blocks
- * HANG_SLOW_SECONDS, still well beyond that wait.
+ * SIGUSR1 makes one handler block until the test creates DB_PATH.unhang
+ * (the fixture removes it) or HANG_MAX_SECONDS pass, so a test can see
+ * the inspector answer for a kernel that is stuck however slowly the
+ * machine runs, and ends the hang once it has seen it.  Under valgrind
+ * (the test sets POE_TEST_WRAPPER and runs this program under it) the
+ * kernel's thread answers tens of times slower: the inspector waits
+ * ANSWER_SLOW_MS before calling it busy, not 500 ms; POE_TEST_SLOW (the
+ * sanitize setup's) multiplies the 500 ms.
  *
  *   fixture DB_PATH [TOKEN]
  */
@@ -23,12 +25,12 @@
 #include <poe/inspector.h>
 #include <poe/poe.h>
 
-#define HANG_SECONDS 3
-#define HANG_SLOW_SECONDS 10
+#define HANG_MAX_SECONDS 600
 #define ANSWER_MS 500
 #define ANSWER_SLOW_MS 4000
 
 static int slow;
+static char unhang[4096];
 
 static int pipefd[2];
 static long ticks;
@@ -69,10 +71,13 @@ static poe_value on_read(poe_ctx *c)
  * still describe. */
 static poe_value hang(poe_ctx *c)
 {
-        struct timespec t = { slow ? HANG_SLOW_SECONDS : HANG_SECONDS, 0 };
+        struct timespec t = { 0, 20 * 1000 * 1000 };
+        long i;
 
         poe_kernel_sig_handled(poe_ctx_kernel(c));
-        nanosleep(&t, NULL);
+        for (i = 0; i < HANG_MAX_SECONDS * 50L && access(unhang, F_OK) != 0; i++)
+                nanosleep(&t, NULL);
+        unlink(unhang);
         return poe_nil();
 }
 
@@ -123,6 +128,10 @@ int main(int argc, char **argv)
         o.trace_db = argv[1];
         o.token = argc > 2 ? argv[2] : NULL;
         o.answer_timeout_ms = slow ? ANSWER_SLOW_MS : ANSWER_MS;
+        if (!slow && getenv("POE_TEST_SLOW") && atoi(getenv("POE_TEST_SLOW")) > 1)
+                o.answer_timeout_ms = ANSWER_MS * atoi(getenv("POE_TEST_SLOW"));
+        snprintf(unhang, sizeof(unhang), "%s.unhang", argv[1]);
+        unlink(unhang);
         if (poe_session_create(k, &spec, NULL) < 0)
                 return 2;
         r = poe_inspector_start(k, &o, &in);

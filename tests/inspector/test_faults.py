@@ -25,8 +25,11 @@ import tempfile
 import time
 import urllib.request
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from testutil import SLOW  # noqa: E402
+
 results = []
-DEADLINE = 30
+DEADLINE = 30 * SLOW
 
 
 def check(name, cond, detail=""):
@@ -36,7 +39,7 @@ def check(name, cond, detail=""):
 
 
 def get(base, path):
-    with urllib.request.urlopen(base + path, timeout=10) as r:
+    with urllib.request.urlopen(base + path, timeout=10 * SLOW) as r:
         return r.status, r.read().decode()
 
 
@@ -108,7 +111,7 @@ def stop(proc, db, name):
     """SIGTERM; the closing line's totals against the file."""
     os.kill(proc.pid, signal.SIGTERM)
     try:
-        out, err = proc.communicate(timeout=20)
+        out, err = proc.communicate(timeout=20 * SLOW)
     except subprocess.TimeoutExpired:
         proc.kill()
         out, err = proc.communicate()

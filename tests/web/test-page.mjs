@@ -29,7 +29,8 @@ const TOKEN = 'sekrit-web-token';
 // POE_TEST_WRAPPER (e.g. valgrind): the fixtures start under it, and every
 // wait for them is ten times longer, as in tests/testutil.py.
 const WRAPPER = (process.env.POE_TEST_WRAPPER || '').split(/\s+/).filter(Boolean);
-const SLOW = WRAPPER.length ? 10 : 1;
+// POE_TEST_SLOW (the sanitize setup sets 3) scales them as well.
+const SLOW = Math.max(WRAPPER.length ? 10 : 1, Number(process.env.POE_TEST_SLOW) || 1);
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const args = process.argv.slice(2);
 let shotsDir = process.env.POE_WEB_SCREENSHOTS || '';
@@ -109,7 +110,7 @@ function startFixture(program, db, token, extra = []) {
       const m = /^URL (\S+)/.exec(line);
       if (m) {
         clearTimeout(timer);
-        resolve({ proc: p, base: m[1] });
+        resolve({ proc: p, base: m[1], db });
       }
     });
     p.on('error', (e) => {
@@ -135,11 +136,15 @@ function stopFixture(fx, sig = 'SIGTERM') {
     if (fx.proc.closed) resolve();
     else fx.proc.once('close', () => resolve());
   });
+  // The deadline catches a fixture that never stops, not a slow one: at
+  // TERM the inspector drains its trace ring into SQLite and the kernel
+  // frees every session (10,000 in fixture-big), which under ASan on a
+  // busy machine takes far longer than in a plain build.
   let killed = false;
   const t = setTimeout(() => {
     killed = true;
     fx.proc.kill('SIGKILL');
-  }, 5000 * SLOW);
+  }, 60000 * SLOW);
   if (fx.proc.exitCode === null && !fx.proc.signalCode) fx.proc.kill(sig);
   return exited.then(() => {
     clearTimeout(t);
@@ -168,6 +173,25 @@ async function waitFor(fn, ms, what) {
     if (v) return v;
     if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+// Waits until the trace log holds n records.  The fixture writes them as
+// fast as the machine lets it, so there is no deadline on the total, only
+// on progress: it fails when the count has not grown for 30 s (scaled).
+async function waitForRecords(base, n) {
+  const stall = 30000 * SLOW;
+  let last = -1, since = Date.now();
+  for (;;) {
+    const total = (await apiJson(base, 'trace?limit=1')).page.total;
+    if (total >= n) return total;
+    if (total > last) {
+      last = total;
+      since = Date.now();
+    } else if (Date.now() - since > stall) {
+      throw new Error(`the trace log stopped growing at ${total} of ${n} records (nothing new for ${stall} ms)`);
+    }
+    await new Promise((r) => setTimeout(r, 200));
   }
 }
 
@@ -717,13 +741,21 @@ async function mainChecks(ctx, fx) {
 
   await step('a stuck kernel (SIGUSR1) shows the busy banner naming the session and event', async () => {
     fx.proc.kill('SIGUSR1');
-    await page.waitForFunction(() => {
-      const b = document.getElementById('busy-banner');
-      return b && !b.hidden && /session 1/.test(b.textContent) && /hang/.test(b.textContent) && /\d+(\.\d)? s/.test(b.textContent);
-    }, null, until(6000));
+    try {
+      await page.waitForFunction(() => {
+        const b = document.getElementById('busy-banner');
+        return b && !b.hidden && /session 1/.test(b.textContent) && /hang/.test(b.textContent) && /\d+(\.\d)? s/.test(b.textContent);
+      }, null, until(6000));
+    } catch (e) {
+      fs.writeFileSync(fx.db + '.unhang', '');
+      throw e;
+    }
     const link = await page.getAttribute('#busy-banner a', 'href');
     if (link !== '#/session/1') return `link ${link}`;
-    // ...and it goes when the kernel comes back.
+    // ...and it goes when the kernel comes back: the handler blocks until
+    // this file exists (tests/inspector/fixture.c), not for a fixed time
+    // a slow page could miss.
+    fs.writeFileSync(fx.db + '.unhang', '');
     await page.waitForFunction(() => document.getElementById('busy-banner').hidden, null, until(8000));
   });
 
@@ -782,7 +814,7 @@ async function scaleChecks(ctx, fx) {
   const page = await ctx.newPage();
   const con = watchConsole(page);
   const reqs = watchRequests(page);
-  await waitFor(async () => (await apiJson(base, 'trace?limit=1')).page.total >= 100000, 60000, '100,000 trace records');
+  await waitForRecords(base, 100000);
   const k = (await apiJson(base, 'kernel')).data;
 
   await step('scale: header counts 10,000 sessions', async () => {
