@@ -1,0 +1,119 @@
+/*
+ * trace: what watching a program costs it.  The yield_chain workload
+ * (one session yielding to itself N times, see yield-chain.c) run in one
+ * of three configurations:
+ *
+ *   bare      the kernel alone;
+ *   attached  an inspector on a loopback port, no trace log;
+ *   log       an inspector with its default trace log (default groups, a
+ *             fresh SQLite file in $TMPDIR), as POE_INSPECTOR with
+ *             POE_TRACE_DB unset gives any program.
+ *
+ *   bench-trace CONFIG N
+ *   workload=yield_chain impl=trace-CONFIG n=N seconds=S rate=R
+ *       [produced=P written=W dropped=D records_per_yield=X]
+ *
+ * The time is the kernel's run, from the session's creation to the last
+ * dispatch; the log's counts are read after its writer has drained the
+ * ring (which is not timed), so produced = written + dropped must hold
+ * exactly.  bench/run --trace runs the three side by side.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include <poe/inspector.h>
+#include <poe/poe.h>
+
+#include "http.h"
+#include "inspector-internal.h"
+
+static long remaining;
+
+static poe_value step(poe_ctx *c)
+{
+        if (--remaining > 0)
+                poe_kernel_yield(poe_ctx_kernel(c), "step", POE_NOARGS);
+        return poe_nil();
+}
+
+static poe_value start(poe_ctx *c)
+{
+        poe_kernel_yield(poe_ctx_kernel(c), "step", POE_NOARGS);
+        return poe_nil();
+}
+
+static long long counter(json_t *st, const char *key)
+{
+        json_t *v = json_object_get(st, key);
+
+        return json_is_integer(v) ? (long long)json_integer_value(v) : -1;
+}
+
+int main(int argc, char **argv)
+{
+        static const poe_handler h[] = { { "_start", start, NULL }, { "step", step, NULL } };
+        poe_session_spec spec = { .handlers = h, .n_handlers = 2 };
+        const char *config = argc > 1 ? argv[1] : "bare";
+        long n = argc > 2 ? atol(argv[2]) : 1000000;
+        const char *tmpdir = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+        poe_inspector_options o;
+        poe_inspector *in = NULL;
+        struct timespec t0, t1;
+        char db[512], side[600];
+        poe_kernel *k;
+        json_t *st;
+        double s;
+        int r;
+
+        if (strcmp(config, "bare") != 0 && strcmp(config, "attached") != 0 &&
+            strcmp(config, "log") != 0) {
+                fprintf(stderr, "usage: bench-trace bare|attached|log [N]\n");
+                return 2;
+        }
+        remaining = n;
+        if (poe_kernel_new(&k, NULL) < 0)
+                return 1;
+        snprintf(db, sizeof(db), "%s/bench-trace-%d.db", tmpdir, (int)getpid());
+        if (strcmp(config, "bare") != 0) {
+                memset(&o, 0, sizeof(o));
+                o.address = "127.0.0.1:0";
+                o.trace_db = strcmp(config, "log") == 0 ? db : "";
+                r = poe_inspector_start(k, &o, &in);
+                if (r < 0) {
+                        fprintf(stderr, "bench-trace: poe_inspector_start: %s\n", strerror(-r));
+                        return 1;
+                }
+        }
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        if (poe_session_create(k, &spec, NULL) < 0)
+                return 1;
+        poe_kernel_run(k);
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        s = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+        printf("workload=yield_chain impl=trace-%s n=%ld seconds=%.6f rate=%.0f", config, n, s,
+               n / s);
+        if (in && in->log) {
+                poe__tracelog_stop(in->log);
+                st = poe__tracelog_status(in->log);
+                printf(" produced=%lld written=%lld dropped=%lld records_per_yield=%.3f",
+                       counter(st, "records_produced"), counter(st, "records_written"),
+                       counter(st, "dropped_total"),
+                       (double)counter(st, "records_produced") / (double)n);
+                json_decref(st);
+        }
+        printf("\n");
+        poe_inspector_stop(in);
+        poe_kernel_free(k);
+        unlink(db);
+        snprintf(side, sizeof(side), "%s-wal", db);
+        unlink(side);
+        snprintf(side, sizeof(side), "%s-shm", db);
+        unlink(side);
+        return 0;
+}
