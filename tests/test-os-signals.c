@@ -673,6 +673,14 @@ int main(void)
                 TL_TEST(test_no_pipe_terminal),
         };
 
+        static const int tested[] = { SIGHUP, SIGINT, SIGTERM, SIGUSR1, SIGUSR2 };
+        size_t i;
+
+        /* The tests check that the kernel puts back the disposition it
+         * found, and expect that to be the default: start from it,
+         * whatever the parent left (nohup ignores SIGHUP, for one). */
+        for (i = 0; i < sizeof(tested) / sizeof(*tested); i++)
+                signal(tested[i], SIG_DFL);
         /* The hard backstop: a kernel asleep for good fails the run. */
         alarm(60);
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,14 +1,13 @@
 /* timer-delay-times: the C side of timer-delay-times.pl (see there). */
-#include <math.h>
-
 #include "oracle.h"
 
 static double t0;
 
-/* Seconds after the start, rounded down to a half second (see the .pl). */
+/* Seconds after the start, rounded down to a half second (see the .pl);
+ * never negative, so truncating is rounding down. */
 static double rel_half(double t)
 {
-        return floor((t - t0 + 0.01) * 2) / 2;
+        return (double)(long long)((t - t0 + 0.01) * 2) / 2;
 }
 
 /* Perl prints a small number as it is and an epoch time relative. */

@@ -1,14 +1,13 @@
 /* timer-ids-returns: the C side of timer-ids-returns.pl (see there). */
-#include <math.h>
-
 #include "oracle.h"
 
 static double t0;
 
-/* Seconds after the start, rounded down to a half second (see the .pl). */
+/* Seconds after the start, rounded down to a half second (see the .pl);
+ * never negative, so truncating is rounding down. */
 static double rel_half(double t)
 {
-        return floor((t - t0 + 0.01) * 2) / 2;
+        return (double)(long long)((t - t0 + 0.01) * 2) / 2;
 }
 static poe_sid b;
 static poe_alarm_id id_t3, id_t4;
