@@ -188,6 +188,8 @@ int poe__api_get(poe_kernel *k, poe_inspector *in, const char *path, const poe__
 /* The kernel summary's extra fields that the inspector owns (trace log
  * status, uptime, URL): api.c asks http.c/inspector.c for them. */
 json_t *poe__inspector_summary_extra(poe_inspector *in);
+/* ["TRACE_EVENTS", ...] for a set of groups; NULL when out of memory. */
+json_t *poe__inspector_groups_json(unsigned mask);
 
 /* Prometheus text for GET /metrics, built on the kernel's thread.
  * Returns a malloc'd string. */

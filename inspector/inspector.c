@@ -7,6 +7,7 @@
 #include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <strings.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -93,8 +94,7 @@ POE_EXPORT int poe_inspector_start(poe_kernel *k, const poe_inspector_options *o
         if (!o.answer_timeout_ms)
                 o.answer_timeout_ms = 1000;
         if (!o.trace_groups)
-                o.trace_groups = POE_TRACE_EVENTS | POE_TRACE_SESSIONS | POE_TRACE_SIGNALS |
-                                 POE_TRACE_FILES;
+                o.trace_groups = POE_INSPECTOR_DEFAULT_GROUPS;
         if (o.answer_timeout_ms < 0 || (o.trace_groups & ~POE_TRACE_ALL))
                 return -EINVAL;
         in = calloc(1, sizeof(*in));
@@ -168,6 +168,8 @@ POE_EXPORT int poe_inspector_start_from_env(poe_kernel *k, poe_inspector **ret)
         poe_inspector_options o;
         const char *addr = getenv("POE_INSPECTOR");
         const char *remote = getenv("POE_INSPECTOR_REMOTE");
+        const char *groups;
+        int r;
 
         if (!ret)
                 return -EINVAL;
@@ -178,8 +180,70 @@ POE_EXPORT int poe_inspector_start_from_env(poe_kernel *k, poe_inspector **ret)
         o.address = addr;
         o.token = getenv("POE_INSPECTOR_TOKEN");
         o.trace_db = getenv("POE_TRACE_DB");
+        groups = getenv("POE_TRACE_DB_GROUPS");
+        if (groups && *groups) {
+                r = poe_inspector_parse_groups(groups, &o.trace_groups);
+                if (r < 0)
+                        return r;
+        }
         o.allow_remote = remote && strcmp(remote, "0") != 0 && *remote;
         return poe_inspector_start(k, &o, ret);
+}
+
+POE_EXPORT int poe_inspector_parse_groups(const char *list, unsigned *ret)
+{
+        unsigned groups = 0, g;
+        char name[64];
+        const char *p, *end;
+        size_t len;
+
+        if (!list || !ret)
+                return -EINVAL;
+        for (p = list; *p; p = *end ? end + 1 : end) {
+                end = p + strcspn(p, ",");
+                while (p < end && (*p == ' ' || *p == '\t'))
+                        p++;
+                len = (size_t)(end - p);
+                while (len && (p[len - 1] == ' ' || p[len - 1] == '\t'))
+                        len--;
+                if (!len)
+                        continue;
+                if (len >= sizeof(name) - 6)
+                        return -EINVAL;
+                memcpy(name, p, len);
+                name[len] = '\0';
+                if (strcasecmp(name, "default") == 0) {
+                        groups |= POE_INSPECTOR_DEFAULT_GROUPS;
+                        continue;
+                }
+                if (strcasecmp(name, "all") == 0) {
+                        groups |= POE_TRACE_ALL;
+                        continue;
+                }
+                g = poe_debug_group_parse(name);
+                if (!g) {
+                        /* "events" for TRACE_EVENTS, as the page shows them. */
+                        snprintf(name, sizeof(name), "TRACE_%.*s", (int)len, p);
+                        g = poe_debug_group_parse(name);
+                }
+                if (!g || (g & ~POE_TRACE_ALL))
+                        return -EINVAL;
+                groups |= g;
+        }
+        if (!groups)
+                return -EINVAL;
+        *ret = groups;
+        return 0;
+}
+
+POE_EXPORT unsigned poe_inspector_recorded_groups(const poe_inspector *in)
+{
+        if (!in || !in->log || in->sink_id <= 0)
+                return 0;
+        /* The kernel hands a sink its own groups and every group switched
+         * on for the text lines; only what is compiled in exists. */
+        return (in->opts.trace_groups | poe_kernel_debug_get(in->k)) & POE_TRACE_ALL &
+               poe_debug_compiled();
 }
 
 POE_EXPORT int poe_inspector_port(const poe_inspector *in)
@@ -251,11 +315,39 @@ POE_EXPORT poe_inspector *poe_inspector_stop(poe_inspector *in)
         return NULL;
 }
 
+/* ["TRACE_EVENTS", ...] for a set of groups. */
+json_t *poe__inspector_groups_json(unsigned mask)
+{
+        json_t *arr = json_array();
+        const char *name;
+        unsigned bit;
+
+        for (bit = 0; arr && bit < 32; bit++) {
+                name = (mask & (1u << bit)) ? poe_debug_group_name(1u << bit) : NULL;
+                if (name && json_array_append_new(arr, json_string(name)) != 0) {
+                        json_decref(arr);
+                        return NULL;
+                }
+        }
+        return arr;
+}
+
 json_t *poe__inspector_summary_extra(poe_inspector *in)
 {
         json_t *log = in->log ? poe__tracelog_status(in->log)
                               : json_pack("{s:n, s:s}", "path", "error",
                                           in->log_error[0] ? in->log_error : "no trace log");
+
+        /* What the log records now (its own groups and whatever the text
+         * lines show), and what it was asked to record. */
+        if (log && in->log &&
+            (json_object_set_new(log, "groups",
+                                 poe__inspector_groups_json(poe_inspector_recorded_groups(in))) ||
+             json_object_set_new(log, "groups_asked",
+                                 poe__inspector_groups_json(in->opts.trace_groups)))) {
+                json_decref(log);
+                return NULL;
+        }
 
         return json_pack("{s:s, s:b, s:o*, s:f}", "url", in->url, "read_only", !in->token,
                          "trace_log", log, "inspector_started", in->started);
@@ -276,8 +368,11 @@ POE_EXPORT void *poe_inspector_autostart(poe_kernel *k)
         int r = poe_inspector_start_from_env(k, &in);
 
         if (r < 0)
-                fprintf(stderr, "poe-inspector: POE_INSPECTOR=%s: %s; running without an "
-                                "inspector\n", getenv("POE_INSPECTOR"), strerror(-r));
+                fprintf(stderr, "poe-inspector: POE_INSPECTOR=%s%s%s: %s; running without an "
+                                "inspector\n", getenv("POE_INSPECTOR"),
+                        getenv("POE_TRACE_DB_GROUPS") ? ", POE_TRACE_DB_GROUPS=" : "",
+                        getenv("POE_TRACE_DB_GROUPS") ? getenv("POE_TRACE_DB_GROUPS") : "",
+                        strerror(-r));
         return in;
 }
 

@@ -115,6 +115,16 @@ char *poe__metrics_text(poe_kernel *k, poe_inspector *in)
         }
         st = in->log ? poe__tracelog_status(in->log) : NULL;
         if (st) {
+                unsigned rec = poe_inspector_recorded_groups(in), bit;
+
+                put(&b, "# HELP poe_trace_group_recorded 1 for each trace group the trace log "
+                        "records now, 0 for the others compiled in\n"
+                        "# TYPE poe_trace_group_recorded gauge\n");
+                for (bit = 1; bit; bit <<= 1)
+                        if ((bit & POE_TRACE_ALL & poe_debug_compiled()) &&
+                            poe_debug_group_name(bit))
+                                put(&b, "poe_trace_group_recorded{group=\"%s\"} %d\n",
+                                    poe_debug_group_name(bit), (rec & bit) != 0);
                 metric(&b, "poe_trace_records_produced_total", "counter",
                        "trace records the kernel handed the trace log",
                        (double)json_integer_value(json_object_get(st, "records_produced")));

@@ -21,6 +21,9 @@
  *   poe_inspector_port            no allocation: reads a field
  *   poe_inspector_url             no allocation: reads a field
  *   poe_inspector_trace_db        no allocation: reads a field
+ *   poe_inspector_parse_groups    no allocation: parses into a stack buffer
+ *   poe_inspector_recorded_groups no allocation: reads fields and the
+ *                                 kernel's groups
  *
  * POE_OOM_STRIDE=k tries every kth N only.  A start makes about 1900
  * allocations and a start/stop cycle costs about half a second of

@@ -13,6 +13,7 @@ import csv
 import io
 import json
 import os
+import re
 import signal
 import sqlite3
 import subprocess
@@ -85,7 +86,7 @@ def autostart_checks(program, tmp):
     inspector without calling it starts one; and a program whose sessions
     finish still exits with the inspector running."""
     env = dict(os.environ, POE_INSPECTOR="127.0.0.1:0",
-               POE_TRACE_DB=os.path.join(tmp, "auto.db"))
+               POE_TRACE_DB=os.path.join(tmp, "auto.db"), POE_TRACE_DB_GROUPS=" events, FILES")
     proc = popen([program, "wait"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True, env=env)
     try:
@@ -100,6 +101,10 @@ def autostart_checks(program, tmp):
             status, doc = get_json(url.rstrip("/"), "/api/v1/sessions")
             check("the inspector's own work is not a session",
                   status == 200 and len(doc["data"]) == 1, doc)
+            status, doc = get_json(url.rstrip("/"), "/api/v1/kernel")
+            check("POE_TRACE_DB_GROUPS chooses the groups the log records",
+                  doc["data"]["trace_log"].get("groups") == ["TRACE_EVENTS", "TRACE_FILES"],
+                  doc["data"].get("trace_log"))
         proc.send_signal(signal.SIGTERM)
         out, err = proc.communicate(timeout=15 * SLOW)
         check("the auto-started program stops on TERM", proc.returncode == 0 and "EXIT 0" in out,
@@ -116,6 +121,13 @@ def autostart_checks(program, tmp):
     except subprocess.TimeoutExpired:
         check("a program whose sessions end exits with the inspector running", False,
               "still running after %d s: the inspector keeps the kernel alive" % (20 * SLOW))
+    for bad in ("events,nonsense", "ASSERT_DATA", ","):
+        done = run_wrapped([program, "count"], 20, capture_output=True, text=True,
+                           env=dict(env, POE_TRACE_DB_GROUPS=bad))
+        check("POE_TRACE_DB_GROUPS=%r is refused with a message, and the program runs on" % bad,
+              done.returncode == 0 and "POE_TRACE_DB_GROUPS" in done.stderr
+              and "Invalid argument" in done.stderr,
+              (exit_status(done.returncode), done.stderr[-2000:]))
     env["POE_INSPECTOR"] = "10.1.2.3:0"
     done = run_wrapped([program, "count"], 20, capture_output=True, text=True, env=env)
     check("a remote address is refused without POE_INSPECTOR_REMOTE, and the program runs on",
@@ -259,13 +271,36 @@ def run(proc, db):
     status, doc = get_json(base, "/api/v1/trace/groups", method="PUT", token=TOKEN,
                            body=b"{not json")
     check("a body that is not JSON is 400", status == 400, (status, doc))
+    # Which groups the log records: its defaults, then whatever is
+    # switched on besides, in the summary and in /metrics.
+    default = ["TRACE_EVENTS", "TRACE_SESSIONS", "TRACE_SIGNALS"]
+
+    def recorded_metrics():
+        s, _, body = request(base + "/metrics")
+        return {m.group(1): int(m.group(2)) for m in re.finditer(
+            r'^poe_trace_group_recorded\{group="(\w+)"\} (\d+)$', body.decode(), re.M)}
+    status, doc = get_json(base, "/api/v1/kernel")
+    tl = doc["data"].get("trace_log", {})
+    check("the summary names the groups the log records: the defaults",
+          tl.get("groups") == default and tl.get("groups_asked") == default, tl)
+    rec = recorded_metrics()
+    check("/metrics says which groups are recorded",
+          [g for g, on in rec.items() if on] == default and rec.get("TRACE_FILES") == 0, rec)
     status, doc = get_json(base, "/api/v1/trace/groups", method="PUT", token=TOKEN,
                            body={"TRACE_REFCNT": True})
     check("switching with the token works", status == 200, (status, doc))
     status, doc = get_json(base, "/api/v1/kernel")
     check("the summary shows TRACE_REFCNT on",
           "TRACE_REFCNT" in json.dumps(doc["data"].get("debug_enabled")), doc["data"])
+    check("a group switched on live is recorded too, and the summary says so",
+          doc["data"]["trace_log"].get("groups") == ["TRACE_EVENTS", "TRACE_REFCNT",
+                                                     "TRACE_SESSIONS", "TRACE_SIGNALS"]
+          and doc["data"]["trace_log"].get("groups_asked") == default, doc["data"]["trace_log"])
+    check("/metrics shows the live switch", recorded_metrics().get("TRACE_REFCNT") == 1)
     get_json(base, "/api/v1/trace/groups", method="PUT", token=TOKEN, body={"TRACE_REFCNT": False})
+    status, doc = get_json(base, "/api/v1/kernel")
+    check("switched off, the log is back to its own groups",
+          doc["data"]["trace_log"].get("groups") == default, doc["data"]["trace_log"])
 
     # The trace log fills as the ticker ticks.
     def records():
@@ -288,6 +323,9 @@ def run(proc, db):
         check("the tail came before its wait ran out", time.monotonic() - t0 < 30)
     status, doc = get_json(base, "/api/v1/trace/tail")
     check("a tail without after= is 400", status == 400, (status, doc))
+    status, doc = get_json(base, "/api/v1/trace?group=TRACE_FILES&limit=5")
+    check("by default no record per loop wait (TRACE_FILES is not recorded)",
+          status == 200 and doc["data"]["records"] == [], (status, doc))
 
     # Exports.
     status, headers, body = request(base + "/api/v1/export/jsonl")

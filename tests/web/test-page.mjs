@@ -284,6 +284,9 @@ async function mainChecks(ctx, fx) {
     if (!/\d/.test(t.uptime)) return `uptime ${t.uptime}`;
     if (digits(t.queue) !== k.queue_length) return `queue ${t.queue} vs ${k.queue_length}`;
     if (t.groups !== 'none') return `groups ${t.groups}`;
+    // The log records its default groups whatever the text lines show.
+    if (t.recording !== 'events, sessions, signals') return `recording ${t.recording}`;
+    if (k.trace_log.groups.join() !== 'TRACE_EVENTS,TRACE_SESSIONS,TRACE_SIGNALS') return `trace_log.groups ${k.trace_log.groups}`;
     if (digits(t.dropped) !== k.trace_log.dropped_total) return `dropped ${t.dropped}`;
   });
 

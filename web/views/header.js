@@ -20,7 +20,8 @@ const FIELDS = [
   ['timers', 'Timers'],
   ['rate', 'Event rate'],
   ['events', 'Events'],
-  ['groups', 'Tracing'],
+  ['recording', 'Recording'],
+  ['groups', 'Printing'],
   ['dropped', 'Trace drops'],
   ['state', 'State'],
 ];
@@ -72,9 +73,15 @@ export function mountHeader(statsEl, bannersEl) {
     setText(dd.timers, int(k.timers));
     setText(dd.rate, rate === null ? '—' : `${rate < 10 ? rate.toFixed(1) : int(Math.round(rate))} /s`);
     setText(dd.events, int(k.events_dispatched));
+    // What the trace log records (its own groups and any switched on),
+    // and what goes to the text lines on stderr.
     const on = (k.debug_enabled || []).filter((g) => g.startsWith('TRACE_')).map(groupShort);
     setText(dd.groups, on.length ? on.join(', ') : 'none');
+    dd.groups.title = 'trace groups printed as text lines (POE_TRACE_* / the switches below)';
     const tl = k.trace_log || {};
+    const rec = Array.isArray(tl.groups) ? tl.groups.map(groupShort) : null;
+    setText(dd.recording, rec === null ? 'no trace log' : rec.length ? rec.join(', ') : 'none');
+    dd.recording.title = rec === null ? (tl.error || '') : 'trace groups the trace log records';
     const drops = Object.entries(tl.dropped || {}).map(([g, n]) => `${groupShort(g)} ${int(n)}`).join(', ');
     setText(dd.dropped, tl.error && !('dropped_total' in tl) ? 'no trace log' : int(tl.dropped_total || 0) + (drops ? ` (${drops})` : ''));
     dd.dropped.title = tl.error || '';

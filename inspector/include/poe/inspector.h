@@ -22,6 +22,18 @@ extern "C" {
 
 typedef struct poe_inspector poe_inspector;
 
+/**
+ * The groups the trace log records unless told otherwise: the events
+ * (each post, dispatch and return), the sessions' lives and the signals,
+ * which answer "what happened, to whom, and why did it stop" for a few
+ * records per event.  Left out: TRACE_FILES (a record for every wait of
+ * the loop, so thousands a second in a busy program), TRACE_REFCNT (two
+ * per event; the live refcounts are in /api/v1/sessions), TRACE_RETVALS,
+ * TRACE_PROFILE and TRACE_DESTROY.  Ask for more with the options'
+ * trace_groups or POE_TRACE_DB_GROUPS, or switch a group on live.
+ */
+#define POE_INSPECTOR_DEFAULT_GROUPS (POE_TRACE_EVENTS | POE_TRACE_SESSIONS | POE_TRACE_SIGNALS)
+
 /** Zero it and fill in what you need; NULL/0 fields take the defaults. */
 typedef struct poe_inspector_options {
         /* "HOST:PORT"; default "127.0.0.1:8080".  Port 0 takes a free
@@ -37,7 +49,8 @@ typedef struct poe_inspector_options {
          * working directory; "" : no trace log. */
         const char *trace_db;
         /* The trace groups recorded in the log, whatever the text lines
-         * show.  0: events, sessions, signals and files. */
+         * show (groups switched on for the text lines are recorded too).
+         * 0: POE_INSPECTOR_DEFAULT_GROUPS. */
         unsigned trace_groups;
         /* Records the kernel may hand the writer before it drops (and
          * counts) them.  0: 65536. */
@@ -67,9 +80,27 @@ POE_EXPORT int poe_inspector_start(poe_kernel *k, const poe_inspector_options *o
 /**
  * Starts an inspector as the environment asks: POE_INSPECTOR=HOST:PORT
  * (nothing happens without it: returns 0 and *ret NULL),
- * POE_INSPECTOR_TOKEN, POE_TRACE_DB=path, POE_INSPECTOR_REMOTE=1.
+ * POE_INSPECTOR_TOKEN, POE_TRACE_DB=path, POE_TRACE_DB_GROUPS=list (see
+ * poe_inspector_parse_groups), POE_INSPECTOR_REMOTE=1.  -EINVAL for a
+ * POE_TRACE_DB_GROUPS that names no trace group or an unknown one.
  */
 POE_EXPORT int poe_inspector_start_from_env(poe_kernel *k, poe_inspector **ret);
+
+/**
+ * Parses a comma-separated list of trace groups into *ret: names as POE
+ * spells them ("TRACE_EVENTS", "POE_TRACE_EVENTS") or as the page shows
+ * them ("events"), any case, plus "default" (POE_INSPECTOR_DEFAULT_GROUPS)
+ * and "all".  Returns 0, or -EINVAL for an unknown name, an ASSERT_
+ * group, or a list that names nothing.
+ */
+POE_EXPORT int poe_inspector_parse_groups(const char *list, unsigned *ret);
+
+/**
+ * The trace groups the log records now: its own (trace_groups) and every
+ * group switched on for the text lines, of those compiled in.  0 without
+ * a trace log.  Call it on the kernel's thread.
+ */
+POE_EXPORT unsigned poe_inspector_recorded_groups(const poe_inspector *in);
 
 /** The port the server listens on (the real one when 0 was asked for). */
 POE_EXPORT int poe_inspector_port(const poe_inspector *in);
