@@ -99,7 +99,8 @@ char *poe__metrics_text(poe_kernel *k, poe_inspector *in)
                         put(&b, "poe_dispatches_total{kind=\"%s\"} %llu\n", kinds[i],
                             (unsigned long long)ds.by_kind[i]);
                 put(&b, "# HELP poe_dispatch_duration_seconds time in handlers, while the "
-                        "inspector runs\n# TYPE poe_dispatch_duration_seconds histogram\n");
+                        "inspector runs, sampled: one dispatch in 32 is timed\n"
+                        "# TYPE poe_dispatch_duration_seconds histogram\n");
                 for (i = 0; i < POE_DURATION_BUCKETS; i++) {
                         cum += ds.duration_buckets[i];
                         if (ds.bucket_le[i] < 0)

@@ -305,11 +305,12 @@ static void record_duration(poe_kernel *k, int64_t ns)
         k->stats.timed++;
 }
 
-POE_EXPORT int poe_kernel_set_dispatch_timing(poe_kernel *k, int on)
+POE_EXPORT int poe_kernel_set_dispatch_timing(poe_kernel *k, int every)
 {
-        POE_CHECK(k, k, -EINVAL);
-        k->time_dispatches = on != 0;
-        poe__dispatch_hooks_update(k);
+        POE_CHECK(k, k && every >= 0, -EINVAL);
+        k->time_dispatches = every > 0;
+        k->time_every = (uint32_t)every;
+        k->time_countdown = 1; /* the next dispatch is the first sample */
         return 0;
 }
 
@@ -364,7 +365,16 @@ static __attribute__((noinline)) void dispatch_hooks_enter(poe_kernel *k, poe__s
                 if (POE__ON(k, POE_TRACE_PROFILE))
                         st->t0 = poe__mono(k);
         }
-        if (k->time_dispatches && !st->t0)
+}
+
+/* Dispatch timing samples one dispatch in k->time_every: two clock reads
+ * cost as much as a whole yield, so timing every dispatch would halve the
+ * speed of a program that is only being watched. */
+static __attribute__((noinline)) void timing_enter(poe_kernel *k, dispatch_state *st)
+{
+        k->time_countdown = k->time_every;
+        st->timed = true;
+        if (!st->t0)
                 st->t0 = poe__mono(k);
 }
 
@@ -373,8 +383,6 @@ static __attribute__((noinline)) void dispatch_hooks_leave(poe_kernel *k, poe__s
                                                            const poe_value *ret,
                                                            const dispatch_state *st)
 {
-        if (k->time_dispatches)
-                record_duration(k, poe__mono(k) - st->t0);
         if (POE__ON(k, POE_TRACE_EVENTS | POE_TRACE_PROFILE))
                 trace_return(k, to, from, name, ret, st->t0);
 }
@@ -389,9 +397,12 @@ static inline void dispatch_enter(poe_kernel *k, poe__session *to, poe__session 
         st->hold_type = k->active_type;
         st->hold_depth = k->dispatch_depth;
         st->t0 = 0;
+        st->timed = false;
         k->stats.by_kind[kind_of(type)]++;
         if (__builtin_expect(k->dispatch_hooks, 0))
                 dispatch_hooks_enter(k, to, from, name, type, st);
+        if (__builtin_expect(k->time_dispatches, 0) && --k->time_countdown == 0)
+                timing_enter(k, st);
         k->active = to;
         k->active_event = name;
         k->active_type = type;
@@ -414,6 +425,8 @@ static inline void dispatch_leave(poe_kernel *k, poe__session *to, poe__session 
         k->dispatch_depth = st->hold_depth;
         atomic_store_explicit(&k->pub_depth, st->hold_depth, memory_order_relaxed);
         atomic_store_explicit(&k->pub_session, st->hold_session->id, memory_order_relaxed);
+        if (__builtin_expect(st->timed, 0))
+                record_duration(k, poe__mono(k) - st->t0);
         if (__builtin_expect(k->dispatch_hooks, 0))
                 dispatch_hooks_leave(k, to, from, name, ret, st);
         /* stop() may have reset the active session to the kernel; the

@@ -312,6 +312,7 @@ typedef struct poe__dispatch_state {
         struct poe__session *hold_session;
         uint32_t hold_event, hold_type;
         int hold_depth;
+        bool timed; /* one of the dispatches timing samples */
         int64_t t0;
 } poe__dispatch_state;
 
@@ -454,9 +455,12 @@ struct poe_kernel {
         uint64_t total_dispatched;
         poe_dispatch_stats stats;
         bool time_dispatches;
+        /* One dispatch in time_every is timed: the one that takes
+         * time_countdown to 0 (poe_kernel_set_dispatch_timing). */
+        uint32_t time_every, time_countdown;
         /* Does a dispatch have anything to do besides calling the handler
-         * (timing, or the event and profile groups)?  One test instead of
-         * one per hook (poe__dispatch_hooks_update). */
+         * (the event and profile groups)?  One test instead of one per
+         * hook (poe__dispatch_hooks_update); timing has its own, inline. */
         bool dispatch_hooks;
         /* Published for other threads (poe_kernel_activity_get). */
         _Atomic uint64_t pub_dispatches;
@@ -533,8 +537,7 @@ struct poe_kernel {
 /* Recomputes k->dispatch_hooks after a switch it depends on changed. */
 static inline void poe__dispatch_hooks_update(poe_kernel *k)
 {
-        k->dispatch_hooks = k->time_dispatches ||
-                            POE__ON(k, POE_ASSERT_EVENTS | POE_TRACE_EVENTS | POE_TRACE_PROFILE);
+        k->dispatch_hooks = POE__ON(k, POE_ASSERT_EVENTS | POE_TRACE_EVENTS | POE_TRACE_PROFILE);
 }
 
 /* alloc.c */

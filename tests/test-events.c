@@ -503,6 +503,69 @@ static void test_event_with_many_arguments(void **state)
         assert_string_equal(tl_transcript(), "many\n");
 }
 
+/* Dispatch timing samples one dispatch in N: on the fake clock, each
+ * "slow" handler takes exactly 5 ms and the others none, so the
+ * histogram's counts and sum say which dispatches were timed. */
+static int slow_left;
+
+static poe_value slow_start(poe_ctx *c)
+{
+        poe_kernel_yield(poe_ctx_kernel(c), "slow", POE_NOARGS);
+        return poe_nil();
+}
+
+static poe_value slow_step(poe_ctx *c)
+{
+        TL_EQ(poe_kernel_clock_advance(poe_ctx_kernel(c), 0.005), 0);
+        if (--slow_left > 0)
+                poe_kernel_yield(poe_ctx_kernel(c), "slow", POE_NOARGS);
+        return poe_nil();
+}
+
+static void test_dispatch_timing_samples(void **state)
+{
+        poe_dispatch_stats st;
+        uint64_t dispatched = 0, timed_slow, timed;
+        int i;
+
+        (void)state;
+        TL_EQ(poe_kernel_clock_fake(tl.k, 1000000), 0);
+        TL_EQ(poe_kernel_set_dispatch_timing(tl.k, -1), -EINVAL);
+        TL_EQ(poe_kernel_set_dispatch_timing(tl.k, 4), 0);
+        slow_left = 64;
+        TL_CREATE(tl.k, { "_start", slow_start }, { "slow", slow_step });
+        TL_EQ(poe_kernel_run(tl.k), 0);
+        TL_EQ(poe_kernel_dispatch_stats(tl.k, &st), 0);
+        for (i = 0; i < POE_DISPATCH_KINDS; i++)
+                dispatched += st.by_kind[i];
+        /* The 1st, 5th, 9th, ... dispatch is timed (the kernel's own
+         * included); of the 64 slow steps, which follow one another,
+         * exactly 16, each 5 ms (the 10 ms bucket); the others take no
+         * time on the fake clock (the 1 us bucket). */
+        TL_EQ(st.timed, (dispatched + 3) / 4);
+        timed_slow = 16;
+        TL_EQ(st.duration_buckets[0], st.timed - timed_slow);
+        TL_EQ(st.duration_buckets[4], timed_slow);
+        assert_true(st.duration_sum > 0.005 * (double)timed_slow - 1e-9 &&
+                    st.duration_sum < 0.005 * (double)timed_slow + 1e-9);
+
+        /* Every dispatch, and none. */
+        TL_EQ(poe_kernel_set_dispatch_timing(tl.k, 1), 0);
+        slow_left = 8;
+        TL_CREATE(tl.k, { "_start", slow_start }, { "slow", slow_step });
+        TL_EQ(poe_kernel_run(tl.k), 0);
+        TL_EQ(poe_kernel_dispatch_stats(tl.k, &st), 0);
+        timed = st.timed;
+        TL_EQ(st.duration_buckets[4], timed_slow + 8);
+        TL_EQ(poe_kernel_set_dispatch_timing(tl.k, 0), 0);
+        slow_left = 8;
+        TL_CREATE(tl.k, { "_start", slow_start }, { "slow", slow_step });
+        TL_EQ(poe_kernel_run(tl.k), 0);
+        TL_EQ(poe_kernel_dispatch_stats(tl.k, &st), 0);
+        TL_EQ(st.timed, timed);
+        TL_EQ(st.duration_buckets[4], timed_slow + 8);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -520,6 +583,7 @@ int main(void)
                 TL_TEST(test_event_count_and_active),
                 TL_TEST(test_event_name_buffer_reused),
                 TL_TEST(test_event_with_many_arguments),
+                TL_TEST(test_dispatch_timing_samples),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
