@@ -120,7 +120,10 @@ const char *poe__tracelog_path(const poe__tracelog *t);
 int64_t poe__tracelog_run_id(const poe__tracelog *t);
 
 /* {"path", "run_id", "records_produced", "records_written", "records_pending",
- *  "dropped": {"TRACE_EVENTS": n, ...}, "dropped_total", "error": null|"..."}
+ *  "dropped": {"TRACE_EVENTS": n, ...}, "dropped_total", "error": null|"...",
+ *  "files_started": n, "file_note": null|"..."}: files_started counts the
+ * new files started because the database was deleted or replaced under the
+ * writer, and file_note says when that last happened.
  * Thread-safe. */
 json_t *poe__tracelog_status(poe__tracelog *t);
 

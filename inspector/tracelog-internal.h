@@ -26,6 +26,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <time.h>
 
 #include <jansson.h>
@@ -118,9 +119,17 @@ struct poe__tracelog {
         pthread_mutex_t err_mu;
         bool has_error;
         char error[512];
+        /* The database file was deleted or replaced under the writer this
+         * many times, and a new one started; the last time, in words. */
+        uint64_t files_started;
+        char file_note[512];
 
         /* The writer's own, never touched by another thread once it runs. */
         sqlite3 *db;
+        /* The file it opened, to notice it deleted or replaced. */
+        dev_t file_dev;
+        ino_t file_ino;
+        bool file_known;
         sqlite3_stmt *st_begin, *st_commit, *st_rollback, *st_insert, *st_session, *st_drop;
         bool in_error; /* db NULL (not open) or the last batch failed */
         int64_t next_retry_ms;

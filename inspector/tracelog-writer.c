@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -340,6 +341,53 @@ bool poe__tl_try_open(poe__tracelog *t, char *err, size_t errlen)
         return false;
 }
 
+/*
+ * Whether the database file is still the one the writer opened: a file
+ * deleted (no links left) or replaced (another inode at the path) while
+ * the program runs would take every write without error and show none of
+ * it to anyone.  One stat() per batch.
+ */
+static bool file_gone(poe__tracelog *t)
+{
+        struct stat st;
+
+        if (!t->db || !t->file_known)
+                return false;
+        if (stat(t->path, &st) == 0 && st.st_dev == t->file_dev && st.st_ino == t->file_ino)
+                return false;
+        return true;
+}
+
+/* ... and if it is not, starts a new file at the path, with a new run: the
+ * records of the batch at hand go there, and so do the drop counts (in
+ * full, as the new run has none yet).  What the old file held is gone
+ * with it; the status says so from now on. */
+static void start_new_file(poe__tracelog *t)
+{
+        char note[sizeof(t->file_note) - 64];
+        int64_t old_run = atomic_load(&t->run_id);
+        bool opened;
+
+        snprintf(note, sizeof(note), "trace log `%s' was %s while the program ran (run %lld)",
+                 t->path, access(t->path, F_OK) == 0 ? "replaced" : "deleted",
+                 (long long)old_run);
+        poe__tl_db_close(t);
+        memset(t->drops_recorded, 0, sizeof(t->drops_recorded));
+        t->next_retry_ms = 0;
+        opened = poe__tl_try_open(t, NULL, 0);
+        pthread_mutex_lock(&t->err_mu);
+        t->files_started++;
+        snprintf(t->file_note, sizeof(t->file_note), "%.400s; %s", note,
+                 opened ? "started a new file" : "cannot start a new file yet");
+        pthread_mutex_unlock(&t->err_mu);
+        if (opened)
+                fprintf(stderr, "poe-inspector: %s; started a new file (run %lld in it)\n",
+                        note, (long long)atomic_load(&t->run_id));
+        else
+                fprintf(stderr, "poe-inspector: %s; cannot start a new file yet, retrying\n",
+                        note);
+}
+
 void *poe__tl_writer_main(void *arg)
 {
         poe__tracelog *t = arg;
@@ -386,8 +434,11 @@ void *poe__tl_writer_main(void *arg)
                         t->next_retry_ms = 0;
                 if (!t->db && now_ms() >= t->next_retry_ms)
                         poe__tl_try_open(t, NULL, 0);
-                while (!poe__tl_ring_empty(t))
+                while (!poe__tl_ring_empty(t)) {
+                        if (file_gone(t))
+                                start_new_file(t);
                         write_batch(t);
+                }
                 if (t->db && t->in_error && now_ms() >= t->next_retry_ms)
                         write_drops_only(t);
                 if (stopping)
@@ -629,6 +680,7 @@ static int add_run(poe__tracelog *t, const char *path, char *err, size_t errlen)
 
 int poe__tl_db_open(poe__tracelog *t, const char *path, char *err, size_t errlen)
 {
+        struct stat st = { 0 };
         int64_t dummy;
         int rc;
 
@@ -682,6 +734,9 @@ int poe__tl_db_open(poe__tracelog *t, const char *path, char *err, size_t errlen
                           &t->st_drop, path, err, errlen)) < 0)
                 return rc;
         sqlite3_busy_timeout(t->db, WRITER_BUSY_MS);
+        t->file_known = stat(path, &st) == 0;
+        t->file_dev = st.st_dev;
+        t->file_ino = st.st_ino;
         return 0;
 }
 

@@ -73,6 +73,12 @@
  *       count INTEGER NOT NULL,   -- the running total, rewritten as it grows
  *       PRIMARY KEY(run_id, grp));
  *
+ * Before each batch the writer checks that the file at the path is still
+ * the one it opened (device and inode): a database deleted or replaced
+ * while the program runs would otherwise take every write and show none
+ * of them.  It then starts a new file there, with a new run, and says so
+ * in the status (files_started, file_note) and on stderr.
+ *
  * A record is dropped when the ring is full (the writer is behind) or
  * when its batch could not be written (the database is failing); either
  * way it is counted in the status and, as soon as the database takes
@@ -623,8 +629,8 @@ void poe__tracelog_close(poe__tracelog *t)
 
 json_t *poe__tracelog_status(poe__tracelog *t)
 {
-        json_t *o, *d, *e;
-        uint64_t total = 0, n, written, produced;
+        json_t *o, *d, *e, *note;
+        uint64_t total = 0, n, written, produced, files;
         unsigned g;
         int bad = 0;
 
@@ -652,6 +658,8 @@ json_t *poe__tracelog_status(poe__tracelog *t)
         produced = atomic_load(&t->produced);
         pthread_mutex_lock(&t->err_mu);
         e = t->has_error ? poe__tl_jstr(t->error) : json_null();
+        files = t->files_started;
+        note = t->files_started ? poe__tl_jstr(t->file_note) : json_null();
         pthread_mutex_unlock(&t->err_mu);
         bad |= poe__tl_jset(o, "path", poe__tl_jstr(t->path));
         bad |= poe__tl_jset(o, "run_id", json_integer(atomic_load(&t->run_id)));
@@ -664,6 +672,8 @@ json_t *poe__tracelog_status(poe__tracelog *t)
         bad |= poe__tl_jset(o, "dropped", d);
         bad |= poe__tl_jset(o, "dropped_total", json_integer((json_int_t)total));
         bad |= poe__tl_jset(o, "error", e);
+        bad |= poe__tl_jset(o, "files_started", json_integer((json_int_t)files));
+        bad |= poe__tl_jset(o, "file_note", note);
         if (bad) {
                 json_decref(o);
                 return NULL;

@@ -937,6 +937,92 @@ static void t_locked_database(void **state)
         sqlite3_close(db);
 }
 
+/* A predicate for tf_run_until: the writer has started a new file
+ * (*(int64_t *)arg times in all) and written to it. */
+static bool s_new_file(json_t *s, const void *arg)
+{
+        return tf_st_int(s, "files_started") == *(const int64_t *)arg &&
+               json_is_null(json_object_get(s, "error"));
+}
+
+static void remove_db_files(const char *path)
+{
+        char side[200];
+
+        TL_EQ(unlink(path), 0);
+        snprintf(side, sizeof(side), "%s-wal", path);
+        unlink(side);
+        snprintf(side, sizeof(side), "%s-shm", path);
+        unlink(side);
+}
+
+/* The database deleted, then replaced, under the writer: each noticed
+ * within a batch, said in the status, and a new file started with a new
+ * run, which gets the records from then on; the accounting still adds
+ * up across the files. */
+static void t_file_deleted(void **state)
+{
+        int64_t run0, run1, run2, written0, want;
+        char other[200];
+        json_t *s;
+        sqlite3 *db;
+
+        (void)state;
+        copies.keep = false;
+        attach(256);
+        run0 = tf_status_int("run_id");
+        TL_EQ(tf_status_int("files_started"), 0);
+        workload(0, true);
+        run_slices(50);
+        wait_settled();
+        written0 = tf_status_int("records_written");
+        assert_true(written0 > 0);
+
+        remove_db_files(tf.path);
+        want = 1;
+        tf_run_until(s_new_file, &want, "a new file after the old one was deleted");
+        tf_run_until(tf_s_healthy_past, &written0, "records written to the new file");
+        s = tf_status();
+        print_message("  (file note: %s)\n", jget_s(s, "file_note"));
+        assert_non_null(strstr(jget_s(s, "file_note"), "was deleted"));
+        assert_non_null(strstr(jget_s(s, "file_note"), "started a new file"));
+        run1 = tf_st_int(s, "run_id");
+        json_decref(s);
+        /* A fresh database, so its first run is 1 again; the old run's id
+         * was another file's. */
+        (void)run0;
+        db = tf_db_open_ro(tf.path);
+        TL_EQ(tf_sql_int(db, "SELECT count(*) FROM runs", 0), 1);
+        assert_true(tf_sql_int(db, "SELECT count(*) FROM records WHERE run_id = ?", run1) > 0);
+        sqlite3_close(db);
+
+        /* Another file renamed over it: replaced, not deleted. */
+        snprintf(other, sizeof(other), "%s.other", tf.path);
+        write_file(other, "", 1);
+        TL_EQ(rename(other, tf.path), 0);
+        written0 = tf_status_int("records_written");
+        want = 2;
+        tf_run_until(s_new_file, &want, "a new file after the old one was replaced");
+        tf_run_until(tf_s_healthy_past, &written0, "records written to the newest file");
+        s = tf_status();
+        assert_non_null(strstr(jget_s(s, "file_note"), "was replaced"));
+        run2 = tf_st_int(s, "run_id");
+        json_decref(s);
+
+        workload_finish();
+        tf_detach();
+        wait_settled();
+        s = tf_status();
+        TL_EQ((uint64_t)(tf_st_int(s, "records_written") + tf_st_int(s, "dropped_total")),
+              copies.produced);
+        TL_EQ(tf_st_int(s, "files_started"), 2);
+        json_decref(s);
+        tf_log_close();
+        db = tf_db_open_ro(tf.path);
+        assert_true(tf_sql_int(db, "SELECT count(*) FROM records WHERE run_id = ?", run2) > 0);
+        sqlite3_close(db);
+}
+
 /* Fills the file system the log is on. */
 static void fill_disk(void)
 {
@@ -2166,6 +2252,7 @@ int main(void)
                 FX_TEST(t_unwritable_path),
                 FX_TEST(t_not_a_database),
                 FX_TEST(t_locked_database),
+                FX_TEST(t_file_deleted),
                 FX_TEST(t_disk_full),
                 FX_TEST(t_exports),
                 FX_TEST(t_odd_records),
