@@ -622,9 +622,34 @@ static bool host_allowed(struct MHD_Connection *c, poe_inspector *in)
         return strlen(h) == n && strncasecmp(h, in->url + strlen("http://"), n) == 0;
 }
 
+/*
+ * Cross-site requests: a page on any site can make the browser send a
+ * GET (no-cors) or a form POST to the inspector, with the user's network
+ * position, and start an export or a query.  A browser says where a
+ * request comes from: Sec-Fetch-Site (anything but same-origin, or none
+ * for a typed URL, is another site; same-site includes another port of
+ * localhost) and Origin, which for the page itself is this server's own
+ * origin, "http://" and the Host header.  Tools (curl, Prometheus) send
+ * neither.  NULL, or why the request is refused.
+ */
+static const char *cross_site(struct MHD_Connection *c)
+{
+        const char *site = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Sec-Fetch-Site");
+        const char *origin = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Origin");
+        const char *host = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Host");
+
+        if (site && strcmp(site, "same-origin") != 0 && strcmp(site, "none") != 0)
+                return "Sec-Fetch-Site says the request comes from another site";
+        if (origin && (!host || strncasecmp(origin, "http://", 7) != 0 ||
+                       strcasecmp(origin + 7, host) != 0))
+                return "its Origin is not this inspector's";
+        return NULL;
+}
+
 static enum MHD_Result route(struct MHD_Connection *c, poe_inspector *in, const char *url,
                              const char *method, struct request *rq)
 {
+        const char *why;
         poe__params p;
         bool get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
 
@@ -632,6 +657,11 @@ static enum MHD_Result route(struct MHD_Connection *c, poe_inspector *in, const 
                 return reply_error(c, 403, "the Host header does not name this inspector "
                                            "(loopback only: localhost, 127.0.0.1, [::1]); "
                                            "refused against DNS rebinding");
+        /* The page's own files may be linked from anywhere; everything
+         * else answers only the page, tools and typed URLs. */
+        if ((strncmp(url, "/api/", 5) == 0 || strcmp(url, "/metrics") == 0) &&
+            (why = cross_site(c)))
+                return reply_error(c, 403, "cross-site request refused: %s", why);
         memset(&p, 0, sizeof(p));
         if (MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, collect_param, &p) < 0 ||
             p.n >= POE__MAX_PARAMS)

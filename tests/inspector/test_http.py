@@ -51,6 +51,17 @@ def request(url, method="GET", body=None, token=None, timeout=10 * SLOW):
         return e.code, e.headers, e.read()
 
 
+def request_headers(url, headers, method="GET", body=None):
+    req = urllib.request.Request(url, data=body, method=method)
+    for k, v in headers.items():
+        req.add_header(k, v)
+    try:
+        with urllib.request.urlopen(req, timeout=10 * SLOW) as r:
+            return r.status, r.headers, r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.headers, e.read()
+
+
 def request_host(url, host):
     req = urllib.request.Request(url)
     req.add_header("Host", host)
@@ -237,6 +248,29 @@ def run(proc, db):
     check("a localhost Host header is accepted", status == 200, status)
     status, headers, body = request_host(base + "/api/v1/kernel", "LOCALHOST:1234")
     check("host names are case-insensitive", status == 200, status)
+    # Cross-site requests: refused for the API, the exports and /metrics,
+    # answered for the page's files and for the page itself.
+    own = "http://" + base.split("//", 1)[1]
+    for path in ("/api/v1/kernel", "/api/v1/export/jsonl", "/metrics", "/api/v1/trace"):
+        for hdrs in ({"Sec-Fetch-Site": "cross-site"}, {"Sec-Fetch-Site": "same-site"},
+                     {"Origin": "http://evil.example"}, {"Origin": "null"},
+                     {"Origin": own.replace("127.0.0.1", "localhost")}):
+            status, _, body = request_headers(base + path, hdrs)
+            check("%s with %s is refused as cross-site" % (path, hdrs),
+                  status == 403 and b"cross-site" in body, (status, body[:200]))
+    status, _, body = request_headers(base + "/api/v1/trace/groups",
+                                      {"Origin": "http://evil.example",
+                                       "Authorization": "Bearer " + TOKEN,
+                                       "Content-Type": "application/json"},
+                                      method="PUT", body=b'{"TRACE_REFCNT": true}')
+    check("a cross-site PUT with the token is refused too", status == 403, (status, body[:200]))
+    status, _, body = request_headers(base + "/", {"Sec-Fetch-Site": "cross-site"})
+    check("the page's files answer a cross-site request", status == 200, status)
+    for hdrs in ({"Sec-Fetch-Site": "same-origin", "Origin": own},
+                 {"Sec-Fetch-Site": "none"}, {}):
+        status, _, body = request_headers(base + "/api/v1/kernel", hdrs)
+        check("the page's own request (%s) is answered" % hdrs, status == 200,
+              (status, body[:200]))
     for sid in ("-1", "18446744073709551617", "1x"):
         status, doc = get_json(base, "/api/v1/sessions/%s/signal" % sid, method="POST",
                                token=TOKEN, body={"signal": "ZZZ"})
