@@ -1402,7 +1402,7 @@ static int ep_kernel(api *a)
         put(&ok, o, "loop", jstr(ki.loop));
         put(&ok, o, "now", jreal(ki.now));
         put(&ok, o, "started", jreal(ki.started));
-        put(&ok, o, "uptime", jreal(ki.now - ki.started));
+        put(&ok, o, "uptime", jreal(ki.uptime));
         put(&ok, o, "sessions", jid(ki.sessions));
         put(&ok, o, "queue_length", jid(ki.queue_length));
         put(&ok, o, "timers", jid(ki.timers));

@@ -61,11 +61,13 @@ struct request {
         bool too_large;
 };
 
-static double now_wall(void)
+/* Every deadline and duration here is on the monotonic clock: a step of
+ * the wall clock must not stretch a wait or a "stuck for" figure. */
+static double now_mono(void)
 {
         struct timespec ts;
 
-        clock_gettime(CLOCK_REALTIME, &ts);
+        clock_gettime(CLOCK_MONOTONIC, &ts);
         return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
@@ -337,25 +339,78 @@ static void jobs_unlink(poe_inspector *in, struct poe__job *job)
         pthread_mutex_unlock(&in->lock);
 }
 
+/* What a kernel that did not come round is doing, from what it
+ * publishes atomically, and for how long its dispatch count has stood
+ * still (at least the answer timeout it just let pass). */
+static double stuck_since(poe_inspector *in, poe_kernel_activity *a)
+{
+        double t = now_mono(), since;
+
+        poe_kernel_activity_get(in->k, a);
+        pthread_mutex_lock(&in->lock);
+        if (a->dispatches != in->seen_dispatches || in->seen_at == 0) {
+                in->seen_dispatches = a->dispatches;
+                in->seen_at = t - in->opts.answer_timeout_ms / 1000.0;
+        }
+        since = t - in->seen_at;
+        pthread_mutex_unlock(&in->lock);
+        return since;
+}
+
+static json_t *busy_json(const poe_kernel_activity *a, double since)
+{
+        if (a->dispatching)
+                return json_pack("{s:b, s:I, s:s?, s:f, s:I}", "dispatching", 1, "session",
+                                 (json_int_t)a->session, "event", a->event, "for_seconds",
+                                 since, "dispatches", (json_int_t)a->dispatches);
+        return json_pack("{s:b, s:I, s:f}", "dispatching", 0, "dispatches",
+                         (json_int_t)a->dispatches, "for_seconds", since);
+}
+
+/* /api/v1/kernel while the kernel is stuck: 200, with responding false,
+ * what it is stuck in and for how long, and what needs no kernel (the
+ * trace log's status is thread-safe). */
+static enum MHD_Result reply_stuck_kernel(struct MHD_Connection *c, poe_inspector *in)
+{
+        poe_kernel_activity a;
+        double since = stuck_since(in, &a);
+        json_t *log = in->log ? poe__tracelog_status(in->log)
+                              : json_pack("{s:n, s:s}", "path", "error",
+                                          in->log_error[0] ? in->log_error : "no trace log");
+        json_t *data = json_pack("{s:b, s:o*, s:i, s:s, s:I, s:s, s:b, s:o*, s:f}", "responding",
+                                 0, "busy", busy_json(&a, since), "pid", (int)getpid(),
+                                 "kernel_id", poe_kernel_id(in->k), "events_dispatched",
+                                 (json_int_t)a.dispatches, "url", in->url, "read_only",
+                                 !in->token, "trace_log", log, "inspector_started",
+                                 in->started);
+
+        if (!data)
+                return reply_error(c, 500, "out of memory");
+        return reply_ok(c, in, data, NULL, false);
+}
+
+/* /metrics while the kernel is stuck: 200, from the same values. */
+static enum MHD_Result reply_stuck_metrics(struct MHD_Connection *c, poe_inspector *in)
+{
+        poe_kernel_activity a;
+        double since = stuck_since(in, &a);
+        char *text = poe__metrics_stuck_text(in, &a, since);
+
+        if (!text)
+                return reply_error(c, 500, "out of memory");
+        return reply_bytes(c, 200, "text/plain; version=0.0.4", text, strlen(text),
+                           MHD_RESPMEM_MUST_FREE, NULL);
+}
+
 /* The 503 for a kernel that did not come round: what it is doing, and
  * for how long the dispatch count has stood still. */
 static enum MHD_Result reply_busy(struct MHD_Connection *c, poe_inspector *in)
 {
         poe_kernel_activity a;
-        double t = now_wall(), since;
-        json_t *busy;
+        double since = stuck_since(in, &a);
+        json_t *busy = busy_json(&a, since);
 
-        poe_kernel_activity_get(in->k, &a);
-        pthread_mutex_lock(&in->lock);
-        if (a.dispatches != in->seen_dispatches || in->seen_at == 0) {
-                in->seen_dispatches = a.dispatches;
-                in->seen_at = t - in->opts.answer_timeout_ms / 1000.0;
-        }
-        since = t - in->seen_at;
-        pthread_mutex_unlock(&in->lock);
         if (a.dispatching) {
-                busy = json_pack("{s:b, s:I, s:s?, s:f}", "dispatching", 1, "session",
-                                 (json_int_t)a.session, "event", a.event, "for_seconds", since);
                 return reply_error_extra(c, 503, json_pack("{s:o*}", "busy", busy),
                                          "the kernel did not answer within %d ms: it has been "
                                          "in session %llu's handler for '%s' for %.1f s",
@@ -363,7 +418,6 @@ static enum MHD_Result reply_busy(struct MHD_Connection *c, poe_inspector *in)
                                          (unsigned long long)a.session,
                                          a.event ? a.event : "?", since);
         }
-        busy = json_pack("{s:b, s:I}", "dispatching", 0, "dispatches", (json_int_t)a.dispatches);
         return reply_error_extra(c, 503, json_pack("{s:o*}", "busy", busy),
                                  "the kernel did not answer within %d ms and is not in a "
                                  "handler: it is not running its loop (run() not called, or "
@@ -377,6 +431,7 @@ static enum MHD_Result submit(struct MHD_Connection *c, poe_inspector *in, job_k
 {
         struct poe__job *job = calloc(1, sizeof(*job));
         struct timespec deadline;
+        pthread_condattr_t ca;
         enum MHD_Result ret;
         int r = 0;
 
@@ -389,7 +444,15 @@ static enum MHD_Result submit(struct MHD_Connection *c, poe_inspector *in, job_k
         job->body = body;
         atomic_init(&job->refs, 2);
         pthread_mutex_init(&job->m, NULL);
-        pthread_cond_init(&job->cv, NULL);
+        if (pthread_condattr_init(&ca) != 0 ||
+            pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) != 0 ||
+            pthread_cond_init(&job->cv, &ca) != 0) {
+                pthread_mutex_destroy(&job->m);
+                free(job);
+                json_decref(body);
+                return reply_error(c, 500, "cannot make a condition variable");
+        }
+        pthread_condattr_destroy(&ca);
         snprintf(job->path, sizeof(job->path), "%s", path);
         if (params && copy_params(params, job) < 0) {
                 job_unref(job);
@@ -405,7 +468,7 @@ static enum MHD_Result submit(struct MHD_Connection *c, poe_inspector *in, job_k
                 poe__inspector_unref(in);
                 return reply_error(c, 500, "cannot reach the kernel's thread: out of memory");
         }
-        clock_gettime(CLOCK_REALTIME, &deadline);
+        clock_gettime(CLOCK_MONOTONIC, &deadline);
         deadline.tv_sec += in->opts.answer_timeout_ms / 1000;
         deadline.tv_nsec += (long)(in->opts.answer_timeout_ms % 1000) * 1000000L;
         if (deadline.tv_nsec >= 1000000000L) {
@@ -417,9 +480,14 @@ static enum MHD_Result submit(struct MHD_Connection *c, poe_inspector *in, job_k
                 r = pthread_cond_timedwait(&job->cv, &job->m, &deadline);
         pthread_mutex_unlock(&job->m);
         jobs_unlink(in, job);
-        if (!job->done)
-                ret = in->stopping ? reply_error(c, 503, "the inspector is stopping")
-                                   : reply_busy(c, in);
+        if (!job->done && in->stopping)
+                ret = reply_error(c, 503, "the inspector is stopping");
+        else if (!job->done && kind == JOB_METRICS)
+                ret = reply_stuck_metrics(c, in);
+        else if (!job->done && kind == JOB_API && strcmp(path, "kernel") == 0)
+                ret = reply_stuck_kernel(c, in);
+        else if (!job->done)
+                ret = reply_busy(c, in);
         else if (job->status != 200)
                 ret = reply_error(c, (unsigned)job->status, "%s", job->err);
         else if (kind == JOB_METRICS) {
@@ -468,13 +536,13 @@ static enum MHD_Result trace_query(struct MHD_Connection *c, poe_inspector *in,
         }
         /* A tail waits (long poll) until records come or the wait ends;
          * this connection's own thread does the waiting. */
-        deadline = now_wall() + wait;
+        deadline = now_mono() + wait;
         for (;;) {
                 res = poe__tracelog_query(in->log, &q, err, sizeof(err));
                 if (!res)
                         return reply_error(c, 500, "trace log query failed: %s", err);
                 records = json_object_get(res, "records");
-                if (!tail || json_array_size(records) > 0 || now_wall() >= deadline ||
+                if (!tail || json_array_size(records) > 0 || now_mono() >= deadline ||
                     in->stopping)
                         break;
                 json_decref(res);

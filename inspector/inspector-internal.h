@@ -197,5 +197,9 @@ json_t *poe__inspector_groups_json(unsigned mask);
 /* Prometheus text for GET /metrics, built on the kernel's thread.
  * Returns a malloc'd string. */
 char *poe__metrics_text(poe_kernel *k, poe_inspector *in);
+/* /metrics while the kernel is stuck: from what it publishes atomically
+ * (a), how long it has been stuck, and the trace log's counters; any
+ * thread. */
+char *poe__metrics_stuck_text(poe_inspector *in, const poe_kernel_activity *a, double since);
 
 #endif

@@ -355,8 +355,8 @@ json_t *poe__inspector_summary_extra(poe_inspector *in)
                 return NULL;
         }
 
-        return json_pack("{s:s, s:b, s:o*, s:f}", "url", in->url, "read_only", !in->token,
-                         "trace_log", log, "inspector_started", in->started);
+        return json_pack("{s:s, s:b, s:o*, s:f, s:b}", "url", in->url, "read_only", !in->token,
+                         "trace_log", log, "inspector_started", in->started, "responding", 1);
 }
 
 /*

@@ -48,10 +48,64 @@ static void put(struct buf *b, const char *fmt, ...)
         }
 }
 
+/* A label value as the text format wants it: backslash, double quote and
+ * newline escaped. */
+static void label_value(struct buf *b, const char *v)
+{
+        for (; *v; v++) {
+                if (*v == '\\')
+                        put(b, "\\\\");
+                else if (*v == '"')
+                        put(b, "\\\"");
+                else if (*v == '\n')
+                        put(b, "\\n");
+                else
+                        put(b, "%c", *v);
+        }
+}
+
 static void metric(struct buf *b, const char *name, const char *type, const char *help,
                    double value)
 {
         put(b, "# HELP %s %s\n# TYPE %s %s\n%s %.17g\n", name, help, name, type, name, value);
+}
+
+/* The trace log's counters: thread-safe, so also when the kernel is stuck. */
+static void trace_log_metrics(struct buf *b, poe_inspector *in, bool on_kernel)
+{
+        json_t *st, *dropped, *v;
+        const char *group;
+
+        st = in->log ? poe__tracelog_status(in->log) : NULL;
+        if (st && on_kernel) {
+                unsigned rec = poe_inspector_recorded_groups(in), bit;
+
+                put(b, "# HELP poe_trace_group_recorded 1 for each trace group the trace log "
+                        "records now, 0 for the others compiled in\n"
+                        "# TYPE poe_trace_group_recorded gauge\n");
+                for (bit = 1; bit; bit <<= 1)
+                        if ((bit & POE_TRACE_ALL & poe_debug_compiled()) &&
+                            poe_debug_group_name(bit))
+                                put(b, "poe_trace_group_recorded{group=\"%s\"} %d\n",
+                                    poe_debug_group_name(bit), (rec & bit) != 0);
+        }
+        if (st) {
+                metric(b, "poe_trace_records_produced_total", "counter",
+                       "trace records the kernel handed the trace log",
+                       (double)json_integer_value(json_object_get(st, "records_produced")));
+                metric(b, "poe_trace_records_written_total", "counter",
+                       "trace records written to the trace log",
+                       (double)json_integer_value(json_object_get(st, "records_written")));
+                put(b, "# HELP poe_trace_records_dropped_total trace records dropped, by "
+                        "group\n# TYPE poe_trace_records_dropped_total counter\n");
+                dropped = json_object_get(st, "dropped");
+                json_object_foreach(dropped, group, v)
+                        put(b, "poe_trace_records_dropped_total{group=\"%s\"} %lld\n", group,
+                            (long long)json_integer_value(v));
+                metric(b, "poe_trace_log_error", "gauge", "1 while the trace log cannot write",
+                       json_is_string(json_object_get(st, "error")) ? 1 : 0);
+                json_decref(st);
+        }
 }
 
 char *poe__metrics_text(poe_kernel *k, poe_inspector *in)
@@ -59,9 +113,6 @@ char *poe__metrics_text(poe_kernel *k, poe_inspector *in)
         struct buf b = { malloc(4096), 0, 4096, false };
         poe_kernel_info ki;
         poe_dispatch_stats ds;
-        json_t *st, *dropped;
-        const char *group;
-        json_t *v;
 
         if (!b.s)
                 return NULL;
@@ -72,7 +123,7 @@ char *poe__metrics_text(poe_kernel *k, poe_inspector *in)
         }
         metric(&b, "poe_up", "gauge", "1 while the kernel answers", 1);
         metric(&b, "poe_uptime_seconds", "gauge", "seconds since the kernel was made",
-               ki.now - ki.started);
+               ki.uptime);
         metric(&b, "poe_sessions", "gauge", "sessions alive, the kernel's own not counted",
                (double)ki.sessions);
         metric(&b, "poe_queue_length", "gauge", "events queued, timers included",
@@ -114,34 +165,48 @@ char *poe__metrics_text(poe_kernel *k, poe_inspector *in)
                 put(&b, "poe_dispatch_duration_seconds_count %llu\n",
                     (unsigned long long)ds.timed);
         }
-        st = in->log ? poe__tracelog_status(in->log) : NULL;
-        if (st) {
-                unsigned rec = poe_inspector_recorded_groups(in), bit;
-
-                put(&b, "# HELP poe_trace_group_recorded 1 for each trace group the trace log "
-                        "records now, 0 for the others compiled in\n"
-                        "# TYPE poe_trace_group_recorded gauge\n");
-                for (bit = 1; bit; bit <<= 1)
-                        if ((bit & POE_TRACE_ALL & poe_debug_compiled()) &&
-                            poe_debug_group_name(bit))
-                                put(&b, "poe_trace_group_recorded{group=\"%s\"} %d\n",
-                                    poe_debug_group_name(bit), (rec & bit) != 0);
-                metric(&b, "poe_trace_records_produced_total", "counter",
-                       "trace records the kernel handed the trace log",
-                       (double)json_integer_value(json_object_get(st, "records_produced")));
-                metric(&b, "poe_trace_records_written_total", "counter",
-                       "trace records written to the trace log",
-                       (double)json_integer_value(json_object_get(st, "records_written")));
-                put(&b, "# HELP poe_trace_records_dropped_total trace records dropped, by "
-                        "group\n# TYPE poe_trace_records_dropped_total counter\n");
-                dropped = json_object_get(st, "dropped");
-                json_object_foreach(dropped, group, v)
-                        put(&b, "poe_trace_records_dropped_total{group=\"%s\"} %lld\n", group,
-                            (long long)json_integer_value(v));
-                metric(&b, "poe_trace_log_error", "gauge", "1 while the trace log cannot write",
-                       json_is_string(json_object_get(st, "error")) ? 1 : 0);
-                json_decref(st);
+        put(&b, "# HELP poe_kernel_responding 1 while the kernel answers within the "
+                "answer timeout, 0 while it is stuck\n# TYPE poe_kernel_responding gauge\n"
+                "poe_kernel_responding 1\n");
+        trace_log_metrics(&b, in, true);
+        if (b.failed) {
+                free(b.s);
+                return NULL;
         }
+        return b.s;
+}
+
+/*
+ * /metrics while the kernel is stuck (it did not take the job within the
+ * answer timeout): what the kernel publishes atomically and the trace
+ * log's counters, with poe_kernel_responding 0, so a scrape tells a stuck
+ * program from a dead one (which does not answer at all).
+ */
+char *poe__metrics_stuck_text(poe_inspector *in, const poe_kernel_activity *a, double since)
+{
+        struct buf b = { malloc(4096), 0, 4096, false };
+
+        if (!b.s)
+                return NULL;
+        b.s[0] = '\0';
+        metric(&b, "poe_up", "gauge", "1 while the kernel answers", 1);
+        put(&b, "# HELP poe_kernel_responding 1 while the kernel answers within the "
+                "answer timeout, 0 while it is stuck\n# TYPE poe_kernel_responding gauge\n"
+                "poe_kernel_responding 0\n");
+        metric(&b, "poe_kernel_stuck_seconds", "gauge",
+               "how long the kernel has not come round (its dispatch count standing still)",
+               since);
+        if (a->dispatching) {
+                put(&b, "# HELP poe_kernel_stuck_handler the handler the kernel is stuck in\n"
+                        "# TYPE poe_kernel_stuck_handler gauge\n"
+                        "poe_kernel_stuck_handler{session=\"%llu\",event=\"",
+                    (unsigned long long)a->session);
+                label_value(&b, a->event ? a->event : "");
+                put(&b, "\"} 1\n");
+        }
+        metric(&b, "poe_events_dispatched_total", "counter", "handlers run",
+               (double)a->dispatches);
+        trace_log_metrics(&b, in, false);
         if (b.failed) {
                 free(b.s);
                 return NULL;

@@ -113,6 +113,7 @@ POE_EXPORT int poe_kernel_clock_fake(poe_kernel *k, double wall_start)
         k->fake_wall = wall_start;
         k->fake_mono = 1000000000; /* any origin; one second avoids zero */
         k->started = wall_start;   /* uptime counts on the fake clock */
+        k->started_mono = k->fake_mono;
         poe__clock_init(k);        /* which sets k->now too */
         return poe__rv(k, 0, __func__);
 }

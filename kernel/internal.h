@@ -468,6 +468,7 @@ struct poe_kernel {
         _Atomic poe_sid pub_session;
         _Atomic(const char *) pub_event;
         double started; /* epoch seconds when made */
+        int64_t started_mono; /* and on the monotonic clock */
 
         /* Exceptions: the innermost dispatch's frame, the message poe_die
          * is unwinding with, and POE's kr_exception (what run() fails

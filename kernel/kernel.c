@@ -125,6 +125,7 @@ POE_EXPORT int poe_kernel_new(poe_kernel **ret_kernel, const poe_allocator *allo
         k->wake_fd = -1;
         poe__clock_init(k);
         k->started = poe__wall(k);
+        k->started_mono = poe__mono(k);
         read_environment(k);
         poe__debug_from_env(k);
         if (poe__names_init(k) < 0 || poe__kernel_session_init(k) < 0) {

@@ -47,6 +47,7 @@ POE_EXPORT int poe_peek_kernel(const poe_kernel *k, poe_kernel_info *ret)
         p.active_event = k->active_event == POE__NO_NAME ? NULL : poe__name(k, k->active_event);
         p.dispatching = k->dispatch_depth > 0;
         p.running = k->ksession && k->ksession->alive;
+        p.uptime = (double)(poe__mono(k) - k->started_mono) / 1e9;
         *ret = p;
         return 0;
 }

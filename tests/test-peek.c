@@ -155,6 +155,16 @@ static void t_kernel_info(void **state)
         TL_EQ(info.running, 0);
         TL_EQ(poe_peek_kernel(tl.k, NULL), -EINVAL);
         TL_EQ(poe_peek_kernel(NULL, &info), -EINVAL);
+        assert_true(info.uptime >= 0 && info.uptime < 3600);
+
+        /* Uptime counts on the monotonic (here the fake) clock. */
+        TL_EQ(poe_kernel_clock_fake(tl.k, 2000000000.0), 0);
+        TL_EQ(poe_peek_kernel(tl.k, &info), 0);
+        assert_true(info.uptime == 0.0);
+        TL_EQ(poe_kernel_clock_advance(tl.k, 5.5), 0);
+        TL_EQ(poe_peek_kernel(tl.k, &info), 0);
+        assert_true(info.uptime == 5.5);
+        assert_true(info.now - info.started == 5.5);
 }
 
 /* ================================================================== */

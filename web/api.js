@@ -81,7 +81,11 @@ async function call(method, path, params, body, signal, token) {
     throw noted(new ApiError('http', res.status, e.message || `HTTP ${res.status}`, e.busy || null), path);
   }
   const patch = { connected: true, everConnected: true };
-  if (kernelBound(path) && getStatus().busy) patch.busy = null;
+  // The kernel summary answers a stuck kernel too (responding false),
+  // with what it is stuck in: that is busy, not an answer from it.
+  const stuck = doc.data && doc.data.responding === false && doc.data.busy;
+  if (stuck) patch.busy = { ...stuck, message: 'the kernel did not answer in time', at: Date.now() };
+  else if (kernelBound(path) && getStatus().busy) patch.busy = null;
   setStatus(patch);
   return doc;
 }

@@ -421,22 +421,43 @@ def run(proc, db):
         t.join()
     check("20 concurrent requests all succeed", statuses == [200] * 20, statuses)
 
-    # A stuck kernel: the answer says what it is stuck in.
+    # A stuck kernel: the kernel summary and /metrics answer from what the
+    # kernel publishes, and say what it is stuck in; the rest answer 503
+    # with the same.
     os.kill(proc.pid, signal.SIGUSR1)
 
-    def busy():
+    def stuck():
         s, d = get_json(base, "/api/v1/kernel")
-        return d if s == 503 else None
-    doc = until(10, busy)
+        return d if s == 200 and d["data"].get("responding") is False else None
+    doc = until(10, stuck)
+    k = (doc or {}).get("data", {})
+    b = k.get("busy") or {}
+    check("a stuck kernel's summary answers 200 with responding false", doc is not None, doc)
+    check("the summary names the session and the event it is stuck in, and for how long",
+          b.get("session") == root and b.get("event") == "hang"
+          and b.get("for_seconds", 0) >= 0.45, k)  # the fixture's answer timeout: 0.5 s
+    check("the stuck summary still shows the trace log",
+          (k.get("trace_log") or {}).get("path") == db, k)
+    status, _, body = request(base + "/metrics")
+    text = body.decode()
+    check("/metrics answers 200 while the kernel is stuck", status == 200, status)
+    check("/metrics says the kernel is not responding, in which handler, and how long",
+          "poe_kernel_responding 0" in text
+          and 'poe_kernel_stuck_handler{session="%s",event="hang"} 1' % root in text
+          and re.search(r"^poe_kernel_stuck_seconds [0-9.]+$", text, re.M)
+          and "poe_trace_records_written_total" in text, text)
+    status, doc = get_json(base, "/api/v1/sessions")
+    b = ((doc or {}).get("error") or {}).get("busy") or {}
+    check("other endpoints answer 503 naming the session and the event",
+          status == 503 and b.get("session") == root and b.get("event") == "hang", doc)
     # The handler blocks until this file exists (fixture.c), so the stuck
     # window lasts however long the machine takes to see it.
     open(db + ".unhang", "w").close()
-    b = ((doc or {}).get("error") or {}).get("busy") or {}
-    check("a stuck kernel answers 503", doc is not None, doc)
-    check("the busy answer names the session and the event",
-          b.get("session") == root and b.get("event") == "hang", doc)
-    doc = until(10, lambda: get_json(base, "/api/v1/kernel")[0] == 200)
+    doc = until(10, lambda: get_json(base, "/api/v1/kernel")[1]["data"].get("responding")
+                is True)
     check("the kernel answers again once unstuck", doc)
+    status, _, body = request(base + "/metrics")
+    check("/metrics says it responds again", "poe_kernel_responding 1" in body.decode(), status)
 
     # A clean stop.
     os.kill(proc.pid, signal.SIGTERM)

@@ -48,6 +48,9 @@ export function mountHeader(statsEl, bannersEl) {
       throw e;
     }
     const k = doc.data;
+    // Stuck: the banner says where (api.js); the fields keep the last
+    // values the kernel gave.
+    if (k.responding === false) return;
     noteServerNow(k.now);
     if (prev && prev.pid === k.pid && k.now > prev.now) {
       rate = (k.events_dispatched - prev.events) / (k.now - prev.now);

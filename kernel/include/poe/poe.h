@@ -949,6 +949,9 @@ typedef struct poe_peek_kernel {
         const char *active_event; /* NULL when no handler runs */
         int dispatching;         /* a handler is running */
         int running;             /* the kernel has sessions */
+        double uptime;           /* seconds since it was made, on the monotonic
+                                    (or fake) clock: a step of the wall clock
+                                    moves now and started, not this */
 } poe_kernel_info;
 
 POE_EXPORT int poe_peek_kernel(const poe_kernel *k, poe_kernel_info *ret);
