@@ -905,6 +905,13 @@ int poe__http_start(poe_inspector *in)
                                       /* jansson's json_dumps recurses: a tree
                                        * 10,000 sessions deep needs ~6 MiB. */
                                       MHD_OPTION_THREAD_STACK_SIZE, (size_t)16 << 20,
+                                      /* Room to parse a query of a few
+                                       * thousand parameters and refuse it
+                                       * with a 400: with the default 32 KiB
+                                       * libmicrohttpd runs out while parsing
+                                       * and closes the connection without a
+                                       * status (it still does past ~8,000). */
+                                      MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)256 << 10,
                                       MHD_OPTION_END);
         if (!in->daemon)
                 return errno == EADDRINUSE ? -EADDRINUSE : -EIO;

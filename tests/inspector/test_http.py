@@ -282,6 +282,9 @@ def run(proc, db):
     check("an oversized signal body is 413", status == 413, status)
     status, doc = get_json(base, "/api/v1/sessions?" + "&".join("p%d=1" % i for i in range(40)))
     check("too many parameters is 400", status == 400 and doc and "error" in doc, (status, doc))
+    status, doc = get_json(base, "/api/v1/sessions?" + "&".join("p%d=1" % i for i in range(2000)))
+    check("2,000 parameters get a 400 too, not a closed connection",
+          status == 400 and doc and "error" in doc, (status, doc))
     status, headers, body = request(base + "/api/v1/trace/groups", method="PUT", token=TOKEN,
                                     body=b"{" + b" " * 70000 + b"}")
     check("an oversized body is 413", status == 413, status)
