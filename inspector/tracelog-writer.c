@@ -5,11 +5,13 @@
  * tracelog.c for the design and the schema.
  */
 #include <errno.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -544,10 +546,46 @@ static int query_int(sqlite3 *db, const char *sql, int64_t *ret)
         return rc;
 }
 
+/*
+ * SQLite's last system error for a file it could not open is that of its
+ * last try: a new file on a read-only file system fails to be created
+ * (EROFS), then to be opened read-only (ENOENT), and ENOENT is what it
+ * keeps.  A missing file whose directory exists is the directory's
+ * fault: say what the directory says.
+ */
+static int open_errno(const char *path, int sys)
+{
+        char dir[PATH_MAX];
+        struct statvfs vfs;
+        const char *slash;
+
+        if (sys != ENOENT || !path || access(path, F_OK) == 0 || errno != ENOENT)
+                return sys;
+        slash = strrchr(path, '/');
+        if (!slash)
+                snprintf(dir, sizeof(dir), ".");
+        else if (slash == path)
+                snprintf(dir, sizeof(dir), "/");
+        else
+                snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
+        if (statvfs(dir, &vfs) != 0)
+                return sys; /* the directory is missing: ENOENT is right */
+        if (vfs.f_flag & ST_RDONLY)
+                return EROFS;
+        if (access(dir, W_OK) != 0)
+                return errno;
+        return sys;
+}
+
 int poe__tl_fail_db(sqlite3 *db, int rc, const char *path, const char *what, char *err,
                     size_t errlen)
 {
         int e = poe__tl_sqlite_errno(db, rc), sys = db ? sqlite3_system_errno(db) : 0;
+
+        if ((rc & 0xff) == SQLITE_CANTOPEN && sys > 0) {
+                sys = open_errno(path, sys);
+                e = -sys;
+        }
 
         if ((rc & 0xff) == SQLITE_NOTADB)
                 poe__tl_set_err(err, errlen, "trace log `%s': not a SQLite database (%s)", path,

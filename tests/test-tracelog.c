@@ -774,6 +774,23 @@ static void t_unwritable_path(void **state)
                 assert_non_null(strstr(err, "cannot open"));
         }
 
+        /* A read-only file system says so (SQLite's last error is the
+         * ENOENT of its read-only retry).  Mounting needs root. */
+        snprintf(path, sizeof(path), "%s/rofs", tf.dir);
+        TL_EQ(mkdir(path, 0700), 0);
+        if (mount("tmpfs", path, "tmpfs", MS_RDONLY, "size=64k") == 0) {
+                snprintf(path, sizeof(path), "%s/rofs/trace.db", tf.dir);
+                rc = poe__tracelog_open(path, 64, tl.k, &t, err, sizeof(err));
+                print_message("  (message: %s)\n", err);
+                snprintf(path, sizeof(path), "%s/rofs", tf.dir);
+                umount2(path, MNT_DETACH);
+                TL_EQ(rc, -EROFS);
+                assert_null(t);
+                assert_non_null(strstr(err, "Read-only file system"));
+        } else {
+                print_message("  (not root: the read-only file system is not tried)\n");
+        }
+
         /* No path at all. */
         TL_EQ(poe__tracelog_open("", 64, tl.k, &t, err, sizeof(err)), -EINVAL);
 }
