@@ -327,56 +327,43 @@ static void unlink_sidecars(const char *path)
 }
 
 /*
- * A temporary file for the copy: next to the log, whose directory the
- * writer already writes and whose file system already holds the log (a
- * small tmpfs as TMPDIR might not), else in TMPDIR.
+ * A temporary file for the copy: first next to the log, whose directory
+ * the writer already writes and whose file system already holds the log
+ * (a small tmpfs as TMPDIR might not); then, when that fails or its file
+ * system fills up during the copy, in TMPDIR (or /tmp).
  */
-static int make_temp(const char *log, char *path, size_t size, char *err, size_t errlen)
+static int make_temp(const char *log, bool next_to_log, char *path, size_t size, char *err,
+                     size_t errlen)
 {
         const char *dir = getenv("TMPDIR");
-        int fd = -1, e = 0;
+        int fd = -1, e = ENAMETOOLONG;
 
-        if ((size_t)snprintf(path, size, "%s.export-XXXXXX", log) < size) {
-                fd = mkstemp(path);
-                e = errno;
-        }
-        if (fd >= 0)
-                return fd;
         if (!dir || !*dir)
                 dir = "/tmp";
-        if ((size_t)snprintf(path, size, "%s/poe-trace-export-XXXXXX", dir) < size) {
+        if ((size_t)(next_to_log ? snprintf(path, size, "%s.export-XXXXXX", log)
+                                 : snprintf(path, size, "%s/poe-trace-export-XXXXXX", dir)) <
+            size) {
                 fd = mkstemp(path);
                 e = errno;
         }
         if (fd < 0)
                 poe__tl_set_err(err, errlen,
-                                "trace log export: cannot make a temporary file next to %s or in "
-                                "%s: %s",
-                                log, dir, strerror(e ? e : ENAMETOOLONG));
+                                "trace log export: cannot make a temporary file %s %s: %s",
+                                next_to_log ? "next to" : "in", next_to_log ? log : dir,
+                                strerror(e));
         return fd;
 }
 
-/*
- * A consistent copy of the whole database (every run, whatever q says),
- * through the backup API: it reads one snapshot of the WAL database while
- * the writer goes on.  The copy is made into a temporary file and turned
- * from WAL into an ordinary single-file database; the file is unlinked
- * and its descriptor, opened before SQLite touched the file and at offset
- * 0, handed back: the body is streamed from it rather than held in memory,
- * and it disappears when the descriptor is closed.
- */
-static int export_sqlite(poe__tracelog *t, sqlite3 *src, int *ret_fd, size_t *ret_len, char *err,
-                         size_t errlen)
+/* Copies src into the temporary file at path (fd, opened before SQLite
+ * touched it); 0, or -errno with err. */
+static int copy_into(sqlite3 *src, int fd, const char *path, size_t *ret_len, char *err,
+                     size_t errlen)
 {
-        char path[4096];
         sqlite3 *dst = NULL;
         sqlite3_backup *bk;
         struct stat sb;
-        int fd, rc, e;
+        int rc, e;
 
-        fd = make_temp(t->path, path, sizeof(path), err, errlen);
-        if (fd < 0)
-                return -EIO;
         rc = sqlite3_open_v2(path, &dst, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
         if (rc != SQLITE_OK) {
                 e = poe__tl_fail_db(dst, rc, path, "cannot open the export copy", err, errlen);
@@ -391,7 +378,7 @@ static int export_sqlite(poe__tracelog *t, sqlite3 *src, int *ret_fd, size_t *re
         rc = sqlite3_backup_step(bk, -1);
         sqlite3_backup_finish(bk);
         if (rc != SQLITE_DONE) {
-                poe__tl_set_err(err, errlen, "trace log export: copying failed: %s",
+                poe__tl_set_err(err, errlen, "trace log export: copying into %s failed: %s", path,
                                 sqlite3_errstr(rc));
                 e = poe__tl_sqlite_errno(NULL, rc);
                 goto fail;
@@ -409,7 +396,7 @@ static int export_sqlite(poe__tracelog *t, sqlite3 *src, int *ret_fd, size_t *re
         if (rc != SQLITE_OK) {
                 poe__tl_set_err(err, errlen, "trace log export: closing the copy failed: %s",
                                 sqlite3_errstr(rc));
-                e = -EIO;
+                e = poe__tl_sqlite_errno(NULL, rc);
                 goto fail;
         }
         if (fstat(fd, &sb) < 0 || lseek(fd, 0, SEEK_SET) < 0) {
@@ -418,17 +405,58 @@ static int export_sqlite(poe__tracelog *t, sqlite3 *src, int *ret_fd, size_t *re
                                 strerror(-e));
                 goto fail;
         }
-        unlink(path);
-        unlink_sidecars(path);
-        *ret_fd = fd;
         *ret_len = (size_t)sb.st_size;
         return 0;
 fail:
         if (dst)
                 sqlite3_close(dst);
-        close(fd);
-        unlink(path);
-        unlink_sidecars(path);
+        return e;
+}
+
+/*
+ * A consistent copy of the whole database (every run, whatever q says),
+ * through the backup API: it reads one snapshot of the WAL database while
+ * the writer goes on.  The copy is made into a temporary file and turned
+ * from WAL into an ordinary single-file database; the file is unlinked
+ * and its descriptor, opened before SQLite touched the file and at offset
+ * 0, handed back: the body is streamed from it rather than held in memory,
+ * and it disappears when the descriptor is closed.  A copy that fills the
+ * log's file system is made again in TMPDIR.
+ */
+static int export_sqlite(poe__tracelog *t, sqlite3 *src, int *ret_fd, size_t *ret_len, char *err,
+                         size_t errlen)
+{
+        char path[4096], first[512] = "";
+        int fd, e = -EIO, where;
+
+        for (where = 0; where < 2; where++) {
+                fd = make_temp(t->path, where == 0, path, sizeof(path), err, errlen);
+                if (fd >= 0) {
+                        e = copy_into(src, fd, path, ret_len, err, errlen);
+                        unlink(path);
+                        unlink_sidecars(path);
+                        if (e == 0) {
+                                *ret_fd = fd;
+                                return 0;
+                        }
+                        close(fd);
+                } else {
+                        e = -EIO;
+                }
+                /* Only a full (or unwritable) log file system is worth a
+                 * second place; say what the first one said too. */
+                if (where == 0 && e != -ENOSPC && e != -EIO && e != -EACCES && e != -EROFS &&
+                    e != -EDQUOT)
+                        return e;
+                if (where == 0)
+                        snprintf(first, sizeof(first), "%s", err);
+        }
+        if (first[0]) {
+                char second[512];
+
+                snprintf(second, sizeof(second), "%s", err);
+                poe__tl_set_err(err, errlen, "%s; then %s", first, second);
+        }
         return e;
 }
 
