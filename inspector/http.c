@@ -30,6 +30,15 @@
 #define API_VERSION 1
 #define MAX_BODY 65536
 #define MAX_LONG_POLL 30.0
+/* At most this many exports at once, from their start until their body
+ * is sent: each holds a read snapshot and, today, its body in memory. */
+#define MAX_EXPORTS 2
+/* At most this many long polls (trace/tail with a wait) at once: each
+ * re-runs its query every 100 ms, and with a filter no index serves
+ * sixty of them filled the CPU and kept checkpoints from running. */
+#define MAX_TAILS 8
+/* What a 429 asks the client to wait, in seconds. */
+#define RETRY_AFTER "2"
 
 /* A request waiting for the kernel's thread.  Two references: the
  * waiting connection's and the kernel callback's; the last frees it. */
@@ -59,6 +68,7 @@ struct request {
         char *body;
         size_t body_len;
         bool too_large;
+        bool export_slot; /* holds one of MAX_EXPORTS until it completes */
 };
 
 /* Every deadline and duration here is on the monotonic clock: a step of
@@ -508,6 +518,31 @@ static enum MHD_Result submit(struct MHD_Connection *c, poe_inspector *in, job_k
 
 /* ---- the trace log ---- */
 
+/* A 429 with Retry-After, for a limit on concurrent work. */
+static enum MHD_Result reply_too_many(struct MHD_Connection *c, const char *what, int limit)
+{
+        char msg[160];
+        json_t *body;
+        char *text;
+        struct MHD_Response *resp;
+
+        snprintf(msg, sizeof(msg), "too many %s at once (at most %d); try again in %s s", what,
+                 limit, RETRY_AFTER);
+        body = json_pack("{s:i, s:{s:i, s:s}}", "api", API_VERSION, "error", "status", 429,
+                         "message", msg);
+        text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+        json_decref(body);
+        if (!text)
+                return MHD_NO;
+        resp = MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
+        if (!resp) {
+                free(text);
+                return MHD_NO;
+        }
+        MHD_add_response_header(resp, "Retry-After", RETRY_AFTER);
+        return reply_response(c, 429, resp, "application/json", NULL);
+}
+
 static enum MHD_Result trace_query(struct MHD_Connection *c, poe_inspector *in,
                                    const poe__params *p, bool tail)
 {
@@ -515,6 +550,7 @@ static enum MHD_Result trace_query(struct MHD_Connection *c, poe_inspector *in,
         char err[256];
         json_t *res, *records;
         double wait = 0, deadline;
+        bool polling = false;
         const char *w = poe__param(p, "wait");
 
         if (!in->log)
@@ -536,11 +572,21 @@ static enum MHD_Result trace_query(struct MHD_Connection *c, poe_inspector *in,
         }
         /* A tail waits (long poll) until records come or the wait ends;
          * this connection's own thread does the waiting. */
+        if (tail && wait > 0) {
+                if (atomic_fetch_add(&in->tails, 1) >= MAX_TAILS) {
+                        atomic_fetch_sub(&in->tails, 1);
+                        return reply_too_many(c, "waiting tails", MAX_TAILS);
+                }
+                polling = true;
+        }
         deadline = now_mono() + wait;
         for (;;) {
                 res = poe__tracelog_query(in->log, &q, err, sizeof(err));
-                if (!res)
+                if (!res) {
+                        if (polling)
+                                atomic_fetch_sub(&in->tails, 1);
                         return reply_error(c, 500, "trace log query failed: %s", err);
+                }
                 records = json_object_get(res, "records");
                 if (!tail || json_array_size(records) > 0 || now_mono() >= deadline ||
                     in->stopping)
@@ -552,6 +598,8 @@ static enum MHD_Result trace_query(struct MHD_Connection *c, poe_inspector *in,
                         nanosleep(&ts, NULL);
                 }
         }
+        if (polling)
+                atomic_fetch_sub(&in->tails, 1);
         return reply_ok(c, in, res, poe__page_json(&q.page,
                                                    (size_t)json_integer_value(
                                                            json_object_get(res, "total"))),
@@ -559,7 +607,8 @@ static enum MHD_Result trace_query(struct MHD_Connection *c, poe_inspector *in,
 }
 
 static enum MHD_Result trace_export(struct MHD_Connection *c, poe_inspector *in,
-                                    const char *format, const poe__params *p)
+                                    const char *format, const poe__params *p,
+                                    struct request *rq)
 {
         poe__trace_query q;
         char err[256], disp[128];
@@ -571,6 +620,12 @@ static enum MHD_Result trace_export(struct MHD_Connection *c, poe_inspector *in,
 
         if (!in->log)
                 return reply_error(c, 503, "there is no trace log: %s", in->log_error);
+        /* The slot is the request's until it completes (completed()). */
+        if (atomic_fetch_add(&in->exports, 1) >= MAX_EXPORTS) {
+                atomic_fetch_sub(&in->exports, 1);
+                return reply_too_many(c, "exports", MAX_EXPORTS);
+        }
+        rq->export_slot = true;
         if (poe__trace_query_parse(p, &q, err, sizeof(err)) < 0)
                 return reply_error(c, 400, "%s", err);
         r = poe__tracelog_export(in->log, format, &q, &body, &fd, &len, &type, err, sizeof(err));
@@ -768,7 +823,7 @@ static enum MHD_Result route(struct MHD_Connection *c, poe_inspector *in, const 
         if (strncmp(url, "export/", 7) == 0) {
                 if (!get)
                         return reply_error(c, 405, "exports answer GET only");
-                return trace_export(c, in, url + 7, &p);
+                return trace_export(c, in, url + 7, &p, rq);
         }
         if (strcmp(url, "trace/groups") == 0) {
                 json_error_t jerr;
@@ -875,11 +930,13 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
                       enum MHD_RequestTerminationCode toe)
 {
         struct request *rq = *con_cls;
+        poe_inspector *in = cls;
 
-        (void)cls;
         (void)c;
         (void)toe;
         if (rq) {
+                if (rq->export_slot)
+                        atomic_fetch_sub(&in->exports, 1);
                 free(rq->body);
                 free(rq);
         }

@@ -33,6 +33,8 @@ struct poe_inspector {
         _Atomic bool stopping;
         _Atomic int refs; /* the owner's and each job's in the kernel's queue */
         struct poe__job *jobs; /* waiting, for stop() to release */
+        _Atomic int exports;   /* running, at most MAX_EXPORTS (http.c) */
+        _Atomic int tails;     /* long polls waiting, at most MAX_TAILS */
 
         /* "Busy since": the dispatch count last seen and when. */
         uint64_t seen_dispatches;

@@ -360,6 +360,31 @@ def run(proc, db):
         check("the tail came before its wait ran out", time.monotonic() - t0 < 30)
     status, doc = get_json(base, "/api/v1/trace/tail")
     check("a tail without after= is 400", status == 400, (status, doc))
+    # At most 8 long polls at once: the 9th is a 429 with Retry-After.
+    # The 8 wait for TRACE_REFCNT records, which come once it is switched
+    # on, so they end as soon as the check is done.
+    tails = []
+
+    def tail_wait():
+        tails.append(get_json(base, "/api/v1/trace/tail?after=0&group=TRACE_REFCNT&wait=30",
+                              timeout=60 * SLOW)[0])
+    waiting = [threading.Thread(target=tail_wait) for _ in range(8)]
+    for t in waiting:
+        t.start()
+
+    def ninth():
+        st, hdrs, body = request(base + "/api/v1/trace/tail?after=0&group=TRACE_REFCNT&wait=0.1")
+        return (st, hdrs.get("Retry-After"), body) if st == 429 else None
+    got = until(10, ninth)
+    check("a 9th long poll is refused with 429 and Retry-After",
+          got is not None and got[1] == "2" and b"at most 8" in got[2], got)
+    get_json(base, "/api/v1/trace/groups", method="PUT", token=TOKEN, body={"TRACE_REFCNT": True})
+    for t in waiting:
+        t.join(60 * SLOW)
+    get_json(base, "/api/v1/trace/groups", method="PUT", token=TOKEN, body={"TRACE_REFCNT": False})
+    check("the 8 long polls end with records once they come", tails == [200] * 8, tails)
+    status, doc = get_json(base, "/api/v1/trace/tail?after=0&wait=1")
+    check("with them gone, a long poll is answered again", status == 200, (status, doc))
     status, doc = get_json(base, "/api/v1/trace?group=TRACE_FILES&limit=5")
     check("by default no record per loop wait (TRACE_FILES is not recorded)",
           status == 200 and doc["data"]["records"] == [], (status, doc))
