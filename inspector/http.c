@@ -1002,6 +1002,9 @@ void poe__http_stop(poe_inspector *in)
                 pthread_mutex_unlock(&job->m);
         }
         pthread_mutex_unlock(&in->lock);
+        /* Queries and exports running on connection threads end now too:
+         * stopping the daemon waits for those threads. */
+        poe__tracelog_cancel_readers(in->log);
         if (in->daemon)
                 MHD_stop_daemon(in->daemon);
         in->daemon = NULL;

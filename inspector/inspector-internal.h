@@ -105,6 +105,14 @@ void poe__tracelog_stop(poe__tracelog *t);
 /* Stops the log if it runs, closes the database, frees it all. */
 void poe__tracelog_close(poe__tracelog *t);
 
+/* Ends every read of the log in progress (queries, exports) at its next
+ * progress check, and every later one at its first: for an owner that is
+ * stopping and must not wait for them.  Any thread. */
+void poe__tracelog_cancel_readers(poe__tracelog *t);
+/* For tests: a query's deadline in ms from its start (0: the default,
+ * 10 s; negative: already past). */
+void poe__tracelog_set_query_deadline(poe__tracelog *t, int64_t ms);
+
 /*
  * Opens an existing trace log only to read it (tracelog-readonly.c): no
  * writer thread, no new run, no schema change, nothing created.  The

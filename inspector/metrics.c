@@ -89,6 +89,12 @@ static void trace_log_metrics(struct buf *b, poe_inspector *in, bool on_kernel)
                                 put(b, "poe_trace_group_recorded{group=\"%s\"} %d\n",
                                     poe_debug_group_name(bit), (rec & bit) != 0);
         }
+        metric(b, "poe_inspector_long_polls", "gauge",
+               "trace tails waiting for records now (at most 8; more get a 429)",
+               (double)atomic_load(&in->tails));
+        metric(b, "poe_inspector_exports", "gauge",
+               "trace exports running now (at most 2; more get a 429)",
+               (double)atomic_load(&in->exports));
         if (st) {
                 metric(b, "poe_trace_records_produced_total", "counter",
                        "trace records the kernel handed the trace log",

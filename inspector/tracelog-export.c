@@ -495,7 +495,7 @@ int poe__tracelog_export(poe__tracelog *t, const char *format, const poe__trace_
                                 poe__tl_echo(format ? format : "", buf, sizeof(buf)));
                 return -EINVAL;
         }
-        db = poe__tl_reader_open(t, err, errlen);
+        db = poe__tl_reader_open_for(t, EXPORT_DEADLINE_MS, err, errlen);
         if (!db)
                 return -EIO;
         if (f == SQLITE) {

@@ -52,6 +52,10 @@
 #define WRITER_BUSY_MS        200 /* a lock held longer is a fault to report */
 #define OPEN_BUSY_MS          1000
 #define READER_BUSY_MS        2000
+/* Every read runs under a deadline enforced inside SQLite (a progress
+ * handler): a query or a page of records, and a whole export. */
+#define QUERY_DEADLINE_MS     10000
+#define EXPORT_DEADLINE_MS    300000
 #define N_GROUP_BITS          32
 #define SMAP_SIZE             2048 /* a power of two, > 2 * BATCH_MAX */
 
@@ -109,6 +113,12 @@ struct poe__tracelog {
         _Atomic uint64_t wake_at;
         _Atomic uint64_t dropped[N_GROUP_BITS];
         _Atomic uint64_t written;
+
+        /* Set when the log's owner stops: every read in progress ends at
+         * its next progress check (tracelog-query.c). */
+        _Atomic bool cancel_readers;
+        /* A query's deadline, QUERY_DEADLINE_MS unless a test says. */
+        _Atomic int64_t query_deadline_ms;
 
         pthread_t thread;
         bool thread_started;
@@ -243,8 +253,14 @@ enum {
         COL_EVENT_ID, /* NULL when the record is about no queue item */
 };
 
-/* A read-only connection to the log, for one query or export. */
+/* A read-only connection to the log, for one query (QUERY_DEADLINE_MS
+ * from now) or, with the _for form, for deadline_ms.  It must be used on
+ * the thread that opened it: the deadline is that thread's.  A read past
+ * its deadline, or after poe__tracelog_cancel_readers, fails with
+ * SQLITE_INTERRUPT, which poe__tl_step_failed reports as such. */
 sqlite3 *poe__tl_reader_open(poe__tracelog *t, char *err, size_t errlen);
+sqlite3 *poe__tl_reader_open_for(poe__tracelog *t, int64_t deadline_ms, char *err,
+                                 size_t errlen);
 /* The run a query is about: its own, or the current one. */
 int64_t poe__tl_run_of(poe__tracelog *t, const poe__trace_query *q);
 /* The records q selects, in id order, paged or not. */

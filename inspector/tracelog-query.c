@@ -288,7 +288,33 @@ int poe__tl_records(poe__tracelog *t, sqlite3 *db, const poe__trace_query *q, bo
         return q_prepare(db, &b, st, err, errlen);
 }
 
+/* The deadline of the reads the calling thread runs (a thread runs one
+ * reader at a time: a query or an export is one call). */
+static _Thread_local int64_t reader_deadline_ms;
+
+/* SQLite's progress handler: non-zero interrupts the statement. */
+static int reader_progress(void *arg)
+{
+        poe__tracelog *t = arg;
+
+        return atomic_load_explicit(&t->cancel_readers, memory_order_relaxed) ||
+               now_ms() > reader_deadline_ms;
+}
+
 sqlite3 *poe__tl_reader_open(poe__tracelog *t, char *err, size_t errlen)
+{
+        int64_t ms = t ? atomic_load(&t->query_deadline_ms) : 0;
+
+        return poe__tl_reader_open_for(t, ms ? ms : QUERY_DEADLINE_MS, err, errlen);
+}
+
+void poe__tracelog_set_query_deadline(poe__tracelog *t, int64_t ms)
+{
+        atomic_store(&t->query_deadline_ms, ms);
+}
+
+sqlite3 *poe__tl_reader_open_for(poe__tracelog *t, int64_t deadline_ms, char *err,
+                                 size_t errlen)
 {
         sqlite3 *db = NULL;
         int rc;
@@ -304,7 +330,16 @@ sqlite3 *poe__tl_reader_open(poe__tracelog *t, char *err, size_t errlen)
                 return NULL;
         }
         sqlite3_busy_timeout(db, READER_BUSY_MS);
+        /* Checked every 1000 virtual machine steps: a few microseconds. */
+        reader_deadline_ms = now_ms() + deadline_ms;
+        sqlite3_progress_handler(db, 1000, reader_progress, t);
         return db;
+}
+
+void poe__tracelog_cancel_readers(poe__tracelog *t)
+{
+        if (t)
+                atomic_store(&t->cancel_readers, true);
 }
 
 json_t *poe__tl_col_text(sqlite3_stmt *st, int i)
@@ -354,7 +389,14 @@ json_t *poe__tl_row_json(sqlite3_stmt *st)
 
 int poe__tl_step_failed(sqlite3 *db, int rc, char *err, size_t errlen)
 {
-        poe__tl_set_err(err, errlen, "trace log: reading it failed: %s", sqlite3_errmsg(db));
+        if ((rc & 0xff) == SQLITE_INTERRUPT)
+                poe__tl_set_err(err, errlen,
+                                "trace log: the read was stopped: it ran past its deadline "
+                                "(%d s for a query, %d s for an export) or the log is closing",
+                                QUERY_DEADLINE_MS / 1000, EXPORT_DEADLINE_MS / 1000);
+        else
+                poe__tl_set_err(err, errlen, "trace log: reading it failed: %s",
+                                sqlite3_errmsg(db));
         return poe__tl_sqlite_errno(db, rc);
 }
 

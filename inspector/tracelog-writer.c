@@ -524,6 +524,8 @@ int poe__tl_sqlite_errno(sqlite3 *db, int rc)
         case SQLITE_NOTADB:
         case SQLITE_CORRUPT:
                 return -EINVAL;
+        case SQLITE_INTERRUPT:
+                return -ETIMEDOUT; /* a reader's deadline, or its log closing */
         default:
                 return -EIO;
         }

@@ -954,6 +954,48 @@ static void t_locked_database(void **state)
         sqlite3_close(db);
 }
 
+/* Reads have a deadline inside SQLite, and a log whose owner stops ends
+ * them: a query past its deadline and an export after the cancel fail
+ * with a message that says so, and nothing else is disturbed. */
+static void t_read_deadlines(void **state)
+{
+        poe__params p = PARAMS({ "kind", "return" }, { "limit", "1" });
+        poe__trace_query q;
+        char err[256], *body = NULL;
+        const char *type;
+        size_t len = 0;
+        int fd = -1;
+
+        (void)state;
+        copies.keep = false;
+        attach(4096);
+        workload(300, false);
+        tl_run_to_end(tl.k, 1000);
+        tf_detach();
+        wait_settled();
+        assert_true(tf_status_int("records_written") > 1000);
+        TL_EQ(poe__trace_query_parse(&p, &q, err, sizeof(err)), 0);
+
+        /* A query whose deadline has passed (a count over every record). */
+        poe__tracelog_set_query_deadline(tf.t, -1);
+        assert_null(poe__tracelog_query(tf.t, &q, err, sizeof(err)));
+        print_message("  (%s)\n", err);
+        assert_non_null(strstr(err, "deadline"));
+        poe__tracelog_set_query_deadline(tf.t, 0);
+        json_decref(query(&p));
+
+        /* Cancelled: queries and exports end at once. */
+        poe__tracelog_cancel_readers(tf.t);
+        assert_null(poe__tracelog_query(tf.t, &q, err, sizeof(err)));
+        assert_non_null(strstr(err, "closing"));
+        assert_true(poe__tracelog_export(tf.t, "jsonl", &q, &body, &fd, &len, &type, err,
+                                         sizeof(err)) < 0);
+        assert_null(body);
+        assert_non_null(strstr(err, "closing"));
+        /* The status is no read: it still answers. */
+        TL_EQ(tf_status_int("dropped_total"), 0);
+}
+
 /* A predicate for tf_run_until: the writer has started a new file
  * (*(int64_t *)arg times in all) and written to it. */
 static bool s_new_file(json_t *s, const void *arg)
@@ -2288,6 +2330,7 @@ int main(void)
                 FX_TEST(t_not_a_database),
                 FX_TEST(t_locked_database),
                 FX_TEST(t_file_deleted),
+                FX_TEST(t_read_deadlines),
                 FX_TEST(t_disk_full),
                 FX_TEST(t_exports),
                 FX_TEST(t_odd_records),

@@ -372,6 +372,12 @@ def run(proc, db):
     for t in waiting:
         t.start()
 
+    def waiting_tails():
+        s, _, body = request(base + "/metrics")
+        m = re.search(r'^poe_inspector_long_polls (\d+)$', body.decode(), re.M)
+        return m and int(m.group(1)) == 8
+    check("/metrics counts the 8 long polls waiting", until(10, waiting_tails))
+
     def ninth():
         st, hdrs, body = request(base + "/api/v1/trace/tail?after=0&group=TRACE_REFCNT&wait=0.1")
         return (st, hdrs.get("Retry-After"), body) if st == 429 else None
