@@ -96,7 +96,7 @@ void poe__tracelog_set_vfs(const char *name);
 
 /* The kernel sink (poe_trace_sink_fn): runs on the kernel's thread,
  * copies the record into the ring, never blocks. */
-void poe__tracelog_sink(void *ctx, const poe_trace_record *r);
+int poe__tracelog_sink(void *ctx, const poe_trace_record *r);
 
 /* Flushes what the ring holds and stops the writer; the status stays
  * readable, final.  Takes a stopped log. */

@@ -33,17 +33,16 @@
 
 #include "inspector-internal.h"
 
-#define SCHEMA_VERSION     2
+#define SCHEMA_VERSION     3
 #define STR_(x)            #x
 #define STR(x)             STR_(x)
 #define APPLICATION_ID     0x504f4554 /* "POET" */
 #define APPLICATION_ID_DEC "1347372372"
 
 #define DEFAULT_RING          65536
-#define RING_BYTES_PER_RECORD 256  /* an average record is ~150 bytes */
-#define ENTRY_MAX             4096 /* one record in the ring, strings included */
-#define EVENT_MAX             1024 /* longer event names are cut */
-#define SHORT_MAX             64   /* kind and prefix are the kernel's constants */
+#define RING_BYTES_PER_RECORD 160  /* a record is 144 bytes, a few carry text */
+#define ENTRY_MAX             4096 /* one record in the ring, its text included */
+#define EVENT_MAX             1024 /* longer names are cut */
 #define BATCH_MAX             1000
 #define BATCH_MS              50
 #define RETRY_MS              500
@@ -57,21 +56,16 @@
 /* ---- the ring and the log ---- */
 
 /*
- * One record in the ring: this header, then kind, prefix, event and
- * message, each NUL-terminated.  Entries are 8-byte aligned; an entry
- * that would run past the end of the buffer is written at its start
- * instead, after a header of size 0 that tells the reader to wrap.
+ * One record (or definition) in the ring: the kernel's record as it was
+ * handed to the sink, then its text (rec.text_len bytes; rec.text itself
+ * is meaningless here).  Entries are 8-byte aligned; an entry that would
+ * run past the end of the buffer is written at its start instead, after
+ * a header of size 0 that tells the reader to wrap.
  */
 typedef struct entry {
         uint32_t size; /* of the whole entry; 0: wrap to the start */
-        uint32_t group;
-        int64_t mono_ns;
-        double wall;
-        uint64_t session, sender, queue;
-        uint64_t event_id;
-        uint32_t refcount;
-        uint16_t kind_len, prefix_len, event_len, message_len;
-        uint8_t has_event;
+        uint32_t pad;
+        poe_trace_record rec;
 } entry;
 
 typedef struct sess_slot {
@@ -108,6 +102,13 @@ struct poe__tracelog {
         _Atomic uint64_t wake_at;
         _Atomic uint64_t dropped[N_GROUP_BITS];
         _Atomic uint64_t written;
+        /* Definitions lost (see tracelog.c): the sink's, records of an
+         * epoch up to which it drops; the writer's, records of an epoch
+         * up to which it drops, and its request that the sink ask the
+         * kernel for every definition again. */
+        uint32_t sink_stale_epoch;
+        _Atomic uint32_t writer_stale_epoch;
+        _Atomic bool redefine;
 
         pthread_t thread;
         bool thread_started;
@@ -122,6 +123,7 @@ struct poe__tracelog {
         /* The writer's own, never touched by another thread once it runs. */
         sqlite3 *db;
         sqlite3_stmt *st_begin, *st_commit, *st_rollback, *st_insert, *st_session, *st_drop;
+        sqlite3_stmt *st_name, *st_loggable;
         bool in_error; /* db NULL (not open) or the last batch failed */
         int64_t next_retry_ms;
         int64_t open_delay_ms; /* the wait before the next open; doubles */
@@ -147,25 +149,10 @@ static inline unsigned group_index(unsigned group)
         return group ? (unsigned)__builtin_ctz(group) : N_GROUP_BITS - 1;
 }
 
-/* An entry's strings, in the order the sink wrote them. */
-static inline const char *e_kind(const entry *e)
+/* An entry's text, rec.text_len bytes. */
+static inline const char *e_text(const entry *e)
 {
         return (const char *)(e + 1);
-}
-
-static inline const char *e_prefix(const entry *e)
-{
-        return e_kind(e) + e->kind_len + 1;
-}
-
-static inline const char *e_event(const entry *e)
-{
-        return e_prefix(e) + e->prefix_len + 1;
-}
-
-static inline const char *e_message(const entry *e)
-{
-        return e_event(e) + e->event_len + 1;
 }
 
 /* ---- tracelog.c: helpers and the ring ---- */
@@ -213,6 +200,31 @@ void *poe__tl_writer_main(void *arg);
 int poe__tl_sqlite_errno(sqlite3 *db, int rc);
 int poe__tl_fail_db(sqlite3 *db, int rc, const char *path, const char *what, char *err,
                     size_t errlen);
+
+/* ---- tracelog-render.c ---- */
+
+/* The SQL functions a reader's connection renders records with
+ * (poe_group_name, poe_group_prefix, poe_kind_name, poe_message).  A
+ * SQLite code. */
+int poe__tl_register_functions(sqlite3 *db);
+
+/* Records written before schema 3 (text columns), if the log has any:
+ * the table that holds them ("records" in a log of version 1 or 2 read
+ * as it is, "records_v2" once migrated; NULL: none), its version, and
+ * the last run in it. */
+typedef struct tl_legacy {
+        const char *table;
+        int version;
+        int64_t max_run;
+} tl_legacy;
+
+/* Reads it from a connection to the log.  A SQLite code. */
+int poe__tl_legacy_of(sqlite3 *db, tl_legacy *ret);
+/* Whether run's records are the old ones. */
+bool poe__tl_legacy_run(const tl_legacy *lg, int64_t run);
+/* "SELECT <the fourteen COL_* columns> FROM <run's table> r": the
+ * conditions that follow name the table's columns as r.x. */
+void poe__tl_select(const tl_legacy *lg, int64_t run, char *buf, size_t size);
 
 /* ---- tracelog-query.c ---- */
 

@@ -292,90 +292,138 @@ static void wake(poe__tracelog *t, uint64_t pending, bool force)
         }
 }
 
-static size_t copy_cut(char *dst, const char *src, size_t len)
+/* Room for a definition again: the ring at most half full. */
+static bool has_room(poe__tracelog *t)
 {
-        memcpy(dst, src, len);
-        dst[len] = '\0';
-        return len;
+        uint64_t used = atomic_load_explicit(&t->tail, memory_order_relaxed) -
+                        atomic_load_explicit(&t->head, memory_order_acquire);
+        uint64_t queued = atomic_load_explicit(&t->pushed, memory_order_relaxed) -
+                          atomic_load_explicit(&t->popped, memory_order_acquire);
+
+        return used <= t->ring_bytes / 2 && queued <= t->ring_records / 2;
 }
 
-void poe__tracelog_sink(void *ctx, const poe_trace_record *r)
+/*
+ * Puts one entry in the ring: the record, then len bytes of text (cut
+ * to fit ENTRY_MAX, with a "[... N bytes truncated]" marker, at a
+ * character boundary), or returns false when it does not fit.
+ */
+static bool push(poe__tracelog *t, const poe_trace_record *r, const char *text, size_t len)
 {
-        poe__tracelog *t = ctx;
-        const char *kind = r->kind ? r->kind : "", *prefix = r->prefix ? r->prefix : "";
-        const char *message = r->message ? r->message : "";
-        size_t kl = strnlen(kind, SHORT_MAX), pl = strnlen(prefix, SHORT_MAX);
-        size_t el = r->event ? strnlen(r->event, EVENT_MAX) : 0, ml = strlen(message);
-        size_t fixed, budget, need, keep = ml;
+        size_t keep = len, markl = 0, need;
         uint64_t tail, head, pos, pad, pushed;
-        char marker[48] = "";
-        size_t markl = 0;
+        char marker[48];
         entry *e;
-        char *s;
 
-        if (!t)
-                return;
-        /* One producer (the kernel's thread): no read-modify-write needed. */
-        atomic_store_explicit(&t->produced,
-                              atomic_load_explicit(&t->produced, memory_order_relaxed) + 1,
-                              memory_order_relaxed);
-        fixed = sizeof(entry) + kl + pl + el + 4 + 7;
-        budget = ENTRY_MAX - fixed;
-        if (ml > budget) {
-                /* Cut at a character boundary, and say how much is gone. */
-                markl = (size_t)snprintf(marker, sizeof(marker), " [... %zu bytes truncated]", ml);
-                keep = budget - markl;
-                while (keep > 0 && ((unsigned char)message[keep] & 0xc0) == 0x80)
+        if (__builtin_expect(len > ENTRY_MAX - sizeof(entry) - 1, 0)) {
+                markl = (size_t)snprintf(marker, sizeof(marker), " [... %zu bytes truncated]",
+                                         len);
+                keep = ENTRY_MAX - sizeof(entry) - 1 - markl;
+                while (keep > 0 && ((unsigned char)text[keep] & 0xc0) == 0x80)
                         keep--;
                 markl = (size_t)snprintf(marker, sizeof(marker), " [... %zu bytes truncated]",
-                                         ml - keep);
+                                         len - keep);
         }
-        need = (sizeof(entry) + kl + pl + el + keep + markl + 4 + 7) & ~(size_t)7;
-
+        need = (sizeof(entry) + keep + markl + 7) & ~(size_t)7;
         tail = atomic_load_explicit(&t->tail, memory_order_relaxed);
         head = atomic_load_explicit(&t->head, memory_order_acquire);
         pushed = atomic_load_explicit(&t->pushed, memory_order_relaxed);
         pos = tail % t->ring_bytes;
         pad = t->ring_bytes - pos < need ? t->ring_bytes - pos : 0;
         if (pushed - atomic_load_explicit(&t->popped, memory_order_acquire) >= t->ring_records ||
-            (tail - head) + pad + need > t->ring_bytes) {
-                drop(t, r->group, 1);
-                wake(t, 0, true);
-                return;
-        }
+            (tail - head) + pad + need > t->ring_bytes)
+                return false;
         if (pad) {
                 ((entry *)(t->ring + pos))->size = 0;
                 pos = 0;
         }
         e = (entry *)(t->ring + pos);
         e->size = (uint32_t)need;
-        e->group = r->group;
-        e->mono_ns = r->mono_ns;
-        e->wall = r->wall;
-        e->session = r->session;
-        e->sender = r->sender;
-        e->queue = r->queue_length;
-        e->event_id = r->event_id;
-        e->refcount = r->refcount;
-        e->has_event = r->event != NULL;
-        s = (char *)(e + 1);
-        e->kind_len = (uint16_t)copy_cut(s, kind, kl);
-        s += kl + 1;
-        e->prefix_len = (uint16_t)copy_cut(s, prefix, pl);
-        s += pl + 1;
-        e->event_len = (uint16_t)copy_cut(s, r->event ? r->event : "", el);
-        s += el + 1;
-        memcpy(s, message, keep);
-        memcpy(s + keep, marker, markl);
-        s[keep + markl] = '\0';
-        e->message_len = (uint16_t)(keep + markl);
+        e->rec = *r;
+        e->rec.text_len = (uint16_t)(keep + markl);
+        if (__builtin_expect(len != 0, 0)) {
+                char *s = (char *)(e + 1);
+
+                memcpy(s, text, keep);
+                memcpy(s + keep, marker, markl);
+        }
 
         /* Publish the bytes, then the count; both sequentially consistent
-         * with the writer's wake_at store (see poe__tl_writer_main), so either the
-         * writer sees this record or the sink sees that it must wake it. */
+         * with the writer's wake_at store (see poe__tl_writer_main), so
+         * either the writer sees this entry or the sink sees that it must
+         * wake it. */
         atomic_store(&t->tail, tail + pad + need);
         atomic_store(&t->pushed, pushed + 1);
         wake(t, pushed + 1 - atomic_load(&t->popped), false);
+        return true;
+}
+
+/*
+ * A definition: into the ring like a record, but not counted among the
+ * records.  One that does not fit makes every record of its epoch
+ * suspect (a record may name what the writer will never know): the sink
+ * drops them, and asks the kernel for every definition again once the
+ * ring has room (see record_stale).
+ */
+static __attribute__((noinline)) int sink_definition(poe__tracelog *t, const poe_trace_record *r)
+{
+        size_t len = r->text ? r->text_len : 0;
+
+        if (r->kind == POE_TK_DEF_NAME && len > EVENT_MAX)
+                len = EVENT_MAX;
+        if (!push(t, r, r->text, len)) {
+                t->sink_stale_epoch = r->epoch;
+                wake(t, 0, true);
+        }
+        return 0;
+}
+
+/* A record of an epoch whose definitions did not all reach the ring:
+ * dropped and counted; once there is room, the kernel is asked for new
+ * definitions, and the records of the next epoch go through. */
+static __attribute__((noinline)) int record_stale(poe__tracelog *t, const poe_trace_record *r)
+{
+        drop(t, r->group, 1);
+        return has_room(t) ? POE_TRACE_SINK_REDEFINE : 0;
+}
+
+/* A record the ring cannot take. */
+static __attribute__((noinline)) int record_full(poe__tracelog *t, const poe_trace_record *r)
+{
+        drop(t, r->group, 1);
+        wake(t, 0, true);
+        return 0;
+}
+
+/*
+ * The kernel's sink, on its thread: the fixed-size record is copied into
+ * the ring as it is, with its text when it has some (the rare kinds
+ * only); nothing is formatted or looked up.  Returns
+ * POE_TRACE_SINK_REDEFINE when the definitions must be sent again: the
+ * sink lost one, or the writer did (it could not write a batch).
+ */
+int poe__tracelog_sink(void *ctx, const poe_trace_record *r)
+{
+        poe__tracelog *t = ctx;
+        int ret = 0;
+
+        if (!t)
+                return 0;
+        if (__builtin_expect(r->kind >= POE_TK_KINDS, 0))
+                return sink_definition(t, r);
+        /* One producer (the kernel's thread): no read-modify-write needed. */
+        atomic_store_explicit(&t->produced,
+                              atomic_load_explicit(&t->produced, memory_order_relaxed) + 1,
+                              memory_order_relaxed);
+        if (__builtin_expect(r->epoch <= t->sink_stale_epoch, 0))
+                return record_stale(t, r);
+        if (__builtin_expect(atomic_load_explicit(&t->redefine, memory_order_relaxed), 0)) {
+                atomic_store_explicit(&t->redefine, false, memory_order_relaxed);
+                ret = POE_TRACE_SINK_REDEFINE;
+        }
+        if (!push(t, r, r->text, r->text ? r->text_len : 0))
+                return record_full(t, r) | ret;
+        return ret;
 }
 
 /* ---- the ring: the writer's side ---- */
@@ -507,6 +555,8 @@ static int tracelog_open(const char *path, size_t ring_size, poe_kernel *k, bool
         atomic_init(&t->written, 0);
         atomic_init(&t->produced, 0);
         atomic_init(&t->run_id, 0);
+        atomic_init(&t->writer_stale_epoch, 0);
+        atomic_init(&t->redefine, false);
         for (g = 0; g < N_GROUP_BITS; g++)
                 atomic_init(&t->dropped[g], 0);
         if (pthread_mutex_init(&t->mu, NULL) != 0) {

@@ -134,21 +134,13 @@ void poe__event_free(poe_kernel *k, poe__event *ev)
  * test of the switches. */
 static __attribute__((noinline, cold)) void trace_enqueue(poe_kernel *k, poe__event *ev)
 {
-        /* Constant-false when TRACE_EVENTS is compiled out, so even an
-         * unoptimized build drops these strings (see debug.c). */
-        if (!(POE__DEBUG_COMPILED & POE_TRACE_EVENTS) || k->in_sink)
-                return;
-        k->trace_event_id = ev->seq;
         if (ev->type & POE__ET_ALARM)
-                poe__trace(k, POE_TRACE_EVENTS, "enqueue", ev->to, ev->name, ev->to,
-                           "enqueued alarm %llu ``%s'' for %s at %.6f",
-                           (unsigned long long)ev->seq, poe__name(k, ev->name),
-                           poe__loggable(k, ev->to), poe__mono2wall(k, ev->due));
+                POE_TRACE(k, POE_TRACE_EVENTS, ev->to, ev->name, ev->to, NULL,
+                          .kind = POE_TK_ENQUEUE, .event_id = ev->seq, .arg.i = { 1 },
+                          .num = poe__mono2wall(k, ev->due));
         else
-                poe__trace(k, POE_TRACE_EVENTS, "enqueue", ev->to, ev->name, ev->u.from,
-                           "enqueued event %llu ``%s'' from %s to %s",
-                           (unsigned long long)ev->seq, poe__name(k, ev->name),
-                           poe__loggable(k, ev->u.from), poe__loggable(k, ev->to));
+                POE_TRACE(k, POE_TRACE_EVENTS, ev->to, ev->name, ev->u.from, ev->u.from,
+                          .kind = POE_TK_ENQUEUE, .event_id = ev->seq);
 }
 
 /*
@@ -325,22 +317,53 @@ POE_EXPORT int poe_kernel_dispatch_stats(const poe_kernel *k, poe_dispatch_stats
         return 0;
 }
 
+/* TRACE_EVENTS' return record: the value as numbers, or as the text POE's
+ * line shows (at most 63 bytes) for a string, the string's own bytes, and
+ * for a list, formatted. */
+static void trace_return_value(poe_kernel *k, poe__session *to, poe__session *from,
+                               uint32_t name, const poe_value *ret)
+{
+        poe_trace_record r = { .group = POE_TRACE_EVENTS, .kind = POE_TK_RETURN,
+                               .event = name, .event_id = (uint64_t)k->dispatch_seq,
+                               .arg.i = { ret->type } };
+
+        switch (ret->type) {
+        case POE_T_INT:
+                r.arg.i[1] = ret->u.i;
+                break;
+        case POE_T_DOUBLE:
+                r.num = ret->u.d;
+                break;
+        case POE_T_SESSION:
+                r.arg.i[1] = (int64_t)ret->u.sid;
+                break;
+        case POE_T_PTR:
+                r.arg.i[1] = (int64_t)(uintptr_t)ret->u.ptr.p;
+                break;
+        case POE_T_STR:
+                r.text = ret->u.s;
+                r.text_len = (uint16_t)(ret->len < 63 ? ret->len : 63);
+                break;
+        case POE_T_LIST:
+                r.text = k->trace_payload;
+                r.text_len = (uint16_t)poe_value_format(ret, k->trace_payload, 64);
+                if (r.text_len > 63)
+                        r.text_len = 63;
+                break;
+        default:
+                break;
+        }
+        poe__trace(k, &r, to, from, NULL);
+}
+
 static __attribute__((noinline, cold)) void trace_return(poe_kernel *k, poe__session *to,
                                                          poe__session *from, uint32_t name,
                                                          const poe_value *ret, int64_t t0)
 {
-        char v[64];
-
         if (POE__ON(k, POE_TRACE_PROFILE))
                 to->busy_ns += poe__mono(k) - t0;
-        if (POE__ON(k, POE_TRACE_EVENTS) && !k->in_sink) {
-                poe_value_format(ret, v, sizeof(v));
-                if (POE__ON(k, POE_TRACE_EVENTS))
-                        k->trace_event_id = (uint64_t)k->dispatch_seq;
-                poe__trace(k, POE_TRACE_EVENTS, "return", to, name, from,
-                           "event ``%s'' returns (%s)", poe__name(k, name),
-                           ret->type == POE_T_NIL ? "undef" : v);
-        }
+        if (POE__ON(k, POE_TRACE_EVENTS) && !k->in_sink)
+                trace_return_value(k, to, from, name, ret);
 }
 
 typedef poe__dispatch_state dispatch_state;
@@ -355,12 +378,8 @@ static __attribute__((noinline)) void dispatch_hooks_enter(poe_kernel *k, poe__s
                 POE_ASSERT(k, POE_ASSERT_EVENTS, to->alive || (type & POE__ET_STOP),
                            "dispatching event ``%s'' to %s, which does not exist",
                            poe__name(k, name), poe__loggable(k, to));
-                if (POE__ON(k, POE_TRACE_EVENTS))
-                        k->trace_event_id = (uint64_t)k->dispatch_seq;
-                POE_TRACE(k, POE_TRACE_EVENTS, "dispatch", to, name, from,
-                          "dispatching event %lld ``%s'' from %s to %s",
-                          (long long)k->dispatch_seq, poe__name(k, name),
-                          poe__loggable(k, from), poe__loggable(k, to));
+                POE_TRACE(k, POE_TRACE_EVENTS, to, name, from, from, .kind = POE_TK_DISPATCH,
+                          .event_id = (uint64_t)k->dispatch_seq);
                 if (POE__ON(k, POE_TRACE_PROFILE))
                         st->t0 = poe__mono(k);
         }
@@ -582,12 +601,8 @@ void poe__events_clear_session(poe_kernel *k, poe__session *s)
                 poe__event *ev = poe__container_of(poe__list_first(&s->timers), poe__event,
                                                    link);
 
-                if (POE__ON(k, POE_TRACE_EVENTS))
-
-                        k->trace_event_id = ev->seq;
-                POE_TRACE(k, POE_TRACE_EVENTS, "discard", s, ev->name, s,
-                          "removed alarm %llu ``%s'' of %s", (unsigned long long)ev->seq,
-                          poe__name(k, ev->name), poe__loggable(k, s));
+                POE_TRACE(k, POE_TRACE_EVENTS, s, ev->name, s, NULL, .kind = POE_TK_DISCARD,
+                          .event_id = ev->seq, .arg.i = { 1 });
                 poe__dequeue(k, ev);
                 poe__event_free(k, ev);
         }
@@ -598,11 +613,8 @@ void poe__events_clear_session(poe_kernel *k, poe__session *s)
 
                 if (ev->to != s && ev->u.from != s)
                         continue;
-                if (POE__ON(k, POE_TRACE_EVENTS))
-                        k->trace_event_id = ev->seq;
-                POE_TRACE(k, POE_TRACE_EVENTS, "discard", ev->to, ev->name, ev->u.from,
-                          "removed event %llu ``%s'' to %s", (unsigned long long)ev->seq,
-                          poe__name(k, ev->name), poe__loggable(k, ev->to));
+                POE_TRACE(k, POE_TRACE_EVENTS, ev->to, ev->name, ev->u.from, NULL,
+                          .kind = POE_TK_DISCARD, .event_id = ev->seq);
                 poe__dequeue(k, ev);
                 poe__event_free(k, ev);
         }

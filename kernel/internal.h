@@ -53,10 +53,26 @@
  * constant 0 and everything it guards vanishes, format strings too. */
 #define POE__ON(k, g) ((POE__DEBUG_COMPILED & (g)) && __builtin_expect(((k)->debug_on & (g)) != 0, 0))
 
-#define POE_TRACE(k, g, kind, s, ev, sender, ...)                                 \
+/*
+ * A trace record of group g about session s (NULL: none) and event ev
+ * (POE__NO_NAME: none), sent by sender, whose text also names peer (both
+ * may be NULL); the rest of the record's fields are designated
+ * initializers, .kind always among them:
+ *
+ *     POE_TRACE(k, POE_TRACE_FILES, s, name, NULL, NULL,
+ *               .kind = POE_TK_WATCH, .arg.i = { fd, mode });
+ *
+ * Nothing is formatted here: the fields are what poe_trace_format renders
+ * POE's text line from (see trace-format.c for which fields each kind
+ * fills).
+ */
+#define POE_TRACE(k, g, s, ev, sender, peer, ...)                                 \
         do {                                                                      \
-                if (POE__ON(k, g) && !(k)->in_sink)                               \
-                        poe__trace((k), (g), (kind), (s), (ev), (sender), __VA_ARGS__); \
+                if (POE__ON(k, g) && !(k)->in_sink) {                             \
+                        poe_trace_record r_ = { .group = (g), .event = (ev),      \
+                                                __VA_ARGS__ };                    \
+                        poe__trace((k), &r_, (s), (sender), (peer));              \
+                }                                                                 \
         } while (0)
 
 #define POE_ASSERT(k, g, cond, ...)                                               \
@@ -232,6 +248,11 @@ struct poe__session {
         uint32_t refcnt; /* the sum of reasons[] */
         uint64_t dispatched;
         int64_t busy_ns;    /* time in its handlers, with TRACE_PROFILE on */
+        /* Its loggable name's serial in trace records (0: to be given,
+         * after a change of aliases), and the definition epoch it was
+         * last defined to the sinks in (trace.c). */
+        uint32_t log_serial;
+        uint32_t log_epoch;
         double created;     /* epoch seconds */
 };
 
@@ -450,7 +471,6 @@ struct poe_kernel {
         uint64_t slice_cut;
         poe__event *top_ev;
         poe__dispatch_state top_st;
-        uint64_t trace_event_id; /* for the next trace record (see poe__trace) */
         uint64_t total_dispatched;
         poe_dispatch_stats stats;
         bool time_dispatches;
@@ -517,7 +537,19 @@ struct poe_kernel {
         int n_sinks;
         int in_sink;
         bool text_sink_off;
-        char trace_buf[2048];
+        /* Definitions (trace.c): the epoch records are made in, bumped
+         * when a sink is added or asks; per interned name, the epoch it
+         * was last defined in (0: never); the last loggable serial
+         * given; the sessions the record being sent names, for
+         * poe_kernel_trace_lookup. */
+        uint32_t trace_epoch;
+        uint32_t *name_epochs; /* cap_names of them */
+        uint32_t log_serial_seq;
+        bool trace_redefine;
+        const poe__session *trace_sess[2];
+        uint32_t loop_name; /* the loop's name, interned for TRACE_FILES' waits */
+        char trace_buf[2048];     /* a text line */
+        char trace_payload[2048]; /* a record's free text, for the kinds that make one */
         char log_names[4][160];
         int log_turn;
         void (*heap_describer)(void *ctx, poe_sid sid, void *heap, char *buf, size_t size);
@@ -798,9 +830,6 @@ void poe__debug_from_env(poe_kernel *k);
 void poe__debug_free(poe_kernel *k);
 void poe__debug_recompute(poe_kernel *k);
 void poe__pid_lines(FILE *out, const char *prefix, const char *msg);
-void poe__trace(poe_kernel *k, unsigned group, const char *kind, const poe__session *s,
-                uint32_t event, const poe__session *sender, const char *fmt, ...)
-        __attribute__((format(printf, 7, 8)));
 /* file NULL: the message says where itself (or the place is unknown). */
 __attribute__((noreturn, format(printf, 5, 6))) void
 poe__assert_fail(poe_kernel *k, unsigned group, const char *file, int line, const char *fmt, ...);
@@ -820,7 +849,20 @@ static inline int poe__rv_at(const poe_kernel *k, const char *file, int line, in
 #define poe__rv(k, r, func) poe__rv_at((k), NULL, 0, (r), (func))
 void poe__assert_session(poe_kernel *k, const poe__session *s);
 const char *poe__loggable(poe_kernel *k, const poe__session *s);
+size_t poe__loggable_into(const poe__session *s, char *buf, size_t size);
 const char *poe__reason_name(int r);
+void poe__debug_text_line(poe_kernel *k, const poe_trace_record *r);
+
+/* trace.c */
+void poe__trace(poe_kernel *k, poe_trace_record *r, poe__session *s, const poe__session *sender,
+                poe__session *peer);
+void poe__trace_redefine_all(poe_kernel *k);
+/* A session's aliases changed: its loggable name gets a new serial. */
+static inline void poe__trace_aliases_changed(poe__session *s)
+{
+        s->log_serial = 0;
+        s->log_epoch = 0;
+}
 
 /* kernel.c */
 void poe__make_id(poe_kernel *k);

@@ -298,39 +298,50 @@ typedef struct rec {
 static rec recs[MAX_RECS];
 static size_t n_recs;
 static int sink_calls[10];
+static size_t defs_seen; /* definition records the sink was handed */
 
 static void copy_str(char *dst, size_t size, const char *src)
 {
         snprintf(dst, size, "%s", src ? src : "");
 }
 
-static void sink(void *ctx, const poe_trace_record *r)
+/* Keeps each record as text: its names and its line rendered by the
+ * public formatter with the kernel's lookup, on the kernel's thread, as a
+ * sink that wants text does.  Definitions are counted apart. */
+static int sink(void *ctx, const poe_trace_record *r)
 {
         rec *x;
 
+        if (r->kind >= POE_TK_KINDS) {
+                defs_seen++;
+                return 0;
+        }
         if (ctx)
                 (*(int *)ctx)++;
         if (n_recs == MAX_RECS)
-                return;
+                return 0;
         x = &recs[n_recs++];
         x->group = r->group;
-        copy_str(x->group_name, sizeof(x->group_name), r->group_name);
-        copy_str(x->prefix, sizeof(x->prefix), r->prefix);
-        copy_str(x->kind, sizeof(x->kind), r->kind);
+        copy_str(x->group_name, sizeof(x->group_name), poe_debug_group_name(r->group));
+        copy_str(x->prefix, sizeof(x->prefix), poe_debug_group_prefix(r->group));
+        copy_str(x->kind, sizeof(x->kind), poe_trace_kind_name(r->kind));
         x->session = r->session;
         x->sender = r->sender;
-        x->has_event = r->event != NULL;
-        copy_str(x->event, sizeof(x->event), r->event);
+        x->has_event = r->event != POE_TRACE_NO_NAME;
+        copy_str(x->event, sizeof(x->event),
+                 poe_kernel_trace_lookup(tl.k, POE_TRACE_LOOKUP_NAME, r->event));
         x->refcount = r->refcount;
         x->queue_length = r->queue_length;
         x->mono_ns = r->mono_ns;
         x->wall = r->wall;
-        copy_str(x->message, sizeof(x->message), r->message);
+        poe_kernel_trace_format(tl.k, r, x->message, sizeof(x->message));
+        return 0;
 }
 
 static void recs_clear(void)
 {
         n_recs = 0;
+        defs_seen = 0;
         memset(sink_calls, 0, sizeof(sink_calls));
 }
 

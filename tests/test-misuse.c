@@ -503,10 +503,11 @@ static int walk_signals(void *ctx, const poe_peek_signal *w)
         return walk_fn(ctx, w);
 }
 
-static void sink(void *ctx, const poe_trace_record *r)
+static int sink(void *ctx, const poe_trace_record *r)
 {
         (void)ctx;
         (void)r;
+        return 0;
 }
 
 static void describer(void *ctx, poe_sid sid, void *heap, char *buf, size_t size)

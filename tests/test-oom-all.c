@@ -1665,10 +1665,11 @@ static void probe_check(const char *fn)
 static poe_alarm_id probe_timer;
 static poe_postback *probe_pb;
 
-static void sink(void *ctx, const poe_trace_record *r)
+static int sink(void *ctx, const poe_trace_record *r)
 {
         (void)ctx;
         (void)r;
+        return 0;
 }
 
 static int any_cb(void *ctx, const void *item)

@@ -266,10 +266,12 @@ static struct {
         uint64_t produced[32]; /* per group bit, by the counting sink */
 } fx;
 
-static void count_sink(void *ctx, const poe_trace_record *r)
+static int count_sink(void *ctx, const poe_trace_record *r)
 {
         (void)ctx;
-        fx.produced[__builtin_ctz(r->group)]++;
+        if (r->kind < POE_TK_KINDS) /* not a definition */
+                fx.produced[__builtin_ctz(r->group)]++;
+        return 0;
 }
 
 static uint64_t produced_total(void)
@@ -459,7 +461,7 @@ static void cycle(const fault *f)
                 if (!fx.produced[g])
                         continue;
                 snprintf(sql, sizeof(sql),
-                         "SELECT count(*) FROM records WHERE run_id = ? AND grp = '%s'", name);
+                         "SELECT count(*) FROM records WHERE run_id = ? AND grp = %u", 1u << g);
                 TL_EQ(tf_sql_int(db, sql, run) + tf_dropped(s, name), fx.produced[g]);
         }
         /* Records from after the fault cleared are in the file. */

@@ -61,15 +61,21 @@ static char *dup_or_null(const char *s)
         return d;
 }
 
-static void copy_sink(void *ctx, const poe_trace_record *r)
+/* Keeps what the kernel made, as text: the names and the line rendered by
+ * the public formatter on the kernel's thread (what the log renders on
+ * reading must be the same). */
+static int copy_sink(void *ctx, const poe_trace_record *r)
 {
+        char msg[4096];
         rec *x;
 
         (void)ctx;
+        if (r->kind >= POE_TK_KINDS)
+                return 0; /* a definition */
         copies.produced++;
         copies.per_group[__builtin_ctz(r->group)]++;
         if (!copies.keep)
-                return;
+                return 0;
         if (copies.n == copies.cap) {
                 copies.cap = copies.cap ? copies.cap * 2 : 256;
                 copies.r = realloc(copies.r, copies.cap * sizeof(*copies.r));
@@ -78,11 +84,12 @@ static void copy_sink(void *ctx, const poe_trace_record *r)
         }
         x = &copies.r[copies.n++];
         x->group = r->group;
-        x->group_name = dup_or_null(r->group_name);
-        x->prefix = dup_or_null(r->prefix);
-        x->kind = dup_or_null(r->kind);
-        x->event = dup_or_null(r->event);
-        x->message = dup_or_null(r->message);
+        x->group_name = dup_or_null(poe_debug_group_name(r->group));
+        x->prefix = dup_or_null(poe_debug_group_prefix(r->group));
+        x->kind = dup_or_null(poe_trace_kind_name(r->kind));
+        x->event = dup_or_null(poe_kernel_trace_lookup(tl.k, POE_TRACE_LOOKUP_NAME, r->event));
+        poe_kernel_trace_format(tl.k, r, msg, sizeof(msg));
+        x->message = dup_or_null(msg);
         x->session = r->session;
         x->sender = r->sender;
         x->refcount = r->refcount;
@@ -90,6 +97,7 @@ static void copy_sink(void *ctx, const poe_trace_record *r)
         x->mono_ns = r->mono_ns;
         x->wall = r->wall;
         x->event_id = r->event_id;
+        return 0;
 }
 
 static void copies_clear(void)
@@ -401,7 +409,7 @@ static void t_roundtrip(void **state)
 
         /* The sessions table: each session's first and last record. */
         db = tf_db_open_ro(tf.path);
-        TL_EQ(tf_sql_int(db, "PRAGMA user_version", 0), 2);
+        TL_EQ(tf_sql_int(db, "PRAGMA user_version", 0), 3);
         TL_EQ(tf_sql_int(db, "SELECT count(*) FROM records WHERE run_id = ?", run), copies.n);
         assert_int_equal(sqlite3_prepare_v2(db,
                                             "SELECT session_id, first_seen, last_seen FROM "
@@ -1249,7 +1257,7 @@ static void t_exports(void **state)
         export_sqlite_to(tmp);
         db = tf_db_open_ro(tmp);
         TL_EQ(tf_sql_int(db, "SELECT count(*) FROM records WHERE run_id = ?", run), copies.n);
-        TL_EQ(tf_sql_int(db, "PRAGMA user_version", 0), 2);
+        TL_EQ(tf_sql_int(db, "PRAGMA user_version", 0), 3);
         sqlite3_close(db);
 
         /* Filters apply to exports; paging does not. */
@@ -1332,31 +1340,37 @@ static void t_event_ids(void **state)
         TL_EQ(linked + signals, enqueues);
         assert_true(none > 0);
 
-        /* The log links them the same way, through the index. */
+        /* The log links them the same way (kinds and groups are codes,
+         * event names are in their own table). */
         db = tf_db_open_ro(tf.path);
         TL_EQ(tf_sql_int(db,
-                      "SELECT count(*) FROM records e WHERE e.run_id = ?1 AND e.kind = 'enqueue' "
-                      "AND e.event NOT IN ('_garbage_collect', '_signal') AND EXISTS (SELECT 1 "
+                      "SELECT count(*) FROM records e JOIN names n ON n.run_id = e.run_id AND "
+                      "n.id = e.event WHERE e.run_id = ?1 AND e.kind = 1 "
+                      "AND n.text NOT IN ('_garbage_collect', '_signal') AND EXISTS (SELECT 1 "
                       "FROM records d WHERE d.run_id = e.run_id AND "
-                      "d.event_id = e.event_id AND d.kind = 'dispatch' AND d.id > e.id AND "
+                      "d.event_id = e.event_id AND d.kind = 2 AND d.id > e.id AND "
                       "d.session = e.session AND d.event = e.event)",
                       run),
               linked);
         TL_EQ(tf_sql_int(db, "SELECT count(*) FROM records WHERE run_id = ? AND event_id = 0", run),
               0);
         TL_EQ(tf_sql_int(db,
-                      "SELECT count(*) FROM records WHERE run_id = ? AND grp = 'TRACE_SESSIONS' "
+                      "SELECT count(*) FROM records WHERE run_id = ? AND grp = 16 "
                       "AND event_id IS NOT NULL",
                       run),
               0);
+        /* A run's records are found by its index, in id order. */
         assert_int_equal(sqlite3_prepare_v2(db,
                                             "EXPLAIN QUERY PLAN SELECT id FROM records WHERE "
-                                            "run_id = 1 AND event_id = 5",
+                                            "run_id = 1 ORDER BY id",
                                             -1, &st, NULL),
                          SQLITE_OK);
-        while (sqlite3_step(st) == SQLITE_ROW)
-                uses_index |= strstr((const char *)sqlite3_column_text(st, 3),
-                                     "records_run_event_id") != NULL;
+        while (sqlite3_step(st) == SQLITE_ROW) {
+                const char *detail = (const char *)sqlite3_column_text(st, 3);
+
+                uses_index |= strstr(detail, "trace_run") != NULL;
+                assert_null(strstr(detail, "TEMP B-TREE"));
+        }
         sqlite3_finalize(st);
         assert_true(uses_index);
         sqlite3_close(db);
@@ -1476,15 +1490,21 @@ static void t_migrate_v1(void **state)
         json_decref(runs);
         tf_log_close();
 
+        /* Migrated to version 2 (event_id), then 3: the old records
+         * moved aside with their text columns, the new run's in the new
+         * table. */
         db = tf_db_open_ro(tf.path);
-        TL_EQ(tf_sql_int(db, "PRAGMA user_version", 0), 2);
-        TL_EQ(columns_named(db, "records", "event_id"), 1);
+        TL_EQ(tf_sql_int(db, "PRAGMA user_version", 0), 3);
+        TL_EQ(columns_named(db, "records_v2", "event_id"), 1);
+        TL_EQ(columns_named(db, "records", "message"), 0);
         TL_EQ(tf_sql_int(db,
                       "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = "
                       "'records_run_event_id'",
                       0),
               1);
-        TL_EQ(tf_sql_int(db, "SELECT count(*) FROM records WHERE run_id = 1", 0), 1);
+        TL_EQ(tf_sql_int(db, "SELECT count(*) FROM records_v2 WHERE run_id = 1", 0), 1);
+        TL_EQ(tf_sql_int(db, "SELECT count(*) FROM records WHERE run_id = 1", 0), 0);
+        assert_true(tf_sql_int(db, "SELECT count(*) FROM records WHERE run_id = 2", 0) > 0);
         sqlite3_close(db);
 
         /* Half a migration: the column can be added but the index cannot
@@ -1505,30 +1525,52 @@ static void t_migrate_v1(void **state)
 
 /* ---- synthetic records, for exact expectations ---- */
 
+/* The event names put() has defined to the log, by id. */
+static const char *put_names[16];
+
+/* The id of an event name, defined to the sink (as the kernel does)
+ * before its first use. */
+static uint32_t put_name(const char *name)
+{
+        poe_trace_record d;
+        uint32_t i;
+
+        for (i = 0; i < 16 && put_names[i]; i++)
+                if (strcmp(put_names[i], name) == 0)
+                        return i;
+        assert_true(i < 16);
+        put_names[i] = name;
+        memset(&d, 0, sizeof(d));
+        d.kind = POE_TK_DEF_NAME;
+        d.epoch = 1;
+        d.event = i;
+        d.text = name;
+        d.text_len = (uint16_t)strlen(name);
+        TL_EQ(poe__tracelog_sink(tf.t, &d), 0);
+        return i;
+}
+
 /* Writes one record straight into the sink (the log is detached from
  * the kernel).  ns is its mono_ns; its wall time follows. */
 static void put(const char *group, const char *kind, poe_sid session, const char *event,
                 poe_sid sender, uint64_t event_id, int64_t ns)
 {
         poe_trace_record r;
-        char msg[128];
 
         memset(&r, 0, sizeof(r));
         r.mono_ns = ns;
         r.wall = 1700000000.0 + (double)ns / 1e9;
         r.group = poe_debug_group_parse(group);
-        r.group_name = group;
-        r.prefix = "<ev>";
-        r.kind = kind;
+        r.kind = (uint16_t)poe_trace_kind_parse(kind);
+        assert_true(r.kind != POE_TK_NONE);
         r.session = session;
-        r.event = event;
+        r.event = event ? put_name(event) : POE_TRACE_NO_NAME;
         r.sender = sender;
         r.refcount = 1;
         r.queue_length = 0;
-        snprintf(msg, sizeof(msg), "%s %s", kind, event ? event : "-");
-        r.message = msg;
+        r.epoch = 1;
         r.event_id = event_id;
-        poe__tracelog_sink(tf.t, &r);
+        TL_EQ(poe__tracelog_sink(tf.t, &r), 0);
 }
 
 #define EV "TRACE_EVENTS"
@@ -1547,9 +1589,10 @@ static void put_story(void)
 
         attach(64);
         tf_detach();
+        memset(put_names, 0, sizeof(put_names));
         put(EV, "dispatch", 1, "a", 0, 1, 1000);
         put(EV, "enqueue", 2, "b", 1, 2, 1100);
-        put(SS, "alias", 1, NULL, 1, 0, 1150);
+        put(SS, "create", 1, NULL, 1, 0, 1150);
         put(EV, "dispatch", 3, "c", 1, 1, 1200);
         put(EV, "return", 3, "c", 1, 1, 1300);
         put(EV, "enqueue", 2, "d", 1, 3, 1350);
@@ -1937,7 +1980,7 @@ static void t_otlp_story(void **state)
         TL_EQ(attr_i(a, "poe.event_id"), 1);
         TL_EQ(json_array_size(json_object_get(a, "events")), 1);
         ev = json_array_get(json_object_get(a, "events"), 0);
-        assert_string_equal(jget_s(ev, "name"), "alias");
+        assert_string_equal(jget_s(ev, "name"), "create");
         TL_EQ((int64_t)(dec(json_object_get(ev, "timeUnixNano")) - story_t0), 150);
         assert_string_equal(attr_s(ev, "poe.group"), "TRACE_SESSIONS");
         /* The call from a's handler is its child. */
@@ -1953,7 +1996,7 @@ static void t_otlp_story(void **state)
         TL_EQ(attr_i(pb, "poe.sender"), 1);
         TL_EQ(attr_i(b, "poe.event_id"), 2);
         assert_true(json_is_true(attr_b(b, "poe.returned")));
-        assert_non_null(strstr(attr_s(b, "poe.return"), "return b"));
+        assert_string_equal(attr_s(b, "poe.return"), "event ``b'' returns (undef)");
         assert_null(json_object_get(b, "status"));
         /* d was discarded: its post ends there. */
         assert_true(parent_of(spans, pd) == a);
@@ -2095,8 +2138,8 @@ static void t_sqlite_export_fd(void **state)
 }
 
 /* Records the kernel would never make, straight into the sink: a very
- * long message is cut with a marker, bad UTF-8 is replaced, a record
- * without an event has a null one. */
+ * long text is cut with a marker, bad UTF-8 is replaced (in a name and
+ * in a text), a record without an event has a null one. */
 static void t_odd_records(void **state)
 {
         poe_trace_record r;
@@ -2111,25 +2154,31 @@ static void t_odd_records(void **state)
         tf_detach();
         memset(big, 'x', sizeof(big) - 1);
         memset(&r, 0, sizeof(r));
+        r.kind = POE_TK_DEF_NAME;
+        r.epoch = 1;
+        r.event = 3;
+        r.text = "bad\xff\xfe name";
+        r.text_len = (uint16_t)strlen(r.text);
+        TL_EQ(poe__tracelog_sink(tf.t, &r), 0);
+        memset(&r, 0, sizeof(r));
         r.mono_ns = 123456789;
         r.wall = 1700000000.25;
-        r.group = POE_TRACE_EVENTS;
-        r.group_name = "TRACE_EVENTS";
-        r.prefix = "<ev>";
-        r.kind = "enqueue";
+        r.epoch = 1;
+        r.group = POE_TRACE_DESTROY;
+        r.kind = POE_TK_DESTROY; /* its text is the whole line */
         r.session = 5;
-        r.event = "bad\xff\xfe name";
+        r.event = 3;
         r.sender = 6;
         r.refcount = 7;
         r.queue_length = 8;
-        r.message = big;
-        poe__tracelog_sink(tf.t, &r);
-        r.event = NULL;
-        r.kind = "stop";
+        r.text = big;
+        r.text_len = sizeof(big) - 1;
+        TL_EQ(poe__tracelog_sink(tf.t, &r), 0);
+        r.event = POE_TRACE_NO_NAME;
         r.group = POE_TRACE_SESSIONS;
-        r.group_name = "TRACE_SESSIONS";
-        r.message = "caf\xc3\xa9 \xe2\x82";
-        poe__tracelog_sink(tf.t, &r);
+        r.text = "caf\xc3\xa9 \xe2\x82";
+        r.text_len = (uint16_t)strlen(r.text);
+        TL_EQ(poe__tracelog_sink(tf.t, &r), 0);
 
         deadline = tf_now_ms() + TF_DEADLINE_MS;
         while (tf_status_int("records_written") < 2) {
@@ -2147,10 +2196,13 @@ static void t_odd_records(void **state)
         assert_true(strlen(m) < 4096 && strlen(m) > 2000);
         assert_non_null(strstr(m, "bytes truncated]"));
         assert_string_equal(jget_s(o, "event"), "bad\xef\xbf\xbd\xef\xbf\xbd name");
+        assert_string_equal(jget_s(o, "kind"), "destroy");
+        assert_string_equal(jget_s(o, "prefix"), "");
         TL_EQ(jget_i(o, "queue"), 8);
         o = json_array_get(recs, 1);
         assert_true(json_is_null(json_object_get(o, "event")));
         assert_string_equal(jget_s(o, "group"), "TRACE_SESSIONS");
+        assert_string_equal(jget_s(o, "prefix"), "<ss>");
         assert_string_equal(jget_s(o, "message"), "caf\xc3\xa9 \xef\xbf\xbd\xef\xbf\xbd");
         json_decref(res);
         tf_log_close();

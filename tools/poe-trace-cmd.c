@@ -285,7 +285,8 @@ static int cmd_sessions(pt *p)
         int64_t pid, run;
         sqlite3 *db;
         sqlite3_stmt *st = NULL;
-        char first[64], last[64];
+        char first[64], last[64], sql[300];
+        tl_legacy lg;
         bool jsonl;
         int rc, status;
 
@@ -295,12 +296,17 @@ static int cmd_sessions(pt *p)
         db = poe__tl_reader_open(p->t, p->err, p->errlen);
         if (!db)
                 return PT_FAIL;
-        rc = sqlite3_prepare_v2(db,
-                                "SELECT s.session_id, s.first_seen, s.last_seen, "
-                                "(SELECT count(*) FROM records r WHERE r.run_id = s.run_id "
-                                "AND r.session = s.session_id) "
-                                "FROM sessions s WHERE s.run_id = ? ORDER BY s.session_id",
-                                -1, &st, NULL);
+        /* The run's records are in the old table if it is an old run (a
+         * fixed name, never the user's). */
+        rc = poe__tl_legacy_of(db, &lg);
+        snprintf(sql, sizeof(sql),
+                 "SELECT s.session_id, s.first_seen, s.last_seen, "
+                 "(SELECT count(*) FROM %s r WHERE r.run_id = s.run_id "
+                 "AND r.session = s.session_id) "
+                 "FROM sessions s WHERE s.run_id = ? ORDER BY s.session_id",
+                 poe__tl_legacy_run(&lg, run) ? lg.table : "records");
+        if (rc == SQLITE_OK)
+                rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
         if (rc == SQLITE_OK)
                 rc = sqlite3_bind_int64(st, 1, run);
         if (rc != SQLITE_OK) {

@@ -147,7 +147,8 @@ def old_logs(tmp):
     want = [dict(r, event_id=None) for r in recs]
     check("v1 records", rc == 0 and jsonl(out) == want, (rc, err, out[:300]))
     rc, out, err = run("export", v1, "--format", "csv")
-    check("v1 csv", rc == 0 and len(out.decode().splitlines()) == len(recs) + 1, (rc, err))
+    rows = list(csv.reader(io.StringIO(out.decode(), newline="")))
+    check("v1 csv", rc == 0 and len(rows) == len(recs) + 1, (rc, err, len(rows)))
     rc, out, err = run("export", v1, "--format", "chrome")
     check("v1 chrome", rc == 0 and json.loads(out).get("traceEvents"), (rc, err))
 
