@@ -6,6 +6,8 @@
  *                     close and status;
  *  tracelog-writer.c  the writer thread, the schema and its migration,
  *                     and what a failing database does to it;
+ *  tracelog-bound.c   the bounds: the size and age the writer keeps the
+ *                     log within, by removing its oldest records;
  *  tracelog-query.c   query parameters, the SQL they become, queries and
  *                     runs, and the read-only connections all readers use;
  *  tracelog-export.c  the output buffer, JSON Lines, CSV, the SQLite copy,
@@ -52,6 +54,8 @@
 #define READER_BUSY_MS        2000
 #define N_GROUP_BITS          32
 #define SMAP_SIZE             2048 /* a power of two, > 2 * BATCH_MAX */
+#define TRIM_CHUNK            1000 /* records removed per transaction */
+#define TRIM_CHUNKS_PER_PASS  4    /* and transactions between two batches */
 
 /* ---- the ring and the log ---- */
 
@@ -102,6 +106,17 @@ struct poe__tracelog {
         _Atomic uint64_t wake_at;
         _Atomic uint64_t dropped[N_GROUP_BITS];
         _Atomic uint64_t written;
+
+        /* The bounds (poe__tracelog_set_bounds), and what the writer
+         * removed to stay within them: this run's records by group, and
+         * earlier runs' records and rows.  size_bytes is the file and its
+         * WAL at the writer's last look. */
+        _Atomic uint64_t max_bytes;
+        _Atomic uint64_t max_age; /* seconds; 0: none */
+        _Atomic uint64_t removed[N_GROUP_BITS];
+        _Atomic uint64_t removed_earlier;
+        _Atomic uint64_t runs_removed;
+        _Atomic uint64_t size_bytes;
         /* Definitions lost (see tracelog.c): the sink's, records of an
          * epoch up to which it drops; the writer's, records of an epoch
          * up to which it drops, and its request that the sink ask the
@@ -123,11 +138,16 @@ struct poe__tracelog {
         /* The writer's own, never touched by another thread once it runs. */
         sqlite3 *db;
         sqlite3_stmt *st_begin, *st_commit, *st_rollback, *st_insert, *st_session, *st_drop;
-        sqlite3_stmt *st_name, *st_loggable;
+        sqlite3_stmt *st_name, *st_loggable, *st_counters;
         bool in_error; /* db NULL (not open) or the last batch failed */
         int64_t next_retry_ms;
         int64_t open_delay_ms; /* the wait before the next open; doubles */
         uint64_t drops_recorded[N_GROUP_BITS];
+        /* The bounds' (tracelog-bound.c): statements, prepared at open. */
+        struct tl_bound *bound;
+        uint64_t applied_max; /* the bound the WAL's limits were set for */
+        bool trimming;        /* past the size bound, until well under it */
+        double newest_wall;   /* of this run's records written so far */
         char fault[400]; /* the failure of the current batch */
         int fault_rc;    /* and its SQLite code */
         sess_slot *smap;
@@ -200,6 +220,24 @@ void *poe__tl_writer_main(void *arg);
 int poe__tl_sqlite_errno(sqlite3 *db, int rc);
 int poe__tl_fail_db(sqlite3 *db, int rc, const char *path, const char *what, char *err,
                     size_t errlen);
+
+/* Runs a statement to completion and resets it (tracelog-writer.c); on
+ * failure keeps what SQLite said in t->fault. */
+bool poe__tl_run(poe__tracelog *t, sqlite3_stmt *st, const char *what);
+/* A failed write: rolled back, the status says so, retried later. */
+void poe__tl_batch_failed(poe__tracelog *t);
+
+/* ---- tracelog-bound.c ---- */
+
+/* Prepares the bounds' statements on t->db (the schema is there); -errno
+ * with err. */
+int poe__tl_bound_open(poe__tracelog *t, const char *path, char *err, size_t errlen);
+void poe__tl_bound_close(poe__tracelog *t);
+/* One pass, between two batches: measures the log and removes what is
+ * past its bounds, in transactions of its own.  A failure is the
+ * database's: the status says so and the writer retries, as for a
+ * batch. */
+void poe__tl_bound_pass(poe__tracelog *t);
 
 /* ---- tracelog-render.c ---- */
 

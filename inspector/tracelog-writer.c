@@ -52,7 +52,7 @@ static void status_error(poe__tracelog *t, const char *msg)
 
 /* Runs a statement to completion and resets it; on failure keeps the
  * SQLite message in t->fault for the status. */
-static bool run(poe__tracelog *t, sqlite3_stmt *st, const char *what)
+bool poe__tl_run(poe__tracelog *t, sqlite3_stmt *st, const char *what)
 {
         int rc = sqlite3_step(st);
 
@@ -127,7 +127,7 @@ static bool insert_record(poe__tracelog *t, const entry *e)
                 sqlite3_reset(st);
                 return false;
         }
-        return run(t, st, "inserting a record");
+        return poe__tl_run(t, st, "inserting a record");
 }
 
 /* A definition: the text of a name id or of a loggable serial, for the
@@ -158,7 +158,7 @@ static bool insert_definition(poe__tracelog *t, const entry *e)
                 sqlite3_reset(st);
                 return false;
         }
-        return run(t, st, "inserting a definition");
+        return poe__tl_run(t, st, "inserting a definition");
 }
 
 /* Definitions up to this epoch never reached the file: records of the
@@ -216,20 +216,38 @@ static bool sess_write(poe__tracelog *t)
                                  sqlite3_errmsg(t->db));
                         return false;
                 }
-                if (!run(t, t->st_session, "updating the sessions"))
+                if (!poe__tl_run(t, t->st_session, "updating the sessions"))
                         return false;
         }
         return true;
 }
 
-/* Writes the drop counts that changed (all of them when force) into the
- * open transaction; what was written goes to now[] for after COMMIT. */
-static bool drops_write(poe__tracelog *t, bool force, uint64_t now[N_GROUP_BITS])
+/*
+ * Writes the drop counts that changed (all of them when force) and the
+ * run's produced and written counts into the open transaction; the drops
+ * written go to now[] for after COMMIT.  written is
+ * the run's count with this transaction's records.  ended: the run's
+ * last word, at a clean stop.
+ *
+ * The produced count is read last, after the drops (acquire: a drop the
+ * sink counted comes after its record was counted as produced) and
+ * after the records this transaction writes were taken from the ring,
+ * so that as stored, produced >= written + dropped: what is left over
+ * (produced - written - dropped) is what the ring or the writer held
+ * when the transaction committed.  After a SIGKILL that is what never
+ * reached the file, give or take the records produced during the batch
+ * that was being written then, which no count holds.
+ */
+static bool counts_write(poe__tracelog *t, bool force, uint64_t written, bool ended,
+                         uint64_t now[N_GROUP_BITS])
 {
+        struct timespec wall;
+        uint64_t produced;
         unsigned g;
+        int rc;
 
         for (g = 0; g < N_GROUP_BITS; g++) {
-                now[g] = atomic_load_explicit(&t->dropped[g], memory_order_relaxed);
+                now[g] = atomic_load_explicit(&t->dropped[g], memory_order_acquire);
                 if (!now[g] || (!force && now[g] == t->drops_recorded[g]))
                         continue;
                 if (sqlite3_bind_int64(t->st_drop, 1, t->run_id) != SQLITE_OK ||
@@ -240,10 +258,23 @@ static bool drops_write(poe__tracelog *t, bool force, uint64_t now[N_GROUP_BITS]
                                  sqlite3_errmsg(t->db));
                         return false;
                 }
-                if (!run(t, t->st_drop, "recording drops"))
+                if (!poe__tl_run(t, t->st_drop, "recording drops"))
                         return false;
         }
-        return true;
+        produced = atomic_load(&t->produced);
+        clock_gettime(CLOCK_REALTIME, &wall);
+        rc = sqlite3_bind_int64(t->st_counters, 1, (sqlite3_int64)produced);
+        rc |= sqlite3_bind_int64(t->st_counters, 2, (sqlite3_int64)written);
+        rc |= ended ? sqlite3_bind_double(t->st_counters, 3,
+                                          (double)wall.tv_sec + wall.tv_nsec / 1e9)
+                    : sqlite3_bind_null(t->st_counters, 3);
+        rc |= sqlite3_bind_int64(t->st_counters, 4, t->run_id);
+        if (rc != SQLITE_OK) {
+                snprintf(t->fault, sizeof(t->fault), "binding the run's counts: %s",
+                         sqlite3_errmsg(t->db));
+                return false;
+        }
+        return poe__tl_run(t, t->st_counters, "recording the run's counts");
 }
 
 static bool drops_pending(poe__tracelog *t)
@@ -276,12 +307,12 @@ static void rollback(poe__tracelog *t)
                 char keep[sizeof(t->fault)];
 
                 memcpy(keep, t->fault, sizeof(keep));
-                run(t, t->st_rollback, "rolling back");
+                poe__tl_run(t, t->st_rollback, "rolling back");
                 memcpy(t->fault, keep, sizeof(keep));
         }
 }
 
-static void batch_failed(poe__tracelog *t)
+void poe__tl_batch_failed(poe__tracelog *t)
 {
         char msg[sizeof(t->fault) + 96];
 
@@ -318,6 +349,7 @@ static void drop(poe__tracelog *t, unsigned group)
 static void write_batch(poe__tracelog *t)
 {
         uint64_t per_group[N_GROUP_BITS] = { 0 }, drops_now[N_GROUP_BITS];
+        double newest = 0;
         bool attempt = t->db && (!t->in_error || now_ms() >= t->next_retry_ms), ok = attempt;
         uint32_t stale = atomic_load(&t->writer_stale_epoch), def_epoch = 0;
         size_t n = 0, entries = 0;
@@ -327,7 +359,7 @@ static void write_batch(poe__tracelog *t)
         if (ok && t->in_error)
                 before_retry(t);
         if (ok)
-                ok = run(t, t->st_begin, "starting a transaction");
+                ok = poe__tl_run(t, t->st_begin, "starting a transaction");
         while (entries < BATCH_MAX && (e = poe__tl_ring_peek(t))) {
                 entries++;
                 if (e->rec.kind >= POE_TK_KINDS) {
@@ -342,22 +374,29 @@ static void write_batch(poe__tracelog *t)
                                 ok = insert_record(t, e);
                                 sess_note(t, e->rec.session, e->rec.wall);
                         }
+                        if (e->rec.wall > newest)
+                                newest = e->rec.wall;
                         per_group[group_index(e->rec.group)]++;
                         n++;
                 }
                 poe__tl_ring_pop(t, e);
         }
         if (ok)
-                ok = sess_write(t) && drops_write(t, false, drops_now) &&
-                     run(t, t->st_commit, "committing");
+                ok = sess_write(t) &&
+                     counts_write(t, false, atomic_load(&t->written) + n, false, drops_now) &&
+                     poe__tl_run(t, t->st_commit, "committing");
         sess_clear(t);
         if (ok) {
                 atomic_fetch_add(&t->written, n);
                 batch_succeeded(t, drops_now);
+                if (newest > t->newest_wall)
+                        t->newest_wall = newest;
+                /* Between this batch and the next: the bounds. */
+                poe__tl_bound_pass(t);
                 return;
         }
         if (attempt)
-                batch_failed(t);
+                poe__tl_batch_failed(t);
         if (def_epoch)
                 definitions_lost(t, def_epoch);
         for (g = 0; g < N_GROUP_BITS; g++)
@@ -365,22 +404,23 @@ static void write_batch(poe__tracelog *t)
                         atomic_fetch_add(&t->dropped[g], per_group[g]);
 }
 
-/* Writes the drop counts alone: after a fault with nothing else to
- * write, this is the retry that finds out whether the fault cleared (a
- * real write, so a full disk is not mistaken for a cured one), and at
- * the end, the last word. */
-static bool write_drops_only(poe__tracelog *t)
+/* Writes the counts alone: after a fault with nothing else to write,
+ * this is the retry that finds out whether the fault cleared (a real
+ * write, so a full disk is not mistaken for a cured one), and at the
+ * end, the last word (ended). */
+static bool write_counts_only(poe__tracelog *t, bool ended)
 {
         uint64_t drops_now[N_GROUP_BITS];
 
         if (t->in_error)
                 before_retry(t);
-        if (run(t, t->st_begin, "starting a transaction") &&
-            drops_write(t, t->in_error, drops_now) && run(t, t->st_commit, "committing")) {
+        if (poe__tl_run(t, t->st_begin, "starting a transaction") &&
+            counts_write(t, t->in_error, atomic_load(&t->written), ended, drops_now) &&
+            poe__tl_run(t, t->st_commit, "committing")) {
                 batch_succeeded(t, drops_now);
                 return true;
         }
-        batch_failed(t);
+        poe__tl_batch_failed(t);
         return false;
 }
 
@@ -465,12 +505,13 @@ void *poe__tl_writer_main(void *arg)
                 while (!poe__tl_ring_empty(t))
                         write_batch(t);
                 if (t->db && t->in_error && now_ms() >= t->next_retry_ms)
-                        write_drops_only(t);
+                        write_counts_only(t, false);
                 if (stopping)
                         break;
         }
-        if (drops_pending(t) && !t->in_error)
-                write_drops_only(t);
+        /* The run's last counts, and its clean end. */
+        if (t->db && !t->in_error)
+                write_counts_only(t, true);
         if (drops_pending(t)) {
                 /* The one loss the log itself cannot record: say it where
                  * someone may read it. */
@@ -495,7 +536,8 @@ void *poe__tl_writer_main(void *arg)
 
 static const char schema_sql[] =
         "CREATE TABLE IF NOT EXISTS runs(id INTEGER PRIMARY KEY, pid INTEGER, kernel_id TEXT, "
-        "started REAL, hostname TEXT, poe_version TEXT);"
+        "started REAL, hostname TEXT, poe_version TEXT, produced INTEGER, written INTEGER, "
+        "ended REAL);"
         "CREATE TABLE IF NOT EXISTS sessions(run_id INTEGER NOT NULL, session_id INTEGER NOT "
         "NULL, first_seen REAL, last_seen REAL, PRIMARY KEY(run_id, session_id));"
         "CREATE TABLE IF NOT EXISTS records(id INTEGER PRIMARY KEY, run_id INTEGER NOT NULL, "
@@ -512,6 +554,15 @@ static const char schema_sql[] =
         "CREATE INDEX IF NOT EXISTS trace_run_event ON records(run_id, event);"
         "CREATE TABLE IF NOT EXISTS drops(run_id INTEGER NOT NULL, grp TEXT NOT NULL, "
         "count INTEGER NOT NULL, PRIMARY KEY(run_id, grp));"
+        "CREATE TABLE IF NOT EXISTS removed(run_id INTEGER NOT NULL, grp TEXT NOT NULL, "
+        "count INTEGER NOT NULL, PRIMARY KEY(run_id, grp));"
+        /* A run that goes takes what describes it along. */
+        "CREATE TRIGGER IF NOT EXISTS runs_gone AFTER DELETE ON runs BEGIN "
+        "DELETE FROM sessions WHERE run_id = old.id; "
+        "DELETE FROM names WHERE run_id = old.id; "
+        "DELETE FROM loggables WHERE run_id = old.id; "
+        "DELETE FROM drops WHERE run_id = old.id; "
+        "DELETE FROM removed WHERE run_id = old.id; END;"
         "PRAGMA application_id = " APPLICATION_ID_DEC ";"
         "PRAGMA user_version = " STR(SCHEMA_VERSION) ";";
 
@@ -520,15 +571,19 @@ static const char schema_sql[] =
  * the transaction that checked the version, so a log is migrated whole or
  * not at all.  Version 2 to 3 moves the records of text columns aside, to
  * records_v2 (a rename: no row is copied, whatever the log's size), where
- * readers find the runs they belong to (tracelog-render.c); schema_sql
- * then makes the new records table.  A process of an older libpoe still
+ * readers find the runs they belong to (tracelog-render.c), and gives
+ * runs the counts this version keeps (NULL for the runs before it);
+ * schema_sql then makes the new records table and the rest.  A process of an older libpoe still
  * writing the log then fails to insert into it, and says so in its
  * status.
  */
 static const char *const migrations[SCHEMA_VERSION] = {
         [1] = "ALTER TABLE records ADD COLUMN event_id INTEGER;"
               "CREATE INDEX records_run_event_id ON records(run_id, event_id);",
-        [2] = "ALTER TABLE records RENAME TO records_v2;",
+        [2] = "ALTER TABLE records RENAME TO records_v2;"
+              "ALTER TABLE runs ADD COLUMN produced INTEGER;"
+              "ALTER TABLE runs ADD COLUMN written INTEGER;"
+              "ALTER TABLE runs ADD COLUMN ended REAL;",
 };
 
 /* A negative errno for a SQLite failure. */
@@ -770,7 +825,11 @@ int poe__tl_db_open(poe__tracelog *t, const char *path, char *err, size_t errlen
             (rc = prepare(t->db,
                           "INSERT INTO drops(run_id, grp, count) VALUES(?, ?, ?) "
                           "ON CONFLICT(run_id, grp) DO UPDATE SET count = excluded.count",
-                          &t->st_drop, path, err, errlen)) < 0)
+                          &t->st_drop, path, err, errlen)) < 0 ||
+            (rc = prepare(t->db,
+                          "UPDATE runs SET produced = ?, written = ?, ended = ? WHERE id = ?",
+                          &t->st_counters, path, err, errlen)) < 0 ||
+            (rc = poe__tl_bound_open(t, path, err, errlen)) < 0)
                 return rc;
         sqlite3_busy_timeout(t->db, WRITER_BUSY_MS);
         return 0;
@@ -786,9 +845,11 @@ void poe__tl_db_close(poe__tracelog *t)
         sqlite3_finalize(t->st_drop);
         sqlite3_finalize(t->st_name);
         sqlite3_finalize(t->st_loggable);
+        sqlite3_finalize(t->st_counters);
+        poe__tl_bound_close(t);
         t->st_begin = t->st_commit = t->st_rollback = NULL;
         t->st_insert = t->st_session = t->st_drop = NULL;
-        t->st_name = t->st_loggable = NULL;
+        t->st_name = t->st_loggable = t->st_counters = NULL;
         if (t->db)
                 sqlite3_close(t->db);
         t->db = NULL;

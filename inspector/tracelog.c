@@ -557,8 +557,15 @@ static int tracelog_open(const char *path, size_t ring_size, poe_kernel *k, bool
         atomic_init(&t->run_id, 0);
         atomic_init(&t->writer_stale_epoch, 0);
         atomic_init(&t->redefine, false);
-        for (g = 0; g < N_GROUP_BITS; g++)
+        for (g = 0; g < N_GROUP_BITS; g++) {
                 atomic_init(&t->dropped[g], 0);
+                atomic_init(&t->removed[g], 0);
+        }
+        atomic_init(&t->max_bytes, POE__TRACE_DB_MAX_DEFAULT);
+        atomic_init(&t->max_age, 0);
+        atomic_init(&t->removed_earlier, 0);
+        atomic_init(&t->runs_removed, 0);
+        atomic_init(&t->size_bytes, 0);
         if (pthread_mutex_init(&t->mu, NULL) != 0) {
                 free(t);
                 goto nomem;
@@ -645,6 +652,20 @@ int poe__tracelog_open_retrying(const char *path, size_t ring_size, poe_kernel *
         return tracelog_open(path, ring_size, k, true, ret, err, errlen);
 }
 
+int poe__tracelog_set_bounds(poe__tracelog *t, uint64_t max_bytes, uint64_t max_age)
+{
+        if (!t)
+                return -EINVAL;
+        if (!max_bytes)
+                max_bytes = POE__TRACE_DB_MAX_DEFAULT;
+        if (max_bytes < POE__TRACE_DB_MAX_MIN || max_bytes > POE__TRACE_DB_MAX_MAX ||
+            max_age > POE__TRACE_DB_AGE_MAX)
+                return -EINVAL;
+        atomic_store(&t->max_bytes, max_bytes);
+        atomic_store(&t->max_age, max_age);
+        return 0;
+}
+
 /* The caller removes the sink from the kernel first: a record handed to
  * a stopped log would never be written or counted. */
 void poe__tracelog_stop(poe__tracelog *t)
@@ -671,28 +692,48 @@ void poe__tracelog_close(poe__tracelog *t)
 
 /* ---- status ---- */
 
+/* Per-group counts as {"TRACE_EVENTS": n, ...} (the groups with none
+ * left out), and their sum. */
+static json_t *by_group(_Atomic uint64_t *counts, uint64_t *ret_total)
+{
+        json_t *d = json_object();
+        uint64_t n;
+        unsigned g;
+        int bad = 0;
+
+        *ret_total = 0;
+        if (!d)
+                return NULL;
+        for (g = 0; g < N_GROUP_BITS; g++) {
+                n = atomic_load_explicit(&counts[g], memory_order_acquire);
+                if (!n)
+                        continue;
+                *ret_total += n;
+                bad |= poe__tl_jset(d, poe__tl_group_name(1u << g), json_integer((json_int_t)n));
+        }
+        if (bad) {
+                json_decref(d);
+                return NULL;
+        }
+        return d;
+}
+
 json_t *poe__tracelog_status(poe__tracelog *t)
 {
-        json_t *o, *d, *e;
-        uint64_t total = 0, n, written, produced;
-        unsigned g;
+        json_t *o, *d, *r, *e;
+        uint64_t total = 0, removed = 0, written, produced, age;
         int bad = 0;
 
         if (!t)
                 return NULL;
         o = json_object();
-        d = json_object();
-        if (!o || !d) {
+        d = by_group(t->dropped, &total);
+        r = by_group(t->removed, &removed);
+        if (!o || !d || !r) {
                 json_decref(o);
                 json_decref(d);
+                json_decref(r);
                 return NULL;
-        }
-        for (g = 0; g < N_GROUP_BITS; g++) {
-                n = atomic_load_explicit(&t->dropped[g], memory_order_acquire);
-                if (!n)
-                        continue;
-                total += n;
-                bad |= poe__tl_jset(d, poe__tl_group_name(1u << g), json_integer((json_int_t)n));
         }
         /* Pending is what was produced and is neither written nor
          * dropped yet: in the ring, or in the writer's open transaction.
@@ -713,6 +754,19 @@ json_t *poe__tracelog_status(poe__tracelog *t)
                                                  : 0));
         bad |= poe__tl_jset(o, "dropped", d);
         bad |= poe__tl_jset(o, "dropped_total", json_integer((json_int_t)total));
+        /* Removed records were written first: they are among the
+         * written, not beside them. */
+        bad |= poe__tl_jset(o, "removed", r);
+        bad |= poe__tl_jset(o, "removed_total", json_integer((json_int_t)removed));
+        bad |= poe__tl_jset(o, "removed_earlier",
+                            json_integer((json_int_t)atomic_load(&t->removed_earlier)));
+        bad |= poe__tl_jset(o, "runs_removed",
+                            json_integer((json_int_t)atomic_load(&t->runs_removed)));
+        bad |= poe__tl_jset(o, "size_bytes",
+                            json_integer((json_int_t)atomic_load(&t->size_bytes)));
+        bad |= poe__tl_jset(o, "max_bytes", json_integer((json_int_t)atomic_load(&t->max_bytes)));
+        age = atomic_load(&t->max_age);
+        bad |= poe__tl_jset(o, "max_age", age ? json_integer((json_int_t)age) : json_null());
         bad |= poe__tl_jset(o, "error", e);
         if (bad) {
                 json_decref(o);
