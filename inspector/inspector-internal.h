@@ -105,8 +105,9 @@ int poe__tracelog_open_retrying(const char *path, size_t ring_size, poe_kernel *
 #define POE__TRACE_DB_AGE_MAX     (100ull * 366 * 86400)
 int poe__tracelog_set_bounds(poe__tracelog *t, uint64_t max_bytes, uint64_t max_age);
 
-/* POE_TRACE_DB_MAX's syntax: digits, then optionally K, M or G (binary:
- * 1K = 1024), from POE__TRACE_DB_MAX_MIN to _MAX.  0 or -EINVAL. */
+/* POE_TRACE_DB_MAX's syntax: digits, then optionally K, M, G or T
+ * (binary: 1K = 1024), from POE__TRACE_DB_MAX_MIN to _MAX.  0 or
+ * -EINVAL. */
 int poe__inspector_parse_size(const char *s, uint64_t *ret);
 /* POE_TRACE_DB_MAX_AGE's: digits, then optionally s, m, h or d, at most
  * POE__TRACE_DB_AGE_MAX seconds; 0 means none.  0 or -EINVAL. */

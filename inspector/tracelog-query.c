@@ -462,36 +462,75 @@ done:
         return out;
 }
 
+/* The runs, with what each log version knows of them: a log of version
+ * 1 or 2 read as it is has no counts but its drops (and its answer is
+ * what it always was); a log of version 3 keeps each run's produced and
+ * written counts and what the bounds removed, and a migrated one counts
+ * its old runs' records in the old table. */
+static const char runs_v2_sql[] =
+        "SELECT r.id, r.pid, r.kernel_id, r.started, r.hostname, r.poe_version, "
+        "(SELECT count(*) FROM records WHERE run_id = r.id), "
+        "(SELECT count(*) FROM sessions WHERE run_id = r.id), "
+        "(SELECT coalesce(sum(count), 0) FROM drops WHERE run_id = r.id) "
+        "FROM runs r ORDER BY r.id";
+static const char runs_v3_sql[] =
+        "SELECT r.id, r.pid, r.kernel_id, r.started, r.hostname, r.poe_version, "
+        "(SELECT count(*) FROM records WHERE run_id = r.id), "
+        "(SELECT count(*) FROM sessions WHERE run_id = r.id), "
+        "(SELECT coalesce(sum(count), 0) FROM drops WHERE run_id = r.id), "
+        "r.written, (SELECT coalesce(sum(count), 0) FROM removed WHERE run_id = r.id), "
+        "r.produced, r.ended "
+        "FROM runs r ORDER BY r.id";
+static const char runs_migrated_sql[] =
+        "SELECT r.id, r.pid, r.kernel_id, r.started, r.hostname, r.poe_version, "
+        "(SELECT count(*) FROM records WHERE run_id = r.id) + "
+        "(SELECT count(*) FROM records_v2 WHERE run_id = r.id), "
+        "(SELECT count(*) FROM sessions WHERE run_id = r.id), "
+        "(SELECT coalesce(sum(count), 0) FROM drops WHERE run_id = r.id), "
+        "r.written, (SELECT coalesce(sum(count), 0) FROM removed WHERE run_id = r.id), "
+        "r.produced, r.ended "
+        "FROM runs r ORDER BY r.id";
+
+/* The counts of schema 3 (columns 9 to 12): what the bounds removed, and
+ * the records that never reached the file, known when the run recorded
+ * what it produced (a run before version 3 did not). */
+static int run_counts(json_t *o, sqlite3_stmt *st)
+{
+        bool known = sqlite3_column_type(st, 9) != SQLITE_NULL &&
+                     sqlite3_column_type(st, 11) != SQLITE_NULL;
+        int64_t lost = sqlite3_column_int64(st, 11) - sqlite3_column_int64(st, 9) -
+                       sqlite3_column_int64(st, 8);
+        int bad;
+
+        bad = poe__tl_jset(o, "written", poe__tl_col_int_or_null(st, 9));
+        bad |= poe__tl_jset(o, "removed", json_integer(sqlite3_column_int64(st, 10)));
+        bad |= poe__tl_jset(o, "produced", poe__tl_col_int_or_null(st, 11));
+        bad |= poe__tl_jset(o, "lost", known ? json_integer(lost) : json_null());
+        bad |= poe__tl_jset(o, "ended", sqlite3_column_type(st, 12) == SQLITE_NULL
+                                                ? json_null()
+                                                : json_real(sqlite3_column_double(st, 12)));
+        return bad;
+}
+
 json_t *poe__tracelog_runs(poe__tracelog *t, char *err, size_t errlen)
 {
         sqlite3 *db = poe__tl_reader_open(t, err, errlen);
         sqlite3_stmt *st = NULL;
         json_t *out = NULL, *o;
         tl_legacy lg;
+        bool v3;
         int rc, bad;
 
         if (!db)
                 return NULL;
-        /* A migrated log's old runs are counted in the old table. */
         rc = poe__tl_legacy_of(db, &lg);
+        v3 = !lg.table || strcmp(lg.table, "records_v2") == 0;
         if (rc == SQLITE_OK)
-                rc = sqlite3_prepare_v2(
-                        db,
-                        lg.table && strcmp(lg.table, "records_v2") == 0
-                                ? "SELECT r.id, r.pid, r.kernel_id, r.started, r.hostname, "
-                                  "r.poe_version, "
-                                  "(SELECT count(*) FROM records WHERE run_id = r.id) + "
-                                  "(SELECT count(*) FROM records_v2 WHERE run_id = r.id), "
-                                  "(SELECT count(*) FROM sessions WHERE run_id = r.id), "
-                                  "(SELECT coalesce(sum(count), 0) FROM drops WHERE run_id = r.id) "
-                                  "FROM runs r ORDER BY r.id"
-                                : "SELECT r.id, r.pid, r.kernel_id, r.started, r.hostname, "
-                                  "r.poe_version, "
-                                  "(SELECT count(*) FROM records WHERE run_id = r.id), "
-                                  "(SELECT count(*) FROM sessions WHERE run_id = r.id), "
-                                  "(SELECT coalesce(sum(count), 0) FROM drops WHERE run_id = r.id) "
-                                  "FROM runs r ORDER BY r.id",
-                        -1, &st, NULL);
+                rc = sqlite3_prepare_v2(db,
+                                        !v3     ? runs_v2_sql
+                                        : lg.table ? runs_migrated_sql
+                                                   : runs_v3_sql,
+                                        -1, &st, NULL);
         if (rc != SQLITE_OK) {
                 poe__tl_step_failed(db, rc, err, errlen);
                 goto done;
@@ -515,6 +554,8 @@ json_t *poe__tracelog_runs(poe__tracelog *t, char *err, size_t errlen)
                 bad |= poe__tl_jset(o, "current",
                                     json_boolean(sqlite3_column_int64(st, 0) ==
                                                  atomic_load(&t->run_id)));
+                if (v3)
+                        bad |= run_counts(o, st);
                 if (bad) {
                         json_decref(o);
                         goto nomem;
