@@ -107,6 +107,7 @@ struct poe__tracelog {
          * up to which it drops, and its request that the sink ask the
          * kernel for every definition again. */
         uint32_t sink_stale_epoch;
+        uint64_t sink_pos; /* the sink's: tail % ring_bytes */
         _Atomic uint32_t writer_stale_epoch;
         _Atomic bool redefine;
 

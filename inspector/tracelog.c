@@ -303,19 +303,38 @@ static bool has_room(poe__tracelog *t)
         return used <= t->ring_bytes / 2 && queued <= t->ring_records / 2;
 }
 
+/* Publishes an entry of need bytes written at the sink's position (after
+ * pad bytes skipped to wrap): the bytes, then the count, both
+ * sequentially consistent with the writer's wake_at store (see
+ * poe__tl_writer_main), so either the writer sees this entry or the sink
+ * sees that it must wake it.  popped is the consumer's count as the sink
+ * last read it (an old one only makes a wake-up come early). */
+static inline void publish(poe__tracelog *t, uint64_t tail, uint64_t pad, uint64_t need,
+                           uint64_t pushed, uint64_t popped)
+{
+        t->sink_pos += need;
+        if (t->sink_pos == t->ring_bytes)
+                t->sink_pos = 0;
+        atomic_store(&t->tail, tail + pad + need);
+        atomic_store(&t->pushed, pushed + 1);
+        wake(t, pushed + 1 - popped, false);
+}
+
 /*
  * Puts one entry in the ring: the record, then len bytes of text (cut
  * to fit ENTRY_MAX, with a "[... N bytes truncated]" marker, at a
- * character boundary), or returns false when it does not fit.
+ * character boundary), or returns false when it does not fit.  The
+ * general case: a record without text takes push_fixed.
  */
-static bool push(poe__tracelog *t, const poe_trace_record *r, const char *text, size_t len)
+static __attribute__((noinline)) bool push(poe__tracelog *t, const poe_trace_record *r,
+                                           const char *text, size_t len)
 {
         size_t keep = len, markl = 0, need;
-        uint64_t tail, head, pos, pad, pushed;
+        uint64_t tail, head, pos, pad, pushed, popped;
         char marker[48];
         entry *e;
 
-        if (__builtin_expect(len > ENTRY_MAX - sizeof(entry) - 1, 0)) {
+        if (len > ENTRY_MAX - sizeof(entry) - 1) {
                 markl = (size_t)snprintf(marker, sizeof(marker), " [... %zu bytes truncated]",
                                          len);
                 keep = ENTRY_MAX - sizeof(entry) - 1 - markl;
@@ -328,33 +347,47 @@ static bool push(poe__tracelog *t, const poe_trace_record *r, const char *text, 
         tail = atomic_load_explicit(&t->tail, memory_order_relaxed);
         head = atomic_load_explicit(&t->head, memory_order_acquire);
         pushed = atomic_load_explicit(&t->pushed, memory_order_relaxed);
-        pos = tail % t->ring_bytes;
+        popped = atomic_load_explicit(&t->popped, memory_order_acquire);
+        pos = t->sink_pos;
         pad = t->ring_bytes - pos < need ? t->ring_bytes - pos : 0;
-        if (pushed - atomic_load_explicit(&t->popped, memory_order_acquire) >= t->ring_records ||
-            (tail - head) + pad + need > t->ring_bytes)
+        if (pushed - popped >= t->ring_records || (tail - head) + pad + need > t->ring_bytes)
                 return false;
         if (pad) {
                 ((entry *)(t->ring + pos))->size = 0;
-                pos = 0;
+                t->sink_pos = pos = 0;
         }
         e = (entry *)(t->ring + pos);
         e->size = (uint32_t)need;
         e->rec = *r;
         e->rec.text_len = (uint16_t)(keep + markl);
-        if (__builtin_expect(len != 0, 0)) {
-                char *s = (char *)(e + 1);
+        if (keep)
+                memcpy(e + 1, text, keep);
+        if (markl)
+                memcpy((char *)(e + 1) + keep, marker, markl);
+        publish(t, tail, pad, need, pushed, popped);
+        return true;
+}
 
-                memcpy(s, text, keep);
-                memcpy(s + keep, marker, markl);
-        }
+/* The common case, a record without text: a fixed-size copy where it
+ * fits without wrapping; false sends the caller to push. */
+static inline bool push_fixed(poe__tracelog *t, const poe_trace_record *r)
+{
+        uint64_t tail = atomic_load_explicit(&t->tail, memory_order_relaxed);
+        uint64_t head = atomic_load_explicit(&t->head, memory_order_acquire);
+        uint64_t pushed = atomic_load_explicit(&t->pushed, memory_order_relaxed);
+        uint64_t popped = atomic_load_explicit(&t->popped, memory_order_acquire);
+        entry *e;
 
-        /* Publish the bytes, then the count; both sequentially consistent
-         * with the writer's wake_at store (see poe__tl_writer_main), so
-         * either the writer sees this entry or the sink sees that it must
-         * wake it. */
-        atomic_store(&t->tail, tail + pad + need);
-        atomic_store(&t->pushed, pushed + 1);
-        wake(t, pushed + 1 - atomic_load(&t->popped), false);
+        if (__builtin_expect(t->ring_bytes - t->sink_pos < sizeof(entry) ||
+                                     pushed - popped >= t->ring_records ||
+                                     (tail - head) + sizeof(entry) > t->ring_bytes,
+                             0))
+                return false;
+        e = (entry *)(t->ring + t->sink_pos);
+        e->size = sizeof(entry);
+        e->rec = *r;
+        e->rec.text_len = 0;
+        publish(t, tail, 0, sizeof(entry), pushed, popped);
         return true;
 }
 
@@ -421,6 +454,8 @@ int poe__tracelog_sink(void *ctx, const poe_trace_record *r)
                 atomic_store_explicit(&t->redefine, false, memory_order_relaxed);
                 ret = POE_TRACE_SINK_REDEFINE;
         }
+        if (__builtin_expect(!r->text, 1) && push_fixed(t, r))
+                return ret;
         if (!push(t, r, r->text, r->text ? r->text_len : 0))
                 return record_full(t, r) | ret;
         return ret;
@@ -556,6 +591,7 @@ static int tracelog_open(const char *path, size_t ring_size, poe_kernel *k, bool
         atomic_init(&t->produced, 0);
         atomic_init(&t->run_id, 0);
         atomic_init(&t->writer_stale_epoch, 0);
+        t->sink_pos = 0;
         atomic_init(&t->redefine, false);
         for (g = 0; g < N_GROUP_BITS; g++)
                 atomic_init(&t->dropped[g], 0);
