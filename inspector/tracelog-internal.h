@@ -13,7 +13,9 @@
  *                     Chrome and OTLP exports pair records with;
  *  tracelog-chrome.c  the Chrome trace (Perfetto) export;
  *  tracelog-otlp.c    the OpenTelemetry (OTLP/JSON) export;
- *  tracelog-readonly.c  a log opened only to be read (poe-trace).
+ *  tracelog-readonly.c  a log opened only to be read (poe-trace);
+ *  tracelog-render.c  the SQL functions readers render records with, and
+ *                     which table (new or pre-version-3) a run is in.
  *
  * Everything here is private to the inspector library (built with hidden
  * visibility); the names carry a poe__tl_ prefix only to stay out of the

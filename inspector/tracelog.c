@@ -4,8 +4,10 @@
  * Three parties, three rules:
  *
  *  - the sink (poe__tracelog_sink) runs on the kernel's thread, inside
- *    every trace.  It copies the record into a bounded ring and returns:
- *    no I/O, no allocation, no lock on the common path.  The ring is
+ *    every trace.  It copies the record, a fixed 136 bytes (and the
+ *    text of the few kinds that have one), into a bounded ring and
+ *    returns: no formatting, no I/O, no allocation, no lock on the
+ *    common path.  The ring is
  *    single-producer, single-consumer and lock-free; the sink takes the
  *    writer's mutex only to wake it, at most once per writer sleep.  A
  *    record that does not fit is dropped and counted, per group.
@@ -20,16 +22,22 @@
  *    it tries again after half a second, then at doubling intervals up
  *    to five seconds.  The kernel never waits for it.
  *  - queries and exports read the database through their own read-only
- *    connections, one per call, from any thread.  They see what the
+ *    connections, one per call, from any thread, and render the records
+ *    they read (tracelog-render.c).  They see what the
  *    writer has committed: the log lags the kernel by at most one batch
  *    (50 ms, or the time to write 1000 records), plus whatever the ring
  *    holds while the writer is failing.
  *
- * The schema (version 2: PRAGMA user_version = 2, and PRAGMA
+ * The schema (version 3: PRAGMA user_version = 3, and PRAGMA
  * application_id = 0x504f4554, "POET", so a database of something else
- * is recognised and refused rather than written into).  A version-1 log
- * is migrated when opened (records gains event_id and its index, in one
- * transaction); a log of a newer version is refused:
+ * is recognised and refused rather than written into).  Records are
+ * stored as the kernel made them: integers and ids, no text but the rare
+ * kinds' own; the text line, the group's and kind's names and the
+ * event's name are made where a record is read (tracelog-render.c), so
+ * the writer renders nothing.  A log of version 1 is migrated to 2
+ * (event_id), one of version 2 to 3 by renaming its records to
+ * records_v2 (no row copied), where readers still find its runs; a log
+ * of a newer version is refused:
  *
  *   CREATE TABLE runs(            -- one row per poe__tracelog_open
  *       id INTEGER PRIMARY KEY,
@@ -49,36 +57,57 @@
  *       run_id INTEGER NOT NULL,
  *       mono_ns INTEGER,          -- CLOCK_MONOTONIC (or the fake clock)
  *       wall REAL,                -- epoch seconds
- *       grp TEXT,                 -- "TRACE_EVENTS", ...
- *       prefix TEXT,              -- "<ev>", ...
- *       kind TEXT,                -- "enqueue", "dispatch", "return", ...
+ *       grp INTEGER,              -- the group's bit (POE_TRACE_EVENTS, ...)
+ *       kind INTEGER,             -- enum poe_trace_kind
  *       session INTEGER,          -- the session it is about (0: the kernel)
- *       event TEXT,               -- the event it is about, or NULL
  *       sender INTEGER,
- *       refcount INTEGER,         -- the session's count at the time
- *       queue INTEGER,            -- the kernel's queue length at the time
- *       message TEXT,             -- the text line, without prefix
- *       event_id INTEGER);        -- the queue item (POE's event id) an
+ *       event INTEGER,            -- names.id of its event, or NULL
+ *       event_id INTEGER,         -- the queue item (POE's event id) an
  *                                 -- enqueue, dispatch, return or discard
  *                                 -- is about, else NULL: links a post to
- *                                 -- its dispatch (version 2)
- *   CREATE INDEX records_run_wall ON records(run_id, wall);
- *   CREATE INDEX records_run_session ON records(run_id, session);
- *   CREATE INDEX records_run_grp ON records(run_id, grp);
- *   CREATE INDEX records_run_event ON records(run_id, event);
- *   CREATE INDEX records_run_event_id ON records(run_id, event_id);
+ *                                 -- its dispatch
+ *       refcount INTEGER,         -- the session's count at the time
+ *       queue INTEGER,            -- the kernel's queue length at the time
+ *       session_name INTEGER,     -- loggables.serial of the session's name
+ *       peer_name INTEGER,        -- ... of the other session its line names
+ *       arg0 INTEGER, arg1 INTEGER, arg2 INTEGER, arg3 INTEGER,
+ *       arg4 INTEGER,             -- the kind's numbers (poe_trace_record)
+ *       num,                      -- its real, kept bit for bit; NULL for 0
+ *       text TEXT);               -- its free text (rare kinds), or NULL
+ *   CREATE TABLE names(           -- the kernel's interned names
+ *       run_id INTEGER NOT NULL, id INTEGER NOT NULL, text TEXT NOT NULL,
+ *       PRIMARY KEY(run_id, id)) WITHOUT ROWID;
+ *   CREATE TABLE loggables(       -- "session 5 (alias1, alias2)", by serial
+ *       run_id INTEGER NOT NULL, serial INTEGER NOT NULL, session INTEGER,
+ *       text TEXT NOT NULL, PRIMARY KEY(run_id, serial)) WITHOUT ROWID;
+ *   CREATE INDEX trace_run ON records(run_id);  -- a run in id order
+ *   CREATE INDEX trace_run_session ON records(run_id, session);
+ *   CREATE INDEX trace_run_event ON records(run_id, event);
  *   CREATE TABLE drops(           -- records lost, per run and group
  *       run_id INTEGER NOT NULL,
  *       grp TEXT NOT NULL,
  *       count INTEGER NOT NULL,   -- the running total, rewritten as it grows
  *       PRIMARY KEY(run_id, grp));
  *
+ * Those three indexes are what the queries use (a run's records in
+ * order, paged or from an id on; those of a session; those of an
+ * event); the group, kind and time filters scan the run in id order.
+ *
+ * Definitions: a record names its event and sessions by ids, defined by
+ * the definition records the kernel sends before their first use (see
+ * kernel/trace.c).  A definition the ring cannot take, or that the
+ * writer cannot write (a batch that fails, a database not yet open),
+ * would leave later records naming what the file does not define: the
+ * records of its epoch are dropped and counted instead (by the sink, or
+ * by the writer), and the sink asks the kernel for every definition
+ * again (POE_TRACE_SINK_REDEFINE), once the ring has room.
+ *
  * A record is dropped when the ring is full (the writer is behind) or
  * when its batch could not be written (the database is failing); either
  * way it is counted in the status and, as soon as the database takes
- * writes again, in `drops`.  Messages longer than about 3.5 KB are cut
- * with a "[... N bytes truncated]" marker (the kernel's own are at most
- * 2 KB).  Text that is not valid UTF-8 is stored with U+FFFD in place of
+ * writes again, in `drops`.  A record's text longer than about 3.9 KB
+ * is cut with a "[... N bytes truncated]" marker (the kernel's own are at
+ * most 2 KB), names at 1 KB.  Text that is not valid UTF-8 is stored with U+FFFD in place of
  * the bad bytes, so every row converts to JSON.
  *
  * An event id is the kernel's: the enqueue of a queue item carries it, and
