@@ -134,7 +134,8 @@ void poe__tracelog_close(poe__tracelog *t);
  * handle serves poe__tracelog_query, _runs and _export, with the newest
  * run as the current one; poe__tracelog_close frees it.  -ENOENT (and
  * other -errno from stat) for a missing file, -EINVAL for a file that is
- * not a libpoe trace log, -EPROTONOSUPPORT for another schema version;
+ * not a libpoe trace log, -EPROTONOSUPPORT for a schema newer than this
+ * reader's (versions 1 and 2 are read as they are);
  * the message in err starts with the path.
  */
 int poe__tracelog_open_readonly(const char *path, poe__tracelog **ret, char *err, size_t errlen);

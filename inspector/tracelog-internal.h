@@ -15,7 +15,9 @@
  *                     Chrome and OTLP exports pair records with;
  *  tracelog-chrome.c  the Chrome trace (Perfetto) export;
  *  tracelog-otlp.c    the OpenTelemetry (OTLP/JSON) export;
- *  tracelog-readonly.c  a log opened only to be read (poe-trace).
+ *  tracelog-readonly.c  a log opened only to be read (poe-trace);
+ *  tracelog-render.c  the SQL functions readers render records with, and
+ *                     which table (new or pre-version-3) a run is in.
  *
  * Everything here is private to the inspector library (built with hidden
  * visibility); the names carry a poe__tl_ prefix only to stay out of the
@@ -122,6 +124,7 @@ struct poe__tracelog {
          * up to which it drops, and its request that the sink ask the
          * kernel for every definition again. */
         uint32_t sink_stale_epoch;
+        uint64_t sink_pos; /* the sink's: tail % ring_bytes */
         _Atomic uint32_t writer_stale_epoch;
         _Atomic bool redefine;
 

@@ -4,8 +4,10 @@
  * Three parties, three rules:
  *
  *  - the sink (poe__tracelog_sink) runs on the kernel's thread, inside
- *    every trace.  It copies the record into a bounded ring and returns:
- *    no I/O, no allocation, no lock on the common path.  The ring is
+ *    every trace.  It copies the record, a fixed 136 bytes (and the
+ *    text of the few kinds that have one), into a bounded ring and
+ *    returns: no formatting, no I/O, no allocation, no lock on the
+ *    common path.  The ring is
  *    single-producer, single-consumer and lock-free; the sink takes the
  *    writer's mutex only to wake it, at most once per writer sleep.  A
  *    record that does not fit is dropped and counted, per group.
@@ -20,16 +22,22 @@
  *    it tries again after half a second, then at doubling intervals up
  *    to five seconds.  The kernel never waits for it.
  *  - queries and exports read the database through their own read-only
- *    connections, one per call, from any thread.  They see what the
+ *    connections, one per call, from any thread, and render the records
+ *    they read (tracelog-render.c).  They see what the
  *    writer has committed: the log lags the kernel by at most one batch
  *    (50 ms, or the time to write 1000 records), plus whatever the ring
  *    holds while the writer is failing.
  *
- * The schema (version 2: PRAGMA user_version = 2, and PRAGMA
+ * The schema (version 3: PRAGMA user_version = 3, and PRAGMA
  * application_id = 0x504f4554, "POET", so a database of something else
- * is recognised and refused rather than written into).  A version-1 log
- * is migrated when opened (records gains event_id and its index, in one
- * transaction); a log of a newer version is refused:
+ * is recognised and refused rather than written into).  Records are
+ * stored as the kernel made them: integers and ids, no text but the rare
+ * kinds' own; the text line, the group's and kind's names and the
+ * event's name are made where a record is read (tracelog-render.c), so
+ * the writer renders nothing.  A log of version 1 is migrated to 2
+ * (event_id), one of version 2 to 3 by renaming its records to
+ * records_v2 (no row copied), where readers still find its runs; a log
+ * of a newer version is refused:
  *
  *   CREATE TABLE runs(            -- one row per poe__tracelog_open
  *       id INTEGER PRIMARY KEY,
@@ -49,36 +57,57 @@
  *       run_id INTEGER NOT NULL,
  *       mono_ns INTEGER,          -- CLOCK_MONOTONIC (or the fake clock)
  *       wall REAL,                -- epoch seconds
- *       grp TEXT,                 -- "TRACE_EVENTS", ...
- *       prefix TEXT,              -- "<ev>", ...
- *       kind TEXT,                -- "enqueue", "dispatch", "return", ...
+ *       grp INTEGER,              -- the group's bit (POE_TRACE_EVENTS, ...)
+ *       kind INTEGER,             -- enum poe_trace_kind
  *       session INTEGER,          -- the session it is about (0: the kernel)
- *       event TEXT,               -- the event it is about, or NULL
  *       sender INTEGER,
- *       refcount INTEGER,         -- the session's count at the time
- *       queue INTEGER,            -- the kernel's queue length at the time
- *       message TEXT,             -- the text line, without prefix
- *       event_id INTEGER);        -- the queue item (POE's event id) an
+ *       event INTEGER,            -- names.id of its event, or NULL
+ *       event_id INTEGER,         -- the queue item (POE's event id) an
  *                                 -- enqueue, dispatch, return or discard
  *                                 -- is about, else NULL: links a post to
- *                                 -- its dispatch (version 2)
- *   CREATE INDEX records_run_wall ON records(run_id, wall);
- *   CREATE INDEX records_run_session ON records(run_id, session);
- *   CREATE INDEX records_run_grp ON records(run_id, grp);
- *   CREATE INDEX records_run_event ON records(run_id, event);
- *   CREATE INDEX records_run_event_id ON records(run_id, event_id);
+ *                                 -- its dispatch
+ *       refcount INTEGER,         -- the session's count at the time
+ *       queue INTEGER,            -- the kernel's queue length at the time
+ *       session_name INTEGER,     -- loggables.serial of the session's name
+ *       peer_name INTEGER,        -- ... of the other session its line names
+ *       arg0 INTEGER, arg1 INTEGER, arg2 INTEGER, arg3 INTEGER,
+ *       arg4 INTEGER,             -- the kind's numbers (poe_trace_record)
+ *       num,                      -- its real, kept bit for bit; NULL for 0
+ *       text TEXT);               -- its free text (rare kinds), or NULL
+ *   CREATE TABLE names(           -- the kernel's interned names
+ *       run_id INTEGER NOT NULL, id INTEGER NOT NULL, text TEXT NOT NULL,
+ *       PRIMARY KEY(run_id, id)) WITHOUT ROWID;
+ *   CREATE TABLE loggables(       -- "session 5 (alias1, alias2)", by serial
+ *       run_id INTEGER NOT NULL, serial INTEGER NOT NULL, session INTEGER,
+ *       text TEXT NOT NULL, PRIMARY KEY(run_id, serial)) WITHOUT ROWID;
+ *   CREATE INDEX trace_run ON records(run_id);  -- a run in id order
+ *   CREATE INDEX trace_run_session ON records(run_id, session);
+ *   CREATE INDEX trace_run_event ON records(run_id, event);
  *   CREATE TABLE drops(           -- records lost, per run and group
  *       run_id INTEGER NOT NULL,
  *       grp TEXT NOT NULL,
  *       count INTEGER NOT NULL,   -- the running total, rewritten as it grows
  *       PRIMARY KEY(run_id, grp));
  *
+ * Those three indexes are what the queries use (a run's records in
+ * order, paged or from an id on; those of a session; those of an
+ * event); the group, kind and time filters scan the run in id order.
+ *
+ * Definitions: a record names its event and sessions by ids, defined by
+ * the definition records the kernel sends before their first use (see
+ * kernel/trace.c).  A definition the ring cannot take, or that the
+ * writer cannot write (a batch that fails, a database not yet open),
+ * would leave later records naming what the file does not define: the
+ * records of its epoch are dropped and counted instead (by the sink, or
+ * by the writer), and the sink asks the kernel for every definition
+ * again (POE_TRACE_SINK_REDEFINE), once the ring has room.
+ *
  * A record is dropped when the ring is full (the writer is behind) or
  * when its batch could not be written (the database is failing); either
  * way it is counted in the status and, as soon as the database takes
- * writes again, in `drops`.  Messages longer than about 3.5 KB are cut
- * with a "[... N bytes truncated]" marker (the kernel's own are at most
- * 2 KB).  Text that is not valid UTF-8 is stored with U+FFFD in place of
+ * writes again, in `drops`.  A record's text longer than about 3.9 KB
+ * is cut with a "[... N bytes truncated]" marker (the kernel's own are at
+ * most 2 KB), names at 1 KB.  Text that is not valid UTF-8 is stored with U+FFFD in place of
  * the bad bytes, so every row converts to JSON.
  *
  * An event id is the kernel's: the enqueue of a queue item carries it, and
@@ -303,19 +332,38 @@ static bool has_room(poe__tracelog *t)
         return used <= t->ring_bytes / 2 && queued <= t->ring_records / 2;
 }
 
+/* Publishes an entry of need bytes written at the sink's position (after
+ * pad bytes skipped to wrap): the bytes, then the count, both
+ * sequentially consistent with the writer's wake_at store (see
+ * poe__tl_writer_main), so either the writer sees this entry or the sink
+ * sees that it must wake it.  popped is the consumer's count as the sink
+ * last read it (an old one only makes a wake-up come early). */
+static inline void publish(poe__tracelog *t, uint64_t tail, uint64_t pad, uint64_t need,
+                           uint64_t pushed, uint64_t popped)
+{
+        t->sink_pos += need;
+        if (t->sink_pos == t->ring_bytes)
+                t->sink_pos = 0;
+        atomic_store(&t->tail, tail + pad + need);
+        atomic_store(&t->pushed, pushed + 1);
+        wake(t, pushed + 1 - popped, false);
+}
+
 /*
  * Puts one entry in the ring: the record, then len bytes of text (cut
  * to fit ENTRY_MAX, with a "[... N bytes truncated]" marker, at a
- * character boundary), or returns false when it does not fit.
+ * character boundary), or returns false when it does not fit.  The
+ * general case: a record without text takes push_fixed.
  */
-static bool push(poe__tracelog *t, const poe_trace_record *r, const char *text, size_t len)
+static __attribute__((noinline)) bool push(poe__tracelog *t, const poe_trace_record *r,
+                                           const char *text, size_t len)
 {
         size_t keep = len, markl = 0, need;
-        uint64_t tail, head, pos, pad, pushed;
+        uint64_t tail, head, pos, pad, pushed, popped;
         char marker[48];
         entry *e;
 
-        if (__builtin_expect(len > ENTRY_MAX - sizeof(entry) - 1, 0)) {
+        if (len > ENTRY_MAX - sizeof(entry) - 1) {
                 markl = (size_t)snprintf(marker, sizeof(marker), " [... %zu bytes truncated]",
                                          len);
                 keep = ENTRY_MAX - sizeof(entry) - 1 - markl;
@@ -328,33 +376,47 @@ static bool push(poe__tracelog *t, const poe_trace_record *r, const char *text, 
         tail = atomic_load_explicit(&t->tail, memory_order_relaxed);
         head = atomic_load_explicit(&t->head, memory_order_acquire);
         pushed = atomic_load_explicit(&t->pushed, memory_order_relaxed);
-        pos = tail % t->ring_bytes;
+        popped = atomic_load_explicit(&t->popped, memory_order_acquire);
+        pos = t->sink_pos;
         pad = t->ring_bytes - pos < need ? t->ring_bytes - pos : 0;
-        if (pushed - atomic_load_explicit(&t->popped, memory_order_acquire) >= t->ring_records ||
-            (tail - head) + pad + need > t->ring_bytes)
+        if (pushed - popped >= t->ring_records || (tail - head) + pad + need > t->ring_bytes)
                 return false;
         if (pad) {
                 ((entry *)(t->ring + pos))->size = 0;
-                pos = 0;
+                t->sink_pos = pos = 0;
         }
         e = (entry *)(t->ring + pos);
         e->size = (uint32_t)need;
         e->rec = *r;
         e->rec.text_len = (uint16_t)(keep + markl);
-        if (__builtin_expect(len != 0, 0)) {
-                char *s = (char *)(e + 1);
+        if (keep)
+                memcpy(e + 1, text, keep);
+        if (markl)
+                memcpy((char *)(e + 1) + keep, marker, markl);
+        publish(t, tail, pad, need, pushed, popped);
+        return true;
+}
 
-                memcpy(s, text, keep);
-                memcpy(s + keep, marker, markl);
-        }
+/* The common case, a record without text: a fixed-size copy where it
+ * fits without wrapping; false sends the caller to push. */
+static inline bool push_fixed(poe__tracelog *t, const poe_trace_record *r)
+{
+        uint64_t tail = atomic_load_explicit(&t->tail, memory_order_relaxed);
+        uint64_t head = atomic_load_explicit(&t->head, memory_order_acquire);
+        uint64_t pushed = atomic_load_explicit(&t->pushed, memory_order_relaxed);
+        uint64_t popped = atomic_load_explicit(&t->popped, memory_order_acquire);
+        entry *e;
 
-        /* Publish the bytes, then the count; both sequentially consistent
-         * with the writer's wake_at store (see poe__tl_writer_main), so
-         * either the writer sees this entry or the sink sees that it must
-         * wake it. */
-        atomic_store(&t->tail, tail + pad + need);
-        atomic_store(&t->pushed, pushed + 1);
-        wake(t, pushed + 1 - atomic_load(&t->popped), false);
+        if (__builtin_expect(t->ring_bytes - t->sink_pos < sizeof(entry) ||
+                                     pushed - popped >= t->ring_records ||
+                                     (tail - head) + sizeof(entry) > t->ring_bytes,
+                             0))
+                return false;
+        e = (entry *)(t->ring + t->sink_pos);
+        e->size = sizeof(entry);
+        e->rec = *r;
+        e->rec.text_len = 0;
+        publish(t, tail, 0, sizeof(entry), pushed, popped);
         return true;
 }
 
@@ -421,6 +483,8 @@ int poe__tracelog_sink(void *ctx, const poe_trace_record *r)
                 atomic_store_explicit(&t->redefine, false, memory_order_relaxed);
                 ret = POE_TRACE_SINK_REDEFINE;
         }
+        if (__builtin_expect(!r->text, 1) && push_fixed(t, r))
+                return ret;
         if (!push(t, r, r->text, r->text ? r->text_len : 0))
                 return record_full(t, r) | ret;
         return ret;
@@ -556,6 +620,7 @@ static int tracelog_open(const char *path, size_t ring_size, poe_kernel *k, bool
         atomic_init(&t->produced, 0);
         atomic_init(&t->run_id, 0);
         atomic_init(&t->writer_stale_epoch, 0);
+        t->sink_pos = 0;
         atomic_init(&t->redefine, false);
         for (g = 0; g < N_GROUP_BITS; g++) {
                 atomic_init(&t->dropped[g], 0);

@@ -116,10 +116,18 @@ void poe__debug_recompute(poe_kernel *k)
 {
         unsigned on = k->debug;
         size_t i;
+        int n = 0;
 
-        for (i = 0; i < POE__MAX_SINKS; i++)
-                if (k->sinks[i].fn)
-                        on |= k->sinks[i].groups;
+        for (i = 0; i < POE__MAX_SINKS; i++) {
+                if (!k->sinks[i].fn)
+                        continue;
+                on |= k->sinks[i].groups;
+                k->active_sinks[n].fn = k->sinks[i].fn;
+                k->active_sinks[n].ctx = k->sinks[i].ctx;
+                k->active_sinks[n].groups = k->debug | k->sinks[i].groups;
+                n++;
+        }
+        k->n_active_sinks = n;
         k->debug_on = on & POE__DEBUG_COMPILED;
         poe__dispatch_hooks_update(k);
 }
@@ -260,6 +268,7 @@ POE_EXPORT int poe_kernel_trace_sink_add(poe_kernel *k, poe_trace_sink_fn fn, vo
                         k->sinks[i].ctx = ctx;
                         k->sinks[i].groups = 0;
                         k->n_sinks++;
+                        poe__debug_recompute(k);
                         /* The new sink has seen no definition. */
                         poe__trace_redefine_all(k);
                         return (int)i + 1;

@@ -135,12 +135,11 @@ void poe__event_free(poe_kernel *k, poe__event *ev)
 static __attribute__((noinline, cold)) void trace_enqueue(poe_kernel *k, poe__event *ev)
 {
         if (ev->type & POE__ET_ALARM)
-                POE_TRACE(k, POE_TRACE_EVENTS, ev->to, ev->name, ev->to, NULL,
-                          .kind = POE_TK_ENQUEUE, .event_id = ev->seq, .arg.i = { 1 },
-                          .num = poe__mono2wall(k, ev->due));
+                POE_TRACE_HOT(k, POE_TRACE_EVENTS, POE_TK_ENQUEUE, ev->to, ev->name, ev->to,
+                              NULL, ev->seq, 0, 1, 0, 0, 0, poe__mono2wall(k, ev->due));
         else
-                POE_TRACE(k, POE_TRACE_EVENTS, ev->to, ev->name, ev->u.from, ev->u.from,
-                          .kind = POE_TK_ENQUEUE, .event_id = ev->seq);
+                POE_TRACE_HOT(k, POE_TRACE_EVENTS, POE_TK_ENQUEUE, ev->to, ev->name,
+                              ev->u.from, ev->u.from, ev->seq, 0, 0, 0, 0, 0, 0.0);
 }
 
 /*
@@ -321,70 +320,89 @@ POE_EXPORT int poe_kernel_dispatch_stats(const poe_kernel *k, poe_dispatch_stats
  * line shows (at most 63 bytes) for a string, the string's own bytes, and
  * for a list, formatted. */
 static void trace_return_value(poe_kernel *k, poe__session *to, poe__session *from,
-                               uint32_t name, const poe_value *ret)
+                               uint32_t name, const poe_value *ret, int64_t now)
 {
-        poe_trace_record r = { .group = POE_TRACE_EVENTS, .kind = POE_TK_RETURN,
-                               .event = name, .event_id = (uint64_t)k->dispatch_seq,
-                               .arg.i = { ret->type } };
+        uint64_t id = (uint64_t)k->dispatch_seq;
+        poe_trace_record r;
 
         switch (ret->type) {
+        case POE_T_NIL:
+                poe__trace_hot(k, POE_TRACE_EVENTS, POE_TK_RETURN, to, name, from, NULL, id, now,
+                               POE_T_NIL, 0, 0, 0, 0.0);
+                return;
         case POE_T_INT:
-                r.arg.i[1] = ret->u.i;
-                break;
+                poe__trace_hot(k, POE_TRACE_EVENTS, POE_TK_RETURN, to, name, from, NULL, id, now,
+                               POE_T_INT, ret->u.i, 0, 0, 0.0);
+                return;
         case POE_T_DOUBLE:
-                r.num = ret->u.d;
-                break;
+                poe__trace_hot(k, POE_TRACE_EVENTS, POE_TK_RETURN, to, name, from, NULL, id, now,
+                               POE_T_DOUBLE, 0, 0, 0, ret->u.d);
+                return;
         case POE_T_SESSION:
-                r.arg.i[1] = (int64_t)ret->u.sid;
-                break;
+                poe__trace_hot(k, POE_TRACE_EVENTS, POE_TK_RETURN, to, name, from, NULL, id, now,
+                               POE_T_SESSION, (int64_t)ret->u.sid, 0, 0, 0.0);
+                return;
         case POE_T_PTR:
-                r.arg.i[1] = (int64_t)(uintptr_t)ret->u.ptr.p;
+                poe__trace_hot(k, POE_TRACE_EVENTS, POE_TK_RETURN, to, name, from, NULL, id, now,
+                               POE_T_PTR, (int64_t)(uintptr_t)ret->u.ptr.p, 0, 0, 0.0);
+                return;
+        default:
                 break;
-        case POE_T_STR:
+        }
+        /* A string or a list: its text, as a rarer kind's. */
+        memset(&r, 0, sizeof(r));
+        r.mono_ns = now;
+        r.group = POE_TRACE_EVENTS;
+        r.kind = POE_TK_RETURN;
+        r.event = name;
+        r.event_id = id;
+        r.arg.i[0] = ret->type;
+        if (ret->type == POE_T_STR) {
                 r.text = ret->u.s;
                 r.text_len = (uint16_t)(ret->len < 63 ? ret->len : 63);
-                break;
-        case POE_T_LIST:
+        } else {
                 r.text = k->trace_payload;
                 r.text_len = (uint16_t)poe_value_format(ret, k->trace_payload, 64);
                 if (r.text_len > 63)
                         r.text_len = 63;
-                break;
-        default:
-                break;
         }
         poe__trace(k, &r, to, from, NULL);
 }
 
 static __attribute__((noinline, cold)) void trace_return(poe_kernel *k, poe__session *to,
                                                          poe__session *from, uint32_t name,
-                                                         const poe_value *ret, int64_t t0)
+                                                         const poe_value *ret, int64_t t0,
+                                                         int64_t now)
 {
         if (POE__ON(k, POE_TRACE_PROFILE))
-                to->busy_ns += poe__mono(k) - t0;
+                to->busy_ns += now - t0;
         if (POE__ON(k, POE_TRACE_EVENTS) && !k->in_sink)
-                trace_return_value(k, to, from, name, ret);
+                trace_return_value(k, to, from, name, ret, now);
 }
 
 typedef poe__dispatch_state dispatch_state;
 
 /* The dispatch's optional work, out of the hot path: the event and
- * profile groups, and dispatch timing. */
+ * profile groups, and dispatch timing.  One clock read at each end serves
+ * them all: the dispatch and return records' times are the ones the
+ * duration is measured between. */
 static __attribute__((noinline)) void dispatch_hooks_enter(poe_kernel *k, poe__session *to,
                                                            poe__session *from, uint32_t name,
                                                            uint32_t type, dispatch_state *st)
 {
+        int64_t now = 0;
+
+        if (k->time_dispatches || POE__ON(k, POE_TRACE_EVENTS | POE_TRACE_PROFILE))
+                now = poe__mono(k);
         if (POE__ON(k, POE_ASSERT_EVENTS | POE_TRACE_EVENTS | POE_TRACE_PROFILE)) {
                 POE_ASSERT(k, POE_ASSERT_EVENTS, to->alive || (type & POE__ET_STOP),
                            "dispatching event ``%s'' to %s, which does not exist",
                            poe__name(k, name), poe__loggable(k, to));
-                POE_TRACE(k, POE_TRACE_EVENTS, to, name, from, from, .kind = POE_TK_DISPATCH,
-                          .event_id = (uint64_t)k->dispatch_seq);
-                if (POE__ON(k, POE_TRACE_PROFILE))
-                        st->t0 = poe__mono(k);
+                POE_TRACE_HOT(k, POE_TRACE_EVENTS, POE_TK_DISPATCH, to, name, from, from,
+                              (uint64_t)k->dispatch_seq, now, 0, 0, 0, 0, 0.0);
         }
-        if (k->time_dispatches && !st->t0)
-                st->t0 = poe__mono(k);
+        if (k->time_dispatches || POE__ON(k, POE_TRACE_PROFILE))
+                st->t0 = now;
 }
 
 static __attribute__((noinline)) void dispatch_hooks_leave(poe_kernel *k, poe__session *to,
@@ -392,10 +410,14 @@ static __attribute__((noinline)) void dispatch_hooks_leave(poe_kernel *k, poe__s
                                                            const poe_value *ret,
                                                            const dispatch_state *st)
 {
+        int64_t now = 0;
+
+        if (k->time_dispatches || POE__ON(k, POE_TRACE_EVENTS | POE_TRACE_PROFILE))
+                now = poe__mono(k);
         if (k->time_dispatches)
-                record_duration(k, poe__mono(k) - st->t0);
+                record_duration(k, now - st->t0);
         if (POE__ON(k, POE_TRACE_EVENTS | POE_TRACE_PROFILE))
-                trace_return(k, to, from, name, ret, st->t0);
+                trace_return(k, to, from, name, ret, st->t0, now);
 }
 
 /* A dispatch's first half: the target becomes the active session, pinned
@@ -601,8 +623,8 @@ void poe__events_clear_session(poe_kernel *k, poe__session *s)
                 poe__event *ev = poe__container_of(poe__list_first(&s->timers), poe__event,
                                                    link);
 
-                POE_TRACE(k, POE_TRACE_EVENTS, s, ev->name, s, NULL, .kind = POE_TK_DISCARD,
-                          .event_id = ev->seq, .arg.i = { 1 });
+                POE_TRACE_HOT(k, POE_TRACE_EVENTS, POE_TK_DISCARD, s, ev->name, s, NULL,
+                              ev->seq, 0, 1, 0, 0, 0, 0.0);
                 poe__dequeue(k, ev);
                 poe__event_free(k, ev);
         }
@@ -613,8 +635,8 @@ void poe__events_clear_session(poe_kernel *k, poe__session *s)
 
                 if (ev->to != s && ev->u.from != s)
                         continue;
-                POE_TRACE(k, POE_TRACE_EVENTS, ev->to, ev->name, ev->u.from, NULL,
-                          .kind = POE_TK_DISCARD, .event_id = ev->seq);
+                POE_TRACE_HOT(k, POE_TRACE_EVENTS, POE_TK_DISCARD, ev->to, ev->name, ev->u.from,
+                              NULL, ev->seq, 0, 0, 0, 0, 0, 0.0);
                 poe__dequeue(k, ev);
                 poe__event_free(k, ev);
         }

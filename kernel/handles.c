@@ -68,8 +68,8 @@ static void watch_remove(poe_kernel *k, poe__watch *w)
         poe__session *s = w->session;
         int fd = w->fd;
 
-        POE_TRACE(k, POE_TRACE_FILES, s, w->event, NULL, NULL, .kind = POE_TK_UNWATCH,
-                  .arg.i = { fd, w->mode });
+        POE_TRACE_HOT(k, POE_TRACE_FILES, POE_TK_UNWATCH, s, w->event, NULL, NULL, 0, 0, fd,
+                      w->mode, 0, 0, 0.0);
         r->watch[w->mode] = NULL;
         poe__list_remove(&w->in_session);
         if (!session_on_fd(r, s, -1))
@@ -189,8 +189,8 @@ static int watch_add(poe_kernel *k, poe__session *s, int fd, int mode, const cha
         if (!session_on_fd(r, s, mode))
                 poe__ref(k, s, POE__R_HANDLES);
         poe__list_append(&s->watches, &w->in_session);
-        POE_TRACE(k, POE_TRACE_FILES, s, name, NULL, NULL, .kind = POE_TK_WATCH,
-                  .arg.i = { fd, mode });
+        POE_TRACE_HOT(k, POE_TRACE_FILES, POE_TK_WATCH, s, name, NULL, NULL, 0, 0, fd, mode, 0,
+                      0, 0.0);
         return 0;
 }
 

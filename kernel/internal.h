@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <time.h>
 
 #include "poe/poe.h"
 #include "list.h"
@@ -73,6 +74,19 @@
                                                 __VA_ARGS__ };                    \
                         poe__trace((k), &r_, (s), (sender), (peer));              \
                 }                                                                 \
+        } while (0)
+
+/*
+ * The same for the frequent kinds (enqueue, dispatch, return, discard,
+ * watch, unwatch, wait), with every field given in order: the event id,
+ * the time if the trace point read the clock (else 0), four integers and
+ * the real.  A zeroed record would cost more than the record itself.
+ */
+#define POE_TRACE_HOT(k, g, kind, s, ev, sender, peer, event_id, now, a0, a1, a2, a3, num) \
+        do {                                                                      \
+                if (POE__ON(k, g) && !(k)->in_sink)                               \
+                        poe__trace_hot((k), (g), (kind), (s), (ev), (sender), (peer), \
+                                       (event_id), (now), (a0), (a1), (a2), (a3), (num)); \
         } while (0)
 
 #define POE_ASSERT(k, g, cond, ...)                                               \
@@ -534,6 +548,15 @@ struct poe_kernel {
                 void *ctx;
                 unsigned groups; /* extra groups for this sink */
         } sinks[POE__MAX_SINKS];
+        /* The registered sinks packed, each with every group it is sent
+         * (the switched-on ones and its own), rebuilt by
+         * poe__debug_recompute: what a record walks. */
+        struct {
+                poe_trace_sink_fn fn;
+                void *ctx;
+                unsigned groups;
+        } active_sinks[POE__MAX_SINKS];
+        int n_active_sinks;
         int n_sinks;
         int in_sink;
         bool text_sink_off;
@@ -547,6 +570,7 @@ struct poe_kernel {
         uint32_t log_serial_seq;
         bool trace_redefine;
         const poe__session *trace_sess[2];
+        poe_trace_record trace_rec; /* the frequent kinds' record (poe__trace_hot) */
         uint32_t loop_name; /* the loop's name, interned for TRACE_FILES' waits */
         char trace_buf[2048];     /* a text line */
         char trace_payload[2048]; /* a record's free text, for the kinds that make one */
@@ -757,6 +781,16 @@ void poe__queue_free(poe_kernel *k);
 
 /* clock.c */
 int64_t poe__mono(const poe_kernel *k);
+/* The same, inline, for the trace records' path. */
+static inline int64_t poe__mono_inline(const poe_kernel *k)
+{
+        struct timespec ts;
+
+        if (k->fake_clock)
+                return k->fake_mono;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
 int64_t poe__clock_now(poe_kernel *k); /* reads the clock into k->now */
 void poe__clock_slice(poe_kernel *k);  /* k->now for a new timeslice */
 double poe__wall(const poe_kernel *k);
@@ -856,6 +890,10 @@ void poe__debug_text_line(poe_kernel *k, const poe_trace_record *r);
 /* trace.c */
 void poe__trace(poe_kernel *k, poe_trace_record *r, poe__session *s, const poe__session *sender,
                 poe__session *peer);
+void poe__trace_hot(poe_kernel *k, uint32_t group, uint32_t kind, poe__session *s,
+                    uint32_t event, const poe__session *sender, poe__session *peer,
+                    uint64_t event_id, int64_t now, int64_t a0, int64_t a1, int64_t a2,
+                    int64_t a3, double num);
 void poe__trace_redefine_all(poe_kernel *k);
 /* A session's aliases changed: its loggable name gets a new serial. */
 static inline void poe__trace_aliases_changed(poe__session *s)

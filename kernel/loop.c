@@ -290,11 +290,10 @@ void poe__loop_wait(poe_kernel *k)
                 err = k->loop->wait(k, timeout);
         }
         if (POE__ON(k, POE_TRACE_FILES | POE_ASSERT_FILES)) {
-                POE_TRACE(k, POE_TRACE_FILES, NULL, POE__NO_NAME, NULL, NULL,
-                          .kind = POE_TK_WAIT,
-                          .arg.i = { k->loop_name, (int64_t)k->n_ready[0],
-                                     (int64_t)k->n_ready[1], (int64_t)k->n_ready[2] },
-                          .num = timeout < 0 ? -1.0 : (double)timeout / 1e9);
+                POE_TRACE_HOT(k, POE_TRACE_FILES, POE_TK_WAIT, NULL, POE__NO_NAME, NULL, NULL, 0,
+                              0, k->loop_name, (int64_t)k->n_ready[0], (int64_t)k->n_ready[1],
+                              (int64_t)k->n_ready[2],
+                              timeout < 0 ? -1.0 : (double)timeout / 1e9);
                 POE_ASSERT(k, POE_ASSERT_FILES, err >= 0 || err == -EINTR, "%s wait error: %s",
                            k->loop->name, strerror(-err));
         }

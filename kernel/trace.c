@@ -36,18 +36,17 @@
 
 #include "internal.h"
 
-/* Sends a definition (or, with groups, a record) to the sinks that take
- * it, and notes a sink's request for every definition again. */
-static void to_sinks(poe_kernel *k, const poe_trace_record *r, unsigned group)
+/* Sends a definition to every sink, and notes a sink's request for
+ * every definition again. */
+static void define_to_sinks(poe_kernel *k, const poe_trace_record *r)
 {
-        size_t i;
+        int i;
 
         /* A sink that traces would recurse: the kernel's own tracing is
          * off for the duration. */
         k->in_sink++;
-        for (i = 0; i < POE__MAX_SINKS; i++)
-                if (k->sinks[i].fn && (!group || ((k->debug | k->sinks[i].groups) & group)) &&
-                    k->sinks[i].fn(k->sinks[i].ctx, r) == POE_TRACE_SINK_REDEFINE)
+        for (i = 0; i < k->n_active_sinks; i++)
+                if (k->active_sinks[i].fn(k->active_sinks[i].ctx, r) == POE_TRACE_SINK_REDEFINE)
                         k->trace_redefine = true;
         k->in_sink--;
 }
@@ -70,7 +69,7 @@ static void define(poe_kernel *k, const poe_trace_record *r, unsigned kind, uint
         }
         d.text = text;
         d.text_len = (uint16_t)(len < UINT16_MAX ? len : UINT16_MAX);
-        to_sinks(k, &d, 0);
+        define_to_sinks(k, &d);
 }
 
 static __attribute__((noinline, cold)) void define_name(poe_kernel *k,
@@ -98,8 +97,10 @@ static __attribute__((noinline, cold)) void define_loggable(poe_kernel *k,
                 s->log_serial = POE_TRACE_THE_KERNEL;
                 return;
         }
+        if (!s->log_serial && ++k->log_serial_seq <= POE_TRACE_THE_KERNEL)
+                k->log_serial_seq = POE_TRACE_THE_KERNEL + 1; /* after a wrap */
         if (!s->log_serial)
-                s->log_serial = ++k->log_serial_seq;
+                s->log_serial = k->log_serial_seq;
         if (k->n_sinks)
                 define(k, r, POE_TK_DEF_LOGGABLE, POE__NO_NAME, s, text,
                        poe__loggable_into(s, text, sizeof(text)));
@@ -107,7 +108,7 @@ static __attribute__((noinline, cold)) void define_loggable(poe_kernel *k,
 
 /* The serial of s's loggable name, defined to the sinks if it is new to
  * this epoch. */
-static inline uint32_t serial_of(poe_kernel *k, poe_trace_record *r, poe__session *s)
+static inline uint32_t serial_of(poe_kernel *k, const poe_trace_record *r, poe__session *s)
 {
         if (!s)
                 return POE_TRACE_NOBODY;
@@ -117,17 +118,21 @@ static inline uint32_t serial_of(poe_kernel *k, poe_trace_record *r, poe__sessio
 }
 
 /*
- * Completes a trace point's record (r has its group, kind, event and
- * the kind's own fields) and hands it to the text line and the sinks.
- * One clock read: the wall time is the kernel's static epoch plus the
+ * What every record gets besides its trace point's fields: its time
+ * (read here unless the trace point read the clock), the sessions' ids,
+ * counts and name serials; then the text line and the sinks.  One clock
+ * read at most: the wall time is the kernel's static epoch plus the
  * monotonic time (POE's USE_STATIC_EPOCH, as timers use), so a record's
  * two times never disagree.
  */
-void poe__trace(poe_kernel *k, poe_trace_record *r, poe__session *s, const poe__session *sender,
-                poe__session *peer)
+static inline __attribute__((always_inline)) void
+finish(poe_kernel *k, poe_trace_record *r, poe__session *s, const poe__session *sender,
+       poe__session *peer, int64_t now)
 {
-        r->mono_ns = poe__mono(k);
-        r->wall = poe__mono2wall(k, r->mono_ns);
+        int i, n = k->n_active_sinks;
+
+        r->mono_ns = now ? now : poe__mono_inline(k);
+        r->wall = k->epoch_offset + (double)r->mono_ns / 1e9;
         r->session = s ? s->id : POE_KERNEL;
         r->sender = sender ? sender->id : POE_KERNEL;
         r->refcount = s ? s->refcnt : 0;
@@ -138,17 +143,63 @@ void poe__trace(poe_kernel *k, poe_trace_record *r, poe__session *s, const poe__
         check_name(k, r, r->event);
         if (r->kind == POE_TK_WAIT)
                 check_name(k, r, (uint32_t)r->arg.i[0]);
-        k->trace_sess[0] = s;
-        k->trace_sess[1] = peer;
         /* The text lines show the groups switched on; the structured
          * sinks may have asked for more. */
-        if (!k->text_sink_off && (k->debug & r->group))
+        if (__builtin_expect(!k->text_sink_off && (k->debug & r->group), 0)) {
+                k->trace_sess[0] = s;
+                k->trace_sess[1] = peer;
                 poe__debug_text_line(k, r);
-        if (k->n_sinks)
-                to_sinks(k, r, r->group);
+        }
+        if (n) {
+                k->trace_sess[0] = s;
+                k->trace_sess[1] = peer;
+                k->in_sink++;
+                for (i = 0; i < n; i++)
+                        if ((k->active_sinks[i].groups & r->group) &&
+                            k->active_sinks[i].fn(k->active_sinks[i].ctx, r) ==
+                                    POE_TRACE_SINK_REDEFINE)
+                                k->trace_redefine = true;
+                k->in_sink--;
+        }
         k->trace_sess[0] = k->trace_sess[1] = NULL;
         if (__builtin_expect(k->trace_redefine, 0))
                 poe__trace_redefine_all(k);
+}
+
+/* A record a trace point built whole (POE_TRACE: the rarer kinds). */
+void poe__trace(poe_kernel *k, poe_trace_record *r, poe__session *s, const poe__session *sender,
+                poe__session *peer)
+{
+        finish(k, r, s, sender, peer, r->mono_ns);
+}
+
+/*
+ * The frequent kinds' way (POE_TRACE_HOT): every field is a parameter,
+ * written once into the kernel's own record, so nothing is zeroed first
+ * and copied after.  now is the time if the trace point read the clock,
+ * else 0.  A sink that traced would come back here while the record is
+ * in use: the kernel does not trace while a sink runs (in_sink).
+ */
+void poe__trace_hot(poe_kernel *k, uint32_t group, uint32_t kind, poe__session *s,
+                    uint32_t event, const poe__session *sender, poe__session *peer,
+                    uint64_t event_id, int64_t now, int64_t a0, int64_t a1, int64_t a2,
+                    int64_t a3, double num)
+{
+        poe_trace_record *r = &k->trace_rec;
+
+        r->group = group;
+        r->kind = (uint16_t)kind;
+        r->text_len = 0;
+        r->event = event;
+        r->event_id = event_id;
+        r->arg.i[0] = a0;
+        r->arg.i[1] = a1;
+        r->arg.i[2] = a2;
+        r->arg.i[3] = a3;
+        r->arg.i[4] = 0;
+        r->num = num;
+        r->text = NULL;
+        finish(k, r, s, sender, peer, now);
 }
 
 /* A new epoch: every id is defined again before its next use. */

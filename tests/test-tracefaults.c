@@ -464,6 +464,21 @@ static void cycle(const fault *f)
                          "SELECT count(*) FROM records WHERE run_id = ? AND grp = %u", 1u << g);
                 TL_EQ(tf_sql_int(db, sql, run) + tf_dropped(s, name), fx.produced[g]);
         }
+        /* Every record written names only what the file defines: the
+         * definitions the writer could not write (while the file was
+         * missing or failing) were sent again, and records that might
+         * have used the lost ones were dropped and counted. */
+        TL_EQ(tf_sql_int(db,
+                         "SELECT count(*) FROM records r WHERE r.run_id = ?1 AND ("
+                         "(r.event IS NOT NULL AND NOT EXISTS (SELECT 1 FROM names n WHERE "
+                         "n.run_id = r.run_id AND n.id = r.event)) OR "
+                         "(r.session_name > 1 AND NOT EXISTS (SELECT 1 FROM loggables l WHERE "
+                         "l.run_id = r.run_id AND l.serial = r.session_name)) OR "
+                         "(r.peer_name > 1 AND NOT EXISTS (SELECT 1 FROM loggables l WHERE "
+                         "l.run_id = r.run_id AND l.serial = r.peer_name)))",
+                         run),
+              0);
+        assert_true(tf_sql_int(db, "SELECT count(*) FROM names WHERE run_id = ?", run) > 0);
         /* Records from after the fault cleared are in the file. */
         {
                 sqlite3_stmt *st;

@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -2208,6 +2209,414 @@ static void t_odd_records(void **state)
         tf_log_close();
 }
 
+/* ---- every kind, rendered where it is read ---- */
+
+/* Every record the log holds, in id order, is what the kernel made: its
+ * message rendered by the reader from ids and numbers equals the
+ * kernel's own rendering on its thread, field for field. */
+static void assert_log_is_copies(int64_t run)
+{
+        char page_off[32];
+        size_t i = 0, j;
+        int64_t off = 0;
+        json_t *r;
+
+        while (i < copies.n) {
+                poe__params p;
+
+                snprintf(page_off, sizeof(page_off), "%lld", (long long)off);
+                p = PARAMS({ "offset", page_off }, { "limit", "1000" });
+                r = query(&p);
+                TL_EQ(jget_i(r, "total"), copies.n);
+                assert_true(json_array_size(json_object_get(r, "records")) > 0);
+                for (j = 0; j < json_array_size(json_object_get(r, "records")); j++, i++)
+                        assert_same(json_array_get(json_object_get(r, "records"), j), &copies.r[i],
+                                    run);
+                off += 1000;
+                json_decref(r);
+        }
+}
+
+static struct {
+        int pfd[2];
+        poe_sid a, b;
+        pid_t child;
+} ek;
+
+static void ek_describe(void *ctx, poe_sid sid, void *heap, char *buf, size_t size)
+{
+        (void)ctx;
+        (void)heap;
+        snprintf(buf, size, "$VAR1 = { sid => %llu };", (unsigned long long)sid);
+}
+
+static int ek_anchor;
+
+static poe_value ek_c_start(poe_ctx *c)
+{
+        TL_EQ(poe_kernel_alias_set(poe_ctx_kernel(c), "sea"), 0);
+        TL_EQ(poe_kernel_yield(poe_ctx_kernel(c), "go", POE_NOARGS), 0);
+        return poe_nil();
+}
+
+static poe_value ek_c_go(poe_ctx *c)
+{
+        /* Its parent gives it up: a move. */
+        TL_EQ(poe_kernel_detach_myself(poe_ctx_kernel(c)), 0);
+        return poe_nil();
+}
+
+static poe_value ek_b_start(poe_ctx *c)
+{
+        poe_kernel *k = poe_ctx_kernel(c);
+
+        TL_EQ(poe_kernel_alias_set(k, "bee"), 0);
+        TL_CREATE(k, { "_start", ek_c_start }, { "go", ek_c_go });
+        return poe_str("b started");
+}
+
+static poe_value ek_str(poe_ctx *c)
+{
+        (void)c;
+        return poe_str("pong \xc3\xa9t\xc3\xa9, a string longer than the 63 bytes that POE's line "
+                       "shows of it");
+}
+
+static poe_value ek_dbl(poe_ctx *c)
+{
+        (void)c;
+        return poe_double(-2.5);
+}
+
+static poe_value ek_list(poe_ctx *c)
+{
+        static const poe_value items[] = { { POE_T_INT, 0, { .i = 1 } },
+                                           { POE_T_STR, 3, { .s = "two" } } };
+
+        (void)c;
+        return poe_list(items, 2);
+}
+
+static poe_value ek_sess(poe_ctx *c)
+{
+        return poe_session(poe_ctx_session(c));
+}
+
+static poe_value ek_ptr(poe_ctx *c)
+{
+        (void)c;
+        return poe_ptr(&ek_anchor, NULL);
+}
+
+static poe_value ek_tick(poe_ctx *c)
+{
+        poe_kernel *k = poe_ctx_kernel(c);
+        int64_t n = poe_value_int(poe_ctx_arg(c, 0));
+        poe_value arg = poe_int(7), ret;
+
+        TL_EQ(poe_kernel_post(k, ek.b, "str", POE_NOARGS), 0);
+        TL_EQ(poe_kernel_call(k, ek.b, "dbl", POE_NOARGS, &ret), 0);
+        TL_EQ(poe_kernel_post(k, ek.b, "list", POE_NOARGS), 0);
+        TL_EQ(poe_kernel_post(k, ek.b, "sess", POE_NOARGS), 0);
+        TL_EQ(poe_kernel_post(k, ek.b, "ptr", POE_NOARGS), 0);
+        if (n == 0) {
+                TL_EQ(poe_kernel_alias_remove(k, "beta"), 0);
+                TL_EQ(poe_kernel_delay(k, "tick", 0.001, &arg, 1), 0);
+                /* A failing call (retval), a signal, an OS signal. */
+                TL_EQ(poe_kernel_post_alias(k, "nobody-here", "x", POE_NOARGS), -ESRCH);
+                TL_EQ(poe_kernel_signal(k, ek.a, "FOO", POE_NOARGS), 0);
+                TL_EQ(raise(SIGUSR1), 0);
+        } else {
+                TL_EQ(poe_kernel_select_read(k, ek.pfd[0], NULL, POE_NOARGS), 0);
+                TL_EQ(poe_kernel_sig(k, "USR1", NULL, POE_NOARGS), 0);
+                TL_EQ(poe_kernel_sig(k, "FOO", NULL, POE_NOARGS), 0);
+                TL_EQ(poe_kernel_alias_remove(k, "alpha"), 0);
+                TL_EQ(poe_kernel_signal(k, ek.b, "TERM", POE_NOARGS), 0);
+        }
+        return poe_int(n);
+}
+
+static poe_value ek_readable(poe_ctx *c)
+{
+        poe_kernel *k = poe_ctx_kernel(c);
+        char buf[8];
+
+        /* Non-blocking: the byte, or nothing if a wait saw it twice. */
+        (void)!read(ek.pfd[0], buf, sizeof(buf));
+        TL_EQ(poe_kernel_select_pause_read(k, ek.pfd[0]), 1);
+        TL_EQ(poe_kernel_select_resume_read(k, ek.pfd[0]), 1);
+        return poe_nil();
+}
+
+static poe_value ek_a_start(poe_ctx *c)
+{
+        poe_kernel *k = poe_ctx_kernel(c);
+        poe_value zero = poe_int(0);
+
+        ek.a = poe_ctx_session(c);
+        TL_EQ(poe_kernel_alias_set(k, "alpha"), 0);
+        TL_EQ(poe_kernel_alias_set(k, "beta"), 0);
+        ek.b = TL_CREATE(k, { "_start", ek_b_start }, { "str", ek_str }, { "dbl", ek_dbl },
+                         { "list", ek_list }, { "sess", ek_sess }, { "ptr", ek_ptr });
+        TL_EQ(poe_kernel_sig(k, "USR1", "got_sig", POE_NOARGS), 0);
+        TL_EQ(poe_kernel_sig(k, "FOO", "got_sig", POE_NOARGS), 0);
+        TL_EQ(poe_kernel_select_read(k, ek.pfd[0], "readable", POE_NOARGS), 0);
+        TL_EQ(write(ek.pfd[1], "x", 1), 1);
+        TL_EQ(poe_kernel_delay(k, "tick", 0.001, &zero, 1), 0);
+        fflush(NULL);
+        ek.child = fork();
+        assert_true(ek.child >= 0);
+        if (ek.child == 0)
+                _exit(3);
+        TL_EQ(poe_kernel_sig_child(k, ek.child, "child", POE_NOARGS), 0);
+        return poe_int(42);
+}
+
+/*
+ * A program that makes a record of every kind but assert (which
+ * aborts), in every trace group: each record's line as the log renders
+ * it (from integers, ids and the definitions it was given) is the line
+ * the kernel rendered on its thread, and every other field is the same.
+ * An assert record, made by hand, renders its message.
+ */
+static void t_every_kind(void **state)
+{
+        bool seen[POE_TK_KINDS] = { false }, str_seen = false;
+        poe_trace_record r;
+        json_t *res, *o;
+        poe__params p;
+        int64_t run;
+        size_t i;
+        unsigned kind;
+
+        (void)state;
+        memset(&ek, 0, sizeof(ek));
+        assert_true(pipe(ek.pfd) == 0);
+        attach(0);
+        TL_EQ(poe_kernel_trace_sink_groups(tl.k, tf.log_sink, POE_TRACE_ALL), 0);
+        TL_EQ(poe_kernel_trace_sink_groups(tl.k, tf.own_sink, POE_TRACE_ALL), 0);
+        poe_kernel_set_heap_describer(tl.k, ek_describe, NULL);
+        run = tf_status_int("run_id");
+        TL_CREATE(tl.k, { "_start", ek_a_start }, { "tick", ek_tick }, { "readable", ek_readable },
+                  { "got_sig", tl_h_nop }, { "child", tl_h_nop });
+        TL_EQ(poe_kernel_run(tl.k), 0);
+        poe_kernel_set_heap_describer(tl.k, NULL, NULL);
+        close(ek.pfd[0]);
+        close(ek.pfd[1]);
+        tf_detach();
+        wait_settled();
+        TL_EQ(tf_status_int("dropped_total"), 0);
+        for (i = 0; i < copies.n; i++) {
+                kind = poe_trace_kind_parse(copies.r[i].kind);
+                assert_true(kind > POE_TK_NONE && kind < POE_TK_KINDS);
+                seen[kind] = true;
+        }
+        for (kind = POE_TK_ENQUEUE; kind < POE_TK_KINDS; kind++)
+                if (!seen[kind] && kind != POE_TK_ASSERT)
+                        fail_msg("no %s record", poe_trace_kind_name(kind));
+        assert_log_is_copies(run);
+
+        /* One of each return value's type, among them. */
+        p = PARAMS({ "kind", "return" }, { "limit", "1000" });
+        res = query(&p);
+        for (i = 0; i < json_array_size(json_object_get(res, "records")); i++) {
+                const char *m = jget_s(json_array_get(json_object_get(res, "records"), i),
+                                       "message");
+
+                /* Its first 63 bytes, as POE's line shows it. */
+                str_seen |= strcmp(m, "event ``str'' returns (pong \xc3\xa9t\xc3\xa9, a string "
+                                      "longer than the 63 bytes that POE's line s)") == 0;
+        }
+        assert_true(str_seen);
+        json_decref(res);
+
+        /* An assertion's record, by hand: its text is its line. */
+        memset(&r, 0, sizeof(r));
+        r.mono_ns = 5;
+        r.wall = 1700000000.5;
+        r.epoch = 1;
+        r.group = POE_ASSERT_DATA;
+        r.kind = POE_TK_ASSERT;
+        r.event = POE_TRACE_NO_NAME;
+        r.text = "session 1: count of timers went below zero";
+        r.text_len = (uint16_t)strlen(r.text);
+        TL_EQ(poe__tracelog_sink(tf.t, &r), 0);
+        p = PARAMS({ "kind", "assert" });
+        while (query_total(&p) < 1)
+                tf_poll_pause();
+        res = query(&p);
+        o = json_array_get(json_object_get(res, "records"), 0);
+        assert_string_equal(jget_s(o, "group"), "ASSERT_DATA");
+        assert_string_equal(jget_s(o, "prefix"), "<dt>");
+        assert_string_equal(jget_s(o, "message"), "session 1: count of timers went below zero");
+        json_decref(res);
+        tf_log_close();
+}
+
+/* A session renamed between records: the log names it in each record as
+ * it was called then (each name its own serial, defined once). */
+static poe_value h_rename(poe_ctx *c)
+{
+        poe_kernel *k = poe_ctx_kernel(c);
+        int64_t n = poe_value_int(poe_ctx_arg(c, 0));
+        poe_value next = poe_int(n + 1);
+
+        if (n == 0) {
+                TL_EQ(poe_kernel_alias_set(k, "one"), 0);
+        } else if (n == 1) {
+                TL_EQ(poe_kernel_alias_remove(k, "one"), 0);
+                TL_EQ(poe_kernel_alias_set(k, "two"), 0);
+        } else if (n == 2) {
+                TL_EQ(poe_kernel_alias_remove(k, "two"), 0);
+        }
+        if (n < 3)
+                TL_EQ(poe_kernel_yield(k, "rename", &next, 1), 0);
+        return poe_nil();
+}
+
+static poe_value h_rename_start(poe_ctx *c)
+{
+        poe_value zero = poe_int(0);
+
+        TL_EQ(poe_kernel_yield(poe_ctx_kernel(c), "rename", &zero, 1), 0);
+        return poe_nil();
+}
+
+static void t_alias_change(void **state)
+{
+        static const char *const want[] = {
+                "enqueued event 1 ``rename'' from session 1 to session 1",
+                "dispatching event 1 ``rename'' from session 1 to session 1",
+                "enqueued event 3 ``rename'' from session 1 (one) to session 1 (one)",
+                "dispatching event 3 ``rename'' from session 1 (one) to session 1 (one)",
+                "enqueued event 4 ``rename'' from session 1 (two) to session 1 (two)",
+                "dispatching event 4 ``rename'' from session 1 (two) to session 1 (two)",
+                "enqueued event 5 ``rename'' from session 1 to session 1",
+                "dispatching event 5 ``rename'' from session 1 to session 1",
+        };
+        poe__params p = PARAMS({ "event", "rename" }, { "group", "events" });
+        json_t *res, *recs;
+        size_t i, w = 0;
+        sqlite3 *db;
+        int64_t run;
+
+        (void)state;
+        attach(0);
+        run = tf_status_int("run_id");
+        TL_EQ(TL_CREATE(tl.k, { "_start", h_rename_start }, { "rename", h_rename }), 1);
+        TL_EQ(poe_kernel_run(tl.k), 0);
+        tf_detach();
+        wait_settled();
+        assert_log_is_copies(run);
+        res = query(&p);
+        recs = json_object_get(res, "records");
+        for (i = 0; i < json_array_size(recs) && w < sizeof(want) / sizeof(want[0]); i++)
+                if (strcmp(jget_s(json_array_get(recs, i), "message"), want[w]) == 0)
+                        w++;
+        if (w < sizeof(want) / sizeof(want[0]))
+                fail_msg("no record says `%s'", want[w]);
+        json_decref(res);
+        /* Four names of session 1, each defined once. */
+        db = tf_db_open_ro(tf.path);
+        TL_EQ(tf_sql_int(db, "SELECT count(*) FROM loggables WHERE run_id = ? AND session = 1",
+                         run),
+              4);
+        sqlite3_close(db);
+        tf_log_close();
+}
+
+/* ---- definitions lost ---- */
+
+static int created;
+
+static poe_value h_named_start(poe_ctx *c)
+{
+        poe_kernel *k = poe_ctx_kernel(c);
+        char name[32];
+
+        snprintf(name, sizeof(name), "s%d", created++);
+        TL_EQ(poe_kernel_alias_set(k, name), 0);
+        snprintf(name, sizeof(name), "e%d", created);
+        TL_EQ(poe_kernel_yield(k, name, POE_NOARGS), 0);
+        return poe_nil();
+}
+
+static poe_value h_named_any(poe_ctx *c)
+{
+        char name[32];
+
+        /* Its own event ("eN"); _parent and the like come here too. */
+        if (poe_value_str(poe_ctx_arg(c, 0))[0] != 'e')
+                return poe_nil();
+        snprintf(name, sizeof(name), "s%llu", (unsigned long long)poe_ctx_session(c) - 2);
+        TL_EQ(poe_kernel_alias_remove(poe_ctx_kernel(c), name), 0);
+        return poe_nil();
+}
+
+static poe_value h_make_many(poe_ctx *c)
+{
+        int i;
+
+        for (i = 0; i < 200; i++)
+                TL_CREATE(poe_ctx_kernel(c), { "_start", h_named_start },
+                          { "_default", h_named_any });
+        return poe_nil();
+}
+
+/*
+ * A ring too small for a burst of new names: some definitions do not fit
+ * it.  The records that might name them are dropped and counted, the
+ * kernel sends every definition again once there is room, and every
+ * record written renders as the kernel rendered it: no name is lost.
+ */
+static void t_definitions_lost(void **state)
+{
+        json_t *s, *res, *recs, *o;
+        int64_t written, dropped, off;
+        size_t i, j, matched = 0;
+        char page_off[32];
+
+        (void)state;
+        created = 0;
+        attach(16);
+        TL_CREATE(tl.k, { "_start", h_make_many });
+        tl_run_to_end(tl.k, 5000);
+        TL_EQ(created, 200);
+        tf_detach();
+        wait_settled();
+        s = tf_status();
+        written = tf_st_int(s, "records_written");
+        dropped = tf_st_int(s, "dropped_total");
+        json_decref(s);
+        TL_EQ((uint64_t)(written + dropped), copies.produced);
+        assert_true(dropped > 0);
+        assert_true(written > 0);
+        for (off = 0; off < written; off += 1000) {
+                poe__params p;
+
+                snprintf(page_off, sizeof(page_off), "%lld", (long long)off);
+                p = PARAMS({ "offset", page_off }, { "limit", "1000" });
+                res = query(&p);
+                recs = json_object_get(res, "records");
+                for (i = 0; i < json_array_size(recs); i++) {
+                        o = json_array_get(recs, i);
+                        for (j = 0; j < copies.n; j++)
+                                if (copies.r[j].mono_ns == jget_i(o, "mono_ns") &&
+                                    strcmp(copies.r[j].kind, jget_s(o, "kind")) == 0 &&
+                                    copies.r[j].session == (poe_sid)jget_i(o, "session"))
+                                        break;
+                        if (j == copies.n)
+                                fail_msg("record %lld is not one the kernel made",
+                                         (long long)jget_i(o, "id"));
+                        assert_same(o, &copies.r[j], jget_i(o, "run"));
+                        matched++;
+                }
+                json_decref(res);
+        }
+        TL_EQ(matched, written);
+        tf_log_close();
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -2221,6 +2630,9 @@ int main(void)
                 FX_TEST(t_disk_full),
                 FX_TEST(t_exports),
                 FX_TEST(t_odd_records),
+                FX_TEST(t_every_kind),
+                FX_TEST(t_alias_change),
+                FX_TEST(t_definitions_lost),
                 FX_TEST(t_event_ids),
                 FX_TEST(t_migrate_v1),
                 FX_TEST(t_chrome_flows_story),
