@@ -28,6 +28,11 @@
  *    (50 ms, or the time to write 1000 records), plus whatever the ring
  *    holds while the writer is failing.
  *
+ * The log is bounded (tracelog-bound.c): between two batches the writer
+ * removes the oldest records, in chunks, to keep the file within its
+ * size (256 MiB unless told) and, if asked, its records within an age;
+ * a run with no records left goes too, never the current one.
+ *
  * The schema (version 3: PRAGMA user_version = 3, and PRAGMA
  * application_id = 0x504f4554, "POET", so a database of something else
  * is recognised and refused rather than written into).  Records are
@@ -36,8 +41,9 @@
  * event's name are made where a record is read (tracelog-render.c), so
  * the writer renders nothing.  A log of version 1 is migrated to 2
  * (event_id), one of version 2 to 3 by renaming its records to
- * records_v2 (no row copied), where readers still find its runs; a log
- * of a newer version is refused:
+ * records_v2 (no row copied), where readers still find its runs (and
+ * runs gains the counts, NULL for its old runs); a log of a newer
+ * version is refused:
  *
  *   CREATE TABLE runs(            -- one row per poe__tracelog_open
  *       id INTEGER PRIMARY KEY,
@@ -45,7 +51,11 @@
  *       kernel_id TEXT,           -- poe_kernel_id()
  *       started REAL,             -- the kernel's start, epoch seconds
  *       hostname TEXT,
- *       poe_version TEXT);
+ *       poe_version TEXT,
+ *       produced INTEGER,         -- records the kernel handed the log,
+ *       written INTEGER,          -- and those written (removed ones too),
+ *                                 -- both rewritten with every batch
+ *       ended REAL);              -- wall time of a clean stop, else NULL
  *   CREATE TABLE sessions(        -- every session the records mention
  *       run_id INTEGER NOT NULL,
  *       session_id INTEGER NOT NULL,
@@ -88,6 +98,14 @@
  *       grp TEXT NOT NULL,
  *       count INTEGER NOT NULL,   -- the running total, rewritten as it grows
  *       PRIMARY KEY(run_id, grp));
+ *   CREATE TABLE removed(         -- records the bounds removed, per run
+ *       run_id INTEGER NOT NULL,  -- and group, added to by each chunk
+ *       grp TEXT NOT NULL,
+ *       count INTEGER NOT NULL,
+ *       PRIMARY KEY(run_id, grp));
+ *   CREATE TRIGGER runs_gone AFTER DELETE ON runs  -- a run's sessions,
+ *       ...;                      -- names, loggables, drops and removed
+ *                                 -- rows go with it
  *
  * Those three indexes are what the queries use (a run's records in
  * order, paged or from an id on; those of a session; those of an
@@ -105,7 +123,19 @@
  * A record is dropped when the ring is full (the writer is behind) or
  * when its batch could not be written (the database is failing); either
  * way it is counted in the status and, as soon as the database takes
- * writes again, in `drops`.  A record's text longer than about 3.9 KB
+ * writes again, in `drops`.
+ *
+ * The accounting: produced = written + dropped + pending (in the ring or
+ * the writer's open transaction), exactly once the ring is empty; a
+ * record the bounds removed was written first and stays counted among
+ * the written, so a run's records in the file number written - removed.
+ * Each batch's transaction stores the run's produced count (read after
+ * the batch's records and drops, so never less than their sum) and its
+ * written count beside the drops: in a log whose process was killed,
+ * produced - written - dropped is what its ring and its writer held at
+ * its last batch, records that never reached the file.  Only those
+ * produced while the batch in flight was being written are in no count:
+ * one batch's time of the kernel's production.  A record's text longer than about 3.9 KB
  * is cut with a "[... N bytes truncated]" marker (the kernel's own are at
  * most 2 KB), names at 1 KB.  Text that is not valid UTF-8 is stored with U+FFFD in place of
  * the bad bytes, so every row converts to JSON.
@@ -118,7 +148,8 @@
  * _garbage_collect items are dequeued without a dispatch record.
  *
  * The code: this file (helpers, the ring, open, close, status),
- * tracelog-writer.c (the writer and the schema), tracelog-query.c,
+ * tracelog-writer.c (the writer and the schema), tracelog-bound.c (the
+ * bounds), tracelog-query.c,
  * tracelog-export.c (JSON Lines, CSV, SQLite), tracelog-chrome.c and
  * tracelog-otlp.c; tracelog-internal.h is what they share.
  */
