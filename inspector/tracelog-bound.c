@@ -92,6 +92,8 @@ static const struct {
         },
 };
 
+static void apply_limits(poe__tracelog *t, uint64_t max);
+
 static int prepare(poe__tracelog *t, const char *sql, sqlite3_stmt **st, const char *path,
                    char *err, size_t errlen)
 {
@@ -170,6 +172,9 @@ int poe__tl_bound_open(poe__tracelog *t, const char *path, char *err, size_t err
                 return poe__tl_fail_db(t->db, SQLITE_ERROR, path, "cannot read its page size",
                                        err, errlen);
         b->wal_path = sqlite3_filename_wal(sqlite3_db_filename(t->db, "main"));
+        /* The WAL's limits from the first batch on (a bound set later is
+         * applied by the pass after it). */
+        apply_limits(t, atomic_load(&t->max_bytes));
         return 0;
 }
 
