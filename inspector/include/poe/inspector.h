@@ -97,7 +97,9 @@ POE_EXPORT const char *poe_inspector_trace_db(const poe_inspector *in);
  * Stops the server, flushes the trace log and frees everything.  Call it
  * on the kernel's thread, before poe_kernel_free.  The log's totals go to
  * stderr in one line ("poe-inspector: trace log PATH: N records produced,
- * N written, N dropped").  Takes NULL; returns NULL.
+ * N written, N dropped, N removed"; removed: what the log's bounds took
+ * out of the file since, counted among the written).  Takes NULL;
+ * returns NULL.
  */
 POE_EXPORT poe_inspector *poe_inspector_stop(poe_inspector *in);
 
