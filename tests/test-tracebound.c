@@ -16,7 +16,9 @@
  *    reached the file: produced - written - dropped as the file stores
  *    them, never negative, and never more produced than the process made;
  *  - POE_TRACE_DB_MAX and POE_TRACE_DB_MAX_AGE: their syntax, and a bad
- *    value refused with -EINVAL and a message.
+ *    value refused with -EINVAL and a message; an inspector whose log
+ *    passes its bound shows the removed records in its summary and in
+ *    /metrics.
  *
  * Waits poll the log's status (or the file) against a deadline; nothing
  * counts on a speed.
@@ -897,12 +899,65 @@ static void t_env(void **state)
         }
 }
 
+/* An inspector whose log passes its bound says so: the kernel summary's
+ * trace_log, and /metrics beside the drops. */
+static void t_inspector(void **state)
+{
+        poe_inspector_options o;
+        poe_inspector *in = NULL;
+        int64_t deadline, n;
+        json_t *extra, *log;
+        char *metrics, line[128];
+        int i;
+
+        (void)state;
+        memset(&o, 0, sizeof(o));
+        o.address = "127.0.0.1:0";
+        o.trace_db = tf.path;
+        o.trace_groups = TF_GROUPS;
+        o.trace_db_max = SMALL_BOUND;
+        TL_EQ(poe_inspector_start(tl.k, &o, &in), 0);
+        workload_start();
+        for (deadline = tf_now_ms() + TF_DEADLINE_MS;;) {
+                log = poe__tracelog_status(in->log);
+                assert_non_null(log);
+                n = removed_of(log, "TRACE_EVENTS");
+                json_decref(log);
+                if (n > 0)
+                        break;
+                if (tf_now_ms() > deadline)
+                        fail_msg("timed out waiting for the inspector's log to remove records");
+                for (i = 0; i < 20; i++)
+                        TL_EQ(poe_kernel_run_one_timeslice(tl.k), 1);
+                tf_poll_pause();
+        }
+        extra = poe__inspector_summary_extra(in);
+        assert_non_null(extra);
+        log = json_object_get(extra, "trace_log");
+        assert_true(removed_of(log, "TRACE_EVENTS") > 0);
+        assert_true(jint(log, "removed_total") >= removed_of(log, "TRACE_EVENTS"));
+        TL_EQ(jint(log, "max_bytes"), SMALL_BOUND);
+        assert_true(json_is_object(json_object_get(log, "dropped")));
+        json_decref(extra);
+        metrics = poe__metrics_text(tl.k, in);
+        assert_non_null(metrics);
+        assert_non_null(strstr(metrics, "# TYPE poe_trace_records_removed_total counter\n"));
+        assert_non_null(strstr(metrics, "poe_trace_records_removed_total{group=\"TRACE_EVENTS\"} "));
+        snprintf(line, sizeof(line), "poe_trace_log_max_bytes %u\n", SMALL_BOUND);
+        assert_non_null(strstr(metrics, line));
+        assert_non_null(strstr(metrics, "poe_trace_log_size_bytes "));
+        free(metrics);
+        wl.stop = true;
+        tl_run_to_end(tl.k, 100000);
+        poe_inspector_stop(in);
+}
+
 int main(int argc, char **argv)
 {
         const struct CMUnitTest tests[] = {
                 FX_TEST(t_parse),    FX_TEST(t_env),    FX_TEST(t_size),
                 FX_TEST(t_age),      FX_TEST(t_migrated), FX_TEST(t_migrated_unknown),
-                FX_TEST(t_killed),
+                FX_TEST(t_killed),   FX_TEST(t_inspector),
         };
 
         if (argc == 4 && strcmp(argv[1], "--child") == 0)
