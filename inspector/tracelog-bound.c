@@ -17,7 +17,8 @@
  * removes records until they are a sixteenth under it (hysteresis, so
  * it does not trim after every batch), at most TRIM_CHUNKS_PER_PASS
  * chunks between two batches unless it takes more to get back under it
- * at all.  What the file can still exceed the bound by: one batch's
+ * at all (then up to TRIM_CHUNKS_MAX: a file far past its bound comes
+ * down over several passes rather than stall the writer).  What the file can still exceed the bound by: one batch's
  * records (added before the pass after them trims), and one transaction
  * beyond the WAL's checkpoint size; and while a reader keeps a snapshot
  * open (a long export), checkpoints cannot finish and the WAL grows until
@@ -420,8 +421,11 @@ void poe__tl_bound_pass(poe__tracelog *t)
                         break;
                 }
                 /* The rest after the next batch, unless the log is
-                 * still past the bound itself. */
-                if (chunks >= TRIM_CHUNKS_PER_PASS && in_use <= limit)
+                 * still past the bound itself; even then, a log far past
+                 * it (a bound lowered, an old log) comes down a bounded
+                 * number of chunks at a time, so that batches go on. */
+                if (chunks >= TRIM_CHUNKS_PER_PASS &&
+                    (in_use <= limit || chunks >= TRIM_CHUNKS_MAX))
                         break;
                 r = remove_chunk(t, 0);
                 if (r < 0)

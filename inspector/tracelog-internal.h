@@ -57,7 +57,8 @@
 #define N_GROUP_BITS          32
 #define SMAP_SIZE             2048 /* a power of two, > 2 * BATCH_MAX */
 #define TRIM_CHUNK            1000 /* records removed per transaction */
-#define TRIM_CHUNKS_PER_PASS  4    /* and transactions between two batches */
+#define TRIM_CHUNKS_PER_PASS  4    /* and transactions between two batches, */
+#define TRIM_CHUNKS_MAX       64   /* or this many while past the bound */
 
 /* ---- the ring and the log ---- */
 
