@@ -99,6 +99,11 @@ int poe__tracelog_open_retrying(const char *path, size_t ring_size, poe_kernel *
  * adds the sink; tests, to use small bounds); the writer applies it from
  * its next batch on.  0 or -EINVAL.
  */
+/* 256 MiB: about three million records (some 80 bytes each with their
+ * indexes, bench/trace-bound says), the last hour of a program making a
+ * thousand a second and days of a quiet one: the history a person
+ * debugging looks back over, still quick to query and to copy, and
+ * small on any disk the program runs on. */
 #define POE__TRACE_DB_MAX_DEFAULT (256ull << 20)
 #define POE__TRACE_DB_MAX_MIN     (1ull << 20)
 #define POE__TRACE_DB_MAX_MAX     (1ull << 50)

@@ -225,9 +225,9 @@ static bool sess_write(poe__tracelog *t)
 /*
  * Writes the drop counts that changed (all of them when force) and the
  * run's produced and written counts into the open transaction; the drops
- * written go to now[] for after COMMIT.  written is
- * the run's count with this transaction's records.  ended: the run's
- * last word, at a clean stop.
+ * written go to now[] for after COMMIT.  written is the run's count with
+ * this transaction's records; ended marks the run's last word, at a
+ * clean stop.
  *
  * The produced count is read last, after the drops (acquire: a drop the
  * sink counted comes after its record was counted as produced) and
@@ -573,9 +573,9 @@ static const char schema_sql[] =
  * records_v2 (a rename: no row is copied, whatever the log's size), where
  * readers find the runs they belong to (tracelog-render.c), and gives
  * runs the counts this version keeps (NULL for the runs before it);
- * schema_sql then makes the new records table and the rest.  A process of an older libpoe still
- * writing the log then fails to insert into it, and says so in its
- * status.
+ * schema_sql then makes the new records table and the rest.  A process
+ * of an older libpoe still writing the log then fails to insert into it,
+ * and says so in its status.
  */
 static const char *const migrations[SCHEMA_VERSION] = {
         [1] = "ALTER TABLE records ADD COLUMN event_id INTEGER;"

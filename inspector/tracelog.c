@@ -123,7 +123,10 @@
  * A record is dropped when the ring is full (the writer is behind) or
  * when its batch could not be written (the database is failing); either
  * way it is counted in the status and, as soon as the database takes
- * writes again, in `drops`.
+ * writes again, in `drops`.  A record's text longer than about 3.9 KB
+ * is cut with a "[... N bytes truncated]" marker (the kernel's own are at
+ * most 2 KB), names at 1 KB.  Text that is not valid UTF-8 is stored with U+FFFD in place of
+ * the bad bytes, so every row converts to JSON.
  *
  * The accounting: produced = written + dropped + pending (in the ring or
  * the writer's open transaction), exactly once the ring is empty; a
@@ -135,10 +138,7 @@
  * produced - written - dropped is what its ring and its writer held at
  * its last batch, records that never reached the file.  Only those
  * produced while the batch in flight was being written are in no count:
- * one batch's time of the kernel's production.  A record's text longer than about 3.9 KB
- * is cut with a "[... N bytes truncated]" marker (the kernel's own are at
- * most 2 KB), names at 1 KB.  Text that is not valid UTF-8 is stored with U+FFFD in place of
- * the bad bytes, so every row converts to JSON.
+ * one batch's time of the kernel's production.
  *
  * An event id is the kernel's: the enqueue of a queue item carries it, and
  * so does every dispatch (and return) made while that item is handled:
