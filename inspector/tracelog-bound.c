@@ -18,11 +18,13 @@
  * it does not trim after every batch), at most TRIM_CHUNKS_PER_PASS
  * chunks between two batches unless it takes more to get back under it
  * at all (then up to TRIM_CHUNKS_MAX: a file far past its bound comes
- * down over several passes rather than stall the writer).  What the file can still exceed the bound by: one batch's
- * records (added before the pass after them trims), and one transaction
- * beyond the WAL's checkpoint size; and while a reader keeps a snapshot
- * open (a long export), checkpoints cannot finish and the WAL grows until
- * it is done.  A file already larger than the bound when the log opens
+ * down over several passes rather than stall the writer).
+ *
+ * What the file can still exceed the bound by: one batch's records
+ * (added before the pass after them trims), and one transaction beyond
+ * the WAL's checkpoint size; and while a reader keeps a snapshot open (a
+ * long export), checkpoints cannot finish and the WAL grows until it is
+ * done.  A file already larger than the bound when the log opens
  * (an older log, a bound lowered) keeps its size on disk: its records go
  * until it is within the bound, and its free pages are reused; `sqlite3
  * FILE VACUUM` shrinks it, offline.
@@ -142,17 +144,17 @@ int poe__tl_bound_open(poe__tracelog *t, const char *path, char *err, size_t err
         sqlite3_finalize(st);
         for (i = has_v2 ? 0 : 1; i < 2; i++) {
                 b->src[i].group_names = i == 0;
-                if ((rc = prepare(t, source_sql[i].head, &b->src[i].head, path, err, errlen)) <
-                            0 ||
-                    (rc = prepare(t, source_sql[i].count, &b->src[i].count, path, err, errlen)) <
-                            0 ||
-                    (rc = prepare(t, source_sql[i].del, &b->src[i].del, path, err, errlen)) < 0)
+                source *s = &b->src[i];
+
+                if ((rc = prepare(t, source_sql[i].head, &s->head, path, err, errlen)) < 0 ||
+                    (rc = prepare(t, source_sql[i].count, &s->count, path, err, errlen)) < 0 ||
+                    (rc = prepare(t, source_sql[i].del, &s->del, path, err, errlen)) < 0)
                         return rc;
         }
         if ((rc = prepare(t, "PRAGMA page_count", &b->page_count, path, err, errlen)) < 0 ||
             (rc = prepare(t, "PRAGMA freelist_count", &b->freelist, path, err, errlen)) < 0 ||
-            (rc = prepare(t, "SELECT max(id) FROM records", &b->newest_id, path, err, errlen)) <
-                    0 ||
+            (rc = prepare(t, "SELECT max(id) FROM records", &b->newest_id, path, err,
+                          errlen)) < 0 ||
             (rc = prepare(t,
                           has_v2 ? "SELECT min(m) FROM (SELECT min(run_id) AS m FROM records "
                                    "UNION ALL SELECT min(run_id) FROM records_v2)"
