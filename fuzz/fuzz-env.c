@@ -3,7 +3,8 @@
  * groups, DEFAULT rules, values and POE_TRACE_FILENAME; kernel.c's
  * switches and POE_CHILD_POLLING_INTERVAL; loop.c's POE_EVENT_LOOP) and
  * when an inspector starts from it (POE_INSPECTOR's address, _REMOTE,
- * _TOKEN, POE_TRACE_DB), and trace-group names as the API takes them.
+ * _TOKEN, POE_TRACE_DB and its bounds, POE_TRACE_DB_MAX and _MAX_AGE),
+ * and trace-group names as the API takes them.
  *
  * Input: a count byte, then per variable a selector byte and a value
  * field; then a group name and a switch byte.  The harness keeps what the
@@ -35,7 +36,8 @@ static const char *const vars[] = {
         "POE_ASSERT_STATES",   "POE_TRACE_FILENAME",  "POE_CATCH_EXCEPTIONS",
         "POE_USE_SIGCHLD",     "POE_USE_SIGNAL_PIPE", "POE_CHILD_POLLING_INTERVAL",
         "POE_EVENT_LOOP",      "POE_INSPECTOR",       "POE_INSPECTOR_REMOTE",
-        "POE_INSPECTOR_TOKEN", "POE_TRACE_DB",
+        "POE_INSPECTOR_TOKEN", "POE_TRACE_DB",        "POE_TRACE_DB_MAX",
+        "POE_TRACE_DB_MAX_AGE",
 };
 #define N_VARS (sizeof(vars) / sizeof(vars[0]))
 

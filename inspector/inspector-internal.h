@@ -90,13 +90,41 @@ int poe__tracelog_open(const char *path, size_t ring_size, poe_kernel *k, poe__t
 int poe__tracelog_open_retrying(const char *path, size_t ring_size, poe_kernel *k,
                                 poe__tracelog **ret, char *err, size_t errlen);
 
+/*
+ * The log's bounds (tracelog-bound.c): the writer keeps the file (its
+ * pages in use and its WAL) within max_bytes (0: POE__TRACE_DB_MAX_DEFAULT;
+ * less than POE__TRACE_DB_MAX_MIN is -EINVAL) and removes records older
+ * than max_age seconds (0: no age bound), oldest first.  Called on the
+ * kernel's thread before records flow (the inspector calls it before it
+ * adds the sink; tests, to use small bounds); the writer applies it from
+ * its next batch on.  0 or -EINVAL.
+ */
+/* 256 MiB: about three million records (some 80 bytes each with their
+ * indexes, bench/trace-bound says), the last hour of a program making a
+ * thousand a second and days of a quiet one: the history a person
+ * debugging looks back over, still quick to query and to copy, and
+ * small on any disk the program runs on. */
+#define POE__TRACE_DB_MAX_DEFAULT (256ull << 20)
+#define POE__TRACE_DB_MAX_MIN     (1ull << 20)
+#define POE__TRACE_DB_MAX_MAX     (1ull << 50)
+#define POE__TRACE_DB_AGE_MAX     (100ull * 366 * 86400)
+int poe__tracelog_set_bounds(poe__tracelog *t, uint64_t max_bytes, uint64_t max_age);
+
+/* POE_TRACE_DB_MAX's syntax: digits, then optionally K, M, G or T
+ * (binary: 1K = 1024), from POE__TRACE_DB_MAX_MIN to _MAX.  0 or
+ * -EINVAL. */
+int poe__inspector_parse_size(const char *s, uint64_t *ret);
+/* POE_TRACE_DB_MAX_AGE's: digits, then optionally s, m, h or d, at most
+ * POE__TRACE_DB_AGE_MAX seconds; 0 means none.  0 or -EINVAL. */
+int poe__inspector_parse_age(const char *s, uint64_t *ret);
+
 /* For tests only: the SQLite VFS the writers of logs opened from now on
  * use (NULL: the default), so a test can fail their writes on purpose. */
 void poe__tracelog_set_vfs(const char *name);
 
 /* The kernel sink (poe_trace_sink_fn): runs on the kernel's thread,
  * copies the record into the ring, never blocks. */
-void poe__tracelog_sink(void *ctx, const poe_trace_record *r);
+int poe__tracelog_sink(void *ctx, const poe_trace_record *r);
 
 /* Flushes what the ring holds and stops the writer; the status stays
  * readable, final.  Takes a stopped log. */
@@ -119,7 +147,8 @@ void poe__tracelog_set_query_deadline(poe__tracelog *t, int64_t ms);
  * handle serves poe__tracelog_query, _runs and _export, with the newest
  * run as the current one; poe__tracelog_close frees it.  -ENOENT (and
  * other -errno from stat) for a missing file, -EINVAL for a file that is
- * not a libpoe trace log, -EPROTONOSUPPORT for another schema version;
+ * not a libpoe trace log, -EPROTONOSUPPORT for a schema newer than this
+ * reader's (versions 1 and 2 are read as they are);
  * the message in err starts with the path.
  */
 int poe__tracelog_open_readonly(const char *path, poe__tracelog **ret, char *err, size_t errlen);
@@ -128,11 +157,16 @@ const char *poe__tracelog_path(const poe__tracelog *t);
 int64_t poe__tracelog_run_id(const poe__tracelog *t);
 
 /* {"path", "run_id", "records_produced", "records_written", "records_pending",
- *  "dropped": {"TRACE_EVENTS": n, ...}, "dropped_total", "error": null|"...",
- *  "files_started": n, "file_note": null|"..."}: files_started counts the
- * new files started because the database was deleted or replaced under the
- * writer, and file_note says when that last happened.
- * Thread-safe. */
+ *  "dropped": {"TRACE_EVENTS": n, ...}, "dropped_total",
+ *  "removed": {"TRACE_EVENTS": n, ...}, "removed_total", "removed_earlier",
+ *  "runs_removed", "size_bytes", "max_bytes", "max_age": null|seconds,
+ *  "error": null|"...", "files_started": n, "file_note": null|"..."}
+ * produced = written + dropped_total + pending; removed (this run's
+ * records the bounds took out of the file) is counted among the written.
+ * removed_earlier: records of earlier runs removed, runs_removed: their
+ * rows.  files_started counts the new files started because the database
+ * was deleted or replaced under the writer, and file_note says when that
+ * last happened.  Thread-safe. */
 json_t *poe__tracelog_status(poe__tracelog *t);
 
 /* What a query or an export selects (every field optional: zero/NULL
@@ -163,7 +197,11 @@ int poe__trace_query_parse(const poe__params *p, poe__trace_query *q, char *err,
 json_t *poe__tracelog_query(poe__tracelog *t, const poe__trace_query *q, char *err,
                             size_t errlen);
 
-/* The runs recorded in the log: [{"id","pid","started","kernel_id",...}]. */
+/* The runs recorded in the log: [{"id","pid","started","kernel_id",
+ * "hostname","poe_version","records","sessions","dropped","current"}],
+ * and in a log of schema 3, "written", "removed", "produced", "lost"
+ * (produced - written - dropped: records that never reached the file)
+ * and "ended" (the clean end's wall time), each null when not known. */
 json_t *poe__tracelog_runs(poe__tracelog *t, char *err, size_t errlen);
 
 /*

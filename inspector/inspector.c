@@ -103,6 +103,11 @@ POE_EXPORT int poe_inspector_start(poe_kernel *k, const poe_inspector_options *o
                 o.trace_groups = POE_INSPECTOR_DEFAULT_GROUPS;
         if (o.answer_timeout_ms < 0 || (o.trace_groups & ~POE_TRACE_ALL))
                 return -EINVAL;
+        if (!o.trace_db_max)
+                o.trace_db_max = POE__TRACE_DB_MAX_DEFAULT;
+        if (o.trace_db_max < POE__TRACE_DB_MAX_MIN || o.trace_db_max > POE__TRACE_DB_MAX_MAX ||
+            o.trace_db_max_age > POE__TRACE_DB_AGE_MAX)
+                return -EINVAL;
         in = calloc(1, sizeof(*in));
         if (!in)
                 return -ENOMEM;
@@ -143,6 +148,9 @@ POE_EXPORT int poe_inspector_start(poe_kernel *k, const poe_inspector_options *o
                               : -ENOMEM;
                 if (err < 0 && !in->log_error[0])
                         snprintf(in->log_error, sizeof(in->log_error), "%s", strerror(-err));
+                /* Before the sink: the bounds hold from the first batch. */
+                if (err == 0)
+                        poe__tracelog_set_bounds(in->log, o.trace_db_max, o.trace_db_max_age);
                 if (err == 0) {
                         in->sink_id = poe_kernel_trace_sink_add(k, poe__tracelog_sink, in->log);
                         if (in->sink_id < 0 ||
@@ -169,6 +177,75 @@ POE_EXPORT int poe_inspector_start(poe_kernel *k, const poe_inspector_options *o
         return 0;
 }
 
+/* Digits, then one of the units (or none); the product, without
+ * overflow, into *ret.  0 or -EINVAL. */
+static int parse_scaled(const char *s, const char *units, const uint64_t *scale, uint64_t *ret)
+{
+        const char *u;
+        uint64_t v = 0;
+
+        if (!s || *s < '0' || *s > '9')
+                return -EINVAL;
+        for (; *s >= '0' && *s <= '9'; s++) {
+                if (v > (UINT64_MAX - 9) / 10)
+                        return -EINVAL;
+                v = v * 10 + (uint64_t)(*s - '0');
+        }
+        if (*s) {
+                u = strchr(units, *s);
+                if (!u || s[1] || v > UINT64_MAX / scale[u - units])
+                        return -EINVAL;
+                v *= scale[u - units];
+        }
+        *ret = v;
+        return 0;
+}
+
+int poe__inspector_parse_size(const char *s, uint64_t *ret)
+{
+        static const uint64_t scale[] = { 1ull << 10, 1ull << 10, 1ull << 20, 1ull << 20,
+                                          1ull << 30, 1ull << 30, 1ull << 40, 1ull << 40 };
+        uint64_t v;
+
+        if (parse_scaled(s, "kKmMgGtT", scale, &v) < 0 || v < POE__TRACE_DB_MAX_MIN ||
+            v > POE__TRACE_DB_MAX_MAX)
+                return -EINVAL;
+        *ret = v;
+        return 0;
+}
+
+int poe__inspector_parse_age(const char *s, uint64_t *ret)
+{
+        static const uint64_t scale[] = { 1, 60, 3600, 86400 };
+        uint64_t v;
+
+        if (parse_scaled(s, "smhd", scale, &v) < 0 || v > POE__TRACE_DB_AGE_MAX)
+                return -EINVAL;
+        *ret = v;
+        return 0;
+}
+
+/* A bound from the environment into *ret (left alone when the variable
+ * is unset or empty); a value it cannot use is said on stderr. */
+static int env_bound(const char *name, int (*parse)(const char *, uint64_t *), const char *want,
+                     uint64_t *ret)
+{
+        const char *v = getenv(name);
+        char echo[68];
+        size_t i;
+
+        if (!v || !*v)
+                return 0;
+        if (parse(v, ret) == 0)
+                return 0;
+        /* Quoted as printable ASCII, and short: it may be anything. */
+        for (i = 0; v[i] && i < sizeof(echo) - 4; i++)
+                echo[i] = v[i] >= 0x20 && v[i] < 0x7f ? v[i] : '?';
+        snprintf(echo + i, sizeof(echo) - i, "%s", v[i] ? "..." : "");
+        fprintf(stderr, "poe-inspector: %s=%s: expected %s\n", name, echo, want);
+        return -EINVAL;
+}
+
 POE_EXPORT int poe_inspector_start_from_env(poe_kernel *k, poe_inspector **ret)
 {
         poe_inspector_options o;
@@ -176,12 +253,22 @@ POE_EXPORT int poe_inspector_start_from_env(poe_kernel *k, poe_inspector **ret)
         const char *remote = getenv("POE_INSPECTOR_REMOTE");
         const char *groups;
         int r;
+        uint64_t max = 0, age = 0;
 
         if (!ret)
                 return -EINVAL;
         *ret = NULL;
         if (!addr || !*addr)
                 return 0;
+        if (env_bound("POE_TRACE_DB_MAX", poe__inspector_parse_size,
+                      "a size in bytes from 1M to 1024T, digits with an optional K, M, G or "
+                      "T (such as 256M)",
+                      &max) < 0 ||
+            env_bound("POE_TRACE_DB_MAX_AGE", poe__inspector_parse_age,
+                      "seconds, digits with an optional s, m, h or d (such as 7d), at most "
+                      "100 years; 0 for no age limit",
+                      &age) < 0)
+                return -EINVAL;
         memset(&o, 0, sizeof(o));
         o.address = addr;
         o.token = getenv("POE_INSPECTOR_TOKEN");
@@ -193,6 +280,8 @@ POE_EXPORT int poe_inspector_start_from_env(poe_kernel *k, poe_inspector **ret)
                         return r;
         }
         o.allow_remote = remote && strcmp(remote, "0") != 0 && *remote;
+        o.trace_db_max = max;
+        o.trace_db_max_age = (unsigned)age;
         return poe_inspector_start(k, &o, ret);
 }
 
@@ -282,8 +371,9 @@ void poe__inspector_unref(poe_inspector *in)
 }
 
 /* The log's last word, once its writer has stopped: what the kernel
- * produced, what reached the file and what was dropped, so that a run's
- * accounting can be checked against the file (bench/soak does). */
+ * produced, what reached the file, what was dropped, and what of the
+ * written the bounds removed since, so that a run's accounting can be
+ * checked against the file (bench/soak does). */
 static void log_totals(poe_inspector *in)
 {
         json_t *st = poe__tracelog_status(in->log), *e;
@@ -293,11 +383,12 @@ static void log_totals(poe_inspector *in)
         e = json_object_get(st, "error");
         fprintf(stderr,
                 "poe-inspector: trace log %s: %lld records produced, %lld written, %lld "
-                "dropped%s%s\n",
+                "dropped, %lld removed%s%s\n",
                 json_string_value(json_object_get(st, "path")),
                 (long long)json_integer_value(json_object_get(st, "records_produced")),
                 (long long)json_integer_value(json_object_get(st, "records_written")),
                 (long long)json_integer_value(json_object_get(st, "dropped_total")),
+                (long long)json_integer_value(json_object_get(st, "removed_total")),
                 json_is_string(e) ? "; " : "", json_is_string(e) ? json_string_value(e) : "");
         json_decref(st);
 }

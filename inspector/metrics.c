@@ -108,6 +108,19 @@ static void trace_log_metrics(struct buf *b, poe_inspector *in, bool on_kernel)
                 json_object_foreach(dropped, group, v)
                         put(b, "poe_trace_records_dropped_total{group=\"%s\"} %lld\n", group,
                             (long long)json_integer_value(v));
+                /* Removed records were written first: they count among
+                 * the written too. */
+                put(b, "# HELP poe_trace_records_removed_total trace records removed from "
+                        "the trace log to keep it within its bounds, by group\n"
+                        "# TYPE poe_trace_records_removed_total counter\n");
+                json_object_foreach(json_object_get(st, "removed"), group, v)
+                        put(b, "poe_trace_records_removed_total{group=\"%s\"} %lld\n", group,
+                            (long long)json_integer_value(v));
+                metric(b, "poe_trace_log_size_bytes", "gauge",
+                       "the trace log's file and its WAL, at the writer's last look",
+                       (double)json_integer_value(json_object_get(st, "size_bytes")));
+                metric(b, "poe_trace_log_max_bytes", "gauge", "the trace log's size bound",
+                       (double)json_integer_value(json_object_get(st, "max_bytes")));
                 metric(b, "poe_trace_log_error", "gauge", "1 while the trace log cannot write",
                        json_is_string(json_object_get(st, "error")) ? 1 : 0);
                 json_decref(st);

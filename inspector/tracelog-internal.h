@@ -6,6 +6,8 @@
  *                     close and status;
  *  tracelog-writer.c  the writer thread, the schema and its migration,
  *                     and what a failing database does to it;
+ *  tracelog-bound.c   the bounds: the size and age the writer keeps the
+ *                     log within, by removing its oldest records;
  *  tracelog-query.c   query parameters, the SQL they become, queries and
  *                     runs, and the read-only connections all readers use;
  *  tracelog-export.c  the output buffer, JSON Lines, CSV, the SQLite copy,
@@ -13,7 +15,9 @@
  *                     Chrome and OTLP exports pair records with;
  *  tracelog-chrome.c  the Chrome trace (Perfetto) export;
  *  tracelog-otlp.c    the OpenTelemetry (OTLP/JSON) export;
- *  tracelog-readonly.c  a log opened only to be read (poe-trace).
+ *  tracelog-readonly.c  a log opened only to be read (poe-trace);
+ *  tracelog-render.c  the SQL functions readers render records with, and
+ *                     which table (new or pre-version-3) a run is in.
  *
  * Everything here is private to the inspector library (built with hidden
  * visibility); the names carry a poe__tl_ prefix only to stay out of the
@@ -34,17 +38,16 @@
 
 #include "inspector-internal.h"
 
-#define SCHEMA_VERSION     2
+#define SCHEMA_VERSION     3
 #define STR_(x)            #x
 #define STR(x)             STR_(x)
 #define APPLICATION_ID     0x504f4554 /* "POET" */
 #define APPLICATION_ID_DEC "1347372372"
 
 #define DEFAULT_RING          65536
-#define RING_BYTES_PER_RECORD 256  /* an average record is ~150 bytes */
-#define ENTRY_MAX             4096 /* one record in the ring, strings included */
-#define EVENT_MAX             1024 /* longer event names are cut */
-#define SHORT_MAX             64   /* kind and prefix are the kernel's constants */
+#define RING_BYTES_PER_RECORD 160  /* a record is 144 bytes, a few carry text */
+#define ENTRY_MAX             4096 /* one record in the ring, its text included */
+#define EVENT_MAX             1024 /* longer names are cut */
 #define BATCH_MAX             1000
 #define BATCH_MS              50
 #define RETRY_MS              500
@@ -58,25 +61,23 @@
 #define EXPORT_DEADLINE_MS    300000
 #define N_GROUP_BITS          32
 #define SMAP_SIZE             2048 /* a power of two, > 2 * BATCH_MAX */
+#define TRIM_CHUNK            1000 /* records removed per transaction */
+#define TRIM_CHUNKS_PER_PASS  4    /* and transactions between two batches, */
+#define TRIM_CHUNKS_MAX       64   /* or this many while past the bound */
 
 /* ---- the ring and the log ---- */
 
 /*
- * One record in the ring: this header, then kind, prefix, event and
- * message, each NUL-terminated.  Entries are 8-byte aligned; an entry
- * that would run past the end of the buffer is written at its start
- * instead, after a header of size 0 that tells the reader to wrap.
+ * One record (or definition) in the ring: the kernel's record as it was
+ * handed to the sink, then its text (rec.text_len bytes; rec.text itself
+ * is meaningless here).  Entries are 8-byte aligned; an entry that would
+ * run past the end of the buffer is written at its start instead, after
+ * a header of size 0 that tells the reader to wrap.
  */
 typedef struct entry {
         uint32_t size; /* of the whole entry; 0: wrap to the start */
-        uint32_t group;
-        int64_t mono_ns;
-        double wall;
-        uint64_t session, sender, queue;
-        uint64_t event_id;
-        uint32_t refcount;
-        uint16_t kind_len, prefix_len, event_len, message_len;
-        uint8_t has_event;
+        uint32_t pad;
+        poe_trace_record rec;
 } entry;
 
 typedef struct sess_slot {
@@ -119,6 +120,24 @@ struct poe__tracelog {
         _Atomic bool cancel_readers;
         /* A query's deadline, QUERY_DEADLINE_MS unless a test says. */
         _Atomic int64_t query_deadline_ms;
+        /* The bounds (poe__tracelog_set_bounds), and what the writer
+         * removed to stay within them: this run's records by group, and
+         * earlier runs' records and rows.  size_bytes is the file and its
+         * WAL at the writer's last look. */
+        _Atomic uint64_t max_bytes;
+        _Atomic uint64_t max_age; /* seconds; 0: none */
+        _Atomic uint64_t removed[N_GROUP_BITS];
+        _Atomic uint64_t removed_earlier;
+        _Atomic uint64_t runs_removed;
+        _Atomic uint64_t size_bytes;
+        /* Definitions lost (see tracelog.c): the sink's, records of an
+         * epoch up to which it drops; the writer's, records of an epoch
+         * up to which it drops, and its request that the sink ask the
+         * kernel for every definition again. */
+        uint32_t sink_stale_epoch;
+        uint64_t sink_pos; /* the sink's: tail % ring_bytes */
+        _Atomic uint32_t writer_stale_epoch;
+        _Atomic bool redefine;
 
         pthread_t thread;
         bool thread_started;
@@ -141,10 +160,16 @@ struct poe__tracelog {
         ino_t file_ino;
         bool file_known;
         sqlite3_stmt *st_begin, *st_commit, *st_rollback, *st_insert, *st_session, *st_drop;
+        sqlite3_stmt *st_name, *st_loggable, *st_counters;
         bool in_error; /* db NULL (not open) or the last batch failed */
         int64_t next_retry_ms;
         int64_t open_delay_ms; /* the wait before the next open; doubles */
         uint64_t drops_recorded[N_GROUP_BITS];
+        /* The bounds' (tracelog-bound.c): statements, prepared at open. */
+        struct tl_bound *bound;
+        uint64_t applied_max; /* the bound the WAL's limits were set for */
+        bool trimming;        /* past the size bound, until well under it */
+        double newest_wall;   /* of this run's records written so far */
         char fault[400]; /* the failure of the current batch */
         int fault_rc;    /* and its SQLite code */
         sess_slot *smap;
@@ -166,25 +191,10 @@ static inline unsigned group_index(unsigned group)
         return group ? (unsigned)__builtin_ctz(group) : N_GROUP_BITS - 1;
 }
 
-/* An entry's strings, in the order the sink wrote them. */
-static inline const char *e_kind(const entry *e)
+/* An entry's text, rec.text_len bytes. */
+static inline const char *e_text(const entry *e)
 {
         return (const char *)(e + 1);
-}
-
-static inline const char *e_prefix(const entry *e)
-{
-        return e_kind(e) + e->kind_len + 1;
-}
-
-static inline const char *e_event(const entry *e)
-{
-        return e_prefix(e) + e->prefix_len + 1;
-}
-
-static inline const char *e_message(const entry *e)
-{
-        return e_event(e) + e->event_len + 1;
 }
 
 /* ---- tracelog.c: helpers and the ring ---- */
@@ -232,6 +242,49 @@ void *poe__tl_writer_main(void *arg);
 int poe__tl_sqlite_errno(sqlite3 *db, int rc);
 int poe__tl_fail_db(sqlite3 *db, int rc, const char *path, const char *what, char *err,
                     size_t errlen);
+
+/* Runs a statement to completion and resets it (tracelog-writer.c); on
+ * failure keeps what SQLite said in t->fault. */
+bool poe__tl_run(poe__tracelog *t, sqlite3_stmt *st, const char *what);
+/* A failed write: rolled back, the status says so, retried later. */
+void poe__tl_batch_failed(poe__tracelog *t);
+
+/* ---- tracelog-bound.c ---- */
+
+/* Prepares the bounds' statements on t->db (the schema is there); -errno
+ * with err. */
+int poe__tl_bound_open(poe__tracelog *t, const char *path, char *err, size_t errlen);
+void poe__tl_bound_close(poe__tracelog *t);
+/* One pass, between two batches: measures the log and removes what is
+ * past its bounds, in transactions of its own.  A failure is the
+ * database's: the status says so and the writer retries, as for a
+ * batch. */
+void poe__tl_bound_pass(poe__tracelog *t);
+
+/* ---- tracelog-render.c ---- */
+
+/* The SQL functions a reader's connection renders records with
+ * (poe_group_name, poe_group_prefix, poe_kind_name, poe_message).  A
+ * SQLite code. */
+int poe__tl_register_functions(sqlite3 *db);
+
+/* Records written before schema 3 (text columns), if the log has any:
+ * the table that holds them ("records" in a log of version 1 or 2 read
+ * as it is, "records_v2" once migrated; NULL: none), its version, and
+ * the last run in it. */
+typedef struct tl_legacy {
+        const char *table;
+        int version;
+        int64_t max_run;
+} tl_legacy;
+
+/* Reads it from a connection to the log.  A SQLite code. */
+int poe__tl_legacy_of(sqlite3 *db, tl_legacy *ret);
+/* Whether run's records are the old ones. */
+bool poe__tl_legacy_run(const tl_legacy *lg, int64_t run);
+/* "SELECT <the fourteen COL_* columns> FROM <run's table> r": the
+ * conditions that follow name the table's columns as r.x. */
+void poe__tl_select(const tl_legacy *lg, int64_t run, char *buf, size_t size);
 
 /* ---- tracelog-query.c ---- */
 

@@ -146,7 +146,7 @@ int poe__trace_query_parse(const poe__params *p, poe__trace_query *q, char *err,
 
 /* SQL built from fixed fragments, with every value a bound parameter. */
 typedef struct qsql {
-        char sql[1024];
+        char sql[2048];
         size_t len;
         bool overflow;
         int n;
@@ -188,50 +188,71 @@ int64_t poe__tl_run_of(poe__tracelog *t, const poe__trace_query *q)
         return q && q->run_id ? q->run_id : atomic_load(&t->run_id);
 }
 
-static void q_where(poe__tracelog *t, const poe__trace_query *q, qsql *b)
+/* The conditions q makes, on the columns of the table aliased r that
+ * holds the run's records (lg says which). */
+static void q_where(poe__tracelog *t, const tl_legacy *lg, const poe__trace_query *q, qsql *b)
 {
-        unsigned g;
+        int64_t run = poe__tl_run_of(t, q);
+        bool legacy = poe__tl_legacy_run(lg, run);
+        unsigned g, kind;
         bool first = true;
 
-        q_frag(b, " WHERE run_id = ?");
-        q_arg(b, 'i', poe__tl_run_of(t, q), 0, NULL);
+        q_frag(b, " WHERE r.run_id = ?");
+        q_arg(b, 'i', run, 0, NULL);
         if (!q)
                 return;
         if (q->since > 0) {
-                q_frag(b, " AND wall >= ?");
+                q_frag(b, " AND r.wall >= ?");
                 q_arg(b, 'd', 0, q->since, NULL);
         }
         if (q->until > 0) {
-                q_frag(b, " AND wall <= ?");
+                q_frag(b, " AND r.wall <= ?");
                 q_arg(b, 'd', 0, q->until, NULL);
         }
         if (q->has_session) {
-                q_frag(b, " AND session = ?");
+                q_frag(b, " AND r.session = ?");
                 q_arg(b, 'i', (int64_t)q->session, 0, NULL);
         }
         if (q->groups) {
+                /* Old records name their group, new ones hold its bit. */
                 for (g = 0; g < N_GROUP_BITS; g++) {
                         const char *name = poe_debug_group_name(1u << g);
 
                         if (!(q->groups & (1u << g)) || !name)
                                 continue;
-                        q_frag(b, first ? " AND grp IN (?" : ", ?");
-                        q_arg(b, 't', 0, 0, name);
+                        q_frag(b, first ? " AND r.grp IN (?" : ", ?");
+                        if (legacy)
+                                q_arg(b, 't', 0, 0, name);
+                        else
+                                q_arg(b, 'i', (int64_t)(1u << g), 0, NULL);
                         first = false;
                 }
                 /* Only bits that name no group: nothing can match. */
                 q_frag(b, first ? " AND 0" : ")");
         }
-        if (q->event) {
-                q_frag(b, " AND event = ?");
+        if (q->event && legacy) {
+                q_frag(b, " AND r.event = ?");
+                q_arg(b, 't', 0, 0, q->event);
+        } else if (q->event) {
+                q_frag(b, " AND r.event IN (SELECT id FROM names WHERE run_id = ? AND text = ?)");
+                q_arg(b, 'i', run, 0, NULL);
                 q_arg(b, 't', 0, 0, q->event);
         }
-        if (q->kind) {
-                q_frag(b, " AND kind = ?");
+        if (q->kind && legacy) {
+                q_frag(b, " AND r.kind = ?");
                 q_arg(b, 't', 0, 0, q->kind);
+        } else if (q->kind) {
+                /* A name that is no kind matches nothing, as it did. */
+                kind = poe_trace_kind_parse(q->kind);
+                if (kind == POE_TK_NONE || kind >= POE_TK_KINDS) {
+                        q_frag(b, " AND 0");
+                } else {
+                        q_frag(b, " AND r.kind = ?");
+                        q_arg(b, 'i', kind, 0, NULL);
+                }
         }
         if (q->after_id > 0) {
-                q_frag(b, " AND id > ?");
+                q_frag(b, " AND r.id > ?");
                 q_arg(b, 'i', q->after_id, 0, NULL);
         }
 }
@@ -267,19 +288,21 @@ static int q_prepare(sqlite3 *db, qsql *b, sqlite3_stmt **st, char *err, size_t 
         return 0;
 }
 
-#define RECORD_COLUMNS                                                                             \
-        "SELECT id, run_id, mono_ns, wall, grp, prefix, kind, session, event, sender, "            \
-        "refcount, queue, message, event_id FROM records"
-
 /* The selection's records, in id order, paged or not. */
 int poe__tl_records(poe__tracelog *t, sqlite3 *db, const poe__trace_query *q, bool paged,
                     bool descending, sqlite3_stmt **st, char *err, size_t errlen)
 {
         qsql b = { .len = 0 };
+        tl_legacy lg;
+        int rc;
 
-        q_frag(&b, RECORD_COLUMNS);
-        q_where(t, q, &b);
-        q_frag(&b, descending ? " ORDER BY id DESC" : " ORDER BY id ASC");
+        rc = poe__tl_legacy_of(db, &lg);
+        if (rc != SQLITE_OK)
+                return poe__tl_step_failed(db, rc, err, errlen);
+        poe__tl_select(&lg, poe__tl_run_of(t, q), b.sql, sizeof(b.sql));
+        b.len = strlen(b.sql);
+        q_where(t, &lg, q, &b);
+        q_frag(&b, descending ? " ORDER BY r.id DESC" : " ORDER BY r.id ASC");
         if (paged) {
                 q_frag(&b, " LIMIT ? OFFSET ?");
                 q_arg(&b, 'i', q->page.limit > 0 ? q->page.limit : 100, 0, NULL);
@@ -333,6 +356,14 @@ sqlite3 *poe__tl_reader_open_for(poe__tracelog *t, int64_t deadline_ms, char *er
         /* Checked every 1000 virtual machine steps: a few microseconds. */
         reader_deadline_ms = now_ms() + deadline_ms;
         sqlite3_progress_handler(db, 1000, reader_progress, t);
+
+        /* Records are rendered as they are read (tracelog-render.c). */
+        rc = poe__tl_register_functions(db);
+        if (rc != SQLITE_OK) {
+                poe__tl_fail_db(db, rc, t->path, "cannot prepare it for reading", err, errlen);
+                sqlite3_close(db);
+                return NULL;
+        }
         return db;
 }
 
@@ -407,6 +438,7 @@ json_t *poe__tracelog_query(poe__tracelog *t, const poe__trace_query *q, char *e
         json_t *out = NULL, *recs = NULL, *r;
         int64_t total = 0;
         qsql b = { .len = 0 };
+        tl_legacy lg;
         int rc;
 
         if (!db)
@@ -421,8 +453,14 @@ json_t *poe__tracelog_query(poe__tracelog *t, const poe__trace_query *q, char *e
                 poe__tl_step_failed(db, rc, err, errlen);
                 goto done;
         }
-        q_frag(&b, "SELECT count(*) FROM records");
-        q_where(t, q, &b);
+        if ((rc = poe__tl_legacy_of(db, &lg)) != SQLITE_OK) {
+                poe__tl_step_failed(db, rc, err, errlen);
+                goto done;
+        }
+        q_frag(&b, "SELECT count(*) FROM ");
+        q_frag(&b, poe__tl_legacy_run(&lg, poe__tl_run_of(t, q)) ? lg.table : "records");
+        q_frag(&b, " r");
+        q_where(t, &lg, q, &b);
         if (q_prepare(db, &b, &st, err, errlen) < 0)
                 goto done;
         rc = sqlite3_step(st);
@@ -467,23 +505,75 @@ done:
         return out;
 }
 
+/* The runs, with what each log version knows of them: a log of version
+ * 1 or 2 read as it is has no counts but its drops (and its answer is
+ * what it always was); a log of version 3 keeps each run's produced and
+ * written counts and what the bounds removed, and a migrated one counts
+ * its old runs' records in the old table. */
+static const char runs_v2_sql[] =
+        "SELECT r.id, r.pid, r.kernel_id, r.started, r.hostname, r.poe_version, "
+        "(SELECT count(*) FROM records WHERE run_id = r.id), "
+        "(SELECT count(*) FROM sessions WHERE run_id = r.id), "
+        "(SELECT coalesce(sum(count), 0) FROM drops WHERE run_id = r.id) "
+        "FROM runs r ORDER BY r.id";
+static const char runs_v3_sql[] =
+        "SELECT r.id, r.pid, r.kernel_id, r.started, r.hostname, r.poe_version, "
+        "(SELECT count(*) FROM records WHERE run_id = r.id), "
+        "(SELECT count(*) FROM sessions WHERE run_id = r.id), "
+        "(SELECT coalesce(sum(count), 0) FROM drops WHERE run_id = r.id), "
+        "r.written, (SELECT coalesce(sum(count), 0) FROM removed WHERE run_id = r.id), "
+        "r.produced, r.ended "
+        "FROM runs r ORDER BY r.id";
+static const char runs_migrated_sql[] =
+        "SELECT r.id, r.pid, r.kernel_id, r.started, r.hostname, r.poe_version, "
+        "(SELECT count(*) FROM records WHERE run_id = r.id) + "
+        "(SELECT count(*) FROM records_v2 WHERE run_id = r.id), "
+        "(SELECT count(*) FROM sessions WHERE run_id = r.id), "
+        "(SELECT coalesce(sum(count), 0) FROM drops WHERE run_id = r.id), "
+        "r.written, (SELECT coalesce(sum(count), 0) FROM removed WHERE run_id = r.id), "
+        "r.produced, r.ended "
+        "FROM runs r ORDER BY r.id";
+
+/* The counts of schema 3 (columns 9 to 12): what the bounds removed, and
+ * the records that never reached the file, known when the run recorded
+ * what it produced (a run before version 3 did not). */
+static int run_counts(json_t *o, sqlite3_stmt *st)
+{
+        bool known = sqlite3_column_type(st, 9) != SQLITE_NULL &&
+                     sqlite3_column_type(st, 11) != SQLITE_NULL;
+        int64_t lost = sqlite3_column_int64(st, 11) - sqlite3_column_int64(st, 9) -
+                       sqlite3_column_int64(st, 8);
+        int bad;
+
+        bad = poe__tl_jset(o, "written", poe__tl_col_int_or_null(st, 9));
+        bad |= poe__tl_jset(o, "removed", json_integer(sqlite3_column_int64(st, 10)));
+        bad |= poe__tl_jset(o, "produced", poe__tl_col_int_or_null(st, 11));
+        bad |= poe__tl_jset(o, "lost", known ? json_integer(lost) : json_null());
+        bad |= poe__tl_jset(o, "ended", sqlite3_column_type(st, 12) == SQLITE_NULL
+                                                ? json_null()
+                                                : json_real(sqlite3_column_double(st, 12)));
+        return bad;
+}
+
 json_t *poe__tracelog_runs(poe__tracelog *t, char *err, size_t errlen)
 {
         sqlite3 *db = poe__tl_reader_open(t, err, errlen);
         sqlite3_stmt *st = NULL;
         json_t *out = NULL, *o;
+        tl_legacy lg;
+        bool v3;
         int rc, bad;
 
         if (!db)
                 return NULL;
-        rc = sqlite3_prepare_v2(db,
-                                "SELECT r.id, r.pid, r.kernel_id, r.started, r.hostname, "
-                                "r.poe_version, "
-                                "(SELECT count(*) FROM records WHERE run_id = r.id), "
-                                "(SELECT count(*) FROM sessions WHERE run_id = r.id), "
-                                "(SELECT coalesce(sum(count), 0) FROM drops WHERE run_id = r.id) "
-                                "FROM runs r ORDER BY r.id",
-                                -1, &st, NULL);
+        rc = poe__tl_legacy_of(db, &lg);
+        v3 = !lg.table || strcmp(lg.table, "records_v2") == 0;
+        if (rc == SQLITE_OK)
+                rc = sqlite3_prepare_v2(db,
+                                        !v3     ? runs_v2_sql
+                                        : lg.table ? runs_migrated_sql
+                                                   : runs_v3_sql,
+                                        -1, &st, NULL);
         if (rc != SQLITE_OK) {
                 poe__tl_step_failed(db, rc, err, errlen);
                 goto done;
@@ -507,6 +597,8 @@ json_t *poe__tracelog_runs(poe__tracelog *t, char *err, size_t errlen)
                 bad |= poe__tl_jset(o, "current",
                                     json_boolean(sqlite3_column_int64(st, 0) ==
                                                  atomic_load(&t->run_id)));
+                if (v3)
+                        bad |= run_counts(o, st);
                 if (bad) {
                         json_decref(o);
                         goto nomem;

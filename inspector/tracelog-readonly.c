@@ -37,8 +37,9 @@ static int ro_int(sqlite3 *db, const char *sql, int64_t *ret)
 }
 
 /* Refuses what queries cannot read: not a database, a database of
- * something else, a schema this reader does not know.  A read-only
- * reader cannot migrate a version-1 log, so it says how to. */
+ * something else, a schema newer than this reader's.  A log of version 1
+ * or 2 (text columns) is read as it is, through the old columns
+ * (tracelog-render.c): a reader never migrates. */
 static int ro_check(sqlite3 *db, const char *path, int64_t *ret_run, char *err, size_t errlen)
 {
         int64_t app = 0, version = 0;
@@ -59,14 +60,10 @@ static int ro_check(sqlite3 *db, const char *path, int64_t *ret_run, char *err, 
                                 path, (long long)app, APPLICATION_ID);
                 return -EINVAL;
         }
-        if (version != SCHEMA_VERSION) {
+        if (version < 1 || version > SCHEMA_VERSION) {
                 poe__tl_set_err(err, errlen,
-                                "%s: trace log schema version %lld, this reader knows %d%s", path,
-                                (long long)version, SCHEMA_VERSION,
-                                version < SCHEMA_VERSION && version >= 1
-                                        ? " (a program linking libpoe-inspector migrates it "
-                                          "when it opens the log)"
-                                        : "");
+                                "%s: trace log schema version %lld, this reader knows 1 to %d",
+                                path, (long long)version, SCHEMA_VERSION);
                 return -EPROTONOSUPPORT;
         }
         /* Without a writer there is no current run: the newest stands in

@@ -55,7 +55,7 @@ static void status_error(poe__tracelog *t, const char *msg)
 
 /* Runs a statement to completion and resets it; on failure keeps the
  * SQLite message in t->fault for the status. */
-static bool run(poe__tracelog *t, sqlite3_stmt *st, const char *what)
+bool poe__tl_run(poe__tracelog *t, sqlite3_stmt *st, const char *what)
 {
         int rc = sqlite3_step(st);
 
@@ -83,37 +83,95 @@ static int bind_text(poe__tracelog *t, sqlite3_stmt *st, int i, const char *s, s
         return sqlite3_bind_text(st, i, t->scratch, (int)n, SQLITE_TRANSIENT);
 }
 
+/* Binds an integer column, NULL for the value that means "none". */
+static int bind_int_or_null(sqlite3_stmt *st, int i, int64_t v, int64_t none)
+{
+        return v == none ? sqlite3_bind_null(st, i) : sqlite3_bind_int64(st, i, v);
+}
+
+/*
+ * A record as it came from the kernel: integers, its ids, and its text
+ * for the kinds that have one.  Nothing is rendered: the text line is
+ * made where it is read (tracelog-render.c).
+ */
 static bool insert_record(poe__tracelog *t, const entry *e)
 {
+        const poe_trace_record *r = &e->rec;
         sqlite3_stmt *st = t->st_insert;
-        int rc;
+        uint64_t bits;
+        int rc, i;
 
         rc = sqlite3_bind_int64(st, 1, t->run_id);
-        rc |= sqlite3_bind_int64(st, 2, e->mono_ns);
-        rc |= sqlite3_bind_double(st, 3, e->wall);
-        rc |= sqlite3_bind_text(st, 4, poe__tl_group_name(e->group), -1, SQLITE_STATIC);
-        rc |= bind_text(t, st, 5, e_prefix(e), e->prefix_len);
-        rc |= bind_text(t, st, 6, e_kind(e), e->kind_len);
-        rc |= sqlite3_bind_int64(st, 7, (sqlite3_int64)e->session);
-        if (e->has_event)
-                rc |= bind_text(t, st, 8, e_event(e), e->event_len);
-        else
-                rc |= sqlite3_bind_null(st, 8);
-        rc |= sqlite3_bind_int64(st, 9, (sqlite3_int64)e->sender);
-        rc |= sqlite3_bind_int64(st, 10, e->refcount);
-        rc |= sqlite3_bind_int64(st, 11, (sqlite3_int64)e->queue);
-        rc |= bind_text(t, st, 12, e_message(e), e->message_len);
+        rc |= sqlite3_bind_int64(st, 2, r->mono_ns);
+        rc |= sqlite3_bind_double(st, 3, r->wall);
+        rc |= sqlite3_bind_int64(st, 4, r->group);
+        rc |= sqlite3_bind_int64(st, 5, r->kind);
+        rc |= sqlite3_bind_int64(st, 6, (sqlite3_int64)r->session);
+        rc |= sqlite3_bind_int64(st, 7, (sqlite3_int64)r->sender);
+        rc |= bind_int_or_null(st, 8, r->event, POE_TRACE_NO_NAME);
         /* 0 is "about no queue item": NULL, as SQL says "none". */
-        if (e->event_id)
-                rc |= sqlite3_bind_int64(st, 13, (sqlite3_int64)e->event_id);
+        rc |= bind_int_or_null(st, 9, (sqlite3_int64)r->event_id, 0);
+        rc |= sqlite3_bind_int64(st, 10, r->refcount);
+        rc |= sqlite3_bind_int64(st, 11, (sqlite3_int64)r->queue_length);
+        rc |= sqlite3_bind_int64(st, 12, r->session_name);
+        rc |= sqlite3_bind_int64(st, 13, r->peer_name);
+        for (i = 0; i < 5; i++)
+                rc |= sqlite3_bind_int64(st, 14 + i, r->arg.i[i]);
+        /* num has no column type, so a real is kept bit for bit (-0.0
+         * too); +0.0, most records', is NULL and takes no room. */
+        memcpy(&bits, &r->num, sizeof(bits));
+        rc |= bits ? sqlite3_bind_double(st, 19, r->num) : sqlite3_bind_null(st, 19);
+        if (r->text_len)
+                rc |= bind_text(t, st, 20, e_text(e), r->text_len);
         else
-                rc |= sqlite3_bind_null(st, 13);
+                rc |= sqlite3_bind_null(st, 20);
         if (rc != SQLITE_OK) {
                 snprintf(t->fault, sizeof(t->fault), "binding a record: %s", sqlite3_errmsg(t->db));
                 sqlite3_reset(st);
                 return false;
         }
-        return run(t, st, "inserting a record");
+        return poe__tl_run(t, st, "inserting a record");
+}
+
+/* A definition: the text of a name id or of a loggable serial, for the
+ * records of this run that carry it. */
+static bool insert_definition(poe__tracelog *t, const entry *e)
+{
+        const poe_trace_record *r = &e->rec;
+        sqlite3_stmt *st;
+        int rc;
+
+        if (r->kind == POE_TK_DEF_NAME) {
+                st = t->st_name;
+                rc = sqlite3_bind_int64(st, 1, t->run_id);
+                rc |= sqlite3_bind_int64(st, 2, r->event);
+                rc |= bind_text(t, st, 3, e_text(e), r->text_len);
+        } else if (r->kind == POE_TK_DEF_LOGGABLE) {
+                st = t->st_loggable;
+                rc = sqlite3_bind_int64(st, 1, t->run_id);
+                rc |= sqlite3_bind_int64(st, 2, r->session_name);
+                rc |= sqlite3_bind_int64(st, 3, (sqlite3_int64)r->session);
+                rc |= bind_text(t, st, 4, e_text(e), r->text_len);
+        } else {
+                return true; /* a kind of definition this writer does not know */
+        }
+        if (rc != SQLITE_OK) {
+                snprintf(t->fault, sizeof(t->fault), "binding a definition: %s",
+                         sqlite3_errmsg(t->db));
+                sqlite3_reset(st);
+                return false;
+        }
+        return poe__tl_run(t, st, "inserting a definition");
+}
+
+/* Definitions up to this epoch never reached the file: records of the
+ * epoch are dropped from now on, and the sink asks the kernel for every
+ * definition again (see tracelog.c). */
+static void definitions_lost(poe__tracelog *t, uint32_t epoch)
+{
+        if (epoch > atomic_load(&t->writer_stale_epoch))
+                atomic_store(&t->writer_stale_epoch, epoch);
+        atomic_store(&t->redefine, true);
 }
 
 /* The batch's sessions: each is written once per batch, with the first
@@ -161,20 +219,38 @@ static bool sess_write(poe__tracelog *t)
                                  sqlite3_errmsg(t->db));
                         return false;
                 }
-                if (!run(t, t->st_session, "updating the sessions"))
+                if (!poe__tl_run(t, t->st_session, "updating the sessions"))
                         return false;
         }
         return true;
 }
 
-/* Writes the drop counts that changed (all of them when force) into the
- * open transaction; what was written goes to now[] for after COMMIT. */
-static bool drops_write(poe__tracelog *t, bool force, uint64_t now[N_GROUP_BITS])
+/*
+ * Writes the drop counts that changed (all of them when force) and the
+ * run's produced and written counts into the open transaction; the drops
+ * written go to now[] for after COMMIT.  written is the run's count with
+ * this transaction's records; ended marks the run's last word, at a
+ * clean stop.
+ *
+ * The produced count is read last, after the drops (acquire: a drop the
+ * sink counted comes after its record was counted as produced) and
+ * after the records this transaction writes were taken from the ring,
+ * so that as stored, produced >= written + dropped: what is left over
+ * (produced - written - dropped) is what the ring or the writer held
+ * when the transaction committed.  After a SIGKILL that is what never
+ * reached the file, give or take the records produced during the batch
+ * that was being written then, which no count holds.
+ */
+static bool counts_write(poe__tracelog *t, bool force, uint64_t written, bool ended,
+                         uint64_t now[N_GROUP_BITS])
 {
+        struct timespec wall;
+        uint64_t produced;
         unsigned g;
+        int rc;
 
         for (g = 0; g < N_GROUP_BITS; g++) {
-                now[g] = atomic_load_explicit(&t->dropped[g], memory_order_relaxed);
+                now[g] = atomic_load_explicit(&t->dropped[g], memory_order_acquire);
                 if (!now[g] || (!force && now[g] == t->drops_recorded[g]))
                         continue;
                 if (sqlite3_bind_int64(t->st_drop, 1, t->run_id) != SQLITE_OK ||
@@ -185,10 +261,23 @@ static bool drops_write(poe__tracelog *t, bool force, uint64_t now[N_GROUP_BITS]
                                  sqlite3_errmsg(t->db));
                         return false;
                 }
-                if (!run(t, t->st_drop, "recording drops"))
+                if (!poe__tl_run(t, t->st_drop, "recording drops"))
                         return false;
         }
-        return true;
+        produced = atomic_load(&t->produced);
+        clock_gettime(CLOCK_REALTIME, &wall);
+        rc = sqlite3_bind_int64(t->st_counters, 1, (sqlite3_int64)produced);
+        rc |= sqlite3_bind_int64(t->st_counters, 2, (sqlite3_int64)written);
+        rc |= ended ? sqlite3_bind_double(t->st_counters, 3,
+                                          (double)wall.tv_sec + wall.tv_nsec / 1e9)
+                    : sqlite3_bind_null(t->st_counters, 3);
+        rc |= sqlite3_bind_int64(t->st_counters, 4, t->run_id);
+        if (rc != SQLITE_OK) {
+                snprintf(t->fault, sizeof(t->fault), "binding the run's counts: %s",
+                         sqlite3_errmsg(t->db));
+                return false;
+        }
+        return poe__tl_run(t, t->st_counters, "recording the run's counts");
 }
 
 static bool drops_pending(poe__tracelog *t)
@@ -221,12 +310,12 @@ static void rollback(poe__tracelog *t)
                 char keep[sizeof(t->fault)];
 
                 memcpy(keep, t->fault, sizeof(keep));
-                run(t, t->st_rollback, "rolling back");
+                poe__tl_run(t, t->st_rollback, "rolling back");
                 memcpy(t->fault, keep, sizeof(keep));
         }
 }
 
-static void batch_failed(poe__tracelog *t)
+void poe__tl_batch_failed(poe__tracelog *t)
 {
         char msg[sizeof(t->fault) + 96];
 
@@ -249,65 +338,92 @@ static void batch_succeeded(poe__tracelog *t, const uint64_t drops_now[N_GROUP_B
         }
 }
 
+static void drop(poe__tracelog *t, unsigned group)
+{
+        atomic_fetch_add(&t->dropped[group_index(group)], 1);
+}
+
 /*
  * Moves up to BATCH_MAX records from the ring into the database in one
- * transaction.  While the database is failing and the retry time has not
+ * transaction (with the definitions among them).  While the database is failing and the retry time has not
  * come, or when the transaction fails, the records are consumed all the
  * same and counted as dropped: the ring must keep moving for the kernel.
  */
 static void write_batch(poe__tracelog *t)
 {
         uint64_t per_group[N_GROUP_BITS] = { 0 }, drops_now[N_GROUP_BITS];
+        double newest = 0;
         bool attempt = t->db && (!t->in_error || now_ms() >= t->next_retry_ms), ok = attempt;
-        size_t n = 0;
+        uint32_t stale = atomic_load(&t->writer_stale_epoch), def_epoch = 0;
+        size_t n = 0, entries = 0;
         unsigned g;
         entry *e;
 
         if (ok && t->in_error)
                 before_retry(t);
         if (ok)
-                ok = run(t, t->st_begin, "starting a transaction");
-        while (n < BATCH_MAX && (e = poe__tl_ring_peek(t))) {
-                if (ok) {
-                        ok = insert_record(t, e);
-                        sess_note(t, e->session, e->wall);
+                ok = poe__tl_run(t, t->st_begin, "starting a transaction");
+        while (entries < BATCH_MAX && (e = poe__tl_ring_peek(t))) {
+                entries++;
+                if (e->rec.kind >= POE_TK_KINDS) {
+                        if (ok)
+                                ok = insert_definition(t, e);
+                        def_epoch = e->rec.epoch;
+                } else if (e->rec.epoch <= stale) {
+                        /* It may name a definition that was lost. */
+                        drop(t, e->rec.group);
+                } else {
+                        if (ok) {
+                                ok = insert_record(t, e);
+                                sess_note(t, e->rec.session, e->rec.wall);
+                        }
+                        if (e->rec.wall > newest)
+                                newest = e->rec.wall;
+                        per_group[group_index(e->rec.group)]++;
+                        n++;
                 }
-                per_group[group_index(e->group)]++;
-                n++;
                 poe__tl_ring_pop(t, e);
         }
         if (ok)
-                ok = sess_write(t) && drops_write(t, false, drops_now) &&
-                     run(t, t->st_commit, "committing");
+                ok = sess_write(t) &&
+                     counts_write(t, false, atomic_load(&t->written) + n, false, drops_now) &&
+                     poe__tl_run(t, t->st_commit, "committing");
         sess_clear(t);
         if (ok) {
                 atomic_fetch_add(&t->written, n);
                 batch_succeeded(t, drops_now);
+                if (newest > t->newest_wall)
+                        t->newest_wall = newest;
+                /* Between this batch and the next: the bounds. */
+                poe__tl_bound_pass(t);
                 return;
         }
         if (attempt)
-                batch_failed(t);
+                poe__tl_batch_failed(t);
+        if (def_epoch)
+                definitions_lost(t, def_epoch);
         for (g = 0; g < N_GROUP_BITS; g++)
                 if (per_group[g])
                         atomic_fetch_add(&t->dropped[g], per_group[g]);
 }
 
-/* Writes the drop counts alone: after a fault with nothing else to
- * write, this is the retry that finds out whether the fault cleared (a
- * real write, so a full disk is not mistaken for a cured one), and at
- * the end, the last word. */
-static bool write_drops_only(poe__tracelog *t)
+/* Writes the counts alone: after a fault with nothing else to write,
+ * this is the retry that finds out whether the fault cleared (a real
+ * write, so a full disk is not mistaken for a cured one), and at the
+ * end, the last word (ended). */
+static bool write_counts_only(poe__tracelog *t, bool ended)
 {
         uint64_t drops_now[N_GROUP_BITS];
 
         if (t->in_error)
                 before_retry(t);
-        if (run(t, t->st_begin, "starting a transaction") &&
-            drops_write(t, t->in_error, drops_now) && run(t, t->st_commit, "committing")) {
+        if (poe__tl_run(t, t->st_begin, "starting a transaction") &&
+            counts_write(t, t->in_error, atomic_load(&t->written), ended, drops_now) &&
+            poe__tl_run(t, t->st_commit, "committing")) {
                 batch_succeeded(t, drops_now);
                 return true;
         }
-        batch_failed(t);
+        poe__tl_batch_failed(t);
         return false;
 }
 
@@ -442,12 +558,13 @@ void *poe__tl_writer_main(void *arg)
                         write_batch(t);
                 }
                 if (t->db && t->in_error && now_ms() >= t->next_retry_ms)
-                        write_drops_only(t);
+                        write_counts_only(t, false);
                 if (stopping)
                         break;
         }
-        if (drops_pending(t) && !t->in_error)
-                write_drops_only(t);
+        /* The run's last counts, and its clean end. */
+        if (t->db && !t->in_error)
+                write_counts_only(t, true);
         if (drops_pending(t)) {
                 /* The one loss the log itself cannot record: say it where
                  * someone may read it. */
@@ -472,33 +589,54 @@ void *poe__tl_writer_main(void *arg)
 
 static const char schema_sql[] =
         "CREATE TABLE IF NOT EXISTS runs(id INTEGER PRIMARY KEY, pid INTEGER, kernel_id TEXT, "
-        "started REAL, hostname TEXT, poe_version TEXT);"
+        "started REAL, hostname TEXT, poe_version TEXT, produced INTEGER, written INTEGER, "
+        "ended REAL);"
         "CREATE TABLE IF NOT EXISTS sessions(run_id INTEGER NOT NULL, session_id INTEGER NOT "
         "NULL, first_seen REAL, last_seen REAL, PRIMARY KEY(run_id, session_id));"
         "CREATE TABLE IF NOT EXISTS records(id INTEGER PRIMARY KEY, run_id INTEGER NOT NULL, "
-        "mono_ns INTEGER, wall REAL, grp TEXT, prefix TEXT, kind TEXT, session INTEGER, "
-        "event TEXT, sender INTEGER, refcount INTEGER, queue INTEGER, message TEXT, "
-        "event_id INTEGER);"
-        "CREATE INDEX IF NOT EXISTS records_run_wall ON records(run_id, wall);"
-        "CREATE INDEX IF NOT EXISTS records_run_session ON records(run_id, session);"
-        "CREATE INDEX IF NOT EXISTS records_run_grp ON records(run_id, grp);"
-        "CREATE INDEX IF NOT EXISTS records_run_event ON records(run_id, event);"
-        "CREATE INDEX IF NOT EXISTS records_run_event_id ON records(run_id, event_id);"
+        "mono_ns INTEGER, wall REAL, grp INTEGER, kind INTEGER, session INTEGER, "
+        "sender INTEGER, event INTEGER, event_id INTEGER, refcount INTEGER, queue INTEGER, "
+        "session_name INTEGER, peer_name INTEGER, arg0 INTEGER, arg1 INTEGER, arg2 INTEGER, "
+        "arg3 INTEGER, arg4 INTEGER, num, text TEXT);"
+        "CREATE TABLE IF NOT EXISTS names(run_id INTEGER NOT NULL, id INTEGER NOT NULL, "
+        "text TEXT NOT NULL, PRIMARY KEY(run_id, id)) WITHOUT ROWID;"
+        "CREATE TABLE IF NOT EXISTS loggables(run_id INTEGER NOT NULL, serial INTEGER NOT NULL, "
+        "session INTEGER, text TEXT NOT NULL, PRIMARY KEY(run_id, serial)) WITHOUT ROWID;"
+        "CREATE INDEX IF NOT EXISTS trace_run ON records(run_id);"
+        "CREATE INDEX IF NOT EXISTS trace_run_session ON records(run_id, session);"
+        "CREATE INDEX IF NOT EXISTS trace_run_event ON records(run_id, event);"
         "CREATE TABLE IF NOT EXISTS drops(run_id INTEGER NOT NULL, grp TEXT NOT NULL, "
         "count INTEGER NOT NULL, PRIMARY KEY(run_id, grp));"
+        "CREATE TABLE IF NOT EXISTS removed(run_id INTEGER NOT NULL, grp TEXT NOT NULL, "
+        "count INTEGER NOT NULL, PRIMARY KEY(run_id, grp));"
+        /* A run that goes takes what describes it along. */
+        "CREATE TRIGGER IF NOT EXISTS runs_gone AFTER DELETE ON runs BEGIN "
+        "DELETE FROM sessions WHERE run_id = old.id; "
+        "DELETE FROM names WHERE run_id = old.id; "
+        "DELETE FROM loggables WHERE run_id = old.id; "
+        "DELETE FROM drops WHERE run_id = old.id; "
+        "DELETE FROM removed WHERE run_id = old.id; END;"
         "PRAGMA application_id = " APPLICATION_ID_DEC ";"
         "PRAGMA user_version = " STR(SCHEMA_VERSION) ";";
 
 /*
  * What takes a log of version N to N + 1, at migrations[N].  Each runs in
  * the transaction that checked the version, so a log is migrated whole or
- * not at all.  A process of an older libpoe still writing the log goes on
- * writing (new columns are nullable, and its inserts name their columns);
- * once it closes the log, it refuses to open it again.
+ * not at all.  Version 2 to 3 moves the records of text columns aside, to
+ * records_v2 (a rename: no row is copied, whatever the log's size), where
+ * readers find the runs they belong to (tracelog-render.c), and gives
+ * runs the counts this version keeps (NULL for the runs before it);
+ * schema_sql then makes the new records table and the rest.  A process
+ * of an older libpoe still writing the log then fails to insert into it,
+ * and says so in its status.
  */
 static const char *const migrations[SCHEMA_VERSION] = {
         [1] = "ALTER TABLE records ADD COLUMN event_id INTEGER;"
               "CREATE INDEX records_run_event_id ON records(run_id, event_id);",
+        [2] = "ALTER TABLE records RENAME TO records_v2;"
+              "ALTER TABLE runs ADD COLUMN produced INTEGER;"
+              "ALTER TABLE runs ADD COLUMN written INTEGER;"
+              "ALTER TABLE runs ADD COLUMN ended REAL;",
 };
 
 /* A negative errno for a SQLite failure. */
@@ -758,10 +896,18 @@ int poe__tl_db_open(poe__tracelog *t, const char *path, char *err, size_t errlen
             (rc = prepare(t->db, "COMMIT", &t->st_commit, path, err, errlen)) < 0 ||
             (rc = prepare(t->db, "ROLLBACK", &t->st_rollback, path, err, errlen)) < 0 ||
             (rc = prepare(t->db,
-                          "INSERT INTO records(run_id, mono_ns, wall, grp, prefix, kind, session, "
-                          "event, sender, refcount, queue, message, event_id) "
-                          "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                          "INSERT INTO records(run_id, mono_ns, wall, grp, kind, session, sender, "
+                          "event, event_id, refcount, queue, session_name, peer_name, arg0, arg1, "
+                          "arg2, arg3, arg4, num, text) "
+                          "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                           &t->st_insert, path, err, errlen)) < 0 ||
+            (rc = prepare(t->db,
+                          "INSERT OR REPLACE INTO names(run_id, id, text) VALUES(?, ?, ?)",
+                          &t->st_name, path, err, errlen)) < 0 ||
+            (rc = prepare(t->db,
+                          "INSERT OR REPLACE INTO loggables(run_id, serial, session, text) "
+                          "VALUES(?, ?, ?, ?)",
+                          &t->st_loggable, path, err, errlen)) < 0 ||
             (rc = prepare(t->db,
                           "INSERT INTO sessions(run_id, session_id, first_seen, last_seen) "
                           "VALUES(?, ?, ?, ?) ON CONFLICT(run_id, session_id) DO UPDATE SET "
@@ -771,7 +917,11 @@ int poe__tl_db_open(poe__tracelog *t, const char *path, char *err, size_t errlen
             (rc = prepare(t->db,
                           "INSERT INTO drops(run_id, grp, count) VALUES(?, ?, ?) "
                           "ON CONFLICT(run_id, grp) DO UPDATE SET count = excluded.count",
-                          &t->st_drop, path, err, errlen)) < 0)
+                          &t->st_drop, path, err, errlen)) < 0 ||
+            (rc = prepare(t->db,
+                          "UPDATE runs SET produced = ?, written = ?, ended = ? WHERE id = ?",
+                          &t->st_counters, path, err, errlen)) < 0 ||
+            (rc = poe__tl_bound_open(t, path, err, errlen)) < 0)
                 return rc;
         sqlite3_busy_timeout(t->db, WRITER_BUSY_MS);
         t->file_known = stat(path, &st) == 0;
@@ -788,8 +938,13 @@ void poe__tl_db_close(poe__tracelog *t)
         sqlite3_finalize(t->st_insert);
         sqlite3_finalize(t->st_session);
         sqlite3_finalize(t->st_drop);
+        sqlite3_finalize(t->st_name);
+        sqlite3_finalize(t->st_loggable);
+        sqlite3_finalize(t->st_counters);
+        poe__tl_bound_close(t);
         t->st_begin = t->st_commit = t->st_rollback = NULL;
         t->st_insert = t->st_session = t->st_drop = NULL;
+        t->st_name = t->st_loggable = t->st_counters = NULL;
         if (t->db)
                 sqlite3_close(t->db);
         t->db = NULL;

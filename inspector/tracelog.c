@@ -4,8 +4,10 @@
  * Three parties, three rules:
  *
  *  - the sink (poe__tracelog_sink) runs on the kernel's thread, inside
- *    every trace.  It copies the record into a bounded ring and returns:
- *    no I/O, no allocation, no lock on the common path.  The ring is
+ *    every trace.  It copies the record, a fixed 136 bytes (and the
+ *    text of the few kinds that have one), into a bounded ring and
+ *    returns: no formatting, no I/O, no allocation, no lock on the
+ *    common path.  The ring is
  *    single-producer, single-consumer and lock-free; the sink takes the
  *    writer's mutex only to wake it, at most once per writer sleep.  A
  *    record that does not fit is dropped and counted, per group.
@@ -20,16 +22,28 @@
  *    it tries again after half a second, then at doubling intervals up
  *    to five seconds.  The kernel never waits for it.
  *  - queries and exports read the database through their own read-only
- *    connections, one per call, from any thread.  They see what the
+ *    connections, one per call, from any thread, and render the records
+ *    they read (tracelog-render.c).  They see what the
  *    writer has committed: the log lags the kernel by at most one batch
  *    (50 ms, or the time to write 1000 records), plus whatever the ring
  *    holds while the writer is failing.
  *
- * The schema (version 2: PRAGMA user_version = 2, and PRAGMA
+ * The log is bounded (tracelog-bound.c): between two batches the writer
+ * removes the oldest records, in chunks, to keep the file within its
+ * size (256 MiB unless told) and, if asked, its records within an age;
+ * a run with no records left goes too, never the current one.
+ *
+ * The schema (version 3: PRAGMA user_version = 3, and PRAGMA
  * application_id = 0x504f4554, "POET", so a database of something else
- * is recognised and refused rather than written into).  A version-1 log
- * is migrated when opened (records gains event_id and its index, in one
- * transaction); a log of a newer version is refused:
+ * is recognised and refused rather than written into).  Records are
+ * stored as the kernel made them: integers and ids, no text but the rare
+ * kinds' own; the text line, the group's and kind's names and the
+ * event's name are made where a record is read (tracelog-render.c), so
+ * the writer renders nothing.  A log of version 1 is migrated to 2
+ * (event_id), one of version 2 to 3 by renaming its records to
+ * records_v2 (no row copied), where readers still find its runs (and
+ * runs gains the counts, NULL for its old runs); a log of a newer
+ * version is refused:
  *
  *   CREATE TABLE runs(            -- one row per poe__tracelog_open
  *       id INTEGER PRIMARY KEY,
@@ -37,7 +51,11 @@
  *       kernel_id TEXT,           -- poe_kernel_id()
  *       started REAL,             -- the kernel's start, epoch seconds
  *       hostname TEXT,
- *       poe_version TEXT);
+ *       poe_version TEXT,
+ *       produced INTEGER,         -- records the kernel handed the log,
+ *       written INTEGER,          -- and those written (removed ones too),
+ *                                 -- both rewritten with every batch
+ *       ended REAL);              -- wall time of a clean stop, else NULL
  *   CREATE TABLE sessions(        -- every session the records mention
  *       run_id INTEGER NOT NULL,
  *       session_id INTEGER NOT NULL,
@@ -49,29 +67,58 @@
  *       run_id INTEGER NOT NULL,
  *       mono_ns INTEGER,          -- CLOCK_MONOTONIC (or the fake clock)
  *       wall REAL,                -- epoch seconds
- *       grp TEXT,                 -- "TRACE_EVENTS", ...
- *       prefix TEXT,              -- "<ev>", ...
- *       kind TEXT,                -- "enqueue", "dispatch", "return", ...
+ *       grp INTEGER,              -- the group's bit (POE_TRACE_EVENTS, ...)
+ *       kind INTEGER,             -- enum poe_trace_kind
  *       session INTEGER,          -- the session it is about (0: the kernel)
- *       event TEXT,               -- the event it is about, or NULL
  *       sender INTEGER,
- *       refcount INTEGER,         -- the session's count at the time
- *       queue INTEGER,            -- the kernel's queue length at the time
- *       message TEXT,             -- the text line, without prefix
- *       event_id INTEGER);        -- the queue item (POE's event id) an
+ *       event INTEGER,            -- names.id of its event, or NULL
+ *       event_id INTEGER,         -- the queue item (POE's event id) an
  *                                 -- enqueue, dispatch, return or discard
  *                                 -- is about, else NULL: links a post to
- *                                 -- its dispatch (version 2)
- *   CREATE INDEX records_run_wall ON records(run_id, wall);
- *   CREATE INDEX records_run_session ON records(run_id, session);
- *   CREATE INDEX records_run_grp ON records(run_id, grp);
- *   CREATE INDEX records_run_event ON records(run_id, event);
- *   CREATE INDEX records_run_event_id ON records(run_id, event_id);
+ *                                 -- its dispatch
+ *       refcount INTEGER,         -- the session's count at the time
+ *       queue INTEGER,            -- the kernel's queue length at the time
+ *       session_name INTEGER,     -- loggables.serial of the session's name
+ *       peer_name INTEGER,        -- ... of the other session its line names
+ *       arg0 INTEGER, arg1 INTEGER, arg2 INTEGER, arg3 INTEGER,
+ *       arg4 INTEGER,             -- the kind's numbers (poe_trace_record)
+ *       num,                      -- its real, kept bit for bit; NULL for 0
+ *       text TEXT);               -- its free text (rare kinds), or NULL
+ *   CREATE TABLE names(           -- the kernel's interned names
+ *       run_id INTEGER NOT NULL, id INTEGER NOT NULL, text TEXT NOT NULL,
+ *       PRIMARY KEY(run_id, id)) WITHOUT ROWID;
+ *   CREATE TABLE loggables(       -- "session 5 (alias1, alias2)", by serial
+ *       run_id INTEGER NOT NULL, serial INTEGER NOT NULL, session INTEGER,
+ *       text TEXT NOT NULL, PRIMARY KEY(run_id, serial)) WITHOUT ROWID;
+ *   CREATE INDEX trace_run ON records(run_id);  -- a run in id order
+ *   CREATE INDEX trace_run_session ON records(run_id, session);
+ *   CREATE INDEX trace_run_event ON records(run_id, event);
  *   CREATE TABLE drops(           -- records lost, per run and group
  *       run_id INTEGER NOT NULL,
  *       grp TEXT NOT NULL,
  *       count INTEGER NOT NULL,   -- the running total, rewritten as it grows
  *       PRIMARY KEY(run_id, grp));
+ *   CREATE TABLE removed(         -- records the bounds removed, per run
+ *       run_id INTEGER NOT NULL,  -- and group, added to by each chunk
+ *       grp TEXT NOT NULL,
+ *       count INTEGER NOT NULL,
+ *       PRIMARY KEY(run_id, grp));
+ *   CREATE TRIGGER runs_gone AFTER DELETE ON runs  -- a run's sessions,
+ *       ...;                      -- names, loggables, drops and removed
+ *                                 -- rows go with it
+ *
+ * Those three indexes are what the queries use (a run's records in
+ * order, paged or from an id on; those of a session; those of an
+ * event); the group, kind and time filters scan the run in id order.
+ *
+ * Definitions: a record names its event and sessions by ids, defined by
+ * the definition records the kernel sends before their first use (see
+ * kernel/trace.c).  A definition the ring cannot take, or that the
+ * writer cannot write (a batch that fails, a database not yet open),
+ * would leave later records naming what the file does not define: the
+ * records of its epoch are dropped and counted instead (by the sink, or
+ * by the writer), and the sink asks the kernel for every definition
+ * again (POE_TRACE_SINK_REDEFINE), once the ring has room.
  *
  * Before each batch the writer checks that the file at the path is still
  * the one it opened (device and inode): a database deleted or replaced
@@ -82,10 +129,22 @@
  * A record is dropped when the ring is full (the writer is behind) or
  * when its batch could not be written (the database is failing); either
  * way it is counted in the status and, as soon as the database takes
- * writes again, in `drops`.  Messages longer than about 3.5 KB are cut
- * with a "[... N bytes truncated]" marker (the kernel's own are at most
- * 2 KB).  Text that is not valid UTF-8 is stored with U+FFFD in place of
+ * writes again, in `drops`.  A record's text longer than about 3.9 KB
+ * is cut with a "[... N bytes truncated]" marker (the kernel's own are at
+ * most 2 KB), names at 1 KB.  Text that is not valid UTF-8 is stored with U+FFFD in place of
  * the bad bytes, so every row converts to JSON.
+ *
+ * The accounting: produced = written + dropped + pending (in the ring or
+ * the writer's open transaction), exactly once the ring is empty; a
+ * record the bounds removed was written first and stays counted among
+ * the written, so a run's records in the file number written - removed.
+ * Each batch's transaction stores the run's produced count (read after
+ * the batch's records and drops, so never less than their sum) and its
+ * written count beside the drops: in a log whose process was killed,
+ * produced - written - dropped is what its ring and its writer held at
+ * its last batch, records that never reached the file.  Only those
+ * produced while the batch in flight was being written are in no count:
+ * one batch's time of the kernel's production.
  *
  * An event id is the kernel's: the enqueue of a queue item carries it, and
  * so does every dispatch (and return) made while that item is handled:
@@ -95,7 +154,8 @@
  * _garbage_collect items are dequeued without a dispatch record.
  *
  * The code: this file (helpers, the ring, open, close, status),
- * tracelog-writer.c (the writer and the schema), tracelog-query.c,
+ * tracelog-writer.c (the writer and the schema), tracelog-bound.c (the
+ * bounds), tracelog-query.c,
  * tracelog-export.c (JSON Lines, CSV, SQLite), tracelog-chrome.c and
  * tracelog-otlp.c; tracelog-internal.h is what they share.
  */
@@ -298,90 +358,173 @@ static void wake(poe__tracelog *t, uint64_t pending, bool force)
         }
 }
 
-static size_t copy_cut(char *dst, const char *src, size_t len)
+/* Room for a definition again: the ring at most half full. */
+static bool has_room(poe__tracelog *t)
 {
-        memcpy(dst, src, len);
-        dst[len] = '\0';
-        return len;
+        uint64_t used = atomic_load_explicit(&t->tail, memory_order_relaxed) -
+                        atomic_load_explicit(&t->head, memory_order_acquire);
+        uint64_t queued = atomic_load_explicit(&t->pushed, memory_order_relaxed) -
+                          atomic_load_explicit(&t->popped, memory_order_acquire);
+
+        return used <= t->ring_bytes / 2 && queued <= t->ring_records / 2;
 }
 
-void poe__tracelog_sink(void *ctx, const poe_trace_record *r)
+/* Publishes an entry of need bytes written at the sink's position (after
+ * pad bytes skipped to wrap): the bytes, then the count, both
+ * sequentially consistent with the writer's wake_at store (see
+ * poe__tl_writer_main), so either the writer sees this entry or the sink
+ * sees that it must wake it.  popped is the consumer's count as the sink
+ * last read it (an old one only makes a wake-up come early). */
+static inline void publish(poe__tracelog *t, uint64_t tail, uint64_t pad, uint64_t need,
+                           uint64_t pushed, uint64_t popped)
+{
+        t->sink_pos += need;
+        if (t->sink_pos == t->ring_bytes)
+                t->sink_pos = 0;
+        atomic_store(&t->tail, tail + pad + need);
+        atomic_store(&t->pushed, pushed + 1);
+        wake(t, pushed + 1 - popped, false);
+}
+
+/*
+ * Puts one entry in the ring: the record, then len bytes of text (cut
+ * to fit ENTRY_MAX, with a "[... N bytes truncated]" marker, at a
+ * character boundary), or returns false when it does not fit.  The
+ * general case: a record without text takes push_fixed.
+ */
+static __attribute__((noinline)) bool push(poe__tracelog *t, const poe_trace_record *r,
+                                           const char *text, size_t len)
+{
+        size_t keep = len, markl = 0, need;
+        uint64_t tail, head, pos, pad, pushed, popped;
+        char marker[48];
+        entry *e;
+
+        if (len > ENTRY_MAX - sizeof(entry) - 1) {
+                markl = (size_t)snprintf(marker, sizeof(marker), " [... %zu bytes truncated]",
+                                         len);
+                keep = ENTRY_MAX - sizeof(entry) - 1 - markl;
+                while (keep > 0 && ((unsigned char)text[keep] & 0xc0) == 0x80)
+                        keep--;
+                markl = (size_t)snprintf(marker, sizeof(marker), " [... %zu bytes truncated]",
+                                         len - keep);
+        }
+        need = (sizeof(entry) + keep + markl + 7) & ~(size_t)7;
+        tail = atomic_load_explicit(&t->tail, memory_order_relaxed);
+        head = atomic_load_explicit(&t->head, memory_order_acquire);
+        pushed = atomic_load_explicit(&t->pushed, memory_order_relaxed);
+        popped = atomic_load_explicit(&t->popped, memory_order_acquire);
+        pos = t->sink_pos;
+        pad = t->ring_bytes - pos < need ? t->ring_bytes - pos : 0;
+        if (pushed - popped >= t->ring_records || (tail - head) + pad + need > t->ring_bytes)
+                return false;
+        if (pad) {
+                ((entry *)(t->ring + pos))->size = 0;
+                t->sink_pos = pos = 0;
+        }
+        e = (entry *)(t->ring + pos);
+        e->size = (uint32_t)need;
+        e->rec = *r;
+        e->rec.text_len = (uint16_t)(keep + markl);
+        if (keep)
+                memcpy(e + 1, text, keep);
+        if (markl)
+                memcpy((char *)(e + 1) + keep, marker, markl);
+        publish(t, tail, pad, need, pushed, popped);
+        return true;
+}
+
+/* The common case, a record without text: a fixed-size copy where it
+ * fits without wrapping; false sends the caller to push. */
+static inline bool push_fixed(poe__tracelog *t, const poe_trace_record *r)
+{
+        uint64_t tail = atomic_load_explicit(&t->tail, memory_order_relaxed);
+        uint64_t head = atomic_load_explicit(&t->head, memory_order_acquire);
+        uint64_t pushed = atomic_load_explicit(&t->pushed, memory_order_relaxed);
+        uint64_t popped = atomic_load_explicit(&t->popped, memory_order_acquire);
+        entry *e;
+
+        if (__builtin_expect(t->ring_bytes - t->sink_pos < sizeof(entry) ||
+                                     pushed - popped >= t->ring_records ||
+                                     (tail - head) + sizeof(entry) > t->ring_bytes,
+                             0))
+                return false;
+        e = (entry *)(t->ring + t->sink_pos);
+        e->size = sizeof(entry);
+        e->rec = *r;
+        e->rec.text_len = 0;
+        publish(t, tail, 0, sizeof(entry), pushed, popped);
+        return true;
+}
+
+/*
+ * A definition: into the ring like a record, but not counted among the
+ * records.  One that does not fit makes every record of its epoch
+ * suspect (a record may name what the writer will never know): the sink
+ * drops them, and asks the kernel for every definition again once the
+ * ring has room (see record_stale).
+ */
+static __attribute__((noinline)) int sink_definition(poe__tracelog *t, const poe_trace_record *r)
+{
+        size_t len = r->text ? r->text_len : 0;
+
+        if (r->kind == POE_TK_DEF_NAME && len > EVENT_MAX)
+                len = EVENT_MAX;
+        if (!push(t, r, r->text, len)) {
+                t->sink_stale_epoch = r->epoch;
+                wake(t, 0, true);
+        }
+        return 0;
+}
+
+/* A record of an epoch whose definitions did not all reach the ring:
+ * dropped and counted; once there is room, the kernel is asked for new
+ * definitions, and the records of the next epoch go through. */
+static __attribute__((noinline)) int record_stale(poe__tracelog *t, const poe_trace_record *r)
+{
+        drop(t, r->group, 1);
+        return has_room(t) ? POE_TRACE_SINK_REDEFINE : 0;
+}
+
+/* A record the ring cannot take. */
+static __attribute__((noinline)) int record_full(poe__tracelog *t, const poe_trace_record *r)
+{
+        drop(t, r->group, 1);
+        wake(t, 0, true);
+        return 0;
+}
+
+/*
+ * The kernel's sink, on its thread: the fixed-size record is copied into
+ * the ring as it is, with its text when it has some (the rare kinds
+ * only); nothing is formatted or looked up.  Returns
+ * POE_TRACE_SINK_REDEFINE when the definitions must be sent again: the
+ * sink lost one, or the writer did (it could not write a batch).
+ */
+int poe__tracelog_sink(void *ctx, const poe_trace_record *r)
 {
         poe__tracelog *t = ctx;
-        const char *kind = r->kind ? r->kind : "", *prefix = r->prefix ? r->prefix : "";
-        const char *message = r->message ? r->message : "";
-        size_t kl = strnlen(kind, SHORT_MAX), pl = strnlen(prefix, SHORT_MAX);
-        size_t el = r->event ? strnlen(r->event, EVENT_MAX) : 0, ml = strlen(message);
-        size_t fixed, budget, need, keep = ml;
-        uint64_t tail, head, pos, pad, pushed;
-        char marker[48] = "";
-        size_t markl = 0;
-        entry *e;
-        char *s;
+        int ret = 0;
 
         if (!t)
-                return;
+                return 0;
+        if (__builtin_expect(r->kind >= POE_TK_KINDS, 0))
+                return sink_definition(t, r);
         /* One producer (the kernel's thread): no read-modify-write needed. */
         atomic_store_explicit(&t->produced,
                               atomic_load_explicit(&t->produced, memory_order_relaxed) + 1,
                               memory_order_relaxed);
-        fixed = sizeof(entry) + kl + pl + el + 4 + 7;
-        budget = ENTRY_MAX - fixed;
-        if (ml > budget) {
-                /* Cut at a character boundary, and say how much is gone. */
-                markl = (size_t)snprintf(marker, sizeof(marker), " [... %zu bytes truncated]", ml);
-                keep = budget - markl;
-                while (keep > 0 && ((unsigned char)message[keep] & 0xc0) == 0x80)
-                        keep--;
-                markl = (size_t)snprintf(marker, sizeof(marker), " [... %zu bytes truncated]",
-                                         ml - keep);
+        if (__builtin_expect(r->epoch <= t->sink_stale_epoch, 0))
+                return record_stale(t, r);
+        if (__builtin_expect(atomic_load_explicit(&t->redefine, memory_order_relaxed), 0)) {
+                atomic_store_explicit(&t->redefine, false, memory_order_relaxed);
+                ret = POE_TRACE_SINK_REDEFINE;
         }
-        need = (sizeof(entry) + kl + pl + el + keep + markl + 4 + 7) & ~(size_t)7;
-
-        tail = atomic_load_explicit(&t->tail, memory_order_relaxed);
-        head = atomic_load_explicit(&t->head, memory_order_acquire);
-        pushed = atomic_load_explicit(&t->pushed, memory_order_relaxed);
-        pos = tail % t->ring_bytes;
-        pad = t->ring_bytes - pos < need ? t->ring_bytes - pos : 0;
-        if (pushed - atomic_load_explicit(&t->popped, memory_order_acquire) >= t->ring_records ||
-            (tail - head) + pad + need > t->ring_bytes) {
-                drop(t, r->group, 1);
-                wake(t, 0, true);
-                return;
-        }
-        if (pad) {
-                ((entry *)(t->ring + pos))->size = 0;
-                pos = 0;
-        }
-        e = (entry *)(t->ring + pos);
-        e->size = (uint32_t)need;
-        e->group = r->group;
-        e->mono_ns = r->mono_ns;
-        e->wall = r->wall;
-        e->session = r->session;
-        e->sender = r->sender;
-        e->queue = r->queue_length;
-        e->event_id = r->event_id;
-        e->refcount = r->refcount;
-        e->has_event = r->event != NULL;
-        s = (char *)(e + 1);
-        e->kind_len = (uint16_t)copy_cut(s, kind, kl);
-        s += kl + 1;
-        e->prefix_len = (uint16_t)copy_cut(s, prefix, pl);
-        s += pl + 1;
-        e->event_len = (uint16_t)copy_cut(s, r->event ? r->event : "", el);
-        s += el + 1;
-        memcpy(s, message, keep);
-        memcpy(s + keep, marker, markl);
-        s[keep + markl] = '\0';
-        e->message_len = (uint16_t)(keep + markl);
-
-        /* Publish the bytes, then the count; both sequentially consistent
-         * with the writer's wake_at store (see poe__tl_writer_main), so either the
-         * writer sees this record or the sink sees that it must wake it. */
-        atomic_store(&t->tail, tail + pad + need);
-        atomic_store(&t->pushed, pushed + 1);
-        wake(t, pushed + 1 - atomic_load(&t->popped), false);
+        if (__builtin_expect(!r->text, 1) && push_fixed(t, r))
+                return ret;
+        if (!push(t, r, r->text, r->text ? r->text_len : 0))
+                return record_full(t, r) | ret;
+        return ret;
 }
 
 /* ---- the ring: the writer's side ---- */
@@ -513,8 +656,18 @@ static int tracelog_open(const char *path, size_t ring_size, poe_kernel *k, bool
         atomic_init(&t->written, 0);
         atomic_init(&t->produced, 0);
         atomic_init(&t->run_id, 0);
-        for (g = 0; g < N_GROUP_BITS; g++)
+        atomic_init(&t->writer_stale_epoch, 0);
+        t->sink_pos = 0;
+        atomic_init(&t->redefine, false);
+        for (g = 0; g < N_GROUP_BITS; g++) {
                 atomic_init(&t->dropped[g], 0);
+                atomic_init(&t->removed[g], 0);
+        }
+        atomic_init(&t->max_bytes, POE__TRACE_DB_MAX_DEFAULT);
+        atomic_init(&t->max_age, 0);
+        atomic_init(&t->removed_earlier, 0);
+        atomic_init(&t->runs_removed, 0);
+        atomic_init(&t->size_bytes, 0);
         if (pthread_mutex_init(&t->mu, NULL) != 0) {
                 free(t);
                 goto nomem;
@@ -601,6 +754,20 @@ int poe__tracelog_open_retrying(const char *path, size_t ring_size, poe_kernel *
         return tracelog_open(path, ring_size, k, true, ret, err, errlen);
 }
 
+int poe__tracelog_set_bounds(poe__tracelog *t, uint64_t max_bytes, uint64_t max_age)
+{
+        if (!t)
+                return -EINVAL;
+        if (!max_bytes)
+                max_bytes = POE__TRACE_DB_MAX_DEFAULT;
+        if (max_bytes < POE__TRACE_DB_MAX_MIN || max_bytes > POE__TRACE_DB_MAX_MAX ||
+            max_age > POE__TRACE_DB_AGE_MAX)
+                return -EINVAL;
+        atomic_store(&t->max_bytes, max_bytes);
+        atomic_store(&t->max_age, max_age);
+        return 0;
+}
+
 /* The caller removes the sink from the kernel first: a record handed to
  * a stopped log would never be written or counted. */
 void poe__tracelog_stop(poe__tracelog *t)
@@ -627,28 +794,48 @@ void poe__tracelog_close(poe__tracelog *t)
 
 /* ---- status ---- */
 
+/* Per-group counts as {"TRACE_EVENTS": n, ...} (the groups with none
+ * left out), and their sum. */
+static json_t *by_group(_Atomic uint64_t *counts, uint64_t *ret_total)
+{
+        json_t *d = json_object();
+        uint64_t n;
+        unsigned g;
+        int bad = 0;
+
+        *ret_total = 0;
+        if (!d)
+                return NULL;
+        for (g = 0; g < N_GROUP_BITS; g++) {
+                n = atomic_load_explicit(&counts[g], memory_order_acquire);
+                if (!n)
+                        continue;
+                *ret_total += n;
+                bad |= poe__tl_jset(d, poe__tl_group_name(1u << g), json_integer((json_int_t)n));
+        }
+        if (bad) {
+                json_decref(d);
+                return NULL;
+        }
+        return d;
+}
+
 json_t *poe__tracelog_status(poe__tracelog *t)
 {
-        json_t *o, *d, *e, *note;
-        uint64_t total = 0, n, written, produced, files;
-        unsigned g;
+        json_t *o, *d, *r, *e, *note;
+        uint64_t total = 0, removed = 0, written, produced, age, files;
         int bad = 0;
 
         if (!t)
                 return NULL;
         o = json_object();
-        d = json_object();
-        if (!o || !d) {
+        d = by_group(t->dropped, &total);
+        r = by_group(t->removed, &removed);
+        if (!o || !d || !r) {
                 json_decref(o);
                 json_decref(d);
+                json_decref(r);
                 return NULL;
-        }
-        for (g = 0; g < N_GROUP_BITS; g++) {
-                n = atomic_load_explicit(&t->dropped[g], memory_order_acquire);
-                if (!n)
-                        continue;
-                total += n;
-                bad |= poe__tl_jset(d, poe__tl_group_name(1u << g), json_integer((json_int_t)n));
         }
         /* Pending is what was produced and is neither written nor
          * dropped yet: in the ring, or in the writer's open transaction.
@@ -671,6 +858,19 @@ json_t *poe__tracelog_status(poe__tracelog *t)
                                                  : 0));
         bad |= poe__tl_jset(o, "dropped", d);
         bad |= poe__tl_jset(o, "dropped_total", json_integer((json_int_t)total));
+        /* Removed records were written first: they are among the
+         * written, not beside them. */
+        bad |= poe__tl_jset(o, "removed", r);
+        bad |= poe__tl_jset(o, "removed_total", json_integer((json_int_t)removed));
+        bad |= poe__tl_jset(o, "removed_earlier",
+                            json_integer((json_int_t)atomic_load(&t->removed_earlier)));
+        bad |= poe__tl_jset(o, "runs_removed",
+                            json_integer((json_int_t)atomic_load(&t->runs_removed)));
+        bad |= poe__tl_jset(o, "size_bytes",
+                            json_integer((json_int_t)atomic_load(&t->size_bytes)));
+        bad |= poe__tl_jset(o, "max_bytes", json_integer((json_int_t)atomic_load(&t->max_bytes)));
+        age = atomic_load(&t->max_age);
+        bad |= poe__tl_jset(o, "max_age", age ? json_integer((json_int_t)age) : json_null());
         bad |= poe__tl_jset(o, "error", e);
         bad |= poe__tl_jset(o, "files_started", json_integer((json_int_t)files));
         bad |= poe__tl_jset(o, "file_note", note);

@@ -19,6 +19,7 @@ static void insert_sorted(poe__session *s, poe__alias *a)
                         break;
         }
         poe__list_insert_before(pos, &a->in_session);
+        poe__trace_aliases_changed(s);
 }
 
 static void alias_remove(poe_kernel *k, poe__alias *a)
@@ -26,6 +27,7 @@ static void alias_remove(poe_kernel *k, poe__alias *a)
         k->alias_gen++; /* forgets every cached resolution */
         poe__smap_del(&k->aliases, a->name);
         poe__list_remove(&a->in_session);
+        poe__trace_aliases_changed(a->session);
         poe__unref(k, a->session, POE__R_ALIASES);
         poe__free(k, a->name);
         poe__free(k, a);

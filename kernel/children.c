@@ -148,9 +148,8 @@ void poe__children_reap(poe_kernel *k)
                 if (pid > 0) {
                         if (!WIFEXITED(status) && !WIFSIGNALED(status))
                                 continue;
-                        POE_TRACE(k, POE_TRACE_SIGNALS, "reap", NULL, POE__NO_NAME, NULL,
-                                  "POE::Kernel detected SIGCHLD (pid=%d; exit=%d)", (int)pid,
-                                  status);
+                        POE_TRACE(k, POE_TRACE_SIGNALS, NULL, POE__NO_NAME, NULL, NULL,
+                                  .kind = POE_TK_REAP, .arg.i = { pid, status });
                         poe__list_foreach_safe(pos, tmp, &k->pidwatches) {
                                 poe__pidwatch *w = poe__container_of(pos, poe__pidwatch,
                                                                      in_kernel);

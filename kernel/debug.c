@@ -10,8 +10,9 @@
  *    POE_TRACE_FILENAME sends the text to a file instead of stderr;
  *  - at run time (beyond POE): poe_kernel_debug_set.
  *
- * Every trace is a structured record handed to the registered sinks; the
- * text line in POE's format ("=== PID === <ev> message") is one sink.
+ * Every trace is a binary record (trace.c) handed to the registered
+ * sinks; the text line in POE's format ("=== PID === <ev> message") is
+ * rendered from it (trace-format.c) when its group is switched on.
  * Assertions print through the same text path, then abort.
  */
 #include <stdarg.h>
@@ -84,6 +85,11 @@ static const char *prefix_of(unsigned group)
         return "";
 }
 
+POE_EXPORT const char *poe_debug_group_prefix(unsigned group)
+{
+        return prefix_of(group);
+}
+
 POE_EXPORT unsigned poe_kernel_debug_get(const poe_kernel *k)
 {
         return k ? k->debug : 0;
@@ -110,10 +116,18 @@ void poe__debug_recompute(poe_kernel *k)
 {
         unsigned on = k->debug;
         size_t i;
+        int n = 0;
 
-        for (i = 0; i < POE__MAX_SINKS; i++)
-                if (k->sinks[i].fn)
-                        on |= k->sinks[i].groups;
+        for (i = 0; i < POE__MAX_SINKS; i++) {
+                if (!k->sinks[i].fn)
+                        continue;
+                on |= k->sinks[i].groups;
+                k->active_sinks[n].fn = k->sinks[i].fn;
+                k->active_sinks[n].ctx = k->sinks[i].ctx;
+                k->active_sinks[n].groups = k->debug | k->sinks[i].groups;
+                n++;
+        }
+        k->n_active_sinks = n;
         k->debug_on = on & POE__DEBUG_COMPILED;
         poe__dispatch_hooks_update(k);
 }
@@ -235,6 +249,14 @@ static void text_line(poe_kernel *k, unsigned group, const char *msg)
         poe__pid_lines(k && k->trace_file ? k->trace_file : stderr, prefix_of(group), msg);
 }
 
+/* A record's text line, rendered from its fields, on the kernel's thread
+ * while it traces (poe__trace). */
+void poe__debug_text_line(poe_kernel *k, const poe_trace_record *r)
+{
+        poe_kernel_trace_format(k, r, k->trace_buf, sizeof(k->trace_buf));
+        text_line(k, r->group, k->trace_buf);
+}
+
 POE_EXPORT int poe_kernel_trace_sink_add(poe_kernel *k, poe_trace_sink_fn fn, void *ctx)
 {
         size_t i;
@@ -246,6 +268,9 @@ POE_EXPORT int poe_kernel_trace_sink_add(poe_kernel *k, poe_trace_sink_fn fn, vo
                         k->sinks[i].ctx = ctx;
                         k->sinks[i].groups = 0;
                         k->n_sinks++;
+                        poe__debug_recompute(k);
+                        /* The new sink has seen no definition. */
+                        poe__trace_redefine_all(k);
                         return (int)i + 1;
                 }
         }
@@ -267,15 +292,15 @@ POE_EXPORT int poe_kernel_trace_sink_remove(poe_kernel *k, int id)
         return 0;
 }
 
-static const char *loggable(poe_kernel *k, const poe__session *s, char *buf, size_t size)
+/* POE's _data_alias_loggable into buf: "session 5 (alias1, alias2)", "the
+ * kernel" or "nobody", cut to size.  Returns its length. */
+size_t poe__loggable_into(const poe__session *s, char *buf, size_t size)
 {
         poe__list_node *pos;
         size_t n;
 
-        if (!s)
-                return "nobody";
-        if (s->is_kernel)
-                return "the kernel";
+        if (!s || s->is_kernel)
+                return (size_t)snprintf(buf, size, "%s", s ? "the kernel" : "nobody");
         n = (size_t)snprintf(buf, size, "session %llu", (unsigned long long)s->id);
         if (!poe__list_empty(&s->aliases) && n < size) {
                 const char *sep = " (";
@@ -290,57 +315,18 @@ static const char *loggable(poe_kernel *k, const poe__session *s, char *buf, siz
                                 break;
                 }
                 if (n < size)
-                        snprintf(buf + n, size - n, ")");
+                        n += (size_t)snprintf(buf + n, size - n, ")");
         }
-        (void)k;
-        return buf;
+        return n < size ? n : size - 1;
 }
 
-/* POE's _data_alias_loggable, into one of a few rotating buffers so a
- * trace can name two sessions. */
+/* The same into one of a few rotating buffers, so a message can name two
+ * sessions. */
 const char *poe__loggable(poe_kernel *k, const poe__session *s)
 {
         k->log_turn = (k->log_turn + 1) % 4;
-        return loggable(k, s, k->log_names[k->log_turn], sizeof(k->log_names[0]));
-}
-
-void poe__trace(poe_kernel *k, unsigned group, const char *kind, const poe__session *s,
-                uint32_t event, const poe__session *sender, const char *fmt, ...)
-{
-        poe_trace_record r;
-        va_list ap;
-        size_t i;
-
-        va_start(ap, fmt);
-        vsnprintf(k->trace_buf, sizeof(k->trace_buf), fmt, ap);
-        va_end(ap);
-        /* The text lines show the groups switched on; the structured
-         * sinks may have asked for more. */
-        if (!k->text_sink_off && (k->debug & group))
-                text_line(k, group, k->trace_buf);
-        if (!k->n_sinks)
-                return;
-        r.mono_ns = poe__mono(k);
-        r.wall = poe__wall(k);
-        r.group = group;
-        r.group_name = poe_debug_group_name(group);
-        r.prefix = prefix_of(group);
-        r.kind = kind;
-        r.session = s ? s->id : POE_KERNEL;
-        r.event = event == POE__NO_NAME ? NULL : poe__name(k, event);
-        r.sender = sender ? sender->id : POE_KERNEL;
-        r.refcount = s ? s->refcnt : 0;
-        r.queue_length = k->queue_count;
-        r.message = k->trace_buf;
-        r.event_id = k->trace_event_id;
-        k->trace_event_id = 0;
-        /* A sink that traces would recurse: the kernel's own tracing is
-         * off for the duration. */
-        k->in_sink++;
-        for (i = 0; i < POE__MAX_SINKS; i++)
-                if (k->sinks[i].fn && ((k->debug | k->sinks[i].groups) & group))
-                        k->sinks[i].fn(k->sinks[i].ctx, &r);
-        k->in_sink--;
+        poe__loggable_into(s, k->log_names[k->log_turn], sizeof(k->log_names[0]));
+        return k->log_names[k->log_turn];
 }
 
 void poe__assert_fail(poe_kernel *k, unsigned group, const char *file, int line,
@@ -357,10 +343,15 @@ void poe__assert_fail(poe_kernel *k, unsigned group, const char *file, int line,
                 snprintf(msg + n, sizeof(msg) - (size_t)n, file ? " (%s failed at %s line %d)"
                                                                 : " (%s failed)",
                          poe_debug_group_name(group), file, line);
-        if (k)
-                poe__trace(k, group, "assert", k->active, k->active_event, NULL, "%s", msg);
-        else
+        if (k) {
+                poe_trace_record r = { .group = group, .kind = POE_TK_ASSERT,
+                                       .event = k->active_event, .text = msg,
+                                       .text_len = (uint16_t)strlen(msg) };
+
+                poe__trace(k, &r, k->active, NULL, NULL);
+        } else {
                 text_line(NULL, group, msg);
+        }
         abort();
 }
 
@@ -399,6 +390,31 @@ int poe__usage(const poe_kernel *ck, int err, const char *what, const char *func
         return poe__rv_at(k, file, line, err, func);
 }
 
+/* TRACE_RETVALS: the function's name and the caller's file travel as the
+ * record's text ("func\0file"), the rest as numbers (trace-format.c). */
+static void trace_retval(poe_kernel *k, int err, const char *func, const char *file, int line)
+{
+        size_t fl = strlen(func), room = sizeof(k->trace_payload);
+        size_t n = fl < room - 1 ? fl : room - 1;
+        poe_trace_record rec = { .group = POE_TRACE_RETVALS, .kind = POE_TK_RETVAL,
+                                 .event = k->active_event,
+                                 .arg.i = { -err, line, k->dispatch_depth > 0 } };
+
+        memcpy(k->trace_payload, func, n);
+        if (file && n + 1 < room) {
+                size_t l = strlen(file);
+
+                k->trace_payload[n++] = '\0';
+                if (l > room - n)
+                        l = room - n;
+                memcpy(k->trace_payload + n, file, l);
+                n += l;
+        }
+        rec.text = k->trace_payload;
+        rec.text_len = (uint16_t)n;
+        poe__trace(k, &rec, k->active, NULL, NULL);
+}
+
 int poe__rv_fail(const poe_kernel *ck, int r, const char *func, const char *file, int line)
 {
         poe_kernel *k = (poe_kernel *)ck; /* reporting writes the trace buffer */
@@ -408,13 +424,13 @@ int poe__rv_fail(const poe_kernel *ck, int r, const char *func, const char *file
                 return r;
         if (!POE__ON(k, POE_TRACE_RETVALS | POE_ASSERT_RETVALS))
                 return r;
-        call_site(k, file, line, where, sizeof(where));
         if (POE__ON(k, POE_TRACE_RETVALS))
-                poe__trace(k, POE_TRACE_RETVALS, "retval", k->active, k->active_event, NULL,
-                           "%s() failed%s: %s", func, where, strerror(-r));
-        if (POE__ON(k, POE_ASSERT_RETVALS))
+                trace_retval(k, r, func, file, line);
+        if (POE__ON(k, POE_ASSERT_RETVALS)) {
+                call_site(k, file, line, where, sizeof(where));
                 poe__assert_fail(k, POE_ASSERT_RETVALS, NULL, 0, "%s() failed%s: %s", func,
                                  where, strerror(-r));
+        }
         return r;
 }
 

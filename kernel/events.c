@@ -134,21 +134,12 @@ void poe__event_free(poe_kernel *k, poe__event *ev)
  * test of the switches. */
 static __attribute__((noinline, cold)) void trace_enqueue(poe_kernel *k, poe__event *ev)
 {
-        /* Constant-false when TRACE_EVENTS is compiled out, so even an
-         * unoptimized build drops these strings (see debug.c). */
-        if (!(POE__DEBUG_COMPILED & POE_TRACE_EVENTS) || k->in_sink)
-                return;
-        k->trace_event_id = ev->seq;
         if (ev->type & POE__ET_ALARM)
-                poe__trace(k, POE_TRACE_EVENTS, "enqueue", ev->to, ev->name, ev->to,
-                           "enqueued alarm %llu ``%s'' for %s at %.6f",
-                           (unsigned long long)ev->seq, poe__name(k, ev->name),
-                           poe__loggable(k, ev->to), poe__mono2wall(k, ev->due));
+                POE_TRACE_HOT(k, POE_TRACE_EVENTS, POE_TK_ENQUEUE, ev->to, ev->name, ev->to,
+                              NULL, ev->seq, 0, 1, 0, 0, 0, poe__mono2wall(k, ev->due));
         else
-                poe__trace(k, POE_TRACE_EVENTS, "enqueue", ev->to, ev->name, ev->u.from,
-                           "enqueued event %llu ``%s'' from %s to %s",
-                           (unsigned long long)ev->seq, poe__name(k, ev->name),
-                           poe__loggable(k, ev->u.from), poe__loggable(k, ev->to));
+                POE_TRACE_HOT(k, POE_TRACE_EVENTS, POE_TK_ENQUEUE, ev->to, ev->name,
+                              ev->u.from, ev->u.from, ev->seq, 0, 0, 0, 0, 0, 0.0);
 }
 
 /*
@@ -326,50 +317,98 @@ POE_EXPORT int poe_kernel_dispatch_stats(const poe_kernel *k, poe_dispatch_stats
         return 0;
 }
 
+/* TRACE_EVENTS' return record: the value as numbers, or as the text POE's
+ * line shows (at most 63 bytes) for a string, the string's own bytes, and
+ * for a list, formatted. */
+static void trace_return_value(poe_kernel *k, poe__session *to, poe__session *from,
+                               uint32_t name, const poe_value *ret, int64_t now)
+{
+        uint64_t id = (uint64_t)k->dispatch_seq;
+        poe_trace_record r;
+
+        switch (ret->type) {
+        case POE_T_NIL:
+                poe__trace_hot(k, POE_TRACE_EVENTS, POE_TK_RETURN, to, name, from, NULL, id, now,
+                               POE_T_NIL, 0, 0, 0, 0.0);
+                return;
+        case POE_T_INT:
+                poe__trace_hot(k, POE_TRACE_EVENTS, POE_TK_RETURN, to, name, from, NULL, id, now,
+                               POE_T_INT, ret->u.i, 0, 0, 0.0);
+                return;
+        case POE_T_DOUBLE:
+                poe__trace_hot(k, POE_TRACE_EVENTS, POE_TK_RETURN, to, name, from, NULL, id, now,
+                               POE_T_DOUBLE, 0, 0, 0, ret->u.d);
+                return;
+        case POE_T_SESSION:
+                poe__trace_hot(k, POE_TRACE_EVENTS, POE_TK_RETURN, to, name, from, NULL, id, now,
+                               POE_T_SESSION, (int64_t)ret->u.sid, 0, 0, 0.0);
+                return;
+        case POE_T_PTR:
+                poe__trace_hot(k, POE_TRACE_EVENTS, POE_TK_RETURN, to, name, from, NULL, id, now,
+                               POE_T_PTR, (int64_t)(uintptr_t)ret->u.ptr.p, 0, 0, 0.0);
+                return;
+        default:
+                break;
+        }
+        /* A string or a list: its text, as a rarer kind's. */
+        memset(&r, 0, sizeof(r));
+        r.mono_ns = now;
+        r.group = POE_TRACE_EVENTS;
+        r.kind = POE_TK_RETURN;
+        r.event = name;
+        r.event_id = id;
+        r.arg.i[0] = ret->type;
+        if (ret->type == POE_T_STR) {
+                r.text = ret->u.s;
+                r.text_len = (uint16_t)(ret->len < 63 ? ret->len : 63);
+        } else {
+                r.text = k->trace_payload;
+                r.text_len = (uint16_t)poe_value_format(ret, k->trace_payload, 64);
+                if (r.text_len > 63)
+                        r.text_len = 63;
+        }
+        poe__trace(k, &r, to, from, NULL);
+}
+
 static __attribute__((noinline, cold)) void trace_return(poe_kernel *k, poe__session *to,
                                                          poe__session *from, uint32_t name,
-                                                         const poe_value *ret, int64_t t0)
+                                                         const poe_value *ret, int64_t t0,
+                                                         int64_t now)
 {
-        char v[64];
-
         if (POE__ON(k, POE_TRACE_PROFILE))
-                to->busy_ns += poe__mono(k) - t0;
-        if (POE__ON(k, POE_TRACE_EVENTS) && !k->in_sink) {
-                poe_value_format(ret, v, sizeof(v));
-                if (POE__ON(k, POE_TRACE_EVENTS))
-                        k->trace_event_id = (uint64_t)k->dispatch_seq;
-                poe__trace(k, POE_TRACE_EVENTS, "return", to, name, from,
-                           "event ``%s'' returns (%s)", poe__name(k, name),
-                           ret->type == POE_T_NIL ? "undef" : v);
-        }
+                to->busy_ns += now - t0;
+        if (POE__ON(k, POE_TRACE_EVENTS) && !k->in_sink)
+                trace_return_value(k, to, from, name, ret, now);
 }
 
 typedef poe__dispatch_state dispatch_state;
 
 /* The dispatch's optional work, out of the hot path: the event and
- * profile groups, and dispatch timing. */
+ * profile groups.  One clock read at each end serves them both: the
+ * dispatch and return records' times are the ones the profile's busy
+ * time is measured between (and a sampled dispatch timing's start). */
 static __attribute__((noinline)) void dispatch_hooks_enter(poe_kernel *k, poe__session *to,
                                                            poe__session *from, uint32_t name,
                                                            uint32_t type, dispatch_state *st)
 {
+        int64_t now = 0;
+
+        if (POE__ON(k, POE_TRACE_EVENTS | POE_TRACE_PROFILE))
+                now = poe__mono(k);
         if (POE__ON(k, POE_ASSERT_EVENTS | POE_TRACE_EVENTS | POE_TRACE_PROFILE)) {
                 POE_ASSERT(k, POE_ASSERT_EVENTS, to->alive || (type & POE__ET_STOP),
                            "dispatching event ``%s'' to %s, which does not exist",
                            poe__name(k, name), poe__loggable(k, to));
-                if (POE__ON(k, POE_TRACE_EVENTS))
-                        k->trace_event_id = (uint64_t)k->dispatch_seq;
-                POE_TRACE(k, POE_TRACE_EVENTS, "dispatch", to, name, from,
-                          "dispatching event %lld ``%s'' from %s to %s",
-                          (long long)k->dispatch_seq, poe__name(k, name),
-                          poe__loggable(k, from), poe__loggable(k, to));
-                if (POE__ON(k, POE_TRACE_PROFILE))
-                        st->t0 = poe__mono(k);
+                POE_TRACE_HOT(k, POE_TRACE_EVENTS, POE_TK_DISPATCH, to, name, from, from,
+                              (uint64_t)k->dispatch_seq, now, 0, 0, 0, 0, 0.0);
         }
+        st->t0 = now;
 }
 
 /* Dispatch timing samples one dispatch in k->time_every: two clock reads
  * cost as much as a whole yield, so timing every dispatch would halve the
- * speed of a program that is only being watched. */
+ * speed of a program that is only being watched.  A dispatch the trace
+ * groups already read the clock for keeps that reading. */
 static __attribute__((noinline)) void timing_enter(poe_kernel *k, dispatch_state *st)
 {
         k->time_countdown = k->time_every;
@@ -384,7 +423,7 @@ static __attribute__((noinline)) void dispatch_hooks_leave(poe_kernel *k, poe__s
                                                            const dispatch_state *st)
 {
         if (POE__ON(k, POE_TRACE_EVENTS | POE_TRACE_PROFILE))
-                trace_return(k, to, from, name, ret, st->t0);
+                trace_return(k, to, from, name, ret, st->t0, poe__mono(k));
 }
 
 /* A dispatch's first half: the target becomes the active session, pinned
@@ -595,12 +634,8 @@ void poe__events_clear_session(poe_kernel *k, poe__session *s)
                 poe__event *ev = poe__container_of(poe__list_first(&s->timers), poe__event,
                                                    link);
 
-                if (POE__ON(k, POE_TRACE_EVENTS))
-
-                        k->trace_event_id = ev->seq;
-                POE_TRACE(k, POE_TRACE_EVENTS, "discard", s, ev->name, s,
-                          "removed alarm %llu ``%s'' of %s", (unsigned long long)ev->seq,
-                          poe__name(k, ev->name), poe__loggable(k, s));
+                POE_TRACE_HOT(k, POE_TRACE_EVENTS, POE_TK_DISCARD, s, ev->name, s, NULL,
+                              ev->seq, 0, 1, 0, 0, 0, 0.0);
                 poe__dequeue(k, ev);
                 poe__event_free(k, ev);
         }
@@ -611,11 +646,8 @@ void poe__events_clear_session(poe_kernel *k, poe__session *s)
 
                 if (ev->to != s && ev->u.from != s)
                         continue;
-                if (POE__ON(k, POE_TRACE_EVENTS))
-                        k->trace_event_id = ev->seq;
-                POE_TRACE(k, POE_TRACE_EVENTS, "discard", ev->to, ev->name, ev->u.from,
-                          "removed event %llu ``%s'' to %s", (unsigned long long)ev->seq,
-                          poe__name(k, ev->name), poe__loggable(k, ev->to));
+                POE_TRACE_HOT(k, POE_TRACE_EVENTS, POE_TK_DISCARD, ev->to, ev->name, ev->u.from,
+                              NULL, ev->seq, 0, 0, 0, 0, 0, 0.0);
                 poe__dequeue(k, ev);
                 poe__event_free(k, ev);
         }

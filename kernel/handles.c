@@ -68,8 +68,8 @@ static void watch_remove(poe_kernel *k, poe__watch *w)
         poe__session *s = w->session;
         int fd = w->fd;
 
-        POE_TRACE(k, POE_TRACE_FILES, "unwatch", s, w->event, NULL,
-                  "removing fd (%d) mode (%d) from %s", fd, w->mode, poe__loggable(k, s));
+        POE_TRACE_HOT(k, POE_TRACE_FILES, POE_TK_UNWATCH, s, w->event, NULL, NULL, 0, 0, fd,
+                      w->mode, 0, 0, 0.0);
         r->watch[w->mode] = NULL;
         poe__list_remove(&w->in_session);
         if (!session_on_fd(r, s, -1))
@@ -189,8 +189,8 @@ static int watch_add(poe_kernel *k, poe__session *s, int fd, int mode, const cha
         if (!session_on_fd(r, s, mode))
                 poe__ref(k, s, POE__R_HANDLES);
         poe__list_append(&s->watches, &w->in_session);
-        POE_TRACE(k, POE_TRACE_FILES, "watch", s, name, NULL,
-                  "adding fd (%d) in mode (%d) for %s", fd, mode, poe__loggable(k, s));
+        POE_TRACE_HOT(k, POE_TRACE_FILES, POE_TK_WATCH, s, name, NULL, NULL, 0, 0, fd, mode, 0,
+                      0, 0.0);
         return 0;
 }
 
@@ -276,9 +276,8 @@ static int set_paused(poe_kernel *k, int fd, int mode, bool paused)
                 return 0;
         was = r->watch[mode]->paused;
         r->watch[mode]->paused = paused;
-        POE_TRACE(k, POE_TRACE_FILES, paused ? "pause" : "resume", r->watch[mode]->session,
-                  r->watch[mode]->event, NULL, "%s fd (%d) mode (%d)",
-                  paused ? "pausing" : "resuming", fd, mode);
+        POE_TRACE(k, POE_TRACE_FILES, r->watch[mode]->session, r->watch[mode]->event, NULL,
+                  NULL, .kind = paused ? POE_TK_PAUSE : POE_TK_RESUME, .arg.i = { fd, mode });
         err = sync_backend(k, fd, r);
         if (err < 0) {
                 /* The backend did not change (the poll backend may need

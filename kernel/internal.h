@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <time.h>
 
 #include "poe/poe.h"
 #include "list.h"
@@ -53,10 +54,39 @@
  * constant 0 and everything it guards vanishes, format strings too. */
 #define POE__ON(k, g) ((POE__DEBUG_COMPILED & (g)) && __builtin_expect(((k)->debug_on & (g)) != 0, 0))
 
-#define POE_TRACE(k, g, kind, s, ev, sender, ...)                                 \
+/*
+ * A trace record of group g about session s (NULL: none) and event ev
+ * (POE__NO_NAME: none), sent by sender, whose text also names peer (both
+ * may be NULL); the rest of the record's fields are designated
+ * initializers, .kind always among them:
+ *
+ *     POE_TRACE(k, POE_TRACE_FILES, s, name, NULL, NULL,
+ *               .kind = POE_TK_WATCH, .arg.i = { fd, mode });
+ *
+ * Nothing is formatted here: the fields are what poe_trace_format renders
+ * POE's text line from (see trace-format.c for which fields each kind
+ * fills).
+ */
+#define POE_TRACE(k, g, s, ev, sender, peer, ...)                                 \
+        do {                                                                      \
+                if (POE__ON(k, g) && !(k)->in_sink) {                             \
+                        poe_trace_record r_ = { .group = (g), .event = (ev),      \
+                                                __VA_ARGS__ };                    \
+                        poe__trace((k), &r_, (s), (sender), (peer));              \
+                }                                                                 \
+        } while (0)
+
+/*
+ * The same for the frequent kinds (enqueue, dispatch, return, discard,
+ * watch, unwatch, wait), with every field given in order: the event id,
+ * the time if the trace point read the clock (else 0), four integers and
+ * the real.  A zeroed record would cost more than the record itself.
+ */
+#define POE_TRACE_HOT(k, g, kind, s, ev, sender, peer, event_id, now, a0, a1, a2, a3, num) \
         do {                                                                      \
                 if (POE__ON(k, g) && !(k)->in_sink)                               \
-                        poe__trace((k), (g), (kind), (s), (ev), (sender), __VA_ARGS__); \
+                        poe__trace_hot((k), (g), (kind), (s), (ev), (sender), (peer), \
+                                       (event_id), (now), (a0), (a1), (a2), (a3), (num)); \
         } while (0)
 
 #define POE_ASSERT(k, g, cond, ...)                                               \
@@ -232,6 +262,11 @@ struct poe__session {
         uint32_t refcnt; /* the sum of reasons[] */
         uint64_t dispatched;
         int64_t busy_ns;    /* time in its handlers, with TRACE_PROFILE on */
+        /* Its loggable name's serial in trace records (0: to be given,
+         * after a change of aliases), and the definition epoch it was
+         * last defined to the sinks in (trace.c). */
+        uint32_t log_serial;
+        uint32_t log_epoch;
         double created;     /* epoch seconds */
 };
 
@@ -451,7 +486,6 @@ struct poe_kernel {
         uint64_t slice_cut;
         poe__event *top_ev;
         poe__dispatch_state top_st;
-        uint64_t trace_event_id; /* for the next trace record (see poe__trace) */
         uint64_t total_dispatched;
         poe_dispatch_stats stats;
         bool time_dispatches;
@@ -519,10 +553,32 @@ struct poe_kernel {
                 void *ctx;
                 unsigned groups; /* extra groups for this sink */
         } sinks[POE__MAX_SINKS];
+        /* The registered sinks packed, each with every group it is sent
+         * (the switched-on ones and its own), rebuilt by
+         * poe__debug_recompute: what a record walks. */
+        struct {
+                poe_trace_sink_fn fn;
+                void *ctx;
+                unsigned groups;
+        } active_sinks[POE__MAX_SINKS];
+        int n_active_sinks;
         int n_sinks;
         int in_sink;
         bool text_sink_off;
-        char trace_buf[2048];
+        /* Definitions (trace.c): the epoch records are made in, bumped
+         * when a sink is added or asks; per interned name, the epoch it
+         * was last defined in (0: never); the last loggable serial
+         * given; the sessions the record being sent names, for
+         * poe_kernel_trace_lookup. */
+        uint32_t trace_epoch;
+        uint32_t *name_epochs; /* cap_names of them */
+        uint32_t log_serial_seq;
+        bool trace_redefine;
+        const poe__session *trace_sess[2];
+        poe_trace_record trace_rec; /* the frequent kinds' record (poe__trace_hot) */
+        uint32_t loop_name; /* the loop's name, interned for TRACE_FILES' waits */
+        char trace_buf[2048];     /* a text line */
+        char trace_payload[2048]; /* a record's free text, for the kinds that make one */
         char log_names[4][160];
         int log_turn;
         void (*heap_describer)(void *ctx, poe_sid sid, void *heap, char *buf, size_t size);
@@ -729,6 +785,16 @@ void poe__queue_free(poe_kernel *k);
 
 /* clock.c */
 int64_t poe__mono(const poe_kernel *k);
+/* The same, inline, for the trace records' path. */
+static inline int64_t poe__mono_inline(const poe_kernel *k)
+{
+        struct timespec ts;
+
+        if (k->fake_clock)
+                return k->fake_mono;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
 int64_t poe__clock_now(poe_kernel *k); /* reads the clock into k->now */
 void poe__clock_slice(poe_kernel *k);  /* k->now for a new timeslice */
 double poe__wall(const poe_kernel *k);
@@ -802,9 +868,6 @@ void poe__debug_from_env(poe_kernel *k);
 void poe__debug_free(poe_kernel *k);
 void poe__debug_recompute(poe_kernel *k);
 void poe__pid_lines(FILE *out, const char *prefix, const char *msg);
-void poe__trace(poe_kernel *k, unsigned group, const char *kind, const poe__session *s,
-                uint32_t event, const poe__session *sender, const char *fmt, ...)
-        __attribute__((format(printf, 7, 8)));
 /* file NULL: the message says where itself (or the place is unknown). */
 __attribute__((noreturn, format(printf, 5, 6))) void
 poe__assert_fail(poe_kernel *k, unsigned group, const char *file, int line, const char *fmt, ...);
@@ -824,7 +887,24 @@ static inline int poe__rv_at(const poe_kernel *k, const char *file, int line, in
 #define poe__rv(k, r, func) poe__rv_at((k), NULL, 0, (r), (func))
 void poe__assert_session(poe_kernel *k, const poe__session *s);
 const char *poe__loggable(poe_kernel *k, const poe__session *s);
+size_t poe__loggable_into(const poe__session *s, char *buf, size_t size);
 const char *poe__reason_name(int r);
+void poe__debug_text_line(poe_kernel *k, const poe_trace_record *r);
+
+/* trace.c */
+void poe__trace(poe_kernel *k, poe_trace_record *r, poe__session *s, const poe__session *sender,
+                poe__session *peer);
+void poe__trace_hot(poe_kernel *k, uint32_t group, uint32_t kind, poe__session *s,
+                    uint32_t event, const poe__session *sender, poe__session *peer,
+                    uint64_t event_id, int64_t now, int64_t a0, int64_t a1, int64_t a2,
+                    int64_t a3, double num);
+void poe__trace_redefine_all(poe_kernel *k);
+/* A session's aliases changed: its loggable name gets a new serial. */
+static inline void poe__trace_aliases_changed(poe__session *s)
+{
+        s->log_serial = 0;
+        s->log_epoch = 0;
+}
 
 /* kernel.c */
 void poe__make_id(poe_kernel *k);

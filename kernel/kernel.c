@@ -121,6 +121,9 @@ POE_EXPORT int poe_kernel_new(poe_kernel **ret_kernel, const poe_allocator *allo
         k->sig_slot = -1;
         k->sig_pipe[0] = k->sig_pipe[1] = -1;
         k->active_event = POE__NO_NAME;
+        k->trace_epoch = 1;
+        k->log_serial_seq = POE_TRACE_THE_KERNEL;
+        k->loop_name = POE__NO_NAME;
         poe__make_id(k);
         k->wake_fd = -1;
         poe__clock_init(k);

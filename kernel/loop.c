@@ -53,6 +53,10 @@ int poe__loop_init(poe_kernel *k)
                              "using epoll\n", name);
                 k->loop = &poe__loop_epoll;
         }
+        /* TRACE_FILES' wait records name the loop by its interned id. */
+        k->loop_name = poe__intern(k, k->loop->name);
+        if (k->loop_name == POE__NO_NAME)
+                return -ENOMEM;
         lock = malloc(sizeof(*lock));
         if (!lock)
                 return -ENOMEM;
@@ -286,10 +290,10 @@ void poe__loop_wait(poe_kernel *k)
                 err = k->loop->wait(k, timeout);
         }
         if (POE__ON(k, POE_TRACE_FILES | POE_ASSERT_FILES)) {
-                POE_TRACE(k, POE_TRACE_FILES, "wait", NULL, POE__NO_NAME, NULL,
-                          "%s waited (timeout %.6f s): %zu read, %zu write, %zu expedite ready",
-                          k->loop->name, timeout < 0 ? -1.0 : (double)timeout / 1e9,
-                          k->n_ready[0], k->n_ready[1], k->n_ready[2]);
+                POE_TRACE_HOT(k, POE_TRACE_FILES, POE_TK_WAIT, NULL, POE__NO_NAME, NULL, NULL, 0,
+                              0, k->loop_name, (int64_t)k->n_ready[0], (int64_t)k->n_ready[1],
+                              (int64_t)k->n_ready[2],
+                              timeout < 0 ? -1.0 : (double)timeout / 1e9);
                 POE_ASSERT(k, POE_ASSERT_FILES, err >= 0 || err == -EINTR, "%s wait error: %s",
                            k->loop->name, strerror(-err));
         }

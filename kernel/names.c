@@ -37,8 +37,17 @@ uint32_t poe__intern(poe_kernel *k, const char *name)
                 return id;
         if (k->n_names == k->cap_names) {
                 uint32_t cap = k->cap_names ? k->cap_names * 2 : 64;
-                char **names = poe__realloc(k, k->names, cap * sizeof(*names));
+                uint32_t *epochs;
+                char **names;
 
+                /* Each name's trace definition epoch beside it (trace.c).
+                 * Grown first: if the names then fail, it is only larger
+                 * than it need be. */
+                epochs = poe__realloc(k, k->name_epochs, cap * sizeof(*epochs));
+                if (!epochs)
+                        return POE__NO_NAME;
+                k->name_epochs = epochs;
+                names = poe__realloc(k, k->names, cap * sizeof(*names));
                 if (!names)
                         return POE__NO_NAME;
                 k->names = names;
@@ -53,6 +62,7 @@ uint32_t poe__intern(poe_kernel *k, const char *name)
                 return POE__NO_NAME;
         }
         k->names[k->n_names] = copy;
+        k->name_epochs[k->n_names] = 0;
         return k->n_names++;
 }
 
@@ -73,8 +83,10 @@ void poe__names_free(poe_kernel *k)
         for (i = 0; i < k->n_names; i++)
                 poe__free(k, k->names[i]);
         poe__free(k, k->names);
+        poe__free(k, k->name_epochs);
         poe__smap_free(k, &k->name_ids);
         k->names = NULL;
+        k->name_epochs = NULL;
         k->n_names = k->cap_names = 0;
 }
 

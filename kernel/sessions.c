@@ -111,8 +111,7 @@ void poe__session_free_unpinned(poe_kernel *k, poe__session *s)
 
 static __attribute__((noinline, cold)) void trace_gc_mark(poe_kernel *k, poe__session *s)
 {
-        POE_TRACE(k, POE_TRACE_REFCNT, "gc_mark", s, POE__NO_NAME, NULL,
-                  "session %llu marked for gc", (unsigned long long)s->id);
+        POE_TRACE(k, POE_TRACE_REFCNT, s, POE__NO_NAME, NULL, NULL, .kind = POE_TK_GC_MARK);
 }
 
 static void gc_mark(poe_kernel *k, poe__session *s)
@@ -149,24 +148,19 @@ const char *poe__reason_name(int r)
 }
 
 /* TRACE_REFCNT: the change, then the session's reasons item by item
- * (POE's "GC test" box, on one line). */
+ * (POE's "GC test" box, on one line): the record carries every count. */
 static void trace_refcnt(poe_kernel *k, poe__session *s, enum poe__reason r, int delta)
 {
-        char items[256];
-        size_t n = 0;
-        int i;
+        poe_trace_record rec = { .group = POE_TRACE_REFCNT, .event = POE__NO_NAME,
+                                 .kind = delta > 0 ? POE_TK_REFCOUNT_INC : POE_TK_REFCOUNT_DEC };
 
         if (!(POE__DEBUG_COMPILED & POE_TRACE_REFCNT))
                 return;
-        items[0] = '\0';
-        for (i = 0; i < POE__R_MAX && n < sizeof(items); i++)
-                if (s->reasons[i])
-                        n += (size_t)snprintf(items + n, sizeof(items) - n, "%s%s=%u",
-                                              n ? ", " : "", reason_names[i], s->reasons[i]);
-        poe__trace(k, POE_TRACE_REFCNT, delta > 0 ? "refcount_inc" : "refcount_dec", s,
-                   POE__NO_NAME, NULL, "%s refcount for %s (%s): now %u [%s]",
-                   delta > 0 ? "incremented" : "decremented", poe__loggable(k, s),
-                   reason_names[r], s->refcnt, items);
+        _Static_assert(POE__R_MAX < sizeof(rec.arg.u) / sizeof(rec.arg.u[0]),
+                       "a refcount record holds every reason and the one that changed");
+        memcpy(rec.arg.u, s->reasons, sizeof(s->reasons));
+        rec.arg.u[9] = r;
+        poe__trace(k, &rec, s, NULL, NULL);
 }
 
 static __attribute__((noinline, cold)) void debug_refcnt(poe_kernel *k, poe__session *s,
@@ -225,8 +219,8 @@ static void unlink_child(poe_kernel *k, poe__session *child)
 /* POE's _data_ses_move_child: no GC test here; the caller's sweep does it. */
 static void move_child(poe_kernel *k, poe__session *child, poe__session *new_parent)
 {
-        POE_TRACE(k, POE_TRACE_SESSIONS, "move", child, POE__NO_NAME, NULL, "moving %s to %s",
-                  poe__loggable(k, child), poe__loggable(k, new_parent));
+        POE_TRACE(k, POE_TRACE_SESSIONS, child, POE__NO_NAME, NULL, new_parent,
+                  .kind = POE_TK_MOVE);
         unlink_child(k, child);
         link_child(k, new_parent, child);
 }
@@ -318,23 +312,27 @@ static void trace_destroy(poe_kernel *k, poe__session *s)
                 if (s->handlers.slots[i].fn)
                         n += (size_t)snprintf(states + n, sizeof(states) - n, "\n   %s",
                                               poe__name(k, s->handlers.slots[i].name));
-        poe__trace(k, POE_TRACE_DESTROY, "destroy", s, POE__NO_NAME, NULL,
-                   "----- Session %llu Leak Check -----\n-- Namespace (HEAP):\n%s\n"
-                   "-- Options:%s\n-- States:%s",
-                   (unsigned long long)s->id, heap, opts, states);
+        /* A rare kind: its text is made here, where the heap is known. */
+        n = (size_t)snprintf(k->trace_payload, sizeof(k->trace_payload),
+                             "----- Session %llu Leak Check -----\n-- Namespace (HEAP):\n%s\n"
+                             "-- Options:%s\n-- States:%s",
+                             (unsigned long long)s->id, heap, opts, states);
+        POE_TRACE(k, POE_TRACE_DESTROY, s, POE__NO_NAME, NULL, NULL, .kind = POE_TK_DESTROY,
+                  .text = k->trace_payload,
+                  .text_len = (uint16_t)(n < sizeof(k->trace_payload)
+                                                 ? n
+                                                 : sizeof(k->trace_payload) - 1));
 }
 
 static void session_free(poe_kernel *k, poe__session *s)
 {
         poe__session *parent = s->parent;
 
-        POE_TRACE(k, POE_TRACE_SESSIONS, "free", s, POE__NO_NAME, NULL, "freeing %s",
-                  poe__loggable(k, s));
+        POE_TRACE(k, POE_TRACE_SESSIONS, s, POE__NO_NAME, NULL, NULL, .kind = POE_TK_FREE);
         if (POE__ON(k, POE_TRACE_DESTROY) && !k->in_sink && !s->is_kernel)
                 trace_destroy(k, s);
-        POE_TRACE(k, POE_TRACE_PROFILE, "profile", s, POE__NO_NAME, NULL,
-                  "%s dispatched %llu events in %.6f s", poe__loggable(k, s),
-                  (unsigned long long)s->dispatched, (double)s->busy_ns / 1e9);
+        POE_TRACE(k, POE_TRACE_PROFILE, s, POE__NO_NAME, NULL, NULL, .kind = POE_TK_PROFILE,
+                  .arg.i = { (int64_t)s->dispatched }, .num = (double)s->busy_ns / 1e9);
 
         if (parent) {
                 unlink_child(k, s);
@@ -441,8 +439,7 @@ void poe__session_stop(poe_kernel *k, poe__session *s)
         if (!s->alive || s->stopping)
                 return;
         s->stopping = true;
-        POE_TRACE(k, POE_TRACE_SESSIONS, "stop", s, POE__NO_NAME, NULL, "stopping %s",
-                  poe__loggable(k, s));
+        POE_TRACE(k, POE_TRACE_SESSIONS, s, POE__NO_NAME, NULL, NULL, .kind = POE_TK_STOP);
         s->pins++;
         if (parent)
                 parent->pins++;
@@ -712,8 +709,8 @@ POE_EXPORT int poe_session_create(poe_kernel *k, const poe_session_spec *spec, p
          * stop() intends ("new sessions will not be child of the current
          * defunct session"). */
         link_child(k, k->active->alive ? k->active : k->ksession, s);
-        POE_TRACE(k, POE_TRACE_SESSIONS, "create", s, POE__NO_NAME, s->parent, "%s has parent %s",
-                  poe__loggable(k, s), poe__loggable(k, s->parent));
+        POE_TRACE(k, POE_TRACE_SESSIONS, s, POE__NO_NAME, s->parent, s->parent,
+                  .kind = POE_TK_CREATE);
         /* POE::Session's ASSERT_STATES turns the "default" option on. */
         if (POE__ON(k, POE_ASSERT_STATES) && !option_find(s, "default"))
                 s->opt_default = true;

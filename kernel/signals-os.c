@@ -239,8 +239,10 @@ void poe__os_signals_deliver(poe_kernel *k)
                 if (!(pending & ((uint64_t)1 << (signo - 1))))
                         continue;
                 pending &= ~((uint64_t)1 << (signo - 1));
-                POE_TRACE(k, POE_TRACE_SIGNALS, "os_signal", NULL, POE__NO_NAME, NULL,
-                          "Caught SIG%s", poe__os_signame(signo));
+                POE_TRACE(k, POE_TRACE_SIGNALS, NULL, POE__NO_NAME, NULL, NULL,
+                          .kind = POE_TK_OS_SIGNAL, .arg.i = { signo },
+                          .text = poe__os_signame(signo),
+                          .text_len = (uint16_t)strlen(poe__os_signame(signo)));
                 if (signo == SIGCHLD)
                         poe__children_reap(k);
                 else

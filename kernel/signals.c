@@ -295,9 +295,9 @@ static void deliver(poe_kernel *k, poe__session *t, uint32_t sig, poe__event *ev
                 args = poe__ev_args(d->tmp);
                 nargs = poe__ev_nargs(d->tmp);
         }
-        POE_TRACE(k, POE_TRACE_SIGNALS, "signal_deliver", t, w->event, NULL,
-                  "propagating explicit signal %s (%s) to %s", poe__name(k, w->event),
-                  poe__ev_args(ev)[0].u.s, poe__loggable(k, t));
+        POE_TRACE(k, POE_TRACE_SIGNALS, t, w->event, NULL, NULL,
+                  .kind = POE_TK_SIGNAL_DELIVER, .text = poe__ev_args(ev)[0].u.s,
+                  .text_len = (uint16_t)strnlen(poe__ev_args(ev)[0].u.s, UINT16_MAX));
         d->to = t;
         d->event = w->event;
         d->type = POE__ET_SIGNAL | (ev->type & POE__ET_SIGDIE);
@@ -381,8 +381,8 @@ void poe__signal_dispatch(poe_kernel *k, poe__event *ev)
                 return;
         }
         k->sig_handled = 0;
-        POE_TRACE(k, POE_TRACE_SIGNALS, "signal", ev->to, sig, ev->u.from,
-                  "dispatching ET_SIGNAL (%s) to %s", signame, poe__loggable(k, ev->to));
+        POE_TRACE(k, POE_TRACE_SIGNALS, ev->to, sig, ev->u.from, NULL, .kind = POE_TK_SIGNAL,
+                  .text = signame, .text_len = (uint16_t)strnlen(signame, UINT16_MAX));
         if (idle_watch || (sig != POE__NO_NAME && sig < k->cap_sig_watchers &&
                            k->sig_watchers[sig] > 0)) {
                 /* One landing frame for every watcher's handler, rather
@@ -413,8 +413,8 @@ void poe__signal_dispatch(poe_kernel *k, poe__event *ev)
                 for (i = n - 1; i >= 0; i--) {
                         if (!touched[i]->alive)
                                 continue;
-                        POE_TRACE(k, POE_TRACE_SIGNALS, "signal_stop", touched[i], sig, NULL,
-                                  "stopping signaled %s", poe__loggable(k, touched[i]));
+                        POE_TRACE(k, POE_TRACE_SIGNALS, touched[i], sig, NULL, NULL,
+                                  .kind = POE_TK_SIGNAL_STOP);
                         poe__session_stop(k, touched[i]);
                 }
         }

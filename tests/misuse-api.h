@@ -123,6 +123,12 @@ enum {
         X(poe_kernel_debug_get, RVOID) \
         X(poe_kernel_debug_set, R0|RINVAL|RNOTSUP) \
         X(poe_kernel_trace_file, R0|RANYNEG) \
+        X(poe_debug_group_prefix, RVOID) \
+        X(poe_trace_format, R0|RPOS) \
+        X(poe_kernel_trace_lookup, RVOID) \
+        X(poe_kernel_trace_format, R0|RPOS) \
+        X(poe_trace_kind_name, RVOID) \
+        X(poe_trace_kind_parse, RVOID) \
         X(poe_kernel_trace_sink_add, RPOS|RNOSPC) \
         X(poe_kernel_trace_sink_groups, R0|RNOENT|RINVAL|RNOTSUP) \
         X(poe_kernel_trace_sink_remove, R0|RNOENT) \

@@ -298,39 +298,50 @@ typedef struct rec {
 static rec recs[MAX_RECS];
 static size_t n_recs;
 static int sink_calls[10];
+static size_t defs_seen; /* definition records the sink was handed */
 
 static void copy_str(char *dst, size_t size, const char *src)
 {
         snprintf(dst, size, "%s", src ? src : "");
 }
 
-static void sink(void *ctx, const poe_trace_record *r)
+/* Keeps each record as text: its names and its line rendered by the
+ * public formatter with the kernel's lookup, on the kernel's thread, as a
+ * sink that wants text does.  Definitions are counted apart. */
+static int sink(void *ctx, const poe_trace_record *r)
 {
         rec *x;
 
+        if (r->kind >= POE_TK_KINDS) {
+                defs_seen++;
+                return 0;
+        }
         if (ctx)
                 (*(int *)ctx)++;
         if (n_recs == MAX_RECS)
-                return;
+                return 0;
         x = &recs[n_recs++];
         x->group = r->group;
-        copy_str(x->group_name, sizeof(x->group_name), r->group_name);
-        copy_str(x->prefix, sizeof(x->prefix), r->prefix);
-        copy_str(x->kind, sizeof(x->kind), r->kind);
+        copy_str(x->group_name, sizeof(x->group_name), poe_debug_group_name(r->group));
+        copy_str(x->prefix, sizeof(x->prefix), poe_debug_group_prefix(r->group));
+        copy_str(x->kind, sizeof(x->kind), poe_trace_kind_name(r->kind));
         x->session = r->session;
         x->sender = r->sender;
-        x->has_event = r->event != NULL;
-        copy_str(x->event, sizeof(x->event), r->event);
+        x->has_event = r->event != POE_TRACE_NO_NAME;
+        copy_str(x->event, sizeof(x->event),
+                 poe_kernel_trace_lookup(tl.k, POE_TRACE_LOOKUP_NAME, r->event));
         x->refcount = r->refcount;
         x->queue_length = r->queue_length;
         x->mono_ns = r->mono_ns;
         x->wall = r->wall;
-        copy_str(x->message, sizeof(x->message), r->message);
+        poe_kernel_trace_format(tl.k, r, x->message, sizeof(x->message));
+        return 0;
 }
 
 static void recs_clear(void)
 {
         n_recs = 0;
+        defs_seen = 0;
         memset(sink_calls, 0, sizeof(sink_calls));
 }
 
@@ -1065,6 +1076,255 @@ static void t_sink_profile(void **state)
         ASSERT_CONTAINS(r->message, "in 0.500000 s");
 }
 
+/* ---- a consumer that cannot read the kernel's tables ---- */
+
+/*
+ * What the trace log's writer is: a FIFO consumer that knows ids only
+ * from the definition records it was handed.  It renders every record
+ * with its own map, at once, and keeps the text; the kernel's rendering
+ * of the same record (its own tables, during the call) must be the same,
+ * and no id may be unknown when a record uses it.
+ */
+#define FIFO_IDS 4096
+static struct {
+        char *names[FIFO_IDS];
+        char *loggables[FIFO_IDS];
+        size_t records, defs, unknown, mismatched;
+        int redefine_once; /* return POE_TRACE_SINK_REDEFINE once, then forget all */
+        char last[512];
+        char lines[64][512]; /* the first records' lines */
+} fifo;
+
+static void fifo_forget(void)
+{
+        size_t i;
+
+        for (i = 0; i < FIFO_IDS; i++) {
+                free(fifo.names[i]);
+                free(fifo.loggables[i]);
+                fifo.names[i] = fifo.loggables[i] = NULL;
+        }
+}
+
+static void fifo_reset(void)
+{
+        fifo_forget();
+        memset(&fifo, 0, sizeof(fifo));
+}
+
+static const char *fifo_lookup(void *ctx, unsigned what, uint32_t id)
+{
+        const char *s = NULL;
+
+        (void)ctx;
+        if (id < FIFO_IDS)
+                s = what == POE_TRACE_LOOKUP_NAME ? fifo.names[id] : fifo.loggables[id];
+        if (!s)
+                fifo.unknown++;
+        return s;
+}
+
+static char *fifo_dup(const poe_trace_record *r)
+{
+        char *d = malloc((size_t)r->text_len + 1);
+
+        assert_non_null(d);
+        memcpy(d, r->text, r->text_len);
+        d[r->text_len] = '\0';
+        return d;
+}
+
+static int fifo_sink(void *ctx, const poe_trace_record *r)
+{
+        char mine[512], kernels[512];
+
+        (void)ctx;
+        if (r->kind == POE_TK_DEF_NAME || r->kind == POE_TK_DEF_LOGGABLE) {
+                char **slot = r->kind == POE_TK_DEF_NAME ? &fifo.names[r->event]
+                                                         : &fifo.loggables[r->session_name];
+
+                assert_true((r->kind == POE_TK_DEF_NAME ? r->event : r->session_name) <
+                            FIFO_IDS);
+                assert_int_equal(r->group, 0);
+                free(*slot);
+                *slot = fifo_dup(r);
+                fifo.defs++;
+                return 0;
+        }
+        poe_trace_format(r, fifo_lookup, NULL, mine, sizeof(mine));
+        poe_kernel_trace_format(tl.k, r, kernels, sizeof(kernels));
+        if (strcmp(mine, kernels) != 0) {
+                fifo.mismatched++;
+                print_error("fifo: `%s'\n  kernel: `%s'\n", mine, kernels);
+        }
+        if (fifo.records < 64)
+                snprintf(fifo.lines[fifo.records], sizeof(fifo.lines[0]), "%s", mine);
+        snprintf(fifo.last, sizeof(fifo.last), "%s", mine);
+        fifo.records++;
+        if (fifo.redefine_once) {
+                /* As a sink that lost a definition: it asks for them all
+                 * again, and this one knows nothing any more. */
+                fifo.redefine_once = 0;
+                fifo_forget();
+                return POE_TRACE_SINK_REDEFINE;
+        }
+        return 0;
+}
+
+/* The FIFO consumer's line that contains text; fails, listing them,
+ * when there is none. */
+static const char *fifo_line(const char *text)
+{
+        size_t i;
+
+        for (i = 0; i < fifo.records && i < 64; i++)
+                if (strstr(fifo.lines[i], text))
+                        return fifo.lines[i];
+        for (i = 0; i < fifo.records && i < 64; i++)
+                print_error("  fifo %zu: %s\n", i, fifo.lines[i]);
+        fail_msg("no line of the FIFO consumer contains `%s'", text);
+        return NULL;
+}
+
+static poe_sid late_target;
+
+static poe_value h_keep_alias2(poe_ctx *c)
+{
+        TL_EQ(poe_kernel_alias_set(poe_ctx_kernel(c), "al2"), 0);
+        return poe_nil();
+}
+
+static poe_value h_drop_alias2(poe_ctx *c)
+{
+        TL_EQ(poe_kernel_alias_remove(poe_ctx_kernel(c), "al2"), 0);
+        return poe_nil();
+}
+
+static poe_value h_ping_target(poe_ctx *c)
+{
+        TL_EQ(poe_kernel_post(poe_ctx_kernel(c), late_target, "ping", POE_NOARGS), 0);
+        return poe_nil();
+}
+
+/* A sink added while the kernel runs gets every definition again before
+ * the first record that uses it: the names and sessions the kernel had
+ * long defined to the sinks before it. */
+static void t_definitions_late_sink(void **state)
+{
+        poe_sid a;
+        int id;
+
+        (void)state;
+        fifo_reset();
+        record_only();
+        TL_EQ(poe_kernel_debug_set(tl.k, POE_TRACE_EVENTS | POE_TRACE_SESSIONS, 1), 0);
+        late_target = TL_CREATE(tl.k, { "_start", h_keep_alias }, { "ping", h_ret42 },
+                                { "bye", h_drop_alias });
+        a = TL_CREATE(tl.k, { "_start", h_keep_alias2 }, { "go", h_ping_target },
+                      { "bye", h_drop_alias2 });
+        poe_kernel_post(tl.k, a, "go", POE_NOARGS);
+        poe_kernel_run_one_timeslice(tl.k);
+        poe_kernel_run_one_timeslice(tl.k);
+        assert_true(defs_seen > 0);
+
+        /* Late: "ping", "go", "session 1 (al)" are old to the kernel. */
+        id = poe_kernel_trace_sink_add(tl.k, fifo_sink, NULL);
+        assert_true(id > 0);
+        TL_EQ(poe_kernel_trace_sink_groups(tl.k, id, POE_TRACE_EVENTS | POE_TRACE_SESSIONS), 0);
+        poe_kernel_post(tl.k, a, "go", POE_NOARGS);
+        poe_kernel_run_one_timeslice(tl.k);
+        poe_kernel_run_one_timeslice(tl.k);
+        assert_true(fifo.records >= 4);
+        assert_true(fifo.defs >= 3);
+        TL_EQ(fifo.unknown, 0);
+        TL_EQ(fifo.mismatched, 0);
+        fifo_line("``ping'' from session 2 (al2) to session 1 (al)");
+        fifo_line("``go'' from the kernel to session 2 (al2)");
+
+        /* A sink that lost one asks for them all: it gets them again. */
+        fifo.redefine_once = 1;
+        poe_kernel_post(tl.k, a, "go", POE_NOARGS);
+        poe_kernel_run_one_timeslice(tl.k);
+        poe_kernel_run_one_timeslice(tl.k);
+        TL_EQ(fifo.unknown, 0);
+        TL_EQ(fifo.mismatched, 0);
+        TL_EQ(poe_kernel_trace_sink_remove(tl.k, id), 0);
+        poe_kernel_post(tl.k, late_target, "bye", POE_NOARGS);
+        poe_kernel_post(tl.k, a, "bye", POE_NOARGS);
+        TL_EQ(poe_kernel_run(tl.k), 0);
+        fifo_reset();
+}
+
+/* Aliases change between two records: each record names the session as
+ * it was called when it was made, for the kernel's own lines and for a
+ * consumer that renders them later from the definitions. */
+static poe_value h_rename(poe_ctx *c)
+{
+        poe_kernel *k = poe_ctx_kernel(c);
+        int64_t n = poe_value_int(poe_ctx_arg(c, 0));
+        poe_value next = poe_int(n + 1);
+
+        if (n == 0) {
+                TL_EQ(poe_kernel_alias_set(k, "one"), 0);
+        } else if (n == 1) {
+                TL_EQ(poe_kernel_alias_remove(k, "one"), 0);
+                TL_EQ(poe_kernel_alias_set(k, "two"), 0);
+                TL_EQ(poe_kernel_alias_set(k, "deux"), 0);
+        } else if (n == 2) {
+                TL_EQ(poe_kernel_alias_remove(k, "two"), 0);
+                TL_EQ(poe_kernel_alias_remove(k, "deux"), 0);
+        }
+        if (n < 3)
+                TL_EQ(poe_kernel_yield(k, "rename", &next, 1), 0);
+        return poe_nil();
+}
+
+static poe_value h_rename_start(poe_ctx *c)
+{
+        poe_value zero = poe_int(0);
+
+        TL_EQ(poe_kernel_yield(poe_ctx_kernel(c), "rename", &zero, 1), 0);
+        return poe_nil();
+}
+
+static void t_definitions_alias_change(void **state)
+{
+        const rec *r;
+        poe_sid a;
+        int id;
+
+        (void)state;
+        fifo_reset();
+        record_only();
+        id = poe_kernel_trace_sink_add(tl.k, fifo_sink, NULL);
+        TL_EQ(poe_kernel_trace_sink_groups(tl.k, id, POE_TRACE_EVENTS), 0);
+        TL_EQ(poe_kernel_debug_set(tl.k, POE_TRACE_EVENTS, 1), 0);
+        a = TL_CREATE(tl.k, { "_start", h_rename_start }, { "rename", h_rename });
+        TL_EQ(poe_kernel_run(tl.k), 0);
+        TL_EQ(fifo.unknown, 0);
+        TL_EQ(fifo.mismatched, 0);
+        TL_EQ(a, 1);
+        /* Each yield is made after its handler's renaming, and its
+         * dispatch before the next one's. */
+        r = MUST_FIND("enqueue", a, "event 1 ``rename'' from session 1 to session 1");
+        assert_string_equal(r->message, "enqueued event 1 ``rename'' from session 1 to session 1");
+        fifo_line("enqueued event 1 ``rename'' from session 1 to session 1");
+        fifo_line("dispatching event 1 ``rename'' from session 1 to session 1");
+        MUST_FIND("enqueue", a, "event 3 ``rename'' from session 1 (one) to session 1 (one)");
+        fifo_line("enqueued event 3 ``rename'' from session 1 (one) to session 1 (one)");
+        fifo_line("dispatching event 3 ``rename'' from session 1 (one) to session 1 (one)");
+        MUST_FIND("enqueue", a, "event 4 ``rename'' from session 1 (deux, two) to session 1 "
+                                "(deux, two)");
+        fifo_line("enqueued event 4 ``rename'' from session 1 (deux, two) to session 1 (deux, "
+                  "two)");
+        fifo_line("dispatching event 4 ``rename'' from session 1 (deux, two) to session 1 "
+                  "(deux, two)");
+        fifo_line("enqueued event 5 ``rename'' from session 1 to session 1");
+        fifo_line("dispatching event 5 ``rename'' from session 1 to session 1");
+        TL_EQ(poe_kernel_trace_sink_remove(tl.k, id), 0);
+        fifo_reset();
+}
+
 static void t_sink_add_remove(void **state)
 {
         int ids[9], c0 = 0, c1 = 0, i;
@@ -1720,6 +1980,8 @@ int main(void)
                 TL_TEST(t_sink_retvals),
                 TL_TEST(t_sink_destroy),
                 TL_TEST(t_sink_profile),
+                TL_TEST(t_definitions_late_sink),
+                TL_TEST(t_definitions_alias_change),
                 TL_TEST(t_sink_add_remove),
                 TL_TEST(t_text_on_stderr),
                 TL_TEST(t_assert_usage),

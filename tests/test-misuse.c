@@ -503,10 +503,11 @@ static int walk_signals(void *ctx, const poe_peek_signal *w)
         return walk_fn(ctx, w);
 }
 
-static void sink(void *ctx, const poe_trace_record *r)
+static int sink(void *ctx, const poe_trace_record *r)
 {
         (void)ctx;
         (void)r;
+        return 0;
 }
 
 static void describer(void *ctx, poe_sid sid, void *heap, char *buf, size_t size)
@@ -1072,7 +1073,35 @@ static void random_op(poe_kernel *k, poe_ctx *c)
                 HIT(poe_value_release);
                 break;
         }
-        case 47:
+        case 47: {
+                /* A record of any kind, with ids nobody defined: the
+                 * formatter writes "?" for them, and never fails but for
+                 * a missing record or buffer. */
+                poe_trace_record tr;
+                char line[64];
+                unsigned kind = (unsigned)rn(POE_TK_KINDS + 2);
+
+                memset(&tr, 0, sizeof(tr));
+                tr.kind = (uint16_t)(kind > POE_TK_KINDS ? POE_TK_DEF_NAME : kind);
+                tr.event = rn(2) ? POE_TRACE_NO_NAME : (uint32_t)rnd();
+                tr.session_name = (uint32_t)rn(4);
+                tr.arg.i[0] = rn(2) ? (int64_t)rnd() : (int64_t)rn(8);
+                tr.text = rn(2) ? "func\0file" : NULL;
+                tr.text_len = tr.text ? 9 : 0;
+                r = rn(5) == 0;
+                RC(poe_trace_format, r,
+                   poe_trace_format(r ? NULL : &tr, NULL, NULL, line, rn(2) ? sizeof(line) : 0));
+                RC(poe_kernel_trace_format, r || !kk,
+                   poe_kernel_trace_format(kk, r ? NULL : &tr, line, sizeof(line)));
+                (void)poe_kernel_trace_lookup(kk, (unsigned)rn(4), (uint32_t)rn(64));
+                HIT(poe_kernel_trace_lookup);
+                (void)poe_trace_kind_name(rn(2) ? (unsigned)rn(80) : (unsigned)rnd());
+                (void)poe_trace_kind_parse(rn(3) ? "dispatch" : rn(2) ? NULL : "nope");
+                (void)poe_debug_group_prefix(rn(2) ? POE_TRACE_EVENTS : (unsigned)rnd());
+                HIT(poe_trace_kind_name);
+                HIT(poe_trace_kind_parse);
+                HIT(poe_debug_group_prefix);
+        }
                 (void)poe_debug_compiled();
                 (void)poe_debug_group_name(rn(2) ? POE_TRACE_EVENTS : (unsigned)rnd());
                 (void)poe_debug_group_parse(rn(3) ? "trace_events" : rn(2) ? NULL : "");

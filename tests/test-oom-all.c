@@ -140,6 +140,12 @@ static const oa_row oom_api[] = {
         OA_NONE(poe_kernel_debug_get, "reads a field")
         OA_NONE(poe_kernel_debug_set, "sets bits")
         OA_SWEPT(poe_kernel_trace_file, test_trace_file)
+        OA_NONE(poe_debug_group_prefix, "reads a static table")
+        OA_NONE(poe_trace_format, "formats into the caller's buffer")
+        OA_NONE(poe_kernel_trace_lookup, "reads the name table, or formats into the kernel's")
+        OA_NONE(poe_kernel_trace_format, "formats into the caller's buffer")
+        OA_NONE(poe_trace_kind_name, "reads a static table")
+        OA_NONE(poe_trace_kind_parse, "reads a static table")
         OA_NONE(poe_kernel_trace_sink_add, "a slot in a fixed array of 8")
         OA_NONE(poe_kernel_trace_sink_groups, "sets bits")
         OA_NONE(poe_kernel_trace_sink_remove, "clears a slot")
@@ -1665,10 +1671,11 @@ static void probe_check(const char *fn)
 static poe_alarm_id probe_timer;
 static poe_postback *probe_pb;
 
-static void sink(void *ctx, const poe_trace_record *r)
+static int sink(void *ctx, const poe_trace_record *r)
 {
         (void)ctx;
         (void)r;
+        return 0;
 }
 
 static int any_cb(void *ctx, const void *item)
@@ -1767,6 +1774,14 @@ static poe_value on_probe(poe_ctx *c)
         PROBE(poe_kernel_dispatch_stats, poe_kernel_dispatch_stats(k, &st));
         PROBE(poe_kernel_debug_get, poe_kernel_debug_get(k));
         PROBE(poe_kernel_debug_set, poe_kernel_debug_set(k, POE_TRACE_PROFILE, 0));
+        PROBE(poe_kernel_trace_lookup, poe_kernel_trace_lookup(k, POE_TRACE_LOOKUP_NAME, 0));
+        {
+                poe_trace_record tr = { .kind = POE_TK_STOP, .session_name = POE_TRACE_THE_KERNEL };
+                char line[64];
+
+                PROBE(poe_kernel_trace_format, poe_kernel_trace_format(k, &tr, line, sizeof(line)));
+                assert_string_equal(line, "stopping the kernel");
+        }
         PROBE(poe_kernel_trace_sink_add, id = poe_kernel_trace_sink_add(k, sink, NULL));
         assert_true(id > 0);
         PROBE(poe_kernel_trace_sink_groups, poe_kernel_trace_sink_groups(k, id, 0));
@@ -1838,6 +1853,15 @@ static void test_no_alloc(void **state)
         PROBE(poe_debug_compiled, poe_debug_compiled());
         PROBE(poe_debug_group_name, poe_debug_group_name(POE_TRACE_EVENTS));
         PROBE(poe_debug_group_parse, poe_debug_group_parse("trace_events"));
+        PROBE(poe_debug_group_prefix, poe_debug_group_prefix(POE_TRACE_SIGNALS));
+        PROBE(poe_trace_kind_name, poe_trace_kind_name(POE_TK_DISPATCH));
+        PROBE(poe_trace_kind_parse, poe_trace_kind_parse("dispatch"));
+        {
+                poe_trace_record tr = { .kind = POE_TK_REAP, .arg.i = { 42, 0 } };
+
+                PROBE(poe_trace_format, poe_trace_format(&tr, NULL, NULL, buf, sizeof(buf)));
+                assert_string_equal(buf, "POE::Kernel detected SIGCHLD (pid=42; exit=0)");
+        }
         PROBE(poe_reason_name, poe_reason_name(POE_REASON_TIMERS));
 
         assert_int_equal(tl_setup(NULL), 0);

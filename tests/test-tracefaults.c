@@ -266,10 +266,12 @@ static struct {
         uint64_t produced[32]; /* per group bit, by the counting sink */
 } fx;
 
-static void count_sink(void *ctx, const poe_trace_record *r)
+static int count_sink(void *ctx, const poe_trace_record *r)
 {
         (void)ctx;
-        fx.produced[__builtin_ctz(r->group)]++;
+        if (r->kind < POE_TK_KINDS) /* not a definition */
+                fx.produced[__builtin_ctz(r->group)]++;
+        return 0;
 }
 
 static uint64_t produced_total(void)
@@ -459,9 +461,24 @@ static void cycle(const fault *f)
                 if (!fx.produced[g])
                         continue;
                 snprintf(sql, sizeof(sql),
-                         "SELECT count(*) FROM records WHERE run_id = ? AND grp = '%s'", name);
+                         "SELECT count(*) FROM records WHERE run_id = ? AND grp = %u", 1u << g);
                 TL_EQ(tf_sql_int(db, sql, run) + tf_dropped(s, name), fx.produced[g]);
         }
+        /* Every record written names only what the file defines: the
+         * definitions the writer could not write (while the file was
+         * missing or failing) were sent again, and records that might
+         * have used the lost ones were dropped and counted. */
+        TL_EQ(tf_sql_int(db,
+                         "SELECT count(*) FROM records r WHERE r.run_id = ?1 AND ("
+                         "(r.event IS NOT NULL AND NOT EXISTS (SELECT 1 FROM names n WHERE "
+                         "n.run_id = r.run_id AND n.id = r.event)) OR "
+                         "(r.session_name > 1 AND NOT EXISTS (SELECT 1 FROM loggables l WHERE "
+                         "l.run_id = r.run_id AND l.serial = r.session_name)) OR "
+                         "(r.peer_name > 1 AND NOT EXISTS (SELECT 1 FROM loggables l WHERE "
+                         "l.run_id = r.run_id AND l.serial = r.peer_name)))",
+                         run),
+              0);
+        assert_true(tf_sql_int(db, "SELECT count(*) FROM names WHERE run_id = ?", run) > 0);
         /* Records from after the fault cleared are in the file. */
         {
                 sqlite3_stmt *st;

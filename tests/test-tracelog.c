@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,15 +62,21 @@ static char *dup_or_null(const char *s)
         return d;
 }
 
-static void copy_sink(void *ctx, const poe_trace_record *r)
+/* Keeps what the kernel made, as text: the names and the line rendered by
+ * the public formatter on the kernel's thread (what the log renders on
+ * reading must be the same). */
+static int copy_sink(void *ctx, const poe_trace_record *r)
 {
+        char msg[4096];
         rec *x;
 
         (void)ctx;
+        if (r->kind >= POE_TK_KINDS)
+                return 0; /* a definition */
         copies.produced++;
         copies.per_group[__builtin_ctz(r->group)]++;
         if (!copies.keep)
-                return;
+                return 0;
         if (copies.n == copies.cap) {
                 copies.cap = copies.cap ? copies.cap * 2 : 256;
                 copies.r = realloc(copies.r, copies.cap * sizeof(*copies.r));
@@ -78,11 +85,12 @@ static void copy_sink(void *ctx, const poe_trace_record *r)
         }
         x = &copies.r[copies.n++];
         x->group = r->group;
-        x->group_name = dup_or_null(r->group_name);
-        x->prefix = dup_or_null(r->prefix);
-        x->kind = dup_or_null(r->kind);
-        x->event = dup_or_null(r->event);
-        x->message = dup_or_null(r->message);
+        x->group_name = dup_or_null(poe_debug_group_name(r->group));
+        x->prefix = dup_or_null(poe_debug_group_prefix(r->group));
+        x->kind = dup_or_null(poe_trace_kind_name(r->kind));
+        x->event = dup_or_null(poe_kernel_trace_lookup(tl.k, POE_TRACE_LOOKUP_NAME, r->event));
+        poe_kernel_trace_format(tl.k, r, msg, sizeof(msg));
+        x->message = dup_or_null(msg);
         x->session = r->session;
         x->sender = r->sender;
         x->refcount = r->refcount;
@@ -90,6 +98,7 @@ static void copy_sink(void *ctx, const poe_trace_record *r)
         x->mono_ns = r->mono_ns;
         x->wall = r->wall;
         x->event_id = r->event_id;
+        return 0;
 }
 
 static void copies_clear(void)
@@ -401,7 +410,7 @@ static void t_roundtrip(void **state)
 
         /* The sessions table: each session's first and last record. */
         db = tf_db_open_ro(tf.path);
-        TL_EQ(tf_sql_int(db, "PRAGMA user_version", 0), 2);
+        TL_EQ(tf_sql_int(db, "PRAGMA user_version", 0), 3);
         TL_EQ(tf_sql_int(db, "SELECT count(*) FROM records WHERE run_id = ?", run), copies.n);
         assert_int_equal(sqlite3_prepare_v2(db,
                                             "SELECT session_id, first_seen, last_seen FROM "
@@ -1412,7 +1421,7 @@ static void t_exports(void **state)
         export_sqlite_to(tmp);
         db = tf_db_open_ro(tmp);
         TL_EQ(tf_sql_int(db, "SELECT count(*) FROM records WHERE run_id = ?", run), copies.n);
-        TL_EQ(tf_sql_int(db, "PRAGMA user_version", 0), 2);
+        TL_EQ(tf_sql_int(db, "PRAGMA user_version", 0), 3);
         sqlite3_close(db);
 
         /* Filters apply to exports; paging does not. */
@@ -1495,31 +1504,37 @@ static void t_event_ids(void **state)
         TL_EQ(linked + signals, enqueues);
         assert_true(none > 0);
 
-        /* The log links them the same way, through the index. */
+        /* The log links them the same way (kinds and groups are codes,
+         * event names are in their own table). */
         db = tf_db_open_ro(tf.path);
         TL_EQ(tf_sql_int(db,
-                      "SELECT count(*) FROM records e WHERE e.run_id = ?1 AND e.kind = 'enqueue' "
-                      "AND e.event NOT IN ('_garbage_collect', '_signal') AND EXISTS (SELECT 1 "
+                      "SELECT count(*) FROM records e JOIN names n ON n.run_id = e.run_id AND "
+                      "n.id = e.event WHERE e.run_id = ?1 AND e.kind = 1 "
+                      "AND n.text NOT IN ('_garbage_collect', '_signal') AND EXISTS (SELECT 1 "
                       "FROM records d WHERE d.run_id = e.run_id AND "
-                      "d.event_id = e.event_id AND d.kind = 'dispatch' AND d.id > e.id AND "
+                      "d.event_id = e.event_id AND d.kind = 2 AND d.id > e.id AND "
                       "d.session = e.session AND d.event = e.event)",
                       run),
               linked);
         TL_EQ(tf_sql_int(db, "SELECT count(*) FROM records WHERE run_id = ? AND event_id = 0", run),
               0);
         TL_EQ(tf_sql_int(db,
-                      "SELECT count(*) FROM records WHERE run_id = ? AND grp = 'TRACE_SESSIONS' "
+                      "SELECT count(*) FROM records WHERE run_id = ? AND grp = 16 "
                       "AND event_id IS NOT NULL",
                       run),
               0);
+        /* A run's records are found by its index, in id order. */
         assert_int_equal(sqlite3_prepare_v2(db,
                                             "EXPLAIN QUERY PLAN SELECT id FROM records WHERE "
-                                            "run_id = 1 AND event_id = 5",
+                                            "run_id = 1 ORDER BY id",
                                             -1, &st, NULL),
                          SQLITE_OK);
-        while (sqlite3_step(st) == SQLITE_ROW)
-                uses_index |= strstr((const char *)sqlite3_column_text(st, 3),
-                                     "records_run_event_id") != NULL;
+        while (sqlite3_step(st) == SQLITE_ROW) {
+                const char *detail = (const char *)sqlite3_column_text(st, 3);
+
+                uses_index |= strstr(detail, "trace_run") != NULL;
+                assert_null(strstr(detail, "TEMP B-TREE"));
+        }
         sqlite3_finalize(st);
         assert_true(uses_index);
         sqlite3_close(db);
@@ -1639,15 +1654,21 @@ static void t_migrate_v1(void **state)
         json_decref(runs);
         tf_log_close();
 
+        /* Migrated to version 2 (event_id), then 3: the old records
+         * moved aside with their text columns, the new run's in the new
+         * table. */
         db = tf_db_open_ro(tf.path);
-        TL_EQ(tf_sql_int(db, "PRAGMA user_version", 0), 2);
-        TL_EQ(columns_named(db, "records", "event_id"), 1);
+        TL_EQ(tf_sql_int(db, "PRAGMA user_version", 0), 3);
+        TL_EQ(columns_named(db, "records_v2", "event_id"), 1);
+        TL_EQ(columns_named(db, "records", "message"), 0);
         TL_EQ(tf_sql_int(db,
                       "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = "
                       "'records_run_event_id'",
                       0),
               1);
-        TL_EQ(tf_sql_int(db, "SELECT count(*) FROM records WHERE run_id = 1", 0), 1);
+        TL_EQ(tf_sql_int(db, "SELECT count(*) FROM records_v2 WHERE run_id = 1", 0), 1);
+        TL_EQ(tf_sql_int(db, "SELECT count(*) FROM records WHERE run_id = 1", 0), 0);
+        assert_true(tf_sql_int(db, "SELECT count(*) FROM records WHERE run_id = 2", 0) > 0);
         sqlite3_close(db);
 
         /* Half a migration: the column can be added but the index cannot
@@ -1668,30 +1689,52 @@ static void t_migrate_v1(void **state)
 
 /* ---- synthetic records, for exact expectations ---- */
 
+/* The event names put() has defined to the log, by id. */
+static const char *put_names[16];
+
+/* The id of an event name, defined to the sink (as the kernel does)
+ * before its first use. */
+static uint32_t put_name(const char *name)
+{
+        poe_trace_record d;
+        uint32_t i;
+
+        for (i = 0; i < 16 && put_names[i]; i++)
+                if (strcmp(put_names[i], name) == 0)
+                        return i;
+        assert_true(i < 16);
+        put_names[i] = name;
+        memset(&d, 0, sizeof(d));
+        d.kind = POE_TK_DEF_NAME;
+        d.epoch = 1;
+        d.event = i;
+        d.text = name;
+        d.text_len = (uint16_t)strlen(name);
+        TL_EQ(poe__tracelog_sink(tf.t, &d), 0);
+        return i;
+}
+
 /* Writes one record straight into the sink (the log is detached from
  * the kernel).  ns is its mono_ns; its wall time follows. */
 static void put(const char *group, const char *kind, poe_sid session, const char *event,
                 poe_sid sender, uint64_t event_id, int64_t ns)
 {
         poe_trace_record r;
-        char msg[128];
 
         memset(&r, 0, sizeof(r));
         r.mono_ns = ns;
         r.wall = 1700000000.0 + (double)ns / 1e9;
         r.group = poe_debug_group_parse(group);
-        r.group_name = group;
-        r.prefix = "<ev>";
-        r.kind = kind;
+        r.kind = (uint16_t)poe_trace_kind_parse(kind);
+        assert_true(r.kind != POE_TK_NONE);
         r.session = session;
-        r.event = event;
+        r.event = event ? put_name(event) : POE_TRACE_NO_NAME;
         r.sender = sender;
         r.refcount = 1;
         r.queue_length = 0;
-        snprintf(msg, sizeof(msg), "%s %s", kind, event ? event : "-");
-        r.message = msg;
+        r.epoch = 1;
         r.event_id = event_id;
-        poe__tracelog_sink(tf.t, &r);
+        TL_EQ(poe__tracelog_sink(tf.t, &r), 0);
 }
 
 #define EV "TRACE_EVENTS"
@@ -1710,9 +1753,10 @@ static void put_story(void)
 
         attach(64);
         tf_detach();
+        memset(put_names, 0, sizeof(put_names));
         put(EV, "dispatch", 1, "a", 0, 1, 1000);
         put(EV, "enqueue", 2, "b", 1, 2, 1100);
-        put(SS, "alias", 1, NULL, 1, 0, 1150);
+        put(SS, "create", 1, NULL, 1, 0, 1150);
         put(EV, "dispatch", 3, "c", 1, 1, 1200);
         put(EV, "return", 3, "c", 1, 1, 1300);
         put(EV, "enqueue", 2, "d", 1, 3, 1350);
@@ -2100,7 +2144,7 @@ static void t_otlp_story(void **state)
         TL_EQ(attr_i(a, "poe.event_id"), 1);
         TL_EQ(json_array_size(json_object_get(a, "events")), 1);
         ev = json_array_get(json_object_get(a, "events"), 0);
-        assert_string_equal(jget_s(ev, "name"), "alias");
+        assert_string_equal(jget_s(ev, "name"), "create");
         TL_EQ((int64_t)(dec(json_object_get(ev, "timeUnixNano")) - story_t0), 150);
         assert_string_equal(attr_s(ev, "poe.group"), "TRACE_SESSIONS");
         /* The call from a's handler is its child. */
@@ -2116,7 +2160,7 @@ static void t_otlp_story(void **state)
         TL_EQ(attr_i(pb, "poe.sender"), 1);
         TL_EQ(attr_i(b, "poe.event_id"), 2);
         assert_true(json_is_true(attr_b(b, "poe.returned")));
-        assert_non_null(strstr(attr_s(b, "poe.return"), "return b"));
+        assert_string_equal(attr_s(b, "poe.return"), "event ``b'' returns (undef)");
         assert_null(json_object_get(b, "status"));
         /* d was discarded: its post ends there. */
         assert_true(parent_of(spans, pd) == a);
@@ -2258,8 +2302,8 @@ static void t_sqlite_export_fd(void **state)
 }
 
 /* Records the kernel would never make, straight into the sink: a very
- * long message is cut with a marker, bad UTF-8 is replaced, a record
- * without an event has a null one. */
+ * long text is cut with a marker, bad UTF-8 is replaced (in a name and
+ * in a text), a record without an event has a null one. */
 static void t_odd_records(void **state)
 {
         poe_trace_record r;
@@ -2274,25 +2318,31 @@ static void t_odd_records(void **state)
         tf_detach();
         memset(big, 'x', sizeof(big) - 1);
         memset(&r, 0, sizeof(r));
+        r.kind = POE_TK_DEF_NAME;
+        r.epoch = 1;
+        r.event = 3;
+        r.text = "bad\xff\xfe name";
+        r.text_len = (uint16_t)strlen(r.text);
+        TL_EQ(poe__tracelog_sink(tf.t, &r), 0);
+        memset(&r, 0, sizeof(r));
         r.mono_ns = 123456789;
         r.wall = 1700000000.25;
-        r.group = POE_TRACE_EVENTS;
-        r.group_name = "TRACE_EVENTS";
-        r.prefix = "<ev>";
-        r.kind = "enqueue";
+        r.epoch = 1;
+        r.group = POE_TRACE_DESTROY;
+        r.kind = POE_TK_DESTROY; /* its text is the whole line */
         r.session = 5;
-        r.event = "bad\xff\xfe name";
+        r.event = 3;
         r.sender = 6;
         r.refcount = 7;
         r.queue_length = 8;
-        r.message = big;
-        poe__tracelog_sink(tf.t, &r);
-        r.event = NULL;
-        r.kind = "stop";
+        r.text = big;
+        r.text_len = sizeof(big) - 1;
+        TL_EQ(poe__tracelog_sink(tf.t, &r), 0);
+        r.event = POE_TRACE_NO_NAME;
         r.group = POE_TRACE_SESSIONS;
-        r.group_name = "TRACE_SESSIONS";
-        r.message = "caf\xc3\xa9 \xe2\x82";
-        poe__tracelog_sink(tf.t, &r);
+        r.text = "caf\xc3\xa9 \xe2\x82";
+        r.text_len = (uint16_t)strlen(r.text);
+        TL_EQ(poe__tracelog_sink(tf.t, &r), 0);
 
         deadline = tf_now_ms() + TF_DEADLINE_MS;
         while (tf_status_int("records_written") < 2) {
@@ -2310,12 +2360,423 @@ static void t_odd_records(void **state)
         assert_true(strlen(m) < 4096 && strlen(m) > 2000);
         assert_non_null(strstr(m, "bytes truncated]"));
         assert_string_equal(jget_s(o, "event"), "bad\xef\xbf\xbd\xef\xbf\xbd name");
+        assert_string_equal(jget_s(o, "kind"), "destroy");
+        assert_string_equal(jget_s(o, "prefix"), "");
         TL_EQ(jget_i(o, "queue"), 8);
         o = json_array_get(recs, 1);
         assert_true(json_is_null(json_object_get(o, "event")));
         assert_string_equal(jget_s(o, "group"), "TRACE_SESSIONS");
+        assert_string_equal(jget_s(o, "prefix"), "<ss>");
         assert_string_equal(jget_s(o, "message"), "caf\xc3\xa9 \xef\xbf\xbd\xef\xbf\xbd");
         json_decref(res);
+        tf_log_close();
+}
+
+/* ---- every kind, rendered where it is read ---- */
+
+/* Every record the log holds, in id order, is what the kernel made: its
+ * message rendered by the reader from ids and numbers equals the
+ * kernel's own rendering on its thread, field for field. */
+static void assert_log_is_copies(int64_t run)
+{
+        char page_off[32];
+        size_t i = 0, j;
+        int64_t off = 0;
+        json_t *r;
+
+        while (i < copies.n) {
+                poe__params p;
+
+                snprintf(page_off, sizeof(page_off), "%lld", (long long)off);
+                p = PARAMS({ "offset", page_off }, { "limit", "1000" });
+                r = query(&p);
+                TL_EQ(jget_i(r, "total"), copies.n);
+                assert_true(json_array_size(json_object_get(r, "records")) > 0);
+                for (j = 0; j < json_array_size(json_object_get(r, "records")); j++, i++)
+                        assert_same(json_array_get(json_object_get(r, "records"), j), &copies.r[i],
+                                    run);
+                off += 1000;
+                json_decref(r);
+        }
+}
+
+static struct {
+        int pfd[2];
+        poe_sid a, b;
+        pid_t child;
+} ek;
+
+static void ek_describe(void *ctx, poe_sid sid, void *heap, char *buf, size_t size)
+{
+        (void)ctx;
+        (void)heap;
+        snprintf(buf, size, "$VAR1 = { sid => %llu };", (unsigned long long)sid);
+}
+
+static int ek_anchor;
+
+static poe_value ek_c_start(poe_ctx *c)
+{
+        TL_EQ(poe_kernel_alias_set(poe_ctx_kernel(c), "sea"), 0);
+        TL_EQ(poe_kernel_yield(poe_ctx_kernel(c), "go", POE_NOARGS), 0);
+        return poe_nil();
+}
+
+static poe_value ek_c_go(poe_ctx *c)
+{
+        /* Its parent gives it up: a move. */
+        TL_EQ(poe_kernel_detach_myself(poe_ctx_kernel(c)), 0);
+        return poe_nil();
+}
+
+static poe_value ek_b_start(poe_ctx *c)
+{
+        poe_kernel *k = poe_ctx_kernel(c);
+
+        TL_EQ(poe_kernel_alias_set(k, "bee"), 0);
+        TL_CREATE(k, { "_start", ek_c_start }, { "go", ek_c_go });
+        return poe_str("b started");
+}
+
+static poe_value ek_str(poe_ctx *c)
+{
+        (void)c;
+        return poe_str("pong \xc3\xa9t\xc3\xa9, a string longer than the 63 bytes that POE's line "
+                       "shows of it");
+}
+
+static poe_value ek_dbl(poe_ctx *c)
+{
+        (void)c;
+        return poe_double(-2.5);
+}
+
+static poe_value ek_list(poe_ctx *c)
+{
+        static const poe_value items[] = { { POE_T_INT, 0, { .i = 1 } },
+                                           { POE_T_STR, 3, { .s = "two" } } };
+
+        (void)c;
+        return poe_list(items, 2);
+}
+
+static poe_value ek_sess(poe_ctx *c)
+{
+        return poe_session(poe_ctx_session(c));
+}
+
+static poe_value ek_ptr(poe_ctx *c)
+{
+        (void)c;
+        return poe_ptr(&ek_anchor, NULL);
+}
+
+static poe_value ek_tick(poe_ctx *c)
+{
+        poe_kernel *k = poe_ctx_kernel(c);
+        int64_t n = poe_value_int(poe_ctx_arg(c, 0));
+        poe_value arg = poe_int(7), ret;
+
+        TL_EQ(poe_kernel_post(k, ek.b, "str", POE_NOARGS), 0);
+        TL_EQ(poe_kernel_call(k, ek.b, "dbl", POE_NOARGS, &ret), 0);
+        TL_EQ(poe_kernel_post(k, ek.b, "list", POE_NOARGS), 0);
+        TL_EQ(poe_kernel_post(k, ek.b, "sess", POE_NOARGS), 0);
+        TL_EQ(poe_kernel_post(k, ek.b, "ptr", POE_NOARGS), 0);
+        if (n == 0) {
+                TL_EQ(poe_kernel_alias_remove(k, "beta"), 0);
+                TL_EQ(poe_kernel_delay(k, "tick", 0.001, &arg, 1), 0);
+                /* A failing call (retval), a signal, an OS signal. */
+                TL_EQ(poe_kernel_post_alias(k, "nobody-here", "x", POE_NOARGS), -ESRCH);
+                TL_EQ(poe_kernel_signal(k, ek.a, "FOO", POE_NOARGS), 0);
+                TL_EQ(raise(SIGUSR1), 0);
+        } else {
+                TL_EQ(poe_kernel_select_read(k, ek.pfd[0], NULL, POE_NOARGS), 0);
+                TL_EQ(poe_kernel_sig(k, "USR1", NULL, POE_NOARGS), 0);
+                TL_EQ(poe_kernel_sig(k, "FOO", NULL, POE_NOARGS), 0);
+                TL_EQ(poe_kernel_alias_remove(k, "alpha"), 0);
+                TL_EQ(poe_kernel_signal(k, ek.b, "TERM", POE_NOARGS), 0);
+        }
+        return poe_int(n);
+}
+
+static poe_value ek_readable(poe_ctx *c)
+{
+        poe_kernel *k = poe_ctx_kernel(c);
+        char buf[8];
+
+        /* Non-blocking: the byte, or nothing if a wait saw it twice. */
+        (void)!read(ek.pfd[0], buf, sizeof(buf));
+        TL_EQ(poe_kernel_select_pause_read(k, ek.pfd[0]), 1);
+        TL_EQ(poe_kernel_select_resume_read(k, ek.pfd[0]), 1);
+        return poe_nil();
+}
+
+static poe_value ek_a_start(poe_ctx *c)
+{
+        poe_kernel *k = poe_ctx_kernel(c);
+        poe_value zero = poe_int(0);
+
+        ek.a = poe_ctx_session(c);
+        TL_EQ(poe_kernel_alias_set(k, "alpha"), 0);
+        TL_EQ(poe_kernel_alias_set(k, "beta"), 0);
+        ek.b = TL_CREATE(k, { "_start", ek_b_start }, { "str", ek_str }, { "dbl", ek_dbl },
+                         { "list", ek_list }, { "sess", ek_sess }, { "ptr", ek_ptr });
+        TL_EQ(poe_kernel_sig(k, "USR1", "got_sig", POE_NOARGS), 0);
+        TL_EQ(poe_kernel_sig(k, "FOO", "got_sig", POE_NOARGS), 0);
+        TL_EQ(poe_kernel_select_read(k, ek.pfd[0], "readable", POE_NOARGS), 0);
+        TL_EQ(write(ek.pfd[1], "x", 1), 1);
+        TL_EQ(poe_kernel_delay(k, "tick", 0.001, &zero, 1), 0);
+        fflush(NULL);
+        ek.child = fork();
+        assert_true(ek.child >= 0);
+        if (ek.child == 0)
+                _exit(3);
+        TL_EQ(poe_kernel_sig_child(k, ek.child, "child", POE_NOARGS), 0);
+        return poe_int(42);
+}
+
+/*
+ * A program that makes a record of every kind but assert (which
+ * aborts), in every trace group: each record's line as the log renders
+ * it (from integers, ids and the definitions it was given) is the line
+ * the kernel rendered on its thread, and every other field is the same.
+ * An assert record, made by hand, renders its message.
+ */
+static void t_every_kind(void **state)
+{
+        bool seen[POE_TK_KINDS] = { false }, str_seen = false;
+        poe_trace_record r;
+        json_t *res, *o;
+        poe__params p;
+        int64_t run;
+        size_t i;
+        unsigned kind;
+
+        (void)state;
+        memset(&ek, 0, sizeof(ek));
+        assert_true(pipe(ek.pfd) == 0);
+        attach(0);
+        TL_EQ(poe_kernel_trace_sink_groups(tl.k, tf.log_sink, POE_TRACE_ALL), 0);
+        TL_EQ(poe_kernel_trace_sink_groups(tl.k, tf.own_sink, POE_TRACE_ALL), 0);
+        poe_kernel_set_heap_describer(tl.k, ek_describe, NULL);
+        run = tf_status_int("run_id");
+        TL_CREATE(tl.k, { "_start", ek_a_start }, { "tick", ek_tick }, { "readable", ek_readable },
+                  { "got_sig", tl_h_nop }, { "child", tl_h_nop });
+        TL_EQ(poe_kernel_run(tl.k), 0);
+        poe_kernel_set_heap_describer(tl.k, NULL, NULL);
+        close(ek.pfd[0]);
+        close(ek.pfd[1]);
+        tf_detach();
+        wait_settled();
+        TL_EQ(tf_status_int("dropped_total"), 0);
+        for (i = 0; i < copies.n; i++) {
+                kind = poe_trace_kind_parse(copies.r[i].kind);
+                assert_true(kind > POE_TK_NONE && kind < POE_TK_KINDS);
+                seen[kind] = true;
+        }
+        for (kind = POE_TK_ENQUEUE; kind < POE_TK_KINDS; kind++)
+                if (!seen[kind] && kind != POE_TK_ASSERT)
+                        fail_msg("no %s record", poe_trace_kind_name(kind));
+        assert_log_is_copies(run);
+
+        /* One of each return value's type, among them. */
+        p = PARAMS({ "kind", "return" }, { "limit", "1000" });
+        res = query(&p);
+        for (i = 0; i < json_array_size(json_object_get(res, "records")); i++) {
+                const char *m = jget_s(json_array_get(json_object_get(res, "records"), i),
+                                       "message");
+
+                /* Its first 63 bytes, as POE's line shows it. */
+                str_seen |= strcmp(m, "event ``str'' returns (pong \xc3\xa9t\xc3\xa9, a string "
+                                      "longer than the 63 bytes that POE's line s)") == 0;
+        }
+        assert_true(str_seen);
+        json_decref(res);
+
+        /* An assertion's record, by hand: its text is its line. */
+        memset(&r, 0, sizeof(r));
+        r.mono_ns = 5;
+        r.wall = 1700000000.5;
+        r.epoch = 1;
+        r.group = POE_ASSERT_DATA;
+        r.kind = POE_TK_ASSERT;
+        r.event = POE_TRACE_NO_NAME;
+        r.text = "session 1: count of timers went below zero";
+        r.text_len = (uint16_t)strlen(r.text);
+        TL_EQ(poe__tracelog_sink(tf.t, &r), 0);
+        p = PARAMS({ "kind", "assert" });
+        while (query_total(&p) < 1)
+                tf_poll_pause();
+        res = query(&p);
+        o = json_array_get(json_object_get(res, "records"), 0);
+        assert_string_equal(jget_s(o, "group"), "ASSERT_DATA");
+        assert_string_equal(jget_s(o, "prefix"), "<dt>");
+        assert_string_equal(jget_s(o, "message"), "session 1: count of timers went below zero");
+        json_decref(res);
+        tf_log_close();
+}
+
+/* A session renamed between records: the log names it in each record as
+ * it was called then (each name its own serial, defined once). */
+static poe_value h_rename(poe_ctx *c)
+{
+        poe_kernel *k = poe_ctx_kernel(c);
+        int64_t n = poe_value_int(poe_ctx_arg(c, 0));
+        poe_value next = poe_int(n + 1);
+
+        if (n == 0) {
+                TL_EQ(poe_kernel_alias_set(k, "one"), 0);
+        } else if (n == 1) {
+                TL_EQ(poe_kernel_alias_remove(k, "one"), 0);
+                TL_EQ(poe_kernel_alias_set(k, "two"), 0);
+        } else if (n == 2) {
+                TL_EQ(poe_kernel_alias_remove(k, "two"), 0);
+        }
+        if (n < 3)
+                TL_EQ(poe_kernel_yield(k, "rename", &next, 1), 0);
+        return poe_nil();
+}
+
+static poe_value h_rename_start(poe_ctx *c)
+{
+        poe_value zero = poe_int(0);
+
+        TL_EQ(poe_kernel_yield(poe_ctx_kernel(c), "rename", &zero, 1), 0);
+        return poe_nil();
+}
+
+static void t_alias_change(void **state)
+{
+        static const char *const want[] = {
+                "enqueued event 1 ``rename'' from session 1 to session 1",
+                "dispatching event 1 ``rename'' from session 1 to session 1",
+                "enqueued event 3 ``rename'' from session 1 (one) to session 1 (one)",
+                "dispatching event 3 ``rename'' from session 1 (one) to session 1 (one)",
+                "enqueued event 4 ``rename'' from session 1 (two) to session 1 (two)",
+                "dispatching event 4 ``rename'' from session 1 (two) to session 1 (two)",
+                "enqueued event 5 ``rename'' from session 1 to session 1",
+                "dispatching event 5 ``rename'' from session 1 to session 1",
+        };
+        poe__params p = PARAMS({ "event", "rename" }, { "group", "events" });
+        json_t *res, *recs;
+        size_t i, w = 0;
+        sqlite3 *db;
+        int64_t run;
+
+        (void)state;
+        attach(0);
+        run = tf_status_int("run_id");
+        TL_EQ(TL_CREATE(tl.k, { "_start", h_rename_start }, { "rename", h_rename }), 1);
+        TL_EQ(poe_kernel_run(tl.k), 0);
+        tf_detach();
+        wait_settled();
+        assert_log_is_copies(run);
+        res = query(&p);
+        recs = json_object_get(res, "records");
+        for (i = 0; i < json_array_size(recs) && w < sizeof(want) / sizeof(want[0]); i++)
+                if (strcmp(jget_s(json_array_get(recs, i), "message"), want[w]) == 0)
+                        w++;
+        if (w < sizeof(want) / sizeof(want[0]))
+                fail_msg("no record says `%s'", want[w]);
+        json_decref(res);
+        /* Four names of session 1, each defined once. */
+        db = tf_db_open_ro(tf.path);
+        TL_EQ(tf_sql_int(db, "SELECT count(*) FROM loggables WHERE run_id = ? AND session = 1",
+                         run),
+              4);
+        sqlite3_close(db);
+        tf_log_close();
+}
+
+/* ---- definitions lost ---- */
+
+static int created;
+
+static poe_value h_named_start(poe_ctx *c)
+{
+        poe_kernel *k = poe_ctx_kernel(c);
+        char name[32];
+
+        snprintf(name, sizeof(name), "s%d", created++);
+        TL_EQ(poe_kernel_alias_set(k, name), 0);
+        snprintf(name, sizeof(name), "e%d", created);
+        TL_EQ(poe_kernel_yield(k, name, POE_NOARGS), 0);
+        return poe_nil();
+}
+
+static poe_value h_named_any(poe_ctx *c)
+{
+        char name[32];
+
+        /* Its own event ("eN"); _parent and the like come here too. */
+        if (poe_value_str(poe_ctx_arg(c, 0))[0] != 'e')
+                return poe_nil();
+        snprintf(name, sizeof(name), "s%llu", (unsigned long long)poe_ctx_session(c) - 2);
+        TL_EQ(poe_kernel_alias_remove(poe_ctx_kernel(c), name), 0);
+        return poe_nil();
+}
+
+static poe_value h_make_many(poe_ctx *c)
+{
+        int i;
+
+        for (i = 0; i < 200; i++)
+                TL_CREATE(poe_ctx_kernel(c), { "_start", h_named_start },
+                          { "_default", h_named_any });
+        return poe_nil();
+}
+
+/*
+ * A ring too small for a burst of new names: some definitions do not fit
+ * it.  The records that might name them are dropped and counted, the
+ * kernel sends every definition again once there is room, and every
+ * record written renders as the kernel rendered it: no name is lost.
+ */
+static void t_definitions_lost(void **state)
+{
+        json_t *s, *res, *recs, *o;
+        int64_t written, dropped, off;
+        size_t i, j, matched = 0;
+        char page_off[32];
+
+        (void)state;
+        created = 0;
+        attach(16);
+        TL_CREATE(tl.k, { "_start", h_make_many });
+        tl_run_to_end(tl.k, 5000);
+        TL_EQ(created, 200);
+        tf_detach();
+        wait_settled();
+        s = tf_status();
+        written = tf_st_int(s, "records_written");
+        dropped = tf_st_int(s, "dropped_total");
+        json_decref(s);
+        TL_EQ((uint64_t)(written + dropped), copies.produced);
+        assert_true(dropped > 0);
+        assert_true(written > 0);
+        for (off = 0; off < written; off += 1000) {
+                poe__params p;
+
+                snprintf(page_off, sizeof(page_off), "%lld", (long long)off);
+                p = PARAMS({ "offset", page_off }, { "limit", "1000" });
+                res = query(&p);
+                recs = json_object_get(res, "records");
+                for (i = 0; i < json_array_size(recs); i++) {
+                        o = json_array_get(recs, i);
+                        for (j = 0; j < copies.n; j++)
+                                if (copies.r[j].mono_ns == jget_i(o, "mono_ns") &&
+                                    strcmp(copies.r[j].kind, jget_s(o, "kind")) == 0 &&
+                                    copies.r[j].session == (poe_sid)jget_i(o, "session"))
+                                        break;
+                        if (j == copies.n)
+                                fail_msg("record %lld is not one the kernel made",
+                                         (long long)jget_i(o, "id"));
+                        assert_same(o, &copies.r[j], jget_i(o, "run"));
+                        matched++;
+                }
+                json_decref(res);
+        }
+        TL_EQ(matched, written);
         tf_log_close();
 }
 
@@ -2334,6 +2795,9 @@ int main(void)
                 FX_TEST(t_disk_full),
                 FX_TEST(t_exports),
                 FX_TEST(t_odd_records),
+                FX_TEST(t_every_kind),
+                FX_TEST(t_alias_change),
+                FX_TEST(t_definitions_lost),
                 FX_TEST(t_event_ids),
                 FX_TEST(t_migrate_v1),
                 FX_TEST(t_chrome_flows_story),

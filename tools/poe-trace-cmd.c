@@ -243,9 +243,26 @@ static const char *jtext(json_t *o, const char *key)
         return s ? s : "-";
 }
 
+/* An integer field for a column: "-" when the log does not know it (a
+ * run of an older log, a key an older log has not). */
+static const char *jint(json_t *o, const char *key, char *buf, size_t size)
+{
+        json_t *v = json_object_get(o, key);
+
+        if (!json_is_integer(v))
+                return "-";
+        snprintf(buf, size, "%lld", (long long)json_integer_value(v));
+        return buf;
+}
+
+/* The runs, one a line.  REMOVED: records the log's bounds took out of
+ * the file; LOST: records produced that never reached it (neither
+ * written nor counted as dropped), as the run's last batch recorded
+ * them: exact for a run that ended cleanly, and for one killed, all but
+ * those its writer's batch in flight had not counted yet. */
 static int cmd_runs(pt *p)
 {
-        char when[64];
+        char when[64], removed[24], lost[24];
         json_t *runs, *r;
         size_t i;
         bool jsonl;
@@ -257,8 +274,8 @@ static int cmd_runs(pt *p)
         if (!runs)
                 return PT_FAIL;
         if (!jsonl)
-                fprintf(p->out, "%-6s %-8s %-24s %-30s %-10s %10s %8s\n", "ID", "PID",
-                        "STARTED", "KERNEL", "VERSION", "RECORDS", "DROPPED");
+                fprintf(p->out, "%-6s %-8s %-24s %-30s %-10s %10s %8s %8s %8s\n", "ID", "PID",
+                        "STARTED", "KERNEL", "VERSION", "RECORDS", "DROPPED", "REMOVED", "LOST");
         json_array_foreach(runs, i, r) {
                 if (jsonl) {
                         json_incref(r);
@@ -267,14 +284,16 @@ static int cmd_runs(pt *p)
                                 break;
                         continue;
                 }
-                fprintf(p->out, "%-6lld %-8lld %-24s %-30s %-10s %10lld %8lld\n",
+                fprintf(p->out, "%-6lld %-8lld %-24s %-30s %-10s %10lld %8lld %8s %8s\n",
                         (long long)json_integer_value(json_object_get(r, "id")),
                         (long long)json_integer_value(json_object_get(r, "pid")),
                         iso_time(json_real_value(json_object_get(r, "started")), when,
                                  sizeof(when)),
                         jtext(r, "kernel_id"), jtext(r, "poe_version"),
                         (long long)json_integer_value(json_object_get(r, "records")),
-                        (long long)json_integer_value(json_object_get(r, "dropped")));
+                        (long long)json_integer_value(json_object_get(r, "dropped")),
+                        jint(r, "removed", removed, sizeof(removed)),
+                        jint(r, "lost", lost, sizeof(lost)));
         }
         json_decref(runs);
         return status;
@@ -285,7 +304,8 @@ static int cmd_sessions(pt *p)
         int64_t pid, run;
         sqlite3 *db;
         sqlite3_stmt *st = NULL;
-        char first[64], last[64];
+        char first[64], last[64], sql[300];
+        tl_legacy lg;
         bool jsonl;
         int rc, status;
 
@@ -295,12 +315,17 @@ static int cmd_sessions(pt *p)
         db = poe__tl_reader_open(p->t, p->err, p->errlen);
         if (!db)
                 return PT_FAIL;
-        rc = sqlite3_prepare_v2(db,
-                                "SELECT s.session_id, s.first_seen, s.last_seen, "
-                                "(SELECT count(*) FROM records r WHERE r.run_id = s.run_id "
-                                "AND r.session = s.session_id) "
-                                "FROM sessions s WHERE s.run_id = ? ORDER BY s.session_id",
-                                -1, &st, NULL);
+        /* The run's records are in the old table if it is an old run (a
+         * fixed name, never the user's). */
+        rc = poe__tl_legacy_of(db, &lg);
+        snprintf(sql, sizeof(sql),
+                 "SELECT s.session_id, s.first_seen, s.last_seen, "
+                 "(SELECT count(*) FROM %s r WHERE r.run_id = s.run_id "
+                 "AND r.session = s.session_id) "
+                 "FROM sessions s WHERE s.run_id = ? ORDER BY s.session_id",
+                 poe__tl_legacy_run(&lg, run) ? lg.table : "records");
+        if (rc == SQLITE_OK)
+                rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
         if (rc == SQLITE_OK)
                 rc = sqlite3_bind_int64(st, 1, run);
         if (rc != SQLITE_OK) {

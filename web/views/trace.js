@@ -4,7 +4,7 @@
 // can be paused.
 import { get, apiUrl } from '../api.js';
 import { h, fill, setText, table, td, syncRows, note } from '../dom.js';
-import { int, clock, dateTime, groupShort, toLocalInput, fromLocalInput } from '../format.js';
+import { int, clock, dateTime, duration, groupShort, toLocalInput, fromLocalInput } from '../format.js';
 import { replaceParams } from '../router.js';
 import { getStatus } from '../status.js';
 import { pager, field, select, sessionLink, pageParams } from '../widgets.js';
@@ -62,6 +62,7 @@ export default {
     const liveState = h('span', { class: 'live-state', id: 'live-state', role: 'status' });
     const exportsList = h('ul', { class: 'exports', id: 'exports' });
     const drops = h('p', { class: 'note warn', hidden: true, id: 'trace-drops' });
+    const removed = h('p', { class: 'note', hidden: true, id: 'trace-removed' });
     const msg = note();
     const t = table('Trace records', [
       { label: 'ID', num: true }, { label: 'Time' }, { label: 'Group' }, { label: 'Kind' },
@@ -73,7 +74,7 @@ export default {
     root.append(h('h2', null, 'Trace log'), form,
       h('div', { class: 'bar' }, h('div', { class: 'live' }, liveBtn, ' ', liveState),
         h('div', { class: 'exports-box' }, h('span', { id: 'exports-label' }, 'Download: '), exportsList)),
-      drops, msg.el, pg.el, t.el);
+      drops, removed, msg.el, pg.el, t.el);
     exportsList.setAttribute('aria-labelledby', 'exports-label');
 
     function apply() {
@@ -158,6 +159,14 @@ export default {
       if (n) {
         const by = Object.entries(tl.dropped || {}).map(([g, c]) => `${groupShort(g)} ${int(c)}`).join(', ');
         setText(drops, `${int(n)} records were dropped (the ring was full or the database could not be written): ${by}.`);
+      }
+      // The bounds' work: the oldest records go, so the log keeps its size.
+      const r = tl && tl.removed_total;
+      removed.hidden = !r;
+      if (r) {
+        const by = Object.entries(tl.removed || {}).map(([g, c]) => `${groupShort(g)} ${int(c)}`).join(', ');
+        const age = tl.max_age ? ` or older than ${duration(tl.max_age)}` : '';
+        setText(removed, `${int(r)} of this run's oldest records were removed to keep the log within ${int(Math.round(tl.max_bytes / 1048576))} MiB${age}: ${by}.`);
       }
     }
 

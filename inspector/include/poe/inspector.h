@@ -61,6 +61,15 @@ typedef struct poe_inspector_options {
         /* Where the web page's files are served from, instead of the copy
          * built into the library (for developing the page).  NULL: built in. */
         const char *web_root;
+        /* The most the trace log's file (with its WAL) may take, in bytes:
+         * past it, its oldest records (and runs left without any) are
+         * removed, and counted.  0: 256 MiB, a few million records,
+         * hours of a busy program's history, and little on any disk.  At
+         * least 1 MiB (1 << 20), else -EINVAL. */
+        uint64_t trace_db_max;
+        /* Records older than this many seconds (by the kernel's clock,
+         * against the newest record) are removed too.  0: no age limit. */
+        unsigned trace_db_max_age;
 } poe_inspector_options;
 
 /**
@@ -81,8 +90,12 @@ POE_EXPORT int poe_inspector_start(poe_kernel *k, const poe_inspector_options *o
  * Starts an inspector as the environment asks: POE_INSPECTOR=HOST:PORT
  * (nothing happens without it: returns 0 and *ret NULL),
  * POE_INSPECTOR_TOKEN, POE_TRACE_DB=path, POE_TRACE_DB_GROUPS=list (see
- * poe_inspector_parse_groups), POE_INSPECTOR_REMOTE=1.  -EINVAL for a
- * POE_TRACE_DB_GROUPS that names no trace group or an unknown one.
+ * poe_inspector_parse_groups), POE_INSPECTOR_REMOTE=1,
+ * POE_TRACE_DB_MAX=bytes (a K, M, G or T suffix multiplies by 1024,
+ * 1024^2, ...: "256M") and POE_TRACE_DB_MAX_AGE=seconds (an s, m, h or d
+ * suffix: "7d"; 0: none).  A value it cannot use is refused: -EINVAL,
+ * with the variable and what it expects on stderr (a POE_TRACE_DB_GROUPS
+ * that names no trace group or an unknown one, too).
  */
 POE_EXPORT int poe_inspector_start_from_env(poe_kernel *k, poe_inspector **ret);
 
@@ -115,7 +128,9 @@ POE_EXPORT const char *poe_inspector_trace_db(const poe_inspector *in);
  * Stops the server, flushes the trace log and frees everything.  Call it
  * on the kernel's thread, before poe_kernel_free.  The log's totals go to
  * stderr in one line ("poe-inspector: trace log PATH: N records produced,
- * N written, N dropped").  Takes NULL; returns NULL.
+ * N written, N dropped, N removed"; removed: what the log's bounds took
+ * out of the file since, counted among the written).  Takes NULL;
+ * returns NULL.
  */
 POE_EXPORT poe_inspector *poe_inspector_stop(poe_inspector *in);
 

@@ -864,30 +864,159 @@ POE_EXPORT int poe_kernel_debug_set(poe_kernel *k, unsigned groups, int on);
  * stderr with NULL, as POE_TRACE_FILENAME.  Returns 0 or -errno. */
 POE_EXPORT int poe_kernel_trace_file(poe_kernel *k, const char *path);
 
-/** One trace, as the sinks receive it.  Strings are valid during the call. */
+/** A group's line prefix in POE's format ("<ev>"; "" for TRACE_DESTROY,
+ * ASSERT_STATES and bits that name no group). */
+POE_EXPORT const char *poe_debug_group_prefix(unsigned group);
+
+/*
+ * Trace records.  Every trace is a small fixed-size record, filled at the
+ * trace point without formatting or allocation, and handed to each sink;
+ * POE's text line is rendered from its fields by whoever reads it
+ * (poe_trace_format), the stderr lines included.
+ *
+ * Strings that are not numbers travel as ids: an event's interned name
+ * (event), a session's "loggable" name ("session 5 (alias1, alias2)", with
+ * the aliases it had at the time) as a serial that changes when its
+ * aliases do.  A consumer on the kernel's thread resolves them with
+ * poe_kernel_trace_lookup during the sink call.  A consumer that cannot
+ * (another thread, a file) keeps a map from the definition records: each
+ * sink receives a POE_TK_DEF_NAME or POE_TK_DEF_LOGGABLE record carrying
+ * the text before the first record that uses the id, again after any sink
+ * is added (an "epoch": each record carries the one it was made in), and
+ * again after a sink asks for it (its function returns
+ * POE_TRACE_SINK_REDEFINE because it lost one).
+ */
+
+/** The kinds of record: one per kind of trace line, named as
+ * poe_trace_kind_name says ("enqueue", "dispatch", ...). */
+enum poe_trace_kind {
+        POE_TK_NONE = 0,
+        POE_TK_ENQUEUE,        /* <ev> a post or a timer queued */
+        POE_TK_DISPATCH,       /* <ev> a handler called */
+        POE_TK_RETURN,         /* <ev> ... and what it returned */
+        POE_TK_DISCARD,        /* <ev> a queued event removed with its session */
+        POE_TK_WATCH,          /* <fh> an fd watched */
+        POE_TK_UNWATCH,        /* <fh> ... and no longer */
+        POE_TK_PAUSE,          /* <fh> a watcher paused */
+        POE_TK_RESUME,         /* <fh> ... and resumed */
+        POE_TK_WAIT,           /* <fh> the loop waited */
+        POE_TK_GC_MARK,        /* <rc> a session marked for collection */
+        POE_TK_REFCOUNT_INC,   /* <rc> a reason to live gained */
+        POE_TK_REFCOUNT_DEC,   /* <rc> ... and lost */
+        POE_TK_CREATE,         /* <ss> a session made */
+        POE_TK_STOP,           /* <ss> a session stopping */
+        POE_TK_FREE,           /* <ss> a session freed */
+        POE_TK_MOVE,           /* <ss> a session given a new parent */
+        POE_TK_DESTROY,        /* TRACE_DESTROY's leak check */
+        POE_TK_PROFILE,        /* <pr> a freed session's dispatches and time */
+        POE_TK_OS_SIGNAL,      /* <sg> an OS signal caught */
+        POE_TK_REAP,           /* <sg> a child process reaped */
+        POE_TK_SIGNAL,         /* <sg> a signal dispatched */
+        POE_TK_SIGNAL_DELIVER, /* <sg> ... to one watcher */
+        POE_TK_SIGNAL_STOP,    /* <sg> a session stopped by a signal */
+        POE_TK_RETVAL,         /* <rv> a public call failed */
+        POE_TK_ASSERT,         /* an ASSERT_* group's failure, just before abort */
+        POE_TK_KINDS,          /* the kinds of trace are below this */
+        POE_TK_DEF_NAME = 64,  /* definition: event is the id, text its name */
+        POE_TK_DEF_LOGGABLE    /* definition: session_name is the serial (of
+                                  session), text the loggable name */
+};
+
+/** The id of no name (a record about no event). */
+#define POE_TRACE_NO_NAME 0xffffffffu
+/** Loggable serials with a fixed text, never defined: "nobody" (no
+ * session) and "the kernel". */
+#define POE_TRACE_NOBODY 0u
+#define POE_TRACE_THE_KERNEL 1u
+
+/**
+ * One trace, as the sinks receive it: 136 bytes, to be copied as they
+ * are.  Which of arg, num and text a kind fills is the formatter's
+ * business (kernel/trace-format.c lists them); text is the only pointer,
+ * borrowed for the duration of the sink call, and is set only by the
+ * kinds that carry free text (assert messages, TRACE_DESTROY's leak
+ * check, a failed call's function and file, signal names, and a handler's
+ * return value when it is a string or a list), never by the frequent
+ * ones.  It is text_len bytes, not NUL-terminated, and may hold NULs.
+ */
 typedef struct poe_trace_record {
-        int64_t mono_ns;      /* CLOCK_MONOTONIC (or the fake clock) */
-        double wall;          /* epoch seconds */
-        unsigned group;       /* one POE_TRACE_* or POE_ASSERT_* bit */
-        const char *group_name;
-        const char *prefix;   /* "<ev>", ... */
-        const char *kind;     /* "enqueue", "dispatch", "stop", ... */
-        poe_sid session;      /* the session it is about (POE_KERNEL if none) */
-        const char *event;    /* the event it is about, or NULL */
+        int64_t mono_ns;        /* CLOCK_MONOTONIC (or the fake clock) */
+        double wall;            /* epoch seconds (the kernel's static epoch + mono_ns) */
+        uint64_t event_id;      /* the queue item an enqueue, dispatch, return or
+                                   discard is about (POE's event id), else 0:
+                                   links a post to its dispatch */
+        poe_sid session;        /* the session it is about (POE_KERNEL if none) */
         poe_sid sender;
-        uint32_t refcount;    /* the session's count at the time */
-        size_t queue_length;
-        const char *message;  /* the text, without prefix */
-        uint64_t event_id;    /* the queue item an enqueue, dispatch, return or
-                                 discard is about (POE's event id), else 0:
-                                 links a post to its dispatch */
+        uint64_t queue_length;  /* the kernel's queue at the time */
+        uint32_t group;         /* one POE_TRACE_* or POE_ASSERT_* bit; 0 for a
+                                   definition */
+        uint16_t kind;          /* enum poe_trace_kind */
+        uint16_t text_len;
+        uint32_t event;         /* the event's interned name, or POE_TRACE_NO_NAME */
+        uint32_t refcount;      /* the session's count at the time */
+        uint32_t session_name;  /* session's loggable serial */
+        uint32_t peer_name;     /* the loggable serial of the other session its
+                                   text names (the sender, a new parent) */
+        uint32_t epoch;         /* the definition epoch it was made in */
+        uint32_t reserved;
+        union {
+                int64_t i[5];
+                uint32_t u[10];
+        } arg;                  /* the kind's numbers */
+        double num;             /* ... and its real one */
+        const char *text;       /* the kind's free text, or NULL */
 } poe_trace_record;
 
-typedef void (*poe_trace_sink_fn)(void *ctx, const poe_trace_record *record);
+/** Returned by a sink that lost a definition record (a full buffer): the
+ * kernel sends every definition again, each before its next use. */
+#define POE_TRACE_SINK_REDEFINE 1
+
+/** A sink: called on the kernel's thread for each record of its groups
+ * and for every definition record.  Returns 0 or POE_TRACE_SINK_REDEFINE;
+ * must not call back into the kernel, but for poe_kernel_trace_lookup and
+ * poe_kernel_trace_format. */
+typedef int (*poe_trace_sink_fn)(void *ctx, const poe_trace_record *record);
+
+/** What a lookup resolves: an interned name, or a loggable serial. */
+enum { POE_TRACE_LOOKUP_NAME = 1, POE_TRACE_LOOKUP_LOGGABLE = 2 };
+
+/** Resolves an id for poe_trace_format: the text, or NULL when unknown
+ * (the formatter writes "?").  The text must stay valid until the
+ * formatter returns. */
+typedef const char *(*poe_trace_lookup_fn)(void *ctx, unsigned what, uint32_t id);
+
+/**
+ * Renders a record's text line, POE's, without the pid and the prefix
+ * ("dispatching event 5 ``ping'' from session 1 to session 2 (pong)"),
+ * into buf as snprintf does, resolving ids with lookup(ctx, ...).
+ * Returns the length of the whole line (buf holds at most size - 1 bytes
+ * of it), or -EINVAL.  A definition record renders as its text.  A kind
+ * whose group is compiled out of this library renders as "".
+ */
+POE_EXPORT int poe_trace_format(const poe_trace_record *r, poe_trace_lookup_fn lookup,
+                                void *ctx, char *buf, size_t size);
+
+/** The kernel's text for an id, for a sink on the kernel's thread during
+ * its call: an interned name (valid as long as the kernel), or the
+ * loggable name of the record's session or peer (valid until the kernel
+ * next traces).  NULL when unknown. */
+POE_EXPORT const char *poe_kernel_trace_lookup(poe_kernel *k, unsigned what, uint32_t id);
+
+/** poe_trace_format with the kernel's own lookup: what a sink that wants
+ * text calls during its call. */
+POE_EXPORT int poe_kernel_trace_format(poe_kernel *k, const poe_trace_record *r, char *buf,
+                                       size_t size);
+
+/** A kind's name ("enqueue", ...; "define_name" and "define_loggable" for
+ * the definitions), or NULL. */
+POE_EXPORT const char *poe_trace_kind_name(unsigned kind);
+
+/** The kind named name, or POE_TK_NONE. */
+POE_EXPORT unsigned poe_trace_kind_parse(const char *name);
 
 /** Registers a sink for every trace of the groups switched on.  Returns
- * its id (> 0), or -ENOSPC past 8 sinks.  A sink must not call back into
- * the kernel. */
+ * its id (> 0), or -ENOSPC past 8 sinks.  Every definition is sent again
+ * (to every sink) before its next use, so the new sink has them all. */
 POE_EXPORT int poe_kernel_trace_sink_add(poe_kernel *k, poe_trace_sink_fn fn, void *ctx);
 
 /** Also sends groups to sink id whether or not they are switched on for
