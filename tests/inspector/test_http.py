@@ -363,11 +363,24 @@ def run(proc, db):
     # At most 8 long polls at once: the 9th is a 429 with Retry-After.
     # The 8 wait for TRACE_REFCNT records, which come once it is switched
     # on, so they end as soon as the check is done.
+    # TRACE_REFCNT was on for a while above: the tails wait for records
+    # newer than any written since, once every record made until now is
+    # written or dropped.
+    _, doc = get_json(base, "/api/v1/kernel")
+    made = doc["data"]["trace_log"]["records_produced"]
+
+    def accounted():
+        _, d = get_json(base, "/api/v1/kernel")
+        tl = d["data"]["trace_log"]
+        return tl["records_written"] + tl["dropped_total"] >= made
+    check("the records made so far are all written or dropped", until(10, accounted))
+    _, doc = get_json(base, "/api/v1/trace?order=desc&limit=1")
+    newest = doc["data"]["records"][0]["id"]
     tails = []
 
     def tail_wait():
-        tails.append(get_json(base, "/api/v1/trace/tail?after=0&group=TRACE_REFCNT&wait=30",
-                              timeout=60 * SLOW)[0])
+        tails.append(get_json(base, "/api/v1/trace/tail?after=%d&group=TRACE_REFCNT&wait=30"
+                              % newest, timeout=60 * SLOW)[0])
     waiting = [threading.Thread(target=tail_wait) for _ in range(8)]
     for t in waiting:
         t.start()
@@ -379,7 +392,8 @@ def run(proc, db):
     check("/metrics counts the 8 long polls waiting", until(10, waiting_tails))
 
     def ninth():
-        st, hdrs, body = request(base + "/api/v1/trace/tail?after=0&group=TRACE_REFCNT&wait=0.1")
+        st, hdrs, body = request(base + "/api/v1/trace/tail?after=%d&group=TRACE_REFCNT&wait=0.1"
+                                 % newest)
         return (st, hdrs.get("Retry-After"), body) if st == 429 else None
     got = until(10, ninth)
     check("a 9th long poll is refused with 429 and Retry-After",
