@@ -165,23 +165,22 @@ static void refcount_items(const poe_trace_record *r, char *items, size_t size)
                                               poe__reason_name(i), r->arg.u[i]);
 }
 
-/* TRACE_RETVALS' line: where the failing call was made, as POE says. */
-static int retval_line(const poe_trace_record *r, poe_trace_lookup_fn lookup, void *ctx,
-                       char *buf, size_t size)
+/* TRACE_RETVALS' line: where the failing call was made, as POE says.
+ * The caller holds the format, so that it goes with its group. */
+static size_t retval_where(const poe_trace_record *r, poe_trace_lookup_fn lookup, void *ctx,
+                           char *where, size_t size)
 {
         const char *func = r->text ? r->text : "";
         size_t flen = strnlen(func, r->text_len), n = 0;
-        char where[256];
 
         where[0] = '\0';
         if (flen < r->text_len)
-                n = (size_t)snprintf(where, sizeof(where), " at %.*s line %d",
+                n = (size_t)snprintf(where, size, " at %.*s line %d",
                                      (int)(r->text_len - flen - 1), func + flen + 1,
                                      (int)r->arg.i[1]);
-        if (n < sizeof(where) && r->arg.i[2])
-                snprintf(where + n, sizeof(where) - n, " in %s's handler for '%s'", SN, EV);
-        return snprintf(buf, size, "%.*s() failed%s: %s", (int)flen, func, where,
-                        strerror((int)r->arg.i[0]));
+        if (n < size && r->arg.i[2])
+                snprintf(where + n, size - n, " in %s's handler for '%s'", SN, EV);
+        return flen;
 }
 
 /* Each case is compiled only with its group (see the header comment). */
@@ -305,7 +304,13 @@ POE_EXPORT int poe_trace_format(const poe_trace_record *r, poe_trace_lookup_fn l
         case POE_TK_RETVAL:
                 if (!IN(POE_TRACE_RETVALS))
                         break;
-                return retval_line(r, lookup, ctx, buf, size);
+                {
+                        size_t flen = retval_where(r, lookup, ctx, tmp, sizeof(tmp));
+
+                        return snprintf(buf, size, "%.*s() failed%s: %s", (int)flen,
+                                        r->text ? r->text : "", tmp,
+                                        strerror((int)r->arg.i[0]));
+                }
         case POE_TK_DESTROY:
         case POE_TK_ASSERT:
         case POE_TK_DEF_NAME:
