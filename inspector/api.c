@@ -30,6 +30,7 @@
 #include <string.h>
 
 #include "inspector-internal.h"
+#include "poe/tracelog.h"
 
 #define OK 200
 

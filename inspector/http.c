@@ -25,7 +25,7 @@
 #include <unistd.h>
 
 #include "http.h"
-#include "tracelog-internal.h"
+#include "poe/tracelog.h"
 
 #define API_VERSION 1
 #define MAX_BODY 65536

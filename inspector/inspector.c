@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "http.h"
+#include "poe/tracelog.h"
 
 /*
  * "HOST:PORT" or "[V6]:PORT" into a socket address.  Only numeric hosts

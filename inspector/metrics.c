@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "http.h"
+#include "poe/tracelog.h"
 
 struct buf {
         char *s;

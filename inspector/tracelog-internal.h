@@ -1,6 +1,7 @@
 /*
  * What the trace log's files share (the design and the schema are in
- * tracelog.c's header comment):
+ * tracelog.c's header comment; the library's interface, to the inspector
+ * and poe-trace, is poe/tracelog.h):
  *
  *  tracelog.c         text and JSON helpers, the ring (both sides), open,
  *                     close and status;
@@ -10,6 +11,8 @@
  *                     log within, by removing its oldest records;
  *  tracelog-query.c   query parameters, the SQL they become, queries and
  *                     runs, and the read-only connections all readers use;
+ *  tracelog-walk.c    the walks (records, sessions) and run lookups of
+ *                     readers that stream what they print (poe-trace);
  *  tracelog-export.c  the output buffer, JSON Lines, CSV, the SQLite copy,
  *                     and the dispatch stack and post table that the
  *                     Chrome and OTLP exports pair records with;
@@ -17,11 +20,14 @@
  *  tracelog-otlp.c    the OpenTelemetry (OTLP/JSON) export;
  *  tracelog-readonly.c  a log opened only to be read (poe-trace);
  *  tracelog-render.c  the SQL functions readers render records with, and
- *                     which table (new or pre-version-3) a run is in.
+ *                     which table (new or pre-version-3) a run is in;
+ *  params.c           request parameters, which queries are parsed from.
  *
- * Everything here is private to the inspector library (built with hidden
- * visibility); the names carry a poe__tl_ prefix only to stay out of the
- * way of whatever links the static library, the tests included.
+ * Everything here is private to the trace log library (libpoe-tracelog,
+ * built with hidden visibility); the names carry a poe__tl_ prefix only to
+ * stay out of the way of whatever links the static library, the tests
+ * included.  Only the library's own files include this header: not the
+ * inspector's, not poe-trace (tests/build/check-tracelog-split says so).
  */
 #ifndef POE_TRACELOG_INTERNAL_H
 #define POE_TRACELOG_INTERNAL_H
@@ -36,7 +42,7 @@
 #include <jansson.h>
 #include <sqlite3.h>
 
-#include "inspector-internal.h"
+#include "poe/tracelog.h"
 
 #define SCHEMA_VERSION     3
 #define STR_(x)            #x
@@ -207,13 +213,8 @@ bool poe__tl_utf8_valid(const char *s, size_t n);
 /* Copies s into out (3 * n + 1 bytes) with U+FFFD for each byte that is
  * not part of a valid sequence; returns the length written. */
 size_t poe__tl_utf8_clean(const char *s, size_t n, char *out);
-/* JSON strings that never fail on bad UTF-8 (NULL s: null; NULL return:
- * out of memory). */
-json_t *poe__tl_jstr_n(const char *s, size_t n);
-json_t *poe__tl_jstr(const char *s);
-/* json_object_set_new that reports a NULL value as a failure and always
- * consumes v. */
-int poe__tl_jset(json_t *o, const char *key, json_t *v);
+/* poe__tl_jstr_n, poe__tl_jstr and poe__tl_jset, which the inspector
+ * uses too, are in poe/tracelog.h. */
 /* A parameter value made safe to quote in an error message. */
 const char *poe__tl_echo(const char *v, char *buf, size_t size);
 
