@@ -27,7 +27,7 @@
  * built with hidden visibility); the names carry a poe__tl_ prefix only to
  * stay out of the way of whatever links the static library, the tests
  * included.  Only the library's own files include this header: not the
- * inspector's, not poe-trace (tests/build/check-tracelog-split says so).
+ * inspector's, not poe-trace (tests/build/check-tracelog-split.py says so).
  */
 #ifndef POE_TRACELOG_INTERNAL_H
 #define POE_TRACELOG_INTERNAL_H
