@@ -140,11 +140,12 @@ typedef struct poe__tracelog poe__tracelog;
  * wait for the writer before new ones are dropped and counted.  Feed it
  * by adding poe__tracelog_sink to k with the log as its context.
  *
- * Returns 0 and the log in *ret; or -EINVAL (no path, a ring too large,
- * a file that is not a libpoe trace log), -EPROTONOSUPPORT (a schema
- * newer than this library's), -ENOMEM, or another -errno from opening
- * the file or starting the thread, with the message in err.  The caller
- * runs without a log and shows the message.  Call it on k's thread.
+ * Returns 0 and the log in *ret (NULL on failure); or -EINVAL (no path,
+ * a ring too large, a file that is not a libpoe trace log),
+ * -EPROTONOSUPPORT (a trace log of a schema newer than this library's,
+ * or of none it knows), -ENOMEM, or another -errno from opening the file
+ * or starting the thread, with the message in err.  The caller runs
+ * without a log and shows the message.  Call it on k's thread.
  */
 int poe__tracelog_open(const char *path, size_t ring_size, poe_kernel *k, poe__tracelog **ret,
                        char *err, size_t errlen);
@@ -201,9 +202,10 @@ void poe__tracelog_set_vfs(const char *name);
  * record, and its text, into the log's ring and returns, without
  * blocking, formatting, I/O or, on the common path, allocating or
  * locking.  A record the full ring cannot take is dropped and counted
- * per group.  Returns 0, or POE_TRACE_SINK_REDEFINE when the kernel must
- * send its definitions again (some were dropped).  The kernel's thread
- * only: the ring has a single producer.
+ * per group.  Returns 0 (also for a NULL ctx), or POE_TRACE_SINK_REDEFINE
+ * when the kernel must send its definitions again: the ring or the
+ * writer lost one.  The kernel's thread only: the ring has a single
+ * producer.
  */
 int poe__tracelog_sink(void *ctx, const poe_trace_record *r);
 
@@ -211,8 +213,8 @@ int poe__tracelog_sink(void *ctx, const poe_trace_record *r);
  * writer thread; the status stays readable, final.  Remove the sink from
  * the kernel first: a record handed to a stopped log is never written nor
  * counted.  NULL, a read-only log and a stopped log are no-ops.  Blocks
- * until the writer has finished (a batch, or a database that keeps
- * failing: each try is bounded).  The owner's thread. */
+ * until the writer thread has written what it could and exited.  The
+ * owner's thread. */
 void poe__tracelog_stop(poe__tracelog *t);
 
 /* Stops the log if it runs, closes its database and frees it and all it
