@@ -224,9 +224,10 @@ void poe__tracelog_stop(poe__tracelog *t);
 void poe__tracelog_close(poe__tracelog *t);
 
 /* Ends every read of the log in progress (queries, walks, exports) at
- * its next progress check, a few microseconds away, and makes every
- * later one fail at its first: for an owner that is stopping and must not
- * wait for them.  Cannot be undone.  NULL is a no-op.  Any thread. */
+ * its next progress check (SQLite's, every 1000 steps: microseconds
+ * apart), and every later one at its first, a read too short to reach
+ * one excepted: for an owner that is stopping and must not wait for
+ * them.  Cannot be undone.  NULL is a no-op.  Any thread. */
 void poe__tracelog_cancel_readers(poe__tracelog *t);
 
 /* For tests: the deadline of each query, walk and run lookup, in ms from
