@@ -1,0 +1,312 @@
+/*
+ * trace-writer: how fast the trace log's writer puts records into SQLite,
+ * against the fastest SQLite itself does with the same rows.  No kernel
+ * runs: the records are a yield chain's (an enqueue, a dispatch and a
+ * return per yield, TRACE_EVENTS, one session, one event name), made
+ * here and handed to the log's own sink, so what is timed is the ring
+ * and the writer alone.
+ *
+ *   trace-writer floor N [DIR]
+ *           the floor: a bare SQLite loop.  The log is opened (schema 3,
+ *           its PRAGMAs and WAL limits, this run's row) and its writer
+ *           stopped at once; then the same N rows go through the log's
+ *           own prepared INSERT on the log's own connection, BATCH_MAX
+ *           rows per transaction, nothing else.
+ *   trace-writer writer N [RATE] [DIR]
+ *           the writer: the main thread hands N records to
+ *           poe__tracelog_sink, as the kernel's thread would.  RATE 0
+ *           (the default) offers them all at once into a ring large
+ *           enough for all of them, so nothing is dropped and the time
+ *           is the writer's own: the most it sustains.  RATE > 0 offers
+ *           RATE records a second, paced, into the inspector's default
+ *           ring (DEFAULT_RING records): whatever the writer cannot keep
+ *           up with is dropped and counted.
+ *
+ *   workload=trace_writer impl=floor n=N batch=B seconds=S rate=R fs=F dir=D
+ *   workload=trace_writer impl=writer n=N offered=O ring=G seconds=S rate=R
+ *       produced=P written=W dropped=D fs=F dir=D
+ *
+ * The time runs from the first record to the last one committed (the
+ * writer's written count); the rate is records written a second.  The
+ * file is made in DIR, the working directory unless told: where the
+ * inspector's default log (poe-trace-PID.db, a relative path) goes.  fs
+ * names its file system.  bench/run --trace runs the three side by side
+ * (floor, writer at RATE 0, and at 500k/s); under callgrind, the floor's
+ * main thread and the writer's thread give the instructions per record
+ * of each.
+ */
+#include <limits.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/vfs.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include <poe/poe.h>
+
+#include "inspector-internal.h"
+#include "tracelog-internal.h"
+
+#define EVENT_NAME 1 /* the name id of "step" */
+#define SERIAL     7 /* the session's loggable serial */
+#define SID        2 /* and its id */
+
+static double now(void)
+{
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/*
+ * Record i of a yield chain: yield y = i / 3 makes an enqueue, then its
+ * dispatch, then the handler's return (nil), all about queue item y + 1,
+ * 100 ns apart; the fields as kernel/trace.c fills them in.
+ */
+static void make_record(uint64_t i, poe_trace_record *r)
+{
+        unsigned step = (unsigned)(i % 3);
+
+        memset(r, 0, sizeof(*r));
+        r->mono_ns = 1000000000 + (int64_t)i * 100;
+        r->wall = 1.7e9 + (double)r->mono_ns / 1e9;
+        r->group = POE_TRACE_EVENTS;
+        r->kind = (uint16_t)(POE_TK_ENQUEUE + step);
+        r->event = EVENT_NAME;
+        r->event_id = i / 3 + 1;
+        r->session = SID;
+        r->sender = SID;
+        r->refcount = 1;
+        r->queue_length = step == 0 ? 1 : 0;
+        r->session_name = SERIAL;
+        r->peer_name = step == 2 ? POE_TRACE_NOBODY : SERIAL;
+        r->epoch = 1;
+}
+
+/* What the kernel sends before the first record: the event's name and
+ * the session's loggable name. */
+static void define(poe__tracelog *t)
+{
+        poe_trace_record r;
+
+        memset(&r, 0, sizeof(r));
+        r.kind = POE_TK_DEF_NAME;
+        r.event = EVENT_NAME;
+        r.text = "step";
+        r.text_len = 4;
+        r.epoch = 1;
+        poe__tracelog_sink(t, &r);
+        memset(&r, 0, sizeof(r));
+        r.kind = POE_TK_DEF_LOGGABLE;
+        r.session = SID;
+        r.session_name = SERIAL;
+        r.text = "session 2 (main)";
+        r.text_len = 16;
+        r.epoch = 1;
+        poe__tracelog_sink(t, &r);
+}
+
+static const char *fs_name(const char *dir)
+{
+        struct statfs s;
+
+        if (statfs(dir, &s) != 0)
+                return "unknown";
+        switch ((unsigned long)s.f_type) {
+        case 0xef53:
+                return "ext4";
+        case 0x01021994:
+                return "tmpfs";
+        case 0x58465342:
+                return "xfs";
+        case 0x9123683e:
+                return "btrfs";
+        case 0x794c7630:
+                return "overlayfs";
+        default:
+                return "other";
+        }
+}
+
+static void remove_db(const char *path)
+{
+        char side[PATH_MAX + 8];
+
+        unlink(path);
+        snprintf(side, sizeof(side), "%s-wal", path);
+        unlink(side);
+        snprintf(side, sizeof(side), "%s-shm", path);
+        unlink(side);
+}
+
+/* One record, bound as the writer binds it (insert_record in
+ * tracelog-writer.c): NULL for "no name", "no queue item", 0.0 and no
+ * text. */
+static int bind_record(sqlite3_stmt *st, int64_t run, const poe_trace_record *r)
+{
+        int rc, i;
+
+        rc = sqlite3_bind_int64(st, 1, run);
+        rc |= sqlite3_bind_int64(st, 2, r->mono_ns);
+        rc |= sqlite3_bind_double(st, 3, r->wall);
+        rc |= sqlite3_bind_int64(st, 4, r->group);
+        rc |= sqlite3_bind_int64(st, 5, r->kind);
+        rc |= sqlite3_bind_int64(st, 6, (sqlite3_int64)r->session);
+        rc |= sqlite3_bind_int64(st, 7, (sqlite3_int64)r->sender);
+        rc |= r->event == POE_TRACE_NO_NAME ? sqlite3_bind_null(st, 8)
+                                            : sqlite3_bind_int64(st, 8, r->event);
+        rc |= r->event_id ? sqlite3_bind_int64(st, 9, (sqlite3_int64)r->event_id)
+                          : sqlite3_bind_null(st, 9);
+        rc |= sqlite3_bind_int64(st, 10, r->refcount);
+        rc |= sqlite3_bind_int64(st, 11, (sqlite3_int64)r->queue_length);
+        rc |= sqlite3_bind_int64(st, 12, r->session_name);
+        rc |= sqlite3_bind_int64(st, 13, r->peer_name);
+        for (i = 0; i < 5; i++)
+                rc |= sqlite3_bind_int64(st, 14 + i, r->arg.i[i]);
+        rc |= sqlite3_bind_null(st, 19);
+        rc |= sqlite3_bind_null(st, 20);
+        return rc;
+}
+
+/* The floor: the log's connection and INSERT, its writer stopped, and a
+ * loop of BATCH_MAX-row transactions.  The seconds it took, or < 0. */
+static double run_floor(poe__tracelog *t, long n)
+{
+        int64_t run = atomic_load(&t->run_id);
+        poe_trace_record r;
+        double t0, t1;
+        long i = 0, b;
+
+        poe__tracelog_stop(t);
+        t0 = now();
+        while (i < n) {
+                if (sqlite3_step(t->st_begin) != SQLITE_DONE)
+                        return -1;
+                sqlite3_reset(t->st_begin);
+                for (b = 0; b < BATCH_MAX && i < n; b++, i++) {
+                        make_record((uint64_t)i, &r);
+                        if (bind_record(t->st_insert, run, &r) != SQLITE_OK ||
+                            sqlite3_step(t->st_insert) != SQLITE_DONE)
+                                return -1;
+                        sqlite3_reset(t->st_insert);
+                }
+                if (sqlite3_step(t->st_commit) != SQLITE_DONE)
+                        return -1;
+                sqlite3_reset(t->st_commit);
+        }
+        t1 = now();
+        return t1 - t0;
+}
+
+static void sleep_ns(long ns)
+{
+        struct timespec ts = { .tv_sec = 0, .tv_nsec = ns };
+
+        nanosleep(&ts, NULL);
+}
+
+/*
+ * The writer: n records into the sink, all at once (rate 0) or rate a
+ * second in bursts every 200 us (the kernel's thread makes them in
+ * bursts too, a dispatch's worth at a time), then a wait until every
+ * record is written or dropped.  The seconds until the last was
+ * written, or < 0 if it never was.
+ */
+static double run_writer(poe__tracelog *t, long n, double rate)
+{
+        uint64_t done, want = (uint64_t)n;
+        poe_trace_record r;
+        double t0, t1 = 0, due;
+        long i = 0;
+
+        define(t);
+        t0 = now();
+        while (i < n) {
+                due = rate > 0 ? (now() - t0) * rate : (double)n;
+                for (; i < n && (double)i < due; i++) {
+                        make_record((uint64_t)i, &r);
+                        poe__tracelog_sink(t, &r);
+                }
+                if (i < n)
+                        sleep_ns(200000);
+        }
+        /* Written or dropped, every one: the drops' counts are the
+         * sink's and the writer's (tracelog-internal.h). */
+        for (;;) {
+                uint64_t dropped = 0;
+                unsigned g;
+
+                for (g = 0; g < N_GROUP_BITS; g++)
+                        dropped += atomic_load(&t->dropped[g]);
+                done = atomic_load(&t->written);
+                if (done + dropped >= want) {
+                        t1 = now();
+                        break;
+                }
+                if (now() - t0 > 600)
+                        return -1;
+                sleep_ns(100000);
+        }
+        return t1 - t0;
+}
+
+int main(int argc, char **argv)
+{
+        const char *mode = argc > 1 ? argv[1] : "";
+        bool floor_mode = strcmp(mode, "floor") == 0;
+        long n = argc > 2 ? atol(argv[2]) : 0;
+        double rate = !floor_mode && argc > 3 ? atof(argv[3]) : 0;
+        const char *dir = argc > (floor_mode ? 3 : 4) ? argv[floor_mode ? 3 : 4] : ".";
+        size_t ring = rate > 0 ? DEFAULT_RING : (size_t)n + 1024;
+        char path[PATH_MAX], err[512];
+        poe__tracelog *t;
+        json_t *st;
+        double s;
+        int rc;
+
+        if ((!floor_mode && strcmp(mode, "writer") != 0) || n <= 0 || rate < 0) {
+                fprintf(stderr, "usage: trace-writer floor N [DIR]\n"
+                                "       trace-writer writer N [RATE] [DIR]\n");
+                return 2;
+        }
+        snprintf(path, sizeof(path), "%s/bench-trace-writer-%d.db", dir, (int)getpid());
+        remove_db(path);
+        rc = poe__tracelog_open(path, floor_mode ? 0 : ring, NULL, &t, err, sizeof(err));
+        if (rc < 0) {
+                fprintf(stderr, "trace-writer: %s\n", err);
+                return 1;
+        }
+        s = floor_mode ? run_floor(t, n) : run_writer(t, n, rate);
+        if (s < 0) {
+                fprintf(stderr, "trace-writer: %s failed: %s\n", mode, sqlite3_errmsg(t->db));
+                poe__tracelog_close(t);
+                remove_db(path);
+                return 1;
+        }
+        if (floor_mode) {
+                printf("workload=trace_writer impl=floor n=%ld batch=%d seconds=%.6f rate=%.0f "
+                       "fs=%s dir=%s\n",
+                       n, BATCH_MAX, s, n / s, fs_name(dir), dir);
+        } else {
+                poe__tracelog_stop(t);
+                st = poe__tracelog_status(t);
+                printf("workload=trace_writer impl=writer n=%ld offered=%.0f ring=%zu "
+                       "seconds=%.6f rate=%.0f produced=%lld written=%lld dropped=%lld fs=%s "
+                       "dir=%s\n",
+                       n, rate, ring, s,
+                       (double)json_integer_value(json_object_get(st, "records_written")) / s,
+                       (long long)json_integer_value(json_object_get(st, "records_produced")),
+                       (long long)json_integer_value(json_object_get(st, "records_written")),
+                       (long long)json_integer_value(json_object_get(st, "dropped_total")),
+                       fs_name(dir), dir);
+                json_decref(st);
+        }
+        poe__tracelog_close(t);
+        remove_db(path);
+        return 0;
+}
