@@ -9,9 +9,14 @@
  *   trace-writer floor N [DIR]
  *           the floor: a bare SQLite loop.  The log is opened (schema 3,
  *           its PRAGMAs and WAL limits, this run's row) and its writer
- *           stopped at once; then the same N rows go through the log's
- *           own prepared INSERT on the log's own connection, BATCH_MAX
- *           rows per transaction, nothing else.
+ *           stopped at once; then the same N rows go in through the
+ *           writer's own prepared INSERT on the writer's own connection,
+ *           BATCH_MAX rows per transaction and per statement (the rows
+ *           set straight into the batch it reads), nothing else.
+ *   trace-writer rows N [DIR]
+ *           the same loop with a prepared INSERT of one row per step, as
+ *           the writer did before (and as a program that logs to SQLite
+ *           usually does): what one statement per batch gains.
  *   trace-writer writer N [RATE] [DIR]
  *           the writer: the main thread hands N records to
  *           poe__tracelog_sink, as the kernel's thread would.  RATE 0
@@ -22,20 +27,26 @@
  *           ring (DEFAULT_RING records): whatever the writer cannot keep
  *           up with is dropped and counted.
  *
- *   workload=trace_writer impl=floor n=N batch=B seconds=S rate=R fs=F dir=D
+ *   workload=trace_writer impl=floor|rows n=N batch=B seconds=S rate=R
+ *       cpu_seconds=C cpu_rate=X fs=F dir=D
  *   workload=trace_writer impl=writer n=N offered=O ring=G seconds=S rate=R
- *       produced=P written=W dropped=D fs=F dir=D
+ *       cpu_seconds=C cpu_rate=X produced=P written=W dropped=D fs=F dir=D
  *
  * The time runs from the first record to the last one committed (the
- * writer's written count); the rate is records written a second.  The
- * file is made in DIR, the working directory unless told: where the
- * inspector's default log (poe-trace-PID.db, a relative path) goes.  fs
- * names its file system.  bench/run --trace runs the three side by side
- * (floor, writer at RATE 0, and at 500k/s); under callgrind, the floor's
- * main thread and the writer's thread give the instructions per record
- * of each.
+ * writer's written count); the rate is records written a second.
+ * cpu_seconds is the writing thread's CPU time over the same span (the
+ * floor's main thread, or the writer's), and cpu_rate the records per
+ * CPU second: on a loaded machine, where the thread waits for a core,
+ * what the rate would be on an idle one (less the time it waits for the
+ * disk, which the CPU time leaves out).  The file is made in DIR, the
+ * working directory unless told: where the inspector's default log
+ * (poe-trace-PID.db, a relative path) goes; fs names its file system.
+ * bench/run --trace runs them side by side (floor, rows, writer at RATE
+ * 0, and at 500k/s); bench/run --trace --callgrind counts the floor's
+ * main thread's and the writer thread's instructions per record.
  */
 #include <limits.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,7 +59,6 @@
 
 #include <poe/poe.h>
 
-#include "inspector-internal.h"
 #include "tracelog-internal.h"
 
 #define EVENT_NAME 1 /* the name id of "step" */
@@ -144,9 +154,17 @@ static void remove_db(const char *path)
         unlink(side);
 }
 
-/* One record, bound as the writer binds it (insert_record in
- * tracelog-writer.c): NULL for "no name", "no queue item", 0.0 and no
- * text. */
+static double cpu_now(clockid_t clock)
+{
+        struct timespec ts;
+
+        if (clock_gettime(clock, &ts) != 0)
+                return 0;
+        return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* One record bound as a row of the single-row INSERT: NULL for "no
+ * name", "no queue item", 0.0 and no text, as the writer stores them. */
 static int bind_record(sqlite3_stmt *st, int64_t run, const poe_trace_record *r)
 {
         int rc, i;
@@ -173,34 +191,67 @@ static int bind_record(sqlite3_stmt *st, int64_t run, const poe_trace_record *r)
         return rc;
 }
 
-/* The floor: the log's connection and INSERT, its writer stopped, and a
- * loop of BATCH_MAX-row transactions.  The seconds it took, or < 0. */
-static double run_floor(poe__tracelog *t, long n)
+/* Steps a statement of no rows and resets it. */
+static bool run(sqlite3_stmt *st)
 {
-        int64_t run = atomic_load(&t->run_id);
-        poe_trace_record r;
-        double t0, t1;
+        int rc = sqlite3_step(st);
+
+        sqlite3_reset(st);
+        return rc == SQLITE_DONE;
+}
+
+/*
+ * The floor: the log's connection, its writer stopped, and a loop of
+ * BATCH_MAX-row transactions, each one statement (the writer's st_batch,
+ * reading t->batch) or, for rows, one statement per row.  The seconds it
+ * took and the CPU seconds into *cpu, or < 0.
+ */
+static double run_floor(poe__tracelog *t, long n, bool rows, double *cpu)
+{
+        static const char one_row[] =
+                "INSERT INTO records(run_id, mono_ns, wall, grp, kind, session, sender, event, "
+                "event_id, refcount, queue, session_name, peer_name, arg0, arg1, arg2, arg3, "
+                "arg4, num, text) "
+                "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+        int64_t run_id = atomic_load(&t->run_id);
+        sqlite3_stmt *ins = NULL;
+        double t0, t1, c0;
         long i = 0, b;
 
         poe__tracelog_stop(t);
+        if (rows && sqlite3_prepare_v3(t->db, one_row, -1, SQLITE_PREPARE_PERSISTENT, &ins,
+                                       NULL) != SQLITE_OK)
+                return -1;
+        c0 = cpu_now(CLOCK_THREAD_CPUTIME_ID);
         t0 = now();
         while (i < n) {
-                if (sqlite3_step(t->st_begin) != SQLITE_DONE)
-                        return -1;
-                sqlite3_reset(t->st_begin);
+                if (!run(t->st_begin))
+                        goto fail;
+                t->batch_n = 0;
                 for (b = 0; b < BATCH_MAX && i < n; b++, i++) {
-                        make_record((uint64_t)i, &r);
-                        if (bind_record(t->st_insert, run, &r) != SQLITE_OK ||
-                            sqlite3_step(t->st_insert) != SQLITE_DONE)
-                                return -1;
-                        sqlite3_reset(t->st_insert);
+                        if (!rows) {
+                                make_record((uint64_t)i, &t->batch[t->batch_n++]);
+                                continue;
+                        }
+                        make_record((uint64_t)i, &t->batch[0]);
+                        if (bind_record(ins, run_id, &t->batch[0]) != SQLITE_OK || !run(ins))
+                                goto fail;
                 }
-                if (sqlite3_step(t->st_commit) != SQLITE_DONE)
-                        return -1;
-                sqlite3_reset(t->st_commit);
+                if (!rows && (sqlite3_bind_int64(t->st_batch, 1, run_id) != SQLITE_OK ||
+                              !run(t->st_batch)))
+                        goto fail;
+                t->batch_n = 0;
+                if (!run(t->st_commit))
+                        goto fail;
         }
         t1 = now();
+        *cpu = cpu_now(CLOCK_THREAD_CPUTIME_ID) - c0;
+        sqlite3_finalize(ins);
         return t1 - t0;
+fail:
+        t->batch_n = 0;
+        sqlite3_finalize(ins);
+        return -1;
 }
 
 static void sleep_ns(long ns)
@@ -217,14 +268,18 @@ static void sleep_ns(long ns)
  * record is written or dropped.  The seconds until the last was
  * written, or < 0 if it never was.
  */
-static double run_writer(poe__tracelog *t, long n, double rate)
+static double run_writer(poe__tracelog *t, long n, double rate, double *cpu)
 {
         uint64_t done, want = (uint64_t)n;
         poe_trace_record r;
-        double t0, t1 = 0, due;
+        double t0, t1 = 0, due, c0;
+        clockid_t clock;
         long i = 0;
 
+        if (pthread_getcpuclockid(t->thread, &clock) != 0)
+                return -1;
         define(t);
+        c0 = cpu_now(clock);
         t0 = now();
         while (i < n) {
                 due = rate > 0 ? (now() - t0) * rate : (double)n;
@@ -246,6 +301,7 @@ static double run_writer(poe__tracelog *t, long n, double rate)
                 done = atomic_load(&t->written);
                 if (done + dropped >= want) {
                         t1 = now();
+                        *cpu = cpu_now(clock) - c0;
                         break;
                 }
                 if (now() - t0 > 600)
@@ -258,50 +314,54 @@ static double run_writer(poe__tracelog *t, long n, double rate)
 int main(int argc, char **argv)
 {
         const char *mode = argc > 1 ? argv[1] : "";
-        bool floor_mode = strcmp(mode, "floor") == 0;
+        bool writer = strcmp(mode, "writer") == 0;
+        bool rows = strcmp(mode, "rows") == 0;
         long n = argc > 2 ? atol(argv[2]) : 0;
-        double rate = !floor_mode && argc > 3 ? atof(argv[3]) : 0;
-        const char *dir = argc > (floor_mode ? 3 : 4) ? argv[floor_mode ? 3 : 4] : ".";
+        double rate = writer && argc > 3 ? atof(argv[3]) : 0, s, cpu = 0;
+        const char *dir = argc > (writer ? 4 : 3) ? argv[writer ? 4 : 3] : ".";
         size_t ring = rate > 0 ? DEFAULT_RING : (size_t)n + 1024;
         char path[PATH_MAX], err[512];
+        json_int_t written;
         poe__tracelog *t;
         json_t *st;
-        double s;
         int rc;
 
-        if ((!floor_mode && strcmp(mode, "writer") != 0) || n <= 0 || rate < 0) {
-                fprintf(stderr, "usage: trace-writer floor N [DIR]\n"
+        if ((!writer && !rows && strcmp(mode, "floor") != 0) || n <= 0 || rate < 0) {
+                fprintf(stderr, "usage: trace-writer floor|rows N [DIR]\n"
                                 "       trace-writer writer N [RATE] [DIR]\n");
                 return 2;
         }
         snprintf(path, sizeof(path), "%s/bench-trace-writer-%d.db", dir, (int)getpid());
         remove_db(path);
-        rc = poe__tracelog_open(path, floor_mode ? 0 : ring, NULL, &t, err, sizeof(err));
+        rc = poe__tracelog_open(path, writer ? ring : 0, NULL, &t, err, sizeof(err));
         if (rc < 0) {
                 fprintf(stderr, "trace-writer: %s\n", err);
                 return 1;
         }
-        s = floor_mode ? run_floor(t, n) : run_writer(t, n, rate);
+        s = writer ? run_writer(t, n, rate, &cpu) : run_floor(t, n, rows, &cpu);
         if (s < 0) {
-                fprintf(stderr, "trace-writer: %s failed: %s\n", mode, sqlite3_errmsg(t->db));
+                fprintf(stderr, "trace-writer: %s failed: %s\n", mode,
+                        t->db ? sqlite3_errmsg(t->db) : "no database");
                 poe__tracelog_close(t);
                 remove_db(path);
                 return 1;
         }
-        if (floor_mode) {
-                printf("workload=trace_writer impl=floor n=%ld batch=%d seconds=%.6f rate=%.0f "
-                       "fs=%s dir=%s\n",
-                       n, BATCH_MAX, s, n / s, fs_name(dir), dir);
+        if (!writer) {
+                printf("workload=trace_writer impl=%s n=%ld batch=%d seconds=%.6f rate=%.0f "
+                       "cpu_seconds=%.6f cpu_rate=%.0f fs=%s dir=%s\n",
+                       mode, n, BATCH_MAX, s, n / s, cpu, cpu > 0 ? n / cpu : 0, fs_name(dir),
+                       dir);
         } else {
                 poe__tracelog_stop(t);
                 st = poe__tracelog_status(t);
+                written = json_integer_value(json_object_get(st, "records_written"));
                 printf("workload=trace_writer impl=writer n=%ld offered=%.0f ring=%zu "
-                       "seconds=%.6f rate=%.0f produced=%lld written=%lld dropped=%lld fs=%s "
-                       "dir=%s\n",
-                       n, rate, ring, s,
-                       (double)json_integer_value(json_object_get(st, "records_written")) / s,
+                       "seconds=%.6f rate=%.0f cpu_seconds=%.6f cpu_rate=%.0f produced=%lld "
+                       "written=%lld dropped=%lld fs=%s dir=%s\n",
+                       n, rate, ring, s, (double)written / s, cpu,
+                       cpu > 0 ? (double)written / cpu : 0,
                        (long long)json_integer_value(json_object_get(st, "records_produced")),
-                       (long long)json_integer_value(json_object_get(st, "records_written")),
+                       (long long)written,
                        (long long)json_integer_value(json_object_get(st, "dropped_total")),
                        fs_name(dir), dir);
                 json_decref(st);
