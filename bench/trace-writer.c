@@ -17,6 +17,10 @@
  *           the same loop with a prepared INSERT of one row per step, as
  *           the writer did before (and as a program that logs to SQLite
  *           usually does): what one statement per batch gains.
+ *   trace-writer floor-run-index N [DIR]
+ *   trace-writer floor-no-index N [DIR]
+ *           the floor with the records' indexes dropped first but the
+ *           run's (trace_run), or all three: what each costs the writer.
  *   trace-writer writer N [RATE] [DIR]
  *           the writer: the main thread hands N records to
  *           poe__tracelog_sink, as the kernel's thread would.  RATE 0
@@ -27,7 +31,7 @@
  *           ring (DEFAULT_RING records): whatever the writer cannot keep
  *           up with is dropped and counted.
  *
- *   workload=trace_writer impl=floor|rows n=N batch=B seconds=S rate=R
+ *   workload=trace_writer impl=MODE n=N batch=B seconds=S rate=R
  *       cpu_seconds=C cpu_rate=X fs=F dir=D
  *   workload=trace_writer impl=writer n=N offered=O ring=G seconds=S rate=R
  *       cpu_seconds=C cpu_rate=X produced=P written=W dropped=D fs=F dir=D
@@ -200,13 +204,28 @@ static bool run(sqlite3_stmt *st)
         return rc == SQLITE_DONE;
 }
 
+/* The floor's variants: one statement per row or per batch, and which
+ * indexes of the records are dropped first. */
+static const struct floor_mode {
+        const char *name;
+        bool rows;
+        const char *drop;
+} floor_modes[] = {
+        { "floor", false, NULL },
+        { "rows", true, NULL },
+        { "floor-run-index", false,
+          "DROP INDEX trace_run_session; DROP INDEX trace_run_event;" },
+        { "floor-no-index", false,
+          "DROP INDEX trace_run; DROP INDEX trace_run_session; DROP INDEX trace_run_event;" },
+};
+
 /*
  * The floor: the log's connection, its writer stopped, and a loop of
  * BATCH_MAX-row transactions, each one statement (the writer's st_batch,
  * reading t->batch) or, for rows, one statement per row.  The seconds it
  * took and the CPU seconds into *cpu, or < 0.
  */
-static double run_floor(poe__tracelog *t, long n, bool rows, double *cpu)
+static double run_floor(poe__tracelog *t, long n, const struct floor_mode *m, double *cpu)
 {
         static const char one_row[] =
                 "INSERT INTO records(run_id, mono_ns, wall, grp, kind, session, sender, event, "
@@ -215,10 +234,13 @@ static double run_floor(poe__tracelog *t, long n, bool rows, double *cpu)
                 "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
         int64_t run_id = atomic_load(&t->run_id);
         sqlite3_stmt *ins = NULL;
+        bool rows = m->rows;
         double t0, t1, c0;
         long i = 0, b;
 
         poe__tracelog_stop(t);
+        if (m->drop && sqlite3_exec(t->db, m->drop, NULL, NULL, NULL) != SQLITE_OK)
+                return -1;
         if (rows && sqlite3_prepare_v3(t->db, one_row, -1, SQLITE_PREPARE_PERSISTENT, &ins,
                                        NULL) != SQLITE_OK)
                 return -1;
@@ -306,7 +328,7 @@ static double run_writer(poe__tracelog *t, long n, double rate, double *cpu)
                 }
                 if (now() - t0 > 600)
                         return -1;
-                sleep_ns(100000);
+                sleep_ns(1000000);
         }
         return t1 - t0;
 }
@@ -314,8 +336,8 @@ static double run_writer(poe__tracelog *t, long n, double rate, double *cpu)
 int main(int argc, char **argv)
 {
         const char *mode = argc > 1 ? argv[1] : "";
+        const struct floor_mode *floor = NULL;
         bool writer = strcmp(mode, "writer") == 0;
-        bool rows = strcmp(mode, "rows") == 0;
         long n = argc > 2 ? atol(argv[2]) : 0;
         double rate = writer && argc > 3 ? atof(argv[3]) : 0, s, cpu = 0;
         const char *dir = argc > (writer ? 4 : 3) ? argv[writer ? 4 : 3] : ".";
@@ -324,10 +346,15 @@ int main(int argc, char **argv)
         json_int_t written;
         poe__tracelog *t;
         json_t *st;
+        size_t i;
         int rc;
 
-        if ((!writer && !rows && strcmp(mode, "floor") != 0) || n <= 0 || rate < 0) {
-                fprintf(stderr, "usage: trace-writer floor|rows N [DIR]\n"
+        for (i = 0; i < sizeof(floor_modes) / sizeof(floor_modes[0]); i++)
+                if (strcmp(mode, floor_modes[i].name) == 0)
+                        floor = &floor_modes[i];
+        if ((!writer && !floor) || n <= 0 || rate < 0) {
+                fprintf(stderr, "usage: trace-writer floor|rows|floor-run-index|floor-no-index N "
+                                "[DIR]\n"
                                 "       trace-writer writer N [RATE] [DIR]\n");
                 return 2;
         }
@@ -338,7 +365,7 @@ int main(int argc, char **argv)
                 fprintf(stderr, "trace-writer: %s\n", err);
                 return 1;
         }
-        s = writer ? run_writer(t, n, rate, &cpu) : run_floor(t, n, rows, &cpu);
+        s = writer ? run_writer(t, n, rate, &cpu) : run_floor(t, n, floor, &cpu);
         if (s < 0) {
                 fprintf(stderr, "trace-writer: %s failed: %s\n", mode,
                         t->db ? sqlite3_errmsg(t->db) : "no database");
