@@ -358,11 +358,10 @@ static bool batch_add(poe__tracelog *t, const entry *e)
         if (!len)
                 return true;
         out = t->batch_text + t->batch_text_used;
-        if (poe__tl_utf8_valid(e_text(e), len)) {
+        if (poe__tl_utf8_valid(e_text(e), len))
                 memcpy(out, e_text(e), len);
-        } else {
+        else
                 len = poe__tl_utf8_clean(e_text(e), len, out);
-        }
         r->text = out;
         r->text_len = (uint16_t)len;
         t->batch_text_used += len;
