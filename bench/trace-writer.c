@@ -41,8 +41,9 @@
  * cpu_seconds is the writing thread's CPU time over the same span (the
  * floor's main thread, or the writer's), and cpu_rate the records per
  * CPU second: on a loaded machine, where the thread waits for a core,
- * what the rate would be on an idle one (less the time it waits for the
- * disk, which the CPU time leaves out).  The file is made in DIR, the
+ * nearer what the rate would be on an idle one (less the time it waits
+ * for the disk, which the CPU time leaves out, and more than a core
+ * shared with another job gives).  The file is made in DIR, the
  * working directory unless told: where the inspector's default log
  * (poe-trace-PID.db, a relative path) goes; fs names its file system.
  * bench/run --trace runs them side by side (floor, rows, writer at RATE
