@@ -55,6 +55,7 @@
 #define ENTRY_MAX             4096 /* one record in the ring, its text included */
 #define EVENT_MAX             1024 /* longer names are cut */
 #define BATCH_MAX             1000
+#define BATCH_TEXT            (64 << 10) /* a batch's texts; > 3 * ENTRY_MAX */
 #define BATCH_MS              50
 #define RETRY_MS              500
 #define OPEN_RETRY_MAX_MS     5000 /* the longest wait between two tries to open */
@@ -165,7 +166,7 @@ struct poe__tracelog {
         dev_t file_dev;
         ino_t file_ino;
         bool file_known;
-        sqlite3_stmt *st_begin, *st_commit, *st_rollback, *st_insert, *st_session, *st_drop;
+        sqlite3_stmt *st_begin, *st_commit, *st_rollback, *st_batch, *st_session, *st_drop;
         sqlite3_stmt *st_name, *st_loggable, *st_counters;
         bool in_error; /* db NULL (not open) or the last batch failed */
         int64_t next_retry_ms;
@@ -182,6 +183,13 @@ struct poe__tracelog {
         uint32_t *smap_used;
         size_t smap_count;
         char *scratch; /* 3 * ENTRY_MAX + 4: one string made valid UTF-8 */
+        /* The records st_batch inserts in one statement (the virtual
+         * table poe_batch, tracelog-writer.c): copies of batch_n records
+         * of the ring, their texts (valid UTF-8) in batch_text. */
+        poe_trace_record *batch;
+        size_t batch_n;
+        char *batch_text;
+        size_t batch_text_used;
 };
 
 static inline int64_t now_ms(void)
