@@ -30,6 +30,7 @@
 #include <string.h>
 
 #include "inspector-internal.h"
+#include "json-util.h"
 
 #define OK 200
 
@@ -185,82 +186,13 @@ static json_t *jreal(double d)
         return isfinite(d) ? json_real(d) : json_null();
 }
 
-/* The length of the valid UTF-8 sequence at s, or 0 where s does not
- * start one.  jansson's rules: no overlong forms, no surrogates, nothing
- * past U+10FFFF. */
-static size_t utf8_seq(const unsigned char *s)
-{
-        uint32_t cp;
-        size_t n, i;
-
-        if (s[0] < 0x80)
-                return 1;
-        if (s[0] < 0xc2)
-                return 0;
-        if (s[0] < 0xe0) {
-                n = 2;
-                cp = s[0] & 0x1f;
-        } else if (s[0] < 0xf0) {
-                n = 3;
-                cp = s[0] & 0x0f;
-        } else if (s[0] < 0xf5) {
-                n = 4;
-                cp = s[0] & 0x07;
-        } else {
-                return 0;
-        }
-        for (i = 1; i < n; i++) {
-                /* A NUL is no continuation byte, so this stops at the end. */
-                if ((s[i] & 0xc0) != 0x80)
-                        return 0;
-                cp = cp << 6 | (s[i] & 0x3f);
-        }
-        if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) || cp > 0x10ffff ||
-            (cp >= 0xd800 && cp <= 0xdfff))
-                return 0;
-        return n;
-}
-
-/*
- * A string from the kernel as JSON.  Event names, aliases, tags and file
- * names are the application's bytes, not necessarily UTF-8, and
- * json_string() would refuse them (a 500 for a harmless name): each byte
- * that does not start a valid sequence becomes U+FFFD instead.  NULL is
- * null.  Returns NULL only when out of memory.
- */
+/* A string from the kernel as JSON: event names, aliases, tags and file
+ * names are the application's bytes, not necessarily UTF-8 (json-util.c
+ * replaces what is not valid; NULL is null).  NULL only when out of
+ * memory. */
 static json_t *jstr(const char *s)
 {
-        const unsigned char *u = (const unsigned char *)s;
-        size_t i, n, len, bad = 0, o = 0;
-        json_t *j;
-        char *buf;
-
-        if (!s)
-                return json_null();
-        for (i = 0; u[i]; i += n ? n : 1) {
-                n = utf8_seq(u + i);
-                if (!n)
-                        bad++;
-        }
-        len = i;
-        if (!bad)
-                return json_stringn_nocheck(s, len);
-        buf = xmalloc(len + 2 * bad + 1);
-        if (!buf)
-                return NULL;
-        for (i = 0; u[i]; i += n ? n : 1) {
-                n = utf8_seq(u + i);
-                if (n) {
-                        memcpy(buf + o, s + i, n);
-                        o += n;
-                } else {
-                        memcpy(buf + o, "\xef\xbf\xbd", 3);
-                        o += 3;
-                }
-        }
-        j = json_stringn_nocheck(buf, o);
-        xfree(buf);
-        return j;
+        return poe__jstr(s);
 }
 
 /* ---- parameters ---- */

@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "http.h"
+#include "json-util.h"
 #include "tracelog-internal.h"
 
 #define API_VERSION 1
@@ -143,7 +144,7 @@ static enum MHD_Result reply_error_extra(struct MHD_Connection *c, unsigned stat
         /* The message may quote the request (a path, a format, a JSON
          * error), which need not be UTF-8: json_pack's "s" would refuse
          * it and the reply would lose its error object. */
-        err = json_pack("{s:i, s:o*}", "status", (int)status, "message", poe__tl_jstr(msg));
+        err = json_pack("{s:i, s:o*}", "status", (int)status, "message", poe__jstr(msg));
         if (err && extra)
                 json_object_update(err, extra);
         json_decref(extra);

@@ -37,6 +37,7 @@
 #include <sqlite3.h>
 
 #include "inspector-internal.h"
+#include "json-util.h"
 
 #define SCHEMA_VERSION     3
 #define STR_(x)            #x
@@ -203,17 +204,13 @@ __attribute__((format(printf, 3, 4))) void poe__tl_set_err(char *err, size_t err
                                                            const char *fmt, ...);
 /* A group's name, "UNKNOWN" for a bit that names none. */
 const char *poe__tl_group_name(unsigned group);
-bool poe__tl_utf8_valid(const char *s, size_t n);
-/* Copies s into out (3 * n + 1 bytes) with U+FFFD for each byte that is
- * not part of a valid sequence; returns the length written. */
-size_t poe__tl_utf8_clean(const char *s, size_t n, char *out);
-/* JSON strings that never fail on bad UTF-8 (NULL s: null; NULL return:
- * out of memory). */
-json_t *poe__tl_jstr_n(const char *s, size_t n);
-json_t *poe__tl_jstr(const char *s);
-/* json_object_set_new that reports a NULL value as a failure and always
- * consumes v. */
-int poe__tl_jset(json_t *o, const char *key, json_t *v);
+/* UTF-8 and JSON strings: the inspector's one copy (json-util.c),
+ * under the names the log's files use. */
+#define poe__tl_utf8_valid(s, n)    poe__utf8_valid((s), (n))
+#define poe__tl_utf8_clean(s, n, o) poe__utf8_clean((s), (n), (o))
+#define poe__tl_jstr_n(s, n)        poe__jstr_n((s), (n))
+#define poe__tl_jstr(s)             poe__jstr(s)
+#define poe__tl_jset(o, k, v)       poe__jset((o), (k), (v))
 /* A parameter value made safe to quote in an error message. */
 const char *poe__tl_echo(const char *v, char *buf, size_t size);
 
