@@ -1479,16 +1479,14 @@ int poe__api_signal(poe__call *c)
         return run(c, NULL, ep_signal);
 }
 
-#define ENDPOINTS                                                                       \
-        "kernel, sessions, sessions/ID, sessions/ID/reasons, why, tree, queue, timers, " \
-        "watchers, signals, aliases, extrefs"
-
 int poe__api_no_such(const char *path, char *err, size_t errlen)
 {
-        char buf[80];
+        char buf[80], list[384];
 
-        snprintf(err, errlen, "no such endpoint: %s (there are: " ENDPOINTS ")",
-                 shown(path, buf, sizeof(buf)));
+        /* The table's own paths, so the list is never out of date. */
+        poe__route_list("/api/v1/", list, sizeof(list));
+        snprintf(err, errlen, "no such endpoint: %.79s (there are: %.383s)",
+                 shown(path, buf, sizeof(buf)), list);
         return 404;
 }
 

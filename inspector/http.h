@@ -154,7 +154,10 @@ struct poe__route {
  */
 const poe__route *poe__route_find(const char *method, const char *url, poe__call *c,
                                   unsigned *allowed, bool *sid_ok);
-/* "GET", "PUT or POST", ... for a set of methods (a 405's message). */
+/* The paths of the routes under prefix, without it, once each, joined
+ * with ", " into buf (cut to size); returns the length they need. */
+size_t poe__route_list(const char *prefix, char *buf, size_t size);
+/* "GET", "PUT and POST", ... for a set of methods (a 405's message). */
 const char *poe__route_methods_text(unsigned methods);
 
 /* The reply helpers: each fills c->ans and returns the status it set

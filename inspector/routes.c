@@ -165,3 +165,26 @@ const char *poe__route_methods_text(unsigned methods)
                 return "GET, PUT and POST";
         return "GET and POST";
 }
+
+size_t poe__route_list(const char *prefix, char *buf, size_t size)
+{
+        size_t i, j, n = strlen(prefix), len = 0;
+        int w;
+
+        if (size)
+                buf[0] = '\0';
+        for (i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
+                if (strncmp(routes[i].path, prefix, n) != 0 || strchr(routes[i].path, '*'))
+                        continue;
+                /* Once per path, though several methods may route it. */
+                for (j = 0; j < i && strcmp(routes[j].path, routes[i].path) != 0; j++)
+                        ;
+                if (j < i)
+                        continue;
+                w = snprintf(buf + len, size > len ? size - len : 0, "%s%s", len ? ", " : "",
+                             routes[i].path + n);
+                if (w > 0)
+                        len += (size_t)w;
+        }
+        return len;
+}
