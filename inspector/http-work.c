@@ -595,14 +595,17 @@ int poe__work_start(poe_inspector *in)
         if (cond_init_mono(&in->clock_cv) < 0)
                 return -ENOMEM;
         in->clock_cv_ready = true;
+        /* Named, for whoever looks at the program's threads. */
         for (i = 0; i < POE__POOL_THREADS; i++) {
                 if (pthread_create(&in->workers[i], NULL, worker_main, in) != 0)
                         return -ENOMEM;
                 in->n_workers++;
+                pthread_setname_np(in->workers[i], "poe-insp-pool");
         }
         if (pthread_create(&in->clock, NULL, clock_main, in) != 0)
                 return -ENOMEM;
         in->clock_running = true;
+        pthread_setname_np(in->clock, "poe-insp-clock");
         return 0;
 }
 
