@@ -1,10 +1,18 @@
 /*
- * The inspector's internal interfaces.  Three parts, three threads:
+ * The inspector's internal interfaces.  Its parts, and the threads they
+ * run on (a fixed set, however many connections there are):
  *
- *  http.c       the HTTP server (libmicrohttpd's thread): parses and
- *               routes requests, serves the page and the trace log, hands
- *               live-state requests to the kernel's thread and waits for
- *               them with a deadline, and builds every reply;
+ *  http.c       the HTTP server: libmicrohttpd's one polling thread
+ *               (epoll) parses every request, checks it against its
+ *               route (routes.c: one table of methods, paths, needs and
+ *               threads), answers the cheap ones at once and suspends
+ *               the others until their answer is ready; it sends every
+ *               reply (http.h has the pipeline);
+ *  http-work.c  where the rest runs: a pool of 4 workers for the trace
+ *               log's reads, the kernel's thread for live state (through
+ *               poe_kernel_run_in_loop), and a clock thread for every
+ *               deadline (the kernel's answer, long polls, each
+ *               connection's request, the connection limit);
  *  api.c        live state as JSON, built on the kernel's thread from the
  *               peek API (never from any other thread);
  *  the trace log, a library of its own (libpoe-tracelog, poe/tracelog.h,
@@ -13,7 +21,8 @@
  *               thread that drains the ring into SQLite; queries and
  *               exports read the database through their own connections,
  *               from any thread.  The request parameters (poe__params)
- *               and the JSON helpers are that library's too.
+ *               and the JSON and UTF-8 helpers (json-util.c) are that
+ *               library's too.
  */
 #ifndef POE_INSPECTOR_INTERNAL_H
 #define POE_INSPECTOR_INTERNAL_H
@@ -41,7 +50,9 @@ int poe__inspector_parse_age(const char *s, uint64_t *ret);
 /* ---- live state (api.c, on the kernel's thread only) ---- */
 
 /*
- * Builds the answer to GET /api/v1/<path> from the kernel's live state.
+ * Builds the answer to GET /api/v1/<path> from the kernel's live state,
+ * through the route table as an HTTP request would go (routes.c; only
+ * the routes that read live state answer here).  On the kernel's thread.
  * path is what follows "/api/v1/" ("kernel", "sessions", "sessions/7",
  * "sessions/7/reasons", "why", "tree", "queue", "timers", "watchers",
  * "signals", "aliases", "extrefs").  On success returns 200 and sets

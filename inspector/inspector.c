@@ -365,6 +365,10 @@ void poe__inspector_unref(poe_inspector *in)
                 return;
         if (in->lock_ready)
                 pthread_mutex_destroy(&in->lock);
+        if (in->pool_cv_ready)
+                pthread_cond_destroy(&in->pool_cv);
+        if (in->clock_cv_ready)
+                pthread_cond_destroy(&in->clock_cv);
         free(in->trace_path);
         free(in->token);
         free(in->web_root);

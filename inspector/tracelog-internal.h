@@ -42,6 +42,7 @@
 #include <jansson.h>
 #include <sqlite3.h>
 
+#include "json-util.h"
 #include "poe/tracelog.h"
 
 #define SCHEMA_VERSION     3
@@ -217,12 +218,12 @@ __attribute__((format(printf, 3, 4))) void poe__tl_set_err(char *err, size_t err
                                                            const char *fmt, ...);
 /* A group's name, "UNKNOWN" for a bit that names none. */
 const char *poe__tl_group_name(unsigned group);
-bool poe__tl_utf8_valid(const char *s, size_t n);
-/* Copies s into out (3 * n + 1 bytes) with U+FFFD for each byte that is
- * not part of a valid sequence; returns the length written. */
-size_t poe__tl_utf8_clean(const char *s, size_t n, char *out);
-/* poe__tl_jstr_n, poe__tl_jstr and poe__tl_jset, which the inspector
- * uses too, are in poe/tracelog.h. */
+/* UTF-8 and JSON strings: one copy (json-util.c), under the names the
+ * log's files use; poe__tl_jstr_n, poe__tl_jstr and poe__tl_jset, which
+ * the inspector uses too, are in poe/tracelog.h (json-util.c defines
+ * them). */
+#define poe__tl_utf8_valid(s, n)    poe__utf8_valid((s), (n))
+#define poe__tl_utf8_clean(s, n, o) poe__utf8_clean((s), (n), (o))
 /* A parameter value made safe to quote in an error message. */
 const char *poe__tl_echo(const char *v, char *buf, size_t size);
 
