@@ -529,6 +529,7 @@ int poe__tracelog_export_open(poe__tracelog *t, const char *format, const poe__t
                               poe__tl_export **ret, char *err, size_t errlen)
 {
         poe__tl_export *x;
+        const char *why;
         bool desc;
         char buf[80];
         int f, rc;
@@ -609,6 +610,11 @@ int poe__tracelog_export_open(poe__tracelog *t, const char *format, const poe__t
         *ret = x;
         return 0;
 fail:
+        /* A read the stop interrupted says so, whatever it failed with. */
+        if (rc != -EINVAL && (why = stop_reason(x))) {
+                poe__tl_set_err(err, errlen, "trace log export: stopped: %s", why);
+                rc = -ECANCELED;
+        }
         poe__tl_export_close(x);
         /* The interface promises -EINVAL, -EIO, -ENOMEM and -ECANCELED. */
         return rc == -ENOMEM || rc == -EINVAL || rc == -ECANCELED ? rc : -EIO;
