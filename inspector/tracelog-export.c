@@ -491,6 +491,7 @@ static ssize_t read_copy(poe__tl_export *x, char *buf, size_t max)
                             strerror(errno));
         if (n == 0)
                 x->state = ST_DONE;
+        x->counts.bytes += (uint64_t)n;
         return n;
 }
 
@@ -557,6 +558,10 @@ int poe__tracelog_export_open(poe__tracelog *t, const char *format, const poe__t
         x->fd = -1;
         x->size = -1;
         x->deadline_ms = now_ms() + EXPORT_DEADLINE_MS;
+        if (stop_reason(x)) {
+                rc = -ECANCELED;
+                goto fail;
+        }
         x->db = poe__tl_reader_open_for(t, EXPORT_DEADLINE_MS, err, errlen);
         if (!x->db) {
                 rc = -EIO;
