@@ -359,8 +359,20 @@ void poe__tl_ob_reset(obuf *b);
  * and a selection that hides dispatches (kind=enqueue) would otherwise
  * keep every post it reads.  Past it a new post is not paired (counted
  * as untracked): Chrome draws no arrow for it, OTLP ends its span at
- * once with poe.outcome "untracked". */
-#define POSTS_MAX 16384
+ * once with poe.outcome "untracked".  OTLP keeps a pending post as its
+ * span's text, some 500 bytes. */
+#define POSTS_MAX 8192
+/* OTLP span events: at most EVENTS_PER_SPAN on a span, and at most
+ * EVENTS_HELD_MAX on the open dispatches' spans together (a span event
+ * is some 5 KB of jansson tree until its span ends).  Only the innermost
+ * dispatch gets events, so only a stack of dispatches that each got many
+ * before the next began (their returns dropped or filtered out) reaches
+ * the second; past either, a span counts what it could not hold in its
+ * droppedEventsCount.  An OTLP export at any one of its caps grows the
+ * heap by under 5 MiB, its page cache included (test-tracexport.c
+ * measures each); at all of them together, by some 10 MiB. */
+#define EVENTS_PER_SPAN 128
+#define EVENTS_HELD_MAX 1024
 
 /* What an export could not pair, for its caller and its trailer. */
 typedef struct tl_pair_counts {

@@ -36,11 +36,11 @@
  * decimal strings, ids as lowercase hex, enums as numbers.
  *
  * The lines are written as the records are read, a span at a time, as
- * soon as it ends; what is held meanwhile is bounded: the open dispatches'
- * spans (at most STACK_MAX, with at most EVENTS_HELD_MAX span events
- * among them: past it an event is counted in its span's
- * droppedEventsCount), and the pending posts (at most POSTS_MAX, each
- * kept as its span's JSON text, not as a tree).
+ * soon as it ends; what is held meanwhile is bounded (tracelog-internal.h
+ * gives the caps): the open dispatches' spans (at most STACK_MAX, with at
+ * most EVENTS_HELD_MAX span events among them: past it an event is
+ * counted in its span's droppedEventsCount), and the pending posts (at
+ * most POSTS_MAX, each kept as its span's JSON text, not as a tree).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -52,11 +52,6 @@
 #include "tracelog-internal.h"
 
 #define SPANS_PER_LINE     1000
-#define EVENTS_PER_SPAN    128
-/* Span events held by all the open dispatches together: 32 spans full.
- * Only the innermost gets events, so only a stack of dispatches that
- * never returned (their returns dropped or filtered out) reaches it. */
-#define EVENTS_HELD_MAX    4096
 #define SPAN_KIND_INTERNAL 1
 #define STATUS_CODE_ERROR  2
 
