@@ -12,7 +12,8 @@
  * trace formats (tracelog-pair.c): the same for ten records or ten
  * million.  Its time is linear in the records: every record costs O(1)
  * (a hash lookup, a ring push or pop, a bounded search).  The SQLite copy
- * is made into an unlinked temporary file at the open and read from it.
+ * is made into an unlinked temporary file at the open (tracelog-copy.c)
+ * and read from it.
  *
  * Every read checks whether the export must stop (the log's owner
  * stopping, a cancel, the deadline), and so does SQLite while it steps
@@ -24,7 +25,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "tracelog-internal.h"
@@ -240,6 +240,12 @@ static int export_progress(void *arg)
         return stop_reason(arg) != NULL;
 }
 
+/* stop_reason for the copy (tracelog-copy.c). */
+static const char *export_stop(void *arg)
+{
+        return stop_reason(arg);
+}
+
 /* Fails x with e and a message; the first failure is the one kept. */
 __attribute__((format(printf, 3, 4))) static int fail(poe__tl_export *x, int e,
                                                        const char *fmt, ...)
@@ -267,171 +273,6 @@ static int step_failed(poe__tl_export *x, int rc)
                 return fail(x, -ECANCELED, "trace log export: stopped: %s", why);
         e = poe__tl_step_failed(x->db, rc, err, sizeof(err));
         return fail(x, e == -ENOMEM ? e : -EIO, "%s", err);
-}
-
-/* ---- the SQLite copy ---- */
-
-static void unlink_sidecars(const char *path)
-{
-        static const char *const suffix[] = { "-journal", "-wal", "-shm" };
-        char p[4096];
-        size_t i;
-
-        for (i = 0; i < sizeof(suffix) / sizeof(suffix[0]); i++)
-                if ((size_t)snprintf(p, sizeof(p), "%s%s", path, suffix[i]) < sizeof(p))
-                        unlink(p);
-}
-
-/*
- * A temporary file for the copy: first next to the log, whose directory
- * the writer already writes and whose file system already holds the log
- * (a small tmpfs as TMPDIR might not); then, when that fails or its file
- * system fills up during the copy, in TMPDIR (or /tmp).
- */
-static int make_temp(const char *log, bool next_to_log, char *path, size_t size, char *err,
-                     size_t errlen)
-{
-        const char *dir = getenv("TMPDIR");
-        int fd = -1, e = ENAMETOOLONG;
-
-        if (!dir || !*dir)
-                dir = "/tmp";
-        if ((size_t)(next_to_log ? snprintf(path, size, "%s.export-XXXXXX", log)
-                                 : snprintf(path, size, "%s/poe-trace-export-XXXXXX", dir)) <
-            size) {
-                fd = mkstemp(path);
-                e = errno;
-        }
-        if (fd < 0)
-                poe__tl_set_err(err, errlen,
-                                "trace log export: cannot make a temporary file %s %s: %s",
-                                next_to_log ? "next to" : "in", next_to_log ? log : dir,
-                                strerror(e));
-        return fd;
-}
-
-/* Pages copied between two checks for a stop: 4 MiB of 4 KiB pages,
- * some tens of milliseconds. */
-#define COPY_PAGES 1024
-
-/* Copies x->db into the temporary file at path (fd, opened before SQLite
- * touched it), COPY_PAGES at a time, stopping when the export must;
- * 0, or -errno with err. */
-static int copy_into(poe__tl_export *x, int fd, const char *path, char *err, size_t errlen)
-{
-        sqlite3 *dst = NULL;
-        sqlite3_backup *bk;
-        const char *why;
-        struct stat sb;
-        int rc, e;
-
-        rc = sqlite3_open_v2(path, &dst, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
-        if (rc != SQLITE_OK) {
-                e = poe__tl_fail_db(dst, rc, path, "cannot open the export copy", err, errlen);
-                goto fail;
-        }
-        bk = sqlite3_backup_init(dst, "main", x->db, "main");
-        if (!bk) {
-                e = poe__tl_fail_db(dst, sqlite3_errcode(dst), path, "cannot copy the trace log",
-                                    err, errlen);
-                goto fail;
-        }
-        /* The source's read transaction, open since before the first
-         * step, keeps every step on one snapshot: the writer's commits
-         * meanwhile neither show nor restart the copy. */
-        while ((rc = sqlite3_backup_step(bk, COPY_PAGES)) == SQLITE_OK && !(why = stop_reason(x)))
-                ;
-        sqlite3_backup_finish(bk);
-        if (rc == SQLITE_OK) {
-                poe__tl_set_err(err, errlen, "trace log export: stopped: %s", why);
-                e = -ECANCELED;
-                goto fail;
-        }
-        if (rc != SQLITE_DONE) {
-                poe__tl_set_err(err, errlen, "trace log export: copying into %s failed: %s", path,
-                                sqlite3_errstr(rc));
-                e = poe__tl_sqlite_errno(NULL, rc);
-                goto fail;
-        }
-        /* The copy keeps the source's WAL flag: make it one plain file. */
-        rc = sqlite3_exec(dst, "PRAGMA journal_mode = DELETE", NULL, NULL, NULL);
-        if (rc != SQLITE_OK) {
-                e = poe__tl_fail_db(dst, rc, path, "cannot finish the export copy", err, errlen);
-                goto fail;
-        }
-        /* SQLite closes its own descriptor before ours goes: closing any
-         * descriptor of a file drops the process's POSIX locks on it. */
-        rc = sqlite3_close(dst);
-        dst = NULL;
-        if (rc != SQLITE_OK) {
-                poe__tl_set_err(err, errlen, "trace log export: closing the copy failed: %s",
-                                sqlite3_errstr(rc));
-                e = poe__tl_sqlite_errno(NULL, rc);
-                goto fail;
-        }
-        if (fstat(fd, &sb) < 0 || lseek(fd, 0, SEEK_SET) < 0) {
-                e = -errno;
-                poe__tl_set_err(err, errlen, "trace log export: reading the copy failed: %s",
-                                strerror(-e));
-                goto fail;
-        }
-        x->size = (int64_t)sb.st_size;
-        return 0;
-fail:
-        if (dst)
-                sqlite3_close(dst);
-        return e;
-}
-
-/*
- * A consistent copy of the whole database (every run, whatever q says),
- * through the backup API: it reads one snapshot of the WAL database while
- * the writer goes on.  The copy is made into a temporary file and turned
- * from WAL into an ordinary single-file database; the file is unlinked
- * and its descriptor, opened before SQLite touched the file and at offset
- * 0, kept: the body is read from it as it is sent, and the file
- * disappears when the descriptor is closed.  A copy that fills the log's
- * file system is made again in TMPDIR.  The copy is made when the export
- * opens, so its first byte waits for it (a second or so for 100 MiB).
- */
-static int export_sqlite(poe__tl_export *x, char *err, size_t errlen)
-{
-        char path[4096], first[512] = "";
-        int fd, e = -EIO, where, rc;
-
-        /* One snapshot for both places. */
-        rc = sqlite3_exec(x->db, "BEGIN; SELECT count(*) FROM sqlite_schema", NULL, NULL, NULL);
-        if (rc != SQLITE_OK)
-                return poe__tl_step_failed(x->db, rc, err, errlen);
-        for (where = 0; where < 2; where++) {
-                fd = make_temp(x->t->path, where == 0, path, sizeof(path), err, errlen);
-                if (fd >= 0) {
-                        e = copy_into(x, fd, path, err, errlen);
-                        unlink(path);
-                        unlink_sidecars(path);
-                        if (e == 0) {
-                                x->fd = fd;
-                                return 0;
-                        }
-                        close(fd);
-                } else {
-                        e = -EIO;
-                }
-                /* Only a full (or unwritable) log file system is worth a
-                 * second place; say what the first one said too. */
-                if (where == 0 && e != -ENOSPC && e != -EIO && e != -EACCES && e != -EROFS &&
-                    e != -EDQUOT)
-                        return e;
-                if (where == 0)
-                        snprintf(first, sizeof(first), "%s", err);
-        }
-        if (first[0]) {
-                char second[512];
-
-                snprintf(second, sizeof(second), "%s", err);
-                poe__tl_set_err(err, errlen, "%s; then %s", first, second);
-        }
-        return e;
 }
 
 /* ---- producing the body ---- */
@@ -569,7 +410,7 @@ int poe__tracelog_export_open(poe__tracelog *t, const char *format, const poe__t
         }
         sqlite3_progress_handler(x->db, 1000, export_progress, x);
         if (f == SQLITE) {
-                rc = export_sqlite(x, err, errlen);
+                rc = poe__tl_copy(t, x->db, export_stop, x, &x->fd, &x->size, err, errlen);
                 /* The copy is all it needs of the log. */
                 sqlite3_close(x->db);
                 x->db = NULL;

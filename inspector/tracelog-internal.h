@@ -11,7 +11,8 @@
  *  tracelog-query.c   query parameters, the SQL they become, queries and
  *                     runs, and the read-only connections all readers use;
  *  tracelog-export.c  exports as streams read from a cursor: the output
- *                     buffer, JSON Lines, CSV, the SQLite copy;
+ *                     buffer, JSON Lines, CSV, and the stream itself;
+ *  tracelog-copy.c    the SQLite export's consistent copy of the file;
  *  tracelog-pair.c    the dispatch stack and post table that the Chrome
  *                     and OTLP exports pair records with, bounded;
  *  tracelog-chrome.c  the Chrome trace (Perfetto) export;
@@ -452,6 +453,16 @@ open_dispatch *poe__tl_dstack_shift(dstack *ds);
 size_t poe__tl_dstack_match(const dstack *ds, uint64_t sid, const char *event);
 /* Drops what is left and the ring. */
 void poe__tl_dstack_free(dstack *ds);
+
+/* ---- tracelog-copy.c ---- */
+
+/* The SQLite export's copy of the whole log, read from src (a reader's
+ * connection, whose read transaction it opens and leaves open): an
+ * unlinked temporary file's descriptor at offset 0 in *ret_fd, its size
+ * in *ret_size.  stop(ctx) is asked between two steps of the copy;
+ * non-NULL (why) stops it with -ECANCELED.  0, or -errno with err. */
+int poe__tl_copy(poe__tracelog *t, sqlite3 *src, const char *(*stop)(void *ctx), void *ctx,
+                 int *ret_fd, int64_t *ret_size, char *err, size_t errlen);
 
 /* ---- tracelog-chrome.c, tracelog-otlp.c ---- */
 
