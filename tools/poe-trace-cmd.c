@@ -381,16 +381,25 @@ static int write_all(int fd, const char *s, size_t n)
         return 0;
 }
 
+/*
+ * The inspector's export, streamed: read from the export's cursor a
+ * block at a time and written out, so a log of millions of records
+ * exports in the memory of one block.  The output file is made once the
+ * export has opened (its first record read); one that fails part way is
+ * removed rather than left looking complete.
+ */
 static int cmd_export(pt *p)
 {
         static const char *const ok[] = { "csv", "chrome", "jsonl", "otlp" };
         const pt_options *o = p->o;
-        int64_t pid, run;
+        bool to_file = o->output && strcmp(o->output, "-") != 0;
+        poe__tl_export *x = NULL;
         poe__trace_query q;
-        const char *ctype;
-        char *body = NULL;
-        size_t len = 0, i;
-        int fd = -1, out, rc, status;
+        static char block[64 << 10];
+        int64_t pid, run;
+        size_t i;
+        ssize_t n;
+        int out = -1, rc = 0, status;
 
         if (!o->format)
                 return say(p, PT_USAGE,
@@ -406,35 +415,35 @@ static int cmd_export(pt *p)
         if ((status = pick_run(p, &run, &pid)) != PT_OK ||
             (status = build_query(p, run, &q)) != PT_OK)
                 return status;
-        rc = poe__tracelog_export(p->t, o->format, &q, &body, &fd, &len, &ctype, p->err,
-                                  p->errlen);
-        if (fd >= 0)
-                close(fd);
-        if (rc < 0) {
-                free(body);
+        if (poe__tracelog_export_open(p->t, o->format, &q, &x, p->err, p->errlen) < 0)
                 return PT_FAIL;
+        if (to_file) {
+                out = open(o->output, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+                if (out < 0) {
+                        poe__tl_export_close(x);
+                        return say(p, PT_FAIL, "%s: %s", o->output, strerror(errno));
+                }
         }
-        if (!o->output || strcmp(o->output, "-") == 0) {
-                if (body && len)
-                        fwrite(body, 1, len, p->out);
-                free(body);
-                return PT_OK;
+        while ((n = poe__tl_export_read(x, block, sizeof(block))) > 0) {
+                if (to_file) {
+                        rc = write_all(out, block, (size_t)n);
+                } else if (fwrite(block, 1, (size_t)n, p->out) != (size_t)n) {
+                        rc = -EIO;
+                }
+                if (rc < 0)
+                        break;
         }
-        /* The file is made only once there is something to put in it. */
-        out = open(o->output, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-        if (out < 0) {
-                free(body);
-                return say(p, PT_FAIL, "%s: %s", o->output, strerror(errno));
-        }
-        rc = write_all(out, body ? body : "", body ? len : 0);
-        free(body);
-        if (rc < 0) {
-                close(out);
-                return say(p, PT_FAIL, "%s: %s", o->output, strerror(-rc));
-        }
-        if (close(out) < 0)
-                return say(p, PT_FAIL, "%s: %s", o->output, strerror(errno));
-        return PT_OK;
+        if (n < 0)
+                status = say(p, PT_FAIL, "%s", poe__tl_export_error(x));
+        else if (rc < 0)
+                status = say(p, PT_FAIL, "%s: %s", to_file ? o->output : "standard output",
+                             strerror(-rc));
+        poe__tl_export_close(x);
+        if (to_file && close(out) < 0 && status == PT_OK)
+                status = say(p, PT_FAIL, "%s: %s", o->output, strerror(errno));
+        if (to_file && status != PT_OK)
+                unlink(o->output);
+        return status;
 }
 
 int pt_run_command(pt_command cmd, const char *db, const pt_options *o, FILE *out, char *err,

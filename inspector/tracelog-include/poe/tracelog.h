@@ -57,6 +57,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include <jansson.h>
 #include <poe/poe.h>
@@ -377,22 +378,80 @@ int poe__tracelog_walk_sessions(poe__tracelog *t, int64_t run, poe__tracelog_wal
 char *poe__tracelog_json_text(json_t *j, size_t *ret_len);
 
 /*
- * An export of what q selects (its page ignored), as GET
- * /api/v1/trace/export gives it: format "jsonl" (the query's objects, a
- * line each), "csv", "chrome" (Chrome trace JSON that Perfetto opens: a
- * track per session, dispatches as complete events, arrows from each post
- * to its dispatch), "otlp" (OpenTelemetry OTLP/JSON, a TracesData per
- * line: dispatches and posts as spans) or "sqlite" (a consistent copy of
- * the whole database file, made next to the log, or in TMPDIR when that
- * file system is full).  For "sqlite" *ret_body is NULL and *ret_fd an
- * open descriptor of an unlinked file at offset 0, *ret_len bytes long,
- * that the caller closes; for the others *ret_fd is -1 and *ret_body a
- * malloc'd, NUL-terminated buffer of *ret_len bytes that the caller
- * frees.  *ret_content_type is a static string.  The outputs are reset
- * first, so they are NULL, -1 and 0 on failure.  Returns 0; -EINVAL (an
- * unknown format); -ENOMEM; -EIO (the log cannot be read, the deadline
- * of 5 min passed, the readers were cancelled); each with the message in
- * err.  Any thread.
+ * Exports of what q selects (paging ignored), as streams: format "jsonl",
+ * "csv", "chrome" (Chrome trace JSON that Perfetto opens: one track per
+ * session, dispatches as complete events, arrows from each post to its
+ * dispatch), "otlp" (OpenTelemetry OTLP/JSON, one TracesData per line:
+ * dispatches and posts as spans) or "sqlite" (a consistent copy of the
+ * whole database file).
+ *
+ * The body is produced as it is read, from a read cursor over one
+ * snapshot of the log, in memory that does not grow with the records (a
+ * buffer of the record being handed out, SQLite's page cache, and the
+ * pairing state of chrome and otlp, capped: tracelog-internal.h says at
+ * what and what happens past it), in time linear in them.  The SQLite
+ * copy is made into an unlinked temporary file when the export opens and
+ * read from there.  Every read, and SQLite while it steps, checks for a
+ * stop: poe__tracelog_cancel_readers, poe__tl_export_cancel, or the
+ * export's deadline (EXPORT_DEADLINE_MS from its open; it holds a read
+ * snapshot, which keeps the writer's checkpoints from finishing).
+ *
+ * An export is read by one thread at a time (any thread, in turn); only
+ * poe__tl_export_cancel may be called from another while it is read.
+ */
+typedef struct poe__tl_export poe__tl_export;
+
+/* Opens an export: the format checked, the snapshot taken, the query
+ * prepared and its first record read (so a log that cannot be read
+ * fails here, before anything is sent), the copy made for "sqlite".
+ * *ret is the caller's, to poe__tl_export_close.  q is only read during
+ * the call.  0, or -EINVAL (unknown format), -EIO, -ENOMEM, -ECANCELED
+ * (the log is closing) with err. */
+int poe__tracelog_export_open(poe__tracelog *t, const char *format, const poe__trace_query *q,
+                              poe__tl_export **ret, char *err, size_t errlen);
+/* Copies the body's next bytes into buf: up to max, fewer only at its
+ * end.  Returns how many (> 0), 0 at the end, or -errno once it failed
+ * or was stopped: -ECANCELED (stopped), -EIO, -ENOMEM, and
+ * poe__tl_export_error says why.  Bytes read before a failure are
+ * returned first; the failure is the next call's answer, and every one's
+ * after. */
+ssize_t poe__tl_export_read(poe__tl_export *x, char *buf, size_t max);
+/* Makes the export stop at its next check (its current read, if one
+ * runs, fails with -ECANCELED).  Any thread. */
+void poe__tl_export_cancel(poe__tl_export *x);
+/* Why it failed (valid until the close), or NULL while it has not. */
+const char *poe__tl_export_error(const poe__tl_export *x);
+/* The body's Content-Type, and a file name for it ("poe-trace.csv"):
+ * static strings. */
+const char *poe__tl_export_content_type(const poe__tl_export *x);
+const char *poe__tl_export_filename(const poe__tl_export *x);
+/* The body's length when known before it is read (the SQLite copy's),
+ * else -1. */
+int64_t poe__tl_export_size(const poe__tl_export *x);
+
+/* What an export did so far: records read, bytes handed out, and what
+ * chrome and otlp could not pair (0 for the others). */
+typedef struct poe__tl_export_counts {
+        uint64_t records, bytes;
+        uint64_t unreturned;     /* dispatches whose return was not in the selection */
+        uint64_t undispatched;   /* posts whose dispatch was not */
+        uint64_t untracked;      /* posts past the pending posts' cap: not paired */
+        uint64_t events_dropped; /* otlp span events past its caps (droppedEventsCount) */
+} poe__tl_export_counts;
+void poe__tl_export_get_counts(const poe__tl_export *x, poe__tl_export_counts *ret);
+/* Ends the export: the cursor, its snapshot and its memory go.  Takes
+ * NULL. */
+void poe__tl_export_close(poe__tl_export *x);
+
+/*
+ * The whole export at once, read from the stream into memory: for tests
+ * and the fuzzer, whose selections are small (the inspector and poe-trace
+ * stream).  For "sqlite" *ret_body is NULL and *ret_fd an open
+ * descriptor of an unlinked file at offset 0, *ret_len bytes long, that
+ * the caller closes; for the others *ret_fd is -1 and *ret_body is
+ * malloc'd (NUL-terminated), for the caller to free.  *ret_content_type
+ * is a static string.  Returns 0, -EINVAL (unknown format), -EIO, -ENOMEM
+ * or -ECANCELED, with err.  Any thread.
  */
 int poe__tracelog_export(poe__tracelog *t, const char *format, const poe__trace_query *q,
                          char **ret_body, int *ret_fd, size_t *ret_len,
