@@ -8,7 +8,8 @@
  *    request that gave up (its deadline passed, the inspector stopped)
  *    leaves the job to run and find no one waiting;
  *  - a pool of POE__POOL_THREADS workers runs trace-log reads, FIFO, at
- *    most POE__POOL_QUEUE_MAX queued;
+ *    most POE__POOL_QUEUE_MAX queued, and fills exports' blocks ahead
+ *    of their clients (http-export.c), before the reads;
  *  - one clock thread keeps every deadline: the kernel's answer timeout
  *    (a 503 saying what the kernel is busy with), the long polls' next
  *    look and end, and each connection's request deadline (closing the
@@ -440,20 +441,32 @@ int poe__work_to_pool(poe_inspector *in, struct request *rq)
         return 0;
 }
 
-/* A worker: takes requests in order and runs their handlers.  A long
- * poll that parks waits on the clock's list, not here. */
+/* A worker: fills exports' blocks (http-export.c), takes requests in
+ * order and runs their handlers.  A long poll that parks waits on the
+ * clock's list, not here. */
 static void *worker_main(void *arg)
 {
         poe_inspector *in = arg;
+        struct poe__export *e;
         struct request *rq;
         int st;
 
         pthread_mutex_lock(&in->lock);
         for (;;) {
-                while (!in->quit && !in->pool_head)
+                while (!in->quit && !in->pool_head && !in->fill_head)
                         pthread_cond_wait(&in->pool_cv, &in->lock);
                 if (in->quit)
                         break;
+                /* An export's block first: one takes a millisecond or
+                 * two, and its client (suspended, maybe) waits for it. */
+                if ((e = poe__export_next_fill(in))) {
+                        atomic_fetch_add(&in->pool_busy, 1);
+                        pthread_mutex_unlock(&in->lock);
+                        poe__export_fill(e);
+                        pthread_mutex_lock(&in->lock);
+                        atomic_fetch_sub(&in->pool_busy, 1);
+                        continue;
+                }
                 rq = in->pool_head;
                 rq_unlink(in, rq);
                 atomic_fetch_add(&in->pool_busy, 1);
@@ -634,6 +647,7 @@ void poe__work_answer_all(poe_inspector *in)
                 finish_stopping(in, rq);
         while ((rq = in->parked))
                 finish_stopping(in, rq);
+        poe__export_stop_fills(in);
         while ((rq = in->kwait_head)) {
                 struct poe__job *job = job_detach(rq);
 

@@ -34,12 +34,6 @@
 #define API_VERSION 1
 #define MAX_BODY 65536
 #define MAX_LONG_POLL 30.0
-/* At most this many exports at once, from their start until their body
- * is sent or their client goes: each holds a read snapshot (which keeps
- * the writer's checkpoints from finishing) and a connection's thread. */
-#define MAX_EXPORTS 2
-/* What an export hands libmicrohttpd at a time. */
-#define EXPORT_BLOCK (64u << 10)
 /* At most this many long polls (trace/tail with a wait) at once: each
  * runs its query again whenever records were written (http-work.c),
  * and with a filter no index serves sixty of them filled the CPU and
@@ -60,9 +54,8 @@ void poe__answer_clear(poe__answer *a)
         memset(a, 0, sizeof(*a));
 }
 
-/* Sets r (stolen) as c's answer, with the headers every body carries. */
-static int reply_response(poe__call *c, unsigned status, struct MHD_Response *r,
-                          const char *content_type, const char *disposition)
+int poe__reply_response(poe__call *c, unsigned status, struct MHD_Response *r,
+                        const char *content_type, const char *disposition)
 {
         MHD_add_response_header(r, "Content-Type", content_type);
         MHD_add_response_header(r, "Cache-Control", "no-store");
@@ -85,7 +78,7 @@ static int reply_bytes(poe__call *c, unsigned status, const char *content_type, 
                         free(body);
                 return MHD_NO;
         }
-        return reply_response(c, status, r, content_type, disposition);
+        return poe__reply_response(c, status, r, content_type, disposition);
 }
 
 static int reply_error_extra(poe__call *c, unsigned status, json_t *extra, const char *fmt,
@@ -420,122 +413,6 @@ int poe__http_runs(poe__call *c)
         if (!runs)
                 return reply_error(c, 500, "trace log query failed: %s", err);
         return poe__reply_ok(c, runs, NULL, true);
-}
-
-/* An export being sent: the stream, and the slot it holds until the
- * response is destroyed (export_free). */
-struct export_body {
-        poe_inspector *in;
-        poe__tl_export *x;
-};
-
-/* MHD's content reader: the export's next bytes, produced as the client
- * reads them.  A failure after the status went out can only cut the
- * body short: MHD closes the connection without the final chunk, which a
- * client sees as an incomplete body, not as the end. */
-static ssize_t export_read(void *cls, uint64_t pos, char *buf, size_t max)
-{
-        struct export_body *e = cls;
-        ssize_t n = poe__tl_export_read(e->x, buf, max);
-
-        (void)pos;
-        if (n > 0)
-                return n;
-        if (n == 0)
-                return MHD_CONTENT_READER_END_OF_STREAM;
-        /* A stop or a cancel is no fault of the log's. */
-        if (n != -ECANCELED)
-                fprintf(stderr, "poe-inspector: an export ended early: %s\n",
-                        poe__tl_export_error(e->x));
-        return MHD_CONTENT_READER_END_WITH_ERROR;
-}
-
-/* MHD's free callback: the response is done with, sent or not (the
- * client went, the connection timed out, the daemon stops).  The cursor
- * and its snapshot go, and the slot. */
-static void export_free(void *cls)
-{
-        struct export_body *e = cls;
-
-        poe__tl_export_close(e->x);
-        atomic_fetch_sub(&e->in->exports, 1);
-        free(e);
-}
-
-/*
- * An export, streamed: the body is produced by export_read as
- * libmicrohttpd sends it, 64 KiB at a time, from the export's cursor, so
- * neither its memory nor its first byte wait for the whole selection.
- * Errors found when it opens (a bad parameter, a format, a log that
- * cannot be read) are answered with a status; later ones cut the body.
- * The slot (one of MAX_EXPORTS) goes from the request to the response
- * once it is made, and is given back by export_free.
- */
-static int trace_export(poe__call *c, poe_inspector *in, const char *format,
-                        const poe__params *p, struct request *rq)
-{
-        poe__trace_query q;
-        char err[256], disp[128];
-        struct export_body *e;
-        struct MHD_Response *resp;
-        poe__tl_export *x = NULL;
-        int64_t size;
-        int r;
-
-        if (!in->log)
-                return reply_error(c, 503, "there is no trace log: %s", in->log_error);
-        /* The slot is the request's until the response takes it, or the
-         * request completes (completed()). */
-        if (atomic_fetch_add(&in->exports, 1) >= MAX_EXPORTS) {
-                atomic_fetch_sub(&in->exports, 1);
-                return reply_too_many(c, "exports", MAX_EXPORTS);
-        }
-        rq->export_slot = true;
-        if (poe__trace_query_parse(p, &q, err, sizeof(err)) < 0)
-                return reply_error(c, 400, "%s", err);
-        r = poe__tracelog_export_open(in->log, format, &q, &x, err, sizeof(err));
-        if (r == -EINVAL)
-                return reply_error(c, 404, "no such export format: %s (jsonl, csv, chrome, "
-                                           "otlp, sqlite)", format);
-        if (r == -ECANCELED)
-                return reply_error(c, 503, "the inspector is stopping");
-        if (r < 0)
-                return reply_error(c, 500, "export failed: %s", err);
-        e = malloc(sizeof(*e));
-        if (!e) {
-                poe__tl_export_close(x);
-                return reply_error(c, 500, "out of memory");
-        }
-        e->in = in;
-        e->x = x;
-        /* The SQLite copy's length is known: it goes as Content-Length;
-         * the others are chunked. */
-        size = poe__tl_export_size(x);
-        resp = MHD_create_response_from_callback(size >= 0 ? (uint64_t)size : MHD_SIZE_UNKNOWN,
-                                                 EXPORT_BLOCK, export_read, e, export_free);
-        if (!resp) {
-                free(e);
-                poe__tl_export_close(x);
-                return reply_error(c, 500, "out of memory");
-        }
-        rq->export_slot = false;
-        snprintf(disp, sizeof(disp), "attachment; filename=\"%s\"", poe__tl_export_filename(x));
-        return reply_response(c, 200, resp, poe__tl_export_content_type(x), disp);
-}
-
-/* GET export/{name}: trace_export, on the pool.  The running export
- * ends at stop: poe__http_stop interrupts the log's readers before it
- * waits for the pool. */
-int poe__http_export(poe__call *c)
-{
-        char format[32];
-
-        if (c->name_len >= sizeof(format))
-                return reply_error(c, 404, "no such export format (jsonl, csv, chrome, otlp, "
-                                           "sqlite)");
-        memcpy(format, c->name, c->name_len);
-        format[c->name_len] = '\0';
-        return trace_export(c, c->in, format, c->params, c->rq);
 }
 
 /* ---- the page ---- */
@@ -992,6 +869,8 @@ void poe__http_counts_get(poe_inspector *in, poe__http_counts *ret)
         ret->pool_busy = atomic_load(&in->pool_busy);
         ret->long_polls = atomic_load(&in->tails);
         ret->exports = atomic_load(&in->exports);
+        for (int i = 0; i < POE__EXPORT_ENDS; i++)
+                ret->exports_ended[i] = atomic_load(&in->exports_ended[i]);
         ret->expired = atomic_load(&in->conns_expired);
         ret->evicted = atomic_load(&in->conns_evicted);
 }

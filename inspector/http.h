@@ -52,8 +52,15 @@ struct MHD_Response;
 /* Idle time (no byte either way) after which libmicrohttpd closes a
  * connection, in seconds: a client that stops reading its answer. */
 #define POE__IDLE_TIMEOUT 30
-/* Workers of the pool: at most 2 run exports (MAX_EXPORTS, http.c), so
- * queries and long polls always have two. */
+/* Exports at once, from their start until their body is sent or their
+ * client goes: each holds a read snapshot (which keeps the writer's
+ * checkpoints from finishing) and EXPORT_AHEAD blocks (http-export.c). */
+#define POE__MAX_EXPORTS 2
+/* What an export hands libmicrohttpd at a time, filled on the pool. */
+#define POE__EXPORT_BLOCK (64u << 10)
+/* Workers of the pool: at most POE__MAX_EXPORTS of them fill exports'
+ * blocks at once (one fill per export), so queries and long polls
+ * always have two. */
 #define POE__POOL_THREADS 4
 /* Requests queued for the pool before more are refused with a 429. */
 #define POE__POOL_QUEUE_MAX 64
@@ -168,6 +175,10 @@ int poe__reply_error(poe__call *c, int status, const char *fmt, ...)
         __attribute__((format(printf, 3, 4)));
 int poe__reply_ok(poe__call *c, json_t *data, json_t *page, bool with_log);
 int poe__reply_text(poe__call *c, char *text);
+/* Sets r (stolen) as c's answer, with the headers every body carries
+ * (disposition may be NULL). */
+int poe__reply_response(poe__call *c, unsigned status, struct MHD_Response *r,
+                        const char *content_type, const char *disposition);
 /* Turns an envelope answer into a ready response (resp), on any thread:
  * the pool seals its answers, the polling thread the kernel's. */
 void poe__answer_seal(poe_inspector *in, poe__answer *a);
@@ -181,7 +192,7 @@ int poe__http_groups(poe__call *c);        /* server: the trace groups' state */
 int poe__http_trace(poe__call *c);         /* pool */
 int poe__http_tail(poe__call *c);          /* pool, may park */
 int poe__http_runs(poe__call *c);          /* pool */
-int poe__http_export(poe__call *c);        /* pool */
+int poe__http_export(poe__call *c);        /* pool (http-export.c) */
 int poe__http_stuck_kernel(poe__call *c);  /* clock: /api/v1/kernel, kernel stuck */
 int poe__http_stuck_metrics(poe__call *c); /* clock: /metrics, kernel stuck */
 int poe__http_busy(poe__call *c);          /* clock: any other, kernel stuck */
@@ -213,6 +224,21 @@ int poe__api_malformed_sid(const char *s, size_t n, char *err, size_t errlen);
  * for its next request: in the clock's queue, oldest first. */
 struct poe__conn;
 
+/* An export being sent (http-export.c). */
+struct poe__export;
+
+/* How exports ended, for /metrics: their body sent whole, their client
+ * gone first, cut at their deadline, cut by the stop, or cut by a fault
+ * (the trace log's, memory). */
+enum {
+        POE__EXPORT_COMPLETE,
+        POE__EXPORT_GONE,
+        POE__EXPORT_DEADLINE,
+        POE__EXPORT_STOPPED,
+        POE__EXPORT_FAILED,
+        POE__EXPORT_ENDS
+};
+
 struct poe_inspector {
         poe_kernel *k;
         poe_inspector_options opts;
@@ -238,7 +264,8 @@ struct poe_inspector {
         bool lock_ready;
         _Atomic bool stopping;
         _Atomic int refs;      /* the owner's and each job's in the kernel's queue */
-        _Atomic int exports;   /* running, at most MAX_EXPORTS (http.c) */
+        _Atomic int exports;   /* running, at most POE__MAX_EXPORTS */
+        _Atomic uint64_t exports_ended[POE__EXPORT_ENDS];
         _Atomic int tails;     /* long polls waiting, at most MAX_TAILS */
         _Atomic int waiting_kernel; /* requests waiting for the kernel's thread */
         _Atomic int pool_busy; /* workers running a handler */
@@ -257,6 +284,9 @@ struct poe_inspector {
         bool pool_cv_ready;
         struct request *pool_head, *pool_tail;
         int pool_queued;
+        /* Exports waiting for a worker to fill their next block (each at
+         * most once), served before the requests. */
+        struct poe__export *fill_head, *fill_tail;
         pthread_t workers[POE__POOL_THREADS];
         int n_workers;
 
@@ -310,7 +340,7 @@ struct request {
         char *body;
         size_t body_len;
         bool too_large;
-        bool export_slot; /* holds one of MAX_EXPORTS until it completes */
+        bool export_slot; /* holds one of POE__MAX_EXPORTS until it completes */
 };
 
 /* Answers a waiting request with what its call holds: RQ_ANSWERED, out
@@ -322,6 +352,7 @@ typedef struct poe__http_counts {
         int connections, connections_max, waiting_kernel, pool_busy, pool_queued, long_polls,
                 exports;
         uint64_t expired, evicted;
+        uint64_t exports_ended[POE__EXPORT_ENDS];
 } poe__http_counts;
 void poe__http_counts_get(poe_inspector *in, poe__http_counts *ret);
 
@@ -370,6 +401,19 @@ void poe__conn_started(poe_inspector *in, struct MHD_Connection *mc, void **sock
 void poe__conn_closed(poe_inspector *in, void **socket_context);
 void poe__conn_arrived(poe_inspector *in, struct MHD_Connection *mc);
 void poe__conn_idle(poe_inspector *in, struct MHD_Connection *mc);
+
+/* ---- exports (http-export.c) ---- */
+
+/* The next export whose block to fill, out of the queue and marked as
+ * filling; NULL when none waits.  Under in->lock. */
+struct poe__export *poe__export_next_fill(poe_inspector *in);
+/* Fills e's next block from its stream (on a worker, under no lock),
+ * then resumes its connection if it waited, queues the next fill, or
+ * frees e if libmicrohttpd let go of it meanwhile. */
+void poe__export_fill(struct poe__export *e);
+/* At the stop: the queued fills will not run; their exports end, and
+ * their connections are resumed.  Under in->lock, stopping set. */
+void poe__export_stop_fills(poe_inspector *in);
 
 /* The page, built in (web.c, generated from web/ at build time). */
 typedef struct poe__asset {

@@ -83,6 +83,24 @@ static void pipeline_metrics(struct buf *b, poe_inspector *in)
                (double)n.long_polls);
         metric(b, "poe_inspector_exports", "gauge",
                "trace exports running now (at most 2; more get a 429)", (double)n.exports);
+        {
+                static const char *const how[POE__EXPORT_ENDS] = {
+                        [POE__EXPORT_COMPLETE] = "complete",
+                        [POE__EXPORT_GONE] = "client_gone",
+                        [POE__EXPORT_DEADLINE] = "deadline",
+                        [POE__EXPORT_STOPPED] = "stopped",
+                        [POE__EXPORT_FAILED] = "failed",
+                };
+                int i;
+
+                put(b, "# HELP poe_inspector_exports_ended_total trace exports ended, by how: "
+                        "body sent whole, client gone first, or body cut at the export's "
+                        "deadline, by the stop, or by a fault\n"
+                        "# TYPE poe_inspector_exports_ended_total counter\n");
+                for (i = 0; i < POE__EXPORT_ENDS; i++)
+                        put(b, "poe_inspector_exports_ended_total{how=\"%s\"} %llu\n", how[i],
+                            (unsigned long long)n.exports_ended[i]);
+        }
         metric(b, "poe_inspector_connections", "gauge", "HTTP connections open now",
                (double)n.connections);
         metric(b, "poe_inspector_connections_max", "gauge",

@@ -213,15 +213,20 @@ struct poe__tl_export {
         obuf out;       /* rendered and not yet handed out, from pos */
         size_t pos;
         int64_t deadline_ms; /* CLOCK_MONOTONIC, ms */
+        int64_t span_ms;     /* from the open to the deadline */
+        int64_t busy_since;  /* poe__tl_busy_wait's */
         _Atomic bool cancel;
         poe__tl_export_counts counts;
         tl_pair_counts pairs;
         char err[256];
 };
 
+static const char past_deadline[] = "it ran past its deadline";
+
 /* Why the export must stop now, or NULL: the log's owner is stopping
  * (poe__tracelog_cancel_readers), poe__tl_export_cancel, or the
- * deadline.  Read on every record and by SQLite's progress handler. */
+ * deadline (past_deadline).  Read on every record and by SQLite's
+ * progress and busy handlers. */
 static const char *stop_reason(poe__tl_export *x)
 {
         if (atomic_load_explicit(&x->t->cancel_readers, memory_order_relaxed))
@@ -229,7 +234,7 @@ static const char *stop_reason(poe__tl_export *x)
         if (atomic_load_explicit(&x->cancel, memory_order_relaxed))
                 return "it was cancelled";
         if (now_ms() > x->deadline_ms)
-                return "it ran past its deadline of " STR(EXPORT_DEADLINE_MS) " ms";
+                return past_deadline;
         return NULL;
 }
 
@@ -238,6 +243,14 @@ static const char *stop_reason(poe__tl_export *x)
 static int export_progress(void *arg)
 {
         return stop_reason(arg) != NULL;
+}
+
+/* And its busy handler: a wait for a lock ends with the export. */
+static int export_busy(void *arg, int count)
+{
+        poe__tl_export *x = arg;
+
+        return poe__tl_busy_wait(count, stop_reason(x) != NULL, &x->busy_since);
 }
 
 /* stop_reason for the copy (tracelog-copy.c). */
@@ -262,15 +275,27 @@ __attribute__((format(printf, 3, 4))) static int fail(poe__tl_export *x, int e,
         return e;
 }
 
-/* A step that did not give a row: interrupted (stopped), or failing. */
+/* Fails x for the stop why says: -ETIMEDOUT past its deadline, else
+ * -ECANCELED. */
+static int stop(poe__tl_export *x, const char *why)
+{
+        if (why == past_deadline)
+                return fail(x, -ETIMEDOUT,
+                            "trace log export: stopped: it ran past its deadline of %lld ms",
+                            (long long)x->span_ms);
+        return fail(x, -ECANCELED, "trace log export: stopped: %s", why);
+}
+
+/* A step that did not give a row: interrupted or refused a lock because
+ * it must stop, or failing. */
 static int step_failed(poe__tl_export *x, int rc)
 {
         const char *why = stop_reason(x);
         char err[256];
         int e;
 
-        if ((rc & 0xff) == SQLITE_INTERRUPT && why)
-                return fail(x, -ECANCELED, "trace log export: stopped: %s", why);
+        if (((rc & 0xff) == SQLITE_INTERRUPT || (rc & 0xff) == SQLITE_BUSY) && why)
+                return stop(x, why);
         e = poe__tl_step_failed(x->db, rc, err, sizeof(err));
         return fail(x, e == -ENOMEM ? e : -EIO, "%s", err);
 }
@@ -289,7 +314,7 @@ static void produce(poe__tl_export *x)
         int rc;
 
         if ((why = stop_reason(x))) {
-                fail(x, -ECANCELED, "trace log export: stopped: %s", why);
+                stop(x, why);
                 return;
         }
         if (x->state == ST_FINISH) {
@@ -323,7 +348,7 @@ static ssize_t read_copy(poe__tl_export *x, char *buf, size_t max)
         ssize_t n;
 
         if (why)
-                return fail(x, -ECANCELED, "trace log export: stopped: %s", why);
+                return stop(x, why);
         do
                 n = read(x->fd, buf, max);
         while (n < 0 && errno == EINTR);
@@ -398,17 +423,21 @@ int poe__tracelog_export_open(poe__tracelog *t, const char *format, const poe__t
         x->format = f;
         x->fd = -1;
         x->size = -1;
-        x->deadline_ms = now_ms() + EXPORT_DEADLINE_MS;
+        x->span_ms = atomic_load(&t->export_deadline_ms);
+        if (!x->span_ms)
+                x->span_ms = EXPORT_DEADLINE_MS;
+        x->deadline_ms = now_ms() + x->span_ms;
         if (stop_reason(x)) {
                 rc = -ECANCELED;
                 goto fail;
         }
-        x->db = poe__tl_reader_open_for(t, EXPORT_DEADLINE_MS, err, errlen);
+        x->db = poe__tl_reader_open_for(t, x->span_ms, err, errlen);
         if (!x->db) {
                 rc = -EIO;
                 goto fail;
         }
         sqlite3_progress_handler(x->db, 1000, export_progress, x);
+        sqlite3_busy_handler(x->db, export_busy, x);
         if (f == SQLITE) {
                 rc = poe__tl_copy(t, x->db, export_stop, x, &x->fd, &x->size, err, errlen);
                 /* The copy is all it needs of the log. */

@@ -64,7 +64,12 @@
 #define OPEN_RETRY_MAX_MS     5000 /* the longest wait between two tries to open */
 #define WRITER_BUSY_MS        200 /* a lock held longer is a fault to report */
 #define OPEN_BUSY_MS          1000
+/* A reader that finds the log locked (SQLITE_BUSY) waits this long at
+ * most, looking every READER_BUSY_STEP_MS whether it must stop
+ * (poe__tl_busy_wait): a stop, a deadline or a client gone interrupts
+ * the wait as it does a running statement. */
 #define READER_BUSY_MS        2000
+#define READER_BUSY_STEP_MS   5
 /* Every read runs under a deadline enforced inside SQLite (a progress
  * handler): a query or a page of records, and a whole export. */
 #define QUERY_DEADLINE_MS     10000
@@ -130,6 +135,8 @@ struct poe__tracelog {
         _Atomic bool cancel_readers;
         /* A query's deadline, QUERY_DEADLINE_MS unless a test says. */
         _Atomic int64_t query_deadline_ms;
+        /* An export's deadline, EXPORT_DEADLINE_MS unless a test says. */
+        _Atomic int64_t export_deadline_ms;
         /* The bounds (poe__tracelog_set_bounds), and what the writer
          * removed to stay within them: this run's records by group, and
          * earlier runs' records and rows.  size_bytes is the file and its
@@ -336,6 +343,11 @@ json_t *poe__tl_col_int_or_null(sqlite3_stmt *st, int i);
 /* A record row as the JSON object queries and JSON Lines exports give. */
 json_t *poe__tl_row_json(sqlite3_stmt *st);
 int poe__tl_step_failed(sqlite3 *db, int rc, char *err, size_t errlen);
+/* A reader's busy handler's body: count is SQLite's (0 on the first call
+ * for a lock), *since where it keeps when the wait began.  Returns 0 (give
+ * up: SQLITE_BUSY) when stop is true or READER_BUSY_MS have passed, else
+ * waits READER_BUSY_STEP_MS and returns 1 (try again). */
+int poe__tl_busy_wait(int count, bool stop, int64_t *since);
 
 /* ---- tracelog-export.c: the output buffer ---- */
 

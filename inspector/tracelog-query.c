@@ -324,6 +324,29 @@ static int reader_progress(void *arg)
                now_ms() > reader_deadline_ms;
 }
 
+int poe__tl_busy_wait(int count, bool stop, int64_t *since)
+{
+        struct timespec ts = { 0, READER_BUSY_STEP_MS * 1000000L };
+
+        if (count == 0)
+                *since = now_ms();
+        if (stop || now_ms() - *since >= READER_BUSY_MS)
+                return 0;
+        nanosleep(&ts, NULL);
+        return 1;
+}
+
+/* When the calling thread's reader began waiting for a lock. */
+static _Thread_local int64_t reader_busy_since_ms;
+
+/* SQLite's busy handler, in place of a plain busy timeout: a reader
+ * waiting for a lock stops waiting as soon as it must stop (the log's
+ * owner stopping, its deadline), not READER_BUSY_MS later. */
+static int reader_busy(void *arg, int count)
+{
+        return poe__tl_busy_wait(count, reader_progress(arg) != 0, &reader_busy_since_ms);
+}
+
 sqlite3 *poe__tl_reader_open(poe__tracelog *t, char *err, size_t errlen)
 {
         int64_t ms = t ? atomic_load(&t->query_deadline_ms) : 0;
@@ -334,6 +357,11 @@ sqlite3 *poe__tl_reader_open(poe__tracelog *t, char *err, size_t errlen)
 void poe__tracelog_set_query_deadline(poe__tracelog *t, int64_t ms)
 {
         atomic_store(&t->query_deadline_ms, ms);
+}
+
+void poe__tracelog_set_export_deadline(poe__tracelog *t, int64_t ms)
+{
+        atomic_store(&t->export_deadline_ms, ms);
 }
 
 sqlite3 *poe__tl_reader_open_for(poe__tracelog *t, int64_t deadline_ms, char *err,
@@ -352,10 +380,11 @@ sqlite3 *poe__tl_reader_open_for(poe__tracelog *t, int64_t deadline_ms, char *er
                 sqlite3_close(db);
                 return NULL;
         }
-        sqlite3_busy_timeout(db, READER_BUSY_MS);
-        /* Checked every 1000 virtual machine steps: a few microseconds. */
+        /* Checked every 1000 virtual machine steps: a few microseconds;
+         * and every READER_BUSY_STEP_MS while it waits for a lock. */
         reader_deadline_ms = now_ms() + deadline_ms;
         sqlite3_progress_handler(db, 1000, reader_progress, t);
+        sqlite3_busy_handler(db, reader_busy, t);
 
         /* Records are rendered as they are read (tracelog-render.c). */
         rc = poe__tl_register_functions(db);

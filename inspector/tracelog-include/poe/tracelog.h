@@ -235,6 +235,10 @@ void poe__tracelog_cancel_readers(poe__tracelog *t);
  * its start (0: the default, 10 s; negative: already past).  Exports
  * keep theirs (5 min).  Any thread; reads started later use it. */
 void poe__tracelog_set_query_deadline(poe__tracelog *t, int64_t ms);
+/* The same for exports opened from now on (EXPORT_DEADLINE_MS, five
+ * minutes, unless set; 0 sets it back): a test's hook, never set by the
+ * inspector itself.  Any thread. */
+void poe__tracelog_set_export_deadline(poe__tracelog *t, int64_t ms);
 
 /*
  * The log's state, which the inspector shows as "trace_log" in
@@ -411,7 +415,8 @@ int poe__tracelog_export_open(poe__tracelog *t, const char *format, const poe__t
                               poe__tl_export **ret, char *err, size_t errlen);
 /* Copies the body's next bytes into buf: up to max, fewer only at its
  * end.  Returns how many (> 0), 0 at the end, or -errno once it failed
- * or was stopped: -ECANCELED (stopped), -EIO, -ENOMEM, and
+ * or was stopped: -ECANCELED (stopped or cancelled), -ETIMEDOUT (past
+ * its deadline), -EIO, -ENOMEM, and
  * poe__tl_export_error says why.  Bytes read before a failure are
  * returned first; the failure is the next call's answer, and every one's
  * after. */
