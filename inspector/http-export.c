@@ -283,10 +283,11 @@ static void export_free(void *cls)
                 fill_unqueue(in, e);
         set_how(e, in->stopping ? POE__EXPORT_STOPPED : POE__EXPORT_GONE);
         busy = e->filling;
-        pthread_mutex_unlock(&in->lock);
+        /* Under the lock: once it is let go, the fill may free e. */
         if (busy)
                 poe__tl_export_cancel(e->x);
-        else
+        pthread_mutex_unlock(&in->lock);
+        if (!busy)
                 export_destroy(e);
 }
 
