@@ -38,10 +38,10 @@
 
 struct poe__export {
         poe_inspector *in;
-        poe__tl_export *x;            /* read by one fill at a time */
-        struct MHD_Connection *mc;    /* the connection it is sent on */
-        struct poe__export *next;     /* in the pool's queue of fills */
-        int64_t size;                 /* the body's length, or -1 (chunked) */
+        poe__tl_export *x;         /* read by one fill at a time */
+        struct MHD_Connection *mc; /* the connection it is sent on */
+        struct poe__export *next;  /* in the pool's queue of fills */
+        int64_t size;              /* the body's length, or -1 (chunked) */
         /* The rest under in->lock.  Blocks head .. head + ready - 1
          * (mod EXPORT_AHEAD) are filled; a fill writes the one after,
          * outside the lock, as no one else touches it. */
@@ -311,8 +311,9 @@ int poe__http_export(poe__call *c)
         int r;
 
         if (c->name_len >= sizeof(format))
-                return poe__reply_error(c, 404, "no such export format (jsonl, csv, chrome, "
-                                                "otlp, sqlite)");
+                return poe__reply_error(c, 404,
+                                        "no such export format (jsonl, csv, chrome, "
+                                        "otlp, sqlite)");
         memcpy(format, c->name, c->name_len);
         format[c->name_len] = '\0';
         /* The slot is the request's until the export takes it, or the
@@ -326,8 +327,10 @@ int poe__http_export(poe__call *c)
                 return poe__reply_error(c, 400, "%s", err);
         r = poe__tracelog_export_open(in->log, format, &q, &x, err, sizeof(err));
         if (r == -EINVAL)
-                return poe__reply_error(c, 404, "no such export format: %s (jsonl, csv, "
-                                                "chrome, otlp, sqlite)", format);
+                return poe__reply_error(c, 404,
+                                        "no such export format: %s (jsonl, csv, "
+                                        "chrome, otlp, sqlite)",
+                                        format);
         if (r == -ECANCELED)
                 return poe__reply_error(c, 503, "the inspector is stopping");
         if (r < 0)
@@ -344,9 +347,9 @@ int poe__http_export(poe__call *c)
         /* The SQLite copy's length is known: it goes as Content-Length;
          * the others are chunked. */
         e->size = poe__tl_export_size(x);
-        resp = MHD_create_response_from_callback(
-                e->size >= 0 ? (uint64_t)e->size : MHD_SIZE_UNKNOWN, POE__EXPORT_BLOCK,
-                export_read, e, export_free);
+        resp = MHD_create_response_from_callback(e->size >= 0 ? (uint64_t)e->size
+                                                              : MHD_SIZE_UNKNOWN,
+                                                 POE__EXPORT_BLOCK, export_read, e, export_free);
         if (!resp) {
                 poe__tl_export_close(x);
                 free(e);
