@@ -547,7 +547,17 @@ int main(int argc, char **argv)
                        server_port, poe_inspector_url(in));
         fflush(stdout);
         r = poe_kernel_run(k);
-        in = poe_inspector_stop(in);
+        {
+                /* Said apart from the demo's own graceful end (a worker's
+                 * sleep, a client's last lines), which can take longer. */
+                struct timespec t0, t1;
+
+                clock_gettime(CLOCK_MONOTONIC, &t0);
+                in = poe_inspector_stop(in);
+                clock_gettime(CLOCK_MONOTONIC, &t1);
+                fprintf(stderr, "poe-demo: the inspector stopped in %.3f s\n",
+                        (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9);
+        }
         close(lfd);
         printf("poe-demo: done: %ld lines, %ld clients, %ld workers (run: %d)\n", st.lines,
                st.clients, st.children, r);
