@@ -618,7 +618,10 @@ POE_EXPORT void poe_kernel_activity_get(const poe_kernel *k, poe_kernel_activity
  * library and sleeps in it under run(), as POE::Loop::EV does.  The
  * adapter library is loaded when the kernel is made (from
  * POE_LOOP_LIBDIR if set, else the dynamic linker's path); when it
- * cannot be, poe_kernel_new() fails with -ENOENT.
+ * cannot be, poe_kernel_new() fails with -ENOENT.  libuv retries a wait
+ * that a signal interrupted, so under uv an OS signal wakes the kernel
+ * only through the signal pipe (POE_USE_SIGNAL_PIPE=0 leaves it for the
+ * next timer).
  */
 
 /**
@@ -1161,7 +1164,7 @@ POE_EXPORT const char *poe_reason_name(int reason);
 typedef struct poe_peek_kernel {
         const char *id;          /* poe_kernel_id */
         int pid;
-        const char *loop;        /* "epoll", "poll", "select" */
+        const char *loop;        /* poe_kernel_loop_name() */
         double now, started;     /* epoch seconds */
         size_t sessions;         /* not counting the kernel's own */
         size_t queue_length;     /* events queued, timers included */
