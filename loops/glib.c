@@ -110,6 +110,27 @@ POE_EXPORT guint poe_glib_attach(poe_kernel *k, GMainContext *ctx)
         return id;
 }
 
+/* ---- signal_ui_destroy ---- */
+
+/* POE::Loop::Gtk's loop_attach_uidestroy: the window's end raises
+ * UIDESTROY at the kernel, which reaches every session.  A weak
+ * reference's notify runs while the object is finalized, wherever that
+ * happens (a handler of the kernel's included), so the signal is queued
+ * rather than dispatched there. */
+static void on_finalized(gpointer data, GObject *where_the_object_was)
+{
+        (void)where_the_object_was;
+        (void)poe_kernel_signal((poe_kernel *)data, POE_KERNEL, "UIDESTROY", POE_NOARGS);
+}
+
+POE_EXPORT int poe_kernel_signal_ui_destroy(poe_kernel *k, gpointer object)
+{
+        if (!k || !G_IS_OBJECT(object))
+                return -EINVAL;
+        g_object_weak_ref(G_OBJECT(object), on_finalized, k);
+        return 0;
+}
+
 /* ---- the loop a kernel owns (POE_EVENT_LOOP=glib) ---- */
 
 typedef struct owned {

@@ -15,6 +15,7 @@
 #ifndef POE_GLIB_H
 #define POE_GLIB_H
 
+#include <glib-object.h>
 #include <glib.h>
 
 #include "poe/poe.h"
@@ -44,6 +45,19 @@ POE_EXPORT GSource *poe_glib_source_new(poe_kernel *k);
  * failure.
  */
 POE_EXPORT guint poe_glib_attach(poe_kernel *k, GMainContext *ctx);
+
+/**
+ * POE's signal_ui_destroy for GLib: when object (any GObject: a window,
+ * a widget) is finalized, the UIDESTROY signal is sent to every session
+ * (poe_kernel_signal to POE_KERNEL).  UIDESTROY is nonmaskable, as in
+ * POE: it stops each session it reaches even if a watcher calls
+ * sig_handled, so the program's sessions end with its window.  The
+ * signal is queued, and dispatched by the kernel's next timeslice.  The
+ * watch holds a weak reference only; k is borrowed and must outlive the
+ * object.  Returns 0, or -EINVAL for a NULL kernel or object (anything
+ * else must be a GObject: GLib cannot tell a stray pointer from one).
+ */
+POE_EXPORT int poe_kernel_signal_ui_destroy(poe_kernel *k, gpointer object);
 
 #ifdef __cplusplus
 }
