@@ -6,8 +6,8 @@
  * so the prepare watcher sets the timer to the kernel's next deadline
  * (poe_kernel_prepare); the io watcher on the kernel's epoll set reports
  * I/O, signals and other threads' posts.  Either runs the dispatch.
- * Watchers that should not keep ev_run() going are ev_unref'd, libev's
- * idiom, and ev_ref'd again before they are stopped.
+ * The prepare watcher, which should not keep ev_run() going, is
+ * ev_unref'd, libev's idiom, and ev_ref'd again before it is stopped.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -22,7 +22,6 @@ struct poe_ev {
         ev_io io;
         ev_timer timer;
         ev_prepare prepare;
-        bool io_unrefd; /* no sessions: the io watcher holds nothing up */
 };
 
 static void on_io(struct ev_loop *loop, ev_io *w, int revents)
@@ -50,13 +49,14 @@ static void on_prepare(struct ev_loop *loop, ev_prepare *w, int revents)
         int alive = poe_kernel_prepare(h->k, &ns);
 
         (void)revents;
-        if (alive == 1 && h->io_unrefd) {
-                ev_ref(loop);
-                h->io_unrefd = false;
-        } else if (alive != 1 && !h->io_unrefd) {
-                ev_unref(loop);
-                h->io_unrefd = true;
-        }
+        /* No sessions (or inside a handler, a nested ev_run): the fd is
+         * not watched, which stops holding ev_run() up, as run() would
+         * return, and keeps an fd that stays readable (a wake-up nobody
+         * takes) from spinning the loop. */
+        if (alive == 1 && !ev_is_active(&h->io))
+                ev_io_start(loop, &h->io);
+        else if (alive != 1 && ev_is_active(&h->io))
+                ev_io_stop(loop, &h->io);
         ev_timer_stop(loop, &h->timer);
         if (alive == 1 && ns >= 0) {
                 /* libev's timers take seconds from ev_now, the loop's
@@ -100,8 +100,6 @@ POE_EXPORT poe_ev *poe_ev_detach(poe_ev *h)
                 return NULL;
         ev_ref(h->loop);
         ev_prepare_stop(h->loop, &h->prepare);
-        if (h->io_unrefd)
-                ev_ref(h->loop);
         ev_io_stop(h->loop, &h->io);
         ev_timer_stop(h->loop, &h->timer);
         free(h);

@@ -20,6 +20,7 @@ typedef struct poe_source {
         poe_kernel *k;
         gpointer tag; /* the fd's, from g_source_add_unix_fd */
         bool owned;   /* the loop a kernel owns: wake only, never dispatch */
+        bool fd_off;  /* not watching the fd: no dispatch is wanted */
         gint64 owned_deadline; /* its iteration's timeout, or -1 */
 } poe_source;
 
@@ -39,8 +40,20 @@ static gboolean src_prepare(GSource *s, gint *timeout)
                 return FALSE;
         }
         /* Not inside a handler (a nested main loop: -EPERM), and not
-         * once the kernel has no sessions (0): no dispatch is wanted. */
-        if (poe_kernel_prepare(ps->k, &ns) != 1 || ns < 0) {
+         * once the kernel has no sessions (0): no dispatch is wanted, and
+         * the fd, which may stay readable (a wake-up nobody takes), is
+         * not watched, lest the context spin on it. */
+        if (poe_kernel_prepare(ps->k, &ns) != 1) {
+                if (!ps->fd_off)
+                        g_source_modify_unix_fd(s, ps->tag, 0);
+                ps->fd_off = true;
+                g_source_set_ready_time(s, -1);
+                return FALSE;
+        }
+        if (ps->fd_off)
+                g_source_modify_unix_fd(s, ps->tag, G_IO_IN);
+        ps->fd_off = false;
+        if (ns < 0) {
                 g_source_set_ready_time(s, -1);
                 return FALSE;
         }
@@ -54,8 +67,9 @@ static gboolean src_check(GSource *s)
 {
         poe_source *ps = (poe_source *)s;
 
-        /* The ready time, once passed, GLib checks by itself. */
-        return (g_source_query_unix_fd(s, ps->tag) & G_IO_IN) != 0;
+        /* The ready time, once passed, GLib checks by itself.  An fd
+         * not watched keeps the last poll's revents: not a wake-up. */
+        return !ps->fd_off && (g_source_query_unix_fd(s, ps->tag) & G_IO_IN) != 0;
 }
 
 static gboolean src_dispatch(GSource *s, GSourceFunc cb, gpointer data)

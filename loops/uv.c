@@ -53,11 +53,14 @@ static void on_prepare(uv_prepare_t *p)
         int64_t ns = -1;
         int alive = poe_kernel_prepare(h->k, &ns);
 
-        /* No sessions: stop holding the loop up, as run() would return. */
+        /* No sessions (or inside a handler, a nested run): the fd is not
+         * watched, which stops holding the loop up, as run() would
+         * return, and keeps an fd that stays readable (a wake-up nobody
+         * takes) from spinning the loop. */
         if (alive == 1)
-                uv_ref((uv_handle_t *)&h->poll);
+                uv_poll_start(&h->poll, UV_READABLE, on_poll);
         else
-                uv_unref((uv_handle_t *)&h->poll);
+                uv_poll_stop(&h->poll);
         if (alive == 1 && ns >= 0)
                 uv_timer_start(&h->timer, on_timer, ms_up(ns), 0);
         else

@@ -352,6 +352,51 @@ static void test_idle_then_zombie(void **state)
         hl->detach(tl.k);
 }
 
+/* ---- a wake-up with no sessions left does not spin the host ---- */
+
+static void in_loop(poe_kernel *k, void *ctx)
+{
+        (void)k;
+        (void)ctx;
+}
+
+static void test_no_spin_without_sessions(void **state)
+{
+        double end;
+        int n = 0;
+
+        (void)state;
+        hl->attach(tl.k);
+        TL_CREATE(tl.k, { "_start", tl_h_nop });
+        run_to_end(tl.k, 20, false);
+        /* The wake-up makes the kernel's fd readable, and nothing will
+         * take it while there are no sessions: the host must sleep its
+         * bounds all the same (a loop with the fd still registered may
+         * wake once more, to drop it), not spin on the fd. */
+        TL_EQ(poe_kernel_run_in_loop(tl.k, in_loop, NULL), 0);
+        end = now_real() + 0.05;
+        while (now_real() < end) {
+                hl->iterate(10);
+                n++;
+        }
+        assert_true(n <= 10);
+        hl->detach(tl.k);
+}
+
+/* ---- a select or poll kernel asked for its fd moves to epoll ---- */
+
+static void test_get_fd_moves_to_epoll(void **state)
+{
+        (void)state;
+        assert_true(poe_kernel_get_fd(tl.k) >= 0);
+        assert_string_equal(poe_kernel_loop_name(tl.k), "epoll");
+        hl->attach(tl.k);
+        make_timers(tl.k);
+        run_to_end(tl.k, 20, true);
+        TL_EXPECT(TIMERS_ORDER);
+        hl->detach(tl.k);
+}
+
 /* ---- hostile: the host loop's calls from inside a handler ---- */
 
 static poe_value h_start(poe_ctx *c)
@@ -385,6 +430,8 @@ const struct CMUnitTest hl_tests[] = {
         TL_TEST(test_thread_post),
         TL_TEST(test_idle_then_zombie),
         TL_TEST(test_calls_from_a_handler),
+        TL_TEST(test_no_spin_without_sessions),
+        TL_TEST(test_get_fd_moves_to_epoll),
 };
 const size_t hl_n_tests = sizeof(hl_tests) / sizeof(hl_tests[0]);
 

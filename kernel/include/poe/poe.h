@@ -644,7 +644,9 @@ POE_EXPORT int poe_kernel_get_fd(poe_kernel *k);
  * the host may sleep before poe_kernel_dispatch() has work that the fd
  * does not announce: 0 when events are due now, the time to the next
  * timer, or -1 when only the fd (I/O, signals, other threads) can bring
- * work.  Nanoseconds on the kernel's clock: with poe_kernel_clock_fake
+ * work.  When it returns 0, or -EPERM (a loop run again inside a
+ * handler), the host should not watch the fd until it returns 1 again:
+ * nothing is dispatched then, so the fd may stay readable.  Nanoseconds on the kernel's clock: with poe_kernel_clock_fake
  * the host should advance the fake clock rather than sleep.  A host
  * with a millisecond timer rounds up, so that it never wakes before the
  * timer is due.  Returns 1 while sessions remain, 0 when none do (the
