@@ -132,9 +132,13 @@ static void owned_on_poll(uv_poll_t *p, int status, int events)
         (void)events;
 }
 
+/* The kernel's deadline: the iteration must not sleep after it.  A timer
+ * that fires before the poll (libuv runs timers first, and time passes
+ * between start and run) would otherwise leave the poll to block with no
+ * timeout at all; uv_stop makes it not block, for this run only. */
 static void owned_on_timer(uv_timer_t *t)
 {
-        (void)t;
+        uv_stop(t->loop);
 }
 
 static int owned_watch(owned *o, int fd)
@@ -176,6 +180,8 @@ static int owned_iterate(void *loop, int64_t timeout_ns)
 {
         owned *o = loop;
 
+        /* From now, not from the loop's time cached at its last run. */
+        uv_update_time(&o->loop);
         if (timeout_ns >= 0)
                 uv_timer_start(&o->timer, owned_on_timer, ms_up(timeout_ns), 0);
         uv_run(&o->loop, UV_RUN_ONCE);
