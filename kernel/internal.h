@@ -869,7 +869,7 @@ int poe__loop_forked(poe_kernel *k);
 int poe__loop_rebuild(poe_kernel *k, const poe__loop_ops *ops, bool fresh_wake);
 
 /* loop-owned.c: a GLib, libuv or libev loop the kernel owns, reached
- * through the adapter library's poe_<name>_owned_v1 table (dlopen). */
+ * through the adapter library's poe_<name>_owned_v1() table (dlopen). */
 bool poe__owned_known(const char *name);
 int poe__owned_open(poe_kernel *k, const char *name);
 int poe__owned_wait(poe_kernel *k, int64_t timeout_ns);

@@ -4,10 +4,11 @@
  * (libpoe-glib.so.0 and so on) is opened with dlopen when the kernel is
  * made, so libpoe links none of the three; POE_LOOP_LIBDIR names the
  * directory to find it in (the build tree's, for the tests), else the
- * dynamic linker's search path is used.  Its poe_<name>_owned_v1 table
- * (owned-loop.h) makes the loop, watches the kernel's epoll set in it,
- * and runs one iteration at a time; the epoll backend then reads what is
- * ready, so the order of events is the epoll backend's exactly.
+ * dynamic linker's search path is used.  The table its function
+ * poe_<name>_owned_v1() returns (owned-loop.h) makes the loop, watches
+ * the kernel's epoll set in it, and runs one iteration at a time; the
+ * epoll backend then reads what is ready, so the order of events is the
+ * epoll backend's exactly.
  */
 #include <dlfcn.h>
 #include <stdio.h>
@@ -55,6 +56,7 @@ static void *open_adapter(poe_kernel *k, const char *name)
 int poe__owned_open(poe_kernel *k, const char *name)
 {
         struct poe__owned_loop *o;
+        const poe__owned_ops *(*get_ops)(void);
         const poe__owned_ops *ops;
         char sym[64];
         int fd = k->loop->fd(k);
@@ -68,7 +70,10 @@ int poe__owned_open(poe_kernel *k, const char *name)
                 return -ENOENT;
         }
         snprintf(sym, sizeof(sym), "poe_%s_owned_v1", name);
-        ops = (const poe__owned_ops *)dlsym(o->dl, sym);
+        /* The function that returns the table (POSIX's way from the
+         * object pointer dlsym gives to a function pointer). */
+        *(void **)&get_ops = dlsym(o->dl, sym);
+        ops = get_ops ? get_ops() : NULL;
         if (!ops || ops->version != POE__OWNED_VERSION) {
                 poe__warn(k, "POE_EVENT_LOOP=%s: the adapter has no %s (version %u)\n", name,
                           sym, POE__OWNED_VERSION);

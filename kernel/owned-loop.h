@@ -1,9 +1,10 @@
 /*
  * The table an adapter library (libpoe-glib, libpoe-uv, libpoe-ev)
- * exports as poe_<name>_owned_v1, through which a kernel made with
- * POE_EVENT_LOOP=<name> owns a loop of that library and sleeps in it, as
- * POE::Loop::EV runs POE on EV's loop.  libpoe reaches it with dlopen, so
- * that libpoe itself depends on none of the three libraries.
+ * returns from its exported function poe_<name>_owned_v1(), through
+ * which a kernel made with POE_EVENT_LOOP=<name> owns a loop of that
+ * library and sleeps in it, as POE::Loop::EV runs POE on EV's loop.
+ * libpoe reaches it with dlopen, so that libpoe itself depends on none
+ * of the three libraries.
  *
  * The kernel's I/O rides the host loop through its epoll set: the table
  * watches that one fd, and the kernel's own wait(0) then reads what is
@@ -38,5 +39,10 @@ typedef struct poe__owned_ops {
          * struct ev_loop *), for the program's own watchers. */
         void *(*native)(void *loop);
 } poe__owned_ops;
+
+/* Each adapter library's entry point (the one it defines). */
+const poe__owned_ops *poe_glib_owned_v1(void);
+const poe__owned_ops *poe_uv_owned_v1(void);
+const poe__owned_ops *poe_ev_owned_v1(void);
 
 #endif
