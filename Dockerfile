@@ -5,7 +5,7 @@ FROM debian:12 AS build
 RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
         gcc meson ninja-build pkg-config binutils python3 \
         libmicrohttpd-dev libjansson-dev libsqlite3-dev libcmocka-dev \
-        libpoe-perl curl ca-certificates \
+        libglib2.0-dev libuv1-dev libev-dev libpoe-perl curl ca-certificates \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
@@ -19,7 +19,7 @@ RUN meson setup /build -Dwerror=true -Dbuildtype=release --prefix=/usr/local --l
 
 FROM debian:12-slim
 RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-        libmicrohttpd12 libjansson4 libsqlite3-0 \
+        libmicrohttpd12 libjansson4 libsqlite3-0 libglib2.0-0 libuv1 libev4 \
     && rm -rf /var/lib/apt/lists/*
 COPY --from=build /install/usr/local/ /usr/local/
 RUN ldconfig && mkdir -p /data

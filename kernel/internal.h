@@ -402,6 +402,10 @@ typedef struct poe__loop_ops {
         /* Wait at most timeout_ns (-1: no limit) and report each ready
          * (fd, mode) with poe__io_ready.  Returns >= 0 or -errno. */
         int (*wait)(poe_kernel *k, int64_t timeout_ns);
+        /* One fd that is readable whenever wait(0) would report something
+         * (epoll's own), for host loops (poe_kernel_get_fd); NULL when the
+         * backend has none (select, poll). */
+        int (*fd)(poe_kernel *k);
 } poe__loop_ops;
 
 extern const poe__loop_ops poe__loop_select;
@@ -464,6 +468,9 @@ struct poe_kernel {
         size_t n_watched_fds;
         const struct poe__loop_ops *loop;
         void *loop_data;
+        /* A host loop the kernel owns and sleeps in (POE_EVENT_LOOP=glib,
+         * uv, ev; loop-owned.c), or NULL. */
+        struct poe__owned_loop *owned;
         int *ready[POE__MODES]; /* fds the backend reported ready, per mode */
         size_t n_ready[POE__MODES];
         size_t cap_ready; /* >= watched fds, reserved at registration */
@@ -813,7 +820,8 @@ void poe__clock_jump(poe_kernel *k, int64_t mono);
 /* loop.c */
 int poe__loop_init(poe_kernel *k);
 void poe__loop_fini(poe_kernel *k);
-void poe__loop_wait(poe_kernel *k);
+void poe__loop_wait(poe_kernel *k, bool block);
+int64_t poe__loop_timeout(poe_kernel *k);
 
 /* exceptions.c */
 void poe__exception_caught(poe_kernel *k, poe__session *to, poe__session *from, uint32_t name,
@@ -858,6 +866,16 @@ void poe__kernel_signal_args(poe_kernel *k, const char *name, int64_t a, int64_t
 
 /* loop.c (continued) */
 int poe__loop_forked(poe_kernel *k);
+int poe__loop_rebuild(poe_kernel *k, const poe__loop_ops *ops, bool fresh_wake);
+
+/* loop-owned.c: a GLib, libuv or libev loop the kernel owns, reached
+ * through the adapter library's poe_<name>_owned_v1() table (dlopen). */
+bool poe__owned_known(const char *name);
+int poe__owned_open(poe_kernel *k, const char *name);
+int poe__owned_wait(poe_kernel *k, int64_t timeout_ns);
+int poe__owned_forked(poe_kernel *k);
+void poe__owned_close(poe_kernel *k);
+const char *poe__owned_name(const poe_kernel *k);
 
 /* postbacks.c */
 void poe__postbacks_detach(poe_kernel *k);

@@ -197,15 +197,20 @@ static inline bool only_events(poe_kernel *k)
                !POE__ON(k, POE_TRACE_FILES | POE_ASSERT_FILES);
 }
 
-/* POE::Loop's loop_do_timeslice. */
-static void do_timeslice(poe_kernel *k)
+/*
+ * POE::Loop's loop_do_timeslice: the one path of every loop.  run() and
+ * run_one_timeslice() block in the wait (block); a host loop's
+ * poe_kernel_dispatch() has slept already, in its own loop, and only
+ * polls.
+ */
+static void do_timeslice(poe_kernel *k, bool block)
 {
-        if (only_events(k)) {
+        if (block && only_events(k)) {
                 poe__dispatch_due(k);
                 return;
         }
         poe__test_if_idle(k);
-        poe__loop_wait(k);
+        poe__loop_wait(k, block);
         poe__io_dispatch_ready(k);
         poe__dispatch_due(k);
 }
@@ -239,7 +244,7 @@ POE_EXPORT int poe_kernel_run(poe_kernel *k)
                 poe__dispatch_landed(k);
         }
         while (k->ksession->alive) {
-                do_timeslice(k);
+                do_timeslice(k, true);
                 if (k->raise_failures >= POE__RAISE_TRIES) {
                         /* Out of memory for good: the sessions stay for
                          * a later run. */
@@ -255,21 +260,21 @@ POE_EXPORT int poe_kernel_run(poe_kernel *k)
         return poe__rv(k, k->exception ? -ECANCELED : 0, __func__);
 }
 
-POE_EXPORT int poe_kernel_run_one_timeslice(poe_kernel *k)
+/* One timeslice with its landing frame for poe_die: run_one_timeslice
+ * (block) and a host loop's dispatch. */
+static int timeslice(poe_kernel *k, bool block)
 {
         poe__frame f;
 
-        POE_CHECK(k, k, -EINVAL);
-        POE_CHECK(k, k->dispatch_depth == 0, -EPERM);
         if (!k->ksession->alive || k->n_sessions == 0) {
                 finalize(k);
-                return poe__rv(k, 0, __func__);
+                return 0;
         }
         poe__exception_clear(k);
         f.up = k->frame;
         k->frame = &f;
         if (POE__SETJMP(f.jb) == 0)
-                do_timeslice(k);
+                do_timeslice(k, block);
         else {
                 k->frame = &f;
                 poe__dispatch_landed(k);
@@ -277,9 +282,35 @@ POE_EXPORT int poe_kernel_run_one_timeslice(poe_kernel *k)
         k->frame = f.up;
         if (k->raise_failures >= POE__RAISE_TRIES) {
                 k->raise_failures = 0;
-                return poe__rv(k, -ENOMEM, __func__);
+                return -ENOMEM;
         }
-        return poe__rv(k, k->exception ? -ECANCELED : 1, __func__);
+        return k->exception ? -ECANCELED : 1;
+}
+
+POE_EXPORT int poe_kernel_run_one_timeslice(poe_kernel *k)
+{
+        POE_CHECK(k, k, -EINVAL);
+        POE_CHECK(k, k->dispatch_depth == 0, -EPERM);
+        return poe__rv(k, timeslice(k, true), __func__);
+}
+
+POE_EXPORT int poe_kernel_dispatch(poe_kernel *k)
+{
+        int r;
+
+        POE_CHECK(k, k, -EINVAL);
+        POE_CHECK(k, k->dispatch_depth == 0, -EPERM);
+        /* As run(): IDLE is followed by ZOMBIE (see poe_kernel_prepare). */
+        if (k->ksession->alive && k->n_sessions > 0)
+                k->kernel_watches_idle = true;
+        r = timeslice(k, false);
+        /* A host loop learns at once that the last session is gone, so
+         * it can stop watching (and let its own loop end). */
+        if (r == 1 && (!k->ksession->alive || k->n_sessions == 0)) {
+                finalize(k);
+                r = 0;
+        }
+        return poe__rv(k, r, __func__);
 }
 
 POE_EXPORT int poe_kernel_run_while(poe_kernel *k, const volatile int *flag)

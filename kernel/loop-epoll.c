@@ -117,6 +117,13 @@ static int epoll_wait_(poe_kernel *k, int64_t timeout_ns)
         return n;
 }
 
+/* The epoll set is itself pollable: readable while any fd in it is
+ * ready, which is what a host loop watches (poe_kernel_get_fd). */
+static int epoll_backend_fd(poe_kernel *k)
+{
+        return ((struct epoll_state *)k->loop_data)->fd;
+}
+
 const poe__loop_ops poe__loop_epoll = {
         .version = POE__LOOP_OPS_VERSION,
         .name = "epoll",
@@ -124,4 +131,5 @@ const poe__loop_ops poe__loop_epoll = {
         .fini = epoll_fini,
         .update = epoll_update,
         .wait = epoll_wait_,
+        .fd = epoll_backend_fd,
 };

@@ -37,6 +37,9 @@ static const poe__loop_ops *backend_named(const char *name)
                 return &poe__loop_poll;
         if (strcmp(name, "select") == 0)
                 return &poe__loop_select;
+        /* A loop of another library sleeps on the epoll set's fd. */
+        if (poe__owned_known(name))
+                return &poe__loop_epoll;
         return NULL;
 }
 
@@ -49,14 +52,10 @@ int poe__loop_init(poe_kernel *k)
         k->wake_fd = -1;
         k->loop = backend_named(name);
         if (!k->loop) {
-                poe__warn(k, "POE_EVENT_LOOP=%s is not one of select, poll, epoll; "
-                             "using epoll\n", name);
+                poe__warn(k, "POE_EVENT_LOOP=%s is not one of select, poll, epoll, glib, uv, "
+                             "ev; using epoll\n", name);
                 k->loop = &poe__loop_epoll;
         }
-        /* TRACE_FILES' wait records name the loop by its interned id. */
-        k->loop_name = poe__intern(k, k->loop->name);
-        if (k->loop_name == POE__NO_NAME)
-                return -ENOMEM;
         lock = malloc(sizeof(*lock));
         if (!lock)
                 return -ENOMEM;
@@ -69,7 +68,14 @@ int poe__loop_init(poe_kernel *k)
         k->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
         if (k->wake_fd < 0)
                 return -errno;
-        return k->loop->update(k, k->wake_fd, 0, POE__IO_BIT(POE__MODE_RD));
+        err = k->loop->update(k, k->wake_fd, 0, POE__IO_BIT(POE__MODE_RD));
+        if (err == 0 && name && poe__owned_known(name))
+                err = poe__owned_open(k, name);
+        if (err < 0)
+                return err;
+        /* TRACE_FILES' wait records name the loop by its interned id. */
+        k->loop_name = poe__intern(k, poe_kernel_loop_name(k));
+        return k->loop_name == POE__NO_NAME ? -ENOMEM : 0;
 }
 
 static void xpost_free(struct poe__xpost *x, bool destroy)
@@ -99,6 +105,7 @@ void poe__loop_fini(poe_kernel *k)
                 x = next;
         }
         k->xposts = NULL;
+        poe__owned_close(k);
         if (k->loop && k->loop_data)
                 k->loop->fini(k);
         if (k->wake_fd >= 0)
@@ -113,6 +120,8 @@ void poe__loop_fini(poe_kernel *k)
 
 POE_EXPORT const char *poe_kernel_loop_name(const poe_kernel *k)
 {
+        if (k && k->owned)
+                return poe__owned_name(k);
         return k && k->loop ? k->loop->name : "";
 }
 
@@ -241,25 +250,26 @@ static bool xposts_pending(poe_kernel *k)
 }
 
 /*
- * POE::Loop's wait step.  With the fake clock, I/O is polled without
- * waiting and, if nothing is ready, time jumps to the next timer.
+ * How long the loop may sleep before something is due: 0 when posted
+ * events, thread posts or caught signals wait, the time to the next
+ * timer (or child poll, or retry) otherwise, and -1 (no limit) when only
+ * I/O or another thread can make something happen.  Nanoseconds on the
+ * kernel's clock (the fake one in tests).
  */
-void poe__loop_wait(poe_kernel *k)
+int64_t poe__loop_timeout(poe_kernel *k)
 {
         int64_t timeout = -1;
         poe__event *head = poe__queue_head(k);
-        int err;
 
         if (head) {
                 timeout = head->type & POE__ET_ALARM ? head->due - poe__mono(k) : 0;
                 if (timeout < 0)
                         timeout = 0;
         }
-        if (xposts_pending(k) || poe__os_signals_pending(k))
+        if (xposts_pending(k) || poe__os_signals_pending(k) || k->wake_ready || k->sig_ready)
                 timeout = 0;
         if (k->retry_soon && (timeout < 0 || timeout > 10000000))
                 timeout = 10000000;
-        k->retry_soon = false;
         if (k->chld_poll_due >= 0) {
                 int64_t t = k->chld_poll_due - poe__mono(k);
 
@@ -268,10 +278,39 @@ void poe__loop_wait(poe_kernel *k)
                 if (timeout < 0 || t < timeout)
                         timeout = t;
         }
+        return timeout;
+}
+
+/* The backend's wait, or a sleep in the owned host loop followed by the
+ * backend's look at what is ready. */
+static int backend_wait(poe_kernel *k, int64_t timeout)
+{
+        int err;
+
+        if (!k->owned || timeout == 0)
+                return k->loop->wait(k, timeout);
+        err = poe__owned_wait(k, timeout);
+        return err < 0 ? err : k->loop->wait(k, 0);
+}
+
+/*
+ * POE::Loop's wait step, for the kernel's own run loop (block) and for a
+ * host loop's poe_kernel_dispatch (!block: the host has done the
+ * sleeping, so every fd is only polled).  With the fake clock, a blocking
+ * wait polls I/O without waiting and, if nothing is ready, time jumps to
+ * the next timer; a host loop moves the fake clock itself.
+ */
+void poe__loop_wait(poe_kernel *k, bool block)
+{
+        int64_t timeout = block ? poe__loop_timeout(k) : 0;
+        poe__event *head = poe__queue_head(k);
+        int err;
+
+        k->retry_soon = false;
         if (k->fake_clock && timeout != 0) {
                 size_t ready;
 
-                err = k->loop->wait(k, 0);
+                err = backend_wait(k, 0);
                 ready = k->n_ready[0] + k->n_ready[1] + k->n_ready[2];
                 if (err >= 0 && !ready && head)
                         poe__clock_jump(k, head->due);
@@ -280,14 +319,16 @@ void poe__loop_wait(poe_kernel *k)
                          * blocking would wait for nothing forever. */
                         poe__clock_jump(k, poe__mono(k) + timeout);
                 else if (err >= 0 && !ready && !head && !xposts_pending(k))
-                        err = k->loop->wait(k, -1); /* only I/O or threads remain */
-        } else if (timeout == 0 && k->n_watched_fds == 0) {
+                        err = backend_wait(k, -1); /* only I/O or threads remain */
+        } else if (block && timeout == 0 && k->n_watched_fds == 0) {
                 /* Events are due and no application fd is watched: the
                  * kernel's own fds (wake-ups, signals) are read through
-                 * atomic flags instead, so no syscall is needed. */
+                 * atomic flags instead, so no syscall is needed.  Not for
+                 * a host loop, which polls the epoll set and would find it
+                 * readable forever if the wake-up fds were never drained. */
                 err = 0;
         } else {
-                err = k->loop->wait(k, timeout);
+                err = backend_wait(k, timeout);
         }
         if (POE__ON(k, POE_TRACE_FILES | POE_ASSERT_FILES)) {
                 POE_TRACE_HOT(k, POE_TRACE_FILES, POE_TK_WAIT, NULL, POE__NO_NAME, NULL, NULL, 0,
@@ -295,47 +336,102 @@ void poe__loop_wait(poe_kernel *k)
                               (int64_t)k->n_ready[2],
                               timeout < 0 ? -1.0 : (double)timeout / 1e9);
                 POE_ASSERT(k, POE_ASSERT_FILES, err >= 0 || err == -EINTR, "%s wait error: %s",
-                           k->loop->name, strerror(-err));
+                           poe_kernel_loop_name(k), strerror(-err));
         }
         if (err < 0 && err != -EINTR)
-                poe__warn(k, "<fh> %s wait failed: %s\n", k->loop->name, strerror(-err));
+                poe__warn(k, "<fh> %s wait failed: %s\n", poe_kernel_loop_name(k),
+                          strerror(-err));
         take_xposts(k);
         poe__os_signals_deliver(k);
         poe__children_poll(k);
 }
 
 /*
- * After fork, in the child: the backend's kernel object (epoll) and the
- * wake-up eventfd are shared with the parent, so both are made anew and
- * every watched fd registered again.
+ * Makes the backend anew, as ops, and registers every watched fd with it
+ * again: after fork, in the child, where the epoll set and the wake-up
+ * eventfd are shared with the parent (fresh_wake), and when a host loop
+ * asks a select or poll kernel for an fd (poe_kernel_get_fd).
  */
-int poe__loop_forked(poe_kernel *k)
+int poe__loop_rebuild(poe_kernel *k, const poe__loop_ops *ops, bool fresh_wake)
 {
+        const poe__loop_ops *old_ops = k->loop;
         void *old = k->loop_data, *fresh;
         int fd, err;
 
         /* The new backend is made before the old one goes, so that a
          * failure (no memory, no fd) leaves the kernel a working loop. */
         k->loop_data = NULL;
-        err = k->loop->init(k);
+        err = ops->init(k);
         if (err < 0) {
                 k->loop_data = old;
                 return err;
         }
         fresh = k->loop_data;
         k->loop_data = old;
-        k->loop->fini(k);
+        old_ops->fini(k);
         k->loop_data = fresh;
-        if (k->wake_fd >= 0)
-                close(k->wake_fd);
-        k->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-        if (k->wake_fd < 0)
-                return -errno;
+        k->loop = ops;
+        if (fresh_wake) {
+                if (k->wake_fd >= 0)
+                        close(k->wake_fd);
+                k->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+                if (k->wake_fd < 0)
+                        return -errno;
+        }
         err = k->loop->update(k, k->wake_fd, 0, POE__IO_BIT(POE__MODE_RD));
         if (err == 0 && k->sig_pipe[0] >= 0)
                 err = k->loop->update(k, k->sig_pipe[0], 0, POE__IO_BIT(POE__MODE_RD));
         for (fd = 0; err == 0 && fd < k->n_fds_cap; fd++)
                 if (k->fds[fd] && k->fds[fd]->mask)
                         err = k->loop->update(k, fd, 0, k->fds[fd]->mask);
+        if (err == 0 && ops != old_ops && !k->owned) {
+                uint32_t name = poe__intern(k, ops->name);
+
+                if (name != POE__NO_NAME)
+                        k->loop_name = name;
+        }
         return err;
+}
+
+int poe__loop_forked(poe_kernel *k)
+{
+        int err = poe__loop_rebuild(k, k->loop, true);
+
+        return err < 0 ? err : poe__owned_forked(k);
+}
+
+/* ---- the external-loop API ---- */
+
+POE_EXPORT int poe_kernel_get_fd(poe_kernel *k)
+{
+        int err;
+
+        POE_ASSERT_RETURN(k, -EINVAL);
+        if (!k->loop->fd) {
+                /* select and poll have no fd of their own to give. */
+                err = poe__loop_rebuild(k, &poe__loop_epoll, false);
+                if (err < 0)
+                        return err;
+        }
+        return k->loop->fd(k);
+}
+
+POE_EXPORT int poe_kernel_prepare(poe_kernel *k, int64_t *ret_timeout_ns)
+{
+        POE_ASSERT_RETURN(k, -EINVAL);
+        POE_ASSERT_RETURN(k->dispatch_depth == 0, -EPERM);
+        if (!k->ksession->alive || k->n_sessions == 0) {
+                if (ret_timeout_ns)
+                        *ret_timeout_ns = -1;
+                return 0;
+        }
+        /* The host runs the kernel as run() would: IDLE is followed by
+         * ZOMBIE, so sessions with nothing to wait for are stopped. */
+        k->kernel_watches_idle = true;
+        /* POE checks for idleness before each wait: IDLE, if raised, is
+         * a posted event, and the host must not sleep past it. */
+        poe__test_if_idle(k);
+        if (ret_timeout_ns)
+                *ret_timeout_ns = poe__loop_timeout(k);
+        return 1;
 }

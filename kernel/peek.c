@@ -29,7 +29,7 @@ POE_EXPORT int poe_peek_kernel(const poe_kernel *k, poe_kernel_info *ret)
         memset(&p, 0, sizeof(p));
         p.id = k->id;
         p.pid = (int)getpid();
-        p.loop = k->loop ? k->loop->name : "";
+        p.loop = poe_kernel_loop_name(k);
         p.now = poe__wall(k);
         p.started = k->started;
         p.sessions = k->n_sessions - (k->ksession && k->ksession->alive ? 1 : 0);

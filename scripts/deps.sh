@@ -21,7 +21,7 @@ need_pkgs() {
         apt-get install -y -qq --no-install-recommends $missing >/dev/null
 }
 
-BUILD_PKGS="gcc g++ meson ninja-build pkg-config binutils libmicrohttpd-dev libjansson-dev libsqlite3-dev"
+BUILD_PKGS="gcc g++ meson ninja-build pkg-config binutils libmicrohttpd-dev libjansson-dev libsqlite3-dev libglib2.0-dev libuv1-dev libev-dev"
 TEST_PKGS="libcmocka-dev valgrind libpoe-perl curl sqlite3"
 # bench/soak only (not the test suite): the HTTP load generator.
 SOAK_PKGS="wrk"

@@ -95,6 +95,10 @@ enum {
         X(poe_kernel_post_from_thread, R0|RINVAL|RNOMEM) \
         X(poe_kernel_run_in_loop, R0|RINVAL|RNOMEM) \
         X(poe_kernel_activity_get, RVOID) \
+        X(poe_kernel_get_fd, RPOS|R0|RNOMEM|RANYNEG) \
+        X(poe_kernel_prepare, R0|RPOS|RPERM) \
+        X(poe_kernel_dispatch, R0|RPOS|RPERM|RCANCELED|RNOMEM) \
+        X(poe_kernel_owned_loop, RVOID) \
         X(poe_kernel_alias_set, R0|REXIST|RPERM|RINVAL|RNOMEM) \
         X(poe_kernel_alias_remove, R0|RSRCH|RPERM) \
         X(poe_kernel_alias_resolve, R0|RSRCH) \

@@ -923,8 +923,12 @@ static void random_op(poe_kernel *k, poe_ctx *c)
                 break;
         case 38:
                 if (c && chance(50)) {
+                        int64_t ns;
+
                         /* A handler may not run the kernel. */
                         RC(poe_kernel_run_one_timeslice, bad, poe_kernel_run_one_timeslice(kk));
+                        RC(poe_kernel_prepare, bad, poe_kernel_prepare(kk, rn(2) ? &ns : NULL));
+                        RC(poe_kernel_dispatch, bad, poe_kernel_dispatch(kk));
                         RC(poe_kernel_run, bad, poe_kernel_run(kk));
                         walk = 1;
                         RC(poe_kernel_run_while, true, poe_kernel_run_while(kk, rn(2) ? &walk : NULL));
@@ -942,6 +946,14 @@ static void random_op(poe_kernel *k, poe_ctx *c)
                 (void)poe_kernel_get_event_count(kk);
                 (void)poe_kernel_id(kk);
                 (void)poe_kernel_loop_name(kk);
+                (void)poe_kernel_owned_loop(kk);
+                HIT(poe_kernel_owned_loop);
+                /* A select or poll kernel asked for its fd moves to
+                 * epoll, which would end this run's test of its backend. */
+                if (bad || strcmp(poe_kernel_loop_name(kk), "epoll") == 0)
+                        RC(poe_kernel_get_fd, bad, poe_kernel_get_fd(bad ? NULL : kk));
+                else
+                        HIT(poe_kernel_get_fd);
                 (void)poe_kernel_exception(kk);
                 (void)poe_kernel_debug_get(kk);
                 HIT(poe_kernel_get_active_session);

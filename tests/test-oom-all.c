@@ -22,6 +22,7 @@
  * through oom-malloc.c, which replaces malloc for this program.
  */
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -111,6 +112,10 @@ static const oa_row oom_api[] = {
         OA_NONE(poe_kernel_loop_name, "reads a field")
         OA_SWEPT(poe_kernel_post_from_thread, test_post_from_thread)
         OA_SWEPT(poe_kernel_run_in_loop, test_run_in_loop)
+        OA_SWEPT(poe_kernel_get_fd, test_run_host_loop)
+        OA_SWEPT(poe_kernel_prepare, test_run_host_loop)
+        OA_SWEPT(poe_kernel_dispatch, test_run_host_loop)
+        OA_NONE(poe_kernel_owned_loop, "reads a field")
         OA_NONE(poe_kernel_activity_get, "atomic loads")
         OA_SWEPT(poe_kernel_alias_set, test_alias_set)
         OA_NONE(poe_kernel_alias_remove, "unlinks and frees")
@@ -1508,9 +1513,28 @@ static int do_run(void)
                 while ((r = poe_kernel_run_one_timeslice(tl.k)) == 1)
                         assert_true(++slices < 10000);
                 break;
-        default:
+        case 2:
                 r = poe_kernel_run_while(tl.k, &flag);
                 break;
+        default: {
+                /* A host loop: poll the fd without waiting, and move the
+                 * fake clock where a real loop would sleep. */
+                int64_t ns;
+                int fd = poe_kernel_get_fd(tl.k);
+
+                r = fd < 0 ? fd : 0;
+                while (fd >= 0 && (r = poe_kernel_prepare(tl.k, &ns)) == 1) {
+                        struct pollfd p = { .fd = fd, .events = POLLIN };
+
+                        if (ns > 0 && poll(&p, 1, 0) == 0)
+                                TL_EQ(poe_kernel_clock_advance(tl.k, (double)ns / 1e9), 0);
+                        r = poe_kernel_dispatch(tl.k);
+                        if (r != 1)
+                                break;
+                        assert_true(++slices < 10000);
+                }
+                break;
+        }
         }
         disarm();
         return r;
@@ -1555,6 +1579,12 @@ static void test_run_while(void **state)
 {
         (void)state;
         run_sweep(2);
+}
+
+static void test_run_host_loop(void **state)
+{
+        (void)state;
+        run_sweep(3);
 }
 
 /* ---- the default kernel (libc's allocator), one process per attempt ---- */
@@ -1764,6 +1794,7 @@ static poe_value on_probe(poe_ctx *c)
         PROBE(poe_kernel_time, poe_kernel_time(k));
         PROBE(poe_kernel_clock_advance, poe_kernel_clock_advance(k, 0.5));
         PROBE(poe_kernel_loop_name, poe_kernel_loop_name(k));
+        PROBE(poe_kernel_owned_loop, poe_kernel_owned_loop(k));
         PROBE(poe_kernel_activity_get, poe_kernel_activity_get(k, &act));
         PROBE(poe_postback_session, poe_postback_session(probe_pb));
         PROBE(poe_postback_weaken, poe_postback_weaken(probe_pb));
@@ -1909,6 +1940,7 @@ int main(void)
                 cmocka_unit_test(test_run),
                 cmocka_unit_test(test_run_one_timeslice),
                 cmocka_unit_test(test_run_while),
+                cmocka_unit_test(test_run_host_loop),
                 cmocka_unit_test(test_stop),
                 cmocka_unit_test(test_call_alias),
                 cmocka_unit_test(test_alarm),

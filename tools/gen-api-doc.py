@@ -23,7 +23,9 @@ import sys
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # The public headers only.  inspector/tracelog-include/poe/tracelog.h, the
 # trace log library's, is internal (its top comment says why): not here.
-HEADERS = ['kernel/include/poe/poe.h', 'inspector/include/poe/inspector.h']
+HEADERS = ['kernel/include/poe/poe.h', 'inspector/include/poe/inspector.h',
+           'loops/include/poe/poe-glib.h', 'loops/include/poe/poe-uv.h',
+           'loops/include/poe/poe-ev.h']
 
 # Code blocks that are header plumbing, not API.
 NOISE = re.compile(r'^(#ifndef POE_\w+_H|#include|#ifdef __cplusplus|#if\b|#endif|'

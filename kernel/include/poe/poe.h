@@ -532,8 +532,10 @@ POE_EXPORT int poe_kernel_select_resume_read(poe_kernel *k, int fd);
 POE_EXPORT int poe_kernel_select_pause_write(poe_kernel *k, int fd);
 POE_EXPORT int poe_kernel_select_resume_write(poe_kernel *k, int fd);
 
-/** The loop backend in use: "epoll", "poll" or "select"
- * (POE_EVENT_LOOP picks it when the kernel is made; default epoll). */
+/** The loop backend in use: "epoll", "poll", "select", or "glib", "uv"
+ * or "ev" for a loop of that library the kernel owns (POE_EVENT_LOOP
+ * picks it when the kernel is made; default epoll).  A kernel asked for
+ * its fd (poe_kernel_get_fd) is on "epoll" from then on. */
 POE_EXPORT const char *poe_kernel_loop_name(const poe_kernel *k);
 
 /* ------------------------------------------------------------------ */
@@ -578,6 +580,103 @@ typedef struct poe_kernel_activity {
 
 /** Thread-safe snapshot of the kernel's activity. */
 POE_EXPORT void poe_kernel_activity_get(const poe_kernel *k, poe_kernel_activity *ret);
+
+/* ------------------------------------------------------------------ */
+/* Other event loops                                                   */
+/* ------------------------------------------------------------------ */
+
+/*
+ * POE runs inside other programs' event loops ("Using POE with Other
+ * Event Loops" in POE::Kernel's documentation).  A host loop drives the
+ * kernel with three calls, as sd-event's get_fd/prepare/dispatch and
+ * libuv's backend_fd/backend_timeout/UV_RUN_NOWAIT:
+ *
+ *     int fd = poe_kernel_get_fd(k);              once
+ *     for (;;) {
+ *             int64_t ns;
+ *             if (poe_kernel_prepare(k, &ns) == 0)
+ *                     break;                      no sessions left
+ *             poll fd for reading, at most ns nanoseconds (-1: no limit)
+ *             poe_kernel_dispatch(k);             never blocks
+ *     }
+ *
+ * The host may watch its own fds and timers beside fd, and may call
+ * poe_kernel_dispatch() more often than needed: a call with nothing due
+ * does nothing.  Every call is on the kernel's thread, never inside a
+ * handler.  The kernel's own run() is the same three steps with the
+ * sleep in between, so events keep POE's order whichever loop runs
+ * them: due posts and timers in FIFO order, I/O before the events of
+ * the same timeslice, signals and child reaps as POE's loop reports
+ * them.  OS signals and child processes work as under run(), through a
+ * signal handler that writes to a pipe in the fd's set; a host loop
+ * that installs its own handler for SIGCHLD (libev's default loop,
+ * libuv's uv_spawn) takes those signals from the kernel.  libpoe-glib,
+ * libpoe-uv and libpoe-ev do all of this for GLib, libuv and libev
+ * (poe/poe-glib.h, poe/poe-uv.h, poe/poe-ev.h).
+ *
+ * POE_EVENT_LOOP=glib, uv or ev makes a kernel that owns a loop of that
+ * library and sleeps in it under run(), as POE::Loop::EV does.  The
+ * adapter library is loaded when the kernel is made (from
+ * POE_LOOP_LIBDIR if set, else the dynamic linker's path); when it
+ * cannot be, poe_kernel_new() fails with -ENOENT.  libuv retries a wait
+ * that a signal interrupted, so under uv an OS signal wakes the kernel
+ * only through the signal pipe (POE_USE_SIGNAL_PIPE=0 leaves it for the
+ * next timer).
+ */
+
+/**
+ * The fd a host loop watches for reading: readable whenever an fd a
+ * session watches is ready, an OS signal was caught, or another thread
+ * posted (it is an epoll set, so it is readable, not read: only
+ * poe_kernel_dispatch() consumes what it reports).  Owned by the kernel:
+ * never close it; it stays the same until the kernel is freed, except
+ * in a child after poe_kernel_has_forked(), which makes a new one (ask
+ * again).  A kernel made with POE_EVENT_LOOP=poll or select moves to
+ * epoll, which alone has such an fd.  Returns the fd, -EINVAL, or what
+ * making the epoll set failed with (-EMFILE, -ENOMEM).
+ */
+POE_EXPORT int poe_kernel_get_fd(poe_kernel *k);
+
+/**
+ * Called by a host loop before it sleeps.  Checks for idleness as
+ * POE's loop does before each wait (IDLE, then ZOMBIE, may be raised,
+ * which makes work due at once), and writes to *ret_timeout_ns how long
+ * the host may sleep before poe_kernel_dispatch() has work that the fd
+ * does not announce: 0 when events are due now, the time to the next
+ * timer, or -1 when only the fd (I/O, signals, other threads) can bring
+ * work.  When it returns 0, or -EPERM (a loop run again inside a
+ * handler), the host should not watch the fd until it returns 1 again:
+ * nothing is dispatched then, so the fd may stay readable.  Nanoseconds on the kernel's clock: with poe_kernel_clock_fake
+ * the host should advance the fake clock rather than sleep.  A host
+ * with a millisecond timer rounds up, so that it never wakes before the
+ * timer is due.  Returns 1 while sessions remain, 0 when none do (the
+ * host may stop watching; *ret_timeout_ns is then -1), -EINVAL, or
+ * -EPERM inside a handler.  ret_timeout_ns may be NULL.
+ */
+POE_EXPORT int poe_kernel_prepare(poe_kernel *k, int64_t *ret_timeout_ns);
+
+/**
+ * Runs one timeslice without blocking, as run_one_timeslice() with a
+ * zero wait (libuv's UV_RUN_NOWAIT): reads the ready fds, caught
+ * signals, other threads' posts and exited children, then dispatches
+ * the I/O events and every event due at the start of the slice, and
+ * collects sessions that ran out of work.  IDLE is followed by ZOMBIE,
+ * as under run().  Returns 1 while sessions remain, 0 once none do (the
+ * kernel is finalized, as after run()), -ECANCELED when a handler died
+ * and nothing caught it (poe_kernel_exception() says why; the kernel
+ * stays usable), -ENOMEM as run() gives up, -EPERM inside a handler,
+ * -EINVAL.
+ */
+POE_EXPORT int poe_kernel_dispatch(poe_kernel *k);
+
+/**
+ * With POE_EVENT_LOOP=glib, uv or ev: the library's loop the kernel owns
+ * (a GMainContext *, uv_loop_t * or struct ev_loop *), to which the
+ * program may add its own sources, handles and watchers; they run while
+ * the kernel sleeps in run().  Borrowed: valid until the kernel is
+ * freed.  NULL for the kernel's own loops (epoll, poll, select).
+ */
+POE_EXPORT void *poe_kernel_owned_loop(poe_kernel *k);
 
 /* ------------------------------------------------------------------ */
 /* Aliases and reference counts                                        */
@@ -1067,7 +1166,7 @@ POE_EXPORT const char *poe_reason_name(int reason);
 typedef struct poe_peek_kernel {
         const char *id;          /* poe_kernel_id */
         int pid;
-        const char *loop;        /* "epoll", "poll", "select" */
+        const char *loop;        /* poe_kernel_loop_name() */
         double now, started;     /* epoch seconds */
         size_t sessions;         /* not counting the kernel's own */
         size_t queue_length;     /* events queued, timers included */
