@@ -125,6 +125,10 @@ void poe__tracelog_set_vfs(const char *name);
 /* The kernel sink (poe_trace_sink_fn): runs on the kernel's thread,
  * copies the record into the ring, never blocks. */
 int poe__tracelog_sink(void *ctx, const poe_trace_record *r);
+/* Its slot function (poe_trace_slot_fn): lends the kernel the ring's
+ * room, so that the frequent records are written there in place.  Add
+ * both with poe_kernel_trace_sink_add_slots. */
+void poe__tracelog_slot(void *ctx, poe_trace_record **slot);
 
 /* Flushes what the ring holds and stops the writer; the status stays
  * readable, final.  Takes a stopped log. */

@@ -36,6 +36,15 @@
 
 #include "internal.h"
 
+/* The slot sink's function was called: the slot the kernel held is
+ * forgotten (the sink may have written where it was), and a new one
+ * asked for. */
+static void slot_again(poe_kernel *k)
+{
+        k->trace_slot = NULL;
+        k->trace_slot_fn(k->trace_slot_ctx, &k->trace_slot);
+}
+
 /* Sends a definition to every sink, and notes a sink's request for
  * every definition again. */
 static void define_to_sinks(poe_kernel *k, const poe_trace_record *r)
@@ -49,6 +58,8 @@ static void define_to_sinks(poe_kernel *k, const poe_trace_record *r)
                 if (k->active_sinks[i].fn(k->active_sinks[i].ctx, r) == POE_TRACE_SINK_REDEFINE)
                         k->trace_redefine = true;
         k->in_sink--;
+        if (k->trace_slot_fn)
+                slot_again(k);
 }
 
 /* A definition of an id, at the time of the record r that uses it. */
@@ -129,7 +140,8 @@ static inline __attribute__((always_inline)) void
 finish(poe_kernel *k, poe_trace_record *r, poe__session *s, const poe__session *sender,
        poe__session *peer, int64_t now)
 {
-        int i, n = k->n_active_sinks;
+        int i, n = k->n_active_sinks, slot_sink = -1;
+        bool called_slot_sink = false;
 
         r->mono_ns = now ? now : poe__mono_inline(k);
         r->wall = k->epoch_offset + (double)r->mono_ns / 1e9;
@@ -150,18 +162,32 @@ finish(poe_kernel *k, poe_trace_record *r, poe__session *s, const poe__session *
                 k->trace_sess[1] = peer;
                 poe__debug_text_line(k, r);
         }
+        /* A record without text for the slot sink goes into its slot,
+         * as the frequent kinds' do, once the others have had it. */
+        if (k->trace_slot && (k->trace_slot_groups & r->group) && !r->text)
+                slot_sink = k->trace_slot_sink;
         if (n) {
                 k->trace_sess[0] = s;
                 k->trace_sess[1] = peer;
                 k->in_sink++;
-                for (i = 0; i < n; i++)
-                        if ((k->active_sinks[i].groups & r->group) &&
-                            k->active_sinks[i].fn(k->active_sinks[i].ctx, r) ==
-                                    POE_TRACE_SINK_REDEFINE)
+                for (i = 0; i < n; i++) {
+                        if (i == slot_sink || !(k->active_sinks[i].groups & r->group))
+                                continue;
+                        if (i == k->trace_slot_sink)
+                                called_slot_sink = true;
+                        if (k->active_sinks[i].fn(k->active_sinks[i].ctx, r) ==
+                            POE_TRACE_SINK_REDEFINE)
                                 k->trace_redefine = true;
+                }
                 k->in_sink--;
         }
         k->trace_sess[0] = k->trace_sess[1] = NULL;
+        if (slot_sink >= 0) {
+                *k->trace_slot = *r;
+                k->trace_slot_fn(k->trace_slot_ctx, &k->trace_slot);
+        } else if (called_slot_sink) {
+                slot_again(k);
+        }
         if (__builtin_expect(k->trace_redefine, 0))
                 poe__trace_redefine_all(k);
 }
@@ -174,13 +200,15 @@ void poe__trace(poe_kernel *k, poe_trace_record *r, poe__session *s, const poe__
 }
 
 /*
- * The frequent kinds' way (POE_TRACE_HOT): every field is a parameter,
+ * The frequent kinds' general way (POE_TRACE_HOT when there is no slot
+ * to fill, or something to define first): every field is a parameter,
  * written once into the kernel's own record, so nothing is zeroed first
  * and copied after.  now is the time if the trace point read the clock,
  * else 0.  A sink that traced would come back here while the record is
  * in use: the kernel does not trace while a sink runs (in_sink).
  */
-void poe__trace_hot(poe_kernel *k, uint32_t group, uint32_t kind, poe__session *s,
+__attribute__((noinline, cold)) void
+poe__trace_hot_slow(poe_kernel *k, uint32_t group, uint32_t kind, poe__session *s,
                     uint32_t event, const poe__session *sender, poe__session *peer,
                     uint64_t event_id, int64_t now, int64_t a0, int64_t a1, int64_t a2,
                     int64_t a3, double num)

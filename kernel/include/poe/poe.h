@@ -1019,6 +1019,31 @@ POE_EXPORT unsigned poe_trace_kind_parse(const char *name);
  * (to every sink) before its next use, so the new sink has them all. */
 POE_EXPORT int poe_kernel_trace_sink_add(poe_kernel *k, poe_trace_sink_fn fn, void *ctx);
 
+/**
+ * A sink's slots: room for one record in the sink's own buffer, lent to
+ * the kernel so that a record is written once, where the sink keeps it,
+ * instead of being built by the kernel and copied by the sink.  Called on
+ * the kernel's thread with *slot the record the kernel has just filled in
+ * the slot lent last (NULL: none), which the sink then keeps as if fn had
+ * been handed it; it sets *slot to the next slot, or to NULL to have the
+ * next record come through fn.  A slot is a poe_trace_record whose bytes
+ * are all zero: the kernel writes only the fields that are not.
+ *
+ * The kernel fills slots with the records of the sink's groups that carry
+ * no text; definitions, records with text and every record while it holds
+ * no slot still go through fn.  It forgets the slot it holds, unfilled,
+ * before it calls fn and when the sink is removed, and asks for a new one
+ * (*slot NULL) after: a slot stays the kernel's only until the sink's
+ * function is called.  Must not call back into the kernel.
+ */
+typedef void (*poe_trace_slot_fn)(void *ctx, poe_trace_record **slot);
+
+/** poe_kernel_trace_sink_add for a sink that also lends slots.  The first
+ * such sink is the one the kernel fills in place; others are called as
+ * plain sinks.  Returns its id (> 0), -EINVAL or -ENOSPC. */
+POE_EXPORT int poe_kernel_trace_sink_add_slots(poe_kernel *k, poe_trace_sink_fn fn,
+                                               poe_trace_slot_fn slot, void *ctx);
+
 /** Also sends groups to sink id whether or not they are switched on for
  * the text lines (so a trace log can record what the terminal does not
  * show).  Trace groups only; returns 0, -ENOENT, -EINVAL, -EOPNOTSUPP. */
