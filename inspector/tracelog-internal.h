@@ -79,12 +79,15 @@
  * entry: the writer is done with it before it pops it.
  */
 typedef struct entry {
-        _Atomic uint32_t size; /* of the whole entry; 0: none yet; ENTRY_WRAP */
+        _Atomic uint32_t size; /* of the whole entry (| ENTRY_SLOT); 0: none yet; ENTRY_WRAP */
         uint32_t pad;
         poe_trace_record rec;
 } entry;
 
 #define ENTRY_WRAP UINT32_MAX
+/* In size: the kernel wrote the entry in a slot, and left rec.wall to the
+ * reader (poe__tl_ring_peek reckons it). */
+#define ENTRY_SLOT 0x40000000u
 
 typedef struct sess_slot {
         uint64_t sid;
@@ -152,6 +155,9 @@ struct poe__tracelog {
         /* ... and the writer as the slot function last saw it (see
          * tracelog.c, slot_slow). */
         uint64_t wake_seen, wake_limit, p_limit;
+        /* The reader's (the writer thread's): the kernel's static epoch,
+         * from the last definition read. */
+        double reader_epoch;
         _Atomic uint32_t writer_stale_epoch;
         _Atomic bool redefine;
 

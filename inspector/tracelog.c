@@ -327,7 +327,8 @@ const char *poe__tl_echo(const char *v, char *buf, size_t size)
  * its publication: the sink writes the entry, then stores its size with
  * release; the writer reads the header at its position with acquire: 0
  * is room not written yet, ENTRY_WRAP sends it to the start of the
- * buffer, anything else is an entry to read.  The writer zeroes what it
+ * buffer, anything else is an entry to read (its size, and ENTRY_SLOT
+ * when the kernel wrote it in a slot).  The writer zeroes what it
  * has read before it gives the room back (head, with release), so free
  * room is all zeros: what a slot lent to the kernel must be
  * (poe_trace_slot_fn), so that the kernel writes only the fields that
@@ -654,7 +655,7 @@ void poe__tracelog_slot(void *ctx, poe_trace_record **slot)
         e = (entry *)((unsigned char *)*slot - offsetof(entry, rec));
         p = atomic_load_explicit(&t->produced, memory_order_relaxed) + 1;
         atomic_store_explicit(&t->produced, p, memory_order_relaxed);
-        atomic_store_explicit(&e->size, sizeof(entry), memory_order_release);
+        atomic_store_explicit(&e->size, sizeof(entry) | ENTRY_SLOT, memory_order_release);
         atomic_thread_fence(memory_order_seq_cst);
         if (__builtin_expect(atomic_load_explicit(&t->wake_at, memory_order_relaxed) !=
                                              t->wake_seen ||
@@ -735,16 +736,29 @@ int poe__tracelog_sink(void *ctx, const poe_trace_record *r)
 
 /* ---- the ring: the writer's side ---- */
 
+/* The next entry, whole: a record from a slot gets its wall, reckoned
+ * as the kernel does, from the static epoch the definitions before it
+ * gave (see poe_trace_slot_fn). */
 entry *poe__tl_ring_peek(poe__tracelog *t)
 {
-        return entry_at_head(t, true);
+        entry *e = entry_at_head(t, true);
+        uint32_t size;
+
+        if (!e)
+                return NULL;
+        size = atomic_load_explicit(&e->size, memory_order_relaxed);
+        if (e->rec.kind >= POE_TK_KINDS)
+                t->reader_epoch = e->rec.num;
+        else if (size & ENTRY_SLOT)
+                e->rec.wall = t->reader_epoch + (double)e->rec.mono_ns / 1e9;
+        return e;
 }
 
 /* The entry is zeroed (the room it gives back must be), then given
  * back. */
 void poe__tl_ring_pop(poe__tracelog *t, entry *e)
 {
-        uint32_t size = atomic_load_explicit(&e->size, memory_order_relaxed);
+        uint32_t size = atomic_load_explicit(&e->size, memory_order_relaxed) & ~ENTRY_SLOT;
         bool record = e->rec.kind < POE_TK_KINDS;
 
         memset(&e->rec, 0, size - offsetof(entry, rec));

@@ -458,7 +458,7 @@ static __attribute__((noinline, cold)) void trace_dispatch_slow(poe_kernel *k, p
                             (uint64_t)k->dispatch_seq, now, 0, 0, 0, 0, 0.0);
 }
 
-static __attribute__((noinline)) void dispatch_hooks_enter(poe_kernel *k, poe__session *to,
+static inline __attribute__((always_inline)) void dispatch_hooks_enter(poe_kernel *k, poe__session *to,
                                                            poe__session *from, uint32_t name,
                                                            uint32_t type, int64_t now)
 {
@@ -484,7 +484,7 @@ static __attribute__((noinline)) void timing_enter(poe_kernel *k, dispatch_state
                 st->t0 = poe__mono(k);
 }
 
-static __attribute__((noinline)) void dispatch_hooks_leave(poe_kernel *k, poe__session *to,
+static inline __attribute__((always_inline)) void dispatch_hooks_leave(poe_kernel *k, poe__session *to,
                                                            poe__session *from, uint32_t name,
                                                            const poe_value *ret, int64_t now)
 {

@@ -951,8 +951,9 @@ static inline bool poe__trace_names_item(uint32_t kind)
  * the slot the slot sink lent when the sink lent one, its group goes to
  * that sink alone, and nothing the record names needs a definition
  * first: the usual case.  Only the fields that are not zero are written
- * (a slot arrives zeroed), then the sink keeps the record and lends the
- * next slot.  Returns false, having done nothing, otherwise: the caller
+ * (a slot arrives zeroed), and not wall, which the sink reckons (see
+ * poe_trace_slot_fn); then the sink keeps the record and lends the next
+ * slot.  Returns false, having done nothing, otherwise: the caller
  * then goes the general way (poe__trace_hot_slow), which gives the record
  * the same fields (trace.c's finish()), defines what it names, and hands
  * it to the text lines and every sink (the slot sink in its slot).
@@ -971,7 +972,6 @@ poe__trace_in_slot(poe_kernel *k, uint32_t group, uint32_t kind, poe__session *s
         poe_sid sid = 0, sender_id = 0;
         uint32_t refcount = 0, session_name = 0, peer_name = 0;
         uint64_t queue_length;
-        double wall;
 
         if (__builtin_expect(!r || !(k->trace_solo & group) ||
                                      (s && s->log_epoch != epoch) ||
@@ -995,9 +995,7 @@ poe__trace_in_slot(poe_kernel *k, uint32_t group, uint32_t kind, poe__session *s
         if (peer)
                 peer_name = peer->log_serial;
         queue_length = k->queue_count;
-        wall = k->epoch_offset + (double)now / 1e9;
         r->mono_ns = now;
-        r->wall = wall;
         POE__SLOT_SET(r->event_id, event_id);
         POE__SLOT_SET(r->session, sid);
         POE__SLOT_SET(r->sender, sender_id);

@@ -71,6 +71,7 @@ static void define(poe_kernel *k, const poe_trace_record *r, unsigned kind, uint
         memset(&d, 0, sizeof(d));
         d.mono_ns = r->mono_ns;
         d.wall = r->wall;
+        d.num = k->epoch_offset; /* what the epoch's walls are reckoned from */
         d.kind = (uint16_t)kind;
         d.epoch = k->trace_epoch;
         d.event = name;

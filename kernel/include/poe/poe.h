@@ -919,7 +919,9 @@ enum poe_trace_kind {
         POE_TK_KINDS,          /* the kinds of trace are below this */
         POE_TK_DEF_NAME = 64,  /* definition: event is the id, text its name */
         POE_TK_DEF_LOGGABLE    /* definition: session_name is the serial (of
-                                  session), text the loggable name */
+                                  session), text the loggable name; a
+                                  definition's num is the kernel's static
+                                  epoch (wall = num + mono_ns / 1e9) */
 };
 
 /** The id of no name (a record about no event). */
@@ -1027,7 +1029,10 @@ POE_EXPORT int poe_kernel_trace_sink_add(poe_kernel *k, poe_trace_sink_fn fn, vo
  * the slot lent last (NULL: none), which the sink then keeps as if fn had
  * been handed it; it sets *slot to the next slot, or to NULL to have the
  * next record come through fn.  A slot is a poe_trace_record whose bytes
- * are all zero: the kernel writes only the fields that are not.
+ * are all zero: the kernel writes only the fields that are not, and
+ * leaves wall to the sink, which reckons it as the kernel does, from the
+ * num of the definitions of the record's epoch (they come first, and
+ * again whenever the static epoch changes): num + (double)mono_ns / 1e9.
  *
  * The kernel fills slots with the records of the sink's groups that carry
  * no text; definitions, records with text and every record while it holds
