@@ -359,6 +359,67 @@ static void assert_version(const char *v)
 
 /* ---- tests ---- */
 
+/*
+ * The log alone on its groups: the kernel writes the records straight
+ * into the ring's slots (poe__tracelog_slot), and the log gives back what
+ * a plain sink gets from the same program on a kernel of its own, field
+ * for field, walls included (both kernels on the same fake clock, so
+ * even the times agree).
+ */
+static void t_alone_in_slots(void **state)
+{
+        poe_allocator al = tl_allocator(&tl.alloc);
+        poe_kernel *mine = tl.k, *other;
+        char err[512], lim[32];
+        poe__params p;
+        json_t *r, *recs;
+        int64_t run;
+        size_t i;
+        int own;
+
+        (void)state;
+        /* The plain sink's run. */
+        TL_EQ(poe_kernel_new(&other, &al), 0);
+        tl.k = other;
+        TL_EQ(poe_kernel_clock_fake(other, 1700000000.5), 0);
+        TL_EQ(poe_kernel_trace_sink_remove(other, 0), 0);
+        own = poe_kernel_trace_sink_add(other, copy_sink, NULL);
+        assert_true(own > 0);
+        TL_EQ(poe_kernel_trace_sink_groups(other, own, TF_GROUPS), 0);
+        workload(20, false);
+        tl_run_to_end(other, 1000);
+        TL_EQ(wl.ticks, 20);
+        tl.k = mine;
+        poe_kernel_free(other);
+        assert_true(copies.n > 100);
+
+        /* The log's, alone. */
+        TL_EQ(poe_kernel_clock_fake(mine, 1700000000.5), 0);
+        TL_EQ(poe__tracelog_open(tf.path, 0, mine, &tf.t, err, sizeof(err)), 0);
+        TL_EQ(poe_kernel_trace_sink_remove(mine, 0), 0);
+        tf.log_sink = poe_kernel_trace_sink_add_slots(mine, poe__tracelog_sink,
+                                                      poe__tracelog_slot, tf.t);
+        assert_true(tf.log_sink > 0);
+        TL_EQ(poe_kernel_trace_sink_groups(mine, tf.log_sink, TF_GROUPS), 0);
+        workload(20, false);
+        tl_run_to_end(mine, 1000);
+        TL_EQ(wl.ticks, 20);
+        tf_detach();
+        wait_settled();
+        TL_EQ(tf_status_int("records_written"), copies.n);
+        TL_EQ(tf_status_int("dropped_total"), 0);
+        run = tf_status_int("run_id");
+        snprintf(lim, sizeof(lim), "%zu", copies.n);
+        p = PARAMS({ "limit", lim });
+        r = query(&p);
+        recs = json_object_get(r, "records");
+        TL_EQ(json_array_size(recs), copies.n);
+        for (i = 0; i < copies.n; i++)
+                assert_same(json_array_get(recs, i), &copies.r[i], run);
+        json_decref(r);
+        tf_log_close();
+}
+
 /* Every field of every record comes back as the kernel produced it; the
  * sessions table matches the records; a reopened log is a new run. */
 static void t_roundtrip(void **state)
@@ -2784,6 +2845,7 @@ int main(void)
 {
         const struct CMUnitTest tests[] = {
                 FX_TEST(t_roundtrip),
+                FX_TEST(t_alone_in_slots),
                 FX_TEST(t_filters_and_paging),
                 FX_TEST(t_query_parse_errors),
                 FX_TEST(t_flood_small_ring),
