@@ -559,10 +559,34 @@ static void check_json_lines(const char *body, size_t len)
         }
 }
 
+/* Decodes a chunked body (exports stream so) in place; its length, or
+ * a failure when it does not end with its last chunk. */
+static size_t dechunk(const request *rq, char *body, size_t len)
+{
+        size_t in = 0, out = 0, n;
+        char *end;
+
+        for (;;) {
+                if (in >= len || !memchr(body + in, '\n', len - in))
+                        fz_fail("%s %s: a chunked body cut short", rq->method, rq->path);
+                n = (size_t)strtoull(body + in, &end, 16);
+                end = (char *)memchr(end, '\n', len - (size_t)(end - body)) + 1;
+                in = (size_t)(end - body);
+                if (n == 0)
+                        return out;
+                if (n > len - in)
+                        fz_fail("%s %s: a chunk past the body's end", rq->method, rq->path);
+                memmove(body + out, body + in, n);
+                out += n;
+                in += n + 2; /* the chunk's CRLF */
+        }
+}
+
 static void check_reply(const request *rq, const buf *reply)
 {
-        char ctype[128], clen[32];
-        const char *end, *body;
+        char ctype[128], clen[32], te[32];
+        const char *end;
+        char *body;
         size_t head_len, body_len;
         int status;
         json_t *j;
@@ -583,8 +607,11 @@ static void check_reply(const request *rq, const buf *reply)
         if (!end)
                 fz_fail("%s %s: the reply's head does not end", rq->method, rq->path);
         head_len = (size_t)(end - reply->p);
-        body = end + 4;
+        body = (char *)end + 4;
         body_len = reply->len - head_len - 4;
+        if (!rq->head && header(reply->p, head_len, "Transfer-Encoding", te, sizeof(te)) &&
+            strcmp(te, "chunked") == 0)
+                body_len = dechunk(rq, body, body_len);
         if (!rq->head && header(reply->p, head_len, "Content-Length", clen, sizeof(clen)) &&
             strtoull(clen, NULL, 10) != body_len)
                 fz_fail("%s %s: Content-Length %s, body %zu bytes", rq->method, rq->path, clen,

@@ -21,7 +21,7 @@
 
 #include "fuzz.h"
 #include "poe-trace-cmd.h"
-#include "tracelog-internal.h"
+#include "poe/tracelog.h"
 
 static FILE *devnull;
 static char path[512], copy[512];

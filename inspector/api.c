@@ -29,7 +29,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "http.h"
 #include "inspector-internal.h"
+#include "json-util.h"
+#include "poe/tracelog.h"
 
 #define OK 200
 
@@ -37,6 +40,7 @@ typedef struct api {
         poe_kernel *k;
         poe_inspector *in;
         const poe__params *p;
+        poe_sid sid; /* the path's session id */
         poe__page pg;
         double now;
         char *err;
@@ -185,82 +189,13 @@ static json_t *jreal(double d)
         return isfinite(d) ? json_real(d) : json_null();
 }
 
-/* The length of the valid UTF-8 sequence at s, or 0 where s does not
- * start one.  jansson's rules: no overlong forms, no surrogates, nothing
- * past U+10FFFF. */
-static size_t utf8_seq(const unsigned char *s)
-{
-        uint32_t cp;
-        size_t n, i;
-
-        if (s[0] < 0x80)
-                return 1;
-        if (s[0] < 0xc2)
-                return 0;
-        if (s[0] < 0xe0) {
-                n = 2;
-                cp = s[0] & 0x1f;
-        } else if (s[0] < 0xf0) {
-                n = 3;
-                cp = s[0] & 0x0f;
-        } else if (s[0] < 0xf5) {
-                n = 4;
-                cp = s[0] & 0x07;
-        } else {
-                return 0;
-        }
-        for (i = 1; i < n; i++) {
-                /* A NUL is no continuation byte, so this stops at the end. */
-                if ((s[i] & 0xc0) != 0x80)
-                        return 0;
-                cp = cp << 6 | (s[i] & 0x3f);
-        }
-        if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) || cp > 0x10ffff ||
-            (cp >= 0xd800 && cp <= 0xdfff))
-                return 0;
-        return n;
-}
-
-/*
- * A string from the kernel as JSON.  Event names, aliases, tags and file
- * names are the application's bytes, not necessarily UTF-8, and
- * json_string() would refuse them (a 500 for a harmless name): each byte
- * that does not start a valid sequence becomes U+FFFD instead.  NULL is
- * null.  Returns NULL only when out of memory.
- */
+/* A string from the kernel as JSON: event names, aliases, tags and file
+ * names are the application's bytes, not necessarily UTF-8 (json-util.c
+ * replaces what is not valid; NULL is null).  NULL only when out of
+ * memory. */
 static json_t *jstr(const char *s)
 {
-        const unsigned char *u = (const unsigned char *)s;
-        size_t i, n, len, bad = 0, o = 0;
-        json_t *j;
-        char *buf;
-
-        if (!s)
-                return json_null();
-        for (i = 0; u[i]; i += n ? n : 1) {
-                n = utf8_seq(u + i);
-                if (!n)
-                        bad++;
-        }
-        len = i;
-        if (!bad)
-                return json_stringn_nocheck(s, len);
-        buf = xmalloc(len + 2 * bad + 1);
-        if (!buf)
-                return NULL;
-        for (i = 0; u[i]; i += n ? n : 1) {
-                n = utf8_seq(u + i);
-                if (n) {
-                        memcpy(buf + o, s + i, n);
-                        o += n;
-                } else {
-                        memcpy(buf + o, "\xef\xbf\xbd", 3);
-                        o += 3;
-                }
-        }
-        j = json_stringn_nocheck(buf, o);
-        xfree(buf);
-        return j;
+        return poe__jstr(s);
 }
 
 /* ---- parameters ---- */
@@ -575,8 +510,9 @@ static int no_session(api *a, poe_sid sid)
 }
 
 /* sessions/ID */
-static int ep_session(api *a, poe_sid sid)
+static int ep_session(api *a)
 {
+        poe_sid sid = a->sid;
         poe_session_info si;
         bool ok;
 
@@ -657,8 +593,9 @@ static int items_cb(void *ctx, const poe_peek_item *it)
 
 /* sessions/ID/reasons: the items, paged; "sum" counts them all, to be
  * checked against "refcount".  Costs the queue's length. */
-static int ep_reasons(api *a, poe_sid sid)
+static int ep_reasons(api *a)
 {
+        poe_sid sid = a->sid;
         poe_session_info si;
         item_walk w;
         bool ok;
@@ -1426,82 +1363,188 @@ static int ep_kernel(api *a)
         return ok ? OK : oom(a);
 }
 
-/* ---- routing ---- */
+/* ---- changes ---- */
 
-static const struct route {
-        const char *path;
-        int (*fn)(api *a);
-} routes[] = {
-        { "kernel", ep_kernel },     { "sessions", ep_sessions }, { "why", ep_why },
-        { "tree", ep_tree },         { "queue", ep_queue },       { "timers", ep_timers },
-        { "watchers", ep_watchers }, { "signals", ep_signals },   { "aliases", ep_aliases },
-        { "extrefs", ep_extrefs },
-};
-
-#define ENDPOINTS                                                                       \
-        "kernel, sessions, sessions/ID, sessions/ID/reasons, why, tree, queue, timers, " \
-        "watchers, signals, aliases, extrefs"
-
-static int route(api *a, const char *path, size_t len)
+/* PUT trace/groups {"TRACE_EVENTS": true, ...}: trace groups only, all
+ * checked before any is switched. */
+static int ep_debug_set(api *a, const json_t *body)
 {
-        const char *rest, *slash;
-        size_t i, restlen, idlen;
-        char buf[80];
-        poe_sid sid;
+        const char *key;
+        json_t *v;
+        int r;
 
-        for (i = 0; i < sizeof(routes) / sizeof(*routes); i++)
-                if (strlen(routes[i].path) == len && memcmp(routes[i].path, path, len) == 0)
-                        return routes[i].fn(a);
-        if (len > 9 && memcmp(path, "sessions/", 9) == 0) {
-                rest = path + 9;
-                restlen = len - 9;
-                slash = memchr(rest, '/', restlen);
-                idlen = slash ? (size_t)(slash - rest) : restlen;
-                if (slash && !(restlen - idlen - 1 == 7 && memcmp(slash + 1, "reasons", 7) == 0))
-                        goto unknown;
-                if (poe__parse_sid(rest, idlen, &sid) < 0) {
-                        return fail(a, 400, "malformed session id '%s': expected a decimal number",
-                                    shown_n(rest, idlen, buf, sizeof(buf)));
-                }
-                return slash ? ep_reasons(a, sid) : ep_session(a, sid);
+        if (!json_is_object(body))
+                return fail(a, 400, "the body must be a JSON object such as "
+                                    "{\"TRACE_EVENTS\": true}");
+        json_object_foreach((json_t *)body, key, v) {
+                unsigned g = poe_debug_group_parse(key);
+                char buf[80];
+
+                if (!g || !(g & POE_TRACE_ALL) || !json_is_boolean(v))
+                        return fail(a, 400,
+                                    "\"%s\": expected a trace group name (TRACE_EVENTS, ...) "
+                                    "with true or false", shown(key, buf, sizeof(buf)));
         }
-unknown:
-        return fail(a, 404, "no such endpoint: %s (there are: " ENDPOINTS ")",
-                    shown(path, buf, sizeof(buf)));
+        json_object_foreach((json_t *)body, key, v) {
+                r = poe_kernel_debug_set(a->k, poe_debug_group_parse(key), json_is_true(v));
+                if (r < 0)
+                        return fail(a, r == -EOPNOTSUPP ? 409 : 400, "%s: %s", key,
+                                    r == -EOPNOTSUPP ? "not compiled into this library"
+                                                     : strerror(-r));
+        }
+        a->data = json_pack("{s:i}", "enabled", (int)poe_kernel_debug_get(a->k));
+        return a->data ? OK : oom(a);
 }
 
-int poe__api_get(poe_kernel *k, poe_inspector *in, const char *path, const poe__params *p,
-                 json_t **ret_data, json_t **ret_page, char *err, size_t errlen)
+/* POST sessions/ID/signal {"signal": "TERM"}: raises it at the session. */
+static int ep_signal(api *a, const json_t *body)
+{
+        const char *name = json_string_value(json_object_get(body, "signal"));
+        int r;
+
+        if (!name || !*name)
+                return fail(a, 400, "expected a body {\"signal\": \"NAME\"} and a numeric "
+                                    "session id");
+        r = poe_kernel_signal(a->k, a->sid, name, NULL, 0);
+        if (r < 0)
+                return fail(a, r == -ESRCH ? 404 : 400, "session %" PRIu64 ": %s", a->sid,
+                            strerror(-r));
+        a->data = json_pack("{s:I, s:o*}", "session", (json_int_t)a->sid, "signal", jstr(name));
+        return a->data ? OK : oom(a);
+}
+
+/* ---- the handlers the route table names ---- */
+
+/*
+ * Runs endpoint ep (or change ch, with the call's body) for call c on the
+ * kernel's thread, and leaves its answer in c->ans: 200 with data (and
+ * page for lists), or a status and a message.  Whatever ep built is
+ * freed when it fails.
+ */
+static int run(poe__call *c, int (*ep)(api *a), int (*ch)(api *a, const json_t *body))
 {
         api a;
-        size_t len;
         int st;
 
         memset(&a, 0, sizeof(a));
-        a.k = k;
-        a.in = in;
-        a.p = p;
-        a.err = err;
-        a.errlen = errlen;
-        if (err && errlen)
-                err[0] = '\0';
-        if (!k || !path || !ret_data || !ret_page)
-                return fail(&a, 500, "poe__api_get: missing argument");
-        a.now = poe_kernel_time(k);
-        /* "sessions/" is "sessions": a trailing slash names nothing else. */
-        len = strlen(path);
-        while (len && path[len - 1] == '/')
-                len--;
-        st = route(&a, path, len);
+        a.k = c->k;
+        a.in = c->in;
+        a.p = c->params;
+        a.sid = c->sid;
+        a.err = c->ans.err;
+        a.errlen = sizeof(c->ans.err);
+        c->ans.err[0] = '\0';
+        if (!a.k)
+                st = fail(&a, 500, "the kernel is gone");
+        else {
+                a.now = poe_kernel_time(a.k);
+                st = ep ? ep(&a) : ch(&a, c->body);
+        }
         xfree(a.ss);
         if (st == OK && !a.data)
                 st = oom(&a);
         if (st != OK) {
                 json_decref(a.data);
                 json_decref(a.page);
+                c->ans.status = st;
                 return st;
         }
-        *ret_data = a.data;
-        *ret_page = a.page;
+        c->ans.err[0] = '\0';
+        return poe__reply_ok(c, a.data, a.page, false);
+}
+
+#define ENDPOINT(name)                                                                   \
+        int poe__api_##name(poe__call *c)                                                \
+        {                                                                                \
+                return run(c, ep_##name, NULL);                                          \
+        }
+ENDPOINT(kernel)
+ENDPOINT(sessions)
+ENDPOINT(session)
+ENDPOINT(reasons)
+ENDPOINT(why)
+ENDPOINT(tree)
+ENDPOINT(queue)
+ENDPOINT(timers)
+ENDPOINT(watchers)
+ENDPOINT(signals)
+ENDPOINT(aliases)
+ENDPOINT(extrefs)
+
+int poe__api_debug_set(poe__call *c)
+{
+        return run(c, NULL, ep_debug_set);
+}
+
+int poe__api_signal(poe__call *c)
+{
+        return run(c, NULL, ep_signal);
+}
+
+int poe__api_no_such(const char *path, char *err, size_t errlen)
+{
+        char buf[80], list[384];
+
+        /* The table's own paths, so the list is never out of date. */
+        poe__route_list("/api/v1/", list, sizeof(list));
+        snprintf(err, errlen, "no such endpoint: %.79s (there are: %.383s)",
+                 shown(path, buf, sizeof(buf)), list);
+        return 404;
+}
+
+int poe__api_malformed_sid(const char *s, size_t n, char *err, size_t errlen)
+{
+        char buf[80];
+
+        snprintf(err, errlen, "malformed session id '%s': expected a decimal number",
+                 shown_n(s, n, buf, sizeof(buf)));
+        return 400;
+}
+
+/*
+ * GET /api/v1/<path> through the route table, as http.c's pipeline does
+ * but with no HTTP: only the routes run on the kernel's thread that read
+ * live state answer (the rest are 404 here).
+ */
+int poe__api_get(poe_kernel *k, poe_inspector *in, const char *path, const poe__params *p,
+                 json_t **ret_data, json_t **ret_page, char *err, size_t errlen)
+{
+        char url[600];
+        const poe__route *rt;
+        poe__call c;
+        unsigned allowed;
+        bool sid_ok;
+        int st;
+
+        if (err && errlen)
+                err[0] = '\0';
+        if (!k || !path || !ret_data || !ret_page) {
+                if (err && errlen)
+                        snprintf(err, errlen, "poe__api_get: missing argument");
+                return 500;
+        }
+        memset(&c, 0, sizeof(c));
+        c.in = in;
+        c.k = k;
+        c.params = p;
+        if ((size_t)snprintf(url, sizeof(url), "/api/v1/%s", path) >= sizeof(url))
+                rt = NULL;
+        else
+                rt = poe__route_find("GET", url, &c, &allowed, &sid_ok);
+        if (!rt || rt->where != POE__ON_KERNEL || strncmp(rt->path, "/api/v1/", 8) != 0) {
+                st = poe__api_no_such(path, c.ans.err, sizeof(c.ans.err));
+        } else if (!sid_ok) {
+                st = poe__api_malformed_sid(c.name, c.name_len, c.ans.err, sizeof(c.ans.err));
+        } else {
+                st = rt->fn(&c);
+        }
+        if (st != OK) {
+                if (err && errlen)
+                        snprintf(err, errlen, "%s", c.ans.err);
+                poe__answer_clear(&c.ans);
+                return st;
+        }
+        *ret_data = c.ans.data;
+        *ret_page = c.ans.page;
         return OK;
 }

@@ -1,17 +1,19 @@
 /*
- * The HTTP server: libmicrohttpd (0.9.75, Debian 12's), one thread per
- * connection, so a request that waits (for the kernel's thread, or for
- * new trace records in a long poll) blocks nobody else.
+ * The HTTP server: libmicrohttpd (0.9.75, Debian 12's) in its
+ * event-driven mode, one internal polling thread over epoll, and the one
+ * request pipeline every request goes through (http.h describes it).
  *
- * Live state is never read here.  A request for it becomes a job that
- * poe_kernel_run_in_loop runs on the kernel's thread between dispatches;
- * this thread waits for it until a deadline, and past the deadline
- * answers 503 with what the kernel is busy with (the activity the kernel
- * publishes atomically at each dispatch).  Trace-log queries and exports
- * need no kernel and are answered here.
+ * A connection costs no thread: the polling thread parses requests,
+ * checks them against their route (routes.c) and either answers at once
+ * or suspends the connection and hands the request on, to the pool or to
+ * the kernel's thread (http-work.c), which resume it with the answer.
+ * Live state is never read here; when the kernel does not come round
+ * within the answer timeout the clock answers 503 with what it is busy
+ * with (the activity the kernel publishes atomically at each dispatch).
  *
- * Every reply is built by reply_json/reply_error/reply_bytes; every error
- * has a JSON body {"api":1,"error":{"status":N,"message":"..."}}.
+ * Every reply is built by the reply helpers below into the call's
+ * answer, on whichever thread ran the handler, and sent from here; every
+ * error has a JSON body {"api":1,"error":{"status":N,"message":"..."}}.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -21,88 +23,60 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "http.h"
-#include "tracelog-internal.h"
+#include "json-util.h"
+#include "poe/tracelog.h"
 
 #define API_VERSION 1
 #define MAX_BODY 65536
 #define MAX_LONG_POLL 30.0
 /* At most this many exports at once, from their start until their body
- * is sent: each holds a read snapshot and, today, its body in memory. */
+ * is sent or their client goes: each holds a read snapshot (which keeps
+ * the writer's checkpoints from finishing) and a connection's thread. */
 #define MAX_EXPORTS 2
+/* What an export hands libmicrohttpd at a time. */
+#define EXPORT_BLOCK (64u << 10)
 /* At most this many long polls (trace/tail with a wait) at once: each
- * re-runs its query every 100 ms, and with a filter no index serves
- * sixty of them filled the CPU and kept checkpoints from running. */
+ * runs its query again whenever records were written (http-work.c),
+ * and with a filter no index serves sixty of them filled the CPU and
+ * kept checkpoints from running. */
 #define MAX_TAILS 8
 /* What a 429 asks the client to wait, in seconds. */
 #define RETRY_AFTER "2"
 
-/* A request waiting for the kernel's thread.  Two references: the
- * waiting connection's and the kernel callback's; the last frees it. */
-typedef enum { JOB_API, JOB_METRICS, JOB_DEBUG_SET, JOB_SIGNAL } job_kind;
-
-struct poe__job {
-        job_kind kind;
-        _Atomic int refs;
-        pthread_mutex_t m;
-        pthread_cond_t cv;
-        bool done;
-        poe_inspector *in;
-        struct poe__job *next; /* in->jobs */
-        /* The question. */
-        char path[256];
-        poe__params params;
-        char param_buf[2048];
-        json_t *body;
-        /* The answer. */
-        int status;
-        json_t *data, *page;
-        char *text;
-        char err[256];
-};
-
-struct request {
-        char *body;
-        size_t body_len;
-        bool too_large;
-        bool export_slot; /* holds one of MAX_EXPORTS until it completes */
-};
-
-/* Every deadline and duration here is on the monotonic clock: a step of
- * the wall clock must not stretch a wait or a "stuck for" figure. */
-static double now_mono(void)
-{
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 /* ---- replies ---- */
 
-/* Queues r (destroyed) with the headers every body carries. */
-static enum MHD_Result reply_response(struct MHD_Connection *c, unsigned status,
-                                      struct MHD_Response *r, const char *content_type,
-                                      const char *disposition)
+void poe__answer_clear(poe__answer *a)
 {
-        enum MHD_Result ret;
+        if (a->resp)
+                MHD_destroy_response(a->resp);
+        json_decref(a->data);
+        json_decref(a->page);
+        json_decref(a->extra);
+        memset(a, 0, sizeof(*a));
+}
 
+/* Sets r (stolen) as c's answer, with the headers every body carries. */
+static int reply_response(poe__call *c, unsigned status, struct MHD_Response *r,
+                          const char *content_type, const char *disposition)
+{
         MHD_add_response_header(r, "Content-Type", content_type);
         MHD_add_response_header(r, "Cache-Control", "no-store");
         MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
         if (disposition)
                 MHD_add_response_header(r, "Content-Disposition", disposition);
-        ret = MHD_queue_response(c, status, r);
-        MHD_destroy_response(r);
-        return ret;
+        poe__answer_clear(&c->ans);
+        c->ans.resp = r;
+        c->ans.status = (int)status;
+        return (int)status;
 }
 
-static enum MHD_Result reply_bytes(struct MHD_Connection *c, unsigned status,
-                                   const char *content_type, void *body, size_t len,
-                                   enum MHD_ResponseMemoryMode mode, const char *disposition)
+static int reply_bytes(poe__call *c, unsigned status, const char *content_type, void *body,
+                       size_t len, enum MHD_ResponseMemoryMode mode, const char *disposition)
 {
         struct MHD_Response *r = MHD_create_response_from_buffer(len, body, mode);
 
@@ -114,247 +88,155 @@ static enum MHD_Result reply_bytes(struct MHD_Connection *c, unsigned status,
         return reply_response(c, status, r, content_type, disposition);
 }
 
-/* Steals body.  A body that cannot be encoded becomes a 500 with a fixed
- * message, so a reply always goes out. */
-static enum MHD_Result reply_json(struct MHD_Connection *c, unsigned status, json_t *body)
+static int reply_error_extra(poe__call *c, unsigned status, json_t *extra, const char *fmt,
+                             va_list ap)
 {
-        char *s = body ? json_dumps(body, JSON_COMPACT) : NULL;
-        static const char oom[] =
-                "{\"api\":1,\"error\":{\"status\":500,\"message\":\"out of memory\"}}";
-
-        json_decref(body);
-        if (!s)
-                return reply_bytes(c, 500, "application/json", (void *)oom, sizeof(oom) - 1,
-                                   MHD_RESPMEM_PERSISTENT, NULL);
-        return reply_bytes(c, status, "application/json", s, strlen(s), MHD_RESPMEM_MUST_FREE,
-                           NULL);
+        poe__answer_clear(&c->ans);
+        vsnprintf(c->ans.err, sizeof(c->ans.err), fmt, ap);
+        c->ans.extra = extra;
+        c->ans.status = (int)status;
+        return (int)status;
 }
 
-static enum MHD_Result reply_error_extra(struct MHD_Connection *c, unsigned status, json_t *extra,
-                                         const char *fmt, ...)
+int poe__reply_error(poe__call *c, int status, const char *fmt, ...)
 {
-        char msg[512];
-        json_t *err;
         va_list ap;
-
-        va_start(ap, fmt);
-        vsnprintf(msg, sizeof(msg), fmt, ap);
-        va_end(ap);
-        /* The message may quote the request (a path, a format, a JSON
-         * error), which need not be UTF-8: json_pack's "s" would refuse
-         * it and the reply would lose its error object. */
-        err = json_pack("{s:i, s:o*}", "status", (int)status, "message", poe__tl_jstr(msg));
-        if (err && extra)
-                json_object_update(err, extra);
-        json_decref(extra);
-        return reply_json(c, status, json_pack("{s:i, s:o*}", "api", API_VERSION, "error", err));
-}
-
-#define reply_error(c, status, ...) reply_error_extra((c), (status), NULL, __VA_ARGS__)
-
-/* The success envelope: {"api":1,"data":...,"page":...}, plus the trace
- * log's drop counts on every answer that shows the log. */
-static enum MHD_Result reply_ok(struct MHD_Connection *c, poe_inspector *in, json_t *data,
-                                json_t *page, bool with_log)
-{
-        json_t *env = json_pack("{s:i, s:o*}", "api", API_VERSION, "data", data);
-
-        if (env && page)
-                json_object_set_new(env, "page", page);
-        else
-                json_decref(page);
-        if (env && with_log)
-                json_object_set_new(env, "trace_log",
-                                    in->log ? poe__tracelog_status(in->log)
-                                            : json_pack("{s:s}", "error", in->log_error));
-        return reply_json(c, 200, env);
-}
-
-/* ---- parameters ---- */
-
-static enum MHD_Result collect_param(void *cls, enum MHD_ValueKind kind, const char *key,
-                                     const char *value)
-{
-        poe__params *p = cls;
-
-        (void)kind;
-        if (p->n >= POE__MAX_PARAMS)
-                return MHD_NO;
-        p->kv[p->n].key = key;
-        p->kv[p->n].value = value;
-        p->n++;
-        return MHD_YES;
-}
-
-/* Copies the parameters into the job, which may outlive the request. */
-static int copy_params(const poe__params *from, struct poe__job *job)
-{
-        size_t used = 0;
-        int i;
-
-        job->params.n = 0;
-        for (i = 0; i < from->n; i++) {
-                const char *k = from->kv[i].key, *v = from->kv[i].value ? from->kv[i].value : "";
-                size_t kl = strlen(k) + 1, vl = strlen(v) + 1;
-
-                if (used + kl + vl > sizeof(job->param_buf))
-                        return -E2BIG;
-                memcpy(job->param_buf + used, k, kl);
-                memcpy(job->param_buf + used + kl, v, vl);
-                job->params.kv[i].key = job->param_buf + used;
-                job->params.kv[i].value = job->param_buf + used + kl;
-                used += kl + vl;
-                job->params.n++;
-        }
-        return 0;
-}
-
-/* ---- jobs on the kernel's thread ---- */
-
-static void job_unref(struct poe__job *job)
-{
-        if (atomic_fetch_sub(&job->refs, 1) != 1)
-                return;
-        json_decref(job->data);
-        json_decref(job->page);
-        json_decref(job->body);
-        free(job->text);
-        pthread_mutex_destroy(&job->m);
-        pthread_cond_destroy(&job->cv);
-        free(job);
-}
-
-static void job_finish(struct poe__job *job)
-{
-        pthread_mutex_lock(&job->m);
-        job->done = true;
-        pthread_cond_broadcast(&job->cv);
-        pthread_mutex_unlock(&job->m);
-}
-
-/* Applies {"TRACE_EVENTS": true, ...} (trace groups only). */
-static void do_debug_set(poe_kernel *k, struct poe__job *job)
-{
-        const char *key;
-        json_t *v;
-
-        if (!json_is_object(job->body)) {
-                job->status = 400;
-                snprintf(job->err, sizeof(job->err),
-                         "the body must be a JSON object such as {\"TRACE_EVENTS\": true}");
-                return;
-        }
-        json_object_foreach(job->body, key, v) {
-                unsigned g = poe_debug_group_parse(key);
-
-                if (!g || !(g & POE_TRACE_ALL) || !json_is_boolean(v)) {
-                        job->status = 400;
-                        snprintf(job->err, sizeof(job->err),
-                                 "\"%s\": expected a trace group name (TRACE_EVENTS, ...) with "
-                                 "true or false", key);
-                        return;
-                }
-        }
-        json_object_foreach(job->body, key, v) {
-                int r = poe_kernel_debug_set(k, poe_debug_group_parse(key), json_is_true(v));
-
-                if (r < 0) {
-                        job->status = r == -EOPNOTSUPP ? 409 : 400;
-                        snprintf(job->err, sizeof(job->err), "%s: %s", key,
-                                 r == -EOPNOTSUPP ? "not compiled into this library"
-                                                  : strerror(-r));
-                        return;
-                }
-        }
-        job->status = 200;
-        job->data = json_pack("{s:i}", "enabled", (int)poe_kernel_debug_get(k));
-}
-
-/* Raises a signal at a session: {"signal": "TERM"}. */
-static void do_signal(poe_kernel *k, struct poe__job *job)
-{
-        json_t *sig = json_object_get(job->body, "signal");
-        const char *name = json_string_value(sig);
-        poe_sid sid = 0;
         int r;
 
-        /* The id as the other endpoints read it: "-1" or 2^64+1 is no
-         * session id (strtoull wrapped both to 2^64-1). */
-        if (!name || !*name || poe__parse_sid(job->path, strlen(job->path), &sid) < 0) {
-                job->status = 400;
-                snprintf(job->err, sizeof(job->err),
-                         "expected a body {\"signal\": \"NAME\"} and a numeric session id");
-                return;
-        }
-        r = poe_kernel_signal(k, (poe_sid)sid, name, NULL, 0);
-        if (r < 0) {
-                job->status = r == -ESRCH ? 404 : 400;
-                snprintf(job->err, sizeof(job->err), "session %llu: %s", (unsigned long long)sid,
-                         strerror(-r));
-                return;
-        }
-        job->status = 200;
-        job->data = json_pack("{s:I, s:s}", "session", (json_int_t)sid, "signal", name);
+        va_start(ap, fmt);
+        r = reply_error_extra(c, (unsigned)status, NULL, fmt, ap);
+        va_end(ap);
+        return r;
 }
 
-static void run_job(poe_kernel *k, void *ctx)
-{
-        struct poe__job *job = ctx;
-        poe_inspector *in = job->in;
+#define reply_error(c, status, ...) poe__reply_error((c), (status), __VA_ARGS__)
 
-        /* A job can outlive the inspector's server (stopped while the job
-         * waited in the kernel's queue) and even the kernel (then k is
-         * NULL); the inspector object stays allocated until its last job
-         * has run, but nothing of its state is touched once it stops. */
-        if (!k || in->stopping) {
-                job->status = 503;
-                snprintf(job->err, sizeof(job->err), "the inspector is stopping");
-        } else if (job->kind == JOB_API) {
-                job->status = poe__api_get(k, job->in, job->path, &job->params, &job->data,
-                                           &job->page, job->err, sizeof(job->err));
-        } else if (job->kind == JOB_METRICS) {
-                job->text = poe__metrics_text(k, job->in);
-                job->status = job->text ? 200 : 500;
-                if (!job->text)
-                        snprintf(job->err, sizeof(job->err), "out of memory");
-        } else if (job->kind == JOB_DEBUG_SET) {
-                do_debug_set(k, job);
+static int reply_error_with(poe__call *c, unsigned status, json_t *extra, const char *fmt, ...)
+        __attribute__((format(printf, 4, 5)));
+
+static int reply_error_with(poe__call *c, unsigned status, json_t *extra, const char *fmt, ...)
+{
+        va_list ap;
+        int r;
+
+        va_start(ap, fmt);
+        r = reply_error_extra(c, status, extra, fmt, ap);
+        va_end(ap);
+        return r;
+}
+
+/* The success envelope: {"api":1,"data":...,"page":...}, plus the trace
+ * log's drop counts on every answer that shows the log (with_log). */
+int poe__reply_ok(poe__call *c, json_t *data, json_t *page, bool with_log)
+{
+        poe__answer_clear(&c->ans);
+        c->ans.data = data;
+        c->ans.page = page;
+        c->ans.with_log = with_log;
+        c->ans.status = data ? 200 : 500;
+        if (!data)
+                snprintf(c->ans.err, sizeof(c->ans.err), "out of memory");
+        return c->ans.status;
+}
+
+/* Prometheus' text format (steals text; NULL is out of memory). */
+int poe__reply_text(poe__call *c, char *text)
+{
+        if (!text)
+                return reply_error(c, 500, "out of memory");
+        return reply_bytes(c, 200, "text/plain; version=0.0.4", text, strlen(text),
+                           MHD_RESPMEM_MUST_FREE, NULL);
+}
+
+int poe__reply_too_many(poe__call *c, const char *what, int limit)
+{
+        reply_error(c, 429, "too many %s at once (at most %d); try again in %s s", what, limit,
+                    RETRY_AFTER);
+        c->ans.retry_after = true;
+        return 429;
+}
+
+#define reply_too_many poe__reply_too_many
+
+void poe__answer_seal(poe_inspector *in, poe__answer *a)
+{
+        static const char oom[] =
+                "{\"api\":1,\"error\":{\"status\":500,\"message\":\"out of memory\"}}";
+        json_t *env, *err;
+        char *s;
+        int status = a->status;
+
+        if (a->resp || status <= 0)
+                return;
+        if (status == 200) {
+                env = json_pack("{s:i, s:O}", "api", API_VERSION, "data", a->data);
+                if (env && a->page)
+                        json_object_set(env, "page", a->page);
+                if (env && a->with_log)
+                        json_object_set_new(env, "trace_log",
+                                            in->log ? poe__tracelog_status(in->log)
+                                                    : json_pack("{s:s}", "error",
+                                                                in->log_error));
         } else {
-                do_signal(k, job);
+                /* The message may quote the request (a path, a format, a
+                 * JSON error), which need not be UTF-8: json_pack's "s"
+                 * would refuse it and the reply would lose its error. */
+                err = json_pack("{s:i, s:o*}", "status", status, "message",
+                                poe__jstr(a->err));
+                if (err && a->extra)
+                        json_object_update(err, a->extra);
+                env = json_pack("{s:i, s:o*}", "api", API_VERSION, "error", err);
         }
-        job_finish(job);
-        job_unref(job);
-        poe__inspector_unref(in);
-}
-
-static void jobs_link(poe_inspector *in, struct poe__job *job)
-{
-        pthread_mutex_lock(&in->lock);
-        job->next = in->jobs;
-        in->jobs = job;
-        pthread_mutex_unlock(&in->lock);
-}
-
-static void jobs_unlink(poe_inspector *in, struct poe__job *job)
-{
-        struct poe__job **p;
-
-        pthread_mutex_lock(&in->lock);
-        for (p = &in->jobs; *p; p = &(*p)->next) {
-                if (*p == job) {
-                        *p = job->next;
-                        break;
-                }
+        s = env ? json_dumps(env, JSON_COMPACT) : NULL;
+        json_decref(env);
+        a->resp = s ? MHD_create_response_from_buffer(strlen(s), s, MHD_RESPMEM_MUST_FREE)
+                    : NULL;
+        if (!a->resp) {
+                /* Out of memory: a fixed 500, so a reply always goes out. */
+                free(s);
+                status = 500;
+                a->resp = MHD_create_response_from_buffer(sizeof(oom) - 1, (void *)oom,
+                                                          MHD_RESPMEM_PERSISTENT);
         }
-        pthread_mutex_unlock(&in->lock);
+        if (!a->resp) {
+                a->status = 0;
+                return;
+        }
+        MHD_add_response_header(a->resp, "Content-Type", "application/json");
+        MHD_add_response_header(a->resp, "Cache-Control", "no-store");
+        MHD_add_response_header(a->resp, "X-Content-Type-Options", "nosniff");
+        if (a->retry_after && status == 429)
+                MHD_add_response_header(a->resp, "Retry-After", RETRY_AFTER);
+        json_decref(a->data);
+        json_decref(a->page);
+        json_decref(a->extra);
+        a->data = a->page = a->extra = NULL;
+        a->status = status;
 }
+
+/* Sends the answer (sealing it first); MHD_NO closes the connection. */
+static enum MHD_Result send_answer(struct MHD_Connection *mc, poe_inspector *in, poe__answer *a)
+{
+        enum MHD_Result ret;
+
+        poe__answer_seal(in, a);
+        if (a->status <= 0 || !a->resp) {
+                poe__answer_clear(a);
+                return MHD_NO;
+        }
+        ret = MHD_queue_response(mc, (unsigned)a->status, a->resp);
+        poe__answer_clear(a);
+        return ret;
+}
+
+/* ---- a kernel that does not come round (on the clock's thread) ---- */
 
 /* What a kernel that did not come round is doing, from what it
  * publishes atomically, and for how long its dispatch count has stood
  * still (at least the answer timeout it just let pass). */
 static double stuck_since(poe_inspector *in, poe_kernel_activity *a)
 {
-        double t = now_mono(), since;
+        double t = poe__now_mono(), since;
 
         poe_kernel_activity_get(in->k, a);
         pthread_mutex_lock(&in->lock);
@@ -370,9 +252,10 @@ static double stuck_since(poe_inspector *in, poe_kernel_activity *a)
 static json_t *busy_json(const poe_kernel_activity *a, double since)
 {
         if (a->dispatching)
-                return json_pack("{s:b, s:I, s:s?, s:f, s:I}", "dispatching", 1, "session",
-                                 (json_int_t)a->session, "event", a->event, "for_seconds",
-                                 since, "dispatches", (json_int_t)a->dispatches);
+                return json_pack("{s:b, s:I, s:o*, s:f, s:I}", "dispatching", 1, "session",
+                                 (json_int_t)a->session, "event", poe__jstr(a->event),
+                                 "for_seconds", since, "dispatches",
+                                 (json_int_t)a->dispatches);
         return json_pack("{s:b, s:I, s:f}", "dispatching", 0, "dispatches",
                          (json_int_t)a->dispatches, "for_seconds", since);
 }
@@ -380,8 +263,9 @@ static json_t *busy_json(const poe_kernel_activity *a, double since)
 /* /api/v1/kernel while the kernel is stuck: 200, with responding false,
  * what it is stuck in and for how long, and what needs no kernel (the
  * trace log's status is thread-safe). */
-static enum MHD_Result reply_stuck_kernel(struct MHD_Connection *c, poe_inspector *in)
+int poe__http_stuck_kernel(poe__call *c)
 {
+        poe_inspector *in = c->in;
         poe_kernel_activity a;
         double since = stuck_since(in, &a);
         json_t *log = in->log ? poe__tracelog_status(in->log)
@@ -396,231 +280,212 @@ static enum MHD_Result reply_stuck_kernel(struct MHD_Connection *c, poe_inspecto
 
         if (!data)
                 return reply_error(c, 500, "out of memory");
-        return reply_ok(c, in, data, NULL, false);
+        return poe__reply_ok(c, data, NULL, false);
 }
 
 /* /metrics while the kernel is stuck: 200, from the same values. */
-static enum MHD_Result reply_stuck_metrics(struct MHD_Connection *c, poe_inspector *in)
+int poe__http_stuck_metrics(poe__call *c)
 {
         poe_kernel_activity a;
-        double since = stuck_since(in, &a);
-        char *text = poe__metrics_stuck_text(in, &a, since);
+        double since = stuck_since(c->in, &a);
 
-        if (!text)
-                return reply_error(c, 500, "out of memory");
-        return reply_bytes(c, 200, "text/plain; version=0.0.4", text, strlen(text),
-                           MHD_RESPMEM_MUST_FREE, NULL);
+        return poe__reply_text(c, poe__metrics_stuck_text(c->in, &a, since));
 }
 
 /* The 503 for a kernel that did not come round: what it is doing, and
  * for how long the dispatch count has stood still. */
-static enum MHD_Result reply_busy(struct MHD_Connection *c, poe_inspector *in)
+int poe__http_busy(poe__call *c)
 {
+        poe_inspector *in = c->in;
         poe_kernel_activity a;
         double since = stuck_since(in, &a);
         json_t *busy = busy_json(&a, since);
+        char event[80];
+        size_t i;
 
         if (a.dispatching) {
-                return reply_error_extra(c, 503, json_pack("{s:o*}", "busy", busy),
-                                         "the kernel did not answer within %d ms: it has been "
-                                         "in session %llu's handler for '%s' for %.1f s",
-                                         in->opts.answer_timeout_ms,
-                                         (unsigned long long)a.session,
-                                         a.event ? a.event : "?", since);
+                /* Printable ASCII: the message is also for terminals. */
+                for (i = 0; a.event && a.event[i] && i + 1 < sizeof(event); i++)
+                        event[i] = a.event[i] >= 0x20 && a.event[i] < 0x7f ? a.event[i] : '?';
+                event[i] = '\0';
+                return reply_error_with(c, 503, json_pack("{s:o*}", "busy", busy),
+                                        "the kernel did not answer within %d ms: it has been "
+                                        "in session %llu's handler for '%s' for %.1f s",
+                                        in->opts.answer_timeout_ms,
+                                        (unsigned long long)a.session, a.event ? event : "?",
+                                        since);
         }
-        return reply_error_extra(c, 503, json_pack("{s:o*}", "busy", busy),
-                                 "the kernel did not answer within %d ms and is not in a "
-                                 "handler: it is not running its loop (run() not called, or "
-                                 "returned), or it is blocked outside any handler",
-                                 in->opts.answer_timeout_ms);
+        return reply_error_with(c, 503, json_pack("{s:o*}", "busy", busy),
+                                "the kernel did not answer within %d ms and is not in a "
+                                "handler: it is not running its loop (run() not called, or "
+                                "returned), or it is blocked outside any handler",
+                                in->opts.answer_timeout_ms);
 }
 
-/* Hands a job to the kernel's thread and waits for it, with a deadline. */
-static enum MHD_Result submit(struct MHD_Connection *c, poe_inspector *in, job_kind kind,
-                              const char *path, const poe__params *params, json_t *body)
+/* ---- the trace log (on the pool) ---- */
+
+/* The records written so far, to tell a parked long poll that it is
+ * worth looking again (-1 when the status cannot be had). */
+int64_t poe__http_log_written(poe_inspector *in)
 {
-        struct poe__job *job = calloc(1, sizeof(*job));
-        struct timespec deadline;
-        pthread_condattr_t ca;
-        enum MHD_Result ret;
-        int r = 0;
+        json_t *st = in->log ? poe__tracelog_status(in->log) : NULL;
+        int64_t n = st ? (int64_t)json_integer_value(json_object_get(st, "records_written"))
+                       : -1;
 
-        if (!job) {
-                json_decref(body);
-                return reply_error(c, 500, "out of memory");
-        }
-        job->kind = kind;
-        job->in = in;
-        job->body = body;
-        atomic_init(&job->refs, 2);
-        pthread_mutex_init(&job->m, NULL);
-        if (pthread_condattr_init(&ca) != 0 ||
-            pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) != 0 ||
-            pthread_cond_init(&job->cv, &ca) != 0) {
-                pthread_mutex_destroy(&job->m);
-                free(job);
-                json_decref(body);
-                return reply_error(c, 500, "cannot make a condition variable");
-        }
-        pthread_condattr_destroy(&ca);
-        snprintf(job->path, sizeof(job->path), "%s", path);
-        if (params && copy_params(params, job) < 0) {
-                job_unref(job);
-                job_unref(job);
-                return reply_error(c, 414, "the query string is too long");
-        }
-        jobs_link(in, job);
-        atomic_fetch_add(&in->refs, 1); /* the job's, released by run_job */
-        if (poe_kernel_run_in_loop(in->k, run_job, job) < 0) {
-                jobs_unlink(in, job);
-                job_unref(job);
-                job_unref(job);
-                poe__inspector_unref(in);
-                return reply_error(c, 500, "cannot reach the kernel's thread: out of memory");
-        }
-        clock_gettime(CLOCK_MONOTONIC, &deadline);
-        deadline.tv_sec += in->opts.answer_timeout_ms / 1000;
-        deadline.tv_nsec += (long)(in->opts.answer_timeout_ms % 1000) * 1000000L;
-        if (deadline.tv_nsec >= 1000000000L) {
-                deadline.tv_sec++;
-                deadline.tv_nsec -= 1000000000L;
-        }
-        pthread_mutex_lock(&job->m);
-        while (!job->done && r != ETIMEDOUT && !in->stopping)
-                r = pthread_cond_timedwait(&job->cv, &job->m, &deadline);
-        pthread_mutex_unlock(&job->m);
-        jobs_unlink(in, job);
-        if (!job->done && in->stopping)
-                ret = reply_error(c, 503, "the inspector is stopping");
-        else if (!job->done && kind == JOB_METRICS)
-                ret = reply_stuck_metrics(c, in);
-        else if (!job->done && kind == JOB_API && strcmp(path, "kernel") == 0)
-                ret = reply_stuck_kernel(c, in);
-        else if (!job->done)
-                ret = reply_busy(c, in);
-        else if (job->status != 200)
-                ret = reply_error(c, (unsigned)job->status, "%s", job->err);
-        else if (kind == JOB_METRICS) {
-                char *text = job->text;
-
-                job->text = NULL;
-                ret = reply_bytes(c, 200, "text/plain; version=0.0.4", text, strlen(text),
-                                  MHD_RESPMEM_MUST_FREE, NULL);
-        } else {
-                ret = reply_ok(c, in, job->data, job->page, false);
-                job->data = job->page = NULL;
-        }
-        /* Reading the answer happens after done was seen under the lock;
-         * the kernel's side let go of the job before or right after. */
-        job_unref(job);
-        return ret;
+        json_decref(st);
+        return n;
 }
 
-/* ---- the trace log ---- */
-
-/* A 429 with Retry-After, for a limit on concurrent work. */
-static enum MHD_Result reply_too_many(struct MHD_Connection *c, const char *what, int limit)
+static int trace_answer(poe__call *c, json_t *res, const poe__trace_query *q)
 {
-        char msg[160];
-        json_t *body;
-        char *text;
-        struct MHD_Response *resp;
-
-        snprintf(msg, sizeof(msg), "too many %s at once (at most %d); try again in %s s", what,
-                 limit, RETRY_AFTER);
-        body = json_pack("{s:i, s:{s:i, s:s}}", "api", API_VERSION, "error", "status", 429,
-                         "message", msg);
-        text = body ? json_dumps(body, JSON_COMPACT) : NULL;
-        json_decref(body);
-        if (!text)
-                return MHD_NO;
-        resp = MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
-        if (!resp) {
-                free(text);
-                return MHD_NO;
-        }
-        MHD_add_response_header(resp, "Retry-After", RETRY_AFTER);
-        return reply_response(c, 429, resp, "application/json", NULL);
+        return poe__reply_ok(c, res,
+                             poe__page_json(&q->page, (size_t)json_integer_value(
+                                                              json_object_get(res, "total"))),
+                             true);
 }
 
-static enum MHD_Result trace_query(struct MHD_Connection *c, poe_inspector *in,
-                                   const poe__params *p, bool tail)
+/* GET trace: one page of records. */
+int poe__http_trace(poe__call *c)
 {
         poe__trace_query q;
         char err[256];
-        json_t *res, *records;
-        double wait = 0, deadline;
-        bool polling = false;
-        const char *w = poe__param(p, "wait");
+        json_t *res;
 
-        if (!in->log)
-                return reply_error(c, 503, "there is no trace log: %s", in->log_error);
-        if (poe__trace_query_parse(p, &q, err, sizeof(err)) < 0)
+        if (poe__trace_query_parse(c->params, &q, err, sizeof(err)) < 0)
                 return reply_error(c, 400, "%s", err);
-        if (tail) {
-                char *end;
+        res = poe__tracelog_query(c->in->log, &q, err, sizeof(err));
+        if (!res)
+                return reply_error(c, 500, "trace log query failed: %s", err);
+        return trace_answer(c, res, &q);
+}
 
-                if (!poe__param(p, "after"))
-                        return reply_error(c, 400, "a tail needs after=ID (the last record "
-                                                   "id seen; 0 to start)");
-                if (w) {
-                        wait = strtod(w, &end);
-                        if (!*w || *end || !(wait >= 0 && wait <= MAX_LONG_POLL))
-                                return reply_error(c, 400, "wait must be seconds between 0 "
-                                                           "and %.0f", MAX_LONG_POLL);
-                }
+/*
+ * GET trace/tail?after=ID&wait=S: the records after ID, and with a wait,
+ * a long poll: when there are none yet, the call parks (POE__PARKED) and
+ * the clock hands it back to the pool whenever records have been written
+ * since it looked, or when its wait is over; then it answers what it has.
+ * No thread waits meanwhile.  The first run takes one of MAX_TAILS;
+ * poe__request_finish gives it back, whoever answers.
+ */
+int poe__http_tail(poe__call *c)
+{
+        poe_inspector *in = c->in;
+        poe__trace_query q;
+        char err[256], *end;
+        json_t *res;
+        double wait = 0;
+        const char *w = poe__param(c->params, "wait");
+        int64_t seen;
+
+        if (poe__trace_query_parse(c->params, &q, err, sizeof(err)) < 0)
+                return reply_error(c, 400, "%s", err);
+        if (!poe__param(c->params, "after"))
+                return reply_error(c, 400, "a tail needs after=ID (the last record id seen; 0 "
+                                           "to start)");
+        if (w) {
+                wait = strtod(w, &end);
+                if (!*w || *end || !(wait >= 0 && wait <= MAX_LONG_POLL))
+                        return reply_error(c, 400, "wait must be seconds between 0 and %.0f",
+                                           MAX_LONG_POLL);
         }
-        /* A tail waits (long poll) until records come or the wait ends;
-         * this connection's own thread does the waiting. */
-        if (tail && wait > 0) {
+        if (wait > 0 && !c->polling) {
                 if (atomic_fetch_add(&in->tails, 1) >= MAX_TAILS) {
                         atomic_fetch_sub(&in->tails, 1);
                         return reply_too_many(c, "waiting tails", MAX_TAILS);
                 }
-                polling = true;
+                c->polling = true;
+                c->until = poe__now_mono() + wait;
         }
-        deadline = now_mono() + wait;
-        for (;;) {
-                res = poe__tracelog_query(in->log, &q, err, sizeof(err));
-                if (!res) {
-                        if (polling)
-                                atomic_fetch_sub(&in->tails, 1);
-                        return reply_error(c, 500, "trace log query failed: %s", err);
-                }
-                records = json_object_get(res, "records");
-                if (!tail || json_array_size(records) > 0 || now_mono() >= deadline ||
-                    in->stopping)
-                        break;
+        /* Counted before the query: a record written while it runs
+         * makes the clock bring the poll back. */
+        seen = c->polling ? poe__http_log_written(in) : 0;
+        res = poe__tracelog_query(in->log, &q, err, sizeof(err));
+        if (!res)
+                return reply_error(c, 500, "trace log query failed: %s", err);
+        if (c->polling && json_array_size(json_object_get(res, "records")) == 0 &&
+            poe__now_mono() < c->until && !in->stopping) {
                 json_decref(res);
-                {
-                        struct timespec ts = { 0, 100 * 1000000L };
-
-                        nanosleep(&ts, NULL);
-                }
+                c->seen = seen;
+                return POE__PARKED;
         }
-        if (polling)
-                atomic_fetch_sub(&in->tails, 1);
-        return reply_ok(c, in, res, poe__page_json(&q.page,
-                                                   (size_t)json_integer_value(
-                                                           json_object_get(res, "total"))),
-                        true);
+        return trace_answer(c, res, &q);
 }
 
-static enum MHD_Result trace_export(struct MHD_Connection *c, poe_inspector *in,
-                                    const char *format, const poe__params *p,
-                                    struct request *rq)
+/* GET trace/runs. */
+int poe__http_runs(poe__call *c)
+{
+        char err[256];
+        json_t *runs = poe__tracelog_runs(c->in->log, err, sizeof(err));
+
+        if (!runs)
+                return reply_error(c, 500, "trace log query failed: %s", err);
+        return poe__reply_ok(c, runs, NULL, true);
+}
+
+/* An export being sent: the stream, and the slot it holds until the
+ * response is destroyed (export_free). */
+struct export_body {
+        poe_inspector *in;
+        poe__tl_export *x;
+};
+
+/* MHD's content reader: the export's next bytes, produced as the client
+ * reads them.  A failure after the status went out can only cut the
+ * body short: MHD closes the connection without the final chunk, which a
+ * client sees as an incomplete body, not as the end. */
+static ssize_t export_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+        struct export_body *e = cls;
+        ssize_t n = poe__tl_export_read(e->x, buf, max);
+
+        (void)pos;
+        if (n > 0)
+                return n;
+        if (n == 0)
+                return MHD_CONTENT_READER_END_OF_STREAM;
+        /* A stop or a cancel is no fault of the log's. */
+        if (n != -ECANCELED)
+                fprintf(stderr, "poe-inspector: an export ended early: %s\n",
+                        poe__tl_export_error(e->x));
+        return MHD_CONTENT_READER_END_WITH_ERROR;
+}
+
+/* MHD's free callback: the response is done with, sent or not (the
+ * client went, the connection timed out, the daemon stops).  The cursor
+ * and its snapshot go, and the slot. */
+static void export_free(void *cls)
+{
+        struct export_body *e = cls;
+
+        poe__tl_export_close(e->x);
+        atomic_fetch_sub(&e->in->exports, 1);
+        free(e);
+}
+
+/*
+ * An export, streamed: the body is produced by export_read as
+ * libmicrohttpd sends it, 64 KiB at a time, from the export's cursor, so
+ * neither its memory nor its first byte wait for the whole selection.
+ * Errors found when it opens (a bad parameter, a format, a log that
+ * cannot be read) are answered with a status; later ones cut the body.
+ * The slot (one of MAX_EXPORTS) goes from the request to the response
+ * once it is made, and is given back by export_free.
+ */
+static int trace_export(poe__call *c, poe_inspector *in, const char *format,
+                        const poe__params *p, struct request *rq)
 {
         poe__trace_query q;
         char err[256], disp[128];
-        char *body = NULL;
-        size_t len = 0;
-        const char *type = NULL;
+        struct export_body *e;
         struct MHD_Response *resp;
-        int r, fd = -1;
+        poe__tl_export *x = NULL;
+        int64_t size;
+        int r;
 
         if (!in->log)
                 return reply_error(c, 503, "there is no trace log: %s", in->log_error);
-        /* The slot is the request's until it completes (completed()). */
+        /* The slot is the request's until the response takes it, or the
+         * request completes (completed()). */
         if (atomic_fetch_add(&in->exports, 1) >= MAX_EXPORTS) {
                 atomic_fetch_sub(&in->exports, 1);
                 return reply_too_many(c, "exports", MAX_EXPORTS);
@@ -628,31 +493,58 @@ static enum MHD_Result trace_export(struct MHD_Connection *c, poe_inspector *in,
         rq->export_slot = true;
         if (poe__trace_query_parse(p, &q, err, sizeof(err)) < 0)
                 return reply_error(c, 400, "%s", err);
-        r = poe__tracelog_export(in->log, format, &q, &body, &fd, &len, &type, err, sizeof(err));
+        r = poe__tracelog_export_open(in->log, format, &q, &x, err, sizeof(err));
         if (r == -EINVAL)
                 return reply_error(c, 404, "no such export format: %s (jsonl, csv, chrome, "
                                            "otlp, sqlite)", format);
+        if (r == -ECANCELED)
+                return reply_error(c, 503, "the inspector is stopping");
         if (r < 0)
                 return reply_error(c, 500, "export failed: %s", err);
-        snprintf(disp, sizeof(disp), "attachment; filename=\"poe-trace.%s\"",
-                 strcmp(format, "chrome") == 0 ? "chrome.json"
-                 : strcmp(format, "sqlite") == 0 ? "db" : format);
-        if (fd < 0)
-                return reply_bytes(c, 200, type, body, len, MHD_RESPMEM_MUST_FREE, disp);
-        /* A database copy is streamed from its (unlinked) file; the
-         * response closes the descriptor. */
-        resp = MHD_create_response_from_fd(len, fd);
-        if (!resp) {
-                close(fd);
-                return MHD_NO;
+        e = malloc(sizeof(*e));
+        if (!e) {
+                poe__tl_export_close(x);
+                return reply_error(c, 500, "out of memory");
         }
-        return reply_response(c, 200, resp, type, disp);
+        e->in = in;
+        e->x = x;
+        /* The SQLite copy's length is known: it goes as Content-Length;
+         * the others are chunked. */
+        size = poe__tl_export_size(x);
+        resp = MHD_create_response_from_callback(size >= 0 ? (uint64_t)size : MHD_SIZE_UNKNOWN,
+                                                 EXPORT_BLOCK, export_read, e, export_free);
+        if (!resp) {
+                free(e);
+                poe__tl_export_close(x);
+                return reply_error(c, 500, "out of memory");
+        }
+        rq->export_slot = false;
+        snprintf(disp, sizeof(disp), "attachment; filename=\"%s\"", poe__tl_export_filename(x));
+        return reply_response(c, 200, resp, poe__tl_export_content_type(x), disp);
+}
+
+/* GET export/{name}: trace_export, on the pool.  The running export
+ * ends at stop: poe__http_stop interrupts the log's readers before it
+ * waits for the pool. */
+int poe__http_export(poe__call *c)
+{
+        char format[32];
+
+        if (c->name_len >= sizeof(format))
+                return reply_error(c, 404, "no such export format (jsonl, csv, chrome, otlp, "
+                                           "sqlite)");
+        memcpy(format, c->name, c->name_len);
+        format[c->name_len] = '\0';
+        return trace_export(c, c->in, format, c->params, c->rq);
 }
 
 /* ---- the page ---- */
 
-static enum MHD_Result serve_asset(struct MHD_Connection *c, poe_inspector *in, const char *url)
+/* GET /...: the page's own files, from web_root or built in. */
+int poe__http_page(poe__call *c)
 {
+        poe_inspector *in = c->in;
+        const char *url = c->name - 1; /* what the route's star took, after its slash */
         const poe__asset *a;
 
         if (strcmp(url, "/") == 0)
@@ -695,9 +587,45 @@ static enum MHD_Result serve_asset(struct MHD_Connection *c, poe_inspector *in, 
                            MHD_RESPMEM_PERSISTENT, NULL);
 }
 
-/* ---- routing ---- */
+/* An /api/ path no route names: which version this server speaks, or
+ * which endpoints v1 has. */
+int poe__http_no_api(poe__call *c)
+{
+        char path[256];
+        size_t n = c->name_len < sizeof(path) ? c->name_len : sizeof(path) - 1;
 
-static bool authorized(struct MHD_Connection *c, poe_inspector *in)
+        memcpy(path, c->name, n); /* what follows "/api/" */
+        path[n] = '\0';
+        if (strncmp(path, "v1/", 3) == 0 || strcmp(path, "v1") == 0) {
+                poe__answer_clear(&c->ans);
+                c->ans.status = poe__api_no_such(path[2] ? path + 3 : "", c->ans.err,
+                                                 sizeof(c->ans.err));
+                return c->ans.status;
+        }
+        return reply_error(c, 404, "unknown API version or path: /api/%s (this server speaks "
+                                   "/api/v1/)", path);
+}
+
+/* GET trace/groups: each group compiled in, and on or off.  Read without
+ * the kernel: a plain word it writes. */
+int poe__http_groups(poe__call *c)
+{
+        unsigned on = poe_kernel_debug_get(c->in->k);
+        json_t *g = json_object();
+        unsigned bit;
+
+        for (bit = 1; g && bit <= POE_TRACE_ALL; bit <<= 1)
+                if (poe_debug_group_name(bit))
+                        json_object_set_new(g, poe_debug_group_name(bit),
+                                            json_pack("{s:b, s:b}", "compiled",
+                                                      (poe_debug_compiled() & bit) != 0,
+                                                      "enabled", (on & bit) != 0));
+        return poe__reply_ok(c, g, NULL, false);
+}
+
+/* ---- the checks every route's needs name ---- */
+
+static bool authorized(struct MHD_Connection *c, const poe_inspector *in)
 {
         const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
         unsigned char diff;
@@ -716,15 +644,7 @@ static bool authorized(struct MHD_Connection *c, poe_inspector *in)
                 diff |= (unsigned char)((i < m ? h[i] : 0) ^ in->token[i]);
         return diff == 0;
 }
-
-/*
- * DNS rebinding: a page on another site can make the browser resolve its
- * own name to 127.0.0.1 and read the inspector.  The Host header then
- * names that site, so on loopback only the loopback names (and the bound
- * address) are accepted.  With allow_remote the operator chose exposure
- * and any Host goes.
- */
-static bool host_allowed(struct MHD_Connection *c, poe_inspector *in)
+static bool host_allowed(struct MHD_Connection *c, const poe_inspector *in)
 {
         const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Host");
         static const char *const names[] = { "localhost", "127.0.0.1", "[::1]" };
@@ -744,17 +664,6 @@ static bool host_allowed(struct MHD_Connection *c, poe_inspector *in)
         n = strlen(in->url) - strlen("http://") - 1; /* "HOST:PORT" */
         return strlen(h) == n && strncasecmp(h, in->url + strlen("http://"), n) == 0;
 }
-
-/*
- * Cross-site requests: a page on any site can make the browser send a
- * GET (no-cors) or a form POST to the inspector, with the user's network
- * position, and start an export or a query.  A browser says where a
- * request comes from: Sec-Fetch-Site (anything but same-origin, or none
- * for a typed URL, is another site; same-site includes another port of
- * localhost) and Origin, which for the page itself is this server's own
- * origin, "http://" and the Host header.  Tools (curl, Prometheus) send
- * neither.  NULL, or why the request is refused.
- */
 static const char *cross_site(struct MHD_Connection *c)
 {
         const char *site = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Sec-Fetch-Site");
@@ -769,128 +678,118 @@ static const char *cross_site(struct MHD_Connection *c)
         return NULL;
 }
 
-static enum MHD_Result route(struct MHD_Connection *c, poe_inspector *in, const char *url,
-                             const char *method, struct request *rq)
-{
-        const char *why;
-        poe__params p;
-        bool get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
+/* ---- the pipeline ---- */
 
-        if (!host_allowed(c, in))
+static enum MHD_Result collect_param(void *cls, enum MHD_ValueKind kind, const char *key,
+                                     const char *value)
+{
+        poe__params *p = cls;
+
+        (void)kind;
+        if (p->n >= POE__MAX_PARAMS)
+                return MHD_NO;
+        p->kv[p->n].key = key;
+        p->kv[p->n].value = value;
+        p->n++;
+        return MHD_YES;
+}
+
+/*
+ * Every check a route's needs name, in one order for all: the server's
+ * own (stopping, Host), the route's path, the origin, the parameters,
+ * the method, the token, the body, the session id, the trace log.  0
+ * when the request may run; else the status of the answer it has (in
+ * c->ans).  On the polling thread.
+ */
+static int check(struct MHD_Connection *mc, poe_inspector *in, const char *url,
+                 const char *method, struct request *rq)
+{
+        poe__call *c = &rq->call;
+        const poe__route *rt;
+        const char *why;
+        json_error_t jerr;
+        unsigned allowed;
+        bool sid_ok;
+
+        if (in->stopping)
+                return reply_error(c, 503, "the inspector is stopping");
+        if (!host_allowed(mc, in))
                 return reply_error(c, 403, "the Host header does not name this inspector "
                                            "(loopback only: localhost, 127.0.0.1, [::1]); "
                                            "refused against DNS rebinding");
+        rt = poe__route_find(method, url, c, &allowed, &sid_ok);
         /* The page's own files may be linked from anywhere; everything
-         * else answers only the page, tools and typed URLs. */
-        if ((strncmp(url, "/api/", 5) == 0 || strcmp(url, "/metrics") == 0) &&
-            (why = cross_site(c)))
+         * else answers only the page, tools and typed URLs (a 405 too). */
+        if (c->route && (c->route->needs & POE__NEED_SAME_SITE) && (why = cross_site(mc)))
                 return reply_error(c, 403, "cross-site request refused: %s", why);
-        memset(&p, 0, sizeof(p));
-        if (MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, collect_param, &p) < 0 ||
-            p.n >= POE__MAX_PARAMS)
+        if (MHD_get_connection_values(mc, MHD_GET_ARGUMENT_KIND, collect_param, &rq->params) <
+                    0 ||
+            rq->params.n >= POE__MAX_PARAMS)
                 return reply_error(c, 400, "too many query parameters (at most %d)",
                                    POE__MAX_PARAMS - 1);
-        if (strcmp(url, "/metrics") == 0) {
-                if (!get)
-                        return reply_error(c, 405, "/metrics answers GET only");
-                return submit(c, in, JOB_METRICS, "", &p, NULL);
+        if (!rt && allowed)
+                return reply_error(c, 405, "%s answers %s only",
+                                   strncmp(url, "/api/", 5) == 0 || strcmp(url, "/metrics") == 0
+                                           ? url
+                                           : "the page",
+                                   poe__route_methods_text(allowed));
+        if (!rt)
+                return reply_error(c, 404, "no such page");
+        if ((rt->needs & POE__NEED_TOKEN) && !in->token)
+                return reply_error(c, 403, "this inspector is read-only: start it with a token "
+                                           "to switch trace groups or send signals");
+        if ((rt->needs & POE__NEED_TOKEN) && !authorized(mc, in))
+                return reply_error(c, 401, "a valid 'Authorization: Bearer TOKEN' header is "
+                                           "required");
+        if ((rt->needs & POE__NEED_BODY) && rq->too_large)
+                return reply_error(c, 413, "the body is larger than %d bytes", MAX_BODY);
+        if ((rt->needs & POE__NEED_BODY) &&
+            !(c->body = json_loadb(rq->body ? rq->body : "", rq->body_len, 0, &jerr)))
+                return reply_error(c, 400, "the body is not JSON: %s", jerr.text);
+        if (!sid_ok) {
+                poe__answer_clear(&c->ans);
+                c->ans.status = poe__api_malformed_sid(c->name, c->name_len, c->ans.err,
+                                                       sizeof(c->ans.err));
+                return c->ans.status;
         }
-        if (strncmp(url, "/api/v1/", 8) != 0) {
-                if (strncmp(url, "/api/", 5) == 0)
-                        return reply_error(c, 404, "unknown API version or path: %s (this "
-                                                   "server speaks /api/v1/)", url);
-                if (!get)
-                        return reply_error(c, 405, "the page answers GET only");
-                return serve_asset(c, in, url);
-        }
-        url += 8;
-        if (strcmp(url, "trace") == 0 || strcmp(url, "trace/tail") == 0) {
-                if (!get)
-                        return reply_error(c, 405, "%s answers GET only", url);
-                return trace_query(c, in, &p, strcmp(url, "trace/tail") == 0);
-        }
-        if (strcmp(url, "trace/runs") == 0) {
-                char err[256];
-                json_t *runs;
-
-                if (!in->log)
-                        return reply_error(c, 503, "there is no trace log: %s", in->log_error);
-                runs = poe__tracelog_runs(in->log, err, sizeof(err));
-                if (!runs)
-                        return reply_error(c, 500, "trace log query failed: %s", err);
-                return reply_ok(c, in, runs, NULL, true);
-        }
-        if (strncmp(url, "export/", 7) == 0) {
-                if (!get)
-                        return reply_error(c, 405, "exports answer GET only");
-                return trace_export(c, in, url + 7, &p, rq);
-        }
-        if (strcmp(url, "trace/groups") == 0) {
-                json_error_t jerr;
-                json_t *body;
-
-                if (get) {
-                        unsigned on = poe_kernel_debug_get(in->k);
-                        json_t *g = json_object();
-                        unsigned bit;
-
-                        /* Read without the kernel: a plain word it writes. */
-                        for (bit = 1; g && bit <= POE_TRACE_ALL; bit <<= 1)
-                                if (poe_debug_group_name(bit))
-                                        json_object_set_new(
-                                                g, poe_debug_group_name(bit),
-                                                json_pack("{s:b, s:b}", "compiled",
-                                                          (poe_debug_compiled() & bit) != 0,
-                                                          "enabled", (on & bit) != 0));
-                        return reply_ok(c, in, g, NULL, false);
-                }
-                if (strcmp(method, "PUT") != 0 && strcmp(method, "POST") != 0)
-                        return reply_error(c, 405, "trace/groups answers GET and PUT");
-                if (!in->token)
-                        return reply_error(c, 403, "this inspector is read-only: start it "
-                                                   "with a token to switch trace groups");
-                if (!authorized(c, in))
-                        return reply_error(c, 401, "a valid 'Authorization: Bearer TOKEN' "
-                                                   "header is required");
-                if (rq->too_large)
-                        return reply_error(c, 413, "the body is larger than %d bytes", MAX_BODY);
-                body = json_loadb(rq->body ? rq->body : "", rq->body_len, 0, &jerr);
-                if (!body)
-                        return reply_error(c, 400, "the body is not JSON: %s", jerr.text);
-                return submit(c, in, JOB_DEBUG_SET, "", NULL, body);
-        }
-        if (strncmp(url, "sessions/", 9) == 0 && strstr(url, "/signal")) {
-                json_error_t jerr;
-                json_t *body;
-                char id[64];
-                const char *slash = strchr(url + 9, '/');
-
-                if (strcmp(method, "POST") != 0)
-                        return reply_error(c, 405, "signal answers POST only");
-                if (!in->token)
-                        return reply_error(c, 403, "this inspector is read-only: start it "
-                                                   "with a token to send signals");
-                if (!authorized(c, in))
-                        return reply_error(c, 401, "a valid 'Authorization: Bearer TOKEN' "
-                                                   "header is required");
-                if (!slash || strcmp(slash, "/signal") != 0 ||
-                    (size_t)(slash - (url + 9)) >= sizeof(id))
-                        return reply_error(c, 404, "no such endpoint: %s", url);
-                memcpy(id, url + 9, (size_t)(slash - (url + 9)));
-                id[slash - (url + 9)] = '\0';
-                if (rq->too_large)
-                        return reply_error(c, 413, "the body is larger than %d bytes", MAX_BODY);
-                body = json_loadb(rq->body ? rq->body : "", rq->body_len, 0, &jerr);
-                if (!body)
-                        return reply_error(c, 400, "the body is not JSON: %s", jerr.text);
-                return submit(c, in, JOB_SIGNAL, id, NULL, body);
-        }
-        if (!get)
-                return reply_error(c, 405, "%s answers GET only", url);
-        return submit(c, in, JOB_API, url, &p, NULL);
+        if ((rt->needs & POE__NEED_LOG) && !in->log)
+                return reply_error(c, 503, "there is no trace log: %s", in->log_error);
+        return 0;
 }
 
-static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url,
+/* The request is all here: check it, then run its handler where its
+ * route says (or hand it on, suspended). */
+static enum MHD_Result dispatch(struct MHD_Connection *mc, poe_inspector *in, const char *url,
+                                const char *method, struct request *rq)
+{
+        poe__call *c = &rq->call;
+
+        c->in = in;
+        c->rq = rq;
+        c->params = &rq->params;
+        poe__conn_arrived(in, mc);
+        if (check(mc, in, url, method, rq) != 0)
+                return send_answer(mc, in, &c->ans);
+        switch (c->route->where) {
+        case POE__ON_POOL:
+                if (poe__work_to_pool(in, rq) == 0)
+                        return MHD_YES;
+                break;
+        case POE__ON_KERNEL:
+                if (poe__work_to_kernel(in, rq) == 0)
+                        return MHD_YES;
+                break;
+        default:
+                c->route->fn(c);
+                break;
+        }
+        return send_answer(mc, in, &c->ans);
+}
+
+/* libmicrohttpd's access handler: called once the headers are in, once
+ * per piece of the body, once at the end (where the request runs), and
+ * once more after a resume (where its answer is sent). */
+static enum MHD_Result handle(void *cls, struct MHD_Connection *mc, const char *url,
                               const char *method, const char *version, const char *upload,
                               size_t *upload_size, void **con_cls)
 {
@@ -902,9 +801,13 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
                 rq = calloc(1, sizeof(*rq));
                 if (!rq)
                         return MHD_NO;
+                rq->in = in;
+                rq->mc = mc;
                 *con_cls = rq;
                 return MHD_YES;
         }
+        if (rq->state == RQ_ANSWERED)
+                return send_answer(mc, in, &rq->call.ans);
         if (*upload_size) {
                 /* Bodies are small JSON objects; a large one is refused
                  * after it is read, with a 413. */
@@ -923,53 +826,121 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
                 *upload_size = 0;
                 return MHD_YES;
         }
-        return route(c, in, url, method, rq);
+        return dispatch(mc, in, url, method, rq);
 }
 
-static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
+/* The request is over (sent, or its connection closed): its memory
+ * goes, its export slot too, and the connection waits for the next. */
+static void completed(void *cls, struct MHD_Connection *mc, void **con_cls,
                       enum MHD_RequestTerminationCode toe)
 {
         struct request *rq = *con_cls;
         poe_inspector *in = cls;
 
-        (void)c;
         (void)toe;
         if (rq) {
+                poe__work_forget(in, rq);
                 if (rq->export_slot)
                         atomic_fetch_sub(&in->exports, 1);
+                poe__answer_clear(&rq->call.ans);
+                json_decref(rq->call.body);
                 free(rq->body);
                 free(rq);
         }
         *con_cls = NULL;
+        poe__conn_idle(in, mc);
+}
+
+static void notify_connection(void *cls, struct MHD_Connection *mc, void **socket_context,
+                              enum MHD_ConnectionNotificationCode toe)
+{
+        if (toe == MHD_CONNECTION_NOTIFY_STARTED)
+                poe__conn_started(cls, mc, socket_context);
+        else
+                poe__conn_closed(cls, socket_context);
+}
+
+/*
+ * libmicrohttpd's messages, on stderr, at most LOG_BURST in a row and
+ * then one per LOG_EVERY seconds with a count of those left out: a flood
+ * of refused connections must neither flood the terminal nor block the
+ * polling thread on a stderr pipe nobody reads.  Only the polling thread
+ * logs (each inspector's its own).
+ */
+#define LOG_BURST 10
+#define LOG_EVERY 60.0
+
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+        poe_inspector *in = cls;
+        double now = poe__now_mono();
+        char msg[256];
+        size_t n;
+
+        if (now - in->log_window >= LOG_EVERY) {
+                if (in->log_left_out)
+                        fprintf(stderr, "poe-inspector: libmicrohttpd: %u messages left out\n",
+                                in->log_left_out);
+                in->log_window = now;
+                in->log_in_window = 0;
+                in->log_left_out = 0;
+        }
+        if (in->log_in_window++ >= LOG_BURST) {
+                in->log_left_out++;
+                return;
+        }
+        vsnprintf(msg, sizeof(msg), fmt, ap);
+        n = strlen(msg);
+        while (n && msg[n - 1] == '\n')
+                msg[--n] = '\0';
+        fprintf(stderr, "poe-inspector: libmicrohttpd: %s\n", msg);
+}
+
+/* POE__CONN_MAX, or half the descriptors the process may open. */
+static int connection_limit(void)
+{
+        struct rlimit rl;
+
+        if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+            rl.rlim_cur / 2 < POE__CONN_MAX)
+                return rl.rlim_cur / 2 > 16 ? (int)(rl.rlim_cur / 2) : 16;
+        return POE__CONN_MAX;
 }
 
 int poe__http_start(poe_inspector *in)
 {
         const union MHD_DaemonInfo *info;
-        unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
+        /* One polling thread; epoll where there is one (Linux). */
+        unsigned flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME |
                          MHD_USE_ERROR_LOG;
         char host[64];
+        int r;
 
-        pthread_mutex_init(&in->lock, NULL);
+        if (pthread_mutex_init(&in->lock, NULL) != 0)
+                return -ENOMEM;
         in->lock_ready = true;
+        in->conn_max = connection_limit();
+        in->evict_at = in->conn_max - in->conn_max / 8;
+        r = poe__work_start(in);
+        if (r < 0)
+                return r;
         if (in->addr.ss_family == AF_INET6)
                 flags |= MHD_USE_IPv6;
-        in->daemon = MHD_start_daemon(flags, 0, NULL, NULL, handle, in, MHD_OPTION_SOCK_ADDR,
-                                      (struct sockaddr *)&in->addr, MHD_OPTION_NOTIFY_COMPLETED,
-                                      completed, in, MHD_OPTION_CONNECTION_LIMIT,
-                                      (unsigned)64, MHD_OPTION_CONNECTION_TIMEOUT,
-                                      (unsigned)60,
-                                      /* jansson's json_dumps recurses: a tree
-                                       * 10,000 sessions deep needs ~6 MiB. */
-                                      MHD_OPTION_THREAD_STACK_SIZE, (size_t)16 << 20,
-                                      /* Room to parse a query of a few
-                                       * thousand parameters and refuse it
-                                       * with a 400: with the default 32 KiB
-                                       * libmicrohttpd runs out while parsing
-                                       * and closes the connection without a
-                                       * status (it still does past ~8,000). */
-                                      MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)256 << 10,
-                                      MHD_OPTION_END);
+        in->daemon = MHD_start_daemon(
+                flags, 0, NULL, NULL, handle, in,
+                /* First, so that it takes every message. */
+                MHD_OPTION_EXTERNAL_LOGGER, mhd_log, in, MHD_OPTION_SOCK_ADDR,
+                (struct sockaddr *)&in->addr, MHD_OPTION_NOTIFY_COMPLETED, completed, in,
+                MHD_OPTION_NOTIFY_CONNECTION, notify_connection, in, MHD_OPTION_CONNECTION_LIMIT,
+                (unsigned)in->conn_max, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+                (unsigned)POE__CONN_PER_ADDRESS, MHD_OPTION_CONNECTION_TIMEOUT,
+                (unsigned)POE__IDLE_TIMEOUT,
+                /* Room to parse a query of a few thousand parameters and
+                 * refuse it with a 400: with the default 32 KiB
+                 * libmicrohttpd runs out while parsing and closes the
+                 * connection without a status (it still does past
+                 * ~8,000).  Reserved per connection, touched as used. */
+                MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)256 << 10, MHD_OPTION_END);
         if (!in->daemon)
                 return errno == EADDRINUSE ? -EADDRINUSE : -EIO;
         info = MHD_get_daemon_info(in->daemon, MHD_DAEMON_INFO_BIND_PORT);
@@ -986,26 +957,41 @@ int poe__http_start(poe_inspector *in)
         return 0;
 }
 
+/*
+ * Stops within a second whatever the server is doing: every waiting
+ * request is answered 503 (long polls, requests for a kernel that may be
+ * stuck, work queued for the pool), the trace log's readers are
+ * interrupted (a running query or export ends at its next progress
+ * check), the pool and the clock are joined, and only then is the server
+ * stopped (libmicrohttpd must not stop with a suspended connection):
+ * connections idle or half-sent are closed, costing no wait.
+ */
 void poe__http_stop(poe_inspector *in)
 {
-        struct poe__job *job;
-
         if (!in->lock_ready)
                 return;
-        /* Waiting requests give up now rather than at their deadline: the
-         * kernel's thread, which would answer them, is the one stopping. */
-        pthread_mutex_lock(&in->lock);
-        in->stopping = true;
-        for (job = in->jobs; job; job = job->next) {
-                pthread_mutex_lock(&job->m);
-                pthread_cond_broadcast(&job->cv);
-                pthread_mutex_unlock(&job->m);
-        }
-        pthread_mutex_unlock(&in->lock);
-        /* Queries and exports running on connection threads end now too:
-         * stopping the daemon waits for those threads. */
+        poe__work_answer_all(in);
         poe__tracelog_cancel_readers(in->log);
+        poe__work_join(in);
         if (in->daemon)
                 MHD_stop_daemon(in->daemon);
         in->daemon = NULL;
+}
+
+void poe__http_counts_get(poe_inspector *in, poe__http_counts *ret)
+{
+        memset(ret, 0, sizeof(*ret));
+        if (!in->lock_ready)
+                return;
+        pthread_mutex_lock(&in->lock);
+        ret->connections = in->conns;
+        ret->pool_queued = in->pool_queued;
+        pthread_mutex_unlock(&in->lock);
+        ret->connections_max = in->conn_max;
+        ret->waiting_kernel = atomic_load(&in->waiting_kernel);
+        ret->pool_busy = atomic_load(&in->pool_busy);
+        ret->long_polls = atomic_load(&in->tails);
+        ret->exports = atomic_load(&in->exports);
+        ret->expired = atomic_load(&in->conns_expired);
+        ret->evicted = atomic_load(&in->conns_evicted);
 }

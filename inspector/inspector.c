@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "http.h"
+#include "poe/tracelog.h"
 
 /*
  * "HOST:PORT" or "[V6]:PORT" into a socket address.  Only numeric hosts
@@ -365,6 +366,10 @@ void poe__inspector_unref(poe_inspector *in)
                 return;
         if (in->lock_ready)
                 pthread_mutex_destroy(&in->lock);
+        if (in->pool_cv_ready)
+                pthread_cond_destroy(&in->pool_cv);
+        if (in->clock_cv_ready)
+                pthread_cond_destroy(&in->clock_cv);
         free(in->trace_path);
         free(in->token);
         free(in->web_root);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "http.h"
+#include "poe/tracelog.h"
 
 struct buf {
         char *s;
@@ -70,6 +71,37 @@ static void metric(struct buf *b, const char *name, const char *type, const char
         put(b, "# HELP %s %s\n# TYPE %s %s\n%s %.17g\n", name, help, name, type, name, value);
 }
 
+/* The HTTP server's own gauges (http.h): thread-safe, so also when the
+ * kernel is stuck. */
+static void pipeline_metrics(struct buf *b, poe_inspector *in)
+{
+        poe__http_counts n;
+
+        poe__http_counts_get(in, &n);
+        metric(b, "poe_inspector_long_polls", "gauge",
+               "trace tails waiting for records now (at most 8; more get a 429)",
+               (double)n.long_polls);
+        metric(b, "poe_inspector_exports", "gauge",
+               "trace exports running now (at most 2; more get a 429)", (double)n.exports);
+        metric(b, "poe_inspector_connections", "gauge", "HTTP connections open now",
+               (double)n.connections);
+        metric(b, "poe_inspector_connections_max", "gauge",
+               "HTTP connections allowed at once (32 per client address)",
+               (double)n.connections_max);
+        metric(b, "poe_inspector_connections_expired_total", "counter",
+               "connections closed because their request did not arrive within 10 s",
+               (double)n.expired);
+        metric(b, "poe_inspector_connections_evicted_total", "counter",
+               "connections waiting for a request closed to make room for new ones",
+               (double)n.evicted);
+        metric(b, "poe_inspector_kernel_waits", "gauge",
+               "requests waiting for the kernel's thread now", (double)n.waiting_kernel);
+        metric(b, "poe_inspector_pool_busy", "gauge",
+               "workers of the pool running a trace log read now", (double)n.pool_busy);
+        metric(b, "poe_inspector_pool_queued", "gauge",
+               "trace log reads waiting for a worker now", (double)n.pool_queued);
+}
+
 /* The trace log's counters: thread-safe, so also when the kernel is stuck. */
 static void trace_log_metrics(struct buf *b, poe_inspector *in, bool on_kernel)
 {
@@ -89,12 +121,7 @@ static void trace_log_metrics(struct buf *b, poe_inspector *in, bool on_kernel)
                                 put(b, "poe_trace_group_recorded{group=\"%s\"} %d\n",
                                     poe_debug_group_name(bit), (rec & bit) != 0);
         }
-        metric(b, "poe_inspector_long_polls", "gauge",
-               "trace tails waiting for records now (at most 8; more get a 429)",
-               (double)atomic_load(&in->tails));
-        metric(b, "poe_inspector_exports", "gauge",
-               "trace exports running now (at most 2; more get a 429)",
-               (double)atomic_load(&in->exports));
+        pipeline_metrics(b, in);
         if (st) {
                 metric(b, "poe_trace_records_produced_total", "counter",
                        "trace records the kernel handed the trace log",
@@ -231,4 +258,10 @@ char *poe__metrics_stuck_text(poe_inspector *in, const poe_kernel_activity *a, d
                 return NULL;
         }
         return b.s;
+}
+
+/* GET /metrics on the kernel's thread (the route's handler). */
+int poe__metrics(poe__call *c)
+{
+        return poe__reply_text(c, poe__metrics_text(c->k, c->in));
 }

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "inspector-internal.h"
+#include "poe/tracelog.h"
 
 const char *poe__param(const poe__params *p, const char *key)
 {

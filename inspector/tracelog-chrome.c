@@ -5,17 +5,32 @@
  * record as an instant event on its session's track.  A post whose
  * enqueue and dispatch are both selected also becomes a flow, an arrow
  * from the sender's track at the enqueue to the dispatch's slice.
+ *
+ * The file is written as the records are read, an event at a time; what
+ * is held meanwhile is bounded (tracelog-pair.c): the open dispatches,
+ * the pending posts and the set of sessions named.  otherData.unpaired
+ * at the end counts what the selection did not pair: dispatches with no
+ * return, posts with no dispatch, and posts past POSTS_MAX pending.
  */
+#include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "tracelog-internal.h"
 
-typedef struct chrome {
+/* The sessions whose track is named: past this many the set starts
+ * again, and a session seen again has its (same) name written twice,
+ * which Perfetto takes as it comes.  A program that made millions of
+ * sessions keeps a set of 1 MiB at most. */
+#define SEEN_MAX 65536
+
+typedef struct tl_chrome {
         obuf *b;
+        tl_pair_counts *counts;
         int64_t run;
-        bool first;
+        bool first, tail;
         dstack ds;
         post_table posts; /* enqueues waiting for their dispatch */
         uint64_t *seen;   /* the sessions named so far, an open-addressing set */
@@ -45,6 +60,10 @@ static void ch_session(chrome *c, uint64_t sid)
                         return;
                 c->seen_zero = true;
         } else {
+                if (c->seen_n >= SEEN_MAX) {
+                        memset(c->seen, 0, c->seen_cap * sizeof(*c->seen));
+                        c->seen_n = 0;
+                }
                 if (c->seen_n * 2 >= c->seen_cap) {
                         size_t cap = c->seen_cap ? c->seen_cap * 2 : 256, j;
                         uint64_t *s = calloc(cap, sizeof(*s));
@@ -155,8 +174,10 @@ static void ch_dispatch(chrome *c, sqlite3_stmt *st, uint64_t sid, const char *e
                 /* Never returned (a filter hid the returns, or the log
                  * ends mid-dispatch): shown as they began, with no
                  * duration. */
-                ch_close(c, &c->ds.s[0], c->ds.s[0].ns, NULL, false);
-                poe__tl_dstack_drop_first(&c->ds);
+                open_dispatch *first = poe__tl_dstack_shift(&c->ds);
+
+                c->counts->unreturned++;
+                ch_close(c, first, first->ns, NULL, false);
         }
         d = poe__tl_dstack_push(&c->ds, sid, event, ns);
         if (!d) {
@@ -168,8 +189,7 @@ static void ch_dispatch(chrome *c, sqlite3_stmt *st, uint64_t sid, const char *e
                            (double)ns / 1000.0, "pid", (json_int_t)c->run, "tid", (json_int_t)sid,
                            "args", ch_args(st));
         if (!d->obj) {
-                free(d->event);
-                c->ds.depth--;
+                free(poe__tl_dstack_pop(&c->ds)->event);
                 c->b->oom = true;
                 return;
         }
@@ -178,7 +198,7 @@ static void ch_dispatch(chrome *c, sqlite3_stmt *st, uint64_t sid, const char *e
         poe__tl_post_take(&c->posts, event_id, &d->post);
 }
 
-static void ch_record(chrome *c, sqlite3_stmt *st)
+void poe__tl_chrome_record(tl_chrome *c, sqlite3_stmt *st)
 {
         const char *kind = (const char *)sqlite3_column_text(st, COL_KIND);
         const char *grp = (const char *)sqlite3_column_text(st, COL_GROUP);
@@ -201,20 +221,23 @@ static void ch_record(chrome *c, sqlite3_stmt *st)
             (n = poe__tl_dstack_match(&c->ds, sid, event)) > 0) {
                 /* Anything opened after the match and not returned was
                  * unwound by it (poe_die). */
-                while (n-- > 0) {
-                        open_dispatch *d = &c->ds.s[--c->ds.depth];
-
-                        ch_close(c, d, ns, n == 0 ? poe__tl_col_text(st, COL_MESSAGE) : NULL,
-                                 n == 0);
-                }
+                while (n-- > 0)
+                        ch_close(c, poe__tl_dstack_pop(&c->ds), ns,
+                                 n == 0 ? poe__tl_col_text(st, COL_MESSAGE) : NULL, n == 0);
                 return;
         }
         if (events && kind && strcmp(kind, "enqueue") == 0 && poe__tl_is_post(event, event_id)) {
                 p = (posted){ .event_id = event_id,
                               .ns = ns,
                               .sender = (uint64_t)sqlite3_column_int64(st, COL_SENDER) };
-                if (!poe__tl_post_put(&c->posts, &p, &old))
-                        c->b->oom = true;
+                switch (poe__tl_post_put(&c->posts, &p, &old)) {
+                case 0:
+                        if (old.event_id)
+                                c->counts->undispatched++;
+                        break;
+                case -ENOSPC: c->counts->untracked++; break;
+                default: c->b->oom = true; break;
+                }
         } else if (events && kind && strcmp(kind, "discard") == 0) {
                 /* It will never be dispatched. */
                 poe__tl_post_take(&c->posts, event_id, &old);
@@ -229,14 +252,19 @@ static void ch_record(chrome *c, sqlite3_stmt *st)
                           (json_int_t)c->run, "tid", (json_int_t)sid, "args", ch_args(st)));
 }
 
-int poe__tl_export_chrome(sqlite3 *db, sqlite3_stmt *st, int64_t run, obuf *b, char *err,
-                          size_t errlen)
+tl_chrome *poe__tl_chrome_new(sqlite3 *db, int64_t run, obuf *b, tl_pair_counts *counts)
 {
-        chrome c = { .b = b, .run = run, .first = true };
+        chrome *c = calloc(1, sizeof(*c));
         sqlite3_stmt *rs = NULL;
         char pname[256];
         int rc;
 
+        if (!c)
+                return NULL;
+        c->b = b;
+        c->counts = counts;
+        c->run = run;
+        c->first = true;
         snprintf(pname, sizeof(pname), "libpoe run %lld", (long long)run);
         rc = sqlite3_prepare_v2(db, "SELECT pid, kernel_id FROM runs WHERE id = ?", -1, &rs, NULL);
         if (rc == SQLITE_OK && sqlite3_bind_int64(rs, 1, run) == SQLITE_OK &&
@@ -248,30 +276,43 @@ int poe__tl_export_chrome(sqlite3 *db, sqlite3_stmt *st, int64_t run, obuf *b, c
         sqlite3_finalize(rs);
 
         poe__tl_ob_puts(b, "{\"traceEvents\":[\n");
-        ch_emit(&c, json_pack("{s:s, s:s, s:I, s:I, s:{s:o}}", "name", "process_name", "ph", "M",
-                              "pid", (json_int_t)run, "tid", (json_int_t)0, "args", "name",
-                              poe__tl_jstr(pname)));
-        while (!b->oom && (rc = sqlite3_step(st)) == SQLITE_ROW)
-                ch_record(&c, st);
-        /* Dispatches still open when the selection ends: they ran at
-         * least until its last record. */
-        while (c.ds.depth > 0) {
-                open_dispatch *d = &c.ds.s[--c.ds.depth];
+        ch_emit(c, json_pack("{s:s, s:s, s:I, s:I, s:{s:o}}", "name", "process_name", "ph", "M",
+                             "pid", (json_int_t)run, "tid", (json_int_t)0, "args", "name",
+                             poe__tl_jstr(pname)));
+        return c;
+}
 
-                if (b->oom) {
-                        json_decref(d->obj);
-                        free(d->event);
-                } else {
-                        ch_close(&c, d, c.last_ns, NULL, false);
-                }
+bool poe__tl_chrome_finish(tl_chrome *c)
+{
+        tl_pair_counts *n = c->counts;
+
+        /* Dispatches still open when the selection ends ran at least
+         * until its last record: one a call. */
+        if (c->ds.depth > 0) {
+                n->unreturned++;
+                ch_close(c, poe__tl_dstack_pop(&c->ds), c->last_ns, NULL, false);
+                return false;
         }
-        free(c.ds.s);
-        poe__tl_post_free(&c.posts);
-        free(c.seen);
-        poe__tl_ob_puts(b,
-                        "\n],\"displayTimeUnit\":\"ms\",\"otherData\":{\"producer\":\"libpoe trace "
-                        "log\",\"ts\":\"CLOCK_MONOTONIC microseconds\"}}\n");
-        if (!b->oom && rc != SQLITE_DONE)
-                return poe__tl_step_failed(db, rc, err, errlen);
-        return 0;
+        if (c->tail)
+                return true;
+        c->tail = true;
+        n->undispatched += c->posts.n;
+        /* What could not be paired, where a reader of the file sees it. */
+        poe__tl_ob_puts(c->b, "\n],\"displayTimeUnit\":\"ms\",\"otherData\":{\"producer\":"
+                              "\"libpoe trace log\",\"ts\":\"CLOCK_MONOTONIC microseconds\","
+                              "\"unpaired\":{");
+        poe__tl_ob_printf(c->b, "\"dispatches_unreturned\":%" PRIu64 ",", n->unreturned);
+        poe__tl_ob_printf(c->b, "\"posts_undispatched\":%" PRIu64 ",", n->undispatched);
+        poe__tl_ob_printf(c->b, "\"posts_untracked\":%" PRIu64 "}}}\n", n->untracked);
+        return true;
+}
+
+void poe__tl_chrome_free(tl_chrome *c)
+{
+        if (!c)
+                return;
+        poe__tl_dstack_free(&c->ds);
+        poe__tl_post_free(&c->posts);
+        free(c->seen);
+        free(c);
 }

@@ -2,15 +2,29 @@
  * Exports of the trace log: what a query selects as JSON Lines or CSV (or,
  * through tracelog-chrome.c and tracelog-otlp.c, as a Chrome trace or as
  * OpenTelemetry spans), or the whole database as a consistent SQLite
- * copy; and what the trace exports share to pair a dispatch with its
- * return and a post with its dispatch.
+ * copy.
+ *
+ * An export is a stream: a read cursor (one prepared statement stepping
+ * over the selection in id order, in one read transaction) and a small
+ * buffer that one record at a time is rendered into and handed out from,
+ * as the caller reads.  Its memory is that buffer (the largest record's
+ * output), SQLite's page cache, and the bounded pairing state of the
+ * trace formats (tracelog-pair.c): the same for ten records or ten
+ * million.  Its time is linear in the records: every record costs O(1)
+ * (a hash lookup, a ring push or pop, a bounded search).  The SQLite copy
+ * is made into an unlinked temporary file at the open (tracelog-copy.c)
+ * and read from it.
+ *
+ * Every read checks whether the export must stop (the log's owner
+ * stopping, a cancel, the deadline), and so does SQLite while it steps
+ * (the progress handler): a stop ends it within one record, or 1000
+ * virtual machine steps, or one COPY_PAGES step of the copy.
  */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "tracelog-internal.h"
@@ -93,17 +107,21 @@ void poe__tl_ob_json(obuf *b, json_t *j)
         poe__tl_ob_json_p(b, j, 0);
 }
 
-static int export_jsonl(sqlite3 *db, sqlite3_stmt *st, obuf *b, char *err, size_t errlen)
+void poe__tl_ob_reset(obuf *b)
 {
-        int rc;
-
-        while ((rc = sqlite3_step(st)) == SQLITE_ROW && !b->oom) {
-                poe__tl_ob_json(b, poe__tl_row_json(st));
-                poe__tl_ob_put(b, "\n", 1);
+        if (b->cap > OB_KEEP) {
+                free(b->p);
+                b->p = NULL;
+                b->cap = 0;
         }
-        if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-                return poe__tl_step_failed(db, rc, err, errlen);
-        return 0;
+        b->len = 0;
+}
+
+/* One record as a JSON Lines line. */
+static void jsonl_row(obuf *b, sqlite3_stmt *st)
+{
+        poe__tl_ob_json(b, poe__tl_row_json(st));
+        poe__tl_ob_put(b, "\n", 1);
 }
 
 /* One CSV field, quoted when RFC 4180 says it must be. */
@@ -135,357 +153,233 @@ static void csv_text(obuf *b, sqlite3_stmt *st, int col)
                   (size_t)sqlite3_column_bytes(st, col));
 }
 
-static int export_csv(sqlite3 *db, sqlite3_stmt *st, obuf *b, char *err, size_t errlen)
+static const char csv_header[] =
+        "id,run,mono_ns,wall,group,prefix,kind,session,event,sender,refcount,queue,message,"
+        "event_id\r\n";
+
+/* One record as a CSV row. */
+static void csv_row(obuf *b, sqlite3_stmt *st)
 {
-        int rc;
-
-        poe__tl_ob_puts(b,
-                        "id,run,mono_ns,wall,group,prefix,kind,session,event,sender,refcount,queue,"
-                        "message,event_id\r\n");
-        while ((rc = sqlite3_step(st)) == SQLITE_ROW && !b->oom) {
-                poe__tl_ob_printf(b, "%lld,%lld,%lld,%.6f,",
-                                  (long long)sqlite3_column_int64(st, COL_ID),
-                                  (long long)sqlite3_column_int64(st, COL_RUN),
-                                  (long long)sqlite3_column_int64(st, COL_MONO_NS),
-                                  sqlite3_column_double(st, COL_WALL));
-                csv_text(b, st, COL_GROUP);
-                poe__tl_ob_put(b, ",", 1);
-                csv_text(b, st, COL_PREFIX);
-                poe__tl_ob_put(b, ",", 1);
-                csv_text(b, st, COL_KIND);
-                poe__tl_ob_printf(b, ",%lld,", (long long)sqlite3_column_int64(st, COL_SESSION));
-                csv_text(b, st, COL_EVENT);
-                poe__tl_ob_printf(b, ",%lld,%lld,%lld,",
-                                  (long long)sqlite3_column_int64(st, COL_SENDER),
-                                  (long long)sqlite3_column_int64(st, COL_REFCOUNT),
-                                  (long long)sqlite3_column_int64(st, COL_QUEUE));
-                csv_text(b, st, COL_MESSAGE);
-                /* An empty field for NULL, as for a NULL event. */
-                if (sqlite3_column_type(st, COL_EVENT_ID) == SQLITE_NULL)
-                        poe__tl_ob_put(b, ",\r\n", 3);
-                else
-                        poe__tl_ob_printf(b, ",%lld\r\n",
-                                          (long long)sqlite3_column_int64(st, COL_EVENT_ID));
-        }
-        if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-                return poe__tl_step_failed(db, rc, err, errlen);
-        return 0;
-}
-
-/* ---- pairing records: the dispatch stack and the post table ---- */
-
-bool poe__tl_same_event(const char *a, const char *b)
-{
-        return a == b || (a && b && strcmp(a, b) == 0);
-}
-
-bool poe__tl_is_post(const char *event, uint64_t event_id)
-{
-        return event_id && !(event && strcmp(event, "_garbage_collect") == 0);
-}
-
-open_dispatch *poe__tl_dstack_push(dstack *ds, uint64_t sid, const char *event, int64_t ns)
-{
-        open_dispatch *d;
-
-        if (ds->depth == ds->cap) {
-                size_t cap = ds->cap ? ds->cap * 2 : 64;
-                open_dispatch *s = realloc(ds->s, cap * sizeof(*s));
-
-                if (!s)
-                        return NULL;
-                ds->s = s;
-                ds->cap = cap;
-        }
-        d = &ds->s[ds->depth];
-        memset(d, 0, sizeof(*d));
-        d->sid = sid;
-        d->ns = ns;
-        if (event && !(d->event = strdup(event)))
-                return NULL;
-        ds->depth++;
-        return d;
-}
-
-void poe__tl_dstack_drop_first(dstack *ds)
-{
-        memmove(ds->s, ds->s + 1, (ds->depth - 1) * sizeof(*ds->s));
-        ds->depth--;
-}
-
-size_t poe__tl_dstack_match(const dstack *ds, uint64_t sid, const char *event)
-{
-        size_t i, n = ds->depth < STACK_SEARCH ? ds->depth : STACK_SEARCH;
-
-        for (i = 1; i <= n; i++) {
-                const open_dispatch *d = &ds->s[ds->depth - i];
-
-                if (d->sid == sid && poe__tl_same_event(d->event, event))
-                        return i;
-        }
-        return 0;
-}
-
-/* Linear probing; removal shifts the run back instead of leaving
- * tombstones, so a long export that posts and dispatches millions of
- * events keeps a table the size of what is pending at once. */
-static size_t post_home(uint64_t id, size_t cap)
-{
-        return (size_t)((id * 0x9e3779b97f4a7c15ull) >> 32) & (cap - 1);
-}
-
-static bool post_grow(post_table *pt)
-{
-        size_t cap = pt->cap ? pt->cap * 2 : 256, i, j;
-        posted *s = calloc(cap, sizeof(*s));
-
-        if (!s)
-                return false;
-        for (i = 0; i < pt->cap; i++) {
-                if (!pt->slot[i].event_id)
-                        continue;
-                j = post_home(pt->slot[i].event_id, cap);
-                while (s[j].event_id)
-                        j = (j + 1) & (cap - 1);
-                s[j] = pt->slot[i];
-        }
-        free(pt->slot);
-        pt->slot = s;
-        pt->cap = cap;
-        return true;
-}
-
-bool poe__tl_post_put(post_table *pt, const posted *p, posted *old)
-{
-        size_t i;
-
-        memset(old, 0, sizeof(*old));
-        if ((pt->n + 1) * 2 > pt->cap && !post_grow(pt))
-                return false;
-        i = post_home(p->event_id, pt->cap);
-        while (pt->slot[i].event_id && pt->slot[i].event_id != p->event_id)
-                i = (i + 1) & (pt->cap - 1);
-        if (pt->slot[i].event_id)
-                *old = pt->slot[i];
+        poe__tl_ob_printf(b, "%lld,%lld,%lld,%.6f,", (long long)sqlite3_column_int64(st, COL_ID),
+                          (long long)sqlite3_column_int64(st, COL_RUN),
+                          (long long)sqlite3_column_int64(st, COL_MONO_NS),
+                          sqlite3_column_double(st, COL_WALL));
+        csv_text(b, st, COL_GROUP);
+        poe__tl_ob_put(b, ",", 1);
+        csv_text(b, st, COL_PREFIX);
+        poe__tl_ob_put(b, ",", 1);
+        csv_text(b, st, COL_KIND);
+        poe__tl_ob_printf(b, ",%lld,", (long long)sqlite3_column_int64(st, COL_SESSION));
+        csv_text(b, st, COL_EVENT);
+        poe__tl_ob_printf(b, ",%lld,%lld,%lld,", (long long)sqlite3_column_int64(st, COL_SENDER),
+                          (long long)sqlite3_column_int64(st, COL_REFCOUNT),
+                          (long long)sqlite3_column_int64(st, COL_QUEUE));
+        csv_text(b, st, COL_MESSAGE);
+        /* An empty field for NULL, as for a NULL event. */
+        if (sqlite3_column_type(st, COL_EVENT_ID) == SQLITE_NULL)
+                poe__tl_ob_put(b, ",\r\n", 3);
         else
-                pt->n++;
-        pt->slot[i] = *p;
-        return true;
-}
-
-bool poe__tl_post_take(post_table *pt, uint64_t event_id, posted *ret)
-{
-        size_t i, j, k, mask = pt->cap - 1;
-
-        if (!event_id || !pt->n)
-                return false;
-        i = post_home(event_id, pt->cap);
-        while (pt->slot[i].event_id != event_id) {
-                if (!pt->slot[i].event_id)
-                        return false;
-                i = (i + 1) & mask;
-        }
-        *ret = pt->slot[i];
-        for (j = i;;) {
-                j = (j + 1) & mask;
-                if (!pt->slot[j].event_id)
-                        break;
-                k = post_home(pt->slot[j].event_id, pt->cap);
-                /* Moved back unless its home lies cyclically in (i, j]. */
-                if (i <= j ? (k <= i || k > j) : (k <= i && k > j)) {
-                        pt->slot[i] = pt->slot[j];
-                        i = j;
-                }
-        }
-        pt->slot[i].event_id = 0;
-        pt->n--;
-        return true;
-}
-
-void poe__tl_post_free(post_table *pt)
-{
-        size_t i;
-
-        for (i = 0; i < pt->cap; i++)
-                if (pt->slot[i].event_id)
-                        json_decref(pt->slot[i].obj);
-        free(pt->slot);
-        memset(pt, 0, sizeof(*pt));
-}
-
-/* ---- the SQLite copy ---- */
-
-static void unlink_sidecars(const char *path)
-{
-        static const char *const suffix[] = { "-journal", "-wal", "-shm" };
-        char p[4096];
-        size_t i;
-
-        for (i = 0; i < sizeof(suffix) / sizeof(suffix[0]); i++)
-                if ((size_t)snprintf(p, sizeof(p), "%s%s", path, suffix[i]) < sizeof(p))
-                        unlink(p);
-}
-
-/*
- * A temporary file for the copy: first next to the log, whose directory
- * the writer already writes and whose file system already holds the log
- * (a small tmpfs as TMPDIR might not); then, when that fails or its file
- * system fills up during the copy, in TMPDIR (or /tmp).
- */
-static int make_temp(const char *log, bool next_to_log, char *path, size_t size, char *err,
-                     size_t errlen)
-{
-        const char *dir = getenv("TMPDIR");
-        int fd = -1, e = ENAMETOOLONG;
-
-        if (!dir || !*dir)
-                dir = "/tmp";
-        if ((size_t)(next_to_log ? snprintf(path, size, "%s.export-XXXXXX", log)
-                                 : snprintf(path, size, "%s/poe-trace-export-XXXXXX", dir)) <
-            size) {
-                fd = mkstemp(path);
-                e = errno;
-        }
-        if (fd < 0)
-                poe__tl_set_err(err, errlen,
-                                "trace log export: cannot make a temporary file %s %s: %s",
-                                next_to_log ? "next to" : "in", next_to_log ? log : dir,
-                                strerror(e));
-        return fd;
-}
-
-/* Copies src into the temporary file at path (fd, opened before SQLite
- * touched it); 0, or -errno with err. */
-static int copy_into(sqlite3 *src, int fd, const char *path, size_t *ret_len, char *err,
-                     size_t errlen)
-{
-        sqlite3 *dst = NULL;
-        sqlite3_backup *bk;
-        struct stat sb;
-        int rc, e;
-
-        rc = sqlite3_open_v2(path, &dst, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
-        if (rc != SQLITE_OK) {
-                e = poe__tl_fail_db(dst, rc, path, "cannot open the export copy", err, errlen);
-                goto fail;
-        }
-        bk = sqlite3_backup_init(dst, "main", src, "main");
-        if (!bk) {
-                e = poe__tl_fail_db(dst, sqlite3_errcode(dst), path, "cannot copy the trace log",
-                                    err, errlen);
-                goto fail;
-        }
-        rc = sqlite3_backup_step(bk, -1);
-        sqlite3_backup_finish(bk);
-        if (rc != SQLITE_DONE) {
-                poe__tl_set_err(err, errlen, "trace log export: copying into %s failed: %s", path,
-                                sqlite3_errstr(rc));
-                e = poe__tl_sqlite_errno(NULL, rc);
-                goto fail;
-        }
-        /* The copy keeps the source's WAL flag: make it one plain file. */
-        rc = sqlite3_exec(dst, "PRAGMA journal_mode = DELETE", NULL, NULL, NULL);
-        if (rc != SQLITE_OK) {
-                e = poe__tl_fail_db(dst, rc, path, "cannot finish the export copy", err, errlen);
-                goto fail;
-        }
-        /* SQLite closes its own descriptor before ours goes: closing any
-         * descriptor of a file drops the process's POSIX locks on it. */
-        rc = sqlite3_close(dst);
-        dst = NULL;
-        if (rc != SQLITE_OK) {
-                poe__tl_set_err(err, errlen, "trace log export: closing the copy failed: %s",
-                                sqlite3_errstr(rc));
-                e = poe__tl_sqlite_errno(NULL, rc);
-                goto fail;
-        }
-        if (fstat(fd, &sb) < 0 || lseek(fd, 0, SEEK_SET) < 0) {
-                e = -errno;
-                poe__tl_set_err(err, errlen, "trace log export: reading the copy failed: %s",
-                                strerror(-e));
-                goto fail;
-        }
-        *ret_len = (size_t)sb.st_size;
-        return 0;
-fail:
-        if (dst)
-                sqlite3_close(dst);
-        return e;
-}
-
-/*
- * A consistent copy of the whole database (every run, whatever q says),
- * through the backup API: it reads one snapshot of the WAL database while
- * the writer goes on.  The copy is made into a temporary file and turned
- * from WAL into an ordinary single-file database; the file is unlinked
- * and its descriptor, opened before SQLite touched the file and at offset
- * 0, handed back: the body is streamed from it rather than held in memory,
- * and it disappears when the descriptor is closed.  A copy that fills the
- * log's file system is made again in TMPDIR.
- */
-static int export_sqlite(poe__tracelog *t, sqlite3 *src, int *ret_fd, size_t *ret_len, char *err,
-                         size_t errlen)
-{
-        char path[4096], first[512] = "";
-        int fd, e = -EIO, where;
-
-        for (where = 0; where < 2; where++) {
-                fd = make_temp(t->path, where == 0, path, sizeof(path), err, errlen);
-                if (fd >= 0) {
-                        e = copy_into(src, fd, path, ret_len, err, errlen);
-                        unlink(path);
-                        unlink_sidecars(path);
-                        if (e == 0) {
-                                *ret_fd = fd;
-                                return 0;
-                        }
-                        close(fd);
-                } else {
-                        e = -EIO;
-                }
-                /* Only a full (or unwritable) log file system is worth a
-                 * second place; say what the first one said too. */
-                if (where == 0 && e != -ENOSPC && e != -EIO && e != -EACCES && e != -EROFS &&
-                    e != -EDQUOT)
-                        return e;
-                if (where == 0)
-                        snprintf(first, sizeof(first), "%s", err);
-        }
-        if (first[0]) {
-                char second[512];
-
-                snprintf(second, sizeof(second), "%s", err);
-                poe__tl_set_err(err, errlen, "%s; then %s", first, second);
-        }
-        return e;
+                poe__tl_ob_printf(b, ",%lld\r\n",
+                                  (long long)sqlite3_column_int64(st, COL_EVENT_ID));
 }
 
 /* ---- the export ---- */
 
 static const struct {
-        const char *name, *content_type;
+        const char *name, *content_type, *filename;
 } formats[] = {
-        { "jsonl", "application/x-ndjson"},     {"csv", "text/csv; charset=utf-8; header=present" },
-        { "chrome", "application/json"},        {"otlp", "application/x-ndjson" },
-        { "sqlite", "application/vnd.sqlite3" },
+        { "jsonl", "application/x-ndjson", "poe-trace.jsonl" },
+        { "csv", "text/csv; charset=utf-8; header=present", "poe-trace.csv" },
+        { "chrome", "application/json", "poe-trace.chrome.json" },
+        { "otlp", "application/x-ndjson", "poe-trace.otlp" },
+        { "sqlite", "application/vnd.sqlite3", "poe-trace.db" },
 };
 enum { JSONL, CSV, CHROME, OTLP, SQLITE, N_FORMATS };
 
-int poe__tracelog_export(poe__tracelog *t, const char *format, const poe__trace_query *q,
-                         char **ret_body, int *ret_fd, size_t *ret_len,
-                         const char **ret_content_type, char *err, size_t errlen)
-{
-        obuf b = { .p = NULL };
+/* Where an export is: its head and records, the end of a trace format
+ * (what is still open), done, or failed. */
+enum { ST_RECORDS, ST_FINISH, ST_DONE, ST_FAILED };
+
+struct poe__tl_export {
+        poe__tracelog *t;
+        int format, state;
+        int error; /* -errno once ST_FAILED */
         sqlite3 *db;
-        sqlite3_stmt *st = NULL;
+        sqlite3_stmt *st;
+        tl_chrome *chrome;
+        tl_otlp *otlp;
+        int fd;         /* the SQLite copy, -1 for the others */
+        int64_t size;   /* the copy's size; -1 for the others */
+        obuf out;       /* rendered and not yet handed out, from pos */
+        size_t pos;
+        int64_t deadline_ms; /* CLOCK_MONOTONIC, ms */
+        _Atomic bool cancel;
+        poe__tl_export_counts counts;
+        tl_pair_counts pairs;
+        char err[256];
+};
+
+/* Why the export must stop now, or NULL: the log's owner is stopping
+ * (poe__tracelog_cancel_readers), poe__tl_export_cancel, or the
+ * deadline.  Read on every record and by SQLite's progress handler. */
+static const char *stop_reason(poe__tl_export *x)
+{
+        if (atomic_load_explicit(&x->t->cancel_readers, memory_order_relaxed))
+                return "the trace log is closing";
+        if (atomic_load_explicit(&x->cancel, memory_order_relaxed))
+                return "it was cancelled";
+        if (now_ms() > x->deadline_ms)
+                return "it ran past its deadline of " STR(EXPORT_DEADLINE_MS) " ms";
+        return NULL;
+}
+
+/* The export's own progress handler, in place of the reader's: its
+ * deadline is the export's, whichever thread reads it. */
+static int export_progress(void *arg)
+{
+        return stop_reason(arg) != NULL;
+}
+
+/* stop_reason for the copy (tracelog-copy.c). */
+static const char *export_stop(void *arg)
+{
+        return stop_reason(arg);
+}
+
+/* Fails x with e and a message; the first failure is the one kept. */
+__attribute__((format(printf, 3, 4))) static int fail(poe__tl_export *x, int e,
+                                                       const char *fmt, ...)
+{
+        va_list ap;
+
+        if (x->state == ST_FAILED)
+                return x->error;
+        va_start(ap, fmt);
+        vsnprintf(x->err, sizeof(x->err), fmt, ap);
+        va_end(ap);
+        x->state = ST_FAILED;
+        x->error = e;
+        return e;
+}
+
+/* A step that did not give a row: interrupted (stopped), or failing. */
+static int step_failed(poe__tl_export *x, int rc)
+{
+        const char *why = stop_reason(x);
+        char err[256];
+        int e;
+
+        if ((rc & 0xff) == SQLITE_INTERRUPT && why)
+                return fail(x, -ECANCELED, "trace log export: stopped: %s", why);
+        e = poe__tl_step_failed(x->db, rc, err, sizeof(err));
+        return fail(x, e == -ENOMEM ? e : -EIO, "%s", err);
+}
+
+/* ---- producing the body ---- */
+
+/*
+ * Renders what comes next into x->out: one record, or one piece of a
+ * trace format's end, or, at the end, nothing (ST_DONE).  What one call
+ * adds is bounded by the largest record (its text is at most ENTRY_MAX)
+ * or the largest span (EVENTS_PER_SPAN events), so x->out stays small.
+ */
+static void produce(poe__tl_export *x)
+{
+        const char *why;
+        int rc;
+
+        if ((why = stop_reason(x))) {
+                fail(x, -ECANCELED, "trace log export: stopped: %s", why);
+                return;
+        }
+        if (x->state == ST_FINISH) {
+                if (x->format == CHROME ? poe__tl_chrome_finish(x->chrome)
+                                        : poe__tl_otlp_finish(x->otlp))
+                        x->state = ST_DONE;
+                return;
+        }
+        rc = sqlite3_step(x->st);
+        if (rc == SQLITE_DONE) {
+                x->state = x->format == CHROME || x->format == OTLP ? ST_FINISH : ST_DONE;
+                return;
+        }
+        if (rc != SQLITE_ROW) {
+                step_failed(x, rc);
+                return;
+        }
+        x->counts.records++;
+        switch (x->format) {
+        case JSONL: jsonl_row(&x->out, x->st); break;
+        case CSV: csv_row(&x->out, x->st); break;
+        case CHROME: poe__tl_chrome_record(x->chrome, x->st); break;
+        default: poe__tl_otlp_record(x->otlp, x->st); break;
+        }
+}
+
+/* Reads the copy's next bytes straight into buf. */
+static ssize_t read_copy(poe__tl_export *x, char *buf, size_t max)
+{
+        const char *why = stop_reason(x);
+        ssize_t n;
+
+        if (why)
+                return fail(x, -ECANCELED, "trace log export: stopped: %s", why);
+        do
+                n = read(x->fd, buf, max);
+        while (n < 0 && errno == EINTR);
+        if (n < 0)
+                return fail(x, -EIO, "trace log export: reading the copy failed: %s",
+                            strerror(errno));
+        if (n == 0)
+                x->state = ST_DONE;
+        x->counts.bytes += (uint64_t)n;
+        return n;
+}
+
+ssize_t poe__tl_export_read(poe__tl_export *x, char *buf, size_t max)
+{
+        size_t n = 0, k;
+
+        if (!x || (!buf && max))
+                return -EINVAL;
+        if (x->format == SQLITE && x->state == ST_RECORDS && max)
+                return read_copy(x, buf, max);
+        while (n < max && x->state != ST_FAILED) {
+                if (x->pos < x->out.len) {
+                        k = x->out.len - x->pos < max - n ? x->out.len - x->pos : max - n;
+                        memcpy(buf + n, x->out.p + x->pos, k);
+                        x->pos += k;
+                        n += k;
+                        continue;
+                }
+                poe__tl_ob_reset(&x->out);
+                x->pos = 0;
+                if (x->state == ST_DONE)
+                        break;
+                produce(x);
+                if (x->out.oom)
+                        fail(x, -ENOMEM, "trace log export: out of memory");
+        }
+        x->counts.bytes += n;
+        /* A failure after some bytes is the next call's answer. */
+        if (n > 0)
+                return (ssize_t)n;
+        return x->state == ST_FAILED ? x->error : 0;
+}
+
+int poe__tracelog_export_open(poe__tracelog *t, const char *format, const poe__trace_query *q,
+                              poe__tl_export **ret, char *err, size_t errlen)
+{
+        poe__tl_export *x;
+        const char *why;
         bool desc;
         char buf[80];
         int f, rc;
 
-        *ret_body = NULL;
-        *ret_fd = -1;
-        *ret_len = 0;
-        *ret_content_type = NULL;
+        if (!t || !ret) {
+                poe__tl_set_err(err, errlen, "trace log export: no log");
+                return -EINVAL;
+        }
         for (f = 0; f < N_FORMATS; f++)
                 if (format && strcmp(format, formats[f].name) == 0)
                         break;
@@ -495,58 +389,175 @@ int poe__tracelog_export(poe__tracelog *t, const char *format, const poe__trace_
                                 poe__tl_echo(format ? format : "", buf, sizeof(buf)));
                 return -EINVAL;
         }
-        db = poe__tl_reader_open_for(t, EXPORT_DEADLINE_MS, err, errlen);
-        if (!db)
-                return -EIO;
+        x = calloc(1, sizeof(*x));
+        if (!x) {
+                poe__tl_set_err(err, errlen, "trace log export: out of memory");
+                return -ENOMEM;
+        }
+        x->t = t;
+        x->format = f;
+        x->fd = -1;
+        x->size = -1;
+        x->deadline_ms = now_ms() + EXPORT_DEADLINE_MS;
+        if (stop_reason(x)) {
+                rc = -ECANCELED;
+                goto fail;
+        }
+        x->db = poe__tl_reader_open_for(t, EXPORT_DEADLINE_MS, err, errlen);
+        if (!x->db) {
+                rc = -EIO;
+                goto fail;
+        }
+        sqlite3_progress_handler(x->db, 1000, export_progress, x);
         if (f == SQLITE) {
-                rc = export_sqlite(t, db, ret_fd, ret_len, err, errlen);
-                sqlite3_close(db);
+                rc = poe__tl_copy(t, x->db, export_stop, x, &x->fd, &x->size, err, errlen);
+                /* The copy is all it needs of the log. */
+                sqlite3_close(x->db);
+                x->db = NULL;
                 if (rc < 0)
-                        return rc == -ENOMEM ? rc : -EIO;
-                *ret_content_type = formats[f].content_type;
+                        goto fail;
+                *ret = x;
                 return 0;
         }
         /* One snapshot for the whole export. */
-        rc = sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
+        rc = sqlite3_exec(x->db, "BEGIN", NULL, NULL, NULL);
         if (rc != SQLITE_OK) {
-                rc = poe__tl_step_failed(db, rc, err, errlen);
-                goto done;
+                rc = poe__tl_step_failed(x->db, rc, err, errlen);
+                goto fail;
         }
         /* Traces pair records in time order, whatever order q asks. */
         desc = (f == JSONL || f == CSV) && q && q->descending;
-        rc = poe__tl_records(t, db, q, false, desc, &st, err, errlen);
+        rc = poe__tl_records(t, x->db, q, false, desc, &x->st, err, errlen);
         if (rc < 0)
-                goto done;
-        if (f == JSONL)
-                rc = export_jsonl(db, st, &b, err, errlen);
-        else if (f == CSV)
-                rc = export_csv(db, st, &b, err, errlen);
-        else if (f == CHROME)
-                rc = poe__tl_export_chrome(db, st, poe__tl_run_of(t, q), &b, err, errlen);
-        else
-                rc = poe__tl_export_otlp(db, st, poe__tl_run_of(t, q), &b, err, errlen);
-done:
-        sqlite3_finalize(st);
-        sqlite3_close(db);
-        if (rc == 0 && b.oom) {
-                poe__tl_set_err(err, errlen, "trace log export: out of memory");
-                rc = -ENOMEM;
+                goto fail;
+        if (f == CSV) {
+                poe__tl_ob_puts(&x->out, csv_header);
+        } else if (f == CHROME) {
+                x->chrome = poe__tl_chrome_new(x->db, poe__tl_run_of(t, q), &x->out, &x->pairs);
+                if (!x->chrome)
+                        x->out.oom = true;
+        } else if (f == OTLP) {
+                rc = poe__tl_otlp_new(x->db, poe__tl_run_of(t, q), &x->out, &x->pairs, &x->otlp,
+                                      err, errlen);
+                if (rc < 0)
+                        goto fail;
         }
-        if (rc < 0) {
+        /* The first record now: a log that cannot be read fails the open,
+         * before a caller has said anything (an HTTP status) about it. */
+        if (!x->out.oom)
+                produce(x);
+        if (x->out.oom)
+                fail(x, -ENOMEM, "trace log export: out of memory");
+        if (x->state == ST_FAILED) {
+                poe__tl_set_err(err, errlen, "%s", x->err);
+                rc = x->error;
+                goto fail;
+        }
+        *ret = x;
+        return 0;
+fail:
+        /* A read the stop interrupted says so, whatever it failed with. */
+        if (rc != -EINVAL && (why = stop_reason(x))) {
+                poe__tl_set_err(err, errlen, "trace log export: stopped: %s", why);
+                rc = -ECANCELED;
+        }
+        poe__tl_export_close(x);
+        /* The interface promises -EINVAL, -EIO, -ENOMEM and -ECANCELED. */
+        return rc == -ENOMEM || rc == -EINVAL || rc == -ECANCELED ? rc : -EIO;
+}
+
+void poe__tl_export_cancel(poe__tl_export *x)
+{
+        if (x)
+                atomic_store(&x->cancel, true);
+}
+
+const char *poe__tl_export_error(const poe__tl_export *x)
+{
+        return x && x->state == ST_FAILED ? x->err : NULL;
+}
+
+const char *poe__tl_export_content_type(const poe__tl_export *x)
+{
+        return formats[x->format].content_type;
+}
+
+const char *poe__tl_export_filename(const poe__tl_export *x)
+{
+        return formats[x->format].filename;
+}
+
+int64_t poe__tl_export_size(const poe__tl_export *x)
+{
+        return x->size;
+}
+
+void poe__tl_export_get_counts(const poe__tl_export *x, poe__tl_export_counts *ret)
+{
+        *ret = x->counts;
+        ret->unreturned = x->pairs.unreturned;
+        ret->undispatched = x->pairs.undispatched;
+        ret->untracked = x->pairs.untracked;
+        ret->events_dropped = x->pairs.events_dropped;
+}
+
+void poe__tl_export_close(poe__tl_export *x)
+{
+        if (!x)
+                return;
+        poe__tl_chrome_free(x->chrome);
+        poe__tl_otlp_free(x->otlp);
+        sqlite3_finalize(x->st);
+        /* Ends the read transaction: the writer's checkpoints go on. */
+        sqlite3_close(x->db);
+        if (x->fd >= 0)
+                close(x->fd);
+        free(x->out.p);
+        free(x);
+}
+
+/* ---- the whole export at once ---- */
+
+int poe__tracelog_export(poe__tracelog *t, const char *format, const poe__trace_query *q,
+                         char **ret_body, int *ret_fd, size_t *ret_len,
+                         const char **ret_content_type, char *err, size_t errlen)
+{
+        poe__tl_export *x = NULL;
+        obuf b = { .p = NULL };
+        char chunk[16384];
+        ssize_t n;
+        int rc;
+
+        *ret_body = NULL;
+        *ret_fd = -1;
+        *ret_len = 0;
+        *ret_content_type = NULL;
+        rc = poe__tracelog_export_open(t, format, q, &x, err, errlen);
+        if (rc < 0)
+                return rc;
+        *ret_content_type = formats[x->format].content_type;
+        if (x->format == SQLITE) {
+                *ret_fd = x->fd;
+                *ret_len = (size_t)x->size;
+                x->fd = -1;
+                poe__tl_export_close(x);
+                return 0;
+        }
+        while ((n = poe__tl_export_read(x, chunk, sizeof(chunk))) > 0)
+                poe__tl_ob_put(&b, chunk, (size_t)n);
+        if (n == 0 && b.oom)
+                n = fail(x, -ENOMEM, "trace log export: out of memory");
+        if (n == 0 && !b.p && !(b.p = calloc(1, 1)))
+                n = fail(x, -ENOMEM, "trace log export: out of memory");
+        if (n < 0) {
+                poe__tl_set_err(err, errlen, "%s", x->err);
+                *ret_content_type = NULL;
                 free(b.p);
-                /* The interface promises -EINVAL, -EIO (and -ENOMEM). */
-                return rc == -ENOMEM || rc == -EINVAL ? rc : -EIO;
+                poe__tl_export_close(x);
+                return n == -ENOMEM || n == -ECANCELED ? (int)n : -EIO;
         }
-        if (!b.p) {
-                b.p = malloc(1);
-                if (!b.p) {
-                        poe__tl_set_err(err, errlen, "trace log export: out of memory");
-                        return -ENOMEM;
-                }
-                b.p[0] = '\0';
-        }
+        poe__tl_export_close(x);
         *ret_body = b.p;
         *ret_len = b.len;
-        *ret_content_type = formats[f].content_type;
         return 0;
 }

@@ -1,6 +1,7 @@
 /*
  * What the trace log's files share (the design and the schema are in
- * tracelog.c's header comment):
+ * tracelog.c's header comment; the library's interface, to the inspector
+ * and poe-trace, is poe/tracelog.h):
  *
  *  tracelog.c         text and JSON helpers, the ring (both sides), open,
  *                     close and status;
@@ -10,18 +11,25 @@
  *                     log within, by removing its oldest records;
  *  tracelog-query.c   query parameters, the SQL they become, queries and
  *                     runs, and the read-only connections all readers use;
- *  tracelog-export.c  the output buffer, JSON Lines, CSV, the SQLite copy,
- *                     and the dispatch stack and post table that the
- *                     Chrome and OTLP exports pair records with;
+ *  tracelog-walk.c    the walks (records, sessions) and run lookups of
+ *                     readers that stream what they print (poe-trace);
+ *  tracelog-export.c  exports as streams read from a cursor: the output
+ *                     buffer, JSON Lines, CSV, and the stream itself;
+ *  tracelog-copy.c    the SQLite export's consistent copy of the file;
+ *  tracelog-pair.c    the dispatch stack and post table that the Chrome
+ *                     and OTLP exports pair records with, bounded;
  *  tracelog-chrome.c  the Chrome trace (Perfetto) export;
  *  tracelog-otlp.c    the OpenTelemetry (OTLP/JSON) export;
  *  tracelog-readonly.c  a log opened only to be read (poe-trace);
  *  tracelog-render.c  the SQL functions readers render records with, and
- *                     which table (new or pre-version-3) a run is in.
+ *                     which table (new or pre-version-3) a run is in;
+ *  params.c           request parameters, which queries are parsed from.
  *
- * Everything here is private to the inspector library (built with hidden
- * visibility); the names carry a poe__tl_ prefix only to stay out of the
- * way of whatever links the static library, the tests included.
+ * Everything here is private to the trace log library (libpoe-tracelog,
+ * built with hidden visibility); the names carry a poe__tl_ prefix only to
+ * stay out of the way of whatever links the static library, the tests
+ * included.  Only the library's own files include this header: not the
+ * inspector's, not poe-trace (tests/build/check-tracelog-split.py says so).
  */
 #ifndef POE_TRACELOG_INTERNAL_H
 #define POE_TRACELOG_INTERNAL_H
@@ -36,7 +44,8 @@
 #include <jansson.h>
 #include <sqlite3.h>
 
-#include "inspector-internal.h"
+#include "json-util.h"
+#include "poe/tracelog.h"
 
 #define SCHEMA_VERSION     3
 #define STR_(x)            #x
@@ -50,6 +59,7 @@
 #define SLOT_GRANT            256  /* slots lent before the sink looks at the writer again */
 #define EVENT_MAX             1024 /* longer names are cut */
 #define BATCH_MAX             1000
+#define BATCH_TEXT            (64 << 10) /* a batch's texts; > 3 * ENTRY_MAX */
 #define BATCH_MS              50
 #define RETRY_MS              500
 #define OPEN_RETRY_MAX_MS     5000 /* the longest wait between two tries to open */
@@ -181,7 +191,7 @@ struct poe__tracelog {
         dev_t file_dev;
         ino_t file_ino;
         bool file_known;
-        sqlite3_stmt *st_begin, *st_commit, *st_rollback, *st_insert, *st_session, *st_drop;
+        sqlite3_stmt *st_begin, *st_commit, *st_rollback, *st_batch, *st_session, *st_drop;
         sqlite3_stmt *st_name, *st_loggable, *st_counters;
         bool in_error; /* db NULL (not open) or the last batch failed */
         int64_t next_retry_ms;
@@ -198,6 +208,13 @@ struct poe__tracelog {
         uint32_t *smap_used;
         size_t smap_count;
         char *scratch; /* 3 * ENTRY_MAX + 4: one string made valid UTF-8 */
+        /* The records st_batch inserts in one statement (the virtual
+         * table poe_batch, tracelog-writer.c): copies of batch_n records
+         * of the ring, their texts (valid UTF-8) in batch_text. */
+        poe_trace_record *batch;
+        size_t batch_n;
+        char *batch_text;
+        size_t batch_text_used;
 };
 
 static inline int64_t now_ms(void)
@@ -225,17 +242,12 @@ __attribute__((format(printf, 3, 4))) void poe__tl_set_err(char *err, size_t err
                                                            const char *fmt, ...);
 /* A group's name, "UNKNOWN" for a bit that names none. */
 const char *poe__tl_group_name(unsigned group);
-bool poe__tl_utf8_valid(const char *s, size_t n);
-/* Copies s into out (3 * n + 1 bytes) with U+FFFD for each byte that is
- * not part of a valid sequence; returns the length written. */
-size_t poe__tl_utf8_clean(const char *s, size_t n, char *out);
-/* JSON strings that never fail on bad UTF-8 (NULL s: null; NULL return:
- * out of memory). */
-json_t *poe__tl_jstr_n(const char *s, size_t n);
-json_t *poe__tl_jstr(const char *s);
-/* json_object_set_new that reports a NULL value as a failure and always
- * consumes v. */
-int poe__tl_jset(json_t *o, const char *key, json_t *v);
+/* UTF-8 and JSON strings: one copy (json-util.c), under the names the
+ * log's files use; poe__tl_jstr_n, poe__tl_jstr and poe__tl_jset, which
+ * the inspector uses too, are in poe/tracelog.h (json-util.c defines
+ * them). */
+#define poe__tl_utf8_valid(s, n)    poe__utf8_valid((s), (n))
+#define poe__tl_utf8_clean(s, n, o) poe__utf8_clean((s), (n), (o))
 /* A parameter value made safe to quote in an error message. */
 const char *poe__tl_echo(const char *v, char *buf, size_t size);
 
@@ -349,7 +361,9 @@ int poe__tl_step_failed(sqlite3 *db, int rc, char *err, size_t errlen);
 
 /* ---- tracelog-export.c: the output buffer ---- */
 
-/* A growing buffer; after an allocation fails it only records that. */
+/* A growing buffer; after an allocation fails it only records that.  An
+ * export renders a record or two into one at a time and hands it out, so
+ * it stays the size of the largest record's output. */
 typedef struct obuf {
         char *p;
         size_t len, cap;
@@ -363,11 +377,43 @@ __attribute__((format(printf, 2, 3))) void poe__tl_ob_printf(obuf *b, const char
  * failed.  Reals at full precision unless precision says otherwise. */
 void poe__tl_ob_json_p(obuf *b, json_t *j, int precision);
 void poe__tl_ob_json(obuf *b, json_t *j);
+/* Empties b for the next record, keeping its memory unless a record
+ * made it larger than OB_KEEP. */
+#define OB_KEEP (256u << 10)
+void poe__tl_ob_reset(obuf *b);
 
-/* ---- tracelog-export.c: pairing records ---- */
+/* ---- tracelog-pair.c: pairing records, in bounded state ---- */
 
-#define STACK_MAX    4096 /* deeper than any real nesting: the rest never returned */
-#define STACK_SEARCH 256  /* how far down a return looks for its dispatch */
+/* Dispatches waiting for their return: deeper than any real nesting.
+ * Past it the outermost is finished as one that never returned. */
+#define STACK_MAX    1024
+#define STACK_SEARCH 256 /* how far down a return looks for its dispatch */
+/* Posts waiting for their dispatch: a queue longer than this is rare,
+ * and a selection that hides dispatches (kind=enqueue) would otherwise
+ * keep every post it reads.  Past it a new post is not paired (counted
+ * as untracked): Chrome draws no arrow for it, OTLP ends its span at
+ * once with poe.outcome "untracked".  OTLP keeps a pending post as its
+ * span's text, some 500 bytes. */
+#define POSTS_MAX 8192
+/* OTLP span events: at most EVENTS_PER_SPAN on a span, and at most
+ * EVENTS_HELD_MAX on the open dispatches' spans together (a span event
+ * is some 5 KB of jansson tree until its span ends).  Only the innermost
+ * dispatch gets events, so only a stack of dispatches that each got many
+ * before the next began (their returns dropped or filtered out) reaches
+ * the second; past either, a span counts what it could not hold in its
+ * droppedEventsCount.  An OTLP export at any one of its caps grows the
+ * heap by under 5 MiB, its page cache included (test-tracexport.c
+ * measures each); at all of them together, by some 10 MiB. */
+#define EVENTS_PER_SPAN 128
+#define EVENTS_HELD_MAX 1024
+
+/* What an export could not pair, for its caller and its trailer. */
+typedef struct tl_pair_counts {
+        uint64_t unreturned;     /* dispatches with no return in the selection */
+        uint64_t undispatched;   /* posts with no dispatch in the selection */
+        uint64_t untracked;      /* posts past POSTS_MAX: never paired */
+        uint64_t events_dropped; /* OTLP: span events past its caps */
+} tl_pair_counts;
 
 /* An enqueue record (a post, a yield, an alarm set) waiting for the
  * dispatch of its queue item. */
@@ -376,7 +422,8 @@ typedef struct posted {
         int64_t ns;        /* the enqueue's mono_ns */
         uint64_t sender;   /* the session that posted it */
         uint64_t span;     /* OTLP: the post's span id */
-        json_t *obj;       /* OTLP: the post's span, unfinished */
+        uint64_t parent;   /* OTLP: its parent span id, 0: none */
+        char *head;        /* OTLP: its span as JSON up to its last attribute */
 } posted;
 
 /* Pending posts by event id. */
@@ -387,11 +434,16 @@ typedef struct post_table {
 
 /* Adds p (event_id non-zero).  An entry with the same id is replaced and
  * handed back in *old (event_id 0: there was none) for the caller to
- * drop.  False when out of memory. */
-bool poe__tl_post_put(post_table *pt, const posted *p, posted *old);
+ * drop.  0, -ENOSPC when POSTS_MAX are pending (p is not added), or
+ * -ENOMEM. */
+int poe__tl_post_put(post_table *pt, const posted *p, posted *old);
 /* Removes the entry for event_id into *ret; false if there is none. */
 bool poe__tl_post_take(post_table *pt, uint64_t event_id, posted *ret);
-/* Drops the entries' objects and the table. */
+/* The entries in turn from *pos (0 to start), each handed over (its head
+ * is then the caller's): false after the last.  For an export's end: the
+ * table is only freed after it. */
+bool poe__tl_post_next(post_table *pt, size_t *pos, posted *ret);
+/* Frees the entries' heads and the table. */
 void poe__tl_post_free(post_table *pt);
 
 /* A dispatch waiting for its return. */
@@ -400,13 +452,15 @@ typedef struct open_dispatch {
         char *event;   /* its name, or NULL */
         int64_t ns;    /* its mono_ns */
         json_t *obj;   /* the export's object for it, finished at its return */
-        posted post;   /* the post that queued it (event_id 0: none selected) */
+        posted post;   /* Chrome: the post that queued it (event_id 0: none) */
         uint64_t span; /* OTLP: its span id */
+        size_t events; /* OTLP: the span events obj holds */
 } open_dispatch;
 
+/* A ring: s[(base + i) & (cap - 1)] for i < depth, outermost first. */
 typedef struct dstack {
         open_dispatch *s;
-        size_t depth, cap;
+        size_t base, depth, cap;
 } dstack;
 
 bool poe__tl_same_event(const char *a, const char *b);
@@ -414,25 +468,57 @@ bool poe__tl_same_event(const char *a, const char *b);
  * with: not the kernel's _garbage_collect, which it dequeues without a
  * dispatch record. */
 bool poe__tl_is_post(const char *event, uint64_t event_id);
+/* The i-th innermost open dispatch, 1 <= i <= depth. */
+open_dispatch *poe__tl_dstack_at(const dstack *ds, size_t i);
 /* Pushes a dispatch, zeroed but for sid, event (copied) and ns; NULL
- * when out of memory.  At STACK_MAX the caller first finishes s[0] and
- * drops it with poe__tl_dstack_drop_first.  Popping is --depth; the
- * caller frees the event and drops the objects. */
+ * when out of memory.  At STACK_MAX the caller first finishes the
+ * outermost, taken with poe__tl_dstack_shift. */
 open_dispatch *poe__tl_dstack_push(dstack *ds, uint64_t sid, const char *event, int64_t ns);
-void poe__tl_dstack_drop_first(dstack *ds);
+/* Removes the innermost (pop) or the outermost (shift) and returns it,
+ * valid until the next push; the caller frees its event and drops its
+ * object.  O(1) both. */
+open_dispatch *poe__tl_dstack_pop(dstack *ds);
+open_dispatch *poe__tl_dstack_shift(dstack *ds);
 /* How many of the innermost dispatches a return of (sid, event) finishes,
  * its own included: 0 when none of the STACK_SEARCH innermost is its
  * dispatch. */
 size_t poe__tl_dstack_match(const dstack *ds, uint64_t sid, const char *event);
+/* Drops what is left and the ring. */
+void poe__tl_dstack_free(dstack *ds);
+
+/* ---- tracelog-copy.c ---- */
+
+/* The SQLite export's copy of the whole log, read from src (a reader's
+ * connection, whose read transaction it opens and leaves open): an
+ * unlinked temporary file's descriptor at offset 0 in *ret_fd, its size
+ * in *ret_size.  stop(ctx) is asked between two steps of the copy;
+ * non-NULL (why) stops it with -ECANCELED.  0, or -errno with err. */
+int poe__tl_copy(poe__tracelog *t, sqlite3 *src, const char *(*stop)(void *ctx), void *ctx,
+                 int *ret_fd, int64_t *ret_size, char *err, size_t errlen);
 
 /* ---- tracelog-chrome.c, tracelog-otlp.c ---- */
 
-/* Write what st selects (in id order) as a Chrome trace or as OTLP/JSON
- * lines; 0, or -errno with err when reading fails (out of memory shows in
- * b->oom). */
-int poe__tl_export_chrome(sqlite3 *db, sqlite3_stmt *st, int64_t run, obuf *b, char *err,
-                          size_t errlen);
-int poe__tl_export_otlp(sqlite3 *db, sqlite3_stmt *st, int64_t run, obuf *b, char *err,
-                        size_t errlen);
+/*
+ * The two trace exports, fed one record at a time in id order.  _new
+ * writes the export's head into b (which the export keeps, and the
+ * caller empties as it hands the bytes out), reading the run's row from
+ * db; NULL when out of memory.  _record renders one record of st into
+ * b.  _finish writes a bounded part of the end (what is still open, one
+ * item per call, then the tail) and returns true once all of it is
+ * written.  Out of memory shows in b->oom.  _free takes NULL.
+ */
+typedef struct tl_chrome tl_chrome;
+tl_chrome *poe__tl_chrome_new(sqlite3 *db, int64_t run, obuf *b, tl_pair_counts *counts);
+void poe__tl_chrome_record(tl_chrome *c, sqlite3_stmt *st);
+bool poe__tl_chrome_finish(tl_chrome *c);
+void poe__tl_chrome_free(tl_chrome *c);
+
+typedef struct tl_otlp tl_otlp;
+/* -errno with err when the run's row cannot be read. */
+int poe__tl_otlp_new(sqlite3 *db, int64_t run, obuf *b, tl_pair_counts *counts, tl_otlp **ret,
+                     char *err, size_t errlen);
+void poe__tl_otlp_record(tl_otlp *o, sqlite3_stmt *st);
+bool poe__tl_otlp_finish(tl_otlp *o);
+void poe__tl_otlp_free(tl_otlp *o);
 
 #endif

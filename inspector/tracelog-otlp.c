@@ -34,7 +34,15 @@
  * taken from the first record's wall time: durations stay exact and an
  * end is never before its start.  OTLP/JSON writes 64-bit integers as
  * decimal strings, ids as lowercase hex, enums as numbers.
+ *
+ * The lines are written as the records are read, a span at a time, as
+ * soon as it ends; what is held meanwhile is bounded (tracelog-internal.h
+ * gives the caps): the open dispatches' spans (at most STACK_MAX, with at
+ * most EVENTS_HELD_MAX span events among them: past it an event is
+ * counted in its span's droppedEventsCount), and the pending posts (at
+ * most POSTS_MAX, each kept as its span's JSON text, not as a tree).
  */
+#include <errno.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
@@ -44,21 +52,26 @@
 #include "tracelog-internal.h"
 
 #define SPANS_PER_LINE     1000
-#define EVENTS_PER_SPAN    128
 #define SPAN_KIND_INTERNAL 1
 #define STATUS_CODE_ERROR  2
 
-typedef struct otlp {
+typedef struct tl_otlp {
         obuf *b;
+        tl_pair_counts *counts;
         char trace_id[33];
         uint64_t seed; /* of the span ids */
-        json_t *resource, *scope;
-        json_t *spans; /* the current line's */
+        /* What every line starts with, up to its spans' "[": the
+         * resource and the scope. */
+        char *line_head;
+        size_t line_spans; /* spans on the line being written */
         bool have_base;
         int64_t base_mono, base_unix; /* ns */
         int64_t last_ns;
         dstack ds;
-        post_table posts; /* posts waiting for their dispatch */
+        size_t events_held; /* span events among the open dispatches */
+        post_table posts;   /* posts waiting for their dispatch */
+        size_t post_pos;    /* the end: the next pending post to finish */
+        bool tail;
         /* The queue item dispatched last outside any handler, and its
          * post's span: a signal is one queue item dispatched to each of
          * its watchers in turn, and each such dispatch is the post's
@@ -183,19 +196,22 @@ static json_t *record_attrs(otlp *o, sqlite3_stmt *st)
 
 /* ---- spans ---- */
 
-static void flush(otlp *o)
+/* Opens a span's place on the current line, starting the line. */
+static void line_open(otlp *o)
 {
-        json_t *line;
+        if (o->line_spans == 0)
+                poe__tl_ob_puts(o->b, o->line_head ? o->line_head : "");
+        else
+                poe__tl_ob_put(o->b, ",", 1);
+}
 
-        if (!json_array_size(o->spans))
+/* Closes it; the line ends after SPANS_PER_LINE spans. */
+static void line_close(otlp *o)
+{
+        if (++o->line_spans < SPANS_PER_LINE)
                 return;
-        line = json_pack("{s:[{s:O, s:[{s:O, s:o}]}]}", "resourceSpans", "resource", o->resource,
-                         "scopeSpans", "scope", o->scope, "spans", o->spans);
-        o->spans = json_array();
-        if (!o->spans)
-                o->b->oom = true;
-        poe__tl_ob_json(o->b, line);
-        poe__tl_ob_put(o->b, "\n", 1);
+        poe__tl_ob_puts(o->b, "]}]}]}\n");
+        o->line_spans = 0;
 }
 
 static json_t *span_new(otlp *o, uint64_t id, uint64_t parent, json_t *name, int64_t ns,
@@ -214,23 +230,62 @@ static json_t *span_new(otlp *o, uint64_t id, uint64_t parent, json_t *name, int
         return s;
 }
 
-/* Ends a span (consumed) and puts it on the current line. */
+/* Ends a span (consumed) and writes it on the current line. */
 static void span_end(otlp *o, json_t *s, int64_t start, int64_t end)
 {
         if (!s)
                 return;
-        if (poe__tl_jset(s, "endTimeUnixNano", unix_nano(o, end > start ? end : start)) < 0 ||
-            json_array_append_new(o->spans, s) < 0)
+        if (poe__tl_jset(s, "endTimeUnixNano", unix_nano(o, end > start ? end : start)) < 0) {
+                json_decref(s);
                 o->b->oom = true;
-        if (json_array_size(o->spans) >= SPANS_PER_LINE)
-                flush(o);
+                return;
+        }
+        line_open(o);
+        poe__tl_ob_json(o->b, s);
+        line_close(o);
 }
 
+/*
+ * A post's span while it waits, as text: its JSON up to the end of its
+ * attributes' list, with no parent (the post records it) and no end.
+ * The keys are written in the order they were added (jansson keeps it),
+ * so post_end only appends: the outcome to the attributes, the parent,
+ * then the end, as a tree of the whole span would have been written.
+ * NULL when out of memory.
+ */
+static char *post_head(otlp *o, json_t *s)
+{
+        char *text = s ? json_dumps(s, JSON_COMPACT) : NULL;
+        size_t n = text ? strlen(text) : 0;
+
+        json_decref(s);
+        if (n < 2 || strcmp(text + n - 2, "]}") != 0) {
+                free(text);
+                o->b->oom = true;
+                return NULL;
+        }
+        text[n - 2] = '\0';
+        return text;
+}
+
+/* Ends a post's span (its head freed) and writes it. */
 static void post_end(otlp *o, posted *p, int64_t end, const char *outcome)
 {
-        span_attr(o, p->obj, attr_str("poe.outcome", json_string(outcome)));
-        span_end(o, p->obj, p->ns, end);
-        p->obj = NULL;
+        int64_t t = o->base_unix + ((end > p->ns ? end : p->ns) - o->base_mono);
+
+        if (!p->head)
+                return;
+        line_open(o);
+        poe__tl_ob_puts(o->b, p->head);
+        poe__tl_ob_puts(o->b, ",{\"key\":\"poe.outcome\",\"value\":{\"stringValue\":\"");
+        poe__tl_ob_puts(o->b, outcome);
+        poe__tl_ob_puts(o->b, "\"}}]");
+        if (p->parent)
+                poe__tl_ob_printf(o->b, ",\"parentSpanId\":\"%016" PRIx64 "\"", p->parent);
+        poe__tl_ob_printf(o->b, ",\"endTimeUnixNano\":\"%lld\"}", (long long)(t > 0 ? t : 0));
+        line_close(o);
+        free(p->head);
+        p->head = NULL;
 }
 
 /* Ends a dispatch's span; ret is its return record's message (consumed),
@@ -246,8 +301,12 @@ static void dispatch_end(otlp *o, open_dispatch *d, int64_t end, json_t *ret, bo
                                    "no return: unwound by poe_die, or its return record was "
                                    "dropped")) < 0)
                 o->b->oom = true;
+        if (!ret)
+                o->counts->unreturned += !unwound;
         span_end(o, d->obj, d->ns, end);
         d->obj = NULL;
+        o->events_held -= d->events;
+        d->events = 0;
         free(d->event);
         d->event = NULL;
 }
@@ -261,8 +320,8 @@ static void on_dispatch(otlp *o, sqlite3_stmt *st, uint64_t sid, const char *eve
         if (o->ds.depth == STACK_MAX) {
                 /* Never returned (a filter hid the returns): ended where
                  * they began. */
-                dispatch_end(o, &o->ds.s[0], o->ds.s[0].ns, NULL, false);
-                poe__tl_dstack_drop_first(&o->ds);
+                d = poe__tl_dstack_shift(&o->ds);
+                dispatch_end(o, d, d->ns, NULL, false);
         }
         /* The first dispatch of a queue item is its own: it ends the
          * post's span and is its child.  Calls made from its handler
@@ -275,7 +334,7 @@ static void on_dispatch(otlp *o, sqlite3_stmt *st, uint64_t sid, const char *eve
                         o->last_item_span = post.span;
                 }
         } else if (o->ds.depth > 0) {
-                parent = o->ds.s[o->ds.depth - 1].span;
+                parent = poe__tl_dstack_at(&o->ds, 1)->span;
         } else if (event_id && event_id == o->last_item) {
                 parent = o->last_item_span;
         }
@@ -299,38 +358,51 @@ static void on_enqueue(otlp *o, sqlite3_stmt *st, uint64_t event_id, const char 
         add(o, attrs, attr_str("poe.message", poe__tl_col_text(st, COL_MESSAGE)));
         p.sender = (uint64_t)sqlite3_column_int64(st, COL_SENDER);
         p.span = span_id(o, sqlite3_column_int64(st, COL_ID));
-        p.obj = span_new(o, p.span, o->ds.depth ? o->ds.s[o->ds.depth - 1].span : 0,
-                         poe__tl_jstr(name), ns, attrs);
-        if (!p.obj)
+        p.parent = o->ds.depth ? poe__tl_dstack_at(&o->ds, 1)->span : 0;
+        p.head = post_head(o, span_new(o, p.span, 0, poe__tl_jstr(name), ns, attrs));
+        if (!p.head)
                 return;
-        if (!poe__tl_post_put(&o->posts, &p, &old)) {
-                json_decref(p.obj);
+        switch (poe__tl_post_put(&o->posts, &p, &old)) {
+        case 0:
+                /* The same id twice: the first can no longer be told
+                 * apart. */
+                if (old.event_id) {
+                        o->counts->undispatched++;
+                        post_end(o, &old, ns, "pending");
+                }
+                break;
+        case -ENOSPC:
+                /* Too many pending to pair one more. */
+                o->counts->untracked++;
+                post_end(o, &p, ns, "untracked");
+                break;
+        default:
+                free(p.head);
                 o->b->oom = true;
-                return;
+                break;
         }
-        /* The same id twice: the first can no longer be told apart. */
-        if (old.event_id)
-                post_end(o, &old, ns, "pending");
 }
 
 /* Any other record: an event on the innermost open dispatch's span. */
 static void on_other(otlp *o, sqlite3_stmt *st, const char *kind, const char *event, int64_t ns)
 {
+        open_dispatch *d;
         json_t *span, *evs, *ev, *attrs, *dropped;
         char name[160];
 
-        if (!o->ds.depth || !(span = o->ds.s[o->ds.depth - 1].obj))
+        if (!o->ds.depth || !(span = (d = poe__tl_dstack_at(&o->ds, 1))->obj))
                 return;
         evs = json_object_get(span, "events");
         if (!evs && poe__tl_jset(span, "events", evs = json_array()) < 0) {
                 o->b->oom = true;
                 return;
         }
-        if (json_array_size(evs) >= EVENTS_PER_SPAN) {
+        if (json_array_size(evs) >= EVENTS_PER_SPAN || o->events_held >= EVENTS_HELD_MAX) {
                 dropped = json_object_get(span, "droppedEventsCount");
                 if (poe__tl_jset(span, "droppedEventsCount",
                                  json_integer(json_integer_value(dropped) + 1)) < 0)
                         o->b->oom = true;
+                o->counts->events_dropped++;
                 return;
         }
         if (event)
@@ -343,9 +415,11 @@ static void on_other(otlp *o, sqlite3_stmt *st, const char *kind, const char *ev
         ev = json_pack("{s:o, s:o, s:o}", "timeUnixNano", unix_nano(o, ns), "name",
                        poe__tl_jstr(name), "attributes", attrs);
         add(o, evs, ev);
+        d->events++;
+        o->events_held++;
 }
 
-static void on_record(otlp *o, sqlite3_stmt *st)
+void poe__tl_otlp_record(tl_otlp *o, sqlite3_stmt *st)
 {
         const char *kind = (const char *)sqlite3_column_text(st, COL_KIND);
         const char *grp = (const char *)sqlite3_column_text(st, COL_GROUP);
@@ -370,7 +444,7 @@ static void on_record(otlp *o, sqlite3_stmt *st)
         if (events && strcmp(kind, "return") == 0 &&
             (n = poe__tl_dstack_match(&o->ds, sid, event)) > 0) {
                 while (n-- > 0)
-                        dispatch_end(o, &o->ds.s[--o->ds.depth], ns,
+                        dispatch_end(o, poe__tl_dstack_pop(&o->ds), ns,
                                      n == 0 ? poe__tl_col_text(st, COL_MESSAGE) : NULL, n > 0);
                 return;
         }
@@ -388,7 +462,8 @@ static int describe_run(otlp *o, sqlite3 *db, int64_t run)
 {
         sqlite3_stmt *rs = NULL;
         const char *kernel_id = "", *version = NULL;
-        json_t *attrs = json_array();
+        json_t *attrs = json_array(), *scope, *line;
+        size_t n;
         int rc;
 
         rc = sqlite3_prepare_v2(db,
@@ -417,48 +492,71 @@ static int describe_run(otlp *o, sqlite3 *db, int64_t run)
                 return rc;
         }
         trace_ids(o, run, kernel_id);
-        o->resource = json_pack("{s:o}", "attributes", attrs);
-        o->scope = version ? json_pack("{s:s, s:o}", "name", "libpoe", "version",
-                                       poe__tl_jstr(version))
-                           : json_pack("{s:s}", "name", "libpoe");
+        scope = version ? json_pack("{s:s, s:o}", "name", "libpoe", "version",
+                                    poe__tl_jstr(version))
+                        : json_pack("{s:s}", "name", "libpoe");
         sqlite3_finalize(rs);
-        if (!o->resource || !o->scope)
+        /* A line with no spans, cut after its spans' "[". */
+        line = json_pack("{s:[{s:{s:o}, s:[{s:o*, s:[]}]}]}", "resourceSpans", "resource",
+                         "attributes", attrs, "scopeSpans", "scope", scope, "spans");
+        o->line_head = line ? json_dumps(line, JSON_COMPACT) : NULL;
+        json_decref(line);
+        n = o->line_head ? strlen(o->line_head) : 0;
+        if (n > 6 && strcmp(o->line_head + n - 6, "]}]}]}") == 0 && scope)
+                o->line_head[n - 6] = '\0';
+        else
                 o->b->oom = true;
         return SQLITE_OK;
 }
 
-int poe__tl_export_otlp(sqlite3 *db, sqlite3_stmt *st, int64_t run, obuf *b, char *err,
-                        size_t errlen)
+int poe__tl_otlp_new(sqlite3 *db, int64_t run, obuf *b, tl_pair_counts *counts, tl_otlp **ret,
+                     char *err, size_t errlen)
 {
-        otlp o = { .b = b };
-        size_t i;
+        otlp *o = calloc(1, sizeof(*o));
         int rc;
 
-        o.spans = json_array();
-        if (!o.spans)
-                b->oom = true;
-        rc = describe_run(&o, db, run);
+        if (!o) {
+                poe__tl_set_err(err, errlen, "trace log export: out of memory");
+                return -ENOMEM;
+        }
+        o->b = b;
+        o->counts = counts;
+        rc = describe_run(o, db, run);
         if (rc != SQLITE_OK) {
-                json_decref(o.spans);
+                poe__tl_otlp_free(o);
                 return poe__tl_step_failed(db, rc, err, errlen);
         }
-        while (!b->oom && (rc = sqlite3_step(st)) == SQLITE_ROW)
-                on_record(&o, st);
-        /* What the selection leaves open ran, or waited, at least until
-         * its last record. */
-        while (o.ds.depth > 0)
-                dispatch_end(&o, &o.ds.s[--o.ds.depth], o.last_ns, NULL, false);
-        for (i = 0; i < o.posts.cap; i++)
-                if (o.posts.slot[i].event_id)
-                        post_end(&o, &o.posts.slot[i], o.last_ns, "pending");
-        if (!b->oom)
-                flush(&o);
-        free(o.ds.s);
-        poe__tl_post_free(&o.posts);
-        json_decref(o.spans);
-        json_decref(o.resource);
-        json_decref(o.scope);
-        if (!b->oom && rc != SQLITE_DONE)
-                return poe__tl_step_failed(db, rc, err, errlen);
+        *ret = o;
         return 0;
+}
+
+bool poe__tl_otlp_finish(tl_otlp *o)
+{
+        posted p;
+
+        /* What the selection leaves open ran, or waited, at least until
+         * its last record: one span a call. */
+        if (o->ds.depth > 0) {
+                dispatch_end(o, poe__tl_dstack_pop(&o->ds), o->last_ns, NULL, false);
+                return false;
+        }
+        if (poe__tl_post_next(&o->posts, &o->post_pos, &p)) {
+                o->counts->undispatched++;
+                post_end(o, &p, o->last_ns, "pending");
+                return false;
+        }
+        if (!o->tail && o->line_spans > 0)
+                poe__tl_ob_puts(o->b, "]}]}]}\n");
+        o->tail = true;
+        return true;
+}
+
+void poe__tl_otlp_free(tl_otlp *o)
+{
+        if (!o)
+                return;
+        poe__tl_dstack_free(&o->ds);
+        poe__tl_post_free(&o->posts);
+        free(o->line_head);
+        free(o);
 }

@@ -22,7 +22,7 @@
 
 #include "testlib.h"
 
-#include "inspector-internal.h"
+#include "poe/tracelog.h"
 
 /* The groups both sinks ask for: the same ones, because the log is
  * compared with what the test's own sink saw. */

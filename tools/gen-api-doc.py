@@ -21,6 +21,8 @@ import re
 import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# The public headers only.  inspector/tracelog-include/poe/tracelog.h, the
+# trace log library's, is internal (its top comment says why): not here.
 HEADERS = ['kernel/include/poe/poe.h', 'inspector/include/poe/inspector.h']
 
 # Code blocks that are header plumbing, not API.

@@ -1,9 +1,11 @@
 /*
  * poe-trace's commands: runs, sessions, records and export over a trace
  * log opened read-only (poe__tracelog_open_readonly: no writer thread, no
- * new run, nothing created).  Queries and exports go through the
- * inspector's own code, so an export here is byte for byte the one GET
- * /api/v1/trace/export gives for the same filters.
+ * new run, nothing created).  Everything that reads the log is the trace
+ * log library's (poe/tracelog.h), the code the inspector serves the log
+ * with, so an export here is byte for byte the one GET
+ * /api/v1/trace/export gives for the same filters, and this file holds
+ * no SQL of its own.
  *
  * The log may be anything a user points the tool at: a log of another
  * version, a database of something else, a file that a crash cut short.
@@ -20,8 +22,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "poe-trace-cmd.h"
-#include "tracelog-internal.h"
+#include "poe/tracelog.h"
 
 #define PROG "poe-trace"
 
@@ -32,6 +36,10 @@ typedef struct pt {
         FILE *out;
         char *err;
         size_t errlen;
+        /* What the records and sessions printers need: the output's
+         * format, and the run's pid for POE's text lines. */
+        bool jsonl;
+        int64_t pid;
 } pt;
 
 static int say(pt *p, int status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -128,29 +136,13 @@ static const char *iso_time(double t, char *buf, size_t size)
  * or the runs cannot be read). */
 static int run_pid(pt *p, int64_t run, int64_t *pid)
 {
-        sqlite3 *db = poe__tl_reader_open(p->t, p->err, p->errlen);
-        sqlite3_stmt *st = NULL;
-        int rc, status = PT_OK;
+        int rc = poe__tracelog_run_pid(p->t, run, pid, p->err, p->errlen);
 
-        if (!db)
-                return PT_FAIL;
-        rc = sqlite3_prepare_v2(db, "SELECT pid FROM runs WHERE id = ?", -1, &st, NULL);
-        if (rc == SQLITE_OK)
-                rc = sqlite3_bind_int64(st, 1, run);
-        if (rc == SQLITE_OK)
-                rc = sqlite3_step(st);
-        if (rc == SQLITE_ROW)
-                *pid = sqlite3_column_int64(st, 0);
-        else if (rc == SQLITE_DONE)
-                status = say(p, PT_FAIL, "%s: no run %lld in this trace log (see `" PROG
-                                         " runs %s')",
-                             p->db, (long long)run, p->db);
-        else
-                status = say(p, PT_FAIL, "%s: cannot read its runs: %s", p->db,
-                             sqlite3_errmsg(db));
-        sqlite3_finalize(st);
-        sqlite3_close(db);
-        return status;
+        if (rc == -ENOENT)
+                return say(p, PT_FAIL, "%s: no run %lld in this trace log (see `" PROG
+                                       " runs %s')",
+                           p->db, (long long)run, p->db);
+        return rc < 0 ? PT_FAIL : PT_OK;
 }
 
 /* The run a command is about (--run, or the newest), checked to exist. */
@@ -172,8 +164,9 @@ static int pick_run(pt *p, int64_t *run, int64_t *pid)
         return run_pid(p, *run, pid);
 }
 
-/* The filters as a query, parsed by the inspector's own parser so that
- * groups, sessions and their errors are the API's. */
+/* The filters as a query, parsed by the trace log's own parser (the one
+ * GET /api/v1/trace uses), so that groups, sessions and their errors are
+ * the API's. */
 static int build_query(pt *p, int64_t run, poe__trace_query *q)
 {
         const pt_options *o = p->o;
@@ -219,19 +212,18 @@ static int want_jsonl(pt *p, bool *jsonl)
         return say(p, PT_USAGE, "--format: expected text or jsonl, got `%s'", f);
 }
 
-/* One JSON object (consumed) on a line of its own. */
+/* One JSON object (borrowed) on a line of its own, as the JSON Lines
+ * export writes it. */
 static int put_json(pt *p, json_t *j)
 {
-        obuf b = { .p = NULL };
+        size_t len;
+        char *s = poe__tracelog_json_text(j, &len);
 
-        poe__tl_ob_json(&b, j);
-        if (b.oom) {
-                free(b.p);
+        if (!s)
                 return say(p, PT_FAIL, "out of memory");
-        }
-        fwrite(b.p, 1, b.len, p->out);
+        fwrite(s, 1, len, p->out);
         fputc('\n', p->out);
-        free(b.p);
+        free(s);
         return PT_OK;
 }
 
@@ -278,7 +270,6 @@ static int cmd_runs(pt *p)
                         "STARTED", "KERNEL", "VERSION", "RECORDS", "DROPPED", "REMOVED", "LOST");
         json_array_foreach(runs, i, r) {
                 if (jsonl) {
-                        json_incref(r);
                         status = put_json(p, r);
                         if (status != PT_OK)
                                 break;
@@ -299,81 +290,65 @@ static int cmd_runs(pt *p)
         return status;
 }
 
+/* One session, {"run","session","first_seen","last_seen","records"}. */
+static int put_session(void *ctx, json_t *s)
+{
+        pt *p = ctx;
+        char first[64], last[64];
+
+        if (p->jsonl)
+                return put_json(p, s) == PT_OK ? 0 : -ENOMEM;
+        fprintf(p->out, "%-10lld %-24s %-24s %10lld\n",
+                (long long)json_integer_value(json_object_get(s, "session")),
+                iso_time(json_real_value(json_object_get(s, "first_seen")), first, sizeof(first)),
+                iso_time(json_real_value(json_object_get(s, "last_seen")), last, sizeof(last)),
+                (long long)json_integer_value(json_object_get(s, "records")));
+        return 0;
+}
+
 static int cmd_sessions(pt *p)
 {
         int64_t pid, run;
-        sqlite3 *db;
-        sqlite3_stmt *st = NULL;
-        char first[64], last[64], sql[300];
-        tl_legacy lg;
-        bool jsonl;
-        int rc, status;
+        int status;
 
-        if ((status = want_jsonl(p, &jsonl)) != PT_OK ||
+        if ((status = want_jsonl(p, &p->jsonl)) != PT_OK ||
             (status = pick_run(p, &run, &pid)) != PT_OK)
                 return status;
-        db = poe__tl_reader_open(p->t, p->err, p->errlen);
-        if (!db)
-                return PT_FAIL;
-        /* The run's records are in the old table if it is an old run (a
-         * fixed name, never the user's). */
-        rc = poe__tl_legacy_of(db, &lg);
-        snprintf(sql, sizeof(sql),
-                 "SELECT s.session_id, s.first_seen, s.last_seen, "
-                 "(SELECT count(*) FROM %s r WHERE r.run_id = s.run_id "
-                 "AND r.session = s.session_id) "
-                 "FROM sessions s WHERE s.run_id = ? ORDER BY s.session_id",
-                 poe__tl_legacy_run(&lg, run) ? lg.table : "records");
-        if (rc == SQLITE_OK)
-                rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
-        if (rc == SQLITE_OK)
-                rc = sqlite3_bind_int64(st, 1, run);
-        if (rc != SQLITE_OK) {
-                status = say(p, PT_FAIL, "%s: cannot read its sessions: %s", p->db,
-                             sqlite3_errmsg(db));
-                goto done;
-        }
-        if (!jsonl)
+        if (!p->jsonl)
                 fprintf(p->out, "%-10s %-24s %-24s %10s\n", "SESSION", "FIRST SEEN",
                         "LAST SEEN", "RECORDS");
-        while (status == PT_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-                long long sid = sqlite3_column_int64(st, 0), n = sqlite3_column_int64(st, 3);
-                double f = sqlite3_column_double(st, 1), l = sqlite3_column_double(st, 2);
+        return poe__tracelog_walk_sessions(p->t, run, put_session, p, p->err, p->errlen) < 0
+                       ? PT_FAIL
+                       : PT_OK;
+}
 
-                if (jsonl) {
-                        json_t *j = json_pack("{sIsIsfsfsI}", "run", (json_int_t)run, "session",
-                                              (json_int_t)sid, "first_seen", f, "last_seen", l,
-                                              "records", (json_int_t)n);
+/* One record: POE's text line, or the export's JSON line. */
+static int put_record(void *ctx, json_t *r)
+{
+        pt *p = ctx;
+        const char *prefix = json_string_value(json_object_get(r, "prefix"));
+        const char *msg = json_string_value(json_object_get(r, "message"));
 
-                        status = j ? put_json(p, j) : say(p, PT_FAIL, "out of memory");
-                } else {
-                        fprintf(p->out, "%-10lld %-24s %-24s %10lld\n", sid,
-                                iso_time(f, first, sizeof(first)),
-                                iso_time(l, last, sizeof(last)), n);
-                }
-        }
-        if (status == PT_OK && rc != SQLITE_DONE)
-                status = say(p, PT_FAIL, "%s: reading its sessions failed: %s", p->db,
-                             sqlite3_errmsg(db));
-done:
-        sqlite3_finalize(st);
-        sqlite3_close(db);
-        return status;
+        if (p->jsonl)
+                return put_json(p, r) == PT_OK ? 0 : -ENOMEM;
+        /* As the kernel's text sink prints it (debug.c). */
+        if (prefix && *prefix)
+                fprintf(p->out, "=== %lld === %s %s\n", (long long)p->pid, prefix, msg ? msg : "");
+        else
+                fprintf(p->out, "=== %lld === %s\n", (long long)p->pid, msg ? msg : "");
+        return 0;
 }
 
 static int cmd_records(pt *p)
 {
         const pt_options *o = p->o;
-        int64_t pid, limit = 0, run;
+        int64_t limit = 0, run;
         poe__trace_query q;
-        sqlite3 *db;
-        sqlite3_stmt *st = NULL;
         char *end;
-        bool jsonl;
-        int rc, status;
+        int status;
 
-        if ((status = want_jsonl(p, &jsonl)) != PT_OK ||
-            (status = pick_run(p, &run, &pid)) != PT_OK)
+        if ((status = want_jsonl(p, &p->jsonl)) != PT_OK ||
+            (status = pick_run(p, &run, &p->pid)) != PT_OK)
                 return status;
         if (o->limit) {
                 errno = 0;
@@ -384,45 +359,11 @@ static int cmd_records(pt *p)
         }
         if ((status = build_query(p, run, &q)) != PT_OK)
                 return status;
+        /* 0: every record the filters select. */
         q.page.limit = limit;
-        db = poe__tl_reader_open(p->t, p->err, p->errlen);
-        if (!db)
-                return PT_FAIL;
-        /* One snapshot, as the inspector's exports take. */
-        rc = sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
-        if (rc != SQLITE_OK) {
-                status = say(p, PT_FAIL, "%s: %s", p->db, sqlite3_errmsg(db));
-                goto done;
-        }
-        if (poe__tl_records(p->t, db, &q, limit > 0, false, &st, p->err, p->errlen) < 0) {
-                status = PT_FAIL;
-                goto done;
-        }
-        while (status == PT_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-                const char *prefix = (const char *)sqlite3_column_text(st, COL_PREFIX);
-                const char *msg = (const char *)sqlite3_column_text(st, COL_MESSAGE);
-
-                if (jsonl) {
-                        /* poe__tl_row_json: the export's own objects. */
-                        json_t *j = poe__tl_row_json(st);
-
-                        status = j ? put_json(p, j) : say(p, PT_FAIL, "out of memory");
-                } else if (prefix && *prefix) {
-                        /* As the kernel's text sink prints it (debug.c). */
-                        fprintf(p->out, "=== %lld === %s %s\n", (long long)pid, prefix,
-                                msg ? msg : "");
-                } else {
-                        fprintf(p->out, "=== %lld === %s\n", (long long)pid, msg ? msg : "");
-                }
-        }
-        if (status == PT_OK && rc != SQLITE_DONE) {
-                poe__tl_step_failed(db, rc, p->err, p->errlen);
-                status = PT_FAIL;
-        }
-done:
-        sqlite3_finalize(st);
-        sqlite3_close(db);
-        return status;
+        return poe__tracelog_walk_records(p->t, &q, put_record, p, p->err, p->errlen) < 0
+                       ? PT_FAIL
+                       : PT_OK;
 }
 
 static int write_all(int fd, const char *s, size_t n)
@@ -440,16 +381,25 @@ static int write_all(int fd, const char *s, size_t n)
         return 0;
 }
 
+/*
+ * The inspector's export, streamed: read from the export's cursor a
+ * block at a time and written out, so a log of millions of records
+ * exports in the memory of one block.  The output file is made once the
+ * export has opened (its first record read); one that fails part way is
+ * removed rather than left looking complete.
+ */
 static int cmd_export(pt *p)
 {
         static const char *const ok[] = { "csv", "chrome", "jsonl", "otlp" };
         const pt_options *o = p->o;
-        int64_t pid, run;
+        bool to_file = o->output && strcmp(o->output, "-") != 0;
+        poe__tl_export *x = NULL;
         poe__trace_query q;
-        const char *ctype;
-        char *body = NULL;
-        size_t len = 0, i;
-        int fd = -1, out, rc, status;
+        static char block[64 << 10];
+        int64_t pid, run;
+        size_t i;
+        ssize_t n;
+        int out = -1, rc = 0, status;
 
         if (!o->format)
                 return say(p, PT_USAGE,
@@ -465,35 +415,35 @@ static int cmd_export(pt *p)
         if ((status = pick_run(p, &run, &pid)) != PT_OK ||
             (status = build_query(p, run, &q)) != PT_OK)
                 return status;
-        rc = poe__tracelog_export(p->t, o->format, &q, &body, &fd, &len, &ctype, p->err,
-                                  p->errlen);
-        if (fd >= 0)
-                close(fd);
-        if (rc < 0) {
-                free(body);
+        if (poe__tracelog_export_open(p->t, o->format, &q, &x, p->err, p->errlen) < 0)
                 return PT_FAIL;
+        if (to_file) {
+                out = open(o->output, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+                if (out < 0) {
+                        poe__tl_export_close(x);
+                        return say(p, PT_FAIL, "%s: %s", o->output, strerror(errno));
+                }
         }
-        if (!o->output || strcmp(o->output, "-") == 0) {
-                if (body && len)
-                        fwrite(body, 1, len, p->out);
-                free(body);
-                return PT_OK;
+        while ((n = poe__tl_export_read(x, block, sizeof(block))) > 0) {
+                if (to_file) {
+                        rc = write_all(out, block, (size_t)n);
+                } else if (fwrite(block, 1, (size_t)n, p->out) != (size_t)n) {
+                        rc = -EIO;
+                }
+                if (rc < 0)
+                        break;
         }
-        /* The file is made only once there is something to put in it. */
-        out = open(o->output, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-        if (out < 0) {
-                free(body);
-                return say(p, PT_FAIL, "%s: %s", o->output, strerror(errno));
-        }
-        rc = write_all(out, body ? body : "", body ? len : 0);
-        free(body);
-        if (rc < 0) {
-                close(out);
-                return say(p, PT_FAIL, "%s: %s", o->output, strerror(-rc));
-        }
-        if (close(out) < 0)
-                return say(p, PT_FAIL, "%s: %s", o->output, strerror(errno));
-        return PT_OK;
+        if (n < 0)
+                status = say(p, PT_FAIL, "%s", poe__tl_export_error(x));
+        else if (rc < 0)
+                status = say(p, PT_FAIL, "%s: %s", to_file ? o->output : "standard output",
+                             strerror(-rc));
+        poe__tl_export_close(x);
+        if (to_file && close(out) < 0 && status == PT_OK)
+                status = say(p, PT_FAIL, "%s: %s", o->output, strerror(errno));
+        if (to_file && status != PT_OK)
+                unlink(o->output);
+        return status;
 }
 
 int pt_run_command(pt_command cmd, const char *db, const pt_options *o, FILE *out, char *err,

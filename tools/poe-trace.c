@@ -10,8 +10,9 @@
  *
  * The log is opened read-only (poe__tracelog_open_readonly: no writer
  * thread, no new run, nothing created), and queries and exports go
- * through the inspector's own code, so an export here is byte for byte
- * the one GET /api/v1/trace/export gives for the same filters.
+ * through the trace log library (poe/tracelog.h), the code the inspector
+ * serves the log with, so an export here is byte for byte the one GET
+ * /api/v1/trace/export gives for the same filters.
  *
  * Exit status: 0, 1 when the log cannot be read (missing, not a trace
  * log, unknown run, an output that cannot be written), 2 for a bad

@@ -3,7 +3,9 @@
  * (a session tree with aliases, a ticker with a timer, a pipe watcher, an
  * extra reference, a session that hangs on request) and an inspector on
  * a free port.  It prints "URL <url>" and "DB <path>" on stdout, then
- * runs until SIGTERM (handled: every session stops, run() returns).
+ * runs until SIGTERM (handled: every session stops, run() returns), and
+ * says how long poe_inspector_stop took ("STOP <seconds>", measured on
+ * CLOCK_MONOTONIC).
  * SIGUSR1 makes one handler block until the test creates DB_PATH.unhang
  * (the fixture removes it) or HANG_MAX_SECONDS pass, so a test can see
  * the inspector answer for a kernel that is stuck however slowly the
@@ -118,6 +120,7 @@ int main(int argc, char **argv)
         poe_inspector_options o;
         poe_inspector *in;
         poe_kernel *k;
+        struct timespec t0, t1;
         int r;
 
         slow = getenv("POE_TEST_WRAPPER") && *getenv("POE_TEST_WRAPPER");
@@ -142,7 +145,10 @@ int main(int argc, char **argv)
         printf("URL %s\nDB %s\n", poe_inspector_url(in), poe_inspector_trace_db(in));
         fflush(stdout);
         r = poe_kernel_run(k);
+        clock_gettime(CLOCK_MONOTONIC, &t0);
         in = poe_inspector_stop(in);
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        printf("STOP %.3f\n", (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9);
         poe_kernel_free(k);
         printf("EXIT %d ticks %ld\n", r, ticks);
         return r == 0 ? 0 : 1;

@@ -1,14 +1,18 @@
 #!/usr/bin/env python3
 """poe-demo with its inspector: it starts, says where to point the
 browser, fills its sessions, clients, workers and handled DIEs, and stops
-gracefully on SIGINT.  Prints "N passed, N failed"; waits poll with
-deadlines.
+gracefully on SIGINT; and a second run stops on SIGTERM within a second
+while its inspector holds long polls, idle connections and connections
+still sending their headers.  Prints "N passed, N failed"; waits poll
+with deadlines.
 
     test_demo.py POE_DEMO
 """
 import json
 import os
+import re
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -44,6 +48,66 @@ def until(seconds, fn):
         time.sleep(0.1)
 
 
+def start(demo, tmp, name):
+    proc = popen([demo, "--inspector", "127.0.0.1:0", "--trace-db", os.path.join(tmp, name)],
+                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    line = proc.stdout.readline()
+    return proc, line, line.rsplit(" ", 1)[-1].strip().rstrip("/")
+
+
+def term_under_load(demo, tmp):
+    """SIGTERM while the inspector holds 8 long polls, 50 idle connections
+    and 20 that are still sending their headers: the demo exits, cleanly,
+    within a second (scaled by SLOW)."""
+    proc, line, base = start(demo, tmp, "term.db")
+    socks = []
+    try:
+        port = int(base.rsplit(":", 1)[1])
+
+        def conn(src):
+            s = socket.socket()
+            s.bind((src, 0))
+            s.settimeout(5 * SLOW)
+            s.connect(("127.0.0.1", port))
+            socks.append(s)
+            return s
+        for _ in range(8):
+            conn("127.0.0.1").sendall(b"GET /api/v1/trace/tail?after=999999999&wait=30 "
+                                      b"HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        for i in range(50):
+            conn("127.0.0.%d" % (2 + i // 25))
+        for i in range(20):
+            conn("127.0.0.4").sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+
+        def loaded():
+            try:
+                with urllib.request.urlopen(base + "/metrics", timeout=5 * SLOW) as r:
+                    text = r.read().decode()
+            except Exception:
+                return False
+            polls = re.search(r"^poe_inspector_long_polls (\d+)", text, re.M)
+            conns = re.search(r"^poe_inspector_connections (\d+)", text, re.M)
+            return polls and int(polls.group(1)) == 8 and conns and int(conns.group(1)) >= 78
+        check("the demo's inspector holds 8 long polls and 78 connections", until(10, loaded))
+        t0 = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        try:
+            out, err = proc.communicate(timeout=30 * SLOW)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            out, err = proc.communicate()
+        took = time.monotonic() - t0
+        check("SIGTERM under that load stops it within a second (%.3f s)" % took,
+              proc.returncode == 0 and "poe-demo: done" in out and took < 1.0 * SLOW,
+              (exit_status(proc.returncode), took, out[-300:], err[-2000:]))
+    finally:
+        for s in socks:
+            s.close()
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
 def main():
     tmp = tempfile.mkdtemp(prefix="poe-demo-test-")
     proc = popen([sys.argv[1], "--inspector", "127.0.0.1:0", "--trace-db",
@@ -76,6 +140,7 @@ def main():
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+    term_under_load(sys.argv[1], tmp)
     passed = sum(results)
     print("%d passed, %d failed" % (passed, len(results) - passed))
     return 0 if passed == len(results) else 1

@@ -3,10 +3,12 @@
  *
  * An HTTP/JSON API (/api/v1/...), a SQLite trace log with exports, and
  * Prometheus metrics, served from the same process as the kernel.  The
- * HTTP server runs on its own thread and never touches kernel
- * structures: live state is built on the kernel's thread, between two
- * dispatches (poe_kernel_run_in_loop), and when the kernel does not come
- * round in time the answer says what it is busy with instead.
+ * HTTP server runs on a few threads of its own (one polling thread for
+ * every connection, a small pool for the trace log's reads, a clock for
+ * deadlines) and never touches kernel structures: live state is built on
+ * the kernel's thread, between two dispatches (poe_kernel_run_in_loop),
+ * and when the kernel does not come round in time the answer says what
+ * it is busy with instead.
  *
  * Link with `pkg-config --libs libpoe-inspector` (libmicrohttpd, jansson
  * and sqlite3 come with it; libpoe itself needs none of them).
@@ -126,7 +128,11 @@ POE_EXPORT const char *poe_inspector_trace_db(const poe_inspector *in);
 
 /**
  * Stops the server, flushes the trace log and frees everything.  Call it
- * on the kernel's thread, before poe_kernel_free.  The log's totals go to
+ * on the kernel's thread, before poe_kernel_free (a handler may call it,
+ * even one the kernel is stuck in).  It returns within a second whatever
+ * the server is doing: requests still waiting (for the kernel, for trace
+ * records) are answered 503, running queries and exports are
+ * interrupted, connections are closed.  The log's totals go to
  * stderr in one line ("poe-inspector: trace log PATH: N records produced,
  * N written, N dropped, N removed"; removed: what the log's bounds took
  * out of the file since, counted among the written).  Takes NULL;
