@@ -3,14 +3,15 @@
  *
  * Three parties, three rules:
  *
- *  - the sink (poe__tracelog_sink) runs on the kernel's thread, inside
- *    every trace.  It copies the record, a fixed 136 bytes (and the
- *    text of the few kinds that have one), into a bounded ring and
- *    returns: no formatting, no I/O, no allocation, no lock on the
- *    common path.  The ring is
- *    single-producer, single-consumer and lock-free; the sink takes the
- *    writer's mutex only to wake it, at most once per writer sleep.  A
- *    record that does not fit is dropped and counted, per group.
+ *  - the sink runs on the kernel's thread, inside every trace.  It lends
+ *    the kernel room in a bounded ring (poe__tracelog_slot), where the
+ *    frequent records are written in place, and copies in the others, a
+ *    fixed 136 bytes and the text of the few kinds that have one
+ *    (poe__tracelog_sink): no formatting, no I/O, no allocation, no lock
+ *    on the common path.  The ring is single-producer, single-consumer
+ *    and lock-free; the sink takes the writer's mutex only to wake it,
+ *    at most once per writer sleep.  A record that does not fit is
+ *    dropped and counted, per group.
  *  - the writer thread drains the ring into SQLite: WAL mode,
  *    synchronous=NORMAL, statements prepared once, one transaction per
  *    batch of up to 1000 records or 50 ms, whichever comes first.  When

@@ -31,6 +31,17 @@
  * sinks did before): an event name or a session's name is defined once
  * per epoch and each record then carries four bytes for it, so a record
  * is a fixed 136 bytes that a sink copies whole.
+ *
+ * Slots: a sink that keeps records in a buffer of its own (the trace
+ * log's ring) may lend the kernel room there (poe_trace_slot_fn).  The
+ * frequent kinds are then written straight into the slot from the trace
+ * point (poe__trace_in_slot in internal.h) when their group goes to that
+ * sink alone and nothing they name needs a definition: no record on the
+ * stack, no copy, no call but the sink's.  Everything else goes the
+ * general way below (finish()), which copies a record without text into
+ * the slot rather than handing it to the sink's function.  The kernel
+ * holds one slot at a time and forgets it before it calls the sink's
+ * function, which may write where the slot was (slot_again).
  */
 #include <string.h>
 
