@@ -280,10 +280,8 @@ static entry *entry_at_head(poe__tracelog *t, bool zap)
                 return e;
         e = (entry *)t->ring;
         if (zap) {
-                atomic_store_explicit(&((entry *)(t->ring + pos))->size, 0,
-                                      memory_order_relaxed);
-                atomic_store_explicit(&t->head, head + t->ring_bytes - pos,
-                                      memory_order_release);
+                atomic_store_explicit(&((entry *)(t->ring + pos))->size, 0, memory_order_relaxed);
+                atomic_store_explicit(&t->head, head + t->ring_bytes - pos, memory_order_release);
         }
         return atomic_load(&e->size) ? e : NULL;
 }
@@ -502,8 +500,7 @@ static poe_trace_record *lend(poe__tracelog *t)
  * p_limit, the smaller of wake_limit and slot_limit, is what the common
  * case compares produced with.
  */
-static __attribute__((noinline)) void slot_slow(poe__tracelog *t, poe_trace_record **slot,
-                                                entry *e)
+static __attribute__((noinline)) void slot_slow(poe__tracelog *t, poe_trace_record **slot, entry *e)
 {
         uint64_t w = atomic_load_explicit(&t->wake_at, memory_order_relaxed);
         uint64_t p = atomic_load_explicit(&t->produced, memory_order_relaxed);
@@ -651,8 +648,7 @@ void poe__tl_ring_pop(poe__tracelog *t, entry *e)
 
         memset(&e->rec, 0, size - offsetof(entry, rec));
         atomic_store_explicit(&e->size, 0, memory_order_relaxed);
-        atomic_store_explicit(&t->head,
-                              atomic_load_explicit(&t->head, memory_order_relaxed) + size,
+        atomic_store_explicit(&t->head, atomic_load_explicit(&t->head, memory_order_relaxed) + size,
                               memory_order_release);
         if (record)
                 atomic_store_explicit(&t->popped,

@@ -113,8 +113,9 @@ POE_EXPORT int poe_kernel_debug_set(poe_kernel *k, unsigned groups_mask, int on)
 /* The groups that must be traced at all: switched on, or asked for by a
  * sink; and where each goes (see trace.c): the first sink that lends
  * slots is filled in place, straight from the trace point for
- * trace_solo, the groups that go to no text line and no other sink.  The slot the kernel holds stays
- * valid unless the slot sink is another one now. */
+ * trace_solo, the groups that go to no text line and no other sink.  The
+ * slot the kernel holds stays valid unless the slot sink is another one
+ * now. */
 void poe__debug_recompute(poe_kernel *k)
 {
         unsigned on = k->debug, more = k->text_sink_off ? 0 : k->debug;

@@ -136,8 +136,7 @@ static __attribute__((noinline, cold)) void trace_enqueue_slow(poe_kernel *k, po
 {
         if (ev->type & POE__ET_ALARM)
                 poe__trace_hot_slow(k, POE_TRACE_EVENTS, POE_TK_ENQUEUE, ev->to, ev->name, ev->to,
-                                    NULL, ev->seq, now, 1, 0, 0, 0,
-                                    poe__mono2wall(k, ev->due));
+                                    NULL, ev->seq, now, 1, 0, 0, 0, poe__mono2wall(k, ev->due));
         else
                 poe__trace_hot_slow(k, POE_TRACE_EVENTS, POE_TK_ENQUEUE, ev->to, ev->name,
                                     ev->u.from, ev->u.from, ev->seq, now, 0, 0, 0, 0, 0.0);
@@ -161,8 +160,8 @@ static __attribute__((noinline, cold)) void trace_enqueue(poe_kernel *k, poe__ev
                                           k->epoch_offset + (double)ev->due / 1e9);
         } else {
                 POE__ASSUME(from != NULL);
-                done = poe__trace_in_slot(k, POE_TRACE_EVENTS, POE_TK_ENQUEUE, to, ev->name,
-                                          from, from, ev->seq, now, 0, 0, 0, 0, 0.0);
+                done = poe__trace_in_slot(k, POE_TRACE_EVENTS, POE_TK_ENQUEUE, to, ev->name, from,
+                                          from, ev->seq, now, 0, 0, 0, 0, 0.0);
         }
         if (!done)
                 trace_enqueue_slow(k, ev, now);
@@ -440,27 +439,25 @@ static inline int64_t hooks_now(poe_kernel *k)
 }
 
 /* ASSERT_EVENTS: a dispatch to a session that does not exist. */
-static __attribute__((noinline, cold, noreturn)) void dispatch_gone(poe_kernel *k,
-                                                                     poe__session *to,
-                                                                     uint32_t name)
+static __attribute__((noinline, cold, noreturn)) void dispatch_gone(poe_kernel *k, poe__session *to,
+                                                                    uint32_t name)
 {
         poe__assert_fail(k, POE_ASSERT_EVENTS, __FILE__, __LINE__,
-                         "dispatching event ``%s'' to %s, which does not exist",
-                         poe__name(k, name), poe__loggable(k, to));
+                         "dispatching event ``%s'' to %s, which does not exist", poe__name(k, name),
+                         poe__loggable(k, to));
 }
 
 /* TRACE_EVENTS' dispatch record the general way. */
-static __attribute__((noinline, cold)) void trace_dispatch_slow(poe_kernel *k, poe__session *to,
-                                                                poe__session *from,
-                                                                uint32_t name, int64_t now)
+static __attribute__((noinline, cold)) void
+trace_dispatch_slow(poe_kernel *k, poe__session *to, poe__session *from, uint32_t name, int64_t now)
 {
         poe__trace_hot_slow(k, POE_TRACE_EVENTS, POE_TK_DISPATCH, to, name, from, from,
                             (uint64_t)k->dispatch_seq, now, 0, 0, 0, 0, 0.0);
 }
 
-static inline __attribute__((always_inline)) void dispatch_hooks_enter(poe_kernel *k, poe__session *to,
-                                                           poe__session *from, uint32_t name,
-                                                           uint32_t type, int64_t now)
+static inline __attribute__((always_inline)) void
+dispatch_hooks_enter(poe_kernel *k, poe__session *to, poe__session *from, uint32_t name,
+                     uint32_t type, int64_t now)
 {
         POE__ASSUME(to != NULL);
         POE__ASSUME(from != NULL);
@@ -484,9 +481,9 @@ static __attribute__((noinline)) void timing_enter(poe_kernel *k, dispatch_state
                 st->t0 = poe__mono(k);
 }
 
-static inline __attribute__((always_inline)) void dispatch_hooks_leave(poe_kernel *k, poe__session *to,
-                                                           poe__session *from, uint32_t name,
-                                                           const poe_value *ret, int64_t now)
+static inline __attribute__((always_inline)) void
+dispatch_hooks_leave(poe_kernel *k, poe__session *to, poe__session *from, uint32_t name,
+                     const poe_value *ret, int64_t now)
 {
         POE__ASSUME(to != NULL);
         POE__ASSUME(from != NULL);

@@ -964,8 +964,8 @@ static inline bool poe__trace_names_item(uint32_t kind)
  */
 static inline __attribute__((always_inline)) bool
 poe__trace_in_slot(poe_kernel *k, uint32_t group, uint32_t kind, poe__session *s, uint32_t event,
-                   const poe__session *sender, poe__session *peer, uint64_t event_id,
-                   int64_t now, int64_t a0, int64_t a1, int64_t a2, int64_t a3, double num)
+                   const poe__session *sender, poe__session *peer, uint64_t event_id, int64_t now,
+                   int64_t a0, int64_t a1, int64_t a2, int64_t a3, double num)
 {
         poe_trace_record *r = k->trace_slot;
         uint32_t epoch = k->trace_epoch;
@@ -973,15 +973,17 @@ poe__trace_in_slot(poe_kernel *k, uint32_t group, uint32_t kind, poe__session *s
         uint32_t refcount = 0, session_name = 0, peer_name = 0;
         uint64_t queue_length;
 
-        if (__builtin_expect(!r || !(k->trace_solo & group) ||
-                                     (s && s->log_epoch != epoch) ||
-                                     (peer && peer->log_epoch != epoch) ||
-                                     (poe__trace_names_item(kind)
-                                              ? k->name_epochs[event] != epoch
-                                              : poe__trace_name_new(k, event, epoch)) ||
-                                     (kind == POE_TK_WAIT &&
-                                      poe__trace_name_new(k, (uint64_t)a0, epoch)),
+        /* A slot lent, the group the slot sink's alone, everything the
+         * record names defined in this epoch. */
+        if (__builtin_expect(!r || !(k->trace_solo & group), 0))
+                return false;
+        if (__builtin_expect((s && s->log_epoch != epoch) || (peer && peer->log_epoch != epoch), 0))
+                return false;
+        if (__builtin_expect(poe__trace_names_item(kind) ? k->name_epochs[event] != epoch
+                                                         : poe__trace_name_new(k, event, epoch),
                              0))
+                return false;
+        if (kind == POE_TK_WAIT && poe__trace_name_new(k, (uint64_t)a0, epoch))
                 return false;
         /* Everything read before anything is written: the slot could be
          * anywhere, as far as the compiler knows. */
@@ -1026,10 +1028,10 @@ poe__trace_hot(poe_kernel *k, uint32_t group, uint32_t kind, poe__session *s, ui
 {
         if (!now)
                 now = poe__mono_inline(k);
-        if (!poe__trace_in_slot(k, group, kind, s, event, sender, peer, event_id, now, a0, a1,
-                                a2, a3, num))
-                poe__trace_hot_slow(k, group, kind, s, event, sender, peer, event_id, now, a0,
-                                    a1, a2, a3, num);
+        if (!poe__trace_in_slot(k, group, kind, s, event, sender, peer, event_id, now, a0, a1, a2,
+                                a3, num))
+                poe__trace_hot_slow(k, group, kind, s, event, sender, peer, event_id, now, a0, a1,
+                                    a2, a3, num);
 }
 
 /* A session's aliases changed: its loggable name gets a new serial. */

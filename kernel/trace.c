@@ -220,10 +220,9 @@ void poe__trace(poe_kernel *k, poe_trace_record *r, poe__session *s, const poe__
  * in use: the kernel does not trace while a sink runs (in_sink).
  */
 __attribute__((noinline, cold)) void
-poe__trace_hot_slow(poe_kernel *k, uint32_t group, uint32_t kind, poe__session *s,
-                    uint32_t event, const poe__session *sender, poe__session *peer,
-                    uint64_t event_id, int64_t now, int64_t a0, int64_t a1, int64_t a2,
-                    int64_t a3, double num)
+poe__trace_hot_slow(poe_kernel *k, uint32_t group, uint32_t kind, poe__session *s, uint32_t event,
+                    const poe__session *sender, poe__session *peer, uint64_t event_id, int64_t now,
+                    int64_t a0, int64_t a1, int64_t a2, int64_t a3, double num)
 {
         poe_trace_record *r = &k->trace_rec;
 

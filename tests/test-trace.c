@@ -173,8 +173,7 @@ static poe_value h_tick(poe_ctx *c)
         if (n + 1 == TICKS)
                 TL_EQ(poe_kernel_post(k, wk.answerer, "bye", POE_NOARGS), 0);
         else if (n % 4 == 3)
-                TL_EQ(poe_kernel_alarm_set(k, "tick", poe_kernel_time(k) - 1, &next, 1, NULL),
-                      0);
+                TL_EQ(poe_kernel_alarm_set(k, "tick", poe_kernel_time(k) - 1, &next, 1, NULL), 0);
         else
                 TL_EQ(poe_kernel_yield(k, "tick", &next, 1), 0);
         return poe_nil();
@@ -214,9 +213,8 @@ static int add_sink(poe_kernel *k, sink *s, bool slots)
 static void program(poe_kernel *k)
 {
         memset(&wk, 0, sizeof(wk));
-        wk.answerer = TL_CREATE(k, { "_start", h_answerer_start }, { "ask", h_ask },
-                                { "bye", h_bye });
-        TL_CREATE(k, { "_start", h_ticker_start }, { "tick", h_tick });
+        wk.answerer = TL_CREATE(k, {"_start", h_answerer_start}, {"ask", h_ask}, {"bye", h_bye});
+        TL_CREATE(k, {"_start", h_ticker_start}, {"tick", h_tick});
         TL_EQ(poe_kernel_run(k), 0);
         TL_EQ(wk.ticks, TICKS);
 }
@@ -258,7 +256,7 @@ static void assert_same(const sink *a, const sink *b)
  * the records are the plain sink's, the most of them in slots. */
 static void t_alone(void **state)
 {
-        sink a = { 0 }, b = { 0 };
+        sink a = {0}, b = {0};
         poe_kernel *kb = kernel();
         poe_kernel *ka = kernel();
 
@@ -282,7 +280,7 @@ static void t_alone(void **state)
  * begins). */
 static void t_with_another(void **state)
 {
-        sink a = { 0 }, other = { 0 }, b = { 0 }, b2 = { 0 };
+        sink a = {0}, other = {0}, b = {0}, b2 = {0};
         poe_kernel *kb = kernel();
         poe_kernel *ka = kernel();
 
@@ -308,7 +306,7 @@ static void t_with_another(void **state)
  * through its function, in order. */
 static void t_refused(void **state)
 {
-        sink a = { 0 }, b = { 0 };
+        sink a = {0}, b = {0};
         poe_kernel *kb = kernel();
         poe_kernel *ka = kernel();
 
@@ -331,16 +329,15 @@ static void t_refused(void **state)
  * them, and slots again. */
 static void t_remove_add(void **state)
 {
-        sink a = { 0 }, b = { 0 };
+        sink a = {0}, b = {0};
         poe_kernel *k = kernel();
         int id;
 
         (void)state;
         id = add_sink(k, &a, true);
         memset(&wk, 0, sizeof(wk));
-        wk.answerer = TL_CREATE(k, { "_start", h_answerer_start }, { "ask", h_ask },
-                                { "bye", h_bye });
-        TL_CREATE(k, { "_start", h_ticker_start }, { "tick", h_tick });
+        wk.answerer = TL_CREATE(k, {"_start", h_answerer_start}, {"ask", h_ask}, {"bye", h_bye});
+        TL_CREATE(k, {"_start", h_ticker_start}, {"tick", h_tick});
         TL_EQ(poe_kernel_run_one_timeslice(k), 1);
         TL_EQ(poe_kernel_run_one_timeslice(k), 1);
         assert_true(a.in_slots > 0);
@@ -370,9 +367,9 @@ static poe_value h_refake(poe_ctx *c)
 
 static void t_epoch_change(void **state)
 {
-        sink a = { 0 }, b = { 0 };
+        sink a = {0}, b = {0};
         poe_kernel *k[2];
-        sink *s[2] = { &a, &b };
+        sink *s[2] = {&a, &b};
         size_t i, j;
         int n = 0;
 
@@ -380,8 +377,8 @@ static void t_epoch_change(void **state)
         for (i = 0; i < 2; i++) {
                 k[i] = kernel();
                 add_sink(k[i], s[i], i == 0);
-                TL_CREATE(k[i], { "_start", h_refake });
-                TL_CREATE(k[i], { "_start", h_refake });
+                TL_CREATE(k[i], {"_start", h_refake});
+                TL_CREATE(k[i], {"_start", h_refake});
                 TL_EQ(poe_kernel_run(k[i]), 0);
         }
         assert_same(&a, &b);
@@ -399,11 +396,8 @@ static void t_epoch_change(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                TL_TEST(t_alone),
-                TL_TEST(t_with_another),
-                TL_TEST(t_refused),
-                TL_TEST(t_remove_add),
-                TL_TEST(t_epoch_change),
+                TL_TEST(t_alone),      TL_TEST(t_with_another), TL_TEST(t_refused),
+                TL_TEST(t_remove_add), TL_TEST(t_epoch_change),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -398,8 +398,8 @@ static void alone_in_slots(size_t ring)
         TL_EQ(poe_kernel_clock_fake(mine, 1700000000.5), 0);
         TL_EQ(poe__tracelog_open(tf.path, ring, mine, &tf.t, err, sizeof(err)), 0);
         TL_EQ(poe_kernel_trace_sink_remove(mine, 0), 0);
-        tf.log_sink = poe_kernel_trace_sink_add_slots(mine, poe__tracelog_sink,
-                                                      poe__tracelog_slot, tf.t);
+        tf.log_sink =
+                poe_kernel_trace_sink_add_slots(mine, poe__tracelog_sink, poe__tracelog_slot, tf.t);
         assert_true(tf.log_sink > 0);
         TL_EQ(poe_kernel_trace_sink_groups(mine, tf.log_sink, TF_GROUPS), 0);
         workload(40, false);
@@ -419,7 +419,7 @@ static void alone_in_slots(size_t ring)
         TL_EQ(tf_status_int("dropped_total"), 0);
         run = tf_status_int("run_id");
         snprintf(lim, sizeof(lim), "%zu", copies.n);
-        p = PARAMS({ "limit", lim });
+        p = PARAMS({"limit", lim});
         r = query(&p);
         recs = json_object_get(r, "records");
         TL_EQ(json_array_size(recs), copies.n);
@@ -840,9 +840,8 @@ static void flood(poe_kernel *k)
 {
         memset(&wl, 0, sizeof(wl));
         wl.spin_target = 10;
-        wl.b = TL_CREATE(k, { "_start", tf_h_listener_start }, { "inner", h_inner },
-                         { "done", h_done });
-        TL_CREATE(k, { "_start", h_flood_start }, { "flood", h_flood });
+        wl.b = TL_CREATE(k, {"_start", tf_h_listener_start}, {"inner", h_inner}, {"done", h_done});
+        TL_CREATE(k, {"_start", h_flood_start}, {"flood", h_flood});
         tl_run_to_end(k, 1000);
         TL_EQ(wl.inner, 5000);
 }
@@ -870,8 +869,8 @@ static void t_flood_small_ring_alone(void **state)
 
         TL_EQ(poe__tracelog_open(tf.path, 8, tl.k, &tf.t, err, sizeof(err)), 0);
         TL_EQ(poe_kernel_trace_sink_remove(tl.k, 0), 0);
-        tf.log_sink = poe_kernel_trace_sink_add_slots(tl.k, poe__tracelog_sink,
-                                                      poe__tracelog_slot, tf.t);
+        tf.log_sink =
+                poe_kernel_trace_sink_add_slots(tl.k, poe__tracelog_sink, poe__tracelog_slot, tf.t);
         assert_true(tf.log_sink > 0);
         TL_EQ(poe_kernel_trace_sink_groups(tl.k, tf.log_sink, TF_GROUPS), 0);
         run = tf_status_int("run_id");
