@@ -496,9 +496,9 @@ dispatch_hooks_leave(poe_kernel *k, poe__session *to, poe__session *from, uint32
  * into each dispatch even at -O2, whose registers are saved already: on
  * its own, with the hooks in it, it would save its own on every
  * dispatch, hooks or not. */
-static inline __attribute__((always_inline)) void
-dispatch_enter(poe_kernel *k, poe__session *to, poe__session *from, uint32_t name, uint32_t type,
-               dispatch_state *st)
+static inline __attribute__((always_inline)) void dispatch_enter(poe_kernel *k, poe__session *to,
+                                                                 poe__session *from, uint32_t name,
+                                                                 uint32_t type, dispatch_state *st)
 {
         st->hold_session = k->active;
         st->hold_event = k->active_event;
@@ -529,9 +529,10 @@ dispatch_enter(poe_kernel *k, poe__session *to, poe__session *from, uint32_t nam
 
 /* ... and its second: everything put back, whether the handler returned
  * or died.  Inline for the same reason. */
-static inline __attribute__((always_inline)) void
-dispatch_leave(poe_kernel *k, poe__session *to, poe__session *from, uint32_t name,
-               const poe_value *ret, const dispatch_state *st)
+static inline __attribute__((always_inline)) void dispatch_leave(poe_kernel *k, poe__session *to,
+                                                                 poe__session *from, uint32_t name,
+                                                                 const poe_value *ret,
+                                                                 const dispatch_state *st)
 {
         k->dispatch_depth = st->hold_depth;
         atomic_store_explicit(&k->pub_depth, st->hold_depth, memory_order_relaxed);
