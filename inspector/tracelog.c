@@ -524,7 +524,7 @@ static __attribute__((noinline)) void slot_slow(poe__tracelog *t, poe_trace_reco
  * The kernel's slot function (poe_trace_slot_fn), on its thread: the
  * record the kernel filled in the slot lent last is counted, published,
  * and the writer woken if it waits for it; then the next slot is lent,
- * the entry after it while the room known lasts.  The common case is 14
+ * the entry after it while the room known lasts.  The common case is 16
  * instructions and calls nothing (bench/trace-cost.sh).
  */
 void poe__tracelog_slot(void *ctx, poe_trace_record **slot)

@@ -51,9 +51,9 @@
 #endif
 
 /* What the kernel's invariants keep true (a session pointer that is
- * never NULL, an interned name's id), told to the compiler so that inline
- * code drops its checks; an undefined-behaviour sanitizer build reports
- * it if it is ever false. */
+ * never NULL), told to the compiler so that inline code drops its
+ * checks; an undefined-behaviour sanitizer build reports it if it is
+ * ever false. */
 #define POE__ASSUME(cond)                                                         \
         do {                                                                      \
                 if (!(cond))                                                      \
@@ -597,7 +597,7 @@ struct poe_kernel {
         uint32_t log_serial_seq;
         bool trace_redefine;
         const poe__session *trace_sess[2];
-        poe_trace_record trace_rec; /* the frequent kinds' record (poe__trace_hot) */
+        poe_trace_record trace_rec; /* the frequent kinds' record the general way */
         uint32_t loop_name; /* the loop's name, interned for TRACE_FILES' waits */
         char trace_buf[2048];     /* a text line */
         char trace_payload[2048]; /* a record's free text, for the kinds that make one */
@@ -948,9 +948,9 @@ static inline bool poe__trace_names_item(uint32_t kind)
 
 /*
  * The frequent kinds' record, at time now (not 0), written straight into
- * the slot the slot sink lent when the sink lent one, its group goes to
- * that sink alone, and nothing the record names needs a definition
- * first: the usual case.  Only the fields that are not zero are written
+ * the slot the slot sink lent, when there is one, the record's group
+ * goes to that sink alone, and nothing the record names needs a
+ * definition first: the usual case.  Only the fields that are not zero are written
  * (a slot arrives zeroed), and not wall, which the sink reckons (see
  * poe_trace_slot_fn); then the sink keeps the record and lends the next
  * slot.  Returns false, having done nothing, otherwise: the caller
