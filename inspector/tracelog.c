@@ -213,7 +213,8 @@ const char *poe__tl_echo(const char *v, char *buf, size_t size)
  * The ring is single-producer (the sink, on the kernel's thread),
  * single-consumer (the writer), and lock-free.  Each entry's header is
  * its publication: the sink writes the entry, then stores its size with
- * release; the writer reads the header at its position with acquire: 0
+ * release; the writer reads the header at its position (sequentially
+ * consistent, an acquire and the wake-up's other half, below): 0
  * is room not written yet, ENTRY_WRAP sends it to the start of the
  * buffer, anything else is an entry to read (its size, and ENTRY_SLOT
  * when the kernel wrote it in a slot).  The writer zeroes what it
@@ -245,7 +246,11 @@ const char *poe__tl_echo(const char *v, char *buf, size_t size)
  * then wake_at is read; the writer stores wake_at (sequentially
  * consistent) before it looks at the ring again (poe__tl_writer_main), so
  * either it sees the entry or the sink sees that it must wake it.  One
- * fence per record; everything else is release and acquire.
+ * fence per record; everything else is release and acquire.  The slot
+ * function compares wake_at with the value it saw last, and produced
+ * with the count at which the writer is to be woken, worked out when
+ * that value changed (slot_slow): two compares, whether the writer
+ * sleeps or not.
  */
 
 /* The records put in the ring so far (the sink's view). */
