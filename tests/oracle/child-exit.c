@@ -42,6 +42,14 @@ static poe_value on_start(poe_ctx *c)
 
         poe_kernel_sig(k, "CHLD", "on_chld", POE_NOARGS);
         poe_kernel_delay(k, "timeout", 10, POE_NOARGS);
+        poe_kernel_yield(k, "spawn", POE_NOARGS);
+        return poe_nil();
+}
+
+static poe_value on_spawn(poe_ctx *c)
+{
+        poe_kernel *k = poe_ctx_kernel(c);
+
         first_pid = spawn(3, 0);
         poe_kernel_sig_child(k, first_pid, "reaped", POE_ARGS(poe_str("first"), poe_int(1)));
         printf("watching first\n");
@@ -99,6 +107,7 @@ int main(void)
 {
         static const poe_handler h[] = {
                 { "_start", on_start, NULL },
+                { "spawn", on_spawn, NULL },
                 { "reaped", on_reaped, NULL },
                 { "on_chld", on_chld, NULL },
                 { "timeout", on_timeout, NULL },

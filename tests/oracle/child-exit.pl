@@ -8,7 +8,12 @@
 # Pids are compared, never printed.  A timer keeps the kernel busy while
 # children run: POE 1.37 only counts children it has seen at the last
 # reap as a reason not to be idle, so one forked from a handler would
-# otherwise race the IDLE signal.
+# otherwise race the IDLE signal.  The first child is forked from an
+# event after _start, never from _start itself: POE 1.37 installs its
+# SIGCHLD handler only when the poll event that sig(CHLD) queues has run,
+# and a child that exits between that poll's waitpid() and the handler's
+# installation is never reaped (seen on a loaded CI machine: the timeout
+# fired).  Queued after that poll event, the fork cannot fall in the gap.
 use strict;
 use warnings;
 use POE;
@@ -27,6 +32,11 @@ POE::Session->create(inline_states => {
                 my $k = $_[KERNEL];
                 $k->sig(CHLD => 'on_chld');
                 $k->delay(timeout => 10);
+                $k->yield('spawn');
+                return;
+        },
+        spawn => sub {
+                my $k = $_[KERNEL];
                 my $pid = fork();
                 die "fork: $!" unless defined $pid;
                 POSIX::_exit(3) if $pid == 0;
