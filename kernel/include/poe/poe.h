@@ -712,7 +712,11 @@ POE_EXPORT int poe_postback_invoke(poe_postback *pb, const poe_value *args, size
  * still be invoked while the session lives.  Returns pb. */
 POE_EXPORT poe_postback *poe_postback_weaken(poe_postback *pb);
 
-/** Frees a postback, releasing its session.  Takes NULL; returns NULL. */
+/** Frees a postback, releasing its session.  Takes NULL; returns NULL.
+ * A callback's handler may free the callback it was called through: the
+ * session is released at once, and ARG0 with its pointers stays valid
+ * until the invocation returns, when the creation arguments' destructors
+ * run and the memory goes (POE's \@etc lives on in the handler's @_). */
 POE_EXPORT poe_postback *poe_postback_free(poe_postback *pb);
 
 /** The session a postback posts to. */
