@@ -511,17 +511,14 @@ static int sink(void *ctx, const poe_trace_record *r)
 }
 
 /* A sink's slots: one record, lent zeroed again each time, its filling
- * thrown away; every third request gets none.  No draw from the seed's
- * sequence here or where the sink is added: the seeds replay the same
- * calls as before it existed. */
+ * thrown away. */
 static poe_trace_record slot_room;
-static unsigned slot_turn, slot_adds;
 
 static void slot_sink(void *ctx, poe_trace_record **slot)
 {
         (void)ctx;
         memset(&slot_room, 0, sizeof(slot_room));
-        *slot = ++slot_turn % 3 ? &slot_room : NULL;
+        *slot = rn(4) ? &slot_room : NULL;
 }
 
 static void describer(void *ctx, poe_sid sid, void *heap, char *buf, size_t size)
@@ -1005,17 +1002,17 @@ static void random_op(poe_kernel *k, poe_ctx *c)
                 break;
         }
         case 43:
-                switch (rn(5)) {
+                switch (rn(6)) {
                 case 0:
-                        /* Every other sink lends slots. */
-                        if (slot_adds++ % 2) {
-                                r = poe_kernel_trace_sink_add_slots(kk, rn(8) ? sink : NULL,
-                                                                    slot_sink, NULL);
-                                RC(poe_kernel_trace_sink_add_slots, bad || r == -EINVAL, r);
-                        } else {
-                                r = poe_kernel_trace_sink_add(kk, rn(8) ? sink : NULL, NULL);
-                                RC(poe_kernel_trace_sink_add, bad || r == -EINVAL, r);
-                        }
+                        r = poe_kernel_trace_sink_add(kk, rn(8) ? sink : NULL, NULL);
+                        RC(poe_kernel_trace_sink_add, bad || r == -EINVAL, r);
+                        if (r > 0)
+                                sinks[rn(4)] = r;
+                        break;
+                case 4:
+                        r = poe_kernel_trace_sink_add_slots(kk, rn(8) ? sink : NULL,
+                                                            rn(8) ? slot_sink : NULL, NULL);
+                        RC(poe_kernel_trace_sink_add_slots, bad || r == -EINVAL, r);
                         if (r > 0)
                                 sinks[rn(4)] = r;
                         break;
