@@ -626,6 +626,8 @@ POE_EXPORT int poe_kernel_refcount_decrement(poe_kernel *k, poe_sid sid, const c
  * installs the OS handler when first watched and restores the previous
  * disposition when the last watcher goes; a caught signal is raised at
  * the kernel, reaching every session.  Any other name is a user signal.
+ * args are copied; pointers among them are plain data, never destroyed
+ * by the kernel (poe_ctx_take_arg finds no destructor to take).
  * Returns 0, -EPERM outside a handler, -EINVAL, -ENOMEM, or the
  * sigaction error. */
 POE_EXPORT int poe_kernel_sig(poe_kernel *k, const char *signal, const char *event,
