@@ -12,7 +12,7 @@
  * and the log's records per yield turn it into a cost per record:
  *
  *   valgrind --tool=callgrind --separate-threads=yes \
- *           --callgrind-out-file=/tmp/tc.%p build/bench/trace-cost 20000 log
+ *           --callgrind-out-file=/tmp/tc.%p build-bench/bench/trace-cost 20000 log
  *
  * and read the "totals:" line of the file ending in -01 (thread 1, the
  * kernel's).  bench/trace-cost.sh does the runs and the arithmetic.  The

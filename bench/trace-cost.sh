@@ -4,17 +4,20 @@
 #
 #   bench/trace-cost.sh [BUILD_DIR] [N]
 #
-# Runs BUILD_DIR/bench/trace-cost at N and 2N yields in each set-up (bare,
-# nolog, log), counts thread 1's instructions (the kernel's; the writer
-# and the HTTP server have threads of their own), and prints per set-up
-# the instructions per yield, (I(2N) - I(N)) / N, then for the log the
-# records per yield and
+# BUILD_DIR is build-bench unless given: a release tree, as bench/run
+# builds (meson setup build-bench --buildtype=release); a debug tree
+# counts unoptimized code.  Runs BUILD_DIR/bench/trace-cost at N and 2N
+# yields in each set-up (bare, nolog, log), counts thread 1's
+# instructions (the kernel's; the writer and the HTTP server have threads
+# of their own), and prints per set-up the instructions per yield,
+# (I(2N) - I(N)) / N, then for the log the records per yield and
 #   per_record      instructions per yield / records per yield (the
 #                   whole kernel thread, the yield's own work included);
 #   marginal        (log - bare) / records per yield: what a record adds.
-# The target (issue 14) is marginal <= 100.
+# The target (issue 14) is marginal <= 100 (docs/performance.md has the
+# figures).
 set -eu
-build=${1:-build}
+build=${1:-build-bench}
 n=${2:-20000}
 prog=$build/bench/trace-cost
 [ -x "$prog" ] || { echo "build $prog first (ninja -C $build)" >&2; exit 1; }

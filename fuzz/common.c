@@ -282,7 +282,7 @@ int fz_write_trace_log(const char *path, int ticks)
                 poe_kernel_free(k);
                 return r;
         }
-        sink = poe_kernel_trace_sink_add(k, poe__tracelog_sink, log);
+        sink = poe_kernel_trace_sink_add_slots(k, poe__tracelog_sink, poe__tracelog_slot, log);
         if (sink > 0)
                 poe_kernel_trace_sink_groups(k, sink, POE_TRACE_ALL & poe_debug_compiled());
         r = fz_world_build(&w, k, ticks);

@@ -153,7 +153,8 @@ POE_EXPORT int poe_inspector_start(poe_kernel *k, const poe_inspector_options *o
                 if (err == 0)
                         poe__tracelog_set_bounds(in->log, o.trace_db_max, o.trace_db_max_age);
                 if (err == 0) {
-                        in->sink_id = poe_kernel_trace_sink_add(k, poe__tracelog_sink, in->log);
+                        in->sink_id = poe_kernel_trace_sink_add_slots(k, poe__tracelog_sink,
+                                                                      poe__tracelog_slot, in->log);
                         if (in->sink_id < 0 ||
                             poe_kernel_trace_sink_groups(k, in->sink_id, o.trace_groups) < 0)
                                 snprintf(in->log_error, sizeof(in->log_error),

@@ -56,6 +56,7 @@
 #define DEFAULT_RING          65536
 #define RING_BYTES_PER_RECORD 160  /* a record is 144 bytes, a few carry text */
 #define ENTRY_MAX             4096 /* one record in the ring, its text included */
+#define SLOT_GRANT            256  /* slots lent before the sink looks at the writer again */
 #define EVENT_MAX             1024 /* longer names are cut */
 #define BATCH_MAX             1000
 #define BATCH_TEXT            (64 << 10) /* a batch's texts; > 3 * ENTRY_MAX */
@@ -84,16 +85,24 @@
 
 /*
  * One record (or definition) in the ring: the kernel's record as it was
- * handed to the sink, then its text (rec.text_len bytes; rec.text itself
- * is meaningless here).  Entries are 8-byte aligned; an entry that would
- * run past the end of the buffer is written at its start instead, after
- * a header of size 0 that tells the reader to wrap.
+ * handed to the sink or written in its slot, then its text
+ * (rec.text_len bytes; rec.text is NULL here).  Entries are 8-byte
+ * aligned; an entry that would run past the end of the buffer is written
+ * at its start instead, after a header of ENTRY_WRAP that tells the
+ * reader to wrap.  The header is the entry's publication (tracelog.c,
+ * "the ring"): 0 until the entry is whole.  poe__tl_ring_pop zeroes the
+ * entry: the writer is done with it before it pops it.
  */
 typedef struct entry {
-        uint32_t size; /* of the whole entry; 0: wrap to the start */
+        _Atomic uint32_t size; /* of the whole entry (| ENTRY_SLOT); 0: none yet; ENTRY_WRAP */
         uint32_t pad;
         poe_trace_record rec;
 } entry;
+
+#define ENTRY_WRAP UINT32_MAX
+/* In size: the kernel wrote the entry in a slot, and left rec.wall to the
+ * reader (poe__tl_ring_peek reckons it). */
+#define ENTRY_SLOT 0x40000000u
 
 typedef struct sess_slot {
         uint64_t sid;
@@ -114,16 +123,16 @@ struct poe__tracelog {
         char *kernel_id;
         bool retry_open; /* open again and again until it works */
 
+        /* The ring (tracelog.c says how it works). */
         unsigned char *ring;
         uint64_t ring_bytes, ring_records, threshold;
-        _Atomic uint64_t tail;   /* bytes produced; the sink writes it */
         _Atomic uint64_t head;   /* bytes consumed; the writer writes it */
-        _Atomic uint64_t pushed; /* records put in the ring */
-        _Atomic uint64_t popped; /* records consumed */
-        /* Records the sink was handed: pushed, plus those the full ring
-         * dropped.  Once the ring is empty, produced == written + the
-         * drops, exactly. */
+        _Atomic uint64_t popped; /* records consumed (not definitions) */
+        /* Records the sink was handed: those put in the ring, plus those
+         * it dropped (sink_dropped of them).  Once the ring is empty,
+         * produced == written + the drops, exactly. */
         _Atomic uint64_t produced;
+        _Atomic uint64_t sink_dropped;
         /* The writer sleeps until this many records wait; UINT64_MAX
          * while it is awake. */
         _Atomic uint64_t wake_at;
@@ -152,7 +161,20 @@ struct poe__tracelog {
          * up to which it drops, and its request that the sink ask the
          * kernel for every definition again. */
         uint32_t sink_stale_epoch;
-        uint64_t sink_pos; /* the sink's: tail % ring_bytes */
+        bool stale; /* since a definition was lost: no slot is lent */
+        /* The sink's side of the ring, the kernel's thread's alone: where
+         * the next entry goes and the bytes put in the ring, both as of
+         * grant, where the slots lent since began, when produced was
+         * grant_produced; and the count of produced at which the room it
+         * knew of ends. */
+        unsigned char *wpos, *grant;
+        uint64_t tail, grant_produced, slot_limit;
+        /* ... and the writer as the slot function last saw it (see
+         * tracelog.c, slot_slow). */
+        uint64_t wake_seen, wake_limit, p_limit;
+        /* The reader's (the writer thread's): the kernel's static epoch,
+         * from the last definition read. */
+        double reader_epoch;
         _Atomic uint32_t writer_stale_epoch;
         _Atomic bool redefine;
 
@@ -240,7 +262,7 @@ const char *poe__tl_echo(const char *v, char *buf, size_t size);
 uint64_t poe__tl_ring_count(poe__tracelog *t);
 bool poe__tl_ring_empty(poe__tracelog *t);
 entry *poe__tl_ring_peek(poe__tracelog *t);
-void poe__tl_ring_pop(poe__tracelog *t, const entry *e);
+void poe__tl_ring_pop(poe__tracelog *t, entry *e);
 
 /* ---- tracelog-writer.c ---- */
 

@@ -3,14 +3,15 @@
  *
  * Three parties, three rules:
  *
- *  - the sink (poe__tracelog_sink) runs on the kernel's thread, inside
- *    every trace.  It copies the record, a fixed 136 bytes (and the
- *    text of the few kinds that have one), into a bounded ring and
- *    returns: no formatting, no I/O, no allocation, no lock on the
- *    common path.  The ring is
- *    single-producer, single-consumer and lock-free; the sink takes the
- *    writer's mutex only to wake it, at most once per writer sleep.  A
- *    record that does not fit is dropped and counted, per group.
+ *  - the sink runs on the kernel's thread, inside every trace.  It lends
+ *    the kernel room in a bounded ring (poe__tracelog_slot), where the
+ *    frequent records are written in place, and copies in the others, a
+ *    fixed 136 bytes and the text of the few kinds that have one
+ *    (poe__tracelog_sink): no formatting, no I/O, no allocation, no lock
+ *    on the common path.  The ring is single-producer, single-consumer
+ *    and lock-free; the sink takes the writer's mutex only to wake it,
+ *    at most once per writer sleep.  A record that does not fit is
+ *    dropped and counted, per group.
  *  - the writer thread drains the ring into SQLite: WAL mode,
  *    synchronous=NORMAL, statements prepared once, one transaction per
  *    batch of up to 1000 records or 50 ms, whichever comes first.  When
@@ -206,20 +207,93 @@ const char *poe__tl_echo(const char *v, char *buf, size_t size)
         return buf;
 }
 
-/* ---- the ring: the sink's side ---- */
+/* ---- the ring ---- */
+
+/*
+ * The ring is single-producer (the sink, on the kernel's thread),
+ * single-consumer (the writer), and lock-free.  Each entry's header is
+ * its publication: the sink writes the entry, then stores its size with
+ * release; the writer reads the header at its position (sequentially
+ * consistent, an acquire and the wake-up's other half, below): 0
+ * is room not written yet, ENTRY_WRAP sends it to the start of the
+ * buffer, anything else is an entry to read (its size, and ENTRY_SLOT
+ * when the kernel wrote it in a slot).  The writer zeroes what it
+ * has read before it gives the room back (head, with release), so free
+ * room is all zeros: what a slot lent to the kernel must be
+ * (poe_trace_slot_fn), so that the kernel writes only the fields that
+ * are not zero.
+ *
+ * Records reach the ring two ways.  The frequent ones, without text, the
+ * kernel writes in place, in the slot the sink lent it
+ * (poe__tracelog_slot): the sink then publishes the entry and lends the
+ * next slot, while the room it knew of when it last looked at the
+ * writer's position lasts (until produced reaches slot_limit), and looks
+ * at the writer's requests (redefine) when it lends more.
+ * Everything else comes through poe__tracelog_sink, which copies it in
+ * (push).  The sink's position is kept where the slots lent last began
+ * (grant, when produced was grant_produced): every record produced since
+ * filled the slot after the one before, and settle() moves wpos and tail
+ * (the bytes put in the ring, pads included) past them before the sink
+ * does anything else.
+ *
+ * The counts: produced, the records the sink was handed, counted before
+ * their entry is published; sink_dropped, those of them it dropped,
+ * counted before produced, so that produced - sink_dropped - popped never
+ * counts a dropped record as one to read.  The writer counts what it has
+ * read in popped (records, not definitions).
+ *
+ * Waking the writer: after publishing, a sequentially consistent fence,
+ * then wake_at is read; the writer stores wake_at (sequentially
+ * consistent) before it looks at the ring again (poe__tl_writer_main), so
+ * either it sees the entry or the sink sees that it must wake it.  One
+ * fence per record; everything else is release and acquire.  The slot
+ * function compares wake_at with the value it saw last, and produced
+ * with the count at which the writer is to be woken, worked out when
+ * that value changed (slot_slow): two compares, whether the writer
+ * sleeps or not.
+ */
+
+/* The records put in the ring so far (the sink's view). */
+static inline uint64_t pushed(const poe__tracelog *t)
+{
+        return atomic_load_explicit(&t->produced, memory_order_relaxed) -
+               atomic_load_explicit(&t->sink_dropped, memory_order_relaxed);
+}
 
 uint64_t poe__tl_ring_count(poe__tracelog *t)
 {
-        uint64_t q = atomic_load(&t->popped), p = atomic_load(&t->pushed);
+        uint64_t q = atomic_load(&t->popped), p = atomic_load(&t->produced);
+        uint64_t d = atomic_load(&t->sink_dropped);
 
-        /* The writer may count a record it has read before the sink has
-         * counted it (the sink publishes the bytes first). */
-        return p > q ? p - q : 0;
+        /* A drop under way may be counted in d and not yet in p. */
+        return p - d > q ? p - d - q : 0;
+}
+
+/* The entry at the writer's position, or NULL; a wrap marker is passed
+ * over only when zap (the writer's own pass: it zeroes the marker and
+ * moves head). */
+static entry *entry_at_head(poe__tracelog *t, bool zap)
+{
+        uint64_t head = atomic_load_explicit(&t->head, memory_order_relaxed);
+        uint64_t pos = head % t->ring_bytes;
+        entry *e = (entry *)(t->ring + pos);
+        uint32_t size = atomic_load(&e->size); /* sequentially consistent: see above */
+
+        if (size == 0)
+                return NULL;
+        if (size != ENTRY_WRAP)
+                return e;
+        e = (entry *)t->ring;
+        if (zap) {
+                atomic_store_explicit(&((entry *)(t->ring + pos))->size, 0, memory_order_relaxed);
+                atomic_store_explicit(&t->head, head + t->ring_bytes - pos, memory_order_release);
+        }
+        return atomic_load(&e->size) ? e : NULL;
 }
 
 bool poe__tl_ring_empty(poe__tracelog *t)
 {
-        return atomic_load(&t->head) == atomic_load(&t->tail);
+        return entry_at_head(t, false) == NULL;
 }
 
 static void drop(poe__tracelog *t, unsigned group, uint64_t n)
@@ -229,13 +303,12 @@ static void drop(poe__tracelog *t, unsigned group, uint64_t n)
         atomic_fetch_add_explicit(&t->dropped[group_index(group)], n, memory_order_release);
 }
 
-/* Wakes the writer if it sleeps until `pending` records wait (or for any
- * reason when force: the ring is full).  The compare-and-swap makes it
- * one signal per sleep, so the sink takes the mutex once per batch at
- * most. */
-static void wake(poe__tracelog *t, uint64_t pending, bool force)
+/* Wakes the writer if it sleeps until w records wait and they do (or
+ * for any reason when force).  The compare-and-swap makes it one signal
+ * per sleep, so the sink takes the mutex once per batch at most. */
+static __attribute__((noinline)) void wake_if(poe__tracelog *t, uint64_t w, bool force)
 {
-        uint64_t w = atomic_load(&t->wake_at);
+        uint64_t pending = pushed(t) - atomic_load_explicit(&t->popped, memory_order_relaxed);
 
         if (w != UINT64_MAX && (force || pending >= w) &&
             atomic_compare_exchange_strong(&t->wake_at, &w, UINT64_MAX)) {
@@ -245,45 +318,103 @@ static void wake(poe__tracelog *t, uint64_t pending, bool force)
         }
 }
 
+/* After an entry is published: the fence, then a look at the writer. */
+static inline void after_publish(poe__tracelog *t)
+{
+        uint64_t w;
+
+        atomic_thread_fence(memory_order_seq_cst);
+        w = atomic_load_explicit(&t->wake_at, memory_order_relaxed);
+        if (__builtin_expect(w != UINT64_MAX, 0))
+                wake_if(t, w, false);
+}
+
+static void wake(poe__tracelog *t, bool force)
+{
+        atomic_thread_fence(memory_order_seq_cst);
+        wake_if(t, atomic_load_explicit(&t->wake_at, memory_order_relaxed), force);
+}
+
+/* Moves the sink's position past the slots the kernel filled since the
+ * last grant; no slot is lent after. */
+static inline void settle(poe__tracelog *t)
+{
+        uint64_t p = atomic_load_explicit(&t->produced, memory_order_relaxed);
+        uint64_t n = (p - t->grant_produced) * sizeof(entry);
+
+        t->wpos = t->grant + n;
+        t->tail += n;
+        if (t->wpos == t->ring + t->ring_bytes)
+                t->wpos = t->ring;
+        t->grant = t->wpos;
+        t->grant_produced = t->slot_limit = t->p_limit = p;
+}
+
+/* One more record produced, not in a slot (the sink settled first). */
+static inline void count_produced(poe__tracelog *t, memory_order order)
+{
+        uint64_t p = atomic_load_explicit(&t->produced, memory_order_relaxed) + 1;
+
+        atomic_store_explicit(&t->produced, p, order);
+        t->grant_produced = t->slot_limit = t->p_limit = p;
+}
+
+/* A record handed to the sink and dropped: counted in that order (see
+ * above). */
+static void record_dropped(poe__tracelog *t, unsigned group)
+{
+        atomic_store_explicit(&t->sink_dropped,
+                              atomic_load_explicit(&t->sink_dropped, memory_order_relaxed) + 1,
+                              memory_order_relaxed);
+        count_produced(t, memory_order_release);
+        drop(t, group, 1);
+}
+
+/* Room for need more bytes (after pad bytes skipped to wrap) and one
+ * more record when record. */
+static bool fits(poe__tracelog *t, uint64_t pad, uint64_t need, bool record)
+{
+        uint64_t head = atomic_load_explicit(&t->head, memory_order_acquire);
+        uint64_t popped = atomic_load_explicit(&t->popped, memory_order_acquire);
+
+        return (t->tail - head) + pad + need <= t->ring_bytes &&
+               (!record || pushed(t) - popped < t->ring_records);
+}
+
 /* Room for a definition again: the ring at most half full. */
 static bool has_room(poe__tracelog *t)
 {
-        uint64_t used = atomic_load_explicit(&t->tail, memory_order_relaxed) -
-                        atomic_load_explicit(&t->head, memory_order_acquire);
-        uint64_t queued = atomic_load_explicit(&t->pushed, memory_order_relaxed) -
-                          atomic_load_explicit(&t->popped, memory_order_acquire);
+        uint64_t used, queued;
 
+        settle(t);
+        used = t->tail - atomic_load_explicit(&t->head, memory_order_acquire);
+        queued = pushed(t) - atomic_load_explicit(&t->popped, memory_order_acquire);
         return used <= t->ring_bytes / 2 && queued <= t->ring_records / 2;
 }
 
-/* Publishes an entry of need bytes written at the sink's position (after
- * pad bytes skipped to wrap): the bytes, then the count, both
- * sequentially consistent with the writer's wake_at store (see
- * poe__tl_writer_main), so either the writer sees this entry or the sink
- * sees that it must wake it.  popped is the consumer's count as the sink
- * last read it (an old one only makes a wake-up come early). */
-static inline void publish(poe__tracelog *t, uint64_t tail, uint64_t pad, uint64_t need,
-                           uint64_t pushed, uint64_t popped)
+/* Writes a wrap marker at the sink's position: the rest of the buffer
+ * is skipped, the next entry goes at its start. */
+static void wrap(poe__tracelog *t)
 {
-        t->sink_pos += need;
-        if (t->sink_pos == t->ring_bytes)
-                t->sink_pos = 0;
-        atomic_store(&t->tail, tail + pad + need);
-        atomic_store(&t->pushed, pushed + 1);
-        wake(t, pushed + 1 - popped, false);
+        uint64_t pad = t->ring_bytes - (uint64_t)(t->wpos - t->ring);
+
+        atomic_store_explicit(&((entry *)t->wpos)->size, ENTRY_WRAP, memory_order_release);
+        t->tail += pad;
+        t->wpos = t->grant = t->ring;
 }
 
 /*
  * Puts one entry in the ring: the record, then len bytes of text (cut
  * to fit ENTRY_MAX, with a "[... N bytes truncated]" marker, at a
- * character boundary), or returns false when it does not fit.  The
- * general case: a record without text takes push_fixed.
+ * character boundary), or returns false when it does not fit.  A record
+ * (not a definition) is counted as produced before it is published.
  */
 static __attribute__((noinline)) bool push(poe__tracelog *t, const poe_trace_record *r,
                                            const char *text, size_t len)
 {
         size_t keep = len, markl = 0, need;
-        uint64_t tail, head, pos, pad, pushed, popped;
+        bool record = r->kind < POE_TK_KINDS;
+        uint64_t pos, pad;
         char marker[48];
         entry *e;
 
@@ -297,51 +428,133 @@ static __attribute__((noinline)) bool push(poe__tracelog *t, const poe_trace_rec
                                          len - keep);
         }
         need = (sizeof(entry) + keep + markl + 7) & ~(size_t)7;
-        tail = atomic_load_explicit(&t->tail, memory_order_relaxed);
-        head = atomic_load_explicit(&t->head, memory_order_acquire);
-        pushed = atomic_load_explicit(&t->pushed, memory_order_relaxed);
-        popped = atomic_load_explicit(&t->popped, memory_order_acquire);
-        pos = t->sink_pos;
+        settle(t);
+        pos = (uint64_t)(t->wpos - t->ring);
         pad = t->ring_bytes - pos < need ? t->ring_bytes - pos : 0;
-        if (pushed - popped >= t->ring_records || (tail - head) + pad + need > t->ring_bytes)
+        if (!fits(t, pad, need, record))
                 return false;
-        if (pad) {
-                ((entry *)(t->ring + pos))->size = 0;
-                t->sink_pos = pos = 0;
-        }
-        e = (entry *)(t->ring + pos);
-        e->size = (uint32_t)need;
+        if (pad)
+                wrap(t);
+        e = (entry *)t->wpos;
         e->rec = *r;
+        e->rec.text = NULL;
         e->rec.text_len = (uint16_t)(keep + markl);
         if (keep)
                 memcpy(e + 1, text, keep);
         if (markl)
                 memcpy((char *)(e + 1) + keep, marker, markl);
-        publish(t, tail, pad, need, pushed, popped);
+        if (record)
+                count_produced(t, memory_order_relaxed);
+        atomic_store_explicit(&e->size, (uint32_t)need, memory_order_release);
+        t->wpos += need;
+        t->tail += need;
+        t->grant = t->wpos;
+        after_publish(t);
         return true;
 }
 
-/* The common case, a record without text: a fixed-size copy where it
- * fits without wrapping; false sends the caller to push. */
-static inline bool push_fixed(poe__tracelog *t, const poe_trace_record *r)
+/*
+ * The slots the sink can lend from its position: as many fixed-size
+ * entries as fit before the end of the buffer, in the room the writer
+ * has given back, and under the ring's count of records (wrapping first
+ * when not one fits before the end), SLOT_GRANT at most, so that the
+ * sink looks at the writer's requests that often at least.  NULL when
+ * there is none, or while the next record must come through
+ * poe__tracelog_sink (a definition was lost, or the writer asks for them
+ * all again).
+ */
+static poe_trace_record *lend(poe__tracelog *t)
 {
-        uint64_t tail = atomic_load_explicit(&t->tail, memory_order_relaxed);
-        uint64_t head = atomic_load_explicit(&t->head, memory_order_acquire);
-        uint64_t pushed = atomic_load_explicit(&t->pushed, memory_order_relaxed);
-        uint64_t popped = atomic_load_explicit(&t->popped, memory_order_acquire);
-        entry *e;
+        uint64_t pos, head, popped, room, records;
 
-        if (__builtin_expect(t->ring_bytes - t->sink_pos < sizeof(entry) ||
-                                     pushed - popped >= t->ring_records ||
-                                     (tail - head) + sizeof(entry) > t->ring_bytes,
-                             0))
-                return false;
-        e = (entry *)(t->ring + t->sink_pos);
-        e->size = sizeof(entry);
-        e->rec = *r;
-        e->rec.text_len = 0;
-        publish(t, tail, 0, sizeof(entry), pushed, popped);
-        return true;
+        settle(t);
+        if (t->stale || atomic_load_explicit(&t->redefine, memory_order_relaxed))
+                return NULL;
+        pos = (uint64_t)(t->wpos - t->ring);
+        if (t->ring_bytes - pos < sizeof(entry)) {
+                if (!fits(t, t->ring_bytes - pos, sizeof(entry), true))
+                        return NULL;
+                wrap(t);
+                pos = 0;
+        }
+        head = atomic_load_explicit(&t->head, memory_order_acquire);
+        popped = atomic_load_explicit(&t->popped, memory_order_acquire);
+        room = t->ring_bytes - (t->tail - head);
+        if (room > t->ring_bytes - pos)
+                room = t->ring_bytes - pos;
+        room /= sizeof(entry);
+        records = t->ring_records - (pushed(t) - popped);
+        if (records < room)
+                room = records;
+        if (room > SLOT_GRANT)
+                room = SLOT_GRANT;
+        if (!room)
+                return NULL;
+        t->slot_limit = t->grant_produced + room;
+        return &((entry *)t->wpos)->rec;
+}
+
+/*
+ * The slot function's rarer cases: no slot was lent (*slot NULL), or the
+ * record filled (in e) was the last of the room known, or the writer's
+ * wake_at changed, or enough records wait for it.  The writer is woken
+ * if it waits for them; then wake_seen and wake_limit are brought up to
+ * date: the writer's wake_at as last seen, and the count of produced at
+ * which as many records will wait as it waits for (reckoned with popped
+ * as read now, which only grows: never later than it should be).
+ * p_limit, the smaller of wake_limit and slot_limit, is what the common
+ * case compares produced with.
+ */
+static __attribute__((noinline)) void slot_slow(poe__tracelog *t, poe_trace_record **slot, entry *e)
+{
+        uint64_t w = atomic_load_explicit(&t->wake_at, memory_order_relaxed);
+        uint64_t p = atomic_load_explicit(&t->produced, memory_order_relaxed);
+
+        if (e && w != UINT64_MAX)
+                wake_if(t, w, false);
+        w = atomic_load_explicit(&t->wake_at, memory_order_relaxed);
+        t->wake_seen = w;
+        t->wake_limit = w == UINT64_MAX
+                                ? UINT64_MAX
+                                : w + atomic_load_explicit(&t->sink_dropped, memory_order_relaxed) +
+                                          atomic_load_explicit(&t->popped, memory_order_relaxed);
+        if (e && p < t->slot_limit && !atomic_load_explicit(&t->redefine, memory_order_relaxed))
+                *slot = &(e + 1)->rec;
+        else
+                *slot = lend(t);
+        t->p_limit = t->wake_limit < t->slot_limit ? t->wake_limit : t->slot_limit;
+}
+
+/*
+ * The kernel's slot function (poe_trace_slot_fn), on its thread: the
+ * record the kernel filled in the slot lent last is counted, published,
+ * and the writer woken if it waits for it; then the next slot is lent,
+ * the entry after it while the room known lasts.  The common case is 16
+ * instructions and calls nothing (bench/trace-cost.sh).
+ */
+void poe__tracelog_slot(void *ctx, poe_trace_record **slot)
+{
+        poe__tracelog *t = ctx;
+        entry *e;
+        uint64_t p;
+
+        if (__builtin_expect(!*slot, 0)) {
+                slot_slow(t, slot, NULL);
+                return;
+        }
+        e = (entry *)((unsigned char *)*slot - offsetof(entry, rec));
+        p = atomic_load_explicit(&t->produced, memory_order_relaxed) + 1;
+        atomic_store_explicit(&t->produced, p, memory_order_relaxed);
+        atomic_store_explicit(&e->size, sizeof(entry) | ENTRY_SLOT, memory_order_release);
+        atomic_thread_fence(memory_order_seq_cst);
+        if (__builtin_expect(atomic_load_explicit(&t->wake_at, memory_order_relaxed) !=
+                                             t->wake_seen ||
+                                     p >= t->p_limit,
+                             0)) {
+                slot_slow(t, slot, e);
+                return;
+        }
+        *slot = &(e + 1)->rec;
 }
 
 /*
@@ -349,7 +562,7 @@ static inline bool push_fixed(poe__tracelog *t, const poe_trace_record *r)
  * records.  One that does not fit makes every record of its epoch
  * suspect (a record may name what the writer will never know): the sink
  * drops them, and asks the kernel for every definition again once the
- * ring has room (see record_stale).
+ * ring has room (see record_stale); no slot is lent meanwhile.
  */
 static __attribute__((noinline)) int sink_definition(poe__tracelog *t, const poe_trace_record *r)
 {
@@ -359,7 +572,8 @@ static __attribute__((noinline)) int sink_definition(poe__tracelog *t, const poe
                 len = EVENT_MAX;
         if (!push(t, r, r->text, len)) {
                 t->sink_stale_epoch = r->epoch;
-                wake(t, 0, true);
+                t->stale = true;
+                wake(t, true);
         }
         return 0;
 }
@@ -369,22 +583,22 @@ static __attribute__((noinline)) int sink_definition(poe__tracelog *t, const poe
  * definitions, and the records of the next epoch go through. */
 static __attribute__((noinline)) int record_stale(poe__tracelog *t, const poe_trace_record *r)
 {
-        drop(t, r->group, 1);
+        record_dropped(t, r->group);
         return has_room(t) ? POE_TRACE_SINK_REDEFINE : 0;
 }
 
 /* A record the ring cannot take. */
 static __attribute__((noinline)) int record_full(poe__tracelog *t, const poe_trace_record *r)
 {
-        drop(t, r->group, 1);
-        wake(t, 0, true);
+        record_dropped(t, r->group);
+        wake(t, true);
         return 0;
 }
 
 /*
- * The kernel's sink, on its thread: the fixed-size record is copied into
- * the ring as it is, with its text when it has some (the rare kinds
- * only); nothing is formatted or looked up.  Returns
+ * The kernel's sink, on its thread, for what it does not write in a
+ * slot: the fixed-size record is copied into the ring as it is, with its
+ * text when it has some; nothing is formatted or looked up.  Returns
  * POE_TRACE_SINK_REDEFINE when the definitions must be sent again: the
  * sink lost one, or the writer did (it could not write a batch).
  */
@@ -395,20 +609,16 @@ int poe__tracelog_sink(void *ctx, const poe_trace_record *r)
 
         if (!t)
                 return 0;
+        settle(t);
         if (__builtin_expect(r->kind >= POE_TK_KINDS, 0))
                 return sink_definition(t, r);
-        /* One producer (the kernel's thread): no read-modify-write needed. */
-        atomic_store_explicit(&t->produced,
-                              atomic_load_explicit(&t->produced, memory_order_relaxed) + 1,
-                              memory_order_relaxed);
         if (__builtin_expect(r->epoch <= t->sink_stale_epoch, 0))
                 return record_stale(t, r);
+        t->stale = false;
         if (__builtin_expect(atomic_load_explicit(&t->redefine, memory_order_relaxed), 0)) {
                 atomic_store_explicit(&t->redefine, false, memory_order_relaxed);
                 ret = POE_TRACE_SINK_REDEFINE;
         }
-        if (__builtin_expect(!r->text, 1) && push_fixed(t, r))
-                return ret;
         if (!push(t, r, r->text, r->text ? r->text_len : 0))
                 return record_full(t, r) | ret;
         return ret;
@@ -416,33 +626,39 @@ int poe__tracelog_sink(void *ctx, const poe_trace_record *r)
 
 /* ---- the ring: the writer's side ---- */
 
+/* The next entry, whole: a record from a slot gets its wall, reckoned
+ * as the kernel does, from the static epoch the definitions before it
+ * gave (see poe_trace_slot_fn). */
 entry *poe__tl_ring_peek(poe__tracelog *t)
 {
-        uint64_t head = atomic_load_explicit(&t->head, memory_order_relaxed);
-        uint64_t tail = atomic_load_explicit(&t->tail, memory_order_acquire);
-        uint64_t pos;
-        entry *e;
+        entry *e = entry_at_head(t, true);
+        uint32_t size;
 
-        if (head == tail)
+        if (!e)
                 return NULL;
-        pos = head % t->ring_bytes;
-        e = (entry *)(t->ring + pos);
-        if (e->size == 0) {
-                head += t->ring_bytes - pos;
-                atomic_store_explicit(&t->head, head, memory_order_release);
-                if (head == tail)
-                        return NULL;
-                e = (entry *)t->ring;
-        }
+        size = atomic_load_explicit(&e->size, memory_order_relaxed);
+        if (e->rec.kind >= POE_TK_KINDS)
+                t->reader_epoch = e->rec.num;
+        else if (size & ENTRY_SLOT)
+                e->rec.wall = t->reader_epoch + (double)e->rec.mono_ns / 1e9;
         return e;
 }
 
-void poe__tl_ring_pop(poe__tracelog *t, const entry *e)
+/* The entry is zeroed (the room it gives back must be), then given
+ * back. */
+void poe__tl_ring_pop(poe__tracelog *t, entry *e)
 {
-        atomic_store_explicit(&t->head,
-                              atomic_load_explicit(&t->head, memory_order_relaxed) + e->size,
+        uint32_t size = atomic_load_explicit(&e->size, memory_order_relaxed) & ~ENTRY_SLOT;
+        bool record = e->rec.kind < POE_TK_KINDS;
+
+        memset(&e->rec, 0, size - offsetof(entry, rec));
+        atomic_store_explicit(&e->size, 0, memory_order_relaxed);
+        atomic_store_explicit(&t->head, atomic_load_explicit(&t->head, memory_order_relaxed) + size,
                               memory_order_release);
-        atomic_fetch_add(&t->popped, 1);
+        if (record)
+                atomic_store_explicit(&t->popped,
+                                      atomic_load_explicit(&t->popped, memory_order_relaxed) + 1,
+                                      memory_order_release);
 }
 
 static void tracelog_free(poe__tracelog *t)
@@ -535,16 +751,14 @@ static int tracelog_open(const char *path, size_t ring_size, poe_kernel *k, bool
         if (t->ring_bytes < 8 * ENTRY_MAX)
                 t->ring_bytes = 8 * ENTRY_MAX;
         t->threshold = ring_size / 2 < BATCH_MAX ? (ring_size / 2 ? ring_size / 2 : 1) : BATCH_MAX;
-        atomic_init(&t->tail, 0);
         atomic_init(&t->head, 0);
-        atomic_init(&t->pushed, 0);
         atomic_init(&t->popped, 0);
         atomic_init(&t->wake_at, UINT64_MAX);
         atomic_init(&t->written, 0);
         atomic_init(&t->produced, 0);
+        atomic_init(&t->sink_dropped, 0);
         atomic_init(&t->run_id, 0);
         atomic_init(&t->writer_stale_epoch, 0);
-        t->sink_pos = 0;
         atomic_init(&t->redefine, false);
         for (g = 0; g < N_GROUP_BITS; g++) {
                 atomic_init(&t->dropped[g], 0);
@@ -575,7 +789,10 @@ static int tracelog_open(const char *path, size_t ring_size, poe_kernel *k, bool
                 goto nomem;
         }
         pthread_condattr_destroy(&ca);
-        t->ring = malloc(t->ring_bytes);
+        /* Zeroed: free room is all zeros (see the ring). */
+        t->ring = calloc(1, t->ring_bytes);
+        t->wpos = t->grant = t->ring;
+        t->wake_seen = t->wake_limit = UINT64_MAX;
         t->smap = calloc(SMAP_SIZE, sizeof(*t->smap));
         t->smap_used = calloc(SMAP_SIZE, sizeof(*t->smap_used));
         t->scratch = malloc(3 * ENTRY_MAX + 4);

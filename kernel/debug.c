@@ -111,12 +111,18 @@ POE_EXPORT int poe_kernel_debug_set(poe_kernel *k, unsigned groups_mask, int on)
 }
 
 /* The groups that must be traced at all: switched on, or asked for by a
- * sink. */
+ * sink; and where each goes (see trace.c): the first sink that lends
+ * slots is filled in place, straight from the trace point for
+ * trace_solo, the groups that go to no text line and no other sink.  The
+ * slot the kernel holds stays valid unless the slot sink is another one
+ * now. */
 void poe__debug_recompute(poe_kernel *k)
 {
-        unsigned on = k->debug;
+        unsigned on = k->debug, more = k->text_sink_off ? 0 : k->debug;
+        void *slot_ctx = NULL;
+        poe_trace_slot_fn slot = NULL;
         size_t i;
-        int n = 0;
+        int n = 0, slot_sink = -1;
 
         for (i = 0; i < POE__MAX_SINKS; i++) {
                 if (!k->sinks[i].fn)
@@ -125,10 +131,24 @@ void poe__debug_recompute(poe_kernel *k)
                 k->active_sinks[n].fn = k->sinks[i].fn;
                 k->active_sinks[n].ctx = k->sinks[i].ctx;
                 k->active_sinks[n].groups = k->debug | k->sinks[i].groups;
+                if (slot_sink < 0 && k->sinks[i].slot) {
+                        slot_sink = n;
+                        slot = k->sinks[i].slot;
+                        slot_ctx = k->sinks[i].ctx;
+                } else {
+                        more |= k->active_sinks[n].groups;
+                }
                 n++;
         }
         k->n_active_sinks = n;
         k->debug_on = on & POE__DEBUG_COMPILED;
+        if (slot != k->trace_slot_fn || slot_ctx != k->trace_slot_ctx)
+                k->trace_slot = NULL;
+        k->trace_slot_fn = slot;
+        k->trace_slot_ctx = slot_ctx;
+        k->trace_slot_sink = slot_sink;
+        k->trace_slot_groups = slot_sink >= 0 ? k->active_sinks[slot_sink].groups : 0;
+        k->trace_solo = k->trace_slot_groups & ~more;
         poe__dispatch_hooks_update(k);
 }
 
@@ -257,14 +277,14 @@ void poe__debug_text_line(poe_kernel *k, const poe_trace_record *r)
         text_line(k, r->group, k->trace_buf);
 }
 
-POE_EXPORT int poe_kernel_trace_sink_add(poe_kernel *k, poe_trace_sink_fn fn, void *ctx)
+static int sink_add(poe_kernel *k, poe_trace_sink_fn fn, poe_trace_slot_fn slot, void *ctx)
 {
         size_t i;
 
-        POE_CHECK(k, k && fn, -EINVAL);
         for (i = 0; i < POE__MAX_SINKS; i++) {
                 if (!k->sinks[i].fn) {
                         k->sinks[i].fn = fn;
+                        k->sinks[i].slot = slot;
                         k->sinks[i].ctx = ctx;
                         k->sinks[i].groups = 0;
                         k->n_sinks++;
@@ -277,16 +297,31 @@ POE_EXPORT int poe_kernel_trace_sink_add(poe_kernel *k, poe_trace_sink_fn fn, vo
         return -ENOSPC;
 }
 
+POE_EXPORT int poe_kernel_trace_sink_add(poe_kernel *k, poe_trace_sink_fn fn, void *ctx)
+{
+        POE_CHECK(k, k && fn, -EINVAL);
+        return sink_add(k, fn, NULL, ctx);
+}
+
+POE_EXPORT int poe_kernel_trace_sink_add_slots(poe_kernel *k, poe_trace_sink_fn fn,
+                                               poe_trace_slot_fn slot, void *ctx)
+{
+        POE_CHECK(k, k && fn && slot, -EINVAL);
+        return sink_add(k, fn, slot, ctx);
+}
+
 POE_EXPORT int poe_kernel_trace_sink_remove(poe_kernel *k, int id)
 {
         POE_CHECK(k, k, -EINVAL);
         if (id == 0) {
                 k->text_sink_off = true;
+                poe__debug_recompute(k);
                 return 0;
         }
         if (id < 1 || id > POE__MAX_SINKS || !k->sinks[id - 1].fn)
                 return -ENOENT;
         k->sinks[id - 1].fn = NULL;
+        k->sinks[id - 1].slot = NULL;
         k->n_sinks--;
         poe__debug_recompute(k);
         return 0;

@@ -130,16 +130,41 @@ void poe__event_free(poe_kernel *k, poe__event *ev)
         poe__free(k, ev);
 }
 
-/* TRACE_EVENTS for an enqueue: out of line, so the hot path keeps one
- * test of the switches. */
-static __attribute__((noinline, cold)) void trace_enqueue(poe_kernel *k, poe__event *ev)
+/* TRACE_EVENTS' enqueue record the general way. */
+static __attribute__((noinline, cold)) void trace_enqueue_slow(poe_kernel *k, poe__event *ev,
+                                                               int64_t now)
 {
         if (ev->type & POE__ET_ALARM)
-                POE_TRACE_HOT(k, POE_TRACE_EVENTS, POE_TK_ENQUEUE, ev->to, ev->name, ev->to,
-                              NULL, ev->seq, 0, 1, 0, 0, 0, poe__mono2wall(k, ev->due));
+                poe__trace_hot_slow(k, POE_TRACE_EVENTS, POE_TK_ENQUEUE, ev->to, ev->name, ev->to,
+                                    NULL, ev->seq, now, 1, 0, 0, 0, poe__mono2wall(k, ev->due));
         else
-                POE_TRACE_HOT(k, POE_TRACE_EVENTS, POE_TK_ENQUEUE, ev->to, ev->name,
-                              ev->u.from, ev->u.from, ev->seq, 0, 0, 0, 0, 0, 0.0);
+                poe__trace_hot_slow(k, POE_TRACE_EVENTS, POE_TK_ENQUEUE, ev->to, ev->name,
+                                    ev->u.from, ev->u.from, ev->seq, now, 0, 0, 0, 0, 0.0);
+}
+
+/* TRACE_EVENTS for an enqueue: out of line, so the hot path keeps one
+ * test of the switches.  The caller reads the clock (now), where the
+ * registers are saved already: this then calls nothing but the sink. */
+static __attribute__((noinline, cold)) void trace_enqueue(poe_kernel *k, poe__event *ev,
+                                                          int64_t now)
+{
+        poe__session *to = ev->to, *from = ev->u.from;
+        bool done;
+
+        if (k->in_sink)
+                return;
+        POE__ASSUME(to != NULL);
+        if (ev->type & POE__ET_ALARM) {
+                done = poe__trace_in_slot(k, POE_TRACE_EVENTS, POE_TK_ENQUEUE, to, ev->name, to,
+                                          NULL, ev->seq, now, 1, 0, 0, 0,
+                                          k->epoch_offset + (double)ev->due / 1e9);
+        } else {
+                POE__ASSUME(from != NULL);
+                done = poe__trace_in_slot(k, POE_TRACE_EVENTS, POE_TK_ENQUEUE, to, ev->name, from,
+                                          from, ev->seq, now, 0, 0, 0, 0, 0.0);
+        }
+        if (!done)
+                trace_enqueue_slow(k, ev, now);
 }
 
 /*
@@ -169,7 +194,7 @@ void poe__enqueue(poe_kernel *k, poe__event *ev, poe__session *to, poe__session 
         if (type & POE__ET_ALARM) {
                 /* The caller set the due time and reserved queue room. */
                 if (POE__ON(k, POE_TRACE_EVENTS))
-                        trace_enqueue(k, ev);
+                        trace_enqueue(k, ev, poe__mono_inline(k));
                 poe__queue_push(k, ev);
                 poe__list_append(&to->timers, &ev->link);
                 poe__ref(k, to, POE__R_TIMERS);
@@ -178,7 +203,7 @@ void poe__enqueue(poe_kernel *k, poe__event *ev, poe__session *to, poe__session 
         ev->u.from = from;
         ev->due = k->now;
         if (POE__ON(k, POE_TRACE_EVENTS))
-                trace_enqueue(k, ev);
+                trace_enqueue(k, ev, poe__mono_inline(k));
         poe__queue_push(k, ev);
         poe__ref(k, to, POE__R_EVENTS_TO);
         if (from != to)
@@ -317,40 +342,52 @@ POE_EXPORT int poe_kernel_dispatch_stats(const poe_kernel *k, poe_dispatch_stats
         return 0;
 }
 
-/* TRACE_EVENTS' return record: the value as numbers, or as the text POE's
- * line shows (at most 63 bytes) for a string, the string's own bytes, and
- * for a list, formatted. */
-static void trace_return_value(poe_kernel *k, poe__session *to, poe__session *from,
-                               uint32_t name, const poe_value *ret, int64_t now)
+/* A handler's return value as a return record's numbers (arg.i[1] and
+ * num); false for a string or a list, whose record carries text. */
+static inline bool return_numbers(const poe_value *ret, int64_t *a1, double *num)
+{
+        *a1 = 0;
+        *num = 0.0;
+        /* Most handlers return nothing: one test before the table. */
+        if (__builtin_expect(ret->type == POE_T_NIL, 1))
+                return true;
+        switch (ret->type) {
+        case POE_T_NIL:
+                return true;
+        case POE_T_INT:
+                *a1 = ret->u.i;
+                return true;
+        case POE_T_DOUBLE:
+                *num = ret->u.d;
+                return true;
+        case POE_T_SESSION:
+                *a1 = (int64_t)ret->u.sid;
+                return true;
+        case POE_T_PTR:
+                *a1 = (int64_t)(uintptr_t)ret->u.ptr.p;
+                return true;
+        default:
+                return false;
+        }
+}
+
+/* TRACE_EVENTS' return record the general way; for a string or a list,
+ * as a rarer kind's, with its text (at most 63 bytes, as POE's line shows
+ * it): the string's own bytes, or the list formatted. */
+static __attribute__((noinline, cold)) void trace_return_slow(poe_kernel *k, poe__session *to,
+                                                              poe__session *from, uint32_t name,
+                                                              const poe_value *ret, int64_t now)
 {
         uint64_t id = (uint64_t)k->dispatch_seq;
         poe_trace_record r;
+        int64_t a1;
+        double num;
 
-        switch (ret->type) {
-        case POE_T_NIL:
-                poe__trace_hot(k, POE_TRACE_EVENTS, POE_TK_RETURN, to, name, from, NULL, id, now,
-                               POE_T_NIL, 0, 0, 0, 0.0);
+        if (return_numbers(ret, &a1, &num)) {
+                poe__trace_hot_slow(k, POE_TRACE_EVENTS, POE_TK_RETURN, to, name, from, NULL, id,
+                                    now, ret->type, a1, 0, 0, num);
                 return;
-        case POE_T_INT:
-                poe__trace_hot(k, POE_TRACE_EVENTS, POE_TK_RETURN, to, name, from, NULL, id, now,
-                               POE_T_INT, ret->u.i, 0, 0, 0.0);
-                return;
-        case POE_T_DOUBLE:
-                poe__trace_hot(k, POE_TRACE_EVENTS, POE_TK_RETURN, to, name, from, NULL, id, now,
-                               POE_T_DOUBLE, 0, 0, 0, ret->u.d);
-                return;
-        case POE_T_SESSION:
-                poe__trace_hot(k, POE_TRACE_EVENTS, POE_TK_RETURN, to, name, from, NULL, id, now,
-                               POE_T_SESSION, (int64_t)ret->u.sid, 0, 0, 0.0);
-                return;
-        case POE_T_PTR:
-                poe__trace_hot(k, POE_TRACE_EVENTS, POE_TK_RETURN, to, name, from, NULL, id, now,
-                               POE_T_PTR, (int64_t)(uintptr_t)ret->u.ptr.p, 0, 0, 0.0);
-                return;
-        default:
-                break;
         }
-        /* A string or a list: its text, as a rarer kind's. */
         memset(&r, 0, sizeof(r));
         r.mono_ns = now;
         r.group = POE_TRACE_EVENTS;
@@ -370,39 +407,66 @@ static void trace_return_value(poe_kernel *k, poe__session *to, poe__session *fr
         poe__trace(k, &r, to, from, NULL);
 }
 
-static __attribute__((noinline, cold)) void trace_return(poe_kernel *k, poe__session *to,
-                                                         poe__session *from, uint32_t name,
-                                                         const poe_value *ret, int64_t t0,
-                                                         int64_t now)
+/* TRACE_EVENTS' return record: a value of numbers in a slot, the rest
+ * the general way. */
+static inline __attribute__((always_inline)) void
+trace_return_value(poe_kernel *k, poe__session *to, poe__session *from, uint32_t name,
+                   const poe_value *ret, int64_t now)
 {
-        if (POE__ON(k, POE_TRACE_PROFILE))
-                to->busy_ns += now - t0;
-        if (POE__ON(k, POE_TRACE_EVENTS) && !k->in_sink)
-                trace_return_value(k, to, from, name, ret, now);
+        int64_t a1;
+        double num;
+
+        if (!return_numbers(ret, &a1, &num) ||
+            !poe__trace_in_slot(k, POE_TRACE_EVENTS, POE_TK_RETURN, to, name, from, NULL,
+                                (uint64_t)k->dispatch_seq, now, ret->type, a1, 0, 0, num))
+                trace_return_slow(k, to, from, name, ret, now);
 }
 
 typedef poe__dispatch_state dispatch_state;
 
-/* The dispatch's optional work, out of the hot path: the event and
+/*
+ * The dispatch's optional work, out of the hot path: the event and
  * profile groups.  One clock read at each end serves them both: the
  * dispatch and return records' times are the ones the profile's busy
- * time is measured between (and a sampled dispatch timing's start). */
-static __attribute__((noinline)) void dispatch_hooks_enter(poe_kernel *k, poe__session *to,
-                                                           poe__session *from, uint32_t name,
-                                                           uint32_t type, dispatch_state *st)
+ * time is measured between (and a sampled dispatch timing's start).  The
+ * dispatch reads it (hooks_now) where its registers are saved already:
+ * the hooks then call nothing but the trace sink, and need no stack
+ * frame.
+ */
+static inline int64_t hooks_now(poe_kernel *k)
 {
-        int64_t now = 0;
+        return POE__ON(k, POE_TRACE_EVENTS | POE_TRACE_PROFILE) ? poe__mono_inline(k) : 0;
+}
 
-        if (POE__ON(k, POE_TRACE_EVENTS | POE_TRACE_PROFILE))
-                now = poe__mono(k);
-        if (POE__ON(k, POE_ASSERT_EVENTS | POE_TRACE_EVENTS | POE_TRACE_PROFILE)) {
-                POE_ASSERT(k, POE_ASSERT_EVENTS, to->alive || (type & POE__ET_STOP),
-                           "dispatching event ``%s'' to %s, which does not exist",
-                           poe__name(k, name), poe__loggable(k, to));
-                POE_TRACE_HOT(k, POE_TRACE_EVENTS, POE_TK_DISPATCH, to, name, from, from,
-                              (uint64_t)k->dispatch_seq, now, 0, 0, 0, 0, 0.0);
-        }
-        st->t0 = now;
+/* ASSERT_EVENTS: a dispatch to a session that does not exist. */
+static __attribute__((noinline, cold, noreturn)) void dispatch_gone(poe_kernel *k, poe__session *to,
+                                                                    uint32_t name)
+{
+        poe__assert_fail(k, POE_ASSERT_EVENTS, __FILE__, __LINE__,
+                         "dispatching event ``%s'' to %s, which does not exist", poe__name(k, name),
+                         poe__loggable(k, to));
+}
+
+/* TRACE_EVENTS' dispatch record the general way. */
+static __attribute__((noinline, cold)) void
+trace_dispatch_slow(poe_kernel *k, poe__session *to, poe__session *from, uint32_t name, int64_t now)
+{
+        poe__trace_hot_slow(k, POE_TRACE_EVENTS, POE_TK_DISPATCH, to, name, from, from,
+                            (uint64_t)k->dispatch_seq, now, 0, 0, 0, 0, 0.0);
+}
+
+static inline __attribute__((always_inline)) void
+dispatch_hooks_enter(poe_kernel *k, poe__session *to, poe__session *from, uint32_t name,
+                     uint32_t type, int64_t now)
+{
+        POE__ASSUME(to != NULL);
+        POE__ASSUME(from != NULL);
+        if (POE__ON(k, POE_ASSERT_EVENTS) && !(to->alive || (type & POE__ET_STOP)))
+                dispatch_gone(k, to, name);
+        if (POE__ON(k, POE_TRACE_EVENTS) && !k->in_sink &&
+            !poe__trace_in_slot(k, POE_TRACE_EVENTS, POE_TK_DISPATCH, to, name, from, from,
+                                (uint64_t)k->dispatch_seq, now, 0, 0, 0, 0, 0.0))
+                trace_dispatch_slow(k, to, from, name, now);
 }
 
 /* Dispatch timing samples one dispatch in k->time_every: two clock reads
@@ -417,19 +481,24 @@ static __attribute__((noinline)) void timing_enter(poe_kernel *k, dispatch_state
                 st->t0 = poe__mono(k);
 }
 
-static __attribute__((noinline)) void dispatch_hooks_leave(poe_kernel *k, poe__session *to,
-                                                           poe__session *from, uint32_t name,
-                                                           const poe_value *ret,
-                                                           const dispatch_state *st)
+static inline __attribute__((always_inline)) void
+dispatch_hooks_leave(poe_kernel *k, poe__session *to, poe__session *from, uint32_t name,
+                     const poe_value *ret, int64_t now)
 {
-        if (POE__ON(k, POE_TRACE_EVENTS | POE_TRACE_PROFILE))
-                trace_return(k, to, from, name, ret, st->t0, poe__mono(k));
+        POE__ASSUME(to != NULL);
+        POE__ASSUME(from != NULL);
+        if (POE__ON(k, POE_TRACE_EVENTS) && !k->in_sink)
+                trace_return_value(k, to, from, name, ret, now);
 }
 
 /* A dispatch's first half: the target becomes the active session, pinned
- * so that it may stop itself, and the activity is published. */
-static inline void dispatch_enter(poe_kernel *k, poe__session *to, poe__session *from,
-                                  uint32_t name, uint32_t type, dispatch_state *st)
+ * so that it may stop itself, and the activity is published.  Inline
+ * into each dispatch even at -O2, whose registers are saved already: on
+ * its own, with the hooks in it, it would save its own on every
+ * dispatch, hooks or not. */
+static inline __attribute__((always_inline)) void dispatch_enter(poe_kernel *k, poe__session *to,
+                                                                 poe__session *from, uint32_t name,
+                                                                 uint32_t type, dispatch_state *st)
 {
         st->hold_session = k->active;
         st->hold_event = k->active_event;
@@ -438,8 +507,10 @@ static inline void dispatch_enter(poe_kernel *k, poe__session *to, poe__session 
         st->t0 = 0;
         st->timed = false;
         k->stats.by_kind[kind_of(type)]++;
-        if (__builtin_expect(k->dispatch_hooks, 0))
-                dispatch_hooks_enter(k, to, from, name, type, st);
+        if (__builtin_expect(k->dispatch_hooks, 0)) {
+                st->t0 = hooks_now(k);
+                dispatch_hooks_enter(k, to, from, name, type, st->t0);
+        }
         if (__builtin_expect(k->time_dispatches, 0) && --k->time_countdown == 0)
                 timing_enter(k, st);
         k->active = to;
@@ -457,17 +528,24 @@ static inline void dispatch_enter(poe_kernel *k, poe__session *to, poe__session 
 }
 
 /* ... and its second: everything put back, whether the handler returned
- * or died. */
-static inline void dispatch_leave(poe_kernel *k, poe__session *to, poe__session *from,
-                                  uint32_t name, const poe_value *ret, const dispatch_state *st)
+ * or died.  Inline for the same reason. */
+static inline __attribute__((always_inline)) void dispatch_leave(poe_kernel *k, poe__session *to,
+                                                                 poe__session *from, uint32_t name,
+                                                                 const poe_value *ret,
+                                                                 const dispatch_state *st)
 {
         k->dispatch_depth = st->hold_depth;
         atomic_store_explicit(&k->pub_depth, st->hold_depth, memory_order_relaxed);
         atomic_store_explicit(&k->pub_session, st->hold_session->id, memory_order_relaxed);
         if (__builtin_expect(st->timed, 0))
                 record_duration(k, poe__mono(k) - st->t0);
-        if (__builtin_expect(k->dispatch_hooks, 0))
-                dispatch_hooks_leave(k, to, from, name, ret, st);
+        if (__builtin_expect(k->dispatch_hooks, 0)) {
+                int64_t now = hooks_now(k);
+
+                if (POE__ON(k, POE_TRACE_PROFILE))
+                        to->busy_ns += now - st->t0;
+                dispatch_hooks_leave(k, to, from, name, ret, now);
+        }
         /* stop() may have reset the active session to the kernel; the
          * dispatch that was running still restores what it found. */
         k->active = st->hold_session;

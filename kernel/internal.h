@@ -50,6 +50,16 @@
 #define POE__DEBUG_COMPILED 0xffffffffu
 #endif
 
+/* What the kernel's invariants keep true (a session pointer that is
+ * never NULL), told to the compiler so that inline code drops its
+ * checks; an undefined-behaviour sanitizer build reports it if it is
+ * ever false. */
+#define POE__ASSUME(cond)                                                         \
+        do {                                                                      \
+                if (!(cond))                                                      \
+                        __builtin_unreachable();                                  \
+        } while (0)
+
 /* Is group g compiled in and switched on?  Compiled out, this is a
  * constant 0 and everything it guards vanishes, format strings too. */
 #define POE__ON(k, g) ((POE__DEBUG_COMPILED & (g)) && __builtin_expect(((k)->debug_on & (g)) != 0, 0))
@@ -80,7 +90,8 @@
  * The same for the frequent kinds (enqueue, dispatch, return, discard,
  * watch, unwatch, wait), with every field given in order: the event id,
  * the time if the trace point read the clock (else 0), four integers and
- * the real.  A zeroed record would cost more than the record itself.
+ * the real.  Inline (poe__trace_hot, after struct poe_kernel): most of
+ * the fields are constants at the trace point.
  */
 #define POE_TRACE_HOT(k, g, kind, s, ev, sender, peer, event_id, now, a0, a1, a2, a3, num) \
         do {                                                                      \
@@ -557,6 +568,7 @@ struct poe_kernel {
         int trace_fd;
         struct {
                 poe_trace_sink_fn fn;
+                poe_trace_slot_fn slot; /* NULL: it lends no slots */
                 void *ctx;
                 unsigned groups; /* extra groups for this sink */
         } sinks[POE__MAX_SINKS];
@@ -572,6 +584,16 @@ struct poe_kernel {
         int n_sinks;
         int in_sink;
         bool text_sink_off;
+        /* The slot sink (trace.c): the first sink that lends slots, at
+         * trace_slot_sink in active_sinks (-1: none), takes the records
+         * of trace_slot_groups in place, in trace_slot (NULL: none
+         * lent). */
+        poe_trace_record *trace_slot;
+        poe_trace_slot_fn trace_slot_fn;
+        void *trace_slot_ctx;
+        unsigned trace_slot_groups;
+        unsigned trace_solo; /* of those, the groups that go nowhere else */
+        int trace_slot_sink;
         /* Definitions (trace.c): the epoch records are made in, bumped
          * when a sink is added or asks; per interned name, the epoch it
          * was last defined in (0: never); the last loggable serial
@@ -582,7 +604,7 @@ struct poe_kernel {
         uint32_t log_serial_seq;
         bool trace_redefine;
         const poe__session *trace_sess[2];
-        poe_trace_record trace_rec; /* the frequent kinds' record (poe__trace_hot) */
+        poe_trace_record trace_rec; /* the frequent kinds' record the general way */
         uint32_t loop_name; /* the loop's name, interned for TRACE_FILES' waits */
         char trace_buf[2048];     /* a text line */
         char trace_payload[2048]; /* a record's free text, for the kinds that make one */
@@ -793,7 +815,7 @@ void poe__queue_free(poe_kernel *k);
 /* clock.c */
 int64_t poe__mono(const poe_kernel *k);
 /* The same, inline, for the trace records' path. */
-static inline int64_t poe__mono_inline(const poe_kernel *k)
+static inline __attribute__((always_inline)) int64_t poe__mono_inline(const poe_kernel *k)
 {
         struct timespec ts;
 
@@ -912,11 +934,124 @@ void poe__debug_text_line(poe_kernel *k, const poe_trace_record *r);
 /* trace.c */
 void poe__trace(poe_kernel *k, poe_trace_record *r, poe__session *s, const poe__session *sender,
                 poe__session *peer);
-void poe__trace_hot(poe_kernel *k, uint32_t group, uint32_t kind, poe__session *s,
-                    uint32_t event, const poe__session *sender, poe__session *peer,
-                    uint64_t event_id, int64_t now, int64_t a0, int64_t a1, int64_t a2,
-                    int64_t a3, double num);
+void poe__trace_hot_slow(poe_kernel *k, uint32_t group, uint32_t kind, poe__session *s,
+                         uint32_t event, const poe__session *sender, poe__session *peer,
+                         uint64_t event_id, int64_t now, int64_t a0, int64_t a1, int64_t a2,
+                         int64_t a3, double num);
 void poe__trace_redefine_all(poe_kernel *k);
+
+/* Has id (an interned name, or anything else: no) to be defined to the
+ * sinks before a record of this epoch uses it? */
+static inline bool poe__trace_name_new(const poe_kernel *k, uint64_t id, uint32_t epoch)
+{
+        return id < k->n_names && k->name_epochs[id] != epoch;
+}
+
+/* Does a record of this kind always name an interned event?  Those
+ * about a queue item do (enqueue, dispatch, return, discard): their
+ * event's id needs no bounds check. */
+static inline bool poe__trace_names_item(uint32_t kind)
+{
+        return kind == POE_TK_ENQUEUE || kind == POE_TK_DISPATCH || kind == POE_TK_RETURN ||
+               kind == POE_TK_DISCARD;
+}
+
+/* A field of a slot, which arrives zeroed: stored unless it is a
+ * constant zero (a double's too: no trace point passes -0.0). */
+#define POE__SLOT_SET(field, v)                                                   \
+        do {                                                                      \
+                if (!__builtin_constant_p(v) || (v) != 0)                         \
+                        (field) = (v);                                            \
+        } while (0)
+
+/*
+ * The frequent kinds' record, at time now (not 0), written straight into
+ * the slot the slot sink lent, when there is one, the record's group
+ * goes to that sink alone, and nothing the record names needs a
+ * definition first: the usual case.  Only the fields that are not zero are written
+ * (a slot arrives zeroed), and not wall, which the sink reckons (see
+ * poe_trace_slot_fn); then the sink keeps the record and lends the next
+ * slot.  Returns false, having done nothing, otherwise: the caller
+ * then goes the general way (poe__trace_hot_slow), which gives the record
+ * the same fields (trace.c's finish()), defines what it names, and hands
+ * it to the text lines and every sink (the slot sink in its slot).
+ *
+ * Inline, so that the trace point's constants fold; the sink's call is
+ * the last thing done, so the trace point needs no stack frame for it.
+ * Cost: see docs/performance.md (bench/trace-cost.sh).
+ */
+static inline __attribute__((always_inline)) bool
+poe__trace_in_slot(poe_kernel *k, uint32_t group, uint32_t kind, poe__session *s, uint32_t event,
+                   const poe__session *sender, poe__session *peer, uint64_t event_id, int64_t now,
+                   int64_t a0, int64_t a1, int64_t a2, int64_t a3, double num)
+{
+        poe_trace_record *r = k->trace_slot;
+        uint32_t epoch = k->trace_epoch;
+        poe_sid sid = 0, sender_id = 0;
+        uint32_t refcount = 0, session_name = 0, peer_name = 0;
+        uint64_t queue_length;
+
+        /* A slot lent, the group the slot sink's alone, everything the
+         * record names defined in this epoch. */
+        if (__builtin_expect(!r || !(k->trace_solo & group), 0))
+                return false;
+        if (__builtin_expect((s && s->log_epoch != epoch) || (peer && peer->log_epoch != epoch), 0))
+                return false;
+        if (__builtin_expect(poe__trace_names_item(kind) ? k->name_epochs[event] != epoch
+                                                         : poe__trace_name_new(k, event, epoch),
+                             0))
+                return false;
+        if (kind == POE_TK_WAIT && poe__trace_name_new(k, (uint64_t)a0, epoch))
+                return false;
+        /* Everything read before anything is written: the slot could be
+         * anywhere, as far as the compiler knows. */
+        if (s) {
+                sid = s->id;
+                refcount = s->refcnt;
+                session_name = s->log_serial;
+        }
+        if (sender)
+                sender_id = sender->id;
+        if (peer)
+                peer_name = peer->log_serial;
+        queue_length = k->queue_count;
+        r->mono_ns = now;
+        POE__SLOT_SET(r->event_id, event_id);
+        POE__SLOT_SET(r->session, sid);
+        POE__SLOT_SET(r->sender, sender_id);
+        r->queue_length = queue_length;
+        r->group = group;
+        r->kind = (uint16_t)kind;
+        r->event = event;
+        POE__SLOT_SET(r->refcount, refcount);
+        POE__SLOT_SET(r->session_name, session_name);
+        POE__SLOT_SET(r->peer_name, peer_name);
+        r->epoch = epoch;
+        POE__SLOT_SET(r->arg.i[0], a0);
+        POE__SLOT_SET(r->arg.i[1], a1);
+        POE__SLOT_SET(r->arg.i[2], a2);
+        POE__SLOT_SET(r->arg.i[3], a3);
+        POE__SLOT_SET(r->num, num);
+        k->trace_slot_fn(k->trace_slot_ctx, &k->trace_slot);
+        return true;
+}
+
+/* The frequent kinds' record (POE_TRACE_HOT), in a slot or the general
+ * way.  now is the time if the trace point read the clock, else 0; read
+ * first, so that nothing else is kept across the call. */
+static inline __attribute__((always_inline)) void
+poe__trace_hot(poe_kernel *k, uint32_t group, uint32_t kind, poe__session *s, uint32_t event,
+               const poe__session *sender, poe__session *peer, uint64_t event_id, int64_t now,
+               int64_t a0, int64_t a1, int64_t a2, int64_t a3, double num)
+{
+        if (!now)
+                now = poe__mono_inline(k);
+        if (!poe__trace_in_slot(k, group, kind, s, event, sender, peer, event_id, now, a0, a1, a2,
+                                a3, num))
+                poe__trace_hot_slow(k, group, kind, s, event, sender, peer, event_id, now, a0, a1,
+                                    a2, a3, num);
+}
+
 /* A session's aliases changed: its loggable name gets a new serial. */
 static inline void poe__trace_aliases_changed(poe__session *s)
 {

@@ -8,6 +8,14 @@
  * They belong to the application, which may keep one past its kernel,
  * so they are allocated with libc rather than the kernel's allocator;
  * freeing the kernel detaches them, and invoking one then is -ESRCH.
+ *
+ * A callback's handler runs while the invocation still uses the callback:
+ * its ARG0 is the callback's own list of creation arguments, and the
+ * kernel's call() reads that list again after the handler.  So a handler
+ * that frees the callback it was called through (POE: drops the last
+ * reference to it) only releases its session; the memory and the
+ * creation arguments' destructors go when the outermost invocation
+ * returns, as POE's \@etc lives on in the handler's @_ until then.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +27,8 @@ struct poe_postback {
         poe_sid sid;
         bool weak;
         bool callback;
+        bool freed;    /* poe_postback_free came while invocations ran */
+        unsigned busy; /* callback invocations running */
         char *event;
         size_t nargs;
         poe_value *args;  /* deep copy without destructors: what invoking sends */
@@ -52,6 +62,8 @@ static int make(poe_kernel *k, poe_sid sid, const char *event, const poe_value *
         pb->sid = sid;
         pb->weak = false;
         pb->callback = callback;
+        pb->freed = false;
+        pb->busy = 0;
         pb->nargs = nargs;
         /* The creation arguments go out with every invocation, so the
          * events must not own their pointers: the postback does, and runs
@@ -96,6 +108,57 @@ static void release(poe_postback *pb)
                 poe__unref(pb->k, s, POE__R_POSTBACKS);
 }
 
+/* Runs the creation arguments' destructors and frees the memory. */
+static void destroy(poe_postback *pb)
+{
+        if (pb->k)
+                poe__list_remove(&pb->link);
+        poe__values_destroy(pb->owned, pb->nargs);
+        free(pb->event);
+        free(pb);
+}
+
+/* Ends one invocation of a callback; the last one ending frees it if a
+ * handler asked for that meanwhile. */
+static void unbusy(poe_postback *pb)
+{
+        if (--pb->busy == 0 && pb->freed)
+                destroy(pb);
+}
+
+/*
+ * A callback: calls its session, holding the callback until the call
+ * returns (see the top of the file).  A die can unwind past this call
+ * (a session calling itself, or call()'s rethrow), so inside a handler
+ * a landing frame lets go of the callback and unwinds on.  Outside any
+ * handler there is no frame for an unwind to reach beyond this one, and
+ * none is set: call() rethrows only when k->frame is set.
+ */
+static int invoke_callback(poe_postback *pb, poe_value *two, poe_value *ret)
+{
+        poe_kernel *k = pb->k;
+        poe__frame f;
+        int r;
+
+        pb->busy++;
+        if (!k->frame) {
+                r = poe_kernel_call_at(k, __FILE__, __LINE__, pb->sid, pb->event, two, 2, ret);
+                unbusy(pb);
+                return r;
+        }
+        f.up = k->frame;
+        k->frame = &f;
+        if (POE__SETJMP(f.jb) != 0) {
+                k->frame = f.up;
+                unbusy(pb);
+                poe__unwind(k);
+        }
+        r = poe_kernel_call_at(k, __FILE__, __LINE__, pb->sid, pb->event, two, 2, ret);
+        k->frame = f.up;
+        unbusy(pb);
+        return r;
+}
+
 POE_EXPORT int poe_postback_invoke(poe_postback *pb, const poe_value *args, size_t nargs,
                                    poe_value *ret)
 {
@@ -112,8 +175,7 @@ POE_EXPORT int poe_postback_invoke(poe_postback *pb, const poe_value *args, size
         two[0] = poe_list(pb->args, pb->nargs);
         two[1] = poe_list(args, nargs);
         if (pb->callback)
-                return poe_kernel_call_at(pb->k, __FILE__, __LINE__, pb->sid, pb->event, two, 2,
-                                          ret);
+                return invoke_callback(pb, two, ret);
         if (ret)
                 *ret = poe_nil();
         return poe_kernel_post_at(pb->k, __FILE__, __LINE__, pb->sid, pb->event, two, 2);
@@ -131,11 +193,12 @@ POE_EXPORT poe_postback *poe_postback_free(poe_postback *pb)
         if (!pb)
                 return NULL;
         release(pb);
-        if (pb->k)
-                poe__list_remove(&pb->link);
-        poe__values_destroy(pb->owned, pb->nargs);
-        free(pb->event);
-        free(pb);
+        /* From the handler of one of its invocations: freed when the
+         * last one returns. */
+        if (pb->busy)
+                pb->freed = true;
+        else
+                destroy(pb);
         return NULL;
 }
 

@@ -111,9 +111,12 @@ POE_EXPORT int poe_kernel_sig(poe_kernel *k, const char *signal, const char *eve
         ev = poe__intern(k, event);
         if (sig == POE__NO_NAME || ev == POE__NO_NAME || counts_reserve(k, sig) < 0)
                 return poe__rv(k, -ENOMEM, __func__);
-        /* Watcher arguments are plain data: pointers are not owned. */
+        /* Watcher arguments are plain data: pointers are not owned, so
+         * their destructors go, and a handler that takes one gets none
+         * (it would run at every delivery). */
         if (poe__values_dup(k, args, nargs, &copy) < 0)
                 return poe__rv(k, -ENOMEM, __func__);
+        poe__values_strip(copy, nargs);
         w = watch_find(s, sig);
         if (!w) {
                 w = poe__calloc(k, 1, sizeof(*w));
@@ -256,6 +259,29 @@ struct delivery {
         poe__event *tmp; /* the copied arguments, when the watcher has some */
 };
 
+/*
+ * Frees a delivery's copy of the arguments.  The signal event owns the
+ * pointers the copy begins with; a handler that took one of them
+ * (poe_ctx_take_arg clears its destructor in the copy) took it from the
+ * event, which must not destroy it too.  Also after a die.
+ */
+static void delivery_done(poe_kernel *k, poe__event *ev, struct delivery *d)
+{
+        poe_value *own, *v;
+        size_t i, n;
+
+        if (!d->tmp)
+                return;
+        own = poe__ev_args(ev);
+        v = poe__ev_args(d->tmp);
+        n = poe__ev_nargs(ev);
+        for (i = 0; i < n; i++)
+                if (own[i].type == POE_T_PTR && !v[i].u.ptr.destroy)
+                        own[i].u.ptr.destroy = NULL;
+        poe__free(k, d->tmp);
+        d->tmp = NULL;
+}
+
 /* Dispatches to t's watcher for sig, if it has one. */
 static void deliver(poe_kernel *k, poe__session *t, uint32_t sig, poe__event *ev, bool idle_watch,
                     struct delivery *d)
@@ -309,8 +335,7 @@ static void deliver(poe_kernel *k, poe__session *t, uint32_t sig, poe__event *ev
                                  d->line, d->from_state);
         d->active = false;
         poe__value_drop(&r);
-        poe__free(k, d->tmp);
-        d->tmp = NULL;
+        delivery_done(k, ev, d);
 }
 
 /* The error_str of a DIE signal's field list. */
@@ -400,8 +425,7 @@ void poe__signal_dispatch(poe_kernel *k, poe__event *ev)
                                 poe__dispatch_died(k, &d.st, d.to, k->ksession, d.event, d.type,
                                                    d.file, d.line, d.from_state);
                         }
-                        poe__free(k, d.tmp);
-                        d.tmp = NULL;
+                        delivery_done(k, ev, &d);
                         w--;
                 }
                 for (; w >= 0; w--)

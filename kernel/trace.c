@@ -31,10 +31,30 @@
  * sinks did before): an event name or a session's name is defined once
  * per epoch and each record then carries four bytes for it, so a record
  * is a fixed 136 bytes that a sink copies whole.
+ *
+ * Slots: a sink that keeps records in a buffer of its own (the trace
+ * log's ring) may lend the kernel room there (poe_trace_slot_fn).  The
+ * frequent kinds are then written straight into the slot from the trace
+ * point (poe__trace_in_slot in internal.h) when their group goes to that
+ * sink alone and nothing they name needs a definition: no record on the
+ * stack, no copy, no call but the sink's.  Everything else goes the
+ * general way below (finish()), which copies a record without text into
+ * the slot rather than handing it to the sink's function.  The kernel
+ * holds one slot at a time and forgets it before it calls the sink's
+ * function, which may write where the slot was (slot_again).
  */
 #include <string.h>
 
 #include "internal.h"
+
+/* The slot sink's function was called: the slot the kernel held is
+ * forgotten (the sink may have written where it was), and a new one
+ * asked for. */
+static void slot_again(poe_kernel *k)
+{
+        k->trace_slot = NULL;
+        k->trace_slot_fn(k->trace_slot_ctx, &k->trace_slot);
+}
 
 /* Sends a definition to every sink, and notes a sink's request for
  * every definition again. */
@@ -49,6 +69,8 @@ static void define_to_sinks(poe_kernel *k, const poe_trace_record *r)
                 if (k->active_sinks[i].fn(k->active_sinks[i].ctx, r) == POE_TRACE_SINK_REDEFINE)
                         k->trace_redefine = true;
         k->in_sink--;
+        if (k->trace_slot_fn)
+                slot_again(k);
 }
 
 /* A definition of an id, at the time of the record r that uses it. */
@@ -60,6 +82,7 @@ static void define(poe_kernel *k, const poe_trace_record *r, unsigned kind, uint
         memset(&d, 0, sizeof(d));
         d.mono_ns = r->mono_ns;
         d.wall = r->wall;
+        d.num = k->epoch_offset; /* what the epoch's walls are reckoned from */
         d.kind = (uint16_t)kind;
         d.epoch = k->trace_epoch;
         d.event = name;
@@ -129,7 +152,8 @@ static inline __attribute__((always_inline)) void
 finish(poe_kernel *k, poe_trace_record *r, poe__session *s, const poe__session *sender,
        poe__session *peer, int64_t now)
 {
-        int i, n = k->n_active_sinks;
+        int i, n = k->n_active_sinks, slot_sink = -1;
+        bool called_slot_sink = false;
 
         r->mono_ns = now ? now : poe__mono_inline(k);
         r->wall = k->epoch_offset + (double)r->mono_ns / 1e9;
@@ -150,18 +174,32 @@ finish(poe_kernel *k, poe_trace_record *r, poe__session *s, const poe__session *
                 k->trace_sess[1] = peer;
                 poe__debug_text_line(k, r);
         }
+        /* A record without text for the slot sink goes into its slot,
+         * as the frequent kinds' do, once the others have had it. */
+        if (k->trace_slot && (k->trace_slot_groups & r->group) && !r->text)
+                slot_sink = k->trace_slot_sink;
         if (n) {
                 k->trace_sess[0] = s;
                 k->trace_sess[1] = peer;
                 k->in_sink++;
-                for (i = 0; i < n; i++)
-                        if ((k->active_sinks[i].groups & r->group) &&
-                            k->active_sinks[i].fn(k->active_sinks[i].ctx, r) ==
-                                    POE_TRACE_SINK_REDEFINE)
+                for (i = 0; i < n; i++) {
+                        if (i == slot_sink || !(k->active_sinks[i].groups & r->group))
+                                continue;
+                        if (i == k->trace_slot_sink)
+                                called_slot_sink = true;
+                        if (k->active_sinks[i].fn(k->active_sinks[i].ctx, r) ==
+                            POE_TRACE_SINK_REDEFINE)
                                 k->trace_redefine = true;
+                }
                 k->in_sink--;
         }
         k->trace_sess[0] = k->trace_sess[1] = NULL;
+        if (slot_sink >= 0) {
+                *k->trace_slot = *r;
+                k->trace_slot_fn(k->trace_slot_ctx, &k->trace_slot);
+        } else if (called_slot_sink) {
+                slot_again(k);
+        }
         if (__builtin_expect(k->trace_redefine, 0))
                 poe__trace_redefine_all(k);
 }
@@ -174,16 +212,17 @@ void poe__trace(poe_kernel *k, poe_trace_record *r, poe__session *s, const poe__
 }
 
 /*
- * The frequent kinds' way (POE_TRACE_HOT): every field is a parameter,
+ * The frequent kinds' general way (POE_TRACE_HOT when there is no slot
+ * to fill, or something to define first): every field is a parameter,
  * written once into the kernel's own record, so nothing is zeroed first
  * and copied after.  now is the time if the trace point read the clock,
  * else 0.  A sink that traced would come back here while the record is
  * in use: the kernel does not trace while a sink runs (in_sink).
  */
-void poe__trace_hot(poe_kernel *k, uint32_t group, uint32_t kind, poe__session *s,
-                    uint32_t event, const poe__session *sender, poe__session *peer,
-                    uint64_t event_id, int64_t now, int64_t a0, int64_t a1, int64_t a2,
-                    int64_t a3, double num)
+__attribute__((noinline, cold)) void
+poe__trace_hot_slow(poe_kernel *k, uint32_t group, uint32_t kind, poe__session *s, uint32_t event,
+                    const poe__session *sender, poe__session *peer, uint64_t event_id, int64_t now,
+                    int64_t a0, int64_t a1, int64_t a2, int64_t a3, double num)
 {
         poe_trace_record *r = &k->trace_rec;
 

@@ -134,6 +134,7 @@ enum {
         X(poe_trace_kind_name, RVOID) \
         X(poe_trace_kind_parse, RVOID) \
         X(poe_kernel_trace_sink_add, RPOS|RNOSPC) \
+        X(poe_kernel_trace_sink_add_slots, RPOS|RNOSPC) \
         X(poe_kernel_trace_sink_groups, R0|RNOENT|RINVAL|RNOTSUP) \
         X(poe_kernel_trace_sink_remove, R0|RNOENT) \
         X(poe_kernel_set_heap_describer, RVOID) \

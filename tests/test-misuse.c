@@ -510,6 +510,17 @@ static int sink(void *ctx, const poe_trace_record *r)
         return 0;
 }
 
+/* A sink's slots: one record, lent zeroed again each time, its filling
+ * thrown away. */
+static poe_trace_record slot_room;
+
+static void slot_sink(void *ctx, poe_trace_record **slot)
+{
+        (void)ctx;
+        memset(&slot_room, 0, sizeof(slot_room));
+        *slot = rn(4) ? &slot_room : NULL;
+}
+
 static void describer(void *ctx, poe_sid sid, void *heap, char *buf, size_t size)
 {
         (void)ctx;
@@ -1003,10 +1014,17 @@ static void random_op(poe_kernel *k, poe_ctx *c)
                 break;
         }
         case 43:
-                switch (rn(5)) {
+                switch (rn(6)) {
                 case 0:
                         r = poe_kernel_trace_sink_add(kk, rn(8) ? sink : NULL, NULL);
                         RC(poe_kernel_trace_sink_add, bad || r == -EINVAL, r);
+                        if (r > 0)
+                                sinks[rn(4)] = r;
+                        break;
+                case 4:
+                        r = poe_kernel_trace_sink_add_slots(kk, rn(8) ? sink : NULL,
+                                                            rn(8) ? slot_sink : NULL, NULL);
+                        RC(poe_kernel_trace_sink_add_slots, bad || r == -EINVAL, r);
                         if (r > 0)
                                 sinks[rn(4)] = r;
                         break;

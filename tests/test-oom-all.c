@@ -152,6 +152,7 @@ static const oa_row oom_api[] = {
         OA_NONE(poe_trace_kind_name, "reads a static table")
         OA_NONE(poe_trace_kind_parse, "reads a static table")
         OA_NONE(poe_kernel_trace_sink_add, "a slot in a fixed array of 8")
+        OA_NONE(poe_kernel_trace_sink_add_slots, "a slot in a fixed array of 8")
         OA_NONE(poe_kernel_trace_sink_groups, "sets bits")
         OA_NONE(poe_kernel_trace_sink_remove, "clears a slot")
         OA_NONE(poe_kernel_set_heap_describer, "sets fields")
@@ -1708,6 +1709,12 @@ static int sink(void *ctx, const poe_trace_record *r)
         return 0;
 }
 
+static void slot_sink(void *ctx, poe_trace_record **slot)
+{
+        (void)ctx;
+        *slot = NULL;
+}
+
 static int any_cb(void *ctx, const void *item)
 {
         (void)ctx;
@@ -1817,6 +1824,10 @@ static poe_value on_probe(poe_ctx *c)
         assert_true(id > 0);
         PROBE(poe_kernel_trace_sink_groups, poe_kernel_trace_sink_groups(k, id, 0));
         PROBE(poe_kernel_trace_sink_remove, poe_kernel_trace_sink_remove(k, id));
+        PROBE(poe_kernel_trace_sink_add_slots,
+              id = poe_kernel_trace_sink_add_slots(k, sink, slot_sink, NULL));
+        assert_true(id > 0);
+        TL_EQ(poe_kernel_trace_sink_remove(k, id), 0);
         PROBE(poe_kernel_set_heap_describer, poe_kernel_set_heap_describer(k, NULL, NULL));
         PROBE(poe_peek_kernel, poe_peek_kernel(k, &ki));
         PROBE(poe_peek_session, poe_peek_session(k, 1, &si));

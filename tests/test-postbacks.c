@@ -265,6 +265,94 @@ static void test_callback_handler_dies(void **state)
         TL_EXPECT("DIE cb callback died", "");
 }
 
+/* ---- a callback freed by the handler it calls ---- */
+
+static int destroyed;
+
+/* Frees the callback it was called through, then reads its creation
+ * arguments: POE's handler holds \@etc in ARG0, which outlives the
+ * callback, so the list and the objects in it are still there, and
+ * their destructors have not run. */
+static poe_value cb_frees_itself(poe_ctx *c)
+{
+        const poe_value *a0 = poe_ctx_arg(c, 0);
+
+        pb_saved = poe_postback_free(pb_saved);
+        TL_EQ(a0->type, POE_T_LIST);
+        TL_EQ(a0->len, 3);
+        tl_log("cb %s %s", tl_fmt(&a0->u.list[0]), tl_fmt(&a0->u.list[1]));
+        assert_ptr_equal(a0->u.list[2].u.ptr.p, &destroyed);
+        TL_EQ(destroyed, 0);
+        return poe_int(poe_value_int(&a0->u.list[0]) + 1);
+}
+
+static void test_callback_freed_by_its_handler(void **state)
+{
+        poe_value ret = poe_nil();
+        poe_sid sid;
+
+        (void)state;
+        destroyed = 0;
+        sid = TL_CREATE(tl.k, { "_start", tl_h_nop }, { "cb", cb_frees_itself });
+        TL_EQ(poe_session_callback(tl.k, sid, "cb",
+                                   POE_ARGS(poe_int(41), poe_str("kept"),
+                                            poe_ptr(&destroyed, tl_count_destroy)),
+                                   &pb_saved),
+              0);
+        TL_EQ(poe_postback_invoke(pb_saved, POE_NOARGS, &ret), 0);
+        TL_EXPECT("cb 41 kept");
+        TL_EQ(ret.u.i, 42);
+        /* Freed when the invocation returned: its pointer destroyed
+         * once, its session released. */
+        assert_null(pb_saved);
+        TL_EQ(destroyed, 1);
+        tl_check_kernel(tl.k);
+        TL_EQ(poe_kernel_run(tl.k), 0);
+        TL_EQ(poe_kernel_ID_id_to_session(tl.k, sid), -ESRCH);
+        TL_EQ(destroyed, 1);
+}
+
+/* The same when the session calls its own callback and the handler then
+ * dies: the die unwinds past the invocation (a call to oneself has no
+ * dispatch of its own to catch it), which must still finish the free. */
+static poe_value cb_frees_itself_and_dies(poe_ctx *c)
+{
+        const poe_value *a0 = poe_ctx_arg(c, 0);
+
+        pb_saved = poe_postback_free(pb_saved);
+        TL_EQ(a0->len, 1);
+        assert_ptr_equal(a0->u.list[0].u.ptr.p, &destroyed);
+        TL_EQ(destroyed, 0);
+        tl_log("cb dies");
+        poe_die(c, "callback died\n");
+}
+
+static poe_value invoke_own_callback(poe_ctx *c)
+{
+        TL_EQ(poe_session_callback(poe_ctx_kernel(c), poe_ctx_session(c), "cb",
+                                   POE_ARGS(poe_ptr(&destroyed, tl_count_destroy)), &pb_saved),
+              0);
+        poe_postback_invoke(pb_saved, POE_NOARGS, NULL);
+        tl_log("not reached");
+        return poe_nil();
+}
+
+static void test_callback_freed_by_its_handler_that_dies(void **state)
+{
+        poe_sid sid;
+
+        (void)state;
+        destroyed = 0;
+        sid = TL_CREATE(tl.k, { "_start", start_watch_die }, { "go", invoke_own_callback },
+                        { "cb", cb_frees_itself_and_dies }, { "on_die", on_die });
+        TL_EQ(poe_kernel_post(tl.k, sid, "go", POE_NOARGS), 0);
+        TL_EQ(poe_kernel_run(tl.k), 0);
+        TL_EXPECT("cb dies", "DIE go callback died", "");
+        assert_null(pb_saved);
+        TL_EQ(destroyed, 1);
+        TL_EQ(poe_kernel_ID_id_to_session(tl.k, sid), -ESRCH);
+}
+
 /* ---- after the session, after the kernel ---- */
 
 static void test_invoke_after_session_gone(void **state)
@@ -313,8 +401,6 @@ static void test_postback_on_stopped_session_via_signal(void **state)
         pb = poe_postback_free(pb);
         tl_check_kernel(tl.k);
 }
-
-static int destroyed;
 
 static void test_postback_outlives_kernel(void **state)
 {
@@ -453,6 +539,8 @@ int main(void)
                 TL_TEST(test_weaken_then_free_with_session_alive),
                 TL_TEST(test_callback_returns_value),
                 TL_TEST(test_callback_handler_dies),
+                TL_TEST(test_callback_freed_by_its_handler),
+                TL_TEST(test_callback_freed_by_its_handler_that_dies),
                 TL_TEST(test_invoke_after_session_gone),
                 TL_TEST(test_postback_on_stopped_session_via_signal),
                 TL_TEST(test_postback_outlives_kernel),

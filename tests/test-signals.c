@@ -118,6 +118,89 @@ static void test_signal_args(void **state)
         TL_EQ(poe_kernel_run(tl.k), 0);
 }
 
+/*
+ * A handler may take a pointer argument of the signal (poe_ctx_take_arg)
+ * when its watcher has arguments too, and it then gets a copy of the
+ * arguments: what it takes is taken from the signal, whose event must
+ * not destroy it again, whether the handler returns or dies.  The
+ * watcher's own pointers are plain data the kernel never owns, so there
+ * is no destructor to take.
+ */
+static int sig_destroyed, watch_destroyed;
+
+static poe_value on_start_watch_ptr(poe_ctx *c)
+{
+        poe_kernel *k = poe_ctx_kernel(c);
+
+        TL_EQ(poe_kernel_sig(k, "USR1", "take",
+                             POE_ARGS(poe_ptr(&watch_destroyed, tl_count_destroy))),
+              0);
+        TL_EQ(poe_kernel_sig(k, "USR2", "take",
+                             POE_ARGS(poe_ptr(&watch_destroyed, tl_count_destroy))),
+              0);
+        TL_EQ(poe_kernel_sig(k, "DIE", "died", POE_NOARGS), 0);
+        TL_EQ(poe_kernel_alias_set(k, "held"), 0);
+        return poe_nil();
+}
+
+static poe_value on_died(poe_ctx *c)
+{
+        tl_log("DIE");
+        TL_EQ(poe_kernel_sig_handled(poe_ctx_kernel(c)), 0);
+        return poe_nil();
+}
+
+static poe_value on_take(poe_ctx *c)
+{
+        poe_value sv, wv;
+
+        TL_EQ(poe_ctx_argc(c), 3);
+        sv = poe_ctx_take_arg(c, 1);
+        wv = poe_ctx_take_arg(c, 2);
+        assert_ptr_equal(sv.u.ptr.p, &sig_destroyed);
+        assert_ptr_equal(wv.u.ptr.p, &watch_destroyed);
+        assert_null(wv.u.ptr.destroy);
+        poe_value_release(&sv);
+        TL_EQ(sig_destroyed, 1);
+        tl_log("took");
+        if (!strcmp(poe_value_str(poe_ctx_arg(c, 0)), "USR2"))
+                poe_die(c, "after taking\n");
+        return poe_nil();
+}
+
+static void test_take_signal_arg_with_watcher_args(void **state)
+{
+        poe_sid sid;
+        int i;
+
+        (void)state;
+        reset();
+        sig_destroyed = watch_destroyed = 0;
+        sid = TL_CREATE(tl.k, { "_start", on_start_watch_ptr }, { "take", on_take },
+                        { "died", on_died }, { "_stop", tl_h_nop });
+        /* Twice as it returns, then as it dies. */
+        for (i = 0; i < 3; i++) {
+                sig_destroyed = 0;
+                TL_EQ(poe_kernel_signal(tl.k, sid, i < 2 ? "USR1" : "USR2",
+                                        POE_ARGS(poe_ptr(&sig_destroyed, tl_count_destroy))),
+                      0);
+                TL_EQ(poe_kernel_run_one_timeslice(tl.k), 1);
+                if (i < 2) {
+                        TL_EXPECT("took");
+                } else {
+                        TL_EQ(poe_kernel_run_one_timeslice(tl.k), 1);
+                        TL_EXPECT("took", "DIE");
+                }
+                /* Destroyed once, by the handler that took it. */
+                TL_EQ(sig_destroyed, 1);
+                tl_check_kernel(tl.k);
+        }
+        TL_EQ(watch_destroyed, 0);
+        TL_EQ(poe_kernel_signal(tl.k, sid, "KILL", POE_NOARGS), 0);
+        TL_EQ(poe_kernel_run(tl.k), 0);
+        TL_EQ(watch_destroyed, 0);
+}
+
 static void test_propagation_children_first(void **state)
 {
         (void)state;
@@ -492,6 +575,7 @@ int main(void)
 {
         const struct CMUnitTest tests[] = {
                 TL_TEST(test_signal_args),
+                TL_TEST(test_take_signal_arg_with_watcher_args),
                 TL_TEST(test_propagation_children_first),
                 TL_TEST(test_signal_to_kernel_reaches_everyone),
                 TL_TEST(test_handled_terminal_signal_stops_nobody),

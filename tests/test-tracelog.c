@@ -359,6 +359,88 @@ static void assert_version(const char *v)
 
 /* ---- tests ---- */
 
+/*
+ * The log alone on its groups: the kernel writes the records straight
+ * into the ring's slots (poe__tracelog_slot), and the log gives back what
+ * a plain sink gets from the same program on a kernel of its own, field
+ * for field, walls included (both kernels on the same fake clock, so
+ * even the times agree).  With a small ring, the program runs a slice at
+ * a time and waits for the writer whenever half the ring is in use, so
+ * that the slots wrap around the ring many times and nothing is dropped.
+ */
+static void alone_in_slots(size_t ring)
+{
+        poe_allocator al = tl_allocator(&tl.alloc);
+        poe_kernel *mine = tl.k, *other;
+        char err[512], lim[32];
+        int64_t run, deadline;
+        poe__params p;
+        json_t *r, *recs;
+        size_t i;
+        int own, rc;
+
+        /* The plain sink's run. */
+        TL_EQ(poe_kernel_new(&other, &al), 0);
+        tl.k = other;
+        TL_EQ(poe_kernel_clock_fake(other, 1700000000.5), 0);
+        TL_EQ(poe_kernel_trace_sink_remove(other, 0), 0);
+        own = poe_kernel_trace_sink_add(other, copy_sink, NULL);
+        assert_true(own > 0);
+        TL_EQ(poe_kernel_trace_sink_groups(other, own, TF_GROUPS), 0);
+        workload(40, false);
+        tl_run_to_end(other, 1000);
+        TL_EQ(wl.ticks, 40);
+        tl.k = mine;
+        poe_kernel_free(other);
+        assert_true(copies.n > 200 && copies.n <= 1000);
+
+        /* The log's, alone. */
+        TL_EQ(poe_kernel_clock_fake(mine, 1700000000.5), 0);
+        TL_EQ(poe__tracelog_open(tf.path, ring, mine, &tf.t, err, sizeof(err)), 0);
+        TL_EQ(poe_kernel_trace_sink_remove(mine, 0), 0);
+        tf.log_sink =
+                poe_kernel_trace_sink_add_slots(mine, poe__tracelog_sink, poe__tracelog_slot, tf.t);
+        assert_true(tf.log_sink > 0);
+        TL_EQ(poe_kernel_trace_sink_groups(mine, tf.log_sink, TF_GROUPS), 0);
+        workload(40, false);
+        while ((rc = poe_kernel_run_one_timeslice(mine)) == 1) {
+                deadline = tf_now_ms() + TF_DEADLINE_MS;
+                while (ring && tf_status_int("records_pending") > (int64_t)ring / 4) {
+                        if (tf_now_ms() > deadline)
+                                fail_msg("the writer did not catch up");
+                        tf_poll_pause();
+                }
+        }
+        TL_EQ(rc, 0);
+        TL_EQ(wl.ticks, 40);
+        tf_detach();
+        wait_settled();
+        TL_EQ(tf_status_int("records_written"), copies.n);
+        TL_EQ(tf_status_int("dropped_total"), 0);
+        run = tf_status_int("run_id");
+        snprintf(lim, sizeof(lim), "%zu", copies.n);
+        p = PARAMS({"limit", lim});
+        r = query(&p);
+        recs = json_object_get(r, "records");
+        TL_EQ(json_array_size(recs), copies.n);
+        for (i = 0; i < copies.n; i++)
+                assert_same(json_array_get(recs, i), &copies.r[i], run);
+        json_decref(r);
+        tf_log_close();
+}
+
+static void t_alone_in_slots(void **state)
+{
+        (void)state;
+        alone_in_slots(0);
+}
+
+static void t_alone_in_slots_small_ring(void **state)
+{
+        (void)state;
+        alone_in_slots(64);
+}
+
 /* Every field of every record comes back as the kernel produced it; the
  * sessions table matches the records; a reopened log is a new run. */
 static void t_roundtrip(void **state)
@@ -747,6 +829,70 @@ static void t_flood_small_ring(void **state)
         TL_EQ(tf_sql_int(db, "SELECT count FROM drops WHERE run_id = ? AND grp = 'TRACE_EVENTS'",
                       run) > 0,
               1);
+        sqlite3_close(db);
+}
+
+/* The same flood with the log alone on its groups, the records written in
+ * the ring's slots: what the ring cannot take is dropped and counted per
+ * group all the same, and written + dropped is what the kernel made (as
+ * a counting sink on a kernel of its own sees it). */
+static void flood(poe_kernel *k)
+{
+        memset(&wl, 0, sizeof(wl));
+        wl.spin_target = 10;
+        wl.b = TL_CREATE(k, {"_start", tf_h_listener_start}, {"inner", h_inner}, {"done", h_done});
+        TL_CREATE(k, {"_start", h_flood_start}, {"flood", h_flood});
+        tl_run_to_end(k, 1000);
+        TL_EQ(wl.inner, 5000);
+}
+
+static void t_flood_small_ring_alone(void **state)
+{
+        poe_allocator al = tl_allocator(&tl.alloc);
+        poe_kernel *other;
+        int64_t written, dropped, run;
+        char err[512];
+        json_t *s;
+        sqlite3 *db;
+        int own;
+
+        (void)state;
+        copies.keep = false;
+        TL_EQ(poe_kernel_new(&other, &al), 0);
+        TL_EQ(poe_kernel_trace_sink_remove(other, 0), 0);
+        own = poe_kernel_trace_sink_add(other, copy_sink, NULL);
+        assert_true(own > 0);
+        TL_EQ(poe_kernel_trace_sink_groups(other, own, TF_GROUPS), 0);
+        flood(other);
+        poe_kernel_free(other);
+        assert_true(copies.produced >= 10000);
+
+        TL_EQ(poe__tracelog_open(tf.path, 8, tl.k, &tf.t, err, sizeof(err)), 0);
+        TL_EQ(poe_kernel_trace_sink_remove(tl.k, 0), 0);
+        tf.log_sink =
+                poe_kernel_trace_sink_add_slots(tl.k, poe__tracelog_sink, poe__tracelog_slot, tf.t);
+        assert_true(tf.log_sink > 0);
+        TL_EQ(poe_kernel_trace_sink_groups(tl.k, tf.log_sink, TF_GROUPS), 0);
+        run = tf_status_int("run_id");
+        flood(tl.k);
+        tf_detach();
+        wait_settled();
+        s = tf_status();
+        written = tf_st_int(s, "records_written");
+        dropped = tf_st_int(s, "dropped_total");
+        TL_EQ(tf_st_int(s, "records_produced"), copies.produced);
+        TL_EQ((uint64_t)(written + dropped), copies.produced);
+        TL_EQ(tf_st_int(s, "records_pending"), 0);
+        assert_true(dropped > 0);
+        assert_true(written > 0);
+        TL_EQ(tf_dropped(s, "TRACE_EVENTS") + tf_dropped(s, "TRACE_SESSIONS"), dropped);
+        assert_true(tf_dropped(s, "TRACE_EVENTS") > 0);
+        json_decref(s);
+        tf_log_close();
+        db = tf_db_open_ro(tf.path);
+        TL_EQ(tf_sql_int(db, "SELECT count(*) FROM records WHERE run_id = ?", run), written);
+        TL_EQ(tf_sql_int(db, "SELECT coalesce(sum(count), 0) FROM drops WHERE run_id = ?", run),
+              dropped);
         sqlite3_close(db);
 }
 
@@ -2784,9 +2930,12 @@ int main(void)
 {
         const struct CMUnitTest tests[] = {
                 FX_TEST(t_roundtrip),
+                FX_TEST(t_alone_in_slots),
+                FX_TEST(t_alone_in_slots_small_ring),
                 FX_TEST(t_filters_and_paging),
                 FX_TEST(t_query_parse_errors),
                 FX_TEST(t_flood_small_ring),
+                FX_TEST(t_flood_small_ring_alone),
                 FX_TEST(t_unwritable_path),
                 FX_TEST(t_not_a_database),
                 FX_TEST(t_locked_database),

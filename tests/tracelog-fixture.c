@@ -71,7 +71,8 @@ int tf_teardown(void **state)
 
 void tf_sinks_add(poe_trace_sink_fn own)
 {
-        tf.log_sink = poe_kernel_trace_sink_add(tl.k, poe__tracelog_sink, tf.t);
+        tf.log_sink =
+                poe_kernel_trace_sink_add_slots(tl.k, poe__tracelog_sink, poe__tracelog_slot, tf.t);
         assert_true(tf.log_sink > 0);
         TL_EQ(poe_kernel_trace_sink_groups(tl.k, tf.log_sink, TF_GROUPS), 0);
         tf.own_sink = poe_kernel_trace_sink_add(tl.k, own, NULL);

@@ -139,7 +139,8 @@ typedef struct poe__tracelog poe__tracelog;
  * row in `runs` describes this run of kernel k (its pid, start and id;
  * with k NULL, this process now).  Up to ring_size records (0: 65536) may
  * wait for the writer before new ones are dropped and counted.  Feed it
- * by adding poe__tracelog_sink to k with the log as its context.
+ * by adding poe__tracelog_sink and poe__tracelog_slot to k with the log as
+ * their context (poe_kernel_trace_sink_add_slots).
  *
  * Returns 0 and the log in *ret (NULL on failure); or -EINVAL (no path,
  * a ring too large, a file that is not a libpoe trace log),
@@ -209,6 +210,15 @@ void poe__tracelog_set_vfs(const char *name);
  * producer.
  */
 int poe__tracelog_sink(void *ctx, const poe_trace_record *r);
+
+/*
+ * Its slot function (a poe_trace_slot_fn; ctx is the log): lends the
+ * kernel room in the ring, so that the frequent records, without text,
+ * are written there in place; publishes each one filled and lends the
+ * next.  Add both with poe_kernel_trace_sink_add_slots.  The kernel's
+ * thread only, as the sink.
+ */
+void poe__tracelog_slot(void *ctx, poe_trace_record **slot);
 
 /* Writes what the ring holds, records the run's clean end and stops the
  * writer thread; the status stays readable, final.  Remove the sink from

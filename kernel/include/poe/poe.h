@@ -725,6 +725,8 @@ POE_EXPORT int poe_kernel_refcount_decrement(poe_kernel *k, poe_sid sid, const c
  * installs the OS handler when first watched and restores the previous
  * disposition when the last watcher goes; a caught signal is raised at
  * the kernel, reaching every session.  Any other name is a user signal.
+ * args are copied; pointers among them are plain data, never destroyed
+ * by the kernel (poe_ctx_take_arg finds no destructor to take).
  * Returns 0, -EPERM outside a handler, -EINVAL, -ENOMEM, or the
  * sigaction error. */
 POE_EXPORT int poe_kernel_sig(poe_kernel *k, const char *signal, const char *event,
@@ -811,7 +813,11 @@ POE_EXPORT int poe_postback_invoke(poe_postback *pb, const poe_value *args, size
  * still be invoked while the session lives.  Returns pb. */
 POE_EXPORT poe_postback *poe_postback_weaken(poe_postback *pb);
 
-/** Frees a postback, releasing its session.  Takes NULL; returns NULL. */
+/** Frees a postback, releasing its session.  Takes NULL; returns NULL.
+ * A callback's handler may free the callback it was called through: the
+ * session is released at once, and ARG0 with its pointers stays valid
+ * until the invocation returns, when the creation arguments' destructors
+ * run and the memory goes (POE's \@etc lives on in the handler's @_). */
 POE_EXPORT poe_postback *poe_postback_free(poe_postback *pb);
 
 /** The session a postback posts to. */
@@ -1018,7 +1024,9 @@ enum poe_trace_kind {
         POE_TK_KINDS,          /* the kinds of trace are below this */
         POE_TK_DEF_NAME = 64,  /* definition: event is the id, text its name */
         POE_TK_DEF_LOGGABLE    /* definition: session_name is the serial (of
-                                  session), text the loggable name */
+                                  session), text the loggable name; a
+                                  definition's num is the kernel's static
+                                  epoch (wall = num + mono_ns / 1e9) */
 };
 
 /** The id of no name (a record about no event). */
@@ -1117,6 +1125,34 @@ POE_EXPORT unsigned poe_trace_kind_parse(const char *name);
  * its id (> 0), or -ENOSPC past 8 sinks.  Every definition is sent again
  * (to every sink) before its next use, so the new sink has them all. */
 POE_EXPORT int poe_kernel_trace_sink_add(poe_kernel *k, poe_trace_sink_fn fn, void *ctx);
+
+/**
+ * A sink's slots: room for one record in the sink's own buffer, lent to
+ * the kernel so that a record is written once, where the sink keeps it,
+ * instead of being built by the kernel and copied by the sink.  Called on
+ * the kernel's thread with *slot the record the kernel has just filled in
+ * the slot lent last (NULL: none), which the sink then keeps as if fn had
+ * been handed it; it sets *slot to the next slot, or to NULL to have the
+ * next record come through fn.  A slot is a poe_trace_record whose bytes
+ * are all zero: the kernel writes only the fields that are not, and
+ * leaves wall to the sink, which reckons it as the kernel does, from the
+ * num of the definitions of the record's epoch (they come first, and
+ * again whenever the static epoch changes): num + (double)mono_ns / 1e9.
+ *
+ * The kernel fills slots with the records of the sink's groups that carry
+ * no text; definitions, records with text and every record while it holds
+ * no slot still go through fn.  It forgets the slot it holds, unfilled,
+ * before it calls fn and when the sink is removed, and asks for a new one
+ * (*slot NULL) after: a slot stays the kernel's only until the sink's
+ * function is called.  Must not call back into the kernel.
+ */
+typedef void (*poe_trace_slot_fn)(void *ctx, poe_trace_record **slot);
+
+/** poe_kernel_trace_sink_add for a sink that also lends slots.  The first
+ * such sink is the one the kernel fills in place; others are called as
+ * plain sinks.  Returns its id (> 0), -EINVAL or -ENOSPC. */
+POE_EXPORT int poe_kernel_trace_sink_add_slots(poe_kernel *k, poe_trace_sink_fn fn,
+                                               poe_trace_slot_fn slot, void *ctx);
 
 /** Also sends groups to sink id whether or not they are switched on for
  * the text lines (so a trace log can record what the terminal does not
