@@ -8,11 +8,18 @@
  *
  *   trace-writer floor N [DIR]
  *           the floor: a bare SQLite loop.  The log is opened (schema 3,
- *           its PRAGMAs and WAL limits, this run's row) and its writer
+ *           its PRAGMAs, this run's row) and its writer and checkpointer
  *           stopped at once; then the same N rows go in through the
  *           writer's own prepared INSERT on the writer's own connection,
  *           BATCH_MAX rows per transaction and per statement (the rows
- *           set straight into the batch it reads), nothing else.
+ *           set straight into the batch it reads), nothing else, with
+ *           SQLite's own checkpoints: wal_autocheckpoint at its default
+ *           (1000 pages), in the loop's thread, as a bare loop has them.
+ *   trace-writer floor-nockpt N [DIR]
+ *           the same with no checkpoint at all (wal_autocheckpoint 0,
+ *           the WAL grows with every row): the most SQLite does with
+ *           these rows on this connection, a floor no bounded log can
+ *           have.
  *   trace-writer rows N [DIR]
  *           the same loop with a prepared INSERT of one row per step, as
  *           the writer did before (and as a program that logs to SQLite
@@ -34,7 +41,12 @@
  *   workload=trace_writer impl=MODE n=N batch=B seconds=S rate=R
  *       cpu_seconds=C cpu_rate=X fs=F dir=D
  *   workload=trace_writer impl=writer n=N offered=O ring=G seconds=S rate=R
- *       cpu_seconds=C cpu_rate=X produced=P written=W dropped=D fs=F dir=D
+ *       cpu_seconds=C cpu_rate=X produced=P written=W dropped=D
+ *       checkpoints=K waits=A wait_seconds=T wal_max=M fs=F dir=D
+ *
+ * checkpoints: the checkpointer's runs; waits and wait_seconds: how
+ * often and how long the writer waited for one (at the WAL's restart
+ * mark, tracelog-checkpoint.c); wal_max: the WAL's largest size, bytes.
  *
  * The time runs from the first record to the last one committed (the
  * writer's written count); the rate is records written a second.
@@ -196,6 +208,20 @@ static int bind_record(sqlite3_stmt *st, int64_t run, const poe_trace_record *r)
         return rc;
 }
 
+/* The database's page size, for the WAL's frames. */
+static unsigned long long page_size(sqlite3 *db)
+{
+        sqlite3_stmt *st;
+        unsigned long long n = 0;
+
+        if (sqlite3_prepare_v2(db, "PRAGMA page_size", -1, &st, NULL) != SQLITE_OK)
+                return 0;
+        if (sqlite3_step(st) == SQLITE_ROW)
+                n = (unsigned long long)sqlite3_column_int64(st, 0);
+        sqlite3_finalize(st);
+        return n;
+}
+
 /* Steps a statement of no rows and resets it. */
 static bool run(sqlite3_stmt *st)
 {
@@ -211,13 +237,16 @@ static const struct floor_mode {
         const char *name;
         bool rows;
         const char *drop;
+        int autocheckpoint; /* wal_autocheckpoint, pages */
 } floor_modes[] = {
-        { "floor", false, NULL },
-        { "rows", true, NULL },
+        { "floor", false, NULL, 1000 },
+        { "floor-nockpt", false, NULL, 0 },
+        { "rows", true, NULL, 1000 },
         { "floor-run-index", false,
-          "DROP INDEX trace_run_session; DROP INDEX trace_run_event;" },
+          "DROP INDEX trace_run_session; DROP INDEX trace_run_event;", 1000 },
         { "floor-no-index", false,
-          "DROP INDEX trace_run; DROP INDEX trace_run_session; DROP INDEX trace_run_event;" },
+          "DROP INDEX trace_run; DROP INDEX trace_run_session; DROP INDEX trace_run_event;",
+          1000 },
 };
 
 /*
@@ -239,7 +268,11 @@ static double run_floor(poe__tracelog *t, long n, const struct floor_mode *m, do
         double t0, t1, c0;
         long i = 0, b;
 
-        poe__tracelog_stop(t);
+        poe__tracelog_stop(t); /* the checkpointer with it */
+        /* SQLite's own checkpoints, in this thread (the writer's hook
+         * replaced them). */
+        sqlite3_wal_hook(t->db, NULL, NULL);
+        sqlite3_wal_autocheckpoint(t->db, m->autocheckpoint);
         if (m->drop && sqlite3_exec(t->db, m->drop, NULL, NULL, NULL) != SQLITE_OK)
                 return -1;
         if (rows && sqlite3_prepare_v3(t->db, one_row, -1, SQLITE_PREPARE_PERSISTENT, &ins,
@@ -353,8 +386,8 @@ int main(int argc, char **argv)
                 if (strcmp(mode, floor_modes[i].name) == 0)
                         floor = &floor_modes[i];
         if ((!writer && !floor) || n <= 0 || rate < 0) {
-                fprintf(stderr, "usage: trace-writer floor|rows|floor-run-index|floor-no-index N "
-                                "[DIR]\n"
+                fprintf(stderr, "usage: trace-writer floor|floor-nockpt|rows|floor-run-index|"
+                                "floor-no-index N [DIR]\n"
                                 "       trace-writer writer N [RATE] [DIR]\n");
                 return 2;
         }
@@ -384,12 +417,16 @@ int main(int argc, char **argv)
                 written = json_integer_value(json_object_get(st, "records_written"));
                 printf("workload=trace_writer impl=writer n=%ld offered=%.0f ring=%zu "
                        "seconds=%.6f rate=%.0f cpu_seconds=%.6f cpu_rate=%.0f produced=%lld "
-                       "written=%lld dropped=%lld fs=%s dir=%s\n",
+                       "written=%lld dropped=%lld checkpoints=%lld waits=%llu "
+                       "wait_seconds=%.6f wal_max=%llu fs=%s dir=%s\n",
                        n, rate, ring, s, (double)written / s, cpu,
                        cpu > 0 ? (double)written / cpu : 0,
                        (long long)json_integer_value(json_object_get(st, "records_produced")),
                        (long long)written,
                        (long long)json_integer_value(json_object_get(st, "dropped_total")),
+                       (long long)json_integer_value(json_object_get(st, "checkpoints")),
+                       (unsigned long long)t->ckpt_waits, (double)t->ckpt_wait_ns / 1e9,
+                       (unsigned long long)t->wal_frames_max * (page_size(t->db) + 24),
                        fs_name(dir), dir);
                 json_decref(st);
         }
