@@ -42,11 +42,15 @@
  *       cpu_seconds=C cpu_rate=X fs=F dir=D
  *   workload=trace_writer impl=writer n=N offered=O ring=G seconds=S rate=R
  *       cpu_seconds=C cpu_rate=X produced=P written=W dropped=D
- *       checkpoints=K waits=A wait_seconds=T wal_max=M fs=F dir=D
+ *       checkpoints=K waits=A wait_seconds=T wal_max=M runq=Q ckpt_runq=Q2
+ *       fs=F dir=D
  *
  * checkpoints: the checkpointer's runs; waits and wait_seconds: how
  * often and how long the writer waited for one (at the WAL's restart
- * mark, tracelog-checkpoint.c); wal_max: the WAL's largest size, bytes.
+ * mark, tracelog-checkpoint.c); wal_max: the WAL's largest size, bytes;
+ * runq and ckpt_runq: the seconds the writer's thread and the
+ * checkpointer's spent runnable but waiting for a core (schedstat),
+ * which an idle machine keeps near 0.
  *
  * The time runs from the first record to the last one committed (the
  * writer's written count); the rate is records written a second.
@@ -62,6 +66,7 @@
  * 0, and at 500k/s); bench/run --trace --callgrind counts the floor's
  * main thread's and the writer thread's instructions per record.
  */
+#include <dirent.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -178,6 +183,43 @@ static double cpu_now(clockid_t clock)
         if (clock_gettime(clock, &ts) != 0)
                 return 0;
         return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/*
+ * A thread's time on a core and waiting for one, in seconds, from
+ * /proc/self/task/TID/schedstat, found by its name (the log names its
+ * threads): false when there is no such thread.
+ */
+static bool sched_of(const char *name, double *run, double *wait)
+{
+        char path[300], comm[32];
+        unsigned long long r, w;
+        struct dirent *e;
+        bool found = false;
+        DIR *d;
+        FILE *f;
+
+        if (!(d = opendir("/proc/self/task")))
+                return false;
+        while (!found && (e = readdir(d))) {
+                if (e->d_name[0] == '.')
+                        continue;
+                snprintf(path, sizeof(path), "/proc/self/task/%s/comm", e->d_name);
+                if (!(f = fopen(path, "r")))
+                        continue;
+                found = fgets(comm, sizeof(comm), f) && strncmp(comm, name, strlen(name)) == 0;
+                fclose(f);
+                if (!found)
+                        continue;
+                snprintf(path, sizeof(path), "/proc/self/task/%s/schedstat", e->d_name);
+                found = (f = fopen(path, "r")) && fscanf(f, "%llu %llu", &r, &w) == 2;
+                if (f)
+                        fclose(f);
+                *run = r / 1e9;
+                *wait = w / 1e9;
+        }
+        closedir(d);
+        return found;
 }
 
 /* One record bound as a row of the single-row INSERT: NULL for "no
@@ -324,8 +366,13 @@ static void sleep_ns(long ns)
  * record is written or dropped.  The seconds until the last was
  * written, or < 0 if it never was.
  */
+/* The writer's and the checkpointer's time waiting for a core during
+ * the run, seconds: how loaded the machine was, as they saw it. */
+static double runq_writer, runq_ckpt;
+
 static double run_writer(poe__tracelog *t, long n, double rate, double *cpu)
 {
+        double r0 = 0, w0 = 0, r1 = 0, w1 = 0, cr0 = 0, cw0 = 0, cr1 = 0, cw1 = 0;
         uint64_t want = (uint64_t)n;
         poe_trace_record r;
         double t0, t1 = 0, due, c0;
@@ -335,6 +382,8 @@ static double run_writer(poe__tracelog *t, long n, double rate, double *cpu)
         if (pthread_getcpuclockid(t->thread, &clock) != 0)
                 return -1;
         define(t);
+        sched_of("poe-trace-write", &r0, &w0);
+        sched_of("poe-trace-ckpt", &cr0, &cw0);
         c0 = cpu_now(clock);
         t0 = now();
         while (i < n) {
@@ -357,6 +406,10 @@ static double run_writer(poe__tracelog *t, long n, double rate, double *cpu)
                 if ((uint64_t)(w + d) >= want) {
                         t1 = now();
                         *cpu = cpu_now(clock) - c0;
+                        sched_of("poe-trace-write", &r1, &w1);
+                        sched_of("poe-trace-ckpt", &cr1, &cw1);
+                        runq_writer = w1 - w0;
+                        runq_ckpt = cw1 - cw0;
                         break;
                 }
                 if (now() - t0 > 600)
@@ -418,7 +471,7 @@ int main(int argc, char **argv)
                 printf("workload=trace_writer impl=writer n=%ld offered=%.0f ring=%zu "
                        "seconds=%.6f rate=%.0f cpu_seconds=%.6f cpu_rate=%.0f produced=%lld "
                        "written=%lld dropped=%lld checkpoints=%lld waits=%llu "
-                       "wait_seconds=%.6f wal_max=%llu fs=%s dir=%s\n",
+                       "wait_seconds=%.6f wal_max=%llu runq=%.6f ckpt_runq=%.6f fs=%s dir=%s\n",
                        n, rate, ring, s, (double)written / s, cpu,
                        cpu > 0 ? (double)written / cpu : 0,
                        (long long)json_integer_value(json_object_get(st, "records_produced")),
@@ -427,7 +480,7 @@ int main(int argc, char **argv)
                        (long long)json_integer_value(json_object_get(st, "checkpoints")),
                        (unsigned long long)t->ckpt_waits, (double)t->ckpt_wait_ns / 1e9,
                        (unsigned long long)t->wal_frames_max * (page_size(t->db) + 24),
-                       fs_name(dir), dir);
+                       runq_writer, runq_ckpt, fs_name(dir), dir);
                 json_decref(st);
         }
         poe__tracelog_close(t);

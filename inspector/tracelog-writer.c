@@ -787,6 +787,8 @@ void *poe__tl_writer_main(void *arg)
         struct timespec ts;
         uint64_t g, total = 0;
 
+        /* Named for top, perf and gdb (at most 15 characters). */
+        pthread_setname_np(pthread_self(), "poe-trace-write");
         for (;;) {
                 pthread_mutex_lock(&t->mu);
                 /* Asleep until the first record, stop, or (while failing)
