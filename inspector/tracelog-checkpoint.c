@@ -56,9 +56,11 @@
  *  - The OS crashed or the power lost: the database stays sound
  *    (integrity_check passes), and it keeps every transaction up to the
  *    last checkpoint's sync of the WAL; the transactions committed after
- *    it, at most a step's worth of WAL (a sixteenth of the reserve, 2 MiB
- *    or some 8,000 of a yield chain's records at the default bound)
- *    unless the OS wrote them back first, may be lost, with their counts.
+ *    it may be lost, with their counts, unless the OS wrote them back
+ *    first: at most a step's worth of WAL (a sixteenth of the reserve,
+ *    2 MiB or some 15,000 of a yield chain's records at the default
+ *    bound), or, while a reader keeps the checkpoints from copying
+ *    anything (then nothing is synced), at most the reserve's.
  *    synchronous=FULL would sync every commit and make every batch wait
  *    for the disk, a trace log's cost for a guarantee it does not need:
  *    the records that matter after a power loss are rarely the last few
