@@ -62,7 +62,8 @@
 
 #define WAL_RESERVE_MIN (128 << 10)
 /* 32 MiB at the default bound of 256 MiB: the writer waits for a
- * checkpoint once per 16 MiB of WAL, some 70,000 records. */
+ * checkpoint once per 16 MiB of WAL, some 120,000 of a yield chain's
+ * records (docs/performance.md). */
 #define WAL_RESERVE_MAX (32 << 20)
 
 /* A table records are removed from: the SQL is fixed per table. */

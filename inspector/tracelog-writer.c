@@ -598,8 +598,9 @@ static bool wal_room(poe__tracelog *t)
         if (!t->wal_held) {
                 t->wal_held = true;
                 snprintf(msg, sizeof(msg),
-                         "the WAL is at its limit (%u frames) and a reader's snapshot keeps it "
-                         "from being checkpointed; dropping and counting records until it ends",
+                         "the WAL is at its limit (%u frames) and cannot be checkpointed (a "
+                         "reader's snapshot holds it, or the disk is slow); dropping and "
+                         "counting records until it can",
                          t->wal_cap);
                 status_error(t, msg);
         }
