@@ -8,11 +8,18 @@
  *
  *   trace-writer floor N [DIR]
  *           the floor: a bare SQLite loop.  The log is opened (schema 3,
- *           its PRAGMAs and WAL limits, this run's row) and its writer
+ *           its PRAGMAs, this run's row) and its writer and checkpointer
  *           stopped at once; then the same N rows go in through the
  *           writer's own prepared INSERT on the writer's own connection,
  *           BATCH_MAX rows per transaction and per statement (the rows
- *           set straight into the batch it reads), nothing else.
+ *           set straight into the batch it reads), nothing else, with
+ *           SQLite's own checkpoints: wal_autocheckpoint at its default
+ *           (1000 pages), in the loop's thread, as a bare loop has them.
+ *   trace-writer floor-nockpt N [DIR]
+ *           the same with no checkpoint at all (wal_autocheckpoint 0,
+ *           the WAL grows with every row): the most SQLite does with
+ *           these rows on this connection, a floor no bounded log can
+ *           have.
  *   trace-writer rows N [DIR]
  *           the same loop with a prepared INSERT of one row per step, as
  *           the writer did before (and as a program that logs to SQLite
@@ -34,7 +41,16 @@
  *   workload=trace_writer impl=MODE n=N batch=B seconds=S rate=R
  *       cpu_seconds=C cpu_rate=X fs=F dir=D
  *   workload=trace_writer impl=writer n=N offered=O ring=G seconds=S rate=R
- *       cpu_seconds=C cpu_rate=X produced=P written=W dropped=D fs=F dir=D
+ *       cpu_seconds=C cpu_rate=X produced=P written=W dropped=D
+ *       checkpoints=K waits=A wait_seconds=T wal_max=M runq=Q ckpt_runq=Q2
+ *       fs=F dir=D
+ *
+ * checkpoints: the checkpointer's runs; waits and wait_seconds: how
+ * often and how long the writer waited for one (at the WAL's restart
+ * mark, tracelog-checkpoint.c); wal_max: the WAL's largest size, bytes;
+ * runq and ckpt_runq: the seconds the writer's thread and the
+ * checkpointer's spent runnable but waiting for a core (schedstat),
+ * which an idle machine keeps near 0.
  *
  * The time runs from the first record to the last one committed (the
  * writer's written count); the rate is records written a second.
@@ -50,6 +66,7 @@
  * 0, and at 500k/s); bench/run --trace --callgrind counts the floor's
  * main thread's and the writer thread's instructions per record.
  */
+#include <dirent.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -168,6 +185,43 @@ static double cpu_now(clockid_t clock)
         return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+/*
+ * A thread's time on a core and waiting for one, in seconds, from
+ * /proc/self/task/TID/schedstat, found by its name (the log names its
+ * threads): false when there is no such thread.
+ */
+static bool sched_of(const char *name, double *run, double *wait)
+{
+        char path[300], comm[32];
+        unsigned long long r, w;
+        struct dirent *e;
+        bool found = false;
+        DIR *d;
+        FILE *f;
+
+        if (!(d = opendir("/proc/self/task")))
+                return false;
+        while (!found && (e = readdir(d))) {
+                if (e->d_name[0] == '.')
+                        continue;
+                snprintf(path, sizeof(path), "/proc/self/task/%s/comm", e->d_name);
+                if (!(f = fopen(path, "r")))
+                        continue;
+                found = fgets(comm, sizeof(comm), f) && strncmp(comm, name, strlen(name)) == 0;
+                fclose(f);
+                if (!found)
+                        continue;
+                snprintf(path, sizeof(path), "/proc/self/task/%s/schedstat", e->d_name);
+                found = (f = fopen(path, "r")) && fscanf(f, "%llu %llu", &r, &w) == 2;
+                if (f)
+                        fclose(f);
+                *run = r / 1e9;
+                *wait = w / 1e9;
+        }
+        closedir(d);
+        return found;
+}
+
 /* One record bound as a row of the single-row INSERT: NULL for "no
  * name", "no queue item", 0.0 and no text, as the writer stores them. */
 static int bind_record(sqlite3_stmt *st, int64_t run, const poe_trace_record *r)
@@ -196,6 +250,20 @@ static int bind_record(sqlite3_stmt *st, int64_t run, const poe_trace_record *r)
         return rc;
 }
 
+/* The database's page size, for the WAL's frames. */
+static unsigned long long page_size(sqlite3 *db)
+{
+        sqlite3_stmt *st;
+        unsigned long long n = 0;
+
+        if (sqlite3_prepare_v2(db, "PRAGMA page_size", -1, &st, NULL) != SQLITE_OK)
+                return 0;
+        if (sqlite3_step(st) == SQLITE_ROW)
+                n = (unsigned long long)sqlite3_column_int64(st, 0);
+        sqlite3_finalize(st);
+        return n;
+}
+
 /* Steps a statement of no rows and resets it. */
 static bool run(sqlite3_stmt *st)
 {
@@ -211,13 +279,16 @@ static const struct floor_mode {
         const char *name;
         bool rows;
         const char *drop;
+        int autocheckpoint; /* wal_autocheckpoint, pages */
 } floor_modes[] = {
-        { "floor", false, NULL },
-        { "rows", true, NULL },
+        { "floor", false, NULL, 1000 },
+        { "floor-nockpt", false, NULL, 0 },
+        { "rows", true, NULL, 1000 },
         { "floor-run-index", false,
-          "DROP INDEX trace_run_session; DROP INDEX trace_run_event;" },
+          "DROP INDEX trace_run_session; DROP INDEX trace_run_event;", 1000 },
         { "floor-no-index", false,
-          "DROP INDEX trace_run; DROP INDEX trace_run_session; DROP INDEX trace_run_event;" },
+          "DROP INDEX trace_run; DROP INDEX trace_run_session; DROP INDEX trace_run_event;",
+          1000 },
 };
 
 /*
@@ -239,7 +310,11 @@ static double run_floor(poe__tracelog *t, long n, const struct floor_mode *m, do
         double t0, t1, c0;
         long i = 0, b;
 
-        poe__tracelog_stop(t);
+        poe__tracelog_stop(t); /* the checkpointer with it */
+        /* SQLite's own checkpoints, in this thread (the writer's hook
+         * replaced them). */
+        sqlite3_wal_hook(t->db, NULL, NULL);
+        sqlite3_wal_autocheckpoint(t->db, m->autocheckpoint);
         if (m->drop && sqlite3_exec(t->db, m->drop, NULL, NULL, NULL) != SQLITE_OK)
                 return -1;
         if (rows && sqlite3_prepare_v3(t->db, one_row, -1, SQLITE_PREPARE_PERSISTENT, &ins,
@@ -291,8 +366,13 @@ static void sleep_ns(long ns)
  * record is written or dropped.  The seconds until the last was
  * written, or < 0 if it never was.
  */
+/* The writer's and the checkpointer's time waiting for a core during
+ * the run, seconds: how loaded the machine was, as they saw it. */
+static double runq_writer, runq_ckpt;
+
 static double run_writer(poe__tracelog *t, long n, double rate, double *cpu)
 {
+        double r0 = 0, w0 = 0, r1 = 0, w1 = 0, cr0 = 0, cw0 = 0, cr1 = 0, cw1 = 0;
         uint64_t want = (uint64_t)n;
         poe_trace_record r;
         double t0, t1 = 0, due, c0;
@@ -302,6 +382,8 @@ static double run_writer(poe__tracelog *t, long n, double rate, double *cpu)
         if (pthread_getcpuclockid(t->thread, &clock) != 0)
                 return -1;
         define(t);
+        sched_of("poe-trace-write", &r0, &w0);
+        sched_of("poe-trace-ckpt", &cr0, &cw0);
         c0 = cpu_now(clock);
         t0 = now();
         while (i < n) {
@@ -324,6 +406,10 @@ static double run_writer(poe__tracelog *t, long n, double rate, double *cpu)
                 if ((uint64_t)(w + d) >= want) {
                         t1 = now();
                         *cpu = cpu_now(clock) - c0;
+                        sched_of("poe-trace-write", &r1, &w1);
+                        sched_of("poe-trace-ckpt", &cr1, &cw1);
+                        runq_writer = w1 - w0;
+                        runq_ckpt = cw1 - cw0;
                         break;
                 }
                 if (now() - t0 > 600)
@@ -353,8 +439,8 @@ int main(int argc, char **argv)
                 if (strcmp(mode, floor_modes[i].name) == 0)
                         floor = &floor_modes[i];
         if ((!writer && !floor) || n <= 0 || rate < 0) {
-                fprintf(stderr, "usage: trace-writer floor|rows|floor-run-index|floor-no-index N "
-                                "[DIR]\n"
+                fprintf(stderr, "usage: trace-writer floor|floor-nockpt|rows|floor-run-index|"
+                                "floor-no-index N [DIR]\n"
                                 "       trace-writer writer N [RATE] [DIR]\n");
                 return 2;
         }
@@ -384,13 +470,17 @@ int main(int argc, char **argv)
                 written = json_integer_value(json_object_get(st, "records_written"));
                 printf("workload=trace_writer impl=writer n=%ld offered=%.0f ring=%zu "
                        "seconds=%.6f rate=%.0f cpu_seconds=%.6f cpu_rate=%.0f produced=%lld "
-                       "written=%lld dropped=%lld fs=%s dir=%s\n",
+                       "written=%lld dropped=%lld checkpoints=%lld waits=%llu "
+                       "wait_seconds=%.6f wal_max=%llu runq=%.6f ckpt_runq=%.6f fs=%s dir=%s\n",
                        n, rate, ring, s, (double)written / s, cpu,
                        cpu > 0 ? (double)written / cpu : 0,
                        (long long)json_integer_value(json_object_get(st, "records_produced")),
                        (long long)written,
                        (long long)json_integer_value(json_object_get(st, "dropped_total")),
-                       fs_name(dir), dir);
+                       (long long)json_integer_value(json_object_get(st, "checkpoints")),
+                       (unsigned long long)t->ckpt_waits, (double)t->ckpt_wait_ns / 1e9,
+                       (unsigned long long)t->wal_frames_max * (page_size(t->db) + 24),
+                       runq_writer, runq_ckpt, fs_name(dir), dir);
                 json_decref(st);
         }
         poe__tracelog_close(t);

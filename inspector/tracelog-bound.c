@@ -10,9 +10,12 @@
  *
  * The size is the pages in use (page_count - freelist_count, times the
  * page size) plus the WAL.  The WAL gets a reserve, an eighth of the
- * bound (at least 128 KiB, at most 4 MiB): a checkpoint runs whenever it
- * holds half the reserve (wal_autocheckpoint), and journal_size_limit
- * cuts the file back to the reserve when it restarts.  The pages in use
+ * bound (at least 128 KiB, at most 32 MiB), which it never exceeds by
+ * more than one transaction: the checkpointer (tracelog-checkpoint.c)
+ * moves it into the database as it grows, the writer starts it again
+ * at half the reserve, and writes nothing past the reserve while a
+ * reader keeps it from being checkpointed; journal_size_limit cuts the
+ * file back to the reserve when it restarts.  The pages in use
  * are held under the bound less the reserve: once past it, the writer
  * removes records until they are a sixteenth under it (hysteresis, so
  * it does not trim after every batch), at most TRIM_CHUNKS_PER_PASS
@@ -22,9 +25,9 @@
  *
  * What the file can still exceed the bound by: one batch's records
  * (added before the pass after them trims), and one transaction beyond
- * the WAL's checkpoint size; and while a reader keeps a snapshot open (a
- * long export), checkpoints cannot finish and the WAL grows until it is
- * done.  A file already larger than the bound when the log opens
+ * the WAL's reserve, reader or not (a reader that keeps a snapshot open
+ * past the reserve costs records, dropped and counted, not room).  A
+ * file already larger than the bound when the log opens
  * (an older log, a bound lowered) keeps its size on disk: its records go
  * until it is within the bound, and its free pages are reused; `sqlite3
  * FILE VACUUM` shrinks it, offline.
@@ -58,7 +61,10 @@
 #include "tracelog-internal.h"
 
 #define WAL_RESERVE_MIN (128 << 10)
-#define WAL_RESERVE_MAX (4 << 20)
+/* 32 MiB at the default bound of 256 MiB: the writer waits for a
+ * checkpoint once per 16 MiB of WAL, some 120,000 of a yield chain's
+ * records (docs/performance.md). */
+#define WAL_RESERVE_MAX (32 << 20)
 
 /* A table records are removed from: the SQL is fixed per table. */
 typedef struct source {
@@ -212,16 +218,16 @@ static uint64_t wal_reserve(uint64_t max)
         return r < WAL_RESERVE_MIN ? WAL_RESERVE_MIN : r > WAL_RESERVE_MAX ? WAL_RESERVE_MAX : r;
 }
 
-/* The WAL's limits for a bound: a checkpoint at half the reserve, the
- * file cut back to the reserve when the WAL restarts.  A PRAGMA takes no
- * parameters: the value is an integer of ours, printed. */
+/* The WAL's limits for a bound: the checkpointer's marks
+ * (tracelog-checkpoint.c), the file cut back to the reserve when the WAL
+ * restarts.  A PRAGMA takes no parameters: the value is an integer of
+ * ours, printed. */
 static void apply_limits(poe__tracelog *t, uint64_t max)
 {
         uint64_t reserve = wal_reserve(max);
-        int64_t pages = (int64_t)reserve / 2 / t->bound->page_size;
         char sql[64];
 
-        sqlite3_wal_autocheckpoint(t->db, pages > 0 ? (int)pages : 1);
+        poe__tl_wal_limits(t, reserve, t->bound->page_size);
         snprintf(sql, sizeof(sql), "PRAGMA journal_size_limit = %llu",
                  (unsigned long long)reserve);
         sqlite3_exec(t->db, sql, NULL, NULL, NULL);
@@ -428,6 +434,10 @@ void poe__tl_bound_pass(poe__tracelog *t)
                  * number of chunks at a time, so that batches go on. */
                 if (chunks >= TRIM_CHUNKS_PER_PASS &&
                     (in_use <= limit || chunks >= TRIM_CHUNKS_MAX))
+                        break;
+                /* A removal is a transaction in the WAL too: none past
+                 * its cap (a reader holds it, tracelog-checkpoint.c). */
+                if (poe__tl_wal_past_cap(t) && !poe__tl_wal_room(t))
                         break;
                 r = remove_chunk(t, 0);
                 if (r < 0)

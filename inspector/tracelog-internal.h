@@ -9,6 +9,8 @@
  *                     and what a failing database does to it;
  *  tracelog-bound.c   the bounds: the size and age the writer keeps the
  *                     log within, by removing its oldest records;
+ *  tracelog-checkpoint.c  the checkpointer: the thread that moves the
+ *                     WAL into the database, and the WAL's marks;
  *  tracelog-query.c   query parameters, the SQL they become, queries and
  *                     runs, and the read-only connections all readers use;
  *  tracelog-walk.c    the walks (records, sessions) and run lookups of
@@ -156,6 +158,8 @@ struct poe__tracelog {
         _Atomic uint64_t removed_earlier;
         _Atomic uint64_t runs_removed;
         _Atomic uint64_t size_bytes;
+        /* Checkpoints the checkpointer has run (tracelog-checkpoint.c). */
+        _Atomic uint64_t checkpoints;
         /* Definitions lost (see tracelog.c): the sink's, records of an
          * epoch up to which it drops; the writer's, records of an epoch
          * up to which it drops, and its request that the sink ask the
@@ -207,6 +211,15 @@ struct poe__tracelog {
         /* The bounds' (tracelog-bound.c): statements, prepared at open. */
         struct tl_bound *bound;
         uint64_t applied_max; /* the bound the WAL's limits were set for */
+        /* The checkpointer (NULL: none runs, the writer checkpoints), and
+         * the WAL's marks in frames (tracelog-checkpoint.c): the writer's
+         * own.  wal_frames is the WAL's length at its last commit. */
+        struct tl_ckpt *ckpt;
+        uint32_t wal_frames, wal_frames_max;
+        uint32_t wal_cap, wal_restart, wal_step, ckpt_next_at;
+        bool wal_held;         /* batches dropped: the WAL is at its cap */
+        uint64_t ckpt_waits;   /* the writer's waits for a run, */
+        uint64_t ckpt_wait_ns; /* and their time, for bench/trace-writer */
         bool trimming;        /* past the size bound, until well under it */
         double newest_wall;   /* of this run's records written so far */
         char fault[400]; /* the failure of the current batch */
@@ -301,6 +314,28 @@ void poe__tl_bound_close(poe__tracelog *t);
  * database's: the status says so and the writer retries, as for a
  * batch. */
 void poe__tl_bound_pass(poe__tracelog *t);
+
+/* ---- tracelog-checkpoint.c ---- */
+
+/* Installs the WAL hook on t->db and starts the checkpointer, its own
+ * connection to the file; without one (no thread, no connection) the
+ * writer checkpoints itself.  After the database is open. */
+void poe__tl_ckpt_start(poe__tracelog *t);
+/* Stops the checkpointer (its checkpoint under way is interrupted) and
+ * closes its connection; nothing when none runs.  The writer's thread,
+ * or any once the writer has ended. */
+void poe__tl_ckpt_stop(poe__tracelog *t);
+/* Before the writer's next transaction: false when it must not write
+ * one (the WAL is at its cap and could not be moved into the database:
+ * a reader holds it).  At the restart mark it waits for a checkpoint,
+ * so that the transaction starts the WAL again. */
+bool poe__tl_wal_room(poe__tracelog *t);
+/* Whether the WAL is at its cap (the bounds' removals stop there too). */
+bool poe__tl_wal_past_cap(const poe__tracelog *t);
+/* The marks for a WAL reserve of that many bytes. */
+void poe__tl_wal_limits(poe__tracelog *t, uint64_t reserve, int64_t page_size);
+/* The VFS writers (and the checkpointer) open the file with. */
+const char *poe__tl_vfs(void);
 
 /* ---- tracelog-render.c ---- */
 

@@ -39,6 +39,11 @@ void poe__tracelog_set_vfs(const char *name)
         writer_vfs = name;
 }
 
+const char *poe__tl_vfs(void)
+{
+        return writer_vfs;
+}
+
 /* ---- the writer ---- */
 
 static void status_error(poe__tracelog *t, const char *msg)
@@ -573,6 +578,35 @@ static void batch_succeeded(poe__tracelog *t, const uint64_t drops_now[N_GROUP_B
         }
 }
 
+/*
+ * Whether the WAL takes another transaction (tracelog-checkpoint.c): at
+ * its cap, with a reader in the way of every checkpoint, the batch is
+ * dropped and counted instead, and the status says why until the WAL
+ * can start again.
+ */
+static bool wal_room(poe__tracelog *t)
+{
+        char msg[200];
+
+        if (poe__tl_wal_room(t)) {
+                if (t->wal_held) {
+                        t->wal_held = false;
+                        status_error(t, NULL);
+                }
+                return true;
+        }
+        if (!t->wal_held) {
+                t->wal_held = true;
+                snprintf(msg, sizeof(msg),
+                         "the WAL is at its limit (%u frames) and cannot be checkpointed (a "
+                         "reader's snapshot holds it, or the disk is slow); dropping and "
+                         "counting records until it can",
+                         t->wal_cap);
+                status_error(t, msg);
+        }
+        return false;
+}
+
 static void drop(poe__tracelog *t, unsigned group)
 {
         atomic_fetch_add(&t->dropped[group_index(group)], 1);
@@ -598,6 +632,8 @@ static void write_batch(poe__tracelog *t)
 
         if (ok && t->in_error)
                 before_retry(t);
+        if (ok && !wal_room(t))
+                attempt = ok = false;
         if (ok)
                 ok = poe__tl_run(t, t->st_begin, "starting a transaction");
         while (entries < BATCH_MAX && (e = poe__tl_ring_peek(t))) {
@@ -752,6 +788,8 @@ void *poe__tl_writer_main(void *arg)
         struct timespec ts;
         uint64_t g, total = 0;
 
+        /* Named for top, perf and gdb (at most 15 characters). */
+        pthread_setname_np(pthread_self(), "poe-trace-write");
         for (;;) {
                 pthread_mutex_lock(&t->mu);
                 /* Asleep until the first record, stop, or (while failing)
@@ -800,9 +838,12 @@ void *poe__tl_writer_main(void *arg)
                 if (stopping)
                         break;
         }
-        /* The run's last counts, and its clean end. */
+        /* The run's last counts, and its clean end; then the
+         * checkpointer goes (closing the database moves what is left of
+         * the WAL). */
         if (t->db && !t->in_error)
                 write_counts_only(t, true);
+        poe__tl_ckpt_stop(t);
         if (drops_pending(t)) {
                 /* The one loss the log itself cannot record: say it where
                  * someone may read it. */
@@ -1122,7 +1163,8 @@ int poe__tl_db_open(poe__tracelog *t, const char *path, char *err, size_t errlen
         if ((rc = check_schema(t->db, path, err, errlen)) < 0)
                 return rc;
         /* WAL lets the readers read while the writer writes; NORMAL syncs
-         * at checkpoints only, which a trace can afford. */
+         * at checkpoints only, which a trace can afford (what a crash or
+         * a power loss can lose: tracelog-checkpoint.c). */
         rc = sqlite3_exec(t->db, "PRAGMA journal_mode = WAL", NULL, NULL, NULL);
         if (rc == SQLITE_OK)
                 rc = sqlite3_exec(t->db, "PRAGMA synchronous = NORMAL", NULL, NULL, NULL);
@@ -1172,6 +1214,8 @@ int poe__tl_db_open(poe__tracelog *t, const char *path, char *err, size_t errlen
             (rc = poe__tl_bound_open(t, path, err, errlen)) < 0)
                 return rc;
         sqlite3_busy_timeout(t->db, WRITER_BUSY_MS);
+        /* The WAL is moved into the database on a thread of its own. */
+        poe__tl_ckpt_start(t);
         t->file_known = stat(path, &st) == 0;
         t->file_dev = st.st_dev;
         t->file_ino = st.st_ino;
@@ -1180,6 +1224,8 @@ int poe__tl_db_open(poe__tracelog *t, const char *path, char *err, size_t errlen
 
 void poe__tl_db_close(poe__tracelog *t)
 {
+        poe__tl_ckpt_stop(t);
+        t->wal_held = false;
         sqlite3_finalize(t->st_begin);
         sqlite3_finalize(t->st_commit);
         sqlite3_finalize(t->st_rollback);

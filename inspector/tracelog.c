@@ -14,7 +14,9 @@
  *    dropped and counted, per group.
  *  - the writer thread drains the ring into SQLite: WAL mode,
  *    synchronous=NORMAL, statements prepared once, one transaction per
- *    batch of up to 1000 records or 50 ms, whichever comes first.  When
+ *    batch of up to 1000 records or 50 ms, whichever comes first; a
+ *    checkpointer thread of its own moves the WAL into the database
+ *    (tracelog-checkpoint.c, which says what a crash can lose).  When
  *    the database cannot be written (locked, disk full, ...) the writer
  *    says so in the status, keeps draining the ring (counting what it
  *    cannot write as dropped), retries every half second and resumes when
@@ -769,6 +771,7 @@ static int tracelog_open(const char *path, size_t ring_size, poe_kernel *k, bool
         atomic_init(&t->removed_earlier, 0);
         atomic_init(&t->runs_removed, 0);
         atomic_init(&t->size_bytes, 0);
+        atomic_init(&t->checkpoints, 0);
         if (pthread_mutex_init(&t->mu, NULL) != 0) {
                 free(t);
                 goto nomem;
@@ -973,6 +976,8 @@ json_t *poe__tracelog_status(poe__tracelog *t)
         bad |= poe__tl_jset(o, "size_bytes",
                             json_integer((json_int_t)atomic_load(&t->size_bytes)));
         bad |= poe__tl_jset(o, "max_bytes", json_integer((json_int_t)atomic_load(&t->max_bytes)));
+        bad |= poe__tl_jset(o, "checkpoints",
+                            json_integer((json_int_t)atomic_load(&t->checkpoints)));
         age = atomic_load(&t->max_age);
         bad |= poe__tl_jset(o, "max_age", age ? json_integer((json_int_t)age) : json_null());
         bad |= poe__tl_jset(o, "error", e);

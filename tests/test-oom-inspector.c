@@ -188,7 +188,13 @@ static void test_start_nth(void **state)
         (void)state;
         warm_up();
         sweep_start(false, false);
-        sweep_start(false, true);
+        /* Every thread's Nth allocation includes the start-up of the
+         * threads poe_inspector_start makes (the trace log's writer and
+         * checkpointer, the server's), which under ASan cannot take a
+         * failed malloc (see test_start_rest): there, the kernel thread's
+         * sweep above is the one made. */
+        if (om_live_exact())
+                sweep_start(false, true);
 }
 
 static void test_start_rest(void **state)

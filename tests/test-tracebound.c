@@ -45,7 +45,8 @@
 /* The small bound the size test writes past, and what the file (with its
  * WAL) may exceed it by: one batch of this workload's records (1000, about
  * 100 KiB) in the database before the pass after it trims, and one such
- * transaction in the WAL beyond its checkpoint size.  A quarter of the
+ * transaction in the WAL beyond the mark where the writer starts it again
+ * (half its reserve, tracelog-checkpoint.c).  A quarter of the
  * bound here; a bound of the default's size has the same absolute margin,
  * a fraction of a percent of it. */
 #define SMALL_BOUND  (1u << 20)

@@ -257,14 +257,15 @@ void poe__tracelog_set_export_deadline(poe__tracelog *t, int64_t ms);
  *  "records_pending", "dropped": {"TRACE_EVENTS": n, ...},
  *  "dropped_total", "removed": {"TRACE_EVENTS": n, ...},
  *  "removed_total", "removed_earlier", "runs_removed", "size_bytes",
- *  "max_bytes", "max_age": null|seconds, "error": null|"...",
- *  "files_started": n, "file_note": null|"..."}.
+ *  "max_bytes", "checkpoints", "max_age": null|seconds,
+ *  "error": null|"...", "files_started": n, "file_note": null|"..."}.
  * produced = written + dropped_total + pending; removed (this run's
  * records the bounds took out of the file) is counted among the written.
  * removed_earlier: records of earlier runs removed, runs_removed: their
  * rows.  files_started counts the new files started because the
  * database was deleted or replaced under the writer, and file_note says
- * when that last happened.  A new reference; NULL for a NULL t or when
+ * when that last happened.  checkpoints counts the checkpointer's runs
+ * (moving the WAL into the database).  A new reference; NULL for a NULL t or when
  * out of memory.  Any thread.
  */
 json_t *poe__tracelog_status(poe__tracelog *t);
