@@ -665,6 +665,18 @@ POE_EXPORT int poe_session_create(poe_kernel *k, const poe_session_spec *spec, p
         for (i = 0; i < spec->n_options; i++)
                 POE_CHECK_ARGS(k, spec->options[i].name, -EINVAL, spec->args, spec->n_args);
 
+        /* POE::Session's try_alloc: without _start there is no way to
+         * know what the session is for, so it is discarded with a carp
+         * before it is registered: no id is used, nothing is dispatched. */
+        for (i = 0; i < spec->n_handlers; i++)
+                if (strcmp(spec->handlers[i].event, "_start") == 0)
+                        break;
+        if (i == spec->n_handlers) {
+                poe__warn(k, "discarding session - no '_start' state\n");
+                poe__values_destroy_borrowed(spec->args, spec->n_args);
+                return poe__rv(k, -EINVAL, __func__);
+        }
+
         if (!k->ksession->alive && poe__kernel_session_init(k) < 0)
                 goto enomem;
         /* Everything that can fail is done before _start, so a failed

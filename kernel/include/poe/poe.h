@@ -267,8 +267,10 @@ typedef struct poe_session_spec {
  * after _start is stopped at the end of the next timeslice.
  *
  * Returns 0 and the new id in *ret_sid (which may be NULL), -EINVAL for
- * a bad spec (NULL handler name or function), or -ENOMEM (nothing is
- * created, no event is dispatched).
+ * a bad spec (NULL handler name or function), -EINVAL with POE's
+ * warning "discarding session - no '_start' state" for a spec without a
+ * _start handler (no id is used), or -ENOMEM (nothing is created, no
+ * event is dispatched).
  */
 POE_EXPORT int poe_session_create(poe_kernel *k, const poe_session_spec *spec,
                                   poe_sid *ret_sid);
