@@ -589,6 +589,11 @@ struct poe_kernel {
         unsigned raise_failures; /* IDLE/ZOMBIE not queued, slices in a row */
         bool run_done;
         bool kernel_watches_idle;
+        /* POE's kr_run_warning: run() was called; sessions were created
+         * since the last stop().  Freed with the second and not the
+         * first, the kernel warns that run() was never called. */
+        bool run_called;
+        bool run_sessions;
 };
 
 /* Recomputes k->dispatch_hooks after a switch it depends on changed. */

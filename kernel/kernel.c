@@ -149,19 +149,54 @@ POE_EXPORT int poe_kernel_new(poe_kernel **ret_kernel, const poe_allocator *allo
         return 0;
 }
 
+/*
+ * POE::Kernel's DESTROY: a program that made sessions but never called
+ * run() (only run_one_timeslice or run_while, or nothing) probably died
+ * before it could, so the kernel says so as it goes.  stop() takes the
+ * sessions made before it back.
+ */
+static void warn_if_never_run(poe_kernel *k)
+{
+        if (k->run_called || !k->run_sessions)
+                return;
+        poe__warn(k, "Sessions were started, but POE::Kernel's run() method was never\n"
+                     "called to execute them.  This usually happens because an error\n"
+                     "occurred before POE::Kernel->run() could be called.  Please fix\n"
+                     "any errors above this notice, and be sure that POE::Kernel->run()\n"
+                     "is called.  See documentation for POE::Kernel's run() method for\n"
+                     "another way to disable this warning.\n");
+}
+
+static poe_kernel *default_kernel;
+
+/* The default kernel is never freed; it warns at exit as POE's
+ * singleton does in global destruction. */
+static void default_kernel_at_exit(void)
+{
+        if (default_kernel)
+                warn_if_never_run(default_kernel);
+}
+
 POE_EXPORT poe_kernel *poe_kernel_default(void)
 {
-        static poe_kernel *k;
+        static bool registered;
 
-        if (!k && poe_kernel_new(&k, NULL) < 0)
-                return NULL;
-        return k;
+        if (!default_kernel) {
+                if (poe_kernel_new(&default_kernel, NULL) < 0)
+                        return NULL;
+                if (!registered)
+                        registered = atexit(default_kernel_at_exit) == 0;
+        }
+        return default_kernel;
 }
 
 POE_EXPORT poe_kernel *poe_kernel_free(poe_kernel *k)
 {
         if (!k)
                 return NULL;
+        warn_if_never_run(k);
+        if (k == default_kernel)
+                default_kernel = NULL;
         if (k->auto_inspector && poe_inspector_autostop)
                 poe_inspector_autostop(k->auto_inspector);
         poe__postbacks_detach(k);
@@ -222,6 +257,7 @@ POE_EXPORT int poe_kernel_run(poe_kernel *k)
 
         POE_CHECK(k, k, -EINVAL);
         POE_CHECK(k, k->dispatch_depth == 0, -EPERM);
+        k->run_called = true; /* POE's KR_RUN_CALLED */
         if (!k->ksession->alive || k->n_sessions == 0) {
                 finalize(k);
                 return poe__rv(k, 0, __func__);
@@ -302,7 +338,12 @@ POE_EXPORT void poe_kernel_stop(poe_kernel *k)
         poe__session **all = NULL;
         int n, i;
 
-        if (!k || !k->ksession->alive)
+        if (!k)
+                return;
+        /* POE rolls back whether sessions were started, kernel running
+         * or not (the "run() was never called" warning). */
+        k->run_sessions = false;
+        if (!k->ksession->alive)
                 return;
         n = poe__session_tree(k, k->ksession, &all);
         if (n < 0) {

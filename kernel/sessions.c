@@ -710,6 +710,7 @@ POE_EXPORT int poe_session_create(poe_kernel *k, const poe_session_spec *spec, p
                 goto enomem;
 
         /* POE's _data_sid_allocate and _data_ses_allocate. */
+        k->run_sessions = true; /* POE's KR_RUN_SESSION */
         sid = ++k->sid_seq;
         s->id = sid;
         s->alive = true;

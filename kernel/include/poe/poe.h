@@ -163,7 +163,8 @@ POE_EXPORT int poe_kernel_new(poe_kernel **ret_kernel, const poe_allocator *allo
 /**
  * The process-wide default kernel, created on first use, like POE's
  * $poe_kernel.  NULL only if it could not be allocated.  Not thread-safe
- * on first call.
+ * on first call.  It is never freed; at exit it gives poe_kernel_free's
+ * warning about run() when that applies.
  */
 POE_EXPORT poe_kernel *poe_kernel_default(void);
 
@@ -171,7 +172,11 @@ POE_EXPORT poe_kernel *poe_kernel_default(void);
  * Frees a kernel and everything it still holds: sessions are freed
  * without _stop being dispatched (as when a Perl program exits), queued
  * events are discarded and their pointer arguments destroyed.  Must not
- * be called from inside a handler.  Takes NULL; returns NULL.
+ * be called from inside a handler.  Takes NULL; returns NULL.  As POE's
+ * kernel does when it is destroyed, warns on stderr ("Sessions were
+ * started, but POE::Kernel's run() method was never called ...") if
+ * sessions were created since the last poe_kernel_stop() and
+ * poe_kernel_run() was never called.
  */
 POE_EXPORT poe_kernel *poe_kernel_free(poe_kernel *k);
 
