@@ -75,7 +75,9 @@ POE_EXPORT int poe_kernel_alias_remove(poe_kernel *k, const char *alias)
 
 /*
  * POE's _resolve_session for names: a session id written in decimal
- * first, then an alias (POE tries ids before aliases, so an alias that
+ * first, then the kernel's own id string (POE registers $kernel->ID
+ * among the session ids, so signal($kernel->ID, ...) reaches the
+ * kernel), then an alias (POE tries ids before aliases, so an alias that
  * looks like a live session's id is shadowed by it).
  */
 poe__session *poe__resolve(poe_kernel *k, const char *name)
@@ -105,6 +107,8 @@ poe__session *poe__resolve(poe_kernel *k, const char *name)
                                 return s;
                 }
         }
+        if (strcmp(name, k->id) == 0)
+                return poe__session_get(k, POE_KERNEL); /* NULL once finalized */
         a = poe__smap_get(&k->aliases, name);
         if (!a)
                 return NULL;

@@ -601,8 +601,9 @@ POE_EXPORT int poe_kernel_alias_set(poe_kernel *k, const char *alias);
 POE_EXPORT int poe_kernel_alias_remove(poe_kernel *k, const char *alias);
 
 /** Resolves an alias to a session id, as alias_resolve.  Like POE, a
- * string of digits naming a live session id resolves to that session.
- * Returns 0 or -ESRCH. */
+ * string of digits naming a live session id resolves to that session,
+ * and the kernel's id string (poe_kernel_id) to POE_KERNEL.  Returns 0
+ * or -ESRCH. */
 POE_EXPORT int poe_kernel_alias_resolve(poe_kernel *k, const char *alias, poe_sid *ret_sid);
 
 /**
