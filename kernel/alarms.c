@@ -122,11 +122,17 @@ static int set_common(poe_kernel *k, const char *file, int line, const char *eve
 {
         poe__session *s;
         int64_t name = prologue(k, event, args, nargs, &s);
-        double wall = NAN, delta = NAN;
+        double wall = NAN, delta = NAN, stamp = NAN;
         int64_t due, now;
 
         if (name < 0)
                 return (int)name;
+        /* POE reads the wall clock first ("always grab time() ASAP"):
+         * the time delay_set records is the wall time at the call plus
+         * the delay, never the monotonic clock mapped onto the epoch,
+         * which runs up to the mapping's error behind it. */
+        if (how & T_STAMP)
+                stamp = poe__wall(k);
         /* Read for every timer, relative or not: posts made after it are
          * stamped no earlier (see poe__enqueue). */
         now = poe__clock_now(k);
@@ -142,9 +148,7 @@ static int set_common(poe_kernel *k, const char *file, int line, const char *eve
                  * EV_DELTA: such a timer reports time 0. */
                 due = now + seconds_ns(t);
                 if (how & T_STAMP) {
-                        /* POE's time() under USE_STATIC_EPOCH: the
-                         * monotonic clock read above, on the epoch. */
-                        wall = poe__mono2wall(k, now);
+                        wall = stamp;
                         delta = t;
                 }
         } else {
@@ -249,16 +253,19 @@ POE_EXPORT int poe_kernel_delay_adjust(poe_kernel *k, poe_alarm_id id, double se
                                        double *ret_time)
 {
         int64_t now;
+        double wall;
         poe__event *ev;
         int r;
 
         POE_CHECK(k, k && !isnan(seconds), -EINVAL);
+        /* As delay_set: the wall time at the call plus the delay. */
+        wall = poe__wall(k);
         r = find_own(k, id, &ev);
         if (r < 0)
                 return poe__rv(k, r, __func__);
         now = poe__clock_now(k);
         poe__queue_retime(k, ev, now + seconds_ns(seconds));
-        ev->u.time = poe__mono2wall(k, now) + seconds;
+        ev->u.time = wall + seconds;
         if (ret_time)
                 *ret_time = ev->u.time;
         return poe__rv(k, 0, __func__);
