@@ -426,7 +426,11 @@ int poe__rv_fail(const poe_kernel *ck, int r, const char *func, const char *file
                 return r;
         if (POE__ON(k, POE_TRACE_RETVALS))
                 trace_retval(k, r, func, file, line);
-        if (POE__ON(k, POE_ASSERT_RETVALS)) {
+        /* -ECANCELED is a handler's die reaching the caller (run(), call(),
+         * a callback), which in POE is an exception the program may catch
+         * and go on from (run() again, as k_signals_rerun does), not a
+         * failed call: ASSERT_RETVALS leaves it to the caller. */
+        if (POE__ON(k, POE_ASSERT_RETVALS) && r != -ECANCELED) {
                 call_site(k, file, line, where, sizeof(where));
                 poe__assert_fail(k, POE_ASSERT_RETVALS, NULL, 0, "%s() failed%s: %s", func,
                                  where, strerror(-r));
