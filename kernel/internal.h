@@ -594,6 +594,14 @@ struct poe_kernel {
          * first, the kernel warns that run() was never called. */
         bool run_called;
         bool run_sessions;
+        /* POE's kr_pid: the process the kernel last knew it ran in.  In
+         * a child that has forked (has_forked, or implied by stop() or
+         * run()), stop() from a handler lets run() nest in that handler
+         * (rerun_depth is the dispatch depth it may nest at), as a
+         * Wheel::Run code program runs the kernel it inherited. */
+        pid_t pid;
+        bool forked;
+        int rerun_depth;
 };
 
 /* Recomputes k->dispatch_hooks after a switch it depends on changed. */

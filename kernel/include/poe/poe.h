@@ -186,7 +186,18 @@ POE_EXPORT poe_kernel *poe_kernel_free(poe_kernel *k);
  * are no sessions.  May be called again after it returns.  Returns
  * -ENOMEM, leaving the sessions in place, when for 100 timeslices in a
  * row (about a second) there was no memory for the IDLE or ZOMBIE
- * signal that would end them; a later run tries again.
+ * signal that would end them; a later run tries again.  Returns
+ * -ECANCELED when a handler's die was not handled (POE rethrows it):
+ * the message is in poe_kernel_exception(), and run() may be called
+ * again; ASSERT_RETVALS does not treat this as a failed call.
+ *
+ * One handler may run the kernel: in a forked child (a pid other than
+ * the kernel's, or after poe_kernel_has_forked), the handler that
+ * forked may poe_kernel_stop() the kernel it inherited, create
+ * sessions and call run() (or run_one_timeslice()) from where it is,
+ * as a POE::Wheel::Run code program does; the handler's own dispatch
+ * is put aside until run() returns, and the child then normally exits.
+ * As in POE, run() in a process whose pid changed implies has_forked.
  */
 POE_EXPORT int poe_kernel_run(poe_kernel *k);
 
@@ -195,7 +206,8 @@ POE_EXPORT int poe_kernel_run(poe_kernel *k);
  * event, dispatches every event due at the start of the slice, then
  * stops sessions that ran out of work.  Returns 1 if sessions remain, 0
  * once none do (the kernel is then finalized, as POE does), -EPERM
- * from inside a handler, or -ENOMEM as run() gives up.
+ * from inside a handler (but see run() for a forked child's), -ECANCELED
+ * as run(), or -ENOMEM as run() gives up.
  */
 POE_EXPORT int poe_kernel_run_one_timeslice(poe_kernel *k);
 
@@ -211,7 +223,10 @@ POE_EXPORT int poe_kernel_run_while(poe_kernel *k, const volatile int *flag);
  * Stops every session at once, as POE::Kernel->stop: each gets _stop
  * (deepest descendants first), nothing else is dispatched, and run()
  * returns at the end of the current timeslice.  Safe inside a handler;
- * the running handler finishes normally.
+ * the running handler finishes normally.  In a process whose pid is not
+ * the kernel's it implies poe_kernel_has_forked(), and in a forked
+ * child's handler it lets that handler run the kernel again (see
+ * poe_kernel_run).
  */
 POE_EXPORT void poe_kernel_stop(poe_kernel *k);
 
