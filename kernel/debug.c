@@ -438,6 +438,24 @@ int poe__rv_fail(const poe_kernel *ck, int r, const char *func, const char *file
         return r;
 }
 
+/*
+ * POE's _explain_resolve_failure: under ASSERT_DATA a destination that
+ * names no session (post, call, signal, detach_child) is fatal.  name
+ * is the alias or id string given, or NULL for a numeric id.
+ */
+void poe__resolve_failed(poe_kernel *k, const char *name, poe_sid sid)
+{
+        /* A constant-false branch when ASSERT_DATA is compiled out. */
+        if (!(POE__DEBUG_COMPILED & POE_ASSERT_DATA) || !k || !POE__ON(k, POE_ASSERT_DATA))
+                return;
+        if (name)
+                poe__assert_fail(k, POE_ASSERT_DATA, NULL, 0,
+                                 "Cannot resolve ``%s'' into a session reference", name);
+        poe__assert_fail(k, POE_ASSERT_DATA, NULL, 0,
+                         "Cannot resolve ``%llu'' into a session reference",
+                         (unsigned long long)sid);
+}
+
 /* ASSERT_DATA: a session's itemized reasons sum to its count. */
 void poe__assert_session(poe_kernel *k, const poe__session *s)
 {

@@ -680,6 +680,7 @@ POE_EXPORT int poe_kernel_post_at(poe_kernel *k, const char *file, int line, poe
         POE_CHECK_ARGS_AT(k, file, line, k && event && (args || !nargs), -EINVAL, args, nargs);
         s = poe__session_get(k, dest);
         if (!s) {
+                poe__resolve_failed(k, NULL, dest);
                 poe__values_destroy_borrowed(args, nargs);
                 return poe__rv_at(k, file, line, -ESRCH, __func__);
         }
@@ -696,6 +697,7 @@ POE_EXPORT int poe_kernel_post_alias_at(poe_kernel *k, const char *file, int lin
                           nargs);
         s = poe__resolve(k, alias);
         if (!s) {
+                poe__resolve_failed(k, alias, 0);
                 poe__values_destroy_borrowed(args, nargs);
                 return poe__rv_at(k, file, line, -ESRCH, __func__);
         }
@@ -782,6 +784,7 @@ POE_EXPORT int poe_kernel_call_at(poe_kernel *k, const char *file, int line, poe
         POE_CHECK_ARGS_AT(k, file, line, k && event && (args || !nargs), -EINVAL, args, nargs);
         s = poe__session_get(k, dest);
         if (!s) {
+                poe__resolve_failed(k, NULL, dest);
                 poe__values_destroy_borrowed(args, nargs);
                 return poe__rv_at(k, file, line, -ESRCH, __func__);
         }
@@ -798,6 +801,7 @@ POE_EXPORT int poe_kernel_call_alias_at(poe_kernel *k, const char *file, int lin
                           nargs);
         s = poe__resolve(k, alias);
         if (!s) {
+                poe__resolve_failed(k, alias, 0);
                 poe__values_destroy_borrowed(args, nargs);
                 return poe__rv_at(k, file, line, -ESRCH, __func__);
         }

@@ -899,6 +899,7 @@ static inline int poe__rv_at(const poe_kernel *k, const char *file, int line, in
 }
 #define poe__rv(k, r, func) poe__rv_at((k), NULL, 0, (r), (func))
 void poe__assert_session(poe_kernel *k, const poe__session *s);
+void poe__resolve_failed(poe_kernel *k, const char *name, poe_sid sid);
 const char *poe__loggable(poe_kernel *k, const poe__session *s);
 size_t poe__loggable_into(const poe__session *s, char *buf, size_t size);
 const char *poe__reason_name(int r);

@@ -892,8 +892,10 @@ POE_EXPORT int poe_kernel_detach_child(poe_kernel *k, poe_sid child)
 
         POE_CHECK(k, k, -EINVAL);
         c = poe__session_get(k, child);
-        if (!c)
+        if (!c) {
+                poe__resolve_failed(k, NULL, child);
                 return poe__rv(k, -ESRCH, __func__);
+        }
         self = k->active;
         if (self->is_kernel || c->parent != self)
                 return poe__rv(k, -EPERM, __func__);

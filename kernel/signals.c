@@ -163,6 +163,7 @@ POE_EXPORT int poe_kernel_signal_at(poe_kernel *k, const char *file, int line, p
                           args, nargs);
         s = poe__session_get(k, dest);
         if (!s) {
+                poe__resolve_failed(k, NULL, dest);
                 poe__values_destroy_borrowed(args, nargs);
                 return poe__rv_at(k, file, line, -ESRCH, __func__);
         }

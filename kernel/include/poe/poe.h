@@ -725,7 +725,8 @@ POE_EXPORT int poe_session_callback(poe_kernel *k, poe_sid sid, const char *even
 /**
  * Invokes a postback (posts; *ret, if given, is nil) or a callback
  * (calls; *ret receives the handler's value).  Call it from the kernel's
- * thread.  Returns 0, -ESRCH if the session or the kernel is gone,
+ * thread.  Returns 0, -ESRCH if the session or the kernel is gone (under
+ * ASSERT_DATA a gone session is fatal, as for post and call),
  * -ECANCELED if a callback's handler died, -EINVAL, -ENOMEM.
  */
 POE_EXPORT int poe_postback_invoke(poe_postback *pb, const poe_value *args, size_t nargs,
