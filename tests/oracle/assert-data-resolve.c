@@ -25,7 +25,7 @@ static void try(poe_kernel *k, const char *label, call_fn fn)
         fflush(NULL);
         pid = fork();
         if (pid == 0) {
-                struct rlimit no_core = { 0, 0 };
+                struct rlimit no_core = {0, 0};
 
                 setrlimit(RLIMIT_CORE, &no_core); /* the abort is expected */
                 dup2(fds[1], 2);
@@ -56,22 +56,43 @@ static void try(poe_kernel *k, const char *label, call_fn fn)
         }
 }
 
-static void post_alias(poe_kernel *k) { poe_kernel_post_alias(k, "moo", "bar", POE_NOARGS); }
-static void post_id(poe_kernel *k) { poe_kernel_post(k, 999, "bar", POE_NOARGS); }
-static void call_alias(poe_kernel *k) { poe_kernel_call_alias(k, "moo", "bar", POE_NOARGS, NULL); }
-static void call_id(poe_kernel *k) { poe_kernel_call(k, 999, "bar", POE_NOARGS, NULL); }
-static void signal_id(poe_kernel *k) { poe_kernel_signal(k, 999, "USR1", POE_NOARGS); }
-static void detach_id(poe_kernel *k) { poe_kernel_detach_child(k, 999); }
+static void post_alias(poe_kernel *k)
+{
+        poe_kernel_post_alias(k, "moo", "bar", POE_NOARGS);
+}
+static void post_id(poe_kernel *k)
+{
+        poe_kernel_post(k, 999, "bar", POE_NOARGS);
+}
+static void call_alias(poe_kernel *k)
+{
+        poe_kernel_call_alias(k, "moo", "bar", POE_NOARGS, NULL);
+}
+static void call_id(poe_kernel *k)
+{
+        poe_kernel_call(k, 999, "bar", POE_NOARGS, NULL);
+}
+static void signal_id(poe_kernel *k)
+{
+        poe_kernel_signal(k, 999, "USR1", POE_NOARGS);
+}
+static void detach_id(poe_kernel *k)
+{
+        poe_kernel_detach_child(k, 999);
+}
 
 static void resolve(poe_kernel *k)
 {
         poe_sid sid;
 
-        printf("alias_resolve: %s\n", poe_kernel_alias_resolve(k, "moo", &sid) == 0 ? "found"
-                                                                                   : "undef");
+        printf("alias_resolve: %s\n",
+               poe_kernel_alias_resolve(k, "moo", &sid) == 0 ? "found" : "undef");
 }
 
-static void post_here(poe_kernel *k) { poe_kernel_post_alias(k, "here", "bar", POE_NOARGS); }
+static void post_here(poe_kernel *k)
+{
+        poe_kernel_post_alias(k, "here", "bar", POE_NOARGS);
+}
 
 static poe_value on_start(poe_ctx *c)
 {
@@ -88,7 +109,7 @@ static poe_value on_bar(poe_ctx *c)
 
 int main(void)
 {
-        static const poe_handler h[] = { { "_start", on_start, NULL }, { "bar", on_bar, NULL } };
+        static const poe_handler h[] = {{"_start", on_start, NULL}, {"bar", on_bar, NULL}};
         poe_kernel *k;
 
         setenv("POE_ASSERT_DATA", "1", 1);

@@ -50,7 +50,7 @@ static poe_value never(poe_ctx *c)
 
 int main(void)
 {
-        static const poe_handler h[] = { { "_start", on_start, NULL }, { "never", never, NULL } };
+        static const poe_handler h[] = {{"_start", on_start, NULL}, {"never", never, NULL}};
         poe_kernel *k = oracle_kernel();
 
         oracle_create(k, h, ORACLE_N(h), POE_NOARGS, NULL);

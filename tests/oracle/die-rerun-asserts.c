@@ -53,9 +53,9 @@ static poe_value boom(poe_ctx *c)
 static poe_value p_start(poe_ctx *c)
 {
         static const poe_handler h[] = {
-                { "_start", nop, NULL },
-                { "boom", boom, "round two" },
-                { "_stop", print_stop, NULL },
+                {"_start", nop, NULL},
+                {"boom", boom, "round two"},
+                {"_stop", print_stop, NULL},
         };
         poe_kernel *k = poe_ctx_kernel(c);
 
@@ -97,19 +97,18 @@ static poe_value p_work(poe_ctx *c)
 int main(void)
 {
         static const poe_handler h1[] = {
-                { "_start", yield_boom, NULL },
-                { "boom", boom, "round one" },
-                { "_stop", print_stop, NULL },
+                {"_start", yield_boom, NULL},
+                {"boom", boom, "round one"},
+                {"_stop", print_stop, NULL},
         };
         static const poe_handler h2[] = {
-                { "_start", p_start, NULL }, { "go", p_go, NULL },
-                { "on_die", p_on_die, NULL }, { "work", p_work, NULL },
-                { "_child", nop, NULL },     { "_stop", print_stop, NULL },
+                {"_start", p_start, NULL}, {"go", p_go, NULL},    {"on_die", p_on_die, NULL},
+                {"work", p_work, NULL},    {"_child", nop, NULL}, {"_stop", print_stop, NULL},
         };
         static const poe_handler h3[] = {
-                { "_start", yield_boom, NULL },
-                { "boom", boom, "round three" },
-                { "_stop", print_stop, NULL },
+                {"_start", yield_boom, NULL},
+                {"boom", boom, "round three"},
+                {"_stop", print_stop, NULL},
         };
         poe_kernel *k;
 

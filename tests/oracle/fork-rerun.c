@@ -53,10 +53,10 @@ static poe_value on_start(poe_ctx *c)
 static poe_value on_spawn(poe_ctx *c)
 {
         static const poe_handler h[] = {
-                { "_start", child_start, NULL },
-                { "work", child_work, NULL },
-                { "done", child_done, NULL },
-                { "_stop", any_stop, NULL },
+                {"_start", child_start, NULL},
+                {"work", child_work, NULL},
+                {"done", child_done, NULL},
+                {"_stop", any_stop, NULL},
         };
         poe_kernel *k = poe_ctx_kernel(c);
         pid_t pid;
@@ -103,9 +103,9 @@ static poe_value on_timeout(poe_ctx *c)
 int main(void)
 {
         static const poe_handler h[] = {
-                { "_start", on_start, NULL },     { "spawn", on_spawn, NULL },
-                { "reaped", on_reaped, NULL },    { "timeout", on_timeout, NULL },
-                { "_stop", any_stop, NULL },
+                {"_start", on_start, NULL},  {"spawn", on_spawn, NULL},
+                {"reaped", on_reaped, NULL}, {"timeout", on_timeout, NULL},
+                {"_stop", any_stop, NULL},
         };
         poe_kernel *k;
 

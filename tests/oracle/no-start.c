@@ -42,8 +42,8 @@ static poe_value child_start(poe_ctx *c)
 
 static poe_value parent_start(poe_ctx *c)
 {
-        static const poe_handler bad[] = { { "_stop", nop, NULL } };
-        static const poe_handler good[] = { { "_start", child_start, NULL } };
+        static const poe_handler bad[] = {{"_stop", nop, NULL}};
+        static const poe_handler good[] = {{"_start", child_start, NULL}};
         poe_kernel *k = poe_ctx_kernel(c);
         poe_sid sid;
         int rc;
@@ -71,11 +71,11 @@ static poe_value parent_stop(poe_ctx *c)
 
 int main(void)
 {
-        static const poe_handler none[] = { { "other", nop, NULL } };
+        static const poe_handler none[] = {{"other", nop, NULL}};
         static const poe_handler parent[] = {
-                { "_start", parent_start, NULL },
-                { "_child", parent_child, NULL },
-                { "_stop", parent_stop, NULL },
+                {"_start", parent_start, NULL},
+                {"_child", parent_child, NULL},
+                {"_stop", parent_stop, NULL},
         };
         poe_kernel *k = oracle_kernel();
         poe_sid sid;

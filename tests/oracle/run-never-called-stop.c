@@ -35,8 +35,8 @@ static void exit_kernel(poe_kernel *k, const char *name)
 
 int main(void)
 {
-        static const poe_handler h[] = { { "_start", on_start, NULL }, { "_stop", on_stop, NULL } };
-        static const poe_handler again[] = { { "_start", again_start, NULL } };
+        static const poe_handler h[] = {{"_start", on_start, NULL}, {"_stop", on_stop, NULL}};
+        static const poe_handler again[] = {{"_start", again_start, NULL}};
         poe_kernel *first = oracle_kernel(), *k;
 
         part = "first";

@@ -25,9 +25,9 @@ static poe_value on_stop(poe_ctx *c)
 int main(void)
 {
         static const poe_handler h[] = {
-                { "_start", on_start, NULL },
-                { "tick", on_tick, NULL },
-                { "_stop", on_stop, NULL },
+                {"_start", on_start, NULL},
+                {"tick", on_tick, NULL},
+                {"_stop", on_stop, NULL},
         };
         poe_kernel *k = oracle_kernel();
         int go = 1;

@@ -35,7 +35,7 @@ static inline void tap_dies(poe_kernel *k, tap_call_fn fn, const char *want, con
         fflush(NULL);
         pid = fork();
         if (pid == 0) {
-                struct rlimit no_core = { 0, 0 };
+                struct rlimit no_core = {0, 0};
 
                 setrlimit(RLIMIT_CORE, &no_core); /* the abort is expected */
                 dup2(fds[1], 2);
@@ -51,8 +51,7 @@ static inline void tap_dies(poe_kernel *k, tap_call_fn fn, const char *want, con
         out[len] = '\0';
         close(fds[0]);
         waitpid(pid, &status, 0);
-        if (!tap_ok(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT && strstr(out, want),
-                    name))
+        if (!tap_ok(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT && strstr(out, want), name))
                 tap_diag("status %d, stderr: %s", status, out);
 }
 

@@ -82,8 +82,7 @@ static inline int tap_is_str(const char *got, const char *want, const char *name
         int eq = got && want ? strcmp(got, want) == 0 : got == want;
 
         if (!tap_ok(eq, name))
-                tap_diag("got: '%s', expected: '%s'", got ? got : "undef",
-                         want ? want : "undef");
+                tap_diag("got: '%s', expected: '%s'", got ? got : "undef", want ? want : "undef");
         return eq;
 }
 

@@ -177,9 +177,8 @@ static poe_value test_start(poe_ctx *c)
         poe_kernel *k = poe_ctx_kernel(c);
         struct paths *heap = poe_ctx_heap(c);
         poe_alarm_id id_25_1, id_25_2, id_25_3, id_204, id_205, id_206;
-        struct peek_ctx peek = { heap, poe_ctx_session(c) };
-        static const int eleven[] = { 100, 200, 300, 50, 150, 250, 350, 75, 175, 275, 325, 225,
-                                      125 };
+        struct peek_ctx peek = {heap, poe_ctx_session(c)};
+        static const int eleven[] = {100, 200, 300, 50, 150, 250, 350, 75, 175, 275, 325, 225, 125};
         char name[32];
         int count, i;
 
@@ -345,33 +344,33 @@ static poe_value path_counted(poe_ctx *c)
 
 int main(void)
 {
-        static const int one[] = { ONE, 11 }, two[] = { TWO, 22 }, three[] = { THREE, 31, 32 },
-                         four[] = { FOUR, 43, 44 }, five[] = { FIVE }, six[] = { SIX, 61 },
-                         seven[] = { SEVEN, 72 }, eight[] = { EIGHT, 81, 82 },
-                         nine[] = { NINE, 93, 94 }, ten[] = { TEN };
+        static const int one[] = {ONE, 11}, two[] = {TWO, 22}, three[] = {THREE, 31, 32},
+                         four[] = {FOUR, 43, 44}, five[] = {FIVE}, six[] = {SIX, 61},
+                         seven[] = {SEVEN, 72}, eight[] = {EIGHT, 81, 82}, nine[] = {NINE, 93, 94},
+                         ten[] = {TEN};
         static const poe_handler ids_h[] = {
-                { "_start", ids_start, NULL },      { "test_13", test_13, NULL },
-                { "test_14", must_not_ring, NULL }, { "test_15", must_not_ring, NULL },
-                { "test_16", must_not_ring, NULL }, { "test_17", must_not_ring, NULL },
-                { "_default", ids_default, NULL },  { "_stop", ids_stop, NULL },
+                {"_start", ids_start, NULL},      {"test_13", test_13, NULL},
+                {"test_14", must_not_ring, NULL}, {"test_15", must_not_ring, NULL},
+                {"test_16", must_not_ring, NULL}, {"test_17", must_not_ring, NULL},
+                {"_default", ids_default, NULL},  {"_stop", ids_stop, NULL},
         };
         static const poe_handler paths_h[] = {
-                { "_start", test_start, NULL },
-                { "_stop", test_stop, NULL },
-                { "path_one", path_single, (void *)one },
-                { "path_two", path_single, (void *)two },
-                { "path_three", path_pair, (void *)three },
-                { "path_four", path_pair, (void *)four },
-                { "path_five", path_counted, (void *)five },
-                { "path_six", path_single, (void *)six },
-                { "path_seven", path_single, (void *)seven },
-                { "path_eight", path_pair, (void *)eight },
-                { "path_nine", path_pair, (void *)nine },
-                { "path_ten", path_counted, (void *)ten },
+                {"_start", test_start, NULL},
+                {"_stop", test_stop, NULL},
+                {"path_one", path_single, (void *)one},
+                {"path_two", path_single, (void *)two},
+                {"path_three", path_pair, (void *)three},
+                {"path_four", path_pair, (void *)four},
+                {"path_five", path_counted, (void *)five},
+                {"path_six", path_single, (void *)six},
+                {"path_seven", path_single, (void *)seven},
+                {"path_eight", path_pair, (void *)eight},
+                {"path_nine", path_pair, (void *)nine},
+                {"path_ten", path_counted, (void *)ten},
         };
         static struct ids ids_heap;
         static struct paths paths_heap;
-        poe_session_spec spec = { .handlers = ids_h, .n_handlers = 8, .heap = &ids_heap };
+        poe_session_spec spec = {.handlers = ids_h, .n_handlers = 8, .heap = &ids_heap};
         poe_kernel *k;
 
         setenv("POE_ASSERT_DEFAULT", "1", 1);
@@ -380,7 +379,7 @@ int main(void)
         if (poe_kernel_new(&k, NULL) < 0 || poe_kernel_clock_fake(k, 1.7e9) < 0)
                 return 2;
         poe_session_create(k, &spec, NULL);
-        spec = (poe_session_spec){ .handlers = paths_h, .n_handlers = 12, .heap = &paths_heap };
+        spec = (poe_session_spec){.handlers = paths_h, .n_handlers = 12, .heap = &paths_heap};
         poe_session_create(k, &spec, NULL);
         poe_kernel_run(k);
         poe_kernel_free(k);

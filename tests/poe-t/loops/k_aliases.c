@@ -56,7 +56,7 @@ static poe_value machine_start(poe_ctx *c)
 
         tap_ok(poe_kernel_ID_id_to_session(k, session) == 0, "id resolves to session");
         tap_skip("session resolves to id", "ID_session_to_id takes a Perl reference; the "
-                                            "session is its id in C");
+                                           "session is its id in C");
 
         resolved = 1;
         tap_ok(poe_kernel_alias_resolve(k, poe_kernel_id(k), &resolved) == 0 &&
@@ -73,8 +73,7 @@ static poe_value machine_start(poe_ctx *c)
         n = poe_kernel_alias_list(k, session, aliases, 4); /* sorted */
         tap_ok(n == 2, "session now has two aliases");
         tap_ok(n >= 1 && strcmp(aliases[0], "new name") == 0, "session has 'new name' alias");
-        tap_ok(n >= 2 && strcmp(aliases[1], "second name") == 0,
-               "session has 'second name' alias");
+        tap_ok(n >= 2 && strcmp(aliases[1], "second name") == 0, "session has 'second name' alias");
         return poe_nil();
 }
 
@@ -135,19 +134,19 @@ static poe_value nop(poe_ctx *c)
 int main(void)
 {
         static const poe_handler machine[] = {
-                { "_start", machine_start, NULL },
-                { "sigidle", machine_sig_idle, NULL },
-                { "sigzombie", machine_sig_zombie, NULL },
-                { "_stop", machine_stop, NULL },
+                {"_start", machine_start, NULL},
+                {"sigidle", machine_sig_idle, NULL},
+                {"sigzombie", machine_sig_zombie, NULL},
+                {"_stop", machine_stop, NULL},
         };
         static const poe_handler sample[] = {
-                { "_start", sample_start, NULL },
-                { "sigidle", sample_idle, NULL },
-                { "sigzombie", sample_zombie, NULL },
-                { "_stop", nop, NULL },
+                {"_start", sample_start, NULL},
+                {"sigidle", sample_idle, NULL},
+                {"sigzombie", sample_zombie, NULL},
+                {"_stop", nop, NULL},
         };
-        struct counts heap = { 0, 0 };
-        poe_session_spec spec = { .handlers = machine, .n_handlers = 4, .heap = &heap };
+        struct counts heap = {0, 0};
+        poe_session_spec spec = {.handlers = machine, .n_handlers = 4, .heap = &heap};
         poe_kernel *k;
 
         setenv("POE_ASSERT_DEFAULT", "1", 1);
@@ -156,7 +155,7 @@ int main(void)
         if (poe_kernel_new(&k, NULL) < 0)
                 return 2;
         poe_session_create(k, &spec, NULL);
-        spec = (poe_session_spec){ .handlers = sample, .n_handlers = 4 };
+        spec = (poe_session_spec){.handlers = sample, .n_handlers = 4};
         poe_session_create(k, &spec, NULL);
         poe_kernel_run(k);
         poe_kernel_free(k);

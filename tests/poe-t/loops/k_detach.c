@@ -107,15 +107,15 @@ static char *new_id(const char *prefix, int n)
 static void spawn_grandchild(poe_kernel *k, char *grandchild_id)
 {
         poe_handler h[] = {
-                { "_start", grandchild_start, grandchild_id },
-                { "_parent", on_parent, grandchild_id },
-                { "_child", on_child, grandchild_id },
-                { "get_alias", get_alias, grandchild_id },
-                { "detach_self", detach_self, grandchild_id },
-                { "detach_child", detach_child, grandchild_id },
-                { "_stop", nop, grandchild_id },
+                {"_start", grandchild_start, grandchild_id},
+                {"_parent", on_parent, grandchild_id},
+                {"_child", on_child, grandchild_id},
+                {"get_alias", get_alias, grandchild_id},
+                {"detach_self", detach_self, grandchild_id},
+                {"detach_child", detach_child, grandchild_id},
+                {"_stop", nop, grandchild_id},
         };
-        poe_session_spec spec = { .handlers = h, .n_handlers = 7 };
+        poe_session_spec spec = {.handlers = h, .n_handlers = 7};
 
         poe_session_create(k, &spec, NULL);
 }
@@ -144,16 +144,16 @@ static void spawn_child(poe_kernel *k, int child_id)
          * byte on. */
         char *alias = new_id(NULL, child_id), *id = alias + 1;
         poe_handler h[] = {
-                { "_start", child_start, id },
-                { "spawn_grandchildren", spawn_grandchildren, id },
-                { "_parent", on_parent, id },
-                { "_child", on_child, id },
-                { "get_alias", get_alias, id },
-                { "detach_self", detach_self, id },
-                { "detach_child", detach_child, id },
-                { "_stop", nop, id },
+                {"_start", child_start, id},
+                {"spawn_grandchildren", spawn_grandchildren, id},
+                {"_parent", on_parent, id},
+                {"_child", on_child, id},
+                {"get_alias", get_alias, id},
+                {"detach_self", detach_self, id},
+                {"detach_child", detach_child, id},
+                {"_stop", nop, id},
         };
-        poe_session_spec spec = { .handlers = h, .n_handlers = 8 };
+        poe_session_spec spec = {.handlers = h, .n_handlers = 8};
 
         poe_session_create(k, &spec, NULL);
 }
@@ -219,17 +219,17 @@ int main(void)
 {
         static char main_id[] = "main";
         static const poe_handler h[] = {
-                { "_start", main_start, main_id },
-                { "spawn_children", spawn_children, main_id },
-                { "get_alias", get_alias, main_id },
-                { "detach_self", detach_self, main_id },
-                { "detach_child", detach_child, main_id },
-                { "run_tests", run_tests, main_id },
-                { "_parent", on_parent, main_id },
-                { "_child", on_child, main_id },
-                { "_stop", nop, main_id },
+                {"_start", main_start, main_id},
+                {"spawn_children", spawn_children, main_id},
+                {"get_alias", get_alias, main_id},
+                {"detach_self", detach_self, main_id},
+                {"detach_child", detach_child, main_id},
+                {"run_tests", run_tests, main_id},
+                {"_parent", on_parent, main_id},
+                {"_child", on_child, main_id},
+                {"_stop", nop, main_id},
         };
-        poe_session_spec spec = { .handlers = h, .n_handlers = 9 };
+        poe_session_spec spec = {.handlers = h, .n_handlers = 9};
         char *parts[64], sorted[4096] = "", *p;
         size_t n = 0, i;
         poe_kernel *k;

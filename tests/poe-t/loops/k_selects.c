@@ -71,14 +71,14 @@ static poe_value master_start(poe_ctx *c)
         int fds[2];
         int ok = socketpair(AF_UNIX, SOCK_STREAM, 0, fds) == 0;
         poe_handler h[] = {
-                { "_start", slave_start, &slaves[index] },
-                { "_stop", slave_stop, &slaves[index] },
-                { "input", slave_got_input, &slaves[index] },
-                { "resume", slave_resume_read, &slaves[index] },
-                { "output", slave_put_output, &slaves[index] },
+                {"_start", slave_start, &slaves[index]},
+                {"_stop", slave_stop, &slaves[index]},
+                {"input", slave_got_input, &slaves[index]},
+                {"resume", slave_resume_read, &slaves[index]},
+                {"output", slave_put_output, &slaves[index]},
         };
         poe_value args[2];
-        poe_session_spec spec = { .handlers = h, .n_handlers = 5, .args = args, .n_args = 2 };
+        poe_session_spec spec = {.handlers = h, .n_handlers = 5, .args = args, .n_args = 2};
 
         tap_ok(ok, "master: created two-way pipe for testing");
         if (!ok)
@@ -218,7 +218,7 @@ static poe_value nop(poe_ctx *c)
         return poe_nil();
 }
 
-static int quick_fds[2] = { -1, -1 };
+static int quick_fds[2] = {-1, -1};
 
 static poe_value quick_start(poe_ctx *c)
 {
@@ -267,15 +267,15 @@ static poe_value reentrant_stop(poe_ctx *c)
 int main(void)
 {
         static const poe_handler quick[] = {
-                { "_start", quick_start, NULL },
-                { "_stop", nop, NULL },
+                {"_start", quick_start, NULL},
+                {"_stop", nop, NULL},
         };
         static const poe_handler reentrant[] = {
-                { "_start", reentrant_start, NULL },
-                { "increment", increment, NULL },
-                { "_stop", reentrant_stop, NULL },
+                {"_start", reentrant_start, NULL},
+                {"increment", increment, NULL},
+                {"_stop", reentrant_stop, NULL},
         };
-        struct counter counter = { 0 };
+        struct counter counter = {0};
         poe_session_spec spec;
         poe_kernel *k;
         int index;
@@ -286,23 +286,23 @@ int main(void)
                 return 2;
         for (index = 0; index < PAIR_COUNT; index++) {
                 poe_handler h[] = {
-                        { "_start", master_start, &masters[index] },
-                        { "_stop", master_stop, &masters[index] },
-                        { "_child", nop, &masters[index] },
-                        { "input", master_got_input, &masters[index] },
-                        { "output", master_put_output, &masters[index] },
+                        {"_start", master_start, &masters[index]},
+                        {"_stop", master_stop, &masters[index]},
+                        {"_child", nop, &masters[index]},
+                        {"input", master_got_input, &masters[index]},
+                        {"output", master_put_output, &masters[index]},
                 };
                 poe_value arg = poe_int(index);
 
-                spec = (poe_session_spec){ .handlers = h, .n_handlers = 5, .args = &arg,
-                                           .n_args = 1 };
+                spec = (poe_session_spec){
+                        .handlers = h, .n_handlers = 5, .args = &arg, .n_args = 1};
                 poe_session_create(k, &spec, NULL);
         }
-        spec = (poe_session_spec){ .handlers = quick, .n_handlers = 2 };
+        spec = (poe_session_spec){.handlers = quick, .n_handlers = 2};
         poe_session_create(k, &spec, NULL);
         poe_kernel_run(k);
 
-        spec = (poe_session_spec){ .handlers = reentrant, .n_handlers = 3, .heap = &counter };
+        spec = (poe_session_spec){.handlers = reentrant, .n_handlers = 3, .heap = &counter};
         poe_session_create(k, &spec, NULL);
         poe_kernel_run(k);
         tap_pass("second event loop run exited normally");

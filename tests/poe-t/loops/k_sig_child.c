@@ -156,8 +156,7 @@ static poe_value reaper_stop(poe_ctx *c)
         struct reaper *heap = poe_ctx_heap(c);
         char name[96];
 
-        snprintf(name, sizeof(name), "reaped %d processes (out of %d)", heap->reaped,
-                 heap->forked);
+        snprintf(name, sizeof(name), "reaped %d processes (out of %d)", heap->reaped, heap->forked);
         tap_ok(heap->reaped == heap->forked, name);
         return poe_nil();
 }
@@ -195,23 +194,23 @@ static poe_value nop(poe_ctx *c)
 int main(void)
 {
         static const poe_handler catcher[] = {
-                { "_start", catcher_start, NULL },
-                { "catch", catcher_catch, NULL },
-                { "remove_alias", catcher_remove_alias, NULL },
-                { "got_chld", catcher_got_chld, NULL },
-                { "got_sigchld", catcher_got_sigchld, NULL },
-                { "_stop", catcher_stop, NULL },
+                {"_start", catcher_start, NULL},
+                {"catch", catcher_catch, NULL},
+                {"remove_alias", catcher_remove_alias, NULL},
+                {"got_chld", catcher_got_chld, NULL},
+                {"got_sigchld", catcher_got_sigchld, NULL},
+                {"_stop", catcher_stop, NULL},
         };
         static const poe_handler reaper[] = {
-                { "_start", reaper_start, NULL },
-                { "_stop", reaper_stop, NULL },
-                { "catch_sigchld", catch_sigchld, NULL },
-                { "forking_time_is_up", forking_time_is_up, NULL },
-                { "reaping_time_is_up", nop, NULL },
+                {"_start", reaper_start, NULL},
+                {"_stop", reaper_stop, NULL},
+                {"catch_sigchld", catch_sigchld, NULL},
+                {"forking_time_is_up", forking_time_is_up, NULL},
+                {"reaping_time_is_up", nop, NULL},
         };
         static struct catcher catcher_heap;
         static struct reaper reaper_heap;
-        poe_session_spec spec = { .handlers = catcher, .n_handlers = 6, .heap = &catcher_heap };
+        poe_session_spec spec = {.handlers = catcher, .n_handlers = 6, .heap = &catcher_heap};
         poe_kernel *k;
 
         setenv("POE_ASSERT_DEFAULT", "1", 1);
@@ -222,7 +221,7 @@ int main(void)
         if (poe_kernel_new(&k, NULL) < 0)
                 return 2;
         poe_session_create(k, &spec, NULL);
-        spec = (poe_session_spec){ .handlers = reaper, .n_handlers = 5, .heap = &reaper_heap };
+        spec = (poe_session_spec){.handlers = reaper, .n_handlers = 5, .heap = &reaper_heap};
         poe_session_create(k, &spec, NULL);
         poe_kernel_run(k);
         poe_kernel_free(k);

@@ -76,8 +76,7 @@ static poe_value reaper_stop(poe_ctx *c)
         struct reaper *heap = poe_ctx_heap(c);
         char name[96];
 
-        snprintf(name, sizeof(name), "reaped %d processes (out of %d)", heap->reaped,
-                 heap->forked);
+        snprintf(name, sizeof(name), "reaped %d processes (out of %d)", heap->reaped, heap->forked);
         tap_ok(heap->reaped == heap->forked, name);
         return poe_nil();
 }
@@ -133,12 +132,12 @@ static poe_value do_thing(poe_ctx *c)
 static poe_value client_start(poe_ctx *c)
 {
         static const poe_handler h[] = {
-                { "_start", server_start, NULL },
-                { "do_thing", do_thing, NULL },
-                { "_child", zero, NULL },
-                { "_stop", zero, NULL },
+                {"_start", server_start, NULL},
+                {"do_thing", do_thing, NULL},
+                {"_child", zero, NULL},
+                {"_stop", zero, NULL},
         };
-        poe_session_spec spec = { .handlers = h, .n_handlers = 4 };
+        poe_session_spec spec = {.handlers = h, .n_handlers = 4};
 
         poe_session_create(poe_ctx_kernel(c), &spec, NULL);
         poe_kernel_post_alias(poe_ctx_kernel(c), "server", "do_thing", POE_ARGS(poe_int(1)));
@@ -208,29 +207,29 @@ static poe_value sigs_stop(poe_ctx *c)
 int main(void)
 {
         static const poe_handler reaper[] = {
-                { "_start", reaper_start, NULL },
-                { "_stop", reaper_stop, NULL },
-                { "catch_sigchld", catch_sigchld, NULL },
-                { "forking_time_is_up", forking_time_is_up, NULL },
-                { "reaping_time_is_up", reaping_time_is_up, NULL },
+                {"_start", reaper_start, NULL},
+                {"_stop", reaper_stop, NULL},
+                {"catch_sigchld", catch_sigchld, NULL},
+                {"forking_time_is_up", forking_time_is_up, NULL},
+                {"reaping_time_is_up", reaping_time_is_up, NULL},
         };
         static const poe_handler client[] = {
-                { "_start", client_start, NULL },
-                { "thing_done", zero, NULL },
-                { "_child", zero, NULL },
-                { "_stop", zero, NULL },
+                {"_start", client_start, NULL},
+                {"thing_done", zero, NULL},
+                {"_child", zero, NULL},
+                {"_stop", zero, NULL},
         };
         static const poe_handler sigs[] = {
-                { "_start", sigs_start, NULL },
-                { "send_signals", send_signals, NULL },
-                { "got_usr1", got_usr1, NULL },
-                { "got_pipe", got_pipe, NULL },
-                { "signal_wait_timeout", signal_wait_timeout, NULL },
-                { "_stop", sigs_stop, NULL },
+                {"_start", sigs_start, NULL},
+                {"send_signals", send_signals, NULL},
+                {"got_usr1", got_usr1, NULL},
+                {"got_pipe", got_pipe, NULL},
+                {"signal_wait_timeout", signal_wait_timeout, NULL},
+                {"_stop", sigs_stop, NULL},
         };
-        struct reaper reaper_heap = { 0 };
-        struct sigs sigs_heap = { 0, 0 };
-        poe_session_spec spec = { .handlers = reaper, .n_handlers = 5, .heap = &reaper_heap };
+        struct reaper reaper_heap = {0};
+        struct sigs sigs_heap = {0, 0};
+        poe_session_spec spec = {.handlers = reaper, .n_handlers = 5, .heap = &reaper_heap};
         poe_kernel *k;
 
         setenv("POE_ASSERT_DEFAULT", "1", 1);
@@ -239,9 +238,9 @@ int main(void)
         if (pipe(pipe_fds) < 0 || poe_kernel_new(&k, NULL) < 0)
                 return 2;
         poe_session_create(k, &spec, NULL);
-        spec = (poe_session_spec){ .handlers = client, .n_handlers = 4 };
+        spec = (poe_session_spec){.handlers = client, .n_handlers = 4};
         poe_session_create(k, &spec, NULL);
-        spec = (poe_session_spec){ .handlers = sigs, .n_handlers = 6, .heap = &sigs_heap };
+        spec = (poe_session_spec){.handlers = sigs, .n_handlers = 6, .heap = &sigs_heap};
         poe_session_create(k, &spec, NULL);
         poe_kernel_run(k);
         poe_kernel_free(k);

@@ -79,14 +79,14 @@ static poe_value child_stop(poe_ctx *c)
 static poe_value parent_start(poe_ctx *c)
 {
         static const poe_handler h[] = {
-                { "stdout", nop, NULL },
-                { "stdin", nop, NULL },
-                { "_parent", nop, NULL },
-                { "_start", child_start, NULL },
-                { "sigchld_handler", sigchld_handler, NULL },
-                { "_stop", child_stop, NULL },
+                {"stdout", nop, NULL},
+                {"stdin", nop, NULL},
+                {"_parent", nop, NULL},
+                {"_start", child_start, NULL},
+                {"sigchld_handler", sigchld_handler, NULL},
+                {"_stop", child_stop, NULL},
         };
-        poe_session_spec spec = { .handlers = h, .n_handlers = 6, .heap = poe_ctx_heap(c) };
+        poe_session_spec spec = {.handlers = h, .n_handlers = 6, .heap = poe_ctx_heap(c)};
 
         poe_session_create(poe_ctx_kernel(c), &spec, NULL);
         return poe_nil();
@@ -95,12 +95,12 @@ static poe_value parent_start(poe_ctx *c)
 int main(void)
 {
         static const poe_handler h[] = {
-                { "_start", parent_start, NULL },
-                { "_stop", nop, NULL },
-                { "_child", nop, NULL },
-                { "_parent", nop, NULL },
+                {"_start", parent_start, NULL},
+                {"_stop", nop, NULL},
+                {"_child", nop, NULL},
+                {"_parent", nop, NULL},
         };
-        static const int exits[] = { 0, 1, 0, 0 };
+        static const int exits[] = {0, 1, 0, 0};
         poe_kernel *k;
         int die_on_bad_exit, i;
 
@@ -110,9 +110,9 @@ int main(void)
                 return 2;
         for (die_on_bad_exit = 0; die_on_bad_exit <= 1; die_on_bad_exit++) {
                 for (i = 0; i < 4; i++) {
-                        struct job job = { .exit_code = exits[i],
-                                           .die_on_bad_exit = die_on_bad_exit };
-                        poe_session_spec spec = { .handlers = h, .n_handlers = 4, .heap = &job };
+                        struct job job = {.exit_code = exits[i],
+                                          .die_on_bad_exit = die_on_bad_exit};
+                        poe_session_spec spec = {.handlers = h, .n_handlers = 4, .heap = &job};
                         const char *e;
                         char name[96];
                         int rc;
@@ -129,8 +129,8 @@ int main(void)
                                 tap_is_str(e, "bad exit\n", name);
                         } else {
                                 snprintf(name, sizeof(name),
-                                         "(%d-%d) no error when process exited OK",
-                                         die_on_bad_exit, exits[i]);
+                                         "(%d-%d) no error when process exited OK", die_on_bad_exit,
+                                         exits[i]);
                                 if (!tap_ok(e == NULL, name))
                                         tap_diag("%s", e);
                         }

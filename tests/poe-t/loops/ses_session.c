@@ -22,7 +22,7 @@
 #include "../tap.h"
 
 #define MACHINE_COUNT 10
-#define EVENT_COUNT 5
+#define EVENT_COUNT   5
 
 static int sigalrm_caught, sigpipe_caught, sender_count, got_heap_count, default_count;
 static int completions[MACHINE_COUNT], objpack[4];
@@ -207,8 +207,8 @@ static poe_value client_query(poe_ctx *c)
         struct client *heap = poe_ctx_heap(c);
         poe_postback *pb = NULL;
 
-        poe_session_postback(k, poe_ctx_session(c), "response",
-                             POE_ARGS(poe_int(++heap->cookie)), &pb);
+        poe_session_postback(k, poe_ctx_session(c), "response", POE_ARGS(poe_int(++heap->cookie)),
+                             &pb);
         poe_kernel_post_alias(k, "server", "query", POE_ARGS(poe_ptr(pb, free_postback)));
         heap->sync_called_back = 0;
         pb = NULL;
@@ -353,12 +353,12 @@ static poe_value tree_start(poe_ctx *c)
         if (level < 4) {
                 void *next = (void *)(intptr_t)(level + 1);
                 poe_handler h[] = {
-                        { "_start", tree_start, next },
-                        { "_parent", tree_parent, next },
-                        { "_child", level + 1 == 4 ? nop : tree_child, next },
-                        { "_stop", tree_stop, next },
+                        {"_start", tree_start, next},
+                        {"_parent", tree_parent, next},
+                        {"_child", level + 1 == 4 ? nop : tree_child, next},
+                        {"_stop", tree_stop, next},
                 };
-                poe_session_spec spec = { .handlers = h, .n_handlers = 4 };
+                poe_session_spec spec = {.handlers = h, .n_handlers = 4};
 
                 poe_session_create(k, &spec, NULL);
         }
@@ -413,59 +413,55 @@ static poe_value again_stop(poe_ctx *c)
 int main(void)
 {
         static const poe_handler task_h[] = {
-                { "_start", task_start, NULL },
-                { "_stop", task_stop, NULL },
-                { "count", task_run, NULL },
-                { "next_count", task_next_count, NULL },
-                { "_default", task_default, NULL },
+                {"_start", task_start, NULL},     {"_stop", task_stop, NULL},
+                {"count", task_run, NULL},        {"next_count", task_next_count, NULL},
+                {"_default", task_default, NULL},
         };
         static const poe_handler sigs_h[] = {
-                { "_start", sigs_start, NULL },
-                { "fire_signals", fire_signals, NULL },
-                { "sigalrm_target", sigalrm_target, NULL },
-                { "sigpipe_target", sigpipe_target, NULL },
-                { "done_waiting", done_waiting, NULL },
-                { "_stop", nop, NULL },
+                {"_start", sigs_start, NULL},
+                {"fire_signals", fire_signals, NULL},
+                {"sigalrm_target", sigalrm_target, NULL},
+                {"sigpipe_target", sigpipe_target, NULL},
+                {"done_waiting", done_waiting, NULL},
+                {"_stop", nop, NULL},
         };
         static const poe_handler server_h[] = {
-                { "_start", server_start, NULL },
-                { "sync_query", server_query, NULL },
-                { "query", server_query, NULL },
-                { "_stop", nop, NULL },
+                {"_start", server_start, NULL},
+                {"sync_query", server_query, NULL},
+                {"query", server_query, NULL},
+                {"_stop", nop, NULL},
         };
         static const poe_handler client_h[] = {
-                { "_start", client_start, NULL },
-                { "query", client_query, NULL },
-                { "sync_response", sync_response, NULL },
-                { "response", response, NULL },
-                { "_stop", client_stop, NULL },
+                {"_start", client_start, NULL},         {"query", client_query, NULL},
+                {"sync_response", sync_response, NULL}, {"response", response, NULL},
+                {"_stop", client_stop, NULL},
         };
         static const poe_handler options_h[] = {
-                { "_start", options_start, NULL },
-                { "idle", nop, NULL },
-                { "_stop", nop, NULL },
+                {"_start", options_start, NULL},
+                {"idle", nop, NULL},
+                {"_stop", nop, NULL},
         };
         static const poe_handler tree_h[] = {
-                { "_start", tree_start, (void *)1 },  { "_parent", tree_parent, NULL },
-                { "_child", tree_child, NULL },       { "_stop", tree_stop, NULL },
-                { "stop", tree_stop_event, NULL },
+                {"_start", tree_start, (void *)1}, {"_parent", tree_parent, NULL},
+                {"_child", tree_child, NULL},      {"_stop", tree_stop, NULL},
+                {"stop", tree_stop_event, NULL},
         };
         static const poe_handler again_h[] = {
-                { "_start", again_start, NULL },
-                { "woot", woot, NULL },
-                { "narf", narf, NULL },
-                { "_stop", again_stop, NULL },
+                {"_start", again_start, NULL},
+                {"woot", woot, NULL},
+                {"narf", narf, NULL},
+                {"_stop", again_stop, NULL},
         };
         static struct task tasks[MACHINE_COUNT];
         static struct sigs sigs_heap;
         static struct server server_heap;
         static struct client client_heap;
         static struct counted counted[4];
-        poe_option default_on = { "default", poe_int(1) };
+        poe_option default_on = {"default", poe_int(1)};
         poe_option again_options[] = {
-                { "trace", poe_int(1) },
-                { "default", poe_int(1) },
-                { "debug", poe_int(1) },
+                {"trace", poe_int(1)},
+                {"default", poe_int(1)},
+                {"debug", poe_int(1)},
         };
         poe_session_spec spec;
         poe_value arg;
@@ -478,34 +474,40 @@ int main(void)
         if (poe_kernel_new(&k, NULL) < 0 || poe_kernel_clock_fake(k, 1.7e9) < 0)
                 return 2;
 
-        spec = (poe_session_spec){ .handlers = sigs_h, .n_handlers = 6, .heap = &sigs_heap };
+        spec = (poe_session_spec){.handlers = sigs_h, .n_handlers = 6, .heap = &sigs_heap};
         poe_session_create(k, &spec, NULL);
         for (i = 0; i < MACHINE_COUNT; i++) {
                 tasks[i].got_heap = i;
                 tasks[i].id = -1;
                 arg = poe_int(i);
-                spec = (poe_session_spec){ .handlers = task_h, .n_handlers = 5, .args = &arg,
-                                           .n_args = 1, .heap = &tasks[i] };
+                spec = (poe_session_spec){.handlers = task_h,
+                                          .n_handlers = 5,
+                                          .args = &arg,
+                                          .n_args = 1,
+                                          .heap = &tasks[i]};
                 poe_session_create(k, &spec, NULL);
         }
-        spec = (poe_session_spec){ .handlers = server_h, .n_handlers = 4, .heap = &server_heap };
+        spec = (poe_session_spec){.handlers = server_h, .n_handlers = 4, .heap = &server_heap};
         poe_session_create(k, &spec, NULL);
-        spec = (poe_session_spec){ .handlers = client_h, .n_handlers = 5, .heap = &client_heap };
+        spec = (poe_session_spec){.handlers = client_h, .n_handlers = 5, .heap = &client_heap};
         poe_session_create(k, &spec, NULL);
         for (i = 0; i < 4; i++) {
                 poe_handler h[] = {
-                        { "_start", op_start, &objects[i] },
-                        { "count", op_count, &objects[i] },
-                        { "_stop", op_stop, &objects[i] },
+                        {"_start", op_start, &objects[i]},
+                        {"count", op_count, &objects[i]},
+                        {"_stop", op_stop, &objects[i]},
                 };
 
                 arg = poe_int(i);
-                spec = (poe_session_spec){ .handlers = h, .n_handlers = 3, .args = &arg,
-                                           .n_args = 1, .heap = &counted[i] };
+                spec = (poe_session_spec){.handlers = h,
+                                          .n_handlers = 3,
+                                          .args = &arg,
+                                          .n_args = 1,
+                                          .heap = &counted[i]};
                 poe_session_create(k, &spec, NULL);
         }
-        spec = (poe_session_spec){ .handlers = options_h, .n_handlers = 3, .options = &default_on,
-                                   .n_options = 1 };
+        spec = (poe_session_spec){
+                .handlers = options_h, .n_handlers = 3, .options = &default_on, .n_options = 1};
         poe_session_create(k, &spec, NULL);
 
         tap_skip("new() is deprecated", "POE::Session->new: there is no such call in C");
@@ -534,7 +536,7 @@ int main(void)
                 same = same && objpack[i] == EVENT_COUNT;
         tap_ok(same, "object/package session event count");
 
-        spec = (poe_session_spec){ .handlers = tree_h, .n_handlers = 5 };
+        spec = (poe_session_spec){.handlers = tree_h, .n_handlers = 5};
         poe_session_create(k, &spec, NULL);
         poe_kernel_run(k);
         tap_is_int(stop_called, 4, "_stop was called the correct number of times");
@@ -544,8 +546,8 @@ int main(void)
                  "counts Perl DESTROY calls of a POE::Session subclass");
         tap_skip("destroyed 4 objects (expected 4)", "counts Perl DESTROY calls of heap objects");
 
-        spec = (poe_session_spec){ .handlers = again_h, .n_handlers = 4, .options = again_options,
-                                   .n_options = 3 };
+        spec = (poe_session_spec){
+                .handlers = again_h, .n_handlers = 4, .options = again_options, .n_options = 3};
         poe_session_create(k, &spec, NULL);
         poe_kernel_run(k);
         tap_pass("restarted event loop returned normally");

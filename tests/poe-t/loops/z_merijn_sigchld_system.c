@@ -73,11 +73,11 @@ static poe_value nop(poe_ctx *c)
 int main(void)
 {
         static const poe_handler h[] = {
-                { "_start", on_start, NULL },
-                { "chld", chld, NULL },
-                { "_stop", nop, NULL },
+                {"_start", on_start, NULL},
+                {"chld", chld, NULL},
+                {"_stop", nop, NULL},
         };
-        poe_session_spec spec = { .handlers = h, .n_handlers = 3 };
+        poe_session_spec spec = {.handlers = h, .n_handlers = 3};
         poe_kernel *k;
         int i;
 

@@ -31,7 +31,7 @@ struct heap {
         int ready;
 };
 
-static const char *names[] = { "T1", "T2" };
+static const char *names[] = {"T1", "T2"};
 
 static poe_value on_start(poe_ctx *c)
 {
@@ -125,7 +125,8 @@ static poe_value done(poe_ctx *c)
                         left++;
                         which = i;
                 }
-        snprintf(name, sizeof(name), "One child left (%d)", which >= 0 ? (int)heap->t[which].pid : 0);
+        snprintf(name, sizeof(name), "One child left (%d)",
+                 which >= 0 ? (int)heap->t[which].pid : 0);
         tap_is_int(left, 1, name);
         for (i = 0; i < 2; i++)
                 if (heap->t[i].live)
@@ -165,14 +166,12 @@ static poe_value nop(poe_ctx *c)
 int main(void)
 {
         static const poe_handler h[] = {
-                { "_start", on_start, NULL },  { "_stop", nop, NULL },
-                { "work", work, NULL },        { "child", on_child, NULL },
-                { "parent", on_parent, NULL }, { "ready", ready, NULL },
-                { "sig_CHLD", sig_chld, NULL }, { "sig_USR1", sig_usr1, NULL },
-                { "done", done, NULL },
+                {"_start", on_start, NULL},   {"_stop", nop, NULL},         {"work", work, NULL},
+                {"child", on_child, NULL},    {"parent", on_parent, NULL},  {"ready", ready, NULL},
+                {"sig_CHLD", sig_chld, NULL}, {"sig_USR1", sig_usr1, NULL}, {"done", done, NULL},
         };
         static struct heap heap;
-        poe_session_spec spec = { .handlers = h, .n_handlers = 9, .heap = &heap };
+        poe_session_spec spec = {.handlers = h, .n_handlers = 9, .heap = &heap};
         poe_kernel *k;
 
         setenv("POE_USE_SIGCHLD", "1", 1);

@@ -18,13 +18,34 @@
 
 #include "../dies.h"
 
-static void c_alarm(poe_kernel *k) { poe_kernel_alarm(k, NULL, 0, POE_NOARGS); }
-static void c_alarm_add(poe_kernel *k) { poe_kernel_alarm_add(k, NULL, 0, POE_NOARGS); }
-static void c_delay(poe_kernel *k) { poe_kernel_delay(k, NULL, 0, POE_NOARGS); }
-static void c_delay_add(poe_kernel *k) { poe_kernel_delay_add(k, NULL, 0, POE_NOARGS); }
-static void c_id_to_session(poe_kernel *k) { poe_kernel_ID_id_to_session(k, 999); }
-static void c_refcount_inc(poe_kernel *k) { poe_kernel_refcount_increment(k, 999, "tag"); }
-static void c_refcount_dec(poe_kernel *k) { poe_kernel_refcount_decrement(k, 999, "tag"); }
+static void c_alarm(poe_kernel *k)
+{
+        poe_kernel_alarm(k, NULL, 0, POE_NOARGS);
+}
+static void c_alarm_add(poe_kernel *k)
+{
+        poe_kernel_alarm_add(k, NULL, 0, POE_NOARGS);
+}
+static void c_delay(poe_kernel *k)
+{
+        poe_kernel_delay(k, NULL, 0, POE_NOARGS);
+}
+static void c_delay_add(poe_kernel *k)
+{
+        poe_kernel_delay_add(k, NULL, 0, POE_NOARGS);
+}
+static void c_id_to_session(poe_kernel *k)
+{
+        poe_kernel_ID_id_to_session(k, 999);
+}
+static void c_refcount_inc(poe_kernel *k)
+{
+        poe_kernel_refcount_increment(k, 999, "tag");
+}
+static void c_refcount_dec(poe_kernel *k)
+{
+        poe_kernel_refcount_decrement(k, 999, "tag");
+}
 
 static poe_value nop(poe_ctx *c)
 {
@@ -32,25 +53,58 @@ static poe_value nop(poe_ctx *c)
         return poe_nil();
 }
 
-static void c_state(poe_kernel *k) { poe_kernel_state(k, "moo", nop, NULL); }
-static void c_alarm_set(poe_kernel *k) { poe_kernel_alarm_set(k, NULL, 0, POE_NOARGS, NULL); }
+static void c_state(poe_kernel *k)
+{
+        poe_kernel_state(k, "moo", nop, NULL);
+}
+static void c_alarm_set(poe_kernel *k)
+{
+        poe_kernel_alarm_set(k, NULL, 0, POE_NOARGS, NULL);
+}
 static void c_alarm_set_time(poe_kernel *k)
 {
         poe_kernel_alarm_set(k, "moo", NAN, POE_NOARGS, NULL);
 }
-static void c_alarm_remove(poe_kernel *k) { poe_kernel_alarm_remove(k, 0, NULL); }
-static void c_alarm_adjust(poe_kernel *k) { poe_kernel_alarm_adjust(k, 0, 1, NULL); }
-static void c_alarm_adjust_delta(poe_kernel *k) { poe_kernel_alarm_adjust(k, 1, NAN, NULL); }
-static void c_delay_set(poe_kernel *k) { poe_kernel_delay_set(k, NULL, 0, POE_NOARGS, NULL); }
+static void c_alarm_remove(poe_kernel *k)
+{
+        poe_kernel_alarm_remove(k, 0, NULL);
+}
+static void c_alarm_adjust(poe_kernel *k)
+{
+        poe_kernel_alarm_adjust(k, 0, 1, NULL);
+}
+static void c_alarm_adjust_delta(poe_kernel *k)
+{
+        poe_kernel_alarm_adjust(k, 1, NAN, NULL);
+}
+static void c_delay_set(poe_kernel *k)
+{
+        poe_kernel_delay_set(k, NULL, 0, POE_NOARGS, NULL);
+}
 static void c_delay_set_secs(poe_kernel *k)
 {
         poe_kernel_delay_set(k, "moo", NAN, POE_NOARGS, NULL);
 }
-static void c_delay_adjust(poe_kernel *k) { poe_kernel_delay_adjust(k, 0, 1, NULL); }
-static void c_delay_adjust_secs(poe_kernel *k) { poe_kernel_delay_adjust(k, 1, NAN, NULL); }
-static void c_alias_set_moo(poe_kernel *k) { poe_kernel_alias_set(k, "moo"); }
-static void c_alias_remove_moo(poe_kernel *k) { poe_kernel_alias_remove(k, "moo"); }
-static void c_alias_remove_narf(poe_kernel *k) { poe_kernel_alias_remove(k, "narf"); }
+static void c_delay_adjust(poe_kernel *k)
+{
+        poe_kernel_delay_adjust(k, 0, 1, NULL);
+}
+static void c_delay_adjust_secs(poe_kernel *k)
+{
+        poe_kernel_delay_adjust(k, 1, NAN, NULL);
+}
+static void c_alias_set_moo(poe_kernel *k)
+{
+        poe_kernel_alias_set(k, "moo");
+}
+static void c_alias_remove_moo(poe_kernel *k)
+{
+        poe_kernel_alias_remove(k, "moo");
+}
+static void c_alias_remove_narf(poe_kernel *k)
+{
+        poe_kernel_alias_remove(k, "narf");
+}
 
 static poe_value first_start(poe_ctx *c)
 {
@@ -64,15 +118,15 @@ static poe_value second_start(poe_ctx *c)
 
         tap_dies(k, c_alias_set_moo, "poe_kernel_alias_set() failed", "alias already in use");
         tap_dies(k, c_alias_remove_moo, "poe_kernel_alias_remove() failed",
-             "alias belongs to another session");
+                 "alias belongs to another session");
         return poe_nil();
 }
 
 int main(void)
 {
-        static const poe_handler first[] = { { "_start", first_start, NULL } };
-        static const poe_handler second[] = { { "_start", second_start, NULL } };
-        poe_session_spec spec = { .handlers = first, .n_handlers = 1 };
+        static const poe_handler first[] = {{"_start", first_start, NULL}};
+        static const poe_handler second[] = {{"_start", second_start, NULL}};
+        poe_session_spec spec = {.handlers = first, .n_handlers = 1};
         poe_kernel *k;
 
         unsetenv("POE_ASSERT_USAGE");
@@ -85,43 +139,45 @@ int main(void)
 
         tap_dies(k, c_alarm, "poe_kernel_alarm_at() failed", "alarm with undefined event name");
         tap_dies(k, c_alarm_add, "poe_kernel_alarm_add_at() failed",
-             "alarm_add with undefined event name");
+                 "alarm_add with undefined event name");
         tap_dies(k, c_delay, "poe_kernel_delay_at() failed", "delay with undefined event name");
         tap_dies(k, c_delay_add, "poe_kernel_delay_add_at() failed",
-             "delay_add with undefined event name");
+                 "delay_add with undefined event name");
         tap_dies(k, c_id_to_session, "poe_kernel_ID_id_to_session() failed",
-             "ID_id_to_session with unknown ID");
+                 "ID_id_to_session with unknown ID");
         tap_skip("ID_session_to_id with unknown session",
                  "ID_session_to_id takes a Perl reference; sessions are ids in C");
         tap_dies(k, c_refcount_inc, "poe_kernel_refcount_increment() failed",
-             "refcount_increment with unknown session ID");
+                 "refcount_increment with unknown session ID");
         tap_dies(k, c_refcount_dec, "poe_kernel_refcount_decrement() failed",
-             "refcount_decrement with unknown session ID");
+                 "refcount_decrement with unknown session ID");
         tap_dies(k, c_state, "poe_kernel_state() failed", "state with nonexistent active session");
 
-        tap_dies(k, c_alarm_set, "poe_kernel_alarm_set_at() failed", "event undefined in alarm_set");
+        tap_dies(k, c_alarm_set, "poe_kernel_alarm_set_at() failed",
+                 "event undefined in alarm_set");
         tap_dies(k, c_alarm_set_time, "poe_kernel_alarm_set_at() failed",
-             "time undefined in alarm_set");
+                 "time undefined in alarm_set");
         tap_dies(k, c_alarm_remove, "poe_kernel_alarm_remove() failed",
-             "alarm ID undefined in alarm_remove");
+                 "alarm ID undefined in alarm_remove");
         tap_dies(k, c_alarm_adjust, "poe_kernel_alarm_adjust() failed",
-             "alarm ID undefined in alarm_adjust");
+                 "alarm ID undefined in alarm_adjust");
         tap_dies(k, c_alarm_adjust_delta, "poe_kernel_alarm_adjust() failed",
-             "alarm time undefined in alarm_adjust");
+                 "alarm time undefined in alarm_adjust");
         tap_dies(k, c_delay_set, "poe_kernel_delay_set_at() failed",
-             "event name undefined in delay_set");
+                 "event name undefined in delay_set");
         tap_dies(k, c_delay_set_secs, "poe_kernel_delay_set_at() failed",
-             "seconds undefined in delay_set");
+                 "seconds undefined in delay_set");
         tap_dies(k, c_delay_adjust, "poe_kernel_delay_adjust() failed",
-             "delay ID undefined in delay_adjust");
+                 "delay ID undefined in delay_adjust");
         tap_dies(k, c_delay_adjust_secs, "poe_kernel_delay_adjust() failed",
-             "delay seconds undefined in delay_adjust");
+                 "delay seconds undefined in delay_adjust");
 
         poe_session_create(k, &spec, NULL);
-        spec = (poe_session_spec){ .handlers = second, .n_handlers = 1 };
+        spec = (poe_session_spec){.handlers = second, .n_handlers = 1};
         poe_session_create(k, &spec, NULL);
 
-        tap_dies(k, c_alias_remove_narf, "poe_kernel_alias_remove() failed", "alias does not exist");
+        tap_dies(k, c_alias_remove_narf, "poe_kernel_alias_remove() failed",
+                 "alias does not exist");
         poe_kernel_run(k);
         poe_kernel_free(k);
         return tap_done();

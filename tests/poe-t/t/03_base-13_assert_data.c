@@ -12,10 +12,22 @@
 
 #include "../dies.h"
 
-static void c_signal(poe_kernel *k) { poe_kernel_signal(k, 999, "signal", POE_NOARGS); }
-static void c_detach_child(poe_kernel *k) { poe_kernel_detach_child(k, 999); }
-static void c_post(poe_kernel *k) { poe_kernel_post_alias(k, "moo", "bar", POE_NOARGS); }
-static void c_call(poe_kernel *k) { poe_kernel_call_alias(k, "moo", "bar", POE_NOARGS, NULL); }
+static void c_signal(poe_kernel *k)
+{
+        poe_kernel_signal(k, 999, "signal", POE_NOARGS);
+}
+static void c_detach_child(poe_kernel *k)
+{
+        poe_kernel_detach_child(k, 999);
+}
+static void c_post(poe_kernel *k)
+{
+        poe_kernel_post_alias(k, "moo", "bar", POE_NOARGS);
+}
+static void c_call(poe_kernel *k)
+{
+        poe_kernel_call_alias(k, "moo", "bar", POE_NOARGS, NULL);
+}
 
 int main(void)
 {

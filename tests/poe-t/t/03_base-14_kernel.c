@@ -16,8 +16,10 @@ int main(void)
 
         tap_plan(6);
         tap_skip("use POE::Kernel", "use_ok: there is no module to load in C");
-        tap_skip("fails without a hash ref", "POE::Kernel->import's arguments: Perl module loading");
-        tap_skip("fails with bogus hash ref", "POE::Kernel->import's arguments: Perl module loading");
+        tap_skip("fails without a hash ref",
+                 "POE::Kernel->import's arguments: Perl module loading");
+        tap_skip("fails with bogus hash ref",
+                 "POE::Kernel->import's arguments: Perl module loading");
         tap_skip("specifying which loop to load works",
                  "POE::Kernel->import's loop argument; libpoe takes POE_EVENT_LOOP, and every "
                  "port runs under each backend");

@@ -61,21 +61,21 @@ static poe_value detached_stop(poe_ctx *c)
 static poe_value parent_start(poe_ctx *c)
 {
         static const poe_handler child[] = {
-                { "_start", child_start, NULL },
-                { "_stop", child_stop, NULL },
+                {"_start", child_start, NULL},
+                {"_stop", child_stop, NULL},
         };
         static const poe_handler detached[] = {
-                { "_start", detached_start, NULL },
-                { "_parent", detached_parent, NULL },
-                { "_stop", detached_stop, NULL },
+                {"_start", detached_start, NULL},
+                {"_parent", detached_parent, NULL},
+                {"_stop", detached_stop, NULL},
         };
         poe_kernel *k = poe_ctx_kernel(c);
-        poe_session_spec spec = { .handlers = child, .n_handlers = 2 };
+        poe_session_spec spec = {.handlers = child, .n_handlers = 2};
 
         poe_kernel_alias_set(k, "Parent");
         tap_is_int(++seq, 1, "_start Parent");
         poe_session_create(k, &spec, NULL);
-        spec = (poe_session_spec){ .handlers = detached, .n_handlers = 3 };
+        spec = (poe_session_spec){.handlers = detached, .n_handlers = 3};
         poe_session_create(k, &spec, NULL);
         return poe_nil();
 }
@@ -107,11 +107,11 @@ static poe_value parent_stop(poe_ctx *c)
 int main(void)
 {
         static const poe_handler h[] = {
-                { "_start", parent_start, NULL },
-                { "_child", parent_child, NULL },
-                { "_stop", parent_stop, NULL },
+                {"_start", parent_start, NULL},
+                {"_child", parent_child, NULL},
+                {"_stop", parent_stop, NULL},
         };
-        poe_session_spec spec = { .handlers = h, .n_handlers = 3 };
+        poe_session_spec spec = {.handlers = h, .n_handlers = 3};
         poe_kernel *k;
 
         setenv("POE_ASSERT_DEFAULT", "1", 1);

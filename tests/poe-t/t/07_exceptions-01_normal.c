@@ -36,7 +36,7 @@ static poe_value death(poe_ctx *c)
 static poe_value avoid_death(poe_ctx *c)
 {
         poe_kernel *k = poe_ctx_kernel(c);
-        poe_exception e = { 0 };
+        poe_exception e = {0};
         int have = poe_value_exception(poe_ctx_arg(c, 1), &e) == 0;
 
         tap_is_str(poe_value_str(poe_ctx_arg(c, 0)), "DIE", "Caught DIE signal");
@@ -58,11 +58,11 @@ static poe_value party(poe_ctx *c)
 int main(void)
 {
         static const poe_handler h[] = {
-                { "_start", on_start, NULL },      { "_stop", on_stop, NULL },
-                { "death", death, NULL },          { "avoid_death", avoid_death, NULL },
-                { "party", party, NULL },
+                {"_start", on_start, NULL}, {"_stop", on_stop, NULL},
+                {"death", death, NULL},     {"avoid_death", avoid_death, NULL},
+                {"party", party, NULL},
         };
-        poe_session_spec spec = { .handlers = h, .n_handlers = 5 };
+        poe_session_spec spec = {.handlers = h, .n_handlers = 5};
         poe_kernel *k;
 
         tap_plan(7);

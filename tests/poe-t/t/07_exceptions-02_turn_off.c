@@ -32,11 +32,11 @@ static poe_value death(poe_ctx *c)
 int main(void)
 {
         static const poe_handler h[] = {
-                { "_start", on_start, NULL },
-                { "_stop", on_stop, NULL },
-                { "death", death, NULL },
+                {"_start", on_start, NULL},
+                {"_stop", on_stop, NULL},
+                {"death", death, NULL},
         };
-        poe_session_spec spec = { .handlers = h, .n_handlers = 3 };
+        poe_session_spec spec = {.handlers = h, .n_handlers = 3};
         const char *e;
         poe_kernel *k;
         int rc;

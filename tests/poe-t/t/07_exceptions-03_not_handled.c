@@ -62,17 +62,17 @@ static poe_value last_breath(poe_ctx *c)
 int main(void)
 {
         static const poe_handler h[] = {
-                { "_start", on_start, NULL },
-                { "_stop", on_stop, NULL },
-                { "death", death, NULL },
-                { "mock_death", mock_death, NULL },
+                {"_start", on_start, NULL},
+                {"_stop", on_stop, NULL},
+                {"death", death, NULL},
+                {"mock_death", mock_death, NULL},
         };
         static const poe_handler other[] = {
-                { "_start", other_start, NULL },
-                { "_stop", other_stop, NULL },
-                { "last_breath", last_breath, NULL },
+                {"_start", other_start, NULL},
+                {"_stop", other_stop, NULL},
+                {"last_breath", last_breath, NULL},
         };
-        poe_session_spec spec = { .handlers = h, .n_handlers = 4 };
+        poe_session_spec spec = {.handlers = h, .n_handlers = 4};
         const char *e;
         poe_kernel *k;
         int rc;
@@ -81,7 +81,7 @@ int main(void)
         if (poe_kernel_new(&k, NULL) < 0 || poe_kernel_clock_fake(k, 1e9) < 0)
                 return 2;
         poe_session_create(k, &spec, NULL);
-        spec = (poe_session_spec){ .handlers = other, .n_handlers = 3 };
+        spec = (poe_session_spec){.handlers = other, .n_handlers = 3};
         poe_session_create(k, &spec, NULL);
         rc = poe_kernel_run(k);
         e = rc == -ECANCELED ? poe_kernel_exception(k) : NULL;

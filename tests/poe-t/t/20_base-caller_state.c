@@ -103,13 +103,12 @@ static poe_value nop(poe_ctx *c)
 int main(void)
 {
         static const poe_handler h[] = {
-                { "_start", on_start, NULL }, { "check_1", check_1, NULL },
-                { "check_2", check_2, NULL }, { "check_3", check_3, NULL },
-                { "check_4", check_4, NULL }, { "check_5", check_5, NULL },
-                { "_stop", nop, NULL },
+                {"_start", on_start, NULL}, {"check_1", check_1, NULL}, {"check_2", check_2, NULL},
+                {"check_3", check_3, NULL}, {"check_4", check_4, NULL}, {"check_5", check_5, NULL},
+                {"_stop", nop, NULL},
         };
         static struct heap heap;
-        poe_session_spec spec = { .handlers = h, .n_handlers = 7, .heap = &heap };
+        poe_session_spec spec = {.handlers = h, .n_handlers = 7, .heap = &heap};
         poe_kernel *k;
 
         setenv("POE_ASSERT_DEFAULT", "1", 1);

@@ -75,20 +75,20 @@ static poe_value refcount_stop(poe_ctx *c)
 int main(void)
 {
         static const poe_handler bystander[] = {
-                { "_start", bystander_start, NULL },
-                { "_stop", bystander_stop, NULL },
+                {"_start", bystander_start, NULL},
+                {"_stop", bystander_stop, NULL},
         };
         static const poe_handler idle[] = {
-                { "_start", idle_start, NULL },
-                { "got_sigidle", got_sigidle, NULL },
-                { "_stop", idle_stop, NULL },
+                {"_start", idle_start, NULL},
+                {"got_sigidle", got_sigidle, NULL},
+                {"_stop", idle_stop, NULL},
         };
         static const poe_handler refcount[] = {
-                { "_start", refcount_start, NULL },
-                { "do_something", do_something, NULL },
-                { "_stop", refcount_stop, NULL },
+                {"_start", refcount_start, NULL},
+                {"do_something", do_something, NULL},
+                {"_stop", refcount_stop, NULL},
         };
-        poe_session_spec spec = { .handlers = bystander, .n_handlers = 2 };
+        poe_session_spec spec = {.handlers = bystander, .n_handlers = 2};
         poe_kernel *k;
 
         setenv("POE_ASSERT_DEFAULT", "1", 1);
@@ -96,9 +96,9 @@ int main(void)
         if (poe_kernel_new(&k, NULL) < 0)
                 return 2;
         poe_session_create(k, &spec, &bystander_id);
-        spec = (poe_session_spec){ .handlers = idle, .n_handlers = 3 };
+        spec = (poe_session_spec){.handlers = idle, .n_handlers = 3};
         poe_session_create(k, &spec, NULL);
-        spec = (poe_session_spec){ .handlers = refcount, .n_handlers = 3 };
+        spec = (poe_session_spec){.handlers = refcount, .n_handlers = 3};
         poe_session_create(k, &spec, NULL);
         poe_kernel_run(k);
         poe_kernel_free(k);

@@ -12,8 +12,8 @@ static poe_postback *callback;
 
 static poe_value on_start(poe_ctx *c)
 {
-        poe_session_callback(poe_ctx_kernel(c), poe_ctx_session(c), "callback_event",
-                             POE_NOARGS, &callback);
+        poe_session_callback(poe_ctx_kernel(c), poe_ctx_session(c), "callback_event", POE_NOARGS,
+                             &callback);
         poe_kernel_yield(poe_ctx_kernel(c), "try_callback", POE_NOARGS);
         return poe_nil();
 }
@@ -52,12 +52,12 @@ static poe_value nop(poe_ctx *c)
 int main(void)
 {
         static const poe_handler h[] = {
-                { "_start", on_start, NULL },
-                { "try_callback", try_callback, NULL },
-                { "callback_event", callback_event, NULL },
-                { "_stop", nop, NULL },
+                {"_start", on_start, NULL},
+                {"try_callback", try_callback, NULL},
+                {"callback_event", callback_event, NULL},
+                {"_stop", nop, NULL},
         };
-        poe_session_spec spec = { .handlers = h, .n_handlers = 4 };
+        poe_session_spec spec = {.handlers = h, .n_handlers = 4};
         poe_kernel *k;
 
         setenv("POE_ASSERT_DEFAULT", "1", 1);

@@ -16,7 +16,7 @@ static poe_value on_start(poe_ctx *c)
 
 static poe_value sig_die(poe_ctx *c)
 {
-        poe_exception e = { 0 };
+        poe_exception e = {0};
         char name[128];
 
         poe_value_exception(poe_ctx_arg(c, 1), &e);
@@ -28,10 +28,10 @@ static poe_value sig_die(poe_ctx *c)
 int main(void)
 {
         static const poe_handler h[] = {
-                { "_start", on_start, NULL },
-                { "sig_DIE", sig_die, NULL },
+                {"_start", on_start, NULL},
+                {"sig_DIE", sig_die, NULL},
         };
-        poe_session_spec spec = { .handlers = h, .n_handlers = 2 };
+        poe_session_spec spec = {.handlers = h, .n_handlers = 2};
         const char *e;
         poe_kernel *k;
         int rc;

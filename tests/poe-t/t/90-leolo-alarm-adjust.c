@@ -13,7 +13,7 @@
 
 #include "../tap.h"
 
-static const char *sequence[] = { "_start", "adjust_them", "the_alarm", "the_delay", "_stop" };
+static const char *sequence[] = {"_start", "adjust_them", "the_alarm", "the_delay", "_stop"};
 static size_t step;
 static double started;
 static poe_alarm_id alarm_id, delay_id;
@@ -73,10 +73,10 @@ static poe_value on_default(poe_ctx *c)
 int main(void)
 {
         static const poe_handler h[] = {
-                { "_start", on_start, NULL },
-                { "_default", on_default, NULL },
+                {"_start", on_start, NULL},
+                {"_default", on_default, NULL},
         };
-        poe_session_spec spec = { .handlers = h, .n_handlers = 2 };
+        poe_session_spec spec = {.handlers = h, .n_handlers = 2};
         poe_kernel *k;
 
         tap_plan(5 + 2);

@@ -29,10 +29,10 @@ static poe_value on_start(poe_ctx *c)
 {
         static int fubar; /* the object */
         static const poe_handler h[] = {
-                { "_start", fubar_start, &fubar },
-                { "_stop", fubar_stop, &fubar },
+                {"_start", fubar_start, &fubar},
+                {"_stop", fubar_stop, &fubar},
         };
-        poe_session_spec spec = { .handlers = h, .n_handlers = 2 };
+        poe_session_spec spec = {.handlers = h, .n_handlers = 2};
 
         poe_session_create(poe_ctx_kernel(c), &spec, NULL);
         return poe_nil();
@@ -60,11 +60,11 @@ static poe_value nop(poe_ctx *c)
 int main(void)
 {
         static const poe_handler h[] = {
-                { "_start", on_start, NULL },
-                { "_child", on_child, NULL },
-                { "_stop", nop, NULL },
+                {"_start", on_start, NULL},
+                {"_child", on_child, NULL},
+                {"_stop", nop, NULL},
         };
-        poe_session_spec spec = { .handlers = h, .n_handlers = 3 };
+        poe_session_spec spec = {.handlers = h, .n_handlers = 3};
         poe_kernel *k;
 
         setenv("POE_ASSERT_DEFAULT", "1", 1);

@@ -83,11 +83,11 @@ static poe_value parent_child(poe_ctx *c)
 static poe_value parent_event(poe_ctx *c)
 {
         static const poe_handler h[] = {
-                { "_start", child_start, NULL },   { "_stop", nop, NULL },
-                { "_parent", child_parent, NULL }, { "_child", child_child, NULL },
-                { "child", child_child_event, NULL }, { "done", nop, NULL },
+                {"_start", child_start, NULL},      {"_stop", nop, NULL},
+                {"_parent", child_parent, NULL},    {"_child", child_child, NULL},
+                {"child", child_child_event, NULL}, {"done", nop, NULL},
         };
-        poe_session_spec spec = { .handlers = h, .n_handlers = 6 };
+        poe_session_spec spec = {.handlers = h, .n_handlers = 6};
 
         tap_is_int(++seq, 2, "parent spawning child in sequence");
         poe_session_create(poe_ctx_kernel(c), &spec, NULL);
@@ -98,11 +98,14 @@ static poe_value parent_event(poe_ctx *c)
 int main(void)
 {
         static const poe_handler h[] = {
-                { "_start", parent_start, NULL },  { "_stop", nop, NULL },
-                { "_parent", parent_parent, NULL }, { "_child", parent_child, NULL },
-                { "done", nop, NULL },             { "parent", parent_event, NULL },
+                {"_start", parent_start, NULL},
+                {"_stop", nop, NULL},
+                {"_parent", parent_parent, NULL},
+                {"_child", parent_child, NULL},
+                {"done", nop, NULL},
+                {"parent", parent_event, NULL},
         };
-        poe_session_spec spec = { .handlers = h, .n_handlers = 6 };
+        poe_session_spec spec = {.handlers = h, .n_handlers = 6};
         poe_kernel *k;
 
         setenv("POE_ASSERT_DEFAULT", "1", 1);

@@ -10,7 +10,7 @@
 #include "../tap.h"
 
 static const char *test_state = "some_random_state";
-static const char *test_args[] = { "some", "random", "args" };
+static const char *test_args[] = {"some", "random", "args"};
 
 /* is_deeply(\@test_args, $list): a list of the three strings. */
 static int same_args(const poe_value *v)
@@ -30,9 +30,9 @@ static int same_args(const poe_value *v)
 
 static poe_value on_start(poe_ctx *c)
 {
-        poe_kernel_yield(poe_ctx_kernel(c), test_state,
-                         POE_ARGS(poe_str(test_args[0]), poe_str(test_args[1]),
-                                  poe_str(test_args[2])));
+        poe_kernel_yield(
+                poe_ctx_kernel(c), test_state,
+                POE_ARGS(poe_str(test_args[0]), poe_str(test_args[1]), poe_str(test_args[2])));
         return poe_nil();
 }
 
@@ -68,12 +68,12 @@ static poe_value check_copy(poe_ctx *c)
 int main(void)
 {
         static const poe_handler h[] = {
-                { "_start", on_start, NULL },
-                { "_default", on_default, NULL },
-                { "check_ref", check_ref, NULL },
-                { "check_copy", check_copy, NULL },
+                {"_start", on_start, NULL},
+                {"_default", on_default, NULL},
+                {"check_ref", check_ref, NULL},
+                {"check_copy", check_copy, NULL},
         };
-        poe_session_spec spec = { .handlers = h, .n_handlers = 4 };
+        poe_session_spec spec = {.handlers = h, .n_handlers = 4};
         poe_kernel *k;
 
         tap_plan(3);

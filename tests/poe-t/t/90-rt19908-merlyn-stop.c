@@ -28,8 +28,8 @@ static poe_value on_stop(poe_ctx *c)
 
 int main(void)
 {
-        static const poe_handler h[] = { { "_start", on_start, NULL }, { "_stop", on_stop, NULL } };
-        poe_session_spec spec = { .handlers = h, .n_handlers = 2 };
+        static const poe_handler h[] = {{"_start", on_start, NULL}, {"_stop", on_stop, NULL}};
+        poe_session_spec spec = {.handlers = h, .n_handlers = 2};
         const char *e;
         poe_kernel *k;
         int rc;

@@ -31,11 +31,11 @@ static poe_value on_stop(poe_ctx *c)
 int main(void)
 {
         static const poe_handler h[] = {
-                { "_start", on_start, NULL },
-                { "test", on_test, NULL },
-                { "_stop", on_stop, NULL },
+                {"_start", on_start, NULL},
+                {"test", on_test, NULL},
+                {"_stop", on_stop, NULL},
         };
-        poe_session_spec spec = { .handlers = h, .n_handlers = 3 };
+        poe_session_spec spec = {.handlers = h, .n_handlers = 3};
         poe_kernel *k;
 
         setenv("POE_ASSERT_DEFAULT", "1", 1);

@@ -44,12 +44,11 @@ static poe_value nop(poe_ctx *c)
 int main(void)
 {
         static const poe_handler h[] = {
-                { "_start", on_start, NULL }, { "readable", readable, NULL },
-                { "_stop", on_stop, NULL },   { "_parent", nop, NULL },
-                { "_child", nop, NULL },
+                {"_start", on_start, NULL}, {"readable", readable, NULL}, {"_stop", on_stop, NULL},
+                {"_parent", nop, NULL},     {"_child", nop, NULL},
         };
-        poe_session_spec spec = { .handlers = h, .n_handlers = 5 };
-        int fds[2] = { -1, -1 };
+        poe_session_spec spec = {.handlers = h, .n_handlers = 5};
+        int fds[2] = {-1, -1};
         poe_kernel *k;
 
         setenv("POE_ASSERT_DEFAULT", "1", 1);

@@ -33,11 +33,11 @@ static poe_value done(poe_ctx *c)
 int main(void)
 {
         static const poe_handler h[] = {
-                { "_start", on_start, NULL },
-                { "do_test", do_test, NULL },
-                { "done", done, NULL },
+                {"_start", on_start, NULL},
+                {"do_test", do_test, NULL},
+                {"done", done, NULL},
         };
-        poe_session_spec spec = { .handlers = h, .n_handlers = 3 };
+        poe_session_spec spec = {.handlers = h, .n_handlers = 3};
         poe_kernel *k;
         int rc;
 

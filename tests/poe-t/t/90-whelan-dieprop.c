@@ -36,12 +36,12 @@ static poe_value child_exception(poe_ctx *c)
 static poe_value parent_start(poe_ctx *c)
 {
         static const poe_handler h[] = {
-                { "_start", child_start, NULL },
-                { "throw_exception", throw_exception, NULL },
-                { "child_exception", child_exception, NULL },
-                { "_stop", nop, NULL },
+                {"_start", child_start, NULL},
+                {"throw_exception", throw_exception, NULL},
+                {"child_exception", child_exception, NULL},
+                {"_stop", nop, NULL},
         };
-        poe_session_spec spec = { .handlers = h, .n_handlers = 4 };
+        poe_session_spec spec = {.handlers = h, .n_handlers = 4};
 
         poe_kernel_sig(poe_ctx_kernel(c), "DIE", "parent_exception", POE_NOARGS);
         poe_session_create(poe_ctx_kernel(c), &spec, NULL);
@@ -58,12 +58,12 @@ static poe_value parent_exception(poe_ctx *c)
 int main(void)
 {
         static const poe_handler h[] = {
-                { "_start", parent_start, NULL },
-                { "parent_exception", parent_exception, NULL },
-                { "_stop", nop, NULL },
-                { "_child", nop, NULL },
+                {"_start", parent_start, NULL},
+                {"parent_exception", parent_exception, NULL},
+                {"_stop", nop, NULL},
+                {"_child", nop, NULL},
         };
-        poe_session_spec spec = { .handlers = h, .n_handlers = 4 };
+        poe_session_spec spec = {.handlers = h, .n_handlers = 4};
         poe_kernel *k;
 
         setenv("POE_ASSERT_DEFAULT", "1", 1);

@@ -23,7 +23,7 @@
 
 #include "../tap.h"
 
-#define CHILD_PROCESS_LIMIT 3
+#define CHILD_PROCESS_LIMIT    3
 #define SECONDS_CHILDREN_SLEEP 0.1
 
 struct wheel {
@@ -63,11 +63,11 @@ static poe_value child_nop(poe_ctx *c)
 static void spawn_child(poe_kernel *k)
 {
         static const poe_handler h[] = {
-                { "_start", child_start, NULL },
-                { "_stop", child_nop, NULL },
-                { "done", child_done, NULL },
+                {"_start", child_start, NULL},
+                {"_stop", child_nop, NULL},
+                {"done", child_done, NULL},
         };
-        poe_session_spec spec = { .handlers = h, .n_handlers = 3 };
+        poe_session_spec spec = {.handlers = h, .n_handlers = 3};
         int rc;
 
         poe_kernel_stop(k);
@@ -149,8 +149,7 @@ static poe_value work_start(poe_ctx *c)
                 heap->live++;
                 poe_kernel_select_read(k, w->fd, "chld_output", POE_ARGS(poe_int(w->id)));
         }
-        poe_kernel_delay_set(k, "timeout", SECONDS_CHILDREN_SLEEP * 10 + 5, POE_NOARGS,
-                             &heap->tid);
+        poe_kernel_delay_set(k, "timeout", SECONDS_CHILDREN_SLEEP * 10 + 5, POE_NOARGS, &heap->tid);
         return poe_nil();
 }
 
@@ -219,12 +218,12 @@ static poe_value sig_chld(poe_ctx *c)
 static int kjeldahl_main(void)
 {
         static const poe_handler h[] = {
-                { "_start", work_start, NULL },  { "chld_output", chld_output, NULL },
-                { "timeout", timeout, NULL },    { "sig_CHLD", sig_chld, NULL },
-                { "_stop", child_nop, NULL },
+                {"_start", work_start, NULL}, {"chld_output", chld_output, NULL},
+                {"timeout", timeout, NULL},   {"sig_CHLD", sig_chld, NULL},
+                {"_stop", child_nop, NULL},
         };
         static struct work heap;
-        poe_session_spec spec = { .handlers = h, .n_handlers = 5, .heap = &heap };
+        poe_session_spec spec = {.handlers = h, .n_handlers = 5, .heap = &heap};
         pid_t me = getpid();
         poe_kernel *k;
 
