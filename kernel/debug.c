@@ -390,6 +390,16 @@ int poe__usage(const poe_kernel *ck, int err, const char *what, const char *func
         return poe__rv_at(k, file, line, err, func);
 }
 
+int poe__outside(const poe_kernel *ck, int err, const char *func)
+{
+        poe_kernel *k = (poe_kernel *)ck; /* reporting writes the trace buffer */
+
+        if (k && POE__ON(k, POE_ASSERT_USAGE))
+                poe__assert_fail(k, POE_ASSERT_USAGE, NULL, 0,
+                                 "must call %s() from a running session", func);
+        return err;
+}
+
 /* TRACE_RETVALS: the function's name and the caller's file travel as the
  * record's text ("func\0file"), the rest as numbers (trace-format.c). */
 static void trace_retval(poe_kernel *k, int err, const char *func, const char *file, int line)

@@ -710,7 +710,7 @@ POE_EXPORT int poe_kernel_yield_at(poe_kernel *k, const char *file, int line, co
         POE_CHECK_ARGS_AT(k, file, line, k && event && (args || !nargs), -EINVAL, args, nargs);
         if (k->active->is_kernel || !k->active->alive) {
                 poe__values_destroy_borrowed(args, nargs);
-                return poe__rv_at(k, file, line, -EPERM, __func__);
+                return poe__rv_at(k, file, line, poe__outside(k, -EPERM, __func__), __func__);
         }
         return poe__rv_at(k, file, line, post(k, file, line, k->active, event, args, nargs),
                           __func__);

@@ -887,6 +887,15 @@ poe__assert_fail(poe_kernel *k, unsigned group, const char *file, int line, cons
 int poe__usage(const poe_kernel *k, int err, const char *what, const char *func,
                const char *file, int line);
 int poe__rv_fail(const poe_kernel *k, int r, const char *func, const char *file, int line);
+/* POE's "must call X() from a running session" (ASSERT_USAGE) for calls
+ * that act on the active session, made outside a handler: fatal under
+ * the group, else err, for the caller's poe__rv. */
+int poe__outside(const poe_kernel *k, int err, const char *func);
+#define POE_CHECK_SESSION(k, cond, err)                                              \
+        do {                                                                     \
+                if (__builtin_expect(!(cond), 0))                                \
+                        return poe__rv((k), poe__outside((k), (err), __func__), __func__); \
+        } while (0)
 
 /* Every public call's result passes here: failures go to TRACE_RETVALS
  * and ASSERT_RETVALS, successes cost one predicted branch. */

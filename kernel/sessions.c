@@ -778,8 +778,7 @@ POE_EXPORT int poe_kernel_state(poe_kernel *k, const char *event, poe_handler_fn
 
         POE_CHECK(k, k && event, -EINVAL);
         s = k->active;
-        if (s->is_kernel || !s->alive)
-                return poe__rv(k, -ESRCH, __func__);
+        POE_CHECK_SESSION(k, !s->is_kernel && s->alive, -ESRCH);
         h.name = poe__intern(k, event);
         h.fn = fn;
         h.object = object;
@@ -868,7 +867,8 @@ POE_EXPORT int poe_kernel_detach_myself(poe_kernel *k)
 
         POE_CHECK(k, k, -EINVAL);
         s = k->active;
-        if (s->is_kernel || !s->alive || s->parent == k->ksession)
+        POE_CHECK_SESSION(k, !s->is_kernel && s->alive, -EPERM);
+        if (s->parent == k->ksession)
                 return poe__rv(k, -EPERM, __func__);
         old = s->parent;
         old->pins++;
@@ -891,13 +891,20 @@ POE_EXPORT int poe_kernel_detach_child(poe_kernel *k, poe_sid child)
         poe_value r;
 
         POE_CHECK(k, k, -EINVAL);
+        /* POE's order: where it is called from (fatal only under
+         * ASSERT_USAGE), then the child (fatal under ASSERT_DATA), then
+         * whose child it is. */
+        self = k->active;
+        if (self->is_kernel)
+                poe__outside(k, -EPERM, __func__);
         c = poe__session_get(k, child);
         if (!c) {
                 poe__resolve_failed(k, NULL, child);
                 return poe__rv(k, -ESRCH, __func__);
         }
-        self = k->active;
-        if (self->is_kernel || c->parent != self)
+        if (self->is_kernel)
+                return poe__rv(k, -EPERM, __func__);
+        if (c->parent != self)
                 return poe__rv(k, -EPERM, __func__);
         c->pins++;
         r = child_args_dispatch(k, self, POE__N_LOSE, c, NULL);

@@ -99,7 +99,7 @@ POE_EXPORT int poe_kernel_sig(poe_kernel *k, const char *signal, const char *eve
 
         POE_CHECK(k, k && signal && *signal && (args || !nargs), -EINVAL);
         s = k->active;
-        POE_CHECK(k, !s->is_kernel && s->alive, -EPERM);
+        POE_CHECK_SESSION(k, !s->is_kernel && s->alive, -EPERM);
         if (!event) {
                 sig = poe__name_find(k, signal);
                 w = sig == POE__NO_NAME ? NULL : watch_find(s, sig);
