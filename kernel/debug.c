@@ -400,6 +400,20 @@ int poe__outside(const poe_kernel *ck, int err, const char *func)
         return err;
 }
 
+int poe__explain_usage(const poe_kernel *ck, int err, const char *fmt, ...)
+{
+        poe_kernel *k = (poe_kernel *)ck; /* reporting writes the trace buffer */
+        char msg[512];
+        va_list ap;
+
+        if (!k || !POE__ON(k, POE_ASSERT_USAGE))
+                return err;
+        va_start(ap, fmt);
+        vsnprintf(msg, sizeof(msg), fmt, ap);
+        va_end(ap);
+        poe__assert_fail(k, POE_ASSERT_USAGE, NULL, 0, "%s", msg);
+}
+
 /* TRACE_RETVALS: the function's name and the caller's file travel as the
  * record's text ("func\0file"), the rest as numbers (trace-format.c). */
 static void trace_retval(poe_kernel *k, int err, const char *func, const char *file, int line)

@@ -891,6 +891,10 @@ int poe__rv_fail(const poe_kernel *k, int r, const char *func, const char *file,
  * that act on the active session, made outside a handler: fatal under
  * the group, else err, for the caller's poe__rv. */
 int poe__outside(const poe_kernel *k, int err, const char *func);
+/* POE's _explain_usage: a message that is fatal under ASSERT_USAGE;
+ * returns err for the caller's poe__rv. */
+__attribute__((format(printf, 3, 4))) int poe__explain_usage(const poe_kernel *k, int err,
+                                                             const char *fmt, ...);
 #define POE_CHECK_SESSION(k, cond, err)                                              \
         do {                                                                     \
                 if (__builtin_expect(!(cond), 0))                                \
