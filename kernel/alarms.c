@@ -85,7 +85,7 @@ static int set_timer(poe_kernel *k, const char *file, int line, poe__session *s,
 /* Checks shared by every setter.  Returns the interned name or a
  * negative errno (with the arguments' destructors run: they were given). */
 static int64_t prologue(poe_kernel *k, const char *event, const poe_value *args, size_t nargs,
-                        poe__session **ret_s)
+                        poe__session **ret_s, const char *func)
 {
         uint32_t name;
 
@@ -96,7 +96,7 @@ static int64_t prologue(poe_kernel *k, const char *event, const poe_value *args,
         *ret_s = owner(k);
         if (!*ret_s) {
                 poe__values_destroy_borrowed(args, nargs);
-                return -EPERM;
+                return poe__outside(k, -EPERM, func);
         }
         name = poe__intern_cached(k, event);
         if (name == POE__NO_NAME) {
@@ -118,15 +118,22 @@ enum {
 };
 
 static int set_common(poe_kernel *k, const char *file, int line, const char *event, double t,
-                      const poe_value *args, size_t nargs, unsigned how, poe_alarm_id *ret_id)
+                      const poe_value *args, size_t nargs, unsigned how, poe_alarm_id *ret_id,
+                      const char *func)
 {
         poe__session *s;
-        int64_t name = prologue(k, event, args, nargs, &s);
-        double wall = NAN, delta = NAN;
+        int64_t name = prologue(k, event, args, nargs, &s, func);
+        double wall = NAN, delta = NAN, stamp = NAN;
         int64_t due, now;
 
         if (name < 0)
                 return (int)name;
+        /* POE reads the wall clock first ("always grab time() ASAP"):
+         * the time delay_set records is the wall time at the call plus
+         * the delay, never the monotonic clock mapped onto the epoch,
+         * which runs up to the mapping's error behind it. */
+        if (how & T_STAMP)
+                stamp = poe__wall(k);
         /* Read for every timer, relative or not: posts made after it are
          * stamped no earlier (see poe__enqueue). */
         now = poe__clock_now(k);
@@ -142,9 +149,7 @@ static int set_common(poe_kernel *k, const char *file, int line, const char *eve
                  * EV_DELTA: such a timer reports time 0. */
                 due = now + seconds_ns(t);
                 if (how & T_STAMP) {
-                        /* POE's time() under USE_STATIC_EPOCH: the
-                         * monotonic clock read above, on the epoch. */
-                        wall = poe__mono2wall(k, now);
+                        wall = stamp;
                         delta = t;
                 }
         } else {
@@ -160,7 +165,7 @@ POE_EXPORT int poe_kernel_alarm_at(poe_kernel *k, const char *file, int line, co
 {
         return poe__rv_at(k, file, line,
                           set_common(k, file, line, event, when, args, nargs,
-                                     T_CLEAR | T_UNDEF_CLEARS, NULL),
+                                     T_CLEAR | T_UNDEF_CLEARS, NULL, __func__),
                           __func__);
 }
 
@@ -169,7 +174,8 @@ POE_EXPORT int poe_kernel_alarm_add_at(poe_kernel *k, const char *file, int line
                                        size_t nargs)
 {
         return poe__rv_at(k, file, line,
-                          set_common(k, file, line, event, when, args, nargs, 0, NULL), __func__);
+                          set_common(k, file, line, event, when, args, nargs, 0, NULL, __func__),
+                          __func__);
 }
 
 POE_EXPORT int poe_kernel_delay_at(poe_kernel *k, const char *file, int line, const char *event,
@@ -177,7 +183,7 @@ POE_EXPORT int poe_kernel_delay_at(poe_kernel *k, const char *file, int line, co
 {
         return poe__rv_at(k, file, line,
                           set_common(k, file, line, event, seconds, args, nargs,
-                                     T_CLEAR | T_UNDEF_CLEARS | T_RELATIVE, NULL),
+                                     T_CLEAR | T_UNDEF_CLEARS | T_RELATIVE, NULL, __func__),
                           __func__);
 }
 
@@ -187,7 +193,7 @@ POE_EXPORT int poe_kernel_delay_add_at(poe_kernel *k, const char *file, int line
 {
         return poe__rv_at(k, file, line,
                           set_common(k, file, line, event, seconds, args, nargs, T_RELATIVE,
-                                     NULL),
+                                     NULL, __func__),
                           __func__);
 }
 
@@ -196,7 +202,7 @@ POE_EXPORT int poe_kernel_alarm_set_at(poe_kernel *k, const char *file, int line
                                        size_t nargs, poe_alarm_id *ret_id)
 {
         return poe__rv_at(k, file, line,
-                          set_common(k, file, line, event, when, args, nargs, 0, ret_id),
+                          set_common(k, file, line, event, when, args, nargs, 0, ret_id, __func__),
                           __func__);
 }
 
@@ -206,19 +212,19 @@ POE_EXPORT int poe_kernel_delay_set_at(poe_kernel *k, const char *file, int line
 {
         return poe__rv_at(k, file, line,
                           set_common(k, file, line, event, seconds, args, nargs,
-                                     T_RELATIVE | T_STAMP, ret_id),
+                                     T_RELATIVE | T_STAMP, ret_id, __func__),
                           __func__);
 }
 
 /* Finds the active session's timer by id: -ESRCH if no such timer,
  * -EPERM if it is another session's (POE::Queue's answers). */
-static int find_own(poe_kernel *k, poe_alarm_id id, poe__event **ret)
+static int find_own(poe_kernel *k, poe_alarm_id id, poe__event **ret, const char *func)
 {
         poe__event *ev;
         poe__session *s = owner(k);
 
         if (!s)
-                return -EPERM;
+                return poe__outside(k, -EPERM, func);
         ev = poe__imap_get(&k->timer_ids, id);
         if (!ev)
                 return -ESRCH;
@@ -235,7 +241,7 @@ POE_EXPORT int poe_kernel_alarm_adjust(poe_kernel *k, poe_alarm_id id, double de
         int r;
 
         POE_CHECK(k, k && !isnan(delta), -EINVAL);
-        r = find_own(k, id, &ev);
+        r = find_own(k, id, &ev, __func__);
         if (r < 0)
                 return poe__rv(k, r, __func__);
         poe__queue_retime(k, ev, ev->due + seconds_ns(delta));
@@ -249,16 +255,19 @@ POE_EXPORT int poe_kernel_delay_adjust(poe_kernel *k, poe_alarm_id id, double se
                                        double *ret_time)
 {
         int64_t now;
+        double wall;
         poe__event *ev;
         int r;
 
         POE_CHECK(k, k && !isnan(seconds), -EINVAL);
-        r = find_own(k, id, &ev);
+        /* As delay_set: the wall time at the call plus the delay. */
+        wall = poe__wall(k);
+        r = find_own(k, id, &ev, __func__);
         if (r < 0)
                 return poe__rv(k, r, __func__);
         now = poe__clock_now(k);
         poe__queue_retime(k, ev, now + seconds_ns(seconds));
-        ev->u.time = poe__mono2wall(k, now) + seconds;
+        ev->u.time = wall + seconds;
         if (ret_time)
                 *ret_time = ev->u.time;
         return poe__rv(k, 0, __func__);
@@ -279,7 +288,7 @@ POE_EXPORT int poe_kernel_alarm_remove(poe_kernel *k, poe_alarm_id id, poe_alarm
         int r;
 
         POE_CHECK(k, k, -EINVAL);
-        r = find_own(k, id, &ev);
+        r = find_own(k, id, &ev, __func__);
         if (r < 0)
                 return poe__rv(k, r, __func__);
         poe__dequeue(k, ev);
@@ -315,7 +324,7 @@ POE_EXPORT int poe_kernel_alarm_remove_all(poe_kernel *k,
         POE_CHECK(k, k, -EINVAL);
         s = owner(k);
         if (!s)
-                return poe__rv(k, -EPERM, __func__);
+                return poe__rv(k, poe__outside(k, -EPERM, __func__), __func__);
         if (!s->reasons[POE__R_TIMERS])
                 return poe__rv(k, 0, __func__);
         v = poe__malloc(k, s->reasons[POE__R_TIMERS] * sizeof(*v));

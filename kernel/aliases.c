@@ -42,8 +42,14 @@ POE_EXPORT int poe_kernel_alias_set(poe_kernel *k, const char *alias)
         s = k->active;
         POE_CHECK(k, !s->is_kernel && s->alive, -EPERM); /* only inside a handler */
         a = poe__smap_get(&k->aliases, alias);
+        if (a && a->session == s)
+                return poe__rv(k, 0, __func__);
         if (a)
-                return poe__rv(k, a->session == s ? 0 : -EEXIST, __func__);
+                return poe__rv(k,
+                               poe__explain_usage(k, -EEXIST,
+                                                  "alias '%s' is in use by another session",
+                                                  alias),
+                               __func__);
         a = poe__calloc(k, 1, sizeof(*a));
         if (!a)
                 return poe__rv(k, -ENOMEM, __func__);
@@ -66,16 +72,23 @@ POE_EXPORT int poe_kernel_alias_remove(poe_kernel *k, const char *alias)
         POE_CHECK(k, k && alias, -EINVAL);
         a = poe__smap_get(&k->aliases, alias);
         if (!a)
-                return poe__rv(k, -ESRCH, __func__);
+                return poe__rv(k, poe__explain_usage(k, -ESRCH, "alias '%s' does not exist", alias),
+                               __func__);
         if (a->session != k->active)
-                return poe__rv(k, -EPERM, __func__);
+                return poe__rv(k,
+                               poe__explain_usage(k, -EPERM,
+                                                  "alias '%s' does not belong to current session",
+                                                  alias),
+                               __func__);
         alias_remove(k, a);
         return poe__rv(k, 0, __func__);
 }
 
 /*
  * POE's _resolve_session for names: a session id written in decimal
- * first, then an alias (POE tries ids before aliases, so an alias that
+ * first, then the kernel's own id string (POE registers $kernel->ID
+ * among the session ids, so signal($kernel->ID, ...) reaches the
+ * kernel), then an alias (POE tries ids before aliases, so an alias that
  * looks like a live session's id is shadowed by it).
  */
 poe__session *poe__resolve(poe_kernel *k, const char *name)
@@ -105,6 +118,8 @@ poe__session *poe__resolve(poe_kernel *k, const char *name)
                                 return s;
                 }
         }
+        if (strcmp(name, k->id) == 0)
+                return poe__session_get(k, POE_KERNEL); /* NULL once finalized */
         a = poe__smap_get(&k->aliases, name);
         if (!a)
                 return NULL;

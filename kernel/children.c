@@ -16,6 +16,7 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "internal.h"
 
@@ -205,6 +206,8 @@ POE_EXPORT int poe_kernel_has_forked(poe_kernel *k)
         /* The parent's children are not ours to wait for, and the id,
          * which holds the pid, is recalculated (POE's _recalc_id). */
         k->has_child_procs = false;
+        k->pid = getpid();
+        k->forked = true;
         poe__make_id(k);
         err = poe__os_signals_forked(k);
         if (err == 0)

@@ -425,6 +425,30 @@ int poe__usage(const poe_kernel *ck, int err, const char *what, const char *func
         return poe__rv_at(k, file, line, err, func);
 }
 
+int poe__outside(const poe_kernel *ck, int err, const char *func)
+{
+        poe_kernel *k = (poe_kernel *)ck; /* reporting writes the trace buffer */
+
+        if (k && POE__ON(k, POE_ASSERT_USAGE))
+                poe__assert_fail(k, POE_ASSERT_USAGE, NULL, 0,
+                                 "must call %s() from a running session", func);
+        return err;
+}
+
+int poe__explain_usage(const poe_kernel *ck, int err, const char *fmt, ...)
+{
+        poe_kernel *k = (poe_kernel *)ck; /* reporting writes the trace buffer */
+        char msg[512];
+        va_list ap;
+
+        if (!k || !POE__ON(k, POE_ASSERT_USAGE))
+                return err;
+        va_start(ap, fmt);
+        vsnprintf(msg, sizeof(msg), fmt, ap);
+        va_end(ap);
+        poe__assert_fail(k, POE_ASSERT_USAGE, NULL, 0, "%s", msg);
+}
+
 /* TRACE_RETVALS: the function's name and the caller's file travel as the
  * record's text ("func\0file"), the rest as numbers (trace-format.c). */
 static void trace_retval(poe_kernel *k, int err, const char *func, const char *file, int line)
@@ -461,12 +485,34 @@ int poe__rv_fail(const poe_kernel *ck, int r, const char *func, const char *file
                 return r;
         if (POE__ON(k, POE_TRACE_RETVALS))
                 trace_retval(k, r, func, file, line);
-        if (POE__ON(k, POE_ASSERT_RETVALS)) {
+        /* -ECANCELED is a handler's die reaching the caller (run(), call(),
+         * a callback), which in POE is an exception the program may catch
+         * and go on from (run() again, as k_signals_rerun does), not a
+         * failed call: ASSERT_RETVALS leaves it to the caller. */
+        if (POE__ON(k, POE_ASSERT_RETVALS) && r != -ECANCELED) {
                 call_site(k, file, line, where, sizeof(where));
                 poe__assert_fail(k, POE_ASSERT_RETVALS, NULL, 0, "%s() failed%s: %s", func,
                                  where, strerror(-r));
         }
         return r;
+}
+
+/*
+ * POE's _explain_resolve_failure: under ASSERT_DATA a destination that
+ * names no session (post, call, signal, detach_child) is fatal.  name
+ * is the alias or id string given, or NULL for a numeric id.
+ */
+void poe__resolve_failed(poe_kernel *k, const char *name, poe_sid sid)
+{
+        /* A constant-false branch when ASSERT_DATA is compiled out. */
+        if (!(POE__DEBUG_COMPILED & POE_ASSERT_DATA) || !k || !POE__ON(k, POE_ASSERT_DATA))
+                return;
+        if (name)
+                poe__assert_fail(k, POE_ASSERT_DATA, NULL, 0,
+                                 "Cannot resolve ``%s'' into a session reference", name);
+        poe__assert_fail(k, POE_ASSERT_DATA, NULL, 0,
+                         "Cannot resolve ``%llu'' into a session reference",
+                         (unsigned long long)sid);
 }
 
 /* ASSERT_DATA: a session's itemized reasons sum to its count. */

@@ -758,6 +758,7 @@ POE_EXPORT int poe_kernel_post_at(poe_kernel *k, const char *file, int line, poe
         POE_CHECK_ARGS_AT(k, file, line, k && event && (args || !nargs), -EINVAL, args, nargs);
         s = poe__session_get(k, dest);
         if (!s) {
+                poe__resolve_failed(k, NULL, dest);
                 poe__values_destroy_borrowed(args, nargs);
                 return poe__rv_at(k, file, line, -ESRCH, __func__);
         }
@@ -774,6 +775,7 @@ POE_EXPORT int poe_kernel_post_alias_at(poe_kernel *k, const char *file, int lin
                           nargs);
         s = poe__resolve(k, alias);
         if (!s) {
+                poe__resolve_failed(k, alias, 0);
                 poe__values_destroy_borrowed(args, nargs);
                 return poe__rv_at(k, file, line, -ESRCH, __func__);
         }
@@ -786,7 +788,7 @@ POE_EXPORT int poe_kernel_yield_at(poe_kernel *k, const char *file, int line, co
         POE_CHECK_ARGS_AT(k, file, line, k && event && (args || !nargs), -EINVAL, args, nargs);
         if (k->active->is_kernel || !k->active->alive) {
                 poe__values_destroy_borrowed(args, nargs);
-                return poe__rv_at(k, file, line, -EPERM, __func__);
+                return poe__rv_at(k, file, line, poe__outside(k, -EPERM, __func__), __func__);
         }
         return poe__rv_at(k, file, line, post(k, file, line, k->active, event, args, nargs),
                           __func__);
@@ -860,6 +862,7 @@ POE_EXPORT int poe_kernel_call_at(poe_kernel *k, const char *file, int line, poe
         POE_CHECK_ARGS_AT(k, file, line, k && event && (args || !nargs), -EINVAL, args, nargs);
         s = poe__session_get(k, dest);
         if (!s) {
+                poe__resolve_failed(k, NULL, dest);
                 poe__values_destroy_borrowed(args, nargs);
                 return poe__rv_at(k, file, line, -ESRCH, __func__);
         }
@@ -876,6 +879,7 @@ POE_EXPORT int poe_kernel_call_alias_at(poe_kernel *k, const char *file, int lin
                           nargs);
         s = poe__resolve(k, alias);
         if (!s) {
+                poe__resolve_failed(k, alias, 0);
                 poe__values_destroy_borrowed(args, nargs);
                 return poe__rv_at(k, file, line, -ESRCH, __func__);
         }

@@ -203,7 +203,7 @@ static int internal_select(poe_kernel *k, int fd, int mode, const char *event,
 
         POE_CHECK(k, k && fd >= 0 && (args || !nargs), -EINVAL);
         s = k->active;
-        POE_CHECK(k, !s->is_kernel && s->alive, -EPERM);
+        POE_CHECK_SESSION(k, !s->is_kernel && s->alive, -EPERM);
         if (event)
                 return watch_add(k, s, fd, mode, event, args, nargs);
         r = rec_get(k, fd);
@@ -239,7 +239,7 @@ POE_EXPORT int poe_kernel_select(poe_kernel *k, int fd, const char *event_r, con
         int r = 0, m, n;
 
         POE_CHECK(k, k && fd >= 0 && (args || !nargs), -EINVAL);
-        POE_CHECK(k, !k->active->is_kernel && k->active->alive, -EPERM);
+        POE_CHECK_SESSION(k, !k->active->is_kernel && k->active->alive, -EPERM);
         rec = rec_get(k, fd);
         for (m = 0; m < POE__MODES; m++)
                 had[m] = rec && rec->watch[m] && rec->watch[m]->session == k->active;
@@ -270,7 +270,7 @@ static int set_paused(poe_kernel *k, int fd, int mode, bool paused)
         int err;
 
         POE_CHECK(k, k && fd >= 0, -EINVAL);
-        POE_CHECK(k, !k->active->is_kernel, -EPERM);
+        POE_CHECK_SESSION(k, !k->active->is_kernel, -EPERM);
         r = rec_get(k, fd);
         if (!r || !r->watch[mode])
                 return 0;

@@ -618,6 +618,19 @@ struct poe_kernel {
         unsigned raise_failures; /* IDLE/ZOMBIE not queued, slices in a row */
         bool run_done;
         bool kernel_watches_idle;
+        /* POE's kr_run_warning: run() was called; sessions were created
+         * since the last stop().  Freed with the second and not the
+         * first, the kernel warns that run() was never called. */
+        bool run_called;
+        bool run_sessions;
+        /* POE's kr_pid: the process the kernel last knew it ran in.  In
+         * a child that has forked (has_forked, or implied by stop() or
+         * run()), stop() from a handler lets run() nest in that handler
+         * (rerun_depth is the dispatch depth it may nest at), as a
+         * Wheel::Run code program runs the kernel it inherited. */
+        pid_t pid;
+        bool forked;
+        int rerun_depth;
 };
 
 /* Recomputes k->dispatch_hooks after a switch it depends on changed. */
@@ -914,6 +927,19 @@ poe__assert_fail(poe_kernel *k, unsigned group, const char *file, int line, cons
 int poe__usage(const poe_kernel *k, int err, const char *what, const char *func,
                const char *file, int line);
 int poe__rv_fail(const poe_kernel *k, int r, const char *func, const char *file, int line);
+/* POE's "must call X() from a running session" (ASSERT_USAGE) for calls
+ * that act on the active session, made outside a handler: fatal under
+ * the group, else err, for the caller's poe__rv. */
+int poe__outside(const poe_kernel *k, int err, const char *func);
+/* POE's _explain_usage: a message that is fatal under ASSERT_USAGE;
+ * returns err for the caller's poe__rv. */
+__attribute__((format(printf, 3, 4))) int poe__explain_usage(const poe_kernel *k, int err,
+                                                             const char *fmt, ...);
+#define POE_CHECK_SESSION(k, cond, err)                                              \
+        do {                                                                     \
+                if (__builtin_expect(!(cond), 0))                                \
+                        return poe__rv((k), poe__outside((k), (err), __func__), __func__); \
+        } while (0)
 
 /* Every public call's result passes here: failures go to TRACE_RETVALS
  * and ASSERT_RETVALS, successes cost one predicted branch. */
@@ -926,6 +952,7 @@ static inline int poe__rv_at(const poe_kernel *k, const char *file, int line, in
 }
 #define poe__rv(k, r, func) poe__rv_at((k), NULL, 0, (r), (func))
 void poe__assert_session(poe_kernel *k, const poe__session *s);
+void poe__resolve_failed(poe_kernel *k, const char *name, poe_sid sid);
 const char *poe__loggable(poe_kernel *k, const poe__session *s);
 size_t poe__loggable_into(const poe__session *s, char *buf, size_t size);
 const char *poe__reason_name(int r);

@@ -129,6 +129,7 @@ POE_EXPORT int poe_kernel_new(poe_kernel **ret_kernel, const poe_allocator *allo
         poe__clock_init(k);
         k->started = poe__wall(k);
         k->started_mono = poe__mono(k);
+        k->pid = getpid();
         read_environment(k);
         poe__debug_from_env(k);
         if (poe__names_init(k) < 0 || poe__kernel_session_init(k) < 0) {
@@ -149,19 +150,54 @@ POE_EXPORT int poe_kernel_new(poe_kernel **ret_kernel, const poe_allocator *allo
         return 0;
 }
 
+/*
+ * POE::Kernel's DESTROY: a program that made sessions but never called
+ * run() (only run_one_timeslice or run_while, or nothing) probably died
+ * before it could, so the kernel says so as it goes.  stop() takes the
+ * sessions made before it back.
+ */
+static void warn_if_never_run(poe_kernel *k)
+{
+        if (k->run_called || !k->run_sessions)
+                return;
+        poe__warn(k, "Sessions were started, but POE::Kernel's run() method was never\n"
+                     "called to execute them.  This usually happens because an error\n"
+                     "occurred before POE::Kernel->run() could be called.  Please fix\n"
+                     "any errors above this notice, and be sure that POE::Kernel->run()\n"
+                     "is called.  See documentation for POE::Kernel's run() method for\n"
+                     "another way to disable this warning.\n");
+}
+
+static poe_kernel *default_kernel;
+
+/* The default kernel is never freed; it warns at exit as POE's
+ * singleton does in global destruction. */
+static void default_kernel_at_exit(void)
+{
+        if (default_kernel)
+                warn_if_never_run(default_kernel);
+}
+
 POE_EXPORT poe_kernel *poe_kernel_default(void)
 {
-        static poe_kernel *k;
+        static bool registered;
 
-        if (!k && poe_kernel_new(&k, NULL) < 0)
-                return NULL;
-        return k;
+        if (!default_kernel) {
+                if (poe_kernel_new(&default_kernel, NULL) < 0)
+                        return NULL;
+                if (!registered)
+                        registered = atexit(default_kernel_at_exit) == 0;
+        }
+        return default_kernel;
 }
 
 POE_EXPORT poe_kernel *poe_kernel_free(poe_kernel *k)
 {
         if (!k)
                 return NULL;
+        warn_if_never_run(k);
+        if (k == default_kernel)
+                default_kernel = NULL;
         if (k->auto_inspector && poe_inspector_autostop)
                 poe_inspector_autostop(k->auto_inspector);
         poe__postbacks_detach(k);
@@ -221,15 +257,85 @@ static void finalize(poe_kernel *k)
         k->run_done = true;
 }
 
-POE_EXPORT int poe_kernel_run(poe_kernel *k)
+/*
+ * The dispatch a nested run() is made from (see enter_run): what the
+ * kernel's own dispatch loop keeps in the kernel rather than on the
+ * stack, put aside for the nested run and put back after it.
+ */
+typedef struct nest {
+        bool nested;
+        poe__session *active;
+        uint32_t active_event, active_type;
+        int dispatch_depth, rerun_depth;
+        int64_t slice_now;
+        uint64_t slice_cut;
+        poe__event *top_ev;
+        poe__dispatch_state top_st;
+} nest;
+
+/*
+ * run() and run_one_timeslice() start outside handlers.
+ * Inside one, only in a forked child whose handler has stopped the
+ * kernel it inherited (POE's stop() "is recommended in a POE::Wheel::Run
+ * coderef Program, before setting up for the next POE::Kernel->run()"):
+ * the kernel then runs nested in that handler, with the handler's
+ * dispatch put aside, as POE's run() does from any Perl frame.  Anywhere
+ * else a run inside a handler would re-enter the dispatch it is part of,
+ * so it stays refused.  As POE's run() (not run_one_timeslice, which
+ * would pay a getpid() per slice), a change of pid implies has_forked.
+ */
+static void enter_run(poe_kernel *k, nest *n, bool check_pid)
+{
+        n->nested = false;
+        if (check_pid && getpid() != k->pid)
+                poe_kernel_has_forked(k);
+        if (k->dispatch_depth == 0) {
+                k->rerun_depth = 0;
+                return;
+        }
+        n->nested = true;
+        n->active = k->active;
+        n->active_event = k->active_event;
+        n->active_type = k->active_type;
+        n->dispatch_depth = k->dispatch_depth;
+        n->rerun_depth = k->rerun_depth;
+        n->slice_now = k->slice_now;
+        n->slice_cut = k->slice_cut;
+        n->top_ev = k->top_ev;
+        n->top_st = k->top_st;
+        k->active = k->ksession;
+        k->active_event = POE__NO_NAME;
+        k->active_type = 0;
+        k->dispatch_depth = 0;
+        k->rerun_depth = 0;
+        k->top_ev = NULL;
+        atomic_store_explicit(&k->pub_depth, 0, memory_order_relaxed);
+}
+
+static void leave_run(poe_kernel *k, const nest *n)
+{
+        if (!n->nested)
+                return;
+        k->active = n->active;
+        k->active_event = n->active_event;
+        k->active_type = n->active_type;
+        k->dispatch_depth = n->dispatch_depth;
+        k->rerun_depth = n->rerun_depth;
+        k->slice_now = n->slice_now;
+        k->slice_cut = n->slice_cut;
+        k->top_ev = n->top_ev;
+        k->top_st = n->top_st;
+        atomic_store_explicit(&k->pub_depth, n->dispatch_depth, memory_order_relaxed);
+}
+
+static int run_loop(poe_kernel *k)
 {
         poe__frame f;
 
-        POE_CHECK(k, k, -EINVAL);
-        POE_CHECK(k, k->dispatch_depth == 0, -EPERM);
+        k->run_called = true; /* POE's KR_RUN_CALLED */
         if (!k->ksession->alive || k->n_sessions == 0) {
                 finalize(k);
-                return poe__rv(k, 0, __func__);
+                return 0;
         }
         /* All signals must be watched explicitly; the kernel watches
          * IDLE so that it can follow it with ZOMBIE (POE's run). */
@@ -251,13 +357,26 @@ POE_EXPORT int poe_kernel_run(poe_kernel *k)
                         k->raise_failures = 0;
                         k->kernel_watches_idle = false;
                         k->frame = f.up;
-                        return poe__rv(k, -ENOMEM, __func__);
+                        return -ENOMEM;
                 }
         }
         k->frame = f.up;
         finalize(k);
         /* POE rethrows the exception that stopped the kernel. */
-        return poe__rv(k, k->exception ? -ECANCELED : 0, __func__);
+        return k->exception ? -ECANCELED : 0;
+}
+
+POE_EXPORT int poe_kernel_run(poe_kernel *k)
+{
+        nest n;
+        int r;
+
+        POE_CHECK(k, k, -EINVAL);
+        POE_CHECK(k, k->dispatch_depth == 0 || k->rerun_depth == k->dispatch_depth, -EPERM);
+        enter_run(k, &n, true);
+        r = run_loop(k);
+        leave_run(k, &n);
+        return poe__rv(k, r, __func__);
 }
 
 /* One timeslice with its landing frame for poe_die: run_one_timeslice
@@ -289,9 +408,15 @@ static int timeslice(poe_kernel *k, bool block)
 
 POE_EXPORT int poe_kernel_run_one_timeslice(poe_kernel *k)
 {
+        nest n;
+        int r;
+
         POE_CHECK(k, k, -EINVAL);
-        POE_CHECK(k, k->dispatch_depth == 0, -EPERM);
-        return poe__rv(k, timeslice(k, true), __func__);
+        POE_CHECK(k, k->dispatch_depth == 0 || k->rerun_depth == k->dispatch_depth, -EPERM);
+        enter_run(k, &n, false);
+        r = timeslice(k, true);
+        leave_run(k, &n);
+        return poe__rv(k, r, __func__);
 }
 
 POE_EXPORT int poe_kernel_dispatch(poe_kernel *k)
@@ -333,7 +458,19 @@ POE_EXPORT void poe_kernel_stop(poe_kernel *k)
         poe__session **all = NULL;
         int n, i;
 
-        if (!k || !k->ksession->alive)
+        if (!k)
+                return;
+        /* POE rolls back whether sessions were started, kernel running
+         * or not (the "run() was never called" warning). */
+        k->run_sessions = false;
+        /* "When the PID has changed, imply _data_sig_has_forked() during
+         * stop()"; and a forked child's handler that stops the kernel
+         * may run it again from where it is (see enter_run). */
+        if (getpid() != k->pid)
+                poe_kernel_has_forked(k);
+        if (k->forked && k->dispatch_depth > 0)
+                k->rerun_depth = k->dispatch_depth;
+        if (!k->ksession->alive)
                 return;
         n = poe__session_tree(k, k->ksession, &all);
         if (n < 0) {

@@ -665,6 +665,18 @@ POE_EXPORT int poe_session_create(poe_kernel *k, const poe_session_spec *spec, p
         for (i = 0; i < spec->n_options; i++)
                 POE_CHECK_ARGS(k, spec->options[i].name, -EINVAL, spec->args, spec->n_args);
 
+        /* POE::Session's try_alloc: without _start there is no way to
+         * know what the session is for, so it is discarded with a carp
+         * before it is registered: no id is used, nothing is dispatched. */
+        for (i = 0; i < spec->n_handlers; i++)
+                if (strcmp(spec->handlers[i].event, "_start") == 0)
+                        break;
+        if (i == spec->n_handlers) {
+                poe__warn(k, "discarding session - no '_start' state\n");
+                poe__values_destroy_borrowed(spec->args, spec->n_args);
+                return poe__rv(k, -EINVAL, __func__);
+        }
+
         if (!k->ksession->alive && poe__kernel_session_init(k) < 0)
                 goto enomem;
         /* Everything that can fail is done before _start, so a failed
@@ -698,6 +710,7 @@ POE_EXPORT int poe_session_create(poe_kernel *k, const poe_session_spec *spec, p
                 goto enomem;
 
         /* POE's _data_sid_allocate and _data_ses_allocate. */
+        k->run_sessions = true; /* POE's KR_RUN_SESSION */
         sid = ++k->sid_seq;
         s->id = sid;
         s->alive = true;
@@ -765,8 +778,7 @@ POE_EXPORT int poe_kernel_state(poe_kernel *k, const char *event, poe_handler_fn
 
         POE_CHECK(k, k && event, -EINVAL);
         s = k->active;
-        if (s->is_kernel || !s->alive)
-                return poe__rv(k, -ESRCH, __func__);
+        POE_CHECK_SESSION(k, !s->is_kernel && s->alive, -ESRCH);
         h.name = poe__intern(k, event);
         h.fn = fn;
         h.object = object;
@@ -855,7 +867,8 @@ POE_EXPORT int poe_kernel_detach_myself(poe_kernel *k)
 
         POE_CHECK(k, k, -EINVAL);
         s = k->active;
-        if (s->is_kernel || !s->alive || s->parent == k->ksession)
+        POE_CHECK_SESSION(k, !s->is_kernel && s->alive, -EPERM);
+        if (s->parent == k->ksession)
                 return poe__rv(k, -EPERM, __func__);
         old = s->parent;
         old->pins++;
@@ -878,11 +891,20 @@ POE_EXPORT int poe_kernel_detach_child(poe_kernel *k, poe_sid child)
         poe_value r;
 
         POE_CHECK(k, k, -EINVAL);
-        c = poe__session_get(k, child);
-        if (!c)
-                return poe__rv(k, -ESRCH, __func__);
+        /* POE's order: where it is called from (fatal only under
+         * ASSERT_USAGE), then the child (fatal under ASSERT_DATA), then
+         * whose child it is. */
         self = k->active;
-        if (self->is_kernel || c->parent != self)
+        if (self->is_kernel)
+                poe__outside(k, -EPERM, __func__);
+        c = poe__session_get(k, child);
+        if (!c) {
+                poe__resolve_failed(k, NULL, child);
+                return poe__rv(k, -ESRCH, __func__);
+        }
+        if (self->is_kernel)
+                return poe__rv(k, -EPERM, __func__);
+        if (c->parent != self)
                 return poe__rv(k, -EPERM, __func__);
         c->pins++;
         r = child_args_dispatch(k, self, POE__N_LOSE, c, NULL);

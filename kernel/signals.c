@@ -99,7 +99,7 @@ POE_EXPORT int poe_kernel_sig(poe_kernel *k, const char *signal, const char *eve
 
         POE_CHECK(k, k && signal && *signal && (args || !nargs), -EINVAL);
         s = k->active;
-        POE_CHECK(k, !s->is_kernel && s->alive, -EPERM);
+        POE_CHECK_SESSION(k, !s->is_kernel && s->alive, -EPERM);
         if (!event) {
                 sig = poe__name_find(k, signal);
                 w = sig == POE__NO_NAME ? NULL : watch_find(s, sig);
@@ -166,6 +166,7 @@ POE_EXPORT int poe_kernel_signal_at(poe_kernel *k, const char *file, int line, p
                           args, nargs);
         s = poe__session_get(k, dest);
         if (!s) {
+                poe__resolve_failed(k, NULL, dest);
                 poe__values_destroy_borrowed(args, nargs);
                 return poe__rv_at(k, file, line, -ESRCH, __func__);
         }

@@ -343,7 +343,7 @@ static void test_alias_name_buffer_reused(void **state)
 {
         (void)state;
         ra_a = TL_CREATE(tl.k, { "_start", ra_a_start }, { "drop", ra_a_drop }, { "hit", ra_hit });
-        ra_b = TL_CREATE(tl.k, { "take", ra_b_take }, { "hit", ra_hit });
+        ra_b = TL_CREATE(tl.k, { "_start", tl_h_nop }, { "take", ra_b_take }, { "hit", ra_hit });
         TL_CREATE(tl.k, { "_start", ra_driver_start });
         TL_EQ(poe_kernel_run(tl.k), 0);
         assert_string_equal(tl_transcript(), "A hit\nB hit\n");

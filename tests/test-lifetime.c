@@ -388,6 +388,84 @@ static void test_run_again(void **state)
         TL_EQ(poe_kernel_run(NULL), -EINVAL);
 }
 
+/* ---- run() nested in a forked child's handler ---- */
+
+static poe_value nest_tick(poe_ctx *c)
+{
+        tl_log_ctx(c);
+        if (poe_value_int(poe_ctx_arg(c, 0)) < 2)
+                poe_kernel_yield(poe_ctx_kernel(c), "tick", POE_ARGS(poe_int(2)));
+        return poe_nil();
+}
+
+static poe_value nest_inner_start(poe_ctx *c)
+{
+        poe_kernel *k = poe_ctx_kernel(c);
+
+        tl_log_ctx(c);
+        /* A handler of the nested run is at depth 1 again, but was not
+         * the one that stopped the kernel: no run from here. */
+        TL_EQ(poe_kernel_run(k), -EPERM);
+        poe_kernel_yield(k, "tick", POE_ARGS(poe_int(1)));
+        return poe_nil();
+}
+
+static poe_value nest_outer(poe_ctx *c)
+{
+        poe_kernel *k = poe_ctx_kernel(c);
+        poe_value r = poe_nil();
+        poe_sid inner;
+
+        tl_log_ctx(c);
+        /* Not a forked child: stop() does not open the way. */
+        poe_kernel_stop(k);
+        TL_EQ(poe_kernel_run(k), -EPERM);
+        TL_EQ(poe_kernel_run_one_timeslice(k), -EPERM);
+        /* has_forked (what a child calls, or stop() and run() imply on a
+         * new pid), then stop(): this handler may run the kernel. */
+        TL_EQ(poe_kernel_has_forked(k), 0);
+        TL_EQ(poe_kernel_run(k), -EPERM);
+        poe_kernel_stop(k);
+        inner = TL_CREATE(k, { "_start", nest_inner_start }, { "tick", nest_tick },
+                          { "_stop", tl_h_log });
+        TL_EQ(inner, 2);
+        TL_EQ(poe_kernel_run(k), 0);
+        tl_log("nested run returned");
+        /* The handler's dispatch is back as it was, stop() included
+         * (which made the kernel the active session, as POE does). */
+        TL_EQ(poe_kernel_get_active_session(k), POE_KERNEL);
+        assert_string_equal(poe_kernel_get_active_event(k), "go");
+        /* And it may run again, or make a session and call into it. */
+        TL_EQ(poe_kernel_run(k), 0);
+        inner = TL_CREATE(k, { "_start", tl_h_nop }, { "ret", tl_h_ret_arg0 });
+        TL_EQ(poe_kernel_call(k, inner, "ret", POE_ARGS(poe_int(7)), &r), 0);
+        TL_EQ(poe_value_int(&r), 7);
+        TL_EQ(poe_kernel_run(k), 0);
+        return poe_nil();
+}
+
+static poe_value nest_start(poe_ctx *c)
+{
+        tl_log_ctx(c);
+        poe_kernel_yield(poe_ctx_kernel(c), "go", POE_NOARGS);
+        return poe_nil();
+}
+
+static void test_run_nested_after_fork(void **state)
+{
+        (void)state;
+        TL_CREATE(tl.k, { "_start", nest_start }, { "go", nest_outer }, { "_stop", tl_h_log });
+        TL_EQ(poe_kernel_run(tl.k), 0);
+        TL_EXPECT("1 _start", "1 go", "1 _stop", "2 _start", "2 tick 1", "2 tick 2", "2 _stop",
+                  "nested run returned");
+        TL_EQ(tl_session_count(tl.k), 0);
+        tl_check_kernel(tl.k);
+        /* Outside handlers, as before. */
+        TL_EQ(TL_CREATE(tl.k, { "_start", tl_h_log }), 4);
+        TL_EQ(poe_kernel_run(tl.k), 0);
+        TL_EXPECT("4 _start");
+}
+
 /* ---- freeing a kernel with sessions in it ---- */
 
 static int destroyed;
@@ -449,6 +527,7 @@ int main(void)
                 TL_TEST(test_stop_from_handler),
                 TL_TEST(test_stop_from_outside),
                 TL_TEST(test_run_again),
+                TL_TEST(test_run_nested_after_fork),
                 TL_TEST(test_free_with_live_sessions),
                 TL_TEST(test_free_with_alias_held_sessions),
         };

@@ -108,6 +108,19 @@ static void check_rc(enum mu_fn fn, int r, bool bad, int line)
 #define RC(fn, bad, call) check_rc(MU_##fn, (call), (bad), __LINE__)
 #define HIT(fn) (api_calls[MU_##fn]++)
 
+/*
+ * ASSERT_DATA stays on for the books, but under it a destination that
+ * names no session is fatal (POE's _explain_resolve_failure), and this
+ * test names stale sessions on purpose: the calls that resolve a
+ * destination run with the group off.  No draw from the generator, so
+ * seeds replay as before.
+ */
+static void data_traps(poe_kernel *k, int on)
+{
+        if (k)
+                poe_kernel_debug_set(k, POE_ASSERT_DATA, on);
+}
+
 /* ---- the generator: splitmix64 ---- */
 
 static uint64_t rng;
@@ -651,15 +664,19 @@ static void random_op(poe_kernel *k, poe_ctx *c)
         case 4:
                 ev = pick_event(&bad);
                 args = pick_args(&nargs, true, &bad);
+                data_traps(kk, 0);
                 RC(poe_kernel_post_at, bad, poe_kernel_post_at(kk, rn(2) ? NULL : "f", -1,
                                                                pick_sid(), ev, args, nargs));
+                data_traps(kk, 1);
                 break;
         case 5:
                 s = pick_alias(&bad, false);
                 ev = pick_event(&bad);
                 args = pick_args(&nargs, true, &bad);
+                data_traps(kk, 0);
                 RC(poe_kernel_post_alias_at, bad,
                    poe_kernel_post_alias_at(kk, "f", 1, s, ev, args, nargs));
+                data_traps(kk, 1);
                 break;
         case 6:
                 ev = pick_event(&bad);
@@ -673,8 +690,10 @@ static void random_op(poe_kernel *k, poe_ctx *c)
                 ev = pick_event(&bad);
                 args = pick_args(&nargs, true, &bad);
                 ret = poe_int(9);
+                data_traps(kk, 0);
                 r = poe_kernel_call_at(kk, "f", 3, pick_sid(), ev, args, nargs,
                                        rn(2) ? &ret : NULL);
+                data_traps(kk, 1);
                 RC(poe_kernel_call_at, bad, r);
                 poe_value_release(&ret);
                 HIT(poe_value_release);
@@ -685,7 +704,9 @@ static void random_op(poe_kernel *k, poe_ctx *c)
                 s = pick_alias(&bad, false);
                 ev = pick_event(&bad);
                 args = pick_args(&nargs, true, &bad);
+                data_traps(kk, 0);
                 r = poe_kernel_call_alias_at(kk, "f", 4, s, ev, args, nargs, NULL);
+                data_traps(kk, 1);
                 RC(poe_kernel_call_alias_at, bad, r);
                 break;
         case 10:
@@ -823,8 +844,10 @@ static void random_op(poe_kernel *k, poe_ctx *c)
         case 27:
                 s = pick_signal(&bad);
                 args = pick_args(&nargs, true, &bad);
+                data_traps(kk, 0);
                 RC(poe_kernel_signal_at, bad,
                    poe_kernel_signal_at(kk, "f", 7, pick_sid(), s, args, nargs));
+                data_traps(kk, 1);
                 break;
         case 28:
                 RC(poe_kernel_sig_handled, bad, poe_kernel_sig_handled(kk));
@@ -866,8 +889,10 @@ static void random_op(poe_kernel *k, poe_ctx *c)
                 ret = poe_int(1);
                 if (!pbs[i])
                         bad = true;
+                data_traps(k, 0);
                 RC(poe_postback_invoke, bad,
                    poe_postback_invoke(pbs[i], args, nargs, rn(2) ? &ret : NULL));
+                data_traps(k, 1);
                 poe_value_release(&ret);
                 if (pbs[i] && chance(20)) {
                         assert_ptr_equal(poe_postback_weaken(pbs[i]), pbs[i]);
@@ -916,8 +941,11 @@ static void random_op(poe_kernel *k, poe_ctx *c)
         case 36:
                 if (rn(2))
                         RC(poe_kernel_detach_myself, bad, poe_kernel_detach_myself(kk));
-                else
+                else {
+                        data_traps(kk, 0);
                         RC(poe_kernel_detach_child, bad, poe_kernel_detach_child(kk, pick_sid()));
+                        data_traps(kk, 1);
+                }
                 break;
         case 37:
                 (void)poe_kernel_time(kk);
@@ -1253,8 +1281,11 @@ static void tick(poe_kernel *k)
 {
         TL_EQ(poe_kernel_run_in_loop(k, in_loop, NULL), 0);
         in_loop_runs++;
-        if (n_sids)
+        if (n_sids) {
+                data_traps(k, 0);
                 poe_kernel_post(k, sids[rn(n_sids)], "tick", POE_NOARGS);
+                data_traps(k, 1);
+        }
 }
 
 static void run_seed(uint64_t seed, unsigned long ops)

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <poe/poe.h>
 
@@ -112,6 +113,60 @@ static inline poe_kernel *oracle_kernel(void)
                 exit(1);
         }
         return k;
+}
+
+/*
+ * Warnings, as the Perl side prints them from $SIG{__WARN__}: what the
+ * kernel writes on stderr between oracle_warn_begin() and
+ * oracle_warn_end() is printed on stdout as "warn: MESSAGE", with POE's
+ * "=== PID === " line prefixes taken out.
+ */
+struct oracle_warn {
+        FILE *file;
+        int saved;
+};
+
+static inline struct oracle_warn *oracle_warn_state(void)
+{
+        static struct oracle_warn w = { NULL, -1 };
+
+        return &w;
+}
+
+static inline void oracle_warn_begin(void)
+{
+        struct oracle_warn *w = oracle_warn_state();
+
+        fflush(stderr);
+        w->file = tmpfile();
+        w->saved = dup(2);
+        if (!w->file || w->saved < 0 || dup2(fileno(w->file), 2) < 0) {
+                perror("oracle_warn_begin");
+                exit(1);
+        }
+}
+
+static inline void oracle_warn_end(void)
+{
+        struct oracle_warn *w = oracle_warn_state();
+        char line[1024];
+        int first = 1;
+
+        fflush(stderr);
+        dup2(w->saved, 2);
+        close(w->saved);
+        w->saved = -1;
+        rewind(w->file);
+        while (fgets(line, sizeof(line), w->file)) {
+                const char *p = line;
+
+                if (strncmp(p, "=== ", 4) == 0 && strstr(p + 4, " === "))
+                        p = strstr(p + 4, " === ") + 5;
+                printf("%s%s", first ? "warn: " : "", p);
+                first = 0;
+        }
+        fclose(w->file);
+        w->file = NULL;
 }
 
 #define ORACLE_N(a) (sizeof(a) / sizeof((a)[0]))

@@ -163,7 +163,8 @@ POE_EXPORT int poe_kernel_new(poe_kernel **ret_kernel, const poe_allocator *allo
 /**
  * The process-wide default kernel, created on first use, like POE's
  * $poe_kernel.  NULL only if it could not be allocated.  Not thread-safe
- * on first call.
+ * on first call.  It is never freed; at exit it gives poe_kernel_free's
+ * warning about run() when that applies.
  */
 POE_EXPORT poe_kernel *poe_kernel_default(void);
 
@@ -171,7 +172,11 @@ POE_EXPORT poe_kernel *poe_kernel_default(void);
  * Frees a kernel and everything it still holds: sessions are freed
  * without _stop being dispatched (as when a Perl program exits), queued
  * events are discarded and their pointer arguments destroyed.  Must not
- * be called from inside a handler.  Takes NULL; returns NULL.
+ * be called from inside a handler.  Takes NULL; returns NULL.  As POE's
+ * kernel does when it is destroyed, warns on stderr ("Sessions were
+ * started, but POE::Kernel's run() method was never called ...") if
+ * sessions were created since the last poe_kernel_stop() and
+ * poe_kernel_run() was never called.
  */
 POE_EXPORT poe_kernel *poe_kernel_free(poe_kernel *k);
 
@@ -181,7 +186,18 @@ POE_EXPORT poe_kernel *poe_kernel_free(poe_kernel *k);
  * are no sessions.  May be called again after it returns.  Returns
  * -ENOMEM, leaving the sessions in place, when for 100 timeslices in a
  * row (about a second) there was no memory for the IDLE or ZOMBIE
- * signal that would end them; a later run tries again.
+ * signal that would end them; a later run tries again.  Returns
+ * -ECANCELED when a handler's die was not handled (POE rethrows it):
+ * the message is in poe_kernel_exception(), and run() may be called
+ * again; ASSERT_RETVALS does not treat this as a failed call.
+ *
+ * One handler may run the kernel: in a forked child (a pid other than
+ * the kernel's, or after poe_kernel_has_forked), the handler that
+ * forked may poe_kernel_stop() the kernel it inherited, create
+ * sessions and call run() (or run_one_timeslice()) from where it is,
+ * as a POE::Wheel::Run code program does; the handler's own dispatch
+ * is put aside until run() returns, and the child then normally exits.
+ * As in POE, run() in a process whose pid changed implies has_forked.
  */
 POE_EXPORT int poe_kernel_run(poe_kernel *k);
 
@@ -190,7 +206,8 @@ POE_EXPORT int poe_kernel_run(poe_kernel *k);
  * event, dispatches every event due at the start of the slice, then
  * stops sessions that ran out of work.  Returns 1 if sessions remain, 0
  * once none do (the kernel is then finalized, as POE does), -EPERM
- * from inside a handler, or -ENOMEM as run() gives up.
+ * from inside a handler (but see run() for a forked child's), -ECANCELED
+ * as run(), or -ENOMEM as run() gives up.
  */
 POE_EXPORT int poe_kernel_run_one_timeslice(poe_kernel *k);
 
@@ -206,7 +223,10 @@ POE_EXPORT int poe_kernel_run_while(poe_kernel *k, const volatile int *flag);
  * Stops every session at once, as POE::Kernel->stop: each gets _stop
  * (deepest descendants first), nothing else is dispatched, and run()
  * returns at the end of the current timeslice.  Safe inside a handler;
- * the running handler finishes normally.
+ * the running handler finishes normally.  In a process whose pid is not
+ * the kernel's it implies poe_kernel_has_forked(), and in a forked
+ * child's handler it lets that handler run the kernel again (see
+ * poe_kernel_run).
  */
 POE_EXPORT void poe_kernel_stop(poe_kernel *k);
 
@@ -267,8 +287,10 @@ typedef struct poe_session_spec {
  * after _start is stopped at the end of the next timeslice.
  *
  * Returns 0 and the new id in *ret_sid (which may be NULL), -EINVAL for
- * a bad spec (NULL handler name or function), or -ENOMEM (nothing is
- * created, no event is dispatched).
+ * a bad spec (NULL handler name or function), -EINVAL with POE's
+ * warning "discarding session - no '_start' state" for a spec without a
+ * _start handler (no id is used), or -ENOMEM (nothing is created, no
+ * event is dispatched).
  */
 POE_EXPORT int poe_session_create(poe_kernel *k, const poe_session_spec *spec,
                                   poe_sid *ret_sid);
@@ -693,8 +715,9 @@ POE_EXPORT int poe_kernel_alias_set(poe_kernel *k, const char *alias);
 POE_EXPORT int poe_kernel_alias_remove(poe_kernel *k, const char *alias);
 
 /** Resolves an alias to a session id, as alias_resolve.  Like POE, a
- * string of digits naming a live session id resolves to that session.
- * Returns 0 or -ESRCH. */
+ * string of digits naming a live session id resolves to that session,
+ * and the kernel's id string (poe_kernel_id) to POE_KERNEL.  Returns 0
+ * or -ESRCH. */
 POE_EXPORT int poe_kernel_alias_resolve(poe_kernel *k, const char *alias, poe_sid *ret_sid);
 
 /**
@@ -803,7 +826,8 @@ POE_EXPORT int poe_session_callback(poe_kernel *k, poe_sid sid, const char *even
 /**
  * Invokes a postback (posts; *ret, if given, is nil) or a callback
  * (calls; *ret receives the handler's value).  Call it from the kernel's
- * thread.  Returns 0, -ESRCH if the session or the kernel is gone,
+ * thread.  Returns 0, -ESRCH if the session or the kernel is gone (under
+ * ASSERT_DATA a gone session is fatal, as for post and call),
  * -ECANCELED if a callback's handler died, -EINVAL, -ENOMEM.
  */
 POE_EXPORT int poe_postback_invoke(poe_postback *pb, const poe_value *args, size_t nargs,
