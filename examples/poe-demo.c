@@ -15,7 +15,8 @@
  *  - "stats": an aliased service answering post and call.
  *  - "flaky": a handler that dies on every third event; the session
  *    handles DIE and carries on.
- *  - INT or TERM stops everything gracefully.
+ *  - INT or TERM stops everything gracefully and at once: connections and
+ *    clients hang up, workers are ended, then the sessions end.
  *
  * It starts the inspector on --inspector HOST:PORT (or POE_INSPECTOR;
  * default 127.0.0.1:8080), with the trace log in --trace-db PATH (or
@@ -78,6 +79,22 @@ static poe_value conn_start(poe_ctx *c)
         struct conn *cn = poe_ctx_heap(c);
 
         poe_kernel_select_read(poe_ctx_kernel(c), cn->fd, "readable", POE_NOARGS);
+        poe_kernel_sig(poe_ctx_kernel(c), "INT", "hangup", POE_NOARGS);
+        poe_kernel_sig(poe_ctx_kernel(c), "TERM", "hangup", POE_NOARGS);
+        return poe_nil();
+}
+
+/* INT or TERM: the demo is stopping, so its server does not wait for
+ * the peer to leave; it hangs up (the root handles the signal). */
+static poe_value conn_hangup(poe_ctx *c)
+{
+        struct conn *cn = poe_ctx_heap(c);
+
+        if (cn->fd >= 0) {
+                poe_kernel_select_read(poe_ctx_kernel(c), cn->fd, NULL, POE_NOARGS);
+                close(cn->fd);
+                cn->fd = -1;
+        }
         return poe_nil();
 }
 
@@ -148,9 +165,10 @@ static poe_value listener_accept(poe_ctx *c)
         static const poe_handler h[] = {
                 { "_start", conn_start, NULL },
                 { "readable", conn_readable, NULL },
+                { "hangup", conn_hangup, NULL },
                 { "_stop", conn_stop, NULL },
         };
-        poe_session_spec spec = { .handlers = h, .n_handlers = 3 };
+        poe_session_spec spec = { .handlers = h, .n_handlers = 4 };
         int *lfd = poe_ctx_heap(c);
         struct conn *cn;
         int fd = accept(*lfd, NULL, NULL);
@@ -199,6 +217,23 @@ static poe_value client_start(poe_ctx *c)
                 return poe_nil();
         poe_kernel_select_read(poe_ctx_kernel(c), cl->fd, "reply", POE_NOARGS);
         poe_kernel_delay(poe_ctx_kernel(c), "send", 0.2, POE_NOARGS);
+        poe_kernel_sig(poe_ctx_kernel(c), "INT", "hangup", POE_NOARGS);
+        poe_kernel_sig(poe_ctx_kernel(c), "TERM", "hangup", POE_NOARGS);
+        return poe_nil();
+}
+
+/* INT or TERM: the client leaves now instead of finishing its lines. */
+static poe_value client_hangup(poe_ctx *c)
+{
+        struct client *cl = poe_ctx_heap(c);
+        poe_kernel *k = poe_ctx_kernel(c);
+
+        poe_kernel_delay(k, "send", POE_NO_TIME, POE_NOARGS);
+        if (cl->fd >= 0) {
+                poe_kernel_select_read(k, cl->fd, NULL, POE_NOARGS);
+                close(cl->fd);
+                cl->fd = -1;
+        }
         return poe_nil();
 }
 
@@ -307,9 +342,10 @@ static void spawn_client(poe_kernel *k)
                 { "_start", client_start, NULL },
                 { "send", client_send, NULL },
                 { "reply", client_reply, NULL },
+                { "hangup", client_hangup, NULL },
                 { "_stop", client_stop, NULL },
         };
-        poe_session_spec spec = { .handlers = h, .n_handlers = 4 };
+        poe_session_spec spec = { .handlers = h, .n_handlers = 5 };
         struct client *cl = calloc(1, sizeof(*cl));
 
         if (!cl)
@@ -321,6 +357,9 @@ static void spawn_client(poe_kernel *k)
 }
 
 /* ---- workers: child processes reaped with sig_child ---- */
+
+/* The children still running, so that a shutdown can end them. */
+static pid_t worker_pids[64];
 
 static poe_value workers_start(poe_ctx *c)
 {
@@ -344,6 +383,12 @@ static poe_value workers_spawn(poe_ctx *c)
                 nanosleep(&t, NULL);
                 _exit((int)(getpid() % 4));
         }
+        for (size_t i = 0; i < sizeof(worker_pids) / sizeof(worker_pids[0]); i++) {
+                if (worker_pids[i] == 0) {
+                        worker_pids[i] = pid;
+                        break;
+                }
+        }
         poe_kernel_sig_child(k, (int)pid, "reaped", POE_NOARGS);
         return poe_nil();
 }
@@ -351,16 +396,27 @@ static poe_value workers_spawn(poe_ctx *c)
 static poe_value workers_reaped(poe_ctx *c)
 {
         int status = (int)poe_value_int(poe_ctx_arg(c, 2));
+        pid_t pid = (pid_t)poe_value_int(poe_ctx_arg(c, 1));
 
+        for (size_t i = 0; i < sizeof(worker_pids) / sizeof(worker_pids[0]); i++)
+                if (worker_pids[i] == pid)
+                        worker_pids[i] = 0;
         poe_kernel_post_alias(poe_ctx_kernel(c), "stats", "count", POE_ARGS(poe_str("child")));
-        printf("worker %lld exited with %d\n", (long long)poe_value_int(poe_ctx_arg(c, 1)),
-               WEXITSTATUS(status));
+        if (WIFSIGNALED(status))
+                printf("worker %lld ended by signal %d\n", (long long)pid, WTERMSIG(status));
+        else
+                printf("worker %lld exited with %d\n", (long long)pid, WEXITSTATUS(status));
         fflush(stdout);
         return poe_nil();
 }
 
 static poe_value workers_shutdown(poe_ctx *c)
 {
+        /* The children's work is not worth waiting for: they are ended,
+         * and reaped as any other. */
+        for (size_t i = 0; i < sizeof(worker_pids) / sizeof(worker_pids[0]); i++)
+                if (worker_pids[i] > 0)
+                        kill(worker_pids[i], SIGTERM);
         poe_kernel_alias_remove(poe_ctx_kernel(c), "workers");
         return poe_nil();
 }
