@@ -237,7 +237,7 @@ static int find_own(poe_kernel *k, poe_alarm_id id, poe__event **ret, const char
 POE_EXPORT int poe_kernel_alarm_adjust(poe_kernel *k, poe_alarm_id id, double delta,
                                        double *ret_time)
 {
-        poe__event *ev;
+        poe__event *ev = NULL;
         int r;
 
         POE_CHECK(k, k && !isnan(delta), -EINVAL);
@@ -256,7 +256,7 @@ POE_EXPORT int poe_kernel_delay_adjust(poe_kernel *k, poe_alarm_id id, double se
 {
         int64_t now;
         double wall;
-        poe__event *ev;
+        poe__event *ev = NULL;
         int r;
 
         POE_CHECK(k, k && !isnan(seconds), -EINVAL);
@@ -284,7 +284,7 @@ static void describe(poe_kernel *k, poe__event *ev, poe_alarm_info *info)
 
 POE_EXPORT int poe_kernel_alarm_remove(poe_kernel *k, poe_alarm_id id, poe_alarm_info *ret)
 {
-        poe__event *ev;
+        poe__event *ev = NULL;
         int r;
 
         POE_CHECK(k, k, -EINVAL);
