@@ -1,9 +1,5 @@
 /* alias-usage: the C side of alias-usage.pl (see there).
  * POE_ASSERT_USAGE=1 is POE::Kernel::ASSERT_USAGE. */
-#include <signal.h>
-#include <sys/resource.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include "oracle.h"
 
@@ -36,33 +32,12 @@ static void try(poe_kernel *k, const char *label, int what)
         static const char *endings[] = {" is in use by another session",
                                         " does not belong to current session", " does not exist"};
         char out[4096], *msg;
-        size_t len = 0, i;
-        int fds[2], status = 0;
-        ssize_t n;
-        pid_t pid;
+        size_t i;
+        int lived = oracle_fork_eval(k, call, what, out, sizeof(out));
 
-        if (pipe(fds) < 0)
+        if (lived < 0)
                 exit(1);
-        fflush(NULL);
-        pid = fork();
-        if (pid == 0) {
-                struct rlimit no_core = {0, 0};
-
-                setrlimit(RLIMIT_CORE, &no_core); /* the abort is expected */
-                dup2(fds[1], 2);
-                close(fds[0]);
-                close(fds[1]);
-                signal(SIGABRT, SIG_DFL);
-                call(k, what);
-                _exit(0);
-        }
-        close(fds[1]);
-        while (len < sizeof(out) - 1 && (n = read(fds[0], out + len, sizeof(out) - 1 - len)) > 0)
-                len += (size_t)n;
-        out[len] = '\0';
-        close(fds[0]);
-        waitpid(pid, &status, 0);
-        if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+        if (lived) {
                 printf("%s: lived\n", label);
                 return;
         }

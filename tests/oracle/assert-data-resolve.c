@@ -2,47 +2,31 @@
  * An ASSERT_DATA failure aborts, so each call that may die runs in a
  * forked child whose stderr is read back; POE_ASSERT_DATA=1 is
  * POE::Kernel::ASSERT_DATA. */
-#include <signal.h>
-#include <sys/resource.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include "oracle.h"
 
 typedef void (*call_fn)(poe_kernel *k);
 
+/* The call try() runs in its child (oracle_fork_eval passes an int). */
+static call_fn trying;
+
+static void run_trying(poe_kernel *k, int unused)
+{
+        (void)unused;
+        trying(k);
+}
+
 /* eval { fn() }, and print what it died with, as the Perl side does. */
 static void try(poe_kernel *k, const char *label, call_fn fn)
 {
         char out[8192], *msg, *end;
-        size_t len = 0;
-        int fds[2], status = 0;
-        ssize_t n;
-        pid_t pid;
+        int lived;
 
-        if (pipe(fds) < 0)
+        trying = fn;
+        lived = oracle_fork_eval(k, run_trying, 0, out, sizeof(out));
+        if (lived < 0)
                 exit(1);
-        fflush(NULL);
-        pid = fork();
-        if (pid == 0) {
-                struct rlimit no_core = {0, 0};
-
-                setrlimit(RLIMIT_CORE, &no_core); /* the abort is expected */
-                dup2(fds[1], 2);
-                close(fds[0]);
-                close(fds[1]);
-                signal(SIGABRT, SIG_DFL);
-                fn(k);
-                fflush(NULL);
-                _exit(0);
-        }
-        close(fds[1]);
-        while (len < sizeof(out) - 1 && (n = read(fds[0], out + len, sizeof(out) - 1 - len)) > 0)
-                len += (size_t)n;
-        out[len] = '\0';
-        close(fds[0]);
-        waitpid(pid, &status, 0);
-        if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+        if (lived) {
                 printf("%s: lived\n", label);
                 return;
         }

@@ -15,9 +15,12 @@
 #define POE_ORACLE_H
 
 #include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <poe/poe.h>
@@ -167,6 +170,46 @@ static inline void oracle_warn_end(void)
         }
         fclose(w->file);
         w->file = NULL;
+}
+
+/*
+ * fn(k, arg) in a forked child, as Perl's eval runs a call that may die:
+ * what the child writes to stderr is read into out (size bytes, NUL
+ * terminated), and an abort (an ASSERT_* failure) leaves no core file.
+ * Returns 1 when the child lived (exited 0), 0 when it died, -1 when no
+ * pipe could be made.
+ */
+static inline int oracle_fork_eval(poe_kernel *k, void (*fn)(poe_kernel *, int), int arg,
+                                   char *out, size_t size)
+{
+        size_t len = 0;
+        int fds[2], status = 0;
+        ssize_t n;
+        pid_t pid;
+
+        if (pipe(fds) < 0)
+                return -1;
+        fflush(NULL);
+        pid = fork();
+        if (pid == 0) {
+                struct rlimit no_core = {0, 0};
+
+                setrlimit(RLIMIT_CORE, &no_core); /* the abort is expected */
+                dup2(fds[1], 2);
+                close(fds[0]);
+                close(fds[1]);
+                signal(SIGABRT, SIG_DFL);
+                fn(k, arg);
+                fflush(NULL);
+                _exit(0);
+        }
+        close(fds[1]);
+        while (len < size - 1 && (n = read(fds[0], out + len, size - 1 - len)) > 0)
+                len += (size_t)n;
+        out[len] = '\0';
+        close(fds[0]);
+        waitpid(pid, &status, 0);
+        return WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }
 
 #define ORACLE_N(a) (sizeof(a) / sizeof((a)[0]))

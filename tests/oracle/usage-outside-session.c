@@ -2,10 +2,6 @@
  * there).  Each call, with otherwise good arguments, runs in a forked
  * child: an ASSERT_USAGE failure aborts.  POE_ASSERT_USAGE=1 is
  * POE::Kernel::ASSERT_USAGE. */
-#include <signal.h>
-#include <sys/resource.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include "oracle.h"
 
@@ -126,35 +122,12 @@ int main(void)
         poe_kernel_run(k);
         for (i = 0; i < (int)ORACLE_N(methods); i++) {
                 char out[4096];
-                size_t len = 0;
-                int fds[2], status = 0;
-                ssize_t n;
-                pid_t pid;
+                int lived = oracle_fork_eval(k, call, i, out, sizeof(out));
 
-                if (pipe(fds) < 0)
+                if (lived < 0)
                         return 1;
-                fflush(NULL);
-                pid = fork();
-                if (pid == 0) {
-                        struct rlimit no_core = {0, 0};
-
-                        setrlimit(RLIMIT_CORE, &no_core); /* the abort is expected */
-                        dup2(fds[1], 2);
-                        close(fds[0]);
-                        close(fds[1]);
-                        signal(SIGABRT, SIG_DFL);
-                        call(k, i);
-                        _exit(0);
-                }
-                close(fds[1]);
-                while (len < sizeof(out) - 1 &&
-                       (n = read(fds[0], out + len, sizeof(out) - 1 - len)) > 0)
-                        len += (size_t)n;
-                out[len] = '\0';
-                close(fds[0]);
-                waitpid(pid, &status, 0);
                 printf("%s: %s\n", methods[i],
-                       WIFEXITED(status) && WEXITSTATUS(status) == 0 ? "lived"
+                       lived ? "lived"
                        : strstr(out, "from a running session") ? "died: from a running session"
                                                                : "died: other");
         }
