@@ -57,8 +57,10 @@ def start(demo, tmp, name):
 
 def term_under_load(demo, tmp):
     """SIGTERM while the inspector holds 8 long polls, 50 idle connections
-    and 20 that are still sending their headers: the demo exits, cleanly,
-    within a second (scaled by SLOW)."""
+    and 20 that are still sending their headers, and a line client that
+    has said one line and stays connected: the demo exits, cleanly, within
+    a second (scaled by SLOW); it hangs up on the client, which does not
+    hold it up."""
     proc, line, base = start(demo, tmp, "term.db")
     socks = []
     try:
@@ -89,6 +91,12 @@ def term_under_load(demo, tmp):
             conns = re.search(r"^poe_inspector_connections (\d+)", text, re.M)
             return polls and int(polls.group(1)) == 8 and conns and int(conns.group(1)) >= 78
         check("the demo's inspector holds 8 long polls and 78 connections", until(10, loaded))
+        lport = int(re.search(r"line server on [0-9.]+:(\d+)", line).group(1))
+        client = socket.create_connection(("127.0.0.1", lport), timeout=5 * SLOW)
+        socks.append(client)
+        client.sendall(b"hi\n")
+        reply = client.recv(256)
+        check("an idle line client is connected and answered", reply.startswith(b"HI"), reply)
         t0 = time.monotonic()
         proc.send_signal(signal.SIGTERM)
         try:
