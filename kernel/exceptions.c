@@ -166,7 +166,7 @@ void poe__exception_caught(poe_kernel *k, poe__session *to, poe__session *from, 
         if (!msg)
                 msg = poe__strdup(k, "out of memory formatting a die message\n");
         if (POE__ON(k, POE_TRACE_EVENTS))
-                trace_die(k, to, from, name, msg ? msg : "out of memory formatting a die message\n");
+                trace_die(k, to, from, name, msg ? msg : "(out of memory)\n");
         if (!k->catch_exceptions || (type & (POE__ET_STOP | POE__ET_SIGDIE)) ||
             k->active->is_kernel) {
                 poe__exception_set(k, msg);
