@@ -527,6 +527,10 @@ struct poe_kernel {
          * with).  died tells call() its handler died. */
         poe__frame *frame;
         char *die_msg;
+        /* Where poe_die was called, for the die's trace record (a copy:
+         * the caller's string may be gone once it has unwound). */
+        char die_file[256];
+        int die_line;
         char *exception;
         bool died;
 
