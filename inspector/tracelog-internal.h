@@ -59,6 +59,12 @@
 #define RING_BYTES_PER_RECORD 160  /* a record is 144 bytes, a few carry text */
 #define ENTRY_MAX             4096 /* one record in the ring, its text included */
 #define SLOT_GRANT            256  /* slots lent before the sink looks at the writer again */
+#define SHED_LOOK             64   /* records shed before the sink looks at the ring again */
+/* The log's threads (writer, checkpointer) run this much nicer than the
+ * thread that starts them: on a busy machine the program being watched
+ * gets the CPU first, and what the writer cannot keep up with is shed
+ * and counted (tracelog.c), never waited for. */
+#define LOG_THREAD_NICE       10
 #define EVENT_MAX             1024 /* longer names are cut */
 #define BATCH_MAX             1000
 #define BATCH_TEXT            (64 << 10) /* a batch's texts; > 3 * ENTRY_MAX */
@@ -138,7 +144,13 @@ struct poe__tracelog {
         /* The writer sleeps until this many records wait; UINT64_MAX
          * while it is awake. */
         _Atomic uint64_t wake_at;
+        /* Records lost, by group: the writer's (a batch it could not
+         * write, a definition it never saw), and the sink's (no room in
+         * the ring), kept apart so that each has one thread writing it
+         * and the sink's count is a plain store, not a locked add (the
+         * shedding slot's cost).  poe__tl_dropped gives their sum. */
         _Atomic uint64_t dropped[N_GROUP_BITS];
+        _Alignas(64) _Atomic uint64_t sink_drops[N_GROUP_BITS];
         _Atomic uint64_t written;
 
         /* Set when the log's owner stops: every read in progress ends at
@@ -176,6 +188,11 @@ struct poe__tracelog {
         /* ... and the writer as the slot function last saw it (see
          * tracelog.c, slot_slow). */
         uint64_t wake_seen, wake_limit, p_limit;
+        /* The shedding slot (tracelog.c, lend): lent while the ring has
+         * no room, outside it; what the kernel writes there is counted
+         * and dropped, shed_left more before the sink looks again. */
+        entry shed;
+        uint32_t shed_left;
         /* The reader's (the writer thread's): the kernel's static epoch,
          * from the last definition read. */
         double reader_epoch;
@@ -273,7 +290,12 @@ const char *poe__tl_echo(const char *v, char *buf, size_t size);
 
 /* The writer's side of the ring. */
 uint64_t poe__tl_ring_count(poe__tracelog *t);
+/* Records of group bit g lost so far, the writer's and the sink's. */
+uint64_t poe__tl_dropped(poe__tracelog *t, unsigned g);
 bool poe__tl_ring_empty(poe__tracelog *t);
+/* Called first by each of the log's threads: names it (top, perf, gdb;
+ * at most 15 characters) and lowers its priority by LOG_THREAD_NICE. */
+void poe__tl_thread_init(const char *name);
 entry *poe__tl_ring_peek(poe__tracelog *t);
 void poe__tl_ring_pop(poe__tracelog *t, entry *e);
 
@@ -380,6 +402,8 @@ enum {
         COL_QUEUE,
         COL_MESSAGE,
         COL_EVENT_ID, /* NULL when the record is about no queue item */
+        COL_TEXT,     /* the record's raw text (bytes; may hold a NUL) */
+        COL_ARG0,     /* its first number */
 };
 
 /* A read-only connection to the log, for one query (QUERY_DEADLINE_MS
@@ -470,6 +494,9 @@ typedef struct posted {
         uint64_t sender;   /* the session that posted it */
         uint64_t span;     /* OTLP: the post's span id */
         uint64_t parent;   /* OTLP: its parent span id, 0: none */
+        uint64_t trace[2]; /* OTLP: its trace id */
+        uint32_t depth;    /* OTLP: its depth in its trace (a root is 1) */
+        bool timer;        /* OTLP: an alarm or delay, not a post */
         char *head;        /* OTLP: its span as JSON up to its last attribute */
 } posted;
 
@@ -501,6 +528,9 @@ typedef struct open_dispatch {
         json_t *obj;   /* the export's object for it, finished at its return */
         posted post;   /* Chrome: the post that queued it (event_id 0: none) */
         uint64_t span; /* OTLP: its span id */
+        uint64_t trace[2]; /* OTLP: its trace id */
+        uint32_t depth;    /* OTLP: its depth in its trace */
+        bool died;         /* OTLP: a die record gave it an error status */
         size_t events; /* OTLP: the span events obj holds */
 } open_dispatch;
 
@@ -561,11 +591,18 @@ bool poe__tl_chrome_finish(tl_chrome *c);
 void poe__tl_chrome_free(tl_chrome *c);
 
 typedef struct tl_otlp tl_otlp;
-/* -errno with err when the run's row cannot be read. */
-int poe__tl_otlp_new(sqlite3 *db, int64_t run, obuf *b, tl_pair_counts *counts, tl_otlp **ret,
-                     char *err, size_t errlen);
+/* -errno with err when the run's row cannot be read.  service is the
+ * resource's service.name (NULL: "poe"), borrowed for the export's life. */
+int poe__tl_otlp_new(sqlite3 *db, int64_t run, obuf *b, tl_pair_counts *counts,
+                     const char *service, tl_otlp **ret, char *err, size_t errlen);
 void poe__tl_otlp_record(tl_otlp *o, sqlite3_stmt *st);
 bool poe__tl_otlp_finish(tl_otlp *o);
+/* Ends the line being written, if any: what b holds is then whole lines,
+ * each one TracesData (the live push sends each as a request). */
+void poe__tl_otlp_flush(tl_otlp *o);
+/* At most n spans a line from now on (1 to 1000; the file export's is
+ * 1000). */
+void poe__tl_otlp_set_line_spans(tl_otlp *o, size_t n);
 void poe__tl_otlp_free(tl_otlp *o);
 
 #endif

@@ -530,6 +530,10 @@ struct poe_kernel {
          * with).  died tells call() its handler died. */
         poe__frame *frame;
         char *die_msg;
+        /* Where poe_die was called, for the die's trace record (a copy:
+         * the caller's string may be gone once it has unwound). */
+        char die_file[256];
+        int die_line;
         char *exception;
         bool died;
 
@@ -932,6 +936,9 @@ poe__assert_fail(poe_kernel *k, unsigned group, const char *file, int line, cons
 int poe__usage(const poe_kernel *k, int err, const char *what, const char *func,
                const char *file, int line);
 int poe__rv_fail(const poe_kernel *k, int r, const char *func, const char *file, int line);
+/* -ESRCH for a destination that names no session: a warning, not fatal,
+ * under ASSERT_RETVALS, as POE's _explain_resolve_failure. */
+int poe__rv_unresolved(const poe_kernel *k, const char *func, const char *file, int line);
 /* POE's "must call X() from a running session" (ASSERT_USAGE) for calls
  * that act on the active session, made outside a handler: fatal under
  * the group, else err, for the caller's poe__rv. */
@@ -1012,6 +1019,30 @@ static inline bool poe__trace_names_item(uint32_t kind)
  * the last thing done, so the trace point needs no stack frame for it.
  * Cost: see docs/performance.md (bench/trace-cost.sh).
  */
+/* The slot sink lends a shedding slot (POE_TK_SHED: it has no room) and
+ * a record of group would go to it alone: the record's time need not be
+ * read. */
+static inline __attribute__((always_inline)) bool poe__trace_sheds(const poe_kernel *k,
+                                                                   uint32_t group)
+{
+        const poe_trace_record *r = k->trace_slot;
+
+        return __builtin_expect(r && r->kind == POE_TK_SHED && (k->trace_solo & group), 0);
+}
+
+/* A record of group handed to the slot sink's shedding slot, if it lends
+ * one and the record would go to it alone: the group, and the sink's
+ * call, which counts it dropped.  Returns false, having done nothing,
+ * otherwise. */
+static inline __attribute__((always_inline)) bool poe__trace_shed(poe_kernel *k, uint32_t group)
+{
+        if (!poe__trace_sheds(k, group))
+                return false;
+        k->trace_slot->group = group;
+        k->trace_slot_fn(k->trace_slot_ctx, &k->trace_slot);
+        return true;
+}
+
 static inline __attribute__((always_inline)) bool
 poe__trace_in_slot(poe_kernel *k, uint32_t group, uint32_t kind, poe__session *s, uint32_t event,
                    const poe__session *sender, poe__session *peer, uint64_t event_id, int64_t now,
@@ -1024,9 +1055,16 @@ poe__trace_in_slot(poe_kernel *k, uint32_t group, uint32_t kind, poe__session *s
         uint64_t queue_length;
 
         /* A slot lent, the group the slot sink's alone, everything the
-         * record names defined in this epoch. */
+         * record names defined in this epoch; or a shedding slot. */
         if (__builtin_expect(!r || !(k->trace_solo & group), 0))
                 return false;
+        if (__builtin_expect(r->kind == POE_TK_SHED, 0)) {
+                r->group = group;
+                k->trace_slot_fn(k->trace_slot_ctx, &k->trace_slot);
+                return true;
+        }
+        if (!now)
+                now = poe__mono_inline(k);
         if (__builtin_expect((s && s->log_epoch != epoch) || (peer && peer->log_epoch != epoch), 0))
                 return false;
         if (__builtin_expect(poe__trace_names_item(kind) ? k->name_epochs[event] != epoch
@@ -1076,7 +1114,7 @@ poe__trace_hot(poe_kernel *k, uint32_t group, uint32_t kind, poe__session *s, ui
                const poe__session *sender, poe__session *peer, uint64_t event_id, int64_t now,
                int64_t a0, int64_t a1, int64_t a2, int64_t a3, double num)
 {
-        if (!now)
+        if (!now && !poe__trace_sheds(k, group))
                 now = poe__mono_inline(k);
         if (!poe__trace_in_slot(k, group, kind, s, event, sender, peer, event_id, now, a0, a1, a2,
                                 a3, num))
