@@ -471,6 +471,7 @@ typedef struct posted {
         uint64_t span;     /* OTLP: the post's span id */
         uint64_t parent;   /* OTLP: its parent span id, 0: none */
         char *head;        /* OTLP: its span as JSON up to its last attribute */
+        bool bare;         /* Chrome: no slice open on the sender's track at the enqueue */
 } posted;
 
 /* Pending posts by event id. */
