@@ -466,8 +466,8 @@ int poe__tracelog_export_open(poe__tracelog *t, const char *format, const poe__t
                 if (!x->chrome)
                         x->out.oom = true;
         } else if (f == OTLP) {
-                rc = poe__tl_otlp_new(x->db, poe__tl_run_of(t, q), &x->out, &x->pairs, &x->otlp,
-                                      err, errlen);
+                rc = poe__tl_otlp_new(x->db, poe__tl_run_of(t, q), &x->out, &x->pairs, NULL,
+                                      &x->otlp, err, errlen);
                 if (rc < 0)
                         goto fail;
         }

@@ -380,6 +380,8 @@ enum {
         COL_QUEUE,
         COL_MESSAGE,
         COL_EVENT_ID, /* NULL when the record is about no queue item */
+        COL_TEXT,     /* the record's raw text (bytes; may hold a NUL) */
+        COL_ARG0,     /* its first number */
 };
 
 /* A read-only connection to the log, for one query (QUERY_DEADLINE_MS
@@ -470,6 +472,9 @@ typedef struct posted {
         uint64_t sender;   /* the session that posted it */
         uint64_t span;     /* OTLP: the post's span id */
         uint64_t parent;   /* OTLP: its parent span id, 0: none */
+        uint64_t trace[2]; /* OTLP: its trace id */
+        uint32_t depth;    /* OTLP: its depth in its trace (a root is 1) */
+        bool timer;        /* OTLP: an alarm or delay, not a post */
         char *head;        /* OTLP: its span as JSON up to its last attribute */
         bool bare;         /* Chrome: no slice open on the sender's track at the enqueue */
 } posted;
@@ -502,6 +507,9 @@ typedef struct open_dispatch {
         json_t *obj;   /* the export's object for it, finished at its return */
         posted post;   /* Chrome: the post that queued it (event_id 0: none) */
         uint64_t span; /* OTLP: its span id */
+        uint64_t trace[2]; /* OTLP: its trace id */
+        uint32_t depth;    /* OTLP: its depth in its trace */
+        bool died;         /* OTLP: a die record gave it an error status */
         size_t events; /* OTLP: the span events obj holds */
 } open_dispatch;
 
@@ -562,11 +570,18 @@ bool poe__tl_chrome_finish(tl_chrome *c);
 void poe__tl_chrome_free(tl_chrome *c);
 
 typedef struct tl_otlp tl_otlp;
-/* -errno with err when the run's row cannot be read. */
-int poe__tl_otlp_new(sqlite3 *db, int64_t run, obuf *b, tl_pair_counts *counts, tl_otlp **ret,
-                     char *err, size_t errlen);
+/* -errno with err when the run's row cannot be read.  service is the
+ * resource's service.name (NULL: "poe"), borrowed for the export's life. */
+int poe__tl_otlp_new(sqlite3 *db, int64_t run, obuf *b, tl_pair_counts *counts,
+                     const char *service, tl_otlp **ret, char *err, size_t errlen);
 void poe__tl_otlp_record(tl_otlp *o, sqlite3_stmt *st);
 bool poe__tl_otlp_finish(tl_otlp *o);
+/* Ends the line being written, if any: what b holds is then whole lines,
+ * each one TracesData (the live push sends each as a request). */
+void poe__tl_otlp_flush(tl_otlp *o);
+/* At most n spans a line from now on (1 to 1000; the file export's is
+ * 1000). */
+void poe__tl_otlp_set_line_spans(tl_otlp *o, size_t n);
 void poe__tl_otlp_free(tl_otlp *o);
 
 #endif

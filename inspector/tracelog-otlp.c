@@ -1,25 +1,42 @@
 /*
  * The OpenTelemetry export: OTLP/JSON, one TracesData object per line (the
  * JSON Lines that a collector's file receiver, or Jaeger through one,
- * ingests), at most SPANS_PER_LINE spans to a line.
+ * ingests), at most SPANS_PER_LINE spans to a line.  The live push
+ * (otlp-push.c) feeds the same code the records as they are written and
+ * sends each line as one OTLP/HTTP request.
  *
- * One run is one resource (service.name "poe", process.pid, host.name,
- * poe.kernel_id, ...) with one scope, "libpoe", and one trace: the trace
- * id is derived from the run id and the kernel id, so exporting the same
- * run twice gives the same ids and a collector sees one trace.  The spans:
+ * One run is one resource (service.name, process.pid, host.name,
+ * poe.kernel_id, telemetry.sdk.*) with one scope, "libpoe".  Its traces
+ * are its causal chains: a trace starts where an event comes from outside
+ * any handler (a post from the main program or from another thread, an
+ * OS signal, an fd ready, a session started from the main program) and
+ * holds everything the handlers of that event caused, by posts and calls,
+ * transitively.  A timer firing starts a trace too: the dispatch of an
+ * alarm or delay is the root of a new trace with a span link to the
+ * timer's span in the trace that set it, so a timer that re-arms itself
+ * makes one short trace per tick, each linked to the one before, not one
+ * chain as long as the run.  A chain deeper than CHAIN_MAX (a handler
+ * that yields to itself forever) goes on in a new trace the same way,
+ * linked to where it was cut.  Trace ids come from the root's record id
+ * (and the run and the kernel id), so exporting the same run twice gives
+ * the same ids.  The spans:
  *
  *  - a dispatch, from its "dispatch" record to its "return", named after
  *    its event, of kind INTERNAL, with poe.session, poe.sender and
- *    poe.event_id.  One that never returned in the selection carries
- *    poe.returned = false; one that an outer dispatch's return closed
- *    (unwound by poe_die, or its own return was dropped) also has an
- *    error status.
- *  - a post (an "enqueue" record: post, yield, alarm), from the enqueue
- *    to the dispatch of its queue item ("post <event>"): its duration is
- *    the time the event waited.  It is the parent of that dispatch, and
- *    a child of the dispatch it was posted from, so a trace reads as the
- *    chain of handlers that caused each other.  A call made from a
- *    handler is a child of that handler's dispatch.
+ *    poe.event_id.  One whose handler died (a "die" record: poe_die) has
+ *    status ERROR with the die's message, and an "exception" span event
+ *    with exception.message, code.filepath and code.lineno (OpenTelemetry's
+ *    semantic conventions).  One that never returned in the selection
+ *    carries poe.returned = false; one that an outer dispatch's return
+ *    closed (unwound, or its own return was dropped) also has an error
+ *    status.
+ *  - a post or a timer (an "enqueue" record: post, yield, alarm, delay),
+ *    from the enqueue to the dispatch of its queue item ("post <event>",
+ *    "timer <event>"): its duration is the time the event waited.  A post
+ *    is the parent of its dispatch, and a child of the dispatch it was
+ *    posted from; a timer is the child of the dispatch that set it, and
+ *    its dispatch's link.  A call made from a handler is a child of that
+ *    handler's dispatch.
  *
  * Every other record (session starts and stops, discards, returns that
  * match no dispatch, the enqueues of _garbage_collect, which the kernel
@@ -54,16 +71,20 @@
 #define SPANS_PER_LINE     1000
 #define SPAN_KIND_INTERNAL 1
 #define STATUS_CODE_ERROR  2
+/* The deepest a trace's chain of spans goes before it goes on in a new
+ * trace, linked: deeper than any chain a reader follows by hand. */
+#define CHAIN_MAX 64
 
 typedef struct tl_otlp {
         obuf *b;
         tl_pair_counts *counts;
-        char trace_id[33];
-        uint64_t seed; /* of the span ids */
+        uint64_t seed; /* of the trace and span ids */
+        size_t spans_per_line;
         /* What every line starts with, up to its spans' "[": the
          * resource and the scope. */
         char *line_head;
         size_t line_spans; /* spans on the line being written */
+        const char *service; /* service.name; NULL: "poe" */
         bool have_base;
         int64_t base_mono, base_unix; /* ns */
         int64_t last_ns;
@@ -72,11 +93,13 @@ typedef struct tl_otlp {
         post_table posts;   /* posts waiting for their dispatch */
         size_t post_pos;    /* the end: the next pending post to finish */
         bool tail;
-        /* The queue item dispatched last outside any handler, and its
-         * post's span: a signal is one queue item dispatched to each of
-         * its watchers in turn, and each such dispatch is the post's
-         * child. */
+        /* The queue item dispatched last outside any handler, and where
+         * its dispatch went: a signal is one queue item dispatched to
+         * each of its watchers in turn, and each such dispatch is the
+         * post's child. */
         uint64_t last_item, last_item_span;
+        uint64_t last_item_trace[2];
+        uint32_t last_item_depth;
 } otlp;
 
 /* ---- ids ---- */
@@ -101,15 +124,29 @@ static uint64_t fnv1a(const char *s)
         return h;
 }
 
-static void trace_ids(otlp *o, int64_t run, const char *kernel_id)
+static void trace_seed(otlp *o, int64_t run, const char *kernel_id)
 {
-        uint64_t h = mix(fnv1a(kernel_id) ^ mix((uint64_t)run)), hi = mix(h ^ 1), lo = mix(h ^ 2);
+        o->seed = mix(fnv1a(kernel_id) ^ mix((uint64_t)run));
+}
 
+/* A new trace's id, from its root's record id. */
+static void trace_new(const otlp *o, int64_t rec_id, uint64_t ret[2])
+{
+        uint64_t h = mix(o->seed ^ mix((uint64_t)rec_id) ^ 0x7472616365ull);
+
+        ret[0] = mix(h ^ 1);
+        ret[1] = mix(h ^ 2);
         /* All zeros is "no trace" in OTLP. */
-        if (!hi && !lo)
-                lo = 1;
-        snprintf(o->trace_id, sizeof(o->trace_id), "%016" PRIx64 "%016" PRIx64, hi, lo);
-        o->seed = h;
+        if (!ret[0] && !ret[1])
+                ret[1] = 1;
+}
+
+static json_t *trace_hex(const uint64_t t[2])
+{
+        char buf[33];
+
+        snprintf(buf, sizeof(buf), "%016" PRIx64 "%016" PRIx64, t[0], t[1]);
+        return json_string(buf);
 }
 
 static uint64_t span_id(const otlp *o, int64_t rec_id)
@@ -208,20 +245,44 @@ static void line_open(otlp *o)
 /* Closes it; the line ends after SPANS_PER_LINE spans. */
 static void line_close(otlp *o)
 {
-        if (++o->line_spans < SPANS_PER_LINE)
+        if (++o->line_spans < o->spans_per_line)
                 return;
         poe__tl_ob_puts(o->b, "]}]}]}\n");
         o->line_spans = 0;
 }
 
-static json_t *span_new(otlp *o, uint64_t id, uint64_t parent, json_t *name, int64_t ns,
-                        json_t *attrs)
+void poe__tl_otlp_flush(tl_otlp *o)
 {
-        json_t *s = json_pack("{s:s, s:o, s:o, s:i, s:o, s:o}", "traceId", o->trace_id, "spanId",
-                              hex_id(id), "name", name, "kind", SPAN_KIND_INTERNAL,
+        if (o->line_spans == 0)
+                return;
+        poe__tl_ob_puts(o->b, "]}]}]}\n");
+        o->line_spans = 0;
+}
+
+void poe__tl_otlp_set_line_spans(tl_otlp *o, size_t n)
+{
+        o->spans_per_line = n < 1 ? 1 : n > SPANS_PER_LINE ? SPANS_PER_LINE : n;
+}
+
+/* A span of trace `trace`; link_span non-zero: with a link to that
+ * span of trace link (why: the link's poe.link attribute). */
+static json_t *span_new(otlp *o, const uint64_t trace[2], uint64_t id, uint64_t parent,
+                        json_t *name, int64_t ns, json_t *attrs, const uint64_t link[2],
+                        uint64_t link_span, const char *why)
+{
+        json_t *s = json_pack("{s:o, s:o, s:o, s:i, s:o, s:o}", "traceId", trace_hex(trace),
+                              "spanId", hex_id(id), "name", name, "kind", SPAN_KIND_INTERNAL,
                               "startTimeUnixNano", unix_nano(o, ns), "attributes", attrs);
 
         if (s && parent && poe__tl_jset(s, "parentSpanId", hex_id(parent)) < 0) {
+                json_decref(s);
+                s = NULL;
+        }
+        if (s && link_span &&
+            poe__tl_jset(s, "links",
+                         json_pack("[{s:o, s:o, s:[o]}]", "traceId", trace_hex(link), "spanId",
+                                   hex_id(link_span), "attributes",
+                                   attr_str("poe.link", json_string(why)))) < 0) {
                 json_decref(s);
                 s = NULL;
         }
@@ -295,7 +356,7 @@ static void dispatch_end(otlp *o, open_dispatch *d, int64_t end, json_t *ret, bo
         span_attr(o, d->obj, attr_bool("poe.returned", ret != NULL));
         if (ret)
                 span_attr(o, d->obj, attr_str("poe.return", ret));
-        if (unwound && d->obj &&
+        if (unwound && !d->died && d->obj &&
             poe__tl_jset(d->obj, "status",
                          json_pack("{s:i, s:s}", "code", STATUS_CODE_ERROR, "message",
                                    "no return: unwound by poe_die, or its return record was "
@@ -307,6 +368,7 @@ static void dispatch_end(otlp *o, open_dispatch *d, int64_t end, json_t *ret, bo
         d->obj = NULL;
         o->events_held -= d->events;
         d->events = 0;
+        d->died = false;
         free(d->event);
         d->event = NULL;
 }
@@ -314,6 +376,10 @@ static void dispatch_end(otlp *o, open_dispatch *d, int64_t end, json_t *ret, bo
 static void on_dispatch(otlp *o, sqlite3_stmt *st, uint64_t sid, const char *event, int64_t ns)
 {
         uint64_t event_id = (uint64_t)sqlite3_column_int64(st, COL_EVENT_ID), parent = 0;
+        int64_t rec_id = sqlite3_column_int64(st, COL_ID);
+        uint64_t trace[2] = { 0, 0 }, link[2] = { 0, 0 }, link_span = 0;
+        const char *why = NULL;
+        uint32_t depth = 0;
         posted post = { .event_id = 0 };
         open_dispatch *d;
 
@@ -324,42 +390,99 @@ static void on_dispatch(otlp *o, sqlite3_stmt *st, uint64_t sid, const char *eve
                 dispatch_end(o, d, d->ns, NULL, false);
         }
         /* The first dispatch of a queue item is its own: it ends the
-         * post's span and is its child.  Calls made from its handler
-         * carry the same id and find the post taken. */
+         * post's span and is its child (a timer's: the root of a new
+         * trace, linked to it).  Calls made from its handler carry the
+         * same id and find the post taken. */
         if (poe__tl_post_take(&o->posts, event_id, &post)) {
-                parent = post.span;
                 post_end(o, &post, ns, "dispatched");
+                if (post.timer || post.depth >= CHAIN_MAX) {
+                        memcpy(link, post.trace, sizeof(link));
+                        link_span = post.span;
+                        why = post.timer ? "timer" : "continued";
+                } else {
+                        parent = post.span;
+                        memcpy(trace, post.trace, sizeof(trace));
+                        depth = post.depth;
+                }
                 if (o->ds.depth == 0) {
                         o->last_item = event_id;
-                        o->last_item_span = post.span;
+                        o->last_item_span = parent;
                 }
         } else if (o->ds.depth > 0) {
-                parent = poe__tl_dstack_at(&o->ds, 1)->span;
-        } else if (event_id && event_id == o->last_item) {
+                d = poe__tl_dstack_at(&o->ds, 1);
+                if (d->depth >= CHAIN_MAX) {
+                        memcpy(link, d->trace, sizeof(link));
+                        link_span = d->span;
+                        why = "continued";
+                } else {
+                        parent = d->span;
+                        memcpy(trace, d->trace, sizeof(trace));
+                        depth = d->depth;
+                }
+        } else if (event_id && event_id == o->last_item && o->last_item_span) {
                 parent = o->last_item_span;
+                memcpy(trace, o->last_item_trace, sizeof(trace));
+                depth = o->last_item_depth;
         }
+        if (!parent)
+                trace_new(o, rec_id, trace);
         d = poe__tl_dstack_push(&o->ds, sid, event, ns);
         if (!d) {
                 o->b->oom = true;
                 return;
         }
-        d->span = span_id(o, sqlite3_column_int64(st, COL_ID));
-        d->obj = span_new(o, d->span, parent, poe__tl_jstr(event ? event : "dispatch"), ns,
-                          record_attrs(o, st));
+        d->span = span_id(o, rec_id);
+        memcpy(d->trace, trace, sizeof(trace));
+        d->depth = depth + 1;
+        if (o->ds.depth == 1 && event_id == o->last_item && parent) {
+                memcpy(o->last_item_trace, trace, sizeof(trace));
+                o->last_item_depth = depth;
+        }
+        d->obj = span_new(o, d->trace, d->span, parent, poe__tl_jstr(event ? event : "dispatch"),
+                          ns, record_attrs(o, st), link, link_span, why);
+}
+
+/* Whether an enqueue record is a timer's (an alarm or a delay): its first
+ * number says so, or, in a log written before the numbers were kept, its
+ * line. */
+static bool is_timer(sqlite3_stmt *st)
+{
+        const char *msg;
+
+        if (sqlite3_column_type(st, COL_ARG0) != SQLITE_NULL)
+                return sqlite3_column_int64(st, COL_ARG0) == 1;
+        msg = (const char *)sqlite3_column_text(st, COL_MESSAGE);
+        return msg && strncmp(msg, "enqueued alarm", 14) == 0;
 }
 
 static void on_enqueue(otlp *o, sqlite3_stmt *st, uint64_t event_id, const char *event, int64_t ns)
 {
         posted p = { .event_id = event_id, .ns = ns }, old;
         json_t *attrs = record_attrs(o, st);
+        int64_t rec_id = sqlite3_column_int64(st, COL_ID);
+        open_dispatch *d = o->ds.depth ? poe__tl_dstack_at(&o->ds, 1) : NULL;
         char name[160];
 
-        snprintf(name, sizeof(name), "post %.120s", event ? event : "?");
+        p.timer = is_timer(st);
+        snprintf(name, sizeof(name), "%s %.120s", p.timer ? "timer" : "post", event ? event : "?");
         add(o, attrs, attr_str("poe.message", poe__tl_col_text(st, COL_MESSAGE)));
         p.sender = (uint64_t)sqlite3_column_int64(st, COL_SENDER);
-        p.span = span_id(o, sqlite3_column_int64(st, COL_ID));
-        p.parent = o->ds.depth ? poe__tl_dstack_at(&o->ds, 1)->span : 0;
-        p.head = post_head(o, span_new(o, p.span, 0, poe__tl_jstr(name), ns, attrs));
+        p.span = span_id(o, rec_id);
+        /* Posted from a handler: a step of its chain.  From anywhere
+         * else (the main program, another thread, the kernel on an OS
+         * signal): the start of one. */
+        if (d && d->depth < CHAIN_MAX) {
+                p.parent = d->span;
+                memcpy(p.trace, d->trace, sizeof(p.trace));
+                p.depth = d->depth + 1;
+        } else {
+                p.parent = 0;
+                trace_new(o, rec_id, p.trace);
+                p.depth = 1;
+        }
+        p.head = post_head(o, span_new(o, p.trace, p.span, 0, poe__tl_jstr(name), ns, attrs,
+                                       d ? d->trace : NULL, d && !p.parent ? d->span : 0,
+                                       "continued"));
         if (!p.head)
                 return;
         switch (poe__tl_post_put(&o->posts, &p, &old)) {
@@ -381,6 +504,54 @@ static void on_enqueue(otlp *o, sqlite3_stmt *st, uint64_t event_id, const char 
                 o->b->oom = true;
                 break;
         }
+}
+
+/*
+ * A die record (POE_TK_DIE): the innermost open dispatch of its session
+ * and event died.  Its span gets status ERROR with the message and an
+ * "exception" event (OpenTelemetry's semantic conventions: exception.type,
+ * exception.message, code.filepath, code.lineno); it is not counted
+ * against the span's cap of events: a span dies once.
+ */
+static void on_die(otlp *o, sqlite3_stmt *st, uint64_t sid, const char *event, int64_t ns)
+{
+        const char *text = (const char *)sqlite3_column_blob(st, COL_TEXT);
+        int n = sqlite3_column_bytes(st, COL_TEXT);
+        size_t mlen = text ? strnlen(text, (size_t)n) : 0, cut = mlen;
+        open_dispatch *d;
+        json_t *evs, *attrs, *msg, *ev;
+
+        if (!o->ds.depth || !(d = poe__tl_dstack_at(&o->ds, 1))->obj || d->sid != sid ||
+            !poe__tl_same_event(d->event, event) || d->died)
+                return;
+        /* Perl's die message ends in a newline; the status's does not. */
+        while (cut > 0 && text[cut - 1] == '\n')
+                cut--;
+        msg = poe__tl_jstr_n(text ? text : "", cut);
+        if (poe__tl_jset(d->obj, "status",
+                         json_pack("{s:i, s:O}", "code", STATUS_CODE_ERROR, "message", msg)) < 0)
+                o->b->oom = true;
+        attrs = json_array();
+        add(o, attrs, attr_str("exception.type", json_string("poe_die")));
+        add(o, attrs, attr_str("exception.message", msg));
+        if (text && mlen < (size_t)n)
+                add(o, attrs, attr_str("code.filepath",
+                                       poe__tl_jstr_n(text + mlen + 1, (size_t)n - mlen - 1)));
+        if (sqlite3_column_type(st, COL_ARG0) != SQLITE_NULL)
+                add(o, attrs, attr_int("code.lineno", sqlite3_column_int64(st, COL_ARG0)));
+        add(o, attrs, attr_int("poe.record_id", sqlite3_column_int64(st, COL_ID)));
+        evs = json_object_get(d->obj, "events");
+        if (!evs && poe__tl_jset(d->obj, "events", evs = json_array()) < 0) {
+                json_decref(attrs);
+                o->b->oom = true;
+                return;
+        }
+        ev = json_pack("{s:o, s:s, s:o}", "timeUnixNano", unix_nano(o, ns), "name", "exception",
+                       "attributes", attrs);
+        add(o, evs, ev);
+        d->died = true;
+        d->events++;
+        o->events_held++;
 }
 
 /* Any other record: an event on the innermost open dispatch's span. */
@@ -452,6 +623,8 @@ void poe__tl_otlp_record(tl_otlp *o, sqlite3_stmt *st)
                 on_enqueue(o, st, event_id, event, ns);
                 return;
         }
+        if (events && strcmp(kind, "die") == 0)
+                on_die(o, st, sid, event, ns);
         if (events && strcmp(kind, "discard") == 0 && poe__tl_post_take(&o->posts, event_id, &p))
                 post_end(o, &p, ns, "discarded");
         on_other(o, st, kind, event, ns);
@@ -474,7 +647,9 @@ static int describe_run(otlp *o, sqlite3 *db, int64_t run)
                 rc = sqlite3_bind_int64(rs, 1, run);
         if (rc == SQLITE_OK)
                 rc = sqlite3_step(rs);
-        add(o, attrs, attr_str("service.name", json_string("poe")));
+        add(o, attrs, attr_str("service.name", json_string(o->service ? o->service : "poe")));
+        add(o, attrs, attr_str("telemetry.sdk.name", json_string("libpoe")));
+        add(o, attrs, attr_str("telemetry.sdk.language", json_string("c")));
         add(o, attrs, attr_int("poe.run_id", run));
         if (rc == SQLITE_ROW) {
                 if (sqlite3_column_text(rs, 1))
@@ -485,13 +660,13 @@ static int describe_run(otlp *o, sqlite3 *db, int64_t run)
                 if (sqlite3_column_text(rs, 2))
                         add(o, attrs, attr_str("host.name", poe__tl_col_text(rs, 2)));
                 if (version)
-                        add(o, attrs, attr_str("service.version", poe__tl_jstr(version)));
+                        add(o, attrs, attr_str("telemetry.sdk.version", poe__tl_jstr(version)));
         } else if (rc != SQLITE_DONE) {
                 sqlite3_finalize(rs);
                 json_decref(attrs);
                 return rc;
         }
-        trace_ids(o, run, kernel_id);
+        trace_seed(o, run, kernel_id);
         scope = version ? json_pack("{s:s, s:o}", "name", "libpoe", "version",
                                     poe__tl_jstr(version))
                         : json_pack("{s:s}", "name", "libpoe");
@@ -509,8 +684,8 @@ static int describe_run(otlp *o, sqlite3 *db, int64_t run)
         return SQLITE_OK;
 }
 
-int poe__tl_otlp_new(sqlite3 *db, int64_t run, obuf *b, tl_pair_counts *counts, tl_otlp **ret,
-                     char *err, size_t errlen)
+int poe__tl_otlp_new(sqlite3 *db, int64_t run, obuf *b, tl_pair_counts *counts,
+                     const char *service, tl_otlp **ret, char *err, size_t errlen)
 {
         otlp *o = calloc(1, sizeof(*o));
         int rc;
@@ -521,6 +696,8 @@ int poe__tl_otlp_new(sqlite3 *db, int64_t run, obuf *b, tl_pair_counts *counts, 
         }
         o->b = b;
         o->counts = counts;
+        o->service = service;
+        o->spans_per_line = SPANS_PER_LINE;
         rc = describe_run(o, db, run);
         if (rc != SQLITE_OK) {
                 poe__tl_otlp_free(o);

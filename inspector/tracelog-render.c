@@ -218,7 +218,9 @@ bool poe__tl_legacy_run(const tl_legacy *lg, int64_t run)
 }
 
 /* The fourteen columns, from a table of each kind, the table aliased r
- * so that the conditions after it read the same. */
+ * so that the conditions after it read the same; then the record's raw
+ * text and first number, which the OTLP export takes a die's message,
+ * file and line from (NULL in the old tables, which have no die). */
 static const char select_v3[] =
         "SELECT r.id, r.run_id, r.mono_ns, r.wall, poe_group_name(r.grp), "
         "poe_group_prefix(r.grp), poe_kind_name(r.kind), r.session, n.text, r.sender, "
@@ -226,7 +228,7 @@ static const char select_v3[] =
         "poe_message(r.kind, r.grp, r.event_id, r.session, r.refcount, r.event, "
         "r.session_name, r.peer_name, r.arg0, r.arg1, r.arg2, r.arg3, r.arg4, r.num, r.text, "
         "n.text, ls.text, lp.text, n2.text), "
-        "r.event_id FROM records r "
+        "r.event_id, r.text, r.arg0 FROM records r "
         "LEFT JOIN names n ON n.run_id = r.run_id AND n.id = r.event "
         "LEFT JOIN loggables ls ON ls.run_id = r.run_id AND ls.serial = r.session_name "
         "LEFT JOIN loggables lp ON lp.run_id = r.run_id AND lp.serial = r.peer_name "
@@ -235,11 +237,11 @@ _Static_assert(POE_TK_WAIT == 9, "select_v3 joins a wait's loop name by its kind
 
 static const char select_v2[] =
         "SELECT r.id, r.run_id, r.mono_ns, r.wall, r.grp, r.prefix, r.kind, r.session, "
-        "r.event, r.sender, r.refcount, r.queue, r.message, r.event_id FROM ";
+        "r.event, r.sender, r.refcount, r.queue, r.message, r.event_id, NULL, NULL FROM ";
 
 static const char select_v1[] =
         "SELECT r.id, r.run_id, r.mono_ns, r.wall, r.grp, r.prefix, r.kind, r.session, "
-        "r.event, r.sender, r.refcount, r.queue, r.message, NULL FROM ";
+        "r.event, r.sender, r.refcount, r.queue, r.message, NULL, NULL, NULL FROM ";
 
 void poe__tl_select(const tl_legacy *lg, int64_t run, char *buf, size_t size)
 {

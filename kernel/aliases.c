@@ -137,8 +137,10 @@ POE_EXPORT int poe_kernel_alias_resolve(poe_kernel *k, const char *alias, poe_si
 
         POE_CHECK(k, k && alias, -EINVAL);
         s = poe__resolve(k, alias);
+        /* POE's alias_resolve returns undef quietly: not a failed call
+         * for TRACE_RETVALS or ASSERT_RETVALS. */
         if (!s)
-                return poe__rv(k, -ESRCH, __func__);
+                return -ESRCH;
         if (ret_sid)
                 *ret_sid = s->id;
         return poe__rv(k, 0, __func__);
@@ -153,7 +155,7 @@ POE_EXPORT int poe_kernel_alias_list(poe_kernel *k, poe_sid sid, const char **re
         POE_CHECK(k, k && (ret || !n), -EINVAL);
         s = poe__session_get(k, sid);
         if (!s)
-                return poe__rv(k, -ESRCH, __func__);
+                return poe__rv_unresolved(k, __func__, NULL, 0);
         poe__list_foreach(pos, &s->aliases) {
                 if (count < n)
                         ret[count] = poe__container_of(pos, poe__alias, in_session)->name;

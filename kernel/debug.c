@@ -498,6 +498,30 @@ int poe__rv_fail(const poe_kernel *ck, int r, const char *func, const char *file
 }
 
 /*
+ * A destination that names no session, in post, call, signal,
+ * detach_child and alias_list: POE's _explain_resolve_failure sets $! to
+ * ESRCH and only carps "<rv> session not resolved" under ASSERT_RETVALS
+ * (TRACE_RETVALS carps the same), so the call returns -ESRCH and the
+ * program goes on; a failed call that POE explains with
+ * _explain_return or _explain_usage stays fatal (poe__rv_fail).
+ */
+int poe__rv_unresolved(const poe_kernel *ck, const char *func, const char *file, int line)
+{
+        poe_kernel *k = (poe_kernel *)ck; /* reporting writes the trace buffer */
+        char where[256];
+
+        if (!k || !POE__ON(k, POE_TRACE_RETVALS | POE_ASSERT_RETVALS))
+                return -ESRCH;
+        if (POE__ON(k, POE_TRACE_RETVALS)) {
+                trace_retval(k, -ESRCH, func, file, line);
+                return -ESRCH;
+        }
+        call_site(k, file, line, where, sizeof(where));
+        poe__warn(k, "<rv> %s(): session not resolved: %s%s", func, strerror(ESRCH), where);
+        return -ESRCH;
+}
+
+/*
  * POE's _explain_resolve_failure: under ASSERT_DATA a destination that
  * names no session (post, call, signal, detach_child) is fatal.  name
  * is the alias or id string given, or NULL for a numeric id.

@@ -760,7 +760,7 @@ POE_EXPORT int poe_kernel_post_at(poe_kernel *k, const char *file, int line, poe
         if (!s) {
                 poe__resolve_failed(k, NULL, dest);
                 poe__values_destroy_borrowed(args, nargs);
-                return poe__rv_at(k, file, line, -ESRCH, __func__);
+                return poe__rv_unresolved(k, __func__, file, line);
         }
         return poe__rv_at(k, file, line, post(k, file, line, s, event, args, nargs), __func__);
 }
@@ -777,7 +777,7 @@ POE_EXPORT int poe_kernel_post_alias_at(poe_kernel *k, const char *file, int lin
         if (!s) {
                 poe__resolve_failed(k, alias, 0);
                 poe__values_destroy_borrowed(args, nargs);
-                return poe__rv_at(k, file, line, -ESRCH, __func__);
+                return poe__rv_unresolved(k, __func__, file, line);
         }
         return poe__rv_at(k, file, line, post(k, file, line, s, event, args, nargs), __func__);
 }
@@ -864,7 +864,7 @@ POE_EXPORT int poe_kernel_call_at(poe_kernel *k, const char *file, int line, poe
         if (!s) {
                 poe__resolve_failed(k, NULL, dest);
                 poe__values_destroy_borrowed(args, nargs);
-                return poe__rv_at(k, file, line, -ESRCH, __func__);
+                return poe__rv_unresolved(k, __func__, file, line);
         }
         return poe__rv_at(k, file, line, call(k, file, line, s, event, args, nargs, ret), __func__);
 }
@@ -881,7 +881,7 @@ POE_EXPORT int poe_kernel_call_alias_at(poe_kernel *k, const char *file, int lin
         if (!s) {
                 poe__resolve_failed(k, alias, 0);
                 poe__values_destroy_borrowed(args, nargs);
-                return poe__rv_at(k, file, line, -ESRCH, __func__);
+                return poe__rv_unresolved(k, __func__, file, line);
         }
         return poe__rv_at(k, file, line, call(k, file, line, s, event, args, nargs, ret), __func__);
 }

@@ -70,6 +70,8 @@ POE_EXPORT void poe_die_at(poe_ctx *c, const char *file, int line, const char *f
         }
         poe__free(k, k->die_msg);
         k->die_msg = msg; /* NULL when out of memory: reported as such */
+        snprintf(k->die_file, sizeof(k->die_file), "%s", file ? file : "");
+        k->die_line = line;
         if (!k->frame) {
                 fprintf(stderr, "poe_die outside a handler: %s", msg ? msg : "(no memory)\n");
                 abort();
@@ -113,6 +115,40 @@ void poe__rethrow(poe_kernel *k)
         poe__unwind(k);
 }
 
+/* The most of a die's message its trace record carries. */
+#define DIE_TEXT_MAX 1024
+
+/*
+ * TRACE_EVENTS' die record, between the dispatch that died and its
+ * return: the message (cut at DIE_TEXT_MAX), a NUL, and the file poe_die
+ * was called in; its line in arg.i[0].  The trace log keeps it, so a
+ * handler's death is more than a "returns (undef)" (poe.h, POE_TK_DIE).
+ */
+static __attribute__((noinline, cold)) void trace_die(poe_kernel *k, poe__session *to,
+                                                      poe__session *from, uint32_t name,
+                                                      const char *msg)
+{
+        char text[DIE_TEXT_MAX + 1 + sizeof(k->die_file)];
+        size_t m = msg ? strnlen(msg, DIE_TEXT_MAX) : 0, f = strlen(k->die_file);
+        poe_trace_record r;
+
+        if (k->in_sink)
+                return;
+        if (m)
+                memcpy(text, msg, m);
+        text[m] = '\0';
+        memcpy(text + m + 1, k->die_file, f);
+        memset(&r, 0, sizeof(r));
+        r.group = POE_TRACE_EVENTS;
+        r.kind = POE_TK_DIE;
+        r.event = name;
+        r.event_id = (uint64_t)k->dispatch_seq;
+        r.arg.i[0] = k->die_line;
+        r.text = text;
+        r.text_len = (uint16_t)(m + 1 + f);
+        poe__trace(k, &r, to, from, NULL);
+}
+
 /* The DIE signal's second argument: POE's hash as key/value pairs. */
 static const char *const fields[] = {
         "source_session", "dest_session", "event", "file", "line", "from_state", "error_str",
@@ -129,6 +165,8 @@ void poe__exception_caught(poe_kernel *k, poe__session *to, poe__session *from, 
         k->die_msg = NULL;
         if (!msg)
                 msg = poe__strdup(k, "out of memory formatting a die message\n");
+        if (POE__ON(k, POE_TRACE_EVENTS))
+                trace_die(k, to, from, name, msg ? msg : "(out of memory)\n");
         if (!k->catch_exceptions || (type & (POE__ET_STOP | POE__ET_SIGDIE)) ||
             k->active->is_kernel) {
                 poe__exception_set(k, msg);

@@ -69,8 +69,16 @@ POE_EXPORT int poe_kernel_refcount_decrement(poe_kernel *k, poe_sid sid, const c
         if (!s || s->is_kernel)
                 return poe__rv(k, -ESRCH, __func__);
         e = find(s, tag);
-        if (!e)
+        if (!e) {
+                /* POE's _data_extref_dec traps under ASSERT_DATA; without it,
+                 * POE's count goes negative, libpoe's call fails. */
+                POE_ASSERT(k, POE_ASSERT_DATA, !poe__list_empty(&s->extrefs),
+                           "decrementing extref for session without any");
+                POE_ASSERT(k, POE_ASSERT_DATA, 0,
+                           "decrementing extref for nonexistent tag ``%s'' in %s", tag,
+                           poe__loggable(k, s));
                 return poe__rv(k, -ENOENT, __func__);
+        }
         count = --e->count;
         if (count == 0)
                 extref_remove(k, s, e);

@@ -527,6 +527,10 @@ struct poe_kernel {
          * with).  died tells call() its handler died. */
         poe__frame *frame;
         char *die_msg;
+        /* Where poe_die was called, for the die's trace record (a copy:
+         * the caller's string may be gone once it has unwound). */
+        char die_file[256];
+        int die_line;
         char *exception;
         bool died;
 
@@ -927,6 +931,9 @@ poe__assert_fail(poe_kernel *k, unsigned group, const char *file, int line, cons
 int poe__usage(const poe_kernel *k, int err, const char *what, const char *func,
                const char *file, int line);
 int poe__rv_fail(const poe_kernel *k, int r, const char *func, const char *file, int line);
+/* -ESRCH for a destination that names no session: a warning, not fatal,
+ * under ASSERT_RETVALS, as POE's _explain_resolve_failure. */
+int poe__rv_unresolved(const poe_kernel *k, const char *func, const char *file, int line);
 /* POE's "must call X() from a running session" (ASSERT_USAGE) for calls
  * that act on the active session, made outside a handler: fatal under
  * the group, else err, for the caller's poe__rv. */

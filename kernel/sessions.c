@@ -900,7 +900,7 @@ POE_EXPORT int poe_kernel_detach_child(poe_kernel *k, poe_sid child)
         c = poe__session_get(k, child);
         if (!c) {
                 poe__resolve_failed(k, NULL, child);
-                return poe__rv(k, -ESRCH, __func__);
+                return poe__rv_unresolved(k, __func__, NULL, 0);
         }
         if (self->is_kernel)
                 return poe__rv(k, -EPERM, __func__);

@@ -168,7 +168,7 @@ POE_EXPORT int poe_kernel_signal_at(poe_kernel *k, const char *file, int line, p
         if (!s) {
                 poe__resolve_failed(k, NULL, dest);
                 poe__values_destroy_borrowed(args, nargs);
-                return poe__rv_at(k, file, line, -ESRCH, __func__);
+                return poe__rv_unresolved(k, __func__, file, line);
         }
         name = poe_str(signal);
         fid = poe__file(k, file);

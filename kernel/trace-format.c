@@ -68,6 +68,7 @@ static const char *const kind_names[POE_TK_KINDS] = {
         [POE_TK_SIGNAL_STOP] = "signal_stop",
         [POE_TK_RETVAL] = "retval",
         [POE_TK_ASSERT] = "assert",
+        [POE_TK_DIE] = "die",
 };
 
 POE_EXPORT const char *poe_trace_kind_name(unsigned kind)
@@ -310,6 +311,25 @@ POE_EXPORT int poe_trace_format(const poe_trace_record *r, poe_trace_lookup_fn l
                         return snprintf(buf, size, "%.*s() failed%s: %s", (int)flen,
                                         r->text ? r->text : "", tmp,
                                         strerror((int)r->arg.i[0]));
+                }
+        case POE_TK_DIE:
+                if (!IN(POE_TRACE_EVENTS))
+                        break;
+                {
+                        /* The message, a NUL, the file (see poe.h). */
+                        const char *t = r->text ? r->text : "";
+                        size_t mlen = strnlen(t, r->text_len);
+                        int m = (int)mlen;
+
+                        /* Perl's die message ends in a newline: the line
+                         * does not. */
+                        while (m > 0 && t[m - 1] == '\n')
+                                m--;
+                        return snprintf(buf, size, "event ``%s'' of %s died at %.*s line %d: %.*s",
+                                        EV, SN,
+                                        mlen < r->text_len ? (int)(r->text_len - mlen - 1) : 0,
+                                        mlen < r->text_len ? t + mlen + 1 : "",
+                                        (int)r->arg.i[0], m, t);
                 }
         case POE_TK_DESTROY:
         case POE_TK_ASSERT:

@@ -989,9 +989,14 @@ static void t_sink_retvals(void **state)
         ASSERT_CONTAINS(r->message, "poe_kernel_post");
         ASSERT_CONTAINS(r->message, strerror(ESRCH));
         /* Any function's failure, named. */
-        TL_EQ(poe_kernel_alias_resolve(tl.k, "nobody", &other_sid), -ESRCH);
-        r = MUST_FIND("retval", ANY, "poe_kernel_alias_resolve");
+        TL_EQ(poe_kernel_refcount_increment(tl.k, 42, "t"), -ESRCH);
+        r = MUST_FIND("retval", ANY, "poe_kernel_refcount_increment");
         ASSERT_CONTAINS(r->message, strerror(ESRCH));
+        /* alias_resolve finding nobody is not a failed call (POE's returns
+         * undef without a word). */
+        recs_clear();
+        TL_EQ(poe_kernel_alias_resolve(tl.k, "nobody", &other_sid), -ESRCH);
+        TL_EQ(n_recs, 0);
         /* Success is not traced. */
         recs_clear();
         TL_CREATE(tl.k, { "_start", tl_h_nop });
@@ -1468,11 +1473,31 @@ static void child_usage(void)
         poe_kernel_post(k, POE_KERNEL, NULL, POE_NOARGS);
 }
 
+/* A call POE explains with _explain_return, fatal under ASSERT_RETVALS.
+ * (A post to no session only warns there, as POE's does:
+ * t_retvals_unresolved.) */
 static void child_retvals(void)
 {
         poe_kernel *k = child_kernel(POE_ASSERT_RETVALS);
 
-        poe_kernel_post(k, 42, "x", POE_NOARGS);
+        poe_kernel_refcount_increment(k, 42, "x");
+}
+
+/* A failing call that knows its caller's file and line. */
+static void child_retvals_at(void)
+{
+        poe_kernel *k = child_kernel(POE_ASSERT_RETVALS);
+
+        poe_kernel_delay(k, NULL, 1.0, POE_NOARGS);
+}
+
+static void child_retvals_unresolved(void)
+{
+        poe_kernel *k = child_kernel(POE_ASSERT_RETVALS);
+
+        if (poe_kernel_post(k, 42, "x", POE_NOARGS) == -ESRCH)
+                _exit(0);
+        _exit(1);
 }
 
 static void t_assert_usage(void **state)
@@ -1502,10 +1527,25 @@ static void t_assert_retvals(void **state)
         assert_aborted(status, out);
         ASSERT_CONTAINS(out, child_prefix);
         ASSERT_CONTAINS(out, "<rv> ");
-        ASSERT_CONTAINS(out, "poe_kernel_post");
+        ASSERT_CONTAINS(out, "poe_kernel_refcount_increment");
         ASSERT_CONTAINS(out, strerror(ESRCH));
         ASSERT_CONTAINS(out, "ASSERT_RETVALS");
-        TL_EQ(poe_kernel_post(tl.k, 42, "x", POE_NOARGS), -ESRCH);
+        TL_EQ(poe_kernel_refcount_increment(tl.k, 42, "x"), -ESRCH);
+}
+
+/* POE's _explain_resolve_failure: a destination naming no session only
+ * carps under ASSERT_RETVALS; the call returns -ESRCH. */
+static void t_retvals_unresolved(void **state)
+{
+        char out[4096];
+        int status;
+
+        (void)state;
+        status = run_child(child_retvals_unresolved, out, sizeof(out));
+        assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+        ASSERT_CONTAINS(out, "<rv> poe_kernel_post");
+        ASSERT_CONTAINS(out, "session not resolved");
+        ASSERT_CONTAINS(out, strerror(ESRCH));
 }
 
 /*
@@ -1523,7 +1563,7 @@ static void t_assert_names_caller(void **state)
         status = run_child(child_usage, out, sizeof(out));
         assert_aborted(status, out);
         ASSERT_CONTAINS(out, "test-debug.c");
-        status = run_child(child_retvals, out, sizeof(out));
+        status = run_child(child_retvals_at, out, sizeof(out));
         assert_aborted(status, out);
         ASSERT_CONTAINS(out, "test-debug.c");
 }
@@ -1986,6 +2026,7 @@ int main(void)
                 TL_TEST(t_text_on_stderr),
                 TL_TEST(t_assert_usage),
                 TL_TEST(t_assert_retvals),
+                TL_TEST(t_retvals_unresolved),
                 TL_TEST(t_assert_names_caller),
                 TL_TEST(t_assert_data),
                 TL_TEST(t_assert_states),

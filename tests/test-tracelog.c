@@ -1866,7 +1866,32 @@ static uint32_t put_name(const char *name)
 }
 
 /* Writes one record straight into the sink (the log is detached from
- * the kernel).  ns is its mono_ns; its wall time follows. */
+ * the kernel).  ns is its mono_ns; its wall time follows; arg0 its first
+ * number, text (text_len bytes) its text. */
+static void put_x(const char *group, const char *kind, poe_sid session, const char *event,
+                  poe_sid sender, uint64_t event_id, int64_t ns, int64_t arg0, const char *text,
+                  size_t text_len)
+{
+        poe_trace_record r;
+
+        memset(&r, 0, sizeof(r));
+        r.mono_ns = ns;
+        r.wall = 1700000000.0 + (double)ns / 1e9;
+        r.group = poe_debug_group_parse(group);
+        r.kind = (uint16_t)poe_trace_kind_parse(kind);
+        assert_true(r.kind != POE_TK_NONE);
+        r.session = session;
+        r.event = event ? put_name(event) : POE_TRACE_NO_NAME;
+        r.sender = sender;
+        r.refcount = 1;
+        r.epoch = 1;
+        r.event_id = event_id;
+        r.arg.i[0] = arg0;
+        r.text = text;
+        r.text_len = (uint16_t)text_len;
+        TL_EQ(poe__tracelog_sink(tf.t, &r), 0);
+}
+
 static void put(const char *group, const char *kind, poe_sid session, const char *event,
                 poe_sid sender, uint64_t event_id, int64_t ns)
 {
@@ -2161,16 +2186,63 @@ static json_t *attr_b(json_t *o, const char *key)
 }
 
 /*
+ * What holds across an export's spans: a parent, when the selection has
+ * it, is in its child's trace; a link names a trace and a span by hex
+ * ids, and the span, when the selection has it, is in that trace; no
+ * chain of parents is deeper than the export's CHAIN_MAX (64).  Returns
+ * the number of traces.
+ */
+static size_t check_traces(json_t *spans)
+{
+        json_t *by_id = json_object(), *traces = json_object(), *s, *p, *links, *l;
+        size_t i, j, n, depth;
+
+        for (i = 0; i < json_array_size(spans); i++) {
+                s = json_array_get(spans, i);
+                json_object_set(by_id, jget_s(s, "spanId"), s);
+                json_object_set_new(traces, jget_s(s, "traceId"), json_true());
+        }
+        for (i = 0; i < json_array_size(spans); i++) {
+                s = json_array_get(spans, i);
+                depth = 1;
+                for (p = s; json_object_get(p, "parentSpanId"); depth++) {
+                        json_t *up = json_object_get(by_id, jget_s(p, "parentSpanId"));
+
+                        if (!up)
+                                break;
+                        assert_string_equal(jget_s(up, "traceId"), jget_s(p, "traceId"));
+                        p = up;
+                }
+                assert_true(depth <= 64);
+                links = json_object_get(s, "links");
+                for (j = 0; j < json_array_size(links); j++) {
+                        l = json_array_get(links, j);
+                        assert_true(is_hex(jget_s(l, "traceId"), 32));
+                        assert_true(is_hex(jget_s(l, "spanId"), 16));
+                        p = json_object_get(by_id, jget_s(l, "spanId"));
+                        if (p)
+                                assert_string_equal(jget_s(p, "traceId"), jget_s(l, "traceId"));
+                        /* A link starts a trace: its span has no parent. */
+                        assert_null(json_object_get(s, "parentSpanId"));
+                }
+        }
+        n = json_object_size(traces);
+        json_decref(by_id);
+        json_decref(traces);
+        return n;
+}
+
+/*
  * Parses an OTLP export line by line and checks what every line must
  * have: one resource (of this run) with one scope ("libpoe") and spans
  * with the required fields, hex ids of the right length, end >= start,
- * one trace id throughout.  Returns every span (and the number of lines
- * in *lines).
+ * parents in their children's traces (check_traces).  Returns every span
+ * (and the number of lines in *lines).
  */
 static json_t *otlp_spans(const poe__params *p, size_t *lines, char **raw)
 {
         json_t *all = json_array(), *doc, *rs, *ss, *spans, *res;
-        char trace[33] = "", *body, *line, *next;
+        char *body, *line, *next;
         json_error_t jerr;
         const char *type;
         size_t len, i;
@@ -2204,9 +2276,6 @@ static json_t *otlp_spans(const poe__params *p, size_t *lines, char **raw)
                         json_t *s = json_array_get(spans, i), *par;
 
                         assert_true(is_hex(jget_s(s, "traceId"), 32));
-                        if (!trace[0])
-                                snprintf(trace, sizeof(trace), "%s", jget_s(s, "traceId"));
-                        assert_string_equal(jget_s(s, "traceId"), trace);
                         assert_true(is_hex(jget_s(s, "spanId"), 16));
                         par = json_object_get(s, "parentSpanId");
                         assert_true(!par || is_hex(json_string_value(par), 16));
@@ -2220,6 +2289,7 @@ static json_t *otlp_spans(const poe__params *p, size_t *lines, char **raw)
                 }
                 json_decref(doc);
         }
+        check_traces(all);
         if (raw)
                 *raw = body;
         else
@@ -2331,6 +2401,104 @@ static void t_otlp_story(void **state)
         assert_true(parent_of(spans, s7) == ps);
         TL_EQ(attr_i(s6, "poe.session"), 6);
         TL_EQ(attr_i(s7, "poe.session"), 7);
+        /* Three chains, three traces: a's (what a caused, transitively),
+         * f's (posted from outside any handler) and the signal's. */
+        TL_EQ(check_traces(spans), 3);
+        assert_string_equal(jget_s(e, "traceId"), jget_s(a, "traceId"));
+        assert_string_equal(jget_s(pd, "traceId"), jget_s(a, "traceId"));
+        assert_string_equal(jget_s(c, "traceId"), jget_s(a, "traceId"));
+        assert_string_equal(jget_s(s7, "traceId"), jget_s(ps, "traceId"));
+        assert_string_not_equal(jget_s(pf, "traceId"), jget_s(a, "traceId"));
+        assert_string_not_equal(jget_s(ps, "traceId"), jget_s(a, "traceId"));
+        assert_string_not_equal(jget_s(ps, "traceId"), jget_s(pf, "traceId"));
+        json_decref(spans);
+        tf_log_close();
+}
+
+/* The attribute list of a span's event named name. */
+static json_t *span_event(json_t *s, const char *name)
+{
+        json_t *evs = json_object_get(s, "events");
+        size_t i;
+
+        for (i = 0; i < json_array_size(evs); i++)
+                if (strcmp(jget_s(json_array_get(evs, i), "name"), name) == 0)
+                        return json_array_get(evs, i);
+        return NULL;
+}
+
+/*
+ * Chains: "t" (an fd ready: a root) sets a timer "tick" and dies; the
+ * timer's dispatch starts a new trace linked to the timer's span; "next",
+ * posted by tick, is in tick's trace.  t's span is an error with the
+ * die's message, and has an "exception" event with the message, the file
+ * and the line.
+ */
+static void t_otlp_chains(void **state)
+{
+        static const char die_text[] = "boom at x.c line 7.\n\0src/x.c";
+        poe__params p = params_of(NULL, 0);
+        json_t *spans, *t, *timer, *tick, *pn, *next, *link, *ex, *st;
+        size_t lines;
+
+        (void)state;
+        attach(64);
+        tf_detach();
+        memset(put_names, 0, sizeof(put_names));
+        put(EV, "dispatch", 1, "t", 0, 0, 3000);
+        put_x(EV, "enqueue", 1, "tick", 1, 11, 3100, 1, NULL, 0);
+        put_x(EV, "die", 1, "t", 0, 0, 3200, 7, die_text, sizeof(die_text) - 1);
+        put(EV, "return", 1, "t", 0, 0, 3300);
+        put(EV, "dispatch", 1, "tick", 1, 11, 4000);
+        put(EV, "enqueue", 2, "next", 1, 12, 4100);
+        put(EV, "return", 1, "tick", 1, 11, 4200);
+        put(EV, "dispatch", 2, "next", 1, 12, 4300);
+        put(EV, "return", 2, "next", 1, 12, 4400);
+        while (tf_status_int("records_written") < 9)
+                tf_poll_pause();
+        /* The die's record reads as a line of its own. */
+        p = PARAMS({ "kind", "die" });
+        {
+                json_t *res = query(&p), *o = json_array_get(json_object_get(res, "records"), 0);
+
+                assert_string_equal(jget_s(o, "message"), "event ``t'' of nobody died at "
+                                                          "src/x.c line 7: boom at x.c line 7.");
+                json_decref(res);
+        }
+        p = params_of(NULL, 0);
+        spans = otlp_spans(&p, &lines, NULL);
+        TL_EQ(json_array_size(spans), 5);
+        TL_EQ(check_traces(spans), 2);
+        t = span_named(spans, "t", 0);
+        timer = span_named(spans, "timer tick", 0);
+        tick = span_named(spans, "tick", 0);
+        pn = span_named(spans, "post next", 0);
+        next = span_named(spans, "next", 0);
+        assert_null(json_object_get(t, "parentSpanId"));
+        assert_true(parent_of(spans, timer) == t);
+        assert_string_equal(jget_s(timer, "traceId"), jget_s(t, "traceId"));
+        /* The timer's dispatch: a root, in a trace of its own, linked. */
+        assert_null(json_object_get(tick, "parentSpanId"));
+        assert_string_not_equal(jget_s(tick, "traceId"), jget_s(t, "traceId"));
+        TL_EQ(json_array_size(json_object_get(tick, "links")), 1);
+        link = json_array_get(json_object_get(tick, "links"), 0);
+        assert_string_equal(jget_s(link, "traceId"), jget_s(t, "traceId"));
+        assert_string_equal(jget_s(link, "spanId"), jget_s(timer, "spanId"));
+        assert_string_equal(attr_s(link, "poe.link"), "timer");
+        assert_true(parent_of(spans, pn) == tick);
+        assert_true(parent_of(spans, next) == pn);
+        assert_string_equal(jget_s(next, "traceId"), jget_s(tick, "traceId"));
+        /* The die. */
+        st = json_object_get(t, "status");
+        TL_EQ(jget_i(st, "code"), 2);
+        assert_string_equal(jget_s(st, "message"), "boom at x.c line 7.");
+        ex = span_event(t, "exception");
+        assert_non_null(ex);
+        assert_string_equal(attr_s(ex, "exception.message"), "boom at x.c line 7.");
+        assert_string_equal(attr_s(ex, "code.filepath"), "src/x.c");
+        TL_EQ(attr_i(ex, "code.lineno"), 7);
+        assert_null(json_object_get(tick, "status"));
+        assert_null(json_object_get(next, "status"));
         json_decref(spans);
         tf_log_close();
 }
@@ -2343,7 +2511,7 @@ static void t_otlp(void **state)
 {
         poe__params p = params_of(NULL, 0);
         json_t *spans, *s, *par, *all_ids;
-        size_t i, lines, dispatches = 0, enqueues = 0, posts = 0, notes = 0;
+        size_t i, lines, dispatches = 0, enqueues = 0, posts = 0, notes = 0, links = 0;
         char *raw, *raw2;
         double first_wall, last_wall, t0;
 
@@ -2376,6 +2544,16 @@ static void t_otlp(void **state)
                 par = parent_of(spans, s);
                 if (json_object_get(s, "parentSpanId"))
                         assert_non_null(par); /* everything is selected */
+                /* A chain cut at CHAIN_MAX goes on in a new trace,
+                 * linked to where it was cut: that is its cause. */
+                if (!par && json_object_get(s, "links")) {
+                        json_t *l = json_array_get(json_object_get(s, "links"), 0);
+
+                        assert_string_equal(attr_s(l, "poe.link"), "continued");
+                        par = span_by_id(spans, jget_s(l, "spanId"));
+                        assert_non_null(par);
+                        links++;
+                }
                 if (strncmp(jget_s(s, "name"), "post ", 5) == 0) {
                         posts++;
                         assert_string_equal(attr_s(s, "poe.outcome"), "dispatched");
@@ -2395,6 +2573,10 @@ static void t_otlp(void **state)
         }
         TL_EQ(posts, enqueues);
         TL_EQ(notes, 300);
+        /* tick yields to itself 300 times: one chain, cut every 64 spans
+         * into traces linked one to the next. */
+        assert_true(links > 0);
+        assert_true(check_traces(spans) > 2 * 300 * 2 / 64 - 1);
         json_decref(all_ids);
         json_decref(spans);
 
@@ -2662,6 +2844,18 @@ static poe_value ek_readable(poe_ctx *c)
         return poe_nil();
 }
 
+/* A handler that dies, and the DIE signal's handler that handles it. */
+static poe_value ek_boom(poe_ctx *c)
+{
+        poe_die(c, "kaboom");
+}
+
+static poe_value ek_got_die(poe_ctx *c)
+{
+        poe_kernel_sig_handled(poe_ctx_kernel(c));
+        return poe_nil();
+}
+
 static poe_value ek_a_start(poe_ctx *c)
 {
         poe_kernel *k = poe_ctx_kernel(c);
@@ -2677,6 +2871,8 @@ static poe_value ek_a_start(poe_ctx *c)
         TL_EQ(poe_kernel_select_read(k, ek.pfd[0], "readable", POE_NOARGS), 0);
         TL_EQ(write(ek.pfd[1], "x", 1), 1);
         TL_EQ(poe_kernel_delay(k, "tick", 0.001, &zero, 1), 0);
+        TL_EQ(poe_kernel_sig(k, "DIE", "got_die", POE_NOARGS), 0);
+        TL_EQ(poe_kernel_yield(k, "boom", POE_NOARGS), 0);
         fflush(NULL);
         ek.child = fork();
         assert_true(ek.child >= 0);
@@ -2712,7 +2908,8 @@ static void t_every_kind(void **state)
         poe_kernel_set_heap_describer(tl.k, ek_describe, NULL);
         run = tf_status_int("run_id");
         TL_CREATE(tl.k, { "_start", ek_a_start }, { "tick", ek_tick }, { "readable", ek_readable },
-                  { "got_sig", tl_h_nop }, { "child", tl_h_nop });
+                  { "got_sig", tl_h_nop }, { "child", tl_h_nop }, { "boom", ek_boom },
+                  { "got_die", ek_got_die });
         TL_EQ(poe_kernel_run(tl.k), 0);
         poe_kernel_set_heap_describer(tl.k, NULL, NULL);
         close(ek.pfd[0]);
@@ -2742,6 +2939,16 @@ static void t_every_kind(void **state)
                                       "longer than the 63 bytes that POE's line s)") == 0;
         }
         assert_true(str_seen);
+        json_decref(res);
+
+        /* The die: its message, and where poe_die was called. */
+        p = PARAMS({ "kind", "die" });
+        res = query(&p);
+        TL_EQ(json_array_size(json_object_get(res, "records")), 1);
+        o = json_array_get(json_object_get(res, "records"), 0);
+        assert_non_null(strstr(jget_s(o, "message"), "event ``boom'' of session "));
+        assert_non_null(strstr(jget_s(o, "message"), "test-tracelog.c line "));
+        assert_non_null(strstr(jget_s(o, "message"), ": kaboom at "));
         json_decref(res);
 
         /* An assertion's record, by hand: its text is its line. */
@@ -2957,6 +3164,7 @@ int main(void)
                 FX_TEST(t_chrome_flows_story),
                 FX_TEST(t_chrome_flows),
                 FX_TEST(t_otlp_story),
+                FX_TEST(t_otlp_chains),
                 FX_TEST(t_otlp),
                 FX_TEST(t_sqlite_export_fd),
         };

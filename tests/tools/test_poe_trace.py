@@ -88,11 +88,14 @@ def jsonl(out):
 # schema (libpoe 0.1.0's text columns), by command: a log written then
 # must read the same, byte for byte.  The Chrome trace's closing
 # otherData gained "unpaired" (issue 15: what the export could not pair);
-# issue 19 gave the kernel's posts a slice of their own for their arrows
-# to start in, and left out fields that said nothing (an instant's
-# default scope, null event_id and message, sender 0, "returned" when
-# true): the same events otherwise, each field the value it had,
-# timestamps now exact.
+# everything before it is the bytes it always was.  The OTLP export is one
+# trace per causal chain since issue 19 (47 spans in 11 traces, not one),
+# with the telemetry.sdk.* resource attributes.  Issue 19 also gave the
+# Chrome trace's posts made outside any handler a slice of their own for
+# their arrows to start in, and left out fields that said nothing (an
+# instant's default scope, null event_id and message, sender 0,
+# "returned" when true): the same events otherwise, each field the value
+# it had, timestamps now exact.
 V2_DIGESTS = {
     ("records",): "c2a978ecd64d2278fb97cb6b1911a14eeb1cc68dcd98215869e0c123cb5e20b6",
     ("records", "--format", "jsonl"):
@@ -102,7 +105,7 @@ V2_DIGESTS = {
     ("export", "--format", "chrome"):
         "06c7ed1c8a3e5d2f4aa54b2eee91feb72543d9d03d46342ee481b1416c30ead0",
     ("export", "--format", "otlp"):
-        "9ebe99e6cda09c2ef9ec59d517f9c1d1a9787a98e743c88df48827e8feabb8cc",
+        "42dbf4e95f2632826bcad8a970b014c0ebf5e30838b1e5502d969d56e0085cfb",
     ("runs", "--format", "jsonl"):
         "90f5cf51227c808e60caf02838c7646b18d789e15accd2c55fa4c5fec18c1097",
     ("sessions", "--format", "jsonl"):

@@ -1045,6 +1045,8 @@ enum poe_trace_kind {
         POE_TK_SIGNAL_STOP,    /* <sg> a session stopped by a signal */
         POE_TK_RETVAL,         /* <rv> a public call failed */
         POE_TK_ASSERT,         /* an ASSERT_* group's failure, just before abort */
+        POE_TK_DIE,            /* <ev> a handler died (poe_die): text is the message,
+                                  a NUL, then the file; arg.i[0] the line */
         POE_TK_KINDS,          /* the kinds of trace are below this */
         POE_TK_DEF_NAME = 64,  /* definition: event is the id, text its name */
         POE_TK_DEF_LOGGABLE    /* definition: session_name is the serial (of
@@ -1066,8 +1068,8 @@ enum poe_trace_kind {
  * business (kernel/trace-format.c lists them); text is the only pointer,
  * borrowed for the duration of the sink call, and is set only by the
  * kinds that carry free text (assert messages, TRACE_DESTROY's leak
- * check, a failed call's function and file, signal names, and a handler's
- * return value when it is a string or a list), never by the frequent
+ * check, a failed call's function and file, signal names, a die's message
+ * and file, and a handler's return value when it is a string or a list), never by the frequent
  * ones.  It is text_len bytes, not NUL-terminated, and may hold NULs.
  */
 typedef struct poe_trace_record {
