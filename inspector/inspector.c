@@ -248,12 +248,53 @@ static int env_bound(const char *name, int (*parse)(const char *, uint64_t *), c
         return -EINVAL;
 }
 
+/*
+ * The token in the file at path into *ret (malloc'd): its first line,
+ * without the line end and surrounding blanks, as systemd's LoadCredential=
+ * or a container secret leaves it.  -errno when it cannot be read,
+ * -EINVAL when it is empty or longer than 4 KiB; said on stderr.
+ */
+static int token_from_file(const char *path, char **ret)
+{
+        char buf[4098];
+        size_t n, start = 0;
+        FILE *f = fopen(path, "re");
+
+        if (!f) {
+                int err = errno;
+
+                fprintf(stderr, "poe-inspector: POE_INSPECTOR_TOKEN_FILE=%s: %s\n", path,
+                        strerror(err));
+                return -err;
+        }
+        n = fread(buf, 1, sizeof(buf) - 1, f);
+        fclose(f);
+        buf[n] = '\0';
+        buf[strcspn(buf, "\r\n")] = '\0';
+        n = strlen(buf);
+        while (n && (buf[n - 1] == ' ' || buf[n - 1] == '\t'))
+                n--;
+        buf[n] = '\0';
+        while (buf[start] == ' ' || buf[start] == '\t')
+                start++;
+        if (!buf[start] || n > 4096) {
+                fprintf(stderr, "poe-inspector: POE_INSPECTOR_TOKEN_FILE=%s: %s\n", path,
+                        buf[start] ? "longer than 4 KiB" : "no token in it");
+                explicit_bzero(buf, sizeof(buf));
+                return -EINVAL;
+        }
+        *ret = strdup(buf + start);
+        explicit_bzero(buf, sizeof(buf));
+        return *ret ? 0 : -ENOMEM;
+}
+
 POE_EXPORT int poe_inspector_start_from_env(poe_kernel *k, poe_inspector **ret)
 {
         poe_inspector_options o;
         const char *addr = getenv("POE_INSPECTOR");
         const char *remote = getenv("POE_INSPECTOR_REMOTE");
-        const char *groups;
+        const char *groups, *token_file = getenv("POE_INSPECTOR_TOKEN_FILE");
+        char *token = NULL;
         int r;
         uint64_t max = 0, age = 0;
 
@@ -281,10 +322,21 @@ POE_EXPORT int poe_inspector_start_from_env(poe_kernel *k, poe_inspector **ret)
                 if (r < 0)
                         return r;
         }
+        if (token_file && *token_file) {
+                r = token_from_file(token_file, &token);
+                if (r < 0)
+                        return r;
+                o.token = token;
+        }
         o.allow_remote = remote && strcmp(remote, "0") != 0 && *remote;
         o.trace_db_max = max;
         o.trace_db_max_age = (unsigned)age;
-        return poe_inspector_start(k, &o, ret);
+        r = poe_inspector_start(k, &o, ret);
+        if (token) {
+                explicit_bzero(token, strlen(token));
+                free(token);
+        }
+        return r;
 }
 
 POE_EXPORT int poe_inspector_parse_groups(const char *list, unsigned *ret)

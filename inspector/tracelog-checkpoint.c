@@ -147,7 +147,7 @@ static void *ckpt_main(void *arg)
         uint64_t take;
         bool full, retry;
 
-        pthread_setname_np(pthread_self(), "poe-trace-ckpt");
+        poe__tl_thread_init("poe-trace-ckpt");
         pthread_mutex_lock(&c->mu);
         for (;;) {
                 retry = false;

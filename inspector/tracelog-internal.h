@@ -59,6 +59,12 @@
 #define RING_BYTES_PER_RECORD 160  /* a record is 144 bytes, a few carry text */
 #define ENTRY_MAX             4096 /* one record in the ring, its text included */
 #define SLOT_GRANT            256  /* slots lent before the sink looks at the writer again */
+#define SHED_LOOK             64   /* records shed before the sink looks at the ring again */
+/* The log's threads (writer, checkpointer) run this much nicer than the
+ * thread that starts them: on a busy machine the program being watched
+ * gets the CPU first, and what the writer cannot keep up with is shed
+ * and counted (tracelog.c), never waited for. */
+#define LOG_THREAD_NICE       10
 #define EVENT_MAX             1024 /* longer names are cut */
 #define BATCH_MAX             1000
 #define BATCH_TEXT            (64 << 10) /* a batch's texts; > 3 * ENTRY_MAX */
@@ -138,7 +144,13 @@ struct poe__tracelog {
         /* The writer sleeps until this many records wait; UINT64_MAX
          * while it is awake. */
         _Atomic uint64_t wake_at;
+        /* Records lost, by group: the writer's (a batch it could not
+         * write, a definition it never saw), and the sink's (no room in
+         * the ring), kept apart so that each has one thread writing it
+         * and the sink's count is a plain store, not a locked add (the
+         * shedding slot's cost).  poe__tl_dropped gives their sum. */
         _Atomic uint64_t dropped[N_GROUP_BITS];
+        _Alignas(64) _Atomic uint64_t sink_drops[N_GROUP_BITS];
         _Atomic uint64_t written;
 
         /* Set when the log's owner stops: every read in progress ends at
@@ -176,6 +188,11 @@ struct poe__tracelog {
         /* ... and the writer as the slot function last saw it (see
          * tracelog.c, slot_slow). */
         uint64_t wake_seen, wake_limit, p_limit;
+        /* The shedding slot (tracelog.c, lend): lent while the ring has
+         * no room, outside it; what the kernel writes there is counted
+         * and dropped, shed_left more before the sink looks again. */
+        entry shed;
+        uint32_t shed_left;
         /* The reader's (the writer thread's): the kernel's static epoch,
          * from the last definition read. */
         double reader_epoch;
@@ -273,7 +290,12 @@ const char *poe__tl_echo(const char *v, char *buf, size_t size);
 
 /* The writer's side of the ring. */
 uint64_t poe__tl_ring_count(poe__tracelog *t);
+/* Records of group bit g lost so far, the writer's and the sink's. */
+uint64_t poe__tl_dropped(poe__tracelog *t, unsigned g);
 bool poe__tl_ring_empty(poe__tracelog *t);
+/* Called first by each of the log's threads: names it (top, perf, gdb;
+ * at most 15 characters) and lowers its priority by LOG_THREAD_NICE. */
+void poe__tl_thread_init(const char *name);
 entry *poe__tl_ring_peek(poe__tracelog *t);
 void poe__tl_ring_pop(poe__tracelog *t, entry *e);
 

@@ -490,7 +490,7 @@ static bool counts_write(poe__tracelog *t, bool force, uint64_t written, bool en
         int rc;
 
         for (g = 0; g < N_GROUP_BITS; g++) {
-                now[g] = atomic_load_explicit(&t->dropped[g], memory_order_acquire);
+                now[g] = poe__tl_dropped(t, g);
                 if (!now[g] || (!force && now[g] == t->drops_recorded[g]))
                         continue;
                 if (sqlite3_bind_int64(t->st_drop, 1, t->run_id) != SQLITE_OK ||
@@ -525,8 +525,7 @@ static bool drops_pending(poe__tracelog *t)
         unsigned g;
 
         for (g = 0; g < N_GROUP_BITS; g++)
-                if (atomic_load_explicit(&t->dropped[g], memory_order_relaxed) !=
-                    t->drops_recorded[g])
+                if (poe__tl_dropped(t, g) != t->drops_recorded[g])
                         return true;
         return false;
 }
@@ -788,8 +787,7 @@ void *poe__tl_writer_main(void *arg)
         struct timespec ts;
         uint64_t g, total = 0;
 
-        /* Named for top, perf and gdb (at most 15 characters). */
-        pthread_setname_np(pthread_self(), "poe-trace-write");
+        poe__tl_thread_init("poe-trace-write");
         for (;;) {
                 pthread_mutex_lock(&t->mu);
                 /* Asleep until the first record, stop, or (while failing)
@@ -848,7 +846,7 @@ void *poe__tl_writer_main(void *arg)
                 /* The one loss the log itself cannot record: say it where
                  * someone may read it. */
                 for (g = 0; g < N_GROUP_BITS; g++)
-                        total += atomic_load(&t->dropped[g]);
+                        total += poe__tl_dropped(t, g);
                 if (!t->db)
                         fprintf(stderr,
                                 "poe-inspector: trace log %s never opened; %llu records "

@@ -293,16 +293,38 @@ static entry *entry_at_head(poe__tracelog *t, bool zap)
         return atomic_load(&e->size) ? e : NULL;
 }
 
+void poe__tl_thread_init(const char *name)
+{
+        int saved = errno;
+
+        pthread_setname_np(pthread_self(), name);
+        /* On Linux the nice value is the calling thread's own; failing
+         * (a seccomp filter, say) leaves it as it was, which is no fault. */
+        if (nice(LOG_THREAD_NICE) == -1)
+                errno = saved;
+        errno = saved;
+}
+
 bool poe__tl_ring_empty(poe__tracelog *t)
 {
         return entry_at_head(t, false) == NULL;
 }
 
+/* The sink's drop, on the kernel's thread, the count's one writer. */
 static void drop(poe__tracelog *t, unsigned group, uint64_t n)
 {
+        _Atomic uint64_t *c = &t->sink_drops[group_index(group)];
+
         /* Release: whoever sees the drop sees the record counted as
          * produced before it (poe__tracelog_status relies on it). */
-        atomic_fetch_add_explicit(&t->dropped[group_index(group)], n, memory_order_release);
+        atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + n,
+                              memory_order_release);
+}
+
+uint64_t poe__tl_dropped(poe__tracelog *t, unsigned g)
+{
+        return atomic_load_explicit(&t->dropped[g], memory_order_acquire) +
+               atomic_load_explicit(&t->sink_drops[g], memory_order_acquire);
 }
 
 /* Wakes the writer if it sleeps until w records wait and they do (or
@@ -456,6 +478,24 @@ static __attribute__((noinline)) bool push(poe__tracelog *t, const poe_trace_rec
 }
 
 /*
+ * The shedding slot, lent when the ring has no room (its kind
+ * POE_TK_SHED: see poe_trace_slot_fn): the kernel writes the record's
+ * group there, reads no clock for it, and the slot function counts it
+ * produced and dropped (by its group) and lends the same slot again,
+ * SHED_LOOK times before it looks at the ring (shed_one).  So a full
+ * ring costs the kernel's thread a compare and a call per record, not
+ * the record, nor the general way's copy and the drop's wake-up; the
+ * writer is woken (forced) when the shedding starts and at each look.
+ */
+static poe_trace_record *shed(poe__tracelog *t)
+{
+        t->shed.rec.kind = POE_TK_SHED;
+        t->shed_left = SHED_LOOK;
+        wake(t, true);
+        return &t->shed.rec;
+}
+
+/*
  * The slots the sink can lend from its position: as many fixed-size
  * entries as fit before the end of the buffer, in the room the writer
  * has given back, and under the ring's count of records (wrapping first
@@ -475,7 +515,7 @@ static poe_trace_record *lend(poe__tracelog *t)
         pos = (uint64_t)(t->wpos - t->ring);
         if (t->ring_bytes - pos < sizeof(entry)) {
                 if (!fits(t, t->ring_bytes - pos, sizeof(entry), true))
-                        return NULL;
+                        return shed(t);
                 wrap(t);
                 pos = 0;
         }
@@ -491,7 +531,7 @@ static poe_trace_record *lend(poe__tracelog *t)
         if (room > SLOT_GRANT)
                 room = SLOT_GRANT;
         if (!room)
-                return NULL;
+                return shed(t);
         t->slot_limit = t->grant_produced + room;
         return &((entry *)t->wpos)->rec;
 }
@@ -527,6 +567,19 @@ static __attribute__((noinline)) void slot_slow(poe__tracelog *t, poe_trace_reco
         t->p_limit = t->wake_limit < t->slot_limit ? t->wake_limit : t->slot_limit;
 }
 
+/* A record the kernel wrote in the shedding slot: dropped and counted
+ * (record_dropped's order), and the same slot lent again until it is
+ * time to look at the ring. */
+static __attribute__((noinline)) void shed_one(poe__tracelog *t, poe_trace_record **slot)
+{
+        record_dropped(t, t->shed.rec.group);
+        t->shed.rec.kind = POE_TK_SHED; /* what the kernel knows it by */
+        if (--t->shed_left)
+                return;
+        *slot = NULL;
+        slot_slow(t, slot, NULL);
+}
+
 /*
  * The kernel's slot function (poe_trace_slot_fn), on its thread: the
  * record the kernel filled in the slot lent last is counted, published,
@@ -545,6 +598,10 @@ void poe__tracelog_slot(void *ctx, poe_trace_record **slot)
                 return;
         }
         e = (entry *)((unsigned char *)*slot - offsetof(entry, rec));
+        if (__builtin_expect(e == &t->shed, 0)) {
+                shed_one(t, slot);
+                return;
+        }
         p = atomic_load_explicit(&t->produced, memory_order_relaxed) + 1;
         atomic_store_explicit(&t->produced, p, memory_order_relaxed);
         atomic_store_explicit(&e->size, sizeof(entry) | ENTRY_SLOT, memory_order_release);
@@ -764,6 +821,7 @@ static int tracelog_open(const char *path, size_t ring_size, poe_kernel *k, bool
         atomic_init(&t->redefine, false);
         for (g = 0; g < N_GROUP_BITS; g++) {
                 atomic_init(&t->dropped[g], 0);
+                atomic_init(&t->sink_drops[g], 0);
                 atomic_init(&t->removed[g], 0);
         }
         atomic_init(&t->max_bytes, POE__TRACE_DB_MAX_DEFAULT);
@@ -902,8 +960,8 @@ void poe__tracelog_close(poe__tracelog *t)
 /* ---- status ---- */
 
 /* Per-group counts as {"TRACE_EVENTS": n, ...} (the groups with none
- * left out), and their sum. */
-static json_t *by_group(_Atomic uint64_t *counts, uint64_t *ret_total)
+ * left out), and their sum; counts NULL: the drops (poe__tl_dropped). */
+static json_t *by_group(poe__tracelog *t, _Atomic uint64_t *counts, uint64_t *ret_total)
 {
         json_t *d = json_object();
         uint64_t n;
@@ -914,7 +972,8 @@ static json_t *by_group(_Atomic uint64_t *counts, uint64_t *ret_total)
         if (!d)
                 return NULL;
         for (g = 0; g < N_GROUP_BITS; g++) {
-                n = atomic_load_explicit(&counts[g], memory_order_acquire);
+                n = counts ? atomic_load_explicit(&counts[g], memory_order_acquire)
+                           : poe__tl_dropped(t, g);
                 if (!n)
                         continue;
                 *ret_total += n;
@@ -936,8 +995,8 @@ json_t *poe__tracelog_status(poe__tracelog *t)
         if (!t)
                 return NULL;
         o = json_object();
-        d = by_group(t->dropped, &total);
-        r = by_group(t->removed, &removed);
+        d = by_group(t, NULL, &total);
+        r = by_group(t, t->removed, &removed);
         if (!o || !d || !r) {
                 json_decref(o);
                 json_decref(d);
@@ -965,6 +1024,11 @@ json_t *poe__tracelog_status(poe__tracelog *t)
                                                  : 0));
         bad |= poe__tl_jset(o, "dropped", d);
         bad |= poe__tl_jset(o, "dropped_total", json_integer((json_int_t)total));
+        /* Of those, what the ring had no room for (shed on the kernel's
+         * thread); the rest the writer lost (a batch it could not
+         * write, a definition it never saw). */
+        bad |= poe__tl_jset(o, "dropped_ring_full",
+                            json_integer((json_int_t)atomic_load(&t->sink_dropped)));
         /* Removed records were written first: they are among the
          * written, not beside them. */
         bad |= poe__tl_jset(o, "removed", r);

@@ -142,6 +142,12 @@ static __attribute__((noinline, cold)) void trace_enqueue_slow(poe_kernel *k, po
                                     ev->u.from, ev->u.from, ev->seq, now, 0, 0, 0, 0, 0.0);
 }
 
+/* The enqueue record's time: none while its record is shed. */
+static inline __attribute__((always_inline)) int64_t enqueue_now(poe_kernel *k)
+{
+        return poe__trace_sheds(k, POE_TRACE_EVENTS) ? 0 : poe__mono_inline(k);
+}
+
 /* TRACE_EVENTS for an enqueue: out of line, so the hot path keeps one
  * test of the switches.  The caller reads the clock (now), where the
  * registers are saved already: this then calls nothing but the sink. */
@@ -194,7 +200,7 @@ void poe__enqueue(poe_kernel *k, poe__event *ev, poe__session *to, poe__session 
         if (type & POE__ET_ALARM) {
                 /* The caller set the due time and reserved queue room. */
                 if (POE__ON(k, POE_TRACE_EVENTS))
-                        trace_enqueue(k, ev, poe__mono_inline(k));
+                        trace_enqueue(k, ev, enqueue_now(k));
                 poe__queue_push(k, ev);
                 poe__list_append(&to->timers, &ev->link);
                 poe__ref(k, to, POE__R_TIMERS);
@@ -203,7 +209,7 @@ void poe__enqueue(poe_kernel *k, poe__event *ev, poe__session *to, poe__session 
         ev->u.from = from;
         ev->due = k->now;
         if (POE__ON(k, POE_TRACE_EVENTS))
-                trace_enqueue(k, ev, poe__mono_inline(k));
+                trace_enqueue(k, ev, enqueue_now(k));
         poe__queue_push(k, ev);
         poe__ref(k, to, POE__R_EVENTS_TO);
         if (from != to)
@@ -416,6 +422,8 @@ trace_return_value(poe_kernel *k, poe__session *to, poe__session *from, uint32_t
         int64_t a1;
         double num;
 
+        if (poe__trace_shed(k, POE_TRACE_EVENTS))
+                return;
         if (!return_numbers(ret, &a1, &num) ||
             !poe__trace_in_slot(k, POE_TRACE_EVENTS, POE_TK_RETURN, to, name, from, NULL,
                                 (uint64_t)k->dispatch_seq, now, ret->type, a1, 0, 0, num))
@@ -435,7 +443,10 @@ typedef poe__dispatch_state dispatch_state;
  */
 static inline int64_t hooks_now(poe_kernel *k)
 {
-        return POE__ON(k, POE_TRACE_EVENTS | POE_TRACE_PROFILE) ? poe__mono_inline(k) : 0;
+        if (POE__ON(k, POE_TRACE_PROFILE) ||
+            (POE__ON(k, POE_TRACE_EVENTS) && !poe__trace_sheds(k, POE_TRACE_EVENTS)))
+                return poe__mono_inline(k);
+        return 0;
 }
 
 /* ASSERT_EVENTS: a dispatch to a session that does not exist. */

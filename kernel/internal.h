@@ -1014,6 +1014,30 @@ static inline bool poe__trace_names_item(uint32_t kind)
  * the last thing done, so the trace point needs no stack frame for it.
  * Cost: see docs/performance.md (bench/trace-cost.sh).
  */
+/* The slot sink lends a shedding slot (POE_TK_SHED: it has no room) and
+ * a record of group would go to it alone: the record's time need not be
+ * read. */
+static inline __attribute__((always_inline)) bool poe__trace_sheds(const poe_kernel *k,
+                                                                   uint32_t group)
+{
+        const poe_trace_record *r = k->trace_slot;
+
+        return __builtin_expect(r && r->kind == POE_TK_SHED && (k->trace_solo & group), 0);
+}
+
+/* A record of group handed to the slot sink's shedding slot, if it lends
+ * one and the record would go to it alone: the group, and the sink's
+ * call, which counts it dropped.  Returns false, having done nothing,
+ * otherwise. */
+static inline __attribute__((always_inline)) bool poe__trace_shed(poe_kernel *k, uint32_t group)
+{
+        if (!poe__trace_sheds(k, group))
+                return false;
+        k->trace_slot->group = group;
+        k->trace_slot_fn(k->trace_slot_ctx, &k->trace_slot);
+        return true;
+}
+
 static inline __attribute__((always_inline)) bool
 poe__trace_in_slot(poe_kernel *k, uint32_t group, uint32_t kind, poe__session *s, uint32_t event,
                    const poe__session *sender, poe__session *peer, uint64_t event_id, int64_t now,
@@ -1026,9 +1050,16 @@ poe__trace_in_slot(poe_kernel *k, uint32_t group, uint32_t kind, poe__session *s
         uint64_t queue_length;
 
         /* A slot lent, the group the slot sink's alone, everything the
-         * record names defined in this epoch. */
+         * record names defined in this epoch; or a shedding slot. */
         if (__builtin_expect(!r || !(k->trace_solo & group), 0))
                 return false;
+        if (__builtin_expect(r->kind == POE_TK_SHED, 0)) {
+                r->group = group;
+                k->trace_slot_fn(k->trace_slot_ctx, &k->trace_slot);
+                return true;
+        }
+        if (!now)
+                now = poe__mono_inline(k);
         if (__builtin_expect((s && s->log_epoch != epoch) || (peer && peer->log_epoch != epoch), 0))
                 return false;
         if (__builtin_expect(poe__trace_names_item(kind) ? k->name_epochs[event] != epoch
@@ -1078,7 +1109,7 @@ poe__trace_hot(poe_kernel *k, uint32_t group, uint32_t kind, poe__session *s, ui
                const poe__session *sender, poe__session *peer, uint64_t event_id, int64_t now,
                int64_t a0, int64_t a1, int64_t a2, int64_t a3, double num)
 {
-        if (!now)
+        if (!now && !poe__trace_sheds(k, group))
                 now = poe__mono_inline(k);
         if (!poe__trace_in_slot(k, group, kind, s, event, sender, peer, event_id, now, a0, a1, a2,
                                 a3, num))

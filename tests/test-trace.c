@@ -21,6 +21,7 @@
 
 #define GROUPS (POE_TRACE_EVENTS | POE_TRACE_SESSIONS | POE_TRACE_REFCNT | POE_TRACE_FILES)
 #define WALL0  1700000000.25
+#define SHED_BYTE 0xab
 
 /* ---- a sink's records, kept ---- */
 
@@ -39,6 +40,13 @@ typedef struct sink {
         poe_trace_record slots[4];
         poe_trace_record *lent;
         unsigned next, requests, refuse;
+        /* Every shed-th request answered with the shedding slot (kind
+         * POE_TK_SHED, its other bytes SHED_BYTE), shed_run times in a
+         * row; what comes back in it is kept as a record of its group
+         * alone (in_slot and kind POE_TK_SHED). */
+        poe_trace_record shed_slot;
+        unsigned shed, shed_run, shed_left;
+        size_t n_shed;
         double epoch;
         size_t in_slots;
         bool removed; /* from its kernel: calls are wrong */
@@ -96,6 +104,29 @@ static void slot_fn(void *ctx, poe_trace_record **slot)
         double wall;
 
         assert_false(s->removed);
+        if (r && r == &s->shed_slot) {
+                poe_trace_record sentinel;
+
+                /* The kernel wrote the group alone. */
+                assert_ptr_equal(r, s->lent);
+                TL_EQ(r->kind, POE_TK_SHED);
+                assert_true(r->group != 0 && (r->group & (r->group - 1)) == 0);
+                memset(&sentinel, SHED_BYTE, sizeof(sentinel));
+                sentinel.kind = POE_TK_SHED;
+                sentinel.group = r->group;
+                assert_memory_equal(r, &sentinel, sizeof(sentinel));
+                memset(&sentinel, 0, sizeof(sentinel));
+                sentinel.kind = POE_TK_SHED;
+                sentinel.group = r->group;
+                keep(s, &sentinel, true);
+                s->n_shed++;
+                if (s->shed_left && --s->shed_left) {
+                        memset(r, SHED_BYTE, sizeof(*r));
+                        r->kind = POE_TK_SHED;
+                        return;
+                }
+                r = NULL;
+        }
         if (r) {
                 assert_ptr_equal(r, s->lent);
                 assert_true(r->kind > POE_TK_NONE && r->kind < POE_TK_KINDS);
@@ -112,6 +143,13 @@ static void slot_fn(void *ctx, poe_trace_record **slot)
         s->lent = NULL;
         if (s->refuse && ++s->requests % s->refuse == 0) {
                 *slot = NULL;
+                return;
+        }
+        if (s->shed && ++s->requests % s->shed == 0) {
+                memset(&s->shed_slot, SHED_BYTE, sizeof(s->shed_slot));
+                s->shed_slot.kind = POE_TK_SHED;
+                s->shed_left = s->shed_run;
+                s->lent = *slot = &s->shed_slot;
                 return;
         }
         s->lent = &s->slots[s->next++ % 4];
@@ -393,11 +431,71 @@ static void t_epoch_change(void **state)
         sink_clear(&b);
 }
 
+/* A sink that sheds now and then (as a full trace log does): each
+ * record it sheds comes back in the shedding slot with its group alone
+ * (checked in slot_fn), and the records are the plain sink's, in order,
+ * with those shed in their place.  Shedding defines nothing, so the
+ * definitions, and with them the serials and epochs, may come at other
+ * places: those are not compared. */
+static void t_shed(void **state)
+{
+        sink a = {0}, b = {0};
+        poe_kernel *kb = kernel();
+        poe_kernel *ka = kernel();
+        size_t i = 0, j = 0, shed = 0;
+
+        (void)state;
+        a.shed = 5;
+        a.shed_run = 3;
+        add_sink(ka, &a, true);
+        add_sink(kb, &b, false);
+        program(ka);
+        program(kb);
+        assert_true(a.n_shed > 20);
+        for (;;) {
+                while (i < a.n && a.k[i].r.kind >= POE_TK_DEF_NAME)
+                        i++;
+                while (j < b.n && b.k[j].r.kind >= POE_TK_KINDS)
+                        j++;
+                if (i == a.n || j == b.n)
+                        break;
+                TL_EQ(a.k[i].r.group, b.k[j].r.group);
+                if (a.k[i].r.kind == POE_TK_SHED) {
+                        shed++;
+                } else {
+                        const poe_trace_record *x = &a.k[i].r, *y = &b.k[j].r;
+
+                        TL_EQ(x->kind, y->kind);
+                        TL_EQ(x->mono_ns, y->mono_ns);
+                        TL_EQ(x->session, y->session);
+                        TL_EQ(x->sender, y->sender);
+                        TL_EQ(x->event, y->event);
+                        TL_EQ(x->event_id, y->event_id);
+                        TL_EQ(x->refcount, y->refcount);
+                        TL_EQ(x->queue_length, y->queue_length);
+                        assert_memory_equal(&x->arg, &y->arg, sizeof(x->arg));
+                        assert_true((a.k[i].text == NULL) == (b.k[j].text == NULL));
+                        if (a.k[i].text)
+                                assert_string_equal(a.k[i].text, b.k[j].text);
+                }
+                i++;
+                j++;
+        }
+        /* Both ran out together: nothing lost, nothing added. */
+        TL_EQ(i, a.n);
+        TL_EQ(j, b.n);
+        TL_EQ(shed, a.n_shed);
+        poe_kernel_free(ka);
+        poe_kernel_free(kb);
+        sink_clear(&a);
+        sink_clear(&b);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
                 TL_TEST(t_alone),      TL_TEST(t_with_another), TL_TEST(t_refused),
-                TL_TEST(t_remove_add), TL_TEST(t_epoch_change),
+                TL_TEST(t_remove_add), TL_TEST(t_epoch_change), TL_TEST(t_shed),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

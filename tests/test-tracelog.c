@@ -850,7 +850,8 @@ static void t_flood_small_ring_alone(void **state)
 {
         poe_allocator al = tl_allocator(&tl.alloc);
         poe_kernel *other;
-        int64_t written, dropped, run;
+        int64_t written, dropped, run, ev_dropped, ses_dropped;
+        char q[128];
         char err[512];
         json_t *s;
         sqlite3 *db;
@@ -887,12 +888,27 @@ static void t_flood_small_ring_alone(void **state)
         assert_true(written > 0);
         TL_EQ(tf_dropped(s, "TRACE_EVENTS") + tf_dropped(s, "TRACE_SESSIONS"), dropped);
         assert_true(tf_dropped(s, "TRACE_EVENTS") > 0);
+        /* Every drop here is the full ring's, shed on the kernel's
+         * thread in the shedding slot. */
+        TL_EQ(tf_st_int(s, "dropped_ring_full"), dropped);
+        ev_dropped = tf_dropped(s, "TRACE_EVENTS");
+        ses_dropped = tf_dropped(s, "TRACE_SESSIONS");
         json_decref(s);
         tf_log_close();
         db = tf_db_open_ro(tf.path);
         TL_EQ(tf_sql_int(db, "SELECT count(*) FROM records WHERE run_id = ?", run), written);
         TL_EQ(tf_sql_int(db, "SELECT coalesce(sum(count), 0) FROM drops WHERE run_id = ?", run),
               dropped);
+        /* Per group, what the file holds and what was dropped is what
+         * the kernel made: a shed record is counted in its own group. */
+        snprintf(q, sizeof(q), "SELECT count(*) FROM records WHERE run_id = ? AND grp = %u",
+                 (unsigned)POE_TRACE_EVENTS);
+        TL_EQ((uint64_t)(tf_sql_int(db, q, run) + ev_dropped),
+              copies.per_group[__builtin_ctz(POE_TRACE_EVENTS)]);
+        snprintf(q, sizeof(q), "SELECT count(*) FROM records WHERE run_id = ? AND grp = %u",
+                 (unsigned)POE_TRACE_SESSIONS);
+        TL_EQ((uint64_t)(tf_sql_int(db, q, run) + ses_dropped),
+              copies.per_group[__builtin_ctz(POE_TRACE_SESSIONS)]);
         sqlite3_close(db);
 }
 

@@ -91,7 +91,10 @@ POE_EXPORT int poe_inspector_start(poe_kernel *k, const poe_inspector_options *o
 /**
  * Starts an inspector as the environment asks: POE_INSPECTOR=HOST:PORT
  * (nothing happens without it: returns 0 and *ret NULL),
- * POE_INSPECTOR_TOKEN, POE_TRACE_DB=path, POE_TRACE_DB_GROUPS=list (see
+ * POE_INSPECTOR_TOKEN or POE_INSPECTOR_TOKEN_FILE=path (the token is the
+ * file's first line, blanks and line end stripped; the file wins over
+ * POE_INSPECTOR_TOKEN; one that cannot be read or holds no token is
+ * refused, as below), POE_TRACE_DB=path, POE_TRACE_DB_GROUPS=list (see
  * poe_inspector_parse_groups), POE_INSPECTOR_REMOTE=1,
  * POE_TRACE_DB_MAX=bytes (a K, M, G or T suffix multiplies by 1024,
  * 1024^2, ...: "256M") and POE_TRACE_DB_MAX_AGE=seconds (an s, m, h or d

@@ -302,6 +302,7 @@ typedef struct poe__trace_query {
         const char *event;       /* exact event name */
         const char *kind;        /* exact record kind ("dispatch", ...) */
         int64_t after_id;        /* records with id > after_id (for tails) */
+        int64_t upto_id;         /* records with id <= upto_id, when > 0 (poe-trace --follow) */
         int64_t run_id;          /* 0: the log's current run */
         poe__page page;
         bool descending;         /* newest first */

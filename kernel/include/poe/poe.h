@@ -1048,6 +1048,7 @@ enum poe_trace_kind {
         POE_TK_DIE,            /* <ev> a handler died (poe_die): text is the message,
                                   a NUL, then the file; arg.i[0] the line */
         POE_TK_KINDS,          /* the kinds of trace are below this */
+        POE_TK_SHED = 63,      /* a shedding slot's kind (poe_trace_slot_fn) */
         POE_TK_DEF_NAME = 64,  /* definition: event is the id, text its name */
         POE_TK_DEF_LOGGABLE    /* definition: session_name is the serial (of
                                   session), text the loggable name; a
@@ -1171,6 +1172,15 @@ POE_EXPORT int poe_kernel_trace_sink_add(poe_kernel *k, poe_trace_sink_fn fn, vo
  * before it calls fn and when the sink is removed, and asks for a new one
  * (*slot NULL) after: a slot stays the kernel's only until the sink's
  * function is called.  Must not call back into the kernel.
+ *
+ * A sink with no room may lend a shedding slot instead: one whose kind is
+ * POE_TK_SHED (its other bytes need not be zero).  Into it the kernel
+ * writes the record's group and nothing else, reads no clock and defines
+ * nothing for it, and calls the slot function, which counts the record
+ * as dropped (the slot is the sink's to recognise) and lends a slot
+ * again.  So a full sink costs the kernel's thread a compare and a call
+ * per record, not the record.  The kernel never writes a shedding slot's
+ * kind.
  */
 typedef void (*poe_trace_slot_fn)(void *ctx, poe_trace_record **slot);
 
