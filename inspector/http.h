@@ -256,6 +256,11 @@ struct poe_inspector {
         char log_error[256];
         int sink_id;
 
+        /* The live OTLP push (otlp-push.c), or NULL; why it did not
+         * start, if it was asked for. */
+        struct poe__otlp_push *push;
+        char push_error[256];
+
         /* The server.  lock guards everything below that is not atomic:
          * the queues of waiting requests and connections, each request's
          * state, the pool's and the clock's. */

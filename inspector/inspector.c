@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "http.h"
+#include "otlp-push.h"
 #include "poe/tracelog.h"
 
 /*
@@ -161,6 +162,13 @@ POE_EXPORT int poe_inspector_start(poe_kernel *k, const poe_inspector_options *o
                                          "cannot register the trace sink: %s",
                                          strerror(in->sink_id < 0 ? -in->sink_id : EINVAL));
                 }
+        }
+        /* The live push reads the log: with OTEL_EXPORTER_OTLP_ENDPOINT
+         * and no log, it says why there is none. */
+        err = poe__otlp_push_start(in->log, &in->push, in->push_error, sizeof(in->push_error));
+        if (err < 0) {
+                fprintf(stderr, "poe-inspector: not sending spans: %s\n", in->push_error);
+                err = 0;
         }
         err = poe__http_start(in);
         if (err < 0) {
@@ -462,6 +470,10 @@ POE_EXPORT poe_inspector *poe_inspector_stop(poe_inspector *in)
                 poe_kernel_trace_sink_remove(in->k, in->sink_id);
         if (in->log) {
                 poe__tracelog_stop(in->log);
+                /* After the writer: the push's last look finds every
+                 * record. */
+                poe__otlp_push_stop(in->push);
+                in->push = NULL;
                 log_totals(in);
                 poe__tracelog_close(in->log);
         }
@@ -487,6 +499,17 @@ json_t *poe__inspector_groups_json(unsigned mask)
         return arr;
 }
 
+/* The live push's status; {"error": why} when it was asked for and did
+ * not start; null when it was not asked for. */
+static json_t *push_status(poe_inspector *in)
+{
+        if (in->push)
+                return poe__otlp_push_status(in->push);
+        if (in->push_error[0])
+                return json_pack("{s:s}", "error", in->push_error);
+        return json_null();
+}
+
 json_t *poe__inspector_summary_extra(poe_inspector *in)
 {
         json_t *log = in->log ? poe__tracelog_status(in->log)
@@ -504,8 +527,9 @@ json_t *poe__inspector_summary_extra(poe_inspector *in)
                 return NULL;
         }
 
-        return json_pack("{s:s, s:b, s:o*, s:f, s:b}", "url", in->url, "read_only", !in->token,
-                         "trace_log", log, "inspector_started", in->started, "responding", 1);
+        return json_pack("{s:s, s:b, s:o*, s:o*, s:f, s:b}", "url", in->url, "read_only",
+                         !in->token, "trace_log", log, "otlp_push", push_status(in),
+                         "inspector_started", in->started, "responding", 1);
 }
 
 /*

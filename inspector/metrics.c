@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "http.h"
+#include "otlp-push.h"
 #include "poe/tracelog.h"
 
 struct buf {
@@ -118,6 +119,42 @@ static void pipeline_metrics(struct buf *b, poe_inspector *in)
                "workers of the pool running a trace log read now", (double)n.pool_busy);
         metric(b, "poe_inspector_pool_queued", "gauge",
                "trace log reads waiting for a worker now", (double)n.pool_queued);
+}
+
+/* The live OTLP push's counts (otlp-push.c): thread-safe, so also when
+ * the kernel is stuck.  Nothing without a push. */
+static void otlp_push_metrics(struct buf *b, poe_inspector *in)
+{
+        poe__otlp_push_counts c;
+
+        if (!in->push)
+                return;
+        poe__otlp_push_counts_get(in->push, &c);
+        metric(b, "poe_otlp_spans_sent_total", "counter",
+               "spans the OTLP collector took (a 2xx answer)", (double)c.sent);
+        put(b, "# HELP poe_otlp_spans_dropped_total spans never sent: the push's queue was "
+                "full, or they were still queued when it stopped\n"
+                "# TYPE poe_otlp_spans_dropped_total counter\n"
+                "poe_otlp_spans_dropped_total{reason=\"queue_full\"} %llu\n"
+                "poe_otlp_spans_dropped_total{reason=\"shutdown\"} %llu\n",
+            (unsigned long long)c.dropped_full, (unsigned long long)c.dropped_stop);
+        put(b, "# HELP poe_otlp_spans_failed_total spans sent and not taken: refused by the "
+                "collector (4xx but 429), or still failing after the last retry\n"
+                "# TYPE poe_otlp_spans_failed_total counter\n"
+                "poe_otlp_spans_failed_total{reason=\"rejected\"} %llu\n"
+                "poe_otlp_spans_failed_total{reason=\"retries_exhausted\"} %llu\n",
+            (unsigned long long)c.rejected, (unsigned long long)c.retries_out);
+        metric(b, "poe_otlp_requests_total", "counter",
+               "OTLP/HTTP requests made, retries included",
+               (double)c.requests);
+        metric(b, "poe_otlp_retries_total", "counter", "OTLP/HTTP requests that were retries",
+               (double)c.retries);
+        metric(b, "poe_otlp_queue_spans", "gauge", "spans waiting to be sent",
+               (double)c.queued_spans);
+        metric(b, "poe_otlp_queue_max_spans", "gauge", "the push queue's bound, in spans",
+               (double)c.queue_max);
+        metric(b, "poe_otlp_feed_errors_total", "counter",
+               "reads of the trace log by the push that failed", (double)c.feed_errors);
 }
 
 /* The trace log's counters: thread-safe, so also when the kernel is stuck. */
@@ -233,6 +270,7 @@ char *poe__metrics_text(poe_kernel *k, poe_inspector *in)
                 "answer timeout, 0 while it is stuck\n# TYPE poe_kernel_responding gauge\n"
                 "poe_kernel_responding 1\n");
         trace_log_metrics(&b, in, true);
+        otlp_push_metrics(&b, in);
         if (b.failed) {
                 free(b.s);
                 return NULL;
@@ -271,6 +309,7 @@ char *poe__metrics_stuck_text(poe_inspector *in, const poe_kernel_activity *a, d
         metric(&b, "poe_events_dispatched_total", "counter", "handlers run",
                (double)a->dispatches);
         trace_log_metrics(&b, in, false);
+        otlp_push_metrics(&b, in);
         if (b.failed) {
                 free(b.s);
                 return NULL;

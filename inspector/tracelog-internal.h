@@ -604,6 +604,9 @@ void poe__tl_otlp_flush(tl_otlp *o);
 /* At most n spans a line from now on (1 to 1000; the file export's is
  * 1000). */
 void poe__tl_otlp_set_line_spans(tl_otlp *o, size_t n);
+/* fn(ctx, end, spans) at each line's end: where it ends in b, and how
+ * many spans it holds. */
+void poe__tl_otlp_on_line(tl_otlp *o, void (*fn)(void *ctx, size_t end, size_t spans), void *ctx);
 void poe__tl_otlp_free(tl_otlp *o);
 
 #endif
