@@ -498,6 +498,7 @@ typedef struct posted {
         uint32_t depth;    /* OTLP: its depth in its trace (a root is 1) */
         bool timer;        /* OTLP: an alarm or delay, not a post */
         char *head;        /* OTLP: its span as JSON up to its last attribute */
+        bool bare;         /* Chrome: no slice open on the sender's track at the enqueue */
 } posted;
 
 /* Pending posts by event id. */
