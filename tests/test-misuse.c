@@ -1108,6 +1108,10 @@ static void random_op(poe_kernel *k, poe_ctx *c)
                 poe_exception e;
                 poe_value v = rn(2) ? poe_str("12abc") : poe_list(listbuf, rn(3));
 
+                (void)poe_version();
+                (void)poe_version_string();
+                HIT(poe_version);
+                HIT(poe_version_string);
                 (void)poe_nil();
                 (void)poe_int(1);
                 (void)poe_double(1.5);

@@ -335,6 +335,11 @@ static int cmd_sessions(pt *p)
                        : PT_OK;
 }
 
+static bool stopped(const pt *p)
+{
+        return p->o->stop && *p->o->stop;
+}
+
 /* One record: its time and POE's text line, or the export's JSON line. */
 static int put_record(void *ctx, json_t *r)
 {
@@ -343,6 +348,10 @@ static int put_record(void *ctx, json_t *r)
         const char *msg = json_string_value(json_object_get(r, "message"));
         char when[64];
 
+        /* Interrupted while following: the walk ends here, and so does
+         * --follow. */
+        if (stopped(p))
+                return 1;
         if (p->jsonl)
                 return put_json(p, r) == PT_OK ? 0 : -ENOMEM;
         /* The time it was made, then POE's line as the kernel's text sink
@@ -415,11 +424,6 @@ static int print_last(pt *p, const poe__trace_query *sel, int64_t n)
         return rc < 0 ? say(p, PT_FAIL, "out of memory") : PT_OK;
 }
 
-static bool stopped(const pt *p)
-{
-        return p->o->stop && *p->o->stop;
-}
-
 /*
  * --follow, as tail -f: prints the selection's records as the writer
  * commits them, from after id `last' on, until *stop is set.  Each turn
@@ -433,6 +437,7 @@ static int follow(pt *p, poe__trace_query *q, int64_t run, int64_t last)
 {
         struct timespec nap = { 0, PT_FOLLOW_POLL_MS * 1000000L };
         int64_t newest, pid;
+        int rc;
 
         if (fflush(p->out) != 0)
                 return say(p, PT_FAIL, "standard output: %s", strerror(errno));
@@ -442,8 +447,9 @@ static int follow(pt *p, poe__trace_query *q, int64_t run, int64_t last)
                 if (newest > last) {
                         q->after_id = last;
                         q->upto_id = newest;
-                        if (poe__tracelog_walk_records(p->t, q, put_record, p, p->err, p->errlen) <
-                            0)
+                        rc = poe__tracelog_walk_records(p->t, q, put_record, p, p->err,
+                                                        p->errlen);
+                        if (rc < 0)
                                 return PT_FAIL;
                         last = newest;
                         if (fflush(p->out) != 0 || ferror(p->out))
@@ -602,6 +608,10 @@ int pt_run_command(pt_command cmd, const char *db, const pt_options *o, FILE *ou
                 err[0] = '\0';
         if (poe__tracelog_open_readonly(db, &p.t, err, errlen) < 0)
                 return PT_FAIL;
+        /* Not the inspector's 10 s per query: reading a log of millions of
+         * records takes longer on a busy machine, and whoever runs the
+         * tool ends it when they like. */
+        poe__tracelog_set_query_deadline(p.t, PT_READ_DEADLINE_MS);
         switch (cmd) {
         case PT_RUNS: status = cmd_runs(&p); break;
         case PT_SESSIONS: status = cmd_sessions(&p); break;

@@ -48,6 +48,10 @@ int pt_run_command(pt_command cmd, const char *db, const pt_options *o, FILE *ou
 /* How long records --follow sleeps when it finds nothing new, in ms. */
 #define PT_FOLLOW_POLL_MS 100
 
+/* How long one read of the log may take, in ms: a day, where the
+ * inspector allows 10 s; the user ends the tool sooner when they like. */
+#define PT_READ_DEADLINE_MS (24LL * 3600 * 1000)
+
 /* Epoch seconds, or an ISO 8601 time ("2024-05-01T12:00:00[.123][Z]").
  * 0, or -EINVAL when it is neither. */
 int pt_parse_time(const char *s, double *ret);

@@ -28,6 +28,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <poe/version.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -50,6 +52,26 @@ typedef uint64_t poe_sid;
 /** The kernel's own session id: the sender of events from outside
  * handlers, the parent of top-level sessions, a signal target. */
 #define POE_KERNEL ((poe_sid)0)
+
+/* ------------------------------------------------------------------ */
+/* Version                                                            */
+/* ------------------------------------------------------------------ */
+
+/* poe/version.h, included above, gives the headers' version:
+ * POE_VERSION_MAJOR, POE_VERSION_MINOR, POE_VERSION_PATCH,
+ * POE_VERSION_STRING, POE_VERSION_NUMBER, POE_VERSION_ENCODE and
+ * POE_VERSION_AT_LEAST.  These two give the library's, which is at least
+ * the headers' when the program runs with the same soname (README: ABI
+ * policy). */
+
+/** The version of the library the program runs with, as one number
+ * (POE_VERSION_ENCODE): compare it with POE_VERSION_NUMBER or with
+ * POE_VERSION_ENCODE(0, 2, 0). */
+POE_EXPORT unsigned poe_version(void);
+
+/** The version of the library the program runs with, as a string,
+ * "MAJOR.MINOR.PATCH".  Static: never freed. */
+POE_EXPORT const char *poe_version_string(void);
 
 /* ------------------------------------------------------------------ */
 /* Values: event arguments and handler return values                   */
