@@ -20,7 +20,11 @@
  *
  * It starts the inspector on --inspector HOST:PORT (or POE_INSPECTOR;
  * default 127.0.0.1:8080), with the trace log in --trace-db PATH (or
- * POE_TRACE_DB), and says where to point the browser.
+ * POE_TRACE_DB), and says where to point the browser.  The token that
+ * unlocks the inspector's switches comes from the environment only, never
+ * the command line (which ps shows every local user): POE_INSPECTOR_TOKEN,
+ * or POE_INSPECTOR_TOKEN_FILE, a file whose first line is the token (a
+ * systemd credential, a container secret).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -460,6 +464,41 @@ static poe_value flaky_shutdown(poe_ctx *c)
         return poe_nil();
 }
 
+/* The token in POE_INSPECTOR_TOKEN_FILE's first line (blanks and line end
+ * stripped) into buf, or POE_INSPECTOR_TOKEN; NULL for none, and -1 when
+ * the file is named but holds no token or cannot be read. */
+static int token_from_env(char *buf, size_t size, const char **ret)
+{
+        const char *path = getenv("POE_INSPECTOR_TOKEN_FILE");
+        size_t n, start = 0;
+        FILE *f;
+
+        *ret = getenv("POE_INSPECTOR_TOKEN");
+        if (!path || !*path)
+                return 0;
+        f = fopen(path, "re");
+        if (!f) {
+                fprintf(stderr, "poe-demo: POE_INSPECTOR_TOKEN_FILE=%s: %s\n", path,
+                        strerror(errno));
+                return -1;
+        }
+        n = fread(buf, 1, size - 1, f);
+        fclose(f);
+        buf[n] = '\0';
+        buf[strcspn(buf, "\r\n")] = '\0';
+        n = strlen(buf);
+        while (n && (buf[n - 1] == ' ' || buf[n - 1] == '\t'))
+                buf[--n] = '\0';
+        while (buf[start] == ' ' || buf[start] == '\t')
+                start++;
+        if (!buf[start]) {
+                fprintf(stderr, "poe-demo: POE_INSPECTOR_TOKEN_FILE=%s: no token in it\n", path);
+                return -1;
+        }
+        *ret = buf + start;
+        return 0;
+}
+
 /* ---- the root: owns everything, and stops it on INT or TERM ---- */
 
 static poe_value root_start(poe_ctx *c)
@@ -544,7 +583,6 @@ int main(int argc, char **argv)
         static const struct option longopts[] = {
                 { "inspector", required_argument, NULL, 'i' },
                 { "trace-db", required_argument, NULL, 'd' },
-                { "token", required_argument, NULL, 't' },
                 { "help", no_argument, NULL, 'h' },
                 { NULL, 0, NULL, 0 },
         };
@@ -553,14 +591,14 @@ int main(int argc, char **argv)
         struct ticker tk = { 0, 0, 0 };
         poe_inspector *in = NULL;
         poe_kernel *k;
+        char token[4096];
         int lfd, r, opt;
 
         memset(&o, 0, sizeof(o));
         o.address = getenv("POE_INSPECTOR") ? getenv("POE_INSPECTOR") : "127.0.0.1:8080";
         o.trace_db = getenv("POE_TRACE_DB");
-        o.token = getenv("POE_INSPECTOR_TOKEN");
         o.allow_remote = getenv("POE_INSPECTOR_REMOTE") && atoi(getenv("POE_INSPECTOR_REMOTE"));
-        while ((opt = getopt_long(argc, argv, "i:d:t:h", longopts, NULL)) != -1) {
+        while ((opt = getopt_long(argc, argv, "i:d:h", longopts, NULL)) != -1) {
                 switch (opt) {
                 case 'i':
                         o.address = optarg;
@@ -568,15 +606,20 @@ int main(int argc, char **argv)
                 case 'd':
                         o.trace_db = optarg;
                         break;
-                case 't':
-                        o.token = optarg;
-                        break;
+                case 'h':
+                        printf("usage: poe-demo [--inspector HOST:PORT] [--trace-db PATH]\n"
+                               "The inspector's token: POE_INSPECTOR_TOKEN, or "
+                               "POE_INSPECTOR_TOKEN_FILE (its first line).\n");
+                        return 0;
                 default:
                         fprintf(stderr, "usage: poe-demo [--inspector HOST:PORT] "
-                                        "[--trace-db PATH] [--token TOKEN]\n");
-                        return opt == 'h' ? 0 : 2;
+                                        "[--trace-db PATH] (the token: POE_INSPECTOR_TOKEN "
+                                        "or POE_INSPECTOR_TOKEN_FILE)\n");
+                        return 2;
                 }
         }
+        if (token_from_env(token, sizeof(token), &o.token) < 0)
+                return 2;
         /* The demo starts its inspector itself; keep poe_kernel_new from
          * starting a second one from the same variable. */
         unsetenv("POE_INSPECTOR");

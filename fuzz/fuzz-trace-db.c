@@ -112,6 +112,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         command(PT_RECORDS, &o);
         o.limit = NULL;
         o.run = NULL;
+        /* --last: the newest records, read down the index, in text with
+         * their times (UTC: the same output wherever it runs). */
+        o.last = "20";
+        o.format = NULL;
+        o.utc = true;
+        command(PT_RECORDS, &o);
+        o.session = "1";
+        command(PT_RECORDS, &o);
+        o.session = NULL;
+        o.last = NULL;
+        o.utc = false;
         for (i = 0; i < sizeof(formats) / sizeof(formats[0]); i++) {
                 memset(&o, 0, sizeof(o));
                 o.format = formats[i];

@@ -249,12 +249,18 @@ struct poe_inspector {
         int port;
         char url[96];
         double started;
+        char loop_name[16]; /* the kernel's loop, for /metrics from any thread */
 
         /* The trace log, or why there is none. */
         poe__tracelog *log;
         char *trace_path;
         char log_error[256];
         int sink_id;
+
+        /* The live OTLP push (otlp-push.c), or NULL; why it did not
+         * start, if it was asked for. */
+        struct poe__otlp_push *push;
+        char push_error[256];
 
         /* The server.  lock guards everything below that is not atomic:
          * the queues of waiting requests and connections, each request's

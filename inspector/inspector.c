@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "http.h"
+#include "otlp-push.h"
 #include "poe/tracelog.h"
 
 /*
@@ -113,6 +114,7 @@ POE_EXPORT int poe_inspector_start(poe_kernel *k, const poe_inspector_options *o
         if (!in)
                 return -ENOMEM;
         in->k = k;
+        snprintf(in->loop_name, sizeof(in->loop_name), "%s", poe_kernel_loop_name(k));
         atomic_init(&in->refs, 1);
         in->opts = o;
         in->sink_id = -1;
@@ -161,6 +163,13 @@ POE_EXPORT int poe_inspector_start(poe_kernel *k, const poe_inspector_options *o
                                          "cannot register the trace sink: %s",
                                          strerror(in->sink_id < 0 ? -in->sink_id : EINVAL));
                 }
+        }
+        /* The live push reads the log: with OTEL_EXPORTER_OTLP_ENDPOINT
+         * and no log, it says why there is none. */
+        err = poe__otlp_push_start(in->log, &in->push, in->push_error, sizeof(in->push_error));
+        if (err < 0) {
+                fprintf(stderr, "poe-inspector: not sending spans: %s\n", in->push_error);
+                err = 0;
         }
         err = poe__http_start(in);
         if (err < 0) {
@@ -248,12 +257,53 @@ static int env_bound(const char *name, int (*parse)(const char *, uint64_t *), c
         return -EINVAL;
 }
 
+/*
+ * The token in the file at path into *ret (malloc'd): its first line,
+ * without the line end and surrounding blanks, as systemd's LoadCredential=
+ * or a container secret leaves it.  -errno when it cannot be read,
+ * -EINVAL when it is empty or longer than 4 KiB; said on stderr.
+ */
+static int token_from_file(const char *path, char **ret)
+{
+        char buf[4098];
+        size_t n, start = 0;
+        FILE *f = fopen(path, "re");
+
+        if (!f) {
+                int err = errno;
+
+                fprintf(stderr, "poe-inspector: POE_INSPECTOR_TOKEN_FILE=%s: %s\n", path,
+                        strerror(err));
+                return -err;
+        }
+        n = fread(buf, 1, sizeof(buf) - 1, f);
+        fclose(f);
+        buf[n] = '\0';
+        buf[strcspn(buf, "\r\n")] = '\0';
+        n = strlen(buf);
+        while (n && (buf[n - 1] == ' ' || buf[n - 1] == '\t'))
+                n--;
+        buf[n] = '\0';
+        while (buf[start] == ' ' || buf[start] == '\t')
+                start++;
+        if (!buf[start] || n > 4096) {
+                fprintf(stderr, "poe-inspector: POE_INSPECTOR_TOKEN_FILE=%s: %s\n", path,
+                        buf[start] ? "longer than 4 KiB" : "no token in it");
+                explicit_bzero(buf, sizeof(buf));
+                return -EINVAL;
+        }
+        *ret = strdup(buf + start);
+        explicit_bzero(buf, sizeof(buf));
+        return *ret ? 0 : -ENOMEM;
+}
+
 POE_EXPORT int poe_inspector_start_from_env(poe_kernel *k, poe_inspector **ret)
 {
         poe_inspector_options o;
         const char *addr = getenv("POE_INSPECTOR");
         const char *remote = getenv("POE_INSPECTOR_REMOTE");
-        const char *groups;
+        const char *groups, *token_file = getenv("POE_INSPECTOR_TOKEN_FILE");
+        char *token = NULL;
         int r;
         uint64_t max = 0, age = 0;
 
@@ -281,10 +331,21 @@ POE_EXPORT int poe_inspector_start_from_env(poe_kernel *k, poe_inspector **ret)
                 if (r < 0)
                         return r;
         }
+        if (token_file && *token_file) {
+                r = token_from_file(token_file, &token);
+                if (r < 0)
+                        return r;
+                o.token = token;
+        }
         o.allow_remote = remote && strcmp(remote, "0") != 0 && *remote;
         o.trace_db_max = max;
         o.trace_db_max_age = (unsigned)age;
-        return poe_inspector_start(k, &o, ret);
+        r = poe_inspector_start(k, &o, ret);
+        if (token) {
+                explicit_bzero(token, strlen(token));
+                free(token);
+        }
+        return r;
 }
 
 POE_EXPORT int poe_inspector_parse_groups(const char *list, unsigned *ret)
@@ -410,6 +471,10 @@ POE_EXPORT poe_inspector *poe_inspector_stop(poe_inspector *in)
                 poe_kernel_trace_sink_remove(in->k, in->sink_id);
         if (in->log) {
                 poe__tracelog_stop(in->log);
+                /* After the writer: the push's last look finds every
+                 * record. */
+                poe__otlp_push_stop(in->push);
+                in->push = NULL;
                 log_totals(in);
                 poe__tracelog_close(in->log);
         }
@@ -435,6 +500,17 @@ json_t *poe__inspector_groups_json(unsigned mask)
         return arr;
 }
 
+/* The live push's status; {"error": why} when it was asked for and did
+ * not start; null when it was not asked for. */
+static json_t *push_status(poe_inspector *in)
+{
+        if (in->push)
+                return poe__otlp_push_status(in->push);
+        if (in->push_error[0])
+                return json_pack("{s:s}", "error", in->push_error);
+        return json_null();
+}
+
 json_t *poe__inspector_summary_extra(poe_inspector *in)
 {
         json_t *log = in->log ? poe__tracelog_status(in->log)
@@ -452,8 +528,9 @@ json_t *poe__inspector_summary_extra(poe_inspector *in)
                 return NULL;
         }
 
-        return json_pack("{s:s, s:b, s:o*, s:f, s:b}", "url", in->url, "read_only", !in->token,
-                         "trace_log", log, "inspector_started", in->started, "responding", 1);
+        return json_pack("{s:s, s:b, s:o*, s:o*, s:f, s:b}", "url", in->url, "read_only",
+                         !in->token, "trace_log", log, "otlp_push", push_status(in),
+                         "inspector_started", in->started, "responding", 1);
 }
 
 /*

@@ -499,6 +499,7 @@ typedef struct posted {
         uint32_t depth;    /* OTLP: its depth in its trace (a root is 1) */
         bool timer;        /* OTLP: an alarm or delay, not a post */
         char *head;        /* OTLP: its span as JSON up to its last attribute */
+        bool bare;         /* Chrome: no slice open on the sender's track at the enqueue */
 } posted;
 
 /* Pending posts by event id. */
@@ -604,6 +605,9 @@ void poe__tl_otlp_flush(tl_otlp *o);
 /* At most n spans a line from now on (1 to 1000; the file export's is
  * 1000). */
 void poe__tl_otlp_set_line_spans(tl_otlp *o, size_t n);
+/* fn(ctx, end, spans) at each line's end: where it ends in b, and how
+ * many spans it holds. */
+void poe__tl_otlp_on_line(tl_otlp *o, void (*fn)(void *ctx, size_t end, size_t spans), void *ctx);
 void poe__tl_otlp_free(tl_otlp *o);
 
 #endif

@@ -85,6 +85,9 @@ typedef struct tl_otlp {
         char *line_head;
         size_t line_spans; /* spans on the line being written */
         const char *service; /* service.name; NULL: "poe" */
+        /* Told of each line's end: its end in b and its spans. */
+        void (*line_end)(void *ctx, size_t end, size_t spans);
+        void *line_ctx;
         bool have_base;
         int64_t base_mono, base_unix; /* ns */
         int64_t last_ns;
@@ -243,20 +246,30 @@ static void line_open(otlp *o)
 }
 
 /* Closes it; the line ends after SPANS_PER_LINE spans. */
+static void line_end(otlp *o)
+{
+        poe__tl_ob_puts(o->b, "]}]}]}\n");
+        if (o->line_end)
+                o->line_end(o->line_ctx, o->b->len, o->line_spans);
+        o->line_spans = 0;
+}
+
 static void line_close(otlp *o)
 {
-        if (++o->line_spans < o->spans_per_line)
-                return;
-        poe__tl_ob_puts(o->b, "]}]}]}\n");
-        o->line_spans = 0;
+        if (++o->line_spans >= o->spans_per_line)
+                line_end(o);
 }
 
 void poe__tl_otlp_flush(tl_otlp *o)
 {
-        if (o->line_spans == 0)
-                return;
-        poe__tl_ob_puts(o->b, "]}]}]}\n");
-        o->line_spans = 0;
+        if (o->line_spans > 0)
+                line_end(o);
+}
+
+void poe__tl_otlp_on_line(tl_otlp *o, void (*fn)(void *ctx, size_t end, size_t spans), void *ctx)
+{
+        o->line_end = fn;
+        o->line_ctx = ctx;
 }
 
 void poe__tl_otlp_set_line_spans(tl_otlp *o, size_t n)
@@ -723,7 +736,7 @@ bool poe__tl_otlp_finish(tl_otlp *o)
                 return false;
         }
         if (!o->tail && o->line_spans > 0)
-                poe__tl_ob_puts(o->b, "]}]}]}\n");
+                line_end(o);
         o->tail = true;
         return true;
 }

@@ -255,6 +255,10 @@ static void q_where(poe__tracelog *t, const tl_legacy *lg, const poe__trace_quer
                 q_frag(b, " AND r.id > ?");
                 q_arg(b, 'i', q->after_id, 0, NULL);
         }
+        if (q->upto_id > 0) {
+                q_frag(b, " AND r.id <= ?");
+                q_arg(b, 'i', q->upto_id, 0, NULL);
+        }
 }
 
 static int q_prepare(sqlite3 *db, qsql *b, sqlite3_stmt **st, char *err, size_t errlen)

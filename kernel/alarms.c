@@ -217,14 +217,18 @@ POE_EXPORT int poe_kernel_delay_set_at(poe_kernel *k, const char *file, int line
 }
 
 /* Finds the active session's timer by id: -ESRCH if no such timer,
- * -EPERM if it is another session's (POE::Queue's answers). */
+ * -EPERM if it is another session's (POE::Queue's answers).  Those two
+ * are returned quietly: POE's alarm_remove, alarm_adjust and
+ * delay_adjust return nothing for them without _explain_return, so they
+ * are no failed call for TRACE_RETVALS and ASSERT_RETVALS.  A call from
+ * outside a session is reported here, as every failed call is. */
 static int find_own(poe_kernel *k, poe_alarm_id id, poe__event **ret, const char *func)
 {
         poe__event *ev;
         poe__session *s = owner(k);
 
         if (!s)
-                return poe__outside(k, -EPERM, func);
+                return poe__rv(k, poe__outside(k, -EPERM, func), func);
         ev = poe__imap_get(&k->timer_ids, id);
         if (!ev)
                 return -ESRCH;
@@ -243,7 +247,7 @@ POE_EXPORT int poe_kernel_alarm_adjust(poe_kernel *k, poe_alarm_id id, double de
         POE_CHECK(k, k && !isnan(delta), -EINVAL);
         r = find_own(k, id, &ev, __func__);
         if (r < 0)
-                return poe__rv(k, r, __func__);
+                return r;
         poe__queue_retime(k, ev, ev->due + seconds_ns(delta));
         ev->u.time += delta;
         if (ret_time)
@@ -264,7 +268,7 @@ POE_EXPORT int poe_kernel_delay_adjust(poe_kernel *k, poe_alarm_id id, double se
         wall = poe__wall(k);
         r = find_own(k, id, &ev, __func__);
         if (r < 0)
-                return poe__rv(k, r, __func__);
+                return r;
         now = poe__clock_now(k);
         poe__queue_retime(k, ev, now + seconds_ns(seconds));
         ev->u.time = wall + seconds;
@@ -290,7 +294,7 @@ POE_EXPORT int poe_kernel_alarm_remove(poe_kernel *k, poe_alarm_id id, poe_alarm
         POE_CHECK(k, k, -EINVAL);
         r = find_own(k, id, &ev, __func__);
         if (r < 0)
-                return poe__rv(k, r, __func__);
+                return r;
         poe__dequeue(k, ev);
         /* The removed timer is parked so that its name and arguments stay
          * readable until the next removal. */

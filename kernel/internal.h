@@ -19,6 +19,7 @@
 #include "poe/poe.h"
 #include "list.h"
 #include "map.h"
+#include "stats.h"
 
 /*
  * Public-boundary argument checks, after systemd's assert_return:
@@ -360,6 +361,7 @@ typedef struct poe__dispatch_state {
         int hold_depth;
         bool timed; /* one of the dispatches timing samples */
         int64_t t0;
+        uint64_t n0; /* when timed: handlers run before it */
 } poe__dispatch_state;
 
 /* What a handler sees (POE's @_). */
@@ -501,11 +503,12 @@ struct poe_kernel {
         /* The timeslice under way: its time and item id cut, and the
          * top-level event whose handler runs (see poe__dispatch_resume). */
         int64_t slice_now;
+        int64_t slice_prev; /* the slice before's start (timer lag's floor) */
         uint64_t slice_cut;
         poe__event *top_ev;
         poe__dispatch_state top_st;
-        uint64_t total_dispatched;
-        poe_dispatch_stats stats;
+        uint64_t total_dispatched; /* handlers run */
+        poe__stats stats;          /* stats.h */
         bool time_dispatches;
         /* One dispatch in time_every is timed: the one that takes
          * time_countdown to 0 (poe_kernel_set_dispatch_timing). */
@@ -783,6 +786,8 @@ void poe__dispatch_died(poe_kernel *k, poe__dispatch_state *st, poe__session *to
                         poe__session *from, uint32_t name, uint32_t type, const char *file,
                         int line, uint32_t from_state);
 void poe__dispatch_due(poe_kernel *k);
+/* A sampled dispatch took ns; n0 handlers had run before it (stats.c). */
+void poe__stats_duration(poe_kernel *k, int64_t ns, uint64_t n0);
 void poe__dispatch_resume(poe_kernel *k);
 void poe__dispatch_landed(poe_kernel *k);
 void poe__events_clear_session(poe_kernel *k, poe__session *s);

@@ -868,8 +868,10 @@ POE_EXPORT int poe_kernel_detach_myself(poe_kernel *k)
         POE_CHECK(k, k, -EINVAL);
         s = k->active;
         POE_CHECK_SESSION(k, !s->is_kernel && s->alive, -EPERM);
+        /* POE returns EPERM quietly here (no _explain_return): not a
+         * failed call for TRACE_RETVALS or ASSERT_RETVALS. */
         if (s->parent == k->ksession)
-                return poe__rv(k, -EPERM, __func__);
+                return -EPERM;
         old = s->parent;
         old->pins++;
         /* No lose during _start: the parent never saw a create. */
@@ -902,10 +904,12 @@ POE_EXPORT int poe_kernel_detach_child(poe_kernel *k, poe_sid child)
                 poe__resolve_failed(k, NULL, child);
                 return poe__rv_unresolved(k, __func__, NULL, 0);
         }
+        /* POE returns EPERM quietly for these two (no _explain_return):
+         * not a failed call for TRACE_RETVALS or ASSERT_RETVALS. */
         if (self->is_kernel)
-                return poe__rv(k, -EPERM, __func__);
+                return -EPERM;
         if (c->parent != self)
-                return poe__rv(k, -EPERM, __func__);
+                return -EPERM;
         c->pins++;
         r = child_args_dispatch(k, self, POE__N_LOSE, c, NULL);
         poe_value_release(&r);

@@ -31,6 +31,8 @@ enum {
 
 /* X(function, allowed results), in the header's order. */
 #define MU_API(X) \
+        X(poe_version, RVOID) \
+        X(poe_version_string, RVOID) \
         X(poe_nil, RVOID) \
         X(poe_int, RVOID) \
         X(poe_double, RVOID) \

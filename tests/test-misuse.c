@@ -110,10 +110,10 @@ static void check_rc(enum mu_fn fn, int r, bool bad, int line)
 
 /*
  * ASSERT_DATA stays on for the books, but under it a destination that
- * names no session is fatal (POE's _explain_resolve_failure), and this
- * test names stale sessions on purpose: the calls that resolve a
- * destination run with the group off.  No draw from the generator, so
- * seeds replay as before.
+ * names no session is fatal (POE's _explain_resolve_failure), as is
+ * decrementing a tag a session does not hold (_data_extref_dec), and
+ * this test does both on purpose: those calls run with the group off.
+ * No draw from the generator, so seeds replay as before.
  */
 static void data_traps(poe_kernel *k, int on)
 {
@@ -828,9 +828,14 @@ static void random_op(poe_kernel *k, poe_ctx *c)
                 if (rn(2))
                         RC(poe_kernel_refcount_increment, bad,
                            poe_kernel_refcount_increment(kk, pick_sid(), s));
-                else
+                else {
+                        /* A tag the session does not hold: fatal under
+                         * ASSERT_DATA, as POE's _data_extref_dec. */
+                        data_traps(kk, 0);
                         RC(poe_kernel_refcount_decrement, bad,
                            poe_kernel_refcount_decrement(kk, pick_sid(), s));
+                        data_traps(kk, 1);
+                }
                 break;
         case 25:
         case 26:
@@ -1103,6 +1108,10 @@ static void random_op(poe_kernel *k, poe_ctx *c)
                 poe_exception e;
                 poe_value v = rn(2) ? poe_str("12abc") : poe_list(listbuf, rn(3));
 
+                (void)poe_version();
+                (void)poe_version_string();
+                HIT(poe_version);
+                HIT(poe_version_string);
                 (void)poe_nil();
                 (void)poe_int(1);
                 (void)poe_double(1.5);

@@ -47,6 +47,8 @@ typedef struct oa_row {
 #define OA_NONE(fn, why) { #fn, false, why },
 
 static const oa_row oom_api[] = {
+        OA_NONE(poe_version, "returns a constant")
+        OA_NONE(poe_version_string, "returns a static string")
         OA_NONE(poe_nil, "constructor returning a value by copy")
         OA_NONE(poe_int, "constructor returning a value by copy")
         OA_NONE(poe_double, "constructor returning a value by copy")
@@ -1870,6 +1872,8 @@ static void test_no_alloc(void **state)
 {
         poe_value items[2] = { poe_int(1), poe_str("x") };
         poe_value v = poe_ptr(&destroyed, tl_count_destroy);
+        const char *version_string;
+        unsigned version;
         char buf[64];
         size_t i, j;
         long live;
@@ -1879,6 +1883,10 @@ static void test_no_alloc(void **state)
         live = om_live();
         n_probed = 0;
         destroyed = 0;
+        PROBE(poe_version, version = poe_version());
+        assert_int_equal(version, POE_VERSION_NUMBER);
+        PROBE(poe_version_string, version_string = poe_version_string());
+        assert_string_equal(version_string, POE_VERSION_STRING);
         PROBE(poe_nil, poe_nil());
         PROBE(poe_int, poe_int(1));
         PROBE(poe_double, poe_double(1.5));

@@ -16,7 +16,8 @@
  * fails when a public function is missing here):
  *   poe_inspector_start           swept: every N, both modes, both scopes
  *   poe_inspector_stop            swept: failing during the life and the stop
- *   poe_inspector_start_from_env  no allocation of its own: reads the
+ *   poe_inspector_start_from_env  no allocation of its own (but the token of
+ *                                 POE_INSPECTOR_TOKEN_FILE, which is not set here): reads the
  *                                 environment and calls poe_inspector_start
  *   poe_inspector_port            no allocation: reads a field
  *   poe_inspector_url             no allocation: reads a field

@@ -862,6 +862,20 @@ static void env_clear(void)
         unsetenv("POE_TRACE_DB");
         unsetenv("POE_TRACE_DB_MAX");
         unsetenv("POE_TRACE_DB_MAX_AGE");
+        unsetenv("POE_INSPECTOR_TOKEN");
+        unsetenv("POE_INSPECTOR_TOKEN_FILE");
+}
+
+/* Writes text into tf.dir/name; its path into path. */
+static void token_file(const char *name, const char *text, char *path, size_t size)
+{
+        FILE *f;
+
+        snprintf(path, size, "%s/%s", tf.dir, name);
+        f = fopen(path, "w");
+        assert_non_null(f);
+        fputs(text, f);
+        fclose(f);
 }
 
 /* A bad value is refused, said on stderr, and starts nothing. */
@@ -930,6 +944,50 @@ static void t_env(void **state)
         }
 }
 
+/* The token from a file (a systemd credential, a container secret): its
+ * first line, trimmed; the file wins over POE_INSPECTOR_TOKEN; a file that
+ * is missing or holds no token starts nothing and says so. */
+static void t_env_token_file(void **state)
+{
+        poe_inspector *in = NULL;
+        char path[256], said[2048];
+
+        (void)state;
+        env_clear();
+        setenv("POE_INSPECTOR", "127.0.0.1:0", 1);
+        setenv("POE_TRACE_DB", "", 1);
+        setenv("POE_INSPECTOR_TOKEN", "from-env", 1);
+        TL_EQ(poe_inspector_start_from_env(tl.k, &in), 0);
+        assert_string_equal(in->token, "from-env");
+        poe_inspector_stop(in);
+
+        token_file("token", "  s3cret\t\nsecond line\n", path, sizeof(path));
+        setenv("POE_INSPECTOR_TOKEN_FILE", path, 1);
+        TL_EQ(poe_inspector_start_from_env(tl.k, &in), 0);
+        assert_non_null(in);
+        assert_string_equal(in->token, "s3cret");
+        poe_inspector_stop(in);
+
+        token_file("empty", " \n", path, sizeof(path));
+        setenv("POE_INSPECTOR_TOKEN_FILE", path, 1);
+        in = (poe_inspector *)&in;
+        tl_stderr_begin();
+        TL_EQ(poe_inspector_start_from_env(tl.k, &in), -EINVAL);
+        tl_stderr_end(said, sizeof(said));
+        assert_null(in);
+        assert_non_null(strstr(said, "POE_INSPECTOR_TOKEN_FILE"));
+        assert_non_null(strstr(said, "no token"));
+
+        snprintf(path, sizeof(path), "%s/missing", tf.dir);
+        setenv("POE_INSPECTOR_TOKEN_FILE", path, 1);
+        tl_stderr_begin();
+        TL_EQ(poe_inspector_start_from_env(tl.k, &in), -ENOENT);
+        tl_stderr_end(said, sizeof(said));
+        assert_null(in);
+        assert_non_null(strstr(said, "missing"));
+        env_clear();
+}
+
 /* An inspector whose log passes its bound says so: the kernel summary's
  * trace_log, and /metrics beside the drops. */
 static void t_inspector(void **state)
@@ -986,7 +1044,7 @@ static void t_inspector(void **state)
 int main(int argc, char **argv)
 {
         const struct CMUnitTest tests[] = {
-                FX_TEST(t_parse),    FX_TEST(t_env),    FX_TEST(t_size),
+                FX_TEST(t_parse),    FX_TEST(t_env),    FX_TEST(t_env_token_file), FX_TEST(t_size),
                 FX_TEST(t_age),      FX_TEST(t_migrated), FX_TEST(t_migrated_unknown),
                 FX_TEST(t_killed),   FX_TEST(t_inspector),
         };

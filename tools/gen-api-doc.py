@@ -8,8 +8,9 @@
                                          from the committed file (the
                                          'api-doc' meson test)
 
-For every POE_EXPORT function, public type and macro of
-kernel/include/poe/poe.h and inspector/include/poe/inspector.h, the page
+For every POE_EXPORT function, public type and macro of the public
+headers (HEADERS: poe/poe.h, poe/version.h as meson configures it from
+the project's version, poe/inspector.h, the loop adapters'), the page
 shows the declaration and the comment right before it, grouped under the
 header's section banners.  Comments standing alone (a blank line after
 them) are section prose.  Python 3 standard library only.
@@ -23,7 +24,8 @@ import sys
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # The public headers only.  inspector/tracelog-include/poe/tracelog.h, the
 # trace log library's, is internal (its top comment says why): not here.
-HEADERS = ['kernel/include/poe/poe.h', 'inspector/include/poe/inspector.h',
+HEADERS = ['kernel/include/poe/poe.h', 'kernel/include/poe/version.h.in',
+           'inspector/include/poe/inspector.h',
            'loops/include/poe/poe-glib.h', 'loops/include/poe/poe-uv.h',
            'loops/include/poe/poe-ev.h']
 
@@ -98,9 +100,34 @@ def names(code):
         return found
 
 
-def document(path, shown):
-        with open(path) as f:
-                lines = f.read().split('\n')
+def project_version(root):
+        """meson.build's project version."""
+        with open(os.path.join(root, 'meson.build')) as f:
+                m = re.search(r"^\s*version\s*:\s*'([^']+)'", f.read(), re.M)
+        return m.group(1)
+
+
+def header_lines(root, h):
+        """A header's lines; a .in template (poe/version.h) configured as
+        meson does, from the project's version."""
+        with open(os.path.join(root, h)) as f:
+                text = f.read()
+        if h.endswith('.in'):
+                v = project_version(root)
+                major, minor, patch = v.split('.')
+                for k, x in (('POE_VERSION_MAJOR', major), ('POE_VERSION_MINOR', minor),
+                             ('POE_VERSION_PATCH', patch), ('POE_VERSION', v)):
+                        text = text.replace('@%s@' % k, x)
+        return text.split('\n')
+
+
+def shown_name(h):
+        """The name a program includes a header by: poe/poe.h."""
+        shown = h.split('include/', 1)[1]
+        return shown[:-3] if shown.endswith('.in') else shown
+
+
+def document(lines, shown):
         out = ['## `<%s>`' % shown, '']
         bs = blocks(lines)
         i = 0
@@ -143,8 +170,7 @@ def generate(root):
                'Every exported function, type and macro, with the comment the header gives it.',
                '`docs/coming-from-perl.md` maps POE\'s methods to these names.', '']
         for h in HEADERS:
-                shown = h.split('include/', 1)[1]
-                out += document(os.path.join(root, h), shown)
+                out += document(header_lines(root, h), shown_name(h))
         while out and not out[-1]:
                 out.pop()
         return '\n'.join(out) + '\n'

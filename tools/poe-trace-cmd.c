@@ -103,13 +103,17 @@ int pt_parse_time(const char *s, double *ret)
         return 0;
 }
 
-/* UTC, to the millisecond: sortable and unambiguous across machines.
- * A log written elsewhere may hold any double: past the year 9999 the
- * cast to time_t could overflow (undefined), so such a time is "-". */
-static const char *iso_time(double t, char *buf, size_t size)
+/*
+ * t (epoch seconds) in ISO 8601 with `digits' digits of fraction (3 or
+ * 6): local time with its offset ("2026-12-06T20:30:01.123+01:00"), or
+ * with --utc UTC ("2026-12-06T19:30:01.123Z").  A log written elsewhere
+ * may hold any double: past the year 9999 the cast to time_t could
+ * overflow (undefined), so such a time, or none, is "-".
+ */
+static const char *iso_time(const pt *p, double t, int digits, char *buf, size_t size)
 {
+        long unit = digits == 6 ? 1000000L : 1000L, frac, off;
         time_t sec;
-        int ms;
         struct tm tm;
         char day[32];
 
@@ -118,15 +122,22 @@ static const char *iso_time(double t, char *buf, size_t size)
                 return buf;
         }
         sec = (time_t)floor(t);
-        ms = (int)((t - floor(t)) * 1000.0);
-        if (!gmtime_r(&sec, &tm)) {
+        frac = (long)((t - floor(t)) * (double)unit);
+        if (frac >= unit)
+                frac = unit - 1;
+        if (!(p->o->utc ? gmtime_r(&sec, &tm) : localtime_r(&sec, &tm))) {
                 snprintf(buf, size, "-");
                 return buf;
         }
-        if (ms > 999)
-                ms = 999;
         strftime(day, sizeof(day), "%Y-%m-%dT%H:%M:%S", &tm);
-        snprintf(buf, size, "%s.%03dZ", day, ms);
+        if (p->o->utc) {
+                snprintf(buf, size, "%s.%0*ldZ", day, digits, frac);
+                return buf;
+        }
+        /* Offsets are within a day: the minutes fit an int. */
+        off = labs(tm.tm_gmtoff / 60) % (24 * 60);
+        snprintf(buf, size, "%s.%0*ld%c%02d:%02d", day, digits, frac, tm.tm_gmtoff < 0 ? '-' : '+',
+                 (int)(off / 60), (int)(off % 60));
         return buf;
 }
 
@@ -266,7 +277,7 @@ static int cmd_runs(pt *p)
         if (!runs)
                 return PT_FAIL;
         if (!jsonl)
-                fprintf(p->out, "%-6s %-8s %-24s %-30s %-10s %10s %8s %8s %8s\n", "ID", "PID",
+                fprintf(p->out, "%-6s %-8s %-29s %-30s %-10s %10s %8s %8s %8s\n", "ID", "PID",
                         "STARTED", "KERNEL", "VERSION", "RECORDS", "DROPPED", "REMOVED", "LOST");
         json_array_foreach(runs, i, r) {
                 if (jsonl) {
@@ -275,10 +286,10 @@ static int cmd_runs(pt *p)
                                 break;
                         continue;
                 }
-                fprintf(p->out, "%-6lld %-8lld %-24s %-30s %-10s %10lld %8lld %8s %8s\n",
+                fprintf(p->out, "%-6lld %-8lld %-29s %-30s %-10s %10lld %8lld %8s %8s\n",
                         (long long)json_integer_value(json_object_get(r, "id")),
                         (long long)json_integer_value(json_object_get(r, "pid")),
-                        iso_time(json_real_value(json_object_get(r, "started")), when,
+                        iso_time(p, json_real_value(json_object_get(r, "started")), 3, when,
                                  sizeof(when)),
                         jtext(r, "kernel_id"), jtext(r, "poe_version"),
                         (long long)json_integer_value(json_object_get(r, "records")),
@@ -298,10 +309,12 @@ static int put_session(void *ctx, json_t *s)
 
         if (p->jsonl)
                 return put_json(p, s) == PT_OK ? 0 : -ENOMEM;
-        fprintf(p->out, "%-10lld %-24s %-24s %10lld\n",
+        fprintf(p->out, "%-10lld %-29s %-29s %10lld\n",
                 (long long)json_integer_value(json_object_get(s, "session")),
-                iso_time(json_real_value(json_object_get(s, "first_seen")), first, sizeof(first)),
-                iso_time(json_real_value(json_object_get(s, "last_seen")), last, sizeof(last)),
+                iso_time(p, json_real_value(json_object_get(s, "first_seen")), 3, first,
+                         sizeof(first)),
+                iso_time(p, json_real_value(json_object_get(s, "last_seen")), 3, last,
+                         sizeof(last)),
                 (long long)json_integer_value(json_object_get(s, "records")));
         return 0;
 }
@@ -315,34 +328,151 @@ static int cmd_sessions(pt *p)
             (status = pick_run(p, &run, &pid)) != PT_OK)
                 return status;
         if (!p->jsonl)
-                fprintf(p->out, "%-10s %-24s %-24s %10s\n", "SESSION", "FIRST SEEN",
-                        "LAST SEEN", "RECORDS");
+                fprintf(p->out, "%-10s %-29s %-29s %10s\n", "SESSION", "FIRST SEEN", "LAST SEEN",
+                        "RECORDS");
         return poe__tracelog_walk_sessions(p->t, run, put_session, p, p->err, p->errlen) < 0
                        ? PT_FAIL
                        : PT_OK;
 }
 
-/* One record: POE's text line, or the export's JSON line. */
+static bool stopped(const pt *p)
+{
+        return p->o->stop && *p->o->stop;
+}
+
+/* One record: its time and POE's text line, or the export's JSON line. */
 static int put_record(void *ctx, json_t *r)
 {
         pt *p = ctx;
         const char *prefix = json_string_value(json_object_get(r, "prefix"));
         const char *msg = json_string_value(json_object_get(r, "message"));
+        char when[64];
 
+        /* Interrupted while following: the walk ends here, and so does
+         * --follow. */
+        if (stopped(p))
+                return 1;
         if (p->jsonl)
                 return put_json(p, r) == PT_OK ? 0 : -ENOMEM;
-        /* As the kernel's text sink prints it (debug.c). */
+        /* The time it was made, then POE's line as the kernel's text sink
+         * prints it (debug.c). */
+        iso_time(p, json_real_value(json_object_get(r, "wall")), 6, when, sizeof(when));
         if (prefix && *prefix)
-                fprintf(p->out, "=== %lld === %s %s\n", (long long)p->pid, prefix, msg ? msg : "");
+                fprintf(p->out, "%s === %lld === %s %s\n", when, (long long)p->pid, prefix,
+                        msg ? msg : "");
         else
-                fprintf(p->out, "=== %lld === %s\n", (long long)p->pid, msg ? msg : "");
+                fprintf(p->out, "%s === %lld === %s\n", when, (long long)p->pid, msg ? msg : "");
         return 0;
+}
+
+/* Keeps each record handed over (in a JSON array, ctx), newest first. */
+static int keep_record(void *ctx, json_t *r)
+{
+        return json_array_append(ctx, r) < 0 ? -ENOMEM : 0;
+}
+
+/* The id of run's newest record into *id (0: none), whatever the
+ * filters: one step down the run's index. */
+static int newest_id(pt *p, int64_t run, int64_t *id)
+{
+        poe__trace_query q;
+        json_t *kept = json_array();
+        int rc;
+
+        if (!kept)
+                return say(p, PT_FAIL, "out of memory");
+        memset(&q, 0, sizeof(q));
+        q.run_id = run;
+        q.descending = true;
+        q.page.limit = 1;
+        rc = poe__tracelog_walk_records(p->t, &q, keep_record, kept, p->err, p->errlen);
+        if (rc == 0)
+                *id = json_array_size(kept)
+                              ? json_integer_value(json_object_get(json_array_get(kept, 0), "id"))
+                              : 0;
+        json_decref(kept);
+        return rc < 0 ? PT_FAIL : PT_OK;
+}
+
+/*
+ * --last N: the selection's newest N records, printed oldest first.  Read
+ * newest first down the run's index (or the session's, the event's),
+ * LIMIT N: the cost is N records and the non-matching ones among them,
+ * never the whole log; the N are held until printed.
+ */
+static int print_last(pt *p, const poe__trace_query *sel, int64_t n)
+{
+        poe__trace_query q = *sel;
+        json_t *kept;
+        size_t i;
+        int rc = 0;
+
+        if (n <= 0)
+                return PT_OK;
+        if (!(kept = json_array()))
+                return say(p, PT_FAIL, "out of memory");
+        q.descending = true;
+        q.page.limit = n;
+        q.page.offset = 0;
+        if (poe__tracelog_walk_records(p->t, &q, keep_record, kept, p->err, p->errlen) < 0) {
+                json_decref(kept);
+                return PT_FAIL;
+        }
+        for (i = json_array_size(kept); i-- > 0 && rc == 0;)
+                rc = put_record(p, json_array_get(kept, i));
+        json_decref(kept);
+        return rc < 0 ? say(p, PT_FAIL, "out of memory") : PT_OK;
+}
+
+/*
+ * --follow, as tail -f: prints the selection's records as the writer
+ * commits them, from after id `last' on, until *stop is set.  Each turn
+ * takes the run's newest id M, then prints the selected records in
+ * (last, M]: each record is looked at once, however rarely the filters
+ * match.  With nothing new it sleeps PT_FOLLOW_POLL_MS (a signal cuts the
+ * sleep short) and, unless --run named the run, moves on to the next run
+ * once there is one: the program was started again.
+ */
+static int follow(pt *p, poe__trace_query *q, int64_t run, int64_t last)
+{
+        struct timespec nap = { 0, PT_FOLLOW_POLL_MS * 1000000L };
+        int64_t newest, pid;
+        int rc;
+
+        if (fflush(p->out) != 0)
+                return say(p, PT_FAIL, "standard output: %s", strerror(errno));
+        while (!stopped(p)) {
+                if (newest_id(p, run, &newest) != PT_OK)
+                        return PT_FAIL;
+                if (newest > last) {
+                        q->after_id = last;
+                        q->upto_id = newest;
+                        rc = poe__tracelog_walk_records(p->t, q, put_record, p, p->err,
+                                                        p->errlen);
+                        if (rc < 0)
+                                return PT_FAIL;
+                        last = newest;
+                        if (fflush(p->out) != 0 || ferror(p->out))
+                                return say(p, PT_FAIL, "standard output: %s",
+                                           strerror(errno ? errno : EIO));
+                        continue;
+                }
+                if (!p->o->run && poe__tracelog_run_pid(p->t, run + 1, &pid, NULL, 0) == 0) {
+                        run++;
+                        q->run_id = run;
+                        p->pid = pid;
+                        last = 0;
+                        continue;
+                }
+                nanosleep(&nap, NULL);
+        }
+        return PT_OK;
 }
 
 static int cmd_records(pt *p)
 {
         const pt_options *o = p->o;
-        int64_t limit = 0, run;
+        int64_t limit = 0, last = -1, run, newest = 0;
         poe__trace_query q;
         char *end;
         int status;
@@ -357,13 +487,35 @@ static int cmd_records(pt *p)
                         return say(p, PT_USAGE, "--limit: expected a positive integer, got `%s'",
                                    o->limit);
         }
+        if (o->last) {
+                errno = 0;
+                last = strtoll(o->last, &end, 10);
+                if (!*o->last || *end || errno || last < 0)
+                        return say(p, PT_USAGE, "--last: expected a count (0 or more), got `%s'",
+                                   o->last);
+        }
+        if (o->limit && (o->last || o->follow))
+                return say(p, PT_USAGE, "--limit goes with neither --last nor --follow");
         if ((status = build_query(p, run, &q)) != PT_OK)
                 return status;
-        /* 0: every record the filters select. */
-        q.page.limit = limit;
-        return poe__tracelog_walk_records(p->t, &q, put_record, p, p->err, p->errlen) < 0
-                       ? PT_FAIL
-                       : PT_OK;
+        if (!o->last && !o->follow) {
+                /* 0: every record the filters select. */
+                q.page.limit = limit;
+                return poe__tracelog_walk_records(p->t, &q, put_record, p, p->err, p->errlen) < 0
+                               ? PT_FAIL
+                               : PT_OK;
+        }
+        /* As tail: the last 10 unless told, then, following, what comes
+         * after the run's newest record now. */
+        if (last < 0)
+                last = 10;
+        q.page.limit = 0;
+        if (o->follow && (status = newest_id(p, run, &newest)) != PT_OK)
+                return status;
+        q.upto_id = newest;
+        if ((status = print_last(p, &q, last)) != PT_OK || !o->follow)
+                return status;
+        return follow(p, &q, run, newest);
 }
 
 static int write_all(int fd, const char *s, size_t n)
@@ -456,6 +608,10 @@ int pt_run_command(pt_command cmd, const char *db, const pt_options *o, FILE *ou
                 err[0] = '\0';
         if (poe__tracelog_open_readonly(db, &p.t, err, errlen) < 0)
                 return PT_FAIL;
+        /* Not the inspector's 10 s per query: reading a log of millions of
+         * records takes longer on a busy machine, and whoever runs the
+         * tool ends it when they like. */
+        poe__tracelog_set_query_deadline(p.t, PT_READ_DEADLINE_MS);
         switch (cmd) {
         case PT_RUNS: status = cmd_runs(&p); break;
         case PT_SESSIONS: status = cmd_sessions(&p); break;

@@ -8,6 +8,8 @@
 #ifndef POE_TRACE_CMD_H
 #define POE_TRACE_CMD_H
 
+#include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 
 /* The commands, in the order poe-trace's table lists them. */
@@ -21,10 +23,16 @@ typedef enum {
 /* Exit statuses, as the tool documents them. */
 enum { PT_OK = 0, PT_FAIL = 1, PT_USAGE = 2 };
 
-/* The options a command reads; NULL when not given.  Borrowed. */
+/* The options a command reads; NULL (false) when not given.  Borrowed. */
 typedef struct pt_options {
-        const char *run, *since, *until, *session, *group, *event, *kind, *limit, *format,
-                *output;
+        const char *run, *since, *until, *session, *group, *event, *kind, *limit, *format, *output,
+                *last;
+        /* records --follow: wait for new records until *stop is set (a
+         * signal handler's flag; NULL: never, for a caller that kills). */
+        bool follow;
+        const volatile sig_atomic_t *stop;
+        /* Times in UTC ("...Z") rather than local time with its offset. */
+        bool utc;
 } pt_options;
 
 /*
@@ -36,6 +44,13 @@ typedef struct pt_options {
  */
 int pt_run_command(pt_command cmd, const char *db, const pt_options *o, FILE *out, char *err,
                    size_t errlen);
+
+/* How long records --follow sleeps when it finds nothing new, in ms. */
+#define PT_FOLLOW_POLL_MS 100
+
+/* How long one read of the log may take, in ms: a day, where the
+ * inspector allows 10 s; the user ends the tool sooner when they like. */
+#define PT_READ_DEADLINE_MS (24LL * 3600 * 1000)
 
 /* Epoch seconds, or an ISO 8601 time ("2024-05-01T12:00:00[.123][Z]").
  * 0, or -EINVAL when it is neither. */

@@ -5,7 +5,8 @@
  *
  *   poe-trace runs DB
  *   poe-trace sessions DB [--run N]
- *   poe-trace records DB [filters] [--limit N] [--format text|jsonl]
+ *   poe-trace records DB [filters] [--limit N | --last N] [--follow]
+ *                        [--format text|jsonl] [--utc]
  *   poe-trace export DB --format csv|chrome|jsonl|otlp [filters] [-o FILE]
  *
  * The log is opened read-only (poe__tracelog_open_readonly: no writer
@@ -14,12 +15,14 @@
  * serves the log with, so an export here is byte for byte the one GET
  * /api/v1/trace/export gives for the same filters.
  *
- * Exit status: 0, 1 when the log cannot be read (missing, not a trace
- * log, unknown run, an output that cannot be written), 2 for a bad
- * command line.
+ * Exit status: 0 (also for --follow ended by SIGINT or SIGTERM), 1 when
+ * the log cannot be read (missing, not a trace log, unknown run, an
+ * output that cannot be written), 2 for a bad command line: one line
+ * saying what is wrong and a hint to --help, on stderr.
  */
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,6 +43,9 @@ enum {
         OPT_LIMIT = 1 << 7,
         OPT_FORMAT = 1 << 8,
         OPT_OUTPUT = 1 << 9,
+        OPT_LAST = 1 << 10,
+        OPT_FOLLOW = 1 << 11,
+        OPT_UTC = 1 << 12,
 };
 
 #define OPT_FILTERS (OPT_RUN | OPT_SINCE | OPT_UNTIL | OPT_SESSION | OPT_GROUP | OPT_EVENT | OPT_KIND)
@@ -56,17 +62,19 @@ static const char usage_text[] =
         "changing it.\n"
         "\n"
         "Commands:\n"
-        "  runs DB [--format text|jsonl]\n"
+        "  runs DB [--format text|jsonl] [--utc]\n"
         "      the runs the log holds: id, pid, start time, kernel id, libpoe\n"
         "      version, records, records dropped, records removed to keep the log\n"
         "      within its bounds, and records lost (produced but never in the file\n"
         "      nor counted as dropped: those a SIGKILL caught on their way, as of\n"
         "      the run's last batch; \"-\" for a log too old to know)\n"
-        "  sessions DB [--run N] [--format text|jsonl]\n"
+        "  sessions DB [--run N] [--format text|jsonl] [--utc]\n"
         "      the sessions a run's records mention: id, first and last seen, records\n"
-        "  records DB [FILTERS] [--limit N] [--format text|jsonl]\n"
-        "      the records, oldest first: text prints POE's trace lines\n"
-        "      (=== PID === <ev> message), jsonl one JSON object per record\n"
+        "  records DB [FILTERS] [--limit N | --last N] [--follow] [--format text|jsonl]\n"
+        "          [--utc]\n"
+        "      the records, oldest first: text prints each one's time and POE's\n"
+        "      trace line (TIME === PID === <ev> message), jsonl one JSON object\n"
+        "      per record\n"
         "  export DB --format csv|chrome|jsonl|otlp [FILTERS] [-o FILE]\n"
         "      the inspector's export of the selected records (chrome: a Chrome\n"
         "      trace Perfetto opens; otlp: OpenTelemetry OTLP/JSON lines)\n"
@@ -82,7 +90,14 @@ static const char usage_text[] =
         "  --kind K         records of one kind (enqueue, dispatch, return, ...)\n"
         "\n"
         "Other options:\n"
-        "  --limit N        records: at most N records\n"
+        "  --limit N        records: the first N records\n"
+        "  --last N         records: the last N records (from the log's index, not a\n"
+        "                   scan), oldest first\n"
+        "  -f, --follow     records: as tail -f, the last 10 (or --last N), then each\n"
+        "                   new record as it is written, until interrupted; the next\n"
+        "                   run too when the program starts again, unless --run\n"
+        "  --utc            times in UTC (2024-05-01T12:00:00.000Z), not local time\n"
+        "                   with its offset (2024-05-01T14:00:00.000+02:00)\n"
         "  --format F       the output format, as above\n"
         "  -o, --output F   export: write to F instead of standard output\n"
         "  -h, --help       this text\n"
@@ -92,19 +107,27 @@ static const char usage_text[] =
 
 static void usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 
+/* What is wrong, on one line, and where to read more: the whole help
+ * would bury the line that matters. */
 static void usage_error(const char *fmt, ...)
 {
         va_list ap;
 
-        if (fmt) {
-                fprintf(stderr, PROG ": ");
-                va_start(ap, fmt);
-                vfprintf(stderr, fmt, ap);
-                va_end(ap);
-                fputc('\n', stderr);
-        }
-        fputs(usage_text, stderr);
+        fprintf(stderr, PROG ": ");
+        va_start(ap, fmt);
+        vfprintf(stderr, fmt, ap);
+        va_end(ap);
+        fputs("\nTry `" PROG " --help' for more information.\n", stderr);
         exit(2);
+}
+
+/* Set by SIGINT or SIGTERM: --follow ends. */
+static volatile sig_atomic_t stop;
+
+static void on_stop(int sig)
+{
+        (void)sig;
+        stop = 1;
 }
 
 /* ---- main ---- */
@@ -113,14 +136,15 @@ static const struct {
         const char *name;
         unsigned allowed;
 } commands[] = {
-        { "runs", OPT_FORMAT },
-        { "sessions", OPT_RUN | OPT_FORMAT },
-        { "records", OPT_FILTERS | OPT_LIMIT | OPT_FORMAT },
+        { "runs", OPT_FORMAT | OPT_UTC },
+        { "sessions", OPT_RUN | OPT_FORMAT | OPT_UTC },
+        { "records", OPT_FILTERS | OPT_LIMIT | OPT_FORMAT | OPT_LAST | OPT_FOLLOW | OPT_UTC },
         { "export", OPT_FILTERS | OPT_FORMAT | OPT_OUTPUT },
 };
 
-static const char *const opt_names[] = { "run",   "since", "until", "session", "group",
-                                         "event", "kind",  "limit", "format",  "output" };
+static const char *const opt_names[] = { "run",   "since",  "until", "session", "group",
+                                         "event", "kind",   "limit", "format",  "output",
+                                         "last",  "follow", "utc" };
 
 int main(int argc, char **argv)
 {
@@ -133,20 +157,24 @@ int main(int argc, char **argv)
                 { "event", required_argument, NULL, 'e' },
                 { "kind", required_argument, NULL, 'k' },
                 { "limit", required_argument, NULL, 'l' },
-                { "format", required_argument, NULL, 'f' },
+                { "format", required_argument, NULL, 'm' },
                 { "output", required_argument, NULL, 'o' },
+                { "last", required_argument, NULL, 'L' },
+                { "follow", no_argument, NULL, 'f' },
+                { "utc", no_argument, NULL, 'U' },
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, 'V' },
                 { NULL, 0, NULL, 0 },
         };
         options o = { .seen = 0 };
-        const char *cmd, *db_arg;
+        const char *cmd, *db_arg, *flag;
+        struct sigaction sa;
         char err[700];
         size_t c, i;
         int ch, status;
 
         opterr = 0;
-        while ((ch = getopt_long(argc, argv, ":ho:", longopts, NULL)) != -1) {
+        while ((ch = getopt_long(argc, argv, ":hfo:", longopts, NULL)) != -1) {
                 const char **slot = NULL;
                 unsigned bit = 0;
 
@@ -165,10 +193,17 @@ int main(int argc, char **argv)
                 case 'e': slot = &o.v.event, bit = OPT_EVENT; break;
                 case 'k': slot = &o.v.kind, bit = OPT_KIND; break;
                 case 'l': slot = &o.v.limit, bit = OPT_LIMIT; break;
-                case 'f': slot = &o.v.format, bit = OPT_FORMAT; break;
+                case 'm': slot = &o.v.format, bit = OPT_FORMAT; break;
                 case 'o': slot = &o.v.output, bit = OPT_OUTPUT; break;
+                case 'L': slot = &o.v.last, bit = OPT_LAST; break;
+                case 'f': slot = &flag, bit = OPT_FOLLOW, o.v.follow = true; break;
+                case 'U': slot = &flag, bit = OPT_UTC, o.v.utc = true; break;
                 case ':':
                         usage_error("option `%s' needs a value", argv[optind - 1]);
+                case '?':
+                        if (optopt)
+                                usage_error("unknown option `-%c'", optopt);
+                        usage_error("unknown option `%s'", argv[optind - 1]);
                 default:
                         usage_error("unknown option `%s'", argv[optind - 1]);
                 }
@@ -194,6 +229,15 @@ int main(int argc, char **argv)
                 if ((o.seen & (1u << i)) && !(commands[c].allowed & (1u << i)))
                         usage_error("%s: option --%s does not apply", cmd, opt_names[i]);
 
+        if (o.v.follow) {
+                /* No SA_RESTART: the sleep between two looks ends at once. */
+                memset(&sa, 0, sizeof(sa));
+                sa.sa_handler = on_stop;
+                sigemptyset(&sa.sa_mask);
+                sigaction(SIGINT, &sa, NULL);
+                sigaction(SIGTERM, &sa, NULL);
+                o.v.stop = &stop;
+        }
         status = pt_run_command((pt_command)c, db_arg, &o.v, stdout, err, sizeof(err));
         if (status == PT_USAGE)
                 usage_error("%s", err);

@@ -3,7 +3,8 @@
 browser, fills its sessions, clients, workers and handled DIEs, and stops
 gracefully on SIGINT; and a second run stops on SIGTERM within a second
 while its inspector holds long polls, idle connections and connections
-still sending their headers.  Prints "N passed, N failed"; waits poll
+still sending their headers; the token comes from the environment or a
+file, never the command line.  Prints "N passed, N failed"; waits poll
 with deadlines.
 
     test_demo.py POE_DEMO
@@ -17,6 +18,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
@@ -116,6 +118,60 @@ def term_under_load(demo, tmp):
             proc.wait()
 
 
+def put_groups(base, token):
+    req = urllib.request.Request(base + "/api/v1/trace/groups", method="PUT",
+                                 data=b'{"TRACE_REFCNT": true}',
+                                 headers={"Content-Type": "application/json"})
+    if token:
+        req.add_header("Authorization", "Bearer " + token)
+    try:
+        with urllib.request.urlopen(req, timeout=5 * SLOW) as r:
+            return r.status
+    except urllib.error.HTTPError as e:
+        return e.code
+    except Exception as e:
+        return str(e)
+
+
+def token_from_env(demo, tmp):
+    """--token is gone (ps would show it); POE_INSPECTOR_TOKEN_FILE's first
+    line is the token, and its switches answer that token only; a named
+    file that cannot be read stops the demo before it starts."""
+    r = subprocess.run([demo, "--token", "x"], capture_output=True, text=True,
+                       timeout=30 * SLOW)
+    check("--token is refused: exit 2, naming the variables",
+          r.returncode == 2 and "POE_INSPECTOR_TOKEN_FILE" in r.stderr, (r.returncode, r.stderr))
+    env = dict(os.environ, POE_INSPECTOR_TOKEN_FILE=os.path.join(tmp, "missing"))
+    r = subprocess.run([demo, "--inspector", "127.0.0.1:0", "--trace-db", ""], env=env,
+                       capture_output=True, text=True, timeout=30 * SLOW)
+    check("a token file that is missing: exit 2, saying so",
+          r.returncode == 2 and "missing" in r.stderr, (r.returncode, r.stderr))
+    path = os.path.join(tmp, "token")
+    with open(path, "w") as f:
+        f.write("s3cret-from-file\n")
+    env = dict(os.environ, POE_INSPECTOR_TOKEN_FILE=path, POE_INSPECTOR_TOKEN="not-this")
+    proc = popen([demo, "--inspector", "127.0.0.1:0", "--trace-db", ""], env=env,
+                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        base = proc.stdout.readline().rsplit(" ", 1)[-1].strip().rstrip("/")
+        status, doc = get(base + "/api/v1/kernel")
+        check("with a token file the inspector is not read-only",
+              status == 200 and doc["data"].get("read_only") is False, doc)
+        check("a switch without the token: 401", put_groups(base, None) == 401)
+        check("a switch with POE_INSPECTOR_TOKEN's: 401", put_groups(base, "not-this") == 401)
+        check("a switch with the file's token: 200", put_groups(base, "s3cret-from-file") == 200)
+        with open("/proc/%d/cmdline" % proc.pid, "rb") as f:
+            cmdline = f.read()
+        check("the command line does not hold the token", b"s3cret" not in cmdline, cmdline)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.communicate(timeout=30 * SLOW)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
 def main():
     tmp = tempfile.mkdtemp(prefix="poe-demo-test-")
     proc = popen([sys.argv[1], "--inspector", "127.0.0.1:0", "--trace-db",
@@ -149,6 +205,7 @@ def main():
             proc.kill()
             proc.wait()
     term_under_load(sys.argv[1], tmp)
+    token_from_env(sys.argv[1], tmp)
     passed = sum(results)
     print("%d passed, %d failed" % (passed, len(results) - passed))
     return 0 if passed == len(results) else 1

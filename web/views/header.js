@@ -23,6 +23,7 @@ const FIELDS = [
   ['recording', 'Recording'],
   ['groups', 'Printing'],
   ['dropped', 'Trace drops'],
+  ['otlp', 'OTLP push'],
   ['state', 'State'],
 ];
 
@@ -30,6 +31,7 @@ export function mountHeader(statsEl, bannersEl) {
   const dd = {};
   fill(statsEl, FIELDS.map(([k, label]) => h('div', { class: 'stat', dataset: { field: k } },
     h('dt', null, label), (dd[k] = h('dd', null, '—')))));
+  dd.otlp.parentNode.hidden = true; // until the kernel says there is a push
 
   const busy = h('div', { class: 'banner busy', id: 'busy-banner', hidden: true });
   const conn = h('div', { class: 'banner down', id: 'conn-banner', hidden: true });
@@ -88,6 +90,21 @@ export function mountHeader(statsEl, bannersEl) {
     const drops = Object.entries(tl.dropped || {}).map(([g, n]) => `${groupShort(g)} ${int(n)}`).join(', ');
     setText(dd.dropped, tl.error && !('dropped_total' in tl) ? 'no trace log' : int(tl.dropped_total || 0) + (drops ? ` (${drops})` : ''));
     dd.dropped.title = tl.error || '';
+    // The live OTLP push, when OTEL_EXPORTER_OTLP_ENDPOINT asked for one:
+    // spans sent, waiting, dropped (queue full, or left at the stop) and
+    // failed (refused, or out of retries); the endpoint and the last
+    // error in its title.
+    const op = k.otlp_push;
+    dd.otlp.parentNode.hidden = !op;
+    if (op && op.error) {
+      setText(dd.otlp, 'not started');
+      dd.otlp.title = op.error;
+    } else if (op) {
+      setText(dd.otlp, `${int(op.sent_spans)} sent, ${int(op.queued_spans)} queued, ` +
+        `${int(op.dropped_spans)} dropped, ${int(op.failed_spans)} failed` +
+        (op.state === 'backoff' ? ' (retrying)' : ''));
+      dd.otlp.title = `spans to ${op.endpoint}` + (op.last_error ? ` — last error: ${op.last_error}` : '');
+    }
     const st = !k.running ? 'not running' : k.dispatching ? `in session ${k.active_session}, ${k.active_event || '?'}` : 'running';
     setText(dd.state, st);
   }

@@ -85,13 +85,28 @@ typedef struct poe_inspector_options {
  * (trace_log.error) and counts the records dropped meanwhile, and the log
  * is tried again after 0.5 s, then at doubling intervals up to 5 s, until
  * it opens (a directory made, a file in the way removed).
+ *
+ * With OTEL_EXPORTER_OTLP_ENDPOINT (requests to ENDPOINT/v1/traces) or
+ * OTEL_EXPORTER_OTLP_TRACES_ENDPOINT (as is) in the environment, as the
+ * OpenTelemetry SDKs read them, the inspector also sends the trace log's
+ * spans to that collector while the program runs (OTLP/HTTP, JSON; plain
+ * http:// only), from a thread of its own: OTEL_EXPORTER_OTLP_HEADERS,
+ * OTEL_EXPORTER_OTLP_TIMEOUT, OTEL_SERVICE_NAME, OTEL_BSP_SCHEDULE_DELAY,
+ * OTEL_BSP_MAX_QUEUE_SIZE and OTEL_BSP_MAX_EXPORT_BATCH_SIZE are honoured
+ * (and their _TRACES_ forms); OTEL_SDK_DISABLED=true or
+ * OTEL_TRACES_EXPORTER=none turn it off.  An endpoint it cannot use is not
+ * fatal: stderr and the kernel summary (otlp_push.error) say why.
+ * poe_inspector_stop sends what is left, for at most 5 s.
  */
 POE_EXPORT int poe_inspector_start(poe_kernel *k, const poe_inspector_options *opts, poe_inspector **ret);
 
 /**
  * Starts an inspector as the environment asks: POE_INSPECTOR=HOST:PORT
  * (nothing happens without it: returns 0 and *ret NULL),
- * POE_INSPECTOR_TOKEN, POE_TRACE_DB=path, POE_TRACE_DB_GROUPS=list (see
+ * POE_INSPECTOR_TOKEN or POE_INSPECTOR_TOKEN_FILE=path (the token is the
+ * file's first line, blanks and line end stripped; the file wins over
+ * POE_INSPECTOR_TOKEN; one that cannot be read or holds no token is
+ * refused, as below), POE_TRACE_DB=path, POE_TRACE_DB_GROUPS=list (see
  * poe_inspector_parse_groups), POE_INSPECTOR_REMOTE=1,
  * POE_TRACE_DB_MAX=bytes (a K, M, G or T suffix multiplies by 1024,
  * 1024^2, ...: "256M") and POE_TRACE_DB_MAX_AGE=seconds (an s, m, h or d

@@ -270,6 +270,31 @@ void poe__tracelog_set_export_deadline(poe__tracelog *t, int64_t ms);
  */
 json_t *poe__tracelog_status(poe__tracelog *t);
 
+/* ---- the OTLP feed: spans as they are written (tracelog-feed.c) ---- */
+
+typedef struct poe__otlp_feed poe__otlp_feed;
+
+/* A feed of t's current run as OTLP/JSON, at most spans_per_line spans
+ * (1 to 1000) to a line; service is the resource's service.name (copied;
+ * NULL: "poe").  0, -EINVAL, -ENOMEM.  The feed is its poller's: one
+ * thread at a time, and freed before t. */
+int poe__otlp_feed_new(poe__tracelog *t, const char *service, size_t spans_per_line,
+                       poe__otlp_feed **ret);
+/* Called with each line a poll made: one TracesData object and its
+ * newline, len bytes (borrowed until the call returns), and its spans. */
+typedef void (*poe__otlp_line_fn)(void *ctx, const char *line, size_t len, size_t spans);
+/* Reads at most max_records records written since the last poll and
+ * hands fn the spans that ended, in lines; with finish, also everything
+ * still open (dispatches that did not return yet end at the last record,
+ * posts not dispatched yet as "pending": the end of a push).  The number
+ * of records read (0: nothing new, or the log is not open yet), or
+ * -errno with err (the read failed: what it read before is handed out,
+ * the next poll goes on after it). */
+int poe__otlp_feed_poll(poe__otlp_feed *f, size_t max_records, bool finish,
+                        poe__otlp_line_fn fn, void *ctx, char *err, size_t errlen);
+/* Takes NULL. */
+void poe__otlp_feed_free(poe__otlp_feed *f);
+
 /* ---- reading a log ---- */
 
 /*
@@ -302,6 +327,7 @@ typedef struct poe__trace_query {
         const char *event;       /* exact event name */
         const char *kind;        /* exact record kind ("dispatch", ...) */
         int64_t after_id;        /* records with id > after_id (for tails) */
+        int64_t upto_id;         /* records with id <= upto_id, when > 0 (poe-trace --follow) */
         int64_t run_id;          /* 0: the log's current run */
         poe__page page;
         bool descending;         /* newest first */
