@@ -249,6 +249,7 @@ struct poe_inspector {
         int port;
         char url[96];
         double started;
+        char loop_name[16]; /* the kernel's loop, for /metrics from any thread */
 
         /* The trace log, or why there is none. */
         poe__tracelog *log;

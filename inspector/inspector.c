@@ -114,6 +114,7 @@ POE_EXPORT int poe_inspector_start(poe_kernel *k, const poe_inspector_options *o
         if (!in)
                 return -ENOMEM;
         in->k = k;
+        snprintf(in->loop_name, sizeof(in->loop_name), "%s", poe_kernel_loop_name(k));
         atomic_init(&in->refs, 1);
         in->opts = o;
         in->sink_id = -1;

@@ -2,10 +2,15 @@
  * GET /metrics: the kernel's counters in Prometheus' text format (0.0.4),
  * built on the kernel's thread.
  */
+#include <dirent.h>
+#include <jansson.h>
+#include <microhttpd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include "http.h"
 #include "otlp-push.h"
@@ -209,6 +214,119 @@ static void trace_log_metrics(struct buf *b, poe_inspector *in, bool on_kernel)
         }
 }
 
+/* A histogram from non-cumulative buckets with upper bounds le (the
+ * last, -1, is +Inf): its count is the sum of the buckets. */
+static void histogram(struct buf *b, const char *name, const char *help, const uint64_t *buckets,
+                      const double *le, int n, double sum)
+{
+        uint64_t cum = 0;
+        int i;
+
+        put(b, "# HELP %s %s\n# TYPE %s histogram\n", name, help, name);
+        for (i = 0; i < n; i++) {
+                cum += buckets[i];
+                if (le[i] < 0)
+                        put(b, "%s_bucket{le=\"+Inf\"} %llu\n", name, (unsigned long long)cum);
+                else
+                        put(b, "%s_bucket{le=\"%g\"} %llu\n", name, le[i], (unsigned long long)cum);
+        }
+        put(b, "%s_sum %.9f\n%s_count %llu\n", name, sum, name, (unsigned long long)cum);
+}
+
+/* The whole of a small /proc file, NUL-terminated, into buf; its length
+ * or -1. */
+static ssize_t read_small(const char *path, char *buf, size_t size)
+{
+        FILE *f = fopen(path, "re");
+        size_t n;
+
+        if (!f)
+                return -1;
+        n = fread(buf, 1, size - 1, f);
+        fclose(f);
+        buf[n] = '\0';
+        return (ssize_t)n;
+}
+
+/* The file descriptors the process has open: /proc/self/fd's entries,
+ * less the one reading it.  -1 if it cannot be read. */
+static long open_fds(void)
+{
+        DIR *d = opendir("/proc/self/fd");
+        struct dirent *e;
+        long n = 0;
+
+        if (!d)
+                return -1;
+        while ((e = readdir(d)))
+                if (e->d_name[0] != '.')
+                        n++;
+        closedir(d);
+        return n - 1;
+}
+
+/*
+ * The process_* metrics every Prometheus client library exports, as
+ * client_golang reads them from /proc: CPU seconds (utime + stime),
+ * resident and virtual memory, open and allowed file descriptors, and
+ * the start time (boot time + starttime).  Thread-safe, no kernel state:
+ * so also while the kernel is stuck.  A value /proc does not give is
+ * left out, never made up.
+ */
+static void process_metrics(struct buf *b)
+{
+        char stat[1024], boot[4096], *p;
+        unsigned long long utime, stime, starttime, vsize;
+        long long rss;
+        long tck = sysconf(_SC_CLK_TCK), page = sysconf(_SC_PAGESIZE), fds;
+        struct rlimit rl;
+
+        /* The fields after the command name, which may hold spaces and
+         * parentheses: from the last ')' on, state is field 3. */
+        if (read_small("/proc/self/stat", stat, sizeof(stat)) > 0 && (p = strrchr(stat, ')')) &&
+            tck > 0 &&
+            sscanf(p + 1,
+                   " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu %*d %*d %*d %*d "
+                   "%*d %*d %llu %llu %lld",
+                   &utime, &stime, &starttime, &vsize, &rss) == 5) {
+                metric(b, "process_cpu_seconds_total", "counter",
+                       "Total user and system CPU time spent in seconds.",
+                       (double)(utime + stime) / (double)tck);
+                metric(b, "process_resident_memory_bytes", "gauge",
+                       "Resident memory size in bytes.", (double)rss * (double)page);
+                metric(b, "process_virtual_memory_bytes", "gauge", "Virtual memory size in bytes.",
+                       (double)vsize);
+                if (read_small("/proc/stat", boot, sizeof(boot)) > 0 &&
+                    (p = strstr(boot, "\nbtime ")))
+                        metric(b, "process_start_time_seconds", "gauge",
+                               "Start time of the process since unix epoch in seconds.",
+                               strtod(p + 7, NULL) + (double)starttime / (double)tck);
+        }
+        fds = open_fds();
+        if (fds >= 0)
+                metric(b, "process_open_fds", "gauge", "Number of open file descriptors.",
+                       (double)fds);
+        if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
+                metric(b, "process_max_fds", "gauge", "Maximum number of open file descriptors.",
+                       (double)rl.rlim_cur);
+}
+
+/* poe_build_info: 1, with what this build is in its labels. */
+static void build_info(struct buf *b, const char *loop)
+{
+        put(b, "# HELP poe_build_info libpoe's version, the event loop in use and the versions "
+               "of the libraries the inspector runs on\n# TYPE poe_build_info gauge\n"
+               "poe_build_info{version=\"");
+        label_value(b, POE_VERSION);
+        put(b, "\",loop=\"");
+        label_value(b, loop ? loop : "");
+        put(b, "\",microhttpd=\"");
+        label_value(b, MHD_get_version());
+        put(b, "\",jansson=\"");
+        label_value(b, JANSSON_VERSION);
+        put(b, "\"} 1\n");
+}
+
 char *poe__metrics_text(poe_kernel *k, poe_inspector *in)
 {
         struct buf b = { malloc(4096), 0, 4096, false };
@@ -218,13 +336,14 @@ char *poe__metrics_text(poe_kernel *k, poe_inspector *in)
         if (!b.s)
                 return NULL;
         b.s[0] = '\0';
-        if (poe_peek_kernel(k, &ki) < 0) {
+        /* One snapshot: on the kernel's thread, between two dispatches,
+         * so the counts below agree (poe_dispatch_stats). */
+        if (poe_peek_kernel(k, &ki) < 0 || poe_kernel_dispatch_stats(k, &ds) < 0) {
                 free(b.s);
                 return NULL;
         }
-        metric(&b, "poe_up", "gauge", "1 while the kernel answers", 1);
-        metric(&b, "poe_uptime_seconds", "gauge", "seconds since the kernel was made",
-               ki.uptime);
+        build_info(&b, in->loop_name);
+        process_metrics(&b);
         metric(&b, "poe_sessions", "gauge", "sessions alive, the kernel's own not counted",
                (double)ki.sessions);
         metric(&b, "poe_queue_length", "gauge", "events queued, timers included",
@@ -235,37 +354,38 @@ char *poe__metrics_text(poe_kernel *k, poe_inspector *in)
         metric(&b, "poe_signal_watchers", "gauge", "sig() watchers",
                (double)ki.signal_watchers);
         metric(&b, "poe_pid_watchers", "gauge", "sig_child() watches", (double)ki.pid_watchers);
-        metric(&b, "poe_events_dispatched_total", "counter", "handlers run",
-               (double)ki.events_dispatched);
-        if (poe_kernel_dispatch_stats(k, &ds) == 0) {
+        metric(&b, "poe_events_dispatched_total", "counter",
+               "handlers run: the sum of poe_dispatches_total and the count of "
+               "poe_dispatch_duration_seconds",
+               (double)ds.dispatched);
+        {
                 static const char *const kinds[POE_DISPATCH_KINDS] = {
-                        "post", "call", "alarm", "signal", "select", "sig_child", "die",
-                        "internal",
+                        "post", "call", "alarm", "signal", "select", "sig_child", "die", "internal",
                 };
-                uint64_t cum = 0;
                 int i;
 
-                put(&b, "# HELP poe_dispatches_total dispatches by kind of event\n"
+                put(&b, "# HELP poe_dispatches_total handlers run, by kind of event\n"
                         "# TYPE poe_dispatches_total counter\n");
                 for (i = 0; i < POE_DISPATCH_KINDS; i++)
                         put(&b, "poe_dispatches_total{kind=\"%s\"} %llu\n", kinds[i],
                             (unsigned long long)ds.by_kind[i]);
-                put(&b, "# HELP poe_dispatch_duration_seconds time in handlers, while the "
-                        "inspector runs, sampled: one dispatch in 32 is timed\n"
-                        "# TYPE poe_dispatch_duration_seconds histogram\n");
-                for (i = 0; i < POE_DURATION_BUCKETS; i++) {
-                        cum += ds.duration_buckets[i];
-                        if (ds.bucket_le[i] < 0)
-                                put(&b, "poe_dispatch_duration_seconds_bucket{le=\"+Inf\"} "
-                                        "%llu\n", (unsigned long long)cum);
-                        else
-                                put(&b, "poe_dispatch_duration_seconds_bucket{le=\"%g\"} "
-                                        "%llu\n", ds.bucket_le[i], (unsigned long long)cum);
-                }
-                put(&b, "poe_dispatch_duration_seconds_sum %.9f\n", ds.duration_sum);
-                put(&b, "poe_dispatch_duration_seconds_count %llu\n",
-                    (unsigned long long)ds.timed);
         }
+        /* Until one dispatch is timed there is no duration to count the
+         * dispatches by: no histogram rather than one whose count
+         * disagrees. */
+        if (ds.timed)
+                histogram(&b, "poe_dispatch_duration_seconds",
+                          "time in handlers, sampled while the inspector runs: one dispatch in "
+                          "32 is timed and stands for the handlers run up to the next",
+                          ds.duration_buckets, ds.bucket_le, POE_DURATION_BUCKETS, ds.duration_sum);
+        histogram(&b, "poe_queue_wait_seconds",
+                  "how long posted events and signals waited in the queue, from the time "
+                  "they were queued to the start of the timeslice that dispatched them",
+                  ds.wait_buckets, ds.lag_le, POE_LAG_BUCKETS, ds.wait_sum);
+        histogram(&b, "poe_loop_lag_seconds",
+                  "how late timers fired: the start of the timeslice that dispatched them "
+                  "less their due time",
+                  ds.lag_buckets, ds.lag_le, POE_LAG_BUCKETS, ds.lag_sum);
         put(&b, "# HELP poe_kernel_responding 1 while the kernel answers within the "
                 "answer timeout, 0 while it is stuck\n# TYPE poe_kernel_responding gauge\n"
                 "poe_kernel_responding 1\n");
@@ -291,7 +411,8 @@ char *poe__metrics_stuck_text(poe_inspector *in, const poe_kernel_activity *a, d
         if (!b.s)
                 return NULL;
         b.s[0] = '\0';
-        metric(&b, "poe_up", "gauge", "1 while the kernel answers", 1);
+        build_info(&b, in->loop_name);
+        process_metrics(&b);
         put(&b, "# HELP poe_kernel_responding 1 while the kernel answers within the "
                 "answer timeout, 0 while it is stuck\n# TYPE poe_kernel_responding gauge\n"
                 "poe_kernel_responding 0\n");
@@ -306,7 +427,9 @@ char *poe__metrics_stuck_text(poe_inspector *in, const poe_kernel_activity *a, d
                 label_value(&b, a->event ? a->event : "");
                 put(&b, "\"} 1\n");
         }
-        metric(&b, "poe_events_dispatched_total", "counter", "handlers run",
+        metric(&b, "poe_events_dispatched_total", "counter",
+               "handlers run: the sum of poe_dispatches_total and the count of "
+               "poe_dispatch_duration_seconds",
                (double)a->dispatches);
         trace_log_metrics(&b, in, false);
         otlp_push_metrics(&b, in);

@@ -115,6 +115,7 @@ POE_EXPORT int poe_kernel_clock_fake(poe_kernel *k, double wall_start)
         k->started = wall_start;   /* uptime counts on the fake clock */
         k->started_mono = k->fake_mono;
         poe__clock_init(k);        /* which sets k->now too */
+        k->slice_now = k->slice_prev = k->now; /* timer lag's floor */
         /* A new static epoch: the definitions that carry it come first
          * again (see poe_trace_slot_fn). */
         poe__trace_redefine_all(k);

@@ -142,19 +142,13 @@ static __attribute__((noinline, cold)) void trace_enqueue_slow(poe_kernel *k, po
                                     ev->u.from, ev->u.from, ev->seq, now, 0, 0, 0, 0, 0.0);
 }
 
-/* The enqueue record's time: none while its record is shed. */
-static inline __attribute__((always_inline)) int64_t enqueue_now(poe_kernel *k)
-{
-        return poe__trace_sheds(k, POE_TRACE_EVENTS) ? 0 : poe__mono_inline(k);
-}
-
 /* TRACE_EVENTS for an enqueue: out of line, so the hot path keeps one
- * test of the switches.  The caller reads the clock (now), where the
- * registers are saved already: this then calls nothing but the sink. */
-static __attribute__((noinline, cold)) void trace_enqueue(poe_kernel *k, poe__event *ev,
-                                                          int64_t now)
+ * test of the switches.  The clock is read where the record is written
+ * (not for a record shed: poe__trace_in_slot). */
+static __attribute__((noinline, cold)) void trace_enqueue(poe_kernel *k, poe__event *ev)
 {
         poe__session *to = ev->to, *from = ev->u.from;
+        const int64_t now = 0;
         bool done;
 
         if (k->in_sink)
@@ -200,7 +194,7 @@ void poe__enqueue(poe_kernel *k, poe__event *ev, poe__session *to, poe__session 
         if (type & POE__ET_ALARM) {
                 /* The caller set the due time and reserved queue room. */
                 if (POE__ON(k, POE_TRACE_EVENTS))
-                        trace_enqueue(k, ev, enqueue_now(k));
+                        trace_enqueue(k, ev);
                 poe__queue_push(k, ev);
                 poe__list_append(&to->timers, &ev->link);
                 poe__ref(k, to, POE__R_TIMERS);
@@ -209,7 +203,7 @@ void poe__enqueue(poe_kernel *k, poe__event *ev, poe__session *to, poe__session 
         ev->u.from = from;
         ev->due = k->now;
         if (POE__ON(k, POE_TRACE_EVENTS))
-                trace_enqueue(k, ev, enqueue_now(k));
+                trace_enqueue(k, ev);
         poe__queue_push(k, ev);
         poe__ref(k, to, POE__R_EVENTS_TO);
         if (from != to)
@@ -228,6 +222,28 @@ void poe__dequeue(poe_kernel *k, poe__event *ev)
         poe__unref(k, ev->to, POE__R_EVENTS_TO);
         if (ev->u.from != ev->to)
                 poe__unref(k, ev->u.from, POE__R_EVENTS_FROM);
+}
+
+/* The kinds /metrics counts dispatches by (poe_dispatch_stats). */
+static inline int kind_of(uint32_t type)
+{
+        if (type == POE__ET_POST)
+                return POE_DISPATCH_POST;
+        if (type & POE__ET_SIGDIE)
+                return POE_DISPATCH_DIE;
+        if (type & POE__ET_SIGNAL)
+                return POE_DISPATCH_SIGNAL;
+        if (type & POE__ET_ALARM)
+                return POE_DISPATCH_ALARM;
+        if (type & POE__ET_SELECT)
+                return POE_DISPATCH_SELECT;
+        if (type & POE__ET_SIGCLD)
+                return POE_DISPATCH_SIG_CHILD;
+        if (type & POE__ET_CALL)
+                return POE_DISPATCH_CALL;
+        if (type & POE__ET_POST)
+                return POE_DISPATCH_POST;
+        return POE_DISPATCH_INTERNAL;
 }
 
 /* POE::Session's _invoke_state: the handler, else _default, else nothing.
@@ -284,68 +300,15 @@ invoke(poe_kernel *k, poe__session *s, poe__session *from, uint32_t name, uint32
          * itself, which rewrites the table. */
         fn = h->fn;
         c.object = h->object;
+        /* One place counts handlers run, by kind and in all, so that
+         * /metrics' counts agree (stats.h). */
         s->dispatched++;
         k->total_dispatched++;
+        k->stats.by_kind[kind_of(type)]++;
+        /* For other threads, after what dispatch_enter published: a
+         * plain move. */
+        atomic_store_explicit(&k->pub_dispatches, k->total_dispatched, memory_order_release);
         return fn(&c);
-}
-
-/* The kinds /metrics counts dispatches by (poe_dispatch_stats). */
-static inline int kind_of(uint32_t type)
-{
-        if (type == POE__ET_POST)
-                return POE_DISPATCH_POST;
-        if (type & POE__ET_SIGDIE)
-                return POE_DISPATCH_DIE;
-        if (type & POE__ET_SIGNAL)
-                return POE_DISPATCH_SIGNAL;
-        if (type & POE__ET_ALARM)
-                return POE_DISPATCH_ALARM;
-        if (type & POE__ET_SELECT)
-                return POE_DISPATCH_SELECT;
-        if (type & POE__ET_SIGCLD)
-                return POE_DISPATCH_SIG_CHILD;
-        if (type & POE__ET_CALL)
-                return POE_DISPATCH_CALL;
-        if (type & POE__ET_POST)
-                return POE_DISPATCH_POST;
-        return POE_DISPATCH_INTERNAL;
-}
-
-/* The histogram's upper bounds, in ns: 1 us to 10 s by decades. */
-static const int64_t bounds_ns[POE_DURATION_BUCKETS - 1] = {
-        1000, 10000, 100000, 1000000, 10000000, 100000000, 1000000000, 10000000000,
-};
-
-static void record_duration(poe_kernel *k, int64_t ns)
-{
-        int i;
-
-        for (i = 0; i < POE_DURATION_BUCKETS - 1 && ns > bounds_ns[i]; i++)
-                ;
-        k->stats.duration_buckets[i]++;
-        k->stats.duration_sum += (double)ns / 1e9;
-        k->stats.timed++;
-}
-
-POE_EXPORT int poe_kernel_set_dispatch_timing(poe_kernel *k, int every)
-{
-        POE_CHECK(k, k && every >= 0, -EINVAL);
-        k->time_dispatches = every > 0;
-        k->time_every = (uint32_t)every;
-        k->time_countdown = 1; /* the next dispatch is the first sample */
-        return 0;
-}
-
-POE_EXPORT int poe_kernel_dispatch_stats(const poe_kernel *k, poe_dispatch_stats *ret)
-{
-        int i;
-
-        POE_CHECK(k, k && ret, -EINVAL);
-        *ret = k->stats;
-        for (i = 0; i < POE_DURATION_BUCKETS - 1; i++)
-                ret->bucket_le[i] = (double)bounds_ns[i] / 1e9;
-        ret->bucket_le[POE_DURATION_BUCKETS - 1] = -1;
-        return 0;
 }
 
 /* A handler's return value as a return record's numbers (arg.i[1] and
@@ -422,8 +385,6 @@ trace_return_value(poe_kernel *k, poe__session *to, poe__session *from, uint32_t
         int64_t a1;
         double num;
 
-        if (poe__trace_shed(k, POE_TRACE_EVENTS))
-                return;
         if (!return_numbers(ret, &a1, &num) ||
             !poe__trace_in_slot(k, POE_TRACE_EVENTS, POE_TK_RETURN, to, name, from, NULL,
                                 (uint64_t)k->dispatch_seq, now, ret->type, a1, 0, 0, num))
@@ -434,19 +395,16 @@ typedef poe__dispatch_state dispatch_state;
 
 /*
  * The dispatch's optional work, out of the hot path: the event and
- * profile groups.  One clock read at each end serves them both: the
- * dispatch and return records' times are the ones the profile's busy
- * time is measured between (and a sampled dispatch timing's start).  The
- * dispatch reads it (hooks_now) where its registers are saved already:
- * the hooks then call nothing but the trace sink, and need no stack
- * frame.
+ * profile groups.  With TRACE_PROFILE one clock read at each end serves
+ * them both: the dispatch and return records' times are the ones the
+ * profile's busy time is measured between (and a sampled dispatch
+ * timing's start); the dispatch reads it (hooks_now) where its registers
+ * are saved already.  Without it the records read the clock themselves,
+ * and not at all while the trace log sheds them (poe__trace_in_slot).
  */
 static inline int64_t hooks_now(poe_kernel *k)
 {
-        if (POE__ON(k, POE_TRACE_PROFILE) ||
-            (POE__ON(k, POE_TRACE_EVENTS) && !poe__trace_sheds(k, POE_TRACE_EVENTS)))
-                return poe__mono_inline(k);
-        return 0;
+        return POE__ON(k, POE_TRACE_PROFILE) ? poe__mono_inline(k) : 0;
 }
 
 /* ASSERT_EVENTS: a dispatch to a session that does not exist. */
@@ -488,6 +446,7 @@ static __attribute__((noinline)) void timing_enter(poe_kernel *k, dispatch_state
 {
         k->time_countdown = k->time_every;
         st->timed = true;
+        st->n0 = k->total_dispatched;
         if (!st->t0)
                 st->t0 = poe__mono(k);
 }
@@ -517,7 +476,6 @@ static inline __attribute__((always_inline)) void dispatch_enter(poe_kernel *k, 
         st->hold_depth = k->dispatch_depth;
         st->t0 = 0;
         st->timed = false;
-        k->stats.by_kind[kind_of(type)]++;
         if (__builtin_expect(k->dispatch_hooks, 0)) {
                 st->t0 = hooks_now(k);
                 dispatch_hooks_enter(k, to, from, name, type, st->t0);
@@ -532,8 +490,6 @@ static inline __attribute__((always_inline)) void dispatch_enter(poe_kernel *k, 
         atomic_store_explicit(&k->pub_session, to->id, memory_order_relaxed);
         atomic_store_explicit(&k->pub_event, poe__name(k, name), memory_order_relaxed);
         atomic_store_explicit(&k->pub_depth, k->dispatch_depth, memory_order_relaxed);
-        atomic_store_explicit(&k->pub_dispatches, k->total_dispatched + 1,
-                              memory_order_release);
         to->pins++;
         k->died = false;
 }
@@ -549,7 +505,7 @@ static inline __attribute__((always_inline)) void dispatch_leave(poe_kernel *k, 
         atomic_store_explicit(&k->pub_depth, st->hold_depth, memory_order_relaxed);
         atomic_store_explicit(&k->pub_session, st->hold_session->id, memory_order_relaxed);
         if (__builtin_expect(st->timed, 0))
-                record_duration(k, poe__mono(k) - st->t0);
+                poe__stats_duration(k, poe__mono(k) - st->t0, st->n0);
         if (__builtin_expect(k->dispatch_hooks, 0)) {
                 int64_t now = hooks_now(k);
 
@@ -642,6 +598,22 @@ static inline void event_done(poe_kernel *k, poe__event *ev)
 }
 
 /*
+ * A queued event's wait, or a timer's lateness, on the times the queue
+ * has already (stats.h): no clock read.  A timer set for a time already
+ * past when the slice before began is late only from that slice's start.
+ */
+static inline __attribute__((always_inline)) void count_wait(poe_kernel *k, const poe__event *ev)
+{
+        if (ev->type & POE__ET_ALARM) {
+                int64_t from = ev->due > k->slice_prev ? ev->due : k->slice_prev;
+
+                poe__stats_lag_add(k->stats.lag, &k->stats.lag_ns, k->slice_now - from);
+        } else {
+                poe__stats_lag_add(k->stats.wait, &k->stats.wait_ns, k->slice_now - ev->due);
+        }
+}
+
+/*
  * POE's _data_ev_dispatch_due: dispatches what was due when the slice
  * began.  Events posted by the handlers of this slice wait for the next
  * one, as they do in POE, where their priority is later than the time
@@ -650,6 +622,7 @@ static inline void event_done(poe_kernel *k, poe__event *ev)
 void poe__dispatch_due(poe_kernel *k)
 {
         poe__clock_slice(k);
+        k->slice_prev = k->slice_now;
         k->slice_now = k->now;
         k->slice_cut = k->seq;
         poe__dispatch_resume(k);
@@ -671,10 +644,13 @@ void poe__dispatch_resume(poe_kernel *k)
                 poe__dequeue(k, ev);
                 k->dispatch_seq = (int64_t)ev->seq;
                 if (ev->type & (POE__ET_SIGNAL | POE__ET_SIGDIE)) {
+                        count_wait(k, ev);
                         poe__signal_dispatch(k, ev);
                 } else if (!(ev->type & POE__ET_GC)) {
                         poe__session *from = poe__ev_from(ev);
                         poe_value r;
+
+                        count_wait(k, ev);
 
                         dispatch_enter(k, ev->to, from, ev->name, ev->type, &k->top_st);
                         k->top_ev = ev;

@@ -129,6 +129,8 @@ POE_EXPORT int poe_kernel_new(poe_kernel **ret_kernel, const poe_allocator *allo
         poe__clock_init(k);
         k->started = poe__wall(k);
         k->started_mono = poe__mono(k);
+        k->slice_now = k->slice_prev = k->now;
+        k->stats.last_bucket = -1; /* no dispatch timed yet */
         k->pid = getpid();
         read_environment(k);
         poe__debug_from_env(k);

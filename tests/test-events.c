@@ -522,48 +522,129 @@ static poe_value slow_step(poe_ctx *c)
         return poe_nil();
 }
 
+/* The one count of handlers run: by kind, in all, in the kernel's
+ * summary and in the duration histogram, equal at any moment. */
+static void assert_counts_agree(const poe_dispatch_stats *st)
+{
+        poe_kernel_info ki;
+        uint64_t by_kind = 0, buckets = 0;
+        int i;
+
+        TL_EQ(poe_peek_kernel(tl.k, &ki), 0);
+        for (i = 0; i < POE_DISPATCH_KINDS; i++)
+                by_kind += st->by_kind[i];
+        for (i = 0; i < POE_DURATION_BUCKETS; i++)
+                buckets += st->duration_buckets[i];
+        TL_EQ(by_kind, st->dispatched);
+        TL_EQ(ki.events_dispatched, st->dispatched);
+        TL_EQ(buckets, st->dispatched);
+}
+
+static void assert_near(double got, double want)
+{
+        if (!(got > want - 1e-9 && got < want + 1e-9))
+                fail_msg("%.12f, expected %.12f", got, want);
+}
+
 static void test_dispatch_timing_samples(void **state)
 {
         poe_dispatch_stats st;
-        uint64_t dispatched = 0, timed_slow, timed;
-        int i;
 
         (void)state;
         TL_EQ(poe_kernel_clock_fake(tl.k, 1000000), 0);
         TL_EQ(poe_kernel_set_dispatch_timing(tl.k, -1), -EINVAL);
+        TL_EQ(poe_kernel_dispatch_stats(tl.k, &st), 0);
+        TL_EQ(st.timed, 0);
         TL_EQ(poe_kernel_set_dispatch_timing(tl.k, 4), 0);
         slow_left = 64;
         TL_CREATE(tl.k, { "_start", slow_start }, { "slow", slow_step });
         TL_EQ(poe_kernel_run(tl.k), 0);
         TL_EQ(poe_kernel_dispatch_stats(tl.k, &st), 0);
-        for (i = 0; i < POE_DISPATCH_KINDS; i++)
-                dispatched += st.by_kind[i];
-        /* The 1st, 5th, 9th, ... dispatch is timed (the kernel's own
-         * included); of the 64 slow steps, which follow one another,
-         * exactly 16, each 5 ms (the 10 ms bucket); the others take no
-         * time on the fake clock (the 1 us bucket). */
-        TL_EQ(st.timed, (dispatched + 3) / 4);
-        timed_slow = 16;
-        TL_EQ(st.duration_buckets[0], st.timed - timed_slow);
-        TL_EQ(st.duration_buckets[4], timed_slow);
-        assert_true(st.duration_sum > 0.005 * (double)timed_slow - 1e-9 &&
-                    st.duration_sum < 0.005 * (double)timed_slow + 1e-9);
+        /* _start is the first dispatch timed (no time: the 1 us
+         * bucket), then every 4th dispatch: the kernel's own (_child, no
+         * handler) counts, so the 3rd, 7th, ... 63rd slow step, 16 of
+         * them, each 5 ms (the 10 ms bucket).  Each stands for the
+         * handlers up to the next one timed: _start for the first two
+         * steps, the last for the last two.  The histogram counts all 65
+         * handlers run. */
+        TL_EQ(st.dispatched, 65);
+        TL_EQ(st.timed, 17);
+        TL_EQ(st.duration_buckets[0], 3);
+        TL_EQ(st.duration_buckets[4], 62);
+        assert_near(st.duration_sum, 62 * 0.005);
+        assert_counts_agree(&st);
 
-        /* Every dispatch, and none. */
+        /* Every dispatch, and none: the handlers run while timing is off
+         * count as the latest one timed. */
         TL_EQ(poe_kernel_set_dispatch_timing(tl.k, 1), 0);
         slow_left = 8;
         TL_CREATE(tl.k, { "_start", slow_start }, { "slow", slow_step });
         TL_EQ(poe_kernel_run(tl.k), 0);
         TL_EQ(poe_kernel_dispatch_stats(tl.k, &st), 0);
-        timed = st.timed;
-        TL_EQ(st.duration_buckets[4], timed_slow + 8);
+        TL_EQ(st.timed, 17 + 9);
+        TL_EQ(st.duration_buckets[0], 3 + 1);
+        TL_EQ(st.duration_buckets[4], 62 + 8);
+        assert_counts_agree(&st);
         TL_EQ(poe_kernel_set_dispatch_timing(tl.k, 0), 0);
         slow_left = 8;
         TL_CREATE(tl.k, { "_start", slow_start }, { "slow", slow_step });
         TL_EQ(poe_kernel_run(tl.k), 0);
         TL_EQ(poe_kernel_dispatch_stats(tl.k, &st), 0);
-        TL_EQ(st.timed, timed);
-        TL_EQ(st.duration_buckets[4], timed_slow + 8);
+        TL_EQ(st.timed, 17 + 9);
+        TL_EQ(st.duration_buckets[0], 3 + 1);
+        TL_EQ(st.duration_buckets[4], 62 + 8 + 9);
+        assert_near(st.duration_sum, (62 + 8 + 9) * 0.005);
+        assert_counts_agree(&st);
+}
+
+/* Queue waits and timer lag on the fake clock: "busy" takes 0.3 s, so
+ * the event it yields first waits 0.3 s (the 0.5 s bucket) and the timer
+ * due at 0.1 s fires 0.2 s late (the 0.25 s bucket); a timer set for a
+ * time long past is on time. */
+static poe_value lag_start(poe_ctx *c)
+{
+        poe_kernel *k = poe_ctx_kernel(c);
+
+        TL_EQ(poe_kernel_delay_set(k, "tick", 0.1, POE_NOARGS, NULL), 0);
+        TL_EQ(poe_kernel_alarm_set(k, "past", poe_kernel_time(k) - 100, POE_NOARGS, NULL), 0);
+        TL_EQ(poe_kernel_yield(k, "busy", POE_NOARGS), 0);
+        return poe_nil();
+}
+
+static poe_value lag_busy(poe_ctx *c)
+{
+        TL_EQ(poe_kernel_yield(poe_ctx_kernel(c), "after", POE_NOARGS), 0);
+        TL_EQ(poe_kernel_clock_advance(poe_ctx_kernel(c), 0.3), 0);
+        return poe_nil();
+}
+
+static void test_queue_wait_and_timer_lag(void **state)
+{
+        poe_dispatch_stats st;
+        uint64_t n = 0;
+        int i;
+
+        (void)state;
+        TL_EQ(poe_kernel_clock_fake(tl.k, 1000000), 0);
+        TL_CREATE(tl.k, {"_start", lag_start}, {"busy", lag_busy}, {"after", tl_h_nop},
+                  {"tick", tl_h_nop}, {"past", tl_h_nop});
+        TL_EQ(poe_kernel_run(tl.k), 0);
+        TL_EQ(poe_kernel_dispatch_stats(tl.k, &st), 0);
+        TL_EQ(st.timers_fired, 2);
+        TL_EQ(st.lag_buckets[0], 1);
+        TL_EQ(st.lag_buckets[7], 1);
+        assert_near(st.lag_sum, 0.2);
+        assert_near(st.lag_le[7], 0.25);
+        TL_EQ(st.lag_le[POE_LAG_BUCKETS - 1], -1);
+        TL_EQ(st.wait_buckets[8], 1);
+        TL_EQ(st.wait_buckets[0], st.waited - 1);
+        assert_near(st.wait_sum, 0.3);
+        for (i = 0; i < POE_LAG_BUCKETS; i++)
+                n += st.wait_buckets[i];
+        TL_EQ(n, st.waited);
+        TL_EQ(st.by_kind[POE_DISPATCH_ALARM], 2);
+        /* No dispatch was timed: no duration histogram yet. */
+        TL_EQ(st.timed, 0);
 }
 
 int main(void)
@@ -584,6 +665,7 @@ int main(void)
                 TL_TEST(test_event_name_buffer_reused),
                 TL_TEST(test_event_with_many_arguments),
                 TL_TEST(test_dispatch_timing_samples),
+                TL_TEST(test_queue_wait_and_timer_lag),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

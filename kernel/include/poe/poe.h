@@ -968,29 +968,61 @@ enum {
 };
 
 #define POE_DURATION_BUCKETS 9
+#define POE_LAG_BUCKETS      12
 
+/**
+ * What /metrics shows of the kernel's dispatching.  The histograms'
+ * buckets are not cumulative; each has upper bounds in seconds, the last
+ * -1 for +Inf.
+ *
+ * `dispatched` is the one count of handlers run: the sum of by_kind, the
+ * events_dispatched of poe_peek_kernel, and (once one dispatch has been
+ * timed) the sum of duration_buckets, all read at the same moment.
+ *
+ * Durations are sampled (poe_kernel_set_dispatch_timing): each timed
+ * dispatch stands for the dispatches since the one timed before it,
+ * itself included, and those since the latest sample count in its
+ * bucket; duration_sum is the estimate that makes (the sum of the
+ * handlers' times).  `timed` is how many were timed.
+ *
+ * Queue waits and timer lag are kept for every queued event, with no
+ * clock read of their own: both ends are the times the kernel's queue
+ * has already, a post's stamp (the clock as the kernel last read it when
+ * the post was made) or a timer's due time, and the start of the
+ * timeslice that dispatches it.  So they are exact to a timeslice (and,
+ * when no timer is pending, to a tick of the coarse clock, 1-4 ms): an
+ * event that waits behind others of its own slice counts as waiting
+ * from its slice's start.  A timer's lag is measured from its due time
+ * or from the start of the slice before, whichever is later, so that a
+ * timer set for a time already past counts as on time.
+ */
 typedef struct poe_dispatch_stats {
-        uint64_t by_kind[POE_DISPATCH_KINDS]; /* always counted */
-        /* With timing on (poe_kernel_set_dispatch_timing): how long
-         * the handlers timed took, as a histogram with upper bounds
-         * bucket_le (in seconds; the last, -1, is +Inf), not cumulative;
-         * timed counts them. */
+        uint64_t by_kind[POE_DISPATCH_KINDS]; /* handlers run, by kind */
+        uint64_t dispatched;                  /* handlers run */
         uint64_t duration_buckets[POE_DURATION_BUCKETS];
         double bucket_le[POE_DURATION_BUCKETS];
         double duration_sum;
         uint64_t timed;
+        /* Posted events and signals: time from queued to dispatched. */
+        uint64_t wait_buckets[POE_LAG_BUCKETS];
+        double wait_sum;
+        uint64_t waited;
+        /* Timers: time from due to dispatched. */
+        uint64_t lag_buckets[POE_LAG_BUCKETS];
+        double lag_sum;
+        uint64_t timers_fired;
+        double lag_le[POE_LAG_BUCKETS]; /* the bounds of both */
 } poe_dispatch_stats;
 
 /**
  * Times one dispatch in `every` from now on, the first of them the next
  * (two clock reads each, as much as a whole yield costs: 1 times every
- * dispatch, 32 costs about 3 %); 0 stops timing.  The histogram in
- * poe_dispatch_stats is of the dispatches timed (its `timed` count).
- * Returns 0, or -EINVAL for a negative `every`.
+ * dispatch, 32 costs about 3 %); 0 stops timing.  Returns 0, or -EINVAL
+ * for a negative `every`.
  */
 POE_EXPORT int poe_kernel_set_dispatch_timing(poe_kernel *k, int every);
 
-/** The counts so far.  Returns 0 or -EINVAL. */
+/** The counts so far, into *ret.  Returns 0 or -EINVAL. */
 POE_EXPORT int poe_kernel_dispatch_stats(const poe_kernel *k, poe_dispatch_stats *ret);
 
 /** The groups compiled into this library. */
