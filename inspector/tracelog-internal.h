@@ -193,6 +193,7 @@ struct poe__tracelog {
          * and dropped, shed_left more before the sink looks again. */
         entry shed;
         uint32_t shed_left;
+        bool shedding;
         /* The reader's (the writer thread's): the kernel's static epoch,
          * from the last definition read. */
         double reader_epoch;
