@@ -22,7 +22,11 @@ need_pkgs() {
 }
 
 BUILD_PKGS="gcc g++ meson ninja-build pkg-config binutils libmicrohttpd-dev libjansson-dev libsqlite3-dev libglib2.0-dev libuv1-dev libev-dev"
-TEST_PKGS="libcmocka-dev valgrind libpoe-perl curl sqlite3 abigail-tools"
+# libunistring-dev: `pkg-config --static --libs libpoe-inspector` names
+# -lunistring (through libmicrohttpd and gnutls), which the build test
+# 'pkgconfig' links.
+# man-db (and groff): the build test 'man' renders the man pages.
+TEST_PKGS="libcmocka-dev valgrind libpoe-perl curl sqlite3 abigail-tools libunistring-dev man-db"
 # bench/soak only (not the test suite): the HTTP load generator.
 SOAK_PKGS="wrk"
 FUZZ_PKGS="clang libclang-rt-14-dev"
