@@ -195,15 +195,34 @@ static int watch_add(poe_kernel *k, poe__session *s, int fd, int mode, const cha
 }
 
 /* POE's _internal_select: an event name watches, none stops watching. */
+/*
+ * POE's "invalid filehandle in select_read()" (fileno of a closed
+ * handle is undef): under ASSERT_USAGE a descriptor that is not open is
+ * fatal in every select_* call, removals and pauses included.  One
+ * fcntl(2), made only while the group is on.
+ */
+static int check_open(poe_kernel *k, int fd, const char *func)
+{
+        if (POE__ON(k, POE_ASSERT_USAGE) && fcntl(fd, F_GETFD) < 0 && errno == EBADF)
+                return poe__explain_usage(k, -EBADF, "invalid filehandle in %s()", func);
+        return 0;
+}
+
 static int internal_select(poe_kernel *k, int fd, int mode, const char *event,
                            const poe_value *args, size_t nargs)
 {
+        static const char *const funcs[POE__MODES] = {"select_read", "select_write",
+                                                      "select_expedite"};
         poe__session *s;
         poe__fdrec *r;
+        int err;
 
         POE_CHECK(k, k && fd >= 0 && (args || !nargs), -EINVAL);
         s = k->active;
         POE_CHECK_SESSION(k, !s->is_kernel && s->alive, -EPERM);
+        err = check_open(k, fd, funcs[mode]);
+        if (err < 0)
+                return err;
         if (event)
                 return watch_add(k, s, fd, mode, event, args, nargs);
         r = rec_get(k, fd);
@@ -240,6 +259,9 @@ POE_EXPORT int poe_kernel_select(poe_kernel *k, int fd, const char *event_r, con
 
         POE_CHECK(k, k && fd >= 0 && (args || !nargs), -EINVAL);
         POE_CHECK_SESSION(k, !k->active->is_kernel && k->active->alive, -EPERM);
+        r = check_open(k, fd, "select");
+        if (r < 0)
+                return poe__rv(k, r, __func__);
         rec = rec_get(k, fd);
         for (m = 0; m < POE__MODES; m++)
                 had[m] = rec && rec->watch[m] && rec->watch[m]->session == k->active;
@@ -265,12 +287,19 @@ POE_EXPORT int poe_kernel_select(poe_kernel *k, int fd, const char *event_r, con
  * that mode (by anyone, as POE's _data_handle_is_good), else 0. */
 static int set_paused(poe_kernel *k, int fd, int mode, bool paused)
 {
+        static const char *const funcs[2][2] = {
+                {"select_resume_read", "select_pause_read"},
+                {"select_resume_write", "select_pause_write"},
+        };
         poe__fdrec *r;
         bool was;
         int err;
 
         POE_CHECK(k, k && fd >= 0, -EINVAL);
         POE_CHECK_SESSION(k, !k->active->is_kernel, -EPERM);
+        err = check_open(k, fd, funcs[mode == POE__MODE_WR][paused]);
+        if (err < 0)
+                return err;
         r = rec_get(k, fd);
         if (!r || !r->watch[mode])
                 return 0;
