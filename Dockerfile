@@ -8,7 +8,7 @@ FROM debian:12 AS build
 RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
         gcc meson ninja-build pkg-config binutils python3 \
         libmicrohttpd-dev libjansson-dev libsqlite3-dev libcmocka-dev \
-        libglib2.0-dev libuv1-dev libev-dev libpoe-perl curl ca-certificates abigail-tools \
+        libglib2.0-dev libuv1-dev libev-dev libpoe-perl curl ca-certificates abigail-tools libunistring-dev \
         prometheus \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
@@ -48,4 +48,4 @@ ENV POE_INSPECTOR_REMOTE=1
 # stuck in a handler (bash's /dev/tcp: no HTTP client in the image).
 HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 \
     CMD ["inspector-health", "127.0.0.1:8080"]
-CMD ["poe-demo", "--inspector", "0.0.0.0:8080", "--trace-db", "/data/poe-trace.db"]
+CMD ["/usr/local/libexec/libpoe/poe-demo", "--inspector", "0.0.0.0:8080", "--trace-db", "/data/poe-trace.db"]

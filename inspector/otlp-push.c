@@ -46,10 +46,10 @@
 #define RETRIES           5
 /* At most this many records read a look; a look that reads as many
  * looks again at once. */
-#define FEED_RECORDS      20000
+#define FEED_RECORDS 20000
 /* The most the last sends at stop may take, in all. */
-#define STOP_FLUSH_MS     5000
-#define HEADERS_MAX       2048
+#define STOP_FLUSH_MS 5000
+#define HEADERS_MAX   2048
 
 /* A batch waiting to be sent: one TracesData line. */
 typedef struct batch {
@@ -93,10 +93,13 @@ static int64_t mono_ms(void)
         return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* The state ("idle", "sending", "backoff", "stopped"; NULL: as it is)
+ * and the last error (NULL: as it is). */
 static void set_state(poe__otlp_push *p, const char *state, const char *error)
 {
         pthread_mutex_lock(&p->mu);
-        p->state = state;
+        if (state)
+                p->state = state;
         if (error)
                 snprintf(p->last_error, sizeof(p->last_error), "%s", error);
         pthread_mutex_unlock(&p->mu);
@@ -169,8 +172,8 @@ static int parse_url(poe__otlp_push *p, const char *url, char *err, size_t errle
                 else
                         hend = path;
         }
-        if (hend == h || (port && (port == path || strspn(port, "0123456789") !=
-                                                           (size_t)(path - port)))) {
+        if (hend == h ||
+            (port && (port == path || strspn(port, "0123456789") != (size_t)(path - port)))) {
                 snprintf(err, errlen, "%s: expected http://HOST[:PORT][/PATH]", url);
                 return -EINVAL;
         }
@@ -381,16 +384,15 @@ static int read_answer(int fd, int64_t deadline, int *status, int *retry_after)
                         s = strtol(v, &end, 10);
                         /* Seconds; an HTTP date is left to the backoff. */
                         if (end != v && s >= 0)
-                                *retry_after = (int)(s > RETRY_AFTER_MAX_S ? RETRY_AFTER_MAX_S
-                                                                           : s);
+                                *retry_after = (int)(s > RETRY_AFTER_MAX_S ? RETRY_AFTER_MAX_S : s);
                 }
         return 0;
 }
 
 /* POSTs body: 0 with the answer's status, or -errno (no answer) with
  * err. */
-static int http_post(poe__otlp_push *p, const char *body, size_t len, int64_t deadline,
-                     int *status, int *retry_after, char *err, size_t errlen)
+static int http_post(poe__otlp_push *p, const char *body, size_t len, int64_t deadline, int *status,
+                     int *retry_after, char *err, size_t errlen)
 {
         char head[HEADERS_MAX + 1024];
         int fd, r, n;
@@ -462,8 +464,7 @@ static void pop(poe__otlp_push *p)
 static bool feed(poe__otlp_push *p, bool finish)
 {
         char err[256] = "";
-        int n = poe__otlp_feed_poll(p->feed, FEED_RECORDS, finish, on_line, p, err,
-                                    sizeof(err));
+        int n = poe__otlp_feed_poll(p->feed, FEED_RECORDS, finish, on_line, p, err, sizeof(err));
 
         if (n < 0) {
                 atomic_fetch_add(&p->feed_errors, 1);
@@ -616,8 +617,9 @@ int poe__otlp_push_start(poe__tracelog *t, poe__otlp_push **ret, char *err, size
         }
         proto = env2("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "OTEL_EXPORTER_OTLP_PROTOCOL");
         if (proto && strcmp(proto, "http/json") != 0)
-                fprintf(stderr, "poe-inspector: OTLP protocol %s asked for; libpoe sends "
-                                "http/json, which a collector's OTLP/HTTP receiver takes too\n",
+                fprintf(stderr,
+                        "poe-inspector: OTLP protocol %s asked for; libpoe sends "
+                        "http/json, which a collector's OTLP/HTTP receiver takes too\n",
                         proto);
         p = calloc(1, sizeof(*p));
         if (!p)
@@ -716,10 +718,9 @@ json_t *poe__otlp_push_status(poe__otlp_push *p)
                       p->url, "queued_spans", (json_int_t)c.queued_spans, "queue_max",
                       (json_int_t)c.queue_max, "sent_spans", (json_int_t)c.sent, "dropped_spans",
                       (json_int_t)(c.dropped_full + c.dropped_stop), "failed_spans",
-                      (json_int_t)(c.rejected + c.retries_out), "requests",
-                      (json_int_t)c.requests, "retries", (json_int_t)c.retries, "feed_errors",
-                      (json_int_t)c.feed_errors, "last_status",
-                      status ? json_integer(status) : json_null(), "last_error",
+                      (json_int_t)(c.rejected + c.retries_out), "requests", (json_int_t)c.requests,
+                      "retries", (json_int_t)c.retries, "feed_errors", (json_int_t)c.feed_errors,
+                      "last_status", status ? json_integer(status) : json_null(), "last_error",
                       p->last_error[0] ? json_string(p->last_error) : json_null(), "state",
                       p->state);
         pthread_mutex_unlock(&p->mu);

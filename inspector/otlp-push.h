@@ -19,16 +19,16 @@ typedef struct poe__otlp_push poe__otlp_push;
 
 /* What the push did so far; any thread. */
 typedef struct poe__otlp_push_counts {
-        uint64_t queued_spans;  /* waiting in the queue now */
-        uint64_t queue_max;     /* the queue's bound, in spans */
-        uint64_t sent;          /* spans the collector took (2xx) */
-        uint64_t dropped_full;  /* spans dropped: the queue was full */
-        uint64_t dropped_stop;  /* spans still queued when the push stopped */
-        uint64_t rejected;      /* spans in requests answered 4xx (not 429): not retried */
-        uint64_t retries_out;   /* spans given up on after the last retry */
-        uint64_t requests;      /* requests made, answered or not */
-        uint64_t retries;       /* requests that were retries */
-        uint64_t feed_errors;   /* reads of the trace log that failed */
+        uint64_t queued_spans; /* waiting in the queue now */
+        uint64_t queue_max;    /* the queue's bound, in spans */
+        uint64_t sent;         /* spans the collector took (2xx) */
+        uint64_t dropped_full; /* spans dropped: the queue was full */
+        uint64_t dropped_stop; /* spans still queued when the push stopped */
+        uint64_t rejected;     /* spans in requests answered 4xx (not 429): not retried */
+        uint64_t retries_out;  /* spans given up on after the last retry */
+        uint64_t requests;     /* requests made, answered or not */
+        uint64_t retries;      /* requests that were retries */
+        uint64_t feed_errors;  /* reads of the trace log that failed */
 } poe__otlp_push_counts;
 
 /*

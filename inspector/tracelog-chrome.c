@@ -1,16 +1,36 @@
 /*
- * The Chrome trace export (the JSON that Perfetto and chrome://tracing
- * open): one track per session, named on its first record; dispatches as
- * complete ("X") events from the dispatch to its return; every other
- * record as an instant event on its session's track.  A post whose
- * enqueue and dispatch are both selected also becomes a flow, an arrow
- * from the sender's track at the enqueue to the dispatch's slice.
+ * The Chrome trace export (the Trace Event Format's JSON, which Perfetto
+ * and chrome://tracing open): one track per session, named on its first
+ * record; dispatches as complete ("X") events from the dispatch to its
+ * return; every other record as an instant event on its session's track.
+ * A post whose enqueue and dispatch are both selected also becomes a
+ * flow, an arrow from the sender's track at the enqueue to the
+ * dispatch's slice.
+ *
+ * Every flow binds to a slice on its track, as Perfetto needs to draw it:
+ * its end ("f", "bp":"e") to the dispatch's own slice, which begins at
+ * its timestamp; its start ("s") to the slice open on the sender's track
+ * at the enqueue, the sender's handler.  A post made where the sender's
+ * track has none open (the kernel's own posts: _signal, DIE, a reaped
+ * child's event; the main program's; a selection that leaves the
+ * sender's dispatch out) gets a slice of its own there, "post", from the
+ * enqueue for 1 ns, for its arrow to start in.  1 ns: timestamps are
+ * whole nanoseconds, so it overlaps no other slice of that track without
+ * nesting in it or around it.
  *
  * The file is written as the records are read, an event at a time; what
  * is held meanwhile is bounded (tracelog-pair.c): the open dispatches,
  * the pending posts and the set of sessions named.  otherData.unpaired
  * at the end counts what the selection did not pair: dispatches with no
  * return, posts with no dispatch, and posts past POSTS_MAX pending.
+ *
+ * Events are printed straight into the output, not built as jansson
+ * trees: the export's time is a few string copies per record.  A
+ * timestamp is printed from the integer nanoseconds ("1234.5" for
+ * 1234500 ns), exact at any uptime.  Fields with nothing to say are left
+ * out rather than written as defaults: an instant's scope (the thread's,
+ * by default), a null event_id or message, the kernel as sender (0), a
+ * dispatch's "returned" unless it did not.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -37,16 +57,182 @@ typedef struct tl_chrome {
         size_t seen_n, seen_cap;
         bool seen_zero;
         int64_t last_ns;
+        obuf head; /* a dispatch's X event, up to its args' last field */
 } chrome;
 
-static void ch_emit(chrome *c, json_t *ev)
+#define PUT_LIT(b, s) poe__tl_ob_put((b), (s), sizeof(s) - 1)
+
+static void put_u64(obuf *b, uint64_t v)
+{
+        char buf[24], *p = buf + sizeof(buf);
+
+        do
+                *--p = (char)('0' + v % 10);
+        while ((v /= 10) > 0);
+        poe__tl_ob_put(b, p, (size_t)(buf + sizeof(buf) - p));
+}
+
+static void put_i64(obuf *b, int64_t v)
+{
+        if (v < 0) {
+                PUT_LIT(b, "-");
+                put_u64(b, (uint64_t)0 - (uint64_t)v);
+        } else {
+                put_u64(b, (uint64_t)v);
+        }
+}
+
+/* Nanoseconds as microseconds, exactly: "12", "12.5", "12.345". */
+static void put_us(obuf *b, int64_t ns)
+{
+        uint64_t u = ns < 0 ? (uint64_t)0 - (uint64_t)ns : (uint64_t)ns;
+        unsigned frac = (unsigned)(u % 1000);
+        char d[4];
+        size_t n = 3;
+
+        if (ns < 0)
+                PUT_LIT(b, "-");
+        put_u64(b, u / 1000);
+        if (!frac)
+                return;
+        d[0] = '.';
+        d[1] = (char)('0' + frac / 100);
+        d[2] = (char)('0' + frac / 10 % 10);
+        d[3] = (char)('0' + frac % 10);
+        while (d[n] == '0')
+                n--;
+        poe__tl_ob_put(b, d, n + 1);
+}
+
+/* The n bytes at s as a JSON string, as jansson writes one (compact,
+ * UTF-8 kept), each byte that starts no valid UTF-8 sequence replaced by
+ * U+FFFD (json-util.h's rule). */
+static void put_str(obuf *b, const char *s, size_t n)
+{
+        static const char hex[] = "0123456789abcdef";
+        const unsigned char *p = (const unsigned char *)s;
+        size_t i = 0, from = 0, l;
+        char esc[6];
+
+        PUT_LIT(b, "\"");
+        while (i < n) {
+                unsigned ch = p[i];
+
+                if (ch >= 0x20 && ch < 0x80 && ch != '"' && ch != '\\') {
+                        i++;
+                        continue;
+                }
+                if (ch >= 0x80 && (l = poe__utf8_seq(p + i, n - i)) > 0) {
+                        i += l;
+                        continue;
+                }
+                poe__tl_ob_put(b, s + from, i - from);
+                if (ch >= 0x80) {
+                        PUT_LIT(b, "\xef\xbf\xbd");
+                } else if (ch == '"' || ch == '\\') {
+                        esc[0] = '\\';
+                        esc[1] = (char)ch;
+                        poe__tl_ob_put(b, esc, 2);
+                } else if (ch == '\n') {
+                        PUT_LIT(b, "\\n");
+                } else if (ch == '\t') {
+                        PUT_LIT(b, "\\t");
+                } else if (ch == '\r') {
+                        PUT_LIT(b, "\\r");
+                } else {
+                        memcpy(esc, "\\u00", 4);
+                        esc[4] = hex[ch >> 4];
+                        esc[5] = hex[ch & 15];
+                        poe__tl_ob_put(b, esc, 6);
+                }
+                from = ++i;
+        }
+        poe__tl_ob_put(b, s + from, i - from);
+        PUT_LIT(b, "\"");
+}
+
+static void put_cstr(obuf *b, const char *s)
+{
+        put_str(b, s, strlen(s));
+}
+
+/* A text column as a JSON string. */
+static void put_col(obuf *b, sqlite3_stmt *st, int col)
+{
+        put_str(b, (const char *)sqlite3_column_text(st, col),
+                (size_t)sqlite3_column_bytes(st, col));
+}
+
+/* Starts the next event of the array. */
+static obuf *ch_next(chrome *c)
 {
         if (!c->first)
-                poe__tl_ob_put(c->b, ",\n", 2);
+                PUT_LIT(c->b, ",\n");
         c->first = false;
-        /* Microseconds with 15 digits: nanoseconds for the first 11 days
-         * of uptime, and no binary noise ("2.7639999389648438"). */
-        poe__tl_ob_json_p(c->b, ev, 15);
+        return c->b;
+}
+
+/* An event's common fields, from its opening brace: name (n bytes),
+ * cat (NULL: none), ph, ts, pid and tid. */
+static void put_event(chrome *c, obuf *b, const char *name, size_t n, const char *cat,
+                      const char *ph, int64_t ns, uint64_t tid)
+{
+        PUT_LIT(b, "{\"name\":");
+        put_str(b, name, n);
+        if (cat) {
+                PUT_LIT(b, ",\"cat\":");
+                put_cstr(b, cat);
+        }
+        PUT_LIT(b, ",\"ph\":\"");
+        poe__tl_ob_puts(b, ph);
+        PUT_LIT(b, "\",\"ts\":");
+        put_us(b, ns);
+        PUT_LIT(b, ",\"pid\":");
+        put_i64(b, c->run);
+        PUT_LIT(b, ",\"tid\":");
+        put_u64(b, tid);
+}
+
+/* A metadata event: {"name":what,"ph":"M","pid":..,"tid":..,"args":{key:
+ * (the caller writes the value and closes both braces). */
+static void put_meta(chrome *c, const char *what, uint64_t tid, const char *key)
+{
+        obuf *b = ch_next(c);
+
+        PUT_LIT(b, "{\"name\":\"");
+        poe__tl_ob_puts(b, what);
+        PUT_LIT(b, "\",\"ph\":\"M\",\"pid\":");
+        put_i64(b, c->run);
+        PUT_LIT(b, ",\"tid\":");
+        put_u64(b, tid);
+        PUT_LIT(b, ",\"args\":{\"");
+        poe__tl_ob_puts(b, key);
+        PUT_LIT(b, "\":");
+}
+
+/* A record's fields, as the args object's first fields (not closed). */
+static void put_args(obuf *b, sqlite3_stmt *st)
+{
+        int64_t sender = sqlite3_column_int64(st, COL_SENDER);
+
+        PUT_LIT(b, ",\"args\":{\"id\":");
+        put_i64(b, sqlite3_column_int64(st, COL_ID));
+        if (sender) {
+                PUT_LIT(b, ",\"sender\":");
+                put_i64(b, sender);
+        }
+        PUT_LIT(b, ",\"refcount\":");
+        put_i64(b, sqlite3_column_int64(st, COL_REFCOUNT));
+        PUT_LIT(b, ",\"queue\":");
+        put_i64(b, sqlite3_column_int64(st, COL_QUEUE));
+        if (sqlite3_column_type(st, COL_MESSAGE) != SQLITE_NULL) {
+                PUT_LIT(b, ",\"message\":");
+                put_col(b, st, COL_MESSAGE);
+        }
+        if (sqlite3_column_type(st, COL_EVENT_ID) != SQLITE_NULL) {
+                PUT_LIT(b, ",\"event_id\":");
+                put_i64(b, sqlite3_column_int64(st, COL_EVENT_ID));
+        }
 }
 
 /* Names a session's track the first time it appears. */
@@ -96,56 +282,79 @@ static void ch_session(chrome *c, uint64_t sid)
                 snprintf(name, sizeof(name), "session 0 (the kernel)");
         else
                 snprintf(name, sizeof(name), "session %llu", (unsigned long long)sid);
-        ch_emit(c,
-                json_pack("{s:s, s:s, s:I, s:I, s:{s:s}}", "name", "thread_name", "ph", "M", "pid",
-                          (json_int_t)c->run, "tid", (json_int_t)sid, "args", "name", name));
-        ch_emit(c, json_pack("{s:s, s:s, s:I, s:I, s:{s:I}}", "name", "thread_sort_index", "ph",
-                             "M", "pid", (json_int_t)c->run, "tid", (json_int_t)sid, "args",
-                             "sort_index", (json_int_t)sid));
+        put_meta(c, "thread_name", sid, "name");
+        put_cstr(c->b, name);
+        PUT_LIT(c->b, "}}");
+        put_meta(c, "thread_sort_index", sid, "sort_index");
+        put_u64(c->b, sid);
+        PUT_LIT(c->b, "}}");
+}
+
+/* Whether a dispatch of sid is open: its slice encloses what happens on
+ * sid's track now.  At most STACK_MAX to look through, most often one or
+ * two. */
+static bool ch_open_on(const chrome *c, uint64_t sid)
+{
+        size_t i;
+
+        for (i = 1; i <= c->ds.depth; i++)
+                if (poe__tl_dstack_at(&c->ds, i)->sid == sid)
+                        return true;
+        return false;
 }
 
 /*
  * The arrow of a post: a flow from the enqueue, bound to the slice then
- * open on the sender's track (its handler), to the dispatch's own slice
- * ("bp":"e": the enclosing slice, not the next one).  Written after the
- * X event: Perfetto sorts by time and keeps the file's order for equal
- * times, and the flow's end must find the slice already begun.
+ * open on the sender's track (its handler, or the post's own slice), to
+ * the dispatch's own slice ("bp":"e": the enclosing slice, not the next
+ * one).  Written after the X event, and the post's slice before its
+ * flow: Perfetto sorts by time and keeps the file's order for equal
+ * times, and each end must find its slice already begun.
  */
 static void ch_flow(chrome *c, const open_dispatch *d)
 {
-        json_int_t id = (json_int_t)d->post.event_id;
+        const posted *p = &d->post;
+        obuf *b;
 
-        ch_session(c, d->post.sender);
-        ch_emit(c, json_pack("{s:s, s:s, s:s, s:I, s:f, s:I, s:I}", "name", "post", "cat", "post",
-                             "ph", "s", "id", id, "ts", (double)d->post.ns / 1000.0, "pid",
-                             (json_int_t)c->run, "tid", (json_int_t)d->post.sender));
-        ch_emit(c, json_pack("{s:s, s:s, s:s, s:s, s:I, s:f, s:I, s:I}", "name", "post", "cat",
-                             "post", "ph", "f", "bp", "e", "id", id, "ts", (double)d->ns / 1000.0,
-                             "pid", (json_int_t)c->run, "tid", (json_int_t)d->sid));
+        ch_session(c, p->sender);
+        if (p->bare) {
+                b = ch_next(c);
+                put_event(c, b, "post", 4, "post", "X", p->ns, p->sender);
+                PUT_LIT(b, ",\"dur\":0.001,\"args\":{\"event_id\":");
+                put_u64(b, p->event_id);
+                PUT_LIT(b, "}}");
+        }
+        b = ch_next(c);
+        put_event(c, b, "post", 4, "post", "s", p->ns, p->sender);
+        PUT_LIT(b, ",\"id\":");
+        put_u64(b, p->event_id);
+        PUT_LIT(b, "}");
+        b = ch_next(c);
+        put_event(c, b, "post", 4, "post", "f", d->ns, d->sid);
+        PUT_LIT(b, ",\"bp\":\"e\",\"id\":");
+        put_u64(b, p->event_id);
+        PUT_LIT(b, "}");
 }
 
-/* Finishes an X event: dur is how long its handler ran. */
-static void ch_close(chrome *c, open_dispatch *d, int64_t end, json_t *ret_message, bool returned)
+/* Finishes an X event: dur is how long its handler ran; ret (n bytes,
+ * NULL: none) what the return record says; "returned":false when none
+ * did (unwound by a die, or its return not selected). */
+static void ch_close(chrome *c, open_dispatch *d, int64_t end, const char *ret, size_t n,
+                     bool returned)
 {
-        /* From the integers: a difference of two rounded doubles would
-         * print as 1.51200008392334. */
-        double dur = (double)(end - d->ns) / 1000.0;
-        json_t *args = json_object_get(d->obj, "args");
-        bool ok;
+        obuf *b = ch_next(c);
 
-        if (dur < 0)
-                dur = 0;
-        ok = poe__tl_jset(d->obj, "dur", json_real(dur)) == 0 && args &&
-             poe__tl_jset(args, "returned", json_boolean(returned)) == 0;
-        /* jset consumes the message, succeeding or not; otherwise it is
-         * ours to drop. */
-        if (ret_message && ok)
-                ok = poe__tl_jset(args, "return", ret_message) == 0;
-        else
-                json_decref(ret_message);
-        if (!ok)
-                c->b->oom = true;
-        ch_emit(c, d->obj);
+        poe__tl_ob_put(b, json_string_value(d->obj), json_string_length(d->obj));
+        if (!returned)
+                PUT_LIT(b, ",\"returned\":false");
+        if (ret) {
+                PUT_LIT(b, ",\"return\":");
+                put_str(b, ret, n);
+        }
+        PUT_LIT(b, "},\"dur\":");
+        put_us(b, end > d->ns ? end - d->ns : 0);
+        PUT_LIT(b, "}");
+        json_decref(d->obj);
         d->obj = NULL;
         if (d->post.event_id)
                 ch_flow(c, d);
@@ -153,22 +362,12 @@ static void ch_close(chrome *c, open_dispatch *d, int64_t end, json_t *ret_messa
         d->event = NULL;
 }
 
-static json_t *ch_args(sqlite3_stmt *st)
-{
-        return json_pack("{s:I, s:I, s:I, s:I, s:o*, s:o*}", "id",
-                         (json_int_t)sqlite3_column_int64(st, COL_ID), "sender",
-                         (json_int_t)sqlite3_column_int64(st, COL_SENDER), "refcount",
-                         (json_int_t)sqlite3_column_int64(st, COL_REFCOUNT), "queue",
-                         (json_int_t)sqlite3_column_int64(st, COL_QUEUE), "message",
-                         poe__tl_col_text(st, COL_MESSAGE), "event_id",
-                         poe__tl_col_int_or_null(st, COL_EVENT_ID));
-}
-
 static void ch_dispatch(chrome *c, sqlite3_stmt *st, uint64_t sid, const char *event, int64_t ns)
 {
         const char *grp = (const char *)sqlite3_column_text(st, COL_GROUP);
         uint64_t event_id = (uint64_t)sqlite3_column_int64(st, COL_EVENT_ID);
         open_dispatch *d;
+        obuf *h = &c->head;
 
         if (c->ds.depth == STACK_MAX) {
                 /* Never returned (a filter hid the returns, or the log
@@ -177,17 +376,23 @@ static void ch_dispatch(chrome *c, sqlite3_stmt *st, uint64_t sid, const char *e
                 open_dispatch *first = poe__tl_dstack_shift(&c->ds);
 
                 c->counts->unreturned++;
-                ch_close(c, first, first->ns, NULL, false);
+                ch_close(c, first, first->ns, NULL, 0, false);
         }
         d = poe__tl_dstack_push(&c->ds, sid, event, ns);
         if (!d) {
                 c->b->oom = true;
                 return;
         }
-        d->obj = json_pack("{s:o, s:s?, s:s, s:f, s:I, s:I, s:o}", "name",
-                           poe__tl_jstr(event ? event : "dispatch"), "cat", grp, "ph", "X", "ts",
-                           (double)ns / 1000.0, "pid", (json_int_t)c->run, "tid", (json_int_t)sid,
-                           "args", ch_args(st));
+        /* Held as text until the return says how long it ran. */
+        h->len = 0;
+        if (event)
+                put_event(c, h, event, (size_t)sqlite3_column_bytes(st, COL_EVENT), grp, "X", ns,
+                          sid);
+        else
+                put_event(c, h, "dispatch", 8, grp, "X", ns, sid);
+        put_args(h, st);
+        d->obj = h->oom ? NULL : json_stringn_nocheck(h->p, h->len);
+        poe__tl_ob_reset(h);
         if (!d->obj) {
                 free(poe__tl_dstack_pop(&c->ds)->event);
                 c->b->oom = true;
@@ -209,7 +414,8 @@ void poe__tl_chrome_record(tl_chrome *c, sqlite3_stmt *st)
         bool events = grp && strcmp(grp, "TRACE_EVENTS") == 0;
         posted p, old;
         char name[160];
-        size_t n;
+        obuf *b;
+        size_t k;
 
         c->last_ns = ns;
         ch_session(c, sid);
@@ -218,25 +424,33 @@ void poe__tl_chrome_record(tl_chrome *c, sqlite3_stmt *st)
                 return;
         }
         if (events && kind && strcmp(kind, "return") == 0 &&
-            (n = poe__tl_dstack_match(&c->ds, sid, event)) > 0) {
+            (k = poe__tl_dstack_match(&c->ds, sid, event)) > 0) {
                 /* Anything opened after the match and not returned was
                  * unwound by it (poe_die). */
-                while (n-- > 0)
-                        ch_close(c, poe__tl_dstack_pop(&c->ds), ns,
-                                 n == 0 ? poe__tl_col_text(st, COL_MESSAGE) : NULL, n == 0);
+                const char *ret = (const char *)sqlite3_column_text(st, COL_MESSAGE);
+                size_t ret_n = (size_t)sqlite3_column_bytes(st, COL_MESSAGE);
+
+                while (k-- > 0)
+                        ch_close(c, poe__tl_dstack_pop(&c->ds), ns, k == 0 ? ret : NULL, ret_n,
+                                 k == 0);
                 return;
         }
         if (events && kind && strcmp(kind, "enqueue") == 0 && poe__tl_is_post(event, event_id)) {
-                p = (posted){ .event_id = event_id,
-                              .ns = ns,
-                              .sender = (uint64_t)sqlite3_column_int64(st, COL_SENDER) };
+                p = (posted){.event_id = event_id,
+                             .ns = ns,
+                             .sender = (uint64_t)sqlite3_column_int64(st, COL_SENDER)};
+                p.bare = !ch_open_on(c, p.sender);
                 switch (poe__tl_post_put(&c->posts, &p, &old)) {
                 case 0:
                         if (old.event_id)
                                 c->counts->undispatched++;
                         break;
-                case -ENOSPC: c->counts->untracked++; break;
-                default: c->b->oom = true; break;
+                case -ENOSPC:
+                        c->counts->untracked++;
+                        break;
+                default:
+                        c->b->oom = true;
+                        break;
                 }
         } else if (events && kind && strcmp(kind, "discard") == 0) {
                 /* It will never be dispatched. */
@@ -246,10 +460,10 @@ void poe__tl_chrome_record(tl_chrome *c, sqlite3_stmt *st)
                 snprintf(name, sizeof(name), "%s %.120s", kind ? kind : "?", event);
         else
                 snprintf(name, sizeof(name), "%s", kind ? kind : "?");
-        ch_emit(c,
-                json_pack("{s:o, s:s?, s:s, s:s, s:f, s:I, s:I, s:o}", "name", poe__tl_jstr(name),
-                          "cat", grp, "ph", "i", "s", "t", "ts", (double)ns / 1000.0, "pid",
-                          (json_int_t)c->run, "tid", (json_int_t)sid, "args", ch_args(st)));
+        b = ch_next(c);
+        put_event(c, b, name, strlen(name), grp, "i", ns, sid);
+        put_args(b, st);
+        PUT_LIT(b, "}}");
 }
 
 tl_chrome *poe__tl_chrome_new(sqlite3 *db, int64_t run, obuf *b, tl_pair_counts *counts)
@@ -276,9 +490,9 @@ tl_chrome *poe__tl_chrome_new(sqlite3 *db, int64_t run, obuf *b, tl_pair_counts 
         sqlite3_finalize(rs);
 
         poe__tl_ob_puts(b, "{\"traceEvents\":[\n");
-        ch_emit(c, json_pack("{s:s, s:s, s:I, s:I, s:{s:o}}", "name", "process_name", "ph", "M",
-                             "pid", (json_int_t)run, "tid", (json_int_t)0, "args", "name",
-                             poe__tl_jstr(pname)));
+        put_meta(c, "process_name", 0, "name");
+        put_cstr(b, pname);
+        PUT_LIT(b, "}}");
         return c;
 }
 
@@ -290,7 +504,7 @@ bool poe__tl_chrome_finish(tl_chrome *c)
          * until its last record: one a call. */
         if (c->ds.depth > 0) {
                 n->unreturned++;
-                ch_close(c, poe__tl_dstack_pop(&c->ds), c->last_ns, NULL, false);
+                ch_close(c, poe__tl_dstack_pop(&c->ds), c->last_ns, NULL, 0, false);
                 return false;
         }
         if (c->tail)
@@ -314,5 +528,6 @@ void poe__tl_chrome_free(tl_chrome *c)
         poe__tl_dstack_free(&c->ds);
         poe__tl_post_free(&c->posts);
         free(c->seen);
+        free(c->head.p);
         free(c);
 }

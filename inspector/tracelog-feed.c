@@ -94,8 +94,8 @@ static void feed_restart(poe__otlp_feed *f, int64_t run)
         memset(&f->counts, 0, sizeof(f->counts));
 }
 
-int poe__otlp_feed_poll(poe__otlp_feed *f, size_t max_records, bool finish,
-                        poe__otlp_line_fn fn, void *ctx, char *err, size_t errlen)
+int poe__otlp_feed_poll(poe__otlp_feed *f, size_t max_records, bool finish, poe__otlp_line_fn fn,
+                        void *ctx, char *err, size_t errlen)
 {
         poe__trace_query q;
         sqlite3_stmt *st = NULL;

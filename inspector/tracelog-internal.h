@@ -193,6 +193,7 @@ struct poe__tracelog {
          * and dropped, shed_left more before the sink looks again. */
         entry shed;
         uint32_t shed_left;
+        bool shedding;
         /* The reader's (the writer thread's): the kernel's static epoch,
          * from the last definition read. */
         double reader_epoch;
@@ -498,6 +499,7 @@ typedef struct posted {
         uint32_t depth;    /* OTLP: its depth in its trace (a root is 1) */
         bool timer;        /* OTLP: an alarm or delay, not a post */
         char *head;        /* OTLP: its span as JSON up to its last attribute */
+        bool bare;         /* Chrome: no slice open on the sender's track at the enqueue */
 } posted;
 
 /* Pending posts by event id. */

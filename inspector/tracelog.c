@@ -490,6 +490,7 @@ static __attribute__((noinline)) bool push(poe__tracelog *t, const poe_trace_rec
 static poe_trace_record *shed(poe__tracelog *t)
 {
         t->shed.rec.kind = POE_TK_SHED;
+        t->shedding = true;
         t->shed_left = SHED_LOOK;
         wake(t, true);
         return &t->shed.rec;
@@ -521,6 +522,10 @@ static poe_trace_record *lend(poe__tracelog *t)
         }
         head = atomic_load_explicit(&t->head, memory_order_acquire);
         popped = atomic_load_explicit(&t->popped, memory_order_acquire);
+        /* Shedding goes on until the writer has emptied half the ring. */
+        if (t->shedding && ((t->tail - head) > t->ring_bytes / 2 ||
+                            pushed(t) - popped > t->ring_records / 2))
+                return shed(t);
         room = t->ring_bytes - (t->tail - head);
         if (room > t->ring_bytes - pos)
                 room = t->ring_bytes - pos;
@@ -532,6 +537,7 @@ static poe_trace_record *lend(poe__tracelog *t)
                 room = SLOT_GRANT;
         if (!room)
                 return shed(t);
+        t->shedding = false;
         t->slot_limit = t->grant_produced + room;
         return &((entry *)t->wpos)->rec;
 }

@@ -142,19 +142,13 @@ static __attribute__((noinline, cold)) void trace_enqueue_slow(poe_kernel *k, po
                                     ev->u.from, ev->u.from, ev->seq, now, 0, 0, 0, 0, 0.0);
 }
 
-/* The enqueue record's time: none while its record is shed. */
-static inline __attribute__((always_inline)) int64_t enqueue_now(poe_kernel *k)
-{
-        return poe__trace_sheds(k, POE_TRACE_EVENTS) ? 0 : poe__mono_inline(k);
-}
-
 /* TRACE_EVENTS for an enqueue: out of line, so the hot path keeps one
- * test of the switches.  The caller reads the clock (now), where the
- * registers are saved already: this then calls nothing but the sink. */
-static __attribute__((noinline, cold)) void trace_enqueue(poe_kernel *k, poe__event *ev,
-                                                          int64_t now)
+ * test of the switches.  The clock is read where the record is written
+ * (not for a record shed: poe__trace_in_slot). */
+static __attribute__((noinline, cold)) void trace_enqueue(poe_kernel *k, poe__event *ev)
 {
         poe__session *to = ev->to, *from = ev->u.from;
+        const int64_t now = 0;
         bool done;
 
         if (k->in_sink)
@@ -200,7 +194,7 @@ void poe__enqueue(poe_kernel *k, poe__event *ev, poe__session *to, poe__session 
         if (type & POE__ET_ALARM) {
                 /* The caller set the due time and reserved queue room. */
                 if (POE__ON(k, POE_TRACE_EVENTS))
-                        trace_enqueue(k, ev, enqueue_now(k));
+                        trace_enqueue(k, ev);
                 poe__queue_push(k, ev);
                 poe__list_append(&to->timers, &ev->link);
                 poe__ref(k, to, POE__R_TIMERS);
@@ -209,7 +203,7 @@ void poe__enqueue(poe_kernel *k, poe__event *ev, poe__session *to, poe__session 
         ev->u.from = from;
         ev->due = k->now;
         if (POE__ON(k, POE_TRACE_EVENTS))
-                trace_enqueue(k, ev, enqueue_now(k));
+                trace_enqueue(k, ev);
         poe__queue_push(k, ev);
         poe__ref(k, to, POE__R_EVENTS_TO);
         if (from != to)
@@ -391,8 +385,6 @@ trace_return_value(poe_kernel *k, poe__session *to, poe__session *from, uint32_t
         int64_t a1;
         double num;
 
-        if (poe__trace_shed(k, POE_TRACE_EVENTS))
-                return;
         if (!return_numbers(ret, &a1, &num) ||
             !poe__trace_in_slot(k, POE_TRACE_EVENTS, POE_TK_RETURN, to, name, from, NULL,
                                 (uint64_t)k->dispatch_seq, now, ret->type, a1, 0, 0, num))
@@ -403,19 +395,16 @@ typedef poe__dispatch_state dispatch_state;
 
 /*
  * The dispatch's optional work, out of the hot path: the event and
- * profile groups.  One clock read at each end serves them both: the
- * dispatch and return records' times are the ones the profile's busy
- * time is measured between (and a sampled dispatch timing's start).  The
- * dispatch reads it (hooks_now) where its registers are saved already:
- * the hooks then call nothing but the trace sink, and need no stack
- * frame.
+ * profile groups.  With TRACE_PROFILE one clock read at each end serves
+ * them both: the dispatch and return records' times are the ones the
+ * profile's busy time is measured between (and a sampled dispatch
+ * timing's start); the dispatch reads it (hooks_now) where its registers
+ * are saved already.  Without it the records read the clock themselves,
+ * and not at all while the trace log sheds them (poe__trace_in_slot).
  */
 static inline int64_t hooks_now(poe_kernel *k)
 {
-        if (POE__ON(k, POE_TRACE_PROFILE) ||
-            (POE__ON(k, POE_TRACE_EVENTS) && !poe__trace_sheds(k, POE_TRACE_EVENTS)))
-                return poe__mono_inline(k);
-        return 0;
+        return POE__ON(k, POE_TRACE_PROFILE) ? poe__mono_inline(k) : 0;
 }
 
 /* ASSERT_EVENTS: a dispatch to a session that does not exist. */

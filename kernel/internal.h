@@ -1004,13 +1004,15 @@ static inline bool poe__trace_names_item(uint32_t kind)
         } while (0)
 
 /*
- * The frequent kinds' record, at time now (not 0), written straight into
- * the slot the slot sink lent, when there is one, the record's group
- * goes to that sink alone, and nothing the record names needs a
- * definition first: the usual case.  Only the fields that are not zero are written
- * (a slot arrives zeroed), and not wall, which the sink reckons (see
- * poe_trace_slot_fn); then the sink keeps the record and lends the next
- * slot.  Returns false, having done nothing, otherwise: the caller
+ * The frequent kinds' record, at time now (0: the clock is read here),
+ * written straight into the slot the slot sink lent, when there is one,
+ * the record's group goes to that sink alone, and nothing the record
+ * names needs a definition first: the usual case.  Only the fields that
+ * are not zero are written (a slot arrives zeroed), and not wall, which
+ * the sink reckons (see poe_trace_slot_fn); then the sink keeps the
+ * record and lends the next slot.  A shedding slot (POE_TK_SHED) gets
+ * the group alone, and no clock is read for it.  Returns false, having
+ * done nothing, otherwise: the caller
  * then goes the general way (poe__trace_hot_slow), which gives the record
  * the same fields (trace.c's finish()), defines what it names, and hands
  * it to the text lines and every sink (the slot sink in its slot).
@@ -1019,30 +1021,6 @@ static inline bool poe__trace_names_item(uint32_t kind)
  * the last thing done, so the trace point needs no stack frame for it.
  * Cost: see docs/performance.md (bench/trace-cost.sh).
  */
-/* The slot sink lends a shedding slot (POE_TK_SHED: it has no room) and
- * a record of group would go to it alone: the record's time need not be
- * read. */
-static inline __attribute__((always_inline)) bool poe__trace_sheds(const poe_kernel *k,
-                                                                   uint32_t group)
-{
-        const poe_trace_record *r = k->trace_slot;
-
-        return __builtin_expect(r && r->kind == POE_TK_SHED && (k->trace_solo & group), 0);
-}
-
-/* A record of group handed to the slot sink's shedding slot, if it lends
- * one and the record would go to it alone: the group, and the sink's
- * call, which counts it dropped.  Returns false, having done nothing,
- * otherwise. */
-static inline __attribute__((always_inline)) bool poe__trace_shed(poe_kernel *k, uint32_t group)
-{
-        if (!poe__trace_sheds(k, group))
-                return false;
-        k->trace_slot->group = group;
-        k->trace_slot_fn(k->trace_slot_ctx, &k->trace_slot);
-        return true;
-}
-
 static inline __attribute__((always_inline)) bool
 poe__trace_in_slot(poe_kernel *k, uint32_t group, uint32_t kind, poe__session *s, uint32_t event,
                    const poe__session *sender, poe__session *peer, uint64_t event_id, int64_t now,
@@ -1107,15 +1085,13 @@ poe__trace_in_slot(poe_kernel *k, uint32_t group, uint32_t kind, poe__session *s
 }
 
 /* The frequent kinds' record (POE_TRACE_HOT), in a slot or the general
- * way.  now is the time if the trace point read the clock, else 0; read
- * first, so that nothing else is kept across the call. */
+ * way.  now is the time if the trace point read the clock, else 0: the
+ * record reads it then, unless it is shed. */
 static inline __attribute__((always_inline)) void
 poe__trace_hot(poe_kernel *k, uint32_t group, uint32_t kind, poe__session *s, uint32_t event,
                const poe__session *sender, poe__session *peer, uint64_t event_id, int64_t now,
                int64_t a0, int64_t a1, int64_t a2, int64_t a3, double num)
 {
-        if (!now && !poe__trace_sheds(k, group))
-                now = poe__mono_inline(k);
         if (!poe__trace_in_slot(k, group, kind, s, event, sender, peer, event_id, now, a0, a1, a2,
                                 a3, num))
                 poe__trace_hot_slow(k, group, kind, s, event, sender, peer, event_id, now, a0, a1,

@@ -22,7 +22,10 @@ need_pkgs() {
 }
 
 BUILD_PKGS="gcc g++ meson ninja-build pkg-config binutils libmicrohttpd-dev libjansson-dev libsqlite3-dev libglib2.0-dev libuv1-dev libev-dev"
-TEST_PKGS="libcmocka-dev valgrind libpoe-perl curl sqlite3 abigail-tools prometheus"
+# libunistring-dev: `pkg-config --static --libs libpoe-inspector` names
+# -lunistring (through libmicrohttpd and gnutls), which the build test
+# 'pkgconfig' links.
+TEST_PKGS="libcmocka-dev valgrind libpoe-perl curl sqlite3 abigail-tools libunistring-dev prometheus"
 # bench/soak only (not the test suite): the HTTP load generator.
 SOAK_PKGS="wrk"
 FUZZ_PKGS="clang libclang-rt-14-dev"

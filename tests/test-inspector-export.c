@@ -162,8 +162,7 @@ static int get(client *cl, const char *path, body *b)
 
                 if (!text)
                         snprintf(why, sizeof(why), "no body");
-                if ((!text || !tl_promtool_check(text + 4, why, sizeof(why))) &&
-                    !cl->failure[0])
+                if ((!text || !tl_promtool_check(text + 4, why, sizeof(why))) && !cl->failure[0])
                         snprintf(cl->failure, sizeof(cl->failure),
                                  "%s:%d: promtool check metrics: %s", __FILE__, __LINE__, why);
         }
