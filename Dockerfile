@@ -8,7 +8,7 @@ FROM debian:12 AS build
 RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
         gcc meson ninja-build pkg-config binutils python3 \
         libmicrohttpd-dev libjansson-dev libsqlite3-dev libcmocka-dev \
-        libglib2.0-dev libuv1-dev libev-dev libpoe-perl curl ca-certificates abigail-tools libunistring-dev \
+        libglib2.0-dev libuv1-dev libev-dev libpoe-perl curl ca-certificates abigail-tools libunistring-dev man-db \
         prometheus \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /src

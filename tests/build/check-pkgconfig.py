@@ -21,7 +21,7 @@ is compiled with `pkg-config --cflags --libs` and run, and must print
 It also checks what the .pc files promise: libpoe-inspector's users link
 libpoe but not libmicrohttpd, jansson or sqlite3 (Requires.private) unless
 static, and the installed tree holds poe-demo in libexec/libpoe/, not in
-bin/.  Extra arguments are compiler flags for the build's sanitizers.
+bin/, and the man pages.  Extra arguments are compiler flags for the build's sanitizers.
 """
 import glob
 import os
@@ -183,6 +183,9 @@ def main():
                         fail('installed: no %s' % demo)
                 if os.path.exists(os.path.join(prefix, 'bin', 'poe-demo')):
                         fail('installed: poe-demo in bin/ (it is an example: libexec/libpoe/)')
+                for page in ('man1/poe-trace.1', 'man3/libpoe.3', 'man3/libpoe-inspector.3'):
+                        if not os.path.exists(os.path.join(prefix, 'share', 'man', page)):
+                                fail('installed: no share/man/%s' % page)
                 for module, source in progs.items():
                         build_and_run('installed', module, source, env, tmp, libdirs=[libdir])
                         build_and_run('installed', module, source, env, tmp, static=True,

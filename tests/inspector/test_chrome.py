@@ -35,7 +35,7 @@ from testutil import SLOW, WRAPPER, popen, run as run_wrapped, status  # noqa: E
 import check_chrome  # noqa: E402
 
 ROUNDS = 5 if WRAPPER else 20
-LINEAR_N = 2000 if WRAPPER else 5000
+LINEAR_N = 1000 if WRAPPER else 5000
 results = []
 
 
