@@ -18,7 +18,7 @@ another; the third work item dies.
   4. No receiver at all and a queue of 10 spans: drops are counted in
      /metrics, in the kernel summary, and on the page's data.
 
-    test_otlp_push.py SUBJECT
+    test_otlp_push.py SUBJECT POE_TRACE
 
 Prints one line per check and closes with "N passed, N failed".  Every
 wait polls with a deadline; nothing sleeps to wait.
@@ -43,6 +43,7 @@ from otlp_receiver import Receiver  # noqa: E402
 
 results = []
 DEADLINE = 30 * SLOW
+POE_TRACE = None
 
 
 def check(name, cond, detail=""):
@@ -146,6 +147,13 @@ def normal(subject, tmp):
           st.get("sent_spans", 0) > 0 and st.get("dropped_spans") == 0 and
           st.get("failed_spans") == 0, st)
     stop(proc, "normal")
+    # The die is in the trace log itself, for poe-trace and queries.
+    r = subprocess.run([POE_TRACE, "records", os.path.join(tmp, "a.db"), "--kind", "die"],
+                       capture_output=True, text=True, timeout=60)
+    check("poe-trace reads the die record: message, file and line",
+          r.returncode == 0 and len(r.stdout.splitlines()) == 1 and
+          re.search(r"<ev> event ``work'' of session \d+ \(worker\) died at \S*otlp-subject\.c "
+                    r"line \d+: work item 3 failed at ", r.stdout), (r.stdout, r.stderr))
     reqs, spans, faults = rec.snapshot()
     rec.close()
     check("after the stop: still no request broke the rules", not faults, faults[:5])
@@ -263,7 +271,8 @@ def unreachable(subject, tmp):
 
 
 def main():
-    subject = sys.argv[1]
+    global POE_TRACE
+    subject, POE_TRACE = sys.argv[1], sys.argv[2]
     with tempfile.TemporaryDirectory(prefix="poe-otlp-push-") as tmp:
         normal(subject, tmp)
         retry(subject, tmp)
