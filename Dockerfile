@@ -9,6 +9,7 @@ RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-ins
         gcc meson ninja-build pkg-config binutils python3 \
         libmicrohttpd-dev libjansson-dev libsqlite3-dev libcmocka-dev \
         libglib2.0-dev libuv1-dev libev-dev libpoe-perl curl ca-certificates abigail-tools libunistring-dev man-db \
+        prometheus \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .

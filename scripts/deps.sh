@@ -27,6 +27,9 @@ BUILD_PKGS="gcc g++ meson ninja-build pkg-config binutils libmicrohttpd-dev libj
 # 'pkgconfig' links.
 # man-db (and groff): the build test 'man' renders the man pages.
 TEST_PKGS="libcmocka-dev valgrind libpoe-perl curl sqlite3 abigail-tools libunistring-dev man-db"
+# prometheus: promtool lints every /metrics scrape the tests make, and the
+# Prometheus server scrapes poe-demo in the 'prometheus' suite.
+TEST_PKGS="$TEST_PKGS prometheus"
 # bench/soak only (not the test suite): the HTTP load generator.
 SOAK_PKGS="wrk"
 FUZZ_PKGS="clang libclang-rt-14-dev"

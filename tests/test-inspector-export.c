@@ -154,6 +154,18 @@ static int get(client *cl, const char *path, body *b)
         if (read_to_end(fd, b, 10) && b->len)
                 sscanf(b->p, "HTTP/1.1 %d", &status);
         close(fd);
+        /* Every scrape a test makes passes Prometheus' own linter; a
+         * failure fails the test when the client is done. */
+        if (status == 200 && strcmp(path, "/metrics") == 0) {
+                const char *text = strstr(b->p, "\r\n\r\n");
+                char why[512];
+
+                if (!text)
+                        snprintf(why, sizeof(why), "no body");
+                if ((!text || !tl_promtool_check(text + 4, why, sizeof(why))) && !cl->failure[0])
+                        snprintf(cl->failure, sizeof(cl->failure),
+                                 "%s:%d: promtool check metrics: %s", __FILE__, __LINE__, why);
+        }
         return status;
 }
 

@@ -996,7 +996,7 @@ static void t_inspector(void **state)
         poe_inspector *in = NULL;
         int64_t deadline, n;
         json_t *extra, *log;
-        char *metrics, line[128];
+        char *metrics, line[128], why[2048];
         int i;
 
         (void)state;
@@ -1035,6 +1035,8 @@ static void t_inspector(void **state)
         snprintf(line, sizeof(line), "poe_trace_log_max_bytes %u\n", SMALL_BOUND);
         assert_non_null(strstr(metrics, line));
         assert_non_null(strstr(metrics, "poe_trace_log_size_bytes "));
+        if (!tl_promtool_check(metrics, why, sizeof(why)))
+                fail_msg("promtool check metrics: %s", why);
         free(metrics);
         wl.stop = true;
         tl_run_to_end(tl.k, 100000);

@@ -1,5 +1,6 @@
 /* Shared helpers for the unit tests: see testlib.h. */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -596,4 +597,40 @@ void tl_stderr_end(char *buf, size_t size)
         cap_file = NULL;
         /* Show it anyway: it is the kernel's message, not noise. */
         fputs(buf, stderr);
+}
+
+bool tl_promtool_check(const char *text, char *why, size_t size)
+{
+        char in[] = "/tmp/tl-metrics-XXXXXX", out[] = "/tmp/tl-promtool-XXXXXX";
+        char cmd[160];
+        size_t len = strlen(text), n;
+        int fd_in = mkstemp(in), fd_out = mkstemp(out), rc;
+        FILE *f;
+
+        why[0] = '\0';
+        if (fd_in < 0 || fd_out < 0 || write(fd_in, text, len) != (ssize_t)len) {
+                snprintf(why, size, "cannot write a temporary file: %s", strerror(errno));
+                rc = -1;
+        } else {
+                snprintf(cmd, sizeof(cmd), "promtool check metrics < %s > %s 2>&1", in, out);
+                rc = system(cmd);
+                if (rc != 0 && (f = fdopen(dup(fd_out), "r"))) {
+                        n = fread(why, 1, size - 1, f);
+                        why[n] = '\0';
+                        fclose(f);
+                }
+                if (WIFEXITED(rc) && WEXITSTATUS(rc) == 127)
+                        snprintf(why, size,
+                                 "promtool is required and was not found (apt-get install "
+                                 "prometheus; scripts/deps.sh)");
+        }
+        if (fd_in >= 0) {
+                close(fd_in);
+                unlink(in);
+        }
+        if (fd_out >= 0) {
+                close(fd_out);
+                unlink(out);
+        }
+        return rc == 0;
 }

@@ -182,6 +182,13 @@ int tl_wd_setup(void **state);
 int tl_wd_teardown(void **state);
 #define TL_WD_TEST(fn) cmocka_unit_test_setup_teardown(fn, tl_wd_setup, tl_wd_teardown)
 
+/* Runs `promtool check metrics` (Prometheus' own linter of the text
+ * format) on text: true when it passes.  Otherwise false, with why
+ * (NUL-terminated) holding promtool's output, or saying that promtool is
+ * missing: it is required (the prometheus package, scripts/deps.sh), not
+ * a reason to skip.  Thread-safe. */
+bool tl_promtool_check(const char *text, char *why, size_t size);
+
 /* Captures what the kernel writes to stderr between the two calls into
  * buf (NUL-terminated), then echoes it. */
 void tl_stderr_begin(void);

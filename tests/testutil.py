@@ -15,6 +15,7 @@ happened.
     import testutil
 """
 import os
+import shutil
 import signal
 import subprocess
 
@@ -58,3 +59,24 @@ def status(rc):
             return "killed by SIGABRT: a sanitizer report or an assertion (see stderr)"
         return "killed by " + name
     return "exit %s" % rc
+
+
+def promtool_check(text):
+    """Runs `promtool check metrics` (Prometheus' own linter of the text
+    format) on the text of a /metrics scrape; every scrape a test makes
+    goes through it.  A problem it finds ends the test with a failure
+    (SystemExit, which no `except Exception` swallows), and so does a
+    missing promtool: it is required (the prometheus package, in
+    scripts/deps.sh), not a reason to skip."""
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "replace")
+    exe = shutil.which("promtool")
+    if not exe:
+        raise SystemExit("FAIL: promtool is required and was not found "
+                         "(apt-get install prometheus; scripts/deps.sh)")
+    r = subprocess.run([exe, "check", "metrics"], input=text.encode(), capture_output=True,
+                       timeout=60)
+    if r.returncode != 0:
+        raise SystemExit("FAIL: promtool check metrics: %s\n--- the scrape ---\n%s"
+                         % ((r.stdout + r.stderr).decode(errors="replace"), text[:4000]))
+    return text

@@ -36,7 +36,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from testutil import SLOW, popen, status as exit_status  # noqa: E402
+from testutil import SLOW, popen, promtool_check, status as exit_status  # noqa: E402
 
 REQUEST_DEADLINE = 10.0  # POE__REQUEST_DEADLINE (inspector/http.h)
 PER_ADDRESS = 32         # POE__CONN_PER_ADDRESS
@@ -90,6 +90,7 @@ def metrics(port):
     st, body, _ = get(port, "/metrics")
     if st != 200:
         return {}
+    promtool_check(body)
     return {m.group(1): float(m.group(2)) for m in re.finditer(
         r"^(poe_inspector_\w+) ([0-9.e+-]+)$", body.decode(), re.M)}
 

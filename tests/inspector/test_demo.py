@@ -22,7 +22,7 @@ import urllib.error
 import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from testutil import SLOW, popen, status as exit_status  # noqa: E402
+from testutil import SLOW, popen, promtool_check, status as exit_status  # noqa: E402
 
 results = []
 
@@ -89,6 +89,7 @@ def term_under_load(demo, tmp):
                     text = r.read().decode()
             except Exception:
                 return False
+            promtool_check(text)
             polls = re.search(r"^poe_inspector_long_polls (\d+)", text, re.M)
             conns = re.search(r"^poe_inspector_connections (\d+)", text, re.M)
             return polls and int(polls.group(1)) == 8 and conns and int(conns.group(1)) >= 78

@@ -35,7 +35,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from testutil import SLOW, WRAPPER, popen, status as exit_status  # noqa: E402
+from testutil import SLOW, WRAPPER, popen, promtool_check, status as exit_status  # noqa: E402
 
 RECORDS = 20000 if WRAPPER else 200000
 RSS_GROWTH_MAX_KB = 16 * 1024
@@ -93,7 +93,9 @@ class Fixture:
             conn.close()
 
     def metric(self, name):
-        _, _, body = self.get("/metrics")
+        status, _, body = self.get("/metrics")
+        if status == 200:
+            promtool_check(body)
         m = re.search(r"^%s (\d+)$" % name, body.decode(), re.M)
         return int(m.group(1)) if m else None
 

@@ -26,7 +26,7 @@ import time
 import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from testutil import SLOW  # noqa: E402
+from testutil import SLOW, promtool_check  # noqa: E402
 
 results = []
 DEADLINE = 30 * SLOW
@@ -40,7 +40,10 @@ def check(name, cond, detail=""):
 
 def get(base, path):
     with urllib.request.urlopen(base + path, timeout=10 * SLOW) as r:
-        return r.status, r.read().decode()
+        text = r.read().decode()
+        if path == "/metrics" and r.status == 200:
+            promtool_check(text)
+        return r.status, text
 
 
 def kernel(base):

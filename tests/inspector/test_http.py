@@ -25,7 +25,8 @@ import urllib.error
 import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from testutil import SLOW, popen, run as run_wrapped, status as exit_status  # noqa: E402
+from testutil import SLOW, popen, promtool_check, run as run_wrapped  # noqa: E402
+from testutil import status as exit_status  # noqa: E402
 
 TOKEN = "sekrit-token"
 results = []
@@ -46,7 +47,11 @@ def request(url, method="GET", body=None, token=None, timeout=10 * SLOW):
         req.add_header("Content-Type", "application/json")
     try:
         with urllib.request.urlopen(req, timeout=timeout) as r:
-            return r.status, r.headers, r.read()
+            got = r.status, r.headers, r.read()
+        # Every scrape a test makes passes Prometheus' own linter.
+        if method == "GET" and url.endswith("/metrics"):
+            promtool_check(got[2])
+        return got
     except urllib.error.HTTPError as e:
         return e.code, e.headers, e.read()
 
@@ -456,6 +461,35 @@ def run(proc, db):
     check("metrics have the duration histogram",
           'poe_dispatch_duration_seconds_bucket{le="+Inf"}' in text
           and "poe_dispatch_duration_seconds_count" in text, text[-400:])
+
+    def sample(name):
+        m = re.search(r"^%s ([0-9.e+-]+)$" % re.escape(name), text, re.M)
+        return float(m.group(1)) if m else None
+    by_kind = sum(float(v) for v in re.findall(r'^poe_dispatches_total\{kind="\w+"\} (\d+)$',
+                                               text, re.M))
+    check("one count of dispatches in a scrape: the total, the sum by kind, the histogram's",
+          sample("poe_events_dispatched_total") == by_kind
+          == sample("poe_dispatch_duration_seconds_count") > 0,
+          (sample("poe_events_dispatched_total"), by_kind,
+           sample("poe_dispatch_duration_seconds_count")))
+    check("no poe_up and no poe_uptime_seconds (Prometheus has up; process_start_time_seconds)",
+          not re.search(r"^poe_up(time_seconds)? ", text, re.M), text[:300])
+    started = sample("process_start_time_seconds")
+    check("process_start_time_seconds is when the fixture started",
+          started is not None and time.time() - 600 < started <= time.time() + 1, started)
+    check("the process_* metrics",
+          sample("process_cpu_seconds_total") is not None
+          and sample("process_resident_memory_bytes") > 1e6
+          and sample("process_virtual_memory_bytes") >= sample("process_resident_memory_bytes")
+          and 3 <= sample("process_open_fds") < sample("process_max_fds"), text[:1200])
+    check("poe_build_info names the version and the loop",
+          re.search(r'^poe_build_info\{version="\d+\.\d+\.\d+",loop="(epoll|poll|select)",'
+                    r'microhttpd="[^"]+",jansson="[^"]+"\} 1$', text, re.M), text[:400])
+    # The fixture only sets timers: no post waits in its queue.
+    check("the queue wait and loop lag histograms (the timers counted)",
+          sample("poe_queue_wait_seconds_count") is not None and sample("poe_loop_lag_seconds_count") > 0
+          and 'poe_loop_lag_seconds_bucket{le="0.001"}' in text,
+          re.findall(r"^poe_(?:queue_wait|loop_lag)_seconds_\w+.*$", text, re.M))
 
     # Many at once.
     statuses = []

@@ -63,7 +63,10 @@ def until(fn, deadline=DEADLINE):
 
 def get(base, path):
     with urllib.request.urlopen(base + path, timeout=10 * SLOW) as r:
-        return r.read().decode()
+        text = r.read().decode()
+    if path == "/metrics":
+        testutil.promtool_check(text)
+    return text
 
 
 def push_status(base):
