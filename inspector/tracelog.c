@@ -490,6 +490,7 @@ static __attribute__((noinline)) bool push(poe__tracelog *t, const poe_trace_rec
 static poe_trace_record *shed(poe__tracelog *t)
 {
         t->shed.rec.kind = POE_TK_SHED;
+        t->shed.rec.group = 0;
         t->shedding = true;
         t->shed_left = SHED_LOOK;
         wake(t, true);
@@ -576,14 +577,25 @@ static __attribute__((noinline)) void slot_slow(poe__tracelog *t, poe_trace_reco
 /* A record the kernel wrote in the shedding slot: dropped and counted
  * (record_dropped's order), and the same slot lent again until it is
  * time to look at the ring. */
-static __attribute__((noinline)) void shed_one(poe__tracelog *t, poe_trace_record **slot)
+static void shed_one(poe__tracelog *t, poe_trace_record **slot)
 {
         record_dropped(t, t->shed.rec.group);
-        t->shed.rec.kind = POE_TK_SHED; /* what the kernel knows it by */
-        if (--t->shed_left)
+        t->shed.rec.group = 0;
+        if (--t->shed_left) {
+                *slot = &t->shed.rec;
                 return;
-        *slot = NULL;
+        }
         slot_slow(t, slot, NULL);
+}
+
+/* The slot function called with no slot: after a record shed (the
+ * shedding slot holds its group), or to ask for one. */
+static __attribute__((noinline)) void no_slot(poe__tracelog *t, poe_trace_record **slot)
+{
+        if (t->shed.rec.group)
+                shed_one(t, slot);
+        else
+                slot_slow(t, slot, NULL);
 }
 
 /*
@@ -600,14 +612,10 @@ void poe__tracelog_slot(void *ctx, poe_trace_record **slot)
         uint64_t p;
 
         if (__builtin_expect(!*slot, 0)) {
-                slot_slow(t, slot, NULL);
+                no_slot(t, slot);
                 return;
         }
         e = (entry *)((unsigned char *)*slot - offsetof(entry, rec));
-        if (__builtin_expect(e == &t->shed, 0)) {
-                shed_one(t, slot);
-                return;
-        }
         p = atomic_load_explicit(&t->produced, memory_order_relaxed) + 1;
         atomic_store_explicit(&t->produced, p, memory_order_relaxed);
         atomic_store_explicit(&e->size, sizeof(entry) | ENTRY_SLOT, memory_order_release);

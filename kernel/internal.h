@@ -1038,6 +1038,7 @@ poe__trace_in_slot(poe_kernel *k, uint32_t group, uint32_t kind, poe__session *s
                 return false;
         if (__builtin_expect(r->kind == POE_TK_SHED, 0)) {
                 r->group = group;
+                k->trace_slot = NULL;
                 k->trace_slot_fn(k->trace_slot_ctx, &k->trace_slot);
                 return true;
         }

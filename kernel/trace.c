@@ -195,11 +195,14 @@ finish(poe_kernel *k, poe_trace_record *r, poe__session *s, const poe__session *
         }
         k->trace_sess[0] = k->trace_sess[1] = NULL;
         if (slot_sink >= 0) {
-                /* A shedding slot takes the group alone (poe_trace_slot_fn). */
-                if (k->trace_slot->kind == POE_TK_SHED)
+                /* A shedding slot takes the group alone, and is handed
+                 * back forgotten (poe_trace_slot_fn). */
+                if (k->trace_slot->kind == POE_TK_SHED) {
                         k->trace_slot->group = r->group;
-                else
+                        k->trace_slot = NULL;
+                } else {
                         *k->trace_slot = *r;
+                }
                 k->trace_slot_fn(k->trace_slot_ctx, &k->trace_slot);
         } else if (called_slot_sink) {
                 slot_again(k);

@@ -104,13 +104,13 @@ static void slot_fn(void *ctx, poe_trace_record **slot)
         double wall;
 
         assert_false(s->removed);
-        if (r && r == &s->shed_slot) {
+        if (!r && s->lent == &s->shed_slot && s->shed_slot.group) {
                 poe_trace_record sentinel;
 
-                /* The kernel wrote the group alone. */
-                assert_ptr_equal(r, s->lent);
+                /* The kernel wrote the group alone, and forgot the slot. */
+                r = &s->shed_slot;
                 TL_EQ(r->kind, POE_TK_SHED);
-                assert_true(r->group != 0 && (r->group & (r->group - 1)) == 0);
+                assert_true((r->group & (r->group - 1)) == 0);
                 memset(&sentinel, SHED_BYTE, sizeof(sentinel));
                 sentinel.kind = POE_TK_SHED;
                 sentinel.group = r->group;
@@ -120,9 +120,9 @@ static void slot_fn(void *ctx, poe_trace_record **slot)
                 sentinel.group = r->group;
                 keep(s, &sentinel, true);
                 s->n_shed++;
+                r->group = 0;
                 if (s->shed_left && --s->shed_left) {
-                        memset(r, SHED_BYTE, sizeof(*r));
-                        r->kind = POE_TK_SHED;
+                        *slot = r;
                         return;
                 }
                 r = NULL;
@@ -148,6 +148,7 @@ static void slot_fn(void *ctx, poe_trace_record **slot)
         if (s->shed && ++s->requests % s->shed == 0) {
                 memset(&s->shed_slot, SHED_BYTE, sizeof(s->shed_slot));
                 s->shed_slot.kind = POE_TK_SHED;
+                s->shed_slot.group = 0;
                 s->shed_left = s->shed_run;
                 s->lent = *slot = &s->shed_slot;
                 return;

@@ -1228,13 +1228,16 @@ POE_EXPORT int poe_kernel_trace_sink_add(poe_kernel *k, poe_trace_sink_fn fn, vo
  * function is called.  Must not call back into the kernel.
  *
  * A sink with no room may lend a shedding slot instead: one whose kind is
- * POE_TK_SHED (its other bytes need not be zero).  Into it the kernel
- * writes the record's group and nothing else, reads no clock and defines
- * nothing for it, and calls the slot function, which counts the record
- * as dropped (the slot is the sink's to recognise) and lends a slot
- * again.  So a full sink costs the kernel's thread a compare and a call
- * per record, not the record.  The kernel never writes a shedding slot's
- * kind.
+ * POE_TK_SHED and whose group is 0 (its other bytes need not be zero).
+ * Into it the kernel writes the record's group and nothing else, reads
+ * no clock and defines nothing for it, forgets it, and calls the slot
+ * function (*slot NULL): the sink, which knows the shedding slot it
+ * lent, finds the group there (0 when the kernel only asks for a slot),
+ * counts the record as dropped, sets the group back to 0 and lends a
+ * slot again.  So a full sink costs the kernel's thread a compare and a
+ * call per record, not the record, and a sink's function keeps the
+ * compare with its shedding slot off its common path.  The kernel never
+ * writes a shedding slot's kind.
  */
 typedef void (*poe_trace_slot_fn)(void *ctx, poe_trace_record **slot);
 
