@@ -46,7 +46,8 @@ static void clear_by_name(poe_kernel *k, poe__session *s, uint32_t name)
 {
         poe__list_node *pos, *tmp;
 
-        poe__list_foreach_safe(pos, tmp, &s->timers) {
+        poe__list_foreach_safe(pos, tmp, &s->timers)
+        {
                 poe__event *ev = poe__container_of(pos, poe__event, link);
 
                 if (ev->name != name)
@@ -91,6 +92,12 @@ static int64_t prologue(poe_kernel *k, const char *event, const poe_value *args,
 
         if (!k || !event || (nargs && !args)) {
                 poe__values_destroy_borrowed(args, nargs);
+                /* POE's order under ASSERT_USAGE: outside a session
+                 * first, then "undefined event name in alarm_add()". */
+                if (k && !owner(k))
+                        return poe__outside(k, -EINVAL, func);
+                if (k && !event)
+                        return poe__explain_usage(k, -EINVAL, "undefined event name in %s()", func);
                 return -EINVAL;
         }
         *ret_s = owner(k);
@@ -141,7 +148,10 @@ static int set_common(poe_kernel *k, const char *file, int line, const char *eve
                 if (how & T_CLEAR)
                         clear_by_name(k, s, (uint32_t)name);
                 poe__values_destroy_borrowed(args, nargs);
-                return how & T_UNDEF_CLEARS ? 0 : -EINVAL;
+                if (how & T_UNDEF_CLEARS)
+                        return 0;
+                /* POE's "undefined time in alarm_add()" (ASSERT_USAGE). */
+                return poe__explain_usage(k, -EINVAL, "undefined time in %s()", func);
         }
         if (how & T_RELATIVE) {
                 /* POE's delay() and delay_add() pass no wall time, so
@@ -169,9 +179,8 @@ POE_EXPORT int poe_kernel_alarm_at(poe_kernel *k, const char *file, int line, co
                           __func__);
 }
 
-POE_EXPORT int poe_kernel_alarm_add_at(poe_kernel *k, const char *file, int line,
-                                       const char *event, double when, const poe_value *args,
-                                       size_t nargs)
+POE_EXPORT int poe_kernel_alarm_add_at(poe_kernel *k, const char *file, int line, const char *event,
+                                       double when, const poe_value *args, size_t nargs)
 {
         return poe__rv_at(k, file, line,
                           set_common(k, file, line, event, when, args, nargs, 0, NULL, __func__),
@@ -187,28 +196,27 @@ POE_EXPORT int poe_kernel_delay_at(poe_kernel *k, const char *file, int line, co
                           __func__);
 }
 
-POE_EXPORT int poe_kernel_delay_add_at(poe_kernel *k, const char *file, int line,
-                                       const char *event, double seconds, const poe_value *args,
-                                       size_t nargs)
+POE_EXPORT int poe_kernel_delay_add_at(poe_kernel *k, const char *file, int line, const char *event,
+                                       double seconds, const poe_value *args, size_t nargs)
 {
-        return poe__rv_at(k, file, line,
-                          set_common(k, file, line, event, seconds, args, nargs, T_RELATIVE,
-                                     NULL, __func__),
-                          __func__);
+        return poe__rv_at(
+                k, file, line,
+                set_common(k, file, line, event, seconds, args, nargs, T_RELATIVE, NULL, __func__),
+                __func__);
 }
 
-POE_EXPORT int poe_kernel_alarm_set_at(poe_kernel *k, const char *file, int line,
-                                       const char *event, double when, const poe_value *args,
-                                       size_t nargs, poe_alarm_id *ret_id)
+POE_EXPORT int poe_kernel_alarm_set_at(poe_kernel *k, const char *file, int line, const char *event,
+                                       double when, const poe_value *args, size_t nargs,
+                                       poe_alarm_id *ret_id)
 {
         return poe__rv_at(k, file, line,
                           set_common(k, file, line, event, when, args, nargs, 0, ret_id, __func__),
                           __func__);
 }
 
-POE_EXPORT int poe_kernel_delay_set_at(poe_kernel *k, const char *file, int line,
-                                       const char *event, double seconds, const poe_value *args,
-                                       size_t nargs, poe_alarm_id *ret_id)
+POE_EXPORT int poe_kernel_delay_set_at(poe_kernel *k, const char *file, int line, const char *event,
+                                       double seconds, const poe_value *args, size_t nargs,
+                                       poe_alarm_id *ret_id)
 {
         return poe__rv_at(k, file, line,
                           set_common(k, file, line, event, seconds, args, nargs,
@@ -229,6 +237,10 @@ static int find_own(poe_kernel *k, poe_alarm_id id, poe__event **ret, const char
 
         if (!s)
                 return poe__rv(k, poe__outside(k, -EPERM, func), func);
+        /* No timer has id 0, POE's undef id: "undefined alarm id in
+         * alarm_remove()" under ASSERT_USAGE, else quietly -ESRCH. */
+        if (!id)
+                return poe__explain_usage(k, -ESRCH, "undefined alarm id in %s()", func);
         ev = poe__imap_get(&k->timer_ids, id);
         if (!ev)
                 return -ESRCH;
@@ -334,8 +346,7 @@ POE_EXPORT int poe_kernel_alarm_remove_all(poe_kernel *k,
         v = poe__malloc(k, s->reasons[POE__R_TIMERS] * sizeof(*v));
         if (!v)
                 return poe__rv(k, -ENOMEM, __func__);
-        poe__list_foreach(pos, &s->timers)
-                v[n++] = poe__container_of(pos, poe__event, link);
+        poe__list_foreach(pos, &s->timers) v[n++] = poe__container_of(pos, poe__event, link);
         qsort(v, n, sizeof(*v), by_due);
         for (i = 0; i < n; i++)
                 poe__dequeue(k, v[i]);

@@ -189,8 +189,8 @@ static int watch_add(poe_kernel *k, poe__session *s, int fd, int mode, const cha
         if (!session_on_fd(r, s, mode))
                 poe__ref(k, s, POE__R_HANDLES);
         poe__list_append(&s->watches, &w->in_session);
-        POE_TRACE_HOT(k, POE_TRACE_FILES, POE_TK_WATCH, s, name, NULL, NULL, 0, 0, fd, mode, 0,
-                      0, 0.0);
+        POE_TRACE_HOT(k, POE_TRACE_FILES, POE_TK_WATCH, s, name, NULL, NULL, 0, 0, fd, mode, 0, 0,
+                      0.0);
         return 0;
 }
 
@@ -208,8 +208,9 @@ static int check_open(poe_kernel *k, int fd, const char *func)
         return 0;
 }
 
+/* func is the public call, for the ASSERT_USAGE messages. */
 static int internal_select(poe_kernel *k, int fd, int mode, const char *event,
-                           const poe_value *args, size_t nargs)
+                           const poe_value *args, size_t nargs, const char *func)
 {
         static const char *const funcs[POE__MODES] = {"select_read", "select_write",
                                                       "select_expedite"};
@@ -217,9 +218,11 @@ static int internal_select(poe_kernel *k, int fd, int mode, const char *event,
         poe__fdrec *r;
         int err;
 
-        POE_CHECK(k, k && fd >= 0 && (args || !nargs), -EINVAL);
+        if (!(k && fd >= 0 && (args || !nargs)))
+                return poe__usage(k, -EINVAL, "k && fd >= 0 && (args || !nargs)", func, NULL, 0);
         s = k->active;
-        POE_CHECK_SESSION(k, !s->is_kernel && s->alive, -EPERM);
+        if (s->is_kernel || !s->alive)
+                return poe__outside(k, -EPERM, func);
         err = check_open(k, fd, funcs[mode]);
         if (err < 0)
                 return err;
@@ -234,25 +237,28 @@ static int internal_select(poe_kernel *k, int fd, int mode, const char *event,
 POE_EXPORT int poe_kernel_select_read(poe_kernel *k, int fd, const char *event,
                                       const poe_value *args, size_t nargs)
 {
-        return poe__rv(k, internal_select(k, fd, POE__MODE_RD, event, args, nargs), __func__);
+        return poe__rv(k, internal_select(k, fd, POE__MODE_RD, event, args, nargs, __func__),
+                       __func__);
 }
 
 POE_EXPORT int poe_kernel_select_write(poe_kernel *k, int fd, const char *event,
                                        const poe_value *args, size_t nargs)
 {
-        return poe__rv(k, internal_select(k, fd, POE__MODE_WR, event, args, nargs), __func__);
+        return poe__rv(k, internal_select(k, fd, POE__MODE_WR, event, args, nargs, __func__),
+                       __func__);
 }
 
 POE_EXPORT int poe_kernel_select_expedite(poe_kernel *k, int fd, const char *event,
                                           const poe_value *args, size_t nargs)
 {
-        return poe__rv(k, internal_select(k, fd, POE__MODE_EX, event, args, nargs), __func__);
+        return poe__rv(k, internal_select(k, fd, POE__MODE_EX, event, args, nargs, __func__),
+                       __func__);
 }
 
 POE_EXPORT int poe_kernel_select(poe_kernel *k, int fd, const char *event_r, const char *event_w,
                                  const char *event_e, const poe_value *args, size_t nargs)
 {
-        const char *events[POE__MODES] = { event_r, event_w, event_e };
+        const char *events[POE__MODES] = {event_r, event_w, event_e};
         bool had[POE__MODES];
         poe__fdrec *rec;
         int r = 0, m, n;
@@ -270,22 +276,22 @@ POE_EXPORT int poe_kernel_select(poe_kernel *k, int fd, const char *event_r, con
          * which cannot fail, come last. */
         for (n = 0; n < POE__MODES && r == 0; n++)
                 if (events[n])
-                        r = internal_select(k, fd, n, events[n], args, nargs);
+                        r = internal_select(k, fd, n, events[n], args, nargs, __func__);
         if (r < 0) {
                 for (m = 0; m < n - 1; m++)
                         if (events[m] && !had[m])
-                                internal_select(k, fd, m, NULL, NULL, 0);
+                                internal_select(k, fd, m, NULL, NULL, 0, __func__);
                 return poe__rv(k, r, __func__);
         }
         for (m = 0; m < POE__MODES; m++)
                 if (!events[m])
-                        internal_select(k, fd, m, NULL, NULL, 0);
+                        internal_select(k, fd, m, NULL, NULL, 0, __func__);
         return poe__rv(k, r, __func__);
 }
 
 /* POE's select_pause_* and select_resume_*: 1 if the fd is watched in
  * that mode (by anyone, as POE's _data_handle_is_good), else 0. */
-static int set_paused(poe_kernel *k, int fd, int mode, bool paused)
+static int set_paused(poe_kernel *k, int fd, int mode, bool paused, const char *func)
 {
         static const char *const funcs[2][2] = {
                 {"select_resume_read", "select_pause_read"},
@@ -295,8 +301,10 @@ static int set_paused(poe_kernel *k, int fd, int mode, bool paused)
         bool was;
         int err;
 
-        POE_CHECK(k, k && fd >= 0, -EINVAL);
-        POE_CHECK_SESSION(k, !k->active->is_kernel, -EPERM);
+        if (!(k && fd >= 0))
+                return poe__usage(k, -EINVAL, "k && fd >= 0", func, NULL, 0);
+        if (k->active->is_kernel)
+                return poe__outside(k, -EPERM, func);
         err = check_open(k, fd, funcs[mode == POE__MODE_WR][paused]);
         if (err < 0)
                 return err;
@@ -305,8 +313,8 @@ static int set_paused(poe_kernel *k, int fd, int mode, bool paused)
                 return 0;
         was = r->watch[mode]->paused;
         r->watch[mode]->paused = paused;
-        POE_TRACE(k, POE_TRACE_FILES, r->watch[mode]->session, r->watch[mode]->event, NULL,
-                  NULL, .kind = paused ? POE_TK_PAUSE : POE_TK_RESUME, .arg.i = { fd, mode });
+        POE_TRACE(k, POE_TRACE_FILES, r->watch[mode]->session, r->watch[mode]->event, NULL, NULL,
+                  .kind = paused ? POE_TK_PAUSE : POE_TK_RESUME, .arg.i = {fd, mode});
         err = sync_backend(k, fd, r);
         if (err < 0) {
                 /* The backend did not change (the poll backend may need
@@ -319,22 +327,22 @@ static int set_paused(poe_kernel *k, int fd, int mode, bool paused)
 
 POE_EXPORT int poe_kernel_select_pause_read(poe_kernel *k, int fd)
 {
-        return poe__rv(k, set_paused(k, fd, POE__MODE_RD, true), __func__);
+        return poe__rv(k, set_paused(k, fd, POE__MODE_RD, true, __func__), __func__);
 }
 
 POE_EXPORT int poe_kernel_select_resume_read(poe_kernel *k, int fd)
 {
-        return poe__rv(k, set_paused(k, fd, POE__MODE_RD, false), __func__);
+        return poe__rv(k, set_paused(k, fd, POE__MODE_RD, false, __func__), __func__);
 }
 
 POE_EXPORT int poe_kernel_select_pause_write(poe_kernel *k, int fd)
 {
-        return poe__rv(k, set_paused(k, fd, POE__MODE_WR, true), __func__);
+        return poe__rv(k, set_paused(k, fd, POE__MODE_WR, true, __func__), __func__);
 }
 
 POE_EXPORT int poe_kernel_select_resume_write(poe_kernel *k, int fd)
 {
-        return poe__rv(k, set_paused(k, fd, POE__MODE_WR, false), __func__);
+        return poe__rv(k, set_paused(k, fd, POE__MODE_WR, false, __func__), __func__);
 }
 
 /* ---- readiness, reported by the backend, dispatched by the kernel ---- */
@@ -370,8 +378,9 @@ void poe__io_bad(poe_kernel *k, int fd)
 
                 if (!w)
                         continue;
-                poe__warn(k, "<fh> fd %d was closed while session %llu watched it "
-                             "(mode %d, event '%s'); the watcher is removed\n",
+                poe__warn(k,
+                          "<fh> fd %d was closed while session %llu watched it "
+                          "(mode %d, event '%s'); the watcher is removed\n",
                           fd, (unsigned long long)w->session->id, i, poe__name(k, w->event));
                 watch_remove(k, w);
                 r = rec_get(k, fd);
@@ -425,8 +434,8 @@ void poe__io_dispatch_ready(poe_kernel *k)
 void poe__handles_clear_session(poe_kernel *k, poe__session *s)
 {
         while (!poe__list_empty(&s->watches))
-                watch_remove(k, poe__container_of(poe__list_first(&s->watches), poe__watch,
-                                                  in_session));
+                watch_remove(
+                        k, poe__container_of(poe__list_first(&s->watches), poe__watch, in_session));
 }
 
 void poe__handles_free(poe_kernel *k)
