@@ -5,7 +5,7 @@
 # the whole suite again in an AddressSanitizer+UBSan build (its
 # 'sanitize' test setup); the suite under valgrind memcheck (the
 # 'valgrind' test setup, which leaves out the suites the top meson.build
-# names, saying why); then each fuzz target for FUZZ_SECONDS (45) under
+# names, saying why); then each fuzz target for FUZZ_SECONDS (30) under
 # libFuzzer in a clang build.  Installs what it needs.
 #
 #   scripts/test.sh            everything
@@ -86,10 +86,10 @@ mtest valgrind -C build --setup valgrind --print-errorlogs --num-processes 2
 # a crash is kept in fuzz/regress/ and fails the run; a slow input is
 # kept and fails it only if it is slow replayed alone.  Its "Ok:"/"Fail:"
 # lines join the tally.
-echo "==> scripts/fuzz.sh ${FUZZ_SECONDS:-45}" >&2
+echo "==> scripts/fuzz.sh ${FUZZ_SECONDS:-30}" >&2
 one=$(mktemp)
 start=$(date +%s)
-bash scripts/fuzz.sh "${FUZZ_SECONDS:-45}" 2>&1 | tee "$one" || status=1
+bash scripts/fuzz.sh "${FUZZ_SECONDS:-30}" 2>&1 | tee "$one" || status=1
 cat "$one" >>"$log"
 echo "stage fuzz: $(count "$one"), $(( $(date +%s) - start )) s" >>"$stages"
 rm -f "$one"
