@@ -295,13 +295,13 @@ static entry *entry_at_head(poe__tracelog *t, bool zap)
 
 void poe__tl_thread_init(const char *name)
 {
-        int saved = errno;
+        int saved = errno, r;
 
         pthread_setname_np(pthread_self(), name);
         /* On Linux the nice value is the calling thread's own; failing
          * (a seccomp filter, say) leaves it as it was, which is no fault. */
-        if (nice(LOG_THREAD_NICE) == -1)
-                errno = saved;
+        r = nice(LOG_THREAD_NICE);
+        (void)r;
         errno = saved;
 }
 
