@@ -264,12 +264,12 @@ int poe__http_stuck_kernel(poe__call *c)
         json_t *log = in->log ? poe__tracelog_status(in->log)
                               : json_pack("{s:n, s:s}", "path", "error",
                                           in->log_error[0] ? in->log_error : "no trace log");
-        json_t *data = json_pack("{s:b, s:o*, s:i, s:s, s:I, s:s, s:b, s:o*, s:f}", "responding",
-                                 0, "busy", busy_json(&a, since), "pid", (int)getpid(),
-                                 "kernel_id", poe_kernel_id(in->k), "events_dispatched",
-                                 (json_int_t)a.dispatches, "url", in->url, "read_only",
-                                 !in->token, "trace_log", log, "inspector_started",
-                                 in->started);
+        json_t *data = json_pack("{s:b, s:o*, s:i, s:s, s:I, s:s, s:b, s:o*, s:f, s:i}",
+                                 "responding", 0, "busy", busy_json(&a, since), "pid",
+                                 (int)getpid(), "kernel_id", poe_kernel_id(in->k),
+                                 "events_dispatched", (json_int_t)a.dispatches, "url", in->url,
+                                 "read_only", !in->token, "trace_log", log, "inspector_started",
+                                 in->started, "answer_timeout_ms", in->opts.answer_timeout_ms);
 
         if (!data)
                 return reply_error(c, 500, "out of memory");
