@@ -1048,6 +1048,7 @@ static int watchers_cb(void *ctx, const poe_peek_watcher *pw)
                 put(&ok, o, "mode", json_string(pw->mode >= 0 && pw->mode < 3 ? mode_names[pw->mode]
                                                                                : "?"));
                 put(&ok, o, "session", jid(pw->session));
+                put(&ok, o, "session_aliases", aliases_json(w->a, pw->session));
                 put(&ok, o, "event", jstr(pw->event));
                 put(&ok, o, "paused", json_boolean(pw->paused));
                 if (json_array_append_new(w->list, done(o, ok)) != 0)
@@ -1156,6 +1157,11 @@ static int ep_signals(api *a)
         if (ok && w.n > 1)
                 qsort(w.v, w.n, sizeof(*w.v), by_signal);
         for (i = 0; i < w.n; i++) {
+                /* The session's aliases on the page's rows only. */
+                if (ok && in_page(a, i) &&
+                    json_object_set_new(w.v[i].o, "session_aliases",
+                                        aliases_json(a, w.v[i].session)) != 0)
+                        ok = false;
                 if (ok && in_page(a, i))
                         push(&ok, a->data, w.v[i].o);
                 else

@@ -192,6 +192,7 @@ int poe__http_groups(poe__call *c);        /* server: the trace groups' state */
 int poe__http_trace(poe__call *c);         /* pool */
 int poe__http_tail(poe__call *c);          /* pool, may park */
 int poe__http_runs(poe__call *c);          /* pool */
+int poe__http_lineage(poe__call *c);       /* pool: events/ID/lineage */
 int poe__http_export(poe__call *c);        /* pool (http-export.c) */
 int poe__http_stuck_kernel(poe__call *c);  /* clock: /api/v1/kernel, kernel stuck */
 int poe__http_stuck_metrics(poe__call *c); /* clock: /metrics, kernel stuck */

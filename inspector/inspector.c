@@ -528,9 +528,10 @@ json_t *poe__inspector_summary_extra(poe_inspector *in)
                 return NULL;
         }
 
-        return json_pack("{s:s, s:b, s:o*, s:o*, s:f, s:b}", "url", in->url, "read_only",
+        return json_pack("{s:s, s:b, s:o*, s:o*, s:f, s:b, s:i}", "url", in->url, "read_only",
                          !in->token, "trace_log", log, "otlp_push", push_status(in),
-                         "inspector_started", in->started, "responding", 1);
+                         "inspector_started", in->started, "responding", 1, "answer_timeout_ms",
+                         in->opts.answer_timeout_ms);
 }
 
 /*
