@@ -246,6 +246,20 @@ static inline int kind_of(uint32_t type)
         return POE_DISPATCH_INTERNAL;
 }
 
+/* One place counts handlers run, by kind and in all, so that /metrics'
+ * counts agree (stats.h); NFA machines' handlers too (nfa.c). */
+static inline __attribute__((always_inline)) void count_handler(poe_kernel *k, poe__session *s,
+                                                                uint32_t type)
+{
+        s->dispatched++;
+        s->last_ns = k->now;
+        k->total_dispatched++;
+        k->stats.by_kind[kind_of(type)]++;
+        /* For other threads, after what dispatch_enter published: a
+         * plain move. */
+        atomic_store_explicit(&k->pub_dispatches, k->total_dispatched, memory_order_release);
+}
+
 /* POE::Session's _invoke_state: the handler, else _default, else nothing.
  * Inlined into the dispatcher, whose hot path it is. */
 static inline __attribute__((always_inline)) poe_value
@@ -261,6 +275,10 @@ invoke(poe_kernel *k, poe__session *s, poe__session *from, uint32_t name, uint32
                 poe__kernel_invoke(k, name, type, args, nargs);
                 return poe_nil();
         }
+        /* A POE::NFA machine finds its handler in its current state. */
+        if (__builtin_expect(s->nfa != NULL, 0))
+                return poe__nfa_invoke(k, s, from, name, type, args, nargs, file, line,
+                                       from_state);
         if (s->opt_trace)
                 poe__warn(k, "%llu -> %s (from %s at %d)\n", (unsigned long long)s->id,
                           poe__name(k, name), file ? file : "", line);
@@ -300,16 +318,13 @@ invoke(poe_kernel *k, poe__session *s, poe__session *from, uint32_t name, uint32
          * itself, which rewrites the table. */
         fn = h->fn;
         c.object = h->object;
-        /* One place counts handlers run, by kind and in all, so that
-         * /metrics' counts agree (stats.h). */
-        s->dispatched++;
-        s->last_ns = k->now;
-        k->total_dispatched++;
-        k->stats.by_kind[kind_of(type)]++;
-        /* For other threads, after what dispatch_enter published: a
-         * plain move. */
-        atomic_store_explicit(&k->pub_dispatches, k->total_dispatched, memory_order_release);
+        count_handler(k, s, type);
         return fn(&c);
+}
+
+void poe__count_handler(poe_kernel *k, poe__session *s, uint32_t type)
+{
+        count_handler(k, s, type);
 }
 
 /* A handler's return value as a return record's numbers (arg.i[1] and

@@ -262,7 +262,8 @@ struct poe__session {
         bool opt_trace;   /* POE::Session's trace option */
         bool opt_default; /* ... default: warn about events nobody handles */
         bool opt_debug;   /* ... debug: warn about redefined handlers */
-        poe__htable handlers;
+        poe__htable handlers; /* an NFA's: those state() adds (its internals) */
+        struct poe__nfa *nfa; /* a POE::NFA machine's states (nfa.c), or NULL */
         void *heap;
         poe__option *options;
         uint32_t n_options;
@@ -782,6 +783,19 @@ static inline void poe__session_unpin(poe_kernel *k, poe__session *s)
 }
 int poe__kernel_session_init(poe_kernel *k);
 const poe__handler *poe__htable_find(const poe__htable *t, uint32_t name);
+int poe__htable_put(poe_kernel *k, poe__htable *t, const poe__handler *h);
+int poe__session_create(poe_kernel *k, const poe_session_spec *spec, struct poe__nfa *nfa,
+                        poe_sid *ret_sid, const char *func);
+
+/* nfa.c: a POE::NFA machine's dispatch (POE::NFA's _invoke_state), and
+ * its release with the session's memory. */
+struct poe__nfa;
+poe_value poe__nfa_invoke(poe_kernel *k, poe__session *s, poe__session *from, uint32_t name,
+                          uint32_t type, poe_value *args, size_t nargs, const char *file,
+                          int line, uint32_t from_state);
+void poe__nfa_free(poe_kernel *k, struct poe__nfa *m);
+/* events.c: counts a handler run (by kind and in all; stats.h). */
+void poe__count_handler(poe_kernel *k, poe__session *s, uint32_t type);
 void poe__sessions_free_all(poe_kernel *k);
 int poe__session_tree(poe_kernel *k, poe__session *root, poe__session ***ret);
 

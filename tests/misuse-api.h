@@ -113,6 +113,14 @@ enum {
         X(poe_kernel_signal_at, R0|RSRCH|RINVAL|RNOMEM) \
         X(poe_kernel_sig_child, R0|RPERM|RINVAL|RNOMEM) \
         X(poe_kernel_has_forked, R0|RANYNEG) \
+        X(poe_nfa_spawn, R0|RINVAL|RNOMEM) \
+        X(poe_nfa_goto_state, R0|RSRCH|RINVAL|RNOMEM|RCANCELED) \
+        X(poe_nfa_call_state, R0|RSRCH|RINVAL|RNOMEM|RCANCELED) \
+        X(poe_nfa_return_state, R0|RSRCH|RINVAL|RNOMEM|RCANCELED) \
+        X(poe_nfa_stop, R0|RSRCH|RINVAL|RNOMEM) \
+        X(poe_nfa_get_current_state, R0|RSRCH|RINVAL) \
+        X(poe_nfa_get_runstate, RVOID) \
+        X(poe_nfa_ctx_state, RVOID) \
         X(poe_session_postback, R0|RSRCH|RINVAL|RNOMEM) \
         X(poe_session_callback, R0|RSRCH|RINVAL|RNOMEM) \
         X(poe_session_postback_at, R0|RSRCH|RINVAL|RNOMEM) \

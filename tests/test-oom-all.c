@@ -131,6 +131,14 @@ static const oa_row oom_api[] = {
         OA_SWEPT(poe_kernel_signal_at, test_signal)
         OA_SWEPT(poe_kernel_sig_child, test_sig_child)
         OA_SWEPT(poe_kernel_has_forked, test_has_forked)
+        OA_SWEPT(poe_nfa_spawn, test_nfa_spawn)
+        OA_SWEPT(poe_nfa_goto_state, test_nfa_transitions)
+        OA_SWEPT(poe_nfa_call_state, test_nfa_transitions)
+        OA_SWEPT(poe_nfa_return_state, test_nfa_transitions)
+        OA_SWEPT(poe_nfa_stop, test_nfa_transitions)
+        OA_NONE(poe_nfa_get_current_state, "reads the machine")
+        OA_NONE(poe_nfa_get_runstate, "reads the machine")
+        OA_NONE(poe_nfa_ctx_state, "reads the context")
         OA_SWEPT(poe_session_postback_at, test_postback)
         OA_SWEPT(poe_session_callback_at, test_callback)
         OA_SWEPT(poe_session_postback, test_postback_bare)
@@ -1374,6 +1382,144 @@ static void die_done(void)
                 expect_start("died: out of memory formatting a die message");
 }
 
+/* ---- state machines (POE::NFA) ---- */
+
+static const poe_handler nfa_first[] = { { "enter", on_fresh, NULL },
+                                         { "back", on_fresh, NULL } };
+static const poe_handler nfa_second[] = { { "hello", on_fresh, NULL } };
+static const poe_nfa_state nfa_states[] = { { "first", nfa_first, 2 },
+                                            { "second", nfa_second, 1 } };
+static const poe_option nfa_opts[] = { { "mine", { POE_T_INT, 0, { 7 } } } };
+static int nfa_which; /* 0 goto_state, 1 call_state, 2 return_state, 3 stop */
+
+static const char *nfa_state_of(poe_sid m)
+{
+        const char *st = NULL;
+
+        TL_EQ(poe_nfa_get_current_state(tl.k, m, &st), 0);
+        return st;
+}
+
+static int do_nfa_spawn(void)
+{
+        poe_nfa_spec spec = { nfa_states, 2, nfa_opts, 1, &destroyed };
+        poe_sid sid = 0;
+        int r;
+
+        arm();
+        r = poe_nfa_spawn(tl.k, &spec, &sid);
+        disarm();
+        if (r == 0)
+                TL_EQ(sid, 1);
+        return r;
+}
+
+static void nfa_spawn_failed(void)
+{
+        TL_EQ(tl_session_count(tl.k), 0);
+        TL_EQ(poe_kernel_get_event_count(tl.k), 0);
+}
+
+static void nfa_spawn_done(void)
+{
+        poe_value v;
+
+        TL_EQ(tl_session_count(tl.k), 1);
+        assert_string_equal(nfa_state_of(1), "(undef)");
+        assert_ptr_equal(poe_nfa_get_runstate(tl.k, 1), &destroyed);
+        TL_EQ(poe_session_option_get(tl.k, 1, "mine", &v), 0);
+        TL_EQ(poe_value_int(&v), 7);
+        TL_EQ(poe_nfa_goto_state(tl.k, 1, "first", "enter", POE_NOARGS), 0);
+        TL_EQ(handled, 1);
+        assert_string_equal(nfa_state_of(1), "first");
+}
+
+static void test_nfa_spawn(void **state)
+{
+        const oom_case oc = { INJ_KERNEL, NULL, do_nfa_spawn, nfa_spawn_failed, nfa_spawn_done,
+                              0, NULL };
+
+        (void)state;
+        run_case(&oc);
+}
+
+/* A machine in state "first" (after a call_state to "second" and back
+ * in it for return_state's sweep), nothing queued. */
+static void prepare_nfa(void)
+{
+        poe_nfa_spec spec = { nfa_states, 2, NULL, 0, NULL };
+
+        TL_EQ(poe_nfa_spawn(tl.k, &spec, NULL), 0);
+        TL_EQ(poe_kernel_refcount_increment(tl.k, 1, "keep"), 1);
+        TL_EQ(poe_nfa_goto_state(tl.k, 1, "first", NULL, POE_NOARGS), 0);
+        if (nfa_which == 2) {
+                TL_EQ(poe_nfa_call_state(tl.k, 1, "back", "second", NULL, POE_NOARGS), 0);
+                TL_EQ(poe_kernel_run_one_timeslice(tl.k), 1);
+                assert_string_equal(nfa_state_of(1), "second");
+        } else {
+                TL_EQ(poe_kernel_run_one_timeslice(tl.k), 1); /* its GC event */
+        }
+        TL_EQ(poe_kernel_get_event_count(tl.k), 0);
+        handled = 0;
+}
+
+static int do_nfa_transition(void)
+{
+        poe_value args[2] = { poe_str("x"), poe_ptr(&destroyed, tl_count_destroy) };
+        int r;
+
+        arm();
+        switch (nfa_which) {
+        case 0:
+                r = poe_nfa_goto_state(tl.k, 1, "second", "hello", args, 2);
+                break;
+        case 1:
+                r = poe_nfa_call_state(tl.k, 1, "back", "second", "hello", args, 2);
+                break;
+        case 2:
+                r = poe_nfa_return_state(tl.k, 1, args, 2);
+                break;
+        default:
+                r = poe_nfa_stop(tl.k, 1);
+                break;
+        }
+        disarm();
+        return r;
+}
+
+static void nfa_transition_failed(void)
+{
+        TL_EQ(poe_kernel_get_event_count(tl.k), 0);
+        TL_EQ(destroyed, nfa_which == 3 ? 0 : 1);
+        TL_EQ(tl_session_count(tl.k), 1);
+        TL_EQ(poe_kernel_refcount_decrement(tl.k, 1, "keep"), 0);
+}
+
+static void nfa_transition_done(void)
+{
+        TL_EQ(poe_kernel_get_event_count(tl.k), 1);
+        TL_EQ(destroyed, 0);
+        (void)poe_kernel_run_one_timeslice(tl.k);
+        if (nfa_which == 3) {
+                TL_EQ(tl_session_count(tl.k), 0);
+                return;
+        }
+        TL_EQ(handled, 1);
+        TL_EQ(destroyed, 1);
+        assert_string_equal(nfa_state_of(1), nfa_which == 2 ? "first" : "second");
+        TL_EQ(poe_kernel_refcount_decrement(tl.k, 1, "keep"), 0);
+}
+
+static void test_nfa_transitions(void **state)
+{
+        const oom_case oc = { INJ_KERNEL, prepare_nfa, do_nfa_transition, nfa_transition_failed,
+                              nfa_transition_done, 0, NULL };
+
+        (void)state;
+        for (nfa_which = 0; nfa_which < 4; nfa_which++)
+                run_case(&oc);
+}
+
 static void test_die(void **state)
 {
         const oom_case oc = { INJ_KERNEL, prepare_die, do_die, die_failed, die_done, 0, NULL };
@@ -1793,6 +1939,9 @@ static poe_value on_probe(poe_ctx *c)
         PROBE(poe_ctx_caller_state, poe_ctx_caller_state(c));
         PROBE(poe_ctx_argc, poe_ctx_argc(c));
         PROBE(poe_ctx_arg, poe_ctx_arg(c, 0));
+        PROBE(poe_nfa_ctx_state, poe_nfa_ctx_state(c));
+        PROBE(poe_nfa_get_runstate, poe_nfa_get_runstate(k, 1));
+        PROBE(poe_nfa_get_current_state, poe_nfa_get_current_state(k, 1, aliases));
         PROBE(poe_ctx_take_arg, taken = poe_ctx_take_arg(c, 1));
         PROBE(poe_value_release, poe_value_release(&taken));
         TL_EQ(destroyed, 1);
@@ -2025,6 +2174,8 @@ int main(void)
                 cmocka_unit_test(test_callback_bare),
                 cmocka_unit_test(test_postback_invoke),
                 cmocka_unit_test(test_die),
+                cmocka_unit_test(test_nfa_spawn),
+                cmocka_unit_test(test_nfa_transitions),
                 cmocka_unit_test(test_trace_file),
         };
 

@@ -831,6 +831,120 @@ POE_EXPORT int poe_kernel_sig_child(poe_kernel *k, int pid, const char *event,
 POE_EXPORT int poe_kernel_has_forked(poe_kernel *k);
 
 /* ------------------------------------------------------------------ */
+/* State machines (POE::NFA)                                           */
+/* ------------------------------------------------------------------ */
+
+/*
+ * A machine is a session whose handlers come in banks, one per named
+ * state: an event goes to the handler of the machine's current state,
+ * else to one added with poe_kernel_state(), else to the current
+ * state's _default (ARG0 the event's name, ARG1 the list of its
+ * arguments); a machine dies ("... has neither a handler for it nor one
+ * for _default in its current state, 'NAME'") when none is found, as
+ * POE::NFA does.  _start and _stop are never delivered to a machine's
+ * handlers.  For the kernel it is a session like another: its id, its
+ * aliases, timers, references, children and lifetime, and
+ * poe_session_option_set, poe_session_postback and
+ * poe_session_callback all take its id.  Its handlers read
+ * poe_ctx_session (MACHINE), poe_ctx_heap (RUNSTATE), poe_ctx_state
+ * (EVENT, the event's name) and poe_nfa_ctx_state (STATE, the
+ * machine's state).  The "immediate" option makes the transitions
+ * below calls instead of posts.  Transitions travel as POE's events
+ * poe_nfa_goto_state, poe_nfa_push_state, poe_nfa_pop_state and
+ * poe_nfa_stop; do not name events of your own poe_nfa_*.
+ */
+
+/** One state of a machine: its name and its bank of handlers. */
+typedef struct poe_nfa_state {
+        const char *name;
+        const poe_handler *handlers; /* n_handlers of them */
+        size_t n_handlers;
+} poe_nfa_state;
+
+/** What poe_nfa_spawn needs (POE::NFA->spawn's inline_states,
+ * object_states, package_states, options and runstate).  Arrays are
+ * borrowed for the duration of the call. */
+typedef struct poe_nfa_spec {
+        const poe_nfa_state *states; /* n_states of them */
+        size_t n_states;
+        const poe_option *options; /* trace, immediate, or yours */
+        size_t n_options;
+        void *runstate; /* POE's RUNSTATE; the kernel never frees it */
+} poe_nfa_spec;
+
+/**
+ * Creates a machine, as POE::NFA->spawn: a session, child of the active
+ * session (the kernel outside handlers), in no state yet (its current
+ * state's name is "(undef)"); its parent gets _child ("create").  Enter
+ * the first state with poe_nfa_goto_state.  The states, their handlers
+ * and the options are copied.  Returns 0 and the machine's id in
+ * *ret_sid (which may be NULL), -EINVAL for a bad spec (no states
+ * array, a state without a name or named twice, a NULL handler name or
+ * function), or -ENOMEM (nothing is created).
+ */
+POE_EXPORT int poe_nfa_spawn(poe_kernel *k, const poe_nfa_spec *spec, poe_sid *ret_sid);
+
+/**
+ * Puts machine into state, then dispatches entry_event (NULL: none)
+ * there with args as ARG0.., as $machine->goto_state.  The current
+ * state's "leave" handler, if it has one, runs first.  A machine not in
+ * any state yet (or with the "immediate" option) makes the transition at
+ * once, through call(); otherwise it is posted and happens when
+ * dispatched.  A state the machine does not have, or an entry event
+ * that state has no handler for, is the machine's die at that time.
+ * args are copied (pointers with destructors are stolen, as by post).
+ * Returns 0, -ESRCH (no such session), -EINVAL (not a machine, state
+ * NULL), -ENOMEM, or -ECANCELED when the transition was made at once
+ * and the machine died in it (as call()).
+ */
+POE_EXPORT int poe_nfa_goto_state(poe_kernel *k, poe_sid machine, const char *state,
+                                  const char *entry_event, const poe_value *args, size_t nargs);
+
+/**
+ * As goto_state, after pushing the current state and return_event
+ * (NULL: none) on the machine's stack, as $machine->call_state: a later
+ * poe_nfa_return_state comes back.  Posted (called with "immediate").
+ * Returns as goto_state.
+ */
+POE_EXPORT int poe_nfa_call_state(poe_kernel *k, poe_sid machine, const char *return_event,
+                                  const char *state, const char *entry_event,
+                                  const poe_value *args, size_t nargs);
+
+/**
+ * Pops the state the last call_state left and goes back to it,
+ * dispatching its return event there (if it named one) with args, as
+ * $machine->return_state.  Posted (called with "immediate"); an empty
+ * stack is the machine's die when it happens.  Returns as goto_state.
+ */
+POE_EXPORT int poe_nfa_return_state(poe_kernel *k, poe_sid machine, const poe_value *args,
+                                    size_t nargs);
+
+/**
+ * Stops the machine, as $machine->stop: posts poe_nfa_stop, whose
+ * dispatch stops it at once, whatever it holds (its parent gets _child
+ * "lose"; its own handlers never see _stop).  Returns 0, -ESRCH, -EINVAL
+ * (not a machine), -ENOMEM.
+ */
+POE_EXPORT int poe_nfa_stop(poe_kernel *k, poe_sid machine);
+
+/**
+ * The name of the machine's current state in *ret_state, as
+ * get_current_state: "(undef)" before its first goto_state.  The
+ * string is the kernel's, valid while the kernel is.  Returns 0,
+ * -ESRCH, -EINVAL (not a machine).
+ */
+POE_EXPORT int poe_nfa_get_current_state(poe_kernel *k, poe_sid machine,
+                                         const char **ret_state);
+
+/** The machine's RUNSTATE pointer, as get_runstate; NULL if machine is
+ * not a machine (or its runstate is NULL). */
+POE_EXPORT void *poe_nfa_get_runstate(poe_kernel *k, poe_sid machine);
+
+/** A machine's handler's STATE: the name of the state the machine was
+ * in when the handler was called.  NULL in a plain session's handler. */
+POE_EXPORT const char *poe_nfa_ctx_state(const poe_ctx *c);
+
+/* ------------------------------------------------------------------ */
 /* Postbacks and callbacks                                             */
 /* ------------------------------------------------------------------ */
 
