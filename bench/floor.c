@@ -88,7 +88,7 @@ struct session;
 struct event;
 typedef int64_t (*handler_fn)(struct session *s, const struct event *e);
 
-struct event {  /* 32 bytes */
+struct event { /* 32 bytes */
         uint64_t target;
         const char *name;
         int64_t arg;
@@ -222,15 +222,14 @@ static handler_fn lookup(const struct session *s, const char *name)
 
 static int64_t deliver(uint64_t target, const char *name, int64_t arg, uint64_t sender)
 {
-        struct event e = { target, name, arg, sender };
+        struct event e = {target, name, arg, sender};
         struct session *s = smap_get(target);
         handler_fn fn = s ? lookup(s, name) : NULL;
 
         return fn ? fn(s, &e) : 0;
 }
 
-static struct session *session_new(const struct handler *h, size_t nh, void *heap,
-                                   uint64_t parent)
+static struct session *session_new(const struct handler *h, size_t nh, void *heap, uint64_t parent)
 {
         struct session *s = xmalloc(sizeof(*s));
         size_t cap = 4, i, j;
@@ -284,7 +283,7 @@ struct timer {
 };
 static struct timer *heap;
 static size_t heap_len, heap_cap;
-static size_t *index_of; /* by id; SIZE_MAX: not pending */
+static size_t *index_of;       /* by id; SIZE_MAX: not pending */
 static struct event *timer_ev; /* by id: the event it posts */
 static size_t ids_cap;
 static uint64_t next_tid;
@@ -324,7 +323,7 @@ static void sift_down(size_t i, struct timer t)
 static uint64_t timer_set(double delay, uint64_t target, const char *name)
 {
         uint64_t id = next_tid++;
-        struct timer t = { now() + delay, id };
+        struct timer t = {now() + delay, id};
 
         if (id >= ids_cap) {
                 ids_cap = ids_cap ? 2 * ids_cap : 1024;
@@ -339,7 +338,7 @@ static uint64_t timer_set(double delay, uint64_t target, const char *name)
                 if (!heap)
                         abort();
         }
-        timer_ev[id] = (struct event){ target, name, 0, target };
+        timer_ev[id] = (struct event){target, name, 0, target};
         sift_up(heap_len++, t);
         return id;
 }
@@ -425,7 +424,7 @@ static int64_t yc_start(struct session *s, const struct event *e)
 
 static void yield_chain(void)
 {
-        static const struct handler h[] = { { "_start", yc_start }, { "step", yc_step } };
+        static const struct handler h[] = {{"_start", yc_start}, {"step", yc_step}};
 
         spawn(h, 2, NULL, 0);
 }
@@ -487,8 +486,8 @@ static int64_t pp_ping_start(struct session *s, const struct event *e)
 
 static void post_pingpong(void)
 {
-        static const struct handler pong[] = { { "_start", pp_pong_start }, { "hit", pp_hit } };
-        static const struct handler ping[] = { { "_start", pp_ping_start }, { "hit", pp_hit } };
+        static const struct handler pong[] = {{"_start", pp_pong_start}, {"hit", pp_hit}};
+        static const struct handler ping[] = {{"_start", pp_ping_start}, {"hit", pp_hit}};
 
         spawn(pong, 2, (void *)"ping", 0);
         spawn(ping, 2, (void *)"pong", 0);
@@ -525,8 +524,8 @@ static int64_t cc_caller_start(struct session *s, const struct event *e)
 
 static void call_chain(void)
 {
-        static const struct handler callee[] = { { "_start", cc_callee_start }, { "add", cc_add } };
-        static const struct handler caller[] = { { "_start", cc_caller_start } };
+        static const struct handler callee[] = {{"_start", cc_callee_start}, {"add", cc_add}};
+        static const struct handler caller[] = {{"_start", cc_caller_start}};
 
         spawn(callee, 2, NULL, 0);
         spawn(caller, 1, NULL, 0);
@@ -555,7 +554,7 @@ static int64_t fq_start(struct session *s, const struct event *e)
 
 static void fanout_queue(void)
 {
-        static const struct handler h[] = { { "_start", fq_start }, { "ev", fq_ev } };
+        static const struct handler h[] = {{"_start", fq_start}, {"ev", fq_ev}};
 
         spawn(h, 2, NULL, 0);
 }
@@ -595,7 +594,7 @@ static int64_t ts_start(struct session *s, const struct event *e)
 
 static void timers_setremove(void)
 {
-        static const struct handler h[] = { { "_start", ts_start } };
+        static const struct handler h[] = {{"_start", ts_start}};
 
         spawn(h, 1, NULL, 0);
 }
@@ -618,14 +617,14 @@ static int64_t tf_start(struct session *s, const struct event *e)
 
 static void timers_fire(void)
 {
-        static const struct handler h[] = { { "_start", tf_start }, { "t", fq_ev } };
+        static const struct handler h[] = {{"_start", tf_start}, {"t", fq_ev}};
 
         spawn(h, 2, NULL, 0);
 }
 
 /* session_churn: the child has nothing to do, so it stops at once; its
  * parent's _child lose creates the next. */
-static const struct handler sc_child[] = { { "_start", nop }, { "_stop", nop } };
+static const struct handler sc_child[] = {{"_start", nop}, {"_stop", nop}};
 static struct session *sc_current;
 
 static int64_t sc_parent_child(struct session *s, const struct event *e)
@@ -649,8 +648,8 @@ static int64_t sc_parent_start(struct session *s, const struct event *e)
 
 static void session_churn(void)
 {
-        static const struct handler h[] = { { "_start", sc_parent_start },
-                                            { "_child", sc_parent_child } };
+        static const struct handler h[] = {{"_start", sc_parent_start},
+                                           {"_child", sc_parent_child}};
 
         spawn(h, 2, NULL, 0);
         /* A kernel's garbage collection: a session with nothing to do stops. */
@@ -712,7 +711,7 @@ static void signal_dispatch(const struct event *e)
 
 static void signal_fanout(void)
 {
-        static const struct handler w[] = { { "_start", sf_watcher_start }, { "got", sf_got } };
+        static const struct handler w[] = {{"_start", sf_watcher_start}, {"got", sf_got}};
         int i;
 
         for (i = 0; i < WATCHERS; i++)
@@ -732,10 +731,14 @@ static const struct {
         const char *name;
         void (*setup)(void);
 } workloads[] = {
-        { "yield_chain", yield_chain },       { "post_pingpong", post_pingpong },
-        { "call_chain", call_chain },         { "fanout_queue", fanout_queue },
-        { "timers_setremove", timers_setremove }, { "timers_fire", timers_fire },
-        { "session_churn", session_churn },   { "signal_fanout", signal_fanout },
+        {"yield_chain", yield_chain},
+        {"post_pingpong", post_pingpong},
+        {"call_chain", call_chain},
+        {"fanout_queue", fanout_queue},
+        {"timers_setremove", timers_setremove},
+        {"timers_fire", timers_fire},
+        {"session_churn", session_churn},
+        {"signal_fanout", signal_fanout},
 };
 
 int main(int argc, char **argv)
