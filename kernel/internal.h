@@ -569,7 +569,10 @@ struct poe_kernel {
         poe__option parked_option; /* the last old option value handed out */
 
         /* Debug groups (debug.c). */
-        unsigned debug;    /* groups switched on (env, debug_set): text and sinks */
+        /* groups switched on (env, debug_set): text and sinks.  Atomic:
+         * poe_kernel_debug_get is read from the inspector's HTTP threads
+         * while the kernel's thread may switch groups. */
+        _Atomic unsigned debug;
         unsigned debug_on; /* debug plus the groups any sink asked for */
         FILE *trace_file;
         int trace_fd;
