@@ -86,6 +86,8 @@ static const char *const endpoints[] = {
         "/api/v1/trace",
         "/api/v1/trace/tail",
         "/api/v1/trace/runs",
+        "/api/v1/events/1/lineage",
+        "/api/v1/events/999999/lineage",
         "/api/v1/trace/groups",
         "/api/v1/export/jsonl",
         "/api/v1/export/csv",

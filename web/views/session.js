@@ -59,7 +59,10 @@ export default {
     ]);
     const pg = pager('Reason pages', ({ offset, limit }) => { st.offset = offset; st.limit = limit; self.kick(); });
     const sig = signalForm(sid);
-    root.append(h('h2', null, `Session ${sid}`), msg.el,
+    root.append(h('h2', null, `Session ${sid}`),
+      h('p', { class: 'links' }, h('a', { href: href('trace', '', { session: sid }), id: 'session-trace-link' },
+        `Its trace records`), ' (the trace log, filtered on session ', sid, ')'),
+      msg.el,
       h('section', { 'aria-labelledby': 'info-h' }, h('h3', { id: 'info-h' }, 'What it is'), info),
       h('section', { 'aria-labelledby': 'reasons-h' }, h('h3', { id: 'reasons-h' }, 'Why it is alive'), sum, pg.el, t.el),
       sig.el);
