@@ -211,6 +211,7 @@ int poe__api_watchers(poe__call *c);
 int poe__api_signals(poe__call *c);
 int poe__api_aliases(poe__call *c);
 int poe__api_extrefs(poe__call *c);
+int poe__api_lints(poe__call *c);
 int poe__api_debug_set(poe__call *c);
 int poe__api_signal(poe__call *c);
 /* api.c's 404 for a path under /api/v1/ that names nothing (listing what
@@ -251,6 +252,10 @@ struct poe_inspector {
         char url[96];
         double started;
         char loop_name[16]; /* the kernel's loop, for /metrics from any thread */
+        /* The lints' thresholds and growth samples (lints.c; the samples
+         * on the kernel's thread only). */
+        poe__lint_cfg lint_cfg;
+        struct poe__lints *lints;
 
         /* The trace log, or why there is none. */
         poe__tracelog *log;

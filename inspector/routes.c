@@ -37,6 +37,7 @@ static const poe__route routes[] = {
         { POE__GET, "/api/v1/signals", POE__ON_KERNEL, API, poe__api_signals, NULL },
         { POE__GET, "/api/v1/aliases", POE__ON_KERNEL, API, poe__api_aliases, NULL },
         { POE__GET, "/api/v1/extrefs", POE__ON_KERNEL, API, poe__api_extrefs, NULL },
+        { POE__GET, "/api/v1/lints", POE__ON_KERNEL, API, poe__api_lints, NULL },
         { POE__GET, "/metrics", POE__ON_KERNEL, API, poe__metrics, poe__http_stuck_metrics },
         /* Changes, on the kernel's thread, with the token. */
         { POE__POST, "/api/v1/sessions/{id}/signal", POE__ON_KERNEL, WRITE, poe__api_signal,

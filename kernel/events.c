@@ -252,6 +252,7 @@ static inline __attribute__((always_inline)) void count_handler(poe_kernel *k, p
                                                                 uint32_t type)
 {
         s->dispatched++;
+        s->last_ns = k->now;
         k->total_dispatched++;
         k->stats.by_kind[kind_of(type)]++;
         /* For other threads, after what dispatch_enter published: a
@@ -411,10 +412,10 @@ typedef poe__dispatch_state dispatch_state;
 /*
  * The dispatch's optional work, out of the hot path: the event and
  * profile groups.  With TRACE_PROFILE one clock read at each end serves
- * them both: the dispatch and return records' times are the ones the
- * profile's busy time is measured between (and a sampled dispatch
- * timing's start); the dispatch reads it (hooks_now) where its registers
- * are saved already.  Without it the records read the clock themselves,
+ * the dispatch and return records (and a sampled dispatch timing's
+ * start); the dispatch reads it (hooks_now) where its registers are
+ * saved already.  (Busy time is kept without it: poe__busy_settle.)
+ * Without it the records read the clock themselves,
  * and not at all while the trace log sheds them (poe__trace_in_slot).
  */
 static inline int64_t hooks_now(poe_kernel *k)
@@ -524,8 +525,6 @@ static inline __attribute__((always_inline)) void dispatch_leave(poe_kernel *k, 
         if (__builtin_expect(k->dispatch_hooks, 0)) {
                 int64_t now = hooks_now(k);
 
-                if (POE__ON(k, POE_TRACE_PROFILE))
-                        to->busy_ns += now - st->t0;
                 dispatch_hooks_leave(k, to, from, name, ret, now);
         }
         /* stop() may have reset the active session to the kernel; the
@@ -534,6 +533,15 @@ static inline __attribute__((always_inline)) void dispatch_leave(poe_kernel *k, 
         k->active_event = st->hold_event;
         k->active_type = st->hold_type;
         poe__session_unpin(k, to);
+}
+
+/* A top-level dispatch outside a slice's loop: charged busy time from
+ * now to its end (see poe__busy_settle). */
+static void busy_begin(poe_kernel *k, poe__session *to, uint32_t name)
+{
+        poe__busy_settle(k, poe__coarse(k));
+        k->busy_sess = to;
+        k->busy_event = name;
 }
 
 /*
@@ -554,6 +562,8 @@ poe_value poe__dispatch(poe_kernel *k, poe__session *to, poe__session *from, uin
         /* The GC event exists only to be dequeued (POE's ET_GC). */
         if (type & POE__ET_GC)
                 return poe_nil();
+        if (k->dispatch_depth == 0)
+                busy_begin(k, to, name);
         dispatch_enter(k, to, from, name, type, &st);
         /* Only the handler's own frames lie between here and poe_die,
          * never kernel state. */
@@ -564,6 +574,8 @@ poe_value poe__dispatch(poe_kernel *k, poe__session *to, poe__session *from, uin
                 k->frame = f.up;
                 k->died = false;
                 dispatch_leave(k, to, from, name, &ret, &st);
+                if (k->dispatch_depth == 0)
+                        poe__busy_settle(k, poe__coarse(k));
                 return ret;
         }
         k->frame = f.up;
@@ -584,10 +596,14 @@ poe_value poe__dispatch_framed(poe_kernel *k, poe__dispatch_state *st, poe__sess
 {
         poe_value ret;
 
+        if (k->dispatch_depth == 0)
+                busy_begin(k, to, name);
         dispatch_enter(k, to, from, name, type, st);
         ret = invoke(k, to, from, name, type, args, nargs, file, line, from_state);
         k->died = false;
         dispatch_leave(k, to, from, name, &ret, st);
+        if (k->dispatch_depth == 0)
+                poe__busy_settle(k, poe__coarse(k));
         return ret;
 }
 
@@ -600,6 +616,8 @@ void poe__dispatch_died(poe_kernel *k, poe__dispatch_state *st, poe__session *to
         poe__exception_caught(k, to, from, name, type, file, line, from_state);
         k->died = true;
         dispatch_leave(k, to, from, name, &nil, st);
+        if (k->dispatch_depth == 0)
+                poe__busy_settle(k, poe__coarse(k));
 }
 
 /* The end of a queued event's dispatch: POE stops everything once an
@@ -636,7 +654,7 @@ static inline __attribute__((always_inline)) void count_wait(poe_kernel *k, cons
  */
 void poe__dispatch_due(poe_kernel *k)
 {
-        poe__clock_slice(k);
+        poe__busy_settle(k, poe__clock_slice(k));
         k->slice_prev = k->slice_now;
         k->slice_now = k->now;
         k->slice_cut = k->seq;
@@ -666,7 +684,13 @@ void poe__dispatch_resume(poe_kernel *k)
                         poe_value r;
 
                         count_wait(k, ev);
-
+                        /* Charged busy time from the slice's clock
+                         * reading, or the end of the dispatch before it
+                         * (see poe__busy_settle). */
+                        if (__builtin_expect(k->busy_sess != NULL, 0))
+                                poe__busy_settle(k, poe__coarse(k));
+                        k->busy_sess = ev->to;
+                        k->busy_event = ev->name;
                         dispatch_enter(k, ev->to, from, ev->name, ev->type, &k->top_st);
                         k->top_ev = ev;
                         r = invoke(k, ev->to, from, ev->name, ev->type, poe__ev_args(ev),

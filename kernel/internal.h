@@ -221,6 +221,8 @@ typedef struct poe__alias {
 typedef struct poe__extref {
         char *tag;
         int count;
+        uint32_t file; /* interned: where its count was last raised */
+        int line;
         poe__list_node in_session;
 } poe__extref;
 
@@ -274,7 +276,15 @@ struct poe__session {
         uint32_t reasons[POE__R_MAX];
         uint32_t refcnt; /* the sum of reasons[] */
         uint64_t dispatched;
-        int64_t busy_ns;    /* time in its handlers, with TRACE_PROFILE on */
+        int64_t busy_ns; /* time in its top-level dispatches (poe__busy_settle) */
+        int64_t last_ns; /* k->now at its last dispatch; 0: none yet */
+        /* Lints' evidence: its top-level dispatches that took k->slow_ns
+         * or more (how many, the slowest, the last one's start), and the
+         * timers it set in the past (how many, the first and last time). */
+        int64_t slow_max_ns, slow_last;
+        uint32_t slow_n, slow_event;
+        uint32_t past_n;
+        int64_t past_first, past_last;
         /* Its loggable name's serial in trace records (0: to be given,
          * after a change of aliases), and the definition epoch it was
          * last defined to the sinks in (trace.c). */
@@ -518,6 +528,14 @@ struct poe_kernel {
          * (the event and profile groups)?  One test instead of one per
          * hook (poe__dispatch_hooks_update); timing has its own, inline. */
         bool dispatch_hooks;
+        /* Busy time, always kept (poe__busy_settle): the session whose
+         * top-level dispatch began at busy_mark (coarse clock) and is not
+         * charged yet, with its event.  slow_ns: a dispatch that long
+         * counts as slow (poe_kernel_set_slow_dispatch). */
+        poe__session *busy_sess;
+        uint32_t busy_event;
+        int64_t busy_mark;
+        int64_t slow_ns;
         /* Published for other threads (poe_kernel_activity_get). */
         _Atomic uint64_t pub_dispatches;
         _Atomic int pub_depth;
@@ -861,7 +879,48 @@ static inline __attribute__((always_inline)) int64_t poe__mono_inline(const poe_
         return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 int64_t poe__clock_now(poe_kernel *k); /* reads the clock into k->now */
-void poe__clock_slice(poe_kernel *k);  /* k->now for a new timeslice */
+/* k->now for a new timeslice; returns the coarse clock (poe__coarse). */
+int64_t poe__clock_slice(poe_kernel *k);
+/* CLOCK_MONOTONIC_COARSE (a memory read, 1-4 ms ticks), or the fake
+ * clock: what busy time is measured on. */
+int64_t poe__coarse(const poe_kernel *k);
+void poe__busy_slow(poe_kernel *k, poe__session *s, int64_t ns);
+/* A dispatch this long is slow until poe_kernel_set_slow_dispatch. */
+#define POE__SLOW_DEFAULT_NS 500000000
+
+/*
+ * Busy time, kept always at the cost of no clock read of its own in a
+ * busy kernel: a slice's first dispatch is charged from the coarse
+ * clock's reading the slice takes anyway (poe__clock_slice) to the next
+ * reading: the next slice's, or the next top-level dispatch's of the same
+ * slice, or the loop's before it waits (poe__busy_stop).  A dispatch
+ * outside a slice's loop (I/O, a call from outside handlers) reads it at
+ * both ends.  A coarse clock's tick falls inside a dispatch as often as
+ * the dispatch is long, so the sums are right over many dispatches and a
+ * long one is right to a tick.  Nested dispatches (call) count in their
+ * caller's.
+ */
+static inline void poe__busy_settle(poe_kernel *k, int64_t t)
+{
+        poe__session *s = k->busy_sess;
+
+        if (s) {
+                int64_t d = t - k->busy_mark;
+
+                s->busy_ns += d;
+                if (__builtin_expect(d >= k->slow_ns, 0))
+                        poe__busy_slow(k, s, d);
+                k->busy_sess = NULL;
+        }
+        k->busy_mark = t;
+}
+
+/* The same where time passes next that is nobody's: a wait, or the
+ * host's code after a timeslice or run(). */
+static inline void poe__busy_stop(poe_kernel *k)
+{
+        poe__busy_settle(k, poe__coarse(k));
+}
 double poe__wall(const poe_kernel *k);
 void poe__clock_init(poe_kernel *k);
 int64_t poe__wall2mono(const poe_kernel *k, double wall);

@@ -332,6 +332,8 @@ static void session_free(poe_kernel *k, poe__session *s)
 {
         poe__session *parent = s->parent;
 
+        if (k->busy_sess == s)
+                poe__busy_settle(k, poe__coarse(k));
         POE_TRACE(k, POE_TRACE_SESSIONS, s, POE__NO_NAME, NULL, NULL, .kind = POE_TK_FREE);
         if (POE__ON(k, POE_TRACE_DESTROY) && !k->in_sink && !s->is_kernel)
                 trace_destroy(k, s);

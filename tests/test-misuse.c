@@ -501,6 +501,11 @@ static int walk_reasons(void *ctx, const poe_peek_item *it)
         return walk_fn(ctx, it);
 }
 
+static int walk_postbacks(void *ctx, const poe_peek_postback *pb)
+{
+        return walk_fn(ctx, pb);
+}
+
 static int walk_events(void *ctx, const poe_peek_event *ev)
 {
         return walk_fn(ctx, ev);
@@ -897,8 +902,12 @@ static void random_op(poe_kernel *k, poe_ctx *c)
         case 24:
                 s = chance(5) ? (bad = true, NULL) : rn(2) ? "tag" : rn(2) ? "" : "other";
                 if (rn(2))
-                        RC(poe_kernel_refcount_increment, bad,
-                           poe_kernel_refcount_increment(kk, pick_sid(), s));
+                        if (rn(2))
+                                RC(poe_kernel_refcount_increment, bad,
+                                   (poe_kernel_refcount_increment)(kk, pick_sid(), s));
+                        else
+                                RC(poe_kernel_refcount_increment_at, bad,
+                                   poe_kernel_refcount_increment(kk, pick_sid(), s));
                 else {
                         /* A tag the session does not hold: fatal under
                          * ASSERT_DATA, as POE's _data_extref_dec. */
@@ -947,11 +956,17 @@ static void random_op(poe_kernel *k, poe_ctx *c)
                 }
                 ev = pick_event(&bad);
                 args = pick_args(&nargs, true, &bad);
-                if (cb)
+                if (cb && rn(2))
                         RC(poe_session_callback, bad,
+                           (poe_session_callback)(kk, pick_sid(), ev, args, nargs, slot));
+                else if (cb)
+                        RC(poe_session_callback_at, bad,
                            poe_session_callback(kk, pick_sid(), ev, args, nargs, slot));
-                else
+                else if (rn(2))
                         RC(poe_session_postback, bad,
+                           (poe_session_postback)(kk, pick_sid(), ev, args, nargs, slot));
+                else
+                        RC(poe_session_postback_at, bad,
                            poe_session_postback(kk, pick_sid(), ev, args, nargs, slot));
                 break;
         }
@@ -1101,6 +1116,9 @@ static void random_op(poe_kernel *k, poe_ctx *c)
                 poe_dispatch_stats st;
 
                 RC(poe_kernel_set_dispatch_timing, bad, poe_kernel_set_dispatch_timing(kk, (int)rn(2)));
+                r = rn(4) == 0;
+                RC(poe_kernel_set_slow_dispatch, bad || r,
+                   poe_kernel_set_slow_dispatch(kk, r ? -1.0 : 0.25 + rn(4)));
                 r = rn(5) == 0; /* a NULL output pointer */
                 RC(poe_kernel_dispatch_stats, bad || r, poe_kernel_dispatch_stats(kk, r ? NULL : &st));
                 break;
@@ -1169,6 +1187,10 @@ static void random_op(poe_kernel *k, poe_ctx *c)
         }
         case 45:
                 RC(poe_peek_reasons, bad, poe_peek_reasons(kk, pick_sid(), walk_reasons, &walk));
+                r = rn(8) == 0;
+                RC(poe_peek_postbacks, bad || r,
+                   poe_peek_postbacks(kk, rn(2) ? POE_KERNEL : pick_sid(),
+                                      r ? NULL : walk_postbacks, &walk));
                 RC(poe_peek_queue, bad, poe_peek_queue(kk, walk_events, &walk));
                 RC(poe_peek_timers, bad, poe_peek_timers(kk, walk_events, &walk));
                 RC(poe_peek_watchers, bad, poe_peek_watchers(kk, walk_watchers, &walk));

@@ -123,7 +123,8 @@ static const oa_row oom_api[] = {
         OA_NONE(poe_kernel_alias_remove, "unlinks and frees")
         OA_NONE(poe_kernel_alias_resolve, "looks the alias up, parses digits in place")
         OA_NONE(poe_kernel_alias_list, "writes borrowed pointers into the caller's array")
-        OA_SWEPT(poe_kernel_refcount_increment, test_refcount_increment)
+        OA_SWEPT(poe_kernel_refcount_increment_at, test_refcount_increment)
+        OA_SWEPT(poe_kernel_refcount_increment, test_refcount_increment_bare)
         OA_NONE(poe_kernel_refcount_decrement, "counts down and frees")
         OA_SWEPT(poe_kernel_sig, test_sig)
         OA_NONE(poe_kernel_sig_handled, "sets a flag")
@@ -138,8 +139,10 @@ static const oa_row oom_api[] = {
         OA_NONE(poe_nfa_get_current_state, "reads the machine")
         OA_NONE(poe_nfa_get_runstate, "reads the machine")
         OA_NONE(poe_nfa_ctx_state, "reads the context")
-        OA_SWEPT(poe_session_postback, test_postback)
-        OA_SWEPT(poe_session_callback, test_callback)
+        OA_SWEPT(poe_session_postback_at, test_postback)
+        OA_SWEPT(poe_session_callback_at, test_callback)
+        OA_SWEPT(poe_session_postback, test_postback_bare)
+        OA_SWEPT(poe_session_callback, test_callback_bare)
         OA_SWEPT(poe_postback_invoke, test_postback_invoke)
         OA_NONE(poe_postback_weaken, "drops a count")
         OA_NONE(poe_postback_free, "frees")
@@ -148,6 +151,7 @@ static const oa_row oom_api[] = {
         OA_NONE(poe_value_exception, "reads the value's list into the caller's struct")
         OA_NONE(poe_kernel_exception, "reads a field")
         OA_NONE(poe_kernel_set_dispatch_timing, "sets a flag")
+        OA_NONE(poe_kernel_set_slow_dispatch, "sets a field")
         OA_NONE(poe_kernel_dispatch_stats, "copies counters")
         OA_NONE(poe_debug_compiled, "returns a constant")
         OA_NONE(poe_debug_group_name, "reads a static table")
@@ -172,6 +176,7 @@ static const oa_row oom_api[] = {
         OA_NONE(poe_peek_sessions, "walks the tree through its parent links")
         OA_NONE(poe_peek_handlers, "walks the handler table")
         OA_NONE(poe_peek_reasons, "walks the session's lists")
+        OA_NONE(poe_peek_postbacks, "walks the kernel's list of postbacks")
         OA_SWEPT(poe_peek_queue, test_peek_queue)
         OA_SWEPT(poe_peek_timers, test_peek_timers)
         OA_NONE(poe_peek_watchers, "walks the fd table")
@@ -1158,6 +1163,7 @@ static void test_has_forked(void **state)
 
 static poe_postback *pb;
 static bool pb_callback;
+static bool pb_bare; /* the functions without a place, not the macros */
 
 static int do_postback(void)
 {
@@ -1166,8 +1172,12 @@ static int do_postback(void)
 
         pb = NULL;
         arm();
-        r = pb_callback ? poe_session_callback(tl.k, 1, "fresh_event", args, 2, &pb)
-                        : poe_session_postback(tl.k, 1, "fresh_event", args, 2, &pb);
+        if (pb_bare)
+                r = pb_callback ? (poe_session_callback)(tl.k, 1, "fresh_event", args, 2, &pb)
+                                : (poe_session_postback)(tl.k, 1, "fresh_event", args, 2, &pb);
+        else
+                r = pb_callback ? poe_session_callback(tl.k, 1, "fresh_event", args, 2, &pb)
+                                : poe_session_postback(tl.k, 1, "fresh_event", args, 2, &pb);
         disarm();
         return r;
 }
@@ -1210,6 +1220,29 @@ static void test_postback(void **state)
 
         (void)state;
         pb_callback = false;
+        pb_bare = false;
+        run_case(&oc);
+}
+
+static void test_postback_bare(void **state)
+{
+        const oom_case oc = { INJ_LIBC, prepare_target, do_postback, postback_failed,
+                              postback_done, 0, free_pb };
+
+        (void)state;
+        pb_callback = false;
+        pb_bare = true;
+        run_case(&oc);
+}
+
+static void test_callback_bare(void **state)
+{
+        const oom_case oc = { INJ_LIBC, prepare_target, do_postback, postback_failed,
+                              postback_done, 0, free_pb };
+
+        (void)state;
+        pb_callback = true;
+        pb_bare = true;
         run_case(&oc);
 }
 
@@ -1220,6 +1253,7 @@ static void test_callback(void **state)
 
         (void)state;
         pb_callback = true;
+        pb_bare = false;
         run_case(&oc);
 }
 
@@ -1960,6 +1994,7 @@ static poe_value on_probe(poe_ctx *c)
         PROBE(poe_value_exception, poe_value_exception(poe_ctx_arg(c, 0), &ex));
         PROBE(poe_kernel_exception, poe_kernel_exception(k));
         PROBE(poe_kernel_set_dispatch_timing, poe_kernel_set_dispatch_timing(k, 1));
+        PROBE(poe_kernel_set_slow_dispatch, poe_kernel_set_slow_dispatch(k, 0.5));
         PROBE(poe_kernel_dispatch_stats, poe_kernel_dispatch_stats(k, &st));
         PROBE(poe_kernel_debug_get, poe_kernel_debug_get(k));
         PROBE(poe_kernel_debug_set, poe_kernel_debug_set(k, POE_TRACE_PROFILE, 0));
@@ -1988,6 +2023,9 @@ static poe_value on_probe(poe_ctx *c)
               poe_peek_handlers(k, 1, (int (*)(void *, const char *))any_cb, NULL));
         PROBE(poe_peek_reasons,
               poe_peek_reasons(k, 1, (int (*)(void *, const poe_peek_item *))any_cb, NULL));
+        PROBE(poe_peek_postbacks,
+              poe_peek_postbacks(k, POE_KERNEL,
+                                 (int (*)(void *, const poe_peek_postback *))any_cb, NULL));
         PROBE(poe_peek_watchers,
               poe_peek_watchers(k, (int (*)(void *, const poe_peek_watcher *))any_cb, NULL));
         PROBE(poe_peek_signals,
@@ -2132,6 +2170,8 @@ int main(void)
                 cmocka_unit_test(test_has_forked),
                 cmocka_unit_test(test_postback),
                 cmocka_unit_test(test_callback),
+                cmocka_unit_test(test_postback_bare),
+                cmocka_unit_test(test_callback_bare),
                 cmocka_unit_test(test_postback_invoke),
                 cmocka_unit_test(test_die),
                 cmocka_unit_test(test_nfa_spawn),

@@ -8,8 +8,12 @@
  * session detail's reasons, the countdowns, the trace tail and its pause,
  * the exports, the token and a trace group switch, read-only, the busy
  * banner, disconnection, the keyboard, a narrow window, and that the
- * page logs no errors.  With a second fixture (fixture-big.c: 10,000
- * sessions, 100,000 trace records) it checks that the page stays paged.
+ * page logs no errors; lineage from a trace record and from the queue;
+ * a stuck kernel's stale views; a frozen fixture (SIGSTOP) said to be
+ * not responding within 5 s, and its recovery (SIGCONT).  With a second
+ * fixture (fixture-big.c: 10,000 sessions, 100,000 trace records) it
+ * checks that the page stays paged and answers: the first table, paging,
+ * a lineage in the long log, each within a generous deadline.
  *
  *   node test-page.mjs FIXTURE [BIG_FIXTURE] [--screenshots DIR]
  *   (or POE_WEB_FIXTURE, POE_WEB_BIG_FIXTURE, POE_WEB_SCREENSHOTS)
@@ -963,6 +967,13 @@ async function scaleChecks(ctx, fx) {
     if (k.sessions < 10000) return `fixture has ${k.sessions}`;
   });
 
+  await step('scale: the first table comes within a generous deadline (20 s)', async () => {
+    const t0 = Date.now();
+    await page.reload();
+    await page.waitForFunction(() => document.querySelectorAll('#view-sessions tbody tr').length === 100, null, until(20000));
+    console.log(`# the first table of 10,000 sessions came ${Date.now() - t0} ms after the load`);
+  });
+
   await step('scale: the session table shows one page of 10,000', async () => {
     const t0 = Date.now();
     await page.waitForFunction(() => document.querySelectorAll('#view-sessions tbody tr').length === 100, null, until(5000));
@@ -973,7 +984,9 @@ async function scaleChecks(ctx, fx) {
     const first = await page.textContent('#view-sessions tbody tr th');
     const api = (await apiJson(base, 'sessions?offset=100&limit=1')).data[0];
     if (first !== String(api.id)) return `first row ${first} vs ${api.id}`;
-    return Date.now() - t0 < 5000 || 'slow';
+    // Its waits have deadlines; how fast it went is logged, not judged
+    // (the machine's load decides that).
+    console.log(`# two pages of 10,000 sessions in ${Date.now() - t0} ms`);
   });
 
   await step('scale: filtering 10,000 sessions by alias finds one', async () => {
@@ -1035,7 +1048,25 @@ async function scaleChecks(ctx, fx) {
     if (n > 100) return `${n} rows after the tail`;
   });
 
+  await step('scale: a record\'s lineage in a log of 100,000 records: the chain and what it caused', async () => {
+    // A chat dispatch from the middle of the log: a long chain of yields.
+    const mid = (await apiJson(base, 'trace?event=chat&kind=dispatch&offset=20000&limit=1')).data.records[0];
+    if (!mid) return 'no chat dispatch 20,000 records in';
+    const t0 = Date.now();
+    await go(page, `#/lineage/${mid.event_id}`);
+    await page.waitForFunction(() => /chat/.test(document.getElementById('lineage-self')?.textContent || '')
+      && document.querySelectorAll('#lineage-ancestors li[data-id]').length > 0, null, until(20000));
+    console.log(`# lineage of event ${mid.event_id} shown ${Date.now() - t0} ms after the link`);
+    const api = (await apiJson(base, `events/${mid.event_id}/lineage`)).data;
+    const shown = await page.$$eval('#lineage-ancestors li[data-id]', (lis) => lis.length);
+    if (shown !== api.ancestors.length) return `${shown} ancestors shown, ${api.ancestors.length} in the API`;
+    const kids = await page.$$eval('#lineage-descendants li[data-id]', (lis) => lis.length);
+    if (kids > 100) return `${kids} descendants in the DOM (limit 100)`;
+  });
+
   await step('scale: the last page of the log is one request away', async () => {
+    await go(page, '#/trace');
+    await page.waitForSelector('#trace-table tbody tr', until(8000));
     await page.selectOption('#trace-order', 'asc');
     await page.waitForFunction(() => document.querySelector('#trace-table tbody tr')?.dataset.id === '1', null, until(5000));
   });

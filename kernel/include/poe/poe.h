@@ -750,9 +750,19 @@ POE_EXPORT int poe_kernel_alias_resolve(poe_kernel *k, const char *alias, poe_si
 POE_EXPORT int poe_kernel_alias_list(poe_kernel *k, poe_sid sid, const char **ret, size_t n);
 
 /** Adds one to the session's extra reference count named tag, as
- * refcount_increment.  Returns the tag's new count, -ESRCH, -EINVAL,
- * -ENOMEM. */
+ * refcount_increment, and records file and line (the caller's, through
+ * the poe_kernel_refcount_increment() macro) as where the tag was last
+ * raised: poe_peek_reasons shows it.  Returns the tag's new count,
+ * -ESRCH, -EINVAL, -ENOMEM. */
+POE_EXPORT int poe_kernel_refcount_increment_at(poe_kernel *k, const char *file, int line,
+                                                poe_sid sid, const char *tag);
+
+/** poe_kernel_refcount_increment_at with no place (file "", line 0): the
+ * function that compiled callers of earlier versions link to.  The
+ * macro of the same name passes __FILE__ and __LINE__ instead. */
 POE_EXPORT int poe_kernel_refcount_increment(poe_kernel *k, poe_sid sid, const char *tag);
+#define poe_kernel_refcount_increment(k, ...) \
+        poe_kernel_refcount_increment_at((k), __FILE__, __LINE__, __VA_ARGS__)
 
 /** Takes one from it, as refcount_decrement; at zero the tag is gone and
  * the session may stop.  Returns the new count, -ESRCH for no session,
@@ -950,16 +960,34 @@ typedef struct poe_postback poe_postback;
  * list of the invocation's arguments.  Until freed or weakened it keeps
  * the session alive (a session stopped anyway, by a signal or stop(),
  * releases it).  Pointer destructors among args belong to the postback
- * and run once, when it is freed (also when this call fails).  Returns
- * 0, -ESRCH, -EINVAL, -ENOMEM.
+ * and run once, when it is freed (also when this call fails).  file and
+ * line (the caller's, through the poe_session_postback() macro) say
+ * where it was made, for poe_peek_postbacks.  Returns 0, -ESRCH,
+ * -EINVAL, -ENOMEM.
  */
-POE_EXPORT int poe_session_postback(poe_kernel *k, poe_sid sid, const char *event,
-                                    const poe_value *args, size_t nargs, poe_postback **ret);
+POE_EXPORT int poe_session_postback_at(poe_kernel *k, const char *file, int line, poe_sid sid,
+                                       const char *event, const poe_value *args, size_t nargs,
+                                       poe_postback **ret);
 
 /** As postback, but invoking calls the handler at once and returns its
  * value ($session->callback). */
+POE_EXPORT int poe_session_callback_at(poe_kernel *k, const char *file, int line, poe_sid sid,
+                                       const char *event, const poe_value *args, size_t nargs,
+                                       poe_postback **ret);
+
+/** poe_session_postback_at with no place (file "", line 0): the function
+ * that compiled callers of earlier versions link to.  The macro of the
+ * same name passes __FILE__ and __LINE__ instead. */
+POE_EXPORT int poe_session_postback(poe_kernel *k, poe_sid sid, const char *event,
+                                    const poe_value *args, size_t nargs, poe_postback **ret);
+#define poe_session_postback(k, ...) \
+        poe_session_postback_at((k), __FILE__, __LINE__, __VA_ARGS__)
+
+/** poe_session_callback_at with no place, as poe_session_postback. */
 POE_EXPORT int poe_session_callback(poe_kernel *k, poe_sid sid, const char *event,
                                     const poe_value *args, size_t nargs, poe_postback **ret);
+#define poe_session_callback(k, ...) \
+        poe_session_callback_at((k), __FILE__, __LINE__, __VA_ARGS__)
 
 /**
  * Invokes a postback (posts; *ret, if given, is nil) or a callback
@@ -1137,6 +1165,15 @@ typedef struct poe_dispatch_stats {
  * for a negative `every`.
  */
 POE_EXPORT int poe_kernel_set_dispatch_timing(poe_kernel *k, int every);
+
+/**
+ * A top-level dispatch that takes `seconds` or more (busy time, on the
+ * coarse clock) counts as slow: poe_session_info's slow_dispatches,
+ * slowest_seconds, slowest_event and last_slow record it, for the
+ * inspector's lints.  Default 0.5 s.  Returns 0, or -EINVAL unless
+ * 0 < seconds < 1e9.
+ */
+POE_EXPORT int poe_kernel_set_slow_dispatch(poe_kernel *k, double seconds);
 
 /** The counts so far, into *ret.  Returns 0 or -EINVAL. */
 POE_EXPORT int poe_kernel_dispatch_stats(const poe_kernel *k, poe_dispatch_stats *ret);
@@ -1436,9 +1473,26 @@ typedef struct poe_peek_session {
         size_t n_children, n_aliases, n_handlers;
         const char *first_alias;           /* in sorted order, or NULL */
         uint64_t events_dispatched;
-        double busy_seconds;               /* measured while TRACE_PROFILE is on */
+        double busy_seconds;               /* time in its handlers, always kept: a
+                                              top-level dispatch's time on the coarse
+                                              clock (1-4 ms ticks; right on average,
+                                              a long one to a tick), calls it makes
+                                              included */
         double created;                    /* epoch seconds */
         int stopping, marked_for_gc;
+        double last_dispatch;              /* epoch seconds of its last dispatch (to a
+                                              coarse tick); 0 if none */
+        /* Its top-level dispatches that took poe_kernel_set_slow_dispatch's
+         * time or more: how many, the slowest's seconds and event, and when
+         * the last one began (epoch seconds); 0 and NULL when none. */
+        uint32_t slow_dispatches;
+        double slowest_seconds;
+        const char *slowest_event;
+        double last_slow;
+        /* Timers it set for a time already past (by more than 1 ms): how
+         * many, and when the first and the last were set (epoch seconds). */
+        uint32_t timers_past;
+        double timers_past_first, timers_past_last;
 } poe_session_info;
 
 /** One session.  Returns 0 or -ESRCH. */
@@ -1464,6 +1518,9 @@ typedef struct poe_peek_item {
         double when;             /* an event's or timer's due time */
         int count;               /* an extref's count; an fd's modes (bit 0 read,
                                     1 write, 2 expedite); postbacks alive */
+        const char *file;        /* where an event or timer was queued, an
+                                    extref last raised; NULL for the others */
+        int line;
 } poe_peek_item;
 
 /** A session's reasons to be alive, item by item.  The items of each
@@ -1471,6 +1528,24 @@ typedef struct poe_peek_item {
  * with the count.  Returns 0, -ESRCH, or fn's non-zero value. */
 POE_EXPORT int poe_peek_reasons(const poe_kernel *k, poe_sid sid,
                                 int (*fn)(void *ctx, const poe_peek_item *item), void *ctx);
+
+/** One postback or callback (poe_peek_postbacks). */
+typedef struct poe_peek_postback {
+        poe_sid session;         /* the session it posts or calls to */
+        const char *event;
+        int callback;            /* made by poe_session_callback */
+        int weak;                /* weakened, or its session stopped: holds nothing */
+        const char *file;        /* where it was made; "" if not known */
+        int line;
+        double created;          /* epoch seconds */
+        uint64_t invocations;    /* poe_postback_invoke calls so far */
+} poe_peek_postback;
+
+/** The postbacks and callbacks not freed, of session sid or, for
+ * POE_KERNEL, of every session, in the order they were made.  Returns 0,
+ * -ESRCH, -EINVAL, or fn's non-zero value. */
+POE_EXPORT int poe_peek_postbacks(const poe_kernel *k, poe_sid sid,
+                                  int (*fn)(void *ctx, const poe_peek_postback *pb), void *ctx);
 
 typedef struct poe_peek_event {
         uint64_t id;
