@@ -435,6 +435,8 @@ typedef struct poe__loop_ops {
 extern const poe__loop_ops poe__loop_select;
 extern const poe__loop_ops poe__loop_poll;
 extern const poe__loop_ops poe__loop_epoll;
+/* A loop the kernel owns (POE_EVENT_LOOP=glib|uv|ev): its own watchers. */
+extern const poe__loop_ops poe__loop_host;
 
 struct poe_kernel {
         poe_allocator alloc;
@@ -990,6 +992,7 @@ int poe__loop_rebuild(poe_kernel *k, const poe__loop_ops *ops, bool fresh_wake);
 bool poe__owned_known(const char *name);
 int poe__owned_open(poe_kernel *k, const char *name);
 int poe__owned_wait(poe_kernel *k, int64_t timeout_ns);
+int poe__owned_watch_epoll(poe_kernel *k);
 int poe__owned_forked(poe_kernel *k);
 void poe__owned_close(poe_kernel *k);
 const char *poe__owned_name(const poe_kernel *k);

@@ -662,8 +662,13 @@ POE_EXPORT void poe_kernel_activity_get(const poe_kernel *k, poe_kernel_activity
  * library and sleeps in it under run(), as POE::Loop::EV does.  The
  * adapter library is loaded when the kernel is made (from
  * POE_LOOP_LIBDIR if set, else the dynamic linker's path); when it
- * cannot be, poe_kernel_new() fails with -ENOENT.  libuv retries a wait
- * that a signal interrupted, so under uv an OS signal wakes the kernel
+ * cannot be, poe_kernel_new() fails with -ENOENT.  Each fd a session
+ * watches is then a watcher of that loop's own (an fd of a GSource, a
+ * uv_poll_t, an ev_io), as POE::Loop::Glib and POE::Loop::EV do, so a
+ * wake-up costs the loop's one poll; what the library cannot watch
+ * (libev has no expedite mode, libuv takes no regular file) is watched
+ * through an epoll set of the kernel's, whose fd the loop watches.  libuv
+ * retries a wait that a signal interrupted, so under uv an OS signal wakes the kernel
  * only through the signal pipe (POE_USE_SIGNAL_PIPE=0 leaves it for the
  * next timer).
  */
@@ -676,7 +681,9 @@ POE_EXPORT void poe_kernel_activity_get(const poe_kernel *k, poe_kernel_activity
  * never close it; it stays the same until the kernel is freed, except
  * in a child after poe_kernel_has_forked(), which makes a new one (ask
  * again).  A kernel made with POE_EVENT_LOOP=poll or select moves to
- * epoll, which alone has such an fd.  Returns the fd, -EINVAL, or what
+ * epoll, which alone has such an fd; so does one made with glib, uv or
+ * ev, whose owned loop then watches that one fd in place of each of
+ * the sessions' fds.  Returns the fd, -EINVAL, or what
  * making the epoll set failed with (-EMFILE, -ENOMEM).
  */
 POE_EXPORT int poe_kernel_get_fd(poe_kernel *k);
