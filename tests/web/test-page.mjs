@@ -690,6 +690,15 @@ async function mainChecks(ctx, fx) {
     await page.waitForFunction((e) => [...document.querySelectorAll('#lineage-descendants li[data-id]')].some((li) => li.dataset.id === e), eid, until(5000));
   });
 
+  await step('the lineage of a trace record (#/lineage/rID): its event\'s', async () => {
+    // The newest: the first tick was set before the log started.
+    const disp = (await apiJson(base, 'trace?event=tick&kind=dispatch&order=desc&limit=1')).data.records[0];
+    await go(page, `#/lineage/r${disp.id}`);
+    await page.waitForFunction((e) => /tick/.test(document.getElementById('lineage-self')?.textContent || '')
+      && (document.getElementById('lineage-via')?.textContent || '') === `Record ${e.id} belongs to event #${e.event_id} (by its event id).`,
+    disp, until(5000));
+  });
+
   await step('lineage of an event the log does not hold says so (404)', async () => {
     con.expected = true; // the 404 is the point
     await go(page, '#/lineage/999999999');
@@ -784,6 +793,19 @@ async function mainChecks(ctx, fx) {
     await page.waitForFunction(() => /Sent SIGUSR2 to session 3/.test(document.querySelector('#view-session section:last-child .note')?.textContent || ''), null, until(5000));
     const post = reqs.filter((r) => r.method === 'POST').pop();
     if (!post || post.path !== '/api/v1/sessions/3/signal' || !post.auth.startsWith('Bearer ')) return `request ${post && post.url}`;
+  });
+
+  await step('a record without an event id links to the lineage of the handler it was made in', async () => {
+    // The signal just sent left TRACE_SIGNALS records, which carry none.
+    await go(page, '#/trace?group=TRACE_SIGNALS');
+    await page.waitForSelector('#trace-table tbody tr', until(5000));
+    const [rid, link] = await page.$eval('#trace-table tbody tr', (tr) => [tr.dataset.id, tr.querySelector('a.lineage-link')?.getAttribute('href')]);
+    if (link !== `#/lineage/r${rid}`) return `link ${link} for record ${rid}`;
+    con.expected = true; // a record made outside any handler is a 404
+    await page.click('#trace-table tbody tr a.lineage-link');
+    await page.waitForFunction(() => /outside any handler/.test(document.querySelector('#view-lineage .note')?.textContent || '')
+      || /belongs to event #\d+ \(by the dispatch it was made in\)/.test(document.getElementById('lineage-via')?.textContent || ''), null, until(5000));
+    con.expected = false;
   });
 
   await step('keyboard: Tab reaches the view tabs, Enter and arrows switch views', async () => {
