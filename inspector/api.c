@@ -338,6 +338,12 @@ static json_t *reason_counts_json(const uint32_t *reasons, uint64_t total)
         return done(o, ok);
 }
 
+/* The items queued for a session: events to it and its timers. */
+static uint64_t session_queue(const poe_session_info *si)
+{
+        return (uint64_t)si->reasons[POE_REASON_EVENTS_TO] + si->reasons[POE_REASON_TIMERS];
+}
+
 /* The fields every session shows, in the list and on its own. */
 static json_t *session_json(api *a, const poe_session_info *si)
 {
@@ -353,6 +359,9 @@ static json_t *session_json(api *a, const poe_session_info *si)
         put(&ok, o, "n_handlers", jid(si->n_handlers));
         put(&ok, o, "events_dispatched", jid(si->events_dispatched));
         put(&ok, o, "busy_seconds", jreal(si->busy_seconds));
+        put(&ok, o, "last_dispatch", si->last_dispatch > 0 ? jreal(si->last_dispatch) : json_null());
+        put(&ok, o, "queue", jid(session_queue(si)));
+        put(&ok, o, "slow_dispatches", jid(si->slow_dispatches));
         put(&ok, o, "created", jreal(si->created));
         put(&ok, o, "stopping", json_boolean(si->stopping));
         put(&ok, o, "marked_for_gc", json_boolean(si->marked_for_gc));
@@ -391,23 +400,96 @@ static int session_matches(api *a, const poe_session_info *si, const char *q, bo
         return poe_peek_handlers(a->k, si->id, handler_match_cb, (void *)q) == 1;
 }
 
-/* sessions?q=&parent=&offset=&limit= */
+/* ?sort= columns, in sort_key's order: sessions sort on one, then on id. */
+static const char *const sort_cols[] = {
+        "id", "busy", "dispatches", "last_activity", "refcount", "queue",
+};
+
+static double sort_key(int col, const poe_session_info *si)
+{
+        switch (col) {
+        case 1:
+                return si->busy_seconds;
+        case 2:
+                return (double)si->events_dispatched;
+        case 3:
+                return si->last_dispatch;
+        case 4:
+                return (double)si->refcount;
+        case 5:
+                return (double)session_queue(si);
+        default:
+                return (double)si->id;
+        }
+}
+
+/* qsort has no context argument: the column and order of the one sort
+ * running (on the kernel's thread, one request at a time). */
+static int sort_col_now;
+static bool sort_desc_now;
+
+static int by_column(const void *x, const void *y)
+{
+        const poe_session_info *a = *(const poe_session_info *const *)x;
+        const poe_session_info *b = *(const poe_session_info *const *)y;
+        double ka = sort_key(sort_col_now, a), kb = sort_key(sort_col_now, b);
+        int c = ka < kb ? -1 : ka > kb;
+
+        if (!c)
+                c = a->id < b->id ? -1 : a->id > b->id;
+        return sort_desc_now ? -c : c;
+}
+
+/* sort= and order=: the column's index, or -1 for none (tree order). */
+static int param_sort(api *a, int *col, bool *desc)
+{
+        const char *sort = param_str(a, "sort"), *order = param_str(a, "order");
+        char buf[64];
+        size_t i;
+
+        *col = -1;
+        *desc = false;
+        if (order && strcmp(order, "asc") != 0 && strcmp(order, "desc") != 0)
+                return fail(a, 400, "bad parameter order=%s: expected asc or desc",
+                            shown(order, buf, sizeof(buf)));
+        *desc = order && strcmp(order, "desc") == 0;
+        if (!sort)
+                return order ? fail(a, 400, "order= needs sort=") : OK;
+        for (i = 0; i < sizeof(sort_cols) / sizeof(sort_cols[0]); i++)
+                if (strcmp(sort, sort_cols[i]) == 0) {
+                        *col = (int)i;
+                        return OK;
+                }
+        return fail(a, 400,
+                    "bad parameter sort=%s: expected id, busy, dispatches, last_activity, "
+                    "refcount or queue",
+                    shown(sort, buf, sizeof(buf)));
+}
+
+/* sessions?q=&parent=&sort=&order=&offset=&limit= */
 static int ep_sessions(api *a)
 {
         const char *q = param_str(a, "q");
-        bool has_parent, q_is_id = false;
+        bool has_parent, q_is_id = false, desc;
         poe_sid parent = 0, qid = 0;
+        const poe_session_info **match;
         size_t i, total = 0;
         json_t *list;
-        int st, m;
+        int st, m, col;
 
         if ((st = param_page(a)) != OK ||
-            (st = param_sid(a, "parent", &has_parent, &parent)) != OK || (st = snapshot(a)) != OK)
+            (st = param_sid(a, "parent", &has_parent, &parent)) != OK ||
+            (st = param_sort(a, &col, &desc)) != OK || (st = snapshot(a)) != OK)
                 return st;
         if (q)
                 q_is_id = poe__parse_sid(q, strlen(q), &qid) == 0;
         a->data = list = json_array();
         if (!list)
+                return oom(a);
+        /* Every match first, sorted whole when asked: the page is a
+         * slice of all sessions in that order, not a sorted page. */
+        match = xmalloc((a->n_ss ? a->n_ss : 1) * sizeof(*match));
+        if (!match)
                 return oom(a);
         for (i = 0; i < a->n_ss; i++) {
                 const poe_session_info *si = &a->ss[i];
@@ -416,15 +498,26 @@ static int ep_sessions(api *a)
                         continue;
                 if (q) {
                         m = session_matches(a, si, q, q_is_id, qid);
-                        if (m < 0)
+                        if (m < 0) {
+                                xfree(match);
                                 return oom(a);
+                        }
                         if (!m)
                                 continue;
                 }
-                if (in_page(a, total) && json_array_append_new(list, session_json(a, si)) != 0)
-                        return oom(a);
-                total++;
+                match[total++] = si;
         }
+        if (col >= 0) {
+                sort_col_now = col;
+                sort_desc_now = desc;
+                qsort(match, total, sizeof(*match), by_column);
+        }
+        for (i = 0; i < total; i++)
+                if (in_page(a, i) && json_array_append_new(list, session_json(a, match[i])) != 0) {
+                        xfree(match);
+                        return oom(a);
+                }
+        xfree(match);
         return page_done(a, total);
 }
 
@@ -509,6 +602,34 @@ static int no_session(api *a, poe_sid sid)
                     sid == POE_KERNEL ? " (0 is the kernel itself, not a session)" : "");
 }
 
+static int postback_cb(void *ctx, const poe_peek_postback *pb)
+{
+        json_t *o = json_object();
+        bool ok = o != NULL;
+
+        put(&ok, o, "event", jstr(pb->event));
+        put(&ok, o, "callback", json_boolean(pb->callback));
+        put(&ok, o, "weak", json_boolean(pb->weak));
+        put(&ok, o, "file", pb->file && *pb->file ? jstr(pb->file) : json_null());
+        put(&ok, o, "line", pb->file && *pb->file ? json_integer(pb->line) : json_null());
+        put(&ok, o, "created", jreal(pb->created));
+        put(&ok, o, "invocations", jid(pb->invocations));
+        return json_array_append_new(ctx, done(o, ok)) != 0 ? -ENOMEM : 0;
+}
+
+/* A session's postbacks and callbacks not freed, with where each was
+ * made; NULL when out of memory. */
+static json_t *postbacks_json(api *a, poe_sid sid)
+{
+        json_t *arr = json_array();
+
+        if (arr && poe_peek_postbacks(a->k, sid, postback_cb, arr) != 0) {
+                json_decref(arr);
+                return NULL;
+        }
+        return arr;
+}
+
 /* sessions/ID */
 static int ep_session(api *a)
 {
@@ -521,6 +642,7 @@ static int ep_session(api *a)
         a->data = session_json(a, &si);
         ok = a->data != NULL;
         put(&ok, a->data, "handlers", handlers_json(a, sid));
+        put(&ok, a->data, "postbacks", postbacks_json(a, sid));
         put(&ok, a->data, "children", children_json(a, sid));
         return ok ? OK : oom(a);
 }
@@ -535,7 +657,9 @@ static const char *const mode_names[] = { "read", "write", "expedite" };
  * child's id, the fd or the pid; "other" the event's sender or receiver
  * (the session itself for timers) or the child; "when" an event's or
  * timer's due time; "count" an extref's count, a postback item's number
- * of live postbacks, an fd's mode bits (also spelled out in "modes").
+ * of live postbacks, an fd's mode bits (also spelled out in "modes");
+ * "file" and "line" where an event or timer was queued or an extra
+ * reference last taken.
  */
 static json_t *item_json(const poe_peek_item *it)
 {
@@ -556,6 +680,10 @@ static json_t *item_json(const poe_peek_item *it)
         put(&ok, o, "other", has_other ? jid(it->other) : json_null());
         put(&ok, o, "when", timed ? jreal(it->when) : json_null());
         put(&ok, o, "count", has_count ? json_integer(it->count) : json_null());
+        /* Where an event or timer was queued, an extra reference last
+         * taken: null when not known (a caller that gave no place). */
+        put(&ok, o, "file", it->file && *it->file ? jstr(it->file) : json_null());
+        put(&ok, o, "line", it->file && *it->file ? json_integer(it->line) : json_null());
         if (it->reason == POE_REASON_HANDLES) {
                 modes = json_array();
                 for (m = 0; m < 3; m++)
@@ -674,6 +802,8 @@ static json_t *why_session_json(api *a, const poe_session_info *si, int64_t item
                 ok = false;
         put(&ok, o, "items", w.list);
         put(&ok, o, "items_total", jid(w.n));
+        if (si->reasons[POE_REASON_POSTBACKS])
+                put(&ok, o, "postbacks", postbacks_json(a, si->id));
         return done(o, ok);
 }
 
@@ -1048,6 +1178,7 @@ static int watchers_cb(void *ctx, const poe_peek_watcher *pw)
                 put(&ok, o, "mode", json_string(pw->mode >= 0 && pw->mode < 3 ? mode_names[pw->mode]
                                                                                : "?"));
                 put(&ok, o, "session", jid(pw->session));
+                put(&ok, o, "session_aliases", aliases_json(w->a, pw->session));
                 put(&ok, o, "event", jstr(pw->event));
                 put(&ok, o, "paused", json_boolean(pw->paused));
                 if (json_array_append_new(w->list, done(o, ok)) != 0)
@@ -1156,6 +1287,11 @@ static int ep_signals(api *a)
         if (ok && w.n > 1)
                 qsort(w.v, w.n, sizeof(*w.v), by_signal);
         for (i = 0; i < w.n; i++) {
+                /* The session's aliases on the page's rows only. */
+                if (ok && in_page(a, i) &&
+                    json_object_set_new(w.v[i].o, "session_aliases",
+                                        aliases_json(a, w.v[i].session)) != 0)
+                        ok = false;
                 if (ok && in_page(a, i))
                         push(&ok, a->data, w.v[i].o);
                 else
@@ -1249,6 +1385,8 @@ static int extrefs_cb(void *ctx, const poe_peek_item *it)
                 put(&ok, o, "session", jid(w->sid));
                 put(&ok, o, "tag", jstr(it->name));
                 put(&ok, o, "count", json_integer(it->count));
+                put(&ok, o, "file", it->file && *it->file ? jstr(it->file) : json_null());
+                put(&ok, o, "line", it->file && *it->file ? json_integer(it->line) : json_null());
                 if (json_array_append_new(w->list, done(o, ok)) != 0)
                         return -ENOMEM;
         }
@@ -1301,6 +1439,92 @@ static int ep_extrefs(api *a)
                 if (!has_sid || a->ss[i].id == sid)
                         r = ext_page(a, &a->ss[i], &w);
         return walk_done(a, r, (size_t)w.idx, "poe_peek_reasons");
+}
+
+/* ---- lints ---- */
+
+/* lints?idle=&slow=&grow=&postback=&past=&kind=&offset=&limit=: the
+ * findings (lints.c), the thresholds (the inspector's, each overridable
+ * by a parameter of its name), and the count of each kind. */
+static int ep_lints(api *a)
+{
+        static const char *const names[] = { "idle", "slow", "grow", "postback", "past" };
+        poe__lint_cfg cfg;
+        const char *kind = param_str(a, "kind");
+        size_t counts[POE__LINT_KINDS] = { 0 }, n = 0, i, total = 0;
+        json_t *list, *th, *cn;
+        poe__lint *v = NULL;
+        char buf[64];
+        bool ok;
+        int st, r, want = -1;
+
+        if (!a->in)
+                return fail(a, 500, "lints need the inspector's state");
+        cfg = a->in->lint_cfg;
+        if ((st = param_page(a)) != OK)
+                return st;
+        for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+                const char *p = param_str(a, names[i]);
+
+                if (p && poe__lint_cfg_set(&cfg, names[i], p) < 0)
+                        return fail(a, 400, "bad parameter %s=%s: expected a number above 0%s",
+                                    names[i], shown(p, buf, sizeof(buf)),
+                                    strcmp(names[i], "past") == 0 ? " (a whole count)" : " (seconds)");
+        }
+        if (kind) {
+                for (r = 0; r < POE__LINT_KINDS; r++)
+                        if (strcmp(kind, poe__lint_kind_name(r)) == 0)
+                                want = r;
+                if (want < 0)
+                        return fail(a, 400,
+                                    "bad parameter kind=%s: expected idle_held, slow_handler, "
+                                    "queue_grows, timers_grow, postback_unused or timer_in_past",
+                                    shown(kind, buf, sizeof(buf)));
+        }
+        r = poe__lints_find(a->in, a->k, &cfg, &v, &n);
+        if (r == -ENOMEM)
+                return oom(a);
+        if (r < 0)
+                return fail(a, 500, "the lints could not read the kernel (%d)", r);
+        a->data = json_object();
+        list = json_array();
+        th = json_object();
+        cn = json_object();
+        ok = a->data && list && th && cn;
+        for (i = 0; ok && i < n; i++) {
+                const poe__lint *x = &v[i];
+                json_t *o;
+
+                counts[x->kind]++;
+                if (want >= 0 && x->kind != want)
+                        continue;
+                if (in_page(a, total)) {
+                        o = json_object();
+                        ok = o != NULL;
+                        put(&ok, o, "kind", jstr(poe__lint_kind_name(x->kind)));
+                        put(&ok, o, "session", jid(x->sid));
+                        put(&ok, o, "aliases", aliases_json(a, x->sid));
+                        put(&ok, o, "since", jreal(x->since));
+                        put(&ok, o, "value", jreal(x->value));
+                        put(&ok, o, "evidence", jstr(x->evidence));
+                        push(&ok, list, done(o, ok));
+                }
+                total++;
+        }
+        poe__lints_release(v);
+        put(&ok, th, "idle", jreal(cfg.idle));
+        put(&ok, th, "slow", jreal(cfg.slow));
+        put(&ok, th, "grow", jreal(cfg.grow));
+        put(&ok, th, "postback", jreal(cfg.postback));
+        put(&ok, th, "past", jreal(cfg.past));
+        for (r = 0; r < POE__LINT_KINDS; r++)
+                put(&ok, cn, poe__lint_kind_name(r), jid(counts[r]));
+        put(&ok, a->data, "thresholds", th);
+        put(&ok, a->data, "counts", cn);
+        put(&ok, a->data, "lints", list);
+        if (!ok)
+                return oom(a);
+        return page_done(a, total);
 }
 
 /* ---- the kernel ---- */
@@ -1470,6 +1694,7 @@ ENDPOINT(watchers)
 ENDPOINT(signals)
 ENDPOINT(aliases)
 ENDPOINT(extrefs)
+ENDPOINT(lints)
 
 int poe__api_debug_set(poe__call *c)
 {

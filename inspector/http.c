@@ -264,12 +264,12 @@ int poe__http_stuck_kernel(poe__call *c)
         json_t *log = in->log ? poe__tracelog_status(in->log)
                               : json_pack("{s:n, s:s}", "path", "error",
                                           in->log_error[0] ? in->log_error : "no trace log");
-        json_t *data = json_pack("{s:b, s:o*, s:i, s:s, s:I, s:s, s:b, s:o*, s:f}", "responding",
-                                 0, "busy", busy_json(&a, since), "pid", (int)getpid(),
-                                 "kernel_id", poe_kernel_id(in->k), "events_dispatched",
-                                 (json_int_t)a.dispatches, "url", in->url, "read_only",
-                                 !in->token, "trace_log", log, "inspector_started",
-                                 in->started);
+        json_t *data = json_pack("{s:b, s:o*, s:i, s:s, s:I, s:s, s:b, s:o*, s:f, s:i}",
+                                 "responding", 0, "busy", busy_json(&a, since), "pid",
+                                 (int)getpid(), "kernel_id", poe_kernel_id(in->k),
+                                 "events_dispatched", (json_int_t)a.dispatches, "url", in->url,
+                                 "read_only", !in->token, "trace_log", log, "inspector_started",
+                                 in->started, "answer_timeout_ms", in->opts.answer_timeout_ms);
 
         if (!data)
                 return reply_error(c, 500, "out of memory");
@@ -413,6 +413,55 @@ int poe__http_runs(poe__call *c)
         if (!runs)
                 return reply_error(c, 500, "trace log query failed: %s", err);
         return poe__reply_ok(c, runs, NULL, true);
+}
+
+/*
+ * GET events/ID/lineage?depth=&limit=&run=: the chain of posts that led
+ * to queue item ID and what it caused (tracelog-lineage.c); and GET
+ * trace/records/ID/lineage?depth=&limit=: the same for the queue item
+ * trace record ID belongs to.  ID is a positive decimal integer, else a
+ * 400; one the log does not hold (no enqueue of the event, no such
+ * record, a record made outside any handler) is a 404.
+ */
+int poe__http_lineage(poe__call *c)
+{
+        bool by_record = strstr(c->route->path, "/records/") != NULL;
+        int64_t id = 0, depth, limit, run = 0;
+        char err[512];
+        json_t *res;
+        size_t i;
+        int rc;
+
+        for (i = 0; i < c->name_len; i++) {
+                if (c->name[i] < '0' || c->name[i] > '9' || id > (INT64_MAX - 9) / 10) {
+                        id = 0;
+                        break;
+                }
+                id = id * 10 + (c->name[i] - '0');
+        }
+        if (id <= 0)
+                return reply_error(c, 400, "%s",
+                                   by_record ? "a record id is a positive decimal integer (a "
+                                               "trace record's id)"
+                                             : "an event id is a positive decimal integer (the "
+                                               "queue's and the trace records' event_id)");
+        if (poe__param_int(c->params, "depth", 3, 0, 16, &depth) < 0)
+                return reply_error(c, 400, "depth must be an integer from 0 to 16");
+        if (poe__param_int(c->params, "limit", 100, 1, 1000, &limit) < 0)
+                return reply_error(c, 400, "limit must be an integer from 1 to 1000");
+        if (!by_record && poe__param_int(c->params, "run", 0, 1, INT64_MAX, &run) < 0)
+                return reply_error(c, 400, "run must be a run id (a positive integer)");
+        res = by_record ? poe__tracelog_record_lineage(c->in->log, id, (int)depth, (size_t)limit,
+                                                       &rc, err, sizeof(err))
+                        : poe__tracelog_lineage(c->in->log, run, id, (int)depth, (size_t)limit,
+                                                &rc, err, sizeof(err));
+        if (!res)
+                return reply_error(c,
+                                   rc == -ENOENT            ? 404
+                                   : rc == -EPROTONOSUPPORT ? 400
+                                                            : 500,
+                                   "%s", err);
+        return poe__reply_ok(c, res, NULL, true);
 }
 
 /* ---- the page ---- */

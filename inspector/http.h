@@ -192,6 +192,7 @@ int poe__http_groups(poe__call *c);        /* server: the trace groups' state */
 int poe__http_trace(poe__call *c);         /* pool */
 int poe__http_tail(poe__call *c);          /* pool, may park */
 int poe__http_runs(poe__call *c);          /* pool */
+int poe__http_lineage(poe__call *c);       /* pool: events/ID/lineage */
 int poe__http_export(poe__call *c);        /* pool (http-export.c) */
 int poe__http_stuck_kernel(poe__call *c);  /* clock: /api/v1/kernel, kernel stuck */
 int poe__http_stuck_metrics(poe__call *c); /* clock: /metrics, kernel stuck */
@@ -210,6 +211,7 @@ int poe__api_watchers(poe__call *c);
 int poe__api_signals(poe__call *c);
 int poe__api_aliases(poe__call *c);
 int poe__api_extrefs(poe__call *c);
+int poe__api_lints(poe__call *c);
 int poe__api_debug_set(poe__call *c);
 int poe__api_signal(poe__call *c);
 /* api.c's 404 for a path under /api/v1/ that names nothing (listing what
@@ -250,6 +252,10 @@ struct poe_inspector {
         char url[96];
         double started;
         char loop_name[16]; /* the kernel's loop, for /metrics from any thread */
+        /* The lints' thresholds and growth samples (lints.c; the samples
+         * on the kernel's thread only). */
+        poe__lint_cfg lint_cfg;
+        struct poe__lints *lints;
 
         /* The trace log, or why there is none. */
         poe__tracelog *log;

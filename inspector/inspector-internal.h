@@ -48,6 +48,44 @@ int poe__inspector_parse_size(const char *s, uint64_t *ret);
  * POE__TRACE_DB_AGE_MAX seconds; 0 means none.  0 or -EINVAL. */
 int poe__inspector_parse_age(const char *s, uint64_t *ret);
 
+/* ---- lints (lints.c, on the kernel's thread only) ---- */
+
+enum {
+        POE__LINT_IDLE_HELD,
+        POE__LINT_SLOW_HANDLER,
+        POE__LINT_QUEUE_GROWS,
+        POE__LINT_TIMERS_GROW,
+        POE__LINT_POSTBACK_UNUSED,
+        POE__LINT_TIMER_IN_PAST,
+        POE__LINT_KINDS
+};
+
+/* Thresholds: seconds, but past, a count of timers. */
+typedef struct poe__lint_cfg {
+        double idle, slow, grow, postback, past;
+} poe__lint_cfg;
+
+/* One finding: since when (epoch seconds), the number it is about
+ * (seconds idle or slowest, the count that grows, ...), and why. */
+typedef struct poe__lint {
+        int kind;
+        poe_sid sid;
+        double since, value;
+        char evidence[320];
+} poe__lint;
+
+struct poe__lints;
+void poe__lint_cfg_default(poe__lint_cfg *c);
+int poe__lint_cfg_set(poe__lint_cfg *c, const char *name, const char *value);
+int poe__lint_cfg_parse(poe__lint_cfg *c, const char *s);
+const char *poe__lint_kind_name(int kind);
+/* Takes a growth sample (at most one a second) and lists the findings
+ * into *ret (free with poe__lints_release).  0, -ENOMEM or -EIO. */
+int poe__lints_find(poe_inspector *in, poe_kernel *k, const poe__lint_cfg *cfg,
+                    poe__lint **ret, size_t *ret_n);
+void poe__lints_release(poe__lint *v);
+void poe__lints_free(struct poe__lints *l);
+
 /* ---- live state (api.c, on the kernel's thread only) ---- */
 
 /*

@@ -119,6 +119,14 @@ POE_EXPORT int poe_inspector_start(poe_kernel *k, const poe_inspector_options *o
         in->opts = o;
         in->sink_id = -1;
         in->started = poe_kernel_time(k);
+        /* The lints' thresholds; the kernel records the slow dispatches. */
+        poe__lint_cfg_default(&in->lint_cfg);
+        if (poe__lint_cfg_parse(&in->lint_cfg, getenv("POE_INSPECTOR_LINTS")) < 0)
+                fprintf(stderr, "poe-inspector: POE_INSPECTOR_LINTS=%s: expected "
+                                "name=seconds,... (idle, slow, grow, postback; past=count); "
+                                "using the defaults for the rest\n",
+                        getenv("POE_INSPECTOR_LINTS"));
+        poe_kernel_set_slow_dispatch(k, in->lint_cfg.slow);
         err = poe__inspector_parse_address(o.address, &in->addr, &in->addr_len, &loopback);
         if (err == 0 && !loopback && !o.allow_remote)
                 err = -EPERM;
@@ -431,6 +439,7 @@ void poe__inspector_unref(poe_inspector *in)
                 pthread_cond_destroy(&in->pool_cv);
         if (in->clock_cv_ready)
                 pthread_cond_destroy(&in->clock_cv);
+        poe__lints_free(in->lints);
         free(in->trace_path);
         free(in->token);
         free(in->web_root);
@@ -528,9 +537,10 @@ json_t *poe__inspector_summary_extra(poe_inspector *in)
                 return NULL;
         }
 
-        return json_pack("{s:s, s:b, s:o*, s:o*, s:f, s:b}", "url", in->url, "read_only",
+        return json_pack("{s:s, s:b, s:o*, s:o*, s:f, s:b, s:i}", "url", in->url, "read_only",
                          !in->token, "trace_log", log, "otlp_push", push_status(in),
-                         "inspector_started", in->started, "responding", 1);
+                         "inspector_started", in->started, "responding", 1, "answer_timeout_ms",
+                         in->opts.answer_timeout_ms);
 }
 
 /*

@@ -327,6 +327,26 @@ static void build_info(struct buf *b, const char *loop)
         put(b, "\"} 1\n");
 }
 
+/* The lints' findings now, by kind, at the inspector's thresholds (a
+ * scrape takes a growth sample too: lints.c).  Nothing when out of
+ * memory rather than counts that are wrong. */
+static void lint_metrics(struct buf *b, poe_kernel *k, poe_inspector *in)
+{
+        size_t counts[POE__LINT_KINDS] = { 0 }, n, i;
+        poe__lint *v;
+        int kind;
+
+        if (poe__lints_find(in, k, &in->lint_cfg, &v, &n) < 0)
+                return;
+        for (i = 0; i < n; i++)
+                counts[v[i].kind]++;
+        poe__lints_release(v);
+        put(b, "# HELP poe_lints findings of the inspector's lints now, by kind (GET "
+               "/api/v1/lints lists them)\n# TYPE poe_lints gauge\n");
+        for (kind = 0; kind < POE__LINT_KINDS; kind++)
+                put(b, "poe_lints{kind=\"%s\"} %zu\n", poe__lint_kind_name(kind), counts[kind]);
+}
+
 char *poe__metrics_text(poe_kernel *k, poe_inspector *in)
 {
         struct buf b = { malloc(4096), 0, 4096, false };
@@ -346,6 +366,7 @@ char *poe__metrics_text(poe_kernel *k, poe_inspector *in)
         process_metrics(&b);
         metric(&b, "poe_sessions", "gauge", "sessions alive, the kernel's own not counted",
                (double)ki.sessions);
+        lint_metrics(&b, k, in);
         metric(&b, "poe_queue_length", "gauge", "events queued, timers included",
                (double)ki.queue_length);
         metric(&b, "poe_timers", "gauge", "pending alarms and delays", (double)ki.timers);

@@ -37,6 +37,7 @@ static const poe__route routes[] = {
         { POE__GET, "/api/v1/signals", POE__ON_KERNEL, API, poe__api_signals, NULL },
         { POE__GET, "/api/v1/aliases", POE__ON_KERNEL, API, poe__api_aliases, NULL },
         { POE__GET, "/api/v1/extrefs", POE__ON_KERNEL, API, poe__api_extrefs, NULL },
+        { POE__GET, "/api/v1/lints", POE__ON_KERNEL, API, poe__api_lints, NULL },
         { POE__GET, "/metrics", POE__ON_KERNEL, API, poe__metrics, poe__http_stuck_metrics },
         /* Changes, on the kernel's thread, with the token. */
         { POE__POST, "/api/v1/sessions/{id}/signal", POE__ON_KERNEL, WRITE, poe__api_signal,
@@ -49,6 +50,10 @@ static const poe__route routes[] = {
         { POE__GET, "/api/v1/trace", POE__ON_POOL, LOG, poe__http_trace, NULL },
         { POE__GET, "/api/v1/trace/tail", POE__ON_POOL, LOG, poe__http_tail, NULL },
         { POE__GET, "/api/v1/trace/runs", POE__ON_POOL, LOG, poe__http_runs, NULL },
+        { POE__GET, "/api/v1/events/{name}/lineage", POE__ON_POOL, LOG, poe__http_lineage,
+          NULL },
+        { POE__GET, "/api/v1/trace/records/{name}/lineage", POE__ON_POOL, LOG,
+          poe__http_lineage, NULL },
         { POE__GET, "/api/v1/export/{name}", POE__ON_POOL, LOG, poe__http_export, NULL },
         /* What names nothing: a JSON 404 under /api/, else the page. */
         { POE__ANY, "/api/*", POE__ON_SERVER, API, poe__http_no_api, NULL },

@@ -124,6 +124,18 @@ enum {
         T_STAMP = 8,        /* record now + t as POE's walltime + delta (delay_set) */
 };
 
+/* A timer due more than this before it is set was set in the past: its
+ * time was late already (the "now" of time() read a moment ago is not). */
+#define PAST_NS 1000000
+
+/* The lint's evidence (poe_session_info's timers_past). */
+static void set_in_past(poe__session *s, int64_t now)
+{
+        if (!s->past_n++)
+                s->past_first = now;
+        s->past_last = now;
+}
+
 static int set_common(poe_kernel *k, const char *file, int line, const char *event, double t,
                       const poe_value *args, size_t nargs, unsigned how, poe_alarm_id *ret_id,
                       const char *func)
@@ -166,6 +178,8 @@ static int set_common(poe_kernel *k, const char *file, int line, const char *eve
                 due = poe__wall2mono(k, t);
                 wall = t;
         }
+        if (due < now - PAST_NS)
+                set_in_past(s, now);
         return set_timer(k, file, line, s, (uint32_t)name, due, wall, delta, args, nargs,
                          how & T_CLEAR, ret_id);
 }

@@ -46,22 +46,32 @@ int64_t poe__clock_now(poe_kernel *k)
  * the coarse clock (a memory read, no syscall, 1-4 ms ticks) says a tick
  * has passed: then only posts use it, and a post's stamp matters only
  * against a timer later set in the past, which stays exact to a tick.
+ * Returns the coarse clock, which busy time is measured on.
  */
-void poe__clock_slice(poe_kernel *k)
+int64_t poe__clock_slice(poe_kernel *k)
 {
         struct timespec ts;
         int64_t coarse;
 
-        if (k->heap_len || k->fake_clock) {
-                poe__clock_now(k);
-                return;
-        }
+        if (k->fake_clock)
+                return poe__clock_now(k);
         clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
         coarse = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-        if (coarse != k->coarse_now) {
+        if (k->heap_len || coarse != k->coarse_now) {
                 k->coarse_now = coarse;
                 poe__clock_now(k);
         }
+        return coarse;
+}
+
+int64_t poe__coarse(const poe_kernel *k)
+{
+        struct timespec ts;
+
+        if (k->fake_clock)
+                return k->fake_mono;
+        clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+        return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
 double poe__wall(const poe_kernel *k)
@@ -116,6 +126,9 @@ POE_EXPORT int poe_kernel_clock_fake(poe_kernel *k, double wall_start)
         k->started_mono = k->fake_mono;
         poe__clock_init(k);        /* which sets k->now too */
         k->slice_now = k->slice_prev = k->now; /* timer lag's floor */
+        /* Busy time starts again on the fake clock. */
+        k->busy_sess = NULL;
+        k->busy_mark = k->fake_mono;
         /* A new static epoch: the definitions that carry it come first
          * again (see poe_trace_slot_fn). */
         poe__trace_redefine_all(k);

@@ -113,11 +113,6 @@ poe__event *poe__event_new2(poe_kernel *k, const poe_value *prefix, size_t npref
         return ev;
 }
 
-poe__event *poe__event_new(poe_kernel *k, const poe_value *args, size_t nargs)
-{
-        return poe__event_new2(k, NULL, 0, args, nargs);
-}
-
 void poe__event_free(poe_kernel *k, poe__event *ev)
 {
         if (ev->nargs == 0) {
@@ -212,8 +207,9 @@ void poe__enqueue(poe_kernel *k, poe__event *ev, poe__session *to, poe__session 
                 poe__ref(k, from, POE__R_EVENTS_FROM);
 }
 
-/* Takes an event out of the queue and drops the counts it held. */
-void poe__dequeue(poe_kernel *k, poe__event *ev)
+/* Takes an event out of the queue and drops the counts it held.  Inline
+ * into the dispatch loop; poe__dequeue for the other files. */
+static inline __attribute__((always_inline)) void dequeue(poe_kernel *k, poe__event *ev)
 {
         poe__queue_remove(k, ev);
         if (ev->type & POE__ET_ALARM) {
@@ -224,6 +220,11 @@ void poe__dequeue(poe_kernel *k, poe__event *ev)
         poe__unref(k, ev->to, POE__R_EVENTS_TO);
         if (ev->u.from != ev->to)
                 poe__unref(k, ev->u.from, POE__R_EVENTS_FROM);
+}
+
+void poe__dequeue(poe_kernel *k, poe__event *ev)
+{
+        dequeue(k, ev);
 }
 
 /* The kinds /metrics counts dispatches by (poe_dispatch_stats). */
@@ -248,6 +249,20 @@ static inline int kind_of(uint32_t type)
         return POE_DISPATCH_INTERNAL;
 }
 
+/* One place counts handlers run, by kind and in all, so that /metrics'
+ * counts agree (stats.h); NFA machines' handlers too (nfa.c). */
+static inline __attribute__((always_inline)) void count_handler(poe_kernel *k, poe__session *s,
+                                                                uint32_t type)
+{
+        s->dispatched++;
+        s->last_ns = k->now;
+        k->total_dispatched++;
+        k->stats.by_kind[kind_of(type)]++;
+        /* For other threads, after what dispatch_enter published: a
+         * plain move. */
+        atomic_store_explicit(&k->pub_dispatches, k->total_dispatched, memory_order_release);
+}
+
 /* POE::Session's _invoke_state: the handler, else _default, else nothing.
  * Inlined into the dispatcher, whose hot path it is. */
 static inline __attribute__((always_inline)) poe_value
@@ -263,6 +278,10 @@ invoke(poe_kernel *k, poe__session *s, poe__session *from, uint32_t name, uint32
                 poe__kernel_invoke(k, name, type, args, nargs);
                 return poe_nil();
         }
+        /* A POE::NFA machine finds its handler in its current state. */
+        if (__builtin_expect(s->nfa != NULL, 0))
+                return poe__nfa_invoke(k, s, from, name, type, args, nargs, file, line,
+                                       from_state);
         if (s->opt_trace)
                 poe__warn(k, "%llu -> %s (from %s at %d)\n", (unsigned long long)s->id,
                           poe__name(k, name), file ? file : "", line);
@@ -302,15 +321,13 @@ invoke(poe_kernel *k, poe__session *s, poe__session *from, uint32_t name, uint32
          * itself, which rewrites the table. */
         fn = h->fn;
         c.object = h->object;
-        /* One place counts handlers run, by kind and in all, so that
-         * /metrics' counts agree (stats.h). */
-        s->dispatched++;
-        k->total_dispatched++;
-        k->stats.by_kind[kind_of(type)]++;
-        /* For other threads, after what dispatch_enter published: a
-         * plain move. */
-        atomic_store_explicit(&k->pub_dispatches, k->total_dispatched, memory_order_release);
+        count_handler(k, s, type);
         return fn(&c);
+}
+
+void poe__count_handler(poe_kernel *k, poe__session *s, uint32_t type)
+{
+        count_handler(k, s, type);
 }
 
 /* A handler's return value as a return record's numbers (arg.i[1] and
@@ -398,10 +415,10 @@ typedef poe__dispatch_state dispatch_state;
 /*
  * The dispatch's optional work, out of the hot path: the event and
  * profile groups.  With TRACE_PROFILE one clock read at each end serves
- * them both: the dispatch and return records' times are the ones the
- * profile's busy time is measured between (and a sampled dispatch
- * timing's start); the dispatch reads it (hooks_now) where its registers
- * are saved already.  Without it the records read the clock themselves,
+ * the dispatch and return records (and a sampled dispatch timing's
+ * start); the dispatch reads it (hooks_now) where its registers are
+ * saved already.  (Busy time is kept without it: poe__busy_settle.)
+ * Without it the records read the clock themselves,
  * and not at all while the trace log sheds them (poe__trace_in_slot).
  */
 static inline int64_t hooks_now(poe_kernel *k)
@@ -513,8 +530,6 @@ static inline __attribute__((always_inline)) void dispatch_leave(poe_kernel *k, 
         if (__builtin_expect(k->dispatch_hooks, 0)) {
                 int64_t now = hooks_now(k);
 
-                if (POE__ON(k, POE_TRACE_PROFILE))
-                        to->busy_ns += now - st->t0;
                 dispatch_hooks_leave(k, to, from, name, ret, now);
         }
         /* stop() may have reset the active session to the kernel; the
@@ -523,6 +538,15 @@ static inline __attribute__((always_inline)) void dispatch_leave(poe_kernel *k, 
         k->active_event = st->hold_event;
         k->active_type = st->hold_type;
         poe__session_unpin(k, to);
+}
+
+/* A top-level dispatch outside a slice's loop: charged busy time from
+ * now to its end (see poe__busy_settle). */
+static void busy_begin(poe_kernel *k, poe__session *to, uint32_t name)
+{
+        poe__busy_settle(k, poe__coarse(k));
+        k->busy_sess = to;
+        k->busy_event = name;
 }
 
 /*
@@ -543,6 +567,8 @@ poe_value poe__dispatch(poe_kernel *k, poe__session *to, poe__session *from, uin
         /* The GC event exists only to be dequeued (POE's ET_GC). */
         if (type & POE__ET_GC)
                 return poe_nil();
+        if (k->dispatch_depth == 0)
+                busy_begin(k, to, name);
         dispatch_enter(k, to, from, name, type, &st);
         /* Only the handler's own frames lie between here and poe_die,
          * never kernel state. */
@@ -553,6 +579,8 @@ poe_value poe__dispatch(poe_kernel *k, poe__session *to, poe__session *from, uin
                 k->frame = f.up;
                 k->died = false;
                 dispatch_leave(k, to, from, name, &ret, &st);
+                if (k->dispatch_depth == 0)
+                        poe__busy_settle(k, poe__coarse(k));
                 return ret;
         }
         k->frame = f.up;
@@ -573,10 +601,14 @@ poe_value poe__dispatch_framed(poe_kernel *k, poe__dispatch_state *st, poe__sess
 {
         poe_value ret;
 
+        if (k->dispatch_depth == 0)
+                busy_begin(k, to, name);
         dispatch_enter(k, to, from, name, type, st);
         ret = invoke(k, to, from, name, type, args, nargs, file, line, from_state);
         k->died = false;
         dispatch_leave(k, to, from, name, &ret, st);
+        if (k->dispatch_depth == 0)
+                poe__busy_settle(k, poe__coarse(k));
         return ret;
 }
 
@@ -589,6 +621,8 @@ void poe__dispatch_died(poe_kernel *k, poe__dispatch_state *st, poe__session *to
         poe__exception_caught(k, to, from, name, type, file, line, from_state);
         k->died = true;
         dispatch_leave(k, to, from, name, &nil, st);
+        if (k->dispatch_depth == 0)
+                poe__busy_settle(k, poe__coarse(k));
 }
 
 /* The end of a queued event's dispatch: POE stops everything once an
@@ -625,7 +659,7 @@ static inline __attribute__((always_inline)) void count_wait(poe_kernel *k, cons
  */
 void poe__dispatch_due(poe_kernel *k)
 {
-        poe__clock_slice(k);
+        poe__busy_settle(k, poe__clock_slice(k));
         k->slice_prev = k->slice_now;
         k->slice_now = k->now;
         k->slice_cut = k->seq;
@@ -645,7 +679,7 @@ void poe__dispatch_resume(poe_kernel *k)
         poe__event *ev;
 
         while ((ev = poe__queue_next_due(k, k->slice_now, k->slice_cut))) {
-                poe__dequeue(k, ev);
+                dequeue(k, ev);
                 k->dispatch_seq = (int64_t)ev->seq;
                 if (ev->type & (POE__ET_SIGNAL | POE__ET_SIGDIE)) {
                         count_wait(k, ev);
@@ -655,7 +689,13 @@ void poe__dispatch_resume(poe_kernel *k)
                         poe_value r;
 
                         count_wait(k, ev);
-
+                        /* Charged busy time from the slice's clock
+                         * reading, or the end of the dispatch before it
+                         * (see poe__busy_settle). */
+                        if (__builtin_expect(k->busy_sess != NULL, 0))
+                                poe__busy_settle(k, poe__coarse(k));
+                        k->busy_sess = ev->to;
+                        k->busy_event = ev->name;
                         dispatch_enter(k, ev->to, from, ev->name, ev->type, &k->top_st);
                         k->top_ev = ev;
                         r = invoke(k, ev->to, from, ev->name, ev->type, poe__ev_args(ev),
@@ -724,8 +764,10 @@ void poe__events_clear_session(poe_kernel *k, poe__session *s)
 
 /* ---- the public calls ---- */
 
-static int post(poe_kernel *k, const char *file, int line, poe__session *to, const char *event,
-                const poe_value *args, size_t nargs)
+/* Inline into each public post: yield's whole path is a few calls. */
+static inline __attribute__((always_inline)) int post(poe_kernel *k, const char *file, int line,
+                                                      poe__session *to, const char *event,
+                                                      const poe_value *args, size_t nargs)
 {
         uint32_t name = poe__intern_cached(k, event);
         uint32_t fid = poe__file(k, file);

@@ -30,19 +30,26 @@ static void extref_remove(poe_kernel *k, poe__session *s, poe__extref *e)
         poe__unref(k, s, POE__R_EXTREFS);
 }
 
-POE_EXPORT int poe_kernel_refcount_increment(poe_kernel *k, poe_sid sid, const char *tag)
+POE_EXPORT int poe_kernel_refcount_increment_at(poe_kernel *k, const char *file, int line,
+                                                poe_sid sid, const char *tag)
 {
         poe__session *s;
         poe__extref *e;
+        uint32_t fid;
 
         POE_CHECK(k, k && tag, -EINVAL);
         s = poe__session_get(k, sid);
         if (!s || s->is_kernel)
                 return poe__rv(k, -ESRCH, __func__);
+        fid = poe__file(k, file ? file : "");
+        if (fid == POE__NO_NAME)
+                return poe__rv(k, -ENOMEM, __func__);
         e = find(s, tag);
         if (e) {
                 if (e->count == INT32_MAX)
                         return poe__rv(k, -EOVERFLOW, __func__);
+                e->file = fid;
+                e->line = line;
                 return poe__rv(k, ++e->count, __func__);
         }
         e = poe__calloc(k, 1, sizeof(*e));
@@ -51,11 +58,20 @@ POE_EXPORT int poe_kernel_refcount_increment(poe_kernel *k, poe_sid sid, const c
                 return poe__rv(k, -ENOMEM, __func__);
         }
         e->count = 1;
+        e->file = fid;
+        e->line = line;
         if (poe__list_empty(&s->extrefs))
                 k->n_extref_sessions++;
         poe__list_append(&s->extrefs, &e->in_session);
         poe__ref(k, s, POE__R_EXTREFS);
         return poe__rv(k, 1, __func__);
+}
+
+/* The call before it recorded its caller: compiled code that calls it
+ * still links, and is known by no place. */
+POE_EXPORT int(poe_kernel_refcount_increment)(poe_kernel *k, poe_sid sid, const char *tag)
+{
+        return poe_kernel_refcount_increment_at(k, NULL, 0, sid, tag);
 }
 
 POE_EXPORT int poe_kernel_refcount_decrement(poe_kernel *k, poe_sid sid, const char *tag)

@@ -221,6 +221,8 @@ typedef struct poe__alias {
 typedef struct poe__extref {
         char *tag;
         int count;
+        uint32_t file; /* interned: where its count was last raised */
+        int line;
         poe__list_node in_session;
 } poe__extref;
 
@@ -260,7 +262,8 @@ struct poe__session {
         bool opt_trace;   /* POE::Session's trace option */
         bool opt_default; /* ... default: warn about events nobody handles */
         bool opt_debug;   /* ... debug: warn about redefined handlers */
-        poe__htable handlers;
+        poe__htable handlers; /* an NFA's: those state() adds (its internals) */
+        struct poe__nfa *nfa; /* a POE::NFA machine's states (nfa.c), or NULL */
         void *heap;
         poe__option *options;
         uint32_t n_options;
@@ -273,7 +276,15 @@ struct poe__session {
         uint32_t reasons[POE__R_MAX];
         uint32_t refcnt; /* the sum of reasons[] */
         uint64_t dispatched;
-        int64_t busy_ns;    /* time in its handlers, with TRACE_PROFILE on */
+        int64_t busy_ns; /* time in its top-level dispatches (poe__busy_settle) */
+        int64_t last_ns; /* k->now at its last dispatch; 0: none yet */
+        /* Lints' evidence: its top-level dispatches that took k->slow_ns
+         * or more (how many, the slowest, the last one's start), and the
+         * timers it set in the past (how many, the first and last time). */
+        int64_t slow_max_ns, slow_last;
+        uint32_t slow_n, slow_event;
+        uint32_t past_n;
+        int64_t past_first, past_last;
         /* Its loggable name's serial in trace records (0: to be given,
          * after a change of aliases), and the definition epoch it was
          * last defined to the sinks in (trace.c). */
@@ -424,6 +435,8 @@ typedef struct poe__loop_ops {
 extern const poe__loop_ops poe__loop_select;
 extern const poe__loop_ops poe__loop_poll;
 extern const poe__loop_ops poe__loop_epoll;
+/* A loop the kernel owns (POE_EVENT_LOOP=glib|uv|ev): its own watchers. */
+extern const poe__loop_ops poe__loop_host;
 
 struct poe_kernel {
         poe_allocator alloc;
@@ -517,6 +530,14 @@ struct poe_kernel {
          * (the event and profile groups)?  One test instead of one per
          * hook (poe__dispatch_hooks_update); timing has its own, inline. */
         bool dispatch_hooks;
+        /* Busy time, always kept (poe__busy_settle): the session whose
+         * top-level dispatch began at busy_mark (coarse clock) and is not
+         * charged yet, with its event.  slow_ns: a dispatch that long
+         * counts as slow (poe_kernel_set_slow_dispatch). */
+        poe__session *busy_sess;
+        uint32_t busy_event;
+        int64_t busy_mark;
+        int64_t slow_ns;
         /* Published for other threads (poe_kernel_activity_get). */
         _Atomic uint64_t pub_dispatches;
         _Atomic int pub_depth;
@@ -569,7 +590,10 @@ struct poe_kernel {
         poe__option parked_option; /* the last old option value handed out */
 
         /* Debug groups (debug.c). */
-        unsigned debug;    /* groups switched on (env, debug_set): text and sinks */
+        /* groups switched on (env, debug_set): text and sinks.  Atomic:
+         * poe_kernel_debug_get is read from the inspector's HTTP threads
+         * while the kernel's thread may switch groups. */
+        _Atomic unsigned debug;
         unsigned debug_on; /* debug plus the groups any sink asked for */
         FILE *trace_file;
         int trace_fd;
@@ -724,6 +748,7 @@ static inline void poe__value_drop(poe_value *v)
 poe__session *poe__session_get(const poe_kernel *k, poe_sid sid);
 void poe__ref_slow(poe_kernel *k, poe__session *s, enum poe__reason r);
 void poe__unref_slow(poe_kernel *k, poe__session *s, enum poe__reason r);
+void poe__gc_mark(poe_kernel *k, poe__session *s);
 
 /* A session gains one reason to live.  Inline for its common case: the
  * session is not marked for collection and no debug group is on. */
@@ -731,18 +756,24 @@ static inline void poe__ref(poe_kernel *k, poe__session *s, enum poe__reason r)
 {
         s->reasons[r]++;
         s->refcnt++;
-        if (__builtin_expect(s->marked, 0) ||
-            POE__ON(k, POE_TRACE_REFCNT | POE_ASSERT_DATA))
+        if (__builtin_expect(POE__ON(k, POE_TRACE_REFCNT | POE_ASSERT_DATA), 0)) {
                 poe__ref_slow(k, s, r);
+        } else if (s->marked) {
+                /* Alive again before the sweep (a yield from a handler
+                 * whose event was its last count): unmarked here. */
+                s->marked = false;
+                poe__list_remove(&s->gc_link);
+        }
 }
 
 /* ... and loses one; at zero it is marked for collection (sessions.c). */
 static inline void poe__unref(poe_kernel *k, poe__session *s, enum poe__reason r)
 {
-        if (__builtin_expect(s->reasons[r] > 1 && s->refcnt > 1, 1) &&
+        if (__builtin_expect(s->reasons[r] > 0, 1) &&
             !POE__ON(k, POE_TRACE_REFCNT | POE_ASSERT_DATA)) {
                 s->reasons[r]--;
-                s->refcnt--;
+                if (--s->refcnt == 0)
+                        poe__gc_mark(k, s);
                 return;
         }
         poe__unref_slow(k, s, r);
@@ -763,14 +794,62 @@ static inline void poe__session_unpin(poe_kernel *k, poe__session *s)
                 poe__session_free_unpinned(k, s);
 }
 int poe__kernel_session_init(poe_kernel *k);
-const poe__handler *poe__htable_find(const poe__htable *t, uint32_t name);
+/* A handler table's first slot for an interned name. */
+static inline uint32_t poe__hslot(uint32_t name, uint32_t mask)
+{
+        return (name * 2654435761u) & mask;
+}
+
+/* The handler for an interned name, or NULL: inline, as every dispatch
+ * looks one up. */
+static inline const poe__handler *poe__htable_find(const poe__htable *t, uint32_t name)
+{
+        uint32_t i;
+
+        if (!t->slots)
+                return NULL;
+        for (i = poe__hslot(name, t->mask);; i = (i + 1) & t->mask) {
+                if (!t->slots[i].fn)
+                        return NULL;
+                if (t->slots[i].name == name)
+                        return &t->slots[i];
+        }
+}
+int poe__htable_put(poe_kernel *k, poe__htable *t, const poe__handler *h);
+int poe__session_create(poe_kernel *k, const poe_session_spec *spec, struct poe__nfa *nfa,
+                        poe_sid *ret_sid, const char *func);
+
+/* nfa.c: a POE::NFA machine's dispatch (POE::NFA's _invoke_state), and
+ * its release with the session's memory. */
+struct poe__nfa;
+poe_value poe__nfa_invoke(poe_kernel *k, poe__session *s, poe__session *from, uint32_t name,
+                          uint32_t type, poe_value *args, size_t nargs, const char *file,
+                          int line, uint32_t from_state);
+void poe__nfa_free(poe_kernel *k, struct poe__nfa *m);
+/* events.c: counts a handler run (by kind and in all; stats.h). */
+void poe__count_handler(poe_kernel *k, poe__session *s, uint32_t type);
 void poe__sessions_free_all(poe_kernel *k);
 int poe__session_tree(poe_kernel *k, poe__session *root, poe__session ***ret);
 
 /* events.c */
-poe__event *poe__event_new(poe_kernel *k, const poe_value *args, size_t nargs);
 poe__event *poe__event_new2(poe_kernel *k, const poe_value *prefix, size_t nprefix,
                             const poe_value *args, size_t nargs);
+/* An event for args: an argumentless one, the common case, straight off
+ * the free list (events.c) when it has one; the rest out of line.  (With
+ * AddressSanitizer the free blocks are poisoned: always out of line.) */
+static inline poe__event *poe__event_new(poe_kernel *k, const poe_value *args, size_t nargs)
+{
+#if !defined(__SANITIZE_ADDRESS__)
+        poe__event *ev = k->ev_free;
+
+        if (__builtin_expect(nargs == 0 && ev != NULL, 1)) {
+                k->ev_free = (poe__event *)(void *)ev->link.next;
+                ev->nargs = 0;
+                return ev;
+        }
+#endif
+        return poe__event_new2(k, NULL, 0, args, nargs);
+}
 void poe__event_free(poe_kernel *k, poe__event *ev);
 void poe__events_free(poe_kernel *k);
 void poe__enqueue(poe_kernel *k, poe__event *ev, poe__session *to, poe__session *from,
@@ -830,7 +909,32 @@ static inline void poe__queue_remove(poe_kernel *k, poe__event *ev)
         k->queue_count--;
 }
 poe__event *poe__queue_head(const poe_kernel *k);
-poe__event *poe__queue_next_due(const poe_kernel *k, int64_t now, uint64_t cut);
+
+/*
+ * The next event to dispatch in a timeslice: the earlier of the FIFO's
+ * head, if the slice may run it (queued before the slice began: seq <=
+ * cut), and the heap's top, if due by the slice's now (POE runs events
+ * their POE priority is later than the slice's now).  NULL if neither.
+ * Inline: the dispatch loop calls it once per event and once more to
+ * find the slice done.
+ */
+static inline poe__event *poe__queue_next_due(const poe_kernel *k, int64_t now, uint64_t cut)
+{
+        poe__event *f = NULL, *t = NULL;
+
+        if (!poe__list_empty(&k->fifo)) {
+                f = poe__container_of(poe__list_first(&k->fifo), poe__event, link);
+                if (f->seq > cut)
+                        f = NULL;
+        }
+        if (k->heap_len && k->heap[0].due <= now)
+                t = k->heap[0].ev;
+        if (!f)
+                return t;
+        if (!t)
+                return f;
+        return t->due < f->due || (t->due == f->due && t->seq < f->seq) ? t : f;
+}
 void poe__queue_retime(poe_kernel *k, poe__event *ev, int64_t due);
 void poe__queue_free(poe_kernel *k);
 
@@ -847,7 +951,48 @@ static inline __attribute__((always_inline)) int64_t poe__mono_inline(const poe_
         return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 int64_t poe__clock_now(poe_kernel *k); /* reads the clock into k->now */
-void poe__clock_slice(poe_kernel *k);  /* k->now for a new timeslice */
+/* k->now for a new timeslice; returns the coarse clock (poe__coarse). */
+int64_t poe__clock_slice(poe_kernel *k);
+/* CLOCK_MONOTONIC_COARSE (a memory read, 1-4 ms ticks), or the fake
+ * clock: what busy time is measured on. */
+int64_t poe__coarse(const poe_kernel *k);
+void poe__busy_slow(poe_kernel *k, poe__session *s, int64_t ns);
+/* A dispatch this long is slow until poe_kernel_set_slow_dispatch. */
+#define POE__SLOW_DEFAULT_NS 500000000
+
+/*
+ * Busy time, kept always at the cost of no clock read of its own in a
+ * busy kernel: a slice's first dispatch is charged from the coarse
+ * clock's reading the slice takes anyway (poe__clock_slice) to the next
+ * reading: the next slice's, or the next top-level dispatch's of the same
+ * slice, or the loop's before it waits (poe__busy_stop).  A dispatch
+ * outside a slice's loop (I/O, a call from outside handlers) reads it at
+ * both ends.  A coarse clock's tick falls inside a dispatch as often as
+ * the dispatch is long, so the sums are right over many dispatches and a
+ * long one is right to a tick.  Nested dispatches (call) count in their
+ * caller's.
+ */
+static inline void poe__busy_settle(poe_kernel *k, int64_t t)
+{
+        poe__session *s = k->busy_sess;
+
+        if (s) {
+                int64_t d = t - k->busy_mark;
+
+                s->busy_ns += d;
+                if (__builtin_expect(d >= k->slow_ns, 0))
+                        poe__busy_slow(k, s, d);
+                k->busy_sess = NULL;
+        }
+        k->busy_mark = t;
+}
+
+/* The same where time passes next that is nobody's: a wait, or the
+ * host's code after a timeslice or run(). */
+static inline void poe__busy_stop(poe_kernel *k)
+{
+        poe__busy_settle(k, poe__coarse(k));
+}
 double poe__wall(const poe_kernel *k);
 void poe__clock_init(poe_kernel *k);
 int64_t poe__wall2mono(const poe_kernel *k, double wall);
@@ -917,6 +1062,7 @@ int poe__loop_rebuild(poe_kernel *k, const poe__loop_ops *ops, bool fresh_wake);
 bool poe__owned_known(const char *name);
 int poe__owned_open(poe_kernel *k, const char *name);
 int poe__owned_wait(poe_kernel *k, int64_t timeout_ns);
+int poe__owned_watch_epoll(poe_kernel *k);
 int poe__owned_forked(poe_kernel *k);
 void poe__owned_close(poe_kernel *k);
 const char *poe__owned_name(const poe_kernel *k);

@@ -131,6 +131,7 @@ POE_EXPORT int poe_kernel_new(poe_kernel **ret_kernel, const poe_allocator *allo
         k->started_mono = poe__mono(k);
         k->slice_now = k->slice_prev = k->now;
         k->stats.last_bucket = -1; /* no dispatch timed yet */
+        k->slow_ns = POE__SLOW_DEFAULT_NS;
         k->pid = getpid();
         read_environment(k);
         poe__debug_from_env(k);
@@ -247,6 +248,7 @@ static void do_timeslice(poe_kernel *k, bool block)
                 poe__dispatch_due(k);
                 return;
         }
+        poe__busy_stop(k); /* a wait may follow */
         poe__test_if_idle(k);
         poe__loop_wait(k, block);
         poe__io_dispatch_ready(k);
@@ -363,6 +365,7 @@ static int run_loop(poe_kernel *k)
                 }
         }
         k->frame = f.up;
+        poe__busy_stop(k);
         finalize(k);
         /* POE rethrows the exception that stopped the kernel. */
         return k->exception ? -ECANCELED : 0;
@@ -405,6 +408,7 @@ static int timeslice(poe_kernel *k, bool block)
         /* Back to the caller, which may not call again for a while: the
          * trace log's counts are made current. */
         poe__trace_shed_flush(k);
+        poe__busy_stop(k); /* the host's time follows */
         if (k->raise_failures >= POE__RAISE_TRIES) {
                 k->raise_failures = 0;
                 return -ENOMEM;

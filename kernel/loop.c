@@ -37,9 +37,9 @@ static const poe__loop_ops *backend_named(const char *name)
                 return &poe__loop_poll;
         if (strcmp(name, "select") == 0)
                 return &poe__loop_select;
-        /* A loop of another library sleeps on the epoll set's fd. */
+        /* A loop of another library, whose own watchers watch the fds. */
         if (poe__owned_known(name))
-                return &poe__loop_epoll;
+                return &poe__loop_host;
         return NULL;
 }
 
@@ -62,15 +62,16 @@ int poe__loop_init(poe_kernel *k)
         pthread_mutex_init(lock, NULL);
         k->xlock = lock;
         k->xposts_tail = &k->xposts;
-        err = k->loop->init(k);
+        /* The host backend watches fds in the owned loop, made first. */
+        err = k->loop == &poe__loop_host ? poe__owned_open(k, name) : 0;
+        if (err == 0)
+                err = k->loop->init(k);
         if (err < 0)
                 return err;
         k->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
         if (k->wake_fd < 0)
                 return -errno;
         err = k->loop->update(k, k->wake_fd, 0, POE__IO_BIT(POE__MODE_RD));
-        if (err == 0 && name && poe__owned_known(name))
-                err = poe__owned_open(k, name);
         if (err < 0)
                 return err;
         /* TRACE_FILES' wait records name the loop by its interned id. */
@@ -105,9 +106,10 @@ void poe__loop_fini(poe_kernel *k)
                 x = next;
         }
         k->xposts = NULL;
-        poe__owned_close(k);
+        /* The backend first: the host one unwatches its fds in the loop. */
         if (k->loop && k->loop_data)
                 k->loop->fini(k);
+        poe__owned_close(k);
         if (k->wake_fd >= 0)
                 close(k->wake_fd);
         k->wake_fd = -1;
@@ -281,16 +283,14 @@ int64_t poe__loop_timeout(poe_kernel *k)
         return timeout;
 }
 
-/* The backend's wait, or a sleep in the owned host loop followed by the
- * backend's look at what is ready. */
+/* The backend's wait (the host backend's is the owned loop's iteration),
+ * or, once a host asked an owned kernel for its fd, a sleep in the owned
+ * loop followed by the epoll set's look at what is ready. */
 static int backend_wait(poe_kernel *k, int64_t timeout)
 {
-        int err;
-
-        if (!k->owned || timeout == 0)
+        if (!k->owned || k->loop == &poe__loop_host || timeout == 0)
                 return k->loop->wait(k, timeout);
-        err = poe__owned_wait(k, timeout);
-        return err < 0 ? err : k->loop->wait(k, 0);
+        return poe__owned_wait(k, timeout);
 }
 
 /*
@@ -353,7 +353,7 @@ void poe__loop_wait(poe_kernel *k, bool block)
  * Makes the backend anew, as ops, and registers every watched fd with it
  * again: after fork, in the child, where the epoll set and the wake-up
  * eventfd are shared with the parent (fresh_wake), and when a host loop
- * asks a select or poll kernel for an fd (poe_kernel_get_fd).
+ * asks a select, poll or owned-loop kernel for an fd (poe_kernel_get_fd).
  */
 int poe__loop_rebuild(poe_kernel *k, const poe__loop_ops *ops, bool fresh_wake)
 {
@@ -387,6 +387,8 @@ int poe__loop_rebuild(poe_kernel *k, const poe__loop_ops *ops, bool fresh_wake)
         for (fd = 0; err == 0 && fd < k->n_fds_cap; fd++)
                 if (k->fds[fd] && k->fds[fd]->mask)
                         err = k->loop->update(k, fd, 0, k->fds[fd]->mask);
+        if (err == 0 && k->owned && ops != &poe__loop_host)
+                err = poe__owned_watch_epoll(k);
         if (err == 0 && ops != old_ops && !k->owned) {
                 uint32_t name = poe__intern(k, ops->name);
 
@@ -396,11 +398,13 @@ int poe__loop_rebuild(poe_kernel *k, const poe__loop_ops *ops, bool fresh_wake)
         return err;
 }
 
+/* The owned loop's fix-ups come first: they forget the parent's
+ * watches, which the rebuild then makes anew in the child's loop. */
 int poe__loop_forked(poe_kernel *k)
 {
-        int err = poe__loop_rebuild(k, k->loop, true);
+        int err = poe__owned_forked(k);
 
-        return err < 0 ? err : poe__owned_forked(k);
+        return err < 0 ? err : poe__loop_rebuild(k, k->loop, true);
 }
 
 /* ---- the external-loop API ---- */

@@ -74,7 +74,14 @@ static void fill_session(const poe_kernel *k, const poe__session *s, poe_session
         p->created = s->created;
         p->stopping = s->stopping;
         p->marked_for_gc = s->marked;
-        (void)k;
+        p->last_dispatch = s->last_ns ? poe__mono2wall(k, s->last_ns) : 0;
+        p->slow_dispatches = s->slow_n;
+        p->slowest_seconds = (double)s->slow_max_ns / 1e9;
+        p->slowest_event = s->slow_n ? poe__name(k, s->slow_event) : NULL;
+        p->last_slow = s->slow_n ? poe__mono2wall(k, s->slow_last) : 0;
+        p->timers_past = s->past_n;
+        p->timers_past_first = s->past_n ? poe__mono2wall(k, s->past_first) : 0;
+        p->timers_past_last = s->past_n ? poe__mono2wall(k, s->past_last) : 0;
 }
 
 POE_EXPORT int poe_peek_session(const poe_kernel *k, poe_sid sid, poe_session_info *ret)
@@ -192,6 +199,8 @@ POE_EXPORT int poe_peek_reasons(const poe_kernel *k, poe_sid sid,
                 it.id = ev->seq;
                 it.name = poe__name(k, ev->name);
                 it.when = poe__mono2wall(k, ev->due);
+                it.file = poe__name(k, ev->file);
+                it.line = ev->line;
                 if (ev->to == s) {
                         it.reason = POE_REASON_EVENTS_TO;
                         it.other = ev->u.from->id;
@@ -211,6 +220,8 @@ POE_EXPORT int poe_peek_reasons(const poe_kernel *k, poe_sid sid,
                 it.id = ev->seq;
                 it.name = poe__name(k, ev->name);
                 it.when = poe__mono2wall(k, ev->due);
+                it.file = poe__name(k, ev->file);
+                it.line = ev->line;
                 it.other = s->id;
                 EMIT();
         }
@@ -254,6 +265,8 @@ POE_EXPORT int poe_peek_reasons(const poe_kernel *k, poe_sid sid,
                 it.reason = POE_REASON_EXTREFS;
                 it.name = e->tag;
                 it.count = e->count;
+                it.file = poe__name(k, e->file);
+                it.line = e->line;
                 EMIT();
         }
         poe__list_foreach(pos, &s->pidwatch) {

@@ -30,19 +30,23 @@ struct poe_postback {
         bool freed;    /* poe_postback_free came while invocations ran */
         unsigned busy; /* callback invocations running */
         char *event;
+        char *file; /* where it was made (in the same allocation) */
+        int line;
+        int64_t created;  /* monotonic */
+        uint64_t invoked; /* invocations so far */
         size_t nargs;
         poe_value *args;  /* deep copy without destructors: what invoking sends */
         poe_value *owned; /* deep copy with them: run once, when freed */
         poe__list_node link; /* k->postbacks */
 };
 
-static int make(poe_kernel *k, poe_sid sid, const char *event, const poe_value *args,
-                size_t nargs, bool callback, poe_postback **ret)
+static int make(poe_kernel *k, const char *file, int line, poe_sid sid, const char *event,
+                const poe_value *args, size_t nargs, bool callback, poe_postback **ret)
 {
         poe__session *s;
         poe_postback *pb;
         char *pool;
-        size_t extra;
+        size_t extra, flen;
 
         /* Checked before anything reads args: NULL with a count is -EINVAL. */
         POE_CHECK_ARGS(k, k && event && ret && (args || !nargs), -EINVAL, args, nargs);
@@ -52,7 +56,10 @@ static int make(poe_kernel *k, poe_sid sid, const char *event, const poe_value *
                 poe__values_destroy_borrowed(args, nargs);
                 return -ESRCH;
         }
-        pb = malloc(sizeof(*pb) + 2 * extra);
+        if (!file)
+                file = "";
+        flen = strlen(file) + 1;
+        pb = malloc(sizeof(*pb) + 2 * extra + flen);
         if (!pb || !(pb->event = strdup(event))) {
                 free(pb);
                 poe__values_destroy_borrowed(args, nargs);
@@ -75,6 +82,10 @@ static int make(poe_kernel *k, poe_sid sid, const char *event, const poe_value *
         pb->owned = (poe_value *)(void *)pool;
         pool = (char *)(pb->owned + nargs);
         poe__values_copy(pb->owned, args, nargs, &pool);
+        pb->file = memcpy(pool, file, flen);
+        pb->line = line;
+        pb->created = poe__mono(k);
+        pb->invoked = 0;
         poe__list_append(&k->postbacks, &pb->link);
         k->n_live_postbacks++;
         poe__ref(k, s, POE__R_POSTBACKS);
@@ -82,16 +93,32 @@ static int make(poe_kernel *k, poe_sid sid, const char *event, const poe_value *
         return 0;
 }
 
-POE_EXPORT int poe_session_postback(poe_kernel *k, poe_sid sid, const char *event,
-                                    const poe_value *args, size_t nargs, poe_postback **ret)
+POE_EXPORT int poe_session_postback_at(poe_kernel *k, const char *file, int line, poe_sid sid,
+                                       const char *event, const poe_value *args, size_t nargs,
+                                       poe_postback **ret)
 {
-        return make(k, sid, event, args, nargs, false, ret);
+        return make(k, file, line, sid, event, args, nargs, false, ret);
 }
 
-POE_EXPORT int poe_session_callback(poe_kernel *k, poe_sid sid, const char *event,
-                                    const poe_value *args, size_t nargs, poe_postback **ret)
+POE_EXPORT int poe_session_callback_at(poe_kernel *k, const char *file, int line, poe_sid sid,
+                                       const char *event, const poe_value *args, size_t nargs,
+                                       poe_postback **ret)
 {
-        return make(k, sid, event, args, nargs, true, ret);
+        return make(k, file, line, sid, event, args, nargs, true, ret);
+}
+
+/* The calls before they recorded their caller: compiled code that calls
+ * them still links, and is known by no place. */
+POE_EXPORT int(poe_session_postback)(poe_kernel *k, poe_sid sid, const char *event,
+                                     const poe_value *args, size_t nargs, poe_postback **ret)
+{
+        return make(k, NULL, 0, sid, event, args, nargs, false, ret);
+}
+
+POE_EXPORT int(poe_session_callback)(poe_kernel *k, poe_sid sid, const char *event,
+                                     const poe_value *args, size_t nargs, poe_postback **ret)
+{
+        return make(k, NULL, 0, sid, event, args, nargs, true, ret);
 }
 
 /* Drops the reference a strong postback holds on its session. */
@@ -172,6 +199,7 @@ POE_EXPORT int poe_postback_invoke(poe_postback *pb, const poe_value *args, size
                 poe__values_destroy_borrowed(args, nargs);
                 return -ESRCH;
         }
+        pb->invoked++;
         two[0] = poe_list(pb->args, pb->nargs);
         two[1] = poe_list(args, nargs);
         if (pb->callback)
@@ -225,6 +253,37 @@ void poe__postbacks_clear_session(poe_kernel *k, poe__session *s)
                         poe__unref(k, s, POE__R_POSTBACKS);
                 }
         }
+}
+
+POE_EXPORT int poe_peek_postbacks(const poe_kernel *k, poe_sid sid,
+                                  int (*fn)(void *ctx, const poe_peek_postback *pb), void *ctx)
+{
+        poe__list_node *pos;
+        int r;
+
+        POE_CHECK(k, k && fn, -EINVAL);
+        if (sid != POE_KERNEL && !poe__session_get(k, sid))
+                return -ESRCH;
+        poe__list_foreach(pos, &k->postbacks) {
+                const poe_postback *pb = poe__container_of(pos, poe_postback, link);
+                poe_peek_postback p;
+
+                if ((sid != POE_KERNEL && pb->sid != sid) || pb->freed)
+                        continue;
+                memset(&p, 0, sizeof(p));
+                p.session = pb->sid;
+                p.event = pb->event;
+                p.callback = pb->callback;
+                p.weak = pb->weak;
+                p.file = pb->file;
+                p.line = pb->line;
+                p.created = poe__mono2wall(k, pb->created);
+                p.invocations = pb->invoked;
+                r = fn(ctx, &p);
+                if (r)
+                        return r;
+        }
+        return 0;
 }
 
 /* Kernel teardown: postbacks outlive it, inert. */

@@ -19,21 +19,7 @@
 
 static uint32_t hslot(uint32_t name, uint32_t mask)
 {
-        return (name * 2654435761u) & mask;
-}
-
-const poe__handler *poe__htable_find(const poe__htable *t, uint32_t name)
-{
-        uint32_t i;
-
-        if (!t->slots)
-                return NULL;
-        for (i = hslot(name, t->mask);; i = (i + 1) & t->mask) {
-                if (!t->slots[i].fn)
-                        return NULL;
-                if (t->slots[i].name == name)
-                        return &t->slots[i];
-        }
+        return poe__hslot(name, mask);
 }
 
 static void htable_insert(poe__htable *t, const poe__handler *h)
@@ -47,7 +33,7 @@ static void htable_insert(poe__htable *t, const poe__handler *h)
 }
 
 /* Adds or replaces.  0 or -ENOMEM (the table is unchanged). */
-static int htable_put(poe_kernel *k, poe__htable *t, const poe__handler *h)
+int poe__htable_put(poe_kernel *k, poe__htable *t, const poe__handler *h)
 {
         poe__handler *old = (poe__handler *)poe__htable_find(t, h->name);
 
@@ -106,6 +92,10 @@ poe__session *poe__session_get(const poe_kernel *k, poe_sid sid)
  */
 void poe__session_free_unpinned(poe_kernel *k, poe__session *s)
 {
+        /* An NFA's states go with the memory, not at its stop: a handler
+         * of the machine may stop it in the middle of a transition. */
+        if (s->nfa)
+                poe__nfa_free(k, s->nfa);
         poe__free(k, s);
 }
 
@@ -114,7 +104,7 @@ static __attribute__((noinline, cold)) void trace_gc_mark(poe_kernel *k, poe__se
         POE_TRACE(k, POE_TRACE_REFCNT, s, POE__NO_NAME, NULL, NULL, .kind = POE_TK_GC_MARK);
 }
 
-static void gc_mark(poe_kernel *k, poe__session *s)
+void poe__gc_mark(poe_kernel *k, poe__session *s)
 {
         if (s->is_kernel)
                 return; /* POE never collects its own session */
@@ -191,7 +181,7 @@ void poe__unref_slow(poe_kernel *k, poe__session *s, enum poe__reason r)
         }
         s->reasons[r]--;
         if (--s->refcnt == 0)
-                gc_mark(k, s);
+                poe__gc_mark(k, s);
         if (POE__ON(k, POE_TRACE_REFCNT | POE_ASSERT_DATA))
                 debug_refcnt(k, s, r, -1);
 }
@@ -328,6 +318,8 @@ static void session_free(poe_kernel *k, poe__session *s)
 {
         poe__session *parent = s->parent;
 
+        if (k->busy_sess == s)
+                poe__busy_settle(k, poe__coarse(k));
         POE_TRACE(k, POE_TRACE_SESSIONS, s, POE__NO_NAME, NULL, NULL, .kind = POE_TK_FREE);
         if (POE__ON(k, POE_TRACE_DESTROY) && !k->in_sink && !s->is_kernel)
                 trace_destroy(k, s);
@@ -641,16 +633,12 @@ static int option_store(poe_kernel *k, poe__session *s, const char *name, poe_va
 static void destroy_session_partial(poe_kernel *k, poe__session *s)
 {
         free_tables(k, s);
-        poe__free(k, s);
+        poe__session_free_unpinned(k, s);
 }
 
 POE_EXPORT int poe_session_create(poe_kernel *k, const poe_session_spec *spec, poe_sid *ret_sid)
 {
-        poe__session *s = NULL;
-        poe__event *gc = NULL;
-        poe_value small[8], *args = small, ret;
         size_t i;
-        poe_sid sid;
 
         POE_CHECK(k, spec, -EINVAL);
         POE_CHECK_ARGS(k, k && (spec->n_args == 0 || spec->args), -EINVAL, spec->args,
@@ -676,6 +664,24 @@ POE_EXPORT int poe_session_create(poe_kernel *k, const poe_session_spec *spec, p
                 poe__values_destroy_borrowed(spec->args, spec->n_args);
                 return poe__rv(k, -EINVAL, __func__);
         }
+        return poe__session_create(k, spec, NULL, ret_sid, __func__);
+}
+
+/*
+ * poe_session_create after its checks, and poe_nfa_spawn's session (nfa
+ * not NULL, owned from here on, freed on failure; a machine needs no
+ * _start, which POE::NFA discards, and ASSERT_STATES leaves its options
+ * alone: the "default" option means nothing to it).  func names the
+ * public call for TRACE_RETVALS and ASSERT_RETVALS.
+ */
+int poe__session_create(poe_kernel *k, const poe_session_spec *spec, struct poe__nfa *nfa,
+                        poe_sid *ret_sid, const char *func)
+{
+        poe__session *s = NULL;
+        poe__event *gc = NULL;
+        poe_value small[8], *args = small, ret;
+        size_t i;
+        poe_sid sid;
 
         if (!k->ksession->alive && poe__kernel_session_init(k) < 0)
                 goto enomem;
@@ -685,13 +691,15 @@ POE_EXPORT int poe_session_create(poe_kernel *k, const poe_session_spec *spec, p
         if (!s)
                 goto enomem;
         init_links(s);
+        s->nfa = nfa;
+        nfa = NULL;
         s->heap = spec->heap;
         s->created = poe__wall(k);
         for (i = 0; i < spec->n_handlers; i++) {
                 poe__handler h = { poe__intern(k, spec->handlers[i].event), spec->handlers[i].fn,
                                    spec->handlers[i].object };
 
-                if (h.name == POE__NO_NAME || htable_put(k, &s->handlers, &h) < 0)
+                if (h.name == POE__NO_NAME || poe__htable_put(k, &s->handlers, &h) < 0)
                         goto enomem;
         }
         for (i = 0; i < spec->n_options; i++)
@@ -725,9 +733,9 @@ POE_EXPORT int poe_session_create(poe_kernel *k, const poe_session_spec *spec, p
         POE_TRACE(k, POE_TRACE_SESSIONS, s, POE__NO_NAME, s->parent, s->parent,
                   .kind = POE_TK_CREATE);
         /* POE::Session's ASSERT_STATES turns the "default" option on. */
-        if (POE__ON(k, POE_ASSERT_STATES) && !option_find(s, "default"))
+        if (POE__ON(k, POE_ASSERT_STATES) && !s->nfa && !option_find(s, "default"))
                 s->opt_default = true;
-        gc_mark(k, s);
+        poe__gc_mark(k, s);
         if (ret_sid)
                 *ret_sid = sid;
 
@@ -756,7 +764,7 @@ POE_EXPORT int poe_session_create(poe_kernel *k, const poe_session_spec *spec, p
         else
                 poe__event_free(k, gc);
         poe__session_unpin(k, s);
-        return poe__rv(k, 0, __func__);
+        return poe__rv(k, 0, func);
 
 enomem:
         if (args != small)
@@ -765,8 +773,10 @@ enomem:
                 poe__event_free(k, gc);
         if (s)
                 destroy_session_partial(k, s);
+        if (nfa)
+                poe__nfa_free(k, nfa);
         poe__values_destroy_borrowed(spec->args, spec->n_args);
-        return poe__rv(k, -ENOMEM, __func__);
+        return poe__rv(k, -ENOMEM, func);
 }
 
 /* ---- handlers and options at run time ---- */
@@ -791,7 +801,7 @@ POE_EXPORT int poe_kernel_state(poe_kernel *k, const char *event, poe_handler_fn
         if (s->opt_debug && poe__htable_find(&s->handlers, h.name))
                 poe__warn(k, "redefining handler for event(%s) for session(%llu)\n", event,
                           (unsigned long long)s->id);
-        return poe__rv(k, htable_put(k, &s->handlers, &h), __func__);
+        return poe__rv(k, poe__htable_put(k, &s->handlers, &h), __func__);
 }
 
 POE_EXPORT int poe_session_option_set(poe_kernel *k, poe_sid sid, const char *name,
@@ -942,7 +952,7 @@ void poe__sessions_free_all(poe_kernel *k)
                         poe__list_remove(&s->sweep_link);
                 free_tables(k, s);
                 if (!s->is_kernel)
-                        poe__free(k, s);
+                        poe__session_free_unpinned(k, s);
         }
         poe__list_init(&k->gc_marked);
         poe__free(k, k->parked_option.name);

@@ -62,6 +62,27 @@ POE_EXPORT int poe_kernel_set_dispatch_timing(poe_kernel *k, int every)
         return 0;
 }
 
+/* A top-level dispatch took ns, at least k->slow_ns: the lint's evidence
+ * (poe_session_info's slow_dispatches and the slowest). */
+void poe__busy_slow(poe_kernel *k, poe__session *s, int64_t ns)
+{
+        s->slow_n++;
+        s->slow_last = k->busy_mark;
+        if (ns > s->slow_max_ns) {
+                s->slow_max_ns = ns;
+                s->slow_event = k->busy_event;
+        }
+}
+
+POE_EXPORT int poe_kernel_set_slow_dispatch(poe_kernel *k, double seconds)
+{
+        POE_CHECK(k, k && seconds > 0 && seconds < 1e9, -EINVAL);
+        k->slow_ns = (int64_t)(seconds * 1e9);
+        if (k->slow_ns < 1)
+                k->slow_ns = 1;
+        return 0;
+}
+
 static double seconds(int64_t ns)
 {
         return (double)ns / 1e9;

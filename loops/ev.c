@@ -108,18 +108,36 @@ POE_EXPORT poe_ev *poe_ev_detach(poe_ev *h)
 
 /* ---- the loop a kernel owns (POE_EVENT_LOOP=ev) ---- */
 
+/* An fd's watcher, by fd: an ev_io in the kernel's modes. */
+typedef struct owned_io {
+        ev_io io;
+        struct owned *o;
+} owned_io;
+
 typedef struct owned {
         struct ev_loop *loop;
-        ev_io io;
+        poe__owned_ready_fn *ready;
+        void *kernel;
+        owned_io **ios; /* by fd, NULL when not watched */
+        int cap;
         ev_timer timer;
 } owned;
 
-static void owned_wake(struct ev_loop *loop, ev_io *w, int revents)
+static void owned_on_io(struct ev_loop *loop, ev_io *w, int revents)
 {
-        /* Only a wake-up: the kernel reads its epoll set itself. */
+        owned_io *oi = (owned_io *)w;
+        owned *o = oi->o;
+
         (void)loop;
-        (void)w;
-        (void)revents;
+        /* A bad fd (closed while watched): libev has stopped the watcher;
+         * nothing is reported, as the epoll backend reports nothing for
+         * an fd closed in its set. */
+        if (revents & EV_ERROR)
+                return;
+        if (revents & EV_READ)
+                o->ready(o->kernel, w->fd, POE__OWNED_RD);
+        if (revents & EV_WRITE)
+                o->ready(o->kernel, w->fd, POE__OWNED_WR);
 }
 
 static void owned_timeout(struct ev_loop *loop, ev_timer *w, int revents)
@@ -129,7 +147,7 @@ static void owned_timeout(struct ev_loop *loop, ev_timer *w, int revents)
         (void)revents;
 }
 
-static void *owned_open(int fd)
+static void *owned_open(poe__owned_ready_fn *ready, void *kernel)
 {
         /* Not the default loop, whose SIGCHLD watcher would reap the
          * kernel's children. */
@@ -142,36 +160,106 @@ static void *owned_open(int fd)
                 free(o);
                 return NULL;
         }
-        ev_io_init(&o->io, owned_wake, fd, EV_READ);
-        ev_io_start(o->loop, &o->io);
+        o->ready = ready;
+        o->kernel = kernel;
         ev_timer_init(&o->timer, owned_timeout, 0., 0.);
         return o;
+}
+
+static int owned_watch(void *loop, int fd, unsigned old_mask, unsigned new_mask)
+{
+        owned *o = loop;
+        owned_io *oi = fd < o->cap ? o->ios[fd] : NULL;
+        int events = (new_mask & (1u << POE__OWNED_RD) ? EV_READ : 0) |
+                     (new_mask & (1u << POE__OWNED_WR) ? EV_WRITE : 0);
+
+        (void)old_mask;
+        if (oi && (!new_mask || (new_mask & (1u << POE__OWNED_EX)))) {
+                ev_io_stop(o->loop, &oi->io);
+                free(oi);
+                o->ios[fd] = NULL;
+        }
+        /* libev has no exceptional condition: the kernel's epoll set. */
+        if (new_mask & (1u << POE__OWNED_EX))
+                return -EOPNOTSUPP;
+        if (!new_mask)
+                return 0;
+        if (fd >= o->cap) {
+                int cap = o->cap ? o->cap : 64;
+                owned_io **v;
+
+                while (cap <= fd)
+                        cap *= 2;
+                v = realloc(o->ios, (size_t)cap * sizeof(*v));
+                if (!v)
+                        return -ENOMEM;
+                for (int i = o->cap; i < cap; i++)
+                        v[i] = NULL;
+                o->ios = v;
+                o->cap = cap;
+        }
+        if (!oi) {
+                oi = calloc(1, sizeof(*oi));
+                if (!oi)
+                        return -ENOMEM;
+                oi->o = o;
+                ev_init(&oi->io, owned_on_io);
+                o->ios[fd] = oi;
+                ev_io_set(&oi->io, fd, events);
+        } else {
+                /* Stopped and started again on the same fd: libev makes
+                 * it one change of the fd's epoll registration (and an
+                 * ADD if the number now names another file). */
+                ev_io_stop(o->loop, &oi->io);
+                ev_io_modify(&oi->io, events);
+        }
+        ev_io_start(o->loop, &oi->io);
+        return 0;
 }
 
 static int owned_iterate(void *loop, int64_t timeout_ns)
 {
         owned *o = loop;
 
-        if (timeout_ns >= 0) {
+        if (timeout_ns == 0) {
+                ev_run(o->loop, EVRUN_NOWAIT);
+                return 0;
+        }
+        if (timeout_ns > 0) {
+                /* libev's timers count from ev_now, the time cached at
+                 * its last wake-up: brought up to date, so the timer does
+                 * not fire before the kernel's deadline. */
                 ev_now_update(o->loop);
                 ev_timer_set(&o->timer, (double)timeout_ns / 1e9, 0.);
                 ev_timer_start(o->loop, &o->timer);
         }
         ev_run(o->loop, EVRUN_ONCE);
-        ev_timer_stop(o->loop, &o->timer);
+        if (timeout_ns > 0)
+                ev_timer_stop(o->loop, &o->timer);
         return 0;
 }
 
-static int owned_forked(void *loop, int fd)
+/* Every fd watcher forgotten: after ev_loop_fork, stopping one would only
+ * touch the child's new epoll set, but the kernel watches each anew. */
+static void drop_all(owned *o)
+{
+        for (int fd = 0; fd < o->cap; fd++) {
+                if (!o->ios[fd])
+                        continue;
+                ev_io_stop(o->loop, &o->ios[fd]->io);
+                free(o->ios[fd]);
+                o->ios[fd] = NULL;
+        }
+}
+
+static int owned_forked(void *loop)
 {
         owned *o = loop;
 
-        /* Stopped first, so the fork's new backend does not take the old
-         * fd (closed by now) back. */
-        ev_io_stop(o->loop, &o->io);
+        /* libev makes its epoll set anew at the next iteration; the
+         * watchers stopped now are not taken into it. */
         ev_loop_fork(o->loop);
-        ev_io_set(&o->io, fd, EV_READ);
-        ev_io_start(o->loop, &o->io);
+        drop_all(o);
         return 0;
 }
 
@@ -179,7 +267,8 @@ static void owned_close(void *loop)
 {
         owned *o = loop;
 
-        ev_io_stop(o->loop, &o->io);
+        drop_all(o);
+        free(o->ios);
         ev_timer_stop(o->loop, &o->timer);
         ev_loop_destroy(o->loop);
         free(o);
@@ -194,6 +283,7 @@ static const poe__owned_ops owned_ops = {
         .version = POE__OWNED_VERSION,
         .name = "ev",
         .open = owned_open,
+        .watch = owned_watch,
         .iterate = owned_iterate,
         .forked = owned_forked,
         .close = owned_close,
@@ -202,7 +292,7 @@ static const poe__owned_ops owned_ops = {
 
 /* A function rather than the table itself: an exported variable gets
  * sanitizer companions (__odr_asan.*) outside the poe_ namespace. */
-POE_EXPORT const poe__owned_ops *poe_ev_owned_v1(void)
+POE_EXPORT const poe__owned_ops *poe_ev_owned_v2(void)
 {
         return &owned_ops;
 }

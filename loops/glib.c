@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <stdbool.h>
+#include <string.h>
 
 #include "owned-loop.h"
 #include "poe/poe-glib.h"
@@ -19,9 +20,7 @@ typedef struct poe_source {
         GSource source;
         poe_kernel *k;
         gpointer tag; /* the fd's, from g_source_add_unix_fd */
-        bool owned;   /* the loop a kernel owns: wake only, never dispatch */
         bool fd_off;  /* not watching the fd: no dispatch is wanted */
-        gint64 owned_deadline; /* its iteration's timeout, or -1 */
 } poe_source;
 
 static gint64 ready_after(GSource *s, int64_t ns)
@@ -35,10 +34,6 @@ static gboolean src_prepare(GSource *s, gint *timeout)
         int64_t ns = -1;
 
         *timeout = -1;
-        if (ps->owned) {
-                g_source_set_ready_time(s, ps->owned_deadline);
-                return FALSE;
-        }
         /* Not inside a handler (a nested main loop: -EPERM), and not
          * once the kernel has no sessions (0): no dispatch is wanted, and
          * the fd, which may stay readable (a wake-up nobody takes), is
@@ -79,10 +74,7 @@ static gboolean src_dispatch(GSource *s, GSourceFunc cb, gpointer data)
         (void)cb;
         (void)data;
         g_source_set_ready_time(s, -1);
-        if (ps->owned)
-                ps->owned_deadline = -1;
-        else
-                (void)poe_kernel_dispatch(ps->k); /* errors stay in the kernel */
+        (void)poe_kernel_dispatch(ps->k); /* errors stay in the kernel */
         return G_SOURCE_CONTINUE;
 }
 
@@ -92,14 +84,12 @@ static GSourceFuncs poe_source_funcs = {
         .dispatch = src_dispatch,
 };
 
-static GSource *source_new(poe_kernel *k, int fd, bool owned)
+static GSource *source_new(poe_kernel *k, int fd)
 {
         GSource *s = g_source_new(&poe_source_funcs, sizeof(poe_source));
         poe_source *ps = (poe_source *)s;
 
         ps->k = k;
-        ps->owned = owned;
-        ps->owned_deadline = -1;
         ps->tag = g_source_add_unix_fd(s, fd, G_IO_IN);
         g_source_set_name(s, "libpoe");
         return s;
@@ -109,7 +99,7 @@ POE_EXPORT GSource *poe_glib_source_new(poe_kernel *k)
 {
         int fd = k ? poe_kernel_get_fd(k) : -EINVAL;
 
-        return fd < 0 ? NULL : source_new(k, fd, false);
+        return fd < 0 ? NULL : source_new(k, fd);
 }
 
 POE_EXPORT guint poe_glib_attach(poe_kernel *k, GMainContext *ctx)
@@ -147,42 +137,208 @@ POE_EXPORT int poe_kernel_signal_ui_destroy(poe_kernel *k, gpointer object)
 
 /* ---- the loop a kernel owns (POE_EVENT_LOOP=glib) ---- */
 
+/* One GSource holds every fd the kernel watches, each a unix fd of its
+ * own in the kernel's modes; its ready time is the iteration's deadline.
+ * GLib polls with poll(2), level-triggered, and checks the fds' revents
+ * and the ready time itself (the source has no check function). */
+typedef struct owned_fd {
+        gpointer tag;  /* from g_source_add_unix_fd; NULL when not polled */
+        unsigned mask; /* the kernel's modes */
+        int index;     /* in the dense list of watched fds */
+} owned_fd;
+
 typedef struct owned {
         GMainContext *ctx;
         GSource *src;
+        poe__owned_ready_fn *ready;
+        void *kernel;
+        owned_fd *fds; /* by fd; mask 0 when not watched */
+        int cap;
+        int *watched; /* the fds with a mask, densely */
+        int n_watched;
+        gint64 deadline; /* the iteration's, g_get_monotonic_time's µs, or -1 */
 } owned;
 
-static void *owned_open(int fd)
+typedef struct owned_source {
+        GSource source;
+        owned *o;
+} owned_source;
+
+/* The deadline is the poll's timeout, given in prepare: a ready time
+ * set from outside an iteration would wake the context (GLib signals its
+ * wake-up fd), and the iteration would return at once for nothing. */
+static gboolean owned_prepare(GSource *s, gint *timeout)
+{
+        owned *o = ((owned_source *)s)->o;
+        gint64 left;
+
+        *timeout = -1;
+        if (o->deadline < 0)
+                return FALSE;
+        left = o->deadline - g_get_monotonic_time();
+        if (left <= 0)
+                return TRUE;
+        /* Milliseconds, rounded up: never early. */
+        *timeout = left / 1000 >= G_MAXINT ? G_MAXINT : (gint)((left + 999) / 1000);
+        return FALSE;
+}
+
+/* The deadline passed, or else any fd that polled ready (GLib looks at
+ * the fds itself when check says no). */
+static gboolean owned_check(GSource *s)
+{
+        owned *o = ((owned_source *)s)->o;
+
+        return o->deadline >= 0 && g_get_monotonic_time() >= o->deadline;
+}
+
+static gboolean owned_dispatch(GSource *s, GSourceFunc cb, gpointer data)
+{
+        owned *o = ((owned_source *)s)->o;
+        int i;
+
+        (void)cb;
+        (void)data;
+        o->deadline = -1;
+        for (i = 0; i < o->n_watched; i++) {
+                int fd = o->watched[i];
+                owned_fd *f = &o->fds[fd];
+                GIOCondition c = f->tag ? g_source_query_unix_fd(s, f->tag) : 0;
+
+                if (!c)
+                        continue;
+                if (c & G_IO_NVAL) {
+                        /* Closed while watched: poll(2) would report it
+                         * at once forever.  Not polled until the kernel
+                         * watches the number anew; nothing is reported,
+                         * as the epoll backend reports nothing of an fd
+                         * closed in its set. */
+                        g_source_remove_unix_fd(s, f->tag);
+                        f->tag = NULL;
+                        continue;
+                }
+                /* A hang-up or an error makes the fd ready in each mode. */
+                if (c & (G_IO_ERR | G_IO_HUP))
+                        c |= G_IO_IN | G_IO_OUT;
+                if ((c & G_IO_IN) && (f->mask & (1u << POE__OWNED_RD)))
+                        o->ready(o->kernel, fd, POE__OWNED_RD);
+                if ((c & G_IO_OUT) && (f->mask & (1u << POE__OWNED_WR)))
+                        o->ready(o->kernel, fd, POE__OWNED_WR);
+                if ((c & G_IO_PRI) && (f->mask & (1u << POE__OWNED_EX)))
+                        o->ready(o->kernel, fd, POE__OWNED_EX);
+        }
+        return G_SOURCE_CONTINUE;
+}
+
+static GSourceFuncs owned_source_funcs = {
+        .prepare = owned_prepare,
+        .check = owned_check,
+        .dispatch = owned_dispatch,
+};
+
+static void *owned_open(poe__owned_ready_fn *ready, void *kernel)
 {
         owned *o = g_new0(owned, 1);
 
         o->ctx = g_main_context_new();
-        o->src = source_new(NULL, fd, true);
+        o->ready = ready;
+        o->kernel = kernel;
+        o->deadline = -1;
+        o->src = g_source_new(&owned_source_funcs, sizeof(owned_source));
+        ((owned_source *)o->src)->o = o;
+        g_source_set_name(o->src, "libpoe");
+        /* A source that is not blocked while it dispatches: blocking takes
+         * each of its fds out of the poll set and puts it back, and GLib
+         * signals its wake-up fd for each, two writes per fd per wake-up.
+         * The dispatch only notes what is ready, and calls nothing of
+         * GLib that could recurse. */
+        g_source_set_can_recurse(o->src, TRUE);
         g_source_attach(o->src, o->ctx);
         return o;
+}
+
+static GIOCondition condition(unsigned mask)
+{
+        return (mask & (1u << POE__OWNED_RD) ? G_IO_IN : 0) |
+               (mask & (1u << POE__OWNED_WR) ? G_IO_OUT : 0) |
+               (mask & (1u << POE__OWNED_EX) ? G_IO_PRI : 0);
+}
+
+static int owned_watch(void *loop, int fd, unsigned old_mask, unsigned new_mask)
+{
+        owned *o = loop;
+        owned_fd *f;
+
+        (void)old_mask;
+        if (fd >= o->cap) {
+                int cap = o->cap ? o->cap : 64;
+
+                if (!new_mask)
+                        return 0;
+                while (cap <= fd)
+                        cap *= 2;
+                o->fds = g_renew(owned_fd, o->fds, cap);
+                memset(o->fds + o->cap, 0, (size_t)(cap - o->cap) * sizeof(*o->fds));
+                o->watched = g_renew(int, o->watched, cap);
+                o->cap = cap;
+        }
+        f = &o->fds[fd];
+        if (!new_mask) {
+                if (!f->mask)
+                        return 0;
+                if (f->tag)
+                        g_source_remove_unix_fd(o->src, f->tag);
+                f->tag = NULL;
+                f->mask = 0;
+                o->watched[f->index] = o->watched[--o->n_watched];
+                o->fds[o->watched[f->index]].index = f->index;
+                return 0;
+        }
+        if (!f->mask) {
+                f->index = o->n_watched;
+                o->watched[o->n_watched++] = fd;
+        }
+        f->mask = new_mask;
+        if (f->tag)
+                g_source_modify_unix_fd(o->src, f->tag, condition(new_mask));
+        else
+                f->tag = g_source_add_unix_fd(o->src, fd, condition(new_mask));
+        return 0;
 }
 
 static int owned_iterate(void *loop, int64_t timeout_ns)
 {
         owned *o = loop;
-        poe_source *ps = (poe_source *)o->src;
 
-        ps->owned_deadline = timeout_ns < 0 ? -1 : ready_after(o->src, timeout_ns);
-        /* Returns after one dispatch: the kernel's fd, its deadline, or a
-         * source of the program's own. */
-        g_main_context_iteration(o->ctx, TRUE);
-        ps->owned_deadline = -1;
+        /* From now, rounded up to microseconds.  Returns after one
+         * dispatch: a ready fd, the deadline, or a source of the
+         * program's own. */
+        o->deadline = timeout_ns <= 0 ? -1 : g_get_monotonic_time() + (timeout_ns + 999) / 1000;
+        g_main_context_iteration(o->ctx, timeout_ns != 0);
+        o->deadline = -1;
         return 0;
 }
 
-static int owned_forked(void *loop, int fd)
+/* Every fd forgotten (GLib polls with poll(2): nothing of the parent's
+ * to detach). */
+static void drop_all(owned *o)
 {
-        owned *o = loop;
-        poe_source *ps = (poe_source *)o->src;
+        int i;
 
-        /* GLib polls with poll(): nothing of the parent's to detach. */
-        g_source_remove_unix_fd(o->src, ps->tag);
-        ps->tag = g_source_add_unix_fd(o->src, fd, G_IO_IN);
+        for (i = 0; i < o->n_watched; i++) {
+                owned_fd *f = &o->fds[o->watched[i]];
+
+                if (f->tag)
+                        g_source_remove_unix_fd(o->src, f->tag);
+                f->tag = NULL;
+                f->mask = 0;
+        }
+        o->n_watched = 0;
+}
+
+static int owned_forked(void *loop)
+{
+        drop_all(loop);
         return 0;
 }
 
@@ -190,9 +346,12 @@ static void owned_close(void *loop)
 {
         owned *o = loop;
 
+        drop_all(o);
         g_source_destroy(o->src);
         g_source_unref(o->src);
         g_main_context_unref(o->ctx);
+        g_free(o->fds);
+        g_free(o->watched);
         g_free(o);
 }
 
@@ -205,6 +364,7 @@ static const poe__owned_ops owned_ops = {
         .version = POE__OWNED_VERSION,
         .name = "glib",
         .open = owned_open,
+        .watch = owned_watch,
         .iterate = owned_iterate,
         .forked = owned_forked,
         .close = owned_close,
@@ -213,7 +373,7 @@ static const poe__owned_ops owned_ops = {
 
 /* A function rather than the table itself: an exported variable gets
  * sanitizer companions (__odr_asan.*) outside the poe_ namespace. */
-POE_EXPORT const poe__owned_ops *poe_glib_owned_v1(void)
+POE_EXPORT const poe__owned_ops *poe_glib_owned_v2(void)
 {
         return &owned_ops;
 }

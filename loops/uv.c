@@ -10,6 +10,7 @@
  * I/O, signals and other threads' posts.  Either runs the dispatch.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdbool.h>
 #include <stdlib.h>
 
@@ -118,18 +119,55 @@ POE_EXPORT poe_uv *poe_uv_detach(poe_uv *h)
 
 /* ---- the loop a kernel owns (POE_EVENT_LOOP=uv) ---- */
 
+/* An fd's poll handle, in the kernel's modes. */
+typedef struct owned_poll {
+        uv_poll_t poll;
+        struct owned *o;
+        int fd;
+        int events;  /* UV_READABLE | UV_WRITABLE | UV_PRIORITIZED */
+        bool queued; /* in the to-start list */
+        struct owned_poll *next_queued;
+} owned_poll;
+
 typedef struct owned {
         uv_loop_t loop;
-        uv_poll_t *poll;
+        poe__owned_ready_fn *ready;
+        void *kernel;
+        owned_poll **polls; /* by fd, NULL when not watched */
+        int cap;
+        /* Handles to (re)start at the next iteration: new, changed, or
+         * stopped by libuv after an error. */
+        owned_poll *queued;
         uv_timer_t timer;
 } owned;
 
-static void owned_on_poll(uv_poll_t *p, int status, int events)
+static void queue_start(owned *o, owned_poll *p)
 {
-        /* Only a wake-up: the kernel reads its epoll set itself. */
-        (void)p;
-        (void)status;
-        (void)events;
+        if (p->queued)
+                return;
+        p->queued = true;
+        p->next_queued = o->queued;
+        o->queued = p;
+}
+
+static void owned_on_poll(uv_poll_t *handle, int status, int events)
+{
+        owned_poll *p = (owned_poll *)handle;
+        owned *o = p->o;
+
+        if (status < 0) {
+                /* POLLERR: libuv has stopped the handle.  The fd is ready
+                 * in its modes, as select(2) reports an fd in error, and
+                 * is watched again next iteration (level-triggered). */
+                events = p->events;
+                queue_start(o, p);
+        }
+        if (events & UV_READABLE)
+                o->ready(o->kernel, p->fd, POE__OWNED_RD);
+        if (events & UV_WRITABLE)
+                o->ready(o->kernel, p->fd, POE__OWNED_WR);
+        if (events & UV_PRIORITIZED)
+                o->ready(o->kernel, p->fd, POE__OWNED_EX);
 }
 
 /* The kernel's deadline: the iteration must not sleep after it.  A timer
@@ -141,23 +179,7 @@ static void owned_on_timer(uv_timer_t *t)
         uv_stop(t->loop);
 }
 
-static int owned_watch(owned *o, int fd)
-{
-        int err;
-
-        o->poll = malloc(sizeof(*o->poll));
-        if (!o->poll)
-                return -ENOMEM;
-        err = uv_poll_init(&o->loop, o->poll, fd);
-        if (err < 0) {
-                free(o->poll);
-                o->poll = NULL;
-                return err;
-        }
-        return uv_poll_start(o->poll, UV_READABLE, owned_on_poll);
-}
-
-static void *owned_open(int fd)
+static void *owned_open(poe__owned_ready_fn *ready, void *kernel)
 {
         owned *o = calloc(1, sizeof(*o));
 
@@ -165,28 +187,10 @@ static void *owned_open(int fd)
                 free(o);
                 return NULL;
         }
+        o->ready = ready;
+        o->kernel = kernel;
         uv_timer_init(&o->loop, &o->timer);
-        if (owned_watch(o, fd) < 0) {
-                uv_close((uv_handle_t *)&o->timer, NULL);
-                uv_run(&o->loop, UV_RUN_NOWAIT);
-                uv_loop_close(&o->loop);
-                free(o);
-                return NULL;
-        }
         return o;
-}
-
-static int owned_iterate(void *loop, int64_t timeout_ns)
-{
-        owned *o = loop;
-
-        /* From now, not from the loop's time cached at its last run. */
-        uv_update_time(&o->loop);
-        if (timeout_ns >= 0)
-                uv_timer_start(&o->timer, owned_on_timer, ms_up(timeout_ns), 0);
-        uv_run(&o->loop, UV_RUN_ONCE);
-        uv_timer_stop(&o->timer);
-        return 0;
 }
 
 static void free_handle(uv_handle_t *handle)
@@ -194,31 +198,139 @@ static void free_handle(uv_handle_t *handle)
         free(handle);
 }
 
-static int owned_forked(void *loop, int fd)
+static void poll_close(owned *o, owned_poll *p)
+{
+        owned_poll **pp;
+
+        for (pp = &o->queued; p->queued && *pp; pp = &(*pp)->next_queued) {
+                if (*pp == p) {
+                        *pp = p->next_queued;
+                        break;
+                }
+        }
+        o->polls[p->fd] = NULL;
+        uv_close((uv_handle_t *)&p->poll, free_handle);
+}
+
+static int owned_watch(void *loop, int fd, unsigned old_mask, unsigned new_mask)
+{
+        owned *o = loop;
+        owned_poll *p = fd < o->cap ? o->polls[fd] : NULL;
+        int err;
+
+        (void)old_mask;
+        if (!new_mask) {
+                if (p)
+                        poll_close(o, p);
+                return 0;
+        }
+        if (fd >= o->cap) {
+                int cap = o->cap ? o->cap : 64;
+                owned_poll **v;
+
+                while (cap <= fd)
+                        cap *= 2;
+                v = realloc(o->polls, (size_t)cap * sizeof(*v));
+                if (!v)
+                        return -ENOMEM;
+                for (int i = o->cap; i < cap; i++)
+                        v[i] = NULL;
+                o->polls = v;
+                o->cap = cap;
+        }
+        if (!p) {
+                p = calloc(1, sizeof(*p));
+                if (!p)
+                        return -ENOMEM;
+                /* libuv checks the fd here: EPERM for a regular file,
+                 * which the kernel's epoll set takes instead. */
+                err = uv_poll_init(&o->loop, &p->poll, fd);
+                if (err < 0) {
+                        free(p);
+                        return err;
+                }
+                p->o = o;
+                p->fd = fd;
+                o->polls[fd] = p;
+        }
+        p->events = (new_mask & (1u << POE__OWNED_RD) ? UV_READABLE : 0) |
+                    (new_mask & (1u << POE__OWNED_WR) ? UV_WRITABLE : 0) |
+                    (new_mask & (1u << POE__OWNED_EX) ? UV_PRIORITIZED : 0);
+        queue_start(o, p);
+        return 0;
+}
+
+/*
+ * The handles changed since the last iteration start now, just before
+ * libuv registers them in its epoll set, each stopped first so that the
+ * registration is an ADD: libuv aborts on a failed epoll_ctl, and a MOD
+ * fails when the fd was closed and its number reused.  An fd closed
+ * while watched is not registered at all (an ADD would fail): the
+ * kernel hears nothing of it, as with its own epoll set.
+ */
+static void start_queued(owned *o)
+{
+        while (o->queued) {
+                owned_poll *p = o->queued;
+
+                o->queued = p->next_queued;
+                p->queued = false;
+                uv_poll_stop(&p->poll);
+                if (fcntl(p->fd, F_GETFD) >= 0)
+                        uv_poll_start(&p->poll, p->events, owned_on_poll);
+        }
+}
+
+static int owned_iterate(void *loop, int64_t timeout_ns)
+{
+        owned *o = loop;
+
+        start_queued(o);
+        if (timeout_ns == 0) {
+                uv_run(&o->loop, UV_RUN_NOWAIT);
+                return 0;
+        }
+        if (timeout_ns > 0) {
+                /* From now, not from the loop's time cached at its last run. */
+                uv_update_time(&o->loop);
+                uv_timer_start(&o->timer, owned_on_timer, ms_up(timeout_ns), 0);
+        }
+        uv_run(&o->loop, UV_RUN_ONCE);
+        if (timeout_ns > 0)
+                uv_timer_stop(&o->timer);
+        return 0;
+}
+
+static void close_all(owned *o)
+{
+        for (int fd = 0; fd < o->cap; fd++)
+                if (o->polls[fd])
+                        poll_close(o, o->polls[fd]);
+}
+
+static int owned_forked(void *loop)
 {
         owned *o = loop;
         int err;
 
-        /* Stopped before libuv makes its own epoll set anew, so the old
-         * fd (closed by now) is not registered again. */
-        uv_poll_stop(o->poll);
+        /* libuv's new epoll set first: the handles closed after it leave
+         * that one, not the set the parent shares. */
         err = uv_loop_fork(&o->loop);
-        if (err < 0)
-                return err;
-        uv_close((uv_handle_t *)o->poll, free_handle);
-        return owned_watch(o, fd);
+        close_all(o);
+        return err;
 }
 
 static void owned_close(void *loop)
 {
         owned *o = loop;
 
-        uv_close((uv_handle_t *)o->poll, free_handle);
+        close_all(o);
         uv_close((uv_handle_t *)&o->timer, NULL);
         /* The close callbacks run; then every handle of the program's
          * own must have been closed too (libuv's rule). */
         uv_run(&o->loop, UV_RUN_NOWAIT);
         (void)uv_loop_close(&o->loop);
+        free(o->polls);
         free(o);
 }
 
@@ -231,6 +343,7 @@ static const poe__owned_ops owned_ops = {
         .version = POE__OWNED_VERSION,
         .name = "uv",
         .open = owned_open,
+        .watch = owned_watch,
         .iterate = owned_iterate,
         .forked = owned_forked,
         .close = owned_close,
@@ -239,7 +352,7 @@ static const poe__owned_ops owned_ops = {
 
 /* A function rather than the table itself: an exported variable gets
  * sanitizer companions (__odr_asan.*) outside the poe_ namespace. */
-POE_EXPORT const poe__owned_ops *poe_uv_owned_v1(void)
+POE_EXPORT const poe__owned_ops *poe_uv_owned_v2(void)
 {
         return &owned_ops;
 }

@@ -106,14 +106,27 @@ enum {
         X(poe_kernel_alias_resolve, R0|RSRCH) \
         X(poe_kernel_alias_list, R0|RPOS|RSRCH) \
         X(poe_kernel_refcount_increment, RPOS|RSRCH|RINVAL|RNOMEM) \
+        X(poe_kernel_refcount_increment_at, RPOS|RSRCH|RINVAL|RNOMEM) \
         X(poe_kernel_refcount_decrement, R0|RPOS|RSRCH|RNOENT) \
         X(poe_kernel_sig, R0|RPERM|RINVAL|RNOMEM) \
         X(poe_kernel_sig_handled, R0) \
         X(poe_kernel_signal_at, R0|RSRCH|RINVAL|RNOMEM) \
         X(poe_kernel_sig_child, R0|RPERM|RINVAL|RNOMEM) \
         X(poe_kernel_has_forked, R0|RANYNEG) \
+        X(poe_nfa_spawn, R0|RINVAL|RNOMEM) \
+        X(poe_nfa_goto_state, R0|RSRCH|RINVAL|RNOMEM|RCANCELED) \
+        X(poe_nfa_call_state, R0|RSRCH|RINVAL|RNOMEM|RCANCELED) \
+        X(poe_nfa_return_state, R0|RSRCH|RINVAL|RNOMEM|RCANCELED) \
+        X(poe_nfa_stop, R0|RSRCH|RINVAL|RNOMEM) \
+        X(poe_nfa_get_current_state, R0|RSRCH|RINVAL) \
+        X(poe_nfa_get_runstate, RVOID) \
+        X(poe_nfa_ctx_state, RVOID) \
         X(poe_session_postback, R0|RSRCH|RINVAL|RNOMEM) \
         X(poe_session_callback, R0|RSRCH|RINVAL|RNOMEM) \
+        X(poe_session_postback_at, R0|RSRCH|RINVAL|RNOMEM) \
+        X(poe_session_callback_at, R0|RSRCH|RINVAL|RNOMEM) \
+        X(poe_peek_postbacks, R0|RSRCH|RINVAL|RPOS) \
+        X(poe_kernel_set_slow_dispatch, R0|RINVAL) \
         X(poe_postback_invoke, R0|RSRCH|RCANCELED|RINVAL|RNOMEM) \
         X(poe_postback_weaken, RVOID) \
         X(poe_postback_free, RVOID) \

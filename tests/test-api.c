@@ -18,6 +18,7 @@
 
 #include "testlib.h"
 
+#include "http.h"
 #include "inspector-internal.h"
 
 #ifdef TEST_API_STUB_EXTRA
@@ -408,6 +409,188 @@ static int bare_setup(void **state)
 }
 
 #define BARE_TEST(fn) cmocka_unit_test_setup_teardown(fn, bare_setup, world_teardown)
+
+/* ---- sorting, and the lints ---- */
+
+static void t_sessions_sort(void **state)
+{
+        json_t *prev = NULL;
+        size_t i;
+
+        (void)state;
+        GET_LIST("sessions?sort=id&order=desc", 7);
+        EXPECT_IDS(ans.data, "id", W.g, W.f, W.e, W.d, W.c, W.b, W.a);
+        /* The page is a slice of all sessions in that order. */
+        GET_LIST("sessions?sort=id&order=desc&offset=1&limit=2", 7);
+        EXPECT_IDS(ans.data, "id", W.f, W.e);
+        GET_LIST("sessions?sort=refcount&order=desc", 7);
+        for (i = 0; i < json_array_size(ans.data); i++) {
+                json_t *x = json_array_get(ans.data, i);
+
+                if (prev)
+                        assert_true(jint(prev, "refcount") >= jint(x, "refcount"));
+                prev = x;
+        }
+        GET_LIST("sessions?sort=queue", 7);
+        prev = NULL;
+        for (i = 0; i < json_array_size(ans.data); i++) {
+                json_t *x = json_array_get(ans.data, i);
+
+                if (prev)
+                        assert_true(jint(prev, "queue") <= jint(x, "queue"));
+                prev = x;
+        }
+        GET_LIST("sessions?sort=busy&order=asc", 7);
+        GET_LIST("sessions?sort=dispatches", 7);
+        GET_LIST("sessions?sort=last_activity&order=desc", 7);
+        TL_EQ(GET("sessions?sort=colour"), 400);
+        assert_non_null(strstr(ans.err, "sort=colour"));
+        assert_non_null(strstr(ans.err, "last_activity"));
+        TL_EQ(GET("sessions?sort=id&order=up"), 400);
+        assert_non_null(strstr(ans.err, "order=up"));
+        TL_EQ(GET("sessions?order=asc"), 400);
+}
+
+static double lint_spin;
+
+static poe_value l_keep(poe_ctx *c)
+{
+        char name[32];
+
+        snprintf(name, sizeof(name), "lint-%llu", (unsigned long long)poe_ctx_session(c));
+        TL_EQ(poe_kernel_alias_set(poe_ctx_kernel(c), name), 0);
+        return poe_nil();
+}
+
+static poe_value l_spin(poe_ctx *c)
+{
+        TL_EQ(poe_kernel_clock_advance(poe_ctx_kernel(c), lint_spin), 0);
+        return poe_nil();
+}
+
+static poe_value l_later(poe_ctx *c)
+{
+        TL_EQ(poe_kernel_delay_add(poe_ctx_kernel(c), "spin", 1000, POE_NOARGS), 0);
+        return poe_nil();
+}
+
+static poe_value l_late(poe_ctx *c)
+{
+        poe_kernel *k = poe_ctx_kernel(c);
+
+        TL_EQ(poe_kernel_alarm_set(k, "spin", poe_kernel_time(k) - 10, POE_NOARGS, NULL), 0);
+        return poe_nil();
+}
+
+/* The finding of kind for session sid in the last answer, or NULL. */
+static json_t *lint_of(const char *kind, poe_sid sid)
+{
+        json_t *list = jget(ans.data, "lints");
+        size_t i;
+
+        for (i = 0; i < json_array_size(list); i++) {
+                json_t *x = json_array_get(list, i);
+
+                if (strcmp(jtext(x, "kind"), kind) == 0 && (poe_sid)jint(x, "session") == sid)
+                        return x;
+        }
+        return NULL;
+}
+
+static void t_lints(void **state)
+{
+        static poe_inspector lin;
+        poe_sid idle, slow, q, t, late;
+        poe_postback *pb;
+        json_t *x;
+        int i;
+
+        (void)state;
+        memset(&lin, 0, sizeof(lin));
+        poe__lint_cfg_default(&lin.lint_cfg);
+        TL_EQ(poe_kernel_clock_fake(tl.k, 1000.0), 0);
+        idle = TL_CREATE(tl.k, { "_start", l_keep });
+        slow = TL_CREATE(tl.k, { "_start", l_keep }, { "spin", l_spin });
+        q = TL_CREATE(tl.k, { "_start", l_keep }, { "spin", l_spin });
+        t = TL_CREATE(tl.k, { "_start", l_keep }, { "later", l_later }, { "spin", l_spin });
+        late = TL_CREATE(tl.k, { "_start", l_keep }, { "late", l_late }, { "spin", l_spin });
+        TL_EQ(poe_kernel_refcount_increment(tl.k, idle, "forgotten"), 1);
+        TL_EQ(poe_session_postback(tl.k, late, "spin", POE_NOARGS, &pb), 0);
+        TL_EQ(poe_kernel_run_one_timeslice(tl.k), 1); /* the _garbage_collects */
+
+        /* Nothing yet. */
+        TL_EQ(get_in(&lin, "lints"), 200);
+        TL_EQ(json_array_size(jget(ans.data, "lints")), 0);
+        TL_EQ(jint(jget(ans.data, "counts"), "idle_held"), 0);
+        assert_true(jnum(jget(ans.data, "thresholds"), "idle") == 60);
+
+        /* A slow handler: 2 s at the default 0.5 s. */
+        lint_spin = 2;
+        TL_EQ(poe_kernel_post(tl.k, slow, "spin", POE_NOARGS), 0);
+        TL_EQ(poe_kernel_run_one_timeslice(tl.k), 1);
+        lint_spin = 0;
+        /* The queue and the timers grow, a sample each 2 s; the late one
+         * sets timers in the past again and again. */
+        for (i = 0; i < 5; i++) {
+                TL_EQ(poe_kernel_post(tl.k, q, "spin", POE_NOARGS), 0);
+                TL_EQ(poe_kernel_call(tl.k, t, "later", POE_NOARGS, NULL), 0);
+                TL_EQ(poe_kernel_call(tl.k, late, "late", POE_NOARGS, NULL), 0);
+                TL_EQ(poe_kernel_clock_advance(tl.k, 2), 0);
+                TL_EQ(get_in(&lin, "lints?grow=5"), 200);
+        }
+        x = lint_of("queue_grows", q);
+        if (!x)
+                fail_msg("no queue_grows for %llu: %s", (unsigned long long)q, dump(ans.data));
+        if (!strstr(jtext(x, "evidence"), "from 0 to 5 in 12 s"))
+                fail_msg("%s", dump(x));
+        assert_true(jnum(x, "since") == 1000.0); /* the first sample */
+        assert_non_null(lint_of("timers_grow", t));
+        assert_null(lint_of("queue_grows", t));
+        x = lint_of("slow_handler", slow);
+        assert_non_null(x);
+        assert_non_null(strstr(jtext(x, "evidence"), "'spin', 2.000 s"));
+        assert_true(jnum(x, "since") == 1000.0);
+        x = lint_of("timer_in_past", late);
+        assert_non_null(x);
+        assert_true(jnum(x, "value") == 5);
+        /* Not idle long enough yet; the threshold as a parameter. */
+        assert_null(lint_of("idle_held", idle));
+        TL_EQ(get_in(&lin, "lints?idle=5&postback=5"), 200);
+        x = lint_of("idle_held", idle);
+        assert_non_null(x);
+        assert_non_null(strstr(jtext(x, "evidence"), "alias 'lint-"));
+        assert_non_null(strstr(jtext(x, "evidence"), "extra reference 'forgotten' x1 (taken at"));
+        assert_non_null(strstr(jtext(x, "evidence"), "test-api.c"));
+        assert_true(jnum(x, "since") == 1000.0);
+        x = lint_of("postback_unused", late);
+        assert_non_null(x);
+        assert_non_null(strstr(jtext(x, "evidence"), "test-api.c"));
+        TL_EQ(jint(jget(ans.data, "counts"), "idle_held"), 2); /* and the slow one, idle since */
+        /* By kind, with the counts of all. */
+        TL_EQ(get_in(&lin, "lints?idle=5&kind=idle_held"), 200);
+        TL_EQ(json_array_size(jget(ans.data, "lints")), 2);
+        TL_EQ(jint(jget(ans.data, "counts"), "slow_handler"), 1);
+        /* Invoked, the postback is no finding; the default thresholds
+         * find no idle session after 10 s. */
+        TL_EQ(poe_postback_invoke(pb, POE_NOARGS, NULL), 0);
+        TL_EQ(get_in(&lin, "lints?postback=5"), 200);
+        assert_null(lint_of("postback_unused", late));
+        assert_null(lint_of("idle_held", idle));
+        /* A dispatch makes it active again. */
+        TL_EQ(poe_kernel_clock_advance(tl.k, 60), 0);
+        TL_EQ(get_in(&lin, "lints"), 200);
+        assert_non_null(lint_of("idle_held", idle));
+        TL_EQ(get_in(&lin, "lints?slow=5"), 200);
+        assert_null(lint_of("slow_handler", slow));
+
+        TL_EQ(get_in(&lin, "lints?idle=0"), 400);
+        assert_non_null(strstr(ans.err, "idle=0"));
+        TL_EQ(get_in(&lin, "lints?past=1.5"), 400);
+        TL_EQ(get_in(&lin, "lints?kind=bogus"), 400);
+        assert_non_null(strstr(ans.err, "kind=bogus"));
+        pb = poe_postback_free(pb);
+        poe__lints_free(lin.lints);
+}
 
 /* ---- kernel ---- */
 
@@ -979,6 +1162,17 @@ static void t_extrefs(void **state)
         snprintf(url, sizeof(url), "extrefs?session=%llu", (unsigned long long)W.e);
         GET_LIST(url, 1);
         assert_string_equal(joined(ans.data, "tag"), "held");
+        /* Where it was last taken: world_setup's line. */
+        x = json_array_get(ans.data, 0);
+        assert_non_null(strstr(jtext(x, "file"), "test-api.c"));
+        assert_true(jint(x, "line") > 0);
+        /* The session's postback, and where it was made. */
+        snprintf(url, sizeof(url), "sessions/%llu", (unsigned long long)W.e);
+        GET_OK(url);
+        x = json_array_get(jget(ans.data, "postbacks"), 0);
+        assert_string_equal(jtext(x, "event"), "pb");
+        assert_non_null(strstr(jtext(x, "file"), "test-api.c"));
+        TL_EQ(jint(x, "invocations"), 0);
 
         /* A second tag on E; decremented away again. */
         TL_EQ(poe_kernel_refcount_increment(tl.k, W.e, "more"), 1);
@@ -1298,6 +1492,8 @@ int main(void)
                 WORLD_TEST(t_signals),
                 WORLD_TEST(t_aliases),
                 WORLD_TEST(t_extrefs),
+                WORLD_TEST(t_sessions_sort),
+                BARE_TEST(t_lints),
                 WORLD_TEST(t_unknown),
                 WORLD_TEST(t_not_utf8),
                 WORLD_TEST(t_oom),

@@ -501,6 +501,11 @@ static int walk_reasons(void *ctx, const poe_peek_item *it)
         return walk_fn(ctx, it);
 }
 
+static int walk_postbacks(void *ctx, const poe_peek_postback *pb)
+{
+        return walk_fn(ctx, pb);
+}
+
 static int walk_events(void *ctx, const poe_peek_event *ev)
 {
         return walk_fn(ctx, ev);
@@ -603,6 +608,77 @@ static void create_session(poe_kernel *k)
         RC(poe_session_create, bad, r);
         if (r == 0 && sid)
                 remember_sid(sid);
+}
+
+/* State machines: spawned with a bad spec now and then, transitions
+ * aimed at any id (a plain session's is -EINVAL), to states that may not
+ * exist (the machine's die when the transition is dispatched). */
+static void nfa_ops(poe_kernel *k)
+{
+        static const poe_nfa_state good[] = { { "s0", all_handlers, N_HANDLERS },
+                                              { "s1", all_handlers, N_HANDLERS } };
+        static const poe_nfa_state twice[] = { { "s0", all_handlers, N_HANDLERS },
+                                               { "s0", all_handlers, N_HANDLERS } };
+        static const char *const states[] = { "s0", "s1", "nope" };
+        const poe_value *args;
+        poe_nfa_spec spec;
+        const char *cur, *state, *ev, **where;
+        poe_value argbuf[4];
+        bool bad = !k;
+        size_t nargs;
+        poe_sid sid = 0;
+        int r;
+
+        switch (rn(7)) {
+        case 0:
+        case 1:
+                memset(&spec, 0, sizeof(spec));
+                spec.states = good;
+                spec.n_states = rn(3);
+                if (chance(5)) {
+                        spec.states = rn(2) ? NULL : twice;
+                        spec.n_states = 2;
+                        bad = true;
+                }
+                r = poe_nfa_spawn(k, &spec, chance(20) ? NULL : &sid);
+                RC(poe_nfa_spawn, bad, r);
+                if (r == 0 && sid)
+                        remember_sid(sid);
+                break;
+        case 2:
+                state = chance(10) ? (bad = true, NULL) : states[rn(3)];
+                ev = rn(2) ? pick_event(NULL) : NULL;
+                args = pick_args(&nargs, true, &bad);
+                RC(poe_nfa_goto_state, bad, poe_nfa_goto_state(k, pick_sid(), state, ev, args,
+                                                               nargs));
+                break;
+        case 3:
+                state = chance(10) ? (bad = true, NULL) : states[rn(3)];
+                ev = rn(2) ? pick_event(NULL) : NULL;
+                args = pick_args(&nargs, true, &bad);
+                RC(poe_nfa_call_state, bad,
+                   poe_nfa_call_state(k, pick_sid(), rn(2) ? pick_event(NULL) : NULL, state, ev,
+                                      args, nargs));
+                break;
+        case 4:
+                args = pick_args(&nargs, true, &bad);
+                RC(poe_nfa_return_state, bad, poe_nfa_return_state(k, pick_sid(), args, nargs));
+                break;
+        case 5:
+                if (chance(20))
+                        RC(poe_nfa_stop, bad, poe_nfa_stop(k, pick_sid()));
+                break;
+        default:
+                where = &cur;
+                if (chance(25)) {
+                        where = NULL;
+                        bad = true;
+                }
+                RC(poe_nfa_get_current_state, bad, poe_nfa_get_current_state(k, pick_sid(), where));
+                (void)poe_nfa_get_runstate(k, pick_sid());
+                HIT(poe_nfa_get_runstate);
+                break;
+        }
 }
 
 /* Which pool fds are real: pairs (0,1), (2,3), (4,5). */
@@ -826,8 +902,12 @@ static void random_op(poe_kernel *k, poe_ctx *c)
         case 24:
                 s = chance(5) ? (bad = true, NULL) : rn(2) ? "tag" : rn(2) ? "" : "other";
                 if (rn(2))
-                        RC(poe_kernel_refcount_increment, bad,
-                           poe_kernel_refcount_increment(kk, pick_sid(), s));
+                        if (rn(2))
+                                RC(poe_kernel_refcount_increment, bad,
+                                   (poe_kernel_refcount_increment)(kk, pick_sid(), s));
+                        else
+                                RC(poe_kernel_refcount_increment_at, bad,
+                                   poe_kernel_refcount_increment(kk, pick_sid(), s));
                 else {
                         /* A tag the session does not hold: fatal under
                          * ASSERT_DATA, as POE's _data_extref_dec. */
@@ -876,11 +956,17 @@ static void random_op(poe_kernel *k, poe_ctx *c)
                 }
                 ev = pick_event(&bad);
                 args = pick_args(&nargs, true, &bad);
-                if (cb)
+                if (cb && rn(2))
                         RC(poe_session_callback, bad,
+                           (poe_session_callback)(kk, pick_sid(), ev, args, nargs, slot));
+                else if (cb)
+                        RC(poe_session_callback_at, bad,
                            poe_session_callback(kk, pick_sid(), ev, args, nargs, slot));
-                else
+                else if (rn(2))
                         RC(poe_session_postback, bad,
+                           (poe_session_postback)(kk, pick_sid(), ev, args, nargs, slot));
+                else
+                        RC(poe_session_postback_at, bad,
                            poe_session_postback(kk, pick_sid(), ev, args, nargs, slot));
                 break;
         }
@@ -1030,6 +1116,9 @@ static void random_op(poe_kernel *k, poe_ctx *c)
                 poe_dispatch_stats st;
 
                 RC(poe_kernel_set_dispatch_timing, bad, poe_kernel_set_dispatch_timing(kk, (int)rn(2)));
+                r = rn(4) == 0;
+                RC(poe_kernel_set_slow_dispatch, bad || r,
+                   poe_kernel_set_slow_dispatch(kk, r ? -1.0 : 0.25 + rn(4)));
                 r = rn(5) == 0; /* a NULL output pointer */
                 RC(poe_kernel_dispatch_stats, bad || r, poe_kernel_dispatch_stats(kk, r ? NULL : &st));
                 break;
@@ -1098,6 +1187,10 @@ static void random_op(poe_kernel *k, poe_ctx *c)
         }
         case 45:
                 RC(poe_peek_reasons, bad, poe_peek_reasons(kk, pick_sid(), walk_reasons, &walk));
+                r = rn(8) == 0;
+                RC(poe_peek_postbacks, bad || r,
+                   poe_peek_postbacks(kk, rn(2) ? POE_KERNEL : pick_sid(),
+                                      r ? NULL : walk_postbacks, &walk));
                 RC(poe_peek_queue, bad, poe_peek_queue(kk, walk_events, &walk));
                 RC(poe_peek_timers, bad, poe_peek_timers(kk, walk_events, &walk));
                 RC(poe_peek_watchers, bad, poe_peek_watchers(kk, walk_watchers, &walk));
@@ -1194,6 +1287,10 @@ static void random_op(poe_kernel *k, poe_ctx *c)
                         assert_ptr_equal(d, poe_kernel_default());
                 }
                 break;
+        case 50:
+        case 51:
+                nfa_ops(kk);
+                break;
         default:
                 if (c)
                         break;
@@ -1225,6 +1322,8 @@ static void ctx_ops(poe_ctx *c)
         (void)poe_ctx_caller_state(c);
         (void)poe_ctx_argc(c);
         (void)poe_ctx_arg(c, rn(2) ? rn(4) : SIZE_MAX);
+        (void)poe_nfa_ctx_state(c);
+        HIT(poe_nfa_ctx_state);
         HIT(poe_ctx_kernel);
         HIT(poe_ctx_session);
         HIT(poe_ctx_heap);

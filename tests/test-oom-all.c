@@ -123,15 +123,26 @@ static const oa_row oom_api[] = {
         OA_NONE(poe_kernel_alias_remove, "unlinks and frees")
         OA_NONE(poe_kernel_alias_resolve, "looks the alias up, parses digits in place")
         OA_NONE(poe_kernel_alias_list, "writes borrowed pointers into the caller's array")
-        OA_SWEPT(poe_kernel_refcount_increment, test_refcount_increment)
+        OA_SWEPT(poe_kernel_refcount_increment_at, test_refcount_increment)
+        OA_SWEPT(poe_kernel_refcount_increment, test_refcount_increment_bare)
         OA_NONE(poe_kernel_refcount_decrement, "counts down and frees")
         OA_SWEPT(poe_kernel_sig, test_sig)
         OA_NONE(poe_kernel_sig_handled, "sets a flag")
         OA_SWEPT(poe_kernel_signal_at, test_signal)
         OA_SWEPT(poe_kernel_sig_child, test_sig_child)
         OA_SWEPT(poe_kernel_has_forked, test_has_forked)
-        OA_SWEPT(poe_session_postback, test_postback)
-        OA_SWEPT(poe_session_callback, test_callback)
+        OA_SWEPT(poe_nfa_spawn, test_nfa_spawn)
+        OA_SWEPT(poe_nfa_goto_state, test_nfa_transitions)
+        OA_SWEPT(poe_nfa_call_state, test_nfa_transitions)
+        OA_SWEPT(poe_nfa_return_state, test_nfa_transitions)
+        OA_SWEPT(poe_nfa_stop, test_nfa_transitions)
+        OA_NONE(poe_nfa_get_current_state, "reads the machine")
+        OA_NONE(poe_nfa_get_runstate, "reads the machine")
+        OA_NONE(poe_nfa_ctx_state, "reads the context")
+        OA_SWEPT(poe_session_postback_at, test_postback)
+        OA_SWEPT(poe_session_callback_at, test_callback)
+        OA_SWEPT(poe_session_postback, test_postback_bare)
+        OA_SWEPT(poe_session_callback, test_callback_bare)
         OA_SWEPT(poe_postback_invoke, test_postback_invoke)
         OA_NONE(poe_postback_weaken, "drops a count")
         OA_NONE(poe_postback_free, "frees")
@@ -140,6 +151,7 @@ static const oa_row oom_api[] = {
         OA_NONE(poe_value_exception, "reads the value's list into the caller's struct")
         OA_NONE(poe_kernel_exception, "reads a field")
         OA_NONE(poe_kernel_set_dispatch_timing, "sets a flag")
+        OA_NONE(poe_kernel_set_slow_dispatch, "sets a field")
         OA_NONE(poe_kernel_dispatch_stats, "copies counters")
         OA_NONE(poe_debug_compiled, "returns a constant")
         OA_NONE(poe_debug_group_name, "reads a static table")
@@ -164,6 +176,7 @@ static const oa_row oom_api[] = {
         OA_NONE(poe_peek_sessions, "walks the tree through its parent links")
         OA_NONE(poe_peek_handlers, "walks the handler table")
         OA_NONE(poe_peek_reasons, "walks the session's lists")
+        OA_NONE(poe_peek_postbacks, "walks the kernel's list of postbacks")
         OA_SWEPT(poe_peek_queue, test_peek_queue)
         OA_SWEPT(poe_peek_timers, test_peek_timers)
         OA_NONE(poe_peek_watchers, "walks the fd table")
@@ -1150,6 +1163,7 @@ static void test_has_forked(void **state)
 
 static poe_postback *pb;
 static bool pb_callback;
+static bool pb_bare; /* the functions without a place, not the macros */
 
 static int do_postback(void)
 {
@@ -1158,8 +1172,12 @@ static int do_postback(void)
 
         pb = NULL;
         arm();
-        r = pb_callback ? poe_session_callback(tl.k, 1, "fresh_event", args, 2, &pb)
-                        : poe_session_postback(tl.k, 1, "fresh_event", args, 2, &pb);
+        if (pb_bare)
+                r = pb_callback ? (poe_session_callback)(tl.k, 1, "fresh_event", args, 2, &pb)
+                                : (poe_session_postback)(tl.k, 1, "fresh_event", args, 2, &pb);
+        else
+                r = pb_callback ? poe_session_callback(tl.k, 1, "fresh_event", args, 2, &pb)
+                                : poe_session_postback(tl.k, 1, "fresh_event", args, 2, &pb);
         disarm();
         return r;
 }
@@ -1202,6 +1220,29 @@ static void test_postback(void **state)
 
         (void)state;
         pb_callback = false;
+        pb_bare = false;
+        run_case(&oc);
+}
+
+static void test_postback_bare(void **state)
+{
+        const oom_case oc = { INJ_LIBC, prepare_target, do_postback, postback_failed,
+                              postback_done, 0, free_pb };
+
+        (void)state;
+        pb_callback = false;
+        pb_bare = true;
+        run_case(&oc);
+}
+
+static void test_callback_bare(void **state)
+{
+        const oom_case oc = { INJ_LIBC, prepare_target, do_postback, postback_failed,
+                              postback_done, 0, free_pb };
+
+        (void)state;
+        pb_callback = true;
+        pb_bare = true;
         run_case(&oc);
 }
 
@@ -1212,6 +1253,7 @@ static void test_callback(void **state)
 
         (void)state;
         pb_callback = true;
+        pb_bare = false;
         run_case(&oc);
 }
 
@@ -1338,6 +1380,144 @@ static void die_done(void)
                 expect_start(want);
         else
                 expect_start("died: out of memory formatting a die message");
+}
+
+/* ---- state machines (POE::NFA) ---- */
+
+static const poe_handler nfa_first[] = { { "enter", on_fresh, NULL },
+                                         { "back", on_fresh, NULL } };
+static const poe_handler nfa_second[] = { { "hello", on_fresh, NULL } };
+static const poe_nfa_state nfa_states[] = { { "first", nfa_first, 2 },
+                                            { "second", nfa_second, 1 } };
+static const poe_option nfa_opts[] = { { "mine", { POE_T_INT, 0, { 7 } } } };
+static int nfa_which; /* 0 goto_state, 1 call_state, 2 return_state, 3 stop */
+
+static const char *nfa_state_of(poe_sid m)
+{
+        const char *st = NULL;
+
+        TL_EQ(poe_nfa_get_current_state(tl.k, m, &st), 0);
+        return st;
+}
+
+static int do_nfa_spawn(void)
+{
+        poe_nfa_spec spec = { nfa_states, 2, nfa_opts, 1, &destroyed };
+        poe_sid sid = 0;
+        int r;
+
+        arm();
+        r = poe_nfa_spawn(tl.k, &spec, &sid);
+        disarm();
+        if (r == 0)
+                TL_EQ(sid, 1);
+        return r;
+}
+
+static void nfa_spawn_failed(void)
+{
+        TL_EQ(tl_session_count(tl.k), 0);
+        TL_EQ(poe_kernel_get_event_count(tl.k), 0);
+}
+
+static void nfa_spawn_done(void)
+{
+        poe_value v;
+
+        TL_EQ(tl_session_count(tl.k), 1);
+        assert_string_equal(nfa_state_of(1), "(undef)");
+        assert_ptr_equal(poe_nfa_get_runstate(tl.k, 1), &destroyed);
+        TL_EQ(poe_session_option_get(tl.k, 1, "mine", &v), 0);
+        TL_EQ(poe_value_int(&v), 7);
+        TL_EQ(poe_nfa_goto_state(tl.k, 1, "first", "enter", POE_NOARGS), 0);
+        TL_EQ(handled, 1);
+        assert_string_equal(nfa_state_of(1), "first");
+}
+
+static void test_nfa_spawn(void **state)
+{
+        const oom_case oc = { INJ_KERNEL, NULL, do_nfa_spawn, nfa_spawn_failed, nfa_spawn_done,
+                              0, NULL };
+
+        (void)state;
+        run_case(&oc);
+}
+
+/* A machine in state "first" (after a call_state to "second" and back
+ * in it for return_state's sweep), nothing queued. */
+static void prepare_nfa(void)
+{
+        poe_nfa_spec spec = { nfa_states, 2, NULL, 0, NULL };
+
+        TL_EQ(poe_nfa_spawn(tl.k, &spec, NULL), 0);
+        TL_EQ(poe_kernel_refcount_increment(tl.k, 1, "keep"), 1);
+        TL_EQ(poe_nfa_goto_state(tl.k, 1, "first", NULL, POE_NOARGS), 0);
+        if (nfa_which == 2) {
+                TL_EQ(poe_nfa_call_state(tl.k, 1, "back", "second", NULL, POE_NOARGS), 0);
+                TL_EQ(poe_kernel_run_one_timeslice(tl.k), 1);
+                assert_string_equal(nfa_state_of(1), "second");
+        } else {
+                TL_EQ(poe_kernel_run_one_timeslice(tl.k), 1); /* its GC event */
+        }
+        TL_EQ(poe_kernel_get_event_count(tl.k), 0);
+        handled = 0;
+}
+
+static int do_nfa_transition(void)
+{
+        poe_value args[2] = { poe_str("x"), poe_ptr(&destroyed, tl_count_destroy) };
+        int r;
+
+        arm();
+        switch (nfa_which) {
+        case 0:
+                r = poe_nfa_goto_state(tl.k, 1, "second", "hello", args, 2);
+                break;
+        case 1:
+                r = poe_nfa_call_state(tl.k, 1, "back", "second", "hello", args, 2);
+                break;
+        case 2:
+                r = poe_nfa_return_state(tl.k, 1, args, 2);
+                break;
+        default:
+                r = poe_nfa_stop(tl.k, 1);
+                break;
+        }
+        disarm();
+        return r;
+}
+
+static void nfa_transition_failed(void)
+{
+        TL_EQ(poe_kernel_get_event_count(tl.k), 0);
+        TL_EQ(destroyed, nfa_which == 3 ? 0 : 1);
+        TL_EQ(tl_session_count(tl.k), 1);
+        TL_EQ(poe_kernel_refcount_decrement(tl.k, 1, "keep"), 0);
+}
+
+static void nfa_transition_done(void)
+{
+        TL_EQ(poe_kernel_get_event_count(tl.k), 1);
+        TL_EQ(destroyed, 0);
+        (void)poe_kernel_run_one_timeslice(tl.k);
+        if (nfa_which == 3) {
+                TL_EQ(tl_session_count(tl.k), 0);
+                return;
+        }
+        TL_EQ(handled, 1);
+        TL_EQ(destroyed, 1);
+        assert_string_equal(nfa_state_of(1), nfa_which == 2 ? "first" : "second");
+        TL_EQ(poe_kernel_refcount_decrement(tl.k, 1, "keep"), 0);
+}
+
+static void test_nfa_transitions(void **state)
+{
+        const oom_case oc = { INJ_KERNEL, prepare_nfa, do_nfa_transition, nfa_transition_failed,
+                              nfa_transition_done, 0, NULL };
+
+        (void)state;
+        for (nfa_which = 0; nfa_which < 4; nfa_which++)
+                run_case(&oc);
 }
 
 static void test_die(void **state)
@@ -1759,6 +1939,9 @@ static poe_value on_probe(poe_ctx *c)
         PROBE(poe_ctx_caller_state, poe_ctx_caller_state(c));
         PROBE(poe_ctx_argc, poe_ctx_argc(c));
         PROBE(poe_ctx_arg, poe_ctx_arg(c, 0));
+        PROBE(poe_nfa_ctx_state, poe_nfa_ctx_state(c));
+        PROBE(poe_nfa_get_runstate, poe_nfa_get_runstate(k, 1));
+        PROBE(poe_nfa_get_current_state, poe_nfa_get_current_state(k, 1, aliases));
         PROBE(poe_ctx_take_arg, taken = poe_ctx_take_arg(c, 1));
         PROBE(poe_value_release, poe_value_release(&taken));
         TL_EQ(destroyed, 1);
@@ -1811,6 +1994,7 @@ static poe_value on_probe(poe_ctx *c)
         PROBE(poe_value_exception, poe_value_exception(poe_ctx_arg(c, 0), &ex));
         PROBE(poe_kernel_exception, poe_kernel_exception(k));
         PROBE(poe_kernel_set_dispatch_timing, poe_kernel_set_dispatch_timing(k, 1));
+        PROBE(poe_kernel_set_slow_dispatch, poe_kernel_set_slow_dispatch(k, 0.5));
         PROBE(poe_kernel_dispatch_stats, poe_kernel_dispatch_stats(k, &st));
         PROBE(poe_kernel_debug_get, poe_kernel_debug_get(k));
         PROBE(poe_kernel_debug_set, poe_kernel_debug_set(k, POE_TRACE_PROFILE, 0));
@@ -1839,6 +2023,9 @@ static poe_value on_probe(poe_ctx *c)
               poe_peek_handlers(k, 1, (int (*)(void *, const char *))any_cb, NULL));
         PROBE(poe_peek_reasons,
               poe_peek_reasons(k, 1, (int (*)(void *, const poe_peek_item *))any_cb, NULL));
+        PROBE(poe_peek_postbacks,
+              poe_peek_postbacks(k, POE_KERNEL,
+                                 (int (*)(void *, const poe_peek_postback *))any_cb, NULL));
         PROBE(poe_peek_watchers,
               poe_peek_watchers(k, (int (*)(void *, const poe_peek_watcher *))any_cb, NULL));
         PROBE(poe_peek_signals,
@@ -1983,8 +2170,12 @@ int main(void)
                 cmocka_unit_test(test_has_forked),
                 cmocka_unit_test(test_postback),
                 cmocka_unit_test(test_callback),
+                cmocka_unit_test(test_postback_bare),
+                cmocka_unit_test(test_callback_bare),
                 cmocka_unit_test(test_postback_invoke),
                 cmocka_unit_test(test_die),
+                cmocka_unit_test(test_nfa_spawn),
+                cmocka_unit_test(test_nfa_transitions),
                 cmocka_unit_test(test_trace_file),
         };
 

@@ -486,12 +486,15 @@ static void test_signal(void **state)
 
 /* ---- refcount_increment ---- */
 
+static bool refcount_bare; /* the function without a place, not the macro */
+
 static int do_refcount(void)
 {
         int r;
 
         arm();
-        r = poe_kernel_refcount_increment(tl.k, 1, "a-new-tag");
+        r = refcount_bare ? (poe_kernel_refcount_increment)(tl.k, 1, "a-new-tag")
+                          : poe_kernel_refcount_increment(tl.k, 1, "a-new-tag");
         disarm();
         return r == 1 ? 0 : r;
 }
@@ -518,6 +521,16 @@ static void test_refcount_increment(void **state)
         const oom_case oc = { prepare_target, do_refcount, refcount_failed, refcount_done };
 
         (void)state;
+        refcount_bare = false;
+        run_case(&oc);
+}
+
+static void test_refcount_increment_bare(void **state)
+{
+        const oom_case oc = { prepare_target, do_refcount, refcount_failed, refcount_done };
+
+        (void)state;
+        refcount_bare = true;
         run_case(&oc);
 }
 
@@ -753,6 +766,7 @@ int main(void)
                 cmocka_unit_test(test_call),
                 cmocka_unit_test(test_signal),
                 cmocka_unit_test(test_refcount_increment),
+                cmocka_unit_test(test_refcount_increment_bare),
                 cmocka_unit_test(test_option_set),
                 cmocka_unit_test(test_yield),
                 cmocka_unit_test(test_alias_set),

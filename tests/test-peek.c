@@ -970,6 +970,166 @@ static void t_reason_names(void **state)
         assert_string_equal(poe_reason_name(POE_REASON_MAX), "?");
 }
 
+/* ---- busy time, last dispatch, lints' evidence, places ---- */
+
+static double spin_for;
+
+/* Stays alive on an alias of its own. */
+static poe_value h_keep(poe_ctx *c)
+{
+        char name[32];
+
+        snprintf(name, sizeof(name), "keep-%llu", (unsigned long long)poe_ctx_session(c));
+        TL_EQ(poe_kernel_alias_set(poe_ctx_kernel(c), name), 0);
+        return poe_nil();
+}
+
+/* Works for spin_for seconds of the fake clock. */
+static poe_value h_spin(poe_ctx *c)
+{
+        TL_EQ(poe_kernel_clock_advance(poe_ctx_kernel(c), spin_for), 0);
+        return poe_nil();
+}
+
+/* Sets a timer 5 s in the past. */
+static poe_value h_late_timer(poe_ctx *c)
+{
+        poe_kernel *k = poe_ctx_kernel(c);
+
+        TL_EQ(poe_kernel_alarm_set(k, "nothing", poe_kernel_time(k) - 5, POE_NOARGS, NULL), 0);
+        /* A timer for now is not in the past. */
+        TL_EQ(poe_kernel_alarm_set(k, "nothing", poe_kernel_time(k), POE_NOARGS, NULL), 0);
+        return poe_nil();
+}
+
+static int pb_cb(void *ctx, const poe_peek_postback *pb)
+{
+        poe_peek_postback *out = ctx;
+
+        *out = *pb;
+        return 1;
+}
+
+static int extref_cb(void *ctx, const poe_peek_item *it)
+{
+        poe_peek_item *out = ctx;
+
+        if (it->reason != POE_REASON_EXTREFS)
+                return 0;
+        *out = *it;
+        return 1;
+}
+
+static void t_busy_and_lints(void **state)
+{
+        poe_session_info s;
+        poe_peek_postback pb;
+        poe_peek_item it;
+        poe_postback *p;
+        poe_sid a, b;
+        int line;
+
+        (void)state;
+        TL_EQ(poe_kernel_clock_fake(tl.k, T0), 0);
+        a = TL_CREATE(tl.k, { "_start", h_keep }, { "spin", h_spin },
+                      { "late", h_late_timer }, { "nothing", tl_h_nop });
+        b = TL_CREATE(tl.k, { "_start", h_keep }, { "spin", h_spin }, { "nothing", tl_h_nop });
+        TL_EQ(poe_peek_session(tl.k, a, &s), 0);
+        ASSERT_NEAR(s.busy_seconds, 0);
+        ASSERT_NEAR(s.last_dispatch, T0); /* _start */
+        TL_EQ(s.slow_dispatches, 0);
+        assert_null(s.slowest_event);
+
+        /* Two dispatches in one slice, each charged its own time;
+         * neither is slow at the default 0.5 s. */
+        TL_EQ(poe_kernel_clock_advance(tl.k, 10), 0);
+        spin_for = 0.25;
+        TL_EQ(poe_kernel_post(tl.k, a, "spin", POE_NOARGS), 0);
+        TL_EQ(poe_kernel_post(tl.k, b, "spin", POE_NOARGS), 0);
+        TL_EQ(poe_kernel_run_one_timeslice(tl.k), 1);
+        TL_EQ(poe_peek_session(tl.k, a, &s), 0);
+        ASSERT_NEAR(s.busy_seconds, 0.25);
+        ASSERT_NEAR(s.last_dispatch, T0 + 10);
+        TL_EQ(s.slow_dispatches, 0);
+        TL_EQ(poe_peek_session(tl.k, b, &s), 0);
+        ASSERT_NEAR(s.busy_seconds, 0.25);
+        ASSERT_NEAR(s.last_dispatch, T0 + 10.25);
+
+        /* A slow one, at a threshold of 1 s; the host's time after the
+         * slice is nobody's. */
+        TL_EQ(poe_kernel_set_slow_dispatch(tl.k, 0), -EINVAL);
+        TL_EQ(poe_kernel_set_slow_dispatch(tl.k, 1.0), 0);
+        spin_for = 2;
+        TL_EQ(poe_kernel_post(tl.k, a, "spin", POE_NOARGS), 0);
+        TL_EQ(poe_kernel_run_one_timeslice(tl.k), 1);
+        TL_EQ(poe_kernel_clock_advance(tl.k, 100), 0);
+        TL_EQ(poe_kernel_post(tl.k, b, "spin", POE_NOARGS), 0);
+        spin_for = 0;
+        TL_EQ(poe_kernel_run_one_timeslice(tl.k), 1);
+        TL_EQ(poe_peek_session(tl.k, a, &s), 0);
+        ASSERT_NEAR(s.busy_seconds, 2.25);
+        TL_EQ(s.slow_dispatches, 1);
+        ASSERT_NEAR(s.slowest_seconds, 2);
+        assert_string_equal(s.slowest_event, "spin");
+        ASSERT_NEAR(s.last_slow, T0 + 10.5);
+        TL_EQ(poe_peek_session(tl.k, b, &s), 0);
+        ASSERT_NEAR(s.busy_seconds, 0.25);
+        TL_EQ(s.slow_dispatches, 0);
+
+        /* A call from outside any handler is charged too. */
+        spin_for = 0.5;
+        TL_EQ(poe_kernel_call(tl.k, b, "spin", POE_NOARGS, NULL), 0);
+        TL_EQ(poe_peek_session(tl.k, b, &s), 0);
+        ASSERT_NEAR(s.busy_seconds, 0.75);
+
+        /* Timers set in the past. */
+        TL_EQ(poe_kernel_call(tl.k, a, "late", POE_NOARGS, NULL), 0);
+        TL_EQ(poe_kernel_clock_advance(tl.k, 1), 0);
+        TL_EQ(poe_kernel_call(tl.k, a, "late", POE_NOARGS, NULL), 0);
+        TL_EQ(poe_peek_session(tl.k, a, &s), 0);
+        TL_EQ(s.timers_past, 2);
+        ASSERT_NEAR(s.timers_past_first, T0 + 113);
+        ASSERT_NEAR(s.timers_past_last, T0 + 114);
+
+        /* Where an extra reference was last raised, and a postback made. */
+        line = __LINE__ + 1;
+        TL_EQ(poe_kernel_refcount_increment(tl.k, b, "held"), 1);
+        memset(&it, 0, sizeof(it));
+        TL_EQ(poe_peek_reasons(tl.k, b, extref_cb, &it), 1);
+        assert_string_equal(it.name, "held");
+        assert_non_null(it.file);
+        assert_non_null(strstr(it.file, "test-peek.c"));
+        TL_EQ(it.line, line);
+        TL_EQ((poe_kernel_refcount_increment)(tl.k, b, "held"), 2);
+        TL_EQ(poe_peek_reasons(tl.k, b, extref_cb, &it), 1);
+        assert_string_equal(it.file, "");
+        TL_EQ(it.line, 0);
+
+        TL_EQ(poe_peek_postbacks(tl.k, b, pb_cb, &pb), 0); /* none */
+        line = __LINE__ + 1;
+        TL_EQ(poe_session_postback(tl.k, b, "nothing", POE_NOARGS, &p), 0);
+        memset(&pb, 0, sizeof(pb));
+        TL_EQ(poe_peek_postbacks(tl.k, POE_KERNEL, pb_cb, &pb), 1);
+        TL_EQ(pb.session, b);
+        assert_string_equal(pb.event, "nothing");
+        assert_non_null(strstr(pb.file, "test-peek.c"));
+        TL_EQ(pb.line, line);
+        ASSERT_NEAR(pb.created, T0 + 114);
+        TL_EQ(pb.invocations, 0);
+        TL_EQ(pb.callback, 0);
+        TL_EQ(pb.weak, 0);
+        TL_EQ(poe_postback_invoke(p, POE_NOARGS, NULL), 0);
+        TL_EQ(poe_peek_postbacks(tl.k, b, pb_cb, &pb), 1);
+        TL_EQ(pb.invocations, 1);
+        TL_EQ(poe_peek_postbacks(tl.k, a, pb_cb, &pb), 0);
+        TL_EQ(poe_peek_postbacks(tl.k, 999, pb_cb, &pb), -ESRCH);
+        TL_EQ(poe_peek_postbacks(tl.k, b, NULL, &pb), -EINVAL);
+        p = poe_postback_free(p);
+        TL_EQ(poe_peek_postbacks(tl.k, POE_KERNEL, pb_cb, &pb), 0);
+        TL_EQ(poe_kernel_refcount_decrement(tl.k, b, "held"), 1);
+        TL_EQ(poe_kernel_refcount_decrement(tl.k, b, "held"), 0);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -984,6 +1144,7 @@ int main(void)
                 TL_TEST(t_handlers),
                 TL_TEST(t_stale_ids),
                 TL_TEST(t_reason_names),
+                TL_TEST(t_busy_and_lints),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

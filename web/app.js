@@ -15,8 +15,13 @@ import queue from './views/queue.js';
 import why from './views/why.js';
 import trace from './views/trace.js';
 import control from './views/control.js';
+import lineage from './views/lineage.js';
+import lints from './views/lints.js';
+import { getStatus, subscribe } from './status.js';
+import { hms } from './format.js';
+import { sessionLink } from './widgets.js';
 
-const VIEWS = [sessions, tree, session, timers, io, signals, queue, why, trace, control];
+const VIEWS = [sessions, tree, session, timers, io, signals, queue, why, lints, trace, lineage, control];
 const DEFAULT = 'sessions';
 
 const tabs = document.getElementById('tabs');
@@ -72,10 +77,40 @@ function show() {
   document.title = `${title ? title.textContent : view.label} · libpoe inspector`;
   const poller = inst.refresh ? new Poller((sig) => inst.refresh(sig), inst.interval || 2000).start() : null;
   current = { key, view, inst, poller, section };
+  renderStale();
   // A view asks for a refresh now (its filters changed) through this.
   inst.kick = () => poller && poller.kick();
   inst.restart = () => poller && poller.restart();
 }
+
+// While the kernel is stuck, the view shows its last answer (api.js
+// hands it back) or nothing, and says which, with where the kernel is
+// stuck; the note goes with the next fresh answer.
+function renderStale() {
+  if (!current) return;
+  const s = getStatus().stale;
+  let el = current.section.querySelector(':scope > .stale-note');
+  current.section.classList.toggle('stale', !!s);
+  if (!s) {
+    if (el) el.remove();
+    return;
+  }
+  if (!el) {
+    el = h('p', { class: 'note warn stale-note', id: 'stale-note', role: 'status' });
+    const title = current.section.querySelector('h2');
+    if (title) title.after(el);
+    else current.section.prepend(el);
+  }
+  const b = s.busy || {};
+  const want = `${s.at}/${b.session}/${b.event}/${b.dispatching}`;
+  if (el.dataset.what === want) return;
+  el.dataset.what = want;
+  fill(el, s.at ? `Stale: shown as it was at ${hms(s.at / 1000)}; ` : 'No answer to show: ',
+    b.dispatching
+      ? ['the kernel is stuck in session ', sessionLink(b.session), `, event “${b.event || '?'}”.`]
+      : 'the kernel does not answer (not in a handler).');
+}
+subscribe(renderStale);
 
 // A view's own parameter changes use replaceState: no hashchange, and
 // the view keeps running; a link or the back button remounts.

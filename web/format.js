@@ -39,6 +39,28 @@ export function clock(epoch) {
   return `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}.${pad(d.getMilliseconds(), 3)}`;
 }
 
+// Epoch seconds as local HH:MM:SS.
+export function hms(epoch) {
+  if (!epoch) return '—';
+  const d = new Date(epoch * 1000);
+  return `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+}
+
+// The local time zone's offset at that time: "+01:00", "-05:30".
+export function zone(epoch) {
+  const off = -new Date(epoch * 1000).getTimezoneOffset();
+  const a = Math.abs(off);
+  return `${off < 0 ? '-' : '+'}${pad(Math.floor(a / 60))}:${pad(a % 60)}`;
+}
+
+// Epoch seconds as a full local timestamp with date and zone, as
+// poe-trace prints them: "2026-12-06T20:30:01.123+01:00".
+export function stamp(epoch) {
+  if (!epoch) return '—';
+  const d = new Date(epoch * 1000);
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${clock(epoch)}${zone(epoch)}`;
+}
+
 export function dateTime(epoch) {
   if (!epoch) return '—';
   const d = new Date(epoch * 1000);

@@ -11,6 +11,10 @@ const state = {
   kernel: null,         // the last /api/v1/kernel data
   serverReadOnly: false,// the kernel says read_only, or the server answered 403
   token: 'none',        // none | unverified | accepted | rejected | refused
+  lastAnswerAt: 0,      // when the inspector last answered anything (ms since epoch)
+  down: null,           // while not connected: 'network' (refused, broken) or 'timeout' (no answer in time)
+  downSince: 0,         // ... and since when nothing has answered (the last answer's time)
+  stale: null,          // the current view shows an earlier answer: {at (0: none to show), busy, message}
 };
 
 const listeners = new Set();

@@ -20,6 +20,10 @@ export function pager(label, onChange) {
   }, LIMITS.map((n) => h('option', { value: n }, `${n} a page`)));
   const sizeLabel = h('label', null, h('span', { class: 'vh' }, 'Rows per page'), size);
   const el = h('nav', { class: 'pager', 'aria-label': label }, prev, info, next, sizeLabel);
+  // Nothing to move over until a page has come (a view opened while the
+  // kernel is stuck has none).
+  prev.disabled = next.disabled = true;
+  setText(info, '…');
 
   function go(offset) {
     st.offset = Math.max(0, offset);

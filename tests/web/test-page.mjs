@@ -8,8 +8,12 @@
  * session detail's reasons, the countdowns, the trace tail and its pause,
  * the exports, the token and a trace group switch, read-only, the busy
  * banner, disconnection, the keyboard, a narrow window, and that the
- * page logs no errors.  With a second fixture (fixture-big.c: 10,000
- * sessions, 100,000 trace records) it checks that the page stays paged.
+ * page logs no errors; lineage from a trace record and from the queue;
+ * a stuck kernel's stale views; a frozen fixture (SIGSTOP) said to be
+ * not responding within 5 s, and its recovery (SIGCONT).  With a second
+ * fixture (fixture-big.c: 10,000 sessions, 100,000 trace records) it
+ * checks that the page stays paged and answers: the first table, paging,
+ * a lineage in the long log, each within a generous deadline.
  *
  *   node test-page.mjs FIXTURE [BIG_FIXTURE] [--screenshots DIR]
  *   (or POE_WEB_FIXTURE, POE_WEB_BIG_FIXTURE, POE_WEB_SCREENSHOTS)
@@ -309,6 +313,20 @@ async function mainChecks(ctx, fx) {
     if (digits(cap) !== api.length) return `caption ${cap}`;
   });
 
+  await step('session table sorts on the server (sort=, order= in the request)', async () => {
+    const before = reqs.length;
+    await page.click('#view-sessions th button:has-text("Busy")');
+    await waitFor(() => reqs.slice(before).some((r) => r.path.endsWith('/api/v1/sessions') && r.params.get('sort') === 'busy' && r.params.get('order') === 'asc'), 3000, 'a sessions request with sort=busy&order=asc');
+    await page.click('#view-sessions th button:has-text("Busy")');
+    await waitFor(() => reqs.slice(before).some((r) => r.path.endsWith('/api/v1/sessions') && r.params.get('sort') === 'busy' && r.params.get('order') === 'desc'), 3000, 'a sessions request with sort=busy&order=desc');
+    const sort = await page.getAttribute('#view-sessions th:has(button:has-text("Busy"))', 'aria-sort');
+    if (sort !== 'descending') return `aria-sort ${sort}`;
+    // The columns it cannot sort all sessions by have no button.
+    if (await page.$('#view-sessions th button:has-text("Aliases")')) return 'Aliases is sortable';
+    const heads = await page.$$eval('#view-sessions thead th', (ths) => ths.map((t) => t.textContent));
+    if (!heads.includes('Last dispatch') || !heads.includes('Queue')) return `columns ${heads}`;
+  });
+
   await step('session table sorts by a column (aria-sort)', async () => {
     await page.click('#view-sessions th button:has-text("Refcount")');
     await page.waitForFunction(() => {
@@ -472,6 +490,50 @@ async function mainChecks(ctx, fx) {
     if (s !== api.summary) return `${s} vs ${api.summary}`;
   });
 
+  await step('where an extra reference was taken (file:line): session detail and why view', async () => {
+    const root = (await apiJson(base, 'sessions?q=root')).data[0];
+    const r = (await apiJson(base, `sessions/${root.id}/reasons`)).data.items.find((i) => i.reason === 'extra refs');
+    if (!r || !/fixture\.c$/.test(r.file) || !(r.line > 0)) return `API item ${JSON.stringify(r)}`;
+    const where = `${r.file}:${r.line}`;
+    await go(page, `#/session/${root.id}`);
+    await page.waitForFunction((w) => [...document.querySelectorAll('#view-session tr.reason[data-reason="extra refs"] code.where')]
+      .some((c) => c.textContent === w), where, until(5000));
+    const row = await page.textContent('#view-session tr.reason[data-reason="extra refs"]');
+    if (!/held-by-test/.test(row) || !/last taken at/.test(row)) return `row ${row}`;
+    await go(page, '#/why');
+    await page.waitForFunction((w) => document.querySelector('#view-why tbody')?.textContent.includes(`“held-by-test” (taken at ${w})`), where, until(5000));
+  });
+
+  await step('Lints view lists /api/v1/lints, with thresholds from its form and the counts', async () => {
+    await go(page, '#/lints');
+    await page.waitForSelector('#lints-counts [data-kind=idle_held]', until(5000));
+    const def = (await apiJson(base, 'lints')).data;
+    const ph = await page.getAttribute('#lints-idle', 'placeholder');
+    if (Number(ph) !== def.thresholds.idle) return `idle placeholder ${ph} vs ${def.thresholds.idle}`;
+    // A tiny idle threshold: the leaf, held only by its alias, is idle.
+    await page.fill('#lints-idle', '0.001');
+    await page.waitForFunction(() => [...document.querySelectorAll('#lints-table tr.lint[data-kind=idle_held]')]
+      .some((tr) => /alias 'leaf'/.test(tr.textContent)), null, until(6000));
+    if (!/idle=0.001/.test(await page.evaluate(() => location.hash))) return 'threshold not in the address';
+    const api = (await apiJson(base, 'lints?idle=0.001')).data;
+    const shown = digits(await page.textContent('#lints-counts [data-kind=idle_held]'));
+    if (shown !== api.counts.idle_held) return `idle_held count ${shown} vs API ${api.counts.idle_held}`;
+    const leaf = api.lints.find((x) => x.kind === 'idle_held' && x.aliases.includes('leaf'));
+    const row = await page.textContent(`#lints-table tr.lint[data-kind=idle_held][data-session="${leaf.session}"]`);
+    if (!row.includes('leaf') || !row.includes(leaf.evidence)) return `row ${row}`;
+    // One kind only; a bad threshold says why.
+    await page.selectOption('#lints-kind', 'slow_handler');
+    await page.waitForFunction(() => !document.querySelector('#lints-table tr.lint[data-kind=idle_held]')
+      && /Slow handler/.test(document.querySelector('#lints-table caption').textContent), null, until(5000));
+    await page.selectOption('#lints-kind', '');
+    con.expected = true;
+    await page.fill('#lints-idle', '-1');
+    await page.waitForFunction(() => /bad parameter idle=-1/.test(document.querySelector('#view-lints .note')?.textContent || ''), null, until(5000));
+    await page.fill('#lints-idle', '');
+    await page.waitForFunction(() => !/bad parameter/.test(document.querySelector('#view-lints .note')?.textContent || ''), null, until(5000));
+    con.expected = false;
+  });
+
   await step('trace log shows /api/v1/trace, newest first', async () => {
     await go(page, '#/trace');
     await page.waitForSelector('#trace-table tbody tr', until(5000));
@@ -484,7 +546,16 @@ async function mainChecks(ctx, fx) {
     if (ids.join() !== apiIds.join()) return `DOM ${ids.slice(0, 5)}… vs API ${apiIds.slice(0, 5)}…`;
     const rows = await rowsText(page, '#trace-table tbody tr');
     const r = api[api.length - 1];
-    if (rows[0][6] !== r.message || rows[0][3] !== r.kind) return `row ${JSON.stringify(rows[0])}`;
+    if (rows[0][7] !== r.message || rows[0][3] !== r.kind) return `row ${JSON.stringify(rows[0])}`;
+  });
+
+  await step('trace times carry the date and the time zone, as poe-trace prints them', async () => {
+    const t = await page.textContent('#trace-table tbody tr td.time');
+    if (!/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}[+-]\d\d:\d\d$/.test(t)) return `time ${t}`;
+    const id = Number(await page.getAttribute('#trace-table tbody tr', 'data-id'));
+    const r = (await apiJson(base, `trace?after=${id - 1}&limit=1`)).data.records[0];
+    // The same instant: the text, read back, is the record's wall time.
+    if (Math.abs(Date.parse(t) / 1000 - r.wall) > 0.002) return `${t} vs ${r.wall}`;
   });
 
   await step('trace records link their session to the session detail', async () => {
@@ -593,6 +664,84 @@ async function mainChecks(ctx, fx) {
     }
   });
 
+  await step('a trace record links to its lineage: the chain that led to it and what it caused', async () => {
+    await go(page, '#/trace?event=tick&kind=dispatch');
+    await page.waitForSelector('#trace-table tbody tr a.lineage-link', until(5000));
+    // A handle, not a locator: the live tail moves the rows.
+    const link = (await page.$$('#trace-table tbody tr a.lineage-link'))[3];
+    const eid = (await link.textContent()).replace('#', '');
+    await link.click();
+    await page.waitForFunction((e) => location.hash.startsWith(`#/lineage/${e}`)
+      && /tick/.test(document.getElementById('lineage-self')?.textContent || ''), eid, until(5000));
+    const api = (await apiJson(base, `events/${eid}/lineage`)).data;
+    // The ticker re-arms itself: each tick was set by the one before.
+    if (!api.ancestors.length || api.ancestors[0].event !== 'tick') return `api ancestors ${JSON.stringify(api.ancestors.slice(0, 1))}`;
+    await page.waitForFunction((n) => document.querySelectorAll('#lineage-ancestors li[data-id]').length === n, api.ancestors.length, until(5000));
+    const shown = await page.$$eval('#lineage-ancestors li[data-id]', (lis) => lis.map((li) => Number(li.dataset.id)));
+    const want = api.ancestors.map((a) => a.event_id).reverse();
+    if (shown.join() !== want.join()) return `ancestors ${shown.slice(0, 4)} vs ${want.slice(0, 4)}`;
+    // What it caused: the next tick.
+    const kids = await page.$$eval('#lineage-descendants li[data-id]', (lis) => lis.map((li) => li.textContent));
+    if (!kids.length || !/tick/.test(kids[0])) return `descendants ${kids}`;
+    // A node leads to that event's own lineage.
+    const parent = api.ancestors[0].event_id;
+    await page.click(`#lineage-ancestors li[data-id="${parent}"] a.lineage-node`);
+    await page.waitForFunction((e) => document.querySelector('#view-lineage h2')?.textContent === `Lineage of event ${e}`, parent, until(5000));
+    await page.waitForFunction((e) => [...document.querySelectorAll('#lineage-descendants li[data-id]')].some((li) => li.dataset.id === e), eid, until(5000));
+  });
+
+  await step('the lineage of a trace record (#/lineage/rID): its event\'s', async () => {
+    // The newest: the first tick was set before the log started.
+    const disp = (await apiJson(base, 'trace?event=tick&kind=dispatch&order=desc&limit=1')).data.records[0];
+    await go(page, `#/lineage/r${disp.id}`);
+    await page.waitForFunction((e) => /tick/.test(document.getElementById('lineage-self')?.textContent || '')
+      && (document.getElementById('lineage-via')?.textContent || '') === `Record ${e.id} belongs to event #${e.event_id} (by its event id).`,
+    disp, until(5000));
+  });
+
+  await step('lineage of an event the log does not hold says so (404)', async () => {
+    con.expected = true; // the 404 is the point
+    await go(page, '#/lineage/999999999');
+    await page.waitForFunction(() => /no enqueue record/.test(document.querySelector('#view-lineage .note')?.textContent || ''), null, until(5000));
+  });
+
+  await step('a queue entry links to its lineage', async () => {
+    await go(page, '#/queue');
+    await page.waitForSelector('#queue-table tbody tr th a.lineage-link', until(5000));
+    // The queue turns over every 50 ms (the ticker): read the link, then
+    // follow it, rather than click a row that may have gone.
+    const [id, link] = await page.$eval('#queue-table tbody tr th a.lineage-link', (a) => [a.textContent, a.getAttribute('href')]);
+    if (link !== `#/lineage/${id}`) return `href ${link} for ${id}`;
+    // A timer set a moment ago may not be in the log yet: a 404 until
+    // the writer has written it.
+    await go(page, link);
+    await page.waitForFunction((e) => document.querySelector('#view-lineage h2')?.textContent === `Lineage of event ${e}`
+      && /tick|on_read|hang/.test(document.getElementById('lineage-self')?.textContent || ''), id, until(12000));
+    con.expected = false;
+  });
+
+  await step('I/O and signal views name the sessions (aliases), not bare ids', async () => {
+    await go(page, '#/io');
+    await page.waitForSelector('#io-table tbody tr', until(5000));
+    const io = await page.textContent('#io-table tbody tr td:nth-child(3)');
+    if (!/^1 \(root, service\)$/.test(io)) return `io session ${io}`;
+    await go(page, '#/signals');
+    await page.waitForSelector('#signals-table tbody tr', until(5000));
+    const sg = await page.$$eval('#signals-table tbody tr td:nth-child(3)', (tds) => tds.map((t) => t.textContent));
+    if (!sg.length || !sg.every((t) => /^\d+ \(.+\)$/.test(t))) return `signal sessions ${sg}`;
+    const href = await page.getAttribute('#signals-table tbody tr td:nth-child(3) a', 'href');
+    if (!/^#\/session\/\d+$/.test(href || '')) return `href ${href}`;
+  });
+
+  await step('a session\'s view links to its trace records (the trace view, filtered)', async () => {
+    await go(page, '#/session/1');
+    await page.click('#session-trace-link');
+    await page.waitForFunction(() => location.hash.startsWith('#/trace') && document.getElementById('trace-session')?.value === '1', null, until(5000));
+    await page.waitForSelector('#trace-table tbody tr', until(5000));
+    const sess = await page.$$eval('#trace-table tbody tr td:nth-child(5)', (tds) => tds.map((t) => t.textContent));
+    if (!sess.every((t) => /^1( |$)/.test(t))) return `sessions ${[...new Set(sess)].slice(0, 5)}`;
+  });
+
   await step('without a token the trace group switches are disabled', async () => {
     await go(page, '#/control');
     await page.waitForSelector('#group-TRACE_EVENTS', until(5000));
@@ -612,7 +761,11 @@ async function mainChecks(ctx, fx) {
   await step('the token is accepted, kept in sessionStorage, sent only as a header', async () => {
     await page.fill('#token', TOKEN);
     await page.click('#token-form button[type=submit]');
-    await page.waitForFunction(() => /accepted/.test(document.getElementById('access-state')?.textContent || ''), null, until(5000));
+    await page.waitForFunction(() => /Token accepted/.test(document.getElementById('access')?.textContent || '')
+      && /allowed/.test(document.getElementById('access-state')?.textContent || ''), null, until(5000));
+    // Said once on the page, not in the header and the form both.
+    const times = await page.evaluate(() => document.body.innerText.split('Token accepted').length - 1);
+    if (times !== 1) return `"Token accepted" ${times} times`;
     const stored = await page.evaluate(() => Object.values(sessionStorage));
     if (!stored.includes(TOKEN)) return 'not in sessionStorage';
     if (await page.evaluate(() => Object.values(localStorage).length)) return 'something in localStorage';
@@ -640,6 +793,19 @@ async function mainChecks(ctx, fx) {
     await page.waitForFunction(() => /Sent SIGUSR2 to session 3/.test(document.querySelector('#view-session section:last-child .note')?.textContent || ''), null, until(5000));
     const post = reqs.filter((r) => r.method === 'POST').pop();
     if (!post || post.path !== '/api/v1/sessions/3/signal' || !post.auth.startsWith('Bearer ')) return `request ${post && post.url}`;
+  });
+
+  await step('a record without an event id links to the lineage of the handler it was made in', async () => {
+    // The signal just sent left TRACE_SIGNALS records, which carry none.
+    await go(page, '#/trace?group=TRACE_SIGNALS');
+    await page.waitForSelector('#trace-table tbody tr', until(5000));
+    const [rid, link] = await page.$eval('#trace-table tbody tr', (tr) => [tr.dataset.id, tr.querySelector('a.lineage-link')?.getAttribute('href')]);
+    if (link !== `#/lineage/r${rid}`) return `link ${link} for record ${rid}`;
+    con.expected = true; // a record made outside any handler is a 404
+    await page.click('#trace-table tbody tr a.lineage-link');
+    await page.waitForFunction(() => /outside any handler/.test(document.querySelector('#view-lineage .note')?.textContent || '')
+      || /belongs to event #\d+ \(by the dispatch it was made in\)/.test(document.getElementById('lineage-via')?.textContent || ''), null, until(5000));
+    con.expected = false;
   });
 
   await step('keyboard: Tab reaches the view tabs, Enter and arrows switch views', async () => {
@@ -755,11 +921,66 @@ async function mainChecks(ctx, fx) {
     }
     const link = await page.getAttribute('#busy-banner a', 'href');
     if (link !== '#/session/1') return `link ${link}`;
+    // The header's state says stuck, not running.
+    const state = await page.textContent('[data-field=state] dd');
+    if (!/stuck in session 1, “hang”/.test(state)) {
+      fs.writeFileSync(fx.db + '.unhang', '');
+      return `state ${state}`;
+    }
     // ...and it goes when the kernel comes back: the handler blocks until
     // this file exists (tests/inspector/fixture.c), not for a fixed time
     // a slow page could miss.
     fs.writeFileSync(fx.db + '.unhang', '');
     await page.waitForFunction(() => document.getElementById('busy-banner').hidden, null, until(8000));
+  });
+
+  await step('views opened while the kernel is stuck show their last answer, marked stale, with the session and event', async () => {
+    // An answer to keep: the timers view, seen now.
+    await go(page, '#/timers');
+    await page.waitForSelector('#timers-table tbody tr', until(5000));
+    const before = await page.$$eval('#timers-table tbody tr', (trs) => trs.map((tr) => tr.dataset.id));
+    await go(page, '#/why');
+    fx.proc.kill('SIGUSR1');
+    try {
+      await page.waitForFunction(() => !document.getElementById('busy-banner').hidden, null, until(6000));
+      await go(page, '#/timers');
+      await page.waitForFunction(() => /^Stale: shown as it was at \d\d:\d\d:\d\d; the kernel is stuck in session 1, event “hang”/
+        .test(document.getElementById('stale-note')?.textContent || ''), null, until(8000));
+      const rows = await page.$$eval('#timers-table tbody tr', (trs) => trs.map((tr) => tr.dataset.id));
+      if (rows.join() !== before.join()) return `rows ${rows} vs ${before}`;
+      // A view with no earlier answer says so, and offers no paging.
+      await go(page, '#/signals?session=424242');
+      await page.waitForFunction(() => /^No answer to show: the kernel is stuck in session 1, event “hang”/
+        .test(document.getElementById('stale-note')?.textContent || ''), null, until(8000));
+      const pagerOff = await page.$$eval('#view-signals .pager button', (bs) => bs.every((b) => b.disabled));
+      if (!pagerOff) return 'paging enabled with nothing shown';
+    } finally {
+      fs.writeFileSync(fx.db + '.unhang', '');
+    }
+    await page.waitForFunction(() => !document.getElementById('stale-note') && document.getElementById('busy-banner').hidden, null, until(10000));
+  });
+
+  await step('a frozen program (SIGSTOP) is shown as not responding within 5 s, and recovers on SIGCONT', async () => {
+    await go(page, '#/sessions');
+    await page.waitForSelector('#view-sessions tbody tr', until(5000));
+    await page.waitForFunction(() => document.querySelector('[data-field=state] dd')?.textContent === 'running', null, until(5000));
+    const t0 = Date.now();
+    fx.proc.kill('SIGSTOP');
+    let took;
+    try {
+      await page.waitForFunction(() => /^Not responding since \d\d:\d\d:\d\d$/.test(document.querySelector('[data-field=state] dd')?.textContent || ''),
+        null, until(5000));
+      took = Date.now() - t0;
+      const banner = await page.textContent('#conn-banner');
+      if (!/^Not responding since \d\d:\d\d:\d\d/.test(banner)) return `banner ${banner}`;
+    } finally {
+      fx.proc.kill('SIGCONT');
+    }
+    console.log(`# the page said "Not responding" ${took} ms after SIGSTOP`);
+    if (took > 5000 * SLOW) return `${took} ms`;
+    await page.waitForFunction(() => document.querySelector('[data-field=state] dd')?.textContent === 'running'
+      && document.getElementById('conn-banner').hidden, null, until(15000));
+    await page.waitForSelector('#view-sessions tbody tr', until(10000));
   });
 
   await step('unreachable inspector: "disconnected, retrying", then back', async () => {
@@ -826,6 +1047,13 @@ async function scaleChecks(ctx, fx) {
     if (k.sessions < 10000) return `fixture has ${k.sessions}`;
   });
 
+  await step('scale: the first table comes within a generous deadline (20 s)', async () => {
+    const t0 = Date.now();
+    await page.reload();
+    await page.waitForFunction(() => document.querySelectorAll('#view-sessions tbody tr').length === 100, null, until(20000));
+    console.log(`# the first table of 10,000 sessions came ${Date.now() - t0} ms after the load`);
+  });
+
   await step('scale: the session table shows one page of 10,000', async () => {
     const t0 = Date.now();
     await page.waitForFunction(() => document.querySelectorAll('#view-sessions tbody tr').length === 100, null, until(5000));
@@ -836,7 +1064,9 @@ async function scaleChecks(ctx, fx) {
     const first = await page.textContent('#view-sessions tbody tr th');
     const api = (await apiJson(base, 'sessions?offset=100&limit=1')).data[0];
     if (first !== String(api.id)) return `first row ${first} vs ${api.id}`;
-    return Date.now() - t0 < 5000 || 'slow';
+    // Its waits have deadlines; how fast it went is logged, not judged
+    // (the machine's load decides that).
+    console.log(`# two pages of 10,000 sessions in ${Date.now() - t0} ms`);
   });
 
   await step('scale: filtering 10,000 sessions by alias finds one', async () => {
@@ -845,6 +1075,21 @@ async function scaleChecks(ctx, fx) {
       && document.querySelector('#view-sessions tbody tr td').textContent === 'worker-42-98', null, until(5000));
     const info = await page.textContent('#view-sessions .pageinfo');
     if (info !== '1–1 of 1') return `pager ${info}`;
+  });
+
+  await step('scale: sorting orders all 10,000 sessions on the server, not the page', async () => {
+    await page.fill('#session-filter', '');
+    await page.waitForFunction(() => document.querySelectorAll('#view-sessions tbody tr').length === 100, null, until(5000));
+    const last = (await apiJson(base, 'sessions?sort=id&order=desc&limit=1')).data[0].id;
+    await page.click('#view-sessions th button:has-text("ID")');
+    await page.click('#view-sessions th button:has-text("ID")');
+    await page.waitForFunction((id) => document.querySelector('#view-sessions tbody tr th')?.textContent === String(id), last, until(5000));
+    if (last < 10000) return `the highest id is ${last}`;
+    const info = await page.textContent('#view-sessions .pageinfo');
+    if (!/^1–100 of 10,0\d\d$/.test(info)) return `pager ${info}`;
+    await page.click('#view-sessions .pager button:has-text("Next")');
+    const api = (await apiJson(base, 'sessions?sort=id&order=desc&offset=100&limit=1')).data[0];
+    await page.waitForFunction((id) => document.querySelector('#view-sessions tbody tr th')?.textContent === String(id), api.id, until(5000));
   });
 
   await step('scale: the tree opens the root\'s 101 children lazily', async () => {
@@ -898,7 +1143,25 @@ async function scaleChecks(ctx, fx) {
     if (n > 100) return `${n} rows after the tail`;
   });
 
+  await step('scale: a record\'s lineage in a log of 100,000 records: the chain and what it caused', async () => {
+    // A chat dispatch from the middle of the log: a long chain of yields.
+    const mid = (await apiJson(base, 'trace?event=chat&kind=dispatch&offset=20000&limit=1')).data.records[0];
+    if (!mid) return 'no chat dispatch 20,000 records in';
+    const t0 = Date.now();
+    await go(page, `#/lineage/${mid.event_id}`);
+    await page.waitForFunction(() => /chat/.test(document.getElementById('lineage-self')?.textContent || '')
+      && document.querySelectorAll('#lineage-ancestors li[data-id]').length > 0, null, until(20000));
+    console.log(`# lineage of event ${mid.event_id} shown ${Date.now() - t0} ms after the link`);
+    const api = (await apiJson(base, `events/${mid.event_id}/lineage`)).data;
+    const shown = await page.$$eval('#lineage-ancestors li[data-id]', (lis) => lis.length);
+    if (shown !== api.ancestors.length) return `${shown} ancestors shown, ${api.ancestors.length} in the API`;
+    const kids = await page.$$eval('#lineage-descendants li[data-id]', (lis) => lis.length);
+    if (kids > 100) return `${kids} descendants in the DOM (limit 100)`;
+  });
+
   await step('scale: the last page of the log is one request away', async () => {
+    await go(page, '#/trace');
+    await page.waitForSelector('#trace-table tbody tr', until(8000));
     await page.selectOption('#trace-order', 'asc');
     await page.waitForFunction(() => document.querySelector('#trace-table tbody tr')?.dataset.id === '1', null, until(5000));
   });

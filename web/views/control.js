@@ -57,7 +57,8 @@ export default {
     async function check() {
       try {
         const r = await verifyToken();
-        tokenNote.set(r === 'accepted' ? 'Token accepted.' : r === 'rejected' ? 'The server did not accept this token (401).'
+        // Accepted is said once, by the access line under the header.
+        tokenNote.set(r === 'accepted' ? '' : r === 'rejected' ? 'The server did not accept this token (401).'
           : r === 'refused' ? 'This inspector is read-only: it was started without a token (403).' : '', r === 'accepted' ? 'good' : 'error');
       } catch (err) {
         tokenNote.set(`Could not check the token: ${err.message}`, 'error');
@@ -69,7 +70,7 @@ export default {
       const msg = s.serverReadOnly ? 'Read-only: this inspector was started without a token; nothing can be switched.'
         : s.token === 'none' ? 'Read-only: no token entered.'
           : s.token === 'rejected' ? 'Read-only: the token was refused.'
-            : s.token === 'accepted' ? 'Token accepted: switching is allowed.' : 'Token entered, not checked yet.';
+            : s.token === 'accepted' ? 'Switching is allowed.' : 'Token entered, not checked yet.';
       setText(state, msg);
       state.className = 'access-state ' + (canWrite() ? 'rw' : 'ro');
       for (const b of boxes.values()) b.input.disabled = !canWrite() || !b.compiled || b.pending;

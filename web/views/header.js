@@ -4,7 +4,7 @@
 // and read-only.
 import { get } from '../api.js';
 import { h, fill, setText } from '../dom.js';
-import { int, duration, groupShort } from '../format.js';
+import { int, duration, groupShort, hms } from '../format.js';
 import { Poller } from '../poller.js';
 import { getStatus, setStatus, subscribe } from '../status.js';
 import { sessionLink } from '../widgets.js';
@@ -51,8 +51,13 @@ export function mountHeader(statsEl, bannersEl) {
     }
     const k = doc.data;
     // Stuck: the banner says where (api.js); the fields keep the last
-    // values the kernel gave.
-    if (k.responding === false) return;
+    // values the kernel gave, but its state says it is stuck.
+    if (k.responding === false) {
+      const b = k.busy || {};
+      setStatus({ kernel: { ...(getStatus().kernel || {}), answer_timeout_ms: k.answer_timeout_ms } });
+      setText(dd.state, b.dispatching ? `stuck in session ${b.session}, “${b.event || '?'}”` : 'not answering (outside any handler)');
+      return;
+    }
     noteServerNow(k.now);
     if (prev && prev.pid === k.pid && k.now > prev.now) {
       rate = (k.events_dispatched - prev.events) / (k.now - prev.now);
@@ -115,7 +120,15 @@ export function mountHeader(statsEl, bannersEl) {
     conn.hidden = s.connected;
     if (!s.connected) {
       const secs = Math.max(0, Math.ceil((s.retryAt - Date.now()) / 1000));
-      setText(conn, `Disconnected: the inspector does not answer. Retrying${s.retryAt ? ` in ${secs} s` : ''}…`);
+      const since = s.downSince ? hms(s.downSince / 1000) : null;
+      const retry = ` Retrying${s.retryAt ? ` in ${secs} s` : ''}…`;
+      // A frozen program (SIGSTOP) takes the connection and never
+      // answers; a gone one refuses it.
+      setText(conn, s.down === 'timeout'
+        ? `Not responding since ${since}: the program takes the connection but does not answer (frozen, stopped with SIGSTOP, or overloaded).${retry}`
+        : `Disconnected: the inspector does not answer${since ? ` (nothing since ${since})` : ''}.${retry}`);
+      // Its state is unknown: not "running".
+      setText(dd.state, since ? `Not responding since ${since}` : 'Not responding');
     }
     const b = s.busy;
     busy.hidden = !b || !s.connected;

@@ -16,7 +16,7 @@ export default listView({
   row: (w) => h('tr', null,
     h('th', { scope: 'row', class: 'num' }, String(w.fd)),
     td(w.mode),
-    td(sessionLink(w.session)),
+    td(sessionLink(w.session, w.session_aliases)),
     td(w.event),
     td(w.paused ? 'paused' : 'watching')),
 });

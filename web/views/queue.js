@@ -3,6 +3,7 @@ import { h, td } from '../dom.js';
 import { countdown, startCountdowns } from '../clock.js';
 import { sessionLink } from '../widgets.js';
 import { listView } from './list.js';
+import { href } from '../router.js';
 
 const TYPES = ['', 'post', 'alarm', 'signal', 'die', 'sig_child', 'gc'];
 
@@ -22,7 +23,9 @@ export default listView({
   key: (e) => e.id,
   sig: (e) => `${e.id}/${e.to}/${e.from}/${e.event}/${e.due}`,
   row: (e) => h('tr', { dataset: { id: e.id } },
-    h('th', { scope: 'row', class: 'num' }, String(e.id)),
+    // Its lineage: where it came from, from the trace log.
+    h('th', { scope: 'row', class: 'num' }, h('a', { href: href('lineage', e.id), class: 'lineage-link',
+      title: `Where event ${e.id} came from` }, String(e.id))),
     td(e.type),
     td(e.event),
     td(sessionLink(e.from)),

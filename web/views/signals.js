@@ -16,6 +16,6 @@ export default listView({
   row: (s) => h('tr', null,
     h('th', { scope: 'row' }, s.signal),
     h('td', { class: 'num' }, s.pid ? String(s.pid) : '—'),
-    td(sessionLink(s.session)),
+    td(sessionLink(s.session, s.session_aliases)),
     td(s.event)),
 });

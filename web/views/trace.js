@@ -4,8 +4,8 @@
 // can be paused.
 import { get, apiUrl } from '../api.js';
 import { h, fill, setText, table, td, syncRows, note } from '../dom.js';
-import { int, clock, dateTime, duration, groupShort, toLocalInput, fromLocalInput } from '../format.js';
-import { replaceParams } from '../router.js';
+import { int, stamp, duration, groupShort, toLocalInput, fromLocalInput } from '../format.js';
+import { href, replaceParams } from '../router.js';
 import { getStatus } from '../status.js';
 import { pager, field, select, sessionLink, pageParams } from '../widgets.js';
 
@@ -66,7 +66,7 @@ export default {
     const msg = note();
     const t = table('Trace records', [
       { label: 'ID', num: true }, { label: 'Time' }, { label: 'Group' }, { label: 'Kind' },
-      { label: 'Session' }, { label: 'Event' }, { label: 'Message' },
+      { label: 'Session' }, { label: 'Event' }, { label: 'Lineage' }, { label: 'Message' },
     ]);
     t.table.id = 'trace-table';
     t.table.classList.add('trace');
@@ -136,11 +136,18 @@ export default {
     function row(r) {
       return h('tr', { dataset: { id: r.id } },
         h('th', { scope: 'row', class: 'num' }, String(r.id)),
-        h('td', { class: 'nowrap', title: dateTime(r.wall) }, clock(r.wall)),
+        // Date, time and zone, as poe-trace prints them.
+        h('td', { class: 'nowrap time' }, h('time', { datetime: new Date(r.wall * 1000).toISOString() }, stamp(r.wall))),
         td(groupShort(r.group)),
         td(r.kind || ''),
         td(sessionLink(r.session)),
         td(r.event || ''),
+        // A record about a queue item leads to its lineage.
+        // Any other, to the lineage of the handler it was made in.
+        td(r.event_id ? h('a', { href: href('lineage', r.event_id), class: 'lineage-link',
+          title: `Where event ${r.event_id} came from and what it caused` }, `#${r.event_id}`)
+          : h('a', { href: href('lineage', `r${r.id}`), class: 'lineage-link muted',
+            title: 'The lineage of the event whose handler made this record' }, 'handler’s')),
         td(r.message || '', 'msg'));
     }
 

@@ -401,6 +401,37 @@ int poe__tracelog_walk_records(poe__tracelog *t, const poe__trace_query *q,
                                poe__tracelog_walk_fn fn, void *ctx, char *err, size_t errlen);
 
 /*
+ * The lineage of queue item event_id in run (0: the current run): the
+ * chain of posts that led to it and what its dispatch caused, read from
+ * the records' event ids (tracelog-lineage.c says how, and its bounds):
+ * {"run", "event_id", "event": NODE, "ancestors": [NODE + "posted_from",
+ * nearest first], "root": why the chain ends, "depth", "limit", "nodes",
+ * "truncated", "records_read"}.  A NODE is {"event_id", "event",
+ * "session", "sender", "timer", "state" ("dispatched", "discarded",
+ * "pending", "unknown"), "enqueue", "dispatch"} (records as
+ * poe__tracelog_query gives them; dispatch null unless dispatched); the
+ * event's NODE and its descendants carry "children", depth levels down
+ * (0 to 16), at most max_nodes nodes in all; truncated says a bound cut
+ * the answer.  A new reference; NULL with *ret_errno and the message in
+ * err: -ENOENT (the run holds no enqueue record of event_id),
+ * -EPROTONOSUPPORT (a run of an older log, without event ids), -EIO (the
+ * read failed or ran past its deadline), -ENOMEM.  Any thread.
+ */
+json_t *poe__tracelog_lineage(poe__tracelog *t, int64_t run, int64_t event_id, int depth,
+                              size_t max_nodes, int *ret_errno, char *err, size_t errlen);
+
+/*
+ * The same for the queue item trace record id belongs to (in its run):
+ * the one its event id names (an enqueue, dispatch, return or discard
+ * record), else the one whose dispatch was open when it was made (a
+ * refcount change, a die, a session started by a handler...).  The
+ * answer adds "record" and "via" (which of the two).  -ENOENT also for
+ * no such record, or one made outside any dispatch.  Any thread.
+ */
+json_t *poe__tracelog_record_lineage(poe__tracelog *t, int64_t record, int depth,
+                                     size_t max_nodes, int *ret_errno, char *err, size_t errlen);
+
+/*
  * Hands fn each session run's records mention, by id:
  * {"run","session","first_seen","last_seen","records"} (wall times, and
  * how many of the run's records in the file are about it).  Returns as

@@ -662,8 +662,13 @@ POE_EXPORT void poe_kernel_activity_get(const poe_kernel *k, poe_kernel_activity
  * library and sleeps in it under run(), as POE::Loop::EV does.  The
  * adapter library is loaded when the kernel is made (from
  * POE_LOOP_LIBDIR if set, else the dynamic linker's path); when it
- * cannot be, poe_kernel_new() fails with -ENOENT.  libuv retries a wait
- * that a signal interrupted, so under uv an OS signal wakes the kernel
+ * cannot be, poe_kernel_new() fails with -ENOENT.  Each fd a session
+ * watches is then a watcher of that loop's own (an fd of a GSource, a
+ * uv_poll_t, an ev_io), as POE::Loop::Glib and POE::Loop::EV do, so a
+ * wake-up costs the loop's one poll; what the library cannot watch
+ * (libev has no expedite mode, libuv takes no regular file) is watched
+ * through an epoll set of the kernel's, whose fd the loop watches.  libuv
+ * retries a wait that a signal interrupted, so under uv an OS signal wakes the kernel
  * only through the signal pipe (POE_USE_SIGNAL_PIPE=0 leaves it for the
  * next timer).
  */
@@ -676,7 +681,9 @@ POE_EXPORT void poe_kernel_activity_get(const poe_kernel *k, poe_kernel_activity
  * never close it; it stays the same until the kernel is freed, except
  * in a child after poe_kernel_has_forked(), which makes a new one (ask
  * again).  A kernel made with POE_EVENT_LOOP=poll or select moves to
- * epoll, which alone has such an fd.  Returns the fd, -EINVAL, or what
+ * epoll, which alone has such an fd; so does one made with glib, uv or
+ * ev, whose owned loop then watches that one fd in place of each of
+ * the sessions' fds.  Returns the fd, -EINVAL, or what
  * making the epoll set failed with (-EMFILE, -ENOMEM).
  */
 POE_EXPORT int poe_kernel_get_fd(poe_kernel *k);
@@ -750,9 +757,19 @@ POE_EXPORT int poe_kernel_alias_resolve(poe_kernel *k, const char *alias, poe_si
 POE_EXPORT int poe_kernel_alias_list(poe_kernel *k, poe_sid sid, const char **ret, size_t n);
 
 /** Adds one to the session's extra reference count named tag, as
- * refcount_increment.  Returns the tag's new count, -ESRCH, -EINVAL,
- * -ENOMEM. */
+ * refcount_increment, and records file and line (the caller's, through
+ * the poe_kernel_refcount_increment() macro) as where the tag was last
+ * raised: poe_peek_reasons shows it.  Returns the tag's new count,
+ * -ESRCH, -EINVAL, -ENOMEM. */
+POE_EXPORT int poe_kernel_refcount_increment_at(poe_kernel *k, const char *file, int line,
+                                                poe_sid sid, const char *tag);
+
+/** poe_kernel_refcount_increment_at with no place (file "", line 0): the
+ * function that compiled callers of earlier versions link to.  The
+ * macro of the same name passes __FILE__ and __LINE__ instead. */
 POE_EXPORT int poe_kernel_refcount_increment(poe_kernel *k, poe_sid sid, const char *tag);
+#define poe_kernel_refcount_increment(k, ...) \
+        poe_kernel_refcount_increment_at((k), __FILE__, __LINE__, __VA_ARGS__)
 
 /** Takes one from it, as refcount_decrement; at zero the tag is gone and
  * the session may stop.  Returns the new count, -ESRCH for no session,
@@ -821,6 +838,122 @@ POE_EXPORT int poe_kernel_sig_child(poe_kernel *k, int pid, const char *event,
 POE_EXPORT int poe_kernel_has_forked(poe_kernel *k);
 
 /* ------------------------------------------------------------------ */
+/* State machines (POE::NFA)                                           */
+/* ------------------------------------------------------------------ */
+
+/*
+ * A machine is a session whose handlers come in banks, one per named
+ * state: an event goes to the handler of the machine's current state,
+ * else to one added with poe_kernel_state(), else to the current
+ * state's _default (ARG0 the event's name, ARG1 the list of its
+ * arguments); a machine dies ("... has neither a handler for it nor one
+ * for _default in its current state, 'NAME'") when none is found, as
+ * POE::NFA does.  _start and _stop are never delivered to a machine's
+ * handlers.  For the kernel it is a session like another: its id, its
+ * aliases, timers, references, children and lifetime, and
+ * poe_session_option_set, poe_session_postback and
+ * poe_session_callback all take its id.  Its handlers read
+ * poe_ctx_session (MACHINE), poe_ctx_heap (RUNSTATE), poe_ctx_state
+ * (EVENT, the event's name) and poe_nfa_ctx_state (STATE, the
+ * machine's state).  The "immediate" option makes the transitions
+ * below calls instead of posts.  Transitions travel as POE's events
+ * poe_nfa_goto_state, poe_nfa_push_state, poe_nfa_pop_state and
+ * poe_nfa_stop; do not name events of your own poe_nfa_*.
+ */
+
+/** One state of a machine: its name and its bank of handlers. */
+typedef struct poe_nfa_state {
+        const char *name;
+        const poe_handler *handlers; /* n_handlers of them */
+        size_t n_handlers;
+} poe_nfa_state;
+
+/** What poe_nfa_spawn needs (POE::NFA->spawn's inline_states,
+ * object_states, package_states, options and runstate).  Arrays are
+ * borrowed for the duration of the call. */
+typedef struct poe_nfa_spec {
+        const poe_nfa_state *states; /* n_states of them */
+        size_t n_states;
+        const poe_option *options; /* trace, immediate, or yours */
+        size_t n_options;
+        void *runstate; /* POE's RUNSTATE; the kernel never frees it */
+} poe_nfa_spec;
+
+/**
+ * Creates a machine, as POE::NFA->spawn: a session, child of the active
+ * session (the kernel outside handlers), in no state yet (its current
+ * state's name is "(undef)"); its parent gets _child ("create").  Enter
+ * the first state with poe_nfa_goto_state.  The states, their handlers
+ * and the options are copied.  Returns 0 and the machine's id in
+ * *ret_sid (which may be NULL), -EINVAL for a bad spec (no states
+ * array, a state without a name or named twice, a NULL handler name or
+ * function), or -ENOMEM (nothing is created).
+ */
+POE_EXPORT int poe_nfa_spawn(poe_kernel *k, const poe_nfa_spec *spec, poe_sid *ret_sid);
+
+/**
+ * Puts machine into state, then dispatches entry_event (NULL: none)
+ * there with args as ARG0.., as $machine->goto_state.  The current
+ * state's "leave" handler, if it has one, runs first.  A machine not in
+ * any state yet (or with the "immediate" option) makes the transition at
+ * once, through call(); otherwise it is posted and happens when
+ * dispatched.  A state the machine does not have, or an entry event
+ * that state has no handler for, is the machine's die at that time.
+ * args are copied (pointers with destructors are stolen, as by post).
+ * Returns 0, -ESRCH (no such session), -EINVAL (not a machine, state
+ * NULL), -ENOMEM, or -ECANCELED when the transition was made at once
+ * and the machine died in it (as call()).
+ */
+POE_EXPORT int poe_nfa_goto_state(poe_kernel *k, poe_sid machine, const char *state,
+                                  const char *entry_event, const poe_value *args, size_t nargs);
+
+/**
+ * As goto_state, after pushing the current state and return_event
+ * (NULL: none) on the machine's stack, as $machine->call_state: a later
+ * poe_nfa_return_state comes back.  Posted (called with "immediate").
+ * Returns as goto_state.
+ */
+POE_EXPORT int poe_nfa_call_state(poe_kernel *k, poe_sid machine, const char *return_event,
+                                  const char *state, const char *entry_event,
+                                  const poe_value *args, size_t nargs);
+
+/**
+ * Pops the state the last call_state left and goes back to it,
+ * dispatching its return event there (if it named one) with args, as
+ * $machine->return_state.  Posted (called with "immediate"); an empty
+ * stack is the machine's die when it happens.  Returns as goto_state.
+ */
+POE_EXPORT int poe_nfa_return_state(poe_kernel *k, poe_sid machine, const poe_value *args,
+                                    size_t nargs);
+
+/**
+ * Stops the machine, as $machine->stop: posts poe_nfa_stop, whose
+ * dispatch stops it at once, whatever it holds (its parent gets _child
+ * "lose"; its own handlers never see _stop).  Returns 0, -ESRCH, -EINVAL
+ * (not a machine), -ENOMEM.
+ */
+POE_EXPORT int poe_nfa_stop(poe_kernel *k, poe_sid machine);
+
+/**
+ * The name of the machine's current state in *ret_state, as
+ * get_current_state: "(undef)" before its first goto_state.  The
+ * string is the kernel's, valid while the kernel is.  Returns 0,
+ * -ESRCH, -EINVAL (not a machine).
+ */
+POE_EXPORT int poe_nfa_get_current_state(poe_kernel *k, poe_sid machine,
+                                         const char **ret_state);
+
+/** The machine's RUNSTATE pointer, as get_runstate; NULL if machine is
+ * not a machine (or its runstate is NULL). */
+POE_EXPORT void *poe_nfa_get_runstate(poe_kernel *k, poe_sid machine);
+
+/** A machine's handler's STATE: the name of the machine's current
+ * state, read now: POE's $_[STATE] aliases it, so after a transition
+ * made at once inside the handler ("immediate") it names the new state.
+ * NULL in a plain session's handler. */
+POE_EXPORT const char *poe_nfa_ctx_state(const poe_ctx *c);
+
+/* ------------------------------------------------------------------ */
 /* Postbacks and callbacks                                             */
 /* ------------------------------------------------------------------ */
 
@@ -834,16 +967,34 @@ typedef struct poe_postback poe_postback;
  * list of the invocation's arguments.  Until freed or weakened it keeps
  * the session alive (a session stopped anyway, by a signal or stop(),
  * releases it).  Pointer destructors among args belong to the postback
- * and run once, when it is freed (also when this call fails).  Returns
- * 0, -ESRCH, -EINVAL, -ENOMEM.
+ * and run once, when it is freed (also when this call fails).  file and
+ * line (the caller's, through the poe_session_postback() macro) say
+ * where it was made, for poe_peek_postbacks.  Returns 0, -ESRCH,
+ * -EINVAL, -ENOMEM.
  */
-POE_EXPORT int poe_session_postback(poe_kernel *k, poe_sid sid, const char *event,
-                                    const poe_value *args, size_t nargs, poe_postback **ret);
+POE_EXPORT int poe_session_postback_at(poe_kernel *k, const char *file, int line, poe_sid sid,
+                                       const char *event, const poe_value *args, size_t nargs,
+                                       poe_postback **ret);
 
 /** As postback, but invoking calls the handler at once and returns its
  * value ($session->callback). */
+POE_EXPORT int poe_session_callback_at(poe_kernel *k, const char *file, int line, poe_sid sid,
+                                       const char *event, const poe_value *args, size_t nargs,
+                                       poe_postback **ret);
+
+/** poe_session_postback_at with no place (file "", line 0): the function
+ * that compiled callers of earlier versions link to.  The macro of the
+ * same name passes __FILE__ and __LINE__ instead. */
+POE_EXPORT int poe_session_postback(poe_kernel *k, poe_sid sid, const char *event,
+                                    const poe_value *args, size_t nargs, poe_postback **ret);
+#define poe_session_postback(k, ...) \
+        poe_session_postback_at((k), __FILE__, __LINE__, __VA_ARGS__)
+
+/** poe_session_callback_at with no place, as poe_session_postback. */
 POE_EXPORT int poe_session_callback(poe_kernel *k, poe_sid sid, const char *event,
                                     const poe_value *args, size_t nargs, poe_postback **ret);
+#define poe_session_callback(k, ...) \
+        poe_session_callback_at((k), __FILE__, __LINE__, __VA_ARGS__)
 
 /**
  * Invokes a postback (posts; *ret, if given, is nil) or a callback
@@ -1022,6 +1173,15 @@ typedef struct poe_dispatch_stats {
  */
 POE_EXPORT int poe_kernel_set_dispatch_timing(poe_kernel *k, int every);
 
+/**
+ * A top-level dispatch that takes `seconds` or more (busy time, on the
+ * coarse clock) counts as slow: poe_session_info's slow_dispatches,
+ * slowest_seconds, slowest_event and last_slow record it, for the
+ * inspector's lints.  Default 0.5 s.  Returns 0, or -EINVAL unless
+ * 0 < seconds < 1e9.
+ */
+POE_EXPORT int poe_kernel_set_slow_dispatch(poe_kernel *k, double seconds);
+
 /** The counts so far, into *ret.  Returns 0 or -EINVAL. */
 POE_EXPORT int poe_kernel_dispatch_stats(const poe_kernel *k, poe_dispatch_stats *ret);
 
@@ -1035,7 +1195,8 @@ POE_EXPORT const char *poe_debug_group_name(unsigned group);
  * 0 if none. */
 POE_EXPORT unsigned poe_debug_group_parse(const char *name);
 
-/** The groups switched on. */
+/** The groups switched on.  Safe from any thread (an atomic read), as
+ * the inspector's HTTP threads call it. */
 POE_EXPORT unsigned poe_kernel_debug_get(const poe_kernel *k);
 
 /** Switches groups on (on != 0) or off while the kernel runs.  Returns 0,
@@ -1328,9 +1489,26 @@ typedef struct poe_peek_session {
         size_t n_children, n_aliases, n_handlers;
         const char *first_alias;           /* in sorted order, or NULL */
         uint64_t events_dispatched;
-        double busy_seconds;               /* measured while TRACE_PROFILE is on */
+        double busy_seconds;               /* time in its handlers, always kept: a
+                                              top-level dispatch's time on the coarse
+                                              clock (1-4 ms ticks; right on average,
+                                              a long one to a tick), calls it makes
+                                              included */
         double created;                    /* epoch seconds */
         int stopping, marked_for_gc;
+        double last_dispatch;              /* epoch seconds of its last dispatch (to a
+                                              coarse tick); 0 if none */
+        /* Its top-level dispatches that took poe_kernel_set_slow_dispatch's
+         * time or more: how many, the slowest's seconds and event, and when
+         * the last one began (epoch seconds); 0 and NULL when none. */
+        uint32_t slow_dispatches;
+        double slowest_seconds;
+        const char *slowest_event;
+        double last_slow;
+        /* Timers it set for a time already past (by more than 1 ms): how
+         * many, and when the first and the last were set (epoch seconds). */
+        uint32_t timers_past;
+        double timers_past_first, timers_past_last;
 } poe_session_info;
 
 /** One session.  Returns 0 or -ESRCH. */
@@ -1356,6 +1534,9 @@ typedef struct poe_peek_item {
         double when;             /* an event's or timer's due time */
         int count;               /* an extref's count; an fd's modes (bit 0 read,
                                     1 write, 2 expedite); postbacks alive */
+        const char *file;        /* where an event or timer was queued, an
+                                    extref last raised; NULL for the others */
+        int line;
 } poe_peek_item;
 
 /** A session's reasons to be alive, item by item.  The items of each
@@ -1363,6 +1544,24 @@ typedef struct poe_peek_item {
  * with the count.  Returns 0, -ESRCH, or fn's non-zero value. */
 POE_EXPORT int poe_peek_reasons(const poe_kernel *k, poe_sid sid,
                                 int (*fn)(void *ctx, const poe_peek_item *item), void *ctx);
+
+/** One postback or callback (poe_peek_postbacks). */
+typedef struct poe_peek_postback {
+        poe_sid session;         /* the session it posts or calls to */
+        const char *event;
+        int callback;            /* made by poe_session_callback */
+        int weak;                /* weakened, or its session stopped: holds nothing */
+        const char *file;        /* where it was made; "" if not known */
+        int line;
+        double created;          /* epoch seconds */
+        uint64_t invocations;    /* poe_postback_invoke calls so far */
+} poe_peek_postback;
+
+/** The postbacks and callbacks not freed, of session sid or, for
+ * POE_KERNEL, of every session, in the order they were made.  Returns 0,
+ * -ESRCH, -EINVAL, or fn's non-zero value. */
+POE_EXPORT int poe_peek_postbacks(const poe_kernel *k, poe_sid sid,
+                                  int (*fn)(void *ctx, const poe_peek_postback *pb), void *ctx);
 
 typedef struct poe_peek_event {
         uint64_t id;
