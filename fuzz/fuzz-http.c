@@ -88,6 +88,7 @@ static const char *const endpoints[] = {
         "/api/v1/trace/runs",
         "/api/v1/events/1/lineage",
         "/api/v1/events/999999/lineage",
+        "/api/v1/trace/records/5/lineage",
         "/api/v1/trace/groups",
         "/api/v1/export/jsonl",
         "/api/v1/export/csv",

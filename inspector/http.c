@@ -417,14 +417,16 @@ int poe__http_runs(poe__call *c)
 
 /*
  * GET events/ID/lineage?depth=&limit=&run=: the chain of posts that led
- * to queue item ID and what it caused (tracelog-lineage.c).  ID is an
- * event id as the queue and the trace records give it: a positive
- * decimal integer, else a 400; one the log has no enqueue record of is a
- * 404.
+ * to queue item ID and what it caused (tracelog-lineage.c); and GET
+ * trace/records/ID/lineage?depth=&limit=: the same for the queue item
+ * trace record ID belongs to.  ID is a positive decimal integer, else a
+ * 400; one the log does not hold (no enqueue of the event, no such
+ * record, a record made outside any handler) is a 404.
  */
 int poe__http_lineage(poe__call *c)
 {
-        int64_t id = 0, depth, limit, run;
+        bool by_record = strstr(c->route->path, "/records/") != NULL;
+        int64_t id = 0, depth, limit, run = 0;
         char err[512];
         json_t *res;
         size_t i;
@@ -438,17 +440,21 @@ int poe__http_lineage(poe__call *c)
                 id = id * 10 + (c->name[i] - '0');
         }
         if (id <= 0)
-                return reply_error(c, 400,
-                                   "an event id is a positive decimal integer (the "
-                                   "queue's and the trace records' event_id)");
+                return reply_error(c, 400, "%s",
+                                   by_record ? "a record id is a positive decimal integer (a "
+                                               "trace record's id)"
+                                             : "an event id is a positive decimal integer (the "
+                                               "queue's and the trace records' event_id)");
         if (poe__param_int(c->params, "depth", 3, 0, 16, &depth) < 0)
                 return reply_error(c, 400, "depth must be an integer from 0 to 16");
         if (poe__param_int(c->params, "limit", 100, 1, 1000, &limit) < 0)
                 return reply_error(c, 400, "limit must be an integer from 1 to 1000");
-        if (poe__param_int(c->params, "run", 0, 1, INT64_MAX, &run) < 0)
+        if (!by_record && poe__param_int(c->params, "run", 0, 1, INT64_MAX, &run) < 0)
                 return reply_error(c, 400, "run must be a run id (a positive integer)");
-        res = poe__tracelog_lineage(c->in->log, run, id, (int)depth, (size_t)limit, &rc, err,
-                                    sizeof(err));
+        res = by_record ? poe__tracelog_record_lineage(c->in->log, id, (int)depth, (size_t)limit,
+                                                       &rc, err, sizeof(err))
+                        : poe__tracelog_lineage(c->in->log, run, id, (int)depth, (size_t)limit,
+                                                &rc, err, sizeof(err));
         if (!res)
                 return reply_error(c,
                                    rc == -ENOENT            ? 404

@@ -52,6 +52,8 @@ static const poe__route routes[] = {
         { POE__GET, "/api/v1/trace/runs", POE__ON_POOL, LOG, poe__http_runs, NULL },
         { POE__GET, "/api/v1/events/{name}/lineage", POE__ON_POOL, LOG, poe__http_lineage,
           NULL },
+        { POE__GET, "/api/v1/trace/records/{name}/lineage", POE__ON_POOL, LOG,
+          poe__http_lineage, NULL },
         { POE__GET, "/api/v1/export/{name}", POE__ON_POOL, LOG, poe__http_export, NULL },
         /* What names nothing: a JSON 404 under /api/, else the page. */
         { POE__ANY, "/api/*", POE__ON_SERVER, API, poe__http_no_api, NULL },

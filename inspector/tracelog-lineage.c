@@ -58,6 +58,7 @@ typedef struct lineage {
         int64_t run, lo, hi; /* the run's first and last record ids */
         sqlite3_stmt *next_enq, *fwd, *back, *find_disp, *one;
         int64_t scanned; /* records read by the scans, against SCAN_BUDGET */
+        int64_t gc_name; /* the name id of _garbage_collect in the run, or -1 */
         bool truncated;
         size_t nodes, max_nodes;
         char *err;
@@ -67,7 +68,7 @@ typedef struct lineage {
 
 /* A scanned row: the raw columns the walk needs. */
 typedef struct row {
-        int64_t id, kind, event_id;
+        int64_t id, kind, event_id, event;
 } row;
 
 static int fail(lineage *l, int rc)
@@ -111,7 +112,7 @@ static int next_enqueue(lineage *l, int64_t id, row *r)
 static int64_t find_enqueue(lineage *l, int64_t event_id)
 {
         int64_t lo = l->lo, hi = l->hi + 1, mid;
-        row r = {0, 0, 0};
+        row r = {0, 0, 0, 0};
         int rc;
 
         /* The smallest record id whose next enqueue has an id >= event_id. */
@@ -143,6 +144,7 @@ static int scan_step(lineage *l, sqlite3_stmt *st, row *r)
         r->id = sqlite3_column_int64(st, 0);
         r->kind = sqlite3_column_int64(st, 1);
         r->event_id = sqlite3_column_int64(st, 2);
+        r->event = sqlite3_column_int64(st, 3);
         l->scanned++;
         return 1;
 }
@@ -170,7 +172,7 @@ static bool over_budget(lineage *l)
 static int open_dispatch_at(lineage *l, int64_t id, int64_t *ret, const char **why)
 {
         int64_t depth = 0, from = id - BACK_MAX > l->lo ? id - BACK_MAX : l->lo;
-        row r = {0, 0, 0};
+        row r = {0, 0, 0, 0};
         int rc;
 
         *ret = 0;
@@ -361,7 +363,7 @@ static int children_of(lineage *l, int64_t event_id, int64_t disp, json_t *out)
 {
         int64_t depth = 0, to = disp + CHILD_SCAN_MAX < l->hi ? disp + CHILD_SCAN_MAX : l->hi;
         int64_t after_return = -1;
-        row r = {0, 0, 0};
+        row r = {0, 0, 0, 0};
         int rc;
 
         scan_from(l, l->fwd, disp, to);
@@ -387,7 +389,10 @@ static int children_of(lineage *l, int64_t event_id, int64_t disp, json_t *out)
                                 after_return = 0;
                         else
                                 depth--;
-                } else if (r.kind == POE_TK_ENQUEUE && r.event_id > event_id) {
+                } else if (r.kind == POE_TK_ENQUEUE && r.event_id > event_id &&
+                           r.event != l->gc_name) {
+                        /* Not _garbage_collect: the kernel's own, taken
+                         * off the queue without a dispatch. */
                         json_t *p = json_pack("[I,I]", (json_int_t)r.event_id, (json_int_t)r.id);
 
                         if (!p || json_array_append_new(out, p) < 0)
@@ -473,17 +478,29 @@ static int lineage_open(lineage *l)
         l->lo = sqlite3_column_int64(st, 0);
         l->hi = sqlite3_column_int64(st, 1);
         sqlite3_finalize(st);
+        st = NULL;
+        l->gc_name = -1;
+        if (prep(l, "SELECT id FROM names WHERE run_id = ? AND text = '_garbage_collect'", &st) <
+            0)
+                return l->rc;
+        sqlite3_bind_int64(st, 1, l->run);
+        rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW)
+                l->gc_name = sqlite3_column_int64(st, 0);
+        sqlite3_finalize(st);
+        if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+                return fail(l, rc);
         /* "+run_id": read by record id, not through the run's index. */
         if (prep(l,
                  "SELECT id, event_id FROM records WHERE id >= ?1 AND id <= ?2 AND +run_id = ?3 "
                  "AND kind = 1 ORDER BY id LIMIT 1",
                  &l->next_enq) < 0 ||
             prep(l,
-                 "SELECT id, kind, coalesce(event_id, 0) FROM records WHERE id > ?1 AND "
+                 "SELECT id, kind, coalesce(event_id, 0), event FROM records WHERE id > ?1 AND "
                  "id <= ?2 AND +run_id = ?3 ORDER BY id",
                  &l->fwd) < 0 ||
             prep(l,
-                 "SELECT id, kind, coalesce(event_id, 0) FROM records WHERE id < ?1 AND "
+                 "SELECT id, kind, coalesce(event_id, 0), event FROM records WHERE id < ?1 AND "
                  "id >= ?2 AND +run_id = ?3 ORDER BY id DESC",
                  &l->back) < 0 ||
             prep(l,
@@ -496,12 +513,68 @@ static int lineage_open(lineage *l)
         return prep(l, sql, &l->one);
 }
 
-json_t *poe__tracelog_lineage(poe__tracelog *t, int64_t run, int64_t event_id, int depth,
-                              size_t max_nodes, int *ret_errno, char *err, size_t errlen)
+/*
+ * The queue item record belongs to, in *ret (its run into l->run first):
+ * the one its event id names (an enqueue, dispatch, return or discard),
+ * else the one whose dispatch was open when it was made; *via says which.
+ * 0, or a failure (-ENOENT with the message: no such record, or one made
+ * outside any handler).
+ */
+static int record_item(lineage *l, int64_t record, int64_t *ret, const char **via)
+{
+        sqlite3_stmt *st = NULL;
+        int64_t kind, eid, open;
+        const char *why;
+        int rc;
+
+        if (prep(l, "SELECT run_id, kind, coalesce(event_id, 0) FROM records WHERE id = ?",
+                 &st) < 0)
+                return l->rc;
+        sqlite3_bind_int64(st, 1, record);
+        rc = sqlite3_step(st);
+        if (rc != SQLITE_ROW) {
+                sqlite3_finalize(st);
+                if (rc != SQLITE_DONE)
+                        return fail(l, rc);
+                poe__tl_set_err(l->err, l->errlen, "trace log: no record %lld (never written, "
+                                "or removed by the log's bounds)", (long long)record);
+                return l->rc = -ENOENT;
+        }
+        l->run = sqlite3_column_int64(st, 0);
+        kind = sqlite3_column_int64(st, 1);
+        eid = sqlite3_column_int64(st, 2);
+        sqlite3_finalize(st);
+        if (lineage_open(l) < 0)
+                return l->rc;
+        if (eid > 0 && (kind == POE_TK_ENQUEUE || kind == POE_TK_DISPATCH ||
+                        kind == POE_TK_RETURN || kind == POE_TK_DISCARD)) {
+                *ret = eid;
+                *via = "its event id";
+                return 0;
+        }
+        if ((rc = open_dispatch_at(l, record, &open, &why)) < 0)
+                return rc;
+        *ret = open ? record_int(l, open, "event_id") : 0;
+        if (*ret <= 0) {
+                poe__tl_set_err(l->err, l->errlen,
+                                "trace log: record %lld was made outside any handler's "
+                                "dispatch: it belongs to no queue item",
+                                (long long)record);
+                return l->rc = -ENOENT;
+        }
+        *via = "the dispatch it was made in";
+        return 0;
+}
+
+/* Both entries: the lineage of event_id in run, or (record > 0) of the
+ * queue item record belongs to. */
+static json_t *lineage_run(poe__tracelog *t, int64_t run, int64_t event_id, int64_t record,
+                           int depth, size_t max_nodes, int *ret_errno, char *err,
+                           size_t errlen)
 {
         lineage l = {.t = t, .err = err, .errlen = errlen, .max_nodes = max_nodes};
         json_t *out = NULL, *anc = NULL, *node = NULL;
-        const char *why = NULL;
+        const char *why = NULL, *via = NULL;
         int64_t enq, disp = 0;
         int rc;
 
@@ -516,7 +589,7 @@ json_t *poe__tracelog_lineage(poe__tracelog *t, int64_t run, int64_t event_id, i
                 fail(&l, rc);
                 goto done;
         }
-        if (lineage_open(&l) < 0)
+        if (record > 0 ? record_item(&l, record, &event_id, &via) < 0 : lineage_open(&l) < 0)
                 goto done;
         enq = l.hi ? find_enqueue(&l, event_id) : 0;
         if (enq < 0)
@@ -543,6 +616,12 @@ json_t *poe__tracelog_lineage(poe__tracelog *t, int64_t run, int64_t event_id, i
                         "ancestors", anc, "root", why, "depth", depth, "limit",
                         (json_int_t)max_nodes, "nodes", (json_int_t)l.nodes, "truncated",
                         l.truncated, "records_read", (json_int_t)l.scanned);
+        if (out && record > 0 &&
+            (poe__tl_jset(out, "record", json_integer(record)) < 0 ||
+             poe__tl_jset(out, "via", json_string(via)) < 0)) {
+                json_decref(out);
+                out = NULL;
+        }
         if (!out)
                 goto nomem;
         goto done;
@@ -563,4 +642,16 @@ done:
         sqlite3_finalize(l.one);
         sqlite3_close(l.db);
         return out;
+}
+
+json_t *poe__tracelog_lineage(poe__tracelog *t, int64_t run, int64_t event_id, int depth,
+                              size_t max_nodes, int *ret_errno, char *err, size_t errlen)
+{
+        return lineage_run(t, run, event_id, 0, depth, max_nodes, ret_errno, err, errlen);
+}
+
+json_t *poe__tracelog_record_lineage(poe__tracelog *t, int64_t record, int depth,
+                                     size_t max_nodes, int *ret_errno, char *err, size_t errlen)
+{
+        return lineage_run(t, 0, 0, record, depth, max_nodes, ret_errno, err, errlen);
 }

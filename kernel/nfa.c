@@ -16,6 +16,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "internal.h"
 
@@ -44,12 +45,6 @@ struct poe__nfa {
         uint32_t n_stack, cap_stack;
         /* The names the dispatch compares against, interned once. */
         uint32_t n_goto, n_push, n_pop, n_stop, n_leave, n_undef;
-};
-
-/* A machine's handler's context: POE's @_ with STATE beside it. */
-struct nfa_ctx {
-        poe_ctx c;
-        uint32_t state;
 };
 
 void poe__nfa_free(poe_kernel *k, struct poe__nfa *m)
@@ -86,7 +81,8 @@ static nfa_state *current_state(struct poe__nfa *m)
 }
 
 /* POE::Kernel::_die from inside the machine's dispatch: the handler's
- * die, caught by the dispatch as any handler's is. */
+ * die, caught by the dispatch as any handler's is, its message's lines
+ * prefixed with "=== PID === " as _die does. */
 static __attribute__((noreturn, format(printf, 3, 4))) void nfa_die(poe_kernel *k, poe__session *s,
                                                                     const char *fmt, ...)
 {
@@ -100,7 +96,7 @@ static __attribute__((noreturn, format(printf, 3, 4))) void nfa_die(poe_kernel *
         va_start(ap, fmt);
         vsnprintf(msg, sizeof(msg), fmt, ap);
         va_end(ap);
-        poe_die_at(&c, __FILE__, __LINE__, "%s", msg);
+        poe_die_at(&c, __FILE__, __LINE__, "=== %d === %s", (int)getpid(), msg);
 }
 
 /* A value as Perl would print it in a message ("" for undef). */
@@ -212,7 +208,7 @@ static poe_value invoke_state(poe_kernel *k, poe__session *s, poe_sid sender, ui
 {
         struct poe__nfa *m = s->nfa;
         const poe__handler *h;
-        struct nfa_ctx nc;
+        poe_ctx c;
         poe_value dargs[2];
         poe_handler_fn fn;
         nfa_state *cur;
@@ -269,21 +265,20 @@ static poe_value invoke_state(poe_kernel *k, poe__session *s, poe_sid sender, ui
                         poe__name(k, name), file ? file : "", line, (unsigned long long)s->id,
                         (unsigned long long)s->id, poe__name(k, m->current_name));
         }
-        nc.c.k = k;
-        nc.c.s = s;
-        nc.c.state = name;
-        nc.c.sender = sender;
-        nc.c.object = h->object;
-        nc.c.file = file;
-        nc.c.line = line;
-        nc.c.from_state = from_state;
-        nc.c.args = args;
-        nc.c.nargs = nargs;
-        nc.state = m->current_name;
+        c.k = k;
+        c.s = s;
+        c.state = name;
+        c.sender = sender;
+        c.object = h->object;
+        c.file = file;
+        c.line = line;
+        c.from_state = from_state;
+        c.args = args;
+        c.nargs = nargs;
         /* Copied out first: the handler may replace or remove itself. */
         fn = h->fn;
         poe__count_handler(k, s, type);
-        return fn(&nc.c);
+        return fn(&c);
 }
 
 poe_value poe__nfa_invoke(poe_kernel *k, poe__session *s, poe__session *from, uint32_t name,
@@ -492,11 +487,9 @@ POE_EXPORT void *poe_nfa_get_runstate(poe_kernel *k, poe_sid machine)
 
 POE_EXPORT const char *poe_nfa_ctx_state(const poe_ctx *c)
 {
-        const struct nfa_ctx *nc;
-
-        /* Only nfa.c makes the contexts of a machine's handlers. */
+        /* Read now, not when the handler was called: POE's $_[STATE]
+         * aliases $self->[SELF_CURRENT_NAME] (oracle nfa-basics). */
         if (!c || !c->s->nfa)
                 return NULL;
-        nc = (const struct nfa_ctx *)(const void *)c;
-        return poe__name(c->k, nc->state);
+        return poe__name(c->k, c->s->nfa->current_name);
 }

@@ -4,7 +4,8 @@
  *
  *  - the main program posts "one" to session "a" before run(): a root
  *    posted outside any handler;
- *  - "one" posts "two" to session "b" and calls "helper" on itself,
+ *  - "one" starts a session (its "create" record belongs to one's
+ *    dispatch), posts "two" to session "b" and calls "helper" on itself,
  *    which posts "three" to "a" (a post made inside a call is the
  *    calling item's child);
  *  - "two" posts "four" to "a" and sets a delay "later" for an hour
@@ -35,10 +36,17 @@
 
 static poe_sid a_sid, b_sid;
 
+static poe_value on_nothing(poe_ctx *c);
+
 static poe_value on_one(poe_ctx *c)
 {
+        static const poe_handler hc[] = {{"_start", on_nothing, NULL}};
+        poe_session_spec sc = {.handlers = hc, .n_handlers = 1};
         poe_kernel *k = poe_ctx_kernel(c);
 
+        /* A session made inside one's dispatch: its records carry no
+         * event id, and belong to one. */
+        poe_session_create(k, &sc, NULL);
         poe_kernel_post(k, b_sid, "two", POE_NOARGS);
         poe_kernel_call(k, poe_ctx_session(c), "helper", POE_NOARGS, NULL);
         return poe_nil();

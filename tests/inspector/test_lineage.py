@@ -169,6 +169,38 @@ def main():
         check("a deep 11 from the end: 11 nodes down, not truncated",
               count(d["event"]) == 11 and not d["truncated"], (count(d["event"]), d["truncated"]))
 
+        # A record's lineage: the queue item it belongs to.
+        status, doc = get(base, "/api/v1/trace?kind=create&limit=1000")
+        creates = [r for r in doc["data"]["records"] if r["event_id"] is None]
+        status, doc = get(base, "/api/v1/trace?event=one&kind=dispatch&limit=1")
+        one_disp = doc["data"]["records"][0]
+        inside = [r for r in creates if r["id"] > one_disp["id"]]
+        check("the session one made left a create record after one's dispatch", inside,
+              [(r["id"], r["message"]) for r in creates])
+        if inside:
+            status, doc = get(base, "/api/v1/trace/records/%d/lineage" % inside[0]["id"])
+            d = doc.get("data") or {}
+            check("a record without an event id: the lineage of the dispatch it was made in",
+                  status == 200 and d["event_id"] == one["event_id"]
+                  and d["via"] == "the dispatch it was made in" and d["record"] == inside[0]["id"]
+                  and sorted(k["event"] for k in d["event"]["children"]) == ["three", "two"],
+                  (status, doc))
+        outside = [r for r in creates if r["id"] < one_disp["id"]]
+        if outside:
+            status, doc = get(base, "/api/v1/trace/records/%d/lineage" % outside[0]["id"])
+            check("a record made outside any handler has no lineage: 404",
+                  status == 404 and "outside any handler" in doc["error"]["message"],
+                  (status, doc))
+        status, doc = get(base, "/api/v1/trace/records/%d/lineage" % one_disp["id"])
+        d = doc.get("data") or {}
+        check("a dispatch record: the lineage of its event id",
+              status == 200 and d["event_id"] == one["event_id"] and d["via"] == "its event id",
+              (status, doc))
+        status, doc = get(base, "/api/v1/trace/records/987654321/lineage")
+        check("an unknown record is a 404", status == 404, (status, doc))
+        status, doc = get(base, "/api/v1/trace/records/x1/lineage")
+        check("a bad record id is a 400", status == 400, (status, doc))
+
         # Errors.
         for bad in ["abc", "0", "-3", "1x", "99999999999999999999999"]:
             status, doc = get(base, "/api/v1/events/%s/lineage" % bad)

@@ -42,25 +42,29 @@ export default {
   id: 'lineage',
   label: 'Lineage',
   mount(root, route) {
-    const id = /^\d+$/.test(route.arg) ? route.arg : '';
+    // #/lineage/ID: queue item ID; #/lineage/rID: the one trace record
+    // ID belongs to (its event id, or the dispatch it was made in).
+    const rec = /^r\d+$/.test(route.arg) ? route.arg.slice(1) : '';
+    const id = /^\d+$/.test(route.arg) ? route.arg : rec;
     const input = field('Event id', { id: 'lineage-id', inputmode: 'numeric', pattern: '[0-9]*', size: 8, autocomplete: 'off' });
-    input.input.value = id;
+    input.input.value = rec ? '' : id;
     const form = h('form', { class: 'filters', onsubmit: (e) => {
       e.preventDefault();
       const v = input.input.value.trim();
       if (/^\d+$/.test(v)) location.hash = href('lineage', v);
     } }, input.el, h('button', { type: 'submit' }, 'Show'));
-    root.append(h('h2', null, id ? `Lineage of event ${id}` : 'Lineage'),
+    root.append(h('h2', null, rec ? `Lineage of trace record ${rec}` : id ? `Lineage of event ${id}` : 'Lineage'),
       h('p', { class: 'hint' }, 'Where a queued event came from (the posts that led to it, from the first) and what its handler caused, from the trace log. Open it from a trace record’s event id or from the queue.'),
       form);
     if (!id) return {};
     const depth = Math.min(16, Math.max(0, parseInt(route.params.depth, 10) || 3));
     const msg = note();
+    const via = h('p', { class: 'hint', id: 'lineage-via', hidden: true });
     const up = h('ol', { class: 'lineage-up', id: 'lineage-ancestors' });
     const self = h('p', { class: 'lineage-self', id: 'lineage-self' });
     const down = h('div', { id: 'lineage-descendants' });
     const cut = h('p', { class: 'note warn', id: 'lineage-truncated', hidden: true });
-    root.append(msg.el,
+    root.append(msg.el, via,
       h('section', { 'aria-labelledby': 'lin-up-h' }, h('h3', { id: 'lin-up-h' }, 'Caused by'), up),
       h('section', { 'aria-labelledby': 'lin-self-h' }, h('h3', { id: 'lin-self-h' }, 'The event'), self),
       h('section', { 'aria-labelledby': 'lin-down-h' }, h('h3', { id: 'lin-down-h' }, 'What it caused'), cut, down));
@@ -69,7 +73,7 @@ export default {
     async function refresh(signal) {
       let doc;
       try {
-        doc = await get(`events/${id}/lineage`, { depth, limit: 100 }, signal);
+        doc = await get(rec ? `trace/records/${rec}/lineage` : `events/${id}/lineage`, { depth, limit: 100 }, signal);
       } catch (e) {
         if (e.status === 404 || e.status === 400) {
           msg.set(e.message, 'error');
@@ -81,6 +85,8 @@ export default {
         throw e;
       }
       const d = doc.data;
+      via.hidden = !rec;
+      if (rec) fill(via, `Record ${rec} belongs to event `, h('a', { href: href('lineage', d.event_id) }, `#${d.event_id}`), ` (by ${d.via}).`);
       const s = JSON.stringify([d.ancestors.map((a) => [a.event_id, a.state]), d.nodes, d.truncated, d.event.state]);
       if (s === sig) return;
       sig = s;
@@ -98,7 +104,7 @@ export default {
       cut.hidden = !d.truncated;
       if (d.truncated) {
         fill(cut, `Cut short: ${int(count(d.event) - 1)} events shown, ${d.depth} levels down, at most ${int(d.limit)} in all. `,
-          depth < 16 ? h('a', { href: href('lineage', id, { depth: Math.min(16, depth + 3) }) }, 'Show deeper') : null);
+          depth < 16 ? h('a', { href: href('lineage', route.arg, { depth: Math.min(16, depth + 3) }) }, 'Show deeper') : null);
       }
       replaceParams(depth === 3 ? {} : { depth });
     }

@@ -143,8 +143,11 @@ export default {
         td(sessionLink(r.session)),
         td(r.event || ''),
         // A record about a queue item leads to its lineage.
+        // Any other, to the lineage of the handler it was made in.
         td(r.event_id ? h('a', { href: href('lineage', r.event_id), class: 'lineage-link',
-          title: `Where event ${r.event_id} came from and what it caused` }, `#${r.event_id}`) : ''),
+          title: `Where event ${r.event_id} came from and what it caused` }, `#${r.event_id}`)
+          : h('a', { href: href('lineage', `r${r.id}`), class: 'lineage-link muted',
+            title: 'The lineage of the event whose handler made this record' }, 'handler’s')),
         td(r.message || '', 'msg'));
     }
 

@@ -421,6 +421,17 @@ json_t *poe__tracelog_lineage(poe__tracelog *t, int64_t run, int64_t event_id, i
                               size_t max_nodes, int *ret_errno, char *err, size_t errlen);
 
 /*
+ * The same for the queue item trace record id belongs to (in its run):
+ * the one its event id names (an enqueue, dispatch, return or discard
+ * record), else the one whose dispatch was open when it was made (a
+ * refcount change, a die, a session started by a handler...).  The
+ * answer adds "record" and "via" (which of the two).  -ENOENT also for
+ * no such record, or one made outside any dispatch.  Any thread.
+ */
+json_t *poe__tracelog_record_lineage(poe__tracelog *t, int64_t record, int depth,
+                                     size_t max_nodes, int *ret_errno, char *err, size_t errlen);
+
+/*
  * Hands fn each session run's records mention, by id:
  * {"run","session","first_seen","last_seen","records"} (wall times, and
  * how many of the run's records in the file are about it).  Returns as

@@ -947,8 +947,10 @@ POE_EXPORT int poe_nfa_get_current_state(poe_kernel *k, poe_sid machine,
  * not a machine (or its runstate is NULL). */
 POE_EXPORT void *poe_nfa_get_runstate(poe_kernel *k, poe_sid machine);
 
-/** A machine's handler's STATE: the name of the state the machine was
- * in when the handler was called.  NULL in a plain session's handler. */
+/** A machine's handler's STATE: the name of the machine's current
+ * state, read now: POE's $_[STATE] aliases it, so after a transition
+ * made at once inside the handler ("immediate") it names the new state.
+ * NULL in a plain session's handler. */
 POE_EXPORT const char *poe_nfa_ctx_state(const poe_ctx *c);
 
 /* ------------------------------------------------------------------ */
@@ -1193,7 +1195,8 @@ POE_EXPORT const char *poe_debug_group_name(unsigned group);
  * 0 if none. */
 POE_EXPORT unsigned poe_debug_group_parse(const char *name);
 
-/** The groups switched on. */
+/** The groups switched on.  Safe from any thread (an atomic read), as
+ * the inspector's HTTP threads call it. */
 POE_EXPORT unsigned poe_kernel_debug_get(const poe_kernel *k);
 
 /** Switches groups on (on != 0) or off while the kernel runs.  Returns 0,
