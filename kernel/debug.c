@@ -92,7 +92,8 @@ POE_EXPORT const char *poe_debug_group_prefix(unsigned group)
 
 POE_EXPORT unsigned poe_kernel_debug_get(const poe_kernel *k)
 {
-        return k ? k->debug : 0;
+        /* Any thread (the inspector's HTTP threads): one atomic load. */
+        return k ? atomic_load_explicit(&k->debug, memory_order_relaxed) : 0;
 }
 
 POE_EXPORT int poe_kernel_debug_set(poe_kernel *k, unsigned groups_mask, int on)

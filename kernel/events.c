@@ -113,11 +113,6 @@ poe__event *poe__event_new2(poe_kernel *k, const poe_value *prefix, size_t npref
         return ev;
 }
 
-poe__event *poe__event_new(poe_kernel *k, const poe_value *args, size_t nargs)
-{
-        return poe__event_new2(k, NULL, 0, args, nargs);
-}
-
 void poe__event_free(poe_kernel *k, poe__event *ev)
 {
         if (ev->nargs == 0) {
@@ -210,8 +205,9 @@ void poe__enqueue(poe_kernel *k, poe__event *ev, poe__session *to, poe__session 
                 poe__ref(k, from, POE__R_EVENTS_FROM);
 }
 
-/* Takes an event out of the queue and drops the counts it held. */
-void poe__dequeue(poe_kernel *k, poe__event *ev)
+/* Takes an event out of the queue and drops the counts it held.  Inline
+ * into the dispatch loop; poe__dequeue for the other files. */
+static inline __attribute__((always_inline)) void dequeue(poe_kernel *k, poe__event *ev)
 {
         poe__queue_remove(k, ev);
         if (ev->type & POE__ET_ALARM) {
@@ -222,6 +218,11 @@ void poe__dequeue(poe_kernel *k, poe__event *ev)
         poe__unref(k, ev->to, POE__R_EVENTS_TO);
         if (ev->u.from != ev->to)
                 poe__unref(k, ev->u.from, POE__R_EVENTS_FROM);
+}
+
+void poe__dequeue(poe_kernel *k, poe__event *ev)
+{
+        dequeue(k, ev);
 }
 
 /* The kinds /metrics counts dispatches by (poe_dispatch_stats). */
@@ -674,7 +675,7 @@ void poe__dispatch_resume(poe_kernel *k)
         poe__event *ev;
 
         while ((ev = poe__queue_next_due(k, k->slice_now, k->slice_cut))) {
-                poe__dequeue(k, ev);
+                dequeue(k, ev);
                 k->dispatch_seq = (int64_t)ev->seq;
                 if (ev->type & (POE__ET_SIGNAL | POE__ET_SIGDIE)) {
                         count_wait(k, ev);
@@ -759,8 +760,10 @@ void poe__events_clear_session(poe_kernel *k, poe__session *s)
 
 /* ---- the public calls ---- */
 
-static int post(poe_kernel *k, const char *file, int line, poe__session *to, const char *event,
-                const poe_value *args, size_t nargs)
+/* Inline into each public post: yield's whole path is a few calls. */
+static inline __attribute__((always_inline)) int post(poe_kernel *k, const char *file, int line,
+                                                      poe__session *to, const char *event,
+                                                      const poe_value *args, size_t nargs)
 {
         uint32_t name = poe__intern_cached(k, event);
         uint32_t fid = poe__file(k, file);

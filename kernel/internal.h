@@ -590,7 +590,10 @@ struct poe_kernel {
         poe__option parked_option; /* the last old option value handed out */
 
         /* Debug groups (debug.c). */
-        unsigned debug;    /* groups switched on (env, debug_set): text and sinks */
+        /* groups switched on (env, debug_set): text and sinks.  Atomic:
+         * poe_kernel_debug_get is read from the inspector's HTTP threads
+         * while the kernel's thread may switch groups. */
+        _Atomic unsigned debug;
         unsigned debug_on; /* debug plus the groups any sink asked for */
         FILE *trace_file;
         int trace_fd;
@@ -745,6 +748,7 @@ static inline void poe__value_drop(poe_value *v)
 poe__session *poe__session_get(const poe_kernel *k, poe_sid sid);
 void poe__ref_slow(poe_kernel *k, poe__session *s, enum poe__reason r);
 void poe__unref_slow(poe_kernel *k, poe__session *s, enum poe__reason r);
+void poe__gc_mark(poe_kernel *k, poe__session *s);
 
 /* A session gains one reason to live.  Inline for its common case: the
  * session is not marked for collection and no debug group is on. */
@@ -752,18 +756,24 @@ static inline void poe__ref(poe_kernel *k, poe__session *s, enum poe__reason r)
 {
         s->reasons[r]++;
         s->refcnt++;
-        if (__builtin_expect(s->marked, 0) ||
-            POE__ON(k, POE_TRACE_REFCNT | POE_ASSERT_DATA))
+        if (__builtin_expect(POE__ON(k, POE_TRACE_REFCNT | POE_ASSERT_DATA), 0)) {
                 poe__ref_slow(k, s, r);
+        } else if (s->marked) {
+                /* Alive again before the sweep (a yield from a handler
+                 * whose event was its last count): unmarked here. */
+                s->marked = false;
+                poe__list_remove(&s->gc_link);
+        }
 }
 
 /* ... and loses one; at zero it is marked for collection (sessions.c). */
 static inline void poe__unref(poe_kernel *k, poe__session *s, enum poe__reason r)
 {
-        if (__builtin_expect(s->reasons[r] > 1 && s->refcnt > 1, 1) &&
+        if (__builtin_expect(s->reasons[r] > 0, 1) &&
             !POE__ON(k, POE_TRACE_REFCNT | POE_ASSERT_DATA)) {
                 s->reasons[r]--;
-                s->refcnt--;
+                if (--s->refcnt == 0)
+                        poe__gc_mark(k, s);
                 return;
         }
         poe__unref_slow(k, s, r);
@@ -784,7 +794,27 @@ static inline void poe__session_unpin(poe_kernel *k, poe__session *s)
                 poe__session_free_unpinned(k, s);
 }
 int poe__kernel_session_init(poe_kernel *k);
-const poe__handler *poe__htable_find(const poe__htable *t, uint32_t name);
+/* A handler table's first slot for an interned name. */
+static inline uint32_t poe__hslot(uint32_t name, uint32_t mask)
+{
+        return (name * 2654435761u) & mask;
+}
+
+/* The handler for an interned name, or NULL: inline, as every dispatch
+ * looks one up. */
+static inline const poe__handler *poe__htable_find(const poe__htable *t, uint32_t name)
+{
+        uint32_t i;
+
+        if (!t->slots)
+                return NULL;
+        for (i = poe__hslot(name, t->mask);; i = (i + 1) & t->mask) {
+                if (!t->slots[i].fn)
+                        return NULL;
+                if (t->slots[i].name == name)
+                        return &t->slots[i];
+        }
+}
 int poe__htable_put(poe_kernel *k, poe__htable *t, const poe__handler *h);
 int poe__session_create(poe_kernel *k, const poe_session_spec *spec, struct poe__nfa *nfa,
                         poe_sid *ret_sid, const char *func);
@@ -802,9 +832,24 @@ void poe__sessions_free_all(poe_kernel *k);
 int poe__session_tree(poe_kernel *k, poe__session *root, poe__session ***ret);
 
 /* events.c */
-poe__event *poe__event_new(poe_kernel *k, const poe_value *args, size_t nargs);
 poe__event *poe__event_new2(poe_kernel *k, const poe_value *prefix, size_t nprefix,
                             const poe_value *args, size_t nargs);
+/* An event for args: an argumentless one, the common case, straight off
+ * the free list (events.c) when it has one; the rest out of line.  (With
+ * AddressSanitizer the free blocks are poisoned: always out of line.) */
+static inline poe__event *poe__event_new(poe_kernel *k, const poe_value *args, size_t nargs)
+{
+#if !defined(__SANITIZE_ADDRESS__)
+        poe__event *ev = k->ev_free;
+
+        if (__builtin_expect(nargs == 0 && ev != NULL, 1)) {
+                k->ev_free = (poe__event *)(void *)ev->link.next;
+                ev->nargs = 0;
+                return ev;
+        }
+#endif
+        return poe__event_new2(k, NULL, 0, args, nargs);
+}
 void poe__event_free(poe_kernel *k, poe__event *ev);
 void poe__events_free(poe_kernel *k);
 void poe__enqueue(poe_kernel *k, poe__event *ev, poe__session *to, poe__session *from,
@@ -864,7 +909,32 @@ static inline void poe__queue_remove(poe_kernel *k, poe__event *ev)
         k->queue_count--;
 }
 poe__event *poe__queue_head(const poe_kernel *k);
-poe__event *poe__queue_next_due(const poe_kernel *k, int64_t now, uint64_t cut);
+
+/*
+ * The next event to dispatch in a timeslice: the earlier of the FIFO's
+ * head, if the slice may run it (queued before the slice began: seq <=
+ * cut), and the heap's top, if due by the slice's now (POE runs events
+ * their POE priority is later than the slice's now).  NULL if neither.
+ * Inline: the dispatch loop calls it once per event and once more to
+ * find the slice done.
+ */
+static inline poe__event *poe__queue_next_due(const poe_kernel *k, int64_t now, uint64_t cut)
+{
+        poe__event *f = NULL, *t = NULL;
+
+        if (!poe__list_empty(&k->fifo)) {
+                f = poe__container_of(poe__list_first(&k->fifo), poe__event, link);
+                if (f->seq > cut)
+                        f = NULL;
+        }
+        if (k->heap_len && k->heap[0].due <= now)
+                t = k->heap[0].ev;
+        if (!f)
+                return t;
+        if (!t)
+                return f;
+        return t->due < f->due || (t->due == f->due && t->seq < f->seq) ? t : f;
+}
 void poe__queue_retime(poe_kernel *k, poe__event *ev, int64_t due);
 void poe__queue_free(poe_kernel *k);
 

@@ -137,30 +137,6 @@ poe__event *poe__queue_head(const poe_kernel *k)
         return earlier(t, f) ? t : f;
 }
 
-/*
- * The next event to dispatch in a timeslice that began at `now` with the
- * item id counter at `cut`: a timer due by then, or a post made before
- * the slice began (posts made during it wait for the next slice, as
- * their POE priority is later than the slice's now).  NULL if neither.
- */
-poe__event *poe__queue_next_due(const poe_kernel *k, int64_t now, uint64_t cut)
-{
-        poe__event *f = NULL, *t = NULL;
-
-        if (!poe__list_empty(&k->fifo)) {
-                f = poe__container_of(poe__list_first(&k->fifo), poe__event, link);
-                if (f->seq > cut)
-                        f = NULL;
-        }
-        if (k->heap_len && k->heap[0].due <= now)
-                t = k->heap[0].ev;
-        if (!f)
-                return t;
-        if (!t)
-                return f;
-        return earlier(t, f) ? t : f;
-}
-
 void poe__queue_retime(poe_kernel *k, poe__event *ev, int64_t due)
 {
         ev->due = due;

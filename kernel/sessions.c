@@ -19,21 +19,7 @@
 
 static uint32_t hslot(uint32_t name, uint32_t mask)
 {
-        return (name * 2654435761u) & mask;
-}
-
-const poe__handler *poe__htable_find(const poe__htable *t, uint32_t name)
-{
-        uint32_t i;
-
-        if (!t->slots)
-                return NULL;
-        for (i = hslot(name, t->mask);; i = (i + 1) & t->mask) {
-                if (!t->slots[i].fn)
-                        return NULL;
-                if (t->slots[i].name == name)
-                        return &t->slots[i];
-        }
+        return poe__hslot(name, mask);
 }
 
 static void htable_insert(poe__htable *t, const poe__handler *h)
@@ -118,7 +104,7 @@ static __attribute__((noinline, cold)) void trace_gc_mark(poe_kernel *k, poe__se
         POE_TRACE(k, POE_TRACE_REFCNT, s, POE__NO_NAME, NULL, NULL, .kind = POE_TK_GC_MARK);
 }
 
-static void gc_mark(poe_kernel *k, poe__session *s)
+void poe__gc_mark(poe_kernel *k, poe__session *s)
 {
         if (s->is_kernel)
                 return; /* POE never collects its own session */
@@ -195,7 +181,7 @@ void poe__unref_slow(poe_kernel *k, poe__session *s, enum poe__reason r)
         }
         s->reasons[r]--;
         if (--s->refcnt == 0)
-                gc_mark(k, s);
+                poe__gc_mark(k, s);
         if (POE__ON(k, POE_TRACE_REFCNT | POE_ASSERT_DATA))
                 debug_refcnt(k, s, r, -1);
 }
@@ -749,7 +735,7 @@ int poe__session_create(poe_kernel *k, const poe_session_spec *spec, struct poe_
         /* POE::Session's ASSERT_STATES turns the "default" option on. */
         if (POE__ON(k, POE_ASSERT_STATES) && !s->nfa && !option_find(s, "default"))
                 s->opt_default = true;
-        gc_mark(k, s);
+        poe__gc_mark(k, s);
         if (ret_sid)
                 *ret_sid = sid;
 

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Runs every test in four stages: the plain -Werror build's whole suite
+# Runs every test in five stages: the plain -Werror build's whole suite
 # (build checks, cmocka unit tests, oracles against real POE, the
 # inspector over HTTP, the page in chromium, the fuzz corpora replayed);
 # the whole suite again in an AddressSanitizer+UBSan build (its
-# 'sanitize' test setup); the suite under valgrind memcheck (the
+# 'sanitize' test setup); the thread and inspector tests in a
+# ThreadSanitizer build (its 'tsan' setup); the suite under valgrind memcheck (the
 # 'valgrind' test setup, which leaves out the suites the top meson.build
 # names, saying why); then each fuzz target for FUZZ_SECONDS (30) under
 # libFuzzer in a clang build.  Installs what it needs.
@@ -76,6 +77,18 @@ fi
         -Db_lundef=false -Dbuildtype=debug
 run ninja -C build-asan
 mtest asan+ubsan -C build-asan --setup sanitize --print-errorlogs --num-processes 2
+
+# ThreadSanitizer over suite 'tsan' only: the thread and inspector tests,
+# the code that runs on more than one thread (the top meson.build says
+# why not the rest).  Only the programs they run are built, which keeps
+# the stage near two minutes of CI's 30.
+[ -d build-tsan ] || run meson setup build-tsan -Dwerror=true -Db_sanitize=thread \
+        -Dbuildtype=debug
+run ninja -C build-tsan tests/test-threads tests/test-api tests/test-inspector-stop \
+        tests/test-tracewriter tests/test-tracelog tests/inspector/inspector-fixture \
+        tests/inspector/inspector-autostart
+mtest tsan -C build-tsan --setup tsan --suite tsan --no-rebuild --print-errorlogs \
+        --num-processes 2
 
 # valgrind memcheck over the whole suite, less the suites the setup
 # excludes (top meson.build): our programs run under valgrind, the Python,

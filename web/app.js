@@ -16,11 +16,12 @@ import why from './views/why.js';
 import trace from './views/trace.js';
 import control from './views/control.js';
 import lineage from './views/lineage.js';
+import lints from './views/lints.js';
 import { getStatus, subscribe } from './status.js';
 import { hms } from './format.js';
 import { sessionLink } from './widgets.js';
 
-const VIEWS = [sessions, tree, session, timers, io, signals, queue, why, trace, lineage, control];
+const VIEWS = [sessions, tree, session, timers, io, signals, queue, why, lints, trace, lineage, control];
 const DEFAULT = 'sessions';
 
 const tabs = document.getElementById('tabs');

@@ -313,6 +313,20 @@ async function mainChecks(ctx, fx) {
     if (digits(cap) !== api.length) return `caption ${cap}`;
   });
 
+  await step('session table sorts on the server (sort=, order= in the request)', async () => {
+    const before = reqs.length;
+    await page.click('#view-sessions th button:has-text("Busy")');
+    await waitFor(() => reqs.slice(before).some((r) => r.path.endsWith('/api/v1/sessions') && r.params.get('sort') === 'busy' && r.params.get('order') === 'asc'), 3000, 'a sessions request with sort=busy&order=asc');
+    await page.click('#view-sessions th button:has-text("Busy")');
+    await waitFor(() => reqs.slice(before).some((r) => r.path.endsWith('/api/v1/sessions') && r.params.get('sort') === 'busy' && r.params.get('order') === 'desc'), 3000, 'a sessions request with sort=busy&order=desc');
+    const sort = await page.getAttribute('#view-sessions th:has(button:has-text("Busy"))', 'aria-sort');
+    if (sort !== 'descending') return `aria-sort ${sort}`;
+    // The columns it cannot sort all sessions by have no button.
+    if (await page.$('#view-sessions th button:has-text("Aliases")')) return 'Aliases is sortable';
+    const heads = await page.$$eval('#view-sessions thead th', (ths) => ths.map((t) => t.textContent));
+    if (!heads.includes('Last dispatch') || !heads.includes('Queue')) return `columns ${heads}`;
+  });
+
   await step('session table sorts by a column (aria-sort)', async () => {
     await page.click('#view-sessions th button:has-text("Refcount")');
     await page.waitForFunction(() => {
@@ -474,6 +488,50 @@ async function mainChecks(ctx, fx) {
     const api = (await apiJson(base, 'why')).data;
     const s = await page.textContent('#why-summary');
     if (s !== api.summary) return `${s} vs ${api.summary}`;
+  });
+
+  await step('where an extra reference was taken (file:line): session detail and why view', async () => {
+    const root = (await apiJson(base, 'sessions?q=root')).data[0];
+    const r = (await apiJson(base, `sessions/${root.id}/reasons`)).data.items.find((i) => i.reason === 'extra refs');
+    if (!r || !/fixture\.c$/.test(r.file) || !(r.line > 0)) return `API item ${JSON.stringify(r)}`;
+    const where = `${r.file}:${r.line}`;
+    await go(page, `#/session/${root.id}`);
+    await page.waitForFunction((w) => [...document.querySelectorAll('#view-session tr.reason[data-reason="extra refs"] code.where')]
+      .some((c) => c.textContent === w), where, until(5000));
+    const row = await page.textContent('#view-session tr.reason[data-reason="extra refs"]');
+    if (!/held-by-test/.test(row) || !/last taken at/.test(row)) return `row ${row}`;
+    await go(page, '#/why');
+    await page.waitForFunction((w) => document.querySelector('#view-why tbody')?.textContent.includes(`“held-by-test” (taken at ${w})`), where, until(5000));
+  });
+
+  await step('Lints view lists /api/v1/lints, with thresholds from its form and the counts', async () => {
+    await go(page, '#/lints');
+    await page.waitForSelector('#lints-counts [data-kind=idle_held]', until(5000));
+    const def = (await apiJson(base, 'lints')).data;
+    const ph = await page.getAttribute('#lints-idle', 'placeholder');
+    if (Number(ph) !== def.thresholds.idle) return `idle placeholder ${ph} vs ${def.thresholds.idle}`;
+    // A tiny idle threshold: the leaf, held only by its alias, is idle.
+    await page.fill('#lints-idle', '0.001');
+    await page.waitForFunction(() => [...document.querySelectorAll('#lints-table tr.lint[data-kind=idle_held]')]
+      .some((tr) => /alias 'leaf'/.test(tr.textContent)), null, until(6000));
+    if (!/idle=0.001/.test(await page.evaluate(() => location.hash))) return 'threshold not in the address';
+    const api = (await apiJson(base, 'lints?idle=0.001')).data;
+    const shown = digits(await page.textContent('#lints-counts [data-kind=idle_held]'));
+    if (shown !== api.counts.idle_held) return `idle_held count ${shown} vs API ${api.counts.idle_held}`;
+    const leaf = api.lints.find((x) => x.kind === 'idle_held' && x.aliases.includes('leaf'));
+    const row = await page.textContent(`#lints-table tr.lint[data-kind=idle_held][data-session="${leaf.session}"]`);
+    if (!row.includes('leaf') || !row.includes(leaf.evidence)) return `row ${row}`;
+    // One kind only; a bad threshold says why.
+    await page.selectOption('#lints-kind', 'slow_handler');
+    await page.waitForFunction(() => !document.querySelector('#lints-table tr.lint[data-kind=idle_held]')
+      && /Slow handler/.test(document.querySelector('#lints-table caption').textContent), null, until(5000));
+    await page.selectOption('#lints-kind', '');
+    con.expected = true;
+    await page.fill('#lints-idle', '-1');
+    await page.waitForFunction(() => /bad parameter idle=-1/.test(document.querySelector('#view-lints .note')?.textContent || ''), null, until(5000));
+    await page.fill('#lints-idle', '');
+    await page.waitForFunction(() => !/bad parameter/.test(document.querySelector('#view-lints .note')?.textContent || ''), null, until(5000));
+    con.expected = false;
   });
 
   await step('trace log shows /api/v1/trace, newest first', async () => {
@@ -1017,6 +1075,21 @@ async function scaleChecks(ctx, fx) {
       && document.querySelector('#view-sessions tbody tr td').textContent === 'worker-42-98', null, until(5000));
     const info = await page.textContent('#view-sessions .pageinfo');
     if (info !== '1–1 of 1') return `pager ${info}`;
+  });
+
+  await step('scale: sorting orders all 10,000 sessions on the server, not the page', async () => {
+    await page.fill('#session-filter', '');
+    await page.waitForFunction(() => document.querySelectorAll('#view-sessions tbody tr').length === 100, null, until(5000));
+    const last = (await apiJson(base, 'sessions?sort=id&order=desc&limit=1')).data[0].id;
+    await page.click('#view-sessions th button:has-text("ID")');
+    await page.click('#view-sessions th button:has-text("ID")');
+    await page.waitForFunction((id) => document.querySelector('#view-sessions tbody tr th')?.textContent === String(id), last, until(5000));
+    if (last < 10000) return `the highest id is ${last}`;
+    const info = await page.textContent('#view-sessions .pageinfo');
+    if (!/^1–100 of 10,0\d\d$/.test(info)) return `pager ${info}`;
+    await page.click('#view-sessions .pager button:has-text("Next")');
+    const api = (await apiJson(base, 'sessions?sort=id&order=desc&offset=100&limit=1')).data[0];
+    await page.waitForFunction((id) => document.querySelector('#view-sessions tbody tr th')?.textContent === String(id), api.id, until(5000));
   });
 
   await step('scale: the tree opens the root\'s 101 children lazily', async () => {

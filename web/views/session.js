@@ -12,6 +12,11 @@ import { countdown, startCountdowns } from '../clock.js';
 
 const INFO_EVERY = 5; // ticks between two reads of the session itself
 
+// "file:line", as post, refcount_increment and postback record them.
+export function place(x) {
+  return `${x.file}:${x.line}`;
+}
+
 // What an item is, where it links, what else to say, what it holds.
 function describe(sid, it) {
   const q = (s) => `“${s}”`;
@@ -36,7 +41,8 @@ function describe(sid, it) {
     case 'aliases':
       return { what: `alias ${q(it.name)}`, more: [] };
     case 'extra refs':
-      return { what: `tag ${q(it.name)}`, more: [`count ${it.count}`] };
+      return { what: `tag ${q(it.name)}`,
+        more: [`count ${it.count}`, it.file ? [', last taken at ', h('code', { class: 'where' }, place(it))] : ', taken at an unknown place'] };
     case 'postbacks':
       return { what: `${it.count} live postback${it.count === 1 ? '' : 's'}`, more: [], holds: Math.max(0, it.count || 0) };
     default:
@@ -77,6 +83,14 @@ export default {
         fact('State', s.stopping ? 'stopping' : s.marked_for_gc ? 'marked for garbage collection' : 'alive'),
         fact('Events dispatched', int(s.events_dispatched)),
         fact('Busy in handlers', duration(s.busy_seconds)),
+        fact('Last dispatch', s.last_dispatch ? dateTime(s.last_dispatch) : 'never'),
+        fact('Slow dispatches', s.slow_dispatches ? [int(s.slow_dispatches), ' (', h('a', { href: href('lints', '', { kind: 'slow_handler' }) }, 'lints'), ')'] : 'none'),
+        fact(`Postbacks (${int((s.postbacks || []).length)})`, (s.postbacks || []).length
+          ? h('ul', { class: 'postbacks' }, s.postbacks.map((pb) => h('li', null,
+            `${pb.callback ? 'callback' : 'postback'} to “${pb.event}”, made at `,
+            pb.file ? h('code', { class: 'where' }, place(pb)) : 'an unknown place',
+            `, invoked ${int(pb.invocations)} time${pb.invocations === 1 ? '' : 's'}${pb.weak ? ' (weak: holds nothing)' : ''}`)))
+          : 'none'),
         fact('Created', dateTime(s.created)),
         fact(`Handlers (${int(s.n_handlers)})`, (s.handlers || []).join(', ') || 'none'),
         fact(`Children (${int(s.n_children)})`, shown.length

@@ -7,7 +7,7 @@ import { replaceParams } from '../router.js';
 import { pager, sessionLink, pageParams } from '../widgets.js';
 import { reasonsText } from './sessions.js';
 
-const ITEMS = 5;
+const ITEMS = 8;
 
 function itemText(it) {
   const name = it.name ? ` “${it.name}”` : '';
@@ -17,7 +17,7 @@ function itemText(it) {
     case 'handles': return `fd ${it.id}${name}`;
     case 'child pids': return `pid ${it.id}`;
     case 'aliases': return `alias${name}`;
-    case 'extra refs': return `tag${name}`;
+    case 'extra refs': return `tag${name}${it.file ? ` (taken at ${it.file}:${it.line})` : ''}`;
     case 'postbacks': return `${it.count} postbacks`;
     default: return `${it.reason}${name}`;
   }

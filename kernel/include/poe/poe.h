@@ -1195,7 +1195,8 @@ POE_EXPORT const char *poe_debug_group_name(unsigned group);
  * 0 if none. */
 POE_EXPORT unsigned poe_debug_group_parse(const char *name);
 
-/** The groups switched on. */
+/** The groups switched on.  Safe from any thread (an atomic read), as
+ * the inspector's HTTP threads call it. */
 POE_EXPORT unsigned poe_kernel_debug_get(const poe_kernel *k);
 
 /** Switches groups on (on != 0) or off while the kernel runs.  Returns 0,
