@@ -83,6 +83,7 @@ static const char *const endpoints[] = {
         "/api/v1/signals",
         "/api/v1/aliases",
         "/api/v1/extrefs",
+        "/api/v1/lints",
         "/api/v1/trace",
         "/api/v1/trace/tail",
         "/api/v1/trace/runs",
@@ -105,7 +106,8 @@ static const char *const endpoints[] = {
 static const char *const keys[] = {
         "limit", "offset", "q",     "parent", "session", "root",  "depth",
         "items", "type",   "signal", "since", "until",   "group", "event",
-        "kind",  "after",  "run",   "order",  "wait",
+        "kind",  "after",  "run",   "order",  "wait",  "sort",  "idle",
+        "slow",  "grow",   "postback", "past",
 };
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))
 

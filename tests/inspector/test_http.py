@@ -458,6 +458,28 @@ def run(proc, db):
           "poe_sessions 3" in text and "poe_events_dispatched_total" in text, text[:200])
     check("metrics count dispatches by kind",
           'poe_dispatches_total{kind="alarm"}' in text, text[:400])
+    kinds = ("idle_held", "slow_handler", "queue_grows", "timers_grow", "postback_unused",
+             "timer_in_past")
+    check("metrics count the lints' findings by kind (poe_lints, a gauge)",
+          "# TYPE poe_lints gauge" in text and
+          all(re.search(r'^poe_lints\{kind="%s"\} \d+$' % k, text, re.M) for k in kinds),
+          [l for l in text.splitlines() if l.startswith("poe_lints")])
+    status, headers, body = request(base + "/api/v1/lints?idle=0.001")
+    doc = json.loads(body) if status == 200 else {}
+    check("GET /api/v1/lints: findings, counts of every kind, thresholds",
+          status == 200 and sorted(doc["data"]["counts"]) == sorted(kinds)
+          and doc["data"]["thresholds"]["idle"] == 0.001
+          and any(x["kind"] == "idle_held" for x in doc["data"]["lints"]), body[:300])
+    status, headers, body = request(base + "/api/v1/lints?kind=nope")
+    check("GET /api/v1/lints?kind=nope is a 400 naming it", status == 400 and b"kind=nope" in body,
+          (status, body[:200]))
+    status, headers, body = request(base + "/api/v1/sessions?sort=id&order=desc")
+    ids = [x["id"] for x in json.loads(body)["data"]] if status == 200 else []
+    check("GET /api/v1/sessions?sort=id&order=desc: every session, highest id first",
+          len(ids) == 3 and ids == sorted(ids, reverse=True), (status, ids))
+    status, headers, body = request(base + "/api/v1/sessions?sort=bogus")
+    check("GET /api/v1/sessions?sort=bogus is a 400 naming the columns",
+          status == 400 and b"last_activity" in body, (status, body[:200]))
     check("metrics have the duration histogram",
           'poe_dispatch_duration_seconds_bucket{le="+Inf"}' in text
           and "poe_dispatch_duration_seconds_count" in text, text[-400:])
