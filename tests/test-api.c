@@ -1173,6 +1173,12 @@ static void t_extrefs(void **state)
         assert_string_equal(jtext(x, "event"), "pb");
         assert_non_null(strstr(jtext(x, "file"), "test-api.c"));
         TL_EQ(jint(x, "invocations"), 0);
+        /* The why view lists them too, for the sessions that have some. */
+        GET_OK("why");
+        x = json_array_get(jget(by_id(jget(ans.data, "sessions"), W.e), "postbacks"), 0);
+        assert_non_null(x);
+        assert_non_null(strstr(jtext(x, "file"), "test-api.c"));
+        assert_null(json_object_get(by_id(jget(ans.data, "sessions"), W.a), "postbacks"));
 
         /* A second tag on E; decremented away again. */
         TL_EQ(poe_kernel_refcount_increment(tl.k, W.e, "more"), 1);

@@ -53,10 +53,12 @@ const MARGIN_MS = 2500;
 const POOL_MS = 15000;
 export function timeoutFor(path, params) {
   const k = getStatus().kernel;
-  const answer = (k && k.answer_timeout_ms) || 1000;
   if (path === 'trace/tail') return (Number(params && params.wait) || 0) * 1000 + POOL_MS;
   if (!kernelBound(path)) return POOL_MS;
-  return answer + MARGIN_MS;
+  // Until the first summary says what the answer timeout is (a slow
+  // start, a program under valgrind): a generous deadline.
+  if (!k || !k.answer_timeout_ms) return 10000;
+  return k.answer_timeout_ms + MARGIN_MS;
 }
 
 function noted(err, path) {

@@ -18,7 +18,7 @@ export function place(x) {
 }
 
 // What an item is, where it links, what else to say, what it holds.
-function describe(sid, it) {
+function describe(sid, it, postbacks = []) {
   const q = (s) => `“${s}”`;
   switch (it.reason) {
     case 'timers':
@@ -43,8 +43,13 @@ function describe(sid, it) {
     case 'extra refs':
       return { what: `tag ${q(it.name)}`,
         more: [`count ${it.count}`, it.file ? [', last taken at ', h('code', { class: 'where' }, place(it))] : ', taken at an unknown place'] };
-    case 'postbacks':
-      return { what: `${it.count} live postback${it.count === 1 ? '' : 's'}`, more: [], holds: Math.max(0, it.count || 0) };
+    case 'postbacks': {
+      // Where each was made, from the session's own read.
+      const live = postbacks.filter((pb) => !pb.weak);
+      return { what: `${it.count} live postback${it.count === 1 ? '' : 's'}`,
+        more: live.length ? ['made at ', live.map((pb, i) => [i ? ', ' : '', pb.file ? h('code', { class: 'where' }, place(pb)) : 'an unknown place'])] : [],
+        holds: Math.max(0, it.count || 0) };
+    }
     default:
       return { what: it.name || String(it.id ?? ''), more: [] };
   }
@@ -73,7 +78,10 @@ export default {
       h('section', { 'aria-labelledby': 'reasons-h' }, h('h3', { id: 'reasons-h' }, 'Why it is alive'), sum, pg.el, t.el),
       sig.el);
 
+    let postbacks = [];
+
     function renderInfo(s) {
+      postbacks = s.postbacks || [];
       const children = s.children || [];
       const shown = children.slice(0, 100);
       fill(info,
@@ -109,7 +117,7 @@ export default {
       t.setEmpty(d.items.length ? '' : 'Nothing holds it: it stops at the end of this timeslice.');
       const items = d.items.map((it, i) => ({ ...it, n: page.offset + i }));
       syncRows(t.tbody, items, (it) => `${it.reason}/${it.id}/${it.name}/${it.n}`, (it) => {
-        const x = describe(sid, it);
+        const x = describe(sid, it, postbacks);
         return h('tr', { class: 'reason', dataset: { reason: it.reason } },
           td(it.reason), h('th', { scope: 'row' }, x.what), td(x.more), num(x.holds ?? 1));
       }, (it) => JSON.stringify(it));

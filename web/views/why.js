@@ -9,7 +9,7 @@ import { reasonsText } from './sessions.js';
 
 const ITEMS = 8;
 
-function itemText(it) {
+function itemText(it, s = {}) {
   const name = it.name ? ` “${it.name}”` : '';
   switch (it.reason) {
     case 'timers': return `timer ${it.id}${name}`;
@@ -18,7 +18,10 @@ function itemText(it) {
     case 'child pids': return `pid ${it.id}`;
     case 'aliases': return `alias${name}`;
     case 'extra refs': return `tag${name}${it.file ? ` (taken at ${it.file}:${it.line})` : ''}`;
-    case 'postbacks': return `${it.count} postbacks`;
+    case 'postbacks': {
+      const at = (s.postbacks || []).filter((pb) => !pb.weak && pb.file).map((pb) => `${pb.file}:${pb.line}`);
+      return `${it.count} postbacks${at.length ? ` (made at ${at.join(', ')})` : ''}`;
+    }
     default: return `${it.reason}${name}`;
   }
 }
@@ -52,8 +55,8 @@ export default {
         h('th', { scope: 'row' }, sessionLink(s.id, s.aliases)),
         num(s.refcount),
         td(reasonsText(s.reasons), 'small'),
-        td([s.items.map(itemText).join(', '), s.items_total > s.items.length ? ` … (${int(s.items_total)} in all)` : ''], 'small')),
-      (s) => JSON.stringify([s.refcount, s.reasons, s.items.map(itemText), s.items_total, s.aliases]));
+        td([s.items.map((it) => itemText(it, s)).join(', '), s.items_total > s.items.length ? ` … (${int(s.items_total)} in all)` : ''], 'small')),
+      (s) => JSON.stringify([s.refcount, s.reasons, s.items.map((it) => itemText(it, s)), s.items_total, s.aliases]));
     }
     const self = { refresh, kick() {} };
     return self;
