@@ -4,7 +4,10 @@
  *
  *   bare    no inspector;
  *   nolog   an inspector attached, no trace log (trace_db "");
- *   log     an inspector with its trace log and its default groups.
+ *   log     an inspector with its trace log and its default groups;
+ *   shed    the same with a ring of SHED_RING records, which the writer
+ *           cannot keep empty: most records are shed (dropped, counted),
+ *           the path a program pays for while its log cannot keep up.
  *
  * Wall time on a shared machine says little, so the figure to read is
  * the kernel thread's instruction count under callgrind, at N and at 2N
@@ -25,6 +28,7 @@
  * records is what the log was handed (written + dropped, read back from
  * the database once the inspector has flushed it).
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +39,8 @@
 
 #include <poe/inspector.h>
 #include <poe/poe.h>
+
+#define SHED_RING 16
 
 static long remaining;
 
@@ -79,8 +85,10 @@ int main(int argc, char **argv)
         poe_kernel *k;
         double s;
 
-        if (n <= 0 || (strcmp(mode, "bare") && strcmp(mode, "nolog") && strcmp(mode, "log"))) {
-                fprintf(stderr, "usage: trace-cost [N] [bare|nolog|log]\n");
+        bool logged = strcmp(mode, "log") == 0 || strcmp(mode, "shed") == 0;
+
+        if (n <= 0 || (strcmp(mode, "bare") && strcmp(mode, "nolog") && !logged)) {
+                fprintf(stderr, "usage: trace-cost [N] [bare|nolog|log|shed]\n");
                 return 2;
         }
         remaining = n;
@@ -92,9 +100,9 @@ int main(int argc, char **argv)
                 snprintf(db_path, sizeof(db_path), "%s/trace.db", dir);
                 memset(&o, 0, sizeof(o));
                 o.address = "127.0.0.1:0";
-                o.trace_db = strcmp(mode, "log") == 0 ? db_path : "";
-                /* Room for every record: about 4 per yield. */
-                o.ring_size = (size_t)n * 8 + 1024;
+                o.trace_db = logged ? db_path : "";
+                /* Room for every record (about 4 per yield), or shedding. */
+                o.ring_size = strcmp(mode, "shed") == 0 ? SHED_RING : (size_t)n * 8 + 1024;
                 if (poe_inspector_start(k, &o, &in) < 0)
                         return 1;
         }
@@ -105,7 +113,7 @@ int main(int argc, char **argv)
         clock_gettime(CLOCK_MONOTONIC, &t1);
         in = poe_inspector_stop(in);
         poe_kernel_free(k);
-        if (strcmp(mode, "log") == 0) {
+        if (logged) {
                 sqlite3 *db;
 
                 if (sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK) {

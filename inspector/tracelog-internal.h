@@ -59,7 +59,7 @@
 #define RING_BYTES_PER_RECORD 160  /* a record is 144 bytes, a few carry text */
 #define ENTRY_MAX             4096 /* one record in the ring, its text included */
 #define SLOT_GRANT            256  /* slots lent before the sink looks at the writer again */
-#define SHED_LOOK             64   /* records shed before the sink looks at the ring again */
+#define SHED_LOOK             64   /* records the kernel counts in the shedding slot before the sink looks at the ring again */
 /* The log's threads (writer, checkpointer) run this much nicer than the
  * thread that starts them: on a busy machine the program being watched
  * gets the CPU first, and what the writer cannot keep up with is shed
@@ -189,10 +189,10 @@ struct poe__tracelog {
          * tracelog.c, slot_slow). */
         uint64_t wake_seen, wake_limit, p_limit;
         /* The shedding slot (tracelog.c, lend): lent while the ring has
-         * no room, outside it; what the kernel writes there is counted
-         * and dropped, shed_left more before the sink looks again. */
+         * no room, outside it; the records the kernel counts there
+         * (SHED_LOOK at most, then it hands the slot back) are dropped
+         * and counted before the sink looks at the ring again. */
         entry shed;
-        uint32_t shed_left;
         bool shedding;
         /* The reader's (the writer thread's): the kernel's static epoch,
          * from the last definition read. */

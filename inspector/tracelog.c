@@ -374,24 +374,34 @@ static inline void settle(poe__tracelog *t)
         t->grant_produced = t->slot_limit = t->p_limit = p;
 }
 
-/* One more record produced, not in a slot (the sink settled first). */
-static inline void count_produced(poe__tracelog *t, memory_order order)
+/* n more records produced, not in a slot (the sink settled first). */
+static inline void count_produced_n(poe__tracelog *t, uint64_t n, memory_order order)
 {
-        uint64_t p = atomic_load_explicit(&t->produced, memory_order_relaxed) + 1;
+        uint64_t p = atomic_load_explicit(&t->produced, memory_order_relaxed) + n;
 
         atomic_store_explicit(&t->produced, p, order);
         t->grant_produced = t->slot_limit = t->p_limit = p;
 }
 
-/* A record handed to the sink and dropped: counted in that order (see
- * above). */
-static void record_dropped(poe__tracelog *t, unsigned group)
+static inline void count_produced(poe__tracelog *t, memory_order order)
+{
+        count_produced_n(t, 1, order);
+}
+
+/* n records of group handed to the sink and dropped: counted in that
+ * order (see above). */
+static void records_dropped(poe__tracelog *t, unsigned group, uint64_t n)
 {
         atomic_store_explicit(&t->sink_dropped,
-                              atomic_load_explicit(&t->sink_dropped, memory_order_relaxed) + 1,
+                              atomic_load_explicit(&t->sink_dropped, memory_order_relaxed) + n,
                               memory_order_relaxed);
-        count_produced(t, memory_order_release);
-        drop(t, group, 1);
+        count_produced_n(t, n, memory_order_release);
+        drop(t, group, n);
+}
+
+static void record_dropped(poe__tracelog *t, unsigned group)
+{
+        records_dropped(t, group, 1);
 }
 
 /* Room for need more bytes (after pad bytes skipped to wrap) and one
@@ -479,20 +489,21 @@ static __attribute__((noinline)) bool push(poe__tracelog *t, const poe_trace_rec
 
 /*
  * The shedding slot, lent when the ring has no room (its kind
- * POE_TK_SHED: see poe_trace_slot_fn): the kernel writes the record's
- * group there, reads no clock for it, and the slot function counts it
- * produced and dropped (by its group) and lends the same slot again,
- * SHED_LOOK times before it looks at the ring (shed_one).  So a full
- * ring costs the kernel's thread a compare and a call per record, not
- * the record, nor the general way's copy and the drop's wake-up; the
- * writer is woken (forced) when the shedding starts and at each look.
+ * POE_TK_SHED: see poe_trace_slot_fn): the kernel counts up to SHED_LOOK
+ * records of one group there, reads no clock for them, and hands it back;
+ * the slot function counts them produced and dropped (by their group,
+ * shed_back) and looks at the ring.  So a full ring costs the kernel's
+ * thread two compares and a store per record, not the record, nor a
+ * call, nor the general way's copy and the drop's wake-up; the writer is
+ * woken (forced) when the shedding starts and at each look.
  */
 static poe_trace_record *shed(poe__tracelog *t)
 {
         t->shed.rec.kind = POE_TK_SHED;
         t->shed.rec.group = 0;
+        t->shed.rec.event_id = 0;
+        t->shed.rec.arg.i[0] = SHED_LOOK;
         t->shedding = true;
-        t->shed_left = SHED_LOOK;
         wake(t, true);
         return &t->shed.rec;
 }
@@ -574,26 +585,23 @@ static __attribute__((noinline)) void slot_slow(poe__tracelog *t, poe_trace_reco
         t->p_limit = t->wake_limit < t->slot_limit ? t->wake_limit : t->slot_limit;
 }
 
-/* A record the kernel wrote in the shedding slot: dropped and counted
- * (record_dropped's order), and the same slot lent again until it is
- * time to look at the ring. */
-static void shed_one(poe__tracelog *t, poe_trace_record **slot)
+/* The records the kernel counted in the shedding slot: dropped and
+ * counted by their group (records_dropped's order); then a look at the
+ * ring. */
+static void shed_back(poe__tracelog *t, poe_trace_record **slot)
 {
-        record_dropped(t, t->shed.rec.group);
+        records_dropped(t, t->shed.rec.group, t->shed.rec.event_id);
         t->shed.rec.group = 0;
-        if (--t->shed_left) {
-                *slot = &t->shed.rec;
-                return;
-        }
+        t->shed.rec.event_id = 0;
         slot_slow(t, slot, NULL);
 }
 
-/* The slot function called with no slot: after a record shed (the
- * shedding slot holds its group), or to ask for one. */
+/* The slot function called with no slot: the shedding slot handed back
+ * (it holds a group and a count), or a request for a slot. */
 static __attribute__((noinline)) void no_slot(poe__tracelog *t, poe_trace_record **slot)
 {
         if (t->shed.rec.group)
-                shed_one(t, slot);
+                shed_back(t, slot);
         else
                 slot_slow(t, slot, NULL);
 }

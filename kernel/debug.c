@@ -143,8 +143,13 @@ void poe__debug_recompute(poe_kernel *k)
         }
         k->n_active_sinks = n;
         k->debug_on = on & POE__DEBUG_COMPILED;
-        if (slot != k->trace_slot_fn || slot_ctx != k->trace_slot_ctx)
+        if (slot != k->trace_slot_fn || slot_ctx != k->trace_slot_ctx) {
+                /* The records the old slot sink's shedding slot counted
+                 * are its own, whatever becomes of it. */
+                if (k->trace_slot_fn)
+                        poe__trace_shed_flush(k);
                 k->trace_slot = NULL;
+        }
         k->trace_slot_fn = slot;
         k->trace_slot_ctx = slot_ctx;
         k->trace_slot_sink = slot_sink;

@@ -137,25 +137,25 @@ static __attribute__((noinline, cold)) void trace_enqueue_slow(poe_kernel *k, po
                                     ev->u.from, ev->u.from, ev->seq, now, 0, 0, 0, 0, 0.0);
 }
 
-/* TRACE_EVENTS for an enqueue: out of line, so the hot path keeps one
- * test of the switches.  The clock is read where the record is written
- * (not for a record shed: poe__trace_in_slot). */
+/* TRACE_EVENTS for an enqueue, not inside a sink and not shed (the
+ * caller looked: poe__trace_shed_first): out of line, so the hot path
+ * keeps one test of the switches.  The clock is read where the record is
+ * written. */
 static __attribute__((noinline, cold)) void trace_enqueue(poe_kernel *k, poe__event *ev)
 {
         poe__session *to = ev->to, *from = ev->u.from;
-        const int64_t now = 0;
+        /* Read first, so that little is live across the call. */
+        const int64_t now = poe__mono_inline(k);
         bool done;
 
-        if (k->in_sink)
-                return;
         POE__ASSUME(to != NULL);
         if (ev->type & POE__ET_ALARM) {
-                done = poe__trace_in_slot(k, POE_TRACE_EVENTS, POE_TK_ENQUEUE, to, ev->name, to,
+                done = poe__trace_fill_slot(k, POE_TRACE_EVENTS, POE_TK_ENQUEUE, to, ev->name, to,
                                           NULL, ev->seq, now, 1, 0, 0, 0,
                                           k->epoch_offset + (double)ev->due / 1e9);
         } else {
                 POE__ASSUME(from != NULL);
-                done = poe__trace_in_slot(k, POE_TRACE_EVENTS, POE_TK_ENQUEUE, to, ev->name, from,
+                done = poe__trace_fill_slot(k, POE_TRACE_EVENTS, POE_TK_ENQUEUE, to, ev->name, from,
                                           from, ev->seq, now, 0, 0, 0, 0, 0.0);
         }
         if (!done)
@@ -188,7 +188,8 @@ void poe__enqueue(poe_kernel *k, poe__event *ev, poe__session *to, poe__session 
         ev->seq = ++k->seq;
         if (type & POE__ET_ALARM) {
                 /* The caller set the due time and reserved queue room. */
-                if (POE__ON(k, POE_TRACE_EVENTS))
+                if (POE__ON(k, POE_TRACE_EVENTS) && !k->in_sink &&
+                    !poe__trace_shed_first(k, POE_TRACE_EVENTS))
                         trace_enqueue(k, ev);
                 poe__queue_push(k, ev);
                 poe__list_append(&to->timers, &ev->link);
@@ -197,7 +198,8 @@ void poe__enqueue(poe_kernel *k, poe__event *ev, poe__session *to, poe__session 
         }
         ev->u.from = from;
         ev->due = k->now;
-        if (POE__ON(k, POE_TRACE_EVENTS))
+        if (POE__ON(k, POE_TRACE_EVENTS) && !k->in_sink &&
+            !poe__trace_shed_first(k, POE_TRACE_EVENTS))
                 trace_enqueue(k, ev);
         poe__queue_push(k, ev);
         poe__ref(k, to, POE__R_EVENTS_TO);
@@ -403,7 +405,7 @@ trace_return_value(poe_kernel *k, poe__session *to, poe__session *from, uint32_t
         double num;
 
         if (!return_numbers(ret, &a1, &num) ||
-            !poe__trace_in_slot(k, POE_TRACE_EVENTS, POE_TK_RETURN, to, name, from, NULL,
+            !poe__trace_fill_slot(k, POE_TRACE_EVENTS, POE_TK_RETURN, to, name, from, NULL,
                                 (uint64_t)k->dispatch_seq, now, ret->type, a1, 0, 0, num))
                 trace_return_slow(k, to, from, name, ret, now);
 }
@@ -450,7 +452,8 @@ dispatch_hooks_enter(poe_kernel *k, poe__session *to, poe__session *from, uint32
         if (POE__ON(k, POE_ASSERT_EVENTS) && !(to->alive || (type & POE__ET_STOP)))
                 dispatch_gone(k, to, name);
         if (POE__ON(k, POE_TRACE_EVENTS) && !k->in_sink &&
-            !poe__trace_in_slot(k, POE_TRACE_EVENTS, POE_TK_DISPATCH, to, name, from, from,
+            !poe__trace_shed_first(k, POE_TRACE_EVENTS) &&
+            !poe__trace_fill_slot(k, POE_TRACE_EVENTS, POE_TK_DISPATCH, to, name, from, from,
                                 (uint64_t)k->dispatch_seq, now, 0, 0, 0, 0, 0.0))
                 trace_dispatch_slow(k, to, from, name, now);
 }
@@ -474,7 +477,8 @@ dispatch_hooks_leave(poe_kernel *k, poe__session *to, poe__session *from, uint32
 {
         POE__ASSUME(to != NULL);
         POE__ASSUME(from != NULL);
-        if (POE__ON(k, POE_TRACE_EVENTS) && !k->in_sink)
+        if (POE__ON(k, POE_TRACE_EVENTS) && !k->in_sink &&
+            !poe__trace_shed_first(k, POE_TRACE_EVENTS))
                 trace_return_value(k, to, from, name, ret, now);
 }
 

@@ -1124,6 +1124,24 @@ void poe__trace_hot_slow(poe_kernel *k, uint32_t group, uint32_t kind, poe__sess
                          uint64_t event_id, int64_t now, int64_t a0, int64_t a1, int64_t a2,
                          int64_t a3, double num);
 void poe__trace_redefine_all(poe_kernel *k);
+bool poe__trace_shed_slow(poe_kernel *k, uint32_t group);
+void poe__trace_shed_flush(poe_kernel *k);
+
+/* A record of group counted in the shedding slot r (poe_trace_slot_fn):
+ * in the common case a compare of the group, one of the count with the
+ * sink's budget, and a store; the slot handed back (poe__trace_shed_slow)
+ * when it is fresh, full, or counts another group. */
+static inline __attribute__((always_inline)) bool poe__trace_shed(poe_kernel *k, poe_trace_record *r,
+                                                                 uint32_t group)
+{
+        uint64_t n = r->event_id + 1;
+
+        if (__builtin_expect(r->group == group && n < (uint64_t)r->arg.i[0], 1)) {
+                r->event_id = n;
+                return true;
+        }
+        return poe__trace_shed_slow(k, group);
+}
 
 /* Has id (an interned name, or anything else: no) to be defined to the
  * sinks before a record of this epoch uses it? */
@@ -1156,9 +1174,9 @@ static inline bool poe__trace_names_item(uint32_t kind)
  * names needs a definition first: the usual case.  Only the fields that
  * are not zero are written (a slot arrives zeroed), and not wall, which
  * the sink reckons (see poe_trace_slot_fn); then the sink keeps the
- * record and lends the next slot.  A shedding slot (POE_TK_SHED) gets
- * the group alone, and no clock is read for it.  Returns false, having
- * done nothing, otherwise: the caller
+ * record and lends the next slot.  A shedding slot (POE_TK_SHED) counts
+ * the record by its group, and no clock is read for it.  Returns false,
+ * having done nothing, otherwise: the caller
  * then goes the general way (poe__trace_hot_slow), which gives the record
  * the same fields (trace.c's finish()), defines what it names, and hands
  * it to the text lines and every sink (the slot sink in its slot).
@@ -1168,9 +1186,9 @@ static inline bool poe__trace_names_item(uint32_t kind)
  * Cost: see docs/performance.md (bench/trace-cost.sh).
  */
 static inline __attribute__((always_inline)) bool
-poe__trace_in_slot(poe_kernel *k, uint32_t group, uint32_t kind, poe__session *s, uint32_t event,
-                   const poe__session *sender, poe__session *peer, uint64_t event_id, int64_t now,
-                   int64_t a0, int64_t a1, int64_t a2, int64_t a3, double num)
+poe__trace_fill_slot(poe_kernel *k, uint32_t group, uint32_t kind, poe__session *s, uint32_t event,
+                     const poe__session *sender, poe__session *peer, uint64_t event_id, int64_t now,
+                     int64_t a0, int64_t a1, int64_t a2, int64_t a3, double num)
 {
         poe_trace_record *r = k->trace_slot;
         uint32_t epoch = k->trace_epoch;
@@ -1178,16 +1196,11 @@ poe__trace_in_slot(poe_kernel *k, uint32_t group, uint32_t kind, poe__session *s
         uint32_t refcount = 0, session_name = 0, peer_name = 0;
         uint64_t queue_length;
 
-        /* A slot lent, the group the slot sink's alone, everything the
-         * record names defined in this epoch; or a shedding slot. */
+        /* A slot lent (poe__trace_shed_first has seen that it is not a
+         * shedding slot), the group the slot sink's alone, everything
+         * the record names defined in this epoch. */
         if (__builtin_expect(!r || !(k->trace_solo & group), 0))
                 return false;
-        if (__builtin_expect(r->kind == POE_TK_SHED, 0)) {
-                r->group = group;
-                k->trace_slot = NULL;
-                k->trace_slot_fn(k->trace_slot_ctx, &k->trace_slot);
-                return true;
-        }
         if (!now)
                 now = poe__mono_inline(k);
         if (__builtin_expect((s && s->log_epoch != epoch) || (peer && peer->log_epoch != epoch), 0))
@@ -1229,6 +1242,34 @@ poe__trace_in_slot(poe_kernel *k, uint32_t group, uint32_t kind, poe__session *s
         POE__SLOT_SET(r->num, num);
         k->trace_slot_fn(k->trace_slot_ctx, &k->trace_slot);
         return true;
+}
+
+/* A trace point's first look, before it prepares its record: while the
+ * slot sink sheds (the kernel holds its shedding slot) and the group is
+ * that sink's alone, the record is counted there (poe__trace_shed), and
+ * that is all.  False otherwise, and then the slot held, if any, is not
+ * a shedding slot: the record is filled in it (poe__trace_fill_slot) or
+ * goes the general way.  Not inside a sink (the caller looks). */
+static inline __attribute__((always_inline)) bool poe__trace_shed_first(poe_kernel *k,
+                                                                       uint32_t group)
+{
+        poe_trace_record *r = k->trace_slot;
+
+        if (__builtin_expect(!r || r->kind != POE_TK_SHED, 1) || !(k->trace_solo & group))
+                return false;
+        return poe__trace_shed(k, r, group);
+}
+
+/* The frequent kinds' record in the slot held, shed or filled (see
+ * poe__trace_fill_slot); false when it must go the general way. */
+static inline __attribute__((always_inline)) bool
+poe__trace_in_slot(poe_kernel *k, uint32_t group, uint32_t kind, poe__session *s, uint32_t event,
+                   const poe__session *sender, poe__session *peer, uint64_t event_id, int64_t now,
+                   int64_t a0, int64_t a1, int64_t a2, int64_t a3, double num)
+{
+        return poe__trace_shed_first(k, group) ||
+               poe__trace_fill_slot(k, group, kind, s, event, sender, peer, event_id, now, a0, a1,
+                                    a2, a3, num);
 }
 
 /* The frequent kinds' record (POE_TRACE_HOT), in a slot or the general

@@ -380,6 +380,7 @@ POE_EXPORT int poe_kernel_run(poe_kernel *k)
         POE_CHECK(k, k->dispatch_depth == 0 || k->rerun_depth == k->dispatch_depth, -EPERM);
         enter_run(k, &n, true);
         r = run_loop(k);
+        poe__trace_shed_flush(k);
         leave_run(k, &n);
         return poe__rv(k, r, __func__);
 }
@@ -404,6 +405,9 @@ static int timeslice(poe_kernel *k, bool block)
                 poe__dispatch_landed(k);
         }
         k->frame = f.up;
+        /* Back to the caller, which may not call again for a while: the
+         * trace log's counts are made current. */
+        poe__trace_shed_flush(k);
         poe__busy_stop(k); /* the host's time follows */
         if (k->raise_failures >= POE__RAISE_TRIES) {
                 k->raise_failures = 0;

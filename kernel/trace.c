@@ -56,11 +56,60 @@ static void slot_again(poe_kernel *k)
         k->trace_slot_fn(k->trace_slot_ctx, &k->trace_slot);
 }
 
+/*
+ * The shedding slot (poe_trace_slot_fn): the records of one group
+ * counted in its event_id, up to the budget the sink set in its
+ * arg.i[0], then handed back, forgotten, to the sink's slot function,
+ * which counts them dropped and lends a slot again.  This is the rarer
+ * half (the common one is poe__trace_shed): a fresh slot (group 0), one
+ * that counts another group (handed back first, so that the sink sees
+ * its records in order), or the budget reached.  Returns true when the
+ * record was counted; false when the sink, handed back the slot, lent a
+ * slot to fill or none (never a shedding slot): the caller then goes its
+ * own way.
+ */
+bool poe__trace_shed_slow(poe_kernel *k, uint32_t group)
+{
+        poe_trace_record *r = k->trace_slot;
+
+        if (r->group && r->group != group) {
+                slot_again(k);
+                r = k->trace_slot;
+                if (!r || r->kind != POE_TK_SHED)
+                        return false;
+                if (r->group && r->group != group) {
+                        /* Not a fresh one (the sink's fault): forgotten,
+                         * so that no record is written in it. */
+                        k->trace_slot = NULL;
+                        return false;
+                }
+        }
+        r->group = group;
+        r->event_id++;
+        if (r->event_id >= (uint64_t)r->arg.i[0])
+                slot_again(k);
+        return true;
+}
+
+/* Before the slot sink hears of anything else (its function called,
+ * the sink removed, the kernel about to sleep): the records counted in a
+ * shedding slot go back to it, so that its counts are current and in
+ * order.  The slot it lends again is the kernel's as before. */
+void poe__trace_shed_flush(poe_kernel *k)
+{
+        poe_trace_record *r = k->trace_slot;
+
+        if (__builtin_expect(r && r->kind == POE_TK_SHED && r->group, 0))
+                slot_again(k);
+}
+
 /* Sends a definition to every sink, and notes a sink's request for
  * every definition again. */
 static void define_to_sinks(poe_kernel *k, const poe_trace_record *r)
 {
         int i;
+
+        poe__trace_shed_flush(k);
 
         /* A sink that traces would recurse: the kernel's own tracing is
          * off for the duration. */
@@ -179,6 +228,8 @@ finish(poe_kernel *k, poe_trace_record *r, poe__session *s, const poe__session *
         if (k->trace_slot && (k->trace_slot_groups & r->group) && !r->text)
                 slot_sink = k->trace_slot_sink;
         if (n) {
+                if (slot_sink < 0)
+                        poe__trace_shed_flush(k);
                 k->trace_sess[0] = s;
                 k->trace_sess[1] = peer;
                 k->in_sink++;
@@ -195,15 +246,25 @@ finish(poe_kernel *k, poe_trace_record *r, poe__session *s, const poe__session *
         }
         k->trace_sess[0] = k->trace_sess[1] = NULL;
         if (slot_sink >= 0) {
-                /* A shedding slot takes the group alone, and is handed
-                 * back forgotten (poe_trace_slot_fn). */
-                if (k->trace_slot->kind == POE_TK_SHED) {
-                        k->trace_slot->group = r->group;
-                        k->trace_slot = NULL;
-                } else {
-                        *k->trace_slot = *r;
+                /* A shedding slot counts the record by its group
+                 * (poe_trace_slot_fn); handed back, it may leave a slot
+                 * to fill, or none: then the sink's function has it. */
+                if (k->trace_slot->kind != POE_TK_SHED || !poe__trace_shed_slow(k, r->group)) {
+                        if (k->trace_slot && k->trace_slot->kind != POE_TK_SHED) {
+                                *k->trace_slot = *r;
+                                k->trace_slot_fn(k->trace_slot_ctx, &k->trace_slot);
+                        } else {
+                                k->trace_sess[0] = s;
+                                k->trace_sess[1] = peer;
+                                k->in_sink++;
+                                if (k->active_sinks[slot_sink].fn(k->active_sinks[slot_sink].ctx,
+                                                                  r) == POE_TRACE_SINK_REDEFINE)
+                                        k->trace_redefine = true;
+                                k->in_sink--;
+                                k->trace_sess[0] = k->trace_sess[1] = NULL;
+                                slot_again(k);
+                        }
                 }
-                k->trace_slot_fn(k->trace_slot_ctx, &k->trace_slot);
         } else if (called_slot_sink) {
                 slot_again(k);
         }

@@ -41,12 +41,13 @@ typedef struct sink {
         poe_trace_record *lent;
         unsigned next, requests, refuse;
         /* Every shed-th request answered with the shedding slot (kind
-         * POE_TK_SHED, its other bytes SHED_BYTE), shed_run times in a
-         * row; what comes back in it is kept as a record of its group
-         * alone (in_slot and kind POE_TK_SHED). */
+         * POE_TK_SHED, its budget shed_run, its other bytes SHED_BYTE);
+         * each record counted in it comes back as a record of its group
+         * alone (in_slot and kind POE_TK_SHED); n_backs, the times it
+         * came back. */
         poe_trace_record shed_slot;
-        unsigned shed, shed_run, shed_left;
-        size_t n_shed;
+        unsigned shed, shed_run;
+        size_t n_shed, n_backs;
         double epoch;
         size_t in_slots;
         bool removed; /* from its kernel: calls are wrong */
@@ -106,25 +107,28 @@ static void slot_fn(void *ctx, poe_trace_record **slot)
         assert_false(s->removed);
         if (!r && s->lent == &s->shed_slot && s->shed_slot.group) {
                 poe_trace_record sentinel;
+                uint64_t i, n;
 
-                /* The kernel wrote the group alone, and forgot the slot. */
+                /* The kernel wrote the group and the count alone, within
+                 * the budget, and forgot the slot. */
                 r = &s->shed_slot;
+                n = r->event_id;
                 TL_EQ(r->kind, POE_TK_SHED);
                 assert_true((r->group & (r->group - 1)) == 0);
+                assert_true(n >= 1 && n <= s->shed_run);
                 memset(&sentinel, SHED_BYTE, sizeof(sentinel));
                 sentinel.kind = POE_TK_SHED;
                 sentinel.group = r->group;
+                sentinel.event_id = n;
+                sentinel.arg.i[0] = s->shed_run;
                 assert_memory_equal(r, &sentinel, sizeof(sentinel));
                 memset(&sentinel, 0, sizeof(sentinel));
                 sentinel.kind = POE_TK_SHED;
                 sentinel.group = r->group;
-                keep(s, &sentinel, true);
-                s->n_shed++;
-                r->group = 0;
-                if (s->shed_left && --s->shed_left) {
-                        *slot = r;
-                        return;
-                }
+                for (i = 0; i < n; i++)
+                        keep(s, &sentinel, true);
+                s->n_shed += n;
+                s->n_backs++;
                 r = NULL;
         }
         if (r) {
@@ -149,7 +153,8 @@ static void slot_fn(void *ctx, poe_trace_record **slot)
                 memset(&s->shed_slot, SHED_BYTE, sizeof(s->shed_slot));
                 s->shed_slot.kind = POE_TK_SHED;
                 s->shed_slot.group = 0;
-                s->shed_left = s->shed_run;
+                s->shed_slot.event_id = 0;
+                s->shed_slot.arg.i[0] = s->shed_run;
                 s->lent = *slot = &s->shed_slot;
                 return;
         }
@@ -453,6 +458,8 @@ static void t_shed(void **state)
         program(ka);
         program(kb);
         assert_true(a.n_shed > 20);
+        /* Counted, not handed back one by one. */
+        assert_true(a.n_backs < a.n_shed);
         for (;;) {
                 while (i < a.n && a.k[i].r.kind >= POE_TK_DEF_NAME)
                         i++;

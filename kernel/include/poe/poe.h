@@ -1389,16 +1389,24 @@ POE_EXPORT int poe_kernel_trace_sink_add(poe_kernel *k, poe_trace_sink_fn fn, vo
  * function is called.  Must not call back into the kernel.
  *
  * A sink with no room may lend a shedding slot instead: one whose kind is
- * POE_TK_SHED and whose group is 0 (its other bytes need not be zero).
- * Into it the kernel writes the record's group and nothing else, reads
- * no clock and defines nothing for it, forgets it, and calls the slot
- * function (*slot NULL): the sink, which knows the shedding slot it
- * lent, finds the group there (0 when the kernel only asks for a slot),
- * counts the record as dropped, sets the group back to 0 and lends a
- * slot again.  So a full sink costs the kernel's thread a compare and a
- * call per record, not the record, and a sink's function keeps the
- * compare with its shedding slot off its common path.  The kernel never
- * writes a shedding slot's kind.
+ * POE_TK_SHED, whose group and event_id are 0, and whose arg.i[0] is its
+ * budget, the records it may count (1 or less: one); its other bytes
+ * need not be zero.  There the kernel counts records instead of writing
+ * them: it sets group to the record's group and adds one to event_id,
+ * reads no clock and defines nothing for it.  It hands the slot back
+ * (forgets it and calls the slot function with *slot NULL) when event_id
+ * reaches the budget, before it counts a record of another group there,
+ * before it calls the sink's function or removes the sink, and before it
+ * sleeps (the loop's blocking wait, poe_kernel_prepare), so the sink's
+ * counts are never more than a budget behind, and current while the
+ * program idles.  The sink, which knows the shedding slot it lent, finds
+ * the group and the count there (group 0 when the kernel only asks for a
+ * slot), counts those records as dropped, sets group and event_id back
+ * to 0 and lends a slot again.  So a full sink costs the kernel's thread
+ * two compares and a store per record, not the record nor a call, and a
+ * sink's function keeps the compare with its shedding slot off its
+ * common path.  The kernel never writes a shedding slot's kind, nor its
+ * budget.
  */
 typedef void (*poe_trace_slot_fn)(void *ctx, poe_trace_record **slot);
 
