@@ -1,7 +1,7 @@
 /*
  * POE_EVENT_LOOP=glib|uv|ev: the kernel owns a loop of that library and
  * sleeps in it, as POE::Loop::EV runs POE on EV's.  The adapter library
- * (libpoe-glib.so.0 and so on) is opened with dlopen when the kernel is
+ * (libpoe-glib.so.N, N the soname's version, and so on) is opened with dlopen when the kernel is
  * made, so libpoe links none of the three; POE_LOOP_LIBDIR names the
  * directory to find it in (the build tree's, for the tests), else the
  * dynamic linker's search path is used.  The table its function
@@ -67,9 +67,9 @@ static void *open_adapter(poe_kernel *k, const char *name)
         void *dl;
 
         if (dir && *dir)
-                snprintf(path, sizeof(path), "%s/libpoe-%s.so.0", dir, name);
+                snprintf(path, sizeof(path), "%s/libpoe-%s.so." POE__SOVERSION, dir, name);
         else
-                snprintf(path, sizeof(path), "libpoe-%s.so.0", name);
+                snprintf(path, sizeof(path), "libpoe-%s.so." POE__SOVERSION, name);
         dl = dlopen(path, RTLD_NOW | RTLD_LOCAL);
         if (!dl)
                 poe__warn(k, "POE_EVENT_LOOP=%s: cannot load %s: %s\n", name, path, dlerror());

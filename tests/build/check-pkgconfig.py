@@ -174,8 +174,8 @@ def main():
                            PKG_CONFIG_SYSROOT_DIR=root)
                 env.pop('PKG_CONFIG_PATH', None)
                 check_flags('installed', env)
-                for lib in ('libpoe.a', 'libpoe-inspector.a', 'libpoe.so.0',
-                            'libpoe-inspector.so.0'):
+                for lib in ('libpoe.a', 'libpoe-inspector.a', 'libpoe.so.1',
+                            'libpoe-inspector.so.1'):
                         if not os.path.exists(os.path.join(libdir, lib)):
                                 fail('installed: no %s in %s' % (lib, libdir))
                 demo = os.path.join(prefix, 'libexec', 'libpoe', 'poe-demo')
