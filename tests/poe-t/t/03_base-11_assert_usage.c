@@ -460,7 +460,7 @@ static poe_value refs_start(poe_ctx *c)
 
         tap_skip("undefined session ID in refcount_increment",
                  "session ids are numbers in C: there is no undef one");
-        tap_dies(k, c_refcount_inc_tag, "bad parameters to poe_kernel_refcount_increment()",
+        tap_dies(k, c_refcount_inc_tag, "bad parameters to poe_kernel_refcount_increment_at()",
                  "undefined tag in refcount_increment");
         tap_skip("undefined session ID in refcount_decrement",
                  "session ids are numbers in C: there is no undef one");

@@ -147,7 +147,7 @@ int main(void)
                  "ID_id_to_session with unknown ID");
         tap_skip("ID_session_to_id with unknown session",
                  "ID_session_to_id takes a Perl reference; sessions are ids in C");
-        tap_dies(k, c_refcount_inc, "poe_kernel_refcount_increment() failed",
+        tap_dies(k, c_refcount_inc, "poe_kernel_refcount_increment_at() failed",
                  "refcount_increment with unknown session ID");
         tap_dies(k, c_refcount_dec, "poe_kernel_refcount_decrement() failed",
                  "refcount_decrement with unknown session ID");
