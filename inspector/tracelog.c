@@ -255,6 +255,24 @@ const char *poe__tl_echo(const char *v, char *buf, size_t size)
  * sleeps or not.
  */
 
+/* The ring's pages are made present now, on the thread that opens the
+ * log, not one by one later in the kernel's trace points: a calloc this
+ * large is fresh zero pages, and the first write to each is a page fault
+ * (a few microseconds on a VM, some 2,500 for the default ring: tens of
+ * milliseconds of a program's first records).  Each page is written with
+ * the zero it holds. */
+static void prefault(unsigned char *p, uint64_t len)
+{
+        volatile unsigned char *v = p;
+        long page = sysconf(_SC_PAGESIZE);
+        uint64_t i;
+
+        if (page <= 0)
+                page = 4096;
+        for (i = 0; i < len; i += (uint64_t)page)
+                v[i] = 0;
+}
+
 /* The records put in the ring so far (the sink's view). */
 static inline uint64_t pushed(const poe__tracelog *t)
 {
@@ -883,6 +901,7 @@ static int tracelog_open(const char *path, size_t ring_size, poe_kernel *k, bool
                 tracelog_free(t);
                 goto nomem;
         }
+        prefault(t->ring, t->ring_bytes);
         if (run_info(t, k) < 0) {
                 tracelog_free(t);
                 goto nomem;
