@@ -92,6 +92,8 @@ static poe_value on_term(poe_ctx *c)
         return poe_nil();
 }
 
+static poe_postback *held_postback;
+
 static poe_value root_start(poe_ctx *c)
 {
         static const poe_handler h[] = { { "_start", mid_start, NULL } };
@@ -106,6 +108,9 @@ static poe_value root_start(poe_ctx *c)
         poe_kernel_delay(k, "tick", 0.05, POE_NOARGS);
         poe_kernel_select_read(k, pipefd[0], "on_read", POE_NOARGS);
         poe_kernel_refcount_increment(k, poe_ctx_session(c), "held-by-test");
+        /* A live postback, never invoked: the why-alive views say where
+         * it was made. */
+        poe_session_postback(k, poe_ctx_session(c), "tick", POE_NOARGS, &held_postback);
         return poe_nil();
 }
 
@@ -149,6 +154,7 @@ int main(int argc, char **argv)
         in = poe_inspector_stop(in);
         clock_gettime(CLOCK_MONOTONIC, &t1);
         printf("STOP %.3f\n", (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9);
+        poe_postback_free(held_postback);
         poe_kernel_free(k);
         printf("EXIT %d ticks %ld\n", r, ticks);
         return r == 0 ? 0 : 1;

@@ -381,7 +381,7 @@ async function mainChecks(ctx, fx) {
     const label = await page.textContent('#view-tree li[data-id="3"] > .node a');
     if (label !== '3 leaf') return `label ${label}`;
     const meta = await page.textContent('#view-tree li[data-id="1"] > .node .meta');
-    if (!meta.includes('refcount 6')) return `meta ${meta}`;
+    if (!meta.includes('refcount 7')) return `meta ${meta}`; // 6 and the fixture's postback
     if (!reqs.some((r) => r.path === '/api/v1/tree' && r.params.get('root') === '2' && r.params.get('depth') === '1')) return 'no lazy request';
     await t.click();
     await page.waitForFunction(() => !document.querySelector('#view-tree li[data-id="3"]'), null, until(3000));
@@ -502,6 +502,19 @@ async function mainChecks(ctx, fx) {
     if (!/held-by-test/.test(row) || !/last taken at/.test(row)) return `row ${row}`;
     await go(page, '#/why');
     await page.waitForFunction((w) => document.querySelector('#view-why tbody')?.textContent.includes(`“held-by-test” (taken at ${w})`), where, until(5000));
+  });
+
+  await step('where a live postback was made (file:line): session detail and why view', async () => {
+    const root = (await apiJson(base, 'sessions?q=root')).data[0];
+    const s = (await apiJson(base, `sessions/${root.id}`)).data;
+    const pb = (s.postbacks || []).find((p) => !p.weak);
+    if (!pb || !/fixture\.c$/.test(pb.file) || !(pb.line > 0)) return `API postbacks ${JSON.stringify(s.postbacks)}`;
+    const where = `${pb.file}:${pb.line}`;
+    await go(page, `#/session/${root.id}`);
+    await page.waitForFunction((w) => (document.querySelector('#view-session tr.reason[data-reason="postbacks"]')?.textContent || '').includes(w),
+      where, until(5000));
+    await go(page, '#/why');
+    await page.waitForFunction((w) => (document.querySelector('#view-why tbody')?.textContent || '').includes(`(made at ${w})`), where, until(5000));
   });
 
   await step('Lints view lists /api/v1/lints, with thresholds from its form and the counts', async () => {
