@@ -54,28 +54,6 @@ typedef struct api {
 
 /* ---- memory ---- */
 
-/* Our own arrays come from jansson's hooks too, so one failing allocator
- * in a test reaches every allocation this file makes. */
-static void *xmalloc(size_t n)
-{
-        json_malloc_t m;
-        json_free_t f;
-
-        json_get_alloc_funcs(&m, &f);
-        return m(n ? n : 1);
-}
-
-static void xfree(void *p)
-{
-        json_malloc_t m;
-        json_free_t f;
-
-        if (!p)
-                return;
-        json_get_alloc_funcs(&m, &f);
-        f(p);
-}
-
 /*
  * Makes the array *pp (cap elements of size bytes, used of them in use)
  * hold at least need elements, doubling.  By copy, since jansson's hooks
@@ -98,13 +76,13 @@ static int grow(void *pp, size_t *cap, size_t used, size_t need, size_t size)
         }
         if (ncap > SIZE_MAX / size)
                 return -ENOMEM;
-        nv = xmalloc(ncap * size);
+        nv = poe__jalloc(ncap * size);
         if (!nv)
                 return -ENOMEM;
         memcpy(&old, pp, sizeof(old));
         if (used)
                 memcpy(nv, old, used * size);
-        xfree(old);
+        poe__jfree(old);
         memcpy(pp, &nv, sizeof(nv));
         *cap = ncap;
         return 0;
@@ -298,7 +276,7 @@ static int alias_get(api *a, poe_sid sid, const char **small, const char ***ret)
         n = poe_kernel_alias_list(a->k, sid, small, SMALL_ALIASES);
         if (n <= SMALL_ALIASES)
                 return n < 0 ? 0 : n;
-        v = xmalloc((size_t)n * sizeof(*v));
+        v = poe__jalloc((size_t)n * sizeof(*v));
         if (!v)
                 return -ENOMEM;
         m = poe_kernel_alias_list(a->k, sid, v, (size_t)n);
@@ -319,7 +297,7 @@ static json_t *aliases_json(api *a, poe_sid sid)
         for (i = 0; ok && i < n; i++)
                 push(&ok, arr, jstr(v[i]));
         if (v != small)
-                xfree(v);
+                poe__jfree(v);
         return done(arr, ok);
 }
 
@@ -393,7 +371,7 @@ static int session_matches(api *a, const poe_session_info *si, const char *q, bo
                 for (i = 0; !found && i < n; i++)
                         found = strcasestr(v[i], q) != NULL;
                 if (v != small)
-                        xfree(v);
+                        poe__jfree(v);
                 if (found)
                         return 1;
         }
@@ -488,7 +466,7 @@ static int ep_sessions(api *a)
                 return oom(a);
         /* Every match first, sorted whole when asked: the page is a
          * slice of all sessions in that order, not a sorted page. */
-        match = xmalloc((a->n_ss ? a->n_ss : 1) * sizeof(*match));
+        match = poe__jalloc((a->n_ss ? a->n_ss : 1) * sizeof(*match));
         if (!match)
                 return oom(a);
         for (i = 0; i < a->n_ss; i++) {
@@ -499,7 +477,7 @@ static int ep_sessions(api *a)
                 if (q) {
                         m = session_matches(a, si, q, q_is_id, qid);
                         if (m < 0) {
-                                xfree(match);
+                                poe__jfree(match);
                                 return oom(a);
                         }
                         if (!m)
@@ -514,10 +492,10 @@ static int ep_sessions(api *a)
         }
         for (i = 0; i < total; i++)
                 if (in_page(a, i) && json_array_append_new(list, session_json(a, match[i])) != 0) {
-                        xfree(match);
+                        poe__jfree(match);
                         return oom(a);
                 }
-        xfree(match);
+        poe__jfree(match);
         return page_done(a, total);
 }
 
@@ -565,7 +543,7 @@ static json_t *handlers_json(api *a, poe_sid sid)
                 else
                         json_decref(s.v[i]);
         }
-        xfree(s.v);
+        poe__jfree(s.v);
         return done(arr, ok);
 }
 
@@ -996,7 +974,7 @@ static int ep_tree(api *a)
                 return oom(a);
         a->data = json_array();
         if (!a->data) {
-                xfree(stack);
+                poe__jfree(stack);
                 return oom(a);
         }
         /* The kernel at the bottom: every session's ancestors lead to it. */
@@ -1033,7 +1011,7 @@ static int ep_tree(api *a)
                 }
                 stack[sp++] = f;
         }
-        xfree(stack);
+        poe__jfree(stack);
         if (!ok)
                 return oom(a);
         return page_done(a, total);
@@ -1297,7 +1275,7 @@ static int ep_signals(api *a)
                 else
                         json_decref(w.v[i].o);
         }
-        xfree(w.v);
+        poe__jfree(w.v);
         if (r < 0 && r != -ENOMEM)
                 return fail(a, 500, "poe_peek_signals failed (%d)", r);
         if (!ok)
@@ -1342,7 +1320,7 @@ static int ep_aliases(api *a)
                         e[n++].session = a->ss[i].id;
                 }
                 if (v != small)
-                        xfree(v);
+                        poe__jfree(v);
         }
         if (ok && n > 1)
                 qsort(e, n, sizeof(*e), by_alias);
@@ -1358,7 +1336,7 @@ static int ep_aliases(api *a)
                 put(&ok, o, "session", jid(e[i].session));
                 push(&ok, a->data, o);
         }
-        xfree(e);
+        poe__jfree(e);
         if (!ok)
                 return oom(a);
         return page_done(a, n);
@@ -1664,7 +1642,7 @@ static int run(poe__call *c, int (*ep)(api *a), int (*ch)(api *a, const json_t *
                 a.now = poe_kernel_time(a.k);
                 st = ep ? ep(&a) : ch(&a, c->body);
         }
-        xfree(a.ss);
+        poe__jfree(a.ss);
         if (st == OK && !a.data)
                 st = oom(&a);
         if (st != OK) {

@@ -132,3 +132,23 @@ int poe__tl_jset(json_t *o, const char *key, json_t *v)
 {
         return poe__jset(o, key, v);
 }
+
+void *poe__jalloc(size_t n)
+{
+        json_malloc_t m;
+        json_free_t f;
+
+        json_get_alloc_funcs(&m, &f);
+        return m(n ? n : 1);
+}
+
+void poe__jfree(void *p)
+{
+        json_malloc_t m;
+        json_free_t f;
+
+        if (!p)
+                return;
+        json_get_alloc_funcs(&m, &f);
+        f(p);
+}

@@ -43,4 +43,9 @@ json_t *poe__jstr(const char *s);
  * out of memory) as a failure too; it always consumes v.  0 or -1. */
 int poe__jset(json_t *o, const char *key, json_t *v);
 
+/* Our own arrays come from jansson's allocator too, so one failing
+ * allocator in a test reaches every allocation the inspector makes. */
+void *poe__jalloc(size_t n);
+void poe__jfree(void *p);
+
 #endif

@@ -29,6 +29,7 @@
 
 #include "http.h"
 #include "inspector-internal.h"
+#include "json-util.h"
 
 static const char *const kind_names[POE__LINT_KINDS] = {
         [POE__LINT_IDLE_HELD] = "idle_held",
@@ -42,26 +43,6 @@ static const char *const kind_names[POE__LINT_KINDS] = {
 const char *poe__lint_kind_name(int kind)
 {
         return kind >= 0 && kind < POE__LINT_KINDS ? kind_names[kind] : "?";
-}
-
-static void *xmalloc(size_t n)
-{
-        json_malloc_t m;
-        json_free_t f;
-
-        json_get_alloc_funcs(&m, &f);
-        return m(n ? n : 1);
-}
-
-static void xfree(void *p)
-{
-        json_malloc_t m;
-        json_free_t f;
-
-        if (!p)
-                return;
-        json_get_alloc_funcs(&m, &f);
-        f(p);
 }
 
 /* ---- thresholds ---- */
@@ -147,8 +128,8 @@ void poe__lints_free(struct poe__lints *l)
 {
         if (!l)
                 return;
-        xfree(l->v);
-        xfree(l);
+        poe__jfree(l->v);
+        poe__jfree(l);
 }
 
 typedef struct snap {
@@ -162,13 +143,13 @@ static int snap_cb(void *ctx, const poe_session_info *s)
 
         if (sn->n == sn->cap) {
                 size_t cap = sn->cap ? sn->cap * 2 : 64;
-                poe_session_info *v = xmalloc(cap * sizeof(*v));
+                poe_session_info *v = poe__jalloc(cap * sizeof(*v));
 
                 if (!v)
                         return -ENOMEM;
                 if (sn->n)
                         memcpy(v, sn->v, sn->n * sizeof(*v));
-                xfree(sn->v);
+                poe__jfree(sn->v);
                 sn->v = v;
                 sn->cap = cap;
         }
@@ -215,7 +196,7 @@ static int sample(poe_inspector *in, const snap *sn, double now)
         size_t i;
 
         if (!l) {
-                l = xmalloc(sizeof(*l));
+                l = poe__jalloc(sizeof(*l));
                 if (!l)
                         return -ENOMEM;
                 memset(l, 0, sizeof(*l));
@@ -223,7 +204,7 @@ static int sample(poe_inspector *in, const snap *sn, double now)
         }
         if (l->sampled && now - l->sampled < 1.0)
                 return 0;
-        v = xmalloc((sn->n ? sn->n : 1) * sizeof(*v));
+        v = poe__jalloc((sn->n ? sn->n : 1) * sizeof(*v));
         if (!v)
                 return -ENOMEM;
         for (i = 0; i < sn->n; i++) {
@@ -237,7 +218,7 @@ static int sample(poe_inspector *in, const snap *sn, double now)
                          now);
         }
         qsort(v, sn->n, sizeof(*v), by_sid);
-        xfree(l->v);
+        poe__jfree(l->v);
         l->v = v;
         l->n = sn->n;
         l->sampled = now;
@@ -260,7 +241,7 @@ static poe__lint *add(finds *f, int kind, poe_sid sid, double since, double valu
                 return NULL;
         if (f->n == f->cap) {
                 size_t cap = f->cap ? f->cap * 2 : 16;
-                poe__lint *v = xmalloc(cap * sizeof(*v));
+                poe__lint *v = poe__jalloc(cap * sizeof(*v));
 
                 if (!v) {
                         f->failed = true;
@@ -268,7 +249,7 @@ static poe__lint *add(finds *f, int kind, poe_sid sid, double since, double valu
                 }
                 if (f->n)
                         memcpy(v, f->v, f->n * sizeof(*v));
-                xfree(f->v);
+                poe__jfree(f->v);
                 f->v = v;
                 f->cap = cap;
         }
@@ -436,11 +417,11 @@ int poe__lints_find(poe_inspector *in, poe_kernel *k, const poe__lint_cfg *cfg,
                 w.now = now;
                 r = poe_peek_postbacks(k, POE_KERNEL, postback_cb, &w);
         }
-        xfree(sn.v);
+        poe__jfree(sn.v);
         if (r == 0 && f.failed)
                 r = -ENOMEM;
         if (r < 0) {
-                xfree(f.v);
+                poe__jfree(f.v);
                 return r == -ENOMEM ? r : -EIO;
         }
         *ret = f.v;
@@ -450,5 +431,5 @@ int poe__lints_find(poe_inspector *in, poe_kernel *k, const poe__lint_cfg *cfg,
 
 void poe__lints_release(poe__lint *v)
 {
-        xfree(v);
+        poe__jfree(v);
 }
