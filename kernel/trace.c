@@ -250,7 +250,7 @@ finish(poe_kernel *k, poe_trace_record *r, poe__session *s, const poe__session *
                  * (poe_trace_slot_fn); handed back, it may leave a slot
                  * to fill, or none: then the sink's function has it. */
                 if (k->trace_slot->kind != POE_TK_SHED || !poe__trace_shed_slow(k, r->group)) {
-                        if (k->trace_slot && k->trace_slot->kind != POE_TK_SHED) {
+                        if (k->trace_slot) { /* never a shedding slot here */
                                 *k->trace_slot = *r;
                                 k->trace_slot_fn(k->trace_slot_ctx, &k->trace_slot);
                         } else {
