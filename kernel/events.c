@@ -589,6 +589,40 @@ poe_value poe__dispatch(poe_kernel *k, poe__session *to, poe__session *from, uin
 }
 
 /*
+ * An I/O watcher's dispatch from the slice's ready round
+ * (poe__io_dispatch_ready), at the top level: poe__dispatch, but its
+ * busy time is settled by the next reading, the next ready dispatch's or
+ * the slice's (poe__dispatch_due), as the queued events' are, so that a
+ * wake-up reads the coarse clock once for its dispatches, not twice each.
+ */
+poe_value poe__dispatch_ready(poe_kernel *k, poe__session *to, uint32_t name, poe_value *args,
+                              size_t nargs, const char *file, int line)
+{
+        dispatch_state st;
+        poe__frame f;
+        poe_value ret;
+
+        if (k->dispatch_depth != 0)
+                return poe__dispatch(k, to, to, name, POE__ET_SELECT, args, nargs, file, line,
+                                     POE__NO_NAME);
+        busy_begin(k, to, name);
+        dispatch_enter(k, to, to, name, POE__ET_SELECT, &st);
+        f.up = k->frame;
+        k->frame = &f;
+        if (POE__SETJMP(f.jb) == 0) {
+                ret = invoke(k, to, to, name, POE__ET_SELECT, args, nargs, file, line,
+                             POE__NO_NAME);
+                k->frame = f.up;
+                k->died = false;
+                dispatch_leave(k, to, to, name, &ret, &st);
+                return ret;
+        }
+        k->frame = f.up;
+        poe__dispatch_died(k, &st, to, to, name, POE__ET_SELECT, file, line, POE__NO_NAME);
+        return poe_nil();
+}
+
+/*
  * A dispatch under a landing frame its caller set (poe__signal_dispatch
  * sets one for all of a signal's watchers).  st stays in the caller's
  * memory: if the handler dies, the caller's frame finishes the dispatch

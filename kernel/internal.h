@@ -847,6 +847,9 @@ void poe__enqueue(poe_kernel *k, poe__event *ev, poe__session *to, poe__session 
 poe_value poe__dispatch(poe_kernel *k, poe__session *to, poe__session *from, uint32_t name,
                         uint32_t type, poe_value *args, size_t nargs, const char *file,
                         int line, uint32_t from_state);
+/* A select event's dispatch from the ready round (see events.c). */
+poe_value poe__dispatch_ready(poe_kernel *k, poe__session *to, uint32_t name, poe_value *args,
+                              size_t nargs, const char *file, int line);
 poe_value poe__dispatch_framed(poe_kernel *k, poe__dispatch_state *st, poe__session *to,
                                poe__session *from, uint32_t name, uint32_t type,
                                poe_value *args, size_t nargs, const char *file, int line,
@@ -978,10 +981,14 @@ static inline void poe__busy_settle(poe_kernel *k, int64_t t)
 }
 
 /* The same where time passes next that is nobody's: a wait, or the
- * host's code after a timeslice or run(). */
+ * host's code after a timeslice or run().  No reading when no dispatch
+ * is being charged: the mark is read only with busy_sess set, and each
+ * place that sets it settles first (the slice's loop after the slice's
+ * own reading). */
 static inline void poe__busy_stop(poe_kernel *k)
 {
-        poe__busy_settle(k, poe__coarse(k));
+        if (k->busy_sess)
+                poe__busy_settle(k, poe__coarse(k));
 }
 double poe__wall(const poe_kernel *k);
 void poe__clock_init(poe_kernel *k);
