@@ -18,6 +18,7 @@
 
 #include "poe/poe.h"
 #include "list.h"
+#include "hooks.h"
 #include "map.h"
 #include "stats.h"
 
@@ -648,7 +649,7 @@ struct poe_kernel {
         void (*heap_describer)(void *ctx, poe_sid sid, void *heap, char *buf, size_t size);
         void *heap_describer_ctx;
 
-        void *auto_inspector; /* started by POE_INSPECTOR (kernel.c) */
+        poe__hooks hooks; /* the kernel hooks it ran (hooks.h) */
         bool retry_soon; /* an internal event could not be queued: wake soon */
         unsigned raise_failures; /* IDLE/ZOMBIE not queued, slices in a row */
         bool run_done;

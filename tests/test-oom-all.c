@@ -65,6 +65,8 @@ static const oa_row oom_api[] = {
         OA_SWEPT(poe_kernel_new, test_kernel_new)
         OA_SWEPT(poe_kernel_default, test_kernel_default)
         OA_NONE(poe_kernel_free, "frees")
+        OA_NONE(poe_kernel_hook_add, "a fixed table of 8 hooks")
+        OA_NONE(poe_kernel_hook_remove, "a fixed table of 8 hooks")
         OA_SWEPT(poe_kernel_run, test_run)
         OA_SWEPT(poe_kernel_run_one_timeslice, test_run_one_timeslice)
         OA_SWEPT(poe_kernel_run_while, test_run_while)
@@ -2055,6 +2057,15 @@ static poe_value on_start_probe(poe_ctx *c)
         return poe_nil();
 }
 
+/* A kernel hook, added and removed again before any kernel is made. */
+static void *probe_hook(poe_kernel *k, void *data)
+{
+        (void)k;
+        (void)data;
+        fail_msg("the probe's kernel hook ran");
+        return NULL;
+}
+
 static void test_no_alloc(void **state)
 {
         poe_value items[2] = { poe_int(1), poe_str("x") };
@@ -2100,6 +2111,8 @@ static void test_no_alloc(void **state)
                 assert_string_equal(buf, "POE::Kernel detected SIGCHLD (pid=42; exit=0)");
         }
         PROBE(poe_reason_name, poe_reason_name(POE_REASON_TIMERS));
+        PROBE(poe_kernel_hook_add, poe_kernel_hook_add(probe_hook, NULL, &destroyed));
+        PROBE(poe_kernel_hook_remove, poe_kernel_hook_remove(probe_hook, NULL, &destroyed));
 
         assert_int_equal(tl_setup(NULL), 0);
         PROBE(poe_kernel_clock_fake, poe_kernel_clock_fake(tl.k, 1000));

@@ -202,6 +202,51 @@ POE_EXPORT poe_kernel *poe_kernel_default(void);
  */
 POE_EXPORT poe_kernel *poe_kernel_free(poe_kernel *k);
 
+/** A kernel hook's first half: called by poe_kernel_new for each kernel
+ * it makes, with the data given to poe_kernel_hook_add.  What it returns
+ * (NULL too) is kept with that kernel and given back to the second half. */
+typedef void *(*poe_kernel_new_hook_fn)(poe_kernel *k, void *data);
+
+/** A kernel hook's second half: called by poe_kernel_free with what the
+ * first half returned for that kernel, and the hook's data. */
+typedef void (*poe_kernel_free_hook_fn)(poe_kernel *k, void *state, void *data);
+
+/**
+ * Registers a hook that every kernel made from now on runs: on_new when
+ * poe_kernel_new (or poe_kernel_default) has made the kernel, on the
+ * thread that made it, just before it returns (the kernel is whole; on_new
+ * may call into it, but must not free it); on_free, which may be NULL,
+ * first thing in poe_kernel_free, with what on_new returned.  Hooks run
+ * in the order they were added and are undone in the reverse order.  This
+ * is how a library hooks into kernels it did not make: libpoe-inspector
+ * adds one from a constructor when it is loaded, which starts an
+ * inspector in any kernel made with POE_INSPECTOR in the environment.
+ *
+ * Any thread may call it at any time, a constructor running before main
+ * too (the list is guarded by a mutex, and hooks are called without it
+ * held, so a hook may add or remove hooks).  A kernel being made on
+ * another thread meanwhile may or may not run the new hook.  Nothing is
+ * copied but the three values; data is borrowed until the hook is
+ * removed and every kernel that ran it is freed.
+ *
+ * Returns 0, -EINVAL if on_new is NULL, -EEXIST if the same three values
+ * are registered already, or -ENOSPC if 8 hooks are registered.
+ */
+POE_EXPORT int poe_kernel_hook_add(poe_kernel_new_hook_fn on_new, poe_kernel_free_hook_fn on_free,
+                                   void *data);
+
+/**
+ * Removes the hook poe_kernel_hook_add registered with the same three
+ * values: no kernel made after it returns runs it.  Kernels that ran its
+ * on_new still run its on_free when freed, so its functions and data must
+ * stay valid until they are (a library unloaded by dlclose must free the
+ * kernels it hooked first).  Any thread, any time, as poe_kernel_hook_add.
+ * Returns 0, -EINVAL if on_new is NULL, or -ENOENT if no such hook is
+ * registered.
+ */
+POE_EXPORT int poe_kernel_hook_remove(poe_kernel_new_hook_fn on_new,
+                                      poe_kernel_free_hook_fn on_free, void *data);
+
 /**
  * Runs until no sessions remain, as POE::Kernel->run.  Returns 0, or
  * -EPERM if called from inside a handler.  Returns at once when there
