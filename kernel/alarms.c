@@ -356,9 +356,9 @@ POE_EXPORT int poe_kernel_alarm_remove_all(poe_kernel *k,
         s = owner(k);
         if (!s)
                 return poe__rv(k, poe__outside(k, -EPERM, __func__), __func__);
-        if (!s->reasons[POE__R_TIMERS])
+        if (!s->reasons[POE_REASON_TIMERS])
                 return poe__rv(k, 0, __func__);
-        v = poe__malloc(k, s->reasons[POE__R_TIMERS] * sizeof(*v));
+        v = poe__malloc(k, s->reasons[POE_REASON_TIMERS] * sizeof(*v));
         if (!v)
                 return poe__rv(k, -ENOMEM, __func__);
         poe__list_foreach(pos, &s->timers) v[n++] = poe__container_of(pos, poe__event, link);

@@ -267,7 +267,7 @@ static void test_no_time_clears(void **state)
         destroyed = 0;
         a = new_session();
         as(a, clear_with_no_time, NULL);
-        TL_EQ(tl_reason(tl.k, a, POE__R_TIMERS), 1);
+        TL_EQ(tl_reason(tl.k, a, POE_REASON_TIMERS), 1);
         tl_run_to_end(tl.k, 10);
         TL_EXPECT("keep@3");
 }
@@ -287,7 +287,7 @@ static void test_clearing_last_timer_lets_session_stop(void **state)
         fake_clock();
         a = new_logged_session();
         as(a, clear_everything, NULL);
-        TL_EQ(tl_reason(tl.k, a, POE__R_TIMERS), 0);
+        TL_EQ(tl_reason(tl.k, a, POE_REASON_TIMERS), 0);
         tl_run_to_end(tl.k, 5);
         TL_EXPECT("1 _stop");
         ASSERT_NEAR(poe_kernel_time(tl.k), T0);
@@ -899,7 +899,7 @@ static void test_timers_keep_alive_and_die_with_session(void **state)
         /* The GC event goes; the timers remain, and so does the session. */
         TL_EQ(poe_kernel_run_one_timeslice(tl.k), 1);
         TL_EQ(poe_kernel_ID_id_to_session(tl.k, a), 0);
-        TL_EQ(tl_reason(tl.k, a, POE__R_TIMERS), 2);
+        TL_EQ(tl_reason(tl.k, a, POE_REASON_TIMERS), 2);
         TL_EQ(tl_refcnt(tl.k, a), 2);
         tl_check_kernel(tl.k);
 
