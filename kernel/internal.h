@@ -459,9 +459,13 @@ struct poe_kernel {
 
         /* The queue: posted events in FIFO order, timers in a heap. */
         poe__list fifo;
-        poe__heap_entry *heap; /* timers: a binary min-heap on (due, id) */
+        poe__heap_entry *heap; /* timers: a 4-ary min-heap on (due, id) */
+        void *heap_mem;        /* its allocation (heap is 64-byte aligned in it) */
         uint32_t heap_len, heap_cap;
-        poe__imap timer_ids; /* alarm id -> event */
+        /* Alarm id -> event, kept once an id has been asked for (see
+         * queue.c): until then no timer needs finding by id. */
+        bool timers_indexed;
+        poe__imap timer_ids;
         size_t queue_count;
         uint64_t seq;
         poe__event *parked_event; /* the last alarm_remove'd, for its args */
@@ -879,6 +883,8 @@ void poe__kernel_invoke(poe_kernel *k, uint32_t name, uint32_t type, poe_value *
 
 /* queue.c */
 int poe__queue_reserve(poe_kernel *k);
+int poe__timers_index(poe_kernel *k);
+poe__event *poe__timer_find(poe_kernel *k, uint64_t id);
 void poe__timer_push(poe_kernel *k, poe__event *ev);
 void poe__timer_remove(poe_kernel *k, poe__event *ev);
 
