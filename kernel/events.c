@@ -193,7 +193,7 @@ void poe__enqueue(poe_kernel *k, poe__event *ev, poe__session *to, poe__session 
                         trace_enqueue(k, ev);
                 poe__queue_push(k, ev);
                 poe__list_append(&to->timers, &ev->link);
-                poe__ref(k, to, POE__R_TIMERS);
+                poe__ref(k, to, POE_REASON_TIMERS);
                 return;
         }
         ev->u.from = from;
@@ -202,9 +202,9 @@ void poe__enqueue(poe_kernel *k, poe__event *ev, poe__session *to, poe__session 
             !poe__trace_shed_first(k, POE_TRACE_EVENTS))
                 trace_enqueue(k, ev);
         poe__queue_push(k, ev);
-        poe__ref(k, to, POE__R_EVENTS_TO);
+        poe__ref(k, to, POE_REASON_EVENTS_TO);
         if (from != to)
-                poe__ref(k, from, POE__R_EVENTS_FROM);
+                poe__ref(k, from, POE_REASON_EVENTS_FROM);
 }
 
 /* Takes an event out of the queue and drops the counts it held.  Inline
@@ -214,12 +214,12 @@ static inline __attribute__((always_inline)) void dequeue(poe_kernel *k, poe__ev
         poe__queue_remove(k, ev);
         if (ev->type & POE__ET_ALARM) {
                 poe__list_remove(&ev->link);
-                poe__unref(k, ev->to, POE__R_TIMERS);
+                poe__unref(k, ev->to, POE_REASON_TIMERS);
                 return;
         }
-        poe__unref(k, ev->to, POE__R_EVENTS_TO);
+        poe__unref(k, ev->to, POE_REASON_EVENTS_TO);
         if (ev->u.from != ev->to)
-                poe__unref(k, ev->u.from, POE__R_EVENTS_FROM);
+                poe__unref(k, ev->u.from, POE_REASON_EVENTS_FROM);
 }
 
 void poe__dequeue(poe_kernel *k, poe__event *ev)
@@ -507,7 +507,7 @@ static inline __attribute__((always_inline)) void dispatch_enter(poe_kernel *k, 
         k->active_event = name;
         k->active_type = type;
         k->dispatch_depth++;
-        /* For other threads (the inspector): relaxed stores, plain moves. */
+        /* For other threads (a monitor's): relaxed stores, plain moves. */
         atomic_store_explicit(&k->pub_session, to->id, memory_order_relaxed);
         atomic_store_explicit(&k->pub_event, poe__name(k, name), memory_order_relaxed);
         atomic_store_explicit(&k->pub_depth, k->dispatch_depth, memory_order_relaxed);
@@ -782,7 +782,7 @@ void poe__events_clear_session(poe_kernel *k, poe__session *s)
                 poe__dequeue(k, ev);
                 poe__event_free(k, ev);
         }
-        if (!s->reasons[POE__R_EVENTS_TO] && !s->reasons[POE__R_EVENTS_FROM])
+        if (!s->reasons[POE_REASON_EVENTS_TO] && !s->reasons[POE_REASON_EVENTS_FROM])
                 return;
         poe__list_foreach_safe(pos, tmp, &k->fifo) {
                 poe__event *ev = poe__container_of(pos, poe__event, link);

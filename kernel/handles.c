@@ -73,7 +73,7 @@ static void watch_remove(poe_kernel *k, poe__watch *w)
         r->watch[w->mode] = NULL;
         poe__list_remove(&w->in_session);
         if (!session_on_fd(r, s, -1))
-                poe__unref(k, s, POE__R_HANDLES);
+                poe__unref(k, s, POE_REASON_HANDLES);
         /* Failure to stop watching (a closed fd under epoll) changes
          * nothing: the fd is gone from the backend either way. */
         if (r->mask != wanted_mask(r)) {
@@ -187,7 +187,7 @@ static int watch_add(poe_kernel *k, poe__session *s, int fd, int mode, const cha
                         fcntl(fd, F_SETFL, flags | O_NONBLOCK);
         }
         if (!session_on_fd(r, s, mode))
-                poe__ref(k, s, POE__R_HANDLES);
+                poe__ref(k, s, POE_REASON_HANDLES);
         poe__list_append(&s->watches, &w->in_session);
         POE_TRACE_HOT(k, POE_TRACE_FILES, POE_TK_WATCH, s, name, NULL, NULL, 0, 0, fd, mode, 0, 0,
                       0.0);

@@ -522,7 +522,7 @@ static void timer_failed(void)
         TL_EQ(timer_id, 0);
         /* The old timer alone, unchanged. */
         TL_EQ(queue_length(), 1);
-        TL_EQ(tl_reason(tl.k, 1, POE__R_TIMERS), 1);
+        TL_EQ(tl_reason(tl.k, 1, POE_REASON_TIMERS), 1);
         TL_EQ(poe_kernel_run_one_timeslice(tl.k), 1);
         TL_EXPECT("1 tick");
 }
@@ -535,7 +535,7 @@ static void timer_done(void)
         if (timer_kind == T_ALARM_SET || timer_kind == T_DELAY_SET)
                 assert_true(timer_id > 0);
         TL_EQ(queue_length(), clears ? 1 : 2);
-        TL_EQ(tl_reason(tl.k, 1, POE__R_TIMERS), clears ? 1 : 2);
+        TL_EQ(tl_reason(tl.k, 1, POE_REASON_TIMERS), clears ? 1 : 2);
         if (!clears) {
                 TL_EQ(poe_kernel_run_one_timeslice(tl.k), 1);
                 TL_EXPECT("1 tick");
@@ -634,7 +634,7 @@ static void remove_all_done(void)
 {
         TL_EQ(removed_seen, 1);
         TL_EQ(queue_length(), 0);
-        TL_EQ(tl_reason(tl.k, 1, POE__R_TIMERS), 0);
+        TL_EQ(tl_reason(tl.k, 1, POE_REASON_TIMERS), 0);
 }
 
 static void test_alarm_remove_all(void **state)
@@ -760,7 +760,7 @@ static void close_sv(void)
 static void select_failed(void)
 {
         TL_EQ(watcher_count(), 0);
-        TL_EQ(tl_reason(tl.k, 1, POE__R_HANDLES), 0);
+        TL_EQ(tl_reason(tl.k, 1, POE_REASON_HANDLES), 0);
         TL_EQ(tl.k->n_watched_fds, 0);
         unalias();
 }
@@ -768,7 +768,7 @@ static void select_failed(void)
 static void select_done(void)
 {
         TL_EQ(watcher_count(), select_kind == 3 ? 3 : 1);
-        TL_EQ(tl_reason(tl.k, 1, POE__R_HANDLES), 1);
+        TL_EQ(tl_reason(tl.k, 1, POE_REASON_HANDLES), 1);
         /* The socket is writable: a write watcher is reported. */
         if (select_kind == 1 || select_kind == 3) {
                 TL_EQ(poe_kernel_run_one_timeslice(tl.k), 1);
@@ -1091,14 +1091,14 @@ static void prepare_sig_child(void)
 
 static void sig_child_failed(void)
 {
-        TL_EQ(tl_reason(tl.k, 1, POE__R_SIGCHILD), 0);
+        TL_EQ(tl_reason(tl.k, 1, POE_REASON_SIGCHILD), 0);
         TL_EQ(count_signals(), 0);
         unalias();
 }
 
 static void sig_child_done(void)
 {
-        TL_EQ(tl_reason(tl.k, 1, POE__R_SIGCHILD), 1);
+        TL_EQ(tl_reason(tl.k, 1, POE_REASON_SIGCHILD), 1);
         TL_EQ(count_signals(), 1);
         TL_EQ(poe_kernel_call(tl.k, 1, "unchild", POE_NOARGS, NULL), 0);
         unalias();
@@ -1188,7 +1188,7 @@ static void postback_failed(void)
 {
         assert_null(pb);
         TL_EQ(destroyed, 1);
-        TL_EQ(tl_reason(tl.k, 1, POE__R_POSTBACKS), 0);
+        TL_EQ(tl_reason(tl.k, 1, POE_REASON_POSTBACKS), 0);
         TL_EQ(tl.k->n_live_postbacks, 0);
         unalias();
 }
@@ -1199,7 +1199,7 @@ static void postback_done(void)
 
         assert_non_null(pb);
         TL_EQ(destroyed, 0);
-        TL_EQ(tl_reason(tl.k, 1, POE__R_POSTBACKS), 1);
+        TL_EQ(tl_reason(tl.k, 1, POE_REASON_POSTBACKS), 1);
         TL_EQ(poe_postback_invoke(pb, POE_ARGS(poe_int(7)), &ret), 0);
         if (!pb_callback)
                 TL_EQ(poe_kernel_run_one_timeslice(tl.k), 1);
