@@ -697,6 +697,11 @@ void poe__dispatch_due(poe_kernel *k)
         k->slice_prev = k->slice_now;
         k->slice_now = k->now;
         k->slice_cut = k->seq;
+        if (k->queue_count == 0) {
+                /* Nothing queued (an I/O wake-up's slice): the loop's end. */
+                poe__gc_sweep(k);
+                return;
+        }
         poe__dispatch_resume(k);
 }
 
