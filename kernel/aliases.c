@@ -28,7 +28,7 @@ static void alias_remove(poe_kernel *k, poe__alias *a)
         poe__smap_del(&k->aliases, a->name);
         poe__list_remove(&a->in_session);
         poe__trace_aliases_changed(a->session);
-        poe__unref(k, a->session, POE__R_ALIASES);
+        poe__unref(k, a->session, POE_REASON_ALIASES);
         poe__free(k, a->name);
         poe__free(k, a);
 }
@@ -61,7 +61,7 @@ POE_EXPORT int poe_kernel_alias_set(poe_kernel *k, const char *alias)
         }
         a->session = s;
         insert_sorted(s, a);
-        poe__ref(k, s, POE__R_ALIASES);
+        poe__ref(k, s, POE_REASON_ALIASES);
         return poe__rv(k, 0, __func__);
 }
 

@@ -18,6 +18,7 @@
 
 #include "poe/poe.h"
 #include "list.h"
+#include "hooks.h"
 #include "map.h"
 #include "stats.h"
 
@@ -157,22 +158,11 @@ enum {
 };
 
 /*
- * Why a session is alive: one counter per kind of thing it owns, as
+ * Why a session is alive: one counter per kind of thing it owns
+ * (enum poe_reason, poe.h's, which peek hands out as it is), as
  * DESIGN.md's lifetime rule says.  The sum is the session's refcount,
  * and a session whose refcount reaches zero is marked for collection.
  */
-enum poe__reason {
-        POE__R_EVENTS_TO,   /* events queued to it */
-        POE__R_EVENTS_FROM, /* events it posted to others, still queued */
-        POE__R_CHILDREN,    /* child sessions */
-        POE__R_ALIASES,     /* aliases */
-        POE__R_EXTREFS,     /* extra reference tags (refcount_increment) */
-        POE__R_TIMERS,      /* alarms and delays */
-        POE__R_HANDLES,     /* file descriptors it watches (paused ones too) */
-        POE__R_SIGCHILD,    /* child processes it waits for (sig_child) */
-        POE__R_POSTBACKS,   /* postbacks and callbacks alive (not weakened) */
-        POE__R_MAX
-};
 
 typedef struct poe__session poe__session;
 typedef struct poe__event poe__event;
@@ -273,7 +263,7 @@ struct poe__session {
         poe__list timers;   /* poe__event.in_session: its pending alarms */
         poe__list watches;  /* poe__watch.in_session: its I/O watchers */
         poe__list pidwatch; /* poe__pidwatch.in_session */
-        uint32_t reasons[POE__R_MAX];
+        uint32_t reasons[POE_REASON_MAX];
         uint32_t refcnt; /* the sum of reasons[] */
         uint64_t dispatched;
         int64_t busy_ns; /* time in its top-level dispatches (poe__busy_settle) */
@@ -469,9 +459,13 @@ struct poe_kernel {
 
         /* The queue: posted events in FIFO order, timers in a heap. */
         poe__list fifo;
-        poe__heap_entry *heap; /* timers: a binary min-heap on (due, id) */
+        poe__heap_entry *heap; /* timers: a 4-ary min-heap on (due, id) */
+        void *heap_mem;        /* its allocation (heap is 64-byte aligned in it) */
         uint32_t heap_len, heap_cap;
-        poe__imap timer_ids; /* alarm id -> event */
+        /* Alarm id -> event, kept once an id has been asked for (see
+         * queue.c): until then no timer needs finding by id. */
+        bool timers_indexed;
+        poe__imap timer_ids;
         size_t queue_count;
         uint64_t seq;
         poe__event *parked_event; /* the last alarm_remove'd, for its args */
@@ -591,7 +585,7 @@ struct poe_kernel {
 
         /* Debug groups (debug.c). */
         /* groups switched on (env, debug_set): text and sinks.  Atomic:
-         * poe_kernel_debug_get is read from the inspector's HTTP threads
+         * poe_kernel_debug_get is read from other threads (a monitor's)
          * while the kernel's thread may switch groups. */
         _Atomic unsigned debug;
         unsigned debug_on; /* debug plus the groups any sink asked for */
@@ -644,7 +638,7 @@ struct poe_kernel {
         void (*heap_describer)(void *ctx, poe_sid sid, void *heap, char *buf, size_t size);
         void *heap_describer_ctx;
 
-        void *auto_inspector; /* started by POE_INSPECTOR (kernel.c) */
+        poe__hooks hooks; /* the kernel hooks it ran (hooks.h) */
         bool retry_soon; /* an internal event could not be queued: wake soon */
         unsigned raise_failures; /* IDLE/ZOMBIE not queued, slices in a row */
         bool run_done;
@@ -746,13 +740,13 @@ static inline void poe__value_drop(poe_value *v)
 
 /* sessions.c */
 poe__session *poe__session_get(const poe_kernel *k, poe_sid sid);
-void poe__ref_slow(poe_kernel *k, poe__session *s, enum poe__reason r);
-void poe__unref_slow(poe_kernel *k, poe__session *s, enum poe__reason r);
+void poe__ref_slow(poe_kernel *k, poe__session *s, enum poe_reason r);
+void poe__unref_slow(poe_kernel *k, poe__session *s, enum poe_reason r);
 void poe__gc_mark(poe_kernel *k, poe__session *s);
 
 /* A session gains one reason to live.  Inline for its common case: the
  * session is not marked for collection and no debug group is on. */
-static inline void poe__ref(poe_kernel *k, poe__session *s, enum poe__reason r)
+static inline void poe__ref(poe_kernel *k, poe__session *s, enum poe_reason r)
 {
         s->reasons[r]++;
         s->refcnt++;
@@ -767,7 +761,7 @@ static inline void poe__ref(poe_kernel *k, poe__session *s, enum poe__reason r)
 }
 
 /* ... and loses one; at zero it is marked for collection (sessions.c). */
-static inline void poe__unref(poe_kernel *k, poe__session *s, enum poe__reason r)
+static inline void poe__unref(poe_kernel *k, poe__session *s, enum poe_reason r)
 {
         if (__builtin_expect(s->reasons[r] > 0, 1) &&
             !POE__ON(k, POE_TRACE_REFCNT | POE_ASSERT_DATA)) {
@@ -857,6 +851,9 @@ void poe__enqueue(poe_kernel *k, poe__event *ev, poe__session *to, poe__session 
 poe_value poe__dispatch(poe_kernel *k, poe__session *to, poe__session *from, uint32_t name,
                         uint32_t type, poe_value *args, size_t nargs, const char *file,
                         int line, uint32_t from_state);
+/* A select event's dispatch from the ready round (see events.c). */
+poe_value poe__dispatch_ready(poe_kernel *k, poe__session *to, uint32_t name, poe_value *args,
+                              size_t nargs, const char *file, int line);
 poe_value poe__dispatch_framed(poe_kernel *k, poe__dispatch_state *st, poe__session *to,
                                poe__session *from, uint32_t name, uint32_t type,
                                poe_value *args, size_t nargs, const char *file, int line,
@@ -886,6 +883,8 @@ void poe__kernel_invoke(poe_kernel *k, uint32_t name, uint32_t type, poe_value *
 
 /* queue.c */
 int poe__queue_reserve(poe_kernel *k);
+int poe__timers_index(poe_kernel *k);
+poe__event *poe__timer_find(poe_kernel *k, uint64_t id);
 void poe__timer_push(poe_kernel *k, poe__event *ev);
 void poe__timer_remove(poe_kernel *k, poe__event *ev);
 
@@ -988,10 +987,14 @@ static inline void poe__busy_settle(poe_kernel *k, int64_t t)
 }
 
 /* The same where time passes next that is nobody's: a wait, or the
- * host's code after a timeslice or run(). */
+ * host's code after a timeslice or run().  No reading when no dispatch
+ * is being charged: the mark is read only with busy_sess set, and each
+ * place that sets it settles first (the slice's loop after the slice's
+ * own reading). */
 static inline void poe__busy_stop(poe_kernel *k)
 {
-        poe__busy_settle(k, poe__coarse(k));
+        if (k->busy_sess)
+                poe__busy_settle(k, poe__coarse(k));
 }
 double poe__wall(const poe_kernel *k);
 void poe__clock_init(poe_kernel *k);

@@ -124,29 +124,29 @@ static void gc_unmark(poe__session *s)
         }
 }
 
-static const char *const reason_names[POE__R_MAX] = {
-        [POE__R_EVENTS_TO] = "events to",     [POE__R_EVENTS_FROM] = "events from",
-        [POE__R_CHILDREN] = "children",       [POE__R_ALIASES] = "aliases",
-        [POE__R_EXTREFS] = "extra refs",      [POE__R_TIMERS] = "timers",
-        [POE__R_HANDLES] = "handles",         [POE__R_SIGCHILD] = "child pids",
-        [POE__R_POSTBACKS] = "postbacks",
+static const char *const reason_names[POE_REASON_MAX] = {
+        [POE_REASON_EVENTS_TO] = "events to",     [POE_REASON_EVENTS_FROM] = "events from",
+        [POE_REASON_CHILDREN] = "children",       [POE_REASON_ALIASES] = "aliases",
+        [POE_REASON_EXTREFS] = "extra refs",      [POE_REASON_TIMERS] = "timers",
+        [POE_REASON_HANDLES] = "handles",         [POE_REASON_SIGCHILD] = "child pids",
+        [POE_REASON_POSTBACKS] = "postbacks",
 };
 
 const char *poe__reason_name(int r)
 {
-        return r >= 0 && r < POE__R_MAX ? reason_names[r] : "?";
+        return r >= 0 && r < POE_REASON_MAX ? reason_names[r] : "?";
 }
 
 /* TRACE_REFCNT: the change, then the session's reasons item by item
  * (POE's "GC test" box, on one line): the record carries every count. */
-static void trace_refcnt(poe_kernel *k, poe__session *s, enum poe__reason r, int delta)
+static void trace_refcnt(poe_kernel *k, poe__session *s, enum poe_reason r, int delta)
 {
         poe_trace_record rec = { .group = POE_TRACE_REFCNT, .event = POE__NO_NAME,
                                  .kind = delta > 0 ? POE_TK_REFCOUNT_INC : POE_TK_REFCOUNT_DEC };
 
         if (!(POE__DEBUG_COMPILED & POE_TRACE_REFCNT))
                 return;
-        _Static_assert(POE__R_MAX < sizeof(rec.arg.u) / sizeof(rec.arg.u[0]),
+        _Static_assert(POE_REASON_MAX < sizeof(rec.arg.u) / sizeof(rec.arg.u[0]),
                        "a refcount record holds every reason and the one that changed");
         memcpy(rec.arg.u, s->reasons, sizeof(s->reasons));
         rec.arg.u[9] = r;
@@ -154,7 +154,7 @@ static void trace_refcnt(poe_kernel *k, poe__session *s, enum poe__reason r, int
 }
 
 static __attribute__((noinline, cold)) void debug_refcnt(poe_kernel *k, poe__session *s,
-                                                          enum poe__reason r, int delta)
+                                                          enum poe_reason r, int delta)
 {
         if (POE__ON(k, POE_TRACE_REFCNT) && !k->in_sink)
                 trace_refcnt(k, s, r, delta);
@@ -163,14 +163,14 @@ static __attribute__((noinline, cold)) void debug_refcnt(poe_kernel *k, poe__ses
 }
 
 /* poe__ref's and poe__unref's slow paths (internal.h has the rest). */
-void poe__ref_slow(poe_kernel *k, poe__session *s, enum poe__reason r)
+void poe__ref_slow(poe_kernel *k, poe__session *s, enum poe_reason r)
 {
         gc_unmark(s);
         if (POE__ON(k, POE_TRACE_REFCNT | POE_ASSERT_DATA))
                 debug_refcnt(k, s, r, 1);
 }
 
-void poe__unref_slow(poe_kernel *k, poe__session *s, enum poe__reason r)
+void poe__unref_slow(poe_kernel *k, poe__session *s, enum poe_reason r)
 {
         if (s->reasons[r] == 0) {
                 POE_ASSERT(k, POE_ASSERT_DATA, 0, "%s: count of %s went below zero",
@@ -193,7 +193,7 @@ static void link_child(poe_kernel *k, poe__session *parent, poe__session *child)
         child->parent = parent;
         poe__list_append(&parent->children, &child->sibling);
         parent->n_children++;
-        poe__ref(k, parent, POE__R_CHILDREN);
+        poe__ref(k, parent, POE_REASON_CHILDREN);
 }
 
 static void unlink_child(poe_kernel *k, poe__session *child)
@@ -203,7 +203,7 @@ static void unlink_child(poe_kernel *k, poe__session *child)
         poe__list_remove(&child->sibling);
         parent->n_children--;
         child->parent = NULL;
-        poe__unref(k, parent, POE__R_CHILDREN);
+        poe__unref(k, parent, POE_REASON_CHILDREN);
 }
 
 /* POE's _data_ses_move_child: no GC test here; the caller's sweep does it. */

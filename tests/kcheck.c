@@ -36,7 +36,7 @@ static int check_session(poe_kernel *k, poe__session *s, char *why, size_t size)
         poe__list_node *pos;
         int r;
 
-        for (r = 0; r < POE__R_MAX; r++)
+        for (r = 0; r < POE_REASON_MAX; r++)
                 sum += s->reasons[r];
         CHECK(sum == s->refcnt, "session %llu: reasons sum to %u, refcnt is %u", id, sum,
               s->refcnt);
@@ -52,15 +52,15 @@ static int check_session(poe_kernel *k, poe__session *s, char *why, size_t size)
                 if (ev->u.from == s && ev->to != s)
                         from++;
         }
-        CHECK(to == s->reasons[POE__R_EVENTS_TO], "session %llu: %u events queued to it, "
-              "reason says %u", id, to, s->reasons[POE__R_EVENTS_TO]);
-        CHECK(from == s->reasons[POE__R_EVENTS_FROM], "session %llu: %u events queued from "
-              "it, reason says %u", id, from, s->reasons[POE__R_EVENTS_FROM]);
+        CHECK(to == s->reasons[POE_REASON_EVENTS_TO], "session %llu: %u events queued to it, "
+              "reason says %u", id, to, s->reasons[POE_REASON_EVENTS_TO]);
+        CHECK(from == s->reasons[POE_REASON_EVENTS_FROM], "session %llu: %u events queued from "
+              "it, reason says %u", id, from, s->reasons[POE_REASON_EVENTS_FROM]);
 
         CHECK(list_length(&s->children) == s->n_children, "session %llu: %zu children "
               "linked, n_children %u", id, list_length(&s->children), s->n_children);
-        CHECK(s->n_children == s->reasons[POE__R_CHILDREN], "session %llu: %u children, "
-              "reason says %u", id, s->n_children, s->reasons[POE__R_CHILDREN]);
+        CHECK(s->n_children == s->reasons[POE_REASON_CHILDREN], "session %llu: %u children, "
+              "reason says %u", id, s->n_children, s->reasons[POE_REASON_CHILDREN]);
         poe__list_foreach(pos, &s->children) {
                 poe__session *c = poe__container_of(pos, poe__session, sibling);
 
@@ -76,9 +76,9 @@ static int check_session(poe_kernel *k, poe__session *s, char *why, size_t size)
                       (unsigned long long)s->parent->id);
         }
 
-        CHECK(list_length(&s->aliases) == s->reasons[POE__R_ALIASES], "session %llu: %zu "
+        CHECK(list_length(&s->aliases) == s->reasons[POE_REASON_ALIASES], "session %llu: %zu "
               "aliases, reason says %u", id, list_length(&s->aliases),
-              s->reasons[POE__R_ALIASES]);
+              s->reasons[POE_REASON_ALIASES]);
         poe__list_foreach(pos, &s->aliases) {
                 poe__alias *a = poe__container_of(pos, poe__alias, in_session);
 
@@ -86,9 +86,9 @@ static int check_session(poe_kernel *k, poe__session *s, char *why, size_t size)
                 CHECK(poe__smap_get(&k->aliases, a->name) == a,
                       "alias %s of session %llu is not in the alias table", a->name, id);
         }
-        CHECK(list_length(&s->extrefs) == s->reasons[POE__R_EXTREFS], "session %llu: %zu "
+        CHECK(list_length(&s->extrefs) == s->reasons[POE_REASON_EXTREFS], "session %llu: %zu "
               "extref tags, reason says %u", id, list_length(&s->extrefs),
-              s->reasons[POE__R_EXTREFS]);
+              s->reasons[POE_REASON_EXTREFS]);
         poe__list_foreach(pos, &s->extrefs) {
                 poe__extref *e = poe__container_of(pos, poe__extref, in_session);
 
