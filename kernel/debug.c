@@ -92,7 +92,7 @@ POE_EXPORT const char *poe_debug_group_prefix(unsigned group)
 
 POE_EXPORT unsigned poe_kernel_debug_get(const poe_kernel *k)
 {
-        /* Any thread (the inspector's HTTP threads): one atomic load. */
+        /* Any thread (a monitor's HTTP threads, say): one atomic load. */
         return k ? atomic_load_explicit(&k->debug, memory_order_relaxed) : 0;
 }
 

@@ -507,7 +507,7 @@ static inline __attribute__((always_inline)) void dispatch_enter(poe_kernel *k, 
         k->active_event = name;
         k->active_type = type;
         k->dispatch_depth++;
-        /* For other threads (the inspector): relaxed stores, plain moves. */
+        /* For other threads (a monitor's): relaxed stores, plain moves. */
         atomic_store_explicit(&k->pub_session, to->id, memory_order_relaxed);
         atomic_store_explicit(&k->pub_event, poe__name(k, name), memory_order_relaxed);
         atomic_store_explicit(&k->pub_depth, k->dispatch_depth, memory_order_relaxed);

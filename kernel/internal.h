@@ -595,7 +595,7 @@ struct poe_kernel {
 
         /* Debug groups (debug.c). */
         /* groups switched on (env, debug_set): text and sinks.  Atomic:
-         * poe_kernel_debug_get is read from the inspector's HTTP threads
+         * poe_kernel_debug_get is read from other threads (a monitor's)
          * while the kernel's thread may switch groups. */
         _Atomic unsigned debug;
         unsigned debug_on; /* debug plus the groups any sink asked for */

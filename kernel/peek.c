@@ -1,6 +1,6 @@
 /*
  * Peek: read-only introspection, in the spirit of POE::API::Peek, and
- * everything the inspector draws.  Each poe_peek_* call fills a small
+ * everything a monitor of the kernel draws.  Each poe_peek_* call fills a small
  * struct or walks a set with a callback; nothing is allocated per item
  * (the queue and timer walks sort one array of pointers).  Call them
  * between dispatches or from a handler, on the kernel's thread; the

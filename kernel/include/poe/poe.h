@@ -650,7 +650,7 @@ POE_EXPORT int poe_kernel_post_from_thread(poe_kernel *k, poe_sid dest, const ch
  * in order with post_from_thread's posts.  Nothing is dispatched, no
  * session is involved, and the call keeps nothing alive.  If the kernel
  * is freed first, fn runs then with k NULL, so ctx can be released.
- * This is how the inspector reads live state.  Returns 0, -EINVAL,
+ * This is how a monitor on another thread reads live state.  Returns 0, -EINVAL,
  * -ENOMEM.
  */
 POE_EXPORT int poe_kernel_run_in_loop(poe_kernel *k, void (*fn)(poe_kernel *k, void *ctx),
@@ -1221,8 +1221,8 @@ POE_EXPORT int poe_kernel_set_dispatch_timing(poe_kernel *k, int every);
 /**
  * A top-level dispatch that takes `seconds` or more (busy time, on the
  * coarse clock) counts as slow: poe_session_info's slow_dispatches,
- * slowest_seconds, slowest_event and last_slow record it, for the
- * inspector's lints.  Default 0.5 s.  Returns 0, or -EINVAL unless
+ * slowest_seconds, slowest_event and last_slow record it, for a
+ * monitor's lints.  Default 0.5 s.  Returns 0, or -EINVAL unless
  * 0 < seconds < 1e9.
  */
 POE_EXPORT int poe_kernel_set_slow_dispatch(poe_kernel *k, double seconds);
@@ -1241,7 +1241,7 @@ POE_EXPORT const char *poe_debug_group_name(unsigned group);
 POE_EXPORT unsigned poe_debug_group_parse(const char *name);
 
 /** The groups switched on.  Safe from any thread (an atomic read), as
- * the inspector's HTTP threads call it. */
+ * a monitor's HTTP threads may call it. */
 POE_EXPORT unsigned poe_kernel_debug_get(const poe_kernel *k);
 
 /** Switches groups on (on != 0) or off while the kernel runs.  Returns 0,
@@ -1482,7 +1482,7 @@ POE_EXPORT void poe_kernel_set_heap_describer(poe_kernel *k,
 /* ------------------------------------------------------------------ */
 
 /*
- * Everything the inspector shows.  Call between dispatches or from a
+ * Everything a monitor of the kernel shows.  Call between dispatches or from a
  * handler, on the kernel's thread.  Walks call fn for each item; a
  * non-zero return stops the walk and is returned.  Callbacks must not
  * call into the kernel.  Strings are valid during the call (or, for
