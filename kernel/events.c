@@ -294,9 +294,9 @@ invoke(poe_kernel *k, poe__session *s, poe__session *from, uint32_t name, uint32
         c.from_state = from_state;
         c.args = args;
         c.nargs = nargs;
-        h = poe__htable_find(&s->handlers, name);
+        h = poe__htable_find(s->handlers, name);
         if (!h) {
-                h = poe__htable_find(&s->handlers, POE__N_DEFAULT);
+                h = poe__htable_find(s->handlers, POE__N_DEFAULT);
                 if (!h) {
                         if (s->opt_default && name != POE__N_SIGNAL) {
                                 const char *who = poe__loggable(k, s);

@@ -198,11 +198,25 @@ typedef struct poe__handler {
         void *object;
 } poe__handler;
 
-/* Open-addressed table of handlers keyed by interned name id. */
+/*
+ * Open-addressed table of handlers keyed by interned name id, in one
+ * allocation with its slots (a table is a pointer; NULL is empty).
+ * Sessions created from the same handlers (the same names, functions and
+ * objects, in the same order: POE's sessions of one package share their
+ * states) share one table, counted by refs and found through
+ * k->htables by the hash of that list, which the table keeps after its
+ * slots (spec, n_spec) to compare.  A table changed at run time
+ * (poe_kernel_state) is first made the session's own (n_spec 0, not in
+ * k->htables).
+ */
 typedef struct poe__htable {
-        poe__handler *slots;
-        uint32_t mask; /* capacity - 1; 0 slots when empty */
+        uint32_t mask; /* capacity - 1 */
         uint32_t count;
+        uint32_t refs;
+        uint32_t n_spec;          /* 0: private */
+        uint32_t hash;            /* of spec[], when shared */
+        struct poe__htable *next; /* k->htables' chain of tables of one hash */
+        poe__handler slots[];     /* then, when shared, spec[n_spec] */
 } poe__htable;
 
 /* A session option (POE::Session's options hash). */
@@ -262,7 +276,7 @@ struct poe__session {
         bool opt_trace;   /* POE::Session's trace option */
         bool opt_default; /* ... default: warn about events nobody handles */
         bool opt_debug;   /* ... debug: warn about redefined handlers */
-        poe__htable handlers; /* an NFA's: those state() adds (its internals) */
+        poe__htable *handlers; /* shared (see poe__htable); an NFA's: those state() adds */
         struct poe__nfa *nfa; /* a POE::NFA machine's states (nfa.c), or NULL */
         void *heap;
         poe__option *options;
@@ -449,6 +463,9 @@ struct poe_kernel {
         /* What post and yield were last given as event and file names,
          * by address: a hit costs a strcmp instead of a hash lookup. */
         poe__name_cache name_cache[64], file_cache[4];
+
+        /* Shared handler tables by the hash of their spec (sessions.c). */
+        poe__imap htables;
 
         /* Sessions by id; the kernel's own session is id 0. */
         poe__imap sessions;
@@ -806,7 +823,7 @@ static inline const poe__handler *poe__htable_find(const poe__htable *t, uint32_
 {
         uint32_t i;
 
-        if (!t->slots)
+        if (!t)
                 return NULL;
         for (i = poe__hslot(name, t->mask);; i = (i + 1) & t->mask) {
                 if (!t->slots[i].fn)
@@ -815,7 +832,10 @@ static inline const poe__handler *poe__htable_find(const poe__htable *t, uint32_
                         return &t->slots[i];
         }
 }
-int poe__htable_put(poe_kernel *k, poe__htable *t, const poe__handler *h);
+/* Adds or replaces in a private table (*t may move).  0 or -ENOMEM. */
+int poe__htable_put(poe_kernel *k, poe__htable **t, const poe__handler *h);
+/* Drops a session's (or a state's) use of a table; NULL is fine. */
+void poe__htable_unref(poe_kernel *k, poe__htable *t);
 int poe__session_create(poe_kernel *k, const poe_session_spec *spec, struct poe__nfa *nfa,
                         poe_sid *ret_sid, const char *func);
 

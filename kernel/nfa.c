@@ -23,7 +23,7 @@
 /* One state: its interned name and its bank of handlers. */
 typedef struct nfa_state {
         uint32_t name;
-        poe__htable handlers;
+        poe__htable *handlers; /* private */
 } nfa_state;
 
 /* One call_state: the state to come back to and the return event. */
@@ -52,7 +52,7 @@ void poe__nfa_free(poe_kernel *k, struct poe__nfa *m)
         uint32_t i;
 
         for (i = 0; i < m->n_states; i++)
-                poe__free(k, m->states[i].handlers.slots);
+                poe__htable_unref(k, m->states[i].handlers);
         poe__free(k, m->states);
         poe__free(k, m->stack);
         poe__free(k, m);
@@ -137,7 +137,7 @@ static void nfa_goto(poe_kernel *k, poe__session *s, struct poe__nfa *m, uint32_
         if (entry && entry->type != POE_T_NIL) {
                 if (entry->type == POE_T_STR && entry->len)
                         ev = poe__name_find(k, entry->u.s);
-                if (ev == POE__NO_NAME || !poe__htable_find(&to->handlers, ev))
+                if (ev == POE__NO_NAME || !poe__htable_find(to->handlers, ev))
                         nfa_die(k, s,
                                 "%llu tried to invoke nonexistent enter event '%s' in state "
                                 "'%s'\n",
@@ -145,7 +145,7 @@ static void nfa_goto(poe_kernel *k, poe__session *s, struct poe__nfa *m, uint32_
                                 shown(state, b2, sizeof(b2)));
         }
         cur = current_state(m);
-        if (cur && poe__htable_find(&cur->handlers, m->n_leave)) {
+        if (cur && poe__htable_find(cur->handlers, m->n_leave)) {
                 r = invoke_state(k, s, s->id, m->n_leave, type, NULL, 0, NULL, 0, POE__NO_NAME);
                 poe_value_release(&r);
         }
@@ -239,10 +239,10 @@ static poe_value invoke_state(poe_kernel *k, poe__session *s, poe_sid sender, ui
         /* The current state's handler, else one state() added, else the
          * current state's _default. */
         cur = current_state(m);
-        h = cur ? poe__htable_find(&cur->handlers, name) : NULL;
+        h = cur ? poe__htable_find(cur->handlers, name) : NULL;
         if (!h)
-                h = poe__htable_find(&s->handlers, name);
-        if (!h && cur && (h = poe__htable_find(&cur->handlers, POE__N_DEFAULT))) {
+                h = poe__htable_find(s->handlers, name);
+        if (!h && cur && (h = poe__htable_find(cur->handlers, POE__N_DEFAULT))) {
                 if (s->opt_trace)
                         poe__warn(k, "%llu -> %s redirected to EN_DEFAULT in state '%s'\n",
                                   (unsigned long long)s->id, poe__name(k, name),

@@ -68,7 +68,7 @@ static void fill_session(const poe_kernel *k, const poe__session *s, poe_session
                                  ? NULL
                                  : poe__container_of(poe__list_first(&s->aliases), poe__alias,
                                                      in_session)->name;
-        p->n_handlers = s->handlers.count;
+        p->n_handlers = s->handlers ? s->handlers->count : 0;
         p->events_dispatched = s->dispatched;
         p->busy_seconds = (double)s->busy_ns / 1e9;
         p->created = s->created;
@@ -139,10 +139,10 @@ POE_EXPORT int poe_peek_handlers(const poe_kernel *k, poe_sid sid,
         s = poe__session_get(k, sid);
         if (!s || s->is_kernel)
                 return -ESRCH;
-        for (i = 0; s->handlers.slots && i <= s->handlers.mask; i++) {
-                if (!s->handlers.slots[i].fn)
+        for (i = 0; s->handlers && i <= s->handlers->mask; i++) {
+                if (!s->handlers->slots[i].fn)
                         continue;
-                r = fn(ctx, poe__name(k, s->handlers.slots[i].name));
+                r = fn(ctx, poe__name(k, s->handlers->slots[i].name));
                 if (r)
                         return r;
         }

@@ -32,26 +32,41 @@ static void htable_insert(poe__htable *t, const poe__handler *h)
         t->count++;
 }
 
-/* Adds or replaces.  0 or -ENOMEM (the table is unchanged). */
-int poe__htable_put(poe_kernel *k, poe__htable *t, const poe__handler *h)
+/* An empty table of cap slots with room for n_spec entries after them. */
+static poe__htable *htable_alloc(poe_kernel *k, uint32_t cap, uint32_t n_spec)
 {
+        poe__htable *t =
+                poe__calloc(k, 1, sizeof(*t) + ((size_t)cap + n_spec) * sizeof(poe__handler));
+
+        if (t) {
+                t->mask = cap - 1;
+                t->refs = 1;
+        }
+        return t;
+}
+
+/* Adds or replaces in a private table, growing it into a new block at
+ * 3/4 full.  0 or -ENOMEM (the table is unchanged). */
+int poe__htable_put(poe_kernel *k, poe__htable **tp, const poe__handler *h)
+{
+        poe__htable *t = *tp;
         poe__handler *old = (poe__handler *)poe__htable_find(t, h->name);
 
         if (old) {
                 *old = *h;
                 return 0;
         }
-        if (!t->slots || (t->count + 1) * 4 > (t->mask + 1) * 3) {
-                uint32_t cap = t->slots ? (t->mask + 1) * 2 : 8, i;
-                poe__htable n = { poe__calloc(k, cap, sizeof(poe__handler)), cap - 1, 0 };
+        if (!t || (t->count + 1) * 4 > (t->mask + 1) * 3) {
+                uint32_t cap = t ? (t->mask + 1) * 2 : 8, i;
+                poe__htable *n = htable_alloc(k, cap, 0);
 
-                if (!n.slots)
+                if (!n)
                         return -ENOMEM;
-                for (i = 0; t->slots && i <= t->mask; i++)
+                for (i = 0; t && i <= t->mask; i++)
                         if (t->slots[i].fn)
-                                htable_insert(&n, &t->slots[i]);
-                poe__free(k, t->slots);
-                *t = n;
+                                htable_insert(n, &t->slots[i]);
+                poe__free(k, t);
+                *tp = t = n;
         }
         htable_insert(t, h);
         return 0;
@@ -76,6 +91,126 @@ static void htable_del(poe__htable *t, uint32_t name)
         }
         memset(&t->slots[i], 0, sizeof(t->slots[i]));
         t->count--;
+}
+
+static poe__handler *htable_spec(poe__htable *t)
+{
+        return t->slots + t->mask + 1;
+}
+
+/* Takes a shared table out of k->htables. */
+static void htable_uncache(poe_kernel *k, poe__htable *t)
+{
+        poe__htable *head = poe__imap_get(&k->htables, t->hash), **pp;
+
+        if (head == t) {
+                if (t->next)
+                        poe__imap_put(k, &k->htables, t->hash, t->next); /* replaces */
+                else
+                        poe__imap_del(&k->htables, t->hash);
+        } else {
+                for (pp = &head->next; *pp != t; pp = &(*pp)->next)
+                        ;
+                *pp = t->next;
+        }
+        t->next = NULL;
+        t->n_spec = 0;
+}
+
+void poe__htable_unref(poe_kernel *k, poe__htable *t)
+{
+        if (!t || --t->refs)
+                return;
+        if (t->n_spec)
+                htable_uncache(k, t);
+        poe__free(k, t);
+}
+
+static bool same_handler(const poe__handler *a, const poe__handler *b)
+{
+        return a->name == b->name && a->fn == b->fn && a->object == b->object;
+}
+
+/*
+ * The table for a session's handlers (spec interned: n entries of h):
+ * a shared one made from the same list, with one more user, or a new one
+ * made as poe__htable_put would (so its slots are in the same order) and
+ * shared from now on.  NULL for -ENOMEM.  Costs O(n) for the hash and
+ * the comparison instead of an allocation and n inserts.
+ */
+static poe__htable *htable_for_spec(poe_kernel *k, const poe__handler *h, uint32_t n)
+{
+        uint32_t hash = 2166136261u, cap = 8, i, c;
+        poe__htable *t;
+
+        for (i = 0; i < n; i++) {
+                uintptr_t w[3] = {h[i].name, (uintptr_t)h[i].fn, (uintptr_t)h[i].object};
+
+                for (c = 0; c < 3; c++)
+                        hash = (hash ^ (uint32_t)(w[c] ^ (uint64_t)w[c] >> 32)) * 16777619u;
+        }
+        for (t = poe__imap_get(&k->htables, hash); t; t = t->next) {
+                if (t->n_spec != n)
+                        continue;
+                for (i = 0; i < n && same_handler(&htable_spec(t)[i], &h[i]); i++)
+                        ;
+                if (i == n) {
+                        t->refs++;
+                        return t;
+                }
+        }
+        /* The capacity poe__htable_put would reach: it doubles past 3/4
+         * of the distinct names.  Built at that size, in the same order. */
+        for (i = 0, c = 0; i < n; i++) {
+                uint32_t j;
+
+                for (j = 0; j < i && h[j].name != h[i].name; j++)
+                        ;
+                if (j == i && (++c) * 4 > cap * 3)
+                        cap *= 2;
+        }
+        t = htable_alloc(k, cap, n);
+        if (!t)
+                return NULL;
+        for (i = 0; i < n; i++) {
+                poe__handler *old = (poe__handler *)poe__htable_find(t, h[i].name);
+
+                if (old)
+                        *old = h[i];
+                else
+                        htable_insert(t, &h[i]);
+        }
+        memcpy(htable_spec(t), h, n * sizeof(*h));
+        t->hash = hash;
+        t->n_spec = n;
+        t->next = poe__imap_get(&k->htables, hash);
+        if (poe__imap_put(k, &k->htables, hash, t) < 0) {
+                poe__free(k, t);
+                return NULL;
+        }
+        return t;
+}
+
+/* Makes a session's table its own before state() changes it: 0, or
+ * -ENOMEM (nothing changed). */
+static int htable_own(poe_kernel *k, poe__session *s)
+{
+        poe__htable *t = s->handlers, *n;
+
+        if (!t || !t->n_spec)
+                return 0;
+        if (t->refs == 1) {
+                htable_uncache(k, t);
+                return 0;
+        }
+        n = htable_alloc(k, t->mask + 1, 0);
+        if (!n)
+                return -ENOMEM;
+        memcpy(n->slots, t->slots, (t->mask + 1) * sizeof(*n->slots));
+        n->count = t->count;
+        t->refs--;
+        s->handlers = n;
+        return 0;
 }
 
 /* ---- lookup, pins and reference counts ---- */
@@ -259,8 +394,8 @@ static void free_tables(poe_kernel *k, poe__session *s)
 {
         uint32_t i;
 
-        poe__free(k, s->handlers.slots);
-        memset(&s->handlers, 0, sizeof(s->handlers));
+        poe__htable_unref(k, s->handlers);
+        s->handlers = NULL;
         for (i = 0; i < s->n_options; i++) {
                 poe__free(k, s->options[i].name);
                 poe__free(k, s->options[i].blob);
@@ -298,10 +433,10 @@ static void trace_destroy(poe_kernel *k, poe__session *s)
                                       s->options[i].name, v);
         }
         n = 0;
-        for (i = 0; s->handlers.slots && i <= s->handlers.mask && n < sizeof(states); i++)
-                if (s->handlers.slots[i].fn)
+        for (i = 0; s->handlers && i <= s->handlers->mask && n < sizeof(states); i++)
+                if (s->handlers->slots[i].fn)
                         n += (size_t)snprintf(states + n, sizeof(states) - n, "\n   %s",
-                                              poe__name(k, s->handlers.slots[i].name));
+                                              poe__name(k, s->handlers->slots[i].name));
         /* A rare kind: its text is made here, where the heap is known. */
         n = (size_t)snprintf(k->trace_payload, sizeof(k->trace_payload),
                              "----- Session %llu Leak Check -----\n-- Namespace (HEAP):\n%s\n"
@@ -695,11 +830,23 @@ int poe__session_create(poe_kernel *k, const poe_session_spec *spec, struct poe_
         nfa = NULL;
         s->heap = spec->heap;
         s->created = poe__wall(k);
-        for (i = 0; i < spec->n_handlers; i++) {
-                poe__handler h = { poe__intern(k, spec->handlers[i].event), spec->handlers[i].fn,
-                                   spec->handlers[i].object };
+        if (spec->n_handlers) {
+                poe__handler hsmall[16], *h = hsmall;
 
-                if (h.name == POE__NO_NAME || poe__htable_put(k, &s->handlers, &h) < 0)
+                if (spec->n_handlers > 16 && !(h = poe__malloc(k, spec->n_handlers * sizeof(*h))))
+                        goto enomem;
+                for (i = 0; i < spec->n_handlers; i++) {
+                        h[i].name = poe__intern(k, spec->handlers[i].event);
+                        h[i].fn = spec->handlers[i].fn;
+                        h[i].object = spec->handlers[i].object;
+                        if (h[i].name == POE__NO_NAME)
+                                break;
+                }
+                if (i == spec->n_handlers && spec->n_handlers <= UINT32_MAX)
+                        s->handlers = htable_for_spec(k, h, (uint32_t)spec->n_handlers);
+                if (h != hsmall)
+                        poe__free(k, h);
+                if (!s->handlers)
                         goto enomem;
         }
         for (i = 0; i < spec->n_options; i++)
@@ -794,11 +941,16 @@ POE_EXPORT int poe_kernel_state(poe_kernel *k, const char *event, poe_handler_fn
         h.object = object;
         if (h.name == POE__NO_NAME)
                 return poe__rv(k, -ENOMEM, __func__);
+        /* A shared table becomes the session's own first: the change is
+         * the session's alone. */
+        if ((fn || poe__htable_find(s->handlers, h.name)) && htable_own(k, s) < 0)
+                return poe__rv(k, -ENOMEM, __func__);
         if (!fn) {
-                htable_del(&s->handlers, h.name);
+                if (s->handlers)
+                        htable_del(s->handlers, h.name);
                 return poe__rv(k, 0, __func__);
         }
-        if (s->opt_debug && poe__htable_find(&s->handlers, h.name))
+        if (s->opt_debug && poe__htable_find(s->handlers, h.name))
                 poe__warn(k, "redefining handler for event(%s) for session(%llu)\n", event,
                           (unsigned long long)s->id);
         return poe__rv(k, poe__htable_put(k, &s->handlers, &h), __func__);
@@ -958,6 +1110,7 @@ void poe__sessions_free_all(poe_kernel *k)
         poe__free(k, k->parked_option.name);
         poe__free(k, k->parked_option.blob);
         poe__imap_free(k, &k->sessions);
+        poe__imap_free(k, &k->htables);
         poe__free(k, k->ksession);
         k->ksession = NULL;
 }
