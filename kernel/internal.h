@@ -226,10 +226,11 @@ typedef struct poe__option {
         void *blob;
 } poe__option;
 
+/* An alias, its name in the same allocation: 16 bytes and the name. */
 typedef struct poe__alias {
-        char *name;
         poe__session *session;
-        poe__list_node in_session; /* session->aliases, sorted by name */
+        struct poe__alias *next; /* session->aliases, sorted by name */
+        char name[];
 } poe__alias;
 
 typedef struct poe__extref {
@@ -281,7 +282,7 @@ struct poe__session {
         void *heap;
         poe__option *options;
         uint32_t n_options;
-        poe__list aliases;  /* poe__alias, sorted */
+        poe__alias *aliases; /* sorted by name */
         poe__list extrefs;  /* poe__extref */
         poe__list sigwatch; /* poe__sigwatch */
         poe__list timers;   /* poe__event.in_session: its pending alarms */
@@ -467,15 +468,15 @@ struct poe_kernel {
         /* Shared handler tables by the hash of their spec (sessions.c). */
         poe__imap htables;
 
-        /* Sessions by id; the kernel's own session is id 0. */
-        poe__imap sessions;
+        /* Sessions by id (poe__session_get); the kernel's own is id 0. */
+        poe__pmap sessions;
         poe__session *ksession;
         size_t n_sessions; /* including the kernel's while it lives */
         poe_sid sid_seq;
 
-        /* Aliases by name (values are poe__alias *), and poe__resolve's
-         * cache of recent hits, valid while alias_gen is unchanged. */
-        poe__smap aliases;
+        /* Aliases by name (poe__alias_get), and poe__resolve's cache of
+         * recent hits, valid while alias_gen is unchanged. */
+        poe__pmap aliases;
         uint64_t alias_gen;
         struct {
                 const char *ptr;
@@ -894,6 +895,8 @@ void poe__dequeue(poe_kernel *k, poe__event *ev);
 
 /* aliases.c, extrefs.c */
 void poe__aliases_clear_session(poe_kernel *k, poe__session *s);
+/* The alias of that name, or NULL. */
+poe__alias *poe__alias_get(const poe_kernel *k, const char *name);
 poe__session *poe__resolve(poe_kernel *k, const char *name);
 void poe__extrefs_clear_session(poe_kernel *k, poe__session *s);
 

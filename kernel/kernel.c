@@ -214,7 +214,7 @@ POE_EXPORT poe_kernel *poe_kernel_free(poe_kernel *k)
         poe__sessions_free_all(k);
         poe__exceptions_free(k);
         poe__debug_free(k);
-        poe__smap_free(k, &k->aliases);
+        poe__pmap_free(k, &k->aliases);
         poe__free(k, k->sig_watchers);
         poe__names_free(k);
         k->alloc.free(k, k->alloc.ctx);

@@ -64,10 +64,7 @@ static void fill_session(const poe_kernel *k, const poe__session *s, poe_session
                 p->reasons[i] = s->reasons[i];
         p->n_children = s->n_children;
         p->n_aliases = s->reasons[POE__R_ALIASES];
-        p->first_alias = poe__list_empty(&s->aliases)
-                                 ? NULL
-                                 : poe__container_of(poe__list_first(&s->aliases), poe__alias,
-                                                     in_session)->name;
+        p->first_alias = s->aliases ? s->aliases->name : NULL;
         p->n_handlers = s->handlers ? s->handlers->count : 0;
         p->events_dispatched = s->dispatched;
         p->busy_seconds = (double)s->busy_ns / 1e9;
@@ -175,6 +172,7 @@ POE_EXPORT int poe_peek_reasons(const poe_kernel *k, poe_sid sid,
 {
         const poe__session *s;
         const poe__list_node *pos;
+        const poe__alias *a;
         poe_peek_item it;
         int r = 0, i;
 
@@ -252,10 +250,10 @@ POE_EXPORT int poe_peek_reasons(const poe_kernel *k, poe_sid sid,
                 it.id = it.other = poe__container_of(pos, poe__session, sibling)->id;
                 EMIT();
         }
-        poe__list_foreach(pos, &s->aliases) {
+        for (a = s->aliases; a; a = a->next) {
                 memset(&it, 0, sizeof(it));
                 it.reason = POE_REASON_ALIASES;
-                it.name = poe__container_of(pos, poe__alias, in_session)->name;
+                it.name = a->name;
                 EMIT();
         }
         poe__list_foreach(pos, &s->extrefs) {
@@ -427,7 +425,7 @@ POE_EXPORT int poe_peek_signals(const poe_kernel *k,
 
         POE_CHECK(k, k && fn, -EINVAL);
         for (i = 0; k->sessions.slots && i <= k->sessions.mask; i++) {
-                const poe__session *s = k->sessions.slots[i].value;
+                const poe__session *s = k->sessions.slots[i];
                 const poe__list_node *wp;
 
                 if (!s)

@@ -215,9 +215,25 @@ static int htable_own(poe_kernel *k, poe__session *s)
 
 /* ---- lookup, pins and reference counts ---- */
 
+/* The session table holds the sessions themselves, keyed by their ids. */
+static size_t session_hash(const void *s)
+{
+        return poe__mix64(((const poe__session *)s)->id);
+}
+
 poe__session *poe__session_get(const poe_kernel *k, poe_sid sid)
 {
-        return poe__imap_get(&k->sessions, sid);
+        const poe__pmap *m = &k->sessions;
+        size_t i;
+
+        if (!m->slots)
+                return NULL;
+        for (i = poe__mix64(sid) & m->mask;; i = (i + 1) & m->mask) {
+                poe__session *s = m->slots[i];
+
+                if (!s || s->id == sid)
+                        return s;
+        }
 }
 
 /*
@@ -357,7 +373,7 @@ static void init_links(poe__session *s)
         poe__list_node_init(&s->sibling);
         poe__list_node_init(&s->gc_link);
         poe__list_node_init(&s->sweep_link);
-        poe__list_init(&s->aliases);
+        s->aliases = NULL;
         poe__list_init(&s->extrefs);
         poe__list_init(&s->sigwatch);
         poe__list_init(&s->timers);
@@ -377,9 +393,12 @@ int poe__kernel_session_init(poe_kernel *k)
                 s->pins = 1;
                 k->ksession = s;
         }
-        if (poe__imap_put(k, &k->sessions, POE_KERNEL, s) < 0)
-                return -ENOMEM;
         s->id = POE_KERNEL;
+        if (poe__session_get(k, POE_KERNEL) != s) {
+                if (poe__pmap_reserve(k, &k->sessions, session_hash) < 0)
+                        return -ENOMEM;
+                poe__pmap_insert_reserved(&k->sessions, s, session_hash(s));
+        }
         s->alive = true;
         s->stopping = false;
         init_links(s);
@@ -470,7 +489,7 @@ static void session_free(poe_kernel *k, poe__session *s)
                         move_child(k, c, parent);
                 }
         }
-        poe__imap_del(&k->sessions, s->id);
+        poe__pmap_remove(&k->sessions, s, session_hash);
         k->n_sessions--;
         poe__signals_clear_session(k, s);
         poe__children_clear_session(k, s);
@@ -861,7 +880,7 @@ int poe__session_create(poe_kernel *k, const poe_session_spec *spec, struct poe_
                 if (!args)
                         goto enomem;
         }
-        if (poe__imap_reserve(k, &k->sessions) < 0)
+        if (poe__pmap_reserve(k, &k->sessions, session_hash) < 0)
                 goto enomem;
 
         /* POE's _data_sid_allocate and _data_ses_allocate. */
@@ -870,7 +889,7 @@ int poe__session_create(poe_kernel *k, const poe_session_spec *spec, struct poe_
         s->id = sid;
         s->alive = true;
         s->pins = 1;
-        poe__imap_put(k, &k->sessions, sid, s); /* reserved: cannot fail */
+        poe__pmap_insert_reserved(&k->sessions, s, session_hash(s));
         k->n_sessions++;
         /* After stop() from a nested call, the running handler's session
          * may be gone: new sessions then belong to the kernel, as POE's
@@ -1091,7 +1110,7 @@ void poe__sessions_free_all(poe_kernel *k)
         size_t i;
 
         for (i = 0; k->sessions.slots && i <= k->sessions.mask; i++) {
-                poe__session *s = k->sessions.slots[i].value;
+                poe__session *s = k->sessions.slots[i];
 
                 if (!s)
                         continue;
@@ -1109,7 +1128,7 @@ void poe__sessions_free_all(poe_kernel *k)
         poe__list_init(&k->gc_marked);
         poe__free(k, k->parked_option.name);
         poe__free(k, k->parked_option.blob);
-        poe__imap_free(k, &k->sessions);
+        poe__pmap_free(k, &k->sessions);
         poe__imap_free(k, &k->htables);
         poe__free(k, k->ksession);
         k->ksession = NULL;

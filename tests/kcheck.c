@@ -6,6 +6,7 @@
  * do (testlib's tl_check_kernel wraps it).
  */
 #include <stdio.h>
+#include <string.h>
 
 #include "kcheck.h"
 
@@ -29,11 +30,22 @@ static size_t list_length(const poe__list *l)
         return n;
 }
 
+static size_t alias_count(const poe__session *s)
+{
+        const poe__alias *a;
+        size_t n = 0;
+
+        for (a = s->aliases; a; a = a->next)
+                n++;
+        return n;
+}
+
 static int check_session(poe_kernel *k, poe__session *s, char *why, size_t size)
 {
         unsigned long long id = (unsigned long long)s->id;
         uint32_t sum = 0, to = 0, from = 0;
         poe__list_node *pos;
+        const poe__alias *a;
         int r;
 
         for (r = 0; r < POE__R_MAX; r++)
@@ -76,15 +88,17 @@ static int check_session(poe_kernel *k, poe__session *s, char *why, size_t size)
                       (unsigned long long)s->parent->id);
         }
 
-        CHECK(list_length(&s->aliases) == s->reasons[POE__R_ALIASES], "session %llu: %zu "
-              "aliases, reason says %u", id, list_length(&s->aliases),
-              s->reasons[POE__R_ALIASES]);
-        poe__list_foreach(pos, &s->aliases) {
-                poe__alias *a = poe__container_of(pos, poe__alias, in_session);
-
+        CHECK(alias_count(s) == s->reasons[POE__R_ALIASES],
+              "session %llu: %zu "
+              "aliases, reason says %u",
+              id, alias_count(s), s->reasons[POE__R_ALIASES]);
+        for (a = s->aliases; a; a = a->next) {
                 CHECK(a->session == s, "alias %s of session %llu names another", a->name, id);
-                CHECK(poe__smap_get(&k->aliases, a->name) == a,
+                CHECK(poe__alias_get(k, a->name) == a,
                       "alias %s of session %llu is not in the alias table", a->name, id);
+                CHECK(!a->next || strcmp(a->name, a->next->name) < 0,
+                      "aliases %s and %s of session %llu are out of order", a->name, a->next->name,
+                      id);
         }
         CHECK(list_length(&s->extrefs) == s->reasons[POE__R_EXTREFS], "session %llu: %zu "
               "extref tags, reason says %u", id, list_length(&s->extrefs),
@@ -109,16 +123,17 @@ int tl_kernel_consistent(poe_kernel *k, char *why, size_t size)
         poe__list_node *pos;
 
         for (i = 0; k->sessions.slots && i <= k->sessions.mask; i++) {
-                poe__session *s = k->sessions.slots[i].value;
+                poe__session *s = k->sessions.slots[i];
 
                 if (!s)
                         continue;
-                CHECK(s->id == k->sessions.slots[i].key, "session table key %llu holds "
-                      "session %llu", (unsigned long long)k->sessions.slots[i].key,
+                CHECK(poe__session_get(k, s->id) == s,
+                      "session %llu is in the session "
+                      "table but not found there",
                       (unsigned long long)s->id);
                 if (check_session(k, s, why, size) < 0)
                         return -1;
-                aliases += list_length(&s->aliases);
+                aliases += alias_count(s);
                 n++;
         }
         CHECK(n == k->sessions.count, "session table counts %zu, holds %zu",
