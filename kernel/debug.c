@@ -553,7 +553,7 @@ void poe__assert_session(poe_kernel *k, const poe__session *s)
          * out, so even an unoptimized build drops its message. */
         if (POE__DEBUG_COMPILED & POE_ASSERT_DATA) {
                 for (i = 0; i < POE__R_MAX; i++)
-                        sum += s->reasons[i];
+                        sum += poe__reason_get(s, i);
                 if (sum != s->refcnt)
                         poe__assert_fail(k, POE_ASSERT_DATA, __FILE__, __LINE__,
                                          "%s: reasons to live sum to %u but its refcount is %u",

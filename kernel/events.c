@@ -279,7 +279,7 @@ invoke(poe_kernel *k, poe__session *s, poe__session *from, uint32_t name, uint32
                 return poe_nil();
         }
         /* A POE::NFA machine finds its handler in its current state. */
-        if (__builtin_expect(s->nfa != NULL, 0))
+        if (__builtin_expect(s->is_nfa, 0))
                 return poe__nfa_invoke(k, s, from, name, type, args, nargs, file, line,
                                        from_state);
         if (s->opt_trace)

@@ -173,6 +173,9 @@ enum poe__reason {
         POE__R_POSTBACKS,   /* postbacks and callbacks alive (not weakened) */
         POE__R_MAX
 };
+/* How many of them a session keeps in itself (poe__reason_slot): events
+ * to and from, children, aliases and timers. */
+#define POE__R_IN_CORE 5
 
 typedef struct poe__session poe__session;
 typedef struct poe__event poe__event;
@@ -260,39 +263,25 @@ typedef struct poe__pidwatch {
         poe__list_node in_kernel;
 } poe__pidwatch;
 
-struct poe__session {
-        poe_sid id;
-        poe__session *parent;
+/*
+ * What a session has only once it uses it: children, options, an NFA
+ * machine, extra references, signal, I/O and child-process watchers,
+ * postbacks, and the lints' evidence.  An idle session (an alias and its
+ * handlers, POE's service waiting for work) has none of it: s->more is
+ * NULL until the first call that needs it allocates it (poe__need_more,
+ * whose -ENOMEM that call returns), and it goes with the session.
+ */
+typedef struct poe__session_more {
         poe__list children; /* of poe__session.sibling, creation order */
-        poe__list_node sibling;
-        poe__list_node gc_link;    /* k->gc_marked, while marked */
-        poe__list_node sweep_link; /* the sweep's snapshot, while in it */
-        uint32_t n_children;
-        uint32_t pins; /* dispatches under way + 1 while alive */
-        bool alive;
-        bool stopping;
-        bool marked;
-        bool in_sweep;
-        bool is_kernel;
-        bool opt_trace;   /* POE::Session's trace option */
-        bool opt_default; /* ... default: warn about events nobody handles */
-        bool opt_debug;   /* ... debug: warn about redefined handlers */
-        poe__htable *handlers; /* shared (see poe__htable); an NFA's: those state() adds */
-        struct poe__nfa *nfa; /* a POE::NFA machine's states (nfa.c), or NULL */
-        void *heap;
-        poe__option *options;
-        uint32_t n_options;
-        poe__alias *aliases; /* sorted by name */
         poe__list extrefs;  /* poe__extref */
         poe__list sigwatch; /* poe__sigwatch */
-        poe__list timers;   /* poe__event.in_session: its pending alarms */
         poe__list watches;  /* poe__watch.in_session: its I/O watchers */
         poe__list pidwatch; /* poe__pidwatch.in_session */
-        uint32_t reasons[POE__R_MAX];
-        uint32_t refcnt; /* the sum of reasons[] */
-        uint64_t dispatched;
-        int64_t busy_ns; /* time in its top-level dispatches (poe__busy_settle) */
-        int64_t last_ns; /* k->now at its last dispatch; 0: none yet */
+        poe__option *options;
+        uint32_t n_options;
+        /* The counts of reasons kept here (poe__reason_slot). */
+        uint32_t reasons[POE__R_MAX - POE__R_IN_CORE];
+        struct poe__nfa *nfa; /* a POE::NFA machine's states (nfa.c), or NULL */
         /* Lints' evidence: its top-level dispatches that took k->slow_ns
          * or more (how many, the slowest, the last one's start), and the
          * timers it set in the past (how many, the first and last time). */
@@ -300,13 +289,107 @@ struct poe__session {
         uint32_t slow_n, slow_event;
         uint32_t past_n;
         int64_t past_first, past_last;
+} poe__session_more;
+
+/*
+ * A session: 168 bytes (a 176-byte block from malloc) with everything an
+ * idle session needs; the rest in s->more.  Layout by use: the lookup
+ * and tree links first, the dispatch's fields, then the counts.
+ */
+struct poe__session {
+        poe_sid id;
+        poe__session *parent;
+        poe__list_node sibling; /* in parent->more->children */
+        /* k->gc_marked while marked, the sweep's snapshot while in it
+         * (a session the running sweep holds is not linked when marked
+         * again: the sweep stops it; see poe__gc_mark). */
+        poe__list_node gc_link;
+        poe__htable *handlers; /* shared (see poe__htable); an NFA's: those state() adds */
+        void *heap;
+        poe__alias *aliases; /* sorted by name */
+        poe__session_more *more;
+        poe__list timers; /* poe__event.in_session: its pending alarms */
+        uint64_t dispatched;
+        int64_t busy_ns; /* time in its top-level dispatches (poe__busy_settle) */
+        int64_t last_ns; /* k->now at its last dispatch; 0: none yet */
+        double created;  /* epoch seconds */
+        /* The counts of events, children, aliases and timers; the other
+         * reasons' are in s->more (poe__reason_slot). */
+        uint32_t reasons[POE__R_IN_CORE];
+        uint32_t refcnt; /* the sum of every reason's count */
+        uint32_t pins;   /* dispatches under way + 1 while alive */
         /* Its loggable name's serial in trace records (0: to be given,
          * after a change of aliases), and the definition epoch it was
          * last defined to the sinks in (trace.c). */
         uint32_t log_serial;
         uint32_t log_epoch;
-        double created;     /* epoch seconds */
+        bool alive;
+        bool marked;
+        bool is_kernel;
+        bool stopping : 1;
+        bool in_sweep : 1;
+        bool is_nfa : 1;      /* more->nfa is its machine */
+        bool opt_trace : 1;   /* POE::Session's trace option */
+        bool opt_default : 1; /* ... default: warn about events nobody handles */
+        bool opt_debug : 1;   /* ... debug: warn about redefined handlers */
 };
+
+/* Always empty: a session without s->more reads its lists through it
+ * (POE__MORE_LIST); nothing is ever linked to it. */
+extern poe__list poe__no_items;
+#define POE__MORE_LIST(s, field) ((s)->more ? &(s)->more->field : &poe__no_items)
+
+/* Makes s->more if it has none: 0 or -ENOMEM (sessions.c). */
+int poe__need_more_slow(poe_kernel *k, poe__session *s);
+static inline int poe__need_more(poe_kernel *k, poe__session *s)
+{
+        return s->more ? 0 : poe__need_more_slow(k, s);
+}
+
+/* Where a reason's count is: in the session for the first four and
+ * timers, in s->more for the rest (which exists whenever such a count
+ * is raised: the resource that raises it made it).  A constant r folds
+ * to one address. */
+static inline uint32_t *poe__reason_slot(poe__session *s, enum poe__reason r)
+{
+        switch (r) {
+        case POE__R_EVENTS_TO:
+        case POE__R_EVENTS_FROM:
+        case POE__R_CHILDREN:
+        case POE__R_ALIASES:
+                return &s->reasons[r];
+        case POE__R_TIMERS:
+                return &s->reasons[4];
+        case POE__R_EXTREFS:
+                return &s->more->reasons[0];
+        case POE__R_HANDLES:
+                return &s->more->reasons[1];
+        case POE__R_SIGCHILD:
+                return &s->more->reasons[2];
+        default:
+                return &s->more->reasons[3]; /* POE__R_POSTBACKS */
+        }
+}
+
+/* A reason's count, 0 for one kept in a more the session does not have. */
+static inline uint32_t poe__reason_get(const poe__session *s, int r)
+{
+        switch (r) {
+        case POE__R_EVENTS_TO:
+        case POE__R_EVENTS_FROM:
+        case POE__R_CHILDREN:
+        case POE__R_ALIASES:
+        case POE__R_TIMERS:
+                return *poe__reason_slot((poe__session *)s, (enum poe__reason)r);
+        case POE__R_EXTREFS:
+        case POE__R_HANDLES:
+        case POE__R_SIGCHILD:
+        case POE__R_POSTBACKS:
+                return s->more ? *poe__reason_slot((poe__session *)s, (enum poe__reason)r) : 0;
+        default:
+                return 0;
+        }
+}
 
 /*
  * A queued event: 72 bytes, followed by its arguments and their strings
@@ -770,26 +853,35 @@ void poe__gc_mark(poe_kernel *k, poe__session *s);
 
 /* A session gains one reason to live.  Inline for its common case: the
  * session is not marked for collection and no debug group is on. */
+/* Takes a marked session off the marked list; one the running sweep
+ * holds is linked in the sweep's snapshot instead, and stays there. */
+static inline void poe__gc_unmark(poe__session *s)
+{
+        s->marked = false;
+        if (!s->in_sweep)
+                poe__list_remove(&s->gc_link);
+}
+
 static inline void poe__ref(poe_kernel *k, poe__session *s, enum poe__reason r)
 {
-        s->reasons[r]++;
+        (*poe__reason_slot(s, r))++;
         s->refcnt++;
         if (__builtin_expect(POE__ON(k, POE_TRACE_REFCNT | POE_ASSERT_DATA), 0)) {
                 poe__ref_slow(k, s, r);
         } else if (s->marked) {
                 /* Alive again before the sweep (a yield from a handler
                  * whose event was its last count): unmarked here. */
-                s->marked = false;
-                poe__list_remove(&s->gc_link);
+                poe__gc_unmark(s);
         }
 }
 
 /* ... and loses one; at zero it is marked for collection (sessions.c). */
 static inline void poe__unref(poe_kernel *k, poe__session *s, enum poe__reason r)
 {
-        if (__builtin_expect(s->reasons[r] > 0, 1) &&
-            !POE__ON(k, POE_TRACE_REFCNT | POE_ASSERT_DATA)) {
-                s->reasons[r]--;
+        uint32_t *n = poe__reason_slot(s, r);
+
+        if (__builtin_expect(*n > 0, 1) && !POE__ON(k, POE_TRACE_REFCNT | POE_ASSERT_DATA)) {
+                (*n)--;
                 if (--s->refcnt == 0)
                         poe__gc_mark(k, s);
                 return;

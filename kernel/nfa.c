@@ -206,7 +206,7 @@ static poe_value invoke_state(poe_kernel *k, poe__session *s, poe_sid sender, ui
                               uint32_t type, poe_value *args, size_t nargs, const char *file,
                               int line, uint32_t from_state)
 {
-        struct poe__nfa *m = s->nfa;
+        struct poe__nfa *m = s->more->nfa;
         const poe__handler *h;
         poe_ctx c;
         poe_value dargs[2];
@@ -368,7 +368,7 @@ static poe__session *machine_get(poe_kernel *k, poe_sid machine, int *err)
 {
         poe__session *s = poe__session_get(k, machine);
 
-        *err = !s ? -ESRCH : !s->nfa ? -EINVAL : 0;
+        *err = !s ? -ESRCH : !s->is_nfa ? -EINVAL : 0;
         return *err ? NULL : s;
 }
 
@@ -391,7 +391,7 @@ static int transition(poe_kernel *k, poe_sid machine, const char *event, int whe
         }
         call = poe_session_option_get(k, machine, "immediate", &opt) == 0 && poe_value_true(&opt);
         /* goto_state calls while the machine has no state (when == 1). */
-        if (when == 1 && s->nfa->current < 0 && !s->nfa->vivified)
+        if (when == 1 && s->more->nfa->current < 0 && !s->more->nfa->vivified)
                 call = true;
         if (nhead + nargs > 8) {
                 all = poe__malloc(k, (nhead + nargs) * sizeof(*all));
@@ -474,7 +474,7 @@ POE_EXPORT int poe_nfa_get_current_state(poe_kernel *k, poe_sid machine, const c
         s = machine_get(k, machine, &r);
         if (!s)
                 return poe__rv(k, r, __func__);
-        *ret_state = poe__name(k, s->nfa->current_name);
+        *ret_state = poe__name(k, s->more->nfa->current_name);
         return 0;
 }
 
@@ -482,14 +482,14 @@ POE_EXPORT void *poe_nfa_get_runstate(poe_kernel *k, poe_sid machine)
 {
         poe__session *s = k ? poe__session_get(k, machine) : NULL;
 
-        return s && s->nfa ? s->heap : NULL;
+        return s && s->is_nfa ? s->heap : NULL;
 }
 
 POE_EXPORT const char *poe_nfa_ctx_state(const poe_ctx *c)
 {
         /* Read now, not when the handler was called: POE's $_[STATE]
          * aliases $self->[SELF_CURRENT_NAME] (oracle nfa-basics). */
-        if (!c || !c->s->nfa)
+        if (!c || !c->s->is_nfa)
                 return NULL;
-        return poe__name(c->k, c->s->nfa->current_name);
+        return poe__name(c->k, c->s->more->nfa->current_name);
 }

@@ -245,9 +245,27 @@ void poe__session_free_unpinned(poe_kernel *k, poe__session *s)
 {
         /* An NFA's states go with the memory, not at its stop: a handler
          * of the machine may stop it in the middle of a transition. */
-        if (s->nfa)
-                poe__nfa_free(k, s->nfa);
+        if (s->more && s->more->nfa)
+                poe__nfa_free(k, s->more->nfa);
+        poe__free(k, s->more);
         poe__free(k, s);
+}
+
+poe__list poe__no_items = {&poe__no_items, &poe__no_items};
+
+int poe__need_more_slow(poe_kernel *k, poe__session *s)
+{
+        poe__session_more *m = poe__calloc(k, 1, sizeof(*m));
+
+        if (!m)
+                return -ENOMEM;
+        poe__list_init(&m->children);
+        poe__list_init(&m->extrefs);
+        poe__list_init(&m->sigwatch);
+        poe__list_init(&m->watches);
+        poe__list_init(&m->pidwatch);
+        s->more = m;
+        return 0;
 }
 
 static __attribute__((noinline, cold)) void trace_gc_mark(poe_kernel *k, poe__session *s)
@@ -259,20 +277,22 @@ void poe__gc_mark(poe_kernel *k, poe__session *s)
 {
         if (s->is_kernel)
                 return; /* POE never collects its own session */
-        if (s->marked)
+        /* Marked again while the running sweep holds it: that sweep stops
+         * it, and links it here again first if it is still marked then
+         * (poe__gc_sweep_marked). */
+        if (s->marked && !s->in_sweep)
                 poe__list_remove(&s->gc_link);
         s->marked = true;
-        poe__list_append(&k->gc_marked, &s->gc_link);
+        if (!s->in_sweep)
+                poe__list_append(&k->gc_marked, &s->gc_link);
         if (POE__ON(k, POE_TRACE_REFCNT))
                 trace_gc_mark(k, s);
 }
 
 static void gc_unmark(poe__session *s)
 {
-        if (s->marked) {
-                s->marked = false;
-                poe__list_remove(&s->gc_link);
-        }
+        if (s->marked)
+                poe__gc_unmark(s);
 }
 
 static const char *const reason_names[POE__R_MAX] = {
@@ -292,6 +312,7 @@ const char *poe__reason_name(int r)
  * (POE's "GC test" box, on one line): the record carries every count. */
 static void trace_refcnt(poe_kernel *k, poe__session *s, enum poe__reason r, int delta)
 {
+        int i;
         poe_trace_record rec = { .group = POE_TRACE_REFCNT, .event = POE__NO_NAME,
                                  .kind = delta > 0 ? POE_TK_REFCOUNT_INC : POE_TK_REFCOUNT_DEC };
 
@@ -299,7 +320,8 @@ static void trace_refcnt(poe_kernel *k, poe__session *s, enum poe__reason r, int
                 return;
         _Static_assert(POE__R_MAX < sizeof(rec.arg.u) / sizeof(rec.arg.u[0]),
                        "a refcount record holds every reason and the one that changed");
-        memcpy(rec.arg.u, s->reasons, sizeof(s->reasons));
+        for (i = 0; i < POE__R_MAX; i++)
+                rec.arg.u[i] = poe__reason_get(s, i);
         rec.arg.u[9] = r;
         poe__trace(k, &rec, s, NULL, NULL);
 }
@@ -323,14 +345,14 @@ void poe__ref_slow(poe_kernel *k, poe__session *s, enum poe__reason r)
 
 void poe__unref_slow(poe_kernel *k, poe__session *s, enum poe__reason r)
 {
-        if (s->reasons[r] == 0) {
+        if (*poe__reason_slot(s, r) == 0) {
                 POE_ASSERT(k, POE_ASSERT_DATA, 0, "%s: count of %s went below zero",
                            poe__loggable(k, s), reason_names[r]);
                 poe__warn(k, "<dt> session %llu: count of %s went below zero\n",
                           (unsigned long long)s->id, reason_names[r]);
                 return;
         }
-        s->reasons[r]--;
+        (*poe__reason_slot(s, r))--;
         if (--s->refcnt == 0)
                 poe__gc_mark(k, s);
         if (POE__ON(k, POE_TRACE_REFCNT | POE_ASSERT_DATA))
@@ -342,8 +364,10 @@ void poe__unref_slow(poe_kernel *k, poe__session *s, enum poe__reason r)
 static void link_child(poe_kernel *k, poe__session *parent, poe__session *child)
 {
         child->parent = parent;
-        poe__list_append(&parent->children, &child->sibling);
-        parent->n_children++;
+        /* The parent's more exists: its creator made it (see
+         * poe__session_create), and a session that gets children by a
+         * move already had one, or is the kernel's. */
+        poe__list_append(&parent->more->children, &child->sibling);
         poe__ref(k, parent, POE__R_CHILDREN);
 }
 
@@ -352,7 +376,6 @@ static void unlink_child(poe_kernel *k, poe__session *child)
         poe__session *parent = child->parent;
 
         poe__list_remove(&child->sibling);
-        parent->n_children--;
         child->parent = NULL;
         poe__unref(k, parent, POE__R_CHILDREN);
 }
@@ -369,16 +392,10 @@ static void move_child(poe_kernel *k, poe__session *child, poe__session *new_par
 /* Every list a session heads, and every list node it has, empty. */
 static void init_links(poe__session *s)
 {
-        poe__list_init(&s->children);
         poe__list_node_init(&s->sibling);
         poe__list_node_init(&s->gc_link);
-        poe__list_node_init(&s->sweep_link);
         s->aliases = NULL;
-        poe__list_init(&s->extrefs);
-        poe__list_init(&s->sigwatch);
         poe__list_init(&s->timers);
-        poe__list_init(&s->watches);
-        poe__list_init(&s->pidwatch);
 }
 
 int poe__kernel_session_init(poe_kernel *k)
@@ -415,13 +432,15 @@ static void free_tables(poe_kernel *k, poe__session *s)
 
         poe__htable_unref(k, s->handlers);
         s->handlers = NULL;
-        for (i = 0; i < s->n_options; i++) {
-                poe__free(k, s->options[i].name);
-                poe__free(k, s->options[i].blob);
+        for (i = 0; s->more && i < s->more->n_options; i++) {
+                poe__free(k, s->more->options[i].name);
+                poe__free(k, s->more->options[i].blob);
         }
-        poe__free(k, s->options);
-        s->options = NULL;
-        s->n_options = 0;
+        if (s->more) {
+                poe__free(k, s->more->options);
+                s->more->options = NULL;
+                s->more->n_options = 0;
+        }
 }
 
 /*
@@ -444,12 +463,12 @@ static void trace_destroy(poe_kernel *k, poe__session *s)
                 k->heap_describer(k->heap_describer_ctx, s->id, s->heap, heap, sizeof(heap));
         }
         opts[0] = states[0] = '\0';
-        for (i = 0; i < s->n_options && n < sizeof(opts); i++) {
+        for (i = 0; s->more && i < s->more->n_options && n < sizeof(opts); i++) {
                 char v[128];
 
-                poe_value_format(&s->options[i].value, v, sizeof(v));
+                poe_value_format(&s->more->options[i].value, v, sizeof(v));
                 n += (size_t)snprintf(opts + n, sizeof(opts) - n, "\n   %s = %s",
-                                      s->options[i].name, v);
+                                      s->more->options[i].name, v);
         }
         n = 0;
         for (i = 0; s->handlers && i <= s->handlers->mask && n < sizeof(states); i++)
@@ -482,8 +501,8 @@ static void session_free(poe_kernel *k, poe__session *s)
 
         if (parent) {
                 unlink_child(k, s);
-                while (!poe__list_empty(&s->children)) {
-                        poe__session *c = poe__container_of(poe__list_first(&s->children),
+                while (!poe__list_empty(POE__MORE_LIST(s, children))) {
+                        poe__session *c = poe__container_of(poe__list_first(&s->more->children),
                                                             poe__session, sibling);
 
                         move_child(k, c, parent);
@@ -501,7 +520,7 @@ static void session_free(poe_kernel *k, poe__session *s)
         gc_unmark(s);
         if (s->in_sweep) {
                 s->in_sweep = false;
-                poe__list_remove(&s->sweep_link);
+                poe__list_remove(&s->gc_link);
         }
         free_tables(k, s);
         s->alive = false;
@@ -521,7 +540,8 @@ static int collect_tree(poe_kernel *k, poe__session *root, poe__session ***ret)
         for (i = 0; i < n; i++) {
                 poe__list_node *pos;
 
-                poe__list_foreach(pos, &v[i]->children) {
+                poe__list_foreach(pos, POE__MORE_LIST(v[i], children))
+                {
                         if (n == cap) {
                                 poe__session **nv = poe__realloc(k, v, cap * 2 * sizeof(*v));
 
@@ -591,13 +611,14 @@ void poe__session_stop(poe_kernel *k, poe__session *s)
                 parent->pins++;
 
         /* Snapshot the children: handlers below may change the tree. */
-        if (s->n_children > 16)
-                kids = poe__malloc(k, s->n_children * sizeof(*kids));
+        if (s->reasons[POE__R_CHILDREN] > 16)
+                kids = poe__malloc(k, s->reasons[POE__R_CHILDREN] * sizeof(*kids));
         if (!kids) {
                 poe__warn(k, "<ss> out of memory: _child gain and _parent not dispatched "
                              "for the children of session %llu\n", (unsigned long long)s->id);
         } else {
-                poe__list_foreach(pos, &s->children) {
+                poe__list_foreach(pos, POE__MORE_LIST(s, children))
+                {
                         kids[n] = poe__container_of(pos, poe__session, sibling);
                         kids[n++]->pins++;
                 }
@@ -629,8 +650,8 @@ void poe__session_stop(poe_kernel *k, poe__session *s)
         /* A session stopped with a live parent gives its children to that
          * parent; the kernel, which has none, stops them first. */
         if (!parent) {
-                while (!poe__list_empty(&s->children))
-                        poe__session_stop(k, poe__container_of(poe__list_first(&s->children),
+                while (!poe__list_empty(POE__MORE_LIST(s, children)))
+                        poe__session_stop(k, poe__container_of(poe__list_first(&s->more->children),
                                                                poe__session, sibling));
         }
         session_free(k, s);
@@ -658,14 +679,19 @@ void poe__gc_sweep_marked(poe_kernel *k)
 
                         gc_unmark(s);
                         s->in_sweep = true;
-                        poe__list_append(&sweep, &s->sweep_link);
+                        poe__list_append(&sweep, &s->gc_link);
                 }
                 while (!poe__list_empty(&sweep)) {
-                        poe__session *s = poe__container_of(poe__list_last(&sweep),
-                                                            poe__session, sweep_link);
+                        poe__session *s =
+                                poe__container_of(poe__list_last(&sweep), poe__session, gc_link);
 
                         s->in_sweep = false;
-                        poe__list_remove(&s->sweep_link);
+                        poe__list_remove(&s->gc_link);
+                        /* Marked again while the sweep held it: on the
+                         * marked list again, where it would have been
+                         * (its stop takes it off). */
+                        if (s->marked)
+                                poe__list_append(&k->gc_marked, &s->gc_link);
                         poe__session_stop(k, s);
                 }
         }
@@ -709,9 +735,9 @@ static poe__option *option_find(poe__session *s, const char *name)
 {
         uint32_t i;
 
-        for (i = 0; i < s->n_options; i++)
-                if (strcasecmp(s->options[i].name, name) == 0)
-                        return &s->options[i];
+        for (i = 0; s->more && i < s->more->n_options; i++)
+                if (strcasecmp(s->more->options[i].name, name) == 0)
+                        return &s->more->options[i];
         return NULL;
 }
 
@@ -748,27 +774,29 @@ static int option_store(poe_kernel *k, poe__session *s, const char *name, poe_va
                                 poe__free(k, o->name);
                                 poe__free(k, o->blob);
                         }
-                        *o = s->options[--s->n_options];
+                        *o = s->more->options[--s->more->n_options];
                 }
                 set_flag_option(s, name, NULL);
                 return 0;
         }
         if (v.type == POE_T_PTR)
                 v.u.ptr.destroy = NULL; /* options never own pointers */
+        if (!o && poe__need_more(k, s) < 0)
+                return -ENOMEM;
         if (poe__values_dup(k, &v, 1, &blob) < 0)
                 return -ENOMEM;
         if (!o) {
-                poe__option *opts = poe__realloc(k, s->options,
-                                                 (s->n_options + 1) * sizeof(*opts));
+                poe__session_more *m = s->more;
+                poe__option *opts = poe__realloc(k, m->options, (m->n_options + 1) * sizeof(*opts));
 
                 copy = opts ? lowercase_dup(k, name) : NULL;
                 if (opts)
-                        s->options = opts;
+                        m->options = opts;
                 if (!copy) {
                         poe__free(k, blob);
                         return -ENOMEM;
                 }
-                o = &s->options[s->n_options++];
+                o = &m->options[m->n_options++];
                 o->name = copy;
                 o->blob = NULL;
         }
@@ -845,8 +873,17 @@ int poe__session_create(poe_kernel *k, const poe_session_spec *spec, struct poe_
         if (!s)
                 goto enomem;
         init_links(s);
-        s->nfa = nfa;
-        nfa = NULL;
+        /* Its parent's more holds it among the children: made now, when
+         * failing is still clean.  A machine keeps its states in its own. */
+        if (poe__need_more(k, k->active->alive ? k->active : k->ksession) < 0)
+                goto enomem;
+        if (nfa) {
+                if (poe__need_more(k, s) < 0)
+                        goto enomem;
+                s->more->nfa = nfa;
+                s->is_nfa = true;
+                nfa = NULL;
+        }
         s->heap = spec->heap;
         s->created = poe__wall(k);
         if (spec->n_handlers) {
@@ -899,7 +936,7 @@ int poe__session_create(poe_kernel *k, const poe_session_spec *spec, struct poe_
         POE_TRACE(k, POE_TRACE_SESSIONS, s, POE__NO_NAME, s->parent, s->parent,
                   .kind = POE_TK_CREATE);
         /* POE::Session's ASSERT_STATES turns the "default" option on. */
-        if (POE__ON(k, POE_ASSERT_STATES) && !s->nfa && !option_find(s, "default"))
+        if (POE__ON(k, POE_ASSERT_STATES) && !s->is_nfa && !option_find(s, "default"))
                 s->opt_default = true;
         poe__gc_mark(k, s);
         if (ret_sid)
@@ -1120,7 +1157,7 @@ void poe__sessions_free_all(poe_kernel *k)
                 poe__children_clear_session(k, s);
                 gc_unmark(s);
                 if (s->in_sweep)
-                        poe__list_remove(&s->sweep_link);
+                        poe__list_remove(&s->gc_link);
                 free_tables(k, s);
                 if (!s->is_kernel)
                         poe__session_free_unpinned(k, s);
@@ -1130,6 +1167,8 @@ void poe__sessions_free_all(poe_kernel *k)
         poe__free(k, k->parked_option.blob);
         poe__pmap_free(k, &k->sessions);
         poe__imap_free(k, &k->htables);
+        if (k->ksession)
+                poe__free(k, k->ksession->more);
         poe__free(k, k->ksession);
         k->ksession = NULL;
 }

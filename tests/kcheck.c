@@ -49,7 +49,7 @@ static int check_session(poe_kernel *k, poe__session *s, char *why, size_t size)
         int r;
 
         for (r = 0; r < POE__R_MAX; r++)
-                sum += s->reasons[r];
+                sum += poe__reason_get(s, r);
         CHECK(sum == s->refcnt, "session %llu: reasons sum to %u, refcnt is %u", id, sum,
               s->refcnt);
         CHECK(s->alive, "session %llu is in the table but not alive", id);
@@ -69,11 +69,18 @@ static int check_session(poe_kernel *k, poe__session *s, char *why, size_t size)
         CHECK(from == s->reasons[POE__R_EVENTS_FROM], "session %llu: %u events queued from "
               "it, reason says %u", id, from, s->reasons[POE__R_EVENTS_FROM]);
 
-        CHECK(list_length(&s->children) == s->n_children, "session %llu: %zu children "
-              "linked, n_children %u", id, list_length(&s->children), s->n_children);
-        CHECK(s->n_children == s->reasons[POE__R_CHILDREN], "session %llu: %u children, "
-              "reason says %u", id, s->n_children, s->reasons[POE__R_CHILDREN]);
-        poe__list_foreach(pos, &s->children) {
+        /* What a session has in its more is counted there; a session
+         * with children has one. */
+        CHECK(s->more || s->reasons[POE__R_CHILDREN] == 0,
+              "session %llu: %u children and "
+              "no more",
+              id, s->reasons[POE__R_CHILDREN]);
+        CHECK(s->more || !s->is_nfa, "session %llu: a machine without its more", id);
+        CHECK(list_length(POE__MORE_LIST(s, children)) == s->reasons[POE__R_CHILDREN],
+              "session %llu: %zu children linked, reason says %u", id,
+              list_length(POE__MORE_LIST(s, children)), s->reasons[POE__R_CHILDREN]);
+        poe__list_foreach(pos, POE__MORE_LIST(s, children))
+        {
                 poe__session *c = poe__container_of(pos, poe__session, sibling);
 
                 CHECK(c->parent == s, "session %llu: child %llu names another parent", id,
@@ -100,10 +107,11 @@ static int check_session(poe_kernel *k, poe__session *s, char *why, size_t size)
                       "aliases %s and %s of session %llu are out of order", a->name, a->next->name,
                       id);
         }
-        CHECK(list_length(&s->extrefs) == s->reasons[POE__R_EXTREFS], "session %llu: %zu "
-              "extref tags, reason says %u", id, list_length(&s->extrefs),
-              s->reasons[POE__R_EXTREFS]);
-        poe__list_foreach(pos, &s->extrefs) {
+        CHECK(list_length(POE__MORE_LIST(s, extrefs)) == poe__reason_get(s, POE__R_EXTREFS),
+              "session %llu: %zu extref tags, reason says %u", id,
+              list_length(POE__MORE_LIST(s, extrefs)), poe__reason_get(s, POE__R_EXTREFS));
+        poe__list_foreach(pos, POE__MORE_LIST(s, extrefs))
+        {
                 poe__extref *e = poe__container_of(pos, poe__extref, in_session);
 
                 CHECK(e->count > 0, "session %llu: extref %s has count %d", id, e->tag,
@@ -114,6 +122,14 @@ static int check_session(poe_kernel *k, poe__session *s, char *why, size_t size)
          * _stop) may look at the kernel meanwhile. */
         CHECK(s->is_kernel || s->refcnt > 0 || s->marked || s->stopping || s->in_sweep,
               "session %llu has no references and is not marked for collection", id);
+        /* Marked, it is on the marked list, unless the running sweep
+         * holds it (poe__gc_mark). */
+        if (s->marked && !s->in_sweep) {
+                bool found = false;
+
+                poe__list_foreach(pos, &k->gc_marked) found |= pos == &s->gc_link;
+                CHECK(found, "session %llu is marked but not on the marked list", id);
+        }
         return 0;
 }
 
