@@ -13,7 +13,9 @@ static size_t alias_hash(const void *a)
         return poe__hash_str(((const poe__alias *)a)->name);
 }
 
-poe__alias *poe__alias_get(const poe_kernel *k, const char *name)
+/* Out of line: inlined into poe__resolve, its registers would cost the
+ * cache's hits their prologue. */
+__attribute__((noinline)) poe__alias *poe__alias_get(const poe_kernel *k, const char *name)
 {
         const poe__pmap *m = &k->aliases;
         size_t i;

@@ -301,8 +301,8 @@ struct poe__session {
         poe__session *parent;
         poe__list_node sibling; /* in parent->more->children */
         /* k->gc_marked while marked, the sweep's snapshot while in it
-         * (a session the running sweep holds is not linked when marked
-         * again: the sweep stops it; see poe__gc_mark). */
+         * (a session the running sweep holds is not marked again, but
+         * remarked: see poe__gc_mark). */
         poe__list_node gc_link;
         poe__htable *handlers; /* shared (see poe__htable); an NFA's: those state() adds */
         void *heap;
@@ -325,14 +325,25 @@ struct poe__session {
         uint32_t log_epoch;
         bool alive;
         bool marked;
-        bool is_kernel;
+        /* The rare cases of poe__gc_mark and of the dispatch, each set
+         * tested at once (POE__RARE_*): the kernel's own session, one the
+         * running sweep holds, a machine, the trace option (the three
+         * flags below say the same). */
+        uint8_t rare;
+        bool is_kernel : 1;
+        bool remarked : 1; /* its count fell to 0 while the sweep held it */
         bool stopping : 1;
-        bool in_sweep : 1;
         bool is_nfa : 1;      /* more->nfa is its machine */
         bool opt_trace : 1;   /* POE::Session's trace option */
         bool opt_default : 1; /* ... default: warn about events nobody handles */
         bool opt_debug : 1;   /* ... debug: warn about redefined handlers */
 };
+
+#define POE__RARE_KERNEL   1
+#define POE__RARE_IN_SWEEP 2
+#define POE__RARE_NFA      4
+#define POE__RARE_TRACE    8
+#define poe__in_sweep(s)   (((s)->rare & POE__RARE_IN_SWEEP) != 0)
 
 /* Always empty: a session without s->more reads its lists through it
  * (POE__MORE_LIST); nothing is ever linked to it. */
@@ -853,13 +864,12 @@ void poe__gc_mark(poe_kernel *k, poe__session *s);
 
 /* A session gains one reason to live.  Inline for its common case: the
  * session is not marked for collection and no debug group is on. */
-/* Takes a marked session off the marked list; one the running sweep
- * holds is linked in the sweep's snapshot instead, and stays there. */
+/* Takes a marked session off the marked list (one the running sweep
+ * holds is never marked: poe__gc_mark). */
 static inline void poe__gc_unmark(poe__session *s)
 {
         s->marked = false;
-        if (!s->in_sweep)
-                poe__list_remove(&s->gc_link);
+        poe__list_remove(&s->gc_link);
 }
 
 static inline void poe__ref(poe_kernel *k, poe__session *s, enum poe__reason r)

@@ -15,15 +15,7 @@ uint32_t poe__hash_str(const char *s)
 
 static size_t mix64(uint64_t x)
 {
-        x ^= x >> 33;
-        x *= 0xff51afd7ed558ccdULL;
-        x ^= x >> 33;
-        return (size_t)x;
-}
-
-size_t poe__mix64(uint64_t x)
-{
-        return mix64(x);
+        return poe__mix64(x);
 }
 
 /* ---- pointer sets ---- */

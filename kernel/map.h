@@ -63,8 +63,16 @@ void poe__pmap_remove(poe__pmap *m, const void *value, poe__pmap_hash_fn hash);
 void poe__pmap_free(struct poe_kernel *k, poe__pmap *m);
 
 uint32_t poe__hash_str(const char *s);
-/* The 64-bit mix the integer maps use (a session id's home). */
-size_t poe__mix64(uint64_t x);
+
+/* The 64-bit mix the integer maps use (a session id's home); inline, as
+ * every lookup of a session by id starts with it. */
+static inline size_t poe__mix64(uint64_t x)
+{
+        x ^= x >> 33;
+        x *= 0xff51afd7ed558ccdULL;
+        x ^= x >> 33;
+        return (size_t)x;
+}
 
 void *poe__smap_get(const poe__smap *m, const char *key);
 /* 0, or -ENOMEM (the map is unchanged).  Replaces an existing key. */

@@ -70,7 +70,9 @@ static void fill_session(const poe_kernel *k, const poe__session *s, poe_session
         p->busy_seconds = (double)s->busy_ns / 1e9;
         p->created = s->created;
         p->stopping = s->stopping;
-        p->marked_for_gc = s->marked;
+        /* One the running sweep holds counts as marked when its count
+         * fell to 0 again meanwhile (poe__gc_mark). */
+        p->marked_for_gc = s->marked || (s->remarked && !s->refcnt);
         p->last_dispatch = s->last_ns ? poe__mono2wall(k, s->last_ns) : 0;
         if (s->more) {
                 const poe__session_more *m = s->more;

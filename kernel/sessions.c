@@ -275,16 +275,22 @@ static __attribute__((noinline, cold)) void trace_gc_mark(poe_kernel *k, poe__se
 
 void poe__gc_mark(poe_kernel *k, poe__session *s)
 {
-        if (s->is_kernel)
-                return; /* POE never collects its own session */
-        /* Marked again while the running sweep holds it: that sweep stops
-         * it, and links it here again first if it is still marked then
-         * (poe__gc_sweep_marked). */
-        if (s->marked && !s->in_sweep)
-                poe__list_remove(&s->gc_link);
-        s->marked = true;
-        if (!s->in_sweep)
+        /* One test of the flags' byte for the two rare cases. */
+        if (__builtin_expect(s->rare & (POE__RARE_KERNEL | POE__RARE_IN_SWEEP), 0)) {
+                if (s->is_kernel)
+                        return; /* POE never collects its own session */
+                /* Its count fell to 0 while the running sweep holds it
+                 * (its link is in the sweep's snapshot): the sweep puts it
+                 * on the marked list before it stops it, if its count is
+                 * still 0 then (poe__gc_sweep_marked), as if it had been
+                 * marked here and unmarked by any reference since. */
+                s->remarked = true;
+        } else {
+                if (s->marked)
+                        poe__list_remove(&s->gc_link);
+                s->marked = true;
                 poe__list_append(&k->gc_marked, &s->gc_link);
+        }
         if (POE__ON(k, POE_TRACE_REFCNT))
                 trace_gc_mark(k, s);
 }
@@ -407,6 +413,7 @@ int poe__kernel_session_init(poe_kernel *k)
                 if (!s)
                         return -ENOMEM;
                 s->is_kernel = true;
+                s->rare = POE__RARE_KERNEL;
                 s->pins = 1;
                 k->ksession = s;
         }
@@ -518,8 +525,9 @@ static void session_free(poe_kernel *k, poe__session *s)
         poe__handles_clear_session(k, s);
         poe__events_clear_session(k, s);
         gc_unmark(s);
-        if (s->in_sweep) {
-                s->in_sweep = false;
+        if (poe__in_sweep(s)) {
+                s->rare &= (uint8_t)~POE__RARE_IN_SWEEP;
+                s->remarked = false;
                 poe__list_remove(&s->gc_link);
         }
         free_tables(k, s);
@@ -678,20 +686,25 @@ void poe__gc_sweep_marked(poe_kernel *k)
                                                             poe__session, gc_link);
 
                         gc_unmark(s);
-                        s->in_sweep = true;
+                        s->rare |= POE__RARE_IN_SWEEP;
                         poe__list_append(&sweep, &s->gc_link);
                 }
                 while (!poe__list_empty(&sweep)) {
                         poe__session *s =
                                 poe__container_of(poe__list_last(&sweep), poe__session, gc_link);
 
-                        s->in_sweep = false;
+                        s->rare &= (uint8_t)~POE__RARE_IN_SWEEP;
                         poe__list_remove(&s->gc_link);
-                        /* Marked again while the sweep held it: on the
-                         * marked list again, where it would have been
-                         * (its stop takes it off). */
-                        if (s->marked)
-                                poe__list_append(&k->gc_marked, &s->gc_link);
+                        /* Its count fell to 0 again while the sweep held
+                         * it and is 0 still: marked (its stop takes it
+                         * off the list). */
+                        if (s->remarked) {
+                                s->remarked = false;
+                                if (!s->refcnt) {
+                                        s->marked = true;
+                                        poe__list_append(&k->gc_marked, &s->gc_link);
+                                }
+                        }
                         poe__session_stop(k, s);
                 }
         }
@@ -703,9 +716,10 @@ static void set_flag_option(poe__session *s, const char *name, const poe_value *
 {
         bool on = v && poe_value_true(v);
 
-        if (strcasecmp(name, "trace") == 0)
+        if (strcasecmp(name, "trace") == 0) {
                 s->opt_trace = on;
-        else if (strcasecmp(name, "default") == 0)
+                s->rare = (uint8_t)(on ? s->rare | POE__RARE_TRACE : s->rare & ~POE__RARE_TRACE);
+        } else if (strcasecmp(name, "default") == 0)
                 s->opt_default = on;
         else if (strcasecmp(name, "debug") == 0)
                 s->opt_debug = on;
@@ -882,6 +896,7 @@ int poe__session_create(poe_kernel *k, const poe_session_spec *spec, struct poe_
                         goto enomem;
                 s->more->nfa = nfa;
                 s->is_nfa = true;
+                s->rare |= POE__RARE_NFA;
                 nfa = NULL;
         }
         s->heap = spec->heap;
@@ -1156,7 +1171,7 @@ void poe__sessions_free_all(poe_kernel *k)
                 poe__signals_clear_session(k, s);
                 poe__children_clear_session(k, s);
                 gc_unmark(s);
-                if (s->in_sweep)
+                if (poe__in_sweep(s))
                         poe__list_remove(&s->gc_link);
                 free_tables(k, s);
                 if (!s->is_kernel)

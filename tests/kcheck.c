@@ -120,11 +120,17 @@ static int check_session(poe_kernel *k, poe__session *s, char *why, size_t size)
         /* A session the running GC sweep took off the marked list is
          * about to be stopped: a handler of the sweep (another session's
          * _stop) may look at the kernel meanwhile. */
-        CHECK(s->is_kernel || s->refcnt > 0 || s->marked || s->stopping || s->in_sweep,
+        CHECK(s->is_kernel || s->refcnt > 0 || s->marked || s->stopping || poe__in_sweep(s),
               "session %llu has no references and is not marked for collection", id);
-        /* Marked, it is on the marked list, unless the running sweep
-         * holds it (poe__gc_mark). */
-        if (s->marked && !s->in_sweep) {
+        CHECK(s->is_kernel == !!(s->rare & POE__RARE_KERNEL) &&
+                      s->is_nfa == !!(s->rare & POE__RARE_NFA) &&
+                      s->opt_trace == !!(s->rare & POE__RARE_TRACE),
+              "session %llu: its rare flags say otherwise than its flags", id);
+        /* Marked, it is on the marked list; the running sweep's are never
+         * marked, but remarked (poe__gc_mark). */
+        CHECK(!(s->marked && poe__in_sweep(s)), "session %llu is marked and in the sweep", id);
+        CHECK(!s->remarked || poe__in_sweep(s), "session %llu is remarked outside the sweep", id);
+        if (s->marked) {
                 bool found = false;
 
                 poe__list_foreach(pos, &k->gc_marked) found |= pos == &s->gc_link;
