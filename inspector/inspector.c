@@ -544,10 +544,13 @@ json_t *poe__inspector_summary_extra(poe_inspector *in)
 }
 
 /*
- * Called by poe_kernel_new when POE_INSPECTOR is set and this library is
- * linked in (a weak reference in libpoe): "POE_INSPECTOR=HOST:PORT in the
- * environment of any program that links it".  A failure to start is
- * reported on stderr and the program goes on without an inspector.
+ * "POE_INSPECTOR=HOST:PORT in the environment of any program that links
+ * it": when this library is loaded, a constructor adds a kernel hook
+ * (poe_kernel_hook_add), so every kernel made with POE_INSPECTOR set starts
+ * an inspector, and poe_kernel_free stops it; libpoe knows nothing of it.
+ * A failure to start is reported on stderr and the program goes on
+ * without an inspector.  poe_inspector_autostart and _autostop are what
+ * libpoe called before the hook, exported still for the ABI (abi/).
  */
 POE_EXPORT void *poe_inspector_autostart(poe_kernel *k);
 POE_EXPORT void poe_inspector_autostop(void *in);
@@ -569,4 +572,34 @@ POE_EXPORT void *poe_inspector_autostart(poe_kernel *k)
 POE_EXPORT void poe_inspector_autostop(void *in)
 {
         poe_inspector_stop(in);
+}
+
+static void *autostart_hook(poe_kernel *k, void *data)
+{
+        (void)data;
+        return getenv("POE_INSPECTOR") ? poe_inspector_autostart(k) : NULL;
+}
+
+static void autostop_hook(poe_kernel *k, void *in, void *data)
+{
+        (void)k;
+        (void)data;
+        poe_inspector_autostop(in);
+}
+
+/* Loaded: hook in.  It cannot fail but with 8 hooks registered already,
+ * and then no inspector starts by itself, which is said on stderr. */
+__attribute__((constructor)) static void autostart_register(void)
+{
+        int r = poe_kernel_hook_add(autostart_hook, autostop_hook, NULL);
+
+        if (r < 0 && r != -EEXIST)
+                fprintf(stderr, "poe-inspector: no kernel hook (%s): POE_INSPECTOR will start "
+                                "no inspector\n", strerror(-r));
+}
+
+/* Unloaded (dlclose): kernels made from now on no longer run the hook. */
+__attribute__((destructor)) static void autostart_unregister(void)
+{
+        poe_kernel_hook_remove(autostart_hook, autostop_hook, NULL);
 }

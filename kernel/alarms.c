@@ -66,8 +66,9 @@ static int set_timer(poe_kernel *k, const char *file, int line, poe__session *s,
         uint32_t fid = poe__file(k, file);
         poe__event *ev;
 
-        if (fid == POE__NO_NAME || poe__queue_reserve(k) < 0 ||
-            !(ev = poe__event_new(k, args, nargs))) {
+        /* An id handed back must be found again: the map is made now. */
+        if (fid == POE__NO_NAME || (ret_id && poe__timers_index(k) < 0) ||
+            poe__queue_reserve(k) < 0 || !(ev = poe__event_new(k, args, nargs))) {
                 poe__values_destroy_borrowed(args, nargs);
                 return -ENOMEM;
         }
@@ -259,7 +260,7 @@ static int find_own(poe_kernel *k, poe_alarm_id id, poe__event **ret, const char
          * alarm_remove()" under ASSERT_USAGE, else quietly -ESRCH. */
         if (!id)
                 return poe__explain_usage(k, -ESRCH, "undefined alarm id in %s()", func);
-        ev = poe__imap_get(&k->timer_ids, id);
+        ev = poe__timer_find(k, id);
         if (!ev)
                 return -ESRCH;
         if (ev->to != s)
@@ -359,9 +360,9 @@ POE_EXPORT int poe_kernel_alarm_remove_all(poe_kernel *k,
         s = owner(k);
         if (!s)
                 return poe__rv(k, poe__outside(k, -EPERM, __func__), __func__);
-        if (!*poe__reason_slot(s, POE__R_TIMERS))
+        if (!*poe__reason_slot(s, POE_REASON_TIMERS))
                 return poe__rv(k, 0, __func__);
-        v = poe__malloc(k, *poe__reason_slot(s, POE__R_TIMERS) * sizeof(*v));
+        v = poe__malloc(k, *poe__reason_slot(s, POE_REASON_TIMERS) * sizeof(*v));
         if (!v)
                 return poe__rv(k, -ENOMEM, __func__);
         poe__list_foreach(pos, &s->timers) v[n++] = poe__container_of(pos, poe__event, link);

@@ -53,7 +53,7 @@ static void alias_remove(poe_kernel *k, poe__alias *a)
                 ;
         *pp = a->next;
         poe__trace_aliases_changed(a->session);
-        poe__unref(k, a->session, POE__R_ALIASES);
+        poe__unref(k, a->session, POE_REASON_ALIASES);
         poe__free(k, a);
 }
 
@@ -87,7 +87,7 @@ POE_EXPORT int poe_kernel_alias_set(poe_kernel *k, const char *alias)
         poe__pmap_insert_reserved(&k->aliases, a, poe__hash_str(alias));
         a->session = s;
         insert_sorted(s, a);
-        poe__ref(k, s, POE__R_ALIASES);
+        poe__ref(k, s, POE_REASON_ALIASES);
         return poe__rv(k, 0, __func__);
 }
 

@@ -53,7 +53,7 @@ static void pidwatch_remove(poe_kernel *k, poe__pidwatch *w)
         poe__list_remove(&w->in_session);
         poe__list_remove(&w->in_kernel);
         k->n_pidwatches--;
-        poe__unref(k, w->session, POE__R_SIGCHILD);
+        poe__unref(k, w->session, POE_REASON_SIGCHILD);
         poe__free(k, w->args);
         poe__free(k, w);
 }
@@ -110,7 +110,7 @@ POE_EXPORT int poe_kernel_sig_child(poe_kernel *k, int pid, const char *event,
                 poe__list_append(&s->more->pidwatch, &w->in_session);
                 poe__list_append(&k->pidwatches, &w->in_kernel);
                 k->n_pidwatches++;
-                poe__ref(k, s, POE__R_SIGCHILD);
+                poe__ref(k, s, POE_REASON_SIGCHILD);
                 /* Assume the child runs until a reap says otherwise, so
                  * the kernel does not call itself idle before looking
                  * (POE counts the pending poll, or sets has_child_procs). */

@@ -92,7 +92,7 @@ POE_EXPORT const char *poe_debug_group_prefix(unsigned group)
 
 POE_EXPORT unsigned poe_kernel_debug_get(const poe_kernel *k)
 {
-        /* Any thread (the inspector's HTTP threads): one atomic load. */
+        /* Any thread (a monitor's HTTP threads, say): one atomic load. */
         return k ? atomic_load_explicit(&k->debug, memory_order_relaxed) : 0;
 }
 
@@ -552,7 +552,7 @@ void poe__assert_session(poe_kernel *k, const poe__session *s)
         /* The body is a constant-false branch when ASSERT_DATA is compiled
          * out, so even an unoptimized build drops its message. */
         if (POE__DEBUG_COMPILED & POE_ASSERT_DATA) {
-                for (i = 0; i < POE__R_MAX; i++)
+                for (i = 0; i < POE_REASON_MAX; i++)
                         sum += poe__reason_get(s, i);
                 if (sum != s->refcnt)
                         poe__assert_fail(k, POE_ASSERT_DATA, __FILE__, __LINE__,

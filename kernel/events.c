@@ -193,7 +193,7 @@ void poe__enqueue(poe_kernel *k, poe__event *ev, poe__session *to, poe__session 
                         trace_enqueue(k, ev);
                 poe__queue_push(k, ev);
                 poe__list_append(&to->timers, &ev->link);
-                poe__ref(k, to, POE__R_TIMERS);
+                poe__ref(k, to, POE_REASON_TIMERS);
                 return;
         }
         ev->u.from = from;
@@ -202,9 +202,9 @@ void poe__enqueue(poe_kernel *k, poe__event *ev, poe__session *to, poe__session 
             !poe__trace_shed_first(k, POE_TRACE_EVENTS))
                 trace_enqueue(k, ev);
         poe__queue_push(k, ev);
-        poe__ref(k, to, POE__R_EVENTS_TO);
+        poe__ref(k, to, POE_REASON_EVENTS_TO);
         if (from != to)
-                poe__ref(k, from, POE__R_EVENTS_FROM);
+                poe__ref(k, from, POE_REASON_EVENTS_FROM);
 }
 
 /* Takes an event out of the queue and drops the counts it held.  Inline
@@ -214,12 +214,12 @@ static inline __attribute__((always_inline)) void dequeue(poe_kernel *k, poe__ev
         poe__queue_remove(k, ev);
         if (ev->type & POE__ET_ALARM) {
                 poe__list_remove(&ev->link);
-                poe__unref(k, ev->to, POE__R_TIMERS);
+                poe__unref(k, ev->to, POE_REASON_TIMERS);
                 return;
         }
-        poe__unref(k, ev->to, POE__R_EVENTS_TO);
+        poe__unref(k, ev->to, POE_REASON_EVENTS_TO);
         if (ev->u.from != ev->to)
-                poe__unref(k, ev->u.from, POE__R_EVENTS_FROM);
+                poe__unref(k, ev->u.from, POE_REASON_EVENTS_FROM);
 }
 
 void poe__dequeue(poe_kernel *k, poe__event *ev)
@@ -510,7 +510,7 @@ static inline __attribute__((always_inline)) void dispatch_enter(poe_kernel *k, 
         k->active_event = name;
         k->active_type = type;
         k->dispatch_depth++;
-        /* For other threads (the inspector): relaxed stores, plain moves. */
+        /* For other threads (a monitor's): relaxed stores, plain moves. */
         atomic_store_explicit(&k->pub_session, to->id, memory_order_relaxed);
         atomic_store_explicit(&k->pub_event, poe__name(k, name), memory_order_relaxed);
         atomic_store_explicit(&k->pub_depth, k->dispatch_depth, memory_order_relaxed);
@@ -588,6 +588,40 @@ poe_value poe__dispatch(poe_kernel *k, poe__session *to, poe__session *from, uin
         }
         k->frame = f.up;
         poe__dispatch_died(k, &st, to, from, name, type, file, line, from_state);
+        return poe_nil();
+}
+
+/*
+ * An I/O watcher's dispatch from the slice's ready round
+ * (poe__io_dispatch_ready), at the top level: poe__dispatch, but its
+ * busy time is settled by the next reading, the next ready dispatch's or
+ * the slice's (poe__dispatch_due), as the queued events' are, so that a
+ * wake-up reads the coarse clock once for its dispatches, not twice each.
+ */
+poe_value poe__dispatch_ready(poe_kernel *k, poe__session *to, uint32_t name, poe_value *args,
+                              size_t nargs, const char *file, int line)
+{
+        dispatch_state st;
+        poe__frame f;
+        poe_value ret;
+
+        if (k->dispatch_depth != 0)
+                return poe__dispatch(k, to, to, name, POE__ET_SELECT, args, nargs, file, line,
+                                     POE__NO_NAME);
+        busy_begin(k, to, name);
+        dispatch_enter(k, to, to, name, POE__ET_SELECT, &st);
+        f.up = k->frame;
+        k->frame = &f;
+        if (POE__SETJMP(f.jb) == 0) {
+                ret = invoke(k, to, to, name, POE__ET_SELECT, args, nargs, file, line,
+                             POE__NO_NAME);
+                k->frame = f.up;
+                k->died = false;
+                dispatch_leave(k, to, to, name, &ret, &st);
+                return ret;
+        }
+        k->frame = f.up;
+        poe__dispatch_died(k, &st, to, to, name, POE__ET_SELECT, file, line, POE__NO_NAME);
         return poe_nil();
 }
 
@@ -751,7 +785,7 @@ void poe__events_clear_session(poe_kernel *k, poe__session *s)
                 poe__dequeue(k, ev);
                 poe__event_free(k, ev);
         }
-        if (!s->reasons[POE__R_EVENTS_TO] && !s->reasons[POE__R_EVENTS_FROM])
+        if (!s->reasons[POE_REASON_EVENTS_TO] && !s->reasons[POE_REASON_EVENTS_FROM])
                 return;
         poe__list_foreach_safe(pos, tmp, &k->fifo) {
                 poe__event *ev = poe__container_of(pos, poe__event, link);

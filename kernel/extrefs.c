@@ -28,7 +28,7 @@ static void extref_remove(poe_kernel *k, poe__session *s, poe__extref *e)
         poe__free(k, e);
         if (poe__list_empty(&s->more->extrefs))
                 k->n_extref_sessions--;
-        poe__unref(k, s, POE__R_EXTREFS);
+        poe__unref(k, s, POE_REASON_EXTREFS);
 }
 
 POE_EXPORT int poe_kernel_refcount_increment_at(poe_kernel *k, const char *file, int line,
@@ -64,7 +64,7 @@ POE_EXPORT int poe_kernel_refcount_increment_at(poe_kernel *k, const char *file,
         if (poe__list_empty(&s->more->extrefs))
                 k->n_extref_sessions++;
         poe__list_append(&s->more->extrefs, &e->in_session);
-        poe__ref(k, s, POE__R_EXTREFS);
+        poe__ref(k, s, POE_REASON_EXTREFS);
         return poe__rv(k, 1, __func__);
 }
 

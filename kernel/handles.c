@@ -73,7 +73,7 @@ static void watch_remove(poe_kernel *k, poe__watch *w)
         r->watch[w->mode] = NULL;
         poe__list_remove(&w->in_session);
         if (!session_on_fd(r, s, -1))
-                poe__unref(k, s, POE__R_HANDLES);
+                poe__unref(k, s, POE_REASON_HANDLES);
         /* Failure to stop watching (a closed fd under epoll) changes
          * nothing: the fd is gone from the backend either way. */
         if (r->mask != wanted_mask(r)) {
@@ -188,7 +188,7 @@ static int watch_add(poe_kernel *k, poe__session *s, int fd, int mode, const cha
                         fcntl(fd, F_SETFL, flags | O_NONBLOCK);
         }
         if (!session_on_fd(r, s, mode))
-                poe__ref(k, s, POE__R_HANDLES);
+                poe__ref(k, s, POE_REASON_HANDLES);
         poe__list_append(&s->more->watches, &w->in_session);
         POE_TRACE_HOT(k, POE_TRACE_FILES, POE_TK_WATCH, s, name, NULL, NULL, 0, 0, fd, mode, 0, 0,
                       0.0);
@@ -392,7 +392,9 @@ void poe__io_bad(poe_kernel *k, int fd)
  * POE's _data_handle_enqueue_ready: ready reads, then writes, then
  * expedites, each dispatched at once with ARG0 the fd and ARG1 the
  * mode, then the watcher's arguments.  A watcher removed or paused by an
- * earlier handler in the same round is skipped.
+ * earlier handler in the same round is skipped.  A watcher without
+ * arguments (the common case) has its two on the stack; one with some
+ * has them copied, since the handler may remove its own watcher.
  */
 void poe__io_dispatch_ready(poe_kernel *k)
 {
@@ -404,27 +406,32 @@ void poe__io_dispatch_ready(poe_kernel *k)
                         int fd = k->ready[mode][i];
                         poe__fdrec *r = rec_get(k, fd);
                         poe__watch *w = r ? r->watch[mode] : NULL;
-                        poe_value pre[2];
-                        poe__event *tmp;
-                        poe_value ret;
+                        poe_value pre[2], ret;
+                        poe__event *tmp = NULL;
+                        poe_value *args = pre;
+                        size_t nargs = 2;
 
                         if (!w || w->paused || !w->session->alive)
                                 continue;
-                        pre[0] = poe_int(fd);
-                        pre[1] = poe_int(mode);
-                        /* A copy: the handler may remove its own watcher. */
-                        tmp = poe__event_new2(k, pre, 2, w->args, w->nargs);
-                        if (!tmp) {
-                                /* Level-triggered: the fd is reported again
-                                 * next slice, so nothing is lost. */
-                                poe__warn(k, "<fh> out of memory dispatching fd %d\n", fd);
-                                continue;
+                        pre[0] = (poe_value){.type = POE_T_INT, .u.i = fd};
+                        pre[1] = (poe_value){.type = POE_T_INT, .u.i = mode};
+                        if (w->nargs) {
+                                tmp = poe__event_new2(k, pre, 2, w->args, w->nargs);
+                                if (!tmp) {
+                                        /* Level-triggered: the fd is reported
+                                         * again next slice, so nothing is lost. */
+                                        poe__warn(k, "<fh> out of memory dispatching fd %d\n",
+                                                  fd);
+                                        continue;
+                                }
+                                args = poe__ev_args(tmp);
+                                nargs = poe__ev_nargs(tmp);
                         }
-                        ret = poe__dispatch(k, w->session, w->session, w->event, POE__ET_SELECT,
-                                            poe__ev_args(tmp), poe__ev_nargs(tmp), __FILE__,
-                                            __LINE__, POE__NO_NAME);
-                        poe_value_release(&ret);
-                        poe__free(k, tmp);
+                        ret = poe__dispatch_ready(k, w->session, w->event, args, nargs, __FILE__,
+                                                  __LINE__);
+                        poe__value_drop(&ret);
+                        if (tmp)
+                                poe__free(k, tmp);
                 }
         }
         for (mode = 0; mode < POE__MODES; mode++)

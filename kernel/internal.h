@@ -18,6 +18,7 @@
 
 #include "poe/poe.h"
 #include "list.h"
+#include "hooks.h"
 #include "map.h"
 #include "stats.h"
 
@@ -157,25 +158,14 @@ enum {
 };
 
 /*
- * Why a session is alive: one counter per kind of thing it owns, as
+ * Why a session is alive: one counter per kind of thing it owns
+ * (enum poe_reason, poe.h's, which peek hands out as it is), as
  * DESIGN.md's lifetime rule says.  The sum is the session's refcount,
  * and a session whose refcount reaches zero is marked for collection.
  */
-enum poe__reason {
-        POE__R_EVENTS_TO,   /* events queued to it */
-        POE__R_EVENTS_FROM, /* events it posted to others, still queued */
-        POE__R_CHILDREN,    /* child sessions */
-        POE__R_ALIASES,     /* aliases */
-        POE__R_EXTREFS,     /* extra reference tags (refcount_increment) */
-        POE__R_TIMERS,      /* alarms and delays */
-        POE__R_HANDLES,     /* file descriptors it watches (paused ones too) */
-        POE__R_SIGCHILD,    /* child processes it waits for (sig_child) */
-        POE__R_POSTBACKS,   /* postbacks and callbacks alive (not weakened) */
-        POE__R_MAX
-};
 /* How many of them a session keeps in itself (poe__reason_slot): events
  * to and from, children, aliases and timers. */
-#define POE__R_IN_CORE 5
+#define POE__REASONS_IN_CORE 5
 
 typedef struct poe__session poe__session;
 typedef struct poe__event poe__event;
@@ -280,7 +270,7 @@ typedef struct poe__session_more {
         poe__option *options;
         uint32_t n_options;
         /* The counts of reasons kept here (poe__reason_slot). */
-        uint32_t reasons[POE__R_MAX - POE__R_IN_CORE];
+        uint32_t reasons[POE_REASON_MAX - POE__REASONS_IN_CORE];
         struct poe__nfa *nfa; /* a POE::NFA machine's states (nfa.c), or NULL */
         /* Lints' evidence: its top-level dispatches that took k->slow_ns
          * or more (how many, the slowest, the last one's start), and the
@@ -315,7 +305,7 @@ struct poe__session {
         double created;  /* epoch seconds */
         /* The counts of events, children, aliases and timers; the other
          * reasons' are in s->more (poe__reason_slot). */
-        uint32_t reasons[POE__R_IN_CORE];
+        uint32_t reasons[POE__REASONS_IN_CORE];
         uint32_t refcnt; /* the sum of every reason's count */
         uint32_t pins;   /* dispatches under way + 1 while alive */
         /* Its loggable name's serial in trace records (0: to be given,
@@ -361,24 +351,24 @@ static inline int poe__need_more(poe_kernel *k, poe__session *s)
  * timers, in s->more for the rest (which exists whenever such a count
  * is raised: the resource that raises it made it).  A constant r folds
  * to one address. */
-static inline uint32_t *poe__reason_slot(poe__session *s, enum poe__reason r)
+static inline uint32_t *poe__reason_slot(poe__session *s, enum poe_reason r)
 {
         switch (r) {
-        case POE__R_EVENTS_TO:
-        case POE__R_EVENTS_FROM:
-        case POE__R_CHILDREN:
-        case POE__R_ALIASES:
+        case POE_REASON_EVENTS_TO:
+        case POE_REASON_EVENTS_FROM:
+        case POE_REASON_CHILDREN:
+        case POE_REASON_ALIASES:
                 return &s->reasons[r];
-        case POE__R_TIMERS:
+        case POE_REASON_TIMERS:
                 return &s->reasons[4];
-        case POE__R_EXTREFS:
+        case POE_REASON_EXTREFS:
                 return &s->more->reasons[0];
-        case POE__R_HANDLES:
+        case POE_REASON_HANDLES:
                 return &s->more->reasons[1];
-        case POE__R_SIGCHILD:
+        case POE_REASON_SIGCHILD:
                 return &s->more->reasons[2];
         default:
-                return &s->more->reasons[3]; /* POE__R_POSTBACKS */
+                return &s->more->reasons[3]; /* POE_REASON_POSTBACKS */
         }
 }
 
@@ -386,17 +376,17 @@ static inline uint32_t *poe__reason_slot(poe__session *s, enum poe__reason r)
 static inline uint32_t poe__reason_get(const poe__session *s, int r)
 {
         switch (r) {
-        case POE__R_EVENTS_TO:
-        case POE__R_EVENTS_FROM:
-        case POE__R_CHILDREN:
-        case POE__R_ALIASES:
-        case POE__R_TIMERS:
-                return *poe__reason_slot((poe__session *)s, (enum poe__reason)r);
-        case POE__R_EXTREFS:
-        case POE__R_HANDLES:
-        case POE__R_SIGCHILD:
-        case POE__R_POSTBACKS:
-                return s->more ? *poe__reason_slot((poe__session *)s, (enum poe__reason)r) : 0;
+        case POE_REASON_EVENTS_TO:
+        case POE_REASON_EVENTS_FROM:
+        case POE_REASON_CHILDREN:
+        case POE_REASON_ALIASES:
+        case POE_REASON_TIMERS:
+                return *poe__reason_slot((poe__session *)s, (enum poe_reason)r);
+        case POE_REASON_EXTREFS:
+        case POE_REASON_HANDLES:
+        case POE_REASON_SIGCHILD:
+        case POE_REASON_POSTBACKS:
+                return s->more ? *poe__reason_slot((poe__session *)s, (enum poe_reason)r) : 0;
         default:
                 return 0;
         }
@@ -581,9 +571,13 @@ struct poe_kernel {
 
         /* The queue: posted events in FIFO order, timers in a heap. */
         poe__list fifo;
-        poe__heap_entry *heap; /* timers: a binary min-heap on (due, id) */
+        poe__heap_entry *heap; /* timers: a 4-ary min-heap on (due, id) */
+        void *heap_mem;        /* its allocation (heap is 64-byte aligned in it) */
         uint32_t heap_len, heap_cap;
-        poe__imap timer_ids; /* alarm id -> event */
+        /* Alarm id -> event, kept once an id has been asked for (see
+         * queue.c): until then no timer needs finding by id. */
+        bool timers_indexed;
+        poe__imap timer_ids;
         size_t queue_count;
         uint64_t seq;
         poe__event *parked_event; /* the last alarm_remove'd, for its args */
@@ -703,7 +697,7 @@ struct poe_kernel {
 
         /* Debug groups (debug.c). */
         /* groups switched on (env, debug_set): text and sinks.  Atomic:
-         * poe_kernel_debug_get is read from the inspector's HTTP threads
+         * poe_kernel_debug_get is read from other threads (a monitor's)
          * while the kernel's thread may switch groups. */
         _Atomic unsigned debug;
         unsigned debug_on; /* debug plus the groups any sink asked for */
@@ -756,7 +750,7 @@ struct poe_kernel {
         void (*heap_describer)(void *ctx, poe_sid sid, void *heap, char *buf, size_t size);
         void *heap_describer_ctx;
 
-        void *auto_inspector; /* started by POE_INSPECTOR (kernel.c) */
+        poe__hooks hooks; /* the kernel hooks it ran (hooks.h) */
         bool retry_soon; /* an internal event could not be queued: wake soon */
         unsigned raise_failures; /* IDLE/ZOMBIE not queued, slices in a row */
         bool run_done;
@@ -858,8 +852,8 @@ static inline void poe__value_drop(poe_value *v)
 
 /* sessions.c */
 poe__session *poe__session_get(const poe_kernel *k, poe_sid sid);
-void poe__ref_slow(poe_kernel *k, poe__session *s, enum poe__reason r);
-void poe__unref_slow(poe_kernel *k, poe__session *s, enum poe__reason r);
+void poe__ref_slow(poe_kernel *k, poe__session *s, enum poe_reason r);
+void poe__unref_slow(poe_kernel *k, poe__session *s, enum poe_reason r);
 void poe__gc_mark(poe_kernel *k, poe__session *s);
 
 /* A session gains one reason to live.  Inline for its common case: the
@@ -872,7 +866,7 @@ static inline void poe__gc_unmark(poe__session *s)
         poe__list_remove(&s->gc_link);
 }
 
-static inline void poe__ref(poe_kernel *k, poe__session *s, enum poe__reason r)
+static inline void poe__ref(poe_kernel *k, poe__session *s, enum poe_reason r)
 {
         (*poe__reason_slot(s, r))++;
         s->refcnt++;
@@ -886,7 +880,7 @@ static inline void poe__ref(poe_kernel *k, poe__session *s, enum poe__reason r)
 }
 
 /* ... and loses one; at zero it is marked for collection (sessions.c). */
-static inline void poe__unref(poe_kernel *k, poe__session *s, enum poe__reason r)
+static inline void poe__unref(poe_kernel *k, poe__session *s, enum poe_reason r)
 {
         uint32_t *n = poe__reason_slot(s, r);
 
@@ -980,6 +974,9 @@ void poe__enqueue(poe_kernel *k, poe__event *ev, poe__session *to, poe__session 
 poe_value poe__dispatch(poe_kernel *k, poe__session *to, poe__session *from, uint32_t name,
                         uint32_t type, poe_value *args, size_t nargs, const char *file,
                         int line, uint32_t from_state);
+/* A select event's dispatch from the ready round (see events.c). */
+poe_value poe__dispatch_ready(poe_kernel *k, poe__session *to, uint32_t name, poe_value *args,
+                              size_t nargs, const char *file, int line);
 poe_value poe__dispatch_framed(poe_kernel *k, poe__dispatch_state *st, poe__session *to,
                                poe__session *from, uint32_t name, uint32_t type,
                                poe_value *args, size_t nargs, const char *file, int line,
@@ -1011,6 +1008,8 @@ void poe__kernel_invoke(poe_kernel *k, uint32_t name, uint32_t type, poe_value *
 
 /* queue.c */
 int poe__queue_reserve(poe_kernel *k);
+int poe__timers_index(poe_kernel *k);
+poe__event *poe__timer_find(poe_kernel *k, uint64_t id);
 void poe__timer_push(poe_kernel *k, poe__event *ev);
 void poe__timer_remove(poe_kernel *k, poe__event *ev);
 
@@ -1113,10 +1112,14 @@ static inline void poe__busy_settle(poe_kernel *k, int64_t t)
 }
 
 /* The same where time passes next that is nobody's: a wait, or the
- * host's code after a timeslice or run(). */
+ * host's code after a timeslice or run().  No reading when no dispatch
+ * is being charged: the mark is read only with busy_sess set, and each
+ * place that sets it settles first (the slice's loop after the slice's
+ * own reading). */
 static inline void poe__busy_stop(poe_kernel *k)
 {
-        poe__busy_settle(k, poe__coarse(k));
+        if (k->busy_sess)
+                poe__busy_settle(k, poe__coarse(k));
 }
 double poe__wall(const poe_kernel *k);
 void poe__clock_init(poe_kernel *k);

@@ -89,15 +89,6 @@ static void read_environment(poe_kernel *k)
         }
 }
 
-/*
- * libpoe-inspector defines these when it is linked into the program, so a
- * kernel made with POE_INSPECTOR in the environment starts an inspector
- * (and stops it when freed) without the program knowing.  Weak: without
- * the inspector library they are NULL and libpoe needs nothing of it.
- */
-extern void *poe_inspector_autostart(poe_kernel *k) __attribute__((weak));
-extern void poe_inspector_autostop(void *in) __attribute__((weak));
-
 POE_EXPORT int poe_kernel_new(poe_kernel **ret_kernel, const poe_allocator *alloc)
 {
         poe_allocator a = { libc_malloc, libc_realloc, libc_free, NULL };
@@ -147,8 +138,9 @@ POE_EXPORT int poe_kernel_new(poe_kernel **ret_kernel, const poe_allocator *allo
                 return err;
         }
         poe__os_ignore_sigpipe();
-        if (poe_inspector_autostart && getenv("POE_INSPECTOR"))
-                k->auto_inspector = poe_inspector_autostart(k);
+        /* Last, with the kernel whole: what other libraries registered
+         * (poe_kernel_hook_add) runs now. */
+        poe__hooks_run_new(k, &k->hooks);
         *ret_kernel = k;
         return 0;
 }
@@ -201,8 +193,7 @@ POE_EXPORT poe_kernel *poe_kernel_free(poe_kernel *k)
         warn_if_never_run(k);
         if (k == default_kernel)
                 default_kernel = NULL;
-        if (k->auto_inspector && poe_inspector_autostop)
-                poe_inspector_autostop(k->auto_inspector);
+        poe__hooks_run_free(k, &k->hooks);
         poe__postbacks_detach(k);
         poe__os_signals_fini(k);
         poe__loop_fini(k);

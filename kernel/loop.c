@@ -345,8 +345,12 @@ void poe__loop_wait(poe_kernel *k, bool block)
                 poe__warn(k, "<fh> %s wait failed: %s\n", poe_kernel_loop_name(k),
                           strerror(-err));
         take_xposts(k);
-        poe__os_signals_deliver(k);
-        poe__children_poll(k);
+        /* Each only when it has something to do: a call apiece per
+         * wake-up otherwise. */
+        if (k->sig_ready || poe__os_signals_pending(k))
+                poe__os_signals_deliver(k);
+        if (k->chld_poll_due >= 0)
+                poe__children_poll(k);
 }
 
 /*

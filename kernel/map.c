@@ -226,14 +226,16 @@ static void imap_insert(poe__imap *m, uint64_t key, void *value)
         m->count++;
 }
 
-int poe__imap_reserve(poe_kernel *k, poe__imap *m)
+int poe__imap_reserve_n(poe_kernel *k, poe__imap *m, size_t extra)
 {
         size_t cap, i;
         poe__imap old = *m;
 
-        if (m->slots && (m->count + 1) * 4 <= (m->mask + 1) * 3)
+        if (m->slots && (m->count + extra) * 4 <= (m->mask + 1) * 3)
                 return 0;
         cap = m->slots ? (m->mask + 1) * 2 : 16;
+        while ((m->count + extra) * 4 > cap * 3)
+                cap *= 2;
         m->slots = poe__calloc(k, cap, sizeof(*m->slots));
         if (!m->slots) {
                 *m = old;
@@ -246,6 +248,11 @@ int poe__imap_reserve(poe_kernel *k, poe__imap *m)
                         imap_insert(m, old.slots[i].key, old.slots[i].value);
         poe__free(k, old.slots);
         return 0;
+}
+
+int poe__imap_reserve(poe_kernel *k, poe__imap *m)
+{
+        return poe__imap_reserve_n(k, m, 1);
 }
 
 int poe__imap_put(poe_kernel *k, poe__imap *m, uint64_t key, void *value)

@@ -86,6 +86,8 @@ void *poe__imap_del(poe__imap *m, uint64_t key);
 void poe__imap_free(struct poe_kernel *k, poe__imap *m);
 /* Makes room for one more entry now, so the next put cannot fail. */
 int poe__imap_reserve(struct poe_kernel *k, poe__imap *m);
+/* The same for n more entries. */
+int poe__imap_reserve_n(struct poe_kernel *k, poe__imap *m, size_t n);
 /* Adds a key known to be absent, after poe__imap_reserve: one probe. */
 void poe__imap_insert_reserved(poe__imap *m, uint64_t key, void *value);
 

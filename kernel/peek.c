@@ -1,6 +1,6 @@
 /*
  * Peek: read-only introspection, in the spirit of POE::API::Peek, and
- * everything the inspector draws.  Each poe_peek_* call fills a small
+ * everything a monitor of the kernel draws.  Each poe_peek_* call fills a small
  * struct or walks a set with a callback; nothing is allocated per item
  * (the queue and timer walks sort one array of pointers).  Call them
  * between dispatches or from a handler, on the kernel's thread; the
@@ -12,8 +12,6 @@
 #include <unistd.h>
 
 #include "internal.h"
-
-_Static_assert((int)POE_REASON_MAX == (int)POE__R_MAX, "public and internal reason lists agree");
 
 POE_EXPORT const char *poe_reason_name(int reason)
 {
@@ -60,10 +58,10 @@ static void fill_session(const poe_kernel *k, const poe__session *s, poe_session
         p->id = s->id;
         p->parent = s->parent ? s->parent->id : POE_KERNEL;
         p->refcount = s->refcnt;
-        for (i = 0; i < POE__R_MAX; i++)
+        for (i = 0; i < POE_REASON_MAX; i++)
                 p->reasons[i] = poe__reason_get(s, i);
-        p->n_children = s->reasons[POE__R_CHILDREN];
-        p->n_aliases = s->reasons[POE__R_ALIASES];
+        p->n_children = s->reasons[POE_REASON_CHILDREN];
+        p->n_aliases = s->reasons[POE_REASON_ALIASES];
         p->first_alias = s->aliases ? s->aliases->name : NULL;
         p->n_handlers = s->handlers ? s->handlers->count : 0;
         p->events_dispatched = s->dispatched;
@@ -198,7 +196,7 @@ POE_EXPORT int poe_peek_reasons(const poe_kernel *k, poe_sid sid,
         poe__list_foreach(pos, &k->fifo) {
                 const poe__event *ev = poe__container_of(pos, poe__event, link);
 
-                if (!s->reasons[POE__R_EVENTS_TO] && !s->reasons[POE__R_EVENTS_FROM])
+                if (!s->reasons[POE_REASON_EVENTS_TO] && !s->reasons[POE_REASON_EVENTS_FROM])
                         break;
                 memset(&it, 0, sizeof(it));
                 it.id = ev->seq;
@@ -286,10 +284,10 @@ POE_EXPORT int poe_peek_reasons(const poe_kernel *k, poe_sid sid,
                 it.name = poe__name(k, w->event);
                 EMIT();
         }
-        if (poe__reason_get(s, POE__R_POSTBACKS)) {
+        if (poe__reason_get(s, POE_REASON_POSTBACKS)) {
                 memset(&it, 0, sizeof(it));
                 it.reason = POE_REASON_POSTBACKS;
-                it.count = (int)poe__reason_get(s, POE__R_POSTBACKS);
+                it.count = (int)poe__reason_get(s, POE_REASON_POSTBACKS);
                 EMIT();
         }
 #undef EMIT

@@ -93,7 +93,7 @@ static int make(poe_kernel *k, const char *file, int line, poe_sid sid, const ch
         pb->invoked = 0;
         poe__list_append(&k->postbacks, &pb->link);
         k->n_live_postbacks++;
-        poe__ref(k, s, POE__R_POSTBACKS);
+        poe__ref(k, s, POE_REASON_POSTBACKS);
         *ret = pb;
         return 0;
 }
@@ -137,7 +137,7 @@ static void release(poe_postback *pb)
         pb->k->n_live_postbacks--;
         s = poe__session_get(pb->k, pb->sid);
         if (s)
-                poe__unref(pb->k, s, POE__R_POSTBACKS);
+                poe__unref(pb->k, s, POE_REASON_POSTBACKS);
 }
 
 /* Runs the creation arguments' destructors and frees the memory. */
@@ -247,7 +247,7 @@ void poe__postbacks_clear_session(poe_kernel *k, poe__session *s)
 {
         poe__list_node *pos;
 
-        if (!poe__reason_get(s, POE__R_POSTBACKS))
+        if (!poe__reason_get(s, POE_REASON_POSTBACKS))
                 return;
         poe__list_foreach(pos, &k->postbacks) {
                 poe_postback *pb = poe__container_of(pos, poe_postback, link);
@@ -255,7 +255,7 @@ void poe__postbacks_clear_session(poe_kernel *k, poe__session *s)
                 if (pb->sid == s->id && !pb->weak) {
                         pb->weak = true;
                         k->n_live_postbacks--;
-                        poe__unref(k, s, POE__R_POSTBACKS);
+                        poe__unref(k, s, POE_REASON_POSTBACKS);
                 }
         }
 }

@@ -3,11 +3,12 @@
  * one queue ordered by (due time, item id).  Posted events are due the
  * moment they are posted, so they arrive in order and a FIFO list holds
  * them with O(1) push and pop.  Timers arrive in any order and live in a
- * binary min-heap on (due, id) whose nodes know their index, so setting,
+ * 4-ary min-heap on (due, id) whose nodes know their index, so setting,
  * removing and adjusting one is O(log n).  The head of the queue is the
  * earlier of the two heads, which keeps POE's order exactly: a timer due
  * in the past jumps ahead of later posts.
  */
+#include <stddef.h>
 #include <string.h>
 
 #include "internal.h"
@@ -17,101 +18,183 @@ static inline bool earlier(const poe__event *a, const poe__event *b)
         return a->due < b->due || (a->due == b->due && a->seq < b->seq);
 }
 
+/*
+ * The timer heap is 4-ary, as libev's: the children of i are 4i+1 ..
+ * 4i+4, and the array starts three entries past a 64-byte boundary, so
+ * the four children of any entry are one cache line (four 16-byte
+ * entries).  Against a binary heap, half the levels, so half the cache
+ * lines and event writes a sift touches, for three compares a level
+ * instead of one or two.
+ */
+#define CHILD(i)  (4 * (i) + 1)
+#define PARENT(i) (((i)-1) / 4)
+
 /* The heap's order: (due, id), the id read only on a tie. */
 static inline bool before(const poe__heap_entry *a, const poe__heap_entry *b)
 {
         return a->due < b->due || (a->due == b->due && a->ev->seq < b->ev->seq);
 }
 
-static inline void heap_set(poe_kernel *k, uint32_t i, poe__heap_entry e)
+static inline void heap_set(poe__heap_entry *h, uint32_t i, poe__heap_entry e)
 {
-        k->heap[i] = e;
+        h[i] = e;
         e.ev->heap_index = i;
+}
+
+/* The least of the children from c (c < n). */
+static inline uint32_t least_child(const poe__heap_entry *h, uint32_t c, uint32_t n)
+{
+        uint32_t m, j;
+
+        if (__builtin_expect(c + 3 < n, 1)) {
+                uint32_t a = before(&h[c + 1], &h[c]) ? c + 1 : c;
+                uint32_t b = before(&h[c + 3], &h[c + 2]) ? c + 3 : c + 2;
+
+                return before(&h[b], &h[a]) ? b : a;
+        }
+        for (m = c, j = c + 1; j < n; j++)
+                if (before(&h[j], &h[m]))
+                        m = j;
+        return m;
 }
 
 static void sift_up(poe_kernel *k, uint32_t i)
 {
-        poe__heap_entry e = k->heap[i];
+        poe__heap_entry *h = k->heap, e = h[i];
 
         while (i > 0) {
-                uint32_t parent = (i - 1) / 2;
+                uint32_t parent = PARENT(i);
 
-                if (!before(&e, &k->heap[parent]))
+                if (!before(&e, &h[parent]))
                         break;
-                heap_set(k, i, k->heap[parent]);
+                heap_set(h, i, h[parent]);
                 i = parent;
         }
-        heap_set(k, i, e);
+        heap_set(h, i, e);
 }
 
 static void sift_down(poe_kernel *k, uint32_t i)
 {
-        poe__heap_entry e = k->heap[i];
+        poe__heap_entry *h = k->heap, e = h[i];
         uint32_t n = k->heap_len;
 
         for (;;) {
-                uint32_t c = 2 * i + 1;
+                uint32_t c = CHILD(i);
 
                 if (c >= n)
                         break;
-                if (c + 1 < n && before(&k->heap[c + 1], &k->heap[c]))
-                        c++;
-                if (!before(&k->heap[c], &e))
+                c = least_child(h, c, n);
+                if (!before(&h[c], &e))
                         break;
-                heap_set(k, i, k->heap[c]);
+                heap_set(h, i, h[c]);
                 i = c;
         }
-        heap_set(k, i, e);
+        heap_set(h, i, e);
 }
 
 /*
  * Fills the hole at i with the heap's last entry.  Floyd's bottom-up
- * method: the hole goes down to a leaf by the smaller child, one compare
- * per level, and the last entry rises from there; it belongs near the
- * bottom, so that rise is short.  About half the compares of sifting the
- * last entry down from i.
+ * method: the hole goes down to a leaf by the least child, and the last
+ * entry rises from there; it belongs near the bottom, so that rise is
+ * short.  Fewer compares than sifting the last entry down from i.
  */
 static void fill_hole(poe_kernel *k, uint32_t i)
 {
+        poe__heap_entry *h = k->heap;
         uint32_t n = --k->heap_len;
-        poe__heap_entry last = k->heap[n];
+        poe__heap_entry last = h[n];
 
         if (i == n)
                 return;
         for (;;) {
-                uint32_t c = 2 * i + 1;
+                uint32_t c = CHILD(i);
 
                 if (c >= n)
                         break;
-                if (c + 1 < n && before(&k->heap[c + 1], &k->heap[c]))
-                        c++;
-                heap_set(k, i, k->heap[c]);
+                c = least_child(h, c, n);
+                heap_set(h, i, h[c]);
                 i = c;
         }
-        heap_set(k, i, last);
+        heap_set(h, i, last);
         sift_up(k, i);
 }
 
-/* Makes room for one more timer, so that the push after it cannot fail. */
+/* The heap's first entry in its allocation: three entries past a
+ * 64-byte boundary (the allocator may give 16). */
+static poe__heap_entry *heap_start(void *mem)
+{
+        char *p = mem;
+
+        return (poe__heap_entry *)(void *)(p + (64 - (uintptr_t)p % 64) % 64) + 3;
+}
+
+/* Makes room for one more timer, so that the push after it cannot fail.
+ * The heap grows by realloc, which moves a big block by remapping it,
+ * keeping its offset in the page; only if the alignment changed are the
+ * entries moved to it. */
 int poe__queue_reserve(poe_kernel *k)
 {
         if (k->heap_len == k->heap_cap) {
-                uint32_t cap = k->heap_cap ? k->heap_cap * 2 : 64;
-                poe__heap_entry *h = poe__realloc(k, k->heap, cap * sizeof(*h));
+                uint32_t cap = k->heap_cap ? k->heap_cap * 2 : 61;
+                size_t old_off = k->heap_mem ? (size_t)((char *)k->heap - (char *)k->heap_mem) : 0;
+                char *mem = poe__realloc(k, k->heap_mem,
+                                         ((size_t)cap + 3) * sizeof(poe__heap_entry) + 64);
+                poe__heap_entry *h;
 
-                if (!h)
+                if (!mem)
                         return -ENOMEM;
+                h = heap_start(mem);
+                if (k->heap_len && (char *)h - mem != (ptrdiff_t)old_off)
+                        memmove(h, mem + old_off, k->heap_len * sizeof(*h));
+                k->heap_mem = mem;
                 k->heap = h;
                 k->heap_cap = cap;
         }
-        return poe__imap_reserve(k, &k->timer_ids);
+        return k->timers_indexed ? poe__imap_reserve(k, &k->timer_ids) : 0;
+}
+
+/*
+ * The alarm id map is made only when an id is first asked for: an id
+ * handed back by alarm_set or delay_set, or looked up (alarm_remove,
+ * alarm_adjust, delay_adjust, which may be given an id learned any
+ * way).  A program that sets timers and lets them fire pays no map.
+ * From then on every timer is in it.  0, or -ENOMEM (nothing changed).
+ */
+int poe__timers_index(poe_kernel *k)
+{
+        uint32_t i;
+
+        if (k->timers_indexed)
+                return 0;
+        /* Room for all of them and one more, so that nothing below fails. */
+        if (poe__imap_reserve_n(k, &k->timer_ids, (size_t)k->heap_len + 1) < 0)
+                return -ENOMEM;
+        for (i = 0; i < k->heap_len; i++)
+                poe__imap_insert_reserved(&k->timer_ids, k->heap[i].ev->seq, k->heap[i].ev);
+        k->timers_indexed = true;
+        return 0;
+}
+
+/* The pending timer with that id, or NULL.  Without the map, and no room
+ * to make it, the heap is searched. */
+poe__event *poe__timer_find(poe_kernel *k, uint64_t id)
+{
+        uint32_t i;
+
+        if (__builtin_expect(k->timers_indexed, 1) || poe__timers_index(k) == 0)
+                return poe__imap_get(&k->timer_ids, id);
+        for (i = 0; i < k->heap_len; i++)
+                if (k->heap[i].ev->seq == id)
+                        return k->heap[i].ev;
+        return NULL;
 }
 
 /* The timer half of poe__queue_push: room was reserved by the caller,
  * so neither step can fail. */
 void poe__timer_push(poe_kernel *k, poe__event *ev)
 {
-        poe__imap_insert_reserved(&k->timer_ids, ev->seq, ev);
+        if (k->timers_indexed)
+                poe__imap_insert_reserved(&k->timer_ids, ev->seq, ev);
         k->heap[k->heap_len].due = ev->due;
         k->heap[k->heap_len].ev = ev;
         sift_up(k, k->heap_len++);
@@ -119,7 +202,8 @@ void poe__timer_push(poe_kernel *k, poe__event *ev)
 
 void poe__timer_remove(poe_kernel *k, poe__event *ev)
 {
-        poe__imap_del(&k->timer_ids, ev->seq);
+        if (k->timers_indexed)
+                poe__imap_del(&k->timer_ids, ev->seq);
         fill_hole(k, ev->heap_index);
 }
 
@@ -157,7 +241,8 @@ void poe__queue_free(poe_kernel *k)
         }
         for (i = 0; i < k->heap_len; i++)
                 poe__event_free(k, k->heap[i].ev);
-        poe__free(k, k->heap);
+        poe__free(k, k->heap_mem);
+        k->heap_mem = NULL;
         k->heap = NULL;
         k->heap_len = k->heap_cap = 0;
         poe__imap_free(k, &k->timer_ids);

@@ -301,22 +301,22 @@ static void gc_unmark(poe__session *s)
                 poe__gc_unmark(s);
 }
 
-static const char *const reason_names[POE__R_MAX] = {
-        [POE__R_EVENTS_TO] = "events to",     [POE__R_EVENTS_FROM] = "events from",
-        [POE__R_CHILDREN] = "children",       [POE__R_ALIASES] = "aliases",
-        [POE__R_EXTREFS] = "extra refs",      [POE__R_TIMERS] = "timers",
-        [POE__R_HANDLES] = "handles",         [POE__R_SIGCHILD] = "child pids",
-        [POE__R_POSTBACKS] = "postbacks",
+static const char *const reason_names[POE_REASON_MAX] = {
+        [POE_REASON_EVENTS_TO] = "events to",     [POE_REASON_EVENTS_FROM] = "events from",
+        [POE_REASON_CHILDREN] = "children",       [POE_REASON_ALIASES] = "aliases",
+        [POE_REASON_EXTREFS] = "extra refs",      [POE_REASON_TIMERS] = "timers",
+        [POE_REASON_HANDLES] = "handles",         [POE_REASON_SIGCHILD] = "child pids",
+        [POE_REASON_POSTBACKS] = "postbacks",
 };
 
 const char *poe__reason_name(int r)
 {
-        return r >= 0 && r < POE__R_MAX ? reason_names[r] : "?";
+        return r >= 0 && r < POE_REASON_MAX ? reason_names[r] : "?";
 }
 
 /* TRACE_REFCNT: the change, then the session's reasons item by item
  * (POE's "GC test" box, on one line): the record carries every count. */
-static void trace_refcnt(poe_kernel *k, poe__session *s, enum poe__reason r, int delta)
+static void trace_refcnt(poe_kernel *k, poe__session *s, enum poe_reason r, int delta)
 {
         int i;
         poe_trace_record rec = { .group = POE_TRACE_REFCNT, .event = POE__NO_NAME,
@@ -324,16 +324,16 @@ static void trace_refcnt(poe_kernel *k, poe__session *s, enum poe__reason r, int
 
         if (!(POE__DEBUG_COMPILED & POE_TRACE_REFCNT))
                 return;
-        _Static_assert(POE__R_MAX < sizeof(rec.arg.u) / sizeof(rec.arg.u[0]),
+        _Static_assert(POE_REASON_MAX < sizeof(rec.arg.u) / sizeof(rec.arg.u[0]),
                        "a refcount record holds every reason and the one that changed");
-        for (i = 0; i < POE__R_MAX; i++)
+        for (i = 0; i < POE_REASON_MAX; i++)
                 rec.arg.u[i] = poe__reason_get(s, i);
         rec.arg.u[9] = r;
         poe__trace(k, &rec, s, NULL, NULL);
 }
 
 static __attribute__((noinline, cold)) void debug_refcnt(poe_kernel *k, poe__session *s,
-                                                          enum poe__reason r, int delta)
+                                                          enum poe_reason r, int delta)
 {
         if (POE__ON(k, POE_TRACE_REFCNT) && !k->in_sink)
                 trace_refcnt(k, s, r, delta);
@@ -342,14 +342,14 @@ static __attribute__((noinline, cold)) void debug_refcnt(poe_kernel *k, poe__ses
 }
 
 /* poe__ref's and poe__unref's slow paths (internal.h has the rest). */
-void poe__ref_slow(poe_kernel *k, poe__session *s, enum poe__reason r)
+void poe__ref_slow(poe_kernel *k, poe__session *s, enum poe_reason r)
 {
         gc_unmark(s);
         if (POE__ON(k, POE_TRACE_REFCNT | POE_ASSERT_DATA))
                 debug_refcnt(k, s, r, 1);
 }
 
-void poe__unref_slow(poe_kernel *k, poe__session *s, enum poe__reason r)
+void poe__unref_slow(poe_kernel *k, poe__session *s, enum poe_reason r)
 {
         if (*poe__reason_slot(s, r) == 0) {
                 POE_ASSERT(k, POE_ASSERT_DATA, 0, "%s: count of %s went below zero",
@@ -374,7 +374,7 @@ static void link_child(poe_kernel *k, poe__session *parent, poe__session *child)
          * poe__session_create), and a session that gets children by a
          * move already had one, or is the kernel's. */
         poe__list_append(&parent->more->children, &child->sibling);
-        poe__ref(k, parent, POE__R_CHILDREN);
+        poe__ref(k, parent, POE_REASON_CHILDREN);
 }
 
 static void unlink_child(poe_kernel *k, poe__session *child)
@@ -383,7 +383,7 @@ static void unlink_child(poe_kernel *k, poe__session *child)
 
         poe__list_remove(&child->sibling);
         child->parent = NULL;
-        poe__unref(k, parent, POE__R_CHILDREN);
+        poe__unref(k, parent, POE_REASON_CHILDREN);
 }
 
 /* POE's _data_ses_move_child: no GC test here; the caller's sweep does it. */
@@ -619,8 +619,8 @@ void poe__session_stop(poe_kernel *k, poe__session *s)
                 parent->pins++;
 
         /* Snapshot the children: handlers below may change the tree. */
-        if (s->reasons[POE__R_CHILDREN] > 16)
-                kids = poe__malloc(k, s->reasons[POE__R_CHILDREN] * sizeof(*kids));
+        if (s->reasons[POE_REASON_CHILDREN] > 16)
+                kids = poe__malloc(k, s->reasons[POE_REASON_CHILDREN] * sizeof(*kids));
         if (!kids) {
                 poe__warn(k, "<ss> out of memory: _child gain and _parent not dispatched "
                              "for the children of session %llu\n", (unsigned long long)s->id);

@@ -223,6 +223,11 @@ static uint64_t take_pending(poe_kernel *k)
                 k->sig_ready = false;
                 while (read(k->sig_pipe[0], buf, sizeof(buf)) > 0)
                         ;
+        } else if (atomic_load_explicit(&slot_pending[k->sig_slot], memory_order_relaxed) == 0) {
+                /* Nothing caught: a plain load, not a locked exchange per
+                 * wake-up.  A signal caught after it is taken next time,
+                 * as one caught after the exchange would be. */
+                return 0;
         }
         return atomic_exchange(&slot_pending[k->sig_slot], 0);
 }

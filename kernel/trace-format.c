@@ -160,7 +160,7 @@ static void refcount_items(const poe_trace_record *r, char *items, size_t size)
         int i;
 
         items[0] = '\0';
-        for (i = 0; i < POE__R_MAX && n < size; i++)
+        for (i = 0; i < POE_REASON_MAX && n < size; i++)
                 if (r->arg.u[i])
                         n += (size_t)snprintf(items + n, size - n, "%s%s=%u", n ? ", " : "",
                                               poe__reason_name(i), r->arg.u[i]);

@@ -48,7 +48,7 @@ static int check_session(poe_kernel *k, poe__session *s, char *why, size_t size)
         const poe__alias *a;
         int r;
 
-        for (r = 0; r < POE__R_MAX; r++)
+        for (r = 0; r < POE_REASON_MAX; r++)
                 sum += poe__reason_get(s, r);
         CHECK(sum == s->refcnt, "session %llu: reasons sum to %u, refcnt is %u", id, sum,
               s->refcnt);
@@ -64,21 +64,21 @@ static int check_session(poe_kernel *k, poe__session *s, char *why, size_t size)
                 if (ev->u.from == s && ev->to != s)
                         from++;
         }
-        CHECK(to == s->reasons[POE__R_EVENTS_TO], "session %llu: %u events queued to it, "
-              "reason says %u", id, to, s->reasons[POE__R_EVENTS_TO]);
-        CHECK(from == s->reasons[POE__R_EVENTS_FROM], "session %llu: %u events queued from "
-              "it, reason says %u", id, from, s->reasons[POE__R_EVENTS_FROM]);
+        CHECK(to == s->reasons[POE_REASON_EVENTS_TO], "session %llu: %u events queued to it, "
+              "reason says %u", id, to, s->reasons[POE_REASON_EVENTS_TO]);
+        CHECK(from == s->reasons[POE_REASON_EVENTS_FROM], "session %llu: %u events queued from "
+              "it, reason says %u", id, from, s->reasons[POE_REASON_EVENTS_FROM]);
 
         /* What a session has in its more is counted there; a session
          * with children has one. */
-        CHECK(s->more || s->reasons[POE__R_CHILDREN] == 0,
+        CHECK(s->more || s->reasons[POE_REASON_CHILDREN] == 0,
               "session %llu: %u children and "
               "no more",
-              id, s->reasons[POE__R_CHILDREN]);
+              id, s->reasons[POE_REASON_CHILDREN]);
         CHECK(s->more || !s->is_nfa, "session %llu: a machine without its more", id);
-        CHECK(list_length(POE__MORE_LIST(s, children)) == s->reasons[POE__R_CHILDREN],
+        CHECK(list_length(POE__MORE_LIST(s, children)) == s->reasons[POE_REASON_CHILDREN],
               "session %llu: %zu children linked, reason says %u", id,
-              list_length(POE__MORE_LIST(s, children)), s->reasons[POE__R_CHILDREN]);
+              list_length(POE__MORE_LIST(s, children)), s->reasons[POE_REASON_CHILDREN]);
         poe__list_foreach(pos, POE__MORE_LIST(s, children))
         {
                 poe__session *c = poe__container_of(pos, poe__session, sibling);
@@ -95,10 +95,10 @@ static int check_session(poe_kernel *k, poe__session *s, char *why, size_t size)
                       (unsigned long long)s->parent->id);
         }
 
-        CHECK(alias_count(s) == s->reasons[POE__R_ALIASES],
+        CHECK(alias_count(s) == s->reasons[POE_REASON_ALIASES],
               "session %llu: %zu "
               "aliases, reason says %u",
-              id, alias_count(s), s->reasons[POE__R_ALIASES]);
+              id, alias_count(s), s->reasons[POE_REASON_ALIASES]);
         for (a = s->aliases; a; a = a->next) {
                 CHECK(a->session == s, "alias %s of session %llu names another", a->name, id);
                 CHECK(poe__alias_get(k, a->name) == a,
@@ -107,9 +107,9 @@ static int check_session(poe_kernel *k, poe__session *s, char *why, size_t size)
                       "aliases %s and %s of session %llu are out of order", a->name, a->next->name,
                       id);
         }
-        CHECK(list_length(POE__MORE_LIST(s, extrefs)) == poe__reason_get(s, POE__R_EXTREFS),
+        CHECK(list_length(POE__MORE_LIST(s, extrefs)) == poe__reason_get(s, POE_REASON_EXTREFS),
               "session %llu: %zu extref tags, reason says %u", id,
-              list_length(POE__MORE_LIST(s, extrefs)), poe__reason_get(s, POE__R_EXTREFS));
+              list_length(POE__MORE_LIST(s, extrefs)), poe__reason_get(s, POE_REASON_EXTREFS));
         poe__list_foreach(pos, POE__MORE_LIST(s, extrefs))
         {
                 poe__extref *e = poe__container_of(pos, poe__extref, in_session);

@@ -49,6 +49,8 @@ enum {
         X(poe_kernel_new, R0|RNOMEM) \
         X(poe_kernel_default, RVOID) \
         X(poe_kernel_free, RVOID) \
+        X(poe_kernel_hook_add, R0|RINVAL|REXIST|RNOSPC) \
+        X(poe_kernel_hook_remove, R0|RINVAL|RNOENT) \
         X(poe_kernel_run, R0|RPERM|RCANCELED|RNOMEM) \
         X(poe_kernel_run_one_timeslice, R0|RPOS|RPERM|RCANCELED|RNOMEM) \
         X(poe_kernel_run_while, R0|RPOS|RPERM|RCANCELED|RNOMEM) \

@@ -117,12 +117,15 @@ static bool earlier(const poe__event *a, const poe__event *b)
 }
 
 /* Every heap node knows its index and carries its event's due time, no
- * child is earlier than its parent, and the id map holds exactly the
- * heap's timers. */
+ * child is earlier than its parent (4-ary: the parent of i is (i-1)/4),
+ * each node's four children are one 64-byte line, and once made, the id
+ * map holds exactly the heap's timers. */
 static void check_heap(poe_kernel *k)
 {
         uint32_t i;
 
+        if (k->heap_len)
+                TL_EQ((uintptr_t)&k->heap[1] % 64, 0);
         for (i = 0; i < k->heap_len; i++) {
                 poe__event *ev = k->heap[i].ev;
 
@@ -130,10 +133,11 @@ static void check_heap(poe_kernel *k)
                 TL_EQ(k->heap[i].due, ev->due);
                 assert_true(ev->type & POE__ET_ALARM);
                 if (i > 0)
-                        assert_false(earlier(ev, k->heap[(i - 1) / 2].ev));
-                assert_ptr_equal(poe__imap_get(&k->timer_ids, ev->seq), ev);
+                        assert_false(earlier(ev, k->heap[(i - 1) / 4].ev));
+                if (k->timers_indexed)
+                        assert_ptr_equal(poe__imap_get(&k->timer_ids, ev->seq), ev);
         }
-        TL_EQ(k->timer_ids.count, k->heap_len);
+        TL_EQ(k->timer_ids.count, k->timers_indexed ? k->heap_len : 0);
 }
 
 /* ---- one timer, and its time ---- */
@@ -263,7 +267,7 @@ static void test_no_time_clears(void **state)
         destroyed = 0;
         a = new_session();
         as(a, clear_with_no_time, NULL);
-        TL_EQ(tl_reason(tl.k, a, POE__R_TIMERS), 1);
+        TL_EQ(tl_reason(tl.k, a, POE_REASON_TIMERS), 1);
         tl_run_to_end(tl.k, 10);
         TL_EXPECT("keep@3");
 }
@@ -283,7 +287,7 @@ static void test_clearing_last_timer_lets_session_stop(void **state)
         fake_clock();
         a = new_logged_session();
         as(a, clear_everything, NULL);
-        TL_EQ(tl_reason(tl.k, a, POE__R_TIMERS), 0);
+        TL_EQ(tl_reason(tl.k, a, POE_REASON_TIMERS), 0);
         tl_run_to_end(tl.k, 5);
         TL_EXPECT("1 _stop");
         ASSERT_NEAR(poe_kernel_time(tl.k), T0);
@@ -895,7 +899,7 @@ static void test_timers_keep_alive_and_die_with_session(void **state)
         /* The GC event goes; the timers remain, and so does the session. */
         TL_EQ(poe_kernel_run_one_timeslice(tl.k), 1);
         TL_EQ(poe_kernel_ID_id_to_session(tl.k, a), 0);
-        TL_EQ(tl_reason(tl.k, a, POE__R_TIMERS), 2);
+        TL_EQ(tl_reason(tl.k, a, POE_REASON_TIMERS), 2);
         TL_EQ(tl_refcnt(tl.k, a), 2);
         tl_check_kernel(tl.k);
 
@@ -1127,6 +1131,81 @@ static void set_many(poe_kernel *k, void *ctx)
         TL_EQ(k->heap_len, MANY / 2 + 500);
 }
 
+/* Ids nobody was given: alarm_add and delay_add hand back no id, so the
+ * kernel keeps no id map for them, yet an id learned another way (here
+ * from poe_peek_timers) finds its timer as POE's would, with the same
+ * answers: the timer, -EPERM for another session's, -ESRCH for none. */
+struct lazy_ids {
+        poe_alarm_id id[8];
+        poe_sid owner[8];
+        int n;
+};
+
+static int collect_ids(void *ctx, const poe_peek_event *ev)
+{
+        struct lazy_ids *l = ctx;
+
+        l->id[l->n] = ev->id;
+        l->owner[l->n++] = ev->to;
+        return 0;
+}
+
+static void set_unnamed(poe_kernel *k, void *ctx)
+{
+        (void)ctx;
+        TL_EQ(poe_kernel_alarm_add(k, "u1", T0 + 3, POE_NOARGS), 0);
+        TL_EQ(poe_kernel_delay_add(k, "u2", 1, POE_NOARGS), 0);
+        TL_EQ(poe_kernel_alarm_add(k, "u3", T0 + 2, POE_NOARGS), 0);
+        check_heap(k);
+}
+
+static struct lazy_ids lazy;
+
+static void remove_others(poe_kernel *k, void *ctx)
+{
+        (void)ctx;
+        /* The first lookup makes the map, of every pending timer. */
+        TL_EQ(poe_kernel_alarm_remove(k, lazy.id[0], NULL), -EPERM);
+        assert_true(k->timers_indexed);
+        check_heap(k);
+        TL_EQ(poe_kernel_alarm_remove(k, lazy.id[2] + 1000, NULL), -ESRCH);
+}
+
+static void remove_own(poe_kernel *k, void *ctx)
+{
+        poe_alarm_info info;
+        double t;
+
+        (void)ctx;
+        TL_EQ(poe_kernel_alarm_remove(k, lazy.id[0], &info), 0);
+        TL_EQ(info.id, lazy.id[0]);
+        TL_EQ(poe_kernel_alarm_remove(k, lazy.id[0], NULL), -ESRCH);
+        TL_EQ(poe_kernel_alarm_adjust(k, lazy.id[1], 5, &t), 0);
+        check_heap(k);
+}
+
+static void test_ids_never_handed_back_are_found(void **state)
+{
+        poe_sid a, b;
+
+        (void)state;
+        fake_clock();
+        a = new_session();
+        b = new_session();
+        as(a, set_unnamed, NULL);
+        assert_false(tl.k->timers_indexed);
+        lazy.n = 0;
+        TL_EQ(poe_peek_timers(tl.k, collect_ids, &lazy), 0);
+        TL_EQ(lazy.n, 3);
+        assert_true(lazy.owner[0] == a && lazy.owner[1] == a && lazy.owner[2] == a);
+        as(b, remove_others, NULL);
+        as(a, remove_own, NULL);
+        TL_EQ(tl.k->heap_len, 2);
+        /* A timer set after the map was made is in it at once. */
+        as(a, set_unnamed, NULL);
+        TL_EQ(tl.k->heap_len, 5);
+}
+
 /* 1e5 timers set, half removed in random order and a tenth adjusted:
  * the heap stays consistent and the survivors fire once each, in due
  * order, equal times in id order. */
@@ -1180,6 +1259,7 @@ int main(void)
                 TL_TEST(test_timer_pointer_arguments_destroyed_once),
                 TL_TEST(test_fake_clock_contract),
                 TL_TEST(test_many_timers_in_random_order),
+                TL_TEST(test_ids_never_handed_back_are_found),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

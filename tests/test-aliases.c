@@ -128,7 +128,7 @@ static void test_list_many_sorted(void **state)
         TL_EQ(poe_kernel_alias_list(tl.k, sid, names, 200), 200);
         for (i = 1; i < 200; i++)
                 assert_true(strcmp(names[i - 1], names[i]) < 0);
-        TL_EQ(tl_reason(tl.k, sid, POE__R_ALIASES), 200);
+        TL_EQ(tl_reason(tl.k, sid, POE_REASON_ALIASES), 200);
         tl_check_kernel(tl.k);
         TL_EQ(poe_kernel_signal(tl.k, sid, "TERM", POE_NOARGS), 0);
         TL_EQ(poe_kernel_run(tl.k), 0);
@@ -245,7 +245,7 @@ static void test_alias_keeps_session_alive(void **state)
                 TL_EQ(poe_kernel_ID_id_to_session(tl.k, sid), 0);
                 /* Only the aliases hold it. */
                 TL_EQ(tl_refcnt(tl.k, sid), 2);
-                TL_EQ(tl_reason(tl.k, sid, POE__R_ALIASES), 2);
+                TL_EQ(tl_reason(tl.k, sid, POE_REASON_ALIASES), 2);
                 tl_check_kernel(tl.k);
         }
         TL_EQ(poe_kernel_post_alias(tl.k, "x", "drop", POE_ARGS(poe_str("x"))), 0);

@@ -107,7 +107,7 @@ static poe_value on_reaped(poe_ctx *c)
         /* The watch ended with the event: nothing holds the session for
          * this child any more (the other children may still). */
         W.still_watched_in_handler =
-                tl_reason(poe_ctx_kernel(c), poe_ctx_session(c), POE__R_SIGCHILD) >=
+                tl_reason(poe_ctx_kernel(c), poe_ctx_session(c), POE_REASON_SIGCHILD) >=
                 (long)(W.n_kids - W.got + 1);
         tl_log("reaped %d", (int)WEXITSTATUS((int)W.status[i]));
         return poe_nil();
@@ -211,7 +211,7 @@ static void test_exit_status_and_args(void **state)
         (void)state;
         kid_spawn(&k1, 3);
         sid = make_watch_session(&k1, 1);
-        TL_EQ(tl_reason(tl.k, sid, POE__R_SIGCHILD), 1);
+        TL_EQ(tl_reason(tl.k, sid, POE_REASON_SIGCHILD), 1);
         /* The watcher has nothing else; the ticker lives ten slices and
          * only then lets the child exit. */
         make_ticker(sid, 10, &k1);
@@ -280,7 +280,7 @@ static void test_several_children(void **state)
         for (i = 0; i < 3; i++)
                 kid_spawn(&ks[i], 10 + i);
         make_watch_session(ks, 3);
-        TL_EQ(tl_reason(tl.k, W.id, POE__R_SIGCHILD), 3);
+        TL_EQ(tl_reason(tl.k, W.id, POE_REASON_SIGCHILD), 3);
         /* Released in reverse order of the watches. */
         for (i = 2; i >= 0; i--)
                 kid_release(&ks[i]);
@@ -313,7 +313,7 @@ static void test_cancel_stops_waiting(void **state)
         kid_spawn(&k1, 4);
         sid = make_watch_session(&k1, 1);
         TL_EQ(poe_kernel_call(tl.k, sid, "cancel", POE_ARGS(poe_int(k1.pid)), NULL), 0);
-        TL_EQ(tl_reason(tl.k, sid, POE__R_SIGCHILD), 0);
+        TL_EQ(tl_reason(tl.k, sid, POE_REASON_SIGCHILD), 0);
         /* Nothing holds the session now: it stops although the child
          * runs on. */
         TL_EQ(poe_kernel_run(tl.k), 0);
@@ -341,7 +341,7 @@ static void test_second_watch_replaces(void **state)
         /* Watching the same pid again replaces the arguments: one event,
          * and one count held. */
         TL_EQ(poe_kernel_call(tl.k, sid, "rewatch", POE_ARGS(poe_int(k1.pid)), NULL), 0);
-        TL_EQ(tl_reason(tl.k, sid, POE__R_SIGCHILD), 1);
+        TL_EQ(tl_reason(tl.k, sid, POE_REASON_SIGCHILD), 1);
         kid_release(&k1);
         TL_EQ(poe_kernel_run(tl.k), 0);
         TL_EQ(W.got, 1);

@@ -1581,7 +1581,7 @@ static void child_data(void)
         if (poe_session_create(k, &spec, &sid) != 0 || sid != 1)
                 _exit(5);
         /* One more alias counted than the count holds: inconsistent. */
-        poe__session_get(k, sid)->reasons[POE__R_ALIASES]++;
+        poe__session_get(k, sid)->reasons[POE_REASON_ALIASES]++;
         /* Any change to its count checks it. */
         poe_kernel_refcount_increment(k, sid, "t");
 }

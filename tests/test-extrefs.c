@@ -23,17 +23,17 @@ static void test_counts(void **state)
         TL_EQ(poe_kernel_refcount_increment(tl.k, sid, "b"), 1);
         TL_EQ(poe_kernel_refcount_increment(tl.k, sid, "a"), 3);
         /* One reason per tag, whatever its count. */
-        TL_EQ(tl_reason(tl.k, sid, POE__R_EXTREFS), 2);
+        TL_EQ(tl_reason(tl.k, sid, POE_REASON_EXTREFS), 2);
         tl_check_kernel(tl.k);
         TL_EQ(poe_kernel_refcount_decrement(tl.k, sid, "a"), 2);
         TL_EQ(poe_kernel_refcount_decrement(tl.k, sid, "b"), 0);
         /* At zero the tag is gone. */
         TL_EQ(poe_kernel_refcount_decrement(tl.k, sid, "b"), -ENOENT);
         TL_EQ(poe_kernel_refcount_decrement(tl.k, sid, "never"), -ENOENT);
-        TL_EQ(tl_reason(tl.k, sid, POE__R_EXTREFS), 1);
+        TL_EQ(tl_reason(tl.k, sid, POE_REASON_EXTREFS), 1);
         TL_EQ(poe_kernel_refcount_decrement(tl.k, sid, "a"), 1);
         TL_EQ(poe_kernel_refcount_decrement(tl.k, sid, "a"), 0);
-        TL_EQ(tl_reason(tl.k, sid, POE__R_EXTREFS), 0);
+        TL_EQ(tl_reason(tl.k, sid, POE_REASON_EXTREFS), 0);
         /* A tag can come back after it went. */
         TL_EQ(poe_kernel_refcount_increment(tl.k, sid, "b"), 1);
         TL_EQ(poe_kernel_refcount_decrement(tl.k, sid, "b"), 0);
@@ -120,7 +120,7 @@ static void test_extref_keeps_session_alive(void **state)
                 TL_EQ(poe_kernel_run_one_timeslice(tl.k), 1);
                 TL_EQ(poe_kernel_ID_id_to_session(tl.k, sid), 0);
                 TL_EQ(tl_refcnt(tl.k, sid), 1);
-                TL_EQ(tl_reason(tl.k, sid, POE__R_EXTREFS), 1);
+                TL_EQ(tl_reason(tl.k, sid, POE_REASON_EXTREFS), 1);
                 tl_check_kernel(tl.k);
         }
         /* Outside code may hold it too; the count is per tag. */

@@ -202,7 +202,7 @@ static void test_socketpair_io_and_arguments(void **state)
         as(s, watch_sp, NULL);
         assert_true(fcntl(sp[0], F_GETFL) & O_NONBLOCK);
         assert_true(fcntl(sp[1], F_GETFL) & O_NONBLOCK);
-        TL_EQ(tl_reason(tl.k, s, POE__R_HANDLES), 2);
+        TL_EQ(tl_reason(tl.k, s, POE_REASON_HANDLES), 2);
         tl_run_to_end(tl.k, 10);
         TL_EXPECT("wr fd=ok mode=1 w", "rd fd=ok mode=0 x 7 hello");
         close(sp[0]);
@@ -278,12 +278,12 @@ static void test_select_sets_all_modes(void **state)
         expect_fd = sp[0];
         s = TL_CREATE(tl.k, IO_HANDLERS, { "r", h_both, NULL }, { "w", h_both, NULL });
         as(s, select_all_three, NULL);
-        TL_EQ(tl_reason(tl.k, s, POE__R_HANDLES), 1); /* one fd, whatever its modes */
+        TL_EQ(tl_reason(tl.k, s, POE_REASON_HANDLES), 1); /* one fd, whatever its modes */
         TL_EQ(poe_kernel_run_one_timeslice(tl.k), 1);
         /* Reads are dispatched before writes in a round. */
         TL_EXPECT("r fd=ok mode=0 same", "w fd=ok mode=1 same");
         as(s, select_none, NULL);
-        TL_EQ(tl_reason(tl.k, s, POE__R_HANDLES), 0);
+        TL_EQ(tl_reason(tl.k, s, POE_REASON_HANDLES), 0);
         tl_run_to_end(tl.k, 5);
         TL_EXPECT(NULL);
         close(sp[0]);
@@ -384,7 +384,7 @@ static void test_read_watcher_keeps_session_alive(void **state)
         }
         TL_EQ(t.ticks, 5);
         TL_EQ(tl_refcnt(tl.k, w), 1);
-        TL_EQ(tl_reason(tl.k, w, POE__R_HANDLES), 1);
+        TL_EQ(tl_reason(tl.k, w, POE_REASON_HANDLES), 1);
         tl_check_kernel(tl.k);
         TL_EXPECT(NULL);
         put(pp[1], "late");
@@ -549,7 +549,7 @@ static void test_reregister_keeps_first_event_and_args(void **state)
         w = TL_CREATE(tl.k, IO_HANDLERS, { "first", h_first, NULL }, { "second", h_both, NULL },
                       { "third", h_both, NULL });
         as(w, register_twice, NULL);
-        TL_EQ(tl_reason(tl.k, w, POE__R_HANDLES), 1);
+        TL_EQ(tl_reason(tl.k, w, POE_REASON_HANDLES), 1);
         put(pp[1], "x");
         tl_run_to_end(tl.k, 10);
         TL_EXPECT("first fd=ok mode=0 1", "first fd=ok mode=0 1");
@@ -693,8 +693,8 @@ static void test_session_stop_releases_watchers(void **state)
         TL_EQ(poe_kernel_refcount_increment(tl.k, b, "test"), 1);
         as(a, a_watches, NULL);
         as(b, b_is_refused, NULL);
-        TL_EQ(tl_reason(tl.k, b, POE__R_HANDLES), 0);
-        TL_EQ(tl_reason(tl.k, a, POE__R_HANDLES), 2);
+        TL_EQ(tl_reason(tl.k, b, POE_REASON_HANDLES), 0);
+        TL_EQ(tl_reason(tl.k, a, POE_REASON_HANDLES), 2);
 
         TL_EQ(poe_kernel_signal(tl.k, a, "TERM", POE_NOARGS), 0);
         TL_RUN_UNTIL(tl.k, !alive(a), 5);
@@ -767,7 +767,7 @@ static void test_errors(void **state)
 
         s = TL_CREATE(tl.k, IO_HANDLERS);
         as(s, bad_calls, NULL);
-        TL_EQ(tl_reason(tl.k, s, POE__R_HANDLES), 0);
+        TL_EQ(tl_reason(tl.k, s, POE_REASON_HANDLES), 0);
         TL_EQ(tl.k->n_watched_fds, 0);
         tl_run_to_end(tl.k, 5);
         if (big_fd >= 0)
@@ -1035,7 +1035,7 @@ static void test_fd_closed_behind_kernels_back(void **state)
                 tl_stderr_end(err, sizeof(err));
                 TL_EXPECT("b_rd x");
                 assert_true(alive(a));
-                TL_EQ(tl_reason(tl.k, a, POE__R_HANDLES), 1);
+                TL_EQ(tl_reason(tl.k, a, POE_REASON_HANDLES), 1);
                 assert_null(strstr(err, "was closed"));
                 as(a, unwatch_pp0, NULL);
         } else {

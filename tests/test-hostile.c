@@ -466,7 +466,7 @@ static void test_detach(void **state)
                 TL_EQ(poe_session_get_parent(tl.k, (poe_sid)i, &parent), 0);
                 TL_EQ(parent, POE_KERNEL);
         }
-        TL_EQ(tl_reason(tl.k, p, POE__R_CHILDREN), 0);
+        TL_EQ(tl_reason(tl.k, p, POE_REASON_CHILDREN), 0);
         tl_check_kernel(tl.k);
         TL_EQ(poe_kernel_signal(tl.k, POE_KERNEL, "KILL", POE_NOARGS), 0);
         TL_EQ(poe_kernel_run(tl.k), 0);

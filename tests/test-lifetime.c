@@ -96,10 +96,10 @@ static void test_reasons_sum_at_every_step(void **state)
         tl_check_kernel(tl.k);
         /* Two aliases, one extref tag, one child, the GC event and the
          * yielded step. */
-        TL_EQ(tl_reason(tl.k, busy, POE__R_ALIASES), 2);
-        TL_EQ(tl_reason(tl.k, busy, POE__R_EXTREFS), 1);
-        TL_EQ(tl_reason(tl.k, busy, POE__R_CHILDREN), 1);
-        TL_EQ(tl_reason(tl.k, busy, POE__R_EVENTS_TO), 2);
+        TL_EQ(tl_reason(tl.k, busy, POE_REASON_ALIASES), 2);
+        TL_EQ(tl_reason(tl.k, busy, POE_REASON_EXTREFS), 1);
+        TL_EQ(tl_reason(tl.k, busy, POE_REASON_CHILDREN), 1);
+        TL_EQ(tl_reason(tl.k, busy, POE_REASON_EVENTS_TO), 2);
         TL_EQ(tl_refcnt(tl.k, busy), 6);
         while (poe_kernel_run_one_timeslice(tl.k) == 1) {
                 tl_check_kernel(tl.k);
@@ -157,13 +157,13 @@ static void test_post_keeps_sender_alive(void **state)
         /* Its GC event is gone; only the message it sent holds it. */
         assert_true(alive(a));
         TL_EQ(tl_refcnt(tl.k, a), 1);
-        TL_EQ(tl_reason(tl.k, a, POE__R_EVENTS_FROM), 1);
+        TL_EQ(tl_reason(tl.k, a, POE_REASON_EVENTS_FROM), 1);
         TL_EQ(poe_kernel_run_one_timeslice(tl.k), 1);
         TL_EXPECT("1 msg from 2");
         /* Now the reply holds it, as the destination. */
-        TL_EQ(tl_reason(tl.k, a, POE__R_EVENTS_TO), 1);
-        TL_EQ(tl_reason(tl.k, a, POE__R_EVENTS_FROM), 0);
-        TL_EQ(tl_reason(tl.k, b, POE__R_EVENTS_FROM), 1);
+        TL_EQ(tl_reason(tl.k, a, POE_REASON_EVENTS_TO), 1);
+        TL_EQ(tl_reason(tl.k, a, POE_REASON_EVENTS_FROM), 0);
+        TL_EQ(tl_reason(tl.k, b, POE_REASON_EVENTS_FROM), 1);
         TL_EQ(poe_kernel_run_one_timeslice(tl.k), 1);
         TL_EXPECT("2 reply", "2 _stop");
         assert_false(alive(a));

@@ -1396,6 +1396,16 @@ static void tick(poe_kernel *k)
         }
 }
 
+/* A kernel hook that must not run: run_seed removes it before any
+ * kernel is made. */
+static void *never_hook(poe_kernel *k, void *data)
+{
+        (void)k;
+        (void)data;
+        fail_msg("a kernel hook the misuse test removed ran");
+        return NULL;
+}
+
 static void run_seed(uint64_t seed, unsigned long ops)
 {
         unsigned long done = 0;
@@ -1413,6 +1423,15 @@ static void run_seed(uint64_t seed, unsigned long ops)
                 fd_pair_open(i);
         assert_int_equal(tl_setup(NULL), 0);
         HIT(poe_kernel_new);
+        /* The kernel hooks: no draw from the generator (seeds replay as
+         * before); a hook that is never run, as no kernel is made while
+         * it is registered. */
+        RC(poe_kernel_hook_add, true, poe_kernel_hook_add(NULL, NULL, NULL));
+        RC(poe_kernel_hook_remove, true, poe_kernel_hook_remove(NULL, NULL, NULL));
+        RC(poe_kernel_hook_add, false, poe_kernel_hook_add(never_hook, NULL, &rng));
+        RC(poe_kernel_hook_add, false, poe_kernel_hook_add(never_hook, NULL, &rng));
+        RC(poe_kernel_hook_remove, false, poe_kernel_hook_remove(never_hook, NULL, &rng));
+        RC(poe_kernel_hook_remove, false, poe_kernel_hook_remove(never_hook, NULL, &rng));
         /* Misuse is answered with error codes: only the data checks are
          * on (a failed one aborts, which fails the test). */
         TL_EQ(poe_kernel_debug_set(tl.k, POE_ASSERT_ALL, 0), 0);

@@ -65,6 +65,8 @@ static const oa_row oom_api[] = {
         OA_SWEPT(poe_kernel_new, test_kernel_new)
         OA_SWEPT(poe_kernel_default, test_kernel_default)
         OA_NONE(poe_kernel_free, "frees")
+        OA_NONE(poe_kernel_hook_add, "a fixed table of 8 hooks")
+        OA_NONE(poe_kernel_hook_remove, "a fixed table of 8 hooks")
         OA_SWEPT(poe_kernel_run, test_run)
         OA_SWEPT(poe_kernel_run_one_timeslice, test_run_one_timeslice)
         OA_SWEPT(poe_kernel_run_while, test_run_while)
@@ -520,7 +522,7 @@ static void timer_failed(void)
         TL_EQ(timer_id, 0);
         /* The old timer alone, unchanged. */
         TL_EQ(queue_length(), 1);
-        TL_EQ(tl_reason(tl.k, 1, POE__R_TIMERS), 1);
+        TL_EQ(tl_reason(tl.k, 1, POE_REASON_TIMERS), 1);
         TL_EQ(poe_kernel_run_one_timeslice(tl.k), 1);
         TL_EXPECT("1 tick");
 }
@@ -533,7 +535,7 @@ static void timer_done(void)
         if (timer_kind == T_ALARM_SET || timer_kind == T_DELAY_SET)
                 assert_true(timer_id > 0);
         TL_EQ(queue_length(), clears ? 1 : 2);
-        TL_EQ(tl_reason(tl.k, 1, POE__R_TIMERS), clears ? 1 : 2);
+        TL_EQ(tl_reason(tl.k, 1, POE_REASON_TIMERS), clears ? 1 : 2);
         if (!clears) {
                 TL_EQ(poe_kernel_run_one_timeslice(tl.k), 1);
                 TL_EXPECT("1 tick");
@@ -632,7 +634,7 @@ static void remove_all_done(void)
 {
         TL_EQ(removed_seen, 1);
         TL_EQ(queue_length(), 0);
-        TL_EQ(tl_reason(tl.k, 1, POE__R_TIMERS), 0);
+        TL_EQ(tl_reason(tl.k, 1, POE_REASON_TIMERS), 0);
 }
 
 static void test_alarm_remove_all(void **state)
@@ -758,7 +760,7 @@ static void close_sv(void)
 static void select_failed(void)
 {
         TL_EQ(watcher_count(), 0);
-        TL_EQ(tl_reason(tl.k, 1, POE__R_HANDLES), 0);
+        TL_EQ(tl_reason(tl.k, 1, POE_REASON_HANDLES), 0);
         TL_EQ(tl.k->n_watched_fds, 0);
         unalias();
 }
@@ -766,7 +768,7 @@ static void select_failed(void)
 static void select_done(void)
 {
         TL_EQ(watcher_count(), select_kind == 3 ? 3 : 1);
-        TL_EQ(tl_reason(tl.k, 1, POE__R_HANDLES), 1);
+        TL_EQ(tl_reason(tl.k, 1, POE_REASON_HANDLES), 1);
         /* The socket is writable: a write watcher is reported. */
         if (select_kind == 1 || select_kind == 3) {
                 TL_EQ(poe_kernel_run_one_timeslice(tl.k), 1);
@@ -1089,14 +1091,14 @@ static void prepare_sig_child(void)
 
 static void sig_child_failed(void)
 {
-        TL_EQ(tl_reason(tl.k, 1, POE__R_SIGCHILD), 0);
+        TL_EQ(tl_reason(tl.k, 1, POE_REASON_SIGCHILD), 0);
         TL_EQ(count_signals(), 0);
         unalias();
 }
 
 static void sig_child_done(void)
 {
-        TL_EQ(tl_reason(tl.k, 1, POE__R_SIGCHILD), 1);
+        TL_EQ(tl_reason(tl.k, 1, POE_REASON_SIGCHILD), 1);
         TL_EQ(count_signals(), 1);
         TL_EQ(poe_kernel_call(tl.k, 1, "unchild", POE_NOARGS, NULL), 0);
         unalias();
@@ -1186,7 +1188,7 @@ static void postback_failed(void)
 {
         assert_null(pb);
         TL_EQ(destroyed, 1);
-        TL_EQ(tl_reason(tl.k, 1, POE__R_POSTBACKS), 0);
+        TL_EQ(tl_reason(tl.k, 1, POE_REASON_POSTBACKS), 0);
         TL_EQ(tl.k->n_live_postbacks, 0);
         unalias();
 }
@@ -1197,7 +1199,7 @@ static void postback_done(void)
 
         assert_non_null(pb);
         TL_EQ(destroyed, 0);
-        TL_EQ(tl_reason(tl.k, 1, POE__R_POSTBACKS), 1);
+        TL_EQ(tl_reason(tl.k, 1, POE_REASON_POSTBACKS), 1);
         TL_EQ(poe_postback_invoke(pb, POE_ARGS(poe_int(7)), &ret), 0);
         if (!pb_callback)
                 TL_EQ(poe_kernel_run_one_timeslice(tl.k), 1);
@@ -2086,6 +2088,15 @@ static poe_value on_start_probe(poe_ctx *c)
         return poe_nil();
 }
 
+/* A kernel hook, added and removed again before any kernel is made. */
+static void *probe_hook(poe_kernel *k, void *data)
+{
+        (void)k;
+        (void)data;
+        fail_msg("the probe's kernel hook ran");
+        return NULL;
+}
+
 static void test_no_alloc(void **state)
 {
         poe_value items[2] = { poe_int(1), poe_str("x") };
@@ -2131,6 +2142,8 @@ static void test_no_alloc(void **state)
                 assert_string_equal(buf, "POE::Kernel detected SIGCHLD (pid=42; exit=0)");
         }
         PROBE(poe_reason_name, poe_reason_name(POE_REASON_TIMERS));
+        PROBE(poe_kernel_hook_add, poe_kernel_hook_add(probe_hook, NULL, &destroyed));
+        PROBE(poe_kernel_hook_remove, poe_kernel_hook_remove(probe_hook, NULL, &destroyed));
 
         assert_int_equal(tl_setup(NULL), 0);
         PROBE(poe_kernel_clock_fake, poe_kernel_clock_fake(tl.k, 1000));

@@ -306,13 +306,13 @@ static void create_child_failed(void)
 {
         assert_string_equal(tl_transcript(), "");
         TL_EQ(tl_session_count(tl.k), 1);
-        TL_EQ(tl_reason(tl.k, 1, POE__R_CHILDREN), 0);
+        TL_EQ(tl_reason(tl.k, 1, POE_REASON_CHILDREN), 0);
 }
 
 static void create_child_done(void)
 {
         TL_EXPECT("2 _start", "1 _child create 2 undef");
-        TL_EQ(tl_reason(tl.k, 1, POE__R_CHILDREN), 1);
+        TL_EQ(tl_reason(tl.k, 1, POE_REASON_CHILDREN), 1);
 }
 
 static void test_create_child(void **state)
@@ -501,7 +501,7 @@ static int do_refcount(void)
 
 static void refcount_failed(void)
 {
-        TL_EQ(tl_reason(tl.k, 1, POE__R_EXTREFS), 0);
+        TL_EQ(tl_reason(tl.k, 1, POE_REASON_EXTREFS), 0);
         TL_EQ(poe_kernel_refcount_decrement(tl.k, 1, "a-new-tag"), -ENOENT);
         /* Not counted as held by an extra reference: the kernel can
          * still go idle. */
@@ -510,7 +510,7 @@ static void refcount_failed(void)
 
 static void refcount_done(void)
 {
-        TL_EQ(tl_reason(tl.k, 1, POE__R_EXTREFS), 1);
+        TL_EQ(tl_reason(tl.k, 1, POE_REASON_EXTREFS), 1);
         TL_EQ(poe_kernel_refcount_increment(tl.k, 1, "a-new-tag"), 2);
         TL_EQ(poe_kernel_refcount_decrement(tl.k, 1, "a-new-tag"), 1);
         TL_EQ(poe_kernel_refcount_decrement(tl.k, 1, "a-new-tag"), 0);
@@ -670,7 +670,7 @@ static void alias_failed(void)
 
         TL_EQ(poe_kernel_alias_resolve(tl.k, "a-new-alias", &sid), -ESRCH);
         TL_EQ(poe_kernel_alias_list(tl.k, 1, NULL, 0), 1);
-        TL_EQ(tl_reason(tl.k, 1, POE__R_ALIASES), 1);
+        TL_EQ(tl_reason(tl.k, 1, POE_REASON_ALIASES), 1);
 }
 
 static void alias_done(void)
@@ -679,7 +679,7 @@ static void alias_done(void)
 
         TL_EQ(poe_kernel_alias_resolve(tl.k, "a-new-alias", &sid), 0);
         TL_EQ(sid, 1);
-        TL_EQ(tl_reason(tl.k, 1, POE__R_ALIASES), 2);
+        TL_EQ(tl_reason(tl.k, 1, POE_REASON_ALIASES), 2);
 }
 
 static void test_alias_set(void **state)

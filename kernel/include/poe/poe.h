@@ -202,6 +202,51 @@ POE_EXPORT poe_kernel *poe_kernel_default(void);
  */
 POE_EXPORT poe_kernel *poe_kernel_free(poe_kernel *k);
 
+/** A kernel hook's first half: called by poe_kernel_new for each kernel
+ * it makes, with the data given to poe_kernel_hook_add.  What it returns
+ * (NULL too) is kept with that kernel and given back to the second half. */
+typedef void *(*poe_kernel_new_hook_fn)(poe_kernel *k, void *data);
+
+/** A kernel hook's second half: called by poe_kernel_free with what the
+ * first half returned for that kernel, and the hook's data. */
+typedef void (*poe_kernel_free_hook_fn)(poe_kernel *k, void *state, void *data);
+
+/**
+ * Registers a hook that every kernel made from now on runs: on_new when
+ * poe_kernel_new (or poe_kernel_default) has made the kernel, on the
+ * thread that made it, just before it returns (the kernel is whole; on_new
+ * may call into it, but must not free it); on_free, which may be NULL,
+ * first thing in poe_kernel_free, with what on_new returned.  Hooks run
+ * in the order they were added and are undone in the reverse order.  This
+ * is how a library hooks into kernels it did not make: libpoe-inspector
+ * adds one from a constructor when it is loaded, which starts an
+ * inspector in any kernel made with POE_INSPECTOR in the environment.
+ *
+ * Any thread may call it at any time, a constructor running before main
+ * too (the list is guarded by a mutex, and hooks are called without it
+ * held, so a hook may add or remove hooks).  A kernel being made on
+ * another thread meanwhile may or may not run the new hook.  Nothing is
+ * copied but the three values; data is borrowed until the hook is
+ * removed and every kernel that ran it is freed.
+ *
+ * Returns 0, -EINVAL if on_new is NULL, -EEXIST if the same three values
+ * are registered already, or -ENOSPC if 8 hooks are registered.
+ */
+POE_EXPORT int poe_kernel_hook_add(poe_kernel_new_hook_fn on_new, poe_kernel_free_hook_fn on_free,
+                                   void *data);
+
+/**
+ * Removes the hook poe_kernel_hook_add registered with the same three
+ * values: no kernel made after it returns runs it.  Kernels that ran its
+ * on_new still run its on_free when freed, so its functions and data must
+ * stay valid until they are (a library unloaded by dlclose must free the
+ * kernels it hooked first).  Any thread, any time, as poe_kernel_hook_add.
+ * Returns 0, -EINVAL if on_new is NULL, or -ENOENT if no such hook is
+ * registered.
+ */
+POE_EXPORT int poe_kernel_hook_remove(poe_kernel_new_hook_fn on_new,
+                                      poe_kernel_free_hook_fn on_free, void *data);
+
 /**
  * Runs until no sessions remain, as POE::Kernel->run.  Returns 0, or
  * -EPERM if called from inside a handler.  Returns at once when there
@@ -605,7 +650,7 @@ POE_EXPORT int poe_kernel_post_from_thread(poe_kernel *k, poe_sid dest, const ch
  * in order with post_from_thread's posts.  Nothing is dispatched, no
  * session is involved, and the call keeps nothing alive.  If the kernel
  * is freed first, fn runs then with k NULL, so ctx can be released.
- * This is how the inspector reads live state.  Returns 0, -EINVAL,
+ * This is how a monitor on another thread reads live state.  Returns 0, -EINVAL,
  * -ENOMEM.
  */
 POE_EXPORT int poe_kernel_run_in_loop(poe_kernel *k, void (*fn)(poe_kernel *k, void *ctx),
@@ -1176,8 +1221,8 @@ POE_EXPORT int poe_kernel_set_dispatch_timing(poe_kernel *k, int every);
 /**
  * A top-level dispatch that takes `seconds` or more (busy time, on the
  * coarse clock) counts as slow: poe_session_info's slow_dispatches,
- * slowest_seconds, slowest_event and last_slow record it, for the
- * inspector's lints.  Default 0.5 s.  Returns 0, or -EINVAL unless
+ * slowest_seconds, slowest_event and last_slow record it, for a
+ * monitor's lints.  Default 0.5 s.  Returns 0, or -EINVAL unless
  * 0 < seconds < 1e9.
  */
 POE_EXPORT int poe_kernel_set_slow_dispatch(poe_kernel *k, double seconds);
@@ -1196,7 +1241,7 @@ POE_EXPORT const char *poe_debug_group_name(unsigned group);
 POE_EXPORT unsigned poe_debug_group_parse(const char *name);
 
 /** The groups switched on.  Safe from any thread (an atomic read), as
- * the inspector's HTTP threads call it. */
+ * a monitor's HTTP threads may call it. */
 POE_EXPORT unsigned poe_kernel_debug_get(const poe_kernel *k);
 
 /** Switches groups on (on != 0) or off while the kernel runs.  Returns 0,
@@ -1437,7 +1482,7 @@ POE_EXPORT void poe_kernel_set_heap_describer(poe_kernel *k,
 /* ------------------------------------------------------------------ */
 
 /*
- * Everything the inspector shows.  Call between dispatches or from a
+ * Everything a monitor of the kernel shows.  Call between dispatches or from a
  * handler, on the kernel's thread.  Walks call fn for each item; a
  * non-zero return stops the walk and is returned.  Callbacks must not
  * call into the kernel.  Strings are valid during the call (or, for
