@@ -184,6 +184,16 @@ typedef struct poe__heap_entry {
         poe__event *ev;
 } poe__heap_entry;
 
+/* Alarm ids -> timers: a window of recent ids as an array, older ones
+ * in a hash map (queue.c). */
+typedef struct poe__timer_ids {
+        poe__event **ring; /* mask + 1 slots, id & mask; NULL: empty */
+        uint64_t lo;       /* the window: ids lo .. lo + mask */
+        uint32_t mask;
+        uint32_t n_ring; /* timers in the ring */
+        poe__imap old;   /* pending timers whose ids left the window */
+} poe__timer_ids;
+
 /* One handler: the interned event name, the function and its object. */
 typedef struct poe__handler {
         uint32_t name;
@@ -577,7 +587,7 @@ struct poe_kernel {
         /* Alarm id -> event, kept once an id has been asked for (see
          * queue.c): until then no timer needs finding by id. */
         bool timers_indexed;
-        poe__imap timer_ids;
+        poe__timer_ids timer_ids;
         size_t queue_count;
         uint64_t seq;
         poe__event *parked_event; /* the last alarm_remove'd, for its args */
@@ -1010,6 +1020,7 @@ void poe__kernel_invoke(poe_kernel *k, uint32_t name, uint32_t type, poe_value *
 int poe__queue_reserve(poe_kernel *k);
 int poe__timers_index(poe_kernel *k);
 poe__event *poe__timer_find(poe_kernel *k, uint64_t id);
+void poe__timer_ids_free(poe_kernel *k, poe__timer_ids *m);
 void poe__timer_push(poe_kernel *k, poe__event *ev);
 void poe__timer_remove(poe_kernel *k, poe__event *ev);
 

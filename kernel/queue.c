@@ -119,6 +119,8 @@ static void fill_hole(poe_kernel *k, uint32_t i)
         sift_up(k, i);
 }
 
+static int ids_reserve(poe_kernel *k, poe__timer_ids *m, uint64_t id);
+
 /* The heap's first entry in its allocation: three entries past a
  * 64-byte boundary (the allocator may give 16). */
 static poe__heap_entry *heap_start(void *mem)
@@ -150,27 +152,135 @@ int poe__queue_reserve(poe_kernel *k)
                 k->heap = h;
                 k->heap_cap = cap;
         }
-        return k->timers_indexed ? poe__imap_reserve(k, &k->timer_ids) : 0;
+        return k->timers_indexed ? ids_reserve(k, &k->timer_ids, k->seq + 1) : 0;
 }
 
 /*
- * The alarm id map is made only when an id is first asked for: an id
- * handed back by alarm_set or delay_set, or looked up (alarm_remove,
- * alarm_adjust, delay_adjust, which may be given an id learned any
- * way).  A program that sets timers and lets them fire pays no map.
- * From then on every timer is in it.  0, or -ENOMEM (nothing changed).
+ * Alarm ids -> timers.  Ids are queue item ids, handed out in rising
+ * order to posts and timers alike, so a new timer's id is close to the
+ * ids of the timers set just before it.  The ids of a window [lo, lo +
+ * cap) are an array indexed by id (a ring: slot id & mask, no hash, no
+ * probe); a pending timer whose id the window leaves behind moves to a
+ * hash map (old).  The window moves on when a new id falls past its
+ * end: over empty slots for free, and it doubles instead of moving
+ * while at least half its slots hold timers.
+ *
+ * The map is made only when an id is first asked for: an id handed back
+ * by alarm_set or delay_set, or looked up (alarm_remove, alarm_adjust,
+ * delay_adjust, which may be given an id learned any way).  A program
+ * that sets timers and lets them fire pays for none of it.  From then
+ * on every timer is in it.
  */
+#define RING_MIN 64
+
+static inline bool in_ring(const poe__timer_ids *m, uint64_t id)
+{
+        return m->ring && id >= m->lo && id - m->lo <= m->mask;
+}
+
+/* Makes the window hold id, the next id to be given (k->seq + 1), so
+ * that adding it cannot fail.  0, or -ENOMEM with nothing changed. */
+static int ids_reserve(poe_kernel *k, poe__timer_ids *m, uint64_t id)
+{
+        uint64_t new_lo, i, n;
+        uint32_t cap, moved = 0;
+
+        if (!m->ring) {
+                m->ring = poe__calloc(k, RING_MIN, sizeof(*m->ring));
+                if (!m->ring)
+                        return -ENOMEM;
+                m->mask = RING_MIN - 1;
+                m->lo = id;
+        }
+        if (!m->n_ring)
+                m->lo = id;
+        if (id - m->lo <= m->mask)
+                return 0;
+        /* Past the end: first over the empty slots at the start. */
+        while (m->lo < id && !m->ring[m->lo & m->mask])
+                m->lo++;
+        if (id - m->lo <= m->mask)
+                return 0;
+        cap = m->mask + 1;
+        if (m->n_ring >= cap / 2 && id - m->lo < 2 * (uint64_t)cap && cap < (1u << 30)) {
+                /* Dense: twice the slots, each timer to its new slot. */
+                poe__event **r = poe__calloc(k, 2 * (size_t)cap, sizeof(*r));
+
+                if (!r)
+                        return -ENOMEM;
+                for (i = 0; i < cap; i++) {
+                        uint64_t j = m->lo + i;
+
+                        r[j & (2 * (uint64_t)cap - 1)] = m->ring[j & m->mask];
+                }
+                poe__free(k, m->ring);
+                m->ring = r;
+                m->mask = 2 * cap - 1;
+                return 0;
+        }
+        /* Sparse: the timers whose ids leave the window go to the map. */
+        new_lo = id - m->mask;
+        n = new_lo - m->lo < cap ? new_lo - m->lo : cap;
+        for (i = 0; i < n; i++)
+                moved += m->ring[(m->lo + i) & m->mask] != NULL;
+        if (moved && poe__imap_reserve_n(k, &m->old, moved) < 0)
+                return -ENOMEM;
+        for (i = 0; i < n; i++) {
+                poe__event **slot = &m->ring[(m->lo + i) & m->mask];
+
+                if (*slot) {
+                        poe__imap_insert_reserved(&m->old, (*slot)->seq, *slot);
+                        *slot = NULL;
+                }
+        }
+        m->n_ring -= moved;
+        m->lo = new_lo;
+        return 0;
+}
+
+static inline void ids_add(poe__timer_ids *m, poe__event *ev)
+{
+        m->ring[ev->seq & m->mask] = ev;
+        m->n_ring++;
+}
+
+static inline void ids_del(poe__timer_ids *m, uint64_t id)
+{
+        if (in_ring(m, id)) {
+                m->ring[id & m->mask] = NULL;
+                m->n_ring--;
+        } else {
+                poe__imap_del(&m->old, id);
+        }
+}
+
+static inline poe__event *ids_get(const poe__timer_ids *m, uint64_t id)
+{
+        if (in_ring(m, id))
+                return m->ring[id & m->mask];
+        return poe__imap_get(&m->old, id);
+}
+
+void poe__timer_ids_free(poe_kernel *k, poe__timer_ids *m)
+{
+        poe__free(k, m->ring);
+        poe__imap_free(k, &m->old);
+        memset(m, 0, sizeof(*m));
+}
+
+/* 0, or -ENOMEM (nothing changed).  The pending timers go to the map,
+ * and the window starts at the next id. */
 int poe__timers_index(poe_kernel *k)
 {
+        poe__timer_ids *m = &k->timer_ids;
         uint32_t i;
 
         if (k->timers_indexed)
                 return 0;
-        /* Room for all of them and one more, so that nothing below fails. */
-        if (poe__imap_reserve_n(k, &k->timer_ids, (size_t)k->heap_len + 1) < 0)
+        if (k->heap_len && poe__imap_reserve_n(k, &m->old, k->heap_len) < 0)
                 return -ENOMEM;
         for (i = 0; i < k->heap_len; i++)
-                poe__imap_insert_reserved(&k->timer_ids, k->heap[i].ev->seq, k->heap[i].ev);
+                poe__imap_insert_reserved(&m->old, k->heap[i].ev->seq, k->heap[i].ev);
         k->timers_indexed = true;
         return 0;
 }
@@ -182,7 +292,7 @@ poe__event *poe__timer_find(poe_kernel *k, uint64_t id)
         uint32_t i;
 
         if (__builtin_expect(k->timers_indexed, 1) || poe__timers_index(k) == 0)
-                return poe__imap_get(&k->timer_ids, id);
+                return ids_get(&k->timer_ids, id);
         for (i = 0; i < k->heap_len; i++)
                 if (k->heap[i].ev->seq == id)
                         return k->heap[i].ev;
@@ -194,7 +304,7 @@ poe__event *poe__timer_find(poe_kernel *k, uint64_t id)
 void poe__timer_push(poe_kernel *k, poe__event *ev)
 {
         if (k->timers_indexed)
-                poe__imap_insert_reserved(&k->timer_ids, ev->seq, ev);
+                ids_add(&k->timer_ids, ev);
         k->heap[k->heap_len].due = ev->due;
         k->heap[k->heap_len].ev = ev;
         sift_up(k, k->heap_len++);
@@ -203,7 +313,7 @@ void poe__timer_push(poe_kernel *k, poe__event *ev)
 void poe__timer_remove(poe_kernel *k, poe__event *ev)
 {
         if (k->timers_indexed)
-                poe__imap_del(&k->timer_ids, ev->seq);
+                ids_del(&k->timer_ids, ev->seq);
         fill_hole(k, ev->heap_index);
 }
 
@@ -245,6 +355,6 @@ void poe__queue_free(poe_kernel *k)
         k->heap_mem = NULL;
         k->heap = NULL;
         k->heap_len = k->heap_cap = 0;
-        poe__imap_free(k, &k->timer_ids);
+        poe__timer_ids_free(k, &k->timer_ids);
         k->queue_count = 0;
 }

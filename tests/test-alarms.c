@@ -135,9 +135,9 @@ static void check_heap(poe_kernel *k)
                 if (i > 0)
                         assert_false(earlier(ev, k->heap[(i - 1) / 4].ev));
                 if (k->timers_indexed)
-                        assert_ptr_equal(poe__imap_get(&k->timer_ids, ev->seq), ev);
+                        assert_ptr_equal(poe__timer_find(k, ev->seq), ev);
         }
-        TL_EQ(k->timer_ids.count, k->timers_indexed ? k->heap_len : 0);
+        TL_EQ(k->timer_ids.n_ring + k->timer_ids.old.count, k->timers_indexed ? k->heap_len : 0);
 }
 
 /* ---- one timer, and its time ---- */
@@ -1206,6 +1206,62 @@ static void test_ids_never_handed_back_are_found(void **state)
         TL_EQ(tl.k->heap_len, 5);
 }
 
+/* Ids far apart: posts between timers take ids too, so the id window
+ * moves on and pending timers' ids leave it for the map; each stays
+ * found, removed once, and every count adds up. */
+#define SPREAD 3000
+
+static poe_alarm_id spread_id[SPREAD];
+
+static void set_spread(poe_kernel *k, void *ctx)
+{
+        poe_sid self = *(poe_sid *)ctx;
+        int i, j;
+
+        for (i = 0; i < SPREAD; i++) {
+                TL_EQ(poe_kernel_alarm_set(k, "gone", T0 + 1 + i % 7, POE_NOARGS, &spread_id[i]),
+                      0);
+                /* Bursts of posts, some long, so both the window's
+                 * growth and its moving on are taken. */
+                for (j = 0; j < (i % 97 == 0 ? 500 : i % 3); j++)
+                        TL_EQ(poe_kernel_post(k, self, "n", POE_NOARGS), 0);
+                if (i % 500 == 0)
+                        check_heap(k);
+        }
+        check_heap(k);
+        assert_true(k->timer_ids.old.count > 0);
+        for (i = 0; i < SPREAD; i += 2) {
+                poe_alarm_info info;
+
+                TL_EQ(poe_kernel_alarm_remove(k, spread_id[i], &info), 0);
+                TL_EQ(info.id, spread_id[i]);
+                TL_EQ(poe_kernel_alarm_remove(k, spread_id[i], NULL), -ESRCH);
+        }
+        check_heap(k);
+        for (i = 1; i < SPREAD; i += 2) {
+                double t;
+
+                TL_EQ(poe_kernel_alarm_adjust(k, spread_id[i], 1, &t), 0);
+        }
+        check_heap(k);
+        for (i = 1; i < SPREAD; i += 2)
+                TL_EQ(poe_kernel_alarm_remove(k, spread_id[i], NULL), 0);
+        check_heap(k);
+        TL_EQ(k->heap_len, 0);
+}
+
+static void test_ids_far_apart(void **state)
+{
+        poe_sid a;
+
+        (void)state;
+        fake_clock();
+        a = TL_CREATE(tl.k, STD_HANDLERS, { "_stop", tl_h_nop, NULL }, { "n", tl_h_nop, NULL },
+                      { "gone", tl_h_nop, NULL });
+        as(a, set_spread, &a);
+        tl_run_to_end(tl.k, 100);
+}
+
 /* 1e5 timers set, half removed in random order and a tenth adjusted:
  * the heap stays consistent and the survivors fire once each, in due
  * order, equal times in id order. */
@@ -1260,6 +1316,7 @@ int main(void)
                 TL_TEST(test_fake_clock_contract),
                 TL_TEST(test_many_timers_in_random_order),
                 TL_TEST(test_ids_never_handed_back_are_found),
+                TL_TEST(test_ids_far_apart),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
