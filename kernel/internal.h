@@ -894,8 +894,20 @@ void poe__kernel_invoke(poe_kernel *k, uint32_t name, uint32_t type, poe_value *
 /* queue.c */
 int poe__queue_reserve(poe_kernel *k);
 int poe__timers_index(poe_kernel *k);
-poe__event *poe__timer_find(poe_kernel *k, uint64_t id);
+poe__event *poe__timer_find_slow(poe_kernel *k, uint64_t id);
 void poe__timer_ids_free(poe_kernel *k, poe__timer_ids *m);
+
+/* The pending timer with that id, or NULL: inline for an id in the
+ * window (an array read), the rest in queue.c. */
+static inline poe__event *poe__timer_find(poe_kernel *k, uint64_t id)
+{
+        const poe__timer_ids *m = &k->timer_ids;
+
+        if (__builtin_expect(k->timers_indexed && m->ring && id >= m->lo && id - m->lo <= m->mask,
+                             1))
+                return m->ring[id & m->mask];
+        return poe__timer_find_slow(k, id);
+}
 void poe__timer_push(poe_kernel *k, poe__event *ev);
 void poe__timer_remove(poe_kernel *k, poe__event *ev);
 
