@@ -1152,6 +1152,8 @@ void poe__trace_hot_slow(poe_kernel *k, uint32_t group, uint32_t kind, poe__sess
 void poe__trace_redefine_all(poe_kernel *k);
 bool poe__trace_shed_slow(poe_kernel *k, uint32_t group);
 void poe__trace_shed_flush(poe_kernel *k);
+void poe__trace_slot_idle(poe_kernel *k);
+void poe__trace_slot_stamp(poe_kernel *k);
 
 /* A record of group counted in the shedding slot r (poe_trace_slot_fn):
  * in the common case a compare of the group, one of the count with the
@@ -1194,7 +1196,8 @@ static inline bool poe__trace_names_item(uint32_t kind)
         } while (0)
 
 /*
- * The frequent kinds' record, at time now (0: the clock is read here),
+ * The frequent kinds' record, at time now (0: the clock is read last,
+ * by poe__trace_slot_stamp, where nothing is left to save around it),
  * written straight into the slot the slot sink lent, when there is one,
  * the record's group goes to that sink alone, and nothing the record
  * names needs a definition first: the usual case.  Only the fields that
@@ -1227,8 +1230,6 @@ poe__trace_fill_slot(poe_kernel *k, uint32_t group, uint32_t kind, poe__session 
          * the record names defined in this epoch. */
         if (__builtin_expect(!r || !(k->trace_solo & group), 0))
                 return false;
-        if (!now)
-                now = poe__mono_inline(k);
         if (__builtin_expect((s && s->log_epoch != epoch) || (peer && peer->log_epoch != epoch), 0))
                 return false;
         if (__builtin_expect(poe__trace_names_item(kind) ? k->name_epochs[event] != epoch
@@ -1249,7 +1250,7 @@ poe__trace_fill_slot(poe_kernel *k, uint32_t group, uint32_t kind, poe__session 
         if (peer)
                 peer_name = peer->log_serial;
         queue_length = k->queue_count;
-        r->mono_ns = now;
+        POE__SLOT_SET(r->mono_ns, now);
         POE__SLOT_SET(r->event_id, event_id);
         POE__SLOT_SET(r->session, sid);
         POE__SLOT_SET(r->sender, sender_id);
@@ -1266,7 +1267,10 @@ poe__trace_fill_slot(poe_kernel *k, uint32_t group, uint32_t kind, poe__session 
         POE__SLOT_SET(r->arg.i[2], a2);
         POE__SLOT_SET(r->arg.i[3], a3);
         POE__SLOT_SET(r->num, num);
-        k->trace_slot_fn(k->trace_slot_ctx, &k->trace_slot);
+        if (now)
+                k->trace_slot_fn(k->trace_slot_ctx, &k->trace_slot);
+        else
+                poe__trace_slot_stamp(k);
         return true;
 }
 
