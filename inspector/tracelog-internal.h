@@ -69,6 +69,7 @@
 #define BATCH_MAX             1000
 #define BATCH_TEXT            (64 << 10) /* a batch's texts; > 3 * ENTRY_MAX */
 #define BATCH_MS              50
+#define IDLE_LOOK_MS          1000 /* the writer's look at the ring while it waits for a first record */
 #define RETRY_MS              500
 #define OPEN_RETRY_MAX_MS     5000 /* the longest wait between two tries to open */
 #define WRITER_BUSY_MS        200 /* a lock held longer is a fault to report */
@@ -134,6 +135,9 @@ struct poe__tracelog {
         /* The ring (tracelog.c says how it works). */
         unsigned char *ring;
         uint64_t ring_bytes, ring_records, threshold;
+        /* How long the writer waits for a first record before it looks
+         * at the ring anyway (IDLE_LOOK_MS; tests put it off). */
+        _Atomic int64_t idle_look_ms;
         _Atomic uint64_t head;   /* bytes consumed; the writer writes it */
         _Atomic uint64_t popped; /* records consumed (not definitions) */
         /* Records the sink was handed: those put in the ring, plus those
@@ -187,7 +191,7 @@ struct poe__tracelog {
         uint64_t tail, grant_produced, slot_limit;
         /* ... and the writer as the slot function last saw it (see
          * tracelog.c, slot_slow). */
-        uint64_t wake_seen, wake_limit, p_limit;
+        uint64_t wake_limit, p_limit;
         /* The shedding slot (tracelog.c, lend): lent while the ring has
          * no room, outside it; the records the kernel counts there
          * (SHED_LOOK at most, then it hands the slot back) are dropped

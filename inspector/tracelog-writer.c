@@ -793,13 +793,22 @@ void *poe__tl_writer_main(void *arg)
                 /* Asleep until the first record, stop, or (while failing)
                  * the next retry.  wake_at is stored before the ring is
                  * looked at again, so a record pushed in between either
-                 * is seen here or makes the sink signal. */
+                 * is seen here or makes the sink signal when it next
+                 * looks at wake_at: at once for a record it copies in,
+                 * within SLOT_GRANT records for the ones the kernel
+                 * writes in its slots, and whenever the kernel sleeps or
+                 * returns to its caller (tracelog.c, "Waking the
+                 * writer").  A kernel busy in one long handler does
+                 * neither, so the writer also looks every IDLE_LOOK_MS. */
                 while (!t->stop && poe__tl_ring_empty(t)) {
                         atomic_store(&t->wake_at, 1);
                         if (!poe__tl_ring_empty(t))
                                 break;
                         if (!t->in_error) {
-                                pthread_cond_wait(&t->cv, &t->mu);
+                                ts = ms_to_ts(now_ms() +
+                                              atomic_load_explicit(&t->idle_look_ms,
+                                                                   memory_order_relaxed));
+                                pthread_cond_timedwait(&t->cv, &t->mu, &ts);
                                 continue;
                         }
                         ts = ms_to_ts(t->next_retry_ms);

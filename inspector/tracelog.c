@@ -244,15 +244,21 @@ const char *poe__tl_echo(const char *v, char *buf, size_t size)
  * counts a dropped record as one to read.  The writer counts what it has
  * read in popped (records, not definitions).
  *
- * Waking the writer: after publishing, a sequentially consistent fence,
- * then wake_at is read; the writer stores wake_at (sequentially
- * consistent) before it looks at the ring again (poe__tl_writer_main), so
- * either it sees the entry or the sink sees that it must wake it.  One
- * fence per record; everything else is release and acquire.  The slot
- * function compares wake_at with the value it saw last, and produced
- * with the count at which the writer is to be woken, worked out when
- * that value changed (slot_slow): two compares, whether the writer
- * sleeps or not.
+ * Waking the writer: the writer stores wake_at (sequentially consistent)
+ * before it looks at the ring again (poe__tl_writer_main); the sink,
+ * after publishing, makes a sequentially consistent fence and then reads
+ * wake_at, so either the writer sees the entry or the sink sees that it
+ * must wake it.  The entries it copies in (push) do that each time.  The
+ * slots the kernel fills, the frequent records, do it in slot_slow only:
+ * when the room lent ends (SLOT_GRANT records at most), when produced
+ * reaches the count the writer waits for (wake_limit, worked out there
+ * from wake_at), and when the kernel hands its slot back before it
+ * sleeps or returns to its caller (poe_trace_slot_fn).  So the common
+ * slot costs one compare, and no fence, whether the writer sleeps or
+ * not; a writer that went to sleep after the sink last looked learns of
+ * new slots at the latest when the kernel next idles, and looks at the
+ * ring every IDLE_LOOK_MS besides, for a kernel that runs one long
+ * handler after a few records.
  */
 
 /* The ring's pages are made present now, on the thread that opens the
@@ -573,11 +579,12 @@ static poe_trace_record *lend(poe__tracelog *t)
 }
 
 /*
- * The slot function's rarer cases: no slot was lent (*slot NULL), or the
- * record filled (in e) was the last of the room known, or the writer's
- * wake_at changed, or enough records wait for it.  The writer is woken
- * if it waits for them; then wake_seen and wake_limit are brought up to
- * date: the writer's wake_at as last seen, and the count of produced at
+ * The slot function's rarer cases: no slot was lent or the kernel hands
+ * its slot back (*slot NULL), or the record filled (in e) was the last of
+ * the room known, or enough records wait for the writer as its wake_at
+ * said when last seen.  After the fence, the writer is woken if it waits
+ * for the records there are; then wake_limit is brought up to
+ * date: from the writer's wake_at as seen now, the count of produced at
  * which as many records will wait as it waits for (reckoned with popped
  * as read now, which only grows: never later than it should be).
  * p_limit, the smaller of wake_limit and slot_limit, is what the common
@@ -585,13 +592,13 @@ static poe_trace_record *lend(poe__tracelog *t)
  */
 static __attribute__((noinline)) void slot_slow(poe__tracelog *t, poe_trace_record **slot, entry *e)
 {
-        uint64_t w = atomic_load_explicit(&t->wake_at, memory_order_relaxed);
-        uint64_t p = atomic_load_explicit(&t->produced, memory_order_relaxed);
+        uint64_t w, p = atomic_load_explicit(&t->produced, memory_order_relaxed);
 
-        if (e && w != UINT64_MAX)
+        atomic_thread_fence(memory_order_seq_cst);
+        w = atomic_load_explicit(&t->wake_at, memory_order_relaxed);
+        if (w != UINT64_MAX)
                 wake_if(t, w, false);
         w = atomic_load_explicit(&t->wake_at, memory_order_relaxed);
-        t->wake_seen = w;
         t->wake_limit = w == UINT64_MAX
                                 ? UINT64_MAX
                                 : w + atomic_load_explicit(&t->sink_dropped, memory_order_relaxed) +
@@ -645,11 +652,7 @@ void poe__tracelog_slot(void *ctx, poe_trace_record **slot)
         p = atomic_load_explicit(&t->produced, memory_order_relaxed) + 1;
         atomic_store_explicit(&t->produced, p, memory_order_relaxed);
         atomic_store_explicit(&e->size, sizeof(entry) | ENTRY_SLOT, memory_order_release);
-        atomic_thread_fence(memory_order_seq_cst);
-        if (__builtin_expect(atomic_load_explicit(&t->wake_at, memory_order_relaxed) !=
-                                             t->wake_seen ||
-                                     p >= t->p_limit,
-                             0)) {
+        if (__builtin_expect(p >= t->p_limit, 0)) {
                 slot_slow(t, slot, e);
                 return;
         }
@@ -849,6 +852,7 @@ static int tracelog_open(const char *path, size_t ring_size, poe_kernel *k, bool
         /* Big enough that a record of any size always fits, once. */
         if (t->ring_bytes < 8 * ENTRY_MAX)
                 t->ring_bytes = 8 * ENTRY_MAX;
+        atomic_init(&t->idle_look_ms, IDLE_LOOK_MS);
         t->threshold = ring_size / 2 < BATCH_MAX ? (ring_size / 2 ? ring_size / 2 : 1) : BATCH_MAX;
         atomic_init(&t->head, 0);
         atomic_init(&t->popped, 0);
@@ -893,7 +897,7 @@ static int tracelog_open(const char *path, size_t ring_size, poe_kernel *k, bool
         /* Zeroed: free room is all zeros (see the ring). */
         t->ring = calloc(1, t->ring_bytes);
         t->wpos = t->grant = t->ring;
-        t->wake_seen = t->wake_limit = UINT64_MAX;
+        t->wake_limit = UINT64_MAX;
         t->smap = calloc(SMAP_SIZE, sizeof(*t->smap));
         t->smap_used = calloc(SMAP_SIZE, sizeof(*t->smap_used));
         t->scratch = malloc(3 * ENTRY_MAX + 4);
@@ -1093,4 +1097,9 @@ json_t *poe__tracelog_status(poe__tracelog *t)
                 return NULL;
         }
         return o;
+}
+
+void poe__tracelog_set_idle_look(poe__tracelog *t, int64_t ms)
+{
+        atomic_store(&t->idle_look_ms, ms > 0 ? ms : IDLE_LOOK_MS);
 }

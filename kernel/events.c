@@ -125,41 +125,38 @@ void poe__event_free(poe_kernel *k, poe__event *ev)
         poe__free(k, ev);
 }
 
-/* TRACE_EVENTS' enqueue record the general way. */
-static __attribute__((noinline, cold)) void trace_enqueue_slow(poe_kernel *k, poe__event *ev,
-                                                               int64_t now)
+/* TRACE_EVENTS' enqueue record the general way (it reads the clock). */
+static __attribute__((noinline, cold)) void trace_enqueue_slow(poe_kernel *k, poe__event *ev)
 {
         if (ev->type & POE__ET_ALARM)
                 poe__trace_hot_slow(k, POE_TRACE_EVENTS, POE_TK_ENQUEUE, ev->to, ev->name, ev->to,
-                                    NULL, ev->seq, now, 1, 0, 0, 0, poe__mono2wall(k, ev->due));
+                                    NULL, ev->seq, 0, 1, 0, 0, 0, poe__mono2wall(k, ev->due));
         else
                 poe__trace_hot_slow(k, POE_TRACE_EVENTS, POE_TK_ENQUEUE, ev->to, ev->name,
-                                    ev->u.from, ev->u.from, ev->seq, now, 0, 0, 0, 0, 0.0);
+                                    ev->u.from, ev->u.from, ev->seq, 0, 0, 0, 0, 0, 0.0);
 }
 
 /* TRACE_EVENTS for an enqueue, not inside a sink and not shed (the
  * caller looked: poe__trace_shed_first): out of line, so the hot path
- * keeps one test of the switches.  The clock is read where the record is
- * written. */
+ * keeps one test of the switches.  The record reads the clock as it goes
+ * to the sink (poe__trace_slot_stamp), or the general way does. */
 static __attribute__((noinline, cold)) void trace_enqueue(poe_kernel *k, poe__event *ev)
 {
         poe__session *to = ev->to, *from = ev->u.from;
-        /* Read first, so that little is live across the call. */
-        const int64_t now = poe__mono_inline(k);
         bool done;
 
         POE__ASSUME(to != NULL);
         if (ev->type & POE__ET_ALARM) {
                 done = poe__trace_fill_slot(k, POE_TRACE_EVENTS, POE_TK_ENQUEUE, to, ev->name, to,
-                                          NULL, ev->seq, now, 1, 0, 0, 0,
-                                          k->epoch_offset + (double)ev->due / 1e9);
+                                            NULL, ev->seq, 0, 1, 0, 0, 0,
+                                            k->epoch_offset + (double)ev->due / 1e9);
         } else {
                 POE__ASSUME(from != NULL);
                 done = poe__trace_fill_slot(k, POE_TRACE_EVENTS, POE_TK_ENQUEUE, to, ev->name, from,
-                                          from, ev->seq, now, 0, 0, 0, 0, 0.0);
+                                            from, ev->seq, 0, 0, 0, 0, 0, 0.0);
         }
         if (!done)
-                trace_enqueue_slow(k, ev, now);
+                trace_enqueue_slow(k, ev);
 }
 
 /*

@@ -1019,8 +1019,20 @@ void poe__kernel_invoke(poe_kernel *k, uint32_t name, uint32_t type, poe_value *
 /* queue.c */
 int poe__queue_reserve(poe_kernel *k);
 int poe__timers_index(poe_kernel *k);
-poe__event *poe__timer_find(poe_kernel *k, uint64_t id);
+poe__event *poe__timer_find_slow(poe_kernel *k, uint64_t id);
 void poe__timer_ids_free(poe_kernel *k, poe__timer_ids *m);
+
+/* The pending timer with that id, or NULL: inline for an id in the
+ * window (an array read), the rest in queue.c. */
+static inline poe__event *poe__timer_find(poe_kernel *k, uint64_t id)
+{
+        const poe__timer_ids *m = &k->timer_ids;
+
+        if (__builtin_expect(k->timers_indexed && m->ring && id >= m->lo && id - m->lo <= m->mask,
+                             1))
+                return m->ring[id & m->mask];
+        return poe__timer_find_slow(k, id);
+}
 void poe__timer_push(poe_kernel *k, poe__event *ev);
 void poe__timer_remove(poe_kernel *k, poe__event *ev);
 
@@ -1265,6 +1277,8 @@ void poe__trace_hot_slow(poe_kernel *k, uint32_t group, uint32_t kind, poe__sess
 void poe__trace_redefine_all(poe_kernel *k);
 bool poe__trace_shed_slow(poe_kernel *k, uint32_t group);
 void poe__trace_shed_flush(poe_kernel *k);
+void poe__trace_slot_idle(poe_kernel *k);
+void poe__trace_slot_stamp(poe_kernel *k);
 
 /* A record of group counted in the shedding slot r (poe_trace_slot_fn):
  * in the common case a compare of the group, one of the count with the
@@ -1307,7 +1321,8 @@ static inline bool poe__trace_names_item(uint32_t kind)
         } while (0)
 
 /*
- * The frequent kinds' record, at time now (0: the clock is read here),
+ * The frequent kinds' record, at time now (0: the clock is read last,
+ * by poe__trace_slot_stamp, where nothing is left to save around it),
  * written straight into the slot the slot sink lent, when there is one,
  * the record's group goes to that sink alone, and nothing the record
  * names needs a definition first: the usual case.  Only the fields that
@@ -1340,8 +1355,6 @@ poe__trace_fill_slot(poe_kernel *k, uint32_t group, uint32_t kind, poe__session 
          * the record names defined in this epoch. */
         if (__builtin_expect(!r || !(k->trace_solo & group), 0))
                 return false;
-        if (!now)
-                now = poe__mono_inline(k);
         if (__builtin_expect((s && s->log_epoch != epoch) || (peer && peer->log_epoch != epoch), 0))
                 return false;
         if (__builtin_expect(poe__trace_names_item(kind) ? k->name_epochs[event] != epoch
@@ -1362,7 +1375,7 @@ poe__trace_fill_slot(poe_kernel *k, uint32_t group, uint32_t kind, poe__session 
         if (peer)
                 peer_name = peer->log_serial;
         queue_length = k->queue_count;
-        r->mono_ns = now;
+        POE__SLOT_SET(r->mono_ns, now);
         POE__SLOT_SET(r->event_id, event_id);
         POE__SLOT_SET(r->session, sid);
         POE__SLOT_SET(r->sender, sender_id);
@@ -1379,7 +1392,10 @@ poe__trace_fill_slot(poe_kernel *k, uint32_t group, uint32_t kind, poe__session 
         POE__SLOT_SET(r->arg.i[2], a2);
         POE__SLOT_SET(r->arg.i[3], a3);
         POE__SLOT_SET(r->num, num);
-        k->trace_slot_fn(k->trace_slot_ctx, &k->trace_slot);
+        if (now)
+                k->trace_slot_fn(k->trace_slot_ctx, &k->trace_slot);
+        else
+                poe__trace_slot_stamp(k);
         return true;
 }
 

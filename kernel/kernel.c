@@ -371,7 +371,7 @@ POE_EXPORT int poe_kernel_run(poe_kernel *k)
         POE_CHECK(k, k->dispatch_depth == 0 || k->rerun_depth == k->dispatch_depth, -EPERM);
         enter_run(k, &n, true);
         r = run_loop(k);
-        poe__trace_shed_flush(k);
+        poe__trace_slot_idle(k);
         leave_run(k, &n);
         return poe__rv(k, r, __func__);
 }
@@ -397,8 +397,8 @@ static int timeslice(poe_kernel *k, bool block)
         }
         k->frame = f.up;
         /* Back to the caller, which may not call again for a while: the
-         * trace log's counts are made current. */
-        poe__trace_shed_flush(k);
+         * trace log's counts are made current and its records seen. */
+        poe__trace_slot_idle(k);
         poe__busy_stop(k); /* the host's time follows */
         if (k->raise_failures >= POE__RAISE_TRIES) {
                 k->raise_failures = 0;

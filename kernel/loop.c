@@ -307,9 +307,10 @@ void poe__loop_wait(poe_kernel *k, bool block)
         int err;
 
         k->retry_soon = false;
-        /* The trace log's counts are current while the kernel sleeps. */
+        /* The trace log's counts are current, and what it holds seen by
+         * its writer, while the kernel sleeps. */
         if (timeout != 0)
-                poe__trace_shed_flush(k);
+                poe__trace_slot_idle(k);
         if (k->fake_clock && timeout != 0) {
                 size_t ready;
 
@@ -442,7 +443,7 @@ POE_EXPORT int poe_kernel_prepare(poe_kernel *k, int64_t *ret_timeout_ns)
         /* POE checks for idleness before each wait: IDLE, if raised, is
          * a posted event, and the host must not sleep past it. */
         poe__test_if_idle(k);
-        poe__trace_shed_flush(k); /* the host may sleep now */
+        poe__trace_slot_idle(k); /* the host may sleep now */
         if (ret_timeout_ns)
                 *ret_timeout_ns = poe__loop_timeout(k);
         return 1;

@@ -103,6 +103,32 @@ void poe__trace_shed_flush(poe_kernel *k)
                 slot_again(k);
 }
 
+/* Before the kernel sleeps or returns to its caller: the slot it holds
+ * goes back to the sink (poe_trace_slot_fn), a shedding slot with its
+ * counts, a slot to fill unfilled, so that the sink's counts are current
+ * and what it has published is seen (the trace log wakes its writer)
+ * while the program idles.  A fresh shedding slot has nothing to say. */
+void poe__trace_slot_idle(poe_kernel *k)
+{
+        poe_trace_record *r = k->trace_slot;
+
+        if (r && (r->kind != POE_TK_SHED || r->group))
+                slot_again(k);
+}
+
+/* The slot just filled, but for its time, goes to the sink stamped with
+ * the clock: read here, at the end of the trace point, where the trace
+ * point has nothing left to keep across the call (poe__trace_fill_slot),
+ * rather than in its middle, where it would save and restore what it
+ * holds around it. */
+__attribute__((noinline)) void poe__trace_slot_stamp(poe_kernel *k)
+{
+        const int64_t now = poe__mono_inline(k);
+
+        k->trace_slot->mono_ns = now;
+        k->trace_slot_fn(k->trace_slot_ctx, &k->trace_slot);
+}
+
 /* Sends a definition to every sink, and notes a sink's request for
  * every definition again. */
 static void define_to_sinks(poe_kernel *k, const poe_trace_record *r)

@@ -429,6 +429,112 @@ static void alone_in_slots(size_t ring)
         tf_log_close();
 }
 
+static void workload_finish(void)
+{
+        wl.forever = false;
+        wl.target = wl.ticks + 1;
+        tl_run_to_end(tl.k, 100000);
+}
+
+/* Waits until every record the log was handed is written, none dropped. */
+static void wait_all_written(void)
+{
+        int64_t deadline = tf_now_ms() + TF_DEADLINE_MS;
+
+        for (;;) {
+                json_t *s = tf_status();
+                int64_t w = tf_st_int(s, "records_written"), p = tf_st_int(s, "records_produced");
+
+                TL_EQ(tf_st_int(s, "dropped_total"), 0);
+                json_decref(s);
+                if (p > 0 && w == p)
+                        return;
+                if (tf_now_ms() > deadline)
+                        fail_msg("the writer did not see every record: %lld written of %lld",
+                                 (long long)w, (long long)p);
+                tf_poll_pause();
+        }
+}
+
+/* The log's sink alone, in slots, with the writer's periodic look put
+ * off by look_ms. */
+static void attach_alone(int64_t look_ms)
+{
+        char err[512];
+
+        TL_EQ(poe__tracelog_open(tf.path, 0, tl.k, &tf.t, err, sizeof(err)), 0);
+        poe__tracelog_set_idle_look(tf.t, look_ms);
+        TL_EQ(poe_kernel_trace_sink_remove(tl.k, 0), 0);
+        tf.log_sink =
+                poe_kernel_trace_sink_add_slots(tl.k, poe__tracelog_sink, poe__tracelog_slot, tf.t);
+        assert_true(tf.log_sink > 0);
+        TL_EQ(poe_kernel_trace_sink_groups(tl.k, tf.log_sink, TF_GROUPS), 0);
+}
+
+/* The records the kernel writes in its slots tell the writer of
+ * themselves only now and then (tracelog.c, "Waking the writer"); when
+ * the kernel returns from a timeslice it hands its slot back, and a writer
+ * that went to sleep meanwhile is woken for what it has not seen.  Its
+ * own periodic look is put off an hour, so in every round but the first
+ * (whose wait was armed before) only the hand-back can wake it. */
+static void t_idle_hands_back(void **state)
+{
+        int round;
+
+        (void)state;
+        attach_alone(3600 * 1000);
+        workload(0, true);
+        for (round = 0; round < 8; round++) {
+                /* Slices of ticks and notes: records in slots only. */
+                run_slices(3);
+                wait_all_written();
+        }
+        workload_finish();
+        tf_detach();
+        tf_log_close();
+}
+
+/* A kernel busy in one long handler neither sleeps nor returns: the
+ * writer's periodic look finds the records it makes.  The handler waits,
+ * with a deadline, until the writer has seen everything and sleeps, then
+ * posts three events (records in slots, which do not wake the writer)
+ * and waits again until they are written. */
+static poe_value h_noop(poe_ctx *c)
+{
+        (void)c;
+        return poe_nil();
+}
+
+static poe_value h_long(poe_ctx *c)
+{
+        int i;
+
+        wait_all_written();
+        for (i = 0; i < 3; i++)
+                TL_EQ(poe_kernel_yield(poe_ctx_kernel(c), "noop", POE_NOARGS), 0);
+        wait_all_written();
+        wl.ticks++;
+        return poe_nil();
+}
+
+static poe_value h_long_start(poe_ctx *c)
+{
+        TL_EQ(poe_kernel_yield(poe_ctx_kernel(c), "long", POE_NOARGS), 0);
+        return poe_nil();
+}
+
+static void t_long_handler(void **state)
+{
+        (void)state;
+        attach_alone(20);
+        memset(&wl, 0, sizeof(wl));
+        TL_CREATE(tl.k, {"_start", h_long_start}, {"long", h_long}, {"noop", h_noop});
+        tl_run_to_end(tl.k, 1000);
+        TL_EQ(wl.ticks, 1);
+        tf_detach();
+        tf_log_close();
+}
+
 static void t_alone_in_slots(void **state)
 {
         (void)state;
@@ -1056,12 +1162,6 @@ static bool s_dropped(json_t *s, const void *arg)
 }
 
 /* Stops the forever workload and lets the kernel run out. */
-static void workload_finish(void)
-{
-        wl.forever = false;
-        wl.target = wl.ticks + 1;
-        tl_run_to_end(tl.k, 100000);
-}
 
 /* Another connection holds the write lock: the status says so, the
  * kernel goes on, records are dropped and counted; when the lock goes,
@@ -3162,6 +3262,8 @@ int main(void)
         const struct CMUnitTest tests[] = {
                 FX_TEST(t_roundtrip),
                 FX_TEST(t_alone_in_slots),
+                FX_TEST(t_idle_hands_back),
+                FX_TEST(t_long_handler),
                 FX_TEST(t_alone_in_slots_small_ring),
                 FX_TEST(t_filters_and_paging),
                 FX_TEST(t_query_parse_errors),

@@ -241,6 +241,12 @@ void poe__tracelog_close(poe__tracelog *t);
  * them.  Cannot be undone.  NULL is a no-op.  Any thread. */
 void poe__tracelog_cancel_readers(poe__tracelog *t);
 
+/* For tests: how long the writer, waiting for a first record, sleeps
+ * before it looks at the ring anyway (0: the default, one second; see
+ * tracelog.c, "Waking the writer").  Any thread; the writer's next wait
+ * uses it. */
+void poe__tracelog_set_idle_look(poe__tracelog *t, int64_t ms);
+
 /* For tests: the deadline of each query, walk and run lookup, in ms from
  * its start (0: the default, 10 s; negative: already past).  Exports
  * keep theirs (5 min).  Any thread; reads started later use it. */

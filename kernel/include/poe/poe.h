@@ -1431,7 +1431,12 @@ POE_EXPORT int poe_kernel_trace_sink_add(poe_kernel *k, poe_trace_sink_fn fn, vo
  * no slot still go through fn.  It forgets the slot it holds, unfilled,
  * before it calls fn and when the sink is removed, and asks for a new one
  * (*slot NULL) after: a slot stays the kernel's only until the sink's
- * function is called.  Must not call back into the kernel.
+ * function is called.  It also hands the slot back that way, unfilled,
+ * before it sleeps (the loop's blocking wait, poe_kernel_prepare) and
+ * when poe_kernel_run, poe_kernel_run_one_timeslice or
+ * poe_kernel_dispatch return to their caller, so a sink that tells its
+ * reader of new records only now and then can tell it there.  Must not
+ * call back into the kernel.
  *
  * A sink with no room may lend a shedding slot instead: one whose kind is
  * POE_TK_SHED, whose group and event_id are 0, and whose arg.i[0] is its
