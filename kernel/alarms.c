@@ -129,12 +129,16 @@ enum {
  * time was late already (the "now" of time() read a moment ago is not). */
 #define PAST_NS 1000000
 
-/* The lint's evidence (poe_session_info's timers_past). */
-static void set_in_past(poe__session *s, int64_t now)
+/* The lint's evidence (poe_session_info's timers_past), in the
+ * session's more: without memory for it, the evidence is not kept (the
+ * timer is set all the same). */
+static void set_in_past(poe_kernel *k, poe__session *s, int64_t now)
 {
-        if (!s->past_n++)
-                s->past_first = now;
-        s->past_last = now;
+        if (poe__need_more(k, s) < 0)
+                return;
+        if (!s->more->past_n++)
+                s->more->past_first = now;
+        s->more->past_last = now;
 }
 
 static int set_common(poe_kernel *k, const char *file, int line, const char *event, double t,
@@ -180,7 +184,7 @@ static int set_common(poe_kernel *k, const char *file, int line, const char *eve
                 wall = t;
         }
         if (due < now - PAST_NS)
-                set_in_past(s, now);
+                set_in_past(k, s, now);
         return set_timer(k, file, line, s, (uint32_t)name, due, wall, delta, args, nargs,
                          how & T_CLEAR, ret_id);
 }
@@ -356,9 +360,9 @@ POE_EXPORT int poe_kernel_alarm_remove_all(poe_kernel *k,
         s = owner(k);
         if (!s)
                 return poe__rv(k, poe__outside(k, -EPERM, __func__), __func__);
-        if (!s->reasons[POE_REASON_TIMERS])
+        if (!*poe__reason_slot(s, POE_REASON_TIMERS))
                 return poe__rv(k, 0, __func__);
-        v = poe__malloc(k, s->reasons[POE_REASON_TIMERS] * sizeof(*v));
+        v = poe__malloc(k, *poe__reason_slot(s, POE_REASON_TIMERS) * sizeof(*v));
         if (!v)
                 return poe__rv(k, -ENOMEM, __func__);
         poe__list_foreach(pos, &s->timers) v[n++] = poe__container_of(pos, poe__event, link);

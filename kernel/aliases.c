@@ -7,29 +7,53 @@
 
 #include "internal.h"
 
-/* Keeps a session's aliases sorted, so alias_list is POE's sorted list. */
+/* The alias table holds the aliases themselves, keyed by their names. */
+static size_t alias_hash(const void *a)
+{
+        return poe__hash_str(((const poe__alias *)a)->name);
+}
+
+/* Out of line: inlined into poe__resolve, its registers would cost the
+ * cache's hits their prologue. */
+__attribute__((noinline)) poe__alias *poe__alias_get(const poe_kernel *k, const char *name)
+{
+        const poe__pmap *m = &k->aliases;
+        size_t i;
+
+        if (!m->slots)
+                return NULL;
+        for (i = poe__hash_str(name) & m->mask;; i = (i + 1) & m->mask) {
+                poe__alias *a = m->slots[i];
+
+                if (!a || strcmp(a->name, name) == 0)
+                        return a;
+        }
+}
+
+/* Keeps a session's aliases sorted, so alias_list is POE's sorted list.
+ * A session has few: the walk is short. */
 static void insert_sorted(poe__session *s, poe__alias *a)
 {
-        poe__list_node *pos;
+        poe__alias **pp;
 
-        poe__list_foreach(pos, &s->aliases) {
-                poe__alias *b = poe__container_of(pos, poe__alias, in_session);
-
-                if (strcmp(a->name, b->name) < 0)
-                        break;
-        }
-        poe__list_insert_before(pos, &a->in_session);
+        for (pp = &s->aliases; *pp && strcmp(a->name, (*pp)->name) >= 0; pp = &(*pp)->next)
+                ;
+        a->next = *pp;
+        *pp = a;
         poe__trace_aliases_changed(s);
 }
 
 static void alias_remove(poe_kernel *k, poe__alias *a)
 {
+        poe__alias **pp;
+
         k->alias_gen++; /* forgets every cached resolution */
-        poe__smap_del(&k->aliases, a->name);
-        poe__list_remove(&a->in_session);
+        poe__pmap_remove(&k->aliases, a, alias_hash);
+        for (pp = &a->session->aliases; *pp != a; pp = &(*pp)->next)
+                ;
+        *pp = a->next;
         poe__trace_aliases_changed(a->session);
         poe__unref(k, a->session, POE_REASON_ALIASES);
-        poe__free(k, a->name);
         poe__free(k, a);
 }
 
@@ -37,11 +61,12 @@ POE_EXPORT int poe_kernel_alias_set(poe_kernel *k, const char *alias)
 {
         poe__session *s;
         poe__alias *a;
+        size_t len;
 
         POE_CHECK(k, k && alias && *alias, -EINVAL);
         s = k->active;
         POE_CHECK(k, !s->is_kernel && s->alive, -EPERM); /* only inside a handler */
-        a = poe__smap_get(&k->aliases, alias);
+        a = poe__alias_get(k, alias);
         if (a && a->session == s)
                 return poe__rv(k, 0, __func__);
         if (a)
@@ -50,15 +75,16 @@ POE_EXPORT int poe_kernel_alias_set(poe_kernel *k, const char *alias)
                                                   "alias '%s' is in use by another session",
                                                   alias),
                                __func__);
-        a = poe__calloc(k, 1, sizeof(*a));
+        len = strlen(alias) + 1;
+        a = poe__malloc(k, sizeof(*a) + len);
         if (!a)
                 return poe__rv(k, -ENOMEM, __func__);
-        a->name = poe__strdup(k, alias);
-        if (!a->name || poe__smap_put(k, &k->aliases, a->name, a) < 0) {
-                poe__free(k, a->name);
+        memcpy(a->name, alias, len);
+        if (poe__pmap_reserve(k, &k->aliases, alias_hash) < 0) {
                 poe__free(k, a);
                 return poe__rv(k, -ENOMEM, __func__);
         }
+        poe__pmap_insert_reserved(&k->aliases, a, poe__hash_str(alias));
         a->session = s;
         insert_sorted(s, a);
         poe__ref(k, s, POE_REASON_ALIASES);
@@ -70,7 +96,7 @@ POE_EXPORT int poe_kernel_alias_remove(poe_kernel *k, const char *alias)
         poe__alias *a;
 
         POE_CHECK(k, k && alias, -EINVAL);
-        a = poe__smap_get(&k->aliases, alias);
+        a = poe__alias_get(k, alias);
         if (!a)
                 return poe__rv(k, poe__explain_usage(k, -ESRCH, "alias '%s' does not exist", alias),
                                __func__);
@@ -120,7 +146,7 @@ poe__session *poe__resolve(poe_kernel *k, const char *name)
         }
         if (strcmp(name, k->id) == 0)
                 return poe__session_get(k, POE_KERNEL); /* NULL once finalized */
-        a = poe__smap_get(&k->aliases, name);
+        a = poe__alias_get(k, name);
         if (!a)
                 return NULL;
         if (!(*name >= '0' && *name <= '9')) {
@@ -149,16 +175,16 @@ POE_EXPORT int poe_kernel_alias_resolve(poe_kernel *k, const char *alias, poe_si
 POE_EXPORT int poe_kernel_alias_list(poe_kernel *k, poe_sid sid, const char **ret, size_t n)
 {
         poe__session *s;
-        poe__list_node *pos;
+        const poe__alias *a;
         size_t count = 0;
 
         POE_CHECK(k, k && (ret || !n), -EINVAL);
         s = poe__session_get(k, sid);
         if (!s)
                 return poe__rv_unresolved(k, __func__, NULL, 0);
-        poe__list_foreach(pos, &s->aliases) {
+        for (a = s->aliases; a; a = a->next) {
                 if (count < n)
-                        ret[count] = poe__container_of(pos, poe__alias, in_session)->name;
+                        ret[count] = a->name;
                 count++;
         }
         return poe__rv(k, (int)count, __func__);
@@ -166,7 +192,6 @@ POE_EXPORT int poe_kernel_alias_list(poe_kernel *k, poe_sid sid, const char **re
 
 void poe__aliases_clear_session(poe_kernel *k, poe__session *s)
 {
-        while (!poe__list_empty(&s->aliases))
-                alias_remove(k, poe__container_of(poe__list_first(&s->aliases), poe__alias,
-                                                  in_session));
+        while (s->aliases)
+                alias_remove(k, s->aliases);
 }

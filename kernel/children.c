@@ -62,7 +62,8 @@ static poe__pidwatch *pidwatch_find(poe__session *s, pid_t pid)
 {
         poe__list_node *pos;
 
-        poe__list_foreach(pos, &s->pidwatch) {
+        poe__list_foreach(pos, POE__MORE_LIST(s, pidwatch))
+        {
                 poe__pidwatch *w = poe__container_of(pos, poe__pidwatch, in_session);
 
                 if (w->pid == pid)
@@ -99,14 +100,14 @@ POE_EXPORT int poe_kernel_sig_child(poe_kernel *k, int pid, const char *event,
                  * count; libpoe does not copy that leak.) */
                 poe__free(k, w->args);
         } else {
-                w = poe__calloc(k, 1, sizeof(*w));
+                w = poe__need_more(k, s) < 0 ? NULL : poe__calloc(k, 1, sizeof(*w));
                 if (!w) {
                         poe__free(k, copy);
                         return poe__rv(k, -ENOMEM, __func__);
                 }
                 w->pid = (pid_t)pid;
                 w->session = s;
-                poe__list_append(&s->pidwatch, &w->in_session);
+                poe__list_append(&s->more->pidwatch, &w->in_session);
                 poe__list_append(&k->pidwatches, &w->in_kernel);
                 k->n_pidwatches++;
                 poe__ref(k, s, POE_REASON_SIGCHILD);
@@ -190,10 +191,10 @@ bool poe__children_awaited(const poe_kernel *k)
 
 void poe__children_clear_session(poe_kernel *k, poe__session *s)
 {
-        if (poe__list_empty(&s->pidwatch))
+        if (poe__list_empty(POE__MORE_LIST(s, pidwatch)))
                 return;
-        while (!poe__list_empty(&s->pidwatch))
-                pidwatch_remove(k, poe__container_of(poe__list_first(&s->pidwatch),
+        while (!poe__list_empty(&s->more->pidwatch))
+                pidwatch_remove(k, poe__container_of(poe__list_first(&s->more->pidwatch),
                                                      poe__pidwatch, in_session));
         poe__children_update(k);
 }

@@ -337,18 +337,16 @@ POE_EXPORT int poe_kernel_trace_sink_remove(poe_kernel *k, int id)
  * kernel" or "nobody", cut to size.  Returns its length. */
 size_t poe__loggable_into(const poe__session *s, char *buf, size_t size)
 {
-        poe__list_node *pos;
+        const poe__alias *a;
         size_t n;
 
         if (!s || s->is_kernel)
                 return (size_t)snprintf(buf, size, "%s", s ? "the kernel" : "nobody");
         n = (size_t)snprintf(buf, size, "session %llu", (unsigned long long)s->id);
-        if (!poe__list_empty(&s->aliases) && n < size) {
+        if (s->aliases && n < size) {
                 const char *sep = " (";
 
-                poe__list_foreach(pos, &s->aliases) {
-                        const poe__alias *a = poe__container_of(pos, poe__alias, in_session);
-
+                for (a = s->aliases; a; a = a->next) {
                         n += (size_t)snprintf(buf + n, n < size ? size - n : 0, "%s%s", sep,
                                               a->name);
                         sep = ", ";
@@ -555,7 +553,7 @@ void poe__assert_session(poe_kernel *k, const poe__session *s)
          * out, so even an unoptimized build drops its message. */
         if (POE__DEBUG_COMPILED & POE_ASSERT_DATA) {
                 for (i = 0; i < POE_REASON_MAX; i++)
-                        sum += s->reasons[i];
+                        sum += poe__reason_get(s, i);
                 if (sum != s->refcnt)
                         poe__assert_fail(k, POE_ASSERT_DATA, __FILE__, __LINE__,
                                          "%s: reasons to live sum to %u but its refcount is %u",

@@ -271,17 +271,20 @@ invoke(poe_kernel *k, poe__session *s, poe__session *from, uint32_t name, uint32
         poe_handler_fn fn;
         poe_ctx c;
 
-        if (s->is_kernel) {
-                poe__kernel_invoke(k, name, type, args, nargs);
-                return poe_nil();
+        /* The kernel's session, a machine, the trace option: one test. */
+        if (__builtin_expect(s->rare & (POE__RARE_KERNEL | POE__RARE_NFA | POE__RARE_TRACE), 0)) {
+                if (s->is_kernel) {
+                        poe__kernel_invoke(k, name, type, args, nargs);
+                        return poe_nil();
+                }
+                /* A POE::NFA machine finds its handler in its current state. */
+                if (s->is_nfa)
+                        return poe__nfa_invoke(k, s, from, name, type, args, nargs, file, line,
+                                               from_state);
+                if (s->opt_trace)
+                        poe__warn(k, "%llu -> %s (from %s at %d)\n", (unsigned long long)s->id,
+                                  poe__name(k, name), file ? file : "", line);
         }
-        /* A POE::NFA machine finds its handler in its current state. */
-        if (__builtin_expect(s->nfa != NULL, 0))
-                return poe__nfa_invoke(k, s, from, name, type, args, nargs, file, line,
-                                       from_state);
-        if (s->opt_trace)
-                poe__warn(k, "%llu -> %s (from %s at %d)\n", (unsigned long long)s->id,
-                          poe__name(k, name), file ? file : "", line);
         c.k = k;
         c.s = s;
         c.state = name;
@@ -291,9 +294,9 @@ invoke(poe_kernel *k, poe__session *s, poe__session *from, uint32_t name, uint32
         c.from_state = from_state;
         c.args = args;
         c.nargs = nargs;
-        h = poe__htable_find(&s->handlers, name);
+        h = poe__htable_find(s->handlers, name);
         if (!h) {
-                h = poe__htable_find(&s->handlers, POE__N_DEFAULT);
+                h = poe__htable_find(s->handlers, POE__N_DEFAULT);
                 if (!h) {
                         if (s->opt_default && name != POE__N_SIGNAL) {
                                 const char *who = poe__loggable(k, s);
@@ -694,6 +697,11 @@ void poe__dispatch_due(poe_kernel *k)
         k->slice_prev = k->slice_now;
         k->slice_now = k->now;
         k->slice_cut = k->seq;
+        if (k->queue_count == 0) {
+                /* Nothing queued (an I/O wake-up's slice): the loop's end. */
+                poe__gc_sweep(k);
+                return;
+        }
         poe__dispatch_resume(k);
 }
 

@@ -11,7 +11,8 @@ static poe__extref *find(poe__session *s, const char *tag)
 {
         poe__list_node *pos;
 
-        poe__list_foreach(pos, &s->extrefs) {
+        poe__list_foreach(pos, POE__MORE_LIST(s, extrefs))
+        {
                 poe__extref *e = poe__container_of(pos, poe__extref, in_session);
 
                 if (strcmp(e->tag, tag) == 0)
@@ -25,7 +26,7 @@ static void extref_remove(poe_kernel *k, poe__session *s, poe__extref *e)
         poe__list_remove(&e->in_session);
         poe__free(k, e->tag);
         poe__free(k, e);
-        if (poe__list_empty(&s->extrefs))
+        if (poe__list_empty(&s->more->extrefs))
                 k->n_extref_sessions--;
         poe__unref(k, s, POE_REASON_EXTREFS);
 }
@@ -52,7 +53,7 @@ POE_EXPORT int poe_kernel_refcount_increment_at(poe_kernel *k, const char *file,
                 e->line = line;
                 return poe__rv(k, ++e->count, __func__);
         }
-        e = poe__calloc(k, 1, sizeof(*e));
+        e = poe__need_more(k, s) < 0 ? NULL : poe__calloc(k, 1, sizeof(*e));
         if (!e || !(e->tag = poe__strdup(k, tag))) {
                 poe__free(k, e);
                 return poe__rv(k, -ENOMEM, __func__);
@@ -60,9 +61,9 @@ POE_EXPORT int poe_kernel_refcount_increment_at(poe_kernel *k, const char *file,
         e->count = 1;
         e->file = fid;
         e->line = line;
-        if (poe__list_empty(&s->extrefs))
+        if (poe__list_empty(&s->more->extrefs))
                 k->n_extref_sessions++;
-        poe__list_append(&s->extrefs, &e->in_session);
+        poe__list_append(&s->more->extrefs, &e->in_session);
         poe__ref(k, s, POE_REASON_EXTREFS);
         return poe__rv(k, 1, __func__);
 }
@@ -88,7 +89,7 @@ POE_EXPORT int poe_kernel_refcount_decrement(poe_kernel *k, poe_sid sid, const c
         if (!e) {
                 /* POE's _data_extref_dec traps under ASSERT_DATA; without it,
                  * POE's count goes negative, libpoe's call fails. */
-                POE_ASSERT(k, POE_ASSERT_DATA, !poe__list_empty(&s->extrefs),
+                POE_ASSERT(k, POE_ASSERT_DATA, !poe__list_empty(POE__MORE_LIST(s, extrefs)),
                            "decrementing extref for session without any");
                 POE_ASSERT(k, POE_ASSERT_DATA, 0,
                            "decrementing extref for nonexistent tag ``%s'' in %s", tag,
@@ -103,7 +104,8 @@ POE_EXPORT int poe_kernel_refcount_decrement(poe_kernel *k, poe_sid sid, const c
 
 void poe__extrefs_clear_session(poe_kernel *k, poe__session *s)
 {
-        while (!poe__list_empty(&s->extrefs))
-                extref_remove(k, s, poe__container_of(poe__list_first(&s->extrefs), poe__extref,
-                                                      in_session));
+        while (!poe__list_empty(POE__MORE_LIST(s, extrefs)))
+                extref_remove(k, s,
+                              poe__container_of(poe__list_first(&s->more->extrefs), poe__extref,
+                                                in_session));
 }

@@ -145,7 +145,8 @@ static int watch_add(poe_kernel *k, poe__session *s, int fd, int mode, const cha
         if (flags < 0)
                 return -EBADF;
         name = poe__intern(k, event);
-        if (name == POE__NO_NAME || reserve(k, fd) < 0)
+        /* The session lists its watchers in its more. */
+        if (name == POE__NO_NAME || reserve(k, fd) < 0 || poe__need_more(k, s) < 0)
                 return -ENOMEM;
         w = poe__calloc(k, 1, sizeof(*w));
         if (!w)
@@ -188,7 +189,7 @@ static int watch_add(poe_kernel *k, poe__session *s, int fd, int mode, const cha
         }
         if (!session_on_fd(r, s, mode))
                 poe__ref(k, s, POE_REASON_HANDLES);
-        poe__list_append(&s->watches, &w->in_session);
+        poe__list_append(&s->more->watches, &w->in_session);
         POE_TRACE_HOT(k, POE_TRACE_FILES, POE_TK_WATCH, s, name, NULL, NULL, 0, 0, fd, mode, 0, 0,
                       0.0);
         return 0;
@@ -440,9 +441,9 @@ void poe__io_dispatch_ready(poe_kernel *k)
 
 void poe__handles_clear_session(poe_kernel *k, poe__session *s)
 {
-        while (!poe__list_empty(&s->watches))
-                watch_remove(
-                        k, poe__container_of(poe__list_first(&s->watches), poe__watch, in_session));
+        while (!poe__list_empty(POE__MORE_LIST(s, watches)))
+                watch_remove(k, poe__container_of(poe__list_first(&s->more->watches), poe__watch,
+                                                  in_session));
 }
 
 void poe__handles_free(poe_kernel *k)

@@ -163,6 +163,9 @@ enum {
  * DESIGN.md's lifetime rule says.  The sum is the session's refcount,
  * and a session whose refcount reaches zero is marked for collection.
  */
+/* How many of them a session keeps in itself (poe__reason_slot): events
+ * to and from, children, aliases and timers. */
+#define POE__REASONS_IN_CORE 5
 
 typedef struct poe__session poe__session;
 typedef struct poe__event poe__event;
@@ -198,11 +201,25 @@ typedef struct poe__handler {
         void *object;
 } poe__handler;
 
-/* Open-addressed table of handlers keyed by interned name id. */
+/*
+ * Open-addressed table of handlers keyed by interned name id, in one
+ * allocation with its slots (a table is a pointer; NULL is empty).
+ * Sessions created from the same handlers (the same names, functions and
+ * objects, in the same order: POE's sessions of one package share their
+ * states) share one table, counted by refs and found through
+ * k->htables by the hash of that list, which the table keeps after its
+ * slots (spec, n_spec) to compare.  A table changed at run time
+ * (poe_kernel_state) is first made the session's own (n_spec 0, not in
+ * k->htables).
+ */
 typedef struct poe__htable {
-        poe__handler *slots;
-        uint32_t mask; /* capacity - 1; 0 slots when empty */
+        uint32_t mask; /* capacity - 1 */
         uint32_t count;
+        uint32_t refs;
+        uint32_t n_spec;          /* 0: private */
+        uint32_t hash;            /* of spec[], when shared */
+        struct poe__htable *next; /* k->htables' chain of tables of one hash */
+        poe__handler slots[];     /* then, when shared, spec[n_spec] */
 } poe__htable;
 
 /* A session option (POE::Session's options hash). */
@@ -212,10 +229,11 @@ typedef struct poe__option {
         void *blob;
 } poe__option;
 
+/* An alias, its name in the same allocation: 16 bytes and the name. */
 typedef struct poe__alias {
-        char *name;
         poe__session *session;
-        poe__list_node in_session; /* session->aliases, sorted by name */
+        struct poe__alias *next; /* session->aliases, sorted by name */
+        char name[];
 } poe__alias;
 
 typedef struct poe__extref {
@@ -245,39 +263,25 @@ typedef struct poe__pidwatch {
         poe__list_node in_kernel;
 } poe__pidwatch;
 
-struct poe__session {
-        poe_sid id;
-        poe__session *parent;
+/*
+ * What a session has only once it uses it: children, options, an NFA
+ * machine, extra references, signal, I/O and child-process watchers,
+ * postbacks, and the lints' evidence.  An idle session (an alias and its
+ * handlers, POE's service waiting for work) has none of it: s->more is
+ * NULL until the first call that needs it allocates it (poe__need_more,
+ * whose -ENOMEM that call returns), and it goes with the session.
+ */
+typedef struct poe__session_more {
         poe__list children; /* of poe__session.sibling, creation order */
-        poe__list_node sibling;
-        poe__list_node gc_link;    /* k->gc_marked, while marked */
-        poe__list_node sweep_link; /* the sweep's snapshot, while in it */
-        uint32_t n_children;
-        uint32_t pins; /* dispatches under way + 1 while alive */
-        bool alive;
-        bool stopping;
-        bool marked;
-        bool in_sweep;
-        bool is_kernel;
-        bool opt_trace;   /* POE::Session's trace option */
-        bool opt_default; /* ... default: warn about events nobody handles */
-        bool opt_debug;   /* ... debug: warn about redefined handlers */
-        poe__htable handlers; /* an NFA's: those state() adds (its internals) */
-        struct poe__nfa *nfa; /* a POE::NFA machine's states (nfa.c), or NULL */
-        void *heap;
-        poe__option *options;
-        uint32_t n_options;
-        poe__list aliases;  /* poe__alias, sorted */
         poe__list extrefs;  /* poe__extref */
         poe__list sigwatch; /* poe__sigwatch */
-        poe__list timers;   /* poe__event.in_session: its pending alarms */
         poe__list watches;  /* poe__watch.in_session: its I/O watchers */
         poe__list pidwatch; /* poe__pidwatch.in_session */
-        uint32_t reasons[POE_REASON_MAX];
-        uint32_t refcnt; /* the sum of reasons[] */
-        uint64_t dispatched;
-        int64_t busy_ns; /* time in its top-level dispatches (poe__busy_settle) */
-        int64_t last_ns; /* k->now at its last dispatch; 0: none yet */
+        poe__option *options;
+        uint32_t n_options;
+        /* The counts of reasons kept here (poe__reason_slot). */
+        uint32_t reasons[POE_REASON_MAX - POE__REASONS_IN_CORE];
+        struct poe__nfa *nfa; /* a POE::NFA machine's states (nfa.c), or NULL */
         /* Lints' evidence: its top-level dispatches that took k->slow_ns
          * or more (how many, the slowest, the last one's start), and the
          * timers it set in the past (how many, the first and last time). */
@@ -285,13 +289,118 @@ struct poe__session {
         uint32_t slow_n, slow_event;
         uint32_t past_n;
         int64_t past_first, past_last;
+} poe__session_more;
+
+/*
+ * A session: 168 bytes (a 176-byte block from malloc) with everything an
+ * idle session needs; the rest in s->more.  Layout by use: the lookup
+ * and tree links first, the dispatch's fields, then the counts.
+ */
+struct poe__session {
+        poe_sid id;
+        poe__session *parent;
+        poe__list_node sibling; /* in parent->more->children */
+        /* k->gc_marked while marked, the sweep's snapshot while in it
+         * (a session the running sweep holds is not marked again, but
+         * remarked: see poe__gc_mark). */
+        poe__list_node gc_link;
+        poe__htable *handlers; /* shared (see poe__htable); an NFA's: those state() adds */
+        void *heap;
+        poe__alias *aliases; /* sorted by name */
+        poe__session_more *more;
+        poe__list timers; /* poe__event.in_session: its pending alarms */
+        uint64_t dispatched;
+        int64_t busy_ns; /* time in its top-level dispatches (poe__busy_settle) */
+        int64_t last_ns; /* k->now at its last dispatch; 0: none yet */
+        double created;  /* epoch seconds */
+        /* The counts of events, children, aliases and timers; the other
+         * reasons' are in s->more (poe__reason_slot). */
+        uint32_t reasons[POE__REASONS_IN_CORE];
+        uint32_t refcnt; /* the sum of every reason's count */
+        uint32_t pins;   /* dispatches under way + 1 while alive */
         /* Its loggable name's serial in trace records (0: to be given,
          * after a change of aliases), and the definition epoch it was
          * last defined to the sinks in (trace.c). */
         uint32_t log_serial;
         uint32_t log_epoch;
-        double created;     /* epoch seconds */
+        bool alive;
+        bool marked;
+        /* The rare cases of poe__gc_mark and of the dispatch, each set
+         * tested at once (POE__RARE_*): the kernel's own session, one the
+         * running sweep holds, a machine, the trace option (the three
+         * flags below say the same). */
+        uint8_t rare;
+        bool is_kernel : 1;
+        bool remarked : 1; /* its count fell to 0 while the sweep held it */
+        bool stopping : 1;
+        bool is_nfa : 1;      /* more->nfa is its machine */
+        bool opt_trace : 1;   /* POE::Session's trace option */
+        bool opt_default : 1; /* ... default: warn about events nobody handles */
+        bool opt_debug : 1;   /* ... debug: warn about redefined handlers */
 };
+
+#define POE__RARE_KERNEL   1
+#define POE__RARE_IN_SWEEP 2
+#define POE__RARE_NFA      4
+#define POE__RARE_TRACE    8
+#define poe__in_sweep(s)   (((s)->rare & POE__RARE_IN_SWEEP) != 0)
+
+/* Always empty: a session without s->more reads its lists through it
+ * (POE__MORE_LIST); nothing is ever linked to it. */
+extern poe__list poe__no_items;
+#define POE__MORE_LIST(s, field) ((s)->more ? &(s)->more->field : &poe__no_items)
+
+/* Makes s->more if it has none: 0 or -ENOMEM (sessions.c). */
+int poe__need_more_slow(poe_kernel *k, poe__session *s);
+static inline int poe__need_more(poe_kernel *k, poe__session *s)
+{
+        return s->more ? 0 : poe__need_more_slow(k, s);
+}
+
+/* Where a reason's count is: in the session for the first four and
+ * timers, in s->more for the rest (which exists whenever such a count
+ * is raised: the resource that raises it made it).  A constant r folds
+ * to one address. */
+static inline uint32_t *poe__reason_slot(poe__session *s, enum poe_reason r)
+{
+        switch (r) {
+        case POE_REASON_EVENTS_TO:
+        case POE_REASON_EVENTS_FROM:
+        case POE_REASON_CHILDREN:
+        case POE_REASON_ALIASES:
+                return &s->reasons[r];
+        case POE_REASON_TIMERS:
+                return &s->reasons[4];
+        case POE_REASON_EXTREFS:
+                return &s->more->reasons[0];
+        case POE_REASON_HANDLES:
+                return &s->more->reasons[1];
+        case POE_REASON_SIGCHILD:
+                return &s->more->reasons[2];
+        default:
+                return &s->more->reasons[3]; /* POE_REASON_POSTBACKS */
+        }
+}
+
+/* A reason's count, 0 for one kept in a more the session does not have. */
+static inline uint32_t poe__reason_get(const poe__session *s, int r)
+{
+        switch (r) {
+        case POE_REASON_EVENTS_TO:
+        case POE_REASON_EVENTS_FROM:
+        case POE_REASON_CHILDREN:
+        case POE_REASON_ALIASES:
+        case POE_REASON_TIMERS:
+                return *poe__reason_slot((poe__session *)s, (enum poe_reason)r);
+        case POE_REASON_EXTREFS:
+        case POE_REASON_HANDLES:
+        case POE_REASON_SIGCHILD:
+        case POE_REASON_POSTBACKS:
+                return s->more ? *poe__reason_slot((poe__session *)s, (enum poe_reason)r) : 0;
+        default:
+                return 0;
+        }
+}
 
 /*
  * A queued event: 72 bytes, followed by its arguments and their strings
@@ -450,15 +559,18 @@ struct poe_kernel {
          * by address: a hit costs a strcmp instead of a hash lookup. */
         poe__name_cache name_cache[64], file_cache[4];
 
-        /* Sessions by id; the kernel's own session is id 0. */
-        poe__imap sessions;
+        /* Shared handler tables by the hash of their spec (sessions.c). */
+        poe__imap htables;
+
+        /* Sessions by id (poe__session_get); the kernel's own is id 0. */
+        poe__pmap sessions;
         poe__session *ksession;
         size_t n_sessions; /* including the kernel's while it lives */
         poe_sid sid_seq;
 
-        /* Aliases by name (values are poe__alias *), and poe__resolve's
-         * cache of recent hits, valid while alias_gen is unchanged. */
-        poe__smap aliases;
+        /* Aliases by name (poe__alias_get), and poe__resolve's cache of
+         * recent hits, valid while alias_gen is unchanged. */
+        poe__pmap aliases;
         uint64_t alias_gen;
         struct {
                 const char *ptr;
@@ -756,26 +868,34 @@ void poe__gc_mark(poe_kernel *k, poe__session *s);
 
 /* A session gains one reason to live.  Inline for its common case: the
  * session is not marked for collection and no debug group is on. */
+/* Takes a marked session off the marked list (one the running sweep
+ * holds is never marked: poe__gc_mark). */
+static inline void poe__gc_unmark(poe__session *s)
+{
+        s->marked = false;
+        poe__list_remove(&s->gc_link);
+}
+
 static inline void poe__ref(poe_kernel *k, poe__session *s, enum poe_reason r)
 {
-        s->reasons[r]++;
+        (*poe__reason_slot(s, r))++;
         s->refcnt++;
         if (__builtin_expect(POE__ON(k, POE_TRACE_REFCNT | POE_ASSERT_DATA), 0)) {
                 poe__ref_slow(k, s, r);
         } else if (s->marked) {
                 /* Alive again before the sweep (a yield from a handler
                  * whose event was its last count): unmarked here. */
-                s->marked = false;
-                poe__list_remove(&s->gc_link);
+                poe__gc_unmark(s);
         }
 }
 
 /* ... and loses one; at zero it is marked for collection (sessions.c). */
 static inline void poe__unref(poe_kernel *k, poe__session *s, enum poe_reason r)
 {
-        if (__builtin_expect(s->reasons[r] > 0, 1) &&
-            !POE__ON(k, POE_TRACE_REFCNT | POE_ASSERT_DATA)) {
-                s->reasons[r]--;
+        uint32_t *n = poe__reason_slot(s, r);
+
+        if (__builtin_expect(*n > 0, 1) && !POE__ON(k, POE_TRACE_REFCNT | POE_ASSERT_DATA)) {
+                (*n)--;
                 if (--s->refcnt == 0)
                         poe__gc_mark(k, s);
                 return;
@@ -810,7 +930,7 @@ static inline const poe__handler *poe__htable_find(const poe__htable *t, uint32_
 {
         uint32_t i;
 
-        if (!t->slots)
+        if (!t)
                 return NULL;
         for (i = poe__hslot(name, t->mask);; i = (i + 1) & t->mask) {
                 if (!t->slots[i].fn)
@@ -819,7 +939,10 @@ static inline const poe__handler *poe__htable_find(const poe__htable *t, uint32_
                         return &t->slots[i];
         }
 }
-int poe__htable_put(poe_kernel *k, poe__htable *t, const poe__handler *h);
+/* Adds or replaces in a private table (*t may move).  0 or -ENOMEM. */
+int poe__htable_put(poe_kernel *k, poe__htable **t, const poe__handler *h);
+/* Drops a session's (or a state's) use of a table; NULL is fine. */
+void poe__htable_unref(poe_kernel *k, poe__htable *t);
 int poe__session_create(poe_kernel *k, const poe_session_spec *spec, struct poe__nfa *nfa,
                         poe_sid *ret_sid, const char *func);
 
@@ -881,6 +1004,8 @@ void poe__dequeue(poe_kernel *k, poe__event *ev);
 
 /* aliases.c, extrefs.c */
 void poe__aliases_clear_session(poe_kernel *k, poe__session *s);
+/* The alias of that name, or NULL. */
+poe__alias *poe__alias_get(const poe_kernel *k, const char *name);
 poe__session *poe__resolve(poe_kernel *k, const char *name);
 void poe__extrefs_clear_session(poe_kernel *k, poe__session *s);
 
@@ -894,8 +1019,20 @@ void poe__kernel_invoke(poe_kernel *k, uint32_t name, uint32_t type, poe_value *
 /* queue.c */
 int poe__queue_reserve(poe_kernel *k);
 int poe__timers_index(poe_kernel *k);
-poe__event *poe__timer_find(poe_kernel *k, uint64_t id);
+poe__event *poe__timer_find_slow(poe_kernel *k, uint64_t id);
 void poe__timer_ids_free(poe_kernel *k, poe__timer_ids *m);
+
+/* The pending timer with that id, or NULL: inline for an id in the
+ * window (an array read), the rest in queue.c. */
+static inline poe__event *poe__timer_find(poe_kernel *k, uint64_t id)
+{
+        const poe__timer_ids *m = &k->timer_ids;
+
+        if (__builtin_expect(k->timers_indexed && m->ring && id >= m->lo && id - m->lo <= m->mask,
+                             1))
+                return m->ring[id & m->mask];
+        return poe__timer_find_slow(k, id);
+}
 void poe__timer_push(poe_kernel *k, poe__event *ev);
 void poe__timer_remove(poe_kernel *k, poe__event *ev);
 

@@ -205,7 +205,7 @@ POE_EXPORT poe_kernel *poe_kernel_free(poe_kernel *k)
         poe__sessions_free_all(k);
         poe__exceptions_free(k);
         poe__debug_free(k);
-        poe__smap_free(k, &k->aliases);
+        poe__pmap_free(k, &k->aliases);
         poe__free(k, k->sig_watchers);
         poe__names_free(k);
         k->alloc.free(k, k->alloc.ctx);
@@ -477,9 +477,9 @@ POE_EXPORT void poe_kernel_stop(poe_kernel *k)
         if (n < 0) {
                 /* Without memory for the walk, stop the kernel's children
                  * one by one; each takes its subtree with it. */
-                while (!poe__list_empty(&k->ksession->children))
-                        poe__session_stop(k, poe__container_of(
-                                                     poe__list_last(&k->ksession->children),
+                while (!poe__list_empty(POE__MORE_LIST(k->ksession, children)))
+                        poe__session_stop(
+                                k, poe__container_of(poe__list_last(&k->ksession->more->children),
                                                      poe__session, sibling));
         } else {
                 for (i = n - 1; i >= 1; i--)

@@ -303,7 +303,6 @@ static int backend_wait(poe_kernel *k, int64_t timeout)
 void poe__loop_wait(poe_kernel *k, bool block)
 {
         int64_t timeout = block ? poe__loop_timeout(k) : 0;
-        poe__event *head = poe__queue_head(k);
         int err;
 
         k->retry_soon = false;
@@ -312,6 +311,7 @@ void poe__loop_wait(poe_kernel *k, bool block)
         if (timeout != 0)
                 poe__trace_slot_idle(k);
         if (k->fake_clock && timeout != 0) {
+                poe__event *head = poe__queue_head(k);
                 size_t ready;
 
                 err = backend_wait(k, 0);

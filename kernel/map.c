@@ -15,10 +15,69 @@ uint32_t poe__hash_str(const char *s)
 
 static size_t mix64(uint64_t x)
 {
-        x ^= x >> 33;
-        x *= 0xff51afd7ed558ccdULL;
-        x ^= x >> 33;
-        return (size_t)x;
+        return poe__mix64(x);
+}
+
+/* ---- pointer sets ---- */
+
+void poe__pmap_insert_reserved(poe__pmap *m, void *value, size_t hash)
+{
+        size_t i;
+
+        for (i = hash & m->mask; m->slots[i]; i = (i + 1) & m->mask)
+                ;
+        m->slots[i] = value;
+        m->count++;
+}
+
+int poe__pmap_reserve(poe_kernel *k, poe__pmap *m, poe__pmap_hash_fn hash)
+{
+        size_t cap, i;
+        poe__pmap old = *m;
+
+        if (m->slots && (m->count + 1) * 4 <= (m->mask + 1) * 3)
+                return 0;
+        cap = m->slots ? (m->mask + 1) * 2 : 16;
+        m->slots = poe__calloc(k, cap, sizeof(*m->slots));
+        if (!m->slots) {
+                *m = old;
+                return -ENOMEM;
+        }
+        m->mask = cap - 1;
+        m->count = 0;
+        for (i = 0; old.slots && i <= old.mask; i++)
+                if (old.slots[i])
+                        poe__pmap_insert_reserved(m, old.slots[i], hash(old.slots[i]));
+        poe__free(k, old.slots);
+        return 0;
+}
+
+void poe__pmap_remove(poe__pmap *m, const void *value, poe__pmap_hash_fn hash)
+{
+        size_t i, j;
+
+        if (!m->slots)
+                return;
+        for (i = hash(value) & m->mask; m->slots[i] != value; i = (i + 1) & m->mask)
+                if (!m->slots[i])
+                        return;
+        for (j = (i + 1) & m->mask; m->slots[j]; j = (j + 1) & m->mask) {
+                size_t home = hash(m->slots[j]) & m->mask;
+
+                if (((j - home) & m->mask) >= ((j - i) & m->mask)) {
+                        m->slots[i] = m->slots[j];
+                        i = j;
+                }
+        }
+        m->slots[i] = NULL;
+        m->count--;
+}
+
+void poe__pmap_free(poe_kernel *k, poe__pmap *m)
+{
+        poe__free(k, m->slots);
+        m->slots = NULL;
+        m->mask = m->count = 0;
 }
 
 /* ---- string keys ---- */

@@ -37,7 +37,42 @@ typedef struct poe__imap {
         size_t count;
 } poe__imap;
 
+/*
+ * A set of pointers whose values hold their own keys (sessions their
+ * ids, aliases their names): a slot is one pointer, 8 bytes where a
+ * key and value pair takes 16 or 24, at the price of reading the value
+ * to compare a probed slot (the caller's lookup loop: NULL ends a probe
+ * run).  hash gives a value's home: the same function the lookup uses on
+ * the key.  Linear probing, growth at 3/4, backward-shift deletion.
+ */
+typedef struct poe__pmap {
+        void **slots;
+        size_t mask;
+        size_t count;
+} poe__pmap;
+
+typedef size_t (*poe__pmap_hash_fn)(const void *value);
+
+/* Makes room for one more value now, so the next insert cannot fail:
+ * 0 or -ENOMEM (the set is unchanged). */
+int poe__pmap_reserve(struct poe_kernel *k, poe__pmap *m, poe__pmap_hash_fn hash);
+/* Adds a value known to be absent, after poe__pmap_reserve. */
+void poe__pmap_insert_reserved(poe__pmap *m, void *value, size_t hash);
+/* Removes this value (by address), if present. */
+void poe__pmap_remove(poe__pmap *m, const void *value, poe__pmap_hash_fn hash);
+void poe__pmap_free(struct poe_kernel *k, poe__pmap *m);
+
 uint32_t poe__hash_str(const char *s);
+
+/* The 64-bit mix the integer maps use (a session id's home); inline, as
+ * every lookup of a session by id starts with it. */
+static inline size_t poe__mix64(uint64_t x)
+{
+        x ^= x >> 33;
+        x *= 0xff51afd7ed558ccdULL;
+        x ^= x >> 33;
+        return (size_t)x;
+}
 
 void *poe__smap_get(const poe__smap *m, const char *key);
 /* 0, or -ENOMEM (the map is unchanged).  Replaces an existing key. */

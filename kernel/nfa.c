@@ -23,7 +23,7 @@
 /* One state: its interned name and its bank of handlers. */
 typedef struct nfa_state {
         uint32_t name;
-        poe__htable handlers;
+        poe__htable *handlers; /* private */
 } nfa_state;
 
 /* One call_state: the state to come back to and the return event. */
@@ -52,7 +52,7 @@ void poe__nfa_free(poe_kernel *k, struct poe__nfa *m)
         uint32_t i;
 
         for (i = 0; i < m->n_states; i++)
-                poe__free(k, m->states[i].handlers.slots);
+                poe__htable_unref(k, m->states[i].handlers);
         poe__free(k, m->states);
         poe__free(k, m->stack);
         poe__free(k, m);
@@ -137,7 +137,7 @@ static void nfa_goto(poe_kernel *k, poe__session *s, struct poe__nfa *m, uint32_
         if (entry && entry->type != POE_T_NIL) {
                 if (entry->type == POE_T_STR && entry->len)
                         ev = poe__name_find(k, entry->u.s);
-                if (ev == POE__NO_NAME || !poe__htable_find(&to->handlers, ev))
+                if (ev == POE__NO_NAME || !poe__htable_find(to->handlers, ev))
                         nfa_die(k, s,
                                 "%llu tried to invoke nonexistent enter event '%s' in state "
                                 "'%s'\n",
@@ -145,7 +145,7 @@ static void nfa_goto(poe_kernel *k, poe__session *s, struct poe__nfa *m, uint32_
                                 shown(state, b2, sizeof(b2)));
         }
         cur = current_state(m);
-        if (cur && poe__htable_find(&cur->handlers, m->n_leave)) {
+        if (cur && poe__htable_find(cur->handlers, m->n_leave)) {
                 r = invoke_state(k, s, s->id, m->n_leave, type, NULL, 0, NULL, 0, POE__NO_NAME);
                 poe_value_release(&r);
         }
@@ -206,7 +206,7 @@ static poe_value invoke_state(poe_kernel *k, poe__session *s, poe_sid sender, ui
                               uint32_t type, poe_value *args, size_t nargs, const char *file,
                               int line, uint32_t from_state)
 {
-        struct poe__nfa *m = s->nfa;
+        struct poe__nfa *m = s->more->nfa;
         const poe__handler *h;
         poe_ctx c;
         poe_value dargs[2];
@@ -239,10 +239,10 @@ static poe_value invoke_state(poe_kernel *k, poe__session *s, poe_sid sender, ui
         /* The current state's handler, else one state() added, else the
          * current state's _default. */
         cur = current_state(m);
-        h = cur ? poe__htable_find(&cur->handlers, name) : NULL;
+        h = cur ? poe__htable_find(cur->handlers, name) : NULL;
         if (!h)
-                h = poe__htable_find(&s->handlers, name);
-        if (!h && cur && (h = poe__htable_find(&cur->handlers, POE__N_DEFAULT))) {
+                h = poe__htable_find(s->handlers, name);
+        if (!h && cur && (h = poe__htable_find(cur->handlers, POE__N_DEFAULT))) {
                 if (s->opt_trace)
                         poe__warn(k, "%llu -> %s redirected to EN_DEFAULT in state '%s'\n",
                                   (unsigned long long)s->id, poe__name(k, name),
@@ -368,7 +368,7 @@ static poe__session *machine_get(poe_kernel *k, poe_sid machine, int *err)
 {
         poe__session *s = poe__session_get(k, machine);
 
-        *err = !s ? -ESRCH : !s->nfa ? -EINVAL : 0;
+        *err = !s ? -ESRCH : !s->is_nfa ? -EINVAL : 0;
         return *err ? NULL : s;
 }
 
@@ -391,7 +391,7 @@ static int transition(poe_kernel *k, poe_sid machine, const char *event, int whe
         }
         call = poe_session_option_get(k, machine, "immediate", &opt) == 0 && poe_value_true(&opt);
         /* goto_state calls while the machine has no state (when == 1). */
-        if (when == 1 && s->nfa->current < 0 && !s->nfa->vivified)
+        if (when == 1 && s->more->nfa->current < 0 && !s->more->nfa->vivified)
                 call = true;
         if (nhead + nargs > 8) {
                 all = poe__malloc(k, (nhead + nargs) * sizeof(*all));
@@ -474,7 +474,7 @@ POE_EXPORT int poe_nfa_get_current_state(poe_kernel *k, poe_sid machine, const c
         s = machine_get(k, machine, &r);
         if (!s)
                 return poe__rv(k, r, __func__);
-        *ret_state = poe__name(k, s->nfa->current_name);
+        *ret_state = poe__name(k, s->more->nfa->current_name);
         return 0;
 }
 
@@ -482,14 +482,14 @@ POE_EXPORT void *poe_nfa_get_runstate(poe_kernel *k, poe_sid machine)
 {
         poe__session *s = k ? poe__session_get(k, machine) : NULL;
 
-        return s && s->nfa ? s->heap : NULL;
+        return s && s->is_nfa ? s->heap : NULL;
 }
 
 POE_EXPORT const char *poe_nfa_ctx_state(const poe_ctx *c)
 {
         /* Read now, not when the handler was called: POE's $_[STATE]
          * aliases $self->[SELF_CURRENT_NAME] (oracle nfa-basics). */
-        if (!c || !c->s->nfa)
+        if (!c || !c->s->is_nfa)
                 return NULL;
-        return poe__name(c->k, c->s->nfa->current_name);
+        return poe__name(c->k, c->s->more->nfa->current_name);
 }

@@ -59,27 +59,30 @@ static void fill_session(const poe_kernel *k, const poe__session *s, poe_session
         p->parent = s->parent ? s->parent->id : POE_KERNEL;
         p->refcount = s->refcnt;
         for (i = 0; i < POE_REASON_MAX; i++)
-                p->reasons[i] = s->reasons[i];
-        p->n_children = s->n_children;
+                p->reasons[i] = poe__reason_get(s, i);
+        p->n_children = s->reasons[POE_REASON_CHILDREN];
         p->n_aliases = s->reasons[POE_REASON_ALIASES];
-        p->first_alias = poe__list_empty(&s->aliases)
-                                 ? NULL
-                                 : poe__container_of(poe__list_first(&s->aliases), poe__alias,
-                                                     in_session)->name;
-        p->n_handlers = s->handlers.count;
+        p->first_alias = s->aliases ? s->aliases->name : NULL;
+        p->n_handlers = s->handlers ? s->handlers->count : 0;
         p->events_dispatched = s->dispatched;
         p->busy_seconds = (double)s->busy_ns / 1e9;
         p->created = s->created;
         p->stopping = s->stopping;
-        p->marked_for_gc = s->marked;
+        /* One the running sweep holds counts as marked when its count
+         * fell to 0 again meanwhile (poe__gc_mark). */
+        p->marked_for_gc = s->marked || (s->remarked && !s->refcnt);
         p->last_dispatch = s->last_ns ? poe__mono2wall(k, s->last_ns) : 0;
-        p->slow_dispatches = s->slow_n;
-        p->slowest_seconds = (double)s->slow_max_ns / 1e9;
-        p->slowest_event = s->slow_n ? poe__name(k, s->slow_event) : NULL;
-        p->last_slow = s->slow_n ? poe__mono2wall(k, s->slow_last) : 0;
-        p->timers_past = s->past_n;
-        p->timers_past_first = s->past_n ? poe__mono2wall(k, s->past_first) : 0;
-        p->timers_past_last = s->past_n ? poe__mono2wall(k, s->past_last) : 0;
+        if (s->more) {
+                const poe__session_more *m = s->more;
+
+                p->slow_dispatches = m->slow_n;
+                p->slowest_seconds = (double)m->slow_max_ns / 1e9;
+                p->slowest_event = m->slow_n ? poe__name(k, m->slow_event) : NULL;
+                p->last_slow = m->slow_n ? poe__mono2wall(k, m->slow_last) : 0;
+                p->timers_past = m->past_n;
+                p->timers_past_first = m->past_n ? poe__mono2wall(k, m->past_first) : 0;
+                p->timers_past_last = m->past_n ? poe__mono2wall(k, m->past_last) : 0;
+        }
 }
 
 POE_EXPORT int poe_peek_session(const poe_kernel *k, poe_sid sid, poe_session_info *ret)
@@ -105,20 +108,21 @@ POE_EXPORT int poe_peek_sessions(const poe_kernel *k,
 
         POE_CHECK(k, k && fn, -EINVAL);
         root = k->ksession;
-        if (!root || !root->alive || poe__list_empty(&root->children))
+        if (!root || !root->alive || poe__list_empty(POE__MORE_LIST(root, children)))
                 return 0;
-        s = poe__container_of(poe__list_first(&root->children), poe__session, sibling);
+        s = poe__container_of(poe__list_first(&root->more->children), poe__session, sibling);
         while (s) {
                 fill_session(k, s, &p);
                 r = fn(ctx, &p);
                 if (r)
                         return r;
-                if (!poe__list_empty(&s->children)) {
-                        s = poe__container_of(poe__list_first(&s->children), poe__session,
+                if (!poe__list_empty(POE__MORE_LIST(s, children))) {
+                        s = poe__container_of(poe__list_first(&s->more->children), poe__session,
                                               sibling);
                         continue;
                 }
-                while (s != root && s->sibling.next == &s->parent->children)
+                /* A parent has its more: it holds its children. */
+                while (s != root && s->sibling.next == &s->parent->more->children)
                         s = s->parent;
                 s = s == root ? NULL
                               : poe__container_of(s->sibling.next, poe__session, sibling);
@@ -137,10 +141,10 @@ POE_EXPORT int poe_peek_handlers(const poe_kernel *k, poe_sid sid,
         s = poe__session_get(k, sid);
         if (!s || s->is_kernel)
                 return -ESRCH;
-        for (i = 0; s->handlers.slots && i <= s->handlers.mask; i++) {
-                if (!s->handlers.slots[i].fn)
+        for (i = 0; s->handlers && i <= s->handlers->mask; i++) {
+                if (!s->handlers->slots[i].fn)
                         continue;
-                r = fn(ctx, poe__name(k, s->handlers.slots[i].name));
+                r = fn(ctx, poe__name(k, s->handlers->slots[i].name));
                 if (r)
                         return r;
         }
@@ -173,6 +177,7 @@ POE_EXPORT int poe_peek_reasons(const poe_kernel *k, poe_sid sid,
 {
         const poe__session *s;
         const poe__list_node *pos;
+        const poe__alias *a;
         poe_peek_item it;
         int r = 0, i;
 
@@ -244,19 +249,21 @@ POE_EXPORT int poe_peek_reasons(const poe_kernel *k, poe_sid sid,
                 it.count = modes;
                 EMIT();
         }
-        poe__list_foreach(pos, &s->children) {
+        poe__list_foreach(pos, POE__MORE_LIST(s, children))
+        {
                 memset(&it, 0, sizeof(it));
                 it.reason = POE_REASON_CHILDREN;
                 it.id = it.other = poe__container_of(pos, poe__session, sibling)->id;
                 EMIT();
         }
-        poe__list_foreach(pos, &s->aliases) {
+        for (a = s->aliases; a; a = a->next) {
                 memset(&it, 0, sizeof(it));
                 it.reason = POE_REASON_ALIASES;
-                it.name = poe__container_of(pos, poe__alias, in_session)->name;
+                it.name = a->name;
                 EMIT();
         }
-        poe__list_foreach(pos, &s->extrefs) {
+        poe__list_foreach(pos, POE__MORE_LIST(s, extrefs))
+        {
                 const poe__extref *e = poe__container_of(pos, poe__extref, in_session);
 
                 memset(&it, 0, sizeof(it));
@@ -267,7 +274,8 @@ POE_EXPORT int poe_peek_reasons(const poe_kernel *k, poe_sid sid,
                 it.line = e->line;
                 EMIT();
         }
-        poe__list_foreach(pos, &s->pidwatch) {
+        poe__list_foreach(pos, POE__MORE_LIST(s, pidwatch))
+        {
                 const poe__pidwatch *w = poe__container_of(pos, poe__pidwatch, in_session);
 
                 memset(&it, 0, sizeof(it));
@@ -276,10 +284,10 @@ POE_EXPORT int poe_peek_reasons(const poe_kernel *k, poe_sid sid,
                 it.name = poe__name(k, w->event);
                 EMIT();
         }
-        if (s->reasons[POE_REASON_POSTBACKS]) {
+        if (poe__reason_get(s, POE_REASON_POSTBACKS)) {
                 memset(&it, 0, sizeof(it));
                 it.reason = POE_REASON_POSTBACKS;
-                it.count = (int)s->reasons[POE_REASON_POSTBACKS];
+                it.count = (int)poe__reason_get(s, POE_REASON_POSTBACKS);
                 EMIT();
         }
 #undef EMIT
@@ -425,12 +433,13 @@ POE_EXPORT int poe_peek_signals(const poe_kernel *k,
 
         POE_CHECK(k, k && fn, -EINVAL);
         for (i = 0; k->sessions.slots && i <= k->sessions.mask; i++) {
-                const poe__session *s = k->sessions.slots[i].value;
+                const poe__session *s = k->sessions.slots[i];
                 const poe__list_node *wp;
 
                 if (!s)
                         continue;
-                poe__list_foreach(wp, &s->sigwatch) {
+                poe__list_foreach(wp, POE__MORE_LIST(s, sigwatch))
+                {
                         const poe__sigwatch *w = poe__container_of(wp, poe__sigwatch,
                                                                    in_session);
 

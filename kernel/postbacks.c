@@ -56,6 +56,11 @@ static int make(poe_kernel *k, const char *file, int line, poe_sid sid, const ch
                 poe__values_destroy_borrowed(args, nargs);
                 return -ESRCH;
         }
+        /* Its session counts it in its more (poe__reason_slot). */
+        if (poe__need_more(k, s) < 0) {
+                poe__values_destroy_borrowed(args, nargs);
+                return -ENOMEM;
+        }
         if (!file)
                 file = "";
         flen = strlen(file) + 1;
@@ -242,7 +247,7 @@ void poe__postbacks_clear_session(poe_kernel *k, poe__session *s)
 {
         poe__list_node *pos;
 
-        if (!s->reasons[POE_REASON_POSTBACKS])
+        if (!poe__reason_get(s, POE_REASON_POSTBACKS))
                 return;
         poe__list_foreach(pos, &k->postbacks) {
                 poe_postback *pb = poe__container_of(pos, poe_postback, link);

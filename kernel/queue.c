@@ -136,6 +136,13 @@ static poe__heap_entry *heap_start(void *mem)
  * entries moved to it. */
 int poe__queue_reserve(poe_kernel *k)
 {
+        const poe__timer_ids *m = &k->timer_ids;
+
+        /* The common case: room in the heap, and the next id in the
+         * window (or no map kept). */
+        if (__builtin_expect(k->heap_len < k->heap_cap, 1) &&
+            (!k->timers_indexed || (m->n_ring && k->seq + 1 - m->lo <= m->mask)))
+                return 0;
         if (k->heap_len == k->heap_cap) {
                 uint32_t cap = k->heap_cap ? k->heap_cap * 2 : 61;
                 size_t old_off = k->heap_mem ? (size_t)((char *)k->heap - (char *)k->heap_mem) : 0;
@@ -285,9 +292,9 @@ int poe__timers_index(poe_kernel *k)
         return 0;
 }
 
-/* The pending timer with that id, or NULL.  Without the map, and no room
- * to make it, the heap is searched. */
-poe__event *poe__timer_find(poe_kernel *k, uint64_t id)
+/* poe__timer_find for an id not in the window, or before the map is
+ * made.  Without the map, and no room to make it, the heap is searched. */
+poe__event *poe__timer_find_slow(poe_kernel *k, uint64_t id)
 {
         uint32_t i;
 

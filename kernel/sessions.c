@@ -32,26 +32,41 @@ static void htable_insert(poe__htable *t, const poe__handler *h)
         t->count++;
 }
 
-/* Adds or replaces.  0 or -ENOMEM (the table is unchanged). */
-int poe__htable_put(poe_kernel *k, poe__htable *t, const poe__handler *h)
+/* An empty table of cap slots with room for n_spec entries after them. */
+static poe__htable *htable_alloc(poe_kernel *k, uint32_t cap, uint32_t n_spec)
 {
+        poe__htable *t =
+                poe__calloc(k, 1, sizeof(*t) + ((size_t)cap + n_spec) * sizeof(poe__handler));
+
+        if (t) {
+                t->mask = cap - 1;
+                t->refs = 1;
+        }
+        return t;
+}
+
+/* Adds or replaces in a private table, growing it into a new block at
+ * 3/4 full.  0 or -ENOMEM (the table is unchanged). */
+int poe__htable_put(poe_kernel *k, poe__htable **tp, const poe__handler *h)
+{
+        poe__htable *t = *tp;
         poe__handler *old = (poe__handler *)poe__htable_find(t, h->name);
 
         if (old) {
                 *old = *h;
                 return 0;
         }
-        if (!t->slots || (t->count + 1) * 4 > (t->mask + 1) * 3) {
-                uint32_t cap = t->slots ? (t->mask + 1) * 2 : 8, i;
-                poe__htable n = { poe__calloc(k, cap, sizeof(poe__handler)), cap - 1, 0 };
+        if (!t || (t->count + 1) * 4 > (t->mask + 1) * 3) {
+                uint32_t cap = t ? (t->mask + 1) * 2 : 8, i;
+                poe__htable *n = htable_alloc(k, cap, 0);
 
-                if (!n.slots)
+                if (!n)
                         return -ENOMEM;
-                for (i = 0; t->slots && i <= t->mask; i++)
+                for (i = 0; t && i <= t->mask; i++)
                         if (t->slots[i].fn)
-                                htable_insert(&n, &t->slots[i]);
-                poe__free(k, t->slots);
-                *t = n;
+                                htable_insert(n, &t->slots[i]);
+                poe__free(k, t);
+                *tp = t = n;
         }
         htable_insert(t, h);
         return 0;
@@ -78,11 +93,147 @@ static void htable_del(poe__htable *t, uint32_t name)
         t->count--;
 }
 
+static poe__handler *htable_spec(poe__htable *t)
+{
+        return t->slots + t->mask + 1;
+}
+
+/* Takes a shared table out of k->htables. */
+static void htable_uncache(poe_kernel *k, poe__htable *t)
+{
+        poe__htable *head = poe__imap_get(&k->htables, t->hash), **pp;
+
+        if (head == t) {
+                if (t->next)
+                        poe__imap_put(k, &k->htables, t->hash, t->next); /* replaces */
+                else
+                        poe__imap_del(&k->htables, t->hash);
+        } else {
+                for (pp = &head->next; *pp != t; pp = &(*pp)->next)
+                        ;
+                *pp = t->next;
+        }
+        t->next = NULL;
+        t->n_spec = 0;
+}
+
+void poe__htable_unref(poe_kernel *k, poe__htable *t)
+{
+        if (!t || --t->refs)
+                return;
+        if (t->n_spec)
+                htable_uncache(k, t);
+        poe__free(k, t);
+}
+
+static bool same_handler(const poe__handler *a, const poe__handler *b)
+{
+        return a->name == b->name && a->fn == b->fn && a->object == b->object;
+}
+
+/*
+ * The table for a session's handlers (spec interned: n entries of h):
+ * a shared one made from the same list, with one more user, or a new one
+ * made as poe__htable_put would (so its slots are in the same order) and
+ * shared from now on.  NULL for -ENOMEM.  Costs O(n) for the hash and
+ * the comparison instead of an allocation and n inserts.
+ */
+static poe__htable *htable_for_spec(poe_kernel *k, const poe__handler *h, uint32_t n)
+{
+        uint32_t hash = 2166136261u, cap = 8, i, c;
+        poe__htable *t;
+
+        for (i = 0; i < n; i++) {
+                uintptr_t w[3] = {h[i].name, (uintptr_t)h[i].fn, (uintptr_t)h[i].object};
+
+                for (c = 0; c < 3; c++)
+                        hash = (hash ^ (uint32_t)(w[c] ^ (uint64_t)w[c] >> 32)) * 16777619u;
+        }
+        for (t = poe__imap_get(&k->htables, hash); t; t = t->next) {
+                if (t->n_spec != n)
+                        continue;
+                for (i = 0; i < n && same_handler(&htable_spec(t)[i], &h[i]); i++)
+                        ;
+                if (i == n) {
+                        t->refs++;
+                        return t;
+                }
+        }
+        /* The capacity poe__htable_put would reach: it doubles past 3/4
+         * of the distinct names.  Built at that size, in the same order. */
+        for (i = 0, c = 0; i < n; i++) {
+                uint32_t j;
+
+                for (j = 0; j < i && h[j].name != h[i].name; j++)
+                        ;
+                if (j == i && (++c) * 4 > cap * 3)
+                        cap *= 2;
+        }
+        t = htable_alloc(k, cap, n);
+        if (!t)
+                return NULL;
+        for (i = 0; i < n; i++) {
+                poe__handler *old = (poe__handler *)poe__htable_find(t, h[i].name);
+
+                if (old)
+                        *old = h[i];
+                else
+                        htable_insert(t, &h[i]);
+        }
+        memcpy(htable_spec(t), h, n * sizeof(*h));
+        t->hash = hash;
+        t->n_spec = n;
+        t->next = poe__imap_get(&k->htables, hash);
+        if (poe__imap_put(k, &k->htables, hash, t) < 0) {
+                poe__free(k, t);
+                return NULL;
+        }
+        return t;
+}
+
+/* Makes a session's table its own before state() changes it: 0, or
+ * -ENOMEM (nothing changed). */
+static int htable_own(poe_kernel *k, poe__session *s)
+{
+        poe__htable *t = s->handlers, *n;
+
+        if (!t || !t->n_spec)
+                return 0;
+        if (t->refs == 1) {
+                htable_uncache(k, t);
+                return 0;
+        }
+        n = htable_alloc(k, t->mask + 1, 0);
+        if (!n)
+                return -ENOMEM;
+        memcpy(n->slots, t->slots, (t->mask + 1) * sizeof(*n->slots));
+        n->count = t->count;
+        t->refs--;
+        s->handlers = n;
+        return 0;
+}
+
 /* ---- lookup, pins and reference counts ---- */
+
+/* The session table holds the sessions themselves, keyed by their ids. */
+static size_t session_hash(const void *s)
+{
+        return poe__mix64(((const poe__session *)s)->id);
+}
 
 poe__session *poe__session_get(const poe_kernel *k, poe_sid sid)
 {
-        return poe__imap_get(&k->sessions, sid);
+        const poe__pmap *m = &k->sessions;
+        size_t i;
+
+        if (!m->slots)
+                return NULL;
+        for (i = poe__mix64(sid) & m->mask;; i = (i + 1) & m->mask) {
+                poe__session *s = m->slots[i];
+
+                if (!s || s->id == sid)
+                        return s;
+        }
 }
 
 /*
@@ -94,9 +245,27 @@ void poe__session_free_unpinned(poe_kernel *k, poe__session *s)
 {
         /* An NFA's states go with the memory, not at its stop: a handler
          * of the machine may stop it in the middle of a transition. */
-        if (s->nfa)
-                poe__nfa_free(k, s->nfa);
+        if (s->more && s->more->nfa)
+                poe__nfa_free(k, s->more->nfa);
+        poe__free(k, s->more);
         poe__free(k, s);
+}
+
+poe__list poe__no_items = {&poe__no_items, &poe__no_items};
+
+int poe__need_more_slow(poe_kernel *k, poe__session *s)
+{
+        poe__session_more *m = poe__calloc(k, 1, sizeof(*m));
+
+        if (!m)
+                return -ENOMEM;
+        poe__list_init(&m->children);
+        poe__list_init(&m->extrefs);
+        poe__list_init(&m->sigwatch);
+        poe__list_init(&m->watches);
+        poe__list_init(&m->pidwatch);
+        s->more = m;
+        return 0;
 }
 
 static __attribute__((noinline, cold)) void trace_gc_mark(poe_kernel *k, poe__session *s)
@@ -106,22 +275,30 @@ static __attribute__((noinline, cold)) void trace_gc_mark(poe_kernel *k, poe__se
 
 void poe__gc_mark(poe_kernel *k, poe__session *s)
 {
-        if (s->is_kernel)
-                return; /* POE never collects its own session */
-        if (s->marked)
-                poe__list_remove(&s->gc_link);
-        s->marked = true;
-        poe__list_append(&k->gc_marked, &s->gc_link);
+        /* One test of the flags' byte for the two rare cases. */
+        if (__builtin_expect(s->rare & (POE__RARE_KERNEL | POE__RARE_IN_SWEEP), 0)) {
+                if (s->is_kernel)
+                        return; /* POE never collects its own session */
+                /* Its count fell to 0 while the running sweep holds it
+                 * (its link is in the sweep's snapshot): the sweep puts it
+                 * on the marked list before it stops it, if its count is
+                 * still 0 then (poe__gc_sweep_marked), as if it had been
+                 * marked here and unmarked by any reference since. */
+                s->remarked = true;
+        } else {
+                if (s->marked)
+                        poe__list_remove(&s->gc_link);
+                s->marked = true;
+                poe__list_append(&k->gc_marked, &s->gc_link);
+        }
         if (POE__ON(k, POE_TRACE_REFCNT))
                 trace_gc_mark(k, s);
 }
 
 static void gc_unmark(poe__session *s)
 {
-        if (s->marked) {
-                s->marked = false;
-                poe__list_remove(&s->gc_link);
-        }
+        if (s->marked)
+                poe__gc_unmark(s);
 }
 
 static const char *const reason_names[POE_REASON_MAX] = {
@@ -141,6 +318,7 @@ const char *poe__reason_name(int r)
  * (POE's "GC test" box, on one line): the record carries every count. */
 static void trace_refcnt(poe_kernel *k, poe__session *s, enum poe_reason r, int delta)
 {
+        int i;
         poe_trace_record rec = { .group = POE_TRACE_REFCNT, .event = POE__NO_NAME,
                                  .kind = delta > 0 ? POE_TK_REFCOUNT_INC : POE_TK_REFCOUNT_DEC };
 
@@ -148,7 +326,8 @@ static void trace_refcnt(poe_kernel *k, poe__session *s, enum poe_reason r, int 
                 return;
         _Static_assert(POE_REASON_MAX < sizeof(rec.arg.u) / sizeof(rec.arg.u[0]),
                        "a refcount record holds every reason and the one that changed");
-        memcpy(rec.arg.u, s->reasons, sizeof(s->reasons));
+        for (i = 0; i < POE_REASON_MAX; i++)
+                rec.arg.u[i] = poe__reason_get(s, i);
         rec.arg.u[9] = r;
         poe__trace(k, &rec, s, NULL, NULL);
 }
@@ -172,14 +351,14 @@ void poe__ref_slow(poe_kernel *k, poe__session *s, enum poe_reason r)
 
 void poe__unref_slow(poe_kernel *k, poe__session *s, enum poe_reason r)
 {
-        if (s->reasons[r] == 0) {
+        if (*poe__reason_slot(s, r) == 0) {
                 POE_ASSERT(k, POE_ASSERT_DATA, 0, "%s: count of %s went below zero",
                            poe__loggable(k, s), reason_names[r]);
                 poe__warn(k, "<dt> session %llu: count of %s went below zero\n",
                           (unsigned long long)s->id, reason_names[r]);
                 return;
         }
-        s->reasons[r]--;
+        (*poe__reason_slot(s, r))--;
         if (--s->refcnt == 0)
                 poe__gc_mark(k, s);
         if (POE__ON(k, POE_TRACE_REFCNT | POE_ASSERT_DATA))
@@ -191,8 +370,10 @@ void poe__unref_slow(poe_kernel *k, poe__session *s, enum poe_reason r)
 static void link_child(poe_kernel *k, poe__session *parent, poe__session *child)
 {
         child->parent = parent;
-        poe__list_append(&parent->children, &child->sibling);
-        parent->n_children++;
+        /* The parent's more exists: its creator made it (see
+         * poe__session_create), and a session that gets children by a
+         * move already had one, or is the kernel's. */
+        poe__list_append(&parent->more->children, &child->sibling);
         poe__ref(k, parent, POE_REASON_CHILDREN);
 }
 
@@ -201,7 +382,6 @@ static void unlink_child(poe_kernel *k, poe__session *child)
         poe__session *parent = child->parent;
 
         poe__list_remove(&child->sibling);
-        parent->n_children--;
         child->parent = NULL;
         poe__unref(k, parent, POE_REASON_CHILDREN);
 }
@@ -218,16 +398,10 @@ static void move_child(poe_kernel *k, poe__session *child, poe__session *new_par
 /* Every list a session heads, and every list node it has, empty. */
 static void init_links(poe__session *s)
 {
-        poe__list_init(&s->children);
         poe__list_node_init(&s->sibling);
         poe__list_node_init(&s->gc_link);
-        poe__list_node_init(&s->sweep_link);
-        poe__list_init(&s->aliases);
-        poe__list_init(&s->extrefs);
-        poe__list_init(&s->sigwatch);
+        s->aliases = NULL;
         poe__list_init(&s->timers);
-        poe__list_init(&s->watches);
-        poe__list_init(&s->pidwatch);
 }
 
 int poe__kernel_session_init(poe_kernel *k)
@@ -239,12 +413,16 @@ int poe__kernel_session_init(poe_kernel *k)
                 if (!s)
                         return -ENOMEM;
                 s->is_kernel = true;
+                s->rare = POE__RARE_KERNEL;
                 s->pins = 1;
                 k->ksession = s;
         }
-        if (poe__imap_put(k, &k->sessions, POE_KERNEL, s) < 0)
-                return -ENOMEM;
         s->id = POE_KERNEL;
+        if (poe__session_get(k, POE_KERNEL) != s) {
+                if (poe__pmap_reserve(k, &k->sessions, session_hash) < 0)
+                        return -ENOMEM;
+                poe__pmap_insert_reserved(&k->sessions, s, session_hash(s));
+        }
         s->alive = true;
         s->stopping = false;
         init_links(s);
@@ -259,15 +437,17 @@ static void free_tables(poe_kernel *k, poe__session *s)
 {
         uint32_t i;
 
-        poe__free(k, s->handlers.slots);
-        memset(&s->handlers, 0, sizeof(s->handlers));
-        for (i = 0; i < s->n_options; i++) {
-                poe__free(k, s->options[i].name);
-                poe__free(k, s->options[i].blob);
+        poe__htable_unref(k, s->handlers);
+        s->handlers = NULL;
+        for (i = 0; s->more && i < s->more->n_options; i++) {
+                poe__free(k, s->more->options[i].name);
+                poe__free(k, s->more->options[i].blob);
         }
-        poe__free(k, s->options);
-        s->options = NULL;
-        s->n_options = 0;
+        if (s->more) {
+                poe__free(k, s->more->options);
+                s->more->options = NULL;
+                s->more->n_options = 0;
+        }
 }
 
 /*
@@ -290,18 +470,18 @@ static void trace_destroy(poe_kernel *k, poe__session *s)
                 k->heap_describer(k->heap_describer_ctx, s->id, s->heap, heap, sizeof(heap));
         }
         opts[0] = states[0] = '\0';
-        for (i = 0; i < s->n_options && n < sizeof(opts); i++) {
+        for (i = 0; s->more && i < s->more->n_options && n < sizeof(opts); i++) {
                 char v[128];
 
-                poe_value_format(&s->options[i].value, v, sizeof(v));
+                poe_value_format(&s->more->options[i].value, v, sizeof(v));
                 n += (size_t)snprintf(opts + n, sizeof(opts) - n, "\n   %s = %s",
-                                      s->options[i].name, v);
+                                      s->more->options[i].name, v);
         }
         n = 0;
-        for (i = 0; s->handlers.slots && i <= s->handlers.mask && n < sizeof(states); i++)
-                if (s->handlers.slots[i].fn)
+        for (i = 0; s->handlers && i <= s->handlers->mask && n < sizeof(states); i++)
+                if (s->handlers->slots[i].fn)
                         n += (size_t)snprintf(states + n, sizeof(states) - n, "\n   %s",
-                                              poe__name(k, s->handlers.slots[i].name));
+                                              poe__name(k, s->handlers->slots[i].name));
         /* A rare kind: its text is made here, where the heap is known. */
         n = (size_t)snprintf(k->trace_payload, sizeof(k->trace_payload),
                              "----- Session %llu Leak Check -----\n-- Namespace (HEAP):\n%s\n"
@@ -328,14 +508,14 @@ static void session_free(poe_kernel *k, poe__session *s)
 
         if (parent) {
                 unlink_child(k, s);
-                while (!poe__list_empty(&s->children)) {
-                        poe__session *c = poe__container_of(poe__list_first(&s->children),
+                while (!poe__list_empty(POE__MORE_LIST(s, children))) {
+                        poe__session *c = poe__container_of(poe__list_first(&s->more->children),
                                                             poe__session, sibling);
 
                         move_child(k, c, parent);
                 }
         }
-        poe__imap_del(&k->sessions, s->id);
+        poe__pmap_remove(&k->sessions, s, session_hash);
         k->n_sessions--;
         poe__signals_clear_session(k, s);
         poe__children_clear_session(k, s);
@@ -345,9 +525,10 @@ static void session_free(poe_kernel *k, poe__session *s)
         poe__handles_clear_session(k, s);
         poe__events_clear_session(k, s);
         gc_unmark(s);
-        if (s->in_sweep) {
-                s->in_sweep = false;
-                poe__list_remove(&s->sweep_link);
+        if (poe__in_sweep(s)) {
+                s->rare &= (uint8_t)~POE__RARE_IN_SWEEP;
+                s->remarked = false;
+                poe__list_remove(&s->gc_link);
         }
         free_tables(k, s);
         s->alive = false;
@@ -367,7 +548,8 @@ static int collect_tree(poe_kernel *k, poe__session *root, poe__session ***ret)
         for (i = 0; i < n; i++) {
                 poe__list_node *pos;
 
-                poe__list_foreach(pos, &v[i]->children) {
+                poe__list_foreach(pos, POE__MORE_LIST(v[i], children))
+                {
                         if (n == cap) {
                                 poe__session **nv = poe__realloc(k, v, cap * 2 * sizeof(*v));
 
@@ -437,13 +619,14 @@ void poe__session_stop(poe_kernel *k, poe__session *s)
                 parent->pins++;
 
         /* Snapshot the children: handlers below may change the tree. */
-        if (s->n_children > 16)
-                kids = poe__malloc(k, s->n_children * sizeof(*kids));
+        if (s->reasons[POE_REASON_CHILDREN] > 16)
+                kids = poe__malloc(k, s->reasons[POE_REASON_CHILDREN] * sizeof(*kids));
         if (!kids) {
                 poe__warn(k, "<ss> out of memory: _child gain and _parent not dispatched "
                              "for the children of session %llu\n", (unsigned long long)s->id);
         } else {
-                poe__list_foreach(pos, &s->children) {
+                poe__list_foreach(pos, POE__MORE_LIST(s, children))
+                {
                         kids[n] = poe__container_of(pos, poe__session, sibling);
                         kids[n++]->pins++;
                 }
@@ -475,8 +658,8 @@ void poe__session_stop(poe_kernel *k, poe__session *s)
         /* A session stopped with a live parent gives its children to that
          * parent; the kernel, which has none, stops them first. */
         if (!parent) {
-                while (!poe__list_empty(&s->children))
-                        poe__session_stop(k, poe__container_of(poe__list_first(&s->children),
+                while (!poe__list_empty(POE__MORE_LIST(s, children)))
+                        poe__session_stop(k, poe__container_of(poe__list_first(&s->more->children),
                                                                poe__session, sibling));
         }
         session_free(k, s);
@@ -503,15 +686,25 @@ void poe__gc_sweep_marked(poe_kernel *k)
                                                             poe__session, gc_link);
 
                         gc_unmark(s);
-                        s->in_sweep = true;
-                        poe__list_append(&sweep, &s->sweep_link);
+                        s->rare |= POE__RARE_IN_SWEEP;
+                        poe__list_append(&sweep, &s->gc_link);
                 }
                 while (!poe__list_empty(&sweep)) {
-                        poe__session *s = poe__container_of(poe__list_last(&sweep),
-                                                            poe__session, sweep_link);
+                        poe__session *s =
+                                poe__container_of(poe__list_last(&sweep), poe__session, gc_link);
 
-                        s->in_sweep = false;
-                        poe__list_remove(&s->sweep_link);
+                        s->rare &= (uint8_t)~POE__RARE_IN_SWEEP;
+                        poe__list_remove(&s->gc_link);
+                        /* Its count fell to 0 again while the sweep held
+                         * it and is 0 still: marked (its stop takes it
+                         * off the list). */
+                        if (s->remarked) {
+                                s->remarked = false;
+                                if (!s->refcnt) {
+                                        s->marked = true;
+                                        poe__list_append(&k->gc_marked, &s->gc_link);
+                                }
+                        }
                         poe__session_stop(k, s);
                 }
         }
@@ -523,9 +716,10 @@ static void set_flag_option(poe__session *s, const char *name, const poe_value *
 {
         bool on = v && poe_value_true(v);
 
-        if (strcasecmp(name, "trace") == 0)
+        if (strcasecmp(name, "trace") == 0) {
                 s->opt_trace = on;
-        else if (strcasecmp(name, "default") == 0)
+                s->rare = (uint8_t)(on ? s->rare | POE__RARE_TRACE : s->rare & ~POE__RARE_TRACE);
+        } else if (strcasecmp(name, "default") == 0)
                 s->opt_default = on;
         else if (strcasecmp(name, "debug") == 0)
                 s->opt_debug = on;
@@ -555,9 +749,9 @@ static poe__option *option_find(poe__session *s, const char *name)
 {
         uint32_t i;
 
-        for (i = 0; i < s->n_options; i++)
-                if (strcasecmp(s->options[i].name, name) == 0)
-                        return &s->options[i];
+        for (i = 0; s->more && i < s->more->n_options; i++)
+                if (strcasecmp(s->more->options[i].name, name) == 0)
+                        return &s->more->options[i];
         return NULL;
 }
 
@@ -594,27 +788,29 @@ static int option_store(poe_kernel *k, poe__session *s, const char *name, poe_va
                                 poe__free(k, o->name);
                                 poe__free(k, o->blob);
                         }
-                        *o = s->options[--s->n_options];
+                        *o = s->more->options[--s->more->n_options];
                 }
                 set_flag_option(s, name, NULL);
                 return 0;
         }
         if (v.type == POE_T_PTR)
                 v.u.ptr.destroy = NULL; /* options never own pointers */
+        if (!o && poe__need_more(k, s) < 0)
+                return -ENOMEM;
         if (poe__values_dup(k, &v, 1, &blob) < 0)
                 return -ENOMEM;
         if (!o) {
-                poe__option *opts = poe__realloc(k, s->options,
-                                                 (s->n_options + 1) * sizeof(*opts));
+                poe__session_more *m = s->more;
+                poe__option *opts = poe__realloc(k, m->options, (m->n_options + 1) * sizeof(*opts));
 
                 copy = opts ? lowercase_dup(k, name) : NULL;
                 if (opts)
-                        s->options = opts;
+                        m->options = opts;
                 if (!copy) {
                         poe__free(k, blob);
                         return -ENOMEM;
                 }
-                o = &s->options[s->n_options++];
+                o = &m->options[m->n_options++];
                 o->name = copy;
                 o->blob = NULL;
         }
@@ -691,15 +887,37 @@ int poe__session_create(poe_kernel *k, const poe_session_spec *spec, struct poe_
         if (!s)
                 goto enomem;
         init_links(s);
-        s->nfa = nfa;
-        nfa = NULL;
+        /* Its parent's more holds it among the children: made now, when
+         * failing is still clean.  A machine keeps its states in its own. */
+        if (poe__need_more(k, k->active->alive ? k->active : k->ksession) < 0)
+                goto enomem;
+        if (nfa) {
+                if (poe__need_more(k, s) < 0)
+                        goto enomem;
+                s->more->nfa = nfa;
+                s->is_nfa = true;
+                s->rare |= POE__RARE_NFA;
+                nfa = NULL;
+        }
         s->heap = spec->heap;
         s->created = poe__wall(k);
-        for (i = 0; i < spec->n_handlers; i++) {
-                poe__handler h = { poe__intern(k, spec->handlers[i].event), spec->handlers[i].fn,
-                                   spec->handlers[i].object };
+        if (spec->n_handlers) {
+                poe__handler hsmall[16], *h = hsmall;
 
-                if (h.name == POE__NO_NAME || poe__htable_put(k, &s->handlers, &h) < 0)
+                if (spec->n_handlers > 16 && !(h = poe__malloc(k, spec->n_handlers * sizeof(*h))))
+                        goto enomem;
+                for (i = 0; i < spec->n_handlers; i++) {
+                        h[i].name = poe__intern(k, spec->handlers[i].event);
+                        h[i].fn = spec->handlers[i].fn;
+                        h[i].object = spec->handlers[i].object;
+                        if (h[i].name == POE__NO_NAME)
+                                break;
+                }
+                if (i == spec->n_handlers && spec->n_handlers <= UINT32_MAX)
+                        s->handlers = htable_for_spec(k, h, (uint32_t)spec->n_handlers);
+                if (h != hsmall)
+                        poe__free(k, h);
+                if (!s->handlers)
                         goto enomem;
         }
         for (i = 0; i < spec->n_options; i++)
@@ -714,7 +932,7 @@ int poe__session_create(poe_kernel *k, const poe_session_spec *spec, struct poe_
                 if (!args)
                         goto enomem;
         }
-        if (poe__imap_reserve(k, &k->sessions) < 0)
+        if (poe__pmap_reserve(k, &k->sessions, session_hash) < 0)
                 goto enomem;
 
         /* POE's _data_sid_allocate and _data_ses_allocate. */
@@ -723,7 +941,7 @@ int poe__session_create(poe_kernel *k, const poe_session_spec *spec, struct poe_
         s->id = sid;
         s->alive = true;
         s->pins = 1;
-        poe__imap_put(k, &k->sessions, sid, s); /* reserved: cannot fail */
+        poe__pmap_insert_reserved(&k->sessions, s, session_hash(s));
         k->n_sessions++;
         /* After stop() from a nested call, the running handler's session
          * may be gone: new sessions then belong to the kernel, as POE's
@@ -733,7 +951,7 @@ int poe__session_create(poe_kernel *k, const poe_session_spec *spec, struct poe_
         POE_TRACE(k, POE_TRACE_SESSIONS, s, POE__NO_NAME, s->parent, s->parent,
                   .kind = POE_TK_CREATE);
         /* POE::Session's ASSERT_STATES turns the "default" option on. */
-        if (POE__ON(k, POE_ASSERT_STATES) && !s->nfa && !option_find(s, "default"))
+        if (POE__ON(k, POE_ASSERT_STATES) && !s->is_nfa && !option_find(s, "default"))
                 s->opt_default = true;
         poe__gc_mark(k, s);
         if (ret_sid)
@@ -794,11 +1012,16 @@ POE_EXPORT int poe_kernel_state(poe_kernel *k, const char *event, poe_handler_fn
         h.object = object;
         if (h.name == POE__NO_NAME)
                 return poe__rv(k, -ENOMEM, __func__);
+        /* A shared table becomes the session's own first: the change is
+         * the session's alone. */
+        if ((fn || poe__htable_find(s->handlers, h.name)) && htable_own(k, s) < 0)
+                return poe__rv(k, -ENOMEM, __func__);
         if (!fn) {
-                htable_del(&s->handlers, h.name);
+                if (s->handlers)
+                        htable_del(s->handlers, h.name);
                 return poe__rv(k, 0, __func__);
         }
-        if (s->opt_debug && poe__htable_find(&s->handlers, h.name))
+        if (s->opt_debug && poe__htable_find(s->handlers, h.name))
                 poe__warn(k, "redefining handler for event(%s) for session(%llu)\n", event,
                           (unsigned long long)s->id);
         return poe__rv(k, poe__htable_put(k, &s->handlers, &h), __func__);
@@ -939,7 +1162,7 @@ void poe__sessions_free_all(poe_kernel *k)
         size_t i;
 
         for (i = 0; k->sessions.slots && i <= k->sessions.mask; i++) {
-                poe__session *s = k->sessions.slots[i].value;
+                poe__session *s = k->sessions.slots[i];
 
                 if (!s)
                         continue;
@@ -948,8 +1171,8 @@ void poe__sessions_free_all(poe_kernel *k)
                 poe__signals_clear_session(k, s);
                 poe__children_clear_session(k, s);
                 gc_unmark(s);
-                if (s->in_sweep)
-                        poe__list_remove(&s->sweep_link);
+                if (poe__in_sweep(s))
+                        poe__list_remove(&s->gc_link);
                 free_tables(k, s);
                 if (!s->is_kernel)
                         poe__session_free_unpinned(k, s);
@@ -957,7 +1180,10 @@ void poe__sessions_free_all(poe_kernel *k)
         poe__list_init(&k->gc_marked);
         poe__free(k, k->parked_option.name);
         poe__free(k, k->parked_option.blob);
-        poe__imap_free(k, &k->sessions);
+        poe__pmap_free(k, &k->sessions);
+        poe__imap_free(k, &k->htables);
+        if (k->ksession)
+                poe__free(k, k->ksession->more);
         poe__free(k, k->ksession);
         k->ksession = NULL;
 }

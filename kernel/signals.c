@@ -29,7 +29,8 @@ static poe__sigwatch *watch_find(poe__session *s, uint32_t signal)
 {
         poe__list_node *pos;
 
-        poe__list_foreach(pos, &s->sigwatch) {
+        poe__list_foreach(pos, POE__MORE_LIST(s, sigwatch))
+        {
                 poe__sigwatch *w = poe__container_of(pos, poe__sigwatch, in_session);
 
                 if (w->signal == signal)
@@ -119,7 +120,7 @@ POE_EXPORT int poe_kernel_sig(poe_kernel *k, const char *signal, const char *eve
         poe__values_strip(copy, nargs);
         w = watch_find(s, sig);
         if (!w) {
-                w = poe__calloc(k, 1, sizeof(*w));
+                w = poe__need_more(k, s) < 0 ? NULL : poe__calloc(k, 1, sizeof(*w));
                 if (!w) {
                         poe__free(k, copy);
                         return poe__rv(k, -ENOMEM, __func__);
@@ -134,7 +135,7 @@ POE_EXPORT int poe_kernel_sig(poe_kernel *k, const char *signal, const char *eve
                                 return poe__rv(k, err, __func__);
                         }
                 }
-                poe__list_append(&s->sigwatch, &w->in_session);
+                poe__list_append(&s->more->sigwatch, &w->in_session);
                 k->sig_watchers[sig]++;
                 if (poe__os_signo(signal) == SIGCHLD)
                         poe__children_update(k);
@@ -468,7 +469,7 @@ void poe__signal_dispatch(poe_kernel *k, poe__event *ev)
 
 void poe__signals_clear_session(poe_kernel *k, poe__session *s)
 {
-        while (!poe__list_empty(&s->sigwatch))
-                watch_remove(k, poe__container_of(poe__list_first(&s->sigwatch), poe__sigwatch,
-                                                   in_session));
+        while (!poe__list_empty(POE__MORE_LIST(s, sigwatch)))
+                watch_remove(k, poe__container_of(poe__list_first(&s->more->sigwatch),
+                                                  poe__sigwatch, in_session));
 }

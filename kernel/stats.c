@@ -63,14 +63,20 @@ POE_EXPORT int poe_kernel_set_dispatch_timing(poe_kernel *k, int every)
 }
 
 /* A top-level dispatch took ns, at least k->slow_ns: the lint's evidence
- * (poe_session_info's slow_dispatches and the slowest). */
+ * (poe_session_info's slow_dispatches and the slowest), in the session's
+ * more: without memory for it, this dispatch's evidence is not kept. */
 void poe__busy_slow(poe_kernel *k, poe__session *s, int64_t ns)
 {
-        s->slow_n++;
-        s->slow_last = k->busy_mark;
-        if (ns > s->slow_max_ns) {
-                s->slow_max_ns = ns;
-                s->slow_event = k->busy_event;
+        poe__session_more *m;
+
+        if (poe__need_more(k, s) < 0)
+                return;
+        m = s->more;
+        m->slow_n++;
+        m->slow_last = k->busy_mark;
+        if (ns > m->slow_max_ns) {
+                m->slow_max_ns = ns;
+                m->slow_event = k->busy_event;
         }
 }
 

@@ -6,6 +6,7 @@
  * do (testlib's tl_check_kernel wraps it).
  */
 #include <stdio.h>
+#include <string.h>
 
 #include "kcheck.h"
 
@@ -29,15 +30,26 @@ static size_t list_length(const poe__list *l)
         return n;
 }
 
+static size_t alias_count(const poe__session *s)
+{
+        const poe__alias *a;
+        size_t n = 0;
+
+        for (a = s->aliases; a; a = a->next)
+                n++;
+        return n;
+}
+
 static int check_session(poe_kernel *k, poe__session *s, char *why, size_t size)
 {
         unsigned long long id = (unsigned long long)s->id;
         uint32_t sum = 0, to = 0, from = 0;
         poe__list_node *pos;
+        const poe__alias *a;
         int r;
 
         for (r = 0; r < POE_REASON_MAX; r++)
-                sum += s->reasons[r];
+                sum += poe__reason_get(s, r);
         CHECK(sum == s->refcnt, "session %llu: reasons sum to %u, refcnt is %u", id, sum,
               s->refcnt);
         CHECK(s->alive, "session %llu is in the table but not alive", id);
@@ -57,11 +69,18 @@ static int check_session(poe_kernel *k, poe__session *s, char *why, size_t size)
         CHECK(from == s->reasons[POE_REASON_EVENTS_FROM], "session %llu: %u events queued from "
               "it, reason says %u", id, from, s->reasons[POE_REASON_EVENTS_FROM]);
 
-        CHECK(list_length(&s->children) == s->n_children, "session %llu: %zu children "
-              "linked, n_children %u", id, list_length(&s->children), s->n_children);
-        CHECK(s->n_children == s->reasons[POE_REASON_CHILDREN], "session %llu: %u children, "
-              "reason says %u", id, s->n_children, s->reasons[POE_REASON_CHILDREN]);
-        poe__list_foreach(pos, &s->children) {
+        /* What a session has in its more is counted there; a session
+         * with children has one. */
+        CHECK(s->more || s->reasons[POE_REASON_CHILDREN] == 0,
+              "session %llu: %u children and "
+              "no more",
+              id, s->reasons[POE_REASON_CHILDREN]);
+        CHECK(s->more || !s->is_nfa, "session %llu: a machine without its more", id);
+        CHECK(list_length(POE__MORE_LIST(s, children)) == s->reasons[POE_REASON_CHILDREN],
+              "session %llu: %zu children linked, reason says %u", id,
+              list_length(POE__MORE_LIST(s, children)), s->reasons[POE_REASON_CHILDREN]);
+        poe__list_foreach(pos, POE__MORE_LIST(s, children))
+        {
                 poe__session *c = poe__container_of(pos, poe__session, sibling);
 
                 CHECK(c->parent == s, "session %llu: child %llu names another parent", id,
@@ -76,20 +95,23 @@ static int check_session(poe_kernel *k, poe__session *s, char *why, size_t size)
                       (unsigned long long)s->parent->id);
         }
 
-        CHECK(list_length(&s->aliases) == s->reasons[POE_REASON_ALIASES], "session %llu: %zu "
-              "aliases, reason says %u", id, list_length(&s->aliases),
-              s->reasons[POE_REASON_ALIASES]);
-        poe__list_foreach(pos, &s->aliases) {
-                poe__alias *a = poe__container_of(pos, poe__alias, in_session);
-
+        CHECK(alias_count(s) == s->reasons[POE_REASON_ALIASES],
+              "session %llu: %zu "
+              "aliases, reason says %u",
+              id, alias_count(s), s->reasons[POE_REASON_ALIASES]);
+        for (a = s->aliases; a; a = a->next) {
                 CHECK(a->session == s, "alias %s of session %llu names another", a->name, id);
-                CHECK(poe__smap_get(&k->aliases, a->name) == a,
+                CHECK(poe__alias_get(k, a->name) == a,
                       "alias %s of session %llu is not in the alias table", a->name, id);
+                CHECK(!a->next || strcmp(a->name, a->next->name) < 0,
+                      "aliases %s and %s of session %llu are out of order", a->name, a->next->name,
+                      id);
         }
-        CHECK(list_length(&s->extrefs) == s->reasons[POE_REASON_EXTREFS], "session %llu: %zu "
-              "extref tags, reason says %u", id, list_length(&s->extrefs),
-              s->reasons[POE_REASON_EXTREFS]);
-        poe__list_foreach(pos, &s->extrefs) {
+        CHECK(list_length(POE__MORE_LIST(s, extrefs)) == poe__reason_get(s, POE_REASON_EXTREFS),
+              "session %llu: %zu extref tags, reason says %u", id,
+              list_length(POE__MORE_LIST(s, extrefs)), poe__reason_get(s, POE_REASON_EXTREFS));
+        poe__list_foreach(pos, POE__MORE_LIST(s, extrefs))
+        {
                 poe__extref *e = poe__container_of(pos, poe__extref, in_session);
 
                 CHECK(e->count > 0, "session %llu: extref %s has count %d", id, e->tag,
@@ -98,8 +120,22 @@ static int check_session(poe_kernel *k, poe__session *s, char *why, size_t size)
         /* A session the running GC sweep took off the marked list is
          * about to be stopped: a handler of the sweep (another session's
          * _stop) may look at the kernel meanwhile. */
-        CHECK(s->is_kernel || s->refcnt > 0 || s->marked || s->stopping || s->in_sweep,
+        CHECK(s->is_kernel || s->refcnt > 0 || s->marked || s->stopping || poe__in_sweep(s),
               "session %llu has no references and is not marked for collection", id);
+        CHECK(s->is_kernel == !!(s->rare & POE__RARE_KERNEL) &&
+                      s->is_nfa == !!(s->rare & POE__RARE_NFA) &&
+                      s->opt_trace == !!(s->rare & POE__RARE_TRACE),
+              "session %llu: its rare flags say otherwise than its flags", id);
+        /* Marked, it is on the marked list; the running sweep's are never
+         * marked, but remarked (poe__gc_mark). */
+        CHECK(!(s->marked && poe__in_sweep(s)), "session %llu is marked and in the sweep", id);
+        CHECK(!s->remarked || poe__in_sweep(s), "session %llu is remarked outside the sweep", id);
+        if (s->marked) {
+                bool found = false;
+
+                poe__list_foreach(pos, &k->gc_marked) found |= pos == &s->gc_link;
+                CHECK(found, "session %llu is marked but not on the marked list", id);
+        }
         return 0;
 }
 
@@ -109,16 +145,17 @@ int tl_kernel_consistent(poe_kernel *k, char *why, size_t size)
         poe__list_node *pos;
 
         for (i = 0; k->sessions.slots && i <= k->sessions.mask; i++) {
-                poe__session *s = k->sessions.slots[i].value;
+                poe__session *s = k->sessions.slots[i];
 
                 if (!s)
                         continue;
-                CHECK(s->id == k->sessions.slots[i].key, "session table key %llu holds "
-                      "session %llu", (unsigned long long)k->sessions.slots[i].key,
+                CHECK(poe__session_get(k, s->id) == s,
+                      "session %llu is in the session "
+                      "table but not found there",
                       (unsigned long long)s->id);
                 if (check_session(k, s, why, size) < 0)
                         return -1;
-                aliases += list_length(&s->aliases);
+                aliases += alias_count(s);
                 n++;
         }
         CHECK(n == k->sessions.count, "session table counts %zu, holds %zu",

@@ -335,6 +335,94 @@ static void test_imap_growth_and_random_deletion(void **state)
         poe__imap_free(tl.k, &m);
 }
 
+/* ---- pointer sets: values that hold their own pkeys ---- */
+
+typedef struct pkey {
+        uint64_t key;
+} pkey;
+
+static size_t pkey_hash(const void *v)
+{
+        return poe__mix64(((const pkey *)v)->key);
+}
+
+static pkey *pmap_get(const poe__pmap *m, uint64_t key)
+{
+        size_t i;
+
+        if (!m->slots)
+                return NULL;
+        for (i = poe__mix64(key) & m->mask;; i = (i + 1) & m->mask) {
+                pkey *p = m->slots[i];
+
+                if (!p || p->key == key)
+                        return p;
+        }
+}
+
+static void test_pmap_growth_and_random_deletion(void **state)
+{
+        static pkey pkeys[N];
+        static bool present[N];
+        poe__pmap m = {0};
+        size_t i, j, cap;
+        int pattern;
+
+        (void)state;
+        for (pattern = 0; pattern < 4; pattern++) {
+                for (i = 0; i < N; i++) {
+                        pkeys[i].key = ikey(i, pattern);
+                        TL_EQ(poe__pmap_reserve(tl.k, &m, pkey_hash), 0);
+                        poe__pmap_insert_reserved(&m, &pkeys[i], pkey_hash(&pkeys[i]));
+                        present[i] = true;
+                }
+                TL_EQ(m.count, N);
+                cap = m.mask + 1;
+                assert_true((cap & (cap - 1)) == 0 && m.count * 4 <= cap * 3);
+                shuffle(order, N, (uint64_t)pattern + 17);
+                for (i = 0; i < N; i++) {
+                        poe__pmap_remove(&m, &pkeys[order[i]], pkey_hash);
+                        present[order[i]] = false;
+                        /* Removing what is absent changes nothing. */
+                        poe__pmap_remove(&m, &pkeys[order[i]], pkey_hash);
+                        if (i < 200 || i % 41 == 0 || N - i < 50)
+                                for (j = 0; j < N; j++)
+                                        if (pmap_get(&m, pkeys[j].key) !=
+                                            (present[j] ? &pkeys[j] : NULL))
+                                                fail_msg("key %llu (pattern %d): %s",
+                                                         (unsigned long long)pkeys[j].key, pattern,
+                                                         present[j] ? "lost" : "still found");
+                }
+                TL_EQ(m.count, 0);
+        }
+        poe__pmap_free(tl.k, &m);
+        assert_null(pmap_get(&m, 0));
+}
+
+static void test_pmap_reserve_enomem_leaves_set_unchanged(void **state)
+{
+        static pkey pkeys[12];
+        poe__pmap m = {0};
+        size_t i;
+
+        (void)state;
+        for (i = 0; i < 12; i++) {
+                pkeys[i].key = i;
+                TL_EQ(poe__pmap_reserve(tl.k, &m, pkey_hash), 0);
+                poe__pmap_insert_reserved(&m, &pkeys[i], pkey_hash(&pkeys[i]));
+        }
+        /* The 13th needs a bigger table: its allocation fails. */
+        TL_EQ(m.mask + 1, 16);
+        tl_alloc_fail_nth(&tl.alloc, 1, false);
+        TL_EQ(poe__pmap_reserve(tl.k, &m, pkey_hash), -ENOMEM);
+        tl_alloc_disarm(&tl.alloc);
+        TL_EQ(m.count, 12);
+        TL_EQ(m.mask + 1, 16);
+        for (i = 0; i < 12; i++)
+                assert_ptr_equal(pmap_get(&m, i), &pkeys[i]);
+        poe__pmap_free(tl.k, &m);
+}
+
 static void test_imap_churn_small_table(void **state)
 {
         static bool present[32];
@@ -403,6 +491,8 @@ int main(void)
                 TL_TEST(test_imap_growth_and_random_deletion),
                 TL_TEST(test_imap_churn_small_table),
                 TL_TEST(test_imap_reserve),
+                TL_TEST(test_pmap_growth_and_random_deletion),
+                TL_TEST(test_pmap_reserve_enomem_leaves_set_unchanged),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1215,10 +1215,38 @@ static void free_pb(void)
         pb = poe_postback_free(pb);
 }
 
+/*
+ * A postback counts in its session's more (kernel/internal.h), which an
+ * idle session has not made yet: the kernel's allocator makes it, before
+ * libc's makes the postback.  The libc sweeps below start from a session
+ * that has one (an extra reference raised and dropped leaves it), so
+ * that only libc's allocations fail there; this one fails the kernel's.
+ */
+static void prepare_target_more(void)
+{
+        prepare_target();
+        TL_EQ(poe_kernel_refcount_increment(tl.k, 1, "more"), 1);
+        TL_EQ(poe_kernel_refcount_decrement(tl.k, 1, "more"), 0);
+        assert_non_null(poe__session_get(tl.k, 1)->more);
+}
+
+static void test_postback_session_more(void **state)
+{
+        const oom_case oc = {INJ_KERNEL,      prepare_target, do_postback,
+                             postback_failed, postback_done,  0,
+                             free_pb};
+
+        (void)state;
+        pb_callback = false;
+        pb_bare = false;
+        run_case(&oc);
+}
+
 static void test_postback(void **state)
 {
-        const oom_case oc = { INJ_LIBC, prepare_target, do_postback, postback_failed,
-                              postback_done, 0, free_pb };
+        const oom_case oc = {INJ_LIBC,        prepare_target_more, do_postback,
+                             postback_failed, postback_done,       0,
+                             free_pb};
 
         (void)state;
         pb_callback = false;
@@ -1228,8 +1256,9 @@ static void test_postback(void **state)
 
 static void test_postback_bare(void **state)
 {
-        const oom_case oc = { INJ_LIBC, prepare_target, do_postback, postback_failed,
-                              postback_done, 0, free_pb };
+        const oom_case oc = {INJ_LIBC,        prepare_target_more, do_postback,
+                             postback_failed, postback_done,       0,
+                             free_pb};
 
         (void)state;
         pb_callback = false;
@@ -1239,8 +1268,9 @@ static void test_postback_bare(void **state)
 
 static void test_callback_bare(void **state)
 {
-        const oom_case oc = { INJ_LIBC, prepare_target, do_postback, postback_failed,
-                              postback_done, 0, free_pb };
+        const oom_case oc = {INJ_LIBC,        prepare_target_more, do_postback,
+                             postback_failed, postback_done,       0,
+                             free_pb};
 
         (void)state;
         pb_callback = true;
@@ -1250,8 +1280,9 @@ static void test_callback_bare(void **state)
 
 static void test_callback(void **state)
 {
-        const oom_case oc = { INJ_LIBC, prepare_target, do_postback, postback_failed,
-                              postback_done, 0, free_pb };
+        const oom_case oc = {INJ_LIBC,        prepare_target_more, do_postback,
+                             postback_failed, postback_done,       0,
+                             free_pb};
 
         (void)state;
         pb_callback = true;
@@ -2182,6 +2213,7 @@ int main(void)
                 cmocka_unit_test(test_sig_child),
                 cmocka_unit_test(test_has_forked),
                 cmocka_unit_test(test_postback),
+                cmocka_unit_test(test_postback_session_more),
                 cmocka_unit_test(test_callback),
                 cmocka_unit_test(test_postback_bare),
                 cmocka_unit_test(test_callback_bare),

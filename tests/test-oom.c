@@ -598,8 +598,8 @@ static poe_value on_state_op(poe_ctx *c)
 
         /* Fill the table to the edge of growing, so adding one more
          * needs a new table as well as a new name. */
-        for (i = 0; poe__session_get(tl.k, 1)->handlers.count + 1 <=
-                    (poe__session_get(tl.k, 1)->handlers.mask + 1) * 3 / 4;
+        for (i = 0; poe__session_get(tl.k, 1)->handlers->count + 1 <=
+                    (poe__session_get(tl.k, 1)->handlers->mask + 1) * 3 / 4;
              i++) {
                 snprintf(name, sizeof(name), "filler%d", i);
                 TL_EQ(poe_kernel_state(poe_ctx_kernel(c), name, tl_h_nop, NULL), 0);
@@ -731,6 +731,84 @@ static void test_state(void **state)
         run_case(&oc);
 }
 
+/*
+ * Two sessions made from one list of handlers share one table: a handler
+ * that one of them adds at run time goes into a copy made for it first,
+ * whose allocation fails like any other, and the other session never
+ * sees the change.
+ */
+static poe_value on_start_named(poe_ctx *c)
+{
+        char name[32];
+
+        snprintf(name, sizeof(name), "named%llu", (unsigned long long)poe_ctx_session(c));
+        TL_EQ(poe_kernel_alias_set(poe_ctx_kernel(c), name), 0);
+        return poe_nil();
+}
+
+static poe_value on_state_shared_op(poe_ctx *c)
+{
+        arm();
+        inside_r = poe_kernel_state(poe_ctx_kernel(c), "a-new-state", on_fresh, NULL);
+        disarm();
+        return poe_nil();
+}
+
+static void prepare_shared(void)
+{
+        poe_sid i;
+
+        for (i = 1; i <= 2; i++)
+                TL_EQ(TL_CREATE(tl.k, {"_start", on_start_named}, {"fresh_event", on_fresh},
+                                {"_default", on_fresh}, {"state_op", on_state_shared_op},
+                                {"_stop", tl_h_nop}),
+                      i);
+        assert_ptr_equal(poe__session_get(tl.k, 1)->handlers, poe__session_get(tl.k, 2)->handlers);
+        while (poe_kernel_get_event_count(tl.k))
+                TL_EQ(poe_kernel_run_one_timeslice(tl.k), 1);
+        inside_r = 12345;
+}
+
+static int do_state_shared(void)
+{
+        return call_inside("state_op");
+}
+
+static void state_shared_failed(void)
+{
+        poe_value ret;
+
+        assert_ptr_equal(poe__session_get(tl.k, 1)->handlers, poe__session_get(tl.k, 2)->handlers);
+        TL_EQ(poe_kernel_call(tl.k, 1, "a-new-state", POE_NOARGS, &ret), 0);
+        TL_EQ(poe_kernel_call(tl.k, 2, "a-new-state", POE_NOARGS, &ret), 0);
+        TL_EXPECT("1 _default a-new-state []", "2 _default a-new-state []");
+        TL_EQ(handled, 2);
+}
+
+static void state_shared_done(void)
+{
+        poe_value ret;
+
+        assert_ptr_not_equal(poe__session_get(tl.k, 1)->handlers,
+                             poe__session_get(tl.k, 2)->handlers);
+        TL_EQ(poe_kernel_call(tl.k, 1, "a-new-state", POE_NOARGS, &ret), 0);
+        TL_EQ(poe_value_int(&ret), 5);
+        TL_EQ(poe_kernel_call(tl.k, 2, "a-new-state", POE_NOARGS, &ret), 0);
+        TL_EXPECT("1 a-new-state", "2 _default a-new-state []");
+        TL_EQ(poe_kernel_call(tl.k, 2, "fresh_event", POE_NOARGS, &ret), 0);
+        TL_EXPECT("2 fresh_event");
+        TL_EQ(handled, 3);
+}
+
+static void test_state_shared(void **state)
+{
+        const oom_case oc = {prepare_shared, do_state_shared, state_shared_failed,
+                             state_shared_done};
+
+        (void)state;
+        run_case(&oc);
+}
+
 static void sig_failed(void)
 {
         TL_EQ(poe_kernel_signal(tl.k, 1, "A-NEW-SIGNAL", POE_NOARGS), 0);
@@ -769,6 +847,7 @@ int main(void)
                 cmocka_unit_test(test_refcount_increment_bare),
                 cmocka_unit_test(test_option_set),
                 cmocka_unit_test(test_yield),
+                cmocka_unit_test(test_state_shared),
                 cmocka_unit_test(test_alias_set),
                 cmocka_unit_test(test_state),
                 cmocka_unit_test(test_sig),

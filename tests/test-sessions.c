@@ -431,6 +431,63 @@ static poe_value on_start_add_state(poe_ctx *c)
         return poe_nil();
 }
 
+/*
+ * Sessions made from the same handlers share one table (POE's sessions
+ * of one package share their states); what one of them changes with
+ * state() is its own.  The first session replaces, the second removes,
+ * the third keeps the table they were made with.
+ */
+static poe_value on_shared_ev(poe_ctx *c)
+{
+        tl_log("%llu shared ev", (unsigned long long)poe_ctx_session(c));
+        return poe_nil();
+}
+
+static poe_value on_own_ev(poe_ctx *c)
+{
+        tl_log("%llu own ev", (unsigned long long)poe_ctx_session(c));
+        return poe_nil();
+}
+
+static poe_value on_start_shared(poe_ctx *c)
+{
+        poe_kernel *k = poe_ctx_kernel(c);
+        poe_sid id = poe_ctx_session(c);
+
+        if (id == 1)
+                TL_EQ(poe_kernel_state(k, "ev", on_own_ev, NULL), 0);
+        else if (id == 2)
+                TL_EQ(poe_kernel_state(k, "ev", NULL, NULL), 0);
+        TL_EQ(poe_kernel_yield(k, "ev", POE_NOARGS), 0);
+        return poe_nil();
+}
+
+static void test_state_on_shared_table(void **state)
+{
+        static const poe_handler h[] = {{"_start", on_start_shared, NULL},
+                                        {"ev", on_shared_ev, NULL},
+                                        {"_default", tl_h_log, NULL}};
+        poe_session_spec spec = {.handlers = h, .n_handlers = 3};
+        poe_handler copy[3];
+        poe_sid sid;
+
+        (void)state;
+        TL_EQ(poe_session_create(tl.k, &spec, &sid), 0);
+        /* The same list at another address is the same spec. */
+        memcpy(copy, h, sizeof(copy));
+        spec.handlers = copy;
+        TL_EQ(poe_session_create(tl.k, &spec, &sid), 0);
+        TL_EQ(poe_session_create(tl.k, &spec, &sid), 0);
+        assert_ptr_not_equal(poe__session_get(tl.k, 1)->handlers,
+                             poe__session_get(tl.k, 2)->handlers);
+        assert_ptr_not_equal(poe__session_get(tl.k, 2)->handlers,
+                             poe__session_get(tl.k, 3)->handlers);
+        TL_EQ(poe__session_get(tl.k, 3)->handlers->refs, 1);
+        TL_EQ(poe_kernel_run(tl.k), 0);
+        TL_EXPECT("1 own ev", "2 _default ev []", "3 shared ev", "3 _default _stop []",
+                  "2 _default _stop []", "1 _default _stop []");
+}
+
 static void test_state_add_replace_remove(void **state)
 {
         (void)state;
@@ -642,6 +699,7 @@ int main(void)
 {
         const struct CMUnitTest tests[] = {
                 TL_TEST(test_ids_count_up_and_are_never_reused),
+                TL_TEST(test_state_on_shared_table),
                 TL_TEST(test_ids_are_per_kernel),
                 TL_TEST(test_ret_sid_may_be_null),
                 TL_TEST(test_start_args),

@@ -455,7 +455,7 @@ long tl_reason(poe_kernel *k, poe_sid sid, int reason)
 {
         poe__session *s = poe__session_get(k, sid);
 
-        return s ? (long)s->reasons[reason] : -1;
+        return s ? (long)poe__reason_get(s, reason) : -1;
 }
 
 size_t tl_session_count(poe_kernel *k)
