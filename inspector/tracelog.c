@@ -28,8 +28,10 @@
  *    connections, one per call, from any thread, and render the records
  *    they read (tracelog-render.c).  They see what the
  *    writer has committed: the log lags the kernel by at most one batch
- *    (50 ms, or the time to write 1000 records), plus whatever the ring
- *    holds while the writer is failing.
+ *    (50 ms, or the time to write 1000 records) once the writer knows of
+ *    the records (see "Waking the writer": within 256 records, when the
+ *    kernel idles or returns, or within a second), plus whatever the
+ *    ring holds while the writer is failing.
  *
  * The log is bounded (tracelog-bound.c): between two batches the writer
  * removes the oldest records, in chunks, to keep the file within its
