@@ -60,6 +60,17 @@ static poe_value tick(poe_ctx *c)
         return poe_nil();
 }
 
+/* A timer that stays pending long enough for a page to show it counting
+ * down however slowly the machine runs (the ticks' 50 ms may all have
+ * passed by the time a row is drawn); set again when it fires. */
+#define LATER_SECONDS 30
+
+static poe_value later(poe_ctx *c)
+{
+        poe_kernel_delay(poe_ctx_kernel(c), "later", LATER_SECONDS, POE_NOARGS);
+        return poe_nil();
+}
+
 static poe_value on_read(poe_ctx *c)
 {
         char buf[64];
@@ -106,6 +117,7 @@ static poe_value root_start(poe_ctx *c)
         poe_kernel_sig(k, "TERM", "on_term", POE_NOARGS);
         poe_kernel_sig(k, "USR1", "hang", POE_NOARGS);
         poe_kernel_delay(k, "tick", 0.05, POE_NOARGS);
+        poe_kernel_delay(k, "later", LATER_SECONDS, POE_NOARGS);
         poe_kernel_select_read(k, pipefd[0], "on_read", POE_NOARGS);
         poe_kernel_refcount_increment(k, poe_ctx_session(c), "held-by-test");
         /* A live postback, never invoked: the why-alive views say where
@@ -119,9 +131,9 @@ int main(int argc, char **argv)
         static const poe_handler h[] = {
                 { "_start", root_start, NULL }, { "tick", tick, NULL },
                 { "on_read", on_read, NULL },   { "hang", hang, NULL },
-                { "on_term", on_term, NULL },
+                { "on_term", on_term, NULL },   { "later", later, NULL },
         };
-        poe_session_spec spec = { .handlers = h, .n_handlers = 5 };
+        poe_session_spec spec = { .handlers = h, .n_handlers = 6 };
         poe_inspector_options o;
         poe_inspector *in;
         poe_kernel *k;

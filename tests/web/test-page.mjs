@@ -381,7 +381,7 @@ async function mainChecks(ctx, fx) {
     const label = await page.textContent('#view-tree li[data-id="3"] > .node a');
     if (label !== '3 leaf') return `label ${label}`;
     const meta = await page.textContent('#view-tree li[data-id="1"] > .node .meta');
-    if (!meta.includes('refcount 7')) return `meta ${meta}`; // 6 and the fixture's postback
+    if (!meta.includes('refcount 8')) return `meta ${meta}`; // 6, the fixture's postback and its 30 s timer
     if (!reqs.some((r) => r.path === '/api/v1/tree' && r.params.get('root') === '2' && r.params.get('depth') === '1')) return 'no lazy request';
     await t.click();
     await page.waitForFunction(() => !document.querySelector('#view-tree li[data-id="3"]'), null, until(3000));
@@ -435,7 +435,9 @@ async function mainChecks(ctx, fx) {
     if (digits(cap) !== api.page.total) return `caption ${cap} vs ${api.page.total}`;
     const ev = await page.textContent('#timers-table tbody tr td:nth-child(3)');
     if (ev !== api.data[0].event) return `event ${ev}`;
-    // Some countdown cell shows a value, then a smaller one, without a reload.
+    // Some countdown cell shows a value, then a smaller one, without a
+    // reload (the fixture's 30 s timer, "later", whatever the machine's
+    // speed; a tick's 50 ms may be gone before its row is drawn).
     await page.waitForFunction(() => {
       window.__cd = window.__cd || {};
       for (const tr of document.querySelectorAll('#timers-table tbody tr')) {
@@ -937,11 +939,15 @@ async function mainChecks(ctx, fx) {
     }
     const link = await page.getAttribute('#busy-banner a', 'href');
     if (link !== '#/session/1') return `link ${link}`;
-    // The header's state says stuck, not running.
-    const state = await page.textContent('[data-field=state] dd');
-    if (!/stuck in session 1, “hang”/.test(state)) {
+    // The header's state says stuck, not running, once its own poll of
+    // /api/v1/kernel has had its answer (the banner may come first, from
+    // another view's request).
+    try {
+      await page.waitForFunction(() => /stuck in session 1, “hang”/.test(document.querySelector('[data-field=state] dd')?.textContent || ''),
+        null, until(6000));
+    } catch (e) {
       fs.writeFileSync(fx.db + '.unhang', '');
-      return `state ${state}`;
+      return `state ${await page.textContent('[data-field=state] dd')}`;
     }
     // ...and it goes when the kernel comes back: the handler blocks until
     // this file exists (tests/inspector/fixture.c), not for a fixed time
