@@ -596,10 +596,7 @@ static __attribute__((noinline)) void slot_slow(poe__tracelog *t, poe_trace_reco
 {
         uint64_t w, p = atomic_load_explicit(&t->produced, memory_order_relaxed);
 
-        atomic_thread_fence(memory_order_seq_cst);
-        w = atomic_load_explicit(&t->wake_at, memory_order_relaxed);
-        if (w != UINT64_MAX)
-                wake_if(t, w, false);
+        after_publish(t);
         w = atomic_load_explicit(&t->wake_at, memory_order_relaxed);
         t->wake_limit = w == UINT64_MAX
                                 ? UINT64_MAX
