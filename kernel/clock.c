@@ -40,30 +40,6 @@ int64_t poe__clock_now(poe_kernel *k)
         return k->now;
 }
 
-/*
- * The time a timeslice starts at.  With timers pending it is read, since
- * the slice dispatches those due by then.  Without, it is read only when
- * the coarse clock (a memory read, no syscall, 1-4 ms ticks) says a tick
- * has passed: then only posts use it, and a post's stamp matters only
- * against a timer later set in the past, which stays exact to a tick.
- * Returns the coarse clock, which busy time is measured on.
- */
-int64_t poe__clock_slice(poe_kernel *k)
-{
-        struct timespec ts;
-        int64_t coarse;
-
-        if (k->fake_clock)
-                return poe__clock_now(k);
-        clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-        coarse = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-        if (k->heap_len || coarse != k->coarse_now) {
-                k->coarse_now = coarse;
-                poe__clock_now(k);
-        }
-        return coarse;
-}
-
 int64_t poe__coarse(const poe_kernel *k)
 {
         struct timespec ts;

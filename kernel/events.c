@@ -173,9 +173,38 @@ static __attribute__((noinline, cold)) void trace_enqueue(poe_kernel *k, poe__ev
  * that handler makes after that moment: POE puts the timer first, libpoe
  * the posts.
  */
+static inline __attribute__((always_inline)) void enqueue_post(poe_kernel *k, poe__event *ev,
+                                                               poe__session *to,
+                                                               poe__session *from, uint32_t name,
+                                                               uint32_t type, uint32_t file,
+                                                               int line)
+{
+        ev->to = to;
+        ev->u.from = from;
+        ev->name = name;
+        ev->type = (uint16_t)type;
+        ev->file = file;
+        ev->line = line;
+        ev->from_state = k->active_event; /* POE's fromstate: NO_NAME outside handlers */
+        ev->seq = ++k->seq;
+        ev->due = k->now;
+        if (POE__ON(k, POE_TRACE_EVENTS) && !k->in_sink &&
+            !poe__trace_shed_first(k, POE_TRACE_EVENTS))
+                trace_enqueue(k, ev);
+        poe__list_append(&k->fifo, &ev->link);
+        k->queue_count++;
+        poe__ref(k, to, POE_REASON_EVENTS_TO);
+        if (from != to)
+                poe__ref(k, from, POE_REASON_EVENTS_FROM);
+}
+
 void poe__enqueue(poe_kernel *k, poe__event *ev, poe__session *to, poe__session *from,
                   uint32_t name, uint32_t type, uint32_t file, int line)
 {
+        if (!(type & POE__ET_ALARM)) {
+                enqueue_post(k, ev, to, from, name, type, file, line);
+                return;
+        }
         ev->to = to;
         ev->name = name;
         ev->type = (uint16_t)type;
@@ -183,25 +212,14 @@ void poe__enqueue(poe_kernel *k, poe__event *ev, poe__session *to, poe__session 
         ev->line = line;
         ev->from_state = k->active_event; /* POE's fromstate: NO_NAME outside handlers */
         ev->seq = ++k->seq;
-        if (type & POE__ET_ALARM) {
-                /* The caller set the due time and reserved queue room. */
-                if (POE__ON(k, POE_TRACE_EVENTS) && !k->in_sink &&
-                    !poe__trace_shed_first(k, POE_TRACE_EVENTS))
-                        trace_enqueue(k, ev);
-                poe__queue_push(k, ev);
-                poe__list_append(&to->timers, &ev->link);
-                poe__ref(k, to, POE_REASON_TIMERS);
-                return;
-        }
-        ev->u.from = from;
-        ev->due = k->now;
+        /* The caller set the due time and reserved queue room. */
         if (POE__ON(k, POE_TRACE_EVENTS) && !k->in_sink &&
             !poe__trace_shed_first(k, POE_TRACE_EVENTS))
                 trace_enqueue(k, ev);
-        poe__queue_push(k, ev);
-        poe__ref(k, to, POE_REASON_EVENTS_TO);
-        if (from != to)
-                poe__ref(k, from, POE_REASON_EVENTS_FROM);
+        poe__timer_push(k, ev);
+        k->queue_count++;
+        poe__list_append(&to->timers, &ev->link);
+        poe__ref(k, to, POE_REASON_TIMERS);
 }
 
 /* Takes an event out of the queue and drops the counts it held.  Inline
@@ -686,26 +704,6 @@ static inline __attribute__((always_inline)) void count_wait(poe_kernel *k, cons
 }
 
 /*
- * POE's _data_ev_dispatch_due: dispatches what was due when the slice
- * began.  Events posted by the handlers of this slice wait for the next
- * one, as they do in POE, where their priority is later than the time
- * this loop compares against.
- */
-void poe__dispatch_due(poe_kernel *k)
-{
-        poe__busy_settle(k, poe__clock_slice(k));
-        k->slice_prev = k->slice_now;
-        k->slice_now = k->now;
-        k->slice_cut = k->seq;
-        if (k->queue_count == 0) {
-                /* Nothing queued (an I/O wake-up's slice): the loop's end. */
-                poe__gc_sweep(k);
-                return;
-        }
-        poe__dispatch_resume(k);
-}
-
-/*
  * The slice's loop, entered from poe__dispatch_due, or again after a
  * handler died (poe__dispatch_landed).  Plain events are dispatched here
  * without a landing frame of their own: the one set by run() (kernel.c)
@@ -818,7 +816,7 @@ static inline __attribute__((always_inline)) int post(poe_kernel *k, const char 
                 poe__values_destroy_borrowed(args, nargs);
                 return -ENOMEM;
         }
-        poe__enqueue(k, ev, to, k->active, name, POE__ET_POST, fid, line);
+        enqueue_post(k, ev, to, k->active, name, POE__ET_POST, fid, line);
         return 0;
 }
 

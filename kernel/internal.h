@@ -896,8 +896,19 @@ static inline void poe__unref(poe_kernel *k, poe__session *s, enum poe_reason r)
 
         if (__builtin_expect(*n > 0, 1) && !POE__ON(k, POE_TRACE_REFCNT | POE_ASSERT_DATA)) {
                 (*n)--;
-                if (--s->refcnt == 0)
-                        poe__gc_mark(k, s);
+                if (--s->refcnt != 0)
+                        return;
+                /* Marked for collection: poe__gc_mark's common case
+                 * inline (a yield's session reaches 0 at each dispatch:
+                 * its event was its one count), the rest there. */
+                if (__builtin_expect(!(s->rare & (POE__RARE_KERNEL | POE__RARE_IN_SWEEP)) &&
+                                             !s->marked,
+                                     1)) {
+                        s->marked = true;
+                        poe__list_append(&k->gc_marked, &s->gc_link);
+                        return;
+                }
+                poe__gc_mark(k, s);
                 return;
         }
         poe__unref_slow(k, s, r);
@@ -994,7 +1005,6 @@ poe_value poe__dispatch_framed(poe_kernel *k, poe__dispatch_state *st, poe__sess
 void poe__dispatch_died(poe_kernel *k, poe__dispatch_state *st, poe__session *to,
                         poe__session *from, uint32_t name, uint32_t type, const char *file,
                         int line, uint32_t from_state);
-void poe__dispatch_due(poe_kernel *k);
 /* A sampled dispatch took ns; n0 handlers had run before it (stats.c). */
 void poe__stats_duration(poe_kernel *k, int64_t ns, uint64_t n0);
 void poe__dispatch_resume(poe_kernel *k);
@@ -1098,8 +1108,33 @@ static inline __attribute__((always_inline)) int64_t poe__mono_inline(const poe_
         return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 int64_t poe__clock_now(poe_kernel *k); /* reads the clock into k->now */
-/* k->now for a new timeslice; returns the coarse clock (poe__coarse). */
-int64_t poe__clock_slice(poe_kernel *k);
+
+/*
+ * The time a timeslice starts at: k->now, and the coarse clock returned
+ * (poe__coarse), which busy time is measured on.  With timers pending
+ * the monotonic clock is read, since the slice dispatches those due by
+ * then.  Without, it is read only when the coarse clock (a memory read
+ * in the vDSO, no syscall, 1-4 ms ticks) says a tick has passed: then
+ * only posts use it, and a post's stamp matters only against a timer
+ * later set in the past, which stays exact to a tick.  Inline: a busy
+ * kernel's slices are one event each (a yield chain), so this is paid
+ * per event.
+ */
+static inline __attribute__((always_inline)) int64_t poe__clock_slice(poe_kernel *k)
+{
+        struct timespec ts;
+        int64_t coarse;
+
+        if (__builtin_expect(k->fake_clock, 0))
+                return poe__clock_now(k);
+        clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+        coarse = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+        if (k->heap_len || coarse != k->coarse_now) {
+                k->coarse_now = coarse;
+                poe__clock_now(k);
+        }
+        return coarse;
+}
 /* CLOCK_MONOTONIC_COARSE (a memory read, 1-4 ms ticks), or the fake
  * clock: what busy time is measured on. */
 int64_t poe__coarse(const poe_kernel *k);
@@ -1143,6 +1178,28 @@ static inline void poe__busy_stop(poe_kernel *k)
 {
         if (k->busy_sess)
                 poe__busy_settle(k, poe__coarse(k));
+}
+
+/*
+ * POE's _data_ev_dispatch_due: dispatches what was due when the slice
+ * began.  Events posted by the handlers of this slice wait for the next
+ * one, as they do in POE, where their priority is later than the time
+ * the slice's loop (poe__dispatch_resume, events.c) compares against.
+ * Inline into the loop's timeslice (kernel.c), which a yield chain pays
+ * once per event.
+ */
+static inline __attribute__((always_inline)) void poe__dispatch_due(poe_kernel *k)
+{
+        poe__busy_settle(k, poe__clock_slice(k));
+        k->slice_prev = k->slice_now;
+        k->slice_now = k->now;
+        k->slice_cut = k->seq;
+        if (k->queue_count == 0) {
+                /* Nothing queued (an I/O wake-up's slice): the loop's end. */
+                poe__gc_sweep(k);
+                return;
+        }
+        poe__dispatch_resume(k);
 }
 double poe__wall(const poe_kernel *k);
 void poe__clock_init(poe_kernel *k);

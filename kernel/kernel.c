@@ -323,6 +323,23 @@ static void leave_run(poe_kernel *k, const nest *n)
         atomic_store_explicit(&k->pub_depth, n->dispatch_depth, memory_order_relaxed);
 }
 
+/*
+ * run()'s timeslices until the kernel's session is gone, or -ENOMEM when
+ * the signal that would end the run cannot be raised for want of memory.
+ * Apart from run_loop and its landing frame, so that k stays in a
+ * register: after a setjmp the compiler keeps the frame's variables in
+ * memory, which a slice per event (a yield chain) would pay each time.
+ */
+static __attribute__((noinline)) int run_slices(poe_kernel *k)
+{
+        while (k->ksession->alive) {
+                do_timeslice(k, true);
+                if (k->raise_failures >= POE__RAISE_TRIES)
+                        return -ENOMEM;
+        }
+        return 0;
+}
+
 static int run_loop(poe_kernel *k)
 {
         poe__frame f;
@@ -344,16 +361,13 @@ static int run_loop(poe_kernel *k)
                 k->frame = &f;
                 poe__dispatch_landed(k);
         }
-        while (k->ksession->alive) {
-                do_timeslice(k, true);
-                if (k->raise_failures >= POE__RAISE_TRIES) {
-                        /* Out of memory for good: the sessions stay for
-                         * a later run. */
-                        k->raise_failures = 0;
-                        k->kernel_watches_idle = false;
-                        k->frame = f.up;
-                        return -ENOMEM;
-                }
+        if (run_slices(k) < 0) {
+                /* Out of memory for good: the sessions stay for a later
+                 * run. */
+                k->raise_failures = 0;
+                k->kernel_watches_idle = false;
+                k->frame = f.up;
+                return -ENOMEM;
         }
         k->frame = f.up;
         poe__busy_stop(k);
