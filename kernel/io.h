@@ -90,8 +90,6 @@ int poe__loop_init(poe_kernel *k);
 void poe__loop_fini(poe_kernel *k);
 void poe__loop_wait(poe_kernel *k, bool block);
 int64_t poe__loop_timeout(poe_kernel *k);
-
-/* loop.c (continued) */
 int poe__loop_forked(poe_kernel *k);
 int poe__loop_rebuild(poe_kernel *k, const poe__loop_ops *ops, bool fresh_wake);
 

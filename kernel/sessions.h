@@ -231,6 +231,8 @@ int poe__htable_put(poe_kernel *k, poe__htable **t, const poe__handler *h);
 void poe__htable_unref(poe_kernel *k, poe__htable *t);
 int poe__session_create(poe_kernel *k, const poe_session_spec *spec, struct poe__nfa *nfa,
                         poe_sid *ret_sid, const char *func);
+void poe__sessions_free_all(poe_kernel *k);
+int poe__session_tree(poe_kernel *k, poe__session *root, poe__session ***ret);
 
 /* nfa.c: a POE::NFA machine's dispatch (POE::NFA's _invoke_state), and
  * its release with the session's memory. */
@@ -239,7 +241,5 @@ poe_value poe__nfa_invoke(poe_kernel *k, poe__session *s, poe__session *from, ui
                           uint32_t type, poe_value *args, size_t nargs, const char *file,
                           int line, uint32_t from_state);
 void poe__nfa_free(poe_kernel *k, struct poe__nfa *m);
-void poe__sessions_free_all(poe_kernel *k);
-int poe__session_tree(poe_kernel *k, poe__session *root, poe__session ***ret);
 
 #endif

@@ -58,6 +58,8 @@ void poe__signals_clear_session(poe_kernel *k, poe__session *s);
 void poe__test_if_idle(poe_kernel *k);
 void poe__kernel_invoke(poe_kernel *k, uint32_t name, uint32_t type, poe_value *args,
                         size_t nargs);
+void poe__kernel_signal_name(poe_kernel *k, const char *name);
+void poe__kernel_signal_args(poe_kernel *k, const char *name, int64_t a, int64_t b);
 
 /* signals-os.c */
 int poe__os_signo(const char *name);
@@ -87,9 +89,5 @@ void poe__children_reap(poe_kernel *k);
 void poe__children_poll(poe_kernel *k);
 bool poe__children_awaited(const poe_kernel *k);
 void poe__children_clear_session(poe_kernel *k, poe__session *s);
-
-/* signals.c (continued) */
-void poe__kernel_signal_name(poe_kernel *k, const char *name);
-void poe__kernel_signal_args(poe_kernel *k, const char *name, int64_t a, int64_t b);
 
 #endif
