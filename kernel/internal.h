@@ -323,6 +323,11 @@ struct poe_kernel {
         int rerun_depth;
 };
 
+/* run() gives up with -ENOMEM after this many timeslices in a row
+ * without memory for the IDLE or ZOMBIE signal that would end it (at one
+ * retry per 10 ms, about a second). */
+#define POE__RAISE_TRIES 100
+
 /* alloc.c */
 void *poe__malloc(poe_kernel *k, size_t n);
 void *poe__calloc(poe_kernel *k, size_t n, size_t size);
@@ -368,11 +373,6 @@ static inline uint32_t poe__kfile(poe_kernel *k, const char *file)
 
         return id == POE__NO_NAME ? POE__N_EMPTY : id;
 }
-
-/* run() gives up with -ENOMEM after this many timeslices in a row
- * without memory for the IDLE or ZOMBIE signal that would end it (at one
- * retry per 10 ms, about a second). */
-#define POE__RAISE_TRIES 100
 
 static inline const char *poe__name(const poe_kernel *k, uint32_t id)
 {

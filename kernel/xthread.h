@@ -19,6 +19,6 @@
 #if !defined(POE__PARTS_ONLY) && !defined(POE_XTHREAD_H)
 #define POE_XTHREAD_H
 
-/* Nothing but the part: loop.c holds the code. */
+/* Nothing but the part: the code, and struct poe__xpost, are loop.c's. */
 
 #endif
