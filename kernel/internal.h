@@ -559,14 +559,20 @@ struct poe_kernel {
          * by address: a hit costs a strcmp instead of a hash lookup. */
         poe__name_cache name_cache[64], file_cache[4];
 
-        /* Shared handler tables by the hash of their spec (sessions.c). */
+        /* Shared handler tables by the hash of their spec (sessions.c),
+         * and the one found or made last (NULL once it is freed). */
         poe__imap htables;
+        struct poe__htable *htable_last;
 
         /* Sessions by id (poe__session_get); the kernel's own is id 0. */
         poe__pmap sessions;
         poe__session *ksession;
         size_t n_sessions; /* including the kernel's while it lives */
         poe_sid sid_seq;
+        /* Freed session records kept for the next create, linked through
+         * their first word (sessions.c: session_alloc). */
+        poe__session *ses_free;
+        unsigned n_ses_free;
 
         /* Aliases by name (poe__alias_get), and poe__resolve's cache of
          * recent hits, valid while alias_gen is unchanged. */
