@@ -611,7 +611,9 @@ static void session_free(poe_kernel *k, poe__session *s)
  * stop walks do.  Returns the count, or -ENOMEM.  Each entry is pinned. */
 static int collect_tree(poe_kernel *k, poe__session *root, poe__session ***ret)
 {
-        size_t n = 0, cap = 16, i;
+        /* Sized for every live session: no tree is bigger, and a signal
+         * to the kernel's session walks them all (no regrowth then). */
+        size_t n = 0, cap = k->n_sessions > 16 ? k->n_sessions : 16, i;
         poe__session **v = poe__malloc(k, cap * sizeof(*v));
 
         if (!v)
