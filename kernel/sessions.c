@@ -14,6 +14,15 @@
 #include <strings.h>
 
 #include "internal.h"
+#include "aliases.h"
+#include "clock.h"
+#include "debug.h"
+#include "events.h"
+#include "io.h"
+#include "postbacks.h"
+#include "sessions.h"
+#include "signals.h"
+#include "trace.h"
 
 /* ---- handler tables ---- */
 
@@ -403,7 +412,7 @@ static __attribute__((noinline, cold)) void debug_refcnt(poe_kernel *k, poe__ses
                 poe__assert_session(k, s);
 }
 
-/* poe__ref's and poe__unref's slow paths (internal.h has the rest). */
+/* poe__ref's and poe__unref's slow paths (sessions.h has the rest). */
 void poe__ref_slow(poe_kernel *k, poe__session *s, enum poe_reason r)
 {
         gc_unmark(s);
