@@ -308,7 +308,9 @@ struct poe__session {
         void *heap;
         poe__alias *aliases; /* sorted by name */
         poe__session_more *more;
-        poe__list timers; /* poe__event.in_session: its pending alarms */
+        /* Its pending alarms, by poe__event.link in the order set, once
+         * k->timers_listed (queue.c: poe__timers_list). */
+        poe__list timers;
         uint64_t dispatched;
         int64_t busy_ns; /* time in its top-level dispatches (poe__busy_settle) */
         int64_t last_ns; /* k->now at its last dispatch; 0: none yet */
@@ -587,6 +589,9 @@ struct poe_kernel {
         /* Alarm id -> event, kept once an id has been asked for (see
          * queue.c): until then no timer needs finding by id. */
         bool timers_indexed;
+        /* Each session's pending timers are in its s->timers, made when
+         * first needed (queue.c: poe__timers_list). */
+        bool timers_listed;
         poe__timer_ids timer_ids;
         size_t queue_count;
         uint64_t seq;
@@ -1021,6 +1026,15 @@ int poe__queue_reserve(poe_kernel *k);
 int poe__timers_index(poe_kernel *k);
 poe__event *poe__timer_find_slow(poe_kernel *k, uint64_t id);
 void poe__timer_ids_free(poe_kernel *k, poe__timer_ids *m);
+void poe__timers_list_slow(poe_kernel *k);
+
+/* Makes each session's s->timers list its pending timers (from then on
+ * every timer is linked there as it is set).  Cannot fail. */
+static inline void poe__timers_list(poe_kernel *k)
+{
+        if (__builtin_expect(!k->timers_listed, 0))
+                poe__timers_list_slow(k);
+}
 
 /* The pending timer with that id, or NULL: inline for an id in the
  * window (an array read), the rest in queue.c. */
