@@ -22,6 +22,7 @@
 
 #include "internal.h"
 #include "queue.h"
+#include "sessions.h"
 
 /* The fake clock's epoch start: a round number, so offsets print exactly. */
 #define T0 1000000.0
