@@ -602,7 +602,7 @@ static void session_free(poe_kernel *k, poe__session *s)
                 poe__extrefs_clear_session(k, s);
                 poe__handles_clear_session(k, s);
         }
-        if (!poe__list_empty(&s->timers) || s->reasons[POE_REASON_EVENTS_TO] ||
+        if (*poe__reason_slot(s, POE_REASON_TIMERS) || s->reasons[POE_REASON_EVENTS_TO] ||
             s->reasons[POE_REASON_EVENTS_FROM])
                 poe__events_clear_session(k, s);
         gc_unmark(s);
