@@ -464,25 +464,17 @@ typedef void *poe__jmpbuf[5];
 #define POE__LONGJMP(b) __builtin_longjmp((b), 1)
 #endif
 
+/* A landing frame for poe_die, and the delivery open under it, if any:
+ * the one a die landing there finishes (exceptions.c, the die path). */
 typedef struct poe__frame {
         poe__jmpbuf jb;
         struct poe__frame *up;
+        struct poe__delivery *open;
 } poe__frame;
 
 /* Unwinds to k->frame (exceptions.c): never from the function that set
  * the frame, as the builtin pair requires. */
 __attribute__((noreturn)) void poe__unwind(poe_kernel *k);
-
-/* What a dispatch changes and must put back (events.c), kept in memory
- * so that it is still there after poe_die has unwound to a frame. */
-typedef struct poe__dispatch_state {
-        struct poe__session *hold_session;
-        uint32_t hold_event, hold_type;
-        int hold_depth;
-        bool timed; /* one of the dispatches timing samples */
-        int64_t t0;
-        uint64_t n0; /* when timed: handlers run before it */
-} poe__dispatch_state;
 
 /* What a handler sees (POE's @_). */
 struct poe_ctx {
@@ -497,6 +489,51 @@ struct poe_ctx {
         poe_value *args;
         size_t nargs;
 };
+
+/*
+ * One delivery of an event to a handler, the one thing every dispatch
+ * passes around (events.c): the handler's view of it, built once, in
+ * place (c: c.s the target, c.state the event), the sender, the kind,
+ * and what the dispatch changed and must put back.  It lives in the
+ * memory of the function that set the landing frame it runs under, so
+ * that after poe_die has unwound there the dispatch is finished from it
+ * (exceptions.c, the die path).
+ */
+typedef struct poe__delivery {
+        struct poe_ctx c;
+        struct poe__session *from;
+        uint32_t type; /* POE__ET_* */
+        /* The event whose arguments these are, when the frame's owner
+         * frees it after the dispatch (the slice's queued event, a
+         * signal watcher's copy); only those owners set it. */
+        poe__event *ev;
+        /* What the dispatch put aside (dispatch_enter), for its end. */
+        struct poe__session *hold_session;
+        uint32_t hold_event, hold_type;
+        int hold_depth;
+        bool timed; /* one of the dispatches timing samples */
+        int64_t t0;
+        uint64_t n0; /* when timed: handlers run before it */
+} poe__delivery;
+
+/* Fills in a delivery's event: no arguments, no file, no from-state
+ * yet; the caller sets those it has (and ev, if it is a frame's owner
+ * that uses it). */
+static inline void poe__delivery_init(poe__delivery *d, poe_kernel *k, poe__session *to,
+                                      poe__session *from, uint32_t name, uint32_t type)
+{
+        d->c.k = k;
+        d->c.s = to;
+        d->c.state = name;
+        d->c.sender = from->id;
+        d->c.file = NULL;
+        d->c.line = 0;
+        d->c.from_state = POE__NO_NAME;
+        d->c.args = NULL;
+        d->c.nargs = 0;
+        d->from = from;
+        d->type = type;
+}
 
 /* I/O modes, POE's MODE_RD, MODE_WR, MODE_EX, and their bits. */
 enum { POE__MODE_RD = 0, POE__MODE_WR = 1, POE__MODE_EX = 2, POE__MODES = 3 };
@@ -634,8 +671,7 @@ struct poe_kernel {
         int64_t slice_now;
         int64_t slice_prev; /* the slice before's start (timer lag's floor) */
         uint64_t slice_cut;
-        poe__event *top_ev;
-        poe__dispatch_state top_st;
+        poe__delivery top;         /* the slice's queued event's (poe__dispatch_resume) */
         uint64_t total_dispatched; /* handlers run */
         poe__stats stats;          /* stats.h */
         bool time_dispatches;
@@ -949,9 +985,7 @@ int poe__session_create(poe_kernel *k, const poe_session_spec *spec, struct poe_
 /* nfa.c: a POE::NFA machine's dispatch (POE::NFA's _invoke_state), and
  * its release with the session's memory. */
 struct poe__nfa;
-poe_value poe__nfa_invoke(poe_kernel *k, poe__session *s, poe__session *from, uint32_t name,
-                          uint32_t type, poe_value *args, size_t nargs, const char *file,
-                          int line, uint32_t from_state);
+poe_value poe__nfa_invoke(poe_kernel *k, poe__delivery *d);
 void poe__nfa_free(poe_kernel *k, struct poe__nfa *m);
 /* events.c: counts a handler run (by kind and in all; stats.h). */
 void poe__count_handler(poe_kernel *k, poe__session *s, uint32_t type);
@@ -981,24 +1015,22 @@ void poe__event_free(poe_kernel *k, poe__event *ev);
 void poe__events_free(poe_kernel *k);
 void poe__enqueue(poe_kernel *k, poe__event *ev, poe__session *to, poe__session *from,
                   uint32_t name, uint32_t type, uint32_t file, int line);
-poe_value poe__dispatch(poe_kernel *k, poe__session *to, poe__session *from, uint32_t name,
-                        uint32_t type, poe_value *args, size_t nargs, const char *file,
-                        int line, uint32_t from_state);
-/* A select event's dispatch from the ready round (see events.c). */
-poe_value poe__dispatch_ready(poe_kernel *k, poe__session *to, uint32_t name, poe_value *args,
-                              size_t nargs, const char *file, int line);
-poe_value poe__dispatch_framed(poe_kernel *k, poe__dispatch_state *st, poe__session *to,
-                               poe__session *from, uint32_t name, uint32_t type,
-                               poe_value *args, size_t nargs, const char *file, int line,
-                               uint32_t from_state);
-void poe__dispatch_died(poe_kernel *k, poe__dispatch_state *st, poe__session *to,
-                        poe__session *from, uint32_t name, uint32_t type, const char *file,
-                        int line, uint32_t from_state);
+/* The guarded dispatch (events.c): under a landing frame of its own, or
+ * (framed) under the caller's, k->frame, which it leaves d open in. */
+poe_value poe__dispatch(poe_kernel *k, poe__delivery *d);
+poe_value poe__dispatch_framed(poe_kernel *k, poe__delivery *d);
+/* The die path's half in events.c: the dispatch's end after a die. */
+void poe__dispatch_end(poe_kernel *k, poe__delivery *d, const poe_value *ret);
+/* The die path (exceptions.c): finishes the delivery open under f. */
+poe__delivery *poe__landed(poe_kernel *k, poe__frame *f);
 void poe__dispatch_due(poe_kernel *k);
 /* A sampled dispatch took ns; n0 handlers had run before it (stats.c). */
 void poe__stats_duration(poe_kernel *k, int64_t ns, uint64_t n0);
 void poe__dispatch_resume(poe_kernel *k);
-void poe__dispatch_landed(poe_kernel *k);
+/* The slice's frame's landing (exceptions.c): the dispatch open in it
+ * finished, its event freed, the slice goes on. */
+void poe__slice_landed(poe_kernel *k, poe__frame *f);
+void poe__event_done(poe_kernel *k, poe__event *ev);
 void poe__events_clear_session(poe_kernel *k, poe__session *s);
 void poe__dequeue(poe_kernel *k, poe__event *ev);
 
@@ -1164,8 +1196,7 @@ void poe__loop_wait(poe_kernel *k, bool block);
 int64_t poe__loop_timeout(poe_kernel *k);
 
 /* exceptions.c */
-void poe__exception_caught(poe_kernel *k, poe__session *to, poe__session *from, uint32_t name,
-                           uint32_t type, const char *file, int line, uint32_t from_state);
+void poe__exception_caught(poe_kernel *k, const poe__delivery *d);
 void poe__exception_set(poe_kernel *k, char *msg);
 void poe__exception_clear(poe_kernel *k);
 void poe__rethrow(poe_kernel *k);
