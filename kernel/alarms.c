@@ -16,6 +16,10 @@
 #include <string.h>
 
 #include "internal.h"
+#include "clock.h"
+#include "events.h"
+#include "queue.h"
+#include "sessions.h"
 
 static double or_zero(double x)
 {

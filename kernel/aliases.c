@@ -6,6 +6,10 @@
 #include <string.h>
 
 #include "internal.h"
+#include "aliases.h"
+#include "events.h"
+#include "sessions.h"
+#include "trace.h"
 
 /* The alias table holds the aliases themselves, keyed by their names. */
 static size_t alias_hash(const void *a)

@@ -19,6 +19,12 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "clock.h"
+#include "events.h"
+#include "io.h"
+#include "sessions.h"
+#include "signals.h"
+#include "trace.h"
 
 /* Anyone waiting for children?  (pid watches, or sig(CHLD) watchers) */
 static bool chld_wanted(const poe_kernel *k)

@@ -11,6 +11,10 @@
 #include <time.h>
 
 #include "internal.h"
+#include "clock.h"
+#include "events.h"
+#include "queue.h"
+#include "trace.h"
 
 static int64_t real_mono(void)
 {

@@ -22,6 +22,10 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "debug.h"
+#include "events.h"
+#include "sessions.h"
+#include "trace.h"
 
 static const struct {
         unsigned bit;

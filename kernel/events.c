@@ -9,6 +9,15 @@
 #include <string.h>
 
 #include "internal.h"
+#include "aliases.h"
+#include "clock.h"
+#include "debug.h"
+#include "events.h"
+#include "exceptions.h"
+#include "queue.h"
+#include "sessions.h"
+#include "signals.h"
+#include "trace.h"
 
 /*
  * Argumentless events, the common case, are carved from chunks of

@@ -44,6 +44,11 @@
 #include <string.h>
 
 #include "internal.h"
+#include "debug.h"
+#include "events.h"
+#include "exceptions.h"
+#include "sessions.h"
+#include "trace.h"
 
 static char *vformat(poe_kernel *k, const char *fmt, va_list ap)
 {

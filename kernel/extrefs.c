@@ -6,6 +6,9 @@
 #include <string.h>
 
 #include "internal.h"
+#include "aliases.h"
+#include "debug.h"
+#include "sessions.h"
 
 static poe__extref *find(poe__session *s, const char *tag)
 {

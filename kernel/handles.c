@@ -14,6 +14,11 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "events.h"
+#include "io.h"
+#include "sessions.h"
+#include "signals.h"
+#include "trace.h"
 
 static poe__fdrec *rec_get(const poe_kernel *k, int fd)
 {

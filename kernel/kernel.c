@@ -12,6 +12,18 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "aliases.h"
+#include "clock.h"
+#include "debug.h"
+#include "events.h"
+#include "exceptions.h"
+#include "io.h"
+#include "postbacks.h"
+#include "queue.h"
+#include "sessions.h"
+#include "signals.h"
+#include "trace.h"
+#include "xthread.h"
 
 static void *libc_malloc(size_t n, void *ctx)
 {

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "io.h"
 
 /* A regular file (or another fd epoll refuses with EPERM) and the modes
  * it is watched in: always ready, as select(2) and poll(2) report such

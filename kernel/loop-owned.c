@@ -27,6 +27,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "io.h"
 #include "owned-loop.h"
 
 struct poe__owned_loop {

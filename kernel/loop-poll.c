@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "io.h"
 
 struct poll_data {
         struct pollfd *pfd;

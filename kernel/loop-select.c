@@ -8,6 +8,7 @@
 #include <sys/select.h>
 
 #include "internal.h"
+#include "io.h"
 
 struct select_data {
         fd_set sets[POE__MODES];

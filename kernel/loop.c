@@ -16,6 +16,15 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "clock.h"
+#include "debug.h"
+#include "events.h"
+#include "io.h"
+#include "queue.h"
+#include "sessions.h"
+#include "signals.h"
+#include "trace.h"
+#include "xthread.h"
 
 /* A post from another thread, held until the loop takes it.  Allocated
  * with libc, not the kernel's allocator, which need not be thread-safe. */

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "debug.h"
 
 static const char *const predefined[POE__N_PREDEFINED] = {
         [POE__N_START] = "_start",     [POE__N_STOP] = "_stop",

@@ -19,6 +19,8 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "events.h"
+#include "sessions.h"
 
 /* One state: its interned name and its bank of handlers. */
 typedef struct nfa_state {

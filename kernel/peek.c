@@ -12,6 +12,14 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "clock.h"
+#include "debug.h"
+#include "events.h"
+#include "io.h"
+#include "postbacks.h"
+#include "queue.h"
+#include "sessions.h"
+#include "signals.h"
 
 POE_EXPORT const char *poe_reason_name(int reason)
 {

@@ -21,6 +21,10 @@
 #include <string.h>
 
 #include "internal.h"
+#include "clock.h"
+#include "exceptions.h"
+#include "postbacks.h"
+#include "sessions.h"
 
 struct poe_postback {
         poe_kernel *k; /* NULL once the kernel is gone */

@@ -12,6 +12,8 @@
 #include <string.h>
 
 #include "internal.h"
+#include "events.h"
+#include "queue.h"
 
 static inline bool earlier(const poe__event *a, const poe__event *b)
 {

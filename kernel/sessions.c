@@ -14,6 +14,15 @@
 #include <strings.h>
 
 #include "internal.h"
+#include "aliases.h"
+#include "clock.h"
+#include "debug.h"
+#include "events.h"
+#include "io.h"
+#include "postbacks.h"
+#include "sessions.h"
+#include "signals.h"
+#include "trace.h"
 
 /* ---- handler tables ---- */
 
@@ -341,7 +350,7 @@ static __attribute__((noinline, cold)) void debug_refcnt(poe_kernel *k, poe__ses
                 poe__assert_session(k, s);
 }
 
-/* poe__ref's and poe__unref's slow paths (internal.h has the rest). */
+/* poe__ref's and poe__unref's slow paths (sessions.h has the rest). */
 void poe__ref_slow(poe_kernel *k, poe__session *s, enum poe_reason r)
 {
         gc_unmark(s);
@@ -517,13 +526,23 @@ static void session_free(poe_kernel *k, poe__session *s)
         }
         poe__pmap_remove(&k->sessions, s, session_hash);
         k->n_sessions--;
-        poe__signals_clear_session(k, s);
-        poe__children_clear_session(k, s);
-        poe__postbacks_clear_session(k, s);
-        poe__aliases_clear_session(k, s);
-        poe__extrefs_clear_session(k, s);
-        poe__handles_clear_session(k, s);
-        poe__events_clear_session(k, s);
+        /* Signal, child-process, postback, extra-reference and I/O
+         * watchers live in s->more: a session that never had one skips
+         * their five calls.  The order is POE's (_data_ses_free). */
+        if (s->more) {
+                poe__signals_clear_session(k, s);
+                poe__children_clear_session(k, s);
+                poe__postbacks_clear_session(k, s);
+        }
+        if (s->aliases)
+                poe__aliases_clear_session(k, s);
+        if (s->more) {
+                poe__extrefs_clear_session(k, s);
+                poe__handles_clear_session(k, s);
+        }
+        if (!poe__list_empty(&s->timers) || s->reasons[POE_REASON_EVENTS_TO] ||
+            s->reasons[POE_REASON_EVENTS_FROM])
+                poe__events_clear_session(k, s);
         gc_unmark(s);
         if (poe__in_sweep(s)) {
                 s->rare &= (uint8_t)~POE__RARE_IN_SWEEP;
@@ -593,23 +612,30 @@ static poe_value dispatch_own(poe_kernel *k, poe__session *to, poe__session *fro
 static poe_value child_args_dispatch(poe_kernel *k, poe__session *to, uint32_t what,
                                      poe__session *child, const poe_value *ret)
 {
-        poe_value args[3];
+        /* Built in place: the public constructors are calls into
+         * value.c, three of them a _child. */
+        const char *why = poe__name(k, what);
+        poe_value args[3] = {
+                { .type = POE_T_STR, .len = (uint32_t)strlen(why), .u.s = why },
+                { .type = POE_T_SESSION, .u.sid = child->id },
+        };
 
-        args[0] = poe_str(poe__name(k, what));
-        args[1] = poe_session(child->id);
-        args[2] = ret ? *ret : poe_nil();
+        if (ret)
+                args[2] = *ret;
         return dispatch_own(k, to, k->ksession, POE__N_CHILD, POE__ET_CHILD, args, 3, __LINE__);
 }
 
 static void parent_dispatch(poe_kernel *k, poe__session *to, poe__session *old,
                             poe__session *new_parent)
 {
-        poe_value args[2] = { poe_session(old ? old->id : POE_KERNEL),
-                              poe_session(new_parent ? new_parent->id : POE_KERNEL) };
+        poe_value args[2] = {
+                { .type = POE_T_SESSION, .u.sid = old ? old->id : POE_KERNEL },
+                { .type = POE_T_SESSION, .u.sid = new_parent ? new_parent->id : POE_KERNEL },
+        };
         poe_value r =
                 dispatch_own(k, to, k->ksession, POE__N_PARENT, POE__ET_PARENT, args, 2, __LINE__);
 
-        poe_value_release(&r);
+        poe__value_drop(&r);
 }
 
 /*
@@ -651,7 +677,7 @@ void poe__session_stop(poe_kernel *k, poe__session *s)
 
                 if (parent->alive && c->alive) {
                         ret = child_args_dispatch(k, parent, POE__N_GAIN, c, NULL);
-                        poe_value_release(&ret);
+                        poe__value_drop(&ret);
                 }
                 if (c->alive)
                         parent_dispatch(k, c, c->parent, parent);
@@ -665,9 +691,9 @@ void poe__session_stop(poe_kernel *k, poe__session *s)
         if (parent && parent->alive) {
                 poe_value r2 = child_args_dispatch(k, parent, POE__N_LOSE, s, &ret);
 
-                poe_value_release(&r2);
+                poe__value_drop(&r2);
         }
-        poe_value_release(&ret);
+        poe__value_drop(&ret);
 
         /* A session stopped with a live parent gives its children to that
          * parent; the kernel, which has none, stops them first. */
@@ -920,8 +946,10 @@ int poe__session_create(poe_kernel *k, const poe_session_spec *spec, struct poe_
 
                 if (spec->n_handlers > 16 && !(h = poe__malloc(k, spec->n_handlers * sizeof(*h))))
                         goto enomem;
+                /* Through the address cache: a program makes its
+                 * sessions from the same static lists again and again. */
                 for (i = 0; i < spec->n_handlers; i++) {
-                        h[i].name = poe__intern(k, spec->handlers[i].event);
+                        h[i].name = poe__intern_cached(k, spec->handlers[i].event);
                         h[i].fn = spec->handlers[i].fn;
                         h[i].object = spec->handlers[i].object;
                         if (h[i].name == POE__NO_NAME)
@@ -985,10 +1013,10 @@ int poe__session_create(poe_kernel *k, const poe_session_spec *spec, struct poe_
 
                 parent->pins++;
                 r2 = child_args_dispatch(k, parent, POE__N_CREATE, s, &ret);
-                poe_value_release(&r2);
+                poe__value_drop(&r2);
                 poe__session_unpin(k, parent);
         }
-        poe_value_release(&ret);
+        poe__value_drop(&ret);
         /* The delayed garbage-collection event gives a session that did
          * nothing in _start until the end of the next timeslice. */
         if (s->alive)

@@ -25,6 +25,9 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "io.h"
+#include "signals.h"
+#include "trace.h"
 
 #define MAX_KERNELS 64
 
@@ -34,7 +37,7 @@ static pthread_mutex_t table_lock = PTHREAD_MUTEX_INITIALIZER;
 static _Atomic int slot_fd[MAX_KERNELS];
 static _Atomic uint64_t slot_mask[MAX_KERNELS];   /* signals the slot watches */
 /* Signals caught and not yet delivered, per slot: read without a
- * syscall by the loop (poe__os_signals_pending, internal.h). */
+ * syscall by the loop (poe__os_signals_pending, signals.h). */
 _Atomic uint64_t poe__slot_pending[MAX_KERNELS];
 #define slot_pending poe__slot_pending
 static bool slot_used[MAX_KERNELS];

@@ -8,6 +8,16 @@
 #include <string.h>
 
 #include "internal.h"
+#include "aliases.h"
+#include "debug.h"
+#include "events.h"
+#include "exceptions.h"
+#include "io.h"
+#include "postbacks.h"
+#include "queue.h"
+#include "sessions.h"
+#include "signals.h"
+#include "trace.h"
 
 enum { SIG_BENIGN = 0, SIG_TERMINAL = 1, SIG_NONMASKABLE = 2 };
 

@@ -8,6 +8,9 @@
 #include <string.h>
 
 #include "internal.h"
+#include "clock.h"
+#include "events.h"
+#include "sessions.h"
 
 /* The duration histogram's upper bounds, in ns: 1 us to 10 s by decades. */
 static const int64_t duration_bounds_ns[POE_DURATION_BUCKETS - 1] = {

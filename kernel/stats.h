@@ -66,4 +66,7 @@ static inline void poe__stats_lag_add(uint64_t *buckets, int64_t *sum, int64_t n
         *sum += ns;
 }
 
+/* A sampled dispatch took ns; n0 handlers had run before it (stats.c). */
+void poe__stats_duration(poe_kernel *k, int64_t ns, uint64_t n0);
+
 #endif

@@ -40,6 +40,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "debug.h"
 
 static const char *const kind_names[POE_TK_KINDS] = {
         [POE_TK_NONE] = NULL,

@@ -4,7 +4,7 @@
  * the text line and the sinks.
  *
  * A record is binary to the end: the trace point fills a fixed-size
- * poe_trace_record (POE_TRACE in internal.h), this file adds the times,
+ * poe_trace_record (POE_TRACE in trace.h), this file adds the times,
  * the counts and the ids, and each sink copies what it wants.  Nothing
  * is formatted unless the text line is on for the record's group.
  *
@@ -35,7 +35,7 @@
  * Slots: a sink that keeps records in a buffer of its own (the trace
  * log's ring) may lend the kernel room there (poe_trace_slot_fn).  The
  * frequent kinds are then written straight into the slot from the trace
- * point (poe__trace_in_slot in internal.h) when their group goes to that
+ * point (poe__trace_in_slot in trace.h) when their group goes to that
  * sink alone and nothing they name needs a definition: no record on the
  * stack, no copy, no call but the sink's.  Everything else goes the
  * general way below (finish()), which copies a record without text into
@@ -46,6 +46,10 @@
 #include <string.h>
 
 #include "internal.h"
+#include "clock.h"
+#include "debug.h"
+#include "queue.h"
+#include "trace.h"
 
 /* The slot sink's function was called: the slot the kernel held is
  * forgotten (the sink may have written where it was), and a new one

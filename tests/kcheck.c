@@ -11,6 +11,9 @@
 #include "kcheck.h"
 
 #include "internal.h"
+#include "aliases.h"
+#include "queue.h"
+#include "sessions.h"
 
 #define CHECK(cond, ...)                                                          \
         do {                                                                      \

@@ -21,6 +21,7 @@
 #include "testlib.h"
 
 #include "internal.h"
+#include "queue.h"
 
 /* The fake clock's epoch start: a round number, so offsets print exactly. */
 #define T0 1000000.0

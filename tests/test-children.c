@@ -27,6 +27,7 @@
 #include "testlib.h"
 
 #include "internal.h"
+#include "signals.h"
 
 /* A child that waits for a byte on go[0], then exits with code. */
 typedef struct kid {

@@ -23,6 +23,7 @@
 #include "testlib.h"
 
 #include "internal.h"
+#include "sessions.h"
 
 extern char **environ;
 

@@ -26,6 +26,7 @@
 #include "testlib.h"
 
 #include "internal.h"
+#include "io.h"
 
 #define T0 1000000.0
 

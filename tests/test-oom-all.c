@@ -33,6 +33,11 @@
 #include "testlib.h"
 
 #include "internal.h"
+#include "debug.h"
+#include "io.h"
+#include "postbacks.h"
+#include "sessions.h"
+#include "xthread.h"
 #include "oom-malloc.h"
 
 /* ---- the classification ---- */

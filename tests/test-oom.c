@@ -17,6 +17,8 @@
 #include "testlib.h"
 
 #include "internal.h"
+#include "aliases.h"
+#include "sessions.h"
 
 /* The injection for the current round. */
 static unsigned long oom_n;

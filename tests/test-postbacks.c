@@ -17,6 +17,7 @@
 #include "testlib.h"
 
 #include "internal.h"
+#include "postbacks.h"
 
 static poe_postback *pb_saved;
 

@@ -13,6 +13,7 @@
 #include "testlib.h"
 
 #include "internal.h"
+#include "sessions.h"
 
 /* ---- ids ---- */
 

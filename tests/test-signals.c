@@ -12,6 +12,7 @@
 #include "testlib.h"
 
 #include "internal.h"
+#include "signals.h"
 
 /* Sessions whose watcher calls sig_handled, by id. */
 static bool handles[64];

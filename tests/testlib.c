@@ -13,6 +13,7 @@
 #include "testlib.h"
 
 #include "internal.h"
+#include "sessions.h"
 
 /* Under valgrind or ASan, quarantined blocks are also marked as off
  * limits, so a read through a dangling pointer is reported where it

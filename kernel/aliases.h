@@ -1,0 +1,50 @@
+/*
+ * Names held for a session (aliases.c, extrefs.c): aliases, and extra
+ * references.
+ */
+#include "internal.h"
+
+#ifndef POE_ALIASES_H_PART
+#define POE_ALIASES_H_PART
+
+/* An alias, its name in the same allocation: 16 bytes and the name. */
+typedef struct poe__alias {
+        poe__session *session;
+        struct poe__alias *next; /* session->aliases, sorted by name */
+        char name[];
+} poe__alias;
+
+typedef struct poe__extref {
+        char *tag;
+        int count;
+        uint32_t file; /* interned: where its count was last raised */
+        int line;
+        poe__list_node in_session;
+} poe__extref;
+
+/* Aliases: the part of struct poe_kernel (internal.h says how parts work). */
+#define POE__ALIASES_PART                                                 \
+        /* Aliases by name (poe__alias_get), and poe__resolve's cache of  \
+         * recent hits, valid while alias_gen is unchanged. */            \
+        poe__pmap aliases;                                                \
+        uint64_t alias_gen;                                               \
+        struct {                                                          \
+                const char *ptr;                                          \
+                struct poe__alias *alias;                                 \
+                uint64_t gen;                                             \
+        } alias_cache[8];                                                 \
+        size_t n_extref_sessions; /* sessions holding any extref */
+
+#endif
+
+#if !defined(POE__PARTS_ONLY) && !defined(POE_ALIASES_H)
+#define POE_ALIASES_H
+
+/* aliases.c, extrefs.c */
+void poe__aliases_clear_session(poe_kernel *k, poe__session *s);
+/* The alias of that name, or NULL. */
+poe__alias *poe__alias_get(const poe_kernel *k, const char *name);
+poe__session *poe__resolve(poe_kernel *k, const char *name);
+void poe__extrefs_clear_session(poe_kernel *k, poe__session *s);
+
+#endif

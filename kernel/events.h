@@ -1,0 +1,157 @@
+/*
+ * Events and their dispatch (events.c): making and freeing events,
+ * queueing them, running handlers, and what is running now.
+ */
+#include "internal.h"
+
+#ifndef POE_EVENTS_H_PART
+#define POE_EVENTS_H_PART
+
+#include "stats.h"
+
+/* What a handler sees (POE's @_). */
+struct poe_ctx {
+        poe_kernel *k;
+        poe__session *s;
+        uint32_t state;
+        poe_sid sender;
+        void *object;
+        const char *file;
+        int line;
+        uint32_t from_state;
+        poe_value *args;
+        size_t nargs;
+};
+
+/*
+ * One delivery of an event to a handler, the one thing every dispatch
+ * passes around (events.c): the handler's view of it, built once, in
+ * place (c: c.s the target, c.state the event), the sender, the kind,
+ * and what the dispatch changed and must put back.  It lives in the
+ * memory of the function that set the landing frame it runs under, so
+ * that after poe_die has unwound there the dispatch is finished from it
+ * (exceptions.c, the die path).
+ */
+typedef struct poe__delivery {
+        struct poe_ctx c;
+        struct poe__session *from;
+        uint32_t type; /* POE__ET_* */
+        /* The event whose arguments these are, when the frame's owner
+         * frees it after the dispatch (the slice's queued event, a
+         * signal watcher's copy); only those owners set it. */
+        poe__event *ev;
+        /* What the dispatch put aside (dispatch_enter), for its end. */
+        struct poe__session *hold_session;
+        uint32_t hold_event, hold_type;
+        int hold_depth;
+        bool timed; /* one of the dispatches timing samples */
+        int64_t t0;
+        uint64_t n0; /* when timed: handlers run before it */
+} poe__delivery;
+
+/* Dispatch: the part of struct poe_kernel (internal.h says how parts work). */
+#define POE__EVENTS_PART                                                        \
+        /* What is running. */                                                  \
+        poe__session *active;                                                   \
+        uint32_t active_event;                                                  \
+        uint32_t active_type;                                                   \
+        int dispatch_depth;                                                     \
+        int64_t dispatch_seq; /* the queue id being dispatched, 0 if none */    \
+        /* The timeslice under way: its time and item id cut, and the           \
+         * top-level event whose handler runs (see poe__dispatch_resume). */    \
+        int64_t slice_now;                                                      \
+        int64_t slice_prev; /* the slice before's start (timer lag's floor) */  \
+        uint64_t slice_cut;                                                     \
+        poe__delivery top; /* the slice's queued event's */                     \
+        uint64_t total_dispatched; /* handlers run */                           \
+        poe__stats stats;          /* stats.h */                                \
+        bool time_dispatches;                                                   \
+        /* One dispatch in time_every is timed: the one that takes              \
+         * time_countdown to 0 (poe_kernel_set_dispatch_timing). */             \
+        uint32_t time_every, time_countdown;                                    \
+        /* Does a dispatch have anything to do besides calling the handler      \
+         * (the event and profile groups)?  One test instead of one per         \
+         * hook (poe__dispatch_hooks_update); timing has its own, inline. */    \
+        bool dispatch_hooks;                                                    \
+        /* Busy time, always kept (poe__busy_settle): the session whose         \
+         * top-level dispatch began at busy_mark (coarse clock) and is not      \
+         * charged yet, with its event.  slow_ns: a dispatch that long          \
+         * counts as slow (poe_kernel_set_slow_dispatch). */                    \
+        poe__session *busy_sess;                                                \
+        uint32_t busy_event;                                                    \
+        int64_t busy_mark;                                                      \
+        int64_t slow_ns;                                                        \
+        /* Published for other threads (poe_kernel_activity_get). */            \
+        _Atomic uint64_t pub_dispatches;                                        \
+        _Atomic int pub_depth;                                                  \
+        _Atomic poe_sid pub_session;                                            \
+        _Atomic(const char *) pub_event;
+
+#endif
+
+#if !defined(POE__PARTS_ONLY) && !defined(POE_EVENTS_H)
+#define POE_EVENTS_H
+
+/* Recomputes k->dispatch_hooks after a switch it depends on changed. */
+static inline void poe__dispatch_hooks_update(poe_kernel *k)
+{
+        k->dispatch_hooks = POE__ON(k, POE_ASSERT_EVENTS | POE_TRACE_EVENTS | POE_TRACE_PROFILE);
+}
+
+/* events.c: counts a handler run (by kind and in all; stats.h). */
+void poe__count_handler(poe_kernel *k, poe__session *s, uint32_t type);
+
+/* events.c */
+poe__event *poe__event_new2(poe_kernel *k, const poe_value *prefix, size_t nprefix,
+                            const poe_value *args, size_t nargs);
+/* An event for args: an argumentless one, the common case, straight off
+ * the free list (events.c) when it has one; the rest out of line.  (With
+ * AddressSanitizer the free blocks are poisoned: always out of line.) */
+static inline poe__event *poe__event_new(poe_kernel *k, const poe_value *args, size_t nargs)
+{
+#if !defined(__SANITIZE_ADDRESS__)
+        poe__event *ev = k->ev_free;
+
+        if (__builtin_expect(nargs == 0 && ev != NULL, 1)) {
+                k->ev_free = (poe__event *)(void *)ev->link.next;
+                ev->nargs = 0;
+                return ev;
+        }
+#endif
+        return poe__event_new2(k, NULL, 0, args, nargs);
+}
+void poe__event_free(poe_kernel *k, poe__event *ev);
+void poe__events_free(poe_kernel *k);
+void poe__enqueue(poe_kernel *k, poe__event *ev, poe__session *to, poe__session *from,
+                  uint32_t name, uint32_t type, uint32_t file, int line);
+/* Fills in a delivery's event: no arguments, no file, no from-state
+ * yet; the caller sets those it has (and ev, if it is a frame's owner
+ * that uses it). */
+static inline void poe__delivery_init(poe__delivery *d, poe_kernel *k, poe__session *to,
+                                      poe__session *from, uint32_t name, uint32_t type)
+{
+        d->c.k = k;
+        d->c.s = to;
+        d->c.state = name;
+        d->c.sender = from->id;
+        d->c.file = NULL;
+        d->c.line = 0;
+        d->c.from_state = POE__NO_NAME;
+        d->c.args = NULL;
+        d->c.nargs = 0;
+        d->from = from;
+        d->type = type;
+}
+/* The guarded dispatch (events.c): under a landing frame of its own, or
+ * (framed) under the caller's, k->frame, which it leaves d open in. */
+poe_value poe__dispatch(poe_kernel *k, poe__delivery *d);
+poe_value poe__dispatch_framed(poe_kernel *k, poe__delivery *d);
+/* The die path's half in events.c: the dispatch's end after a die. */
+void poe__dispatch_end(poe_kernel *k, poe__delivery *d, const poe_value *ret);
+void poe__dispatch_due(poe_kernel *k);
+void poe__dispatch_resume(poe_kernel *k);
+void poe__event_done(poe_kernel *k, poe__event *ev);
+void poe__events_clear_session(poe_kernel *k, poe__session *s);
+void poe__dequeue(poe_kernel *k, poe__event *ev);
+
+#endif
