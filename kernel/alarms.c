@@ -50,6 +50,10 @@ static void clear_by_name(poe_kernel *k, poe__session *s, uint32_t name)
 {
         poe__list_node *pos, *tmp;
 
+        if (!*poe__reason_slot(s, POE_REASON_TIMERS))
+                return;
+        poe__timers_list(k);
+
         poe__list_foreach_safe(pos, tmp, &s->timers)
         {
                 poe__event *ev = poe__container_of(pos, poe__event, link);
@@ -369,6 +373,7 @@ POE_EXPORT int poe_kernel_alarm_remove_all(poe_kernel *k,
         v = poe__malloc(k, *poe__reason_slot(s, POE_REASON_TIMERS) * sizeof(*v));
         if (!v)
                 return poe__rv(k, -ENOMEM, __func__);
+        poe__timers_list(k);
         poe__list_foreach(pos, &s->timers) v[n++] = poe__container_of(pos, poe__event, link);
         qsort(v, n, sizeof(*v), by_due);
         for (i = 0; i < n; i++)

@@ -198,7 +198,8 @@ void poe__enqueue(poe_kernel *k, poe__event *ev, poe__session *to, poe__session 
                     !poe__trace_shed_first(k, POE_TRACE_EVENTS))
                         trace_enqueue(k, ev);
                 poe__queue_push(k, ev);
-                poe__list_append(&to->timers, &ev->link);
+                if (k->timers_listed)
+                        poe__list_append(&to->timers, &ev->link);
                 poe__ref(k, to, POE_REASON_TIMERS);
                 return;
         }
@@ -219,7 +220,8 @@ static inline __attribute__((always_inline)) void dequeue(poe_kernel *k, poe__ev
 {
         poe__queue_remove(k, ev);
         if (ev->type & POE__ET_ALARM) {
-                poe__list_remove(&ev->link);
+                if (k->timers_listed)
+                        poe__list_remove(&ev->link);
                 poe__unref(k, ev->to, POE_REASON_TIMERS);
                 return;
         }
@@ -764,12 +766,16 @@ void poe__dispatch_resume(poe_kernel *k)
 /*
  * POE's _data_ev_clear_session: a departing session loses the events
  * queued to it and the events it sent that are still queued.  Its timers
- * are found through its own list; posts cost a scan of the FIFO, O(posts
- * queued), as in POE, paid only by a session that has some.
+ * are found through its own list (made now if no call needed the lists
+ * before: once, O(timers pending)); posts cost a scan of the FIFO,
+ * O(posts queued), as in POE, paid only by a session that has some.
  */
 void poe__events_clear_session(poe_kernel *k, poe__session *s)
 {
         poe__list_node *pos, *tmp;
+
+        if (*poe__reason_slot(s, POE_REASON_TIMERS))
+                poe__timers_list(k);
 
         while (!poe__list_empty(&s->timers)) {
                 poe__event *ev = poe__container_of(poe__list_first(&s->timers), poe__event,

@@ -182,7 +182,9 @@ struct poe__session {
         void *heap;
         poe__alias *aliases; /* sorted by name */
         poe__session_more *more;
-        poe__list timers; /* poe__event.in_session: its pending alarms */
+        /* Its pending alarms, by poe__event.link in the order set, once
+         * k->timers_listed (queue.c: poe__timers_list). */
+        poe__list timers;
         uint64_t dispatched;
         int64_t busy_ns; /* time in its top-level dispatches (poe__busy_settle) */
         int64_t last_ns; /* k->now at its last dispatch; 0: none yet */

@@ -223,6 +223,10 @@ POE_EXPORT int poe_peek_reasons(const poe_kernel *k, poe_sid sid,
                         EMIT();
                 }
         }
+        /* The lists are made on first need; making them changes nothing
+         * a caller can see but the cost of later timer calls. */
+        if (poe__reason_get(s, POE_REASON_TIMERS))
+                poe__timers_list((poe_kernel *)(uintptr_t)k);
         poe__list_foreach(pos, &s->timers) {
                 const poe__event *ev = poe__container_of(pos, poe__event, link);
 

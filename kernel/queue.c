@@ -9,6 +9,7 @@
  * in the past jumps ahead of later posts.
  */
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "internal.h"
@@ -306,6 +307,44 @@ poe__event *poe__timer_find_slow(poe_kernel *k, uint64_t id)
                 if (k->heap[i].ev->seq == id)
                         return k->heap[i].ev;
         return NULL;
+}
+
+/*
+ * Each session's timers as a list, for the calls that need them: alarm()
+ * and delay() (which first clear the session's timers of that name),
+ * alarm_remove_all, a session's departure and poe_peek_reasons.  A
+ * program that only sets, removes by id and lets fire keeps no list: a
+ * timer's removal would otherwise touch its two neighbours in it, two
+ * cache misses in a big queue.  Made once, in the order the timers were
+ * set (their ids): the heap is sorted by id, each timer appended to its
+ * session's list, then sorted back by (due, id), which is a heap.
+ * qsort needs no memory it cannot do without, so this cannot fail.
+ */
+static int by_id(const void *a, const void *b)
+{
+        const poe__heap_entry *x = a, *y = b;
+
+        return x->ev->seq < y->ev->seq ? -1 : x->ev->seq > y->ev->seq;
+}
+
+static int by_order(const void *a, const void *b)
+{
+        const poe__heap_entry *x = a, *y = b;
+
+        return before(x, y) ? -1 : before(y, x);
+}
+
+void poe__timers_list_slow(poe_kernel *k)
+{
+        uint32_t i;
+
+        qsort(k->heap, k->heap_len, sizeof(*k->heap), by_id);
+        for (i = 0; i < k->heap_len; i++)
+                poe__list_append(&k->heap[i].ev->to->timers, &k->heap[i].ev->link);
+        qsort(k->heap, k->heap_len, sizeof(*k->heap), by_order);
+        for (i = 0; i < k->heap_len; i++)
+                k->heap[i].ev->heap_index = i;
+        k->timers_listed = true;
 }
 
 /* The timer half of poe__queue_push: room was reserved by the caller,

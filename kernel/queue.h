@@ -35,6 +35,9 @@ typedef struct poe__timer_ids {
         /* Alarm id -> event, kept once an id has been asked for (see                \
          * queue.c): until then no timer needs finding by id. */                     \
         bool timers_indexed;                                                         \
+        /* Each session's pending timers are in its s->timers, made when             \
+         * first needed (queue.c: poe__timers_list). */                              \
+        bool timers_listed;                                                          \
         poe__timer_ids timer_ids;                                                    \
         size_t queue_count;                                                          \
         uint64_t seq;                                                                \
@@ -54,6 +57,15 @@ int poe__queue_reserve(poe_kernel *k);
 int poe__timers_index(poe_kernel *k);
 poe__event *poe__timer_find_slow(poe_kernel *k, uint64_t id);
 void poe__timer_ids_free(poe_kernel *k, poe__timer_ids *m);
+void poe__timers_list_slow(poe_kernel *k);
+
+/* Makes each session's s->timers list its pending timers (from then on
+ * every timer is linked there as it is set).  Cannot fail. */
+static inline void poe__timers_list(poe_kernel *k)
+{
+        if (__builtin_expect(!k->timers_listed, 0))
+                poe__timers_list_slow(k);
+}
 
 /* The pending timer with that id, or NULL: inline for an id in the
  * window (an array read), the rest in queue.c. */

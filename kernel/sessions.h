@@ -73,13 +73,19 @@ typedef struct poe__session_more {
 
 /* Sessions: the part of struct poe_kernel (internal.h says how parts work). */
 #define POE__SESSIONS_PART                                                    \
-        /* Shared handler tables by the hash of their spec (sessions.c). */   \
+        /* Shared handler tables by the hash of their spec (sessions.c),   \
+         * and the one found or made last (NULL once it is freed). */         \
         poe__imap htables;                                                    \
+        struct poe__htable *htable_last;                                      \
         /* Sessions by id (poe__session_get); the kernel's own is id 0. */    \
         poe__pmap sessions;                                                   \
         poe__session *ksession;                                               \
         size_t n_sessions; /* including the kernel's while it lives */        \
         poe_sid sid_seq;                                                      \
+        /* Freed session records kept for the next create, linked through  \
+         * their first word (sessions.c: session_alloc). */                   \
+        poe__session *ses_free;                                               \
+        unsigned n_ses_free;                                                  \
         /* Sessions marked for collection, in marking order. */               \
         poe__list gc_marked;                                                  \
         poe__option parked_option; /* the last old option value handed out */

@@ -22,6 +22,7 @@
 
 #include "internal.h"
 #include "queue.h"
+#include "sessions.h"
 
 /* The fake clock's epoch start: a round number, so offsets print exactly. */
 #define T0 1000000.0
@@ -1290,6 +1291,88 @@ static void test_many_timers_in_random_order(void **state)
         mt = NULL;
 }
 
+/* ---- the sessions' timer lists, made on first need ---- */
+
+#define LATE 300
+
+static unsigned late_rng = 12345;
+
+static void set_one_late(poe_kernel *k, void *ctx)
+{
+        poe_alarm_id id;
+
+        (void)ctx;
+        late_rng = late_rng * 1103515245u + 12345u;
+        /* Few distinct times, so that equal times are many. */
+        TL_EQ(poe_kernel_delay_set(k, "late", 1 + (double)((late_rng >> 16) % 7), POE_NOARGS, &id),
+              0);
+}
+
+static double late_due[LATE];
+static uint64_t late_id[LATE];
+static int late_n;
+
+static void collect_late(void *ctx, const poe_alarm_info *a)
+{
+        (void)ctx;
+        assert_true(late_n < LATE);
+        late_due[late_n] = a->time;
+        late_id[late_n] = a->id;
+        late_n++;
+}
+
+static void remove_all_late(poe_kernel *k, void *ctx)
+{
+        TL_EQ(poe_kernel_alarm_remove_all(k, collect_late, ctx), LATE);
+}
+
+/* Timers set by ids only keep no per-session list; the first call that
+ * needs one (here alarm_remove_all) makes every session's, in the order
+ * the timers were set, and leaves a heap that still pops in (due, id)
+ * order. */
+static void test_session_lists_made_late(void **state)
+{
+        poe_sid a, b;
+        poe__session *sb;
+        const poe__list_node *pos;
+        uint64_t prev = 0;
+        int i, n = 0;
+
+        (void)state;
+        fake_clock();
+        late_n = 0;
+        a = new_session();
+        b = new_session();
+        for (i = 0; i < 2 * LATE; i++)
+                as(i % 2 ? b : a, set_one_late, NULL);
+        assert_false(tl.k->timers_listed);
+        check_heap(tl.k);
+        as(a, remove_all_late, NULL);
+        assert_true(tl.k->timers_listed);
+        check_heap(tl.k);
+        TL_EQ(tl.k->heap_len, LATE);
+        for (i = 1; i < LATE; i++)
+                assert_true(late_due[i - 1] < late_due[i] ||
+                            (late_due[i - 1] == late_due[i] && late_id[i - 1] < late_id[i]));
+        sb = poe__session_get(tl.k, b);
+        assert_non_null(sb);
+        poe__list_foreach(pos, &sb->timers) {
+                const poe__event *ev = poe__container_of(pos, poe__event, link);
+
+                assert_true(ev->seq > prev);
+                assert_ptr_equal(ev->to, sb);
+                prev = ev->seq;
+                n++;
+        }
+        TL_EQ(n, LATE);
+        /* From now on new timers are linked as they are set. */
+        as(b, set_one_late, NULL);
+        TL_EQ(poe__container_of(sb->timers.prev, poe__event, link)->seq, tl.k->seq);
+        check_heap(tl.k);
+        tl_run_to_end(tl.k, 10 * LATE);
+        TL_EQ(tl.k->heap_len, 0);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -1318,6 +1401,7 @@ int main(void)
                 TL_TEST(test_many_timers_in_random_order),
                 TL_TEST(test_ids_never_handed_back_are_found),
                 TL_TEST(test_ids_far_apart),
+                TL_TEST(test_session_lists_made_late),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
