@@ -124,6 +124,8 @@ static void htable_uncache(poe_kernel *k, poe__htable *t)
         }
         t->next = NULL;
         t->n_spec = 0;
+        if (k->htable_last == t)
+                k->htable_last = NULL;
 }
 
 void poe__htable_unref(poe_kernel *k, poe__htable *t)
@@ -140,6 +142,17 @@ static bool same_handler(const poe__handler *a, const poe__handler *b)
         return a->name == b->name && a->fn == b->fn && a->object == b->object;
 }
 
+static bool same_spec(poe__htable *t, const poe__handler *h, uint32_t n)
+{
+        uint32_t i;
+
+        if (t->n_spec != n)
+                return false;
+        for (i = 0; i < n && same_handler(&htable_spec(t)[i], &h[i]); i++)
+                ;
+        return i == n;
+}
+
 /*
  * The table for a session's handlers (spec interned: n entries of h):
  * a shared one made from the same list, with one more user, or a new one
@@ -150,8 +163,14 @@ static bool same_handler(const poe__handler *a, const poe__handler *b)
 static poe__htable *htable_for_spec(poe_kernel *k, const poe__handler *h, uint32_t n)
 {
         uint32_t hash = 2166136261u, cap = 8, i, c;
-        poe__htable *t;
+        poe__htable *t = k->htable_last;
 
+        /* Sessions come in runs of one kind: the last table first,
+         * without the hash (it is still cached while it has users). */
+        if (t && same_spec(t, h, n)) {
+                t->refs++;
+                return t;
+        }
         for (i = 0; i < n; i++) {
                 uintptr_t w[3] = {h[i].name, (uintptr_t)h[i].fn, (uintptr_t)h[i].object};
 
@@ -159,12 +178,9 @@ static poe__htable *htable_for_spec(poe_kernel *k, const poe__handler *h, uint32
                         hash = (hash ^ (uint32_t)(w[c] ^ (uint64_t)w[c] >> 32)) * 16777619u;
         }
         for (t = poe__imap_get(&k->htables, hash); t; t = t->next) {
-                if (t->n_spec != n)
-                        continue;
-                for (i = 0; i < n && same_handler(&htable_spec(t)[i], &h[i]); i++)
-                        ;
-                if (i == n) {
+                if (same_spec(t, h, n)) {
                         t->refs++;
+                        k->htable_last = t;
                         return t;
                 }
         }
@@ -197,6 +213,7 @@ static poe__htable *htable_for_spec(poe_kernel *k, const poe__handler *h, uint32
                 poe__free(k, t);
                 return NULL;
         }
+        k->htable_last = t;
         return t;
 }
 
@@ -246,6 +263,51 @@ poe__session *poe__session_get(const poe_kernel *k, poe_sid sid)
 }
 
 /*
+ * A few freed session records wait for the next create, as queued
+ * events' blocks do (events.c): a program that makes short-lived
+ * sessions pays the allocator's malloc and free (~150 instructions)
+ * once, not per session.  At most SES_CACHE are kept, so a program that
+ * stops thousands at once gives their memory back.  Poisoned while
+ * cached under AddressSanitizer, so a stale pointer still faults.
+ */
+#define SES_CACHE 16
+
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
+#define SES_POISON(p) ASAN_POISON_MEMORY_REGION((p), sizeof(poe__session))
+#define SES_UNPOISON(p) ASAN_UNPOISON_MEMORY_REGION((p), sizeof(poe__session))
+#else
+#define SES_POISON(p) ((void)(p))
+#define SES_UNPOISON(p) ((void)(p))
+#endif
+
+/* A zeroed session record, or NULL for -ENOMEM. */
+static poe__session *session_alloc(poe_kernel *k)
+{
+        poe__session *s = k->ses_free;
+
+        if (!s)
+                return poe__calloc(k, 1, sizeof(*s));
+        SES_UNPOISON(s);
+        k->ses_free = *(poe__session **)(void *)s;
+        k->n_ses_free--;
+        memset(s, 0, sizeof(*s));
+        return s;
+}
+
+static void session_release(poe_kernel *k, poe__session *s)
+{
+        if (k->n_ses_free < SES_CACHE && k->ksession) {
+                *(poe__session **)(void *)s = k->ses_free;
+                k->ses_free = s;
+                k->n_ses_free++;
+                SES_POISON(s);
+                return;
+        }
+        poe__free(k, s);
+}
+
+/*
  * A session's memory outlives its stop while anything still points at
  * it from the C stack: the dispatcher pins its target, so a handler may
  * stop its own session and return safely (sd-event's rule).
@@ -257,7 +319,7 @@ void poe__session_free_unpinned(poe_kernel *k, poe__session *s)
         if (s->more && s->more->nfa)
                 poe__nfa_free(k, s->more->nfa);
         poe__free(k, s->more);
-        poe__free(k, s);
+        session_release(k, s);
 }
 
 poe__list poe__no_items = {&poe__no_items, &poe__no_items};
@@ -558,7 +620,9 @@ static void session_free(poe_kernel *k, poe__session *s)
  * stop walks do.  Returns the count, or -ENOMEM.  Each entry is pinned. */
 static int collect_tree(poe_kernel *k, poe__session *root, poe__session ***ret)
 {
-        size_t n = 0, cap = 16, i;
+        /* Sized for every live session: no tree is bigger, and a signal
+         * to the kernel's session walks them all (no regrowth then). */
+        size_t n = 0, cap = k->n_sessions > 16 ? k->n_sessions : 16, i;
         poe__session **v = poe__malloc(k, cap * sizeof(*v));
 
         if (!v)
@@ -593,6 +657,22 @@ int poe__session_tree(poe_kernel *k, poe__session *root, poe__session ***ret)
         return collect_tree(k, root, ret);
 }
 
+/* The kernel's own events to a session (_start, _stop, _child, _parent):
+ * a delivery from this file, with no from-state, through the guarded
+ * dispatch (events.c). */
+static poe_value dispatch_own(poe_kernel *k, poe__session *to, poe__session *from, uint32_t name,
+                              uint32_t type, poe_value *args, size_t nargs, int line)
+{
+        poe__delivery d;
+
+        poe__delivery_init(&d, k, to, from, name, type);
+        d.c.args = args;
+        d.c.nargs = nargs;
+        d.c.file = __FILE__;
+        d.c.line = line;
+        return poe__dispatch(k, &d);
+}
+
 static poe_value child_args_dispatch(poe_kernel *k, poe__session *to, uint32_t what,
                                      poe__session *child, const poe_value *ret)
 {
@@ -606,8 +686,7 @@ static poe_value child_args_dispatch(poe_kernel *k, poe__session *to, uint32_t w
 
         if (ret)
                 args[2] = *ret;
-        return poe__dispatch(k, to, k->ksession, POE__N_CHILD, POE__ET_CHILD, args, 3,
-                             __FILE__, __LINE__, POE__NO_NAME);
+        return dispatch_own(k, to, k->ksession, POE__N_CHILD, POE__ET_CHILD, args, 3, __LINE__);
 }
 
 static void parent_dispatch(poe_kernel *k, poe__session *to, poe__session *old,
@@ -617,8 +696,8 @@ static void parent_dispatch(poe_kernel *k, poe__session *to, poe__session *old,
                 { .type = POE_T_SESSION, .u.sid = old ? old->id : POE_KERNEL },
                 { .type = POE_T_SESSION, .u.sid = new_parent ? new_parent->id : POE_KERNEL },
         };
-        poe_value r = poe__dispatch(k, to, k->ksession, POE__N_PARENT, POE__ET_PARENT, args, 2,
-                                    __FILE__, __LINE__, POE__NO_NAME);
+        poe_value r =
+                dispatch_own(k, to, k->ksession, POE__N_PARENT, POE__ET_PARENT, args, 2, __LINE__);
 
         poe__value_drop(&r);
 }
@@ -672,8 +751,7 @@ void poe__session_stop(poe_kernel *k, poe__session *s)
         if (kids != small)
                 poe__free(k, kids);
 
-        ret = poe__dispatch(k, s, k->active, POE__N_STOP, POE__ET_STOP, NULL, 0, __FILE__,
-                            __LINE__, POE__NO_NAME);
+        ret = dispatch_own(k, s, k->active, POE__N_STOP, POE__ET_STOP, NULL, 0, __LINE__);
         if (parent && parent->alive) {
                 poe_value r2 = child_args_dispatch(k, parent, POE__N_LOSE, s, &ret);
 
@@ -878,9 +956,13 @@ POE_EXPORT int poe_session_create(poe_kernel *k, const poe_session_spec *spec, p
         /* POE::Session's try_alloc: without _start there is no way to
          * know what the session is for, so it is discarded with a carp
          * before it is registered: no id is used, nothing is dispatched. */
-        for (i = 0; i < spec->n_handlers; i++)
-                if (strcmp(spec->handlers[i].event, "_start") == 0)
+        for (i = 0; i < spec->n_handlers; i++) {
+                const char *e = spec->handlers[i].event;
+
+                /* The first two bytes spare most names the call. */
+                if (e[0] == '_' && e[1] == 's' && strcmp(e, "_start") == 0)
                         break;
+        }
         if (i == spec->n_handlers) {
                 poe__warn(k, "discarding session - no '_start' state\n");
                 poe__values_destroy_borrowed(spec->args, spec->n_args);
@@ -909,7 +991,7 @@ int poe__session_create(poe_kernel *k, const poe_session_spec *spec, struct poe_
                 goto enomem;
         /* Everything that can fail is done before _start, so a failed
          * create dispatches nothing and leaves no trace. */
-        s = poe__calloc(k, 1, sizeof(*s));
+        s = session_alloc(k);
         if (!s)
                 goto enomem;
         init_links(s);
@@ -988,8 +1070,8 @@ int poe__session_create(poe_kernel *k, const poe_session_spec *spec, struct poe_
         if (spec->n_args)
                 memcpy(args, spec->args, spec->n_args * sizeof(*args));
         s->pins++;
-        ret = poe__dispatch(k, s, s->parent, POE__N_START, POE__ET_START, args, spec->n_args,
-                            __FILE__, __LINE__, POE__NO_NAME);
+        ret = dispatch_own(k, s, s->parent, POE__N_START, POE__ET_START, args, spec->n_args,
+                           __LINE__);
         poe__values_destroy(args, spec->n_args);
         if (args != small)
                 poe__free(k, args);
@@ -1210,6 +1292,15 @@ void poe__sessions_free_all(poe_kernel *k)
         poe__free(k, k->parked_option.blob);
         poe__pmap_free(k, &k->sessions);
         poe__imap_free(k, &k->htables);
+        k->htable_last = NULL;
+        while (k->ses_free) {
+                poe__session *s = k->ses_free;
+
+                SES_UNPOISON(s);
+                k->ses_free = *(poe__session **)(void *)s;
+                poe__free(k, s);
+        }
+        k->n_ses_free = 0;
         if (k->ksession)
                 poe__free(k, k->ksession->more);
         poe__free(k, k->ksession);

@@ -73,13 +73,19 @@ typedef struct poe__session_more {
 
 /* Sessions: the part of struct poe_kernel (internal.h says how parts work). */
 #define POE__SESSIONS_PART                                                    \
-        /* Shared handler tables by the hash of their spec (sessions.c). */   \
+        /* Shared handler tables by the hash of their spec (sessions.c),   \
+         * and the one found or made last (NULL once it is freed). */         \
         poe__imap htables;                                                    \
+        struct poe__htable *htable_last;                                      \
         /* Sessions by id (poe__session_get); the kernel's own is id 0. */    \
         poe__pmap sessions;                                                   \
         poe__session *ksession;                                               \
         size_t n_sessions; /* including the kernel's while it lives */        \
         poe_sid sid_seq;                                                      \
+        /* Freed session records kept for the next create, linked through  \
+         * their first word (sessions.c: session_alloc). */                   \
+        poe__session *ses_free;                                               \
+        unsigned n_ses_free;                                                  \
         /* Sessions marked for collection, in marking order. */               \
         poe__list gc_marked;                                                  \
         poe__option parked_option; /* the last old option value handed out */
@@ -237,9 +243,7 @@ int poe__session_tree(poe_kernel *k, poe__session *root, poe__session ***ret);
 /* nfa.c: a POE::NFA machine's dispatch (POE::NFA's _invoke_state), and
  * its release with the session's memory. */
 struct poe__nfa;
-poe_value poe__nfa_invoke(poe_kernel *k, poe__session *s, poe__session *from, uint32_t name,
-                          uint32_t type, poe_value *args, size_t nargs, const char *file,
-                          int line, uint32_t from_state);
+poe_value poe__nfa_invoke(poe_kernel *k, struct poe__delivery *d);
 void poe__nfa_free(poe_kernel *k, struct poe__nfa *m);
 
 #endif
