@@ -504,21 +504,21 @@ int poe__kernel_session_init(poe_kernel *k)
 }
 
 /* Releases what a session owns that holds no reference counts. */
-static void free_tables(poe_kernel *k, poe__session *s)
+static inline void free_tables(poe_kernel *k, poe__session *s)
 {
         uint32_t i;
 
         poe__htable_unref(k, s->handlers);
         s->handlers = NULL;
-        for (i = 0; s->more && i < s->more->n_options; i++) {
+        if (!s->more)
+                return;
+        for (i = 0; i < s->more->n_options; i++) {
                 poe__free(k, s->more->options[i].name);
                 poe__free(k, s->more->options[i].blob);
         }
-        if (s->more) {
-                poe__free(k, s->more->options);
-                s->more->options = NULL;
-                s->more->n_options = 0;
-        }
+        poe__free(k, s->more->options);
+        s->more->options = NULL;
+        s->more->n_options = 0;
 }
 
 /*
