@@ -271,69 +271,74 @@ static inline __attribute__((always_inline)) void count_handler(poe_kernel *k, p
         atomic_store_explicit(&k->pub_dispatches, k->total_dispatched, memory_order_release);
 }
 
-/* POE::Session's _invoke_state: the handler, else _default, else nothing.
- * Inlined into the dispatcher, whose hot path it is. */
-static inline __attribute__((always_inline)) poe_value
-invoke(poe_kernel *k, poe__session *s, poe__session *from, uint32_t name, uint32_t type,
-       poe_value *args, size_t nargs, const char *file, int line, uint32_t from_state)
+/* _default's call (POE::Session's _invoke_state): a copy of the
+ * handler's view, the event's name and arguments as its two. */
+static __attribute__((noinline)) poe_value invoke_default(poe_kernel *k, poe__delivery *d,
+                                                          const poe__handler *h)
 {
-        const poe__handler *h;
+        poe__session *s = d->c.s;
         poe_value dargs[2];
         poe_handler_fn fn;
-        poe_ctx c;
+        poe_ctx c = d->c;
+
+        if (s->opt_trace)
+                poe__warn(k, "%llu -> %s redirected to _default\n", (unsigned long long)s->id,
+                          poe__name(k, d->c.state));
+        dargs[0] = poe_str(poe__name(k, d->c.state));
+        dargs[1] = poe_list(d->c.args, d->c.nargs);
+        c.state = POE__N_DEFAULT;
+        c.args = dargs;
+        c.nargs = 2;
+        fn = h->fn;
+        c.object = h->object;
+        count_handler(k, s, d->type);
+        return fn(&c);
+}
+
+/* POE::Session's _invoke_state: the handler, else _default, else nothing.
+ * Inlined into the dispatcher, whose hot path it is.  The handler's view
+ * is the delivery's own (d->c): nothing to copy. */
+static inline __attribute__((always_inline)) poe_value invoke(poe_kernel *k, poe__delivery *d,
+                                                              poe__session *s, uint32_t name)
+{
+        const poe__handler *h;
+        poe_handler_fn fn;
 
         /* The kernel's session, a machine, the trace option: one test. */
         if (__builtin_expect(s->rare & (POE__RARE_KERNEL | POE__RARE_NFA | POE__RARE_TRACE), 0)) {
                 if (s->is_kernel) {
-                        poe__kernel_invoke(k, name, type, args, nargs);
+                        poe__kernel_invoke(k, name, d->type, d->c.args, d->c.nargs);
                         return poe_nil();
                 }
                 /* A POE::NFA machine finds its handler in its current state. */
                 if (s->is_nfa)
-                        return poe__nfa_invoke(k, s, from, name, type, args, nargs, file, line,
-                                               from_state);
+                        return poe__nfa_invoke(k, d);
                 if (s->opt_trace)
                         poe__warn(k, "%llu -> %s (from %s at %d)\n", (unsigned long long)s->id,
-                                  poe__name(k, name), file ? file : "", line);
+                                  poe__name(k, d->c.state), d->c.file ? d->c.file : "", d->c.line);
         }
-        c.k = k;
-        c.s = s;
-        c.state = name;
-        c.sender = from->id;
-        c.file = file;
-        c.line = line;
-        c.from_state = from_state;
-        c.args = args;
-        c.nargs = nargs;
         h = poe__htable_find(s->handlers, name);
-        if (!h) {
+        if (__builtin_expect(!h, 0)) {
                 h = poe__htable_find(s->handlers, POE__N_DEFAULT);
-                if (!h) {
-                        if (s->opt_default && name != POE__N_SIGNAL) {
-                                const char *who = poe__loggable(k, s);
+                if (h)
+                        return invoke_default(k, d, h);
+                if (s->opt_default && name != POE__N_SIGNAL) {
+                        const char *who = poe__loggable(k, s);
 
-                                poe__warn(k,
-                                          "a '%s' event was sent from %s at %d to %s but %s "
-                                          "has neither a handler for it nor one for _default\n",
-                                          poe__name(k, name), file ? file : "", line, who, who);
-                        }
-                        return poe_nil();
+                        poe__warn(k,
+                                  "a '%s' event was sent from %s at %d to %s but %s "
+                                  "has neither a handler for it nor one for _default\n",
+                                  poe__name(k, d->c.state), d->c.file ? d->c.file : "", d->c.line,
+                                  who, who);
                 }
-                if (s->opt_trace)
-                        poe__warn(k, "%llu -> %s redirected to _default\n",
-                                  (unsigned long long)s->id, poe__name(k, name));
-                dargs[0] = poe_str(poe__name(k, name));
-                dargs[1] = poe_list(args, nargs);
-                c.state = POE__N_DEFAULT;
-                c.args = dargs;
-                c.nargs = 2;
+                return poe_nil();
         }
         /* Copy out before the call: the handler may replace or remove
          * itself, which rewrites the table. */
         fn = h->fn;
-        c.object = h->object;
-        count_handler(k, s, type);
-        return fn(&c);
+        d->c.object = h->object;
+        count_handler(k, s, d->type);
+        return fn(&d->c);
 }
 
 void poe__count_handler(poe_kernel *k, poe__session *s, uint32_t type)
@@ -421,8 +426,6 @@ trace_return_value(poe_kernel *k, poe__session *to, poe__session *from, uint32_t
                 trace_return_slow(k, to, from, name, ret, now);
 }
 
-typedef poe__dispatch_state dispatch_state;
-
 /*
  * The dispatch's optional work, out of the hot path: the event and
  * profile groups.  With TRACE_PROFILE one clock read at each end serves
@@ -473,13 +476,13 @@ dispatch_hooks_enter(poe_kernel *k, poe__session *to, poe__session *from, uint32
  * cost as much as a whole yield, so timing every dispatch would halve the
  * speed of a program that is only being watched.  A dispatch the trace
  * groups already read the clock for keeps that reading. */
-static __attribute__((noinline)) void timing_enter(poe_kernel *k, dispatch_state *st)
+static __attribute__((noinline)) void timing_enter(poe_kernel *k, poe__delivery *d)
 {
         k->time_countdown = k->time_every;
-        st->timed = true;
-        st->n0 = k->total_dispatched;
-        if (!st->t0)
-                st->t0 = poe__mono(k);
+        d->timed = true;
+        d->n0 = k->total_dispatched;
+        if (!d->t0)
+                d->t0 = poe__mono(k);
 }
 
 static inline __attribute__((always_inline)) void
@@ -498,22 +501,21 @@ dispatch_hooks_leave(poe_kernel *k, poe__session *to, poe__session *from, uint32
  * into each dispatch even at -O2, whose registers are saved already: on
  * its own, with the hooks in it, it would save its own on every
  * dispatch, hooks or not. */
-static inline __attribute__((always_inline)) void dispatch_enter(poe_kernel *k, poe__session *to,
-                                                                 poe__session *from, uint32_t name,
-                                                                 uint32_t type, dispatch_state *st)
+static inline __attribute__((always_inline)) void
+dispatch_enter(poe_kernel *k, poe__delivery *d, poe__session *to, uint32_t name, uint32_t type)
 {
-        st->hold_session = k->active;
-        st->hold_event = k->active_event;
-        st->hold_type = k->active_type;
-        st->hold_depth = k->dispatch_depth;
-        st->t0 = 0;
-        st->timed = false;
+        d->hold_session = k->active;
+        d->hold_event = k->active_event;
+        d->hold_type = k->active_type;
+        d->hold_depth = k->dispatch_depth;
+        d->t0 = 0;
+        d->timed = false;
         if (__builtin_expect(k->dispatch_hooks, 0)) {
-                st->t0 = hooks_now(k);
-                dispatch_hooks_enter(k, to, from, name, type, st->t0);
+                d->t0 = hooks_now(k);
+                dispatch_hooks_enter(k, to, d->from, name, type, d->t0);
         }
         if (__builtin_expect(k->time_dispatches, 0) && --k->time_countdown == 0)
-                timing_enter(k, st);
+                timing_enter(k, d);
         k->active = to;
         k->active_event = name;
         k->active_type = type;
@@ -528,27 +530,54 @@ static inline __attribute__((always_inline)) void dispatch_enter(poe_kernel *k, 
 
 /* ... and its second: everything put back, whether the handler returned
  * or died.  Inline for the same reason. */
-static inline __attribute__((always_inline)) void dispatch_leave(poe_kernel *k, poe__session *to,
-                                                                 poe__session *from, uint32_t name,
-                                                                 const poe_value *ret,
-                                                                 const dispatch_state *st)
+static inline __attribute__((always_inline)) void
+dispatch_leave(poe_kernel *k, const poe__delivery *d, const poe_value *ret)
 {
-        k->dispatch_depth = st->hold_depth;
-        atomic_store_explicit(&k->pub_depth, st->hold_depth, memory_order_relaxed);
-        atomic_store_explicit(&k->pub_session, st->hold_session->id, memory_order_relaxed);
-        if (__builtin_expect(st->timed, 0))
-                poe__stats_duration(k, poe__mono(k) - st->t0, st->n0);
+        k->dispatch_depth = d->hold_depth;
+        atomic_store_explicit(&k->pub_depth, d->hold_depth, memory_order_relaxed);
+        atomic_store_explicit(&k->pub_session, d->hold_session->id, memory_order_relaxed);
+        if (__builtin_expect(d->timed, 0))
+                poe__stats_duration(k, poe__mono(k) - d->t0, d->n0);
         if (__builtin_expect(k->dispatch_hooks, 0)) {
                 int64_t now = hooks_now(k);
 
-                dispatch_hooks_leave(k, to, from, name, ret, now);
+                dispatch_hooks_leave(k, d->c.s, d->from, d->c.state, ret, now);
         }
         /* stop() may have reset the active session to the kernel; the
          * dispatch that was running still restores what it found. */
-        k->active = st->hold_session;
-        k->active_event = st->hold_event;
-        k->active_type = st->hold_type;
-        poe__session_unpin(k, to);
+        k->active = d->hold_session;
+        k->active_event = d->hold_event;
+        k->active_type = d->hold_type;
+        poe__session_unpin(k, d->c.s);
+}
+
+/*
+ * The one dispatch, POE's _dispatch_event: makes the target the active
+ * session for the duration, pinned so that it may stop itself, calls
+ * the handler, and restores the previous active session and event
+ * afterwards (dispatch nests through call()).  It runs under the landing
+ * frame f (POE's eval around the handler), which it leaves d open in
+ * while the handler runs: a poe_die lands there, and the die path
+ * (exceptions.c, poe__landed) finishes the dispatch from d.  Inline into
+ * the owners of frames: poe__dispatch, which sets one of its own, the
+ * slice's loop (poe__dispatch_resume), whose events share run()'s, and
+ * poe__dispatch_framed, under a signal's.
+ */
+static inline __attribute__((always_inline)) poe_value dispatch(poe_kernel *k, poe__delivery *d,
+                                                                poe__frame *f)
+{
+        /* Read once: the stores the dispatch makes might alias d. */
+        poe__session *to = d->c.s;
+        uint32_t name = d->c.state;
+        poe_value ret;
+
+        dispatch_enter(k, d, to, name, d->type);
+        f->open = d;
+        ret = invoke(k, d, to, name);
+        f->open = NULL;
+        k->died = false;
+        dispatch_leave(k, d, &ret);
+        return ret;
 }
 
 /* A top-level dispatch outside a slice's loop: charged busy time from
@@ -561,118 +590,71 @@ static void busy_begin(poe_kernel *k, poe__session *to, uint32_t name)
 }
 
 /*
- * POE's _dispatch_event: makes the target the active session for the
- * duration, pinned so that it may stop itself, and restores the previous
- * active session and event afterwards (dispatch nests through call()).
- * This one sets its own landing frame for poe_die (POE's eval around the
- * handler); the top-level dispatches of poe__dispatch_due share one.
+ * The guarded dispatch: the one, under a landing frame of its own.  A
+ * dispatch from a handler (call, _start, _stop, _child, ...) and an I/O
+ * watcher's are made here; the queued events of a slice share run()'s
+ * frame instead (poe__dispatch_resume), which saves a setjmp per event,
+ * and a signal's watchers share the signal's (poe__dispatch_framed).
+ *
+ * A top-level dispatch is charged busy time from its start to its end;
+ * an I/O watcher's (POE__ET_SELECT, from the slice's ready round) to the
+ * next reading, the next ready dispatch's or the slice's
+ * (poe__dispatch_due), as the queued events' are, so that a wake-up
+ * reads the coarse clock once for its dispatches, not twice each.
  */
-poe_value poe__dispatch(poe_kernel *k, poe__session *to, poe__session *from, uint32_t name,
-                        uint32_t type, poe_value *args, size_t nargs, const char *file,
-                        int line, uint32_t from_state)
+poe_value poe__dispatch(poe_kernel *k, poe__delivery *d)
 {
-        dispatch_state st;
+        bool top = k->dispatch_depth == 0;
         poe__frame f;
         poe_value ret;
 
         /* The GC event exists only to be dequeued (POE's ET_GC). */
-        if (type & POE__ET_GC)
+        if (d->type & POE__ET_GC)
                 return poe_nil();
-        if (k->dispatch_depth == 0)
-                busy_begin(k, to, name);
-        dispatch_enter(k, to, from, name, type, &st);
-        /* Only the handler's own frames lie between here and poe_die,
-         * never kernel state. */
+        if (top)
+                busy_begin(k, d->c.s, d->c.state);
         f.up = k->frame;
+        f.open = NULL;
         k->frame = &f;
-        if (POE__SETJMP(f.jb) == 0) {
-                ret = invoke(k, to, from, name, type, args, nargs, file, line, from_state);
+        if (POE__SETJMP(f.jb) != 0) {
                 k->frame = f.up;
-                k->died = false;
-                dispatch_leave(k, to, from, name, &ret, &st);
-                if (k->dispatch_depth == 0)
-                        poe__busy_settle(k, poe__coarse(k));
-                return ret;
+                poe__landed(k, &f);
+                return poe_nil();
         }
+        ret = dispatch(k, d, &f);
         k->frame = f.up;
-        poe__dispatch_died(k, &st, to, from, name, type, file, line, from_state);
-        return poe_nil();
+        if (top && !(d->type & POE__ET_SELECT))
+                poe__busy_settle(k, poe__coarse(k));
+        return ret;
 }
 
-/*
- * An I/O watcher's dispatch from the slice's ready round
- * (poe__io_dispatch_ready), at the top level: poe__dispatch, but its
- * busy time is settled by the next reading, the next ready dispatch's or
- * the slice's (poe__dispatch_due), as the queued events' are, so that a
- * wake-up reads the coarse clock once for its dispatches, not twice each.
- */
-poe_value poe__dispatch_ready(poe_kernel *k, poe__session *to, uint32_t name, poe_value *args,
-                              size_t nargs, const char *file, int line)
-{
-        dispatch_state st;
-        poe__frame f;
-        poe_value ret;
-
-        if (k->dispatch_depth != 0)
-                return poe__dispatch(k, to, to, name, POE__ET_SELECT, args, nargs, file, line,
-                                     POE__NO_NAME);
-        busy_begin(k, to, name);
-        dispatch_enter(k, to, to, name, POE__ET_SELECT, &st);
-        f.up = k->frame;
-        k->frame = &f;
-        if (POE__SETJMP(f.jb) == 0) {
-                ret = invoke(k, to, to, name, POE__ET_SELECT, args, nargs, file, line,
-                             POE__NO_NAME);
-                k->frame = f.up;
-                k->died = false;
-                dispatch_leave(k, to, to, name, &ret, &st);
-                return ret;
-        }
-        k->frame = f.up;
-        poe__dispatch_died(k, &st, to, to, name, POE__ET_SELECT, file, line, POE__NO_NAME);
-        return poe_nil();
-}
-
-/*
- * A dispatch under a landing frame its caller set (poe__signal_dispatch
- * sets one for all of a signal's watchers).  st stays in the caller's
- * memory: if the handler dies, the caller's frame finishes the dispatch
- * with poe__dispatch_died.
- */
-poe_value poe__dispatch_framed(poe_kernel *k, poe__dispatch_state *st, poe__session *to,
-                               poe__session *from, uint32_t name, uint32_t type,
-                               poe_value *args, size_t nargs, const char *file, int line,
-                               uint32_t from_state)
+/* The guarded dispatch under the landing frame its caller set, k->frame
+ * (poe__signal_dispatch sets one for all of a signal's watchers): if
+ * the handler dies, the die lands there with d open. */
+poe_value poe__dispatch_framed(poe_kernel *k, poe__delivery *d)
 {
         poe_value ret;
 
         if (k->dispatch_depth == 0)
-                busy_begin(k, to, name);
-        dispatch_enter(k, to, from, name, type, st);
-        ret = invoke(k, to, from, name, type, args, nargs, file, line, from_state);
-        k->died = false;
-        dispatch_leave(k, to, from, name, &ret, st);
+                busy_begin(k, d->c.s, d->c.state);
+        ret = dispatch(k, d, k->frame);
         if (k->dispatch_depth == 0)
                 poe__busy_settle(k, poe__coarse(k));
         return ret;
 }
 
-void poe__dispatch_died(poe_kernel *k, poe__dispatch_state *st, poe__session *to,
-                        poe__session *from, uint32_t name, uint32_t type, const char *file,
-                        int line, uint32_t from_state)
+/* The dispatch's end after its handler died (the die path, exceptions.c):
+ * what dispatch() would have done after the handler returned. */
+void poe__dispatch_end(poe_kernel *k, poe__delivery *d, const poe_value *ret)
 {
-        poe_value nil = poe_nil();
-
-        poe__exception_caught(k, to, from, name, type, file, line, from_state);
-        k->died = true;
-        dispatch_leave(k, to, from, name, &nil, st);
+        dispatch_leave(k, d, ret);
         if (k->dispatch_depth == 0)
                 poe__busy_settle(k, poe__coarse(k));
 }
 
 /* The end of a queued event's dispatch: POE stops everything once an
- * exception must reach run()'s caller. */
-static inline void event_done(poe_kernel *k, poe__event *ev)
+ * exception must reach run()'s caller.  Also the die path's. */
+void poe__event_done(poe_kernel *k, poe__event *ev)
 {
         k->dispatch_seq = 0;
         poe__event_free(k, ev);
@@ -716,13 +698,39 @@ void poe__dispatch_due(poe_kernel *k)
         poe__dispatch_resume(k);
 }
 
+/* A queued event's delivery: its fields read before any is stored, which
+ * might alias them. */
+static inline __attribute__((always_inline)) void delivery_of(poe_kernel *k, poe__delivery *d,
+                                                              poe__event *ev)
+{
+        poe__session *to = ev->to, *from = poe__ev_from(ev);
+        uint32_t name = ev->name, type = ev->type, from_state = ev->from_state;
+        poe_value *args = poe__ev_args(ev);
+        size_t nargs = poe__ev_nargs(ev);
+        const char *file = poe__name(k, ev->file);
+        int line = ev->line;
+
+        d->c.k = k;
+        d->c.s = to;
+        d->c.state = name;
+        d->c.sender = from->id;
+        d->c.file = file;
+        d->c.line = line;
+        d->c.from_state = from_state;
+        d->c.args = args;
+        d->c.nargs = nargs;
+        d->from = from;
+        d->type = type;
+        d->ev = ev;
+}
+
 /*
  * The slice's loop, entered from poe__dispatch_due, or again after a
- * handler died (poe__dispatch_landed).  Plain events are dispatched here
- * without a landing frame of their own: the one set by run() (kernel.c)
- * catches poe_die for all of them, which saves a setjmp per event.
- * Signals, and anything a handler dispatches itself, go through
- * poe__dispatch and its own frame.
+ * handler died (the die path, exceptions.c's poe__slice_landed).  Plain
+ * events are dispatched here without a landing frame of their own: the
+ * one set by run() (kernel.c) catches poe_die for all of them, and
+ * finds the dispatch open in it, k->top.  Signals, and anything a
+ * handler dispatches itself, go through poe__dispatch and its own frame.
  */
 void poe__dispatch_resume(poe_kernel *k)
 {
@@ -735,7 +743,7 @@ void poe__dispatch_resume(poe_kernel *k)
                         count_wait(k, ev);
                         poe__signal_dispatch(k, ev);
                 } else if (!(ev->type & POE__ET_GC)) {
-                        poe__session *from = poe__ev_from(ev);
+                        poe__delivery *d = &k->top;
                         poe_value r;
 
                         count_wait(k, ev);
@@ -746,37 +754,13 @@ void poe__dispatch_resume(poe_kernel *k)
                                 poe__busy_settle(k, poe__coarse(k));
                         k->busy_sess = ev->to;
                         k->busy_event = ev->name;
-                        dispatch_enter(k, ev->to, from, ev->name, ev->type, &k->top_st);
-                        k->top_ev = ev;
-                        r = invoke(k, ev->to, from, ev->name, ev->type, poe__ev_args(ev),
-                                   poe__ev_nargs(ev), poe__name(k, ev->file), ev->line,
-                                   ev->from_state);
-                        k->top_ev = NULL;
-                        dispatch_leave(k, ev->to, from, ev->name, &r, &k->top_st);
+                        delivery_of(k, d, ev);
+                        r = dispatch(k, d, k->frame);
                         poe__value_drop(&r);
                 }
-                event_done(k, ev);
+                poe__event_done(k, ev);
         }
         poe__gc_sweep(k);
-}
-
-/*
- * A top-level handler died and poe_die unwound to run()'s frame: its
- * dispatch is finished as poe__dispatch would have finished it (the
- * exception caught, the active session restored, the session unpinned,
- * the event freed), then the slice goes on.
- */
-void poe__dispatch_landed(poe_kernel *k)
-{
-        poe__event *ev = k->top_ev;
-
-        if (!ev)
-                return;
-        k->top_ev = NULL;
-        poe__dispatch_died(k, &k->top_st, ev->to, poe__ev_from(ev), ev->name, ev->type,
-                           poe__name(k, ev->file), ev->line, ev->from_state);
-        event_done(k, ev);
-        poe__dispatch_resume(k);
 }
 
 /*
@@ -886,6 +870,8 @@ static int call(poe_kernel *k, const char *file, int line, poe__session *s, cons
 {
         poe_value small[8], *copy = small, v;
         uint32_t name = poe__intern_cached(k, event);
+        poe__session *from = k->active;
+        poe__delivery d;
         bool died = false;
 
         if (nargs > 8)
@@ -899,15 +885,23 @@ static int call(poe_kernel *k, const char *file, int line, poe__session *s, cons
         /* A shallow copy, so a handler can take pointer arguments. */
         if (nargs)
                 memcpy(copy, args, nargs * sizeof(*copy));
-        if (s == k->active) {
+        poe__delivery_init(&d, k, s, from, name, POE__ET_CALL);
+        d.c.args = copy;
+        d.c.nargs = nargs;
+        d.c.file = file;
+        d.c.line = line;
+        d.c.from_state = from->is_kernel ? POE__NO_NAME : k->active_event;
+        if (s == from) {
                 poe__frame f;
 
                 /* POE calls the handler directly when a session calls
                  * itself: the active event stays the caller's, and a die
                  * goes on to the caller's own dispatch, after this call
-                 * has let go of what it holds. */
+                 * has let go of what it holds.  No dispatch is open
+                 * under this frame: it only lets go. */
                 s->pins++;
                 f.up = k->frame;
+                f.open = NULL;
                 k->frame = &f;
                 if (POE__SETJMP(f.jb) != 0) {
                         k->frame = f.up;
@@ -917,12 +911,11 @@ static int call(poe_kernel *k, const char *file, int line, poe__session *s, cons
                         poe__session_unpin(k, s);
                         poe__unwind(k);
                 }
-                v = invoke(k, s, s, name, POE__ET_CALL, copy, nargs, file, line, k->active_event);
+                v = invoke(k, &d, s, name);
                 k->frame = f.up;
                 poe__session_unpin(k, s);
         } else {
-                v = poe__dispatch(k, s, k->active, name, POE__ET_CALL, copy, nargs, file, line,
-                                  k->active->is_kernel ? POE__NO_NAME : k->active_event);
+                v = poe__dispatch(k, &d);
                 died = k->died;
         }
         poe__values_destroy(copy, nargs);

@@ -9,17 +9,6 @@
 
 #include "stats.h"
 
-/* What a dispatch changes and must put back (events.c), kept in memory
- * so that it is still there after poe_die has unwound to a frame. */
-typedef struct poe__dispatch_state {
-        struct poe__session *hold_session;
-        uint32_t hold_event, hold_type;
-        int hold_depth;
-        bool timed; /* one of the dispatches timing samples */
-        int64_t t0;
-        uint64_t n0; /* when timed: handlers run before it */
-} poe__dispatch_state;
-
 /* What a handler sees (POE's @_). */
 struct poe_ctx {
         poe_kernel *k;
@@ -34,6 +23,32 @@ struct poe_ctx {
         size_t nargs;
 };
 
+/*
+ * One delivery of an event to a handler, the one thing every dispatch
+ * passes around (events.c): the handler's view of it, built once, in
+ * place (c: c.s the target, c.state the event), the sender, the kind,
+ * and what the dispatch changed and must put back.  It lives in the
+ * memory of the function that set the landing frame it runs under, so
+ * that after poe_die has unwound there the dispatch is finished from it
+ * (exceptions.c, the die path).
+ */
+typedef struct poe__delivery {
+        struct poe_ctx c;
+        struct poe__session *from;
+        uint32_t type; /* POE__ET_* */
+        /* The event whose arguments these are, when the frame's owner
+         * frees it after the dispatch (the slice's queued event, a
+         * signal watcher's copy); only those owners set it. */
+        poe__event *ev;
+        /* What the dispatch put aside (dispatch_enter), for its end. */
+        struct poe__session *hold_session;
+        uint32_t hold_event, hold_type;
+        int hold_depth;
+        bool timed; /* one of the dispatches timing samples */
+        int64_t t0;
+        uint64_t n0; /* when timed: handlers run before it */
+} poe__delivery;
+
 /* Dispatch: the part of struct poe_kernel (internal.h says how parts work). */
 #define POE__EVENTS_PART                                                        \
         /* What is running. */                                                  \
@@ -47,8 +62,7 @@ struct poe_ctx {
         int64_t slice_now;                                                      \
         int64_t slice_prev; /* the slice before's start (timer lag's floor) */  \
         uint64_t slice_cut;                                                     \
-        poe__event *top_ev;                                                     \
-        poe__dispatch_state top_st;                                             \
+        poe__delivery top; /* the slice's queued event's */                     \
         uint64_t total_dispatched; /* handlers run */                           \
         poe__stats stats;          /* stats.h */                                \
         bool time_dispatches;                                                   \
@@ -110,22 +124,33 @@ void poe__event_free(poe_kernel *k, poe__event *ev);
 void poe__events_free(poe_kernel *k);
 void poe__enqueue(poe_kernel *k, poe__event *ev, poe__session *to, poe__session *from,
                   uint32_t name, uint32_t type, uint32_t file, int line);
-poe_value poe__dispatch(poe_kernel *k, poe__session *to, poe__session *from, uint32_t name,
-                        uint32_t type, poe_value *args, size_t nargs, const char *file,
-                        int line, uint32_t from_state);
-/* A select event's dispatch from the ready round (see events.c). */
-poe_value poe__dispatch_ready(poe_kernel *k, poe__session *to, uint32_t name, poe_value *args,
-                              size_t nargs, const char *file, int line);
-poe_value poe__dispatch_framed(poe_kernel *k, poe__dispatch_state *st, poe__session *to,
-                               poe__session *from, uint32_t name, uint32_t type,
-                               poe_value *args, size_t nargs, const char *file, int line,
-                               uint32_t from_state);
-void poe__dispatch_died(poe_kernel *k, poe__dispatch_state *st, poe__session *to,
-                        poe__session *from, uint32_t name, uint32_t type, const char *file,
-                        int line, uint32_t from_state);
+/* Fills in a delivery's event: no arguments, no file, no from-state
+ * yet; the caller sets those it has (and ev, if it is a frame's owner
+ * that uses it). */
+static inline void poe__delivery_init(poe__delivery *d, poe_kernel *k, poe__session *to,
+                                      poe__session *from, uint32_t name, uint32_t type)
+{
+        d->c.k = k;
+        d->c.s = to;
+        d->c.state = name;
+        d->c.sender = from->id;
+        d->c.file = NULL;
+        d->c.line = 0;
+        d->c.from_state = POE__NO_NAME;
+        d->c.args = NULL;
+        d->c.nargs = 0;
+        d->from = from;
+        d->type = type;
+}
+/* The guarded dispatch (events.c): under a landing frame of its own, or
+ * (framed) under the caller's, k->frame, which it leaves d open in. */
+poe_value poe__dispatch(poe_kernel *k, poe__delivery *d);
+poe_value poe__dispatch_framed(poe_kernel *k, poe__delivery *d);
+/* The die path's half in events.c: the dispatch's end after a die. */
+void poe__dispatch_end(poe_kernel *k, poe__delivery *d, const poe_value *ret);
 void poe__dispatch_due(poe_kernel *k);
 void poe__dispatch_resume(poe_kernel *k);
-void poe__dispatch_landed(poe_kernel *k);
+void poe__event_done(poe_kernel *k, poe__event *ev);
 void poe__events_clear_session(poe_kernel *k, poe__session *s);
 void poe__dequeue(poe_kernel *k, poe__event *ev);
 

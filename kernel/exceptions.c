@@ -12,6 +12,30 @@
  * Whatever the handler allocated and did not free before poe_die is
  * lost, as it would be with longjmp anywhere: die from handler code, not
  * from a destructor or callback the kernel is running.
+ *
+ * The die path, all of it, is in this file, below poe_die:
+ *
+ *   1. poe_die keeps the message and unwinds to k->frame, the innermost
+ *      landing frame (poe__unwind).  Every handler runs under one, with
+ *      its dispatch's delivery open in it (f->open, events.c's
+ *      dispatch()): a frame of its own (poe__dispatch: a call, _start,
+ *      _stop, _child, an I/O watcher's), the one a run() or timeslice
+ *      sets for all the slice's queued events (kernel.c), or the one a
+ *      signal sets for all its watchers (signals.c).
+ *   2. poe__landed, called by the frame's owner, finishes the open
+ *      dispatch: the exception caught (poe__exception_caught: the DIE
+ *      signal queued, or the kernel's exception set), k->died set for
+ *      call()'s -ECANCELED, and the dispatch's end (events.c's
+ *      poe__dispatch_end: the active session and event restored, the
+ *      target unpinned, busy time settled).
+ *   3. Then the owner goes on: poe__dispatch returns nil; the slice's
+ *      frame frees the event and resumes the slice (poe__slice_landed);
+ *      a signal frees its watcher's argument copy and goes on with the
+ *      next watcher.  A frame with nothing open (call()'s to its own
+ *      session, a postback's) lets go of what it holds and unwinds on
+ *      to the frame above.
+ *   4. call() rethrows a pending kernel exception into its caller
+ *      (poe__rethrow), as POE's call does.
  */
 #include <inttypes.h>
 #include <stdarg.h>
@@ -159,9 +183,13 @@ static const char *const fields[] = {
         "source_session", "dest_session", "event", "file", "line", "from_state", "error_str",
 };
 
-void poe__exception_caught(poe_kernel *k, poe__session *to, poe__session *from, uint32_t name,
-                           uint32_t type, const char *file, int line, uint32_t from_state)
+/*
+ * POE's _dispatch_event after its eval caught a die: the DIE signal to
+ * the dying session, with POE's fields, else the kernel's exception.
+ */
+void poe__exception_caught(poe_kernel *k, const poe__delivery *d)
 {
+        poe__session *to = d->c.s;
         char *msg = k->die_msg;
         poe_value kv[14], args[2];
         poe__event *ev;
@@ -171,20 +199,21 @@ void poe__exception_caught(poe_kernel *k, poe__session *to, poe__session *from, 
         if (!msg)
                 msg = poe__strdup(k, "out of memory formatting a die message\n");
         if (POE__ON(k, POE_TRACE_EVENTS))
-                trace_die(k, to, from, name, msg ? msg : "(out of memory)\n");
-        if (!k->catch_exceptions || (type & (POE__ET_STOP | POE__ET_SIGDIE)) ||
+                trace_die(k, to, d->from, d->c.state, msg ? msg : "(out of memory)\n");
+        if (!k->catch_exceptions || (d->type & (POE__ET_STOP | POE__ET_SIGDIE)) ||
             k->active->is_kernel) {
                 poe__exception_set(k, msg);
                 return;
         }
         for (i = 0; i < 7; i++)
                 kv[2 * i] = poe_str(fields[i]);
-        kv[1] = poe_session(from->id);
+        kv[1] = poe_session(d->from->id);
         kv[3] = poe_session(to->id);
-        kv[5] = poe_str(poe__name(k, name));
-        kv[7] = poe_str(file ? file : "");
-        kv[9] = poe_int(line);
-        kv[11] = from_state == POE__NO_NAME ? poe_nil() : poe_str(poe__name(k, from_state));
+        kv[5] = poe_str(poe__name(k, d->c.state));
+        kv[7] = poe_str(d->c.file ? d->c.file : "");
+        kv[9] = poe_int(d->c.line);
+        kv[11] = d->c.from_state == POE__NO_NAME ? poe_nil()
+                                                 : poe_str(poe__name(k, d->c.from_state));
         kv[13] = poe_str(msg ? msg : "");
         args[0] = poe_str("DIE");
         args[1] = poe_list(kv, 14);
@@ -198,6 +227,45 @@ void poe__exception_caught(poe_kernel *k, poe__session *to, poe__session *from, 
         poe__enqueue(k, ev, to, k->ksession, POE__N_SIGNAL, POE__ET_SIGDIE, poe__kfile(k, __FILE__),
                      __LINE__);
         poe__free(k, msg);
+}
+
+/*
+ * A die landed in f: finishes the dispatch open in it, if any, as the
+ * dispatch would have finished had its handler returned nil, and
+ * returns its delivery for the owner's own end (see the top of the
+ * file).  The frame's owner has made k->frame what it is to be next.
+ */
+poe__delivery *poe__landed(poe_kernel *k, poe__frame *f)
+{
+        poe__delivery *d = f->open;
+        poe_value nil = poe_nil();
+
+        if (!d)
+                return NULL;
+        f->open = NULL;
+        poe__exception_caught(k, d);
+        k->died = true;
+        poe__dispatch_end(k, d, &nil);
+        return d;
+}
+
+/*
+ * A top-level handler died and poe_die unwound to the frame run() or a
+ * timeslice set (kernel.c): its dispatch is finished, its event freed,
+ * and the slice goes on (events.c's poe__dispatch_resume).  A die with
+ * no queued event's dispatch open (a rethrow outside one) just ends the
+ * slice.
+ */
+void poe__slice_landed(poe_kernel *k, poe__frame *f)
+{
+        poe__delivery *d;
+
+        k->frame = f;
+        d = poe__landed(k, f);
+        if (!d)
+                return;
+        poe__event_done(k, d->ev);
+        poe__dispatch_resume(k);
 }
 
 POE_EXPORT int poe_value_exception(const poe_value *v, poe_exception *ret)

@@ -23,9 +23,12 @@ typedef void *poe__jmpbuf[5];
 #define POE__LONGJMP(b) __builtin_longjmp((b), 1)
 #endif
 
+/* A landing frame for poe_die, and the delivery open under it, if any:
+ * the one a die landing there finishes (exceptions.c, the die path). */
 typedef struct poe__frame {
         poe__jmpbuf jb;
         struct poe__frame *up;
+        struct poe__delivery *open;
 } poe__frame;
 
 /* Exceptions: the part of struct poe_kernel (internal.h says how parts work). */
@@ -54,8 +57,11 @@ typedef struct poe__frame {
 __attribute__((noreturn)) void poe__unwind(poe_kernel *k);
 
 /* exceptions.c */
-void poe__exception_caught(poe_kernel *k, poe__session *to, poe__session *from, uint32_t name,
-                           uint32_t type, const char *file, int line, uint32_t from_state);
+void poe__exception_caught(poe_kernel *k, const struct poe__delivery *d);
+/* The die path (exceptions.c): finishes the delivery open under f; the
+ * slice's frame's landing: that, its event freed, the slice goes on. */
+struct poe__delivery *poe__landed(poe_kernel *k, poe__frame *f);
+void poe__slice_landed(poe_kernel *k, poe__frame *f);
 void poe__exception_set(poe_kernel *k, char *msg);
 void poe__exception_clear(poe_kernel *k);
 void poe__rethrow(poe_kernel *k);

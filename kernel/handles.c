@@ -413,6 +413,7 @@ void poe__io_dispatch_ready(poe_kernel *k)
                         poe__watch *w = r ? r->watch[mode] : NULL;
                         poe_value pre[2], ret;
                         poe__event *tmp = NULL;
+                        poe__delivery d;
                         poe_value *args = pre;
                         size_t nargs = 2;
 
@@ -432,8 +433,12 @@ void poe__io_dispatch_ready(poe_kernel *k)
                                 args = poe__ev_args(tmp);
                                 nargs = poe__ev_nargs(tmp);
                         }
-                        ret = poe__dispatch_ready(k, w->session, w->event, args, nargs, __FILE__,
-                                                  __LINE__);
+                        poe__delivery_init(&d, k, w->session, w->session, w->event, POE__ET_SELECT);
+                        d.c.args = args;
+                        d.c.nargs = nargs;
+                        d.c.file = __FILE__;
+                        d.c.line = __LINE__;
+                        ret = poe__dispatch(k, &d);
                         poe__value_drop(&ret);
                         if (tmp)
                                 poe__free(k, tmp);

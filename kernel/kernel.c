@@ -276,8 +276,7 @@ typedef struct nest {
         int dispatch_depth, rerun_depth;
         int64_t slice_now;
         uint64_t slice_cut;
-        poe__event *top_ev;
-        poe__dispatch_state top_st;
+        poe__delivery top; /* also what the handler's poe_ctx points into */
 } nest;
 
 /*
@@ -308,14 +307,12 @@ static void enter_run(poe_kernel *k, nest *n, bool check_pid)
         n->rerun_depth = k->rerun_depth;
         n->slice_now = k->slice_now;
         n->slice_cut = k->slice_cut;
-        n->top_ev = k->top_ev;
-        n->top_st = k->top_st;
+        n->top = k->top;
         k->active = k->ksession;
         k->active_event = POE__NO_NAME;
         k->active_type = 0;
         k->dispatch_depth = 0;
         k->rerun_depth = 0;
-        k->top_ev = NULL;
         atomic_store_explicit(&k->pub_depth, 0, memory_order_relaxed);
 }
 
@@ -330,8 +327,7 @@ static void leave_run(poe_kernel *k, const nest *n)
         k->rerun_depth = n->rerun_depth;
         k->slice_now = n->slice_now;
         k->slice_cut = n->slice_cut;
-        k->top_ev = n->top_ev;
-        k->top_st = n->top_st;
+        k->top = n->top;
         atomic_store_explicit(&k->pub_depth, n->dispatch_depth, memory_order_relaxed);
 }
 
@@ -349,13 +345,13 @@ static int run_loop(poe_kernel *k)
         k->kernel_watches_idle = true;
         poe__exception_clear(k);
         /* The landing frame for every top-level handler's poe_die, set
-         * once for the run (events.c's poe__dispatch_resume). */
+         * once for the run (events.c's poe__dispatch_resume; the die
+         * path: exceptions.c). */
         f.up = k->frame;
+        f.open = NULL;
         k->frame = &f;
-        if (POE__SETJMP(f.jb) != 0) {
-                k->frame = &f;
-                poe__dispatch_landed(k);
-        }
+        if (POE__SETJMP(f.jb) != 0)
+                poe__slice_landed(k, &f);
         while (k->ksession->alive) {
                 do_timeslice(k, true);
                 if (k->raise_failures >= POE__RAISE_TRIES) {
@@ -400,13 +396,12 @@ static int timeslice(poe_kernel *k, bool block)
         }
         poe__exception_clear(k);
         f.up = k->frame;
+        f.open = NULL;
         k->frame = &f;
         if (POE__SETJMP(f.jb) == 0)
                 do_timeslice(k, block);
-        else {
-                k->frame = &f;
-                poe__dispatch_landed(k);
-        }
+        else
+                poe__slice_landed(k, &f);
         k->frame = f.up;
         /* Back to the caller, which may not call again for a while: the
          * trace log's counts are made current and its records seen. */

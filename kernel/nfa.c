@@ -283,11 +283,10 @@ static poe_value invoke_state(poe_kernel *k, poe__session *s, poe_sid sender, ui
         return fn(&c);
 }
 
-poe_value poe__nfa_invoke(poe_kernel *k, poe__session *s, poe__session *from, uint32_t name,
-                          uint32_t type, poe_value *args, size_t nargs, const char *file, int line,
-                          uint32_t from_state)
+poe_value poe__nfa_invoke(poe_kernel *k, poe__delivery *d)
 {
-        return invoke_state(k, s, from->id, name, type, args, nargs, file, line, from_state);
+        return invoke_state(k, d->c.s, d->c.sender, d->c.state, d->type, d->c.args, d->c.nargs,
+                            d->c.file, d->c.line, d->c.from_state);
 }
 
 /* ---- the public calls ---- */

@@ -183,6 +183,7 @@ static int invoke_callback(poe_postback *pb, poe_value *two, poe_value *ret)
                 return r;
         }
         f.up = k->frame;
+        f.open = NULL; /* it only lets go (exceptions.c, the die path) */
         k->frame = &f;
         if (POE__SETJMP(f.jb) != 0) {
                 k->frame = f.up;

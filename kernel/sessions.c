@@ -657,6 +657,22 @@ int poe__session_tree(poe_kernel *k, poe__session *root, poe__session ***ret)
         return collect_tree(k, root, ret);
 }
 
+/* The kernel's own events to a session (_start, _stop, _child, _parent):
+ * a delivery from this file, with no from-state, through the guarded
+ * dispatch (events.c). */
+static poe_value dispatch_own(poe_kernel *k, poe__session *to, poe__session *from, uint32_t name,
+                              uint32_t type, poe_value *args, size_t nargs, int line)
+{
+        poe__delivery d;
+
+        poe__delivery_init(&d, k, to, from, name, type);
+        d.c.args = args;
+        d.c.nargs = nargs;
+        d.c.file = __FILE__;
+        d.c.line = line;
+        return poe__dispatch(k, &d);
+}
+
 static poe_value child_args_dispatch(poe_kernel *k, poe__session *to, uint32_t what,
                                      poe__session *child, const poe_value *ret)
 {
@@ -670,8 +686,7 @@ static poe_value child_args_dispatch(poe_kernel *k, poe__session *to, uint32_t w
 
         if (ret)
                 args[2] = *ret;
-        return poe__dispatch(k, to, k->ksession, POE__N_CHILD, POE__ET_CHILD, args, 3,
-                             __FILE__, __LINE__, POE__NO_NAME);
+        return dispatch_own(k, to, k->ksession, POE__N_CHILD, POE__ET_CHILD, args, 3, __LINE__);
 }
 
 static void parent_dispatch(poe_kernel *k, poe__session *to, poe__session *old,
@@ -681,8 +696,8 @@ static void parent_dispatch(poe_kernel *k, poe__session *to, poe__session *old,
                 { .type = POE_T_SESSION, .u.sid = old ? old->id : POE_KERNEL },
                 { .type = POE_T_SESSION, .u.sid = new_parent ? new_parent->id : POE_KERNEL },
         };
-        poe_value r = poe__dispatch(k, to, k->ksession, POE__N_PARENT, POE__ET_PARENT, args, 2,
-                                    __FILE__, __LINE__, POE__NO_NAME);
+        poe_value r =
+                dispatch_own(k, to, k->ksession, POE__N_PARENT, POE__ET_PARENT, args, 2, __LINE__);
 
         poe__value_drop(&r);
 }
@@ -736,8 +751,7 @@ void poe__session_stop(poe_kernel *k, poe__session *s)
         if (kids != small)
                 poe__free(k, kids);
 
-        ret = poe__dispatch(k, s, k->active, POE__N_STOP, POE__ET_STOP, NULL, 0, __FILE__,
-                            __LINE__, POE__NO_NAME);
+        ret = dispatch_own(k, s, k->active, POE__N_STOP, POE__ET_STOP, NULL, 0, __LINE__);
         if (parent && parent->alive) {
                 poe_value r2 = child_args_dispatch(k, parent, POE__N_LOSE, s, &ret);
 
@@ -1056,8 +1070,8 @@ int poe__session_create(poe_kernel *k, const poe_session_spec *spec, struct poe_
         if (spec->n_args)
                 memcpy(args, spec->args, spec->n_args * sizeof(*args));
         s->pins++;
-        ret = poe__dispatch(k, s, s->parent, POE__N_START, POE__ET_START, args, spec->n_args,
-                            __FILE__, __LINE__, POE__NO_NAME);
+        ret = dispatch_own(k, s, s->parent, POE__N_START, POE__ET_START, args, spec->n_args,
+                           __LINE__);
         poe__values_destroy(args, spec->n_args);
         if (args != small)
                 poe__free(k, args);

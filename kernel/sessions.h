@@ -243,9 +243,7 @@ int poe__session_tree(poe_kernel *k, poe__session *root, poe__session ***ret);
 /* nfa.c: a POE::NFA machine's dispatch (POE::NFA's _invoke_state), and
  * its release with the session's memory. */
 struct poe__nfa;
-poe_value poe__nfa_invoke(poe_kernel *k, poe__session *s, poe__session *from, uint32_t name,
-                          uint32_t type, poe_value *args, size_t nargs, const char *file,
-                          int line, uint32_t from_state);
+poe_value poe__nfa_invoke(poe_kernel *k, struct poe__delivery *d);
 void poe__nfa_free(poe_kernel *k, struct poe__nfa *m);
 
 #endif

@@ -258,56 +258,51 @@ void poe__test_if_idle(poe_kernel *k)
         kernel_signal(k, POE__N_IDLE);
 }
 
-/* The watcher dispatch under way, in memory for the landing frame of
- * poe__signal_dispatch should its handler die. */
-struct delivery {
-        poe__dispatch_state st;
-        bool active;
-        poe__session *to;
-        uint32_t event, type;
-        const char *file;
-        int line;
-        uint32_t from_state;
-        poe__event *tmp; /* the copied arguments, when the watcher has some */
-};
-
 /*
- * Frees a delivery's copy of the arguments.  The signal event owns the
- * pointers the copy begins with; a handler that took one of them
- * (poe_ctx_take_arg clears its destructor in the copy) took it from the
- * event, which must not destroy it too.  Also after a die.
+ * Frees a watcher delivery's copy of the arguments (d->ev).  The signal
+ * event owns the pointers the copy begins with; a handler that took one
+ * of them (poe_ctx_take_arg clears its destructor in the copy) took it
+ * from the event, which must not destroy it too.  Also after a die.
  */
-static void delivery_done(poe_kernel *k, poe__event *ev, struct delivery *d)
+static void delivery_done(poe_kernel *k, poe__event *ev, poe__delivery *d)
 {
         poe_value *own, *v;
         size_t i, n;
 
-        if (!d->tmp)
+        if (!d->ev)
                 return;
         own = poe__ev_args(ev);
-        v = poe__ev_args(d->tmp);
+        v = poe__ev_args(d->ev);
         n = poe__ev_nargs(ev);
         for (i = 0; i < n; i++)
                 if (own[i].type == POE_T_PTR && !v[i].u.ptr.destroy)
                         own[i].u.ptr.destroy = NULL;
-        poe__free(k, d->tmp);
-        d->tmp = NULL;
+        poe__free(k, d->ev);
+        d->ev = NULL;
 }
 
-/* Dispatches to t's watcher for sig, if it has one. */
+/* Dispatches to t's watcher for sig, if it has one, under the signal's
+ * landing frame (poe__signal_dispatch); d is in the frame owner's memory. */
 static void deliver(poe_kernel *k, poe__session *t, uint32_t sig, poe__event *ev, bool idle_watch,
-                    struct delivery *d)
+                    poe__delivery *d)
 {
         poe__sigwatch *w;
+        poe__event *tmp = NULL;
         poe_value *args;
         size_t nargs;
         poe_value r;
 
         if (t->is_kernel) {
                 if (idle_watch) {
-                        r = poe__dispatch(k, t, k->ksession, POE__N_SIGNAL, POE__ET_SIGNAL,
-                                          poe__ev_args(ev), poe__ev_nargs(ev),
-                                          poe__name(k, ev->file), ev->line, ev->from_state);
+                        poe__delivery kd;
+
+                        poe__delivery_init(&kd, k, t, k->ksession, POE__N_SIGNAL, POE__ET_SIGNAL);
+                        kd.c.args = poe__ev_args(ev);
+                        kd.c.nargs = poe__ev_nargs(ev);
+                        kd.c.file = poe__name(k, ev->file);
+                        kd.c.line = ev->line;
+                        kd.c.from_state = ev->from_state;
+                        r = poe__dispatch(k, &kd);
                         poe__value_drop(&r);
                 }
                 return;
@@ -322,30 +317,30 @@ static void deliver(poe_kernel *k, poe__session *t, uint32_t sig, poe__event *ev
         args = poe__ev_args(ev);
         nargs = poe__ev_nargs(ev);
         if (w->nargs) {
-                d->tmp = poe__event_new2(k, args, nargs, w->args, w->nargs);
-                if (!d->tmp) {
-                        poe__warn(k, "<sg> out of memory: signal %s not delivered to session "
-                                     "%llu\n",
+                tmp = poe__event_new2(k, args, nargs, w->args, w->nargs);
+                if (!tmp) {
+                        poe__warn(k,
+                                  "<sg> out of memory: signal %s not delivered to session "
+                                  "%llu\n",
                                   args[0].u.s, (unsigned long long)t->id);
                         return;
                 }
                 /* The signal event owns its pointer arguments, not this copy. */
-                args = poe__ev_args(d->tmp);
-                nargs = poe__ev_nargs(d->tmp);
+                args = poe__ev_args(tmp);
+                nargs = poe__ev_nargs(tmp);
         }
         POE_TRACE(k, POE_TRACE_SIGNALS, t, w->event, NULL, NULL,
                   .kind = POE_TK_SIGNAL_DELIVER, .text = poe__ev_args(ev)[0].u.s,
                   .text_len = (uint16_t)strnlen(poe__ev_args(ev)[0].u.s, UINT16_MAX));
-        d->to = t;
-        d->event = w->event;
-        d->type = POE__ET_SIGNAL | (ev->type & POE__ET_SIGDIE);
-        d->file = poe__name(k, ev->file);
-        d->line = ev->line;
-        d->from_state = ev->from_state;
-        d->active = true;
-        r = poe__dispatch_framed(k, &d->st, t, k->ksession, d->event, d->type, args, nargs, d->file,
-                                 d->line, d->from_state);
-        d->active = false;
+        poe__delivery_init(d, k, t, k->ksession, w->event,
+                           POE__ET_SIGNAL | (ev->type & POE__ET_SIGDIE));
+        d->c.args = args;
+        d->c.nargs = nargs;
+        d->c.file = poe__name(k, ev->file);
+        d->c.line = ev->line;
+        d->c.from_state = ev->from_state;
+        d->ev = tmp;
+        r = poe__dispatch_framed(k, d);
         poe__value_drop(&r);
         delivery_done(k, ev, d);
 }
@@ -404,7 +399,7 @@ void poe__signal_dispatch(poe_kernel *k, poe__event *ev)
         poe__session **touched = NULL;
         int n, i, type = sig_type(signame);
         bool idle_watch = sig == POE__N_IDLE && k->kernel_watches_idle;
-        struct delivery d;
+        poe__delivery d;
         volatile int w; /* the walk's position, kept across a die */
         poe__frame f;
 
@@ -426,17 +421,17 @@ void poe__signal_dispatch(poe_kernel *k, poe__event *ev)
                  * than one per dispatch: a handler that dies comes back
                  * here, its dispatch is finished, and the walk goes on
                  * with the next session. */
-                memset(&d, 0, sizeof(d));
+                d.ev = NULL;
                 f.up = k->frame;
+                f.open = NULL;
                 k->frame = &f;
                 w = n - 1;
                 if (POE__SETJMP(f.jb) != 0) {
+                        /* The die path (exceptions.c): the watcher's
+                         * dispatch finished, its copy freed, the walk
+                         * goes on. */
                         k->frame = &f;
-                        if (d.active) {
-                                d.active = false;
-                                poe__dispatch_died(k, &d.st, d.to, k->ksession, d.event, d.type,
-                                                   d.file, d.line, d.from_state);
-                        }
+                        poe__landed(k, &f);
                         delivery_done(k, ev, &d);
                         w--;
                 }
