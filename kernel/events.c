@@ -618,7 +618,9 @@ static void busy_begin(poe_kernel *k, poe__session *to, uint32_t name)
  * an I/O watcher's (POE__ET_SELECT, from the slice's ready round) to the
  * next reading, the next ready dispatch's or the slice's
  * (poe__dispatch_due), as the queued events' are, so that a wake-up
- * reads the coarse clock once for its dispatches, not twice each.
+ * reads the coarse clock once for its dispatches, not twice each; so is
+ * one the slice makes itself after its events (k->busy_defer: the
+ * sweep's _stop and _child, a signal's watchers).
  */
 poe_value poe__dispatch(poe_kernel *k, poe__delivery *d)
 {
@@ -641,7 +643,7 @@ poe_value poe__dispatch(poe_kernel *k, poe__delivery *d)
         }
         ret = dispatch(k, d, &f);
         k->frame = f.up;
-        if (top && !(d->type & POE__ET_SELECT))
+        if (top && !(d->type & POE__ET_SELECT) && !k->busy_defer)
                 poe__busy_settle(k, poe__coarse(k));
         return ret;
 }
@@ -656,7 +658,7 @@ poe_value poe__dispatch_framed(poe_kernel *k, poe__delivery *d)
         if (k->dispatch_depth == 0)
                 busy_begin(k, d->c.s, d->c.state);
         ret = dispatch(k, d, k->frame);
-        if (k->dispatch_depth == 0)
+        if (k->dispatch_depth == 0 && !k->busy_defer)
                 poe__busy_settle(k, poe__coarse(k));
         return ret;
 }

@@ -80,6 +80,9 @@ typedef struct poe__delivery {
         poe__session *busy_sess;                                                \
         uint32_t busy_event;                                                    \
         int64_t busy_mark;                                                      \
+        /* Set while a slice dispatches (poe__dispatch_due): a top-level        \
+         * dispatch then leaves its end to the next reading. */                 \
+        bool busy_defer;                                                        \
         int64_t slow_ns;                                                        \
         /* Published for other threads (poe_kernel_activity_get). */            \
         _Atomic uint64_t pub_dispatches;                                        \
@@ -167,12 +170,17 @@ static inline __attribute__((always_inline)) void poe__dispatch_due(poe_kernel *
         k->slice_prev = k->slice_now;
         k->slice_now = k->now;
         k->slice_cut = k->seq;
+        /* The slice's own top-level dispatches (a signal's watchers, the
+         * sweep's _stop and _child) are settled by the next reading, as
+         * its queued events are (poe__busy_settle). */
+        k->busy_defer = true;
         if (k->queue_count == 0) {
                 /* Nothing queued (an I/O wake-up's slice): the loop's end. */
                 poe__gc_sweep(k);
-                return;
+        } else {
+                poe__dispatch_resume(k);
         }
-        poe__dispatch_resume(k);
+        k->busy_defer = false;
 }
 void poe__event_done(poe_kernel *k, poe__event *ev);
 void poe__events_clear_session(poe_kernel *k, poe__session *s);
