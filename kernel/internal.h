@@ -229,10 +229,16 @@ struct poe__session {
  * its own session and keeps POE's walltime + delta instead.
  */
 struct poe__event {
+        /* First what removing a timer by id touches (its session, id,
+         * heap position, kind and the free list's link), in 40 bytes, so
+         * that it is one cache line more often than not. */
         poe__list_node link; /* posts: k->fifo; alarms: the destination's timers */
         uint64_t seq;        /* POE's queue item id; alarm ids */
-        int64_t due;         /* monotonic ns */
         poe__session *to;
+        uint32_t heap_index; /* alarms: position in the timer heap */
+        uint16_t type;
+        uint16_t nargs; /* POE__EV_MANY: the count is stored before the args */
+        int64_t due;    /* monotonic ns */
         union {
                 poe__session *from; /* posts */
                 double time;        /* alarms: POE's EV_WALLTIME + EV_DELTA (0 if undef) */
@@ -240,10 +246,7 @@ struct poe__event {
         uint32_t name;
         uint32_t from_state;
         int32_t line;
-        uint32_t file;       /* interned caller file */
-        uint32_t heap_index; /* alarms: position in the timer heap */
-        uint16_t type;
-        uint16_t nargs;      /* POE__EV_MANY: the count is stored before the args */
+        uint32_t file; /* interned caller file */
 };
 
 #define POE__EV_MANY UINT16_MAX
