@@ -50,8 +50,11 @@ void poe__busy_slow(poe_kernel *k, poe__session *s, int64_t ns);
  * busy kernel: a slice's first dispatch is charged from the coarse
  * clock's reading the slice takes anyway (poe__clock_slice) to the next
  * reading: the next slice's, or the next top-level dispatch's of the same
- * slice, or the loop's before it waits (poe__busy_stop).  A dispatch
- * outside a slice's loop (I/O, a call from outside handlers) reads it at
+ * slice, or the loop's before it waits (poe__busy_stop).  So is a
+ * top-level dispatch the slice makes itself (a signal's watchers, the
+ * sweep's _stop and _child: k->busy_defer) and an I/O watcher's from the
+ * ready round: one reading each, at its start.  A dispatch outside a
+ * slice (a call from outside handlers, a create before run) reads it at
  * both ends.  A coarse clock's tick falls inside a dispatch as often as
  * the dispatch is long, so the sums are right over many dispatches and a
  * long one is right to a tick.  Nested dispatches (call) count in their
@@ -79,6 +82,7 @@ static inline void poe__busy_settle(poe_kernel *k, int64_t t)
  * own reading). */
 static inline void poe__busy_stop(poe_kernel *k)
 {
+        k->busy_defer = false; /* after a die unwound past the slice's end */
         if (k->busy_sess)
                 poe__busy_settle(k, poe__coarse(k));
 }

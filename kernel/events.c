@@ -613,7 +613,9 @@ static void busy_begin(poe_kernel *k, poe__session *to, uint32_t name)
  * an I/O watcher's (POE__ET_SELECT, from the slice's ready round) to the
  * next reading, the next ready dispatch's or the slice's
  * (poe__dispatch_due), as the queued events' are, so that a wake-up
- * reads the coarse clock once for its dispatches, not twice each.
+ * reads the coarse clock once for its dispatches, not twice each; so is
+ * one the slice makes itself after its events (k->busy_defer: the
+ * sweep's _stop and _child, a signal's watchers).
  */
 poe_value poe__dispatch(poe_kernel *k, poe__delivery *d)
 {
@@ -636,7 +638,7 @@ poe_value poe__dispatch(poe_kernel *k, poe__delivery *d)
         }
         ret = dispatch_body(k, d, &f);
         k->frame = f.up;
-        if (top && !(d->type & POE__ET_SELECT))
+        if (top && !(d->type & POE__ET_SELECT) && !k->busy_defer)
                 poe__busy_settle(k, poe__coarse(k));
         return ret;
 }
@@ -651,7 +653,7 @@ poe_value poe__dispatch_framed(poe_kernel *k, poe__delivery *d)
         if (k->dispatch_depth == 0)
                 busy_begin(k, d->c.s, d->c.state);
         ret = dispatch(k, d, k->frame);
-        if (k->dispatch_depth == 0)
+        if (k->dispatch_depth == 0 && !k->busy_defer)
                 poe__busy_settle(k, poe__coarse(k));
         return ret;
 }
@@ -703,12 +705,17 @@ void poe__dispatch_due(poe_kernel *k)
         k->slice_prev = k->slice_now;
         k->slice_now = k->now;
         k->slice_cut = k->seq;
+        /* The slice's own top-level dispatches (a signal's watchers, the
+         * sweep's _stop and _child) are settled by the next reading, as
+         * its queued events are (poe__busy_settle). */
+        k->busy_defer = true;
         if (k->queue_count == 0) {
                 /* Nothing queued (an I/O wake-up's slice): the loop's end. */
                 poe__gc_sweep(k);
-                return;
+        } else {
+                poe__dispatch_resume(k);
         }
-        poe__dispatch_resume(k);
+        k->busy_defer = false;
 }
 
 /* A queued event's delivery: its fields read before any is stored, which

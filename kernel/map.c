@@ -30,13 +30,13 @@ void poe__pmap_insert_reserved(poe__pmap *m, void *value, size_t hash)
         m->count++;
 }
 
-int poe__pmap_reserve(poe_kernel *k, poe__pmap *m, poe__pmap_hash_fn hash)
+/* poe__pmap_reserve's growth: twice the slots (16 at first), every
+ * value inserted again. */
+int poe__pmap_grow(poe_kernel *k, poe__pmap *m, poe__pmap_hash_fn hash)
 {
         size_t cap, i;
         poe__pmap old = *m;
 
-        if (m->slots && (m->count + 1) * 4 <= (m->mask + 1) * 3)
-                return 0;
         cap = m->slots ? (m->mask + 1) * 2 : 16;
         m->slots = poe__calloc(k, cap, sizeof(*m->slots));
         if (!m->slots) {

@@ -55,7 +55,14 @@ typedef size_t (*poe__pmap_hash_fn)(const void *value);
 
 /* Makes room for one more value now, so the next insert cannot fail:
  * 0 or -ENOMEM (the set is unchanged). */
-int poe__pmap_reserve(struct poe_kernel *k, poe__pmap *m, poe__pmap_hash_fn hash);
+int poe__pmap_grow(struct poe_kernel *k, poe__pmap *m, poe__pmap_hash_fn hash);
+/* Inline for its common case, room already there (a session's create). */
+static inline int poe__pmap_reserve(struct poe_kernel *k, poe__pmap *m, poe__pmap_hash_fn hash)
+{
+        if (__builtin_expect(m->slots && (m->count + 1) * 4 <= (m->mask + 1) * 3, 1))
+                return 0;
+        return poe__pmap_grow(k, m, hash);
+}
 /* Adds a value known to be absent, after poe__pmap_reserve. */
 void poe__pmap_insert_reserved(poe__pmap *m, void *value, size_t hash);
 /* Removes this value (by address), if present. */

@@ -504,21 +504,21 @@ int poe__kernel_session_init(poe_kernel *k)
 }
 
 /* Releases what a session owns that holds no reference counts. */
-static void free_tables(poe_kernel *k, poe__session *s)
+static inline void free_tables(poe_kernel *k, poe__session *s)
 {
         uint32_t i;
 
         poe__htable_unref(k, s->handlers);
         s->handlers = NULL;
-        for (i = 0; s->more && i < s->more->n_options; i++) {
+        if (!s->more)
+                return;
+        for (i = 0; i < s->more->n_options; i++) {
                 poe__free(k, s->more->options[i].name);
                 poe__free(k, s->more->options[i].blob);
         }
-        if (s->more) {
-                poe__free(k, s->more->options);
-                s->more->options = NULL;
-                s->more->n_options = 0;
-        }
+        poe__free(k, s->more->options);
+        s->more->options = NULL;
+        s->more->n_options = 0;
 }
 
 /*
@@ -679,8 +679,12 @@ static poe_value child_args_dispatch(poe_kernel *k, poe__session *to, uint32_t w
         /* Built in place: the public constructors are calls into
          * value.c, three of them a _child. */
         const char *why = poe__name(k, what);
+        /* The three names are names.c's predefined ones: no strlen. */
+        uint32_t len = what == POE__N_CREATE ? sizeof("create") - 1 : sizeof("lose") - 1;
+
+        _Static_assert(sizeof("gain") == sizeof("lose"), "gain and lose are as long");
         poe_value args[3] = {
-                { .type = POE_T_STR, .len = (uint32_t)strlen(why), .u.s = why },
+                { .type = POE_T_STR, .len = len, .u.s = why },
                 { .type = POE_T_SESSION, .u.sid = child->id },
         };
 
