@@ -80,8 +80,9 @@ typedef struct poe__delivery {
         poe__session *busy_sess;                                                \
         uint32_t busy_event;                                                    \
         int64_t busy_mark;                                                      \
-        /* Set while a slice dispatches (poe__dispatch_due): a top-level        \
-         * dispatch then leaves its end to the next reading. */                 \
+        /* Set while a slice sweeps or walks a signal's watchers (events.c:   \
+         * sweep_slice): a top-level dispatch then leaves its end to the next \
+         * reading.  No die unwinds past either: each dispatch has a frame. */ \
         bool busy_defer;                                                        \
         int64_t slow_ns;                                                        \
         /* Published for other threads (poe_kernel_activity_get). */            \
