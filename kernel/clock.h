@@ -107,7 +107,6 @@ static inline void poe__busy_settle(poe_kernel *k, int64_t t)
  * own reading). */
 static inline void poe__busy_stop(poe_kernel *k)
 {
-        k->busy_defer = false; /* after a die unwound past the slice's end */
         if (k->busy_sess)
                 poe__busy_settle(k, poe__coarse(k));
 }

@@ -711,6 +711,39 @@ static inline __attribute__((always_inline)) void count_wait(poe_kernel *k, cons
         }
 }
 
+/*
+ * POE's _data_ev_dispatch_due: dispatches what was due when the slice
+ * began.  Events posted by the handlers of this slice wait for the next
+ * one, as they do in POE, where their priority is later than the time
+ * this loop compares against.
+ */
+/* The slice's own top-level dispatches (a signal's watchers, the
+ * sweep's _stop and _child) are settled by the next reading, as its
+ * queued events are (poe__busy_settle): k->busy_defer is set around
+ * them, only when there are some, so a slice without pays nothing. */
+static inline void sweep_slice(poe_kernel *k)
+{
+        if (!poe__list_empty(&k->gc_marked)) {
+                k->busy_defer = true;
+                poe__gc_sweep_marked(k);
+                k->busy_defer = false;
+        }
+}
+
+void poe__dispatch_due(poe_kernel *k)
+{
+        poe__busy_settle(k, poe__clock_slice(k));
+        k->slice_prev = k->slice_now;
+        k->slice_now = k->now;
+        k->slice_cut = k->seq;
+        if (k->queue_count == 0) {
+                /* Nothing queued (an I/O wake-up's slice): the loop's end. */
+                sweep_slice(k);
+                return;
+        }
+        poe__dispatch_resume(k);
+}
+
 /* A queued event's delivery: its fields read before any is stored, which
  * might alias them. */
 static inline __attribute__((always_inline)) void delivery_of(poe_kernel *k, poe__delivery *d,
@@ -754,7 +787,9 @@ void poe__dispatch_resume(poe_kernel *k)
                 k->dispatch_seq = (int64_t)ev->seq;
                 if (ev->type & (POE__ET_SIGNAL | POE__ET_SIGDIE)) {
                         count_wait(k, ev);
+                        k->busy_defer = true;
                         poe__signal_dispatch(k, ev);
+                        k->busy_defer = false;
                 } else if (!(ev->type & POE__ET_GC)) {
                         poe__delivery *d = &k->top;
                         poe_value r;
@@ -773,7 +808,7 @@ void poe__dispatch_resume(poe_kernel *k)
                 }
                 poe__event_done(k, ev);
         }
-        poe__gc_sweep(k);
+        sweep_slice(k);
 }
 
 /*

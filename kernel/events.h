@@ -80,8 +80,9 @@ typedef struct poe__delivery {
         poe__session *busy_sess;                                                \
         uint32_t busy_event;                                                    \
         int64_t busy_mark;                                                      \
-        /* Set while a slice dispatches (poe__dispatch_due): a top-level        \
-         * dispatch then leaves its end to the next reading. */                 \
+        /* Set while a slice sweeps or walks a signal's watchers (events.c:   \
+         * sweep_slice): a top-level dispatch then leaves its end to the next \
+         * reading.  No die unwinds past either: each dispatch has a frame. */ \
         bool busy_defer;                                                        \
         int64_t slow_ns;                                                        \
         /* Published for other threads (poe_kernel_activity_get). */            \
@@ -94,9 +95,6 @@ typedef struct poe__delivery {
 
 #if !defined(POE__PARTS_ONLY) && !defined(POE_EVENTS_H)
 #define POE_EVENTS_H
-
-#include "clock.h"
-#include "sessions.h"
 
 /* Recomputes k->dispatch_hooks after a switch it depends on changed. */
 static inline void poe__dispatch_hooks_update(poe_kernel *k)
@@ -154,34 +152,8 @@ poe_value poe__dispatch(poe_kernel *k, poe__delivery *d);
 poe_value poe__dispatch_framed(poe_kernel *k, poe__delivery *d);
 /* The die path's half in events.c: the dispatch's end after a die. */
 void poe__dispatch_end(poe_kernel *k, poe__delivery *d, const poe_value *ret);
+void poe__dispatch_due(poe_kernel *k);
 void poe__dispatch_resume(poe_kernel *k);
-
-/*
- * POE's _data_ev_dispatch_due: dispatches what was due when the slice
- * began.  Events posted by the handlers of this slice wait for the next
- * one, as they do in POE, where their priority is later than the time
- * the slice's loop (poe__dispatch_resume, events.c) compares against.
- * Inline into the loop's timeslice (kernel.c), which a yield chain pays
- * once per event.
- */
-static inline __attribute__((always_inline)) void poe__dispatch_due(poe_kernel *k)
-{
-        poe__busy_settle(k, poe__clock_slice(k));
-        k->slice_prev = k->slice_now;
-        k->slice_now = k->now;
-        k->slice_cut = k->seq;
-        /* The slice's own top-level dispatches (a signal's watchers, the
-         * sweep's _stop and _child) are settled by the next reading, as
-         * its queued events are (poe__busy_settle). */
-        k->busy_defer = true;
-        if (k->queue_count == 0) {
-                /* Nothing queued (an I/O wake-up's slice): the loop's end. */
-                poe__gc_sweep(k);
-        } else {
-                poe__dispatch_resume(k);
-        }
-        k->busy_defer = false;
-}
 void poe__event_done(poe_kernel *k, poe__event *ev);
 void poe__events_clear_session(poe_kernel *k, poe__session *s);
 void poe__dequeue(poe_kernel *k, poe__event *ev);
