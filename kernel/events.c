@@ -168,6 +168,25 @@ static __attribute__((noinline, cold)) void trace_enqueue(poe_kernel *k, poe__ev
                 trace_enqueue_slow(k, ev);
 }
 
+/* What every queued event is stamped with, then its enqueue record
+ * (a post's sender and a timer's due time are set by the caller first:
+ * the record carries them). */
+static inline __attribute__((always_inline)) void stamp(poe_kernel *k, poe__event *ev,
+                                                        poe__session *to, uint32_t name,
+                                                        uint32_t type, uint32_t file, int line)
+{
+        ev->to = to;
+        ev->name = name;
+        ev->type = (uint16_t)type;
+        ev->file = file;
+        ev->line = line;
+        ev->from_state = k->active_event; /* POE's fromstate: NO_NAME outside handlers */
+        ev->seq = ++k->seq;
+        if (POE__ON(k, POE_TRACE_EVENTS) && !k->in_sink &&
+            !poe__trace_shed_first(k, POE_TRACE_EVENTS))
+                trace_enqueue(k, ev);
+}
+
 /*
  * POE's _data_ev_enqueue.  The event holds its destination alive, and
  * its sender too when that is another session ("posting keeps the
@@ -188,18 +207,9 @@ static inline __attribute__((always_inline)) void enqueue_post(poe_kernel *k, po
                                                                uint32_t type, uint32_t file,
                                                                int line)
 {
-        ev->to = to;
         ev->u.from = from;
-        ev->name = name;
-        ev->type = (uint16_t)type;
-        ev->file = file;
-        ev->line = line;
-        ev->from_state = k->active_event; /* POE's fromstate: NO_NAME outside handlers */
-        ev->seq = ++k->seq;
         ev->due = k->now;
-        if (POE__ON(k, POE_TRACE_EVENTS) && !k->in_sink &&
-            !poe__trace_shed_first(k, POE_TRACE_EVENTS))
-                trace_enqueue(k, ev);
+        stamp(k, ev, to, name, type, file, line);
         poe__list_append(&k->fifo, &ev->link);
         k->queue_count++;
         poe__ref(k, to, POE_REASON_EVENTS_TO);
@@ -214,17 +224,8 @@ void poe__enqueue(poe_kernel *k, poe__event *ev, poe__session *to, poe__session 
                 enqueue_post(k, ev, to, from, name, type, file, line);
                 return;
         }
-        ev->to = to;
-        ev->name = name;
-        ev->type = (uint16_t)type;
-        ev->file = file;
-        ev->line = line;
-        ev->from_state = k->active_event; /* POE's fromstate: NO_NAME outside handlers */
-        ev->seq = ++k->seq;
         /* The caller set the due time and reserved queue room. */
-        if (POE__ON(k, POE_TRACE_EVENTS) && !k->in_sink &&
-            !poe__trace_shed_first(k, POE_TRACE_EVENTS))
-                trace_enqueue(k, ev);
+        stamp(k, ev, to, name, type, file, line);
         poe__timer_push(k, ev);
         k->queue_count++;
         if (k->timers_listed)
