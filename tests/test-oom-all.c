@@ -1235,64 +1235,46 @@ static void prepare_target_more(void)
         assert_non_null(poe__session_get(tl.k, 1)->more);
 }
 
+/* A postback or callback made while allocations fail: inj says whose
+ * (the kernel's or libc's), prepare whether the target session already
+ * has its s->more block. */
+static void postback_case(int inj, void (*prepare)(void), bool callback, bool bare)
+{
+        const oom_case oc = {inj, prepare, do_postback, postback_failed, postback_done, 0, free_pb};
+
+        pb_callback = callback;
+        pb_bare = bare;
+        run_case(&oc);
+}
+
 static void test_postback_session_more(void **state)
 {
-        const oom_case oc = {INJ_KERNEL,      prepare_target, do_postback,
-                             postback_failed, postback_done,  0,
-                             free_pb};
-
         (void)state;
-        pb_callback = false;
-        pb_bare = false;
-        run_case(&oc);
+        postback_case(INJ_KERNEL, prepare_target, false, false);
 }
 
 static void test_postback(void **state)
 {
-        const oom_case oc = {INJ_LIBC,        prepare_target_more, do_postback,
-                             postback_failed, postback_done,       0,
-                             free_pb};
-
         (void)state;
-        pb_callback = false;
-        pb_bare = false;
-        run_case(&oc);
+        postback_case(INJ_LIBC, prepare_target_more, false, false);
 }
 
 static void test_postback_bare(void **state)
 {
-        const oom_case oc = {INJ_LIBC,        prepare_target_more, do_postback,
-                             postback_failed, postback_done,       0,
-                             free_pb};
-
         (void)state;
-        pb_callback = false;
-        pb_bare = true;
-        run_case(&oc);
+        postback_case(INJ_LIBC, prepare_target_more, false, true);
 }
 
 static void test_callback_bare(void **state)
 {
-        const oom_case oc = {INJ_LIBC,        prepare_target_more, do_postback,
-                             postback_failed, postback_done,       0,
-                             free_pb};
-
         (void)state;
-        pb_callback = true;
-        pb_bare = true;
-        run_case(&oc);
+        postback_case(INJ_LIBC, prepare_target_more, true, true);
 }
 
 static void test_callback(void **state)
 {
-        const oom_case oc = {INJ_LIBC,        prepare_target_more, do_postback,
-                             postback_failed, postback_done,       0,
-                             free_pb};
-
         (void)state;
-        pb_callback = true;
-        pb_bare = false;
-        run_case(&oc);
+        postback_case(INJ_LIBC, prepare_target_more, true, false);
 }
 
 static int invoke_destroyed;
