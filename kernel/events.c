@@ -14,6 +14,7 @@
 #include "debug.h"
 #include "events.h"
 #include "exceptions.h"
+#include "io.h"
 #include "queue.h"
 #include "sessions.h"
 #include "signals.h"
@@ -320,7 +321,8 @@ static __attribute__((noinline)) poe_value invoke_default(poe_kernel *k, poe__de
  * Inlined into the dispatcher, whose hot path it is.  The handler's view
  * is the delivery's own (d->c): nothing to copy. */
 static inline __attribute__((always_inline)) poe_value invoke(poe_kernel *k, poe__delivery *d,
-                                                              poe__session *s, uint32_t name)
+                                                              poe__session *s, uint32_t name,
+                                                              const uint32_t *type)
 {
         const poe__handler *h;
         poe_handler_fn fn;
@@ -328,7 +330,7 @@ static inline __attribute__((always_inline)) poe_value invoke(poe_kernel *k, poe
         /* The kernel's session, a machine, the trace option: one test. */
         if (__builtin_expect(s->rare & (POE__RARE_KERNEL | POE__RARE_NFA | POE__RARE_TRACE), 0)) {
                 if (s->is_kernel) {
-                        poe__kernel_invoke(k, name, d->type, d->c.args, d->c.nargs);
+                        poe__kernel_invoke(k, name, *type, d->c.args, d->c.nargs);
                         return poe_nil();
                 }
                 /* A POE::NFA machine finds its handler in its current state. */
@@ -358,7 +360,7 @@ static inline __attribute__((always_inline)) poe_value invoke(poe_kernel *k, poe
          * itself, which rewrites the table. */
         fn = h->fn;
         d->c.object = h->object;
-        count_handler(k, s, d->type);
+        count_handler(k, s, *type);
         return fn(&d->c);
 }
 
@@ -581,24 +583,36 @@ dispatch_leave(poe_kernel *k, const poe__delivery *d, const poe_value *ret)
  * while the handler runs: a poe_die lands there, and the die path
  * (exceptions.c, poe__landed) finishes the dispatch from d.  Inline into
  * the owners of frames: poe__dispatch, which sets one of its own, the
- * slice's loop (poe__dispatch_resume), whose events share run()'s, and
- * poe__dispatch_framed, under a signal's.
+ * slice's loop (poe__dispatch_resume), whose events share run()'s,
+ * poe__dispatch_framed, under a signal's, and poe__dispatch_io, under an
+ * I/O round's.
+ *
+ * The kind is read through type where it is used: d->type for most,
+ * reloaded after the dispatch's stores (cheaper than holding it in a
+ * register across them: 2 instructions a yield or a signal's delivery),
+ * or a constant, which folds the tests on it away (poe__dispatch_io).
  */
-static inline __attribute__((always_inline)) poe_value dispatch(poe_kernel *k, poe__delivery *d,
-                                                                poe__frame *f)
+static inline __attribute__((always_inline)) poe_value
+dispatch_as(poe_kernel *k, poe__delivery *d, poe__frame *f, const uint32_t *type)
 {
         /* Read once: the stores the dispatch makes might alias d. */
         poe__session *to = d->c.s;
         uint32_t name = d->c.state;
         poe_value ret;
 
-        dispatch_enter(k, d, to, name, d->type);
+        dispatch_enter(k, d, to, name, *type);
         f->open = d;
-        ret = invoke(k, d, to, name);
+        ret = invoke(k, d, to, name, type);
         f->open = NULL;
         k->died = false;
         dispatch_leave(k, d, &ret);
         return ret;
+}
+
+static inline __attribute__((always_inline)) poe_value dispatch(poe_kernel *k, poe__delivery *d,
+                                                                poe__frame *f)
+{
+        return dispatch_as(k, d, f, &d->type);
 }
 
 /* dispatch() for poe__dispatch, out of line: a function that calls
@@ -623,10 +637,11 @@ static void busy_begin(poe_kernel *k, poe__session *to, uint32_t name)
 
 /*
  * The guarded dispatch: the one, under a landing frame of its own.  A
- * dispatch from a handler (call, _start, _stop, _child, ...) and an I/O
- * watcher's are made here; the queued events of a slice share run()'s
- * frame instead (poe__dispatch_resume), which saves a setjmp per event,
- * and a signal's watchers share the signal's (poe__dispatch_framed).
+ * dispatch from a handler (call, _start, _stop, _child, ...) is made
+ * here; the queued events of a slice share run()'s frame instead
+ * (poe__dispatch_resume), which saves a setjmp per event, a signal's
+ * watchers share the signal's (poe__dispatch_framed), and an I/O round's
+ * watchers the round's (poe__dispatch_io).
  *
  * A top-level dispatch is charged busy time from its start to its end;
  * an I/O watcher's (POE__ET_SELECT, from the slice's ready round) to the
@@ -657,7 +672,7 @@ poe_value poe__dispatch(poe_kernel *k, poe__delivery *d)
         }
         ret = dispatch_body(k, d, &f);
         k->frame = f.up;
-        if (top && !(d->type & POE__ET_SELECT) && !k->busy_defer)
+        if (top && !k->busy_defer)
                 poe__busy_settle(k, poe__coarse(k));
         return ret;
 }
@@ -675,6 +690,64 @@ poe_value poe__dispatch_framed(poe_kernel *k, poe__delivery *d)
         if (k->dispatch_depth == 0 && !k->busy_defer)
                 poe__busy_settle(k, poe__coarse(k));
         return ret;
+}
+
+/*
+ * An I/O round's dispatches, from its position on (handles.c's
+ * poe__io_dispatch_ready sets the frame they share and comes back here
+ * after a die).  Each ready watcher's handler gets ARG0 the fd and ARG1
+ * the mode, then the watcher's arguments: in the round's two when it
+ * has none (the common case), else copied into d->ev, since the handler
+ * may remove its own watcher; the copy is freed after the dispatch, or
+ * after a die by the round.  The dispatch is inline, of a known kind.
+ */
+void poe__dispatch_io(poe_kernel *k, poe__io_round *r)
+{
+        static const uint32_t select_type = POE__ET_SELECT;
+        poe__delivery *d = &r->d;
+        int mode;
+        size_t i;
+
+        for (mode = r->mode, i = r->i; mode < POE__MODES; mode++, i = 0) {
+                for (; i < k->n_ready[mode]; i++) {
+                        int fd = k->ready[mode][i];
+                        poe__watch *w = poe__io_ready_watch(k, fd, mode);
+                        poe_value ret;
+
+                        if (!w)
+                                continue;
+                        r->mode = mode;
+                        r->i = i;
+                        r->pre[0].u.i = fd;
+                        r->pre[1].u.i = mode;
+                        d->c.args = r->pre;
+                        d->c.nargs = 2;
+                        if (w->nargs) {
+                                d->ev = poe__event_new2(k, r->pre, 2, w->args, w->nargs);
+                                if (!d->ev) {
+                                        /* Level-triggered: the fd is reported
+                                         * again next slice, so nothing is lost. */
+                                        poe__warn(k, "<fh> out of memory dispatching fd %d\n",
+                                                  fd);
+                                        continue;
+                                }
+                                d->c.args = poe__ev_args(d->ev);
+                                d->c.nargs = poe__ev_nargs(d->ev);
+                        }
+                        d->c.s = w->session;
+                        d->c.state = w->event;
+                        d->c.sender = w->session->id;
+                        d->from = w->session;
+                        if (k->dispatch_depth == 0)
+                                busy_begin(k, w->session, w->event);
+                        ret = dispatch_as(k, d, k->frame, &select_type);
+                        poe__value_drop(&ret);
+                        if (d->ev) {
+                                poe__free(k, d->ev);
+                                d->ev = NULL;
+                        }
+                }
+        }
 }
 
 /* The dispatch's end after its handler died (the die path, exceptions.c):
@@ -940,7 +1013,7 @@ static __attribute__((noinline)) poe_value self_call(poe_kernel *k, poe__deliver
                 poe__session_unpin(k, s);
                 poe__unwind(k);
         }
-        v = invoke(k, d, s, d->c.state);
+        v = invoke(k, d, s, d->c.state, &d->type);
         k->frame = f.up;
         poe__session_unpin(k, s);
         return v;

@@ -19,9 +19,10 @@
  *      landing frame (poe__unwind).  Every handler runs under one, with
  *      its dispatch's delivery open in it (f->open, events.c's
  *      dispatch()): a frame of its own (poe__dispatch: a call, _start,
- *      _stop, _child, an I/O watcher's), the one a run() or timeslice
- *      sets for all the slice's queued events (kernel.c), or the one a
- *      signal sets for all its watchers (signals.c).
+ *      _stop, _child), the one a run() or timeslice sets for all the
+ *      slice's queued events (kernel.c), the one a signal sets for all
+ *      its watchers (signals.c), or the one an I/O round sets for all
+ *      its ready watchers (handles.c).
  *   2. poe__landed, called by the frame's owner, finishes the open
  *      dispatch: the exception caught (poe__exception_caught: the DIE
  *      signal queued, or the kernel's exception set), k->died set for
@@ -31,7 +32,7 @@
  *   3. Then the owner goes on: poe__dispatch returns nil; the slice's
  *      frame frees the event and resumes the slice (poe__slice_landed);
  *      a signal frees its watcher's argument copy and goes on with the
- *      next watcher.  A frame with nothing open (call()'s to its own
+ *      next watcher, and an I/O round with the next ready fd.  A frame with nothing open (call()'s to its own
  *      session, a postback's) lets go of what it holds and unwinds on
  *      to the frame above.
  *   4. call() rethrows a pending kernel exception into its caller

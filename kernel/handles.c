@@ -15,6 +15,7 @@
 
 #include "internal.h"
 #include "events.h"
+#include "exceptions.h"
 #include "io.h"
 #include "sessions.h"
 #include "signals.h"
@@ -395,54 +396,39 @@ void poe__io_bad(poe_kernel *k, int fd)
 
 /*
  * POE's _data_handle_enqueue_ready: ready reads, then writes, then
- * expedites, each dispatched at once with ARG0 the fd and ARG1 the
- * mode, then the watcher's arguments.  A watcher removed or paused by an
- * earlier handler in the same round is skipped.  A watcher without
- * arguments (the common case) has its two on the stack; one with some
- * has them copied, since the handler may remove its own watcher.
+ * expedites, each dispatched at once (events.c's poe__dispatch_io).
+ * Every handler of the round runs under one landing frame, as a
+ * signal's watchers do, rather than one each: a handler that dies comes
+ * back here, its dispatch is finished (the die path, exceptions.c), its
+ * argument copy freed, and the round goes on with the next fd.
  */
 void poe__io_dispatch_ready(poe_kernel *k)
 {
+        poe__io_round r;
+        poe__frame f;
         int mode;
-        size_t i;
 
-        for (mode = 0; mode < POE__MODES; mode++) {
-                for (i = 0; i < k->n_ready[mode]; i++) {
-                        int fd = k->ready[mode][i];
-                        poe__fdrec *r = rec_get(k, fd);
-                        poe__watch *w = r ? r->watch[mode] : NULL;
-                        poe_value pre[2], ret;
-                        poe__event *tmp = NULL;
-                        poe__delivery d;
-                        poe_value *args = pre;
-                        size_t nargs = 2;
-
-                        if (!w || w->paused || !w->session->alive)
-                                continue;
-                        pre[0] = (poe_value){.type = POE_T_INT, .u.i = fd};
-                        pre[1] = (poe_value){.type = POE_T_INT, .u.i = mode};
-                        if (w->nargs) {
-                                tmp = poe__event_new2(k, pre, 2, w->args, w->nargs);
-                                if (!tmp) {
-                                        /* Level-triggered: the fd is reported
-                                         * again next slice, so nothing is lost. */
-                                        poe__warn(k, "<fh> out of memory dispatching fd %d\n",
-                                                  fd);
-                                        continue;
-                                }
-                                args = poe__ev_args(tmp);
-                                nargs = poe__ev_nargs(tmp);
-                        }
-                        poe__delivery_init(&d, k, w->session, w->session, w->event, POE__ET_SELECT);
-                        d.c.args = args;
-                        d.c.nargs = nargs;
-                        d.c.file = __FILE__;
-                        d.c.line = __LINE__;
-                        ret = poe__dispatch(k, &d);
-                        poe__value_drop(&ret);
-                        if (tmp)
-                                poe__free(k, tmp);
+        if (k->n_ready[POE__MODE_RD] | k->n_ready[POE__MODE_WR] | k->n_ready[POE__MODE_EX]) {
+                poe__delivery_init(&r.d, k, k->ksession, k->ksession, POE__NO_NAME,
+                                   POE__ET_SELECT);
+                r.d.c.file = __FILE__;
+                r.d.c.line = __LINE__;
+                r.d.ev = NULL;
+                r.pre[0] = r.pre[1] = (poe_value){.type = POE_T_INT};
+                r.mode = 0;
+                r.i = 0;
+                f.up = k->frame;
+                f.open = NULL;
+                k->frame = &f;
+                if (POE__SETJMP(f.jb) != 0) {
+                        k->frame = &f;
+                        poe__landed(k, &f);
+                        poe__free(k, r.d.ev);
+                        r.d.ev = NULL;
+                        r.i++;
                 }
+                poe__dispatch_io(k, &r);
+                k->frame = f.up;
         }
         for (mode = 0; mode < POE__MODES; mode++)
                 k->n_ready[mode] = 0;

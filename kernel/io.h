@@ -78,6 +78,34 @@ extern const poe__loop_ops poe__loop_host;
 #if !defined(POE__PARTS_ONLY) && !defined(POE_IO_H)
 #define POE_IO_H
 
+#include "events.h"
+#include "sessions.h"
+
+/*
+ * An I/O round (handles.c's poe__io_dispatch_ready): its one delivery,
+ * the two arguments every watcher gets first (fd, mode), and its
+ * position, which a die that lands in the round's frame resumes after.
+ */
+typedef struct poe__io_round {
+        poe__delivery d;
+        poe_value pre[2];
+        int mode;
+        size_t i;
+} poe__io_round;
+
+/* The watcher a ready (fd, mode) goes to, or NULL: none, or one that an
+ * earlier handler of the round paused, or whose session is gone. */
+static inline poe__watch *poe__io_ready_watch(const poe_kernel *k, int fd, int mode)
+{
+        poe__fdrec *r = fd >= 0 && fd < k->n_fds_cap ? k->fds[fd] : NULL;
+        poe__watch *w = r ? r->watch[mode] : NULL;
+
+        return w && !w->paused && w->session->alive ? w : NULL;
+}
+
+/* events.c: the round's dispatches, from its position on. */
+void poe__dispatch_io(poe_kernel *k, poe__io_round *r);
+
 /* handles.c */
 void poe__io_ready(poe_kernel *k, int fd, int mode);
 void poe__io_dispatch_ready(poe_kernel *k);
