@@ -45,15 +45,17 @@ static poe__session *owner(poe_kernel *k)
         return s->is_kernel || !s->alive ? NULL : s;
 }
 
-/* POE's _data_ev_clear_alarm_by_name: O(the session's timers). */
-static void clear_by_name(poe_kernel *k, poe__session *s, uint32_t name)
+/* POE's _data_ev_clear_alarm_by_name: O(the session's timers).  0, or
+ * -ENOMEM with nothing cleared: the lists are made first if they are
+ * not yet (poe__timers_list), which may need memory. */
+static int clear_by_name(poe_kernel *k, poe__session *s, uint32_t name)
 {
         poe__list_node *pos, *tmp;
 
         if (!*poe__reason_slot(s, POE_REASON_TIMERS))
-                return;
-        poe__timers_list(k);
-
+                return 0;
+        if (poe__timers_list(k) < 0)
+                return -ENOMEM;
         poe__list_foreach_safe(pos, tmp, &s->timers)
         {
                 poe__event *ev = poe__container_of(pos, poe__event, link);
@@ -63,6 +65,7 @@ static void clear_by_name(poe_kernel *k, poe__session *s, uint32_t name)
                 poe__dequeue(k, ev);
                 poe__event_free(k, ev);
         }
+        return 0;
 }
 
 /* Queues a timer for the active session.  wall and delta are POE's
@@ -72,21 +75,26 @@ static int set_timer(poe_kernel *k, const char *file, int line, poe__session *s,
                      bool clear, poe_alarm_id *ret_id)
 {
         uint32_t fid = poe__file(k, file);
+        uint32_t type = POE__ET_ALARM;
         poe__event *ev;
 
-        /* An id handed back must be found again: the map is made now. */
+        /* An id handed back must be found again: the map is made now.
+         * Clearing by name needs the lists: made now too, while a
+         * failure changes nothing (and before the new timer's block is
+         * chosen: with the lists made it is a full one). */
         if (fid == POE__NO_NAME || (ret_id && poe__timers_index(k) < 0) ||
-            poe__queue_reserve(k) < 0 || !(ev = poe__event_new(k, args, nargs))) {
+            (clear && *poe__reason_slot(s, POE_REASON_TIMERS) && poe__timers_list(k) < 0) ||
+            poe__queue_reserve(k) < 0 || !(ev = poe__timer_event_new(k, args, nargs, &type))) {
                 poe__values_destroy_borrowed(args, nargs);
                 return -ENOMEM;
         }
-        /* Cleared only now that nothing can fail: a failed alarm() keeps
-         * the timers it would have replaced. */
+        /* Cleared only now that nothing can fail (the lists are made): a
+         * failed alarm() keeps the timers it would have replaced. */
         if (clear)
-                clear_by_name(k, s, name);
+                (void)clear_by_name(k, s, name);
         ev->due = due;
         ev->u.time = or_zero(wall) + or_zero(delta);
-        poe__enqueue(k, ev, s, s, name, POE__ET_ALARM, fid, line);
+        poe__enqueue(k, ev, s, s, name, type, fid, line);
         if (ret_id)
                 *ret_id = ev->seq;
         return 0;
@@ -170,9 +178,9 @@ static int set_common(poe_kernel *k, const char *file, int line, const char *eve
          * stamped no earlier (see poe__enqueue). */
         now = poe__clock_now(k);
         if (isnan(t)) {
-                if (how & T_CLEAR)
-                        clear_by_name(k, s, (uint32_t)name);
                 poe__values_destroy_borrowed(args, nargs);
+                if ((how & T_CLEAR) && clear_by_name(k, s, (uint32_t)name) < 0)
+                        return -ENOMEM;
                 if (how & T_UNDEF_CLEARS)
                         return 0;
                 /* POE's "undefined time in alarm_add()" (ASSERT_USAGE). */
@@ -373,7 +381,10 @@ POE_EXPORT int poe_kernel_alarm_remove_all(poe_kernel *k,
         v = poe__malloc(k, *poe__reason_slot(s, POE_REASON_TIMERS) * sizeof(*v));
         if (!v)
                 return poe__rv(k, -ENOMEM, __func__);
-        poe__timers_list(k);
+        if (poe__timers_list(k) < 0) {
+                poe__free(k, v);
+                return poe__rv(k, -ENOMEM, __func__);
+        }
         poe__list_foreach(pos, &s->timers) v[n++] = poe__container_of(pos, poe__event, link);
         qsort(v, n, sizeof(*v), by_due);
         for (i = 0; i < n; i++)

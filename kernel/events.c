@@ -23,45 +23,67 @@
 /*
  * Argumentless events, the common case, are carved from chunks of
  * EV_CHUNK blocks and recycled through a free list: a post then costs no
- * malloc and no free, and an event its 72 bytes.  The chunks stay until
- * the kernel is freed, so the memory held is the peak number of such
- * events queued at once.  Events with arguments are sized to them and
- * come from the allocator.
+ * malloc and no free, and an event its 72 bytes.  Argumentless timers
+ * set while no session's timer list is kept have short blocks, 56 bytes
+ * without the list link (struct poe__event), from chunks and a free list
+ * of their own.  The chunks stay until the kernel is freed, so the
+ * memory held is the peak number of such events queued at once.  Events
+ * with arguments are sized to them and come from the allocator.
+ *
+ * A chunk is its link to the next, then its blocks.  A block's memory is
+ * the last size bytes of its event (all of it, or a short block's 56);
+ * block 0's begins after the chunk's link, and no earlier than 16 bytes
+ * in, so that a short block's event pointer (16 bytes before its memory)
+ * is inside the chunk too.
  */
 #define EV_CHUNK 128
 
-struct ev_chunk {
-        struct ev_chunk *next;
-        poe__event blocks[EV_CHUNK];
-};
+_Static_assert(POE__EV_SHORT_SIZE % _Alignof(poe__event) == 0, "short blocks stay aligned");
+
+static size_t ev_chunk_first(size_t size)
+{
+        size_t skip = sizeof(poe__event) - size;
+
+        return skip > sizeof(void *) ? skip : sizeof(void *);
+}
 
 #if defined(__SANITIZE_ADDRESS__)
 #include <sanitizer/asan_interface.h>
-#define EV_POISON(p) ASAN_POISON_MEMORY_REGION((p), sizeof(poe__event))
-#define EV_UNPOISON(p) ASAN_UNPOISON_MEMORY_REGION((p), sizeof(poe__event))
-#define EV_UNPOISON_CHUNK(c) ASAN_UNPOISON_MEMORY_REGION((c), sizeof(*(c)))
+#define EV_POISON(ev, size)                                                                        \
+        ASAN_POISON_MEMORY_REGION((char *)(ev) + sizeof(poe__event) - (size), (size))
+#define EV_UNPOISON(ev, size)                                                                      \
+        ASAN_UNPOISON_MEMORY_REGION((char *)(ev) + sizeof(poe__event) - (size), (size))
+#define EV_UNPOISON_CHUNK(c, size)                                                                 \
+        ASAN_UNPOISON_MEMORY_REGION((c), ev_chunk_first(size) + EV_CHUNK * (size))
 #else
-#define EV_UNPOISON_CHUNK(c) ((void)(c))
-#define EV_POISON(p) ((void)(p))
-#define EV_UNPOISON(p) ((void)(p))
+#define EV_POISON(ev, size)        ((void)(ev), (void)(size))
+#define EV_UNPOISON(ev, size)      ((void)(ev), (void)(size))
+#define EV_UNPOISON_CHUNK(c, size) ((void)(c), (void)(size))
 #endif
 
-static __attribute__((noinline)) poe__event *ev_refill(poe_kernel *k)
+/* A new chunk of blocks of that size on that list of chunks: block 0 is
+ * handed out now, the rest go on the free list. */
+static __attribute__((noinline)) poe__event *ev_refill(poe_kernel *k, void **chunks,
+                                                       poe__event **free_list, size_t size)
 {
-        struct ev_chunk *c = poe__malloc(k, sizeof(*c));
+        size_t first = ev_chunk_first(size);
+        char *c = poe__malloc(k, first + EV_CHUNK * size);
+        char *ev0;
         int i;
 
         if (!c)
                 return NULL;
-        c->next = k->ev_chunks;
-        k->ev_chunks = c;
-        /* Block 0 is handed out now, the rest go on the free list. */
+        *(void **)(void *)c = *chunks;
+        *chunks = c;
+        ev0 = c + first - (sizeof(poe__event) - size);
         for (i = EV_CHUNK - 1; i > 0; i--) {
-                c->blocks[i].link.next = (poe__list_node *)(void *)k->ev_free;
-                k->ev_free = &c->blocks[i];
-                EV_POISON(&c->blocks[i]);
+                poe__event *ev = (poe__event *)(void *)(ev0 + (size_t)i * size);
+
+                ev->free_next = *free_list;
+                *free_list = ev;
+                EV_POISON(ev, size);
         }
-        return &c->blocks[0];
+        return (poe__event *)(void *)ev0;
 }
 
 static inline poe__event *ev_alloc_small(poe_kernel *k)
@@ -69,23 +91,89 @@ static inline poe__event *ev_alloc_small(poe_kernel *k)
         poe__event *ev = k->ev_free;
 
         if (__builtin_expect(ev == NULL, 0))
-                return ev_refill(k);
-        EV_UNPOISON(ev);
-        k->ev_free = (poe__event *)(void *)ev->link.next;
+                return ev_refill(k, &k->ev_chunks, &k->ev_free, sizeof(poe__event));
+        EV_UNPOISON(ev, sizeof(poe__event));
+        k->ev_free = ev->free_next;
         return ev;
+}
+
+poe__event *poe__event_new_short2(poe_kernel *k)
+{
+        poe__event *ev = k->ev_free_short;
+
+        if (!ev) {
+                ev = ev_refill(k, &k->ev_chunks_short, &k->ev_free_short, POE__EV_SHORT_SIZE);
+                if (!ev)
+                        return NULL;
+        } else {
+                EV_UNPOISON(ev, POE__EV_SHORT_SIZE);
+                k->ev_free_short = ev->free_next;
+        }
+        ev->nargs = 0;
+        return ev;
+}
+
+/* Makes the free list hold n full blocks, so that the next n
+ * argumentless events cannot fail.  0, or -ENOMEM (the chunks made
+ * before the failure stay, free). */
+int poe__events_reserve(poe_kernel *k, size_t n)
+{
+        const poe__event *ev;
+        size_t have = 0;
+
+        for (ev = k->ev_free; ev && have < n; have++) {
+                const poe__event *next;
+
+                EV_UNPOISON(ev, sizeof(*ev));
+                next = ev->free_next;
+                EV_POISON(ev, sizeof(*ev));
+                ev = next;
+        }
+        while (have < n) {
+                poe__event *first = ev_refill(k, &k->ev_chunks, &k->ev_free, sizeof(poe__event));
+
+                if (!first)
+                        return -ENOMEM;
+                first->free_next = k->ev_free;
+                k->ev_free = first;
+                EV_POISON(first, sizeof(*first));
+                have += EV_CHUNK;
+        }
+        return 0;
+}
+
+/* A pending short timer moved to a full block, which must be free
+ * (poe__events_reserve); the short block is freed, and the caller
+ * repoints the heap and the id map at the new one. */
+poe__event *poe__event_lengthen(poe_kernel *k, poe__event *ev)
+{
+        poe__event *full = ev_alloc_small(k);
+
+        memcpy((char *)full + POE__EV_LINK_SIZE, (char *)ev + POE__EV_LINK_SIZE,
+               POE__EV_SHORT_SIZE);
+        full->type &= (uint16_t)~POE__EV_SHORT;
+        poe__event_free(k, ev);
+        return full;
+}
+
+static void chunks_free(poe_kernel *k, void **chunks, size_t size)
+{
+        while (*chunks) {
+                void *c = *chunks;
+
+                /* Its free blocks are poisoned; the allocator may write. */
+                EV_UNPOISON_CHUNK(c, size);
+                *chunks = *(void **)c;
+                poe__free(k, c);
+        }
 }
 
 void poe__events_free(poe_kernel *k)
 {
-        while (k->ev_chunks) {
-                struct ev_chunk *c = k->ev_chunks;
-
-                k->ev_chunks = c->next;
-                /* Its free blocks are poisoned; the allocator may write. */
-                EV_UNPOISON_CHUNK(c);
-                poe__free(k, c);
-        }
+        chunks_free(k, &k->ev_chunks, sizeof(poe__event));
+        chunks_free(k, &k->ev_chunks_short, POE__EV_SHORT_SIZE);
         k->ev_free = NULL;
+        k->ev_free_short = NULL;
 }
 
 poe__event *poe__event_new2(poe_kernel *k, const poe_value *prefix, size_t nprefix,
@@ -123,12 +211,24 @@ poe__event *poe__event_new2(poe_kernel *k, const poe_value *prefix, size_t npref
         return ev;
 }
 
+/* type_nargs with every bit of nargs and POE__EV_SHORT set: a full
+ * block without arguments has none of them. */
+static const poe__event ev_not_plain = {.type = POE__EV_SHORT, .nargs = UINT16_MAX};
+
 void poe__event_free(poe_kernel *k, poe__event *ev)
 {
-        if (ev->nargs == 0) {
-                ev->link.next = (poe__list_node *)(void *)k->ev_free;
+        /* The common case first, in one test: it is on every dispatch's
+         * path. */
+        if ((ev->type_nargs & ev_not_plain.type_nargs) == 0) {
+                ev->free_next = k->ev_free;
                 k->ev_free = ev;
-                EV_POISON(ev);
+                EV_POISON(ev, sizeof(*ev));
+                return;
+        }
+        if (ev->type & POE__EV_SHORT) {
+                ev->free_next = k->ev_free_short;
+                k->ev_free_short = ev;
+                EV_POISON(ev, POE__EV_SHORT_SIZE);
                 return;
         }
         poe__values_destroy(poe__ev_args(ev), poe__ev_nargs(ev));
@@ -885,34 +985,38 @@ void poe__dispatch_resume(poe_kernel *k)
         sweep_slice(k);
 }
 
+/* A departing session's timer, gone. */
+static void discard_timer(poe_kernel *k, poe__session *s, poe__event *ev)
+{
+        POE_TRACE_HOT(k, POE_TRACE_EVENTS, POE_TK_DISCARD, s, ev->name, s, NULL, ev->seq, 0, 1, 0,
+                      0, 0, 0.0);
+        poe__dequeue(k, ev);
+        poe__event_free(k, ev);
+}
+
 /*
  * POE's _data_ev_clear_session: a departing session loses the events
  * queued to it and the events it sent that are still queued.  Its timers
  * are found through its own list (made now if no call needed the lists
- * before: once, O(timers pending)); posts cost a scan of the FIFO,
- * O(posts queued), as in POE, paid only by a session that has some.
+ * before: once, O(timers pending)), or without the memory to make them,
+ * one walk of the heap each, in the same order; posts cost a scan of the
+ * FIFO, O(posts queued), as in POE, paid only by a session that has some.
  */
 void poe__events_clear_session(poe_kernel *k, poe__session *s)
 {
         poe__list_node *pos, *tmp;
+        poe__event *ev;
 
-        if (*poe__reason_slot(s, POE_REASON_TIMERS))
-                poe__timers_list(k);
-
-        while (!poe__list_empty(&s->timers)) {
-                poe__event *ev = poe__container_of(poe__list_first(&s->timers), poe__event,
-                                                   link);
-
-                POE_TRACE_HOT(k, POE_TRACE_EVENTS, POE_TK_DISCARD, s, ev->name, s, NULL,
-                              ev->seq, 0, 1, 0, 0, 0, 0.0);
-                poe__dequeue(k, ev);
-                poe__event_free(k, ev);
-        }
+        if (*poe__reason_slot(s, POE_REASON_TIMERS) && poe__timers_list(k) < 0)
+                while ((ev = poe__timer_first_of(k, s)))
+                        discard_timer(k, s, ev);
+        while (!poe__list_empty(&s->timers))
+                discard_timer(k, s,
+                              poe__container_of(poe__list_first(&s->timers), poe__event, link));
         if (!s->reasons[POE_REASON_EVENTS_TO] && !s->reasons[POE_REASON_EVENTS_FROM])
                 return;
         poe__list_foreach_safe(pos, tmp, &k->fifo) {
-                poe__event *ev = poe__container_of(pos, poe__event, link);
-
+                ev = poe__container_of(pos, poe__event, link);
                 if (ev->to != s && ev->u.from != s)
                         continue;
                 POE_TRACE_HOT(k, POE_TRACE_EVENTS, POE_TK_DISCARD, ev->to, ev->name, ev->u.from,

@@ -117,13 +117,39 @@ static inline poe__event *poe__event_new(poe_kernel *k, const poe_value *args, s
         poe__event *ev = k->ev_free;
 
         if (__builtin_expect(nargs == 0 && ev != NULL, 1)) {
-                k->ev_free = (poe__event *)(void *)ev->link.next;
+                k->ev_free = ev->free_next;
                 ev->nargs = 0;
                 return ev;
         }
 #endif
         return poe__event_new2(k, NULL, 0, args, nargs);
 }
+poe__event *poe__event_new_short2(poe_kernel *k);
+/* A timer's event.  An argumentless timer set while no session's timer
+ * list is kept gets a short block, without the list link it does not
+ * need (struct poe__event), and *type gains POE__EV_SHORT to say so (its
+ * enqueue stores the type); the rest are as poe__event_new. */
+static inline poe__event *poe__timer_event_new(poe_kernel *k, const poe_value *args, size_t nargs,
+                                               uint32_t *type)
+{
+        if (__builtin_expect(nargs == 0 && !k->timers_listed, 1)) {
+#if !defined(__SANITIZE_ADDRESS__)
+                poe__event *ev = k->ev_free_short;
+
+                if (__builtin_expect(ev != NULL, 1)) {
+                        k->ev_free_short = ev->free_next;
+                        ev->nargs = 0;
+                        *type |= POE__EV_SHORT;
+                        return ev;
+                }
+#endif
+                *type |= POE__EV_SHORT;
+                return poe__event_new_short2(k);
+        }
+        return poe__event_new(k, args, nargs);
+}
+int poe__events_reserve(poe_kernel *k, size_t n);
+poe__event *poe__event_lengthen(poe_kernel *k, poe__event *ev);
 void poe__event_free(poe_kernel *k, poe__event *ev);
 void poe__events_free(poe_kernel *k);
 void poe__enqueue(poe_kernel *k, poe__event *ev, poe__session *to, poe__session *from,

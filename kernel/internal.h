@@ -119,6 +119,10 @@ enum {
         POE__ET_SELECT = 0x0400,
         POE__ET_SIGCLD = 0x0800,
         POE__ET_SIGDIE = 0x1000,
+        /* Not a kind: in an event's type, its block is a short one
+         * (struct poe__event).  A dispatch passes it on with the kind,
+         * which is harmless: a timer's is tested by its bit. */
+        POE__EV_SHORT = 0x8000,
 };
 
 /* Names interned when a kernel is made, so their ids are constants. */
@@ -224,20 +228,40 @@ struct poe__session {
 /*
  * A queued event: 72 bytes, followed by its arguments and their strings
  * and lists in the same allocation.  Argumentless events, most of them,
- * come from a per-kernel free list (see events.c).  Fields only one kind
+ * come from per-kernel free lists (see events.c).  Fields only one kind
  * needs share space: a post names its sender, an alarm is always from
  * its own session and keeps POE's walltime + delta instead.
+ *
+ * An argumentless timer set while no session's timer list is kept is in
+ * no list (queue.c: poe__timers_list), so its block is a short one, the
+ * event without its link: 56 bytes, POE__EV_SHORT in its type.  Its
+ * pointer is the block's address less the link's 16 bytes, so that
+ * every other field is where a full block has it; the link, which would
+ * be the block before's memory, is never touched.  Making the lists
+ * moves every pending short timer to a full block.
  */
 struct poe__event {
-        /* First what removing a timer by id touches (its session, id,
-         * heap position, kind and the free list's link), in 40 bytes, so
-         * that it is one cache line more often than not. */
-        poe__list_node link; /* posts: k->fifo; alarms: the destination's timers */
-        uint64_t seq;        /* POE's queue item id; alarm ids */
+        /* First what removing a timer by id touches (its id, session,
+         * heap position and kind; the link too once the lists are kept),
+         * in 40 bytes, so that it is one cache line more often than not. */
+        /* Posts: k->fifo; alarms: the destination's timers, once the lists
+         * are kept.  Not in a short block. */
+        poe__list_node link;
+        union {
+                uint64_t seq;          /* POE's queue item id; alarm ids */
+                poe__event *free_next; /* a free block's: the next free one */
+        };
         poe__session *to;
         uint32_t heap_index; /* alarms: position in the timer heap */
-        uint16_t type;
-        uint16_t nargs; /* POE__EV_MANY: the count is stored before the args */
+        /* Read as one word where both are tested at once (events.c:
+         * poe__event_free). */
+        union {
+                struct {
+                        uint16_t type;  /* POE__ET_*, and POE__EV_SHORT */
+                        uint16_t nargs; /* POE__EV_MANY: the count is stored before the args */
+                };
+                uint32_t type_nargs;
+        };
         int64_t due;    /* monotonic ns */
         union {
                 poe__session *from; /* posts */
@@ -250,6 +274,11 @@ struct poe__event {
 };
 
 #define POE__EV_MANY UINT16_MAX
+
+/* The link's size (a short block's address less its event's), and a
+ * short block's size. */
+#define POE__EV_LINK_SIZE  offsetof(struct poe__event, seq)
+#define POE__EV_SHORT_SIZE (sizeof(struct poe__event) - POE__EV_LINK_SIZE)
 
 /* An event's arguments and their count. */
 static inline poe_value *poe__ev_args(const poe__event *ev)

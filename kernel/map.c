@@ -276,6 +276,11 @@ void poe__imap_insert_reserved(poe__imap *m, uint64_t key, void *value)
         imap_insert(m, key, value);
 }
 
+void poe__imap_replace(poe__imap *m, uint64_t key, void *value)
+{
+        imap_find(m, key)->value = value;
+}
+
 void *poe__imap_del(poe__imap *m, uint64_t key)
 {
         poe__imap_slot *s = imap_find(m, key);

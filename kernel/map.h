@@ -97,5 +97,7 @@ int poe__imap_reserve(struct poe_kernel *k, poe__imap *m);
 int poe__imap_reserve_n(struct poe_kernel *k, poe__imap *m, size_t n);
 /* Adds a key known to be absent, after poe__imap_reserve: one probe. */
 void poe__imap_insert_reserved(poe__imap *m, uint64_t key, void *value);
+/* Gives a key known to be present a new value: no memory, cannot fail. */
+void poe__imap_replace(poe__imap *m, uint64_t key, void *value);
 
 #endif

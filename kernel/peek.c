@@ -174,6 +174,20 @@ static const char *type_name(uint32_t type)
         return "post";
 }
 
+/* A pending timer as poe_peek_reasons' item. */
+static void timer_item(const poe_kernel *k, const poe__session *s, const poe__event *ev,
+                       poe_peek_item *it)
+{
+        memset(it, 0, sizeof(*it));
+        it->reason = POE_REASON_TIMERS;
+        it->id = ev->seq;
+        it->name = poe__name(k, ev->name);
+        it->when = poe__mono2wall(k, ev->due);
+        it->file = poe__name(k, ev->file);
+        it->line = ev->line;
+        it->other = s->id;
+}
+
 /*
  * Why a session is alive, item by item: each queued event to or from
  * it, each timer, watched fd, child, alias, extra reference, awaited
@@ -223,22 +237,25 @@ POE_EXPORT int poe_peek_reasons(const poe_kernel *k, poe_sid sid,
                         EMIT();
                 }
         }
-        /* The lists are made on first need; making them changes nothing
-         * a caller can see but the cost of later timer calls. */
-        if (poe__reason_get(s, POE_REASON_TIMERS))
-                poe__timers_list((poe_kernel *)(uintptr_t)k);
-        poe__list_foreach(pos, &s->timers) {
-                const poe__event *ev = poe__container_of(pos, poe__event, link);
+        /* The session's timers: its list in the order set, once the
+         * lists are kept (queue.c: poe__timers_list); until then one walk
+         * of the heap, in its order.  Making the lists here could need
+         * memory (short timers move to full blocks), and this call
+         * allocates nothing. */
+        if (k->timers_listed) {
+                poe__list_foreach(pos, &s->timers) {
+                        timer_item(k, s, poe__container_of(pos, poe__event, link), &it);
+                        EMIT();
+                }
+        } else if (poe__reason_get(s, POE_REASON_TIMERS)) {
+                uint32_t j;
 
-                memset(&it, 0, sizeof(it));
-                it.reason = POE_REASON_TIMERS;
-                it.id = ev->seq;
-                it.name = poe__name(k, ev->name);
-                it.when = poe__mono2wall(k, ev->due);
-                it.file = poe__name(k, ev->file);
-                it.line = ev->line;
-                it.other = s->id;
-                EMIT();
+                for (j = 0; j < k->heap_len; j++) {
+                        if (k->heap[j].ev->to != s)
+                                continue;
+                        timer_item(k, s, k->heap[j].ev, &it);
+                        EMIT();
+                }
         }
         for (i = 0; i < k->n_fds_cap; i++) {
                 const poe__fdrec *rec = k->fds[i];

@@ -312,13 +312,19 @@ poe__event *poe__timer_find_slow(poe_kernel *k, uint64_t id)
 /*
  * Each session's timers as a list, for the calls that need them: alarm()
  * and delay() (which first clear the session's timers of that name),
- * alarm_remove_all, a session's departure and poe_peek_reasons.  A
+ * alarm_remove_all and a session's departure (poe_peek_reasons uses them
+ * when they are made, and walks the heap when not).  A
  * program that only sets, removes by id and lets fire keeps no list: a
  * timer's removal would otherwise touch its two neighbours in it, two
- * cache misses in a big queue.  Made once, in the order the timers were
- * set (their ids): the heap is sorted by id, each timer appended to its
- * session's list, then sorted back by (due, id), which is a heap.
- * qsort needs no memory it cannot do without, so this cannot fail.
+ * cache misses in a big queue, and an argumentless timer's block would
+ * need its 16-byte link (its block is a short one without it, 56 bytes
+ * instead of 72: events.c).  Made once, in the order the timers were
+ * set (their ids): the heap is sorted by id, each timer moved to a full
+ * block if in a short one (the heap and the id map repointed at it) and
+ * appended to its session's list, then the heap is sorted back by (due,
+ * id), which is a heap.  qsort needs no memory it cannot do without; the
+ * full blocks are reserved first, so that the one failure is before
+ * anything changed.
  */
 static int by_id(const void *a, const void *b)
 {
@@ -334,17 +340,58 @@ static int by_order(const void *a, const void *b)
         return before(x, y) ? -1 : before(y, x);
 }
 
-void poe__timers_list_slow(poe_kernel *k)
+/* Points the id map's entry for ev's id at ev (moved): no memory, as
+ * the id has its place already. */
+static void ids_repoint(poe__timer_ids *m, poe__event *ev)
 {
-        uint32_t i;
+        if (in_ring(m, ev->seq))
+                m->ring[ev->seq & m->mask] = ev;
+        else
+                poe__imap_replace(&m->old, ev->seq, ev);
+}
 
-        qsort(k->heap, k->heap_len, sizeof(*k->heap), by_id);
+int poe__timers_list_slow(poe_kernel *k)
+{
+        uint32_t i, n_short = 0;
+
         for (i = 0; i < k->heap_len; i++)
-                poe__list_append(&k->heap[i].ev->to->timers, &k->heap[i].ev->link);
+                n_short += (k->heap[i].ev->type & POE__EV_SHORT) != 0;
+        if (n_short && poe__events_reserve(k, n_short) < 0)
+                return -ENOMEM;
+        qsort(k->heap, k->heap_len, sizeof(*k->heap), by_id);
+        for (i = 0; i < k->heap_len; i++) {
+                poe__event *ev = k->heap[i].ev;
+
+                if (ev->type & POE__EV_SHORT) {
+                        ev = poe__event_lengthen(k, ev);
+                        k->heap[i].ev = ev;
+                        if (k->timers_indexed)
+                                ids_repoint(&k->timer_ids, ev);
+                }
+                poe__list_append(&ev->to->timers, &ev->link);
+        }
         qsort(k->heap, k->heap_len, sizeof(*k->heap), by_order);
         for (i = 0; i < k->heap_len; i++)
                 k->heap[i].ev->heap_index = i;
         k->timers_listed = true;
+        return 0;
+}
+
+/* The session's first pending timer in the order set (the least id), or
+ * NULL, without the lists: for when there was no memory to make them.
+ * O(timers pending) a call. */
+poe__event *poe__timer_first_of(const poe_kernel *k, const poe__session *s)
+{
+        poe__event *first = NULL;
+        uint32_t i;
+
+        for (i = 0; i < k->heap_len; i++) {
+                poe__event *ev = k->heap[i].ev;
+
+                if (ev->to == s && (!first || ev->seq < first->seq))
+                        first = ev;
+        }
+        return first;
 }
 
 /* The timer half of poe__queue_push: room was reserved by the caller,

@@ -42,10 +42,12 @@ typedef struct poe__timer_ids {
         size_t queue_count;                                                          \
         uint64_t seq;                                                                \
         poe__event *parked_event; /* the last alarm_remove'd, for its args */        \
-        /* Argumentless events' blocks: free ones, and the chunks they               \
-         * were carved from (all freed with the kernel). */                          \
+        /* Argumentless events' blocks: free ones, full and short (events.c),        \
+         * and the chunks they were carved from (all freed with the kernel). */      \
         poe__event *ev_free;                                                         \
-        void *ev_chunks;
+        poe__event *ev_free_short;                                                   \
+        void *ev_chunks;                                                             \
+        void *ev_chunks_short;
 
 #endif
 
@@ -57,14 +59,18 @@ int poe__queue_reserve(poe_kernel *k);
 int poe__timers_index(poe_kernel *k);
 poe__event *poe__timer_find_slow(poe_kernel *k, uint64_t id);
 void poe__timer_ids_free(poe_kernel *k, poe__timer_ids *m);
-void poe__timers_list_slow(poe_kernel *k);
+int poe__timers_list_slow(poe_kernel *k);
+poe__event *poe__timer_first_of(const poe_kernel *k, const poe__session *s);
 
 /* Makes each session's s->timers list its pending timers (from then on
- * every timer is linked there as it is set).  Cannot fail. */
-static inline void poe__timers_list(poe_kernel *k)
+ * every timer is linked there as it is set).  0, or -ENOMEM with
+ * nothing changed: the pending timers in short blocks move to full
+ * ones, which may need memory (queue.c). */
+static inline int poe__timers_list(poe_kernel *k)
 {
         if (__builtin_expect(!k->timers_listed, 0))
-                poe__timers_list_slow(k);
+                return poe__timers_list_slow(k);
+        return 0;
 }
 
 /* The pending timer with that id, or NULL: inline for an id in the

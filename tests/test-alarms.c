@@ -1373,6 +1373,157 @@ static void test_session_lists_made_late(void **state)
         TL_EQ(tl.k->heap_len, 0);
 }
 
+/* ---- short blocks: argumentless timers outside any list ---- */
+
+static int n_short(const poe_kernel *k)
+{
+        uint32_t i;
+        int n = 0;
+
+        for (i = 0; i < k->heap_len; i++)
+                n += (k->heap[i].ev->type & POE__EV_SHORT) != 0;
+        return n;
+}
+
+/* An argumentless timer, "plain", or "kept" when ctx is not NULL. */
+static void set_plain(poe_kernel *k, void *ctx)
+{
+        TL_EQ(poe_kernel_delay_add(k, ctx ? "kept" : "plain", 5, POE_NOARGS), 0);
+}
+
+static void set_kept_id(poe_kernel *k, void *ctx)
+{
+        poe_alarm_id id;
+
+        TL_EQ(poe_kernel_delay_set(k, "kept", 6, POE_NOARGS, &id), 0);
+        if (!*(poe_alarm_id *)ctx)
+                *(poe_alarm_id *)ctx = id;
+}
+
+static void set_with_args(poe_kernel *k, void *ctx)
+{
+        TL_EQ(poe_kernel_delay_add(k, "args", 5, POE_ARGS(poe_int(1))), 0);
+        (void)ctx;
+}
+
+static void alarm_plain(poe_kernel *k, void *ctx)
+{
+        TL_EQ(poe_kernel_alarm(k, "plain", poe_kernel_time(k) + 9, POE_NOARGS), *(int *)ctx);
+}
+
+static void remove_kept_by_id(poe_kernel *k, void *ctx)
+{
+        poe_alarm_info info;
+
+        TL_EQ(poe_kernel_alarm_remove(k, *(poe_alarm_id *)ctx, &info), 0);
+        assert_string_equal(info.event, "kept");
+        TL_EQ(info.nargs, 0);
+}
+
+/* Argumentless timers set before any list is kept are short blocks;
+ * making the lists moves each to a full one and repoints the heap and
+ * the id map, both its window and its older entries, at it. */
+static void test_short_timers_move_when_listed(void **state)
+{
+        poe_sid a;
+        poe_alarm_id first = 0;
+        int i, ok = 0;
+
+        (void)state;
+        fake_clock();
+        a = new_session();
+        for (i = 0; i < 100; i++) {
+                as(a, set_plain, NULL);
+                as(a, set_plain, "kept");
+        }
+        as(a, set_with_args, NULL);
+        /* The first id asked for makes the map: the 201 timers so far go
+         * to its older part, the next ones to its window. */
+        for (i = 0; i < 200; i++)
+                as(a, set_kept_id, &first);
+        assert_false(tl.k->timers_listed);
+        TL_EQ(n_short(tl.k), 400);
+        check_heap(tl.k);
+        /* alarm() clears by name: the lists are made, and the 100
+         * "plain" go. */
+        as(a, alarm_plain, &ok);
+        assert_true(tl.k->timers_listed);
+        TL_EQ(n_short(tl.k), 0);
+        TL_EQ(tl.k->heap_len, 302);
+        TL_EQ(tl_reason(tl.k, a, POE_REASON_TIMERS), 302);
+        /* Every timer is found by its id, in the window and out of it. */
+        check_heap(tl.k);
+        as(a, remove_kept_by_id, &first);
+        check_heap(tl.k);
+        /* Timers set from now on are full blocks, linked as they are set. */
+        as(a, set_plain, "kept");
+        TL_EQ(n_short(tl.k), 0);
+        TL_EQ(tl_reason(tl.k, a, POE_REASON_TIMERS), 302);
+        tl_run_to_end(tl.k, 10);
+        TL_EQ(tl.k->heap_len, 0);
+}
+
+static int peek_count(void *ctx, const poe_peek_item *it)
+{
+        if (it->reason == POE_REASON_TIMERS)
+                ++*(int *)ctx;
+        return 0;
+}
+
+static void remove_all_enomem(poe_kernel *k, void *ctx)
+{
+        (void)ctx;
+        TL_EQ(poe_kernel_alarm_remove_all(k, NULL, NULL), -ENOMEM);
+}
+
+static void stop_without_memory(poe_kernel *k, void *ctx)
+{
+        (void)ctx;
+        tl_alloc_fail_nth(&tl.alloc, 1, true);
+        poe_kernel_stop(k);
+        tl_alloc_disarm(&tl.alloc);
+}
+
+/*
+ * Without memory to make the lists (the short timers' full blocks):
+ * alarm() and alarm_remove_all fail with nothing changed, poe_peek_reasons
+ * still reports every timer (it allocates nothing), and a departing
+ * session still loses its timers, found by walks of the heap.
+ */
+static void test_lists_without_memory(void **state)
+{
+        poe_sid a, b;
+        int i, n = 0, enomem = -ENOMEM;
+
+        (void)state;
+        fake_clock();
+        a = new_logged_session();
+        b = new_session();
+        for (i = 0; i < 300; i++)
+                as(i % 3 ? a : b, set_plain, NULL);
+        TL_EQ(n_short(tl.k), 300);
+
+        tl_alloc_fail_nth(&tl.alloc, 1, true);
+        as(a, alarm_plain, &enomem);
+        as(a, remove_all_enomem, NULL);
+        TL_EQ(poe_peek_reasons(tl.k, a, peek_count, &n), 0);
+        tl_alloc_disarm(&tl.alloc);
+        TL_EQ(n, 200);
+        assert_false(tl.k->timers_listed);
+        TL_EQ(tl_reason(tl.k, a, POE_REASON_TIMERS), 200);
+        TL_EQ(tl.k->heap_len, 300);
+        check_heap(tl.k);
+
+        /* Both depart (POE's stop, from b's handler) while the lists
+         * cannot be made. */
+        as(b, stop_without_memory, NULL);
+        TL_EXPECT("1 _stop");
+        assert_false(tl.k->timers_listed);
+        TL_EQ(poe_kernel_ID_id_to_session(tl.k, a), -ESRCH);
+        TL_EQ(tl.k->heap_len, 0);
+        TL_EQ(poe_kernel_get_event_count(tl.k), 0);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -1402,6 +1553,8 @@ int main(void)
                 TL_TEST(test_ids_never_handed_back_are_found),
                 TL_TEST(test_ids_far_apart),
                 TL_TEST(test_session_lists_made_late),
+                TL_TEST(test_short_timers_move_when_listed),
+                TL_TEST(test_lists_without_memory),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -182,7 +182,7 @@ static const oa_row oom_api[] = {
         OA_NONE(poe_peek_session, "fills the caller's struct")
         OA_NONE(poe_peek_sessions, "walks the tree through its parent links")
         OA_NONE(poe_peek_handlers, "walks the handler table")
-        OA_NONE(poe_peek_reasons, "walks the session's lists")
+        OA_NONE(poe_peek_reasons, "walks the session's lists, the queue or the timer heap")
         OA_NONE(poe_peek_postbacks, "walks the kernel's list of postbacks")
         OA_SWEPT(poe_peek_queue, test_peek_queue)
         OA_SWEPT(poe_peek_timers, test_peek_timers)
