@@ -743,13 +743,10 @@ static void busy_begin(poe_kernel *k, poe__session *to, uint32_t name)
  * watchers share the signal's (poe__dispatch_framed), and an I/O round's
  * watchers the round's (poe__dispatch_io).
  *
- * A top-level dispatch is charged busy time from its start to its end;
- * an I/O watcher's (POE__ET_SELECT, from the slice's ready round) to the
- * next reading, the next ready dispatch's or the slice's
- * (poe__dispatch_due), as the queued events' are, so that a wake-up
- * reads the coarse clock once for its dispatches, not twice each; so is
- * one the slice makes itself after its events (k->busy_defer: the
- * sweep's _stop and _child, a signal's watchers).
+ * A top-level dispatch is charged busy time from its start to its end,
+ * but for one the slice makes itself after its events (k->busy_defer:
+ * the sweep's _stop and _child, a signal's watchers), whose end is the
+ * next reading, as the queued events' is.
  */
 poe_value poe__dispatch(poe_kernel *k, poe__delivery *d)
 {
@@ -800,6 +797,9 @@ poe_value poe__dispatch_framed(poe_kernel *k, poe__delivery *d)
  * has none (the common case), else copied into d->ev, since the handler
  * may remove its own watcher; the copy is freed after the dispatch, or
  * after a die by the round.  The dispatch is inline, of a known kind.
+ * Its busy time ends at the next reading, the next ready dispatch's or
+ * the slice's (poe__dispatch_due), as the queued events' does, so that a
+ * wake-up reads the coarse clock once for its dispatches, not twice each.
  */
 void poe__dispatch_io(poe_kernel *k, poe__io_round *r)
 {

@@ -32,9 +32,9 @@
  *   3. Then the owner goes on: poe__dispatch returns nil; the slice's
  *      frame frees the event and resumes the slice (poe__slice_landed);
  *      a signal frees its watcher's argument copy and goes on with the
- *      next watcher, and an I/O round with the next ready fd.  A frame with nothing open (call()'s to its own
- *      session, a postback's) lets go of what it holds and unwinds on
- *      to the frame above.
+ *      next watcher, and an I/O round with the next ready fd.  A frame
+ *      with nothing open (call()'s to its own session, a postback's)
+ *      lets go of what it holds and unwinds on to the frame above.
  *   4. call() rethrows a pending kernel exception into its caller
  *      (poe__rethrow), as POE's call does.
  */

@@ -21,11 +21,6 @@
 #include "signals.h"
 #include "trace.h"
 
-static poe__fdrec *rec_get(const poe_kernel *k, int fd)
-{
-        return fd >= 0 && fd < k->n_fds_cap ? k->fds[fd] : NULL;
-}
-
 /* The modes the backend should wait for: the unpaused watchers'. */
 static unsigned wanted_mask(const poe__fdrec *r)
 {
@@ -138,7 +133,7 @@ static int watch_add(poe_kernel *k, poe__session *s, int fd, int mode, const cha
         uint32_t name;
         int err, flags;
 
-        r = rec_get(k, fd);
+        r = poe__io_rec(k, fd);
         if (r && r->watch[mode]) {
                 w = r->watch[mode];
                 if (w->session != s)
@@ -235,7 +230,7 @@ static int internal_select(poe_kernel *k, int fd, int mode, const char *event,
                 return err;
         if (event)
                 return watch_add(k, s, fd, mode, event, args, nargs);
-        r = rec_get(k, fd);
+        r = poe__io_rec(k, fd);
         if (r && r->watch[mode] && r->watch[mode]->session == s)
                 watch_remove(k, r->watch[mode]);
         return 0;
@@ -275,7 +270,7 @@ POE_EXPORT int poe_kernel_select(poe_kernel *k, int fd, const char *event_r, con
         r = check_open(k, fd, "select");
         if (r < 0)
                 return poe__rv(k, r, __func__);
-        rec = rec_get(k, fd);
+        rec = poe__io_rec(k, fd);
         for (m = 0; m < POE__MODES; m++)
                 had[m] = rec && rec->watch[m] && rec->watch[m]->session == k->active;
         /* All or nothing: the watchers are added first, and those this
@@ -315,7 +310,7 @@ static int set_paused(poe_kernel *k, int fd, int mode, bool paused, const char *
         err = check_open(k, fd, funcs[mode == POE__MODE_WR][paused]);
         if (err < 0)
                 return err;
-        r = rec_get(k, fd);
+        r = poe__io_rec(k, fd);
         if (!r || !r->watch[mode])
                 return 0;
         was = r->watch[mode]->paused;
@@ -364,7 +359,7 @@ void poe__io_ready(poe_kernel *k, int fd, int mode)
                 k->sig_ready = true;
                 return;
         }
-        if (!rec_get(k, fd) || k->n_ready[mode] >= k->cap_ready)
+        if (!poe__io_rec(k, fd) || k->n_ready[mode] >= k->cap_ready)
                 return;
         k->ready[mode][k->n_ready[mode]++] = fd;
 }
@@ -377,7 +372,7 @@ void poe__io_ready(poe_kernel *k, int fd, int mode)
  */
 void poe__io_bad(poe_kernel *k, int fd)
 {
-        poe__fdrec *r = rec_get(k, fd);
+        poe__fdrec *r = poe__io_rec(k, fd);
         int i;
 
         for (i = 0; r && i < POE__MODES; i++) {
@@ -390,7 +385,7 @@ void poe__io_bad(poe_kernel *k, int fd)
                           "(mode %d, event '%s'); the watcher is removed\n",
                           fd, (unsigned long long)w->session->id, i, poe__name(k, w->event));
                 watch_remove(k, w);
-                r = rec_get(k, fd);
+                r = poe__io_rec(k, fd);
         }
 }
 

@@ -93,11 +93,17 @@ typedef struct poe__io_round {
         size_t i;
 } poe__io_round;
 
+/* The watchers of fd, or NULL if none ever was. */
+static inline poe__fdrec *poe__io_rec(const poe_kernel *k, int fd)
+{
+        return fd >= 0 && fd < k->n_fds_cap ? k->fds[fd] : NULL;
+}
+
 /* The watcher a ready (fd, mode) goes to, or NULL: none, or one that an
  * earlier handler of the round paused, or whose session is gone. */
 static inline poe__watch *poe__io_ready_watch(const poe_kernel *k, int fd, int mode)
 {
-        poe__fdrec *r = fd >= 0 && fd < k->n_fds_cap ? k->fds[fd] : NULL;
+        poe__fdrec *r = poe__io_rec(k, fd);
         poe__watch *w = r ? r->watch[mode] : NULL;
 
         return w && !w->paused && w->session->alive ? w : NULL;
