@@ -352,7 +352,7 @@ static void ch_close(chrome *c, open_dispatch *d, int64_t end, const char *ret, 
                 put_str(b, ret, n);
         }
         PUT_LIT(b, "},\"dur\":");
-        put_us(b, end > d->ns ? end - d->ns : 0);
+        put_us(b, end > d->ns ? poe__tl_sat_sub(end, d->ns) : 0);
         PUT_LIT(b, "}");
         json_decref(d->obj);
         d->obj = NULL;

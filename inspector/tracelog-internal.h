@@ -267,6 +267,27 @@ static inline int64_t now_ms(void)
         return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* Times read back from a log are whatever the file holds (a log the
+ * library did not write, or a damaged one): arithmetic on them saturates
+ * at the int64_t range instead of overflowing. */
+static inline int64_t poe__tl_sat_add(int64_t a, int64_t b)
+{
+        int64_t r;
+
+        if (__builtin_add_overflow(a, b, &r))
+                return b > 0 ? INT64_MAX : INT64_MIN;
+        return r;
+}
+
+static inline int64_t poe__tl_sat_sub(int64_t a, int64_t b)
+{
+        int64_t r;
+
+        if (__builtin_sub_overflow(a, b, &r))
+                return b < 0 ? INT64_MAX : INT64_MIN;
+        return r;
+}
+
 static inline unsigned group_index(unsigned group)
 {
         return group ? (unsigned)__builtin_ctz(group) : N_GROUP_BITS - 1;

@@ -179,7 +179,7 @@ static json_t *decimal(int64_t v)
 
 static json_t *unix_nano(otlp *o, int64_t ns)
 {
-        int64_t t = o->base_unix + (ns - o->base_mono);
+        int64_t t = poe__tl_sat_add(o->base_unix, poe__tl_sat_sub(ns, o->base_mono));
 
         return decimal(t > 0 ? t : 0);
 }
@@ -345,7 +345,8 @@ static char *post_head(otlp *o, json_t *s)
 /* Ends a post's span (its head freed) and writes it. */
 static void post_end(otlp *o, posted *p, int64_t end, const char *outcome)
 {
-        int64_t t = o->base_unix + ((end > p->ns ? end : p->ns) - o->base_mono);
+        int64_t t = poe__tl_sat_add(o->base_unix,
+                                    poe__tl_sat_sub(end > p->ns ? end : p->ns, o->base_mono));
 
         if (!p->head)
                 return;

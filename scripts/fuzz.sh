@@ -99,6 +99,20 @@ replay_alone() {
         return 1
 }
 
+# show_report LOG: what a failed run says, from where it starts saying
+# it: the first sanitizer, libFuzzer or harness ("fuzz: ") report line,
+# 120 lines on (the whole stack and the input's name, which a tail of
+# the log cut off), then the run's last lines (its stats).
+show_report() {
+        local log=$1 first
+        first=$(grep -nE "$san_re|^==[0-9]+==|^fuzz: " "$log" | head -1 | cut -d: -f1)
+        if [ -n "$first" ]; then
+                sed -n "$((first > 5 ? first - 5 : 1)),$((first + 120))p" "$log"
+                echo "[...]"
+        fi
+        tail -12 "$log"
+}
+
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 ok=0
@@ -156,7 +170,7 @@ for t in $targets; do
                 why+=("libFuzzer timed out but left no input")
         fi
         if [ $bad = 1 ]; then
-                tail -60 "$work/$t/log" >&2
+                show_report "$work/$t/log" >&2
         else
                 [ "$rc" -eq $timeout_rc ] &&
                         echo "fuzz-$t: the run ended on libFuzzer's ${unit_timeout}s timeout" >&2
