@@ -18,6 +18,7 @@
 #include "queue.h"
 #include "sessions.h"
 #include "signals.h"
+#include "slice.h"
 #include "trace.h"
 
 /*
@@ -904,12 +905,18 @@ static inline void sweep_slice(poe_kernel *k)
         }
 }
 
-void poe__dispatch_due(poe_kernel *k)
+/* A slice's start: its clock reading, time and item id cut. */
+static inline __attribute__((always_inline)) void slice_start(poe_kernel *k)
 {
         poe__busy_settle(k, poe__clock_slice(k));
         k->slice_prev = k->slice_now;
         k->slice_now = k->now;
         k->slice_cut = k->seq;
+}
+
+void poe__dispatch_due(poe_kernel *k)
+{
+        slice_start(k);
         if (k->queue_count == 0) {
                 /* Nothing queued (an I/O wake-up's slice): the loop's end. */
                 sweep_slice(k);
@@ -951,11 +958,19 @@ static inline __attribute__((always_inline)) void delivery_of(poe_kernel *k, poe
  * one set by run() (kernel.c) catches poe_die for all of them, and
  * finds the dispatch open in it, k->top.  Signals, and anything a
  * handler dispatches itself, go through poe__dispatch and its own frame.
+ *
+ * Under run() (k->run_slicing), when the slice is done and the next would
+ * skip its wait (poe__slice_only_events: only posts are pending), the
+ * next slice begins here, as run()'s loop would begin it, and the way
+ * back to that loop and in again is not paid: a yield chain's slices
+ * are one event each.  The kernel's session gone, or IDLE not raised
+ * for want of memory, run()'s loop is the one to see it.
  */
 void poe__dispatch_resume(poe_kernel *k)
 {
         poe__event *ev;
 
+next:
         while ((ev = poe__queue_next_due(k, k->slice_now, k->slice_cut))) {
                 dequeue(k, ev);
                 k->dispatch_seq = (int64_t)ev->seq;
@@ -983,6 +998,11 @@ void poe__dispatch_resume(poe_kernel *k)
                 poe__event_done(k, ev);
         }
         sweep_slice(k);
+        if (k->run_slicing && k->ksession->alive && k->raise_failures < POE__RAISE_TRIES &&
+            poe__slice_only_events(k)) {
+                slice_start(k);
+                goto next;
+        }
 }
 
 /* A departing session's timer, gone. */

@@ -347,6 +347,10 @@ struct poe_kernel {
          * first, the kernel warns that run() was never called. */
         bool run_called;
         bool run_sessions;
+        /* run()'s loop is under way (not run_one_timeslice's, nor a host
+         * loop's): a slice's end may begin the next (events.c,
+         * poe__dispatch_resume). */
+        bool run_slicing;
         /* POE's kr_pid: the process the kernel last knew it ran in.  In
          * a child that has forked (has_forked, or implied by stop() or
          * run()), stop() from a handler lets run() nest in that handler

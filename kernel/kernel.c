@@ -22,6 +22,7 @@
 #include "queue.h"
 #include "sessions.h"
 #include "signals.h"
+#include "slice.h"
 #include "trace.h"
 #include "xthread.h"
 
@@ -225,21 +226,6 @@ POE_EXPORT poe_kernel *poe_kernel_free(poe_kernel *k)
 }
 
 /*
- * Can this timeslice skip the wait?  When posts are due, nothing but
- * events can be pending besides them: no fd is watched (so no wait is
- * made anyway), no thread has posted, no OS signal or child reap waits,
- * and no I/O tracing wants its line.  Then the slice is only the
- * dispatch, which is what keeps a busy kernel's cost per event low.
- */
-static inline bool only_events(poe_kernel *k)
-{
-        return !poe__list_empty(&k->fifo) && k->n_watched_fds == 0 && !k->wake_ready &&
-               !k->sig_ready && !atomic_load_explicit(&k->xposts_waiting, memory_order_relaxed) &&
-               !poe__os_signals_pending(k) && k->chld_poll_due < 0 && !k->retry_soon &&
-               !POE__ON(k, POE_TRACE_FILES | POE_ASSERT_FILES);
-}
-
-/*
  * POE::Loop's loop_do_timeslice: the one path of every loop.  run() and
  * run_one_timeslice() block in the wait (block); a host loop's
  * poe_kernel_dispatch() has slept already, in its own loop, and only
@@ -247,7 +233,7 @@ static inline bool only_events(poe_kernel *k)
  */
 static void do_timeslice(poe_kernel *k, bool block)
 {
-        if (block && only_events(k)) {
+        if (block && poe__slice_only_events(k)) {
                 poe__dispatch_due(k);
                 return;
         }
@@ -351,6 +337,7 @@ static __attribute__((noinline)) int run_slices(poe_kernel *k)
 static int run_loop(poe_kernel *k)
 {
         poe__frame f;
+        bool outer;
 
         k->run_called = true; /* POE's KR_RUN_CALLED */
         if (!k->ksession->alive || k->n_sessions == 0) {
@@ -367,6 +354,8 @@ static int run_loop(poe_kernel *k)
         f.up = k->frame;
         f.open = NULL;
         k->frame = &f;
+        outer = k->run_slicing;
+        k->run_slicing = true;
         if (POE__SETJMP(f.jb) != 0)
                 poe__slice_landed(k, &f);
         if (run_slices(k) < 0) {
@@ -374,9 +363,11 @@ static int run_loop(poe_kernel *k)
                  * run. */
                 k->raise_failures = 0;
                 k->kernel_watches_idle = false;
+                k->run_slicing = outer;
                 k->frame = f.up;
                 return -ENOMEM;
         }
+        k->run_slicing = outer;
         k->frame = f.up;
         poe__busy_stop(k);
         finalize(k);
