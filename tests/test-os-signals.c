@@ -593,6 +593,63 @@ static void test_signal_before_wait(void **state)
         before_wait(tl.k);
 }
 
+/*
+ * run() dispatches a chain of yields without waiting between them (only
+ * posts are pending: kernel/slice.h), and begins each slice from the end
+ * of the last (events.c).  An OS signal caught meanwhile must end that:
+ * the next slice delivers it.  The handler raises it itself (kill: the
+ * OS handler runs before kill returns), so it is pending before the next
+ * yield; the chain has a thousand more for it to arrive in, where the
+ * next slice needs one or two.  With the pipe and without.
+ */
+#define SPIN_LIMIT 1000
+
+static long spins, spins_at_kill, spins_at_sig;
+
+static poe_value spin_h(poe_ctx *c)
+{
+        if (++spins == 10) {
+                TL_EQ(kill(getpid(), SIGUSR1), 0);
+                spins_at_kill = spins;
+        }
+        if (!spins_at_sig && spins < SPIN_LIMIT)
+                poe_kernel_yield(poe_ctx_kernel(c), "spin", POE_NOARGS);
+        return poe_nil();
+}
+
+static poe_value spin_sig(poe_ctx *c)
+{
+        spins_at_sig = spins;
+        /* The watch goes, so the session ends with its chain. */
+        poe_kernel_sig(poe_ctx_kernel(c), "USR1", NULL, POE_NOARGS);
+        return poe_nil();
+}
+
+static poe_value spin_start(poe_ctx *c)
+{
+        poe_kernel_sig(poe_ctx_kernel(c), "USR1", "sig", POE_NOARGS);
+        poe_kernel_yield(poe_ctx_kernel(c), "spin", POE_NOARGS);
+        return poe_nil();
+}
+
+static void yield_chain_takes_signal(poe_kernel *k)
+{
+        spins = spins_at_kill = spins_at_sig = 0;
+        TL_CREATE(k, { "_start", spin_start, NULL }, { "spin", spin_h, NULL },
+                  { "sig", spin_sig, NULL });
+        TL_EQ(poe_kernel_run(k), 0);
+        TL_EQ(spins_at_kill, 10);
+        assert_true(spins_at_sig > 0);
+        assert_true(spins_at_sig <= spins_at_kill + 2);
+        TL_EQ(tl_session_count(k), 0);
+}
+
+static void test_yield_chain_takes_signal(void **state)
+{
+        (void)state;
+        yield_chain_takes_signal(tl.k);
+}
+
 /* ---- POE_USE_SIGNAL_PIPE=0 ---- */
 
 static void renew_without_pipe(void)
@@ -651,6 +708,13 @@ static void test_no_pipe_signal_from_another_thread(void **state)
         from_thread(tl.k);
 }
 
+static void test_no_pipe_yield_chain_takes_signal(void **state)
+{
+        (void)state;
+        renew_without_pipe();
+        yield_chain_takes_signal(tl.k);
+}
+
 static void test_no_pipe_terminal(void **state)
 {
         (void)state;
@@ -677,10 +741,12 @@ int main(void)
                 TL_TEST(test_signal_before_wait),
                 TL_TEST(test_signal_from_another_process_wakes_kernel),
                 TL_TEST(test_signal_from_another_thread_wakes_kernel),
+                TL_TEST(test_yield_chain_takes_signal),
                 TL_TEST(test_no_pipe_delivers),
                 TL_TEST(test_no_pipe_signal_before_wait),
                 TL_TEST(test_no_pipe_signal_from_another_process),
                 TL_TEST(test_no_pipe_signal_from_another_thread),
+                TL_TEST(test_no_pipe_yield_chain_takes_signal),
                 TL_TEST(test_no_pipe_terminal),
         };
 

@@ -2,7 +2,8 @@
  * poe_kernel_post_from_thread, the kernel's one thread-safe call: posts
  * from many threads while the kernel runs, none lost and each thread's
  * in order; a destination that is gone by the time the kernel takes the
- * event; and a loop blocked with nothing to wait for but other threads.
+ * event; a loop blocked with nothing to wait for but other threads; and
+ * a loop too busy with yields to wait at all.
  *
  * Handlers never assert while other threads post (a failed assertion
  * would unwind out of the kernel under their feet): they count what is
@@ -354,6 +355,101 @@ static void test_blocked_loop_wakes_on_post_fake_clock(void **state)
         run_blocked_wake(true);
 }
 
+/* ---- a busy kernel still takes other threads' posts ---- */
+
+/*
+ * run() dispatches a chain of yields without waiting between them (only
+ * posts are pending: kernel/slice.h), and begins each slice from the end
+ * of the last (events.c).  A post from another thread must end that: the
+ * next slice sees it.  The handler asks a thread to post and waits until
+ * the post is made, so the post is there before the next yield is
+ * dispatched; the chain then has a thousand yields for the kernel to take
+ * it, where taking it at the next slice needs one or two.
+ */
+#define SPIN_LIMIT 1000
+
+struct spinner {
+        poe_kernel *k;
+        poe_sid dest;
+        pthread_mutex_t lock;
+        pthread_cond_t cond;
+        bool asked, posted;
+        int r;
+        long spins, spins_at_post, spins_at_msg;
+        bool got;
+};
+
+static struct spinner sp;
+
+static void *spin_poster_main(void *arg)
+{
+        (void)arg;
+        pthread_mutex_lock(&sp.lock);
+        while (!sp.asked)
+                pthread_cond_wait(&sp.cond, &sp.lock);
+        pthread_mutex_unlock(&sp.lock);
+        sp.r = poe_kernel_post_from_thread(sp.k, sp.dest, "msg", POE_NOARGS);
+        pthread_mutex_lock(&sp.lock);
+        sp.posted = true;
+        pthread_cond_signal(&sp.cond);
+        pthread_mutex_unlock(&sp.lock);
+        return NULL;
+}
+
+static poe_value h_spin(poe_ctx *c)
+{
+        if (++sp.spins == 10) {
+                pthread_mutex_lock(&sp.lock);
+                sp.asked = true;
+                pthread_cond_signal(&sp.cond);
+                while (!sp.posted)
+                        pthread_cond_wait(&sp.cond, &sp.lock);
+                pthread_mutex_unlock(&sp.lock);
+                sp.spins_at_post = sp.spins;
+        }
+        if (!sp.got && sp.spins < SPIN_LIMIT)
+                poe_kernel_yield(poe_ctx_kernel(c), "spin", POE_NOARGS);
+        return poe_nil();
+}
+
+static poe_value h_spin_msg(poe_ctx *c)
+{
+        (void)c;
+        sp.got = true;
+        sp.spins_at_msg = sp.spins;
+        return poe_nil();
+}
+
+static poe_value h_spin_start(poe_ctx *c)
+{
+        poe_kernel_yield(poe_ctx_kernel(c), "spin", POE_NOARGS);
+        return poe_nil();
+}
+
+static void test_yield_chain_takes_thread_post(void **state)
+{
+        pthread_t t;
+
+        (void)state;
+        memset(&sp, 0, sizeof(sp));
+        pthread_mutex_init(&sp.lock, NULL);
+        pthread_cond_init(&sp.cond, NULL);
+        sp.k = tl.k;
+        TL_EQ(pthread_create(&t, NULL, spin_poster_main, NULL), 0);
+        sp.dest = TL_CREATE(tl.k, { "_start", h_spin_start, NULL }, { "spin", h_spin, NULL },
+                            { "msg", h_spin_msg, NULL });
+        TL_EQ(poe_kernel_run(tl.k), 0);
+        TL_EQ(pthread_join(t, NULL), 0);
+        TL_EQ(sp.r, 0);
+        assert_true(sp.got);
+        TL_EQ(sp.spins_at_post, 10);
+        /* Taken at the slice after the one that asked, not when the chain
+         * ran out. */
+        assert_true(sp.spins_at_msg <= sp.spins_at_post + 2);
+        pthread_cond_destroy(&sp.cond);
+        pthread_mutex_destroy(&sp.lock);
+}
+
 int main(void)
 {
         int failed;
@@ -363,6 +459,7 @@ int main(void)
                 TEST(test_pointer_arguments),
                 TEST(test_blocked_loop_wakes_on_post),
                 TEST(test_blocked_loop_wakes_on_post_fake_clock),
+                TEST(test_yield_chain_takes_thread_post),
         };
 
         tl_watchdog_start();
