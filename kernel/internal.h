@@ -9,8 +9,9 @@
  * values, and the public boundary's error paths.  Each resource has a
  * header of its own for the rest (sessions.h, aliases.h, queue.h,
  * clock.h, io.h, xthread.h, events.h, exceptions.h, signals.h,
- * postbacks.h, debug.h, trace.h), and a file includes the ones it
- * touches, after this one.
+ * postbacks.h, debug.h, trace.h; slice.h, with no part, says what a
+ * timeslice has to do besides dispatching), and a file includes the
+ * ones it touches, after this one.
  *
  * struct poe_kernel is made of those resources' parts.  Each header
  * declares its part as a macro of field declarations, with their

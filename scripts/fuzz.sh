@@ -102,14 +102,17 @@ replay_alone() {
 # show_report LOG: what a failed run says, from where it starts saying
 # it: the first sanitizer, libFuzzer or harness ("fuzz: ") report line,
 # 120 lines on (the whole stack and the input's name, which a tail of
-# the log cut off), then the run's last lines (its stats).
+# the log cut off), then the run's last lines (its stats); without a
+# report line, the last 60.
 show_report() {
         local log=$1 first
         first=$(grep -nE "$san_re|^==[0-9]+==|^fuzz: " "$log" | head -1 | cut -d: -f1)
-        if [ -n "$first" ]; then
-                sed -n "$((first > 5 ? first - 5 : 1)),$((first + 120))p" "$log"
-                echo "[...]"
+        if [ -z "$first" ]; then
+                tail -60 "$log"
+                return
         fi
+        sed -n "$((first > 5 ? first - 5 : 1)),$((first + 120))p" "$log"
+        echo "[...]"
         tail -12 "$log"
 }
 
