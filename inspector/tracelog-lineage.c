@@ -111,20 +111,24 @@ static int next_enqueue(lineage *l, int64_t id, row *r)
  * when the run has none, or a failure. */
 static int64_t find_enqueue(lineage *l, int64_t event_id)
 {
-        int64_t lo = l->lo, hi = l->hi + 1, mid;
+        /* A log the library did not write may hold any ids: hi and the
+         * steps saturate (the last id, INT64_MAX, is still found by the
+         * final read, which reaches l->hi), and the middle is taken on
+         * the unsigned distance, which hi - lo can overflow. */
+        int64_t lo = l->lo, hi = poe__tl_sat_add(l->hi, 1), mid;
         row r = {0, 0, 0, 0};
         int rc;
 
         /* The smallest record id whose next enqueue has an id >= event_id. */
         while (lo < hi) {
-                mid = lo + (hi - lo) / 2;
+                mid = lo + (int64_t)(((uint64_t)hi - (uint64_t)lo) / 2);
                 rc = next_enqueue(l, mid, &r);
                 if (rc < 0)
                         return rc;
                 if (rc == 0 || r.event_id >= event_id)
                         hi = mid;
                 else
-                        lo = r.id + 1;
+                        lo = poe__tl_sat_add(r.id, 1);
         }
         rc = next_enqueue(l, lo, &r);
         if (rc <= 0)
@@ -171,9 +175,12 @@ static bool over_budget(lineage *l)
  */
 static int open_dispatch_at(lineage *l, int64_t id, int64_t *ret, const char **why)
 {
-        int64_t depth = 0, from = id - BACK_MAX > l->lo ? id - BACK_MAX : l->lo;
+        int64_t depth = 0, from = poe__tl_sat_sub(id, BACK_MAX);
         row r = {0, 0, 0, 0};
         int rc;
+
+        if (from < l->lo)
+                from = l->lo;
 
         *ret = 0;
         *why = from == l->lo ? "posted outside any handler"
@@ -245,9 +252,12 @@ static json_t *record_json(lineage *l, int64_t id)
 static int find_dispatch(lineage *l, int64_t id, int64_t event_id, int64_t *ret, int64_t *kind,
                          bool *reached_end)
 {
-        int64_t to = id + FWD_MAX < l->hi ? id + FWD_MAX : l->hi;
+        int64_t to = poe__tl_sat_add(id, FWD_MAX);
         sqlite3_stmt *st = l->find_disp;
         int rc;
+
+        if (to > l->hi)
+                to = l->hi;
 
         *ret = 0;
         *kind = 0;
@@ -361,11 +371,13 @@ static int ancestors(lineage *l, int64_t event_id, int64_t enq, json_t *arr, con
  * went on past the scan's bound. */
 static int children_of(lineage *l, int64_t event_id, int64_t disp, json_t *out)
 {
-        int64_t depth = 0, to = disp + CHILD_SCAN_MAX < l->hi ? disp + CHILD_SCAN_MAX : l->hi;
+        int64_t depth = 0, to = poe__tl_sat_add(disp, CHILD_SCAN_MAX);
         int64_t after_return = -1;
         row r = {0, 0, 0, 0};
         int rc;
 
+        if (to > l->hi)
+                to = l->hi;
         scan_from(l, l->fwd, disp, to);
         while ((rc = scan_step(l, l->fwd, &r)) == 1) {
                 if (after_return >= 0) {

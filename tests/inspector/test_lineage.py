@@ -3,7 +3,8 @@
 chains (its header comment gives their shape): the ancestors of an event
 up to a root posted outside any handler, its children through a call,
 the depth and limit bounds with the truncated flag, a pending timer, and
-the 400 and 404 answers.
+the 400 and 404 answers; then the same log with run 1's record ids spread
+past what a signed difference holds, opened again by a second run.
 
     test_lineage.py SUBJECT
 
@@ -12,6 +13,7 @@ Every wait polls with a deadline; nothing sleeps to wait.
 import json
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -63,9 +65,50 @@ def count(node):
     return 1 + sum(count(c) for c in node.get("children", []))
 
 
+def spread_ids(subject, tmp, known):
+    """A log the library did not write: run 1's record ids spread to
+    -2^62 - 1 and above 2^62 (order kept), so that the search's hi - lo
+    is past INT64_MAX.  A second run of the subject opens that log (run
+    2), and run 1's lineage still answers as before."""
+    db = os.path.join(tmp, "t.db")
+    con = sqlite3.connect(db)
+    lo = con.execute("SELECT min(id) FROM records WHERE run_id = 1").fetchone()[0]
+    con.execute("UPDATE records SET id = id + 4611686018427387904 WHERE run_id = 1 AND id > ?",
+                (lo,))
+    con.execute("UPDATE records SET id = -4611686018427387905 WHERE id = ?", (lo,))
+    con.commit()
+    lo, hi = con.execute("SELECT min(id), max(id) FROM records WHERE run_id = 1").fetchone()
+    con.close()
+    check("run 1's ids now span more than INT64_MAX", hi - lo > 2**63 - 1, (lo, hi))
+    proc = popen([subject, db], stdout=subprocess.PIPE, text=True)
+    try:
+        line = proc.stdout.readline()
+        check("the subject starts again on that log", line.startswith("URL "), line)
+        base = line.split()[1].rstrip("/")
+        check("its chains ran again", proc.stdout.readline().strip() == "READY")
+        status, doc = get(base, "/api/v1/events/%d/lineage?run=1" % known["three"])
+        check("run 1's lineage of three answers 200 over the spread ids", status == 200,
+              (status, doc))
+        if status == 200:
+            d = doc["data"]
+            check("three's only ancestor is still one",
+                  d["run"] == 1 and d["event"]["event"] == "three"
+                  and [a["event"] for a in d["ancestors"]] == ["one"]
+                  and d["ancestors"][0]["event_id"] == known["one"], d)
+    finally:
+        proc.send_signal(15)
+        try:
+            rc = proc.wait(timeout=30 * SLOW)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            rc = proc.wait()
+        check("the second subject exits cleanly on SIGTERM", rc == 0, rc)
+
+
 def main():
     subject = sys.argv[1]
     tmp = tempfile.mkdtemp(prefix="poe-lineage-")
+    known = {}
     proc = popen([subject, os.path.join(tmp, "t.db")], stdout=subprocess.PIPE, text=True)
     try:
         line = proc.stdout.readline()
@@ -85,6 +128,7 @@ def main():
         check("the log holds the enqueues", all([one, three, four, later]), (one, three, four, later))
         if not all([one, three, four, later]):
             return
+        known["one"], known["three"] = one["event_id"], three["event_id"]
 
         # "three": posted inside helper, a call made by one's handler.
         status, doc = get(base, "/api/v1/events/%d/lineage" % three["event_id"])
@@ -220,6 +264,10 @@ def main():
             proc.kill()
             rc = proc.wait()
         check("the subject exits cleanly on SIGTERM", rc == 0, rc)
+    try:
+        if known:
+            spread_ids(subject, tmp, known)
+    finally:
         shutil.rmtree(tmp, ignore_errors=True)
     failed = results.count(False)
     print("%d passed, %d failed" % (results.count(True), failed))
