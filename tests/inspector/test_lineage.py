@@ -65,6 +65,16 @@ def count(node):
     return 1 + sum(count(c) for c in node.get("children", []))
 
 
+def stop(proc):
+    """SIGTERM, then the exit status (after a kill if it will not go)."""
+    proc.send_signal(15)
+    try:
+        return proc.wait(timeout=30 * SLOW)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        return proc.wait()
+
+
 def spread_ids(subject, tmp, known):
     """A log the library did not write: run 1's record ids spread to
     -2^62 - 1 and above 2^62 (order kept), so that the search's hi - lo
@@ -96,12 +106,7 @@ def spread_ids(subject, tmp, known):
                   and [a["event"] for a in d["ancestors"]] == ["one"]
                   and d["ancestors"][0]["event_id"] == known["one"], d)
     finally:
-        proc.send_signal(15)
-        try:
-            rc = proc.wait(timeout=30 * SLOW)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            rc = proc.wait()
+        rc = stop(proc)
         check("the second subject exits cleanly on SIGTERM", rc == 0, rc)
 
 
@@ -257,12 +262,7 @@ def main():
         status, doc = get(base, "/api/v1/events/%d/lineage?limit=0" % one["event_id"])
         check("limit 0 is a 400", status == 400, (status, doc))
     finally:
-        proc.send_signal(15)
-        try:
-            rc = proc.wait(timeout=30 * SLOW)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            rc = proc.wait()
+        rc = stop(proc)
         check("the subject exits cleanly on SIGTERM", rc == 0, rc)
     try:
         if known:
