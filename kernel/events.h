@@ -133,17 +133,16 @@ static inline poe__event *poe__timer_event_new(poe_kernel *k, const poe_value *a
                                                uint32_t *type)
 {
         if (__builtin_expect(nargs == 0 && !k->timers_listed, 1)) {
+                *type |= POE__EV_SHORT;
 #if !defined(__SANITIZE_ADDRESS__)
                 poe__event *ev = k->ev_free_short;
 
                 if (__builtin_expect(ev != NULL, 1)) {
                         k->ev_free_short = ev->free_next;
                         ev->nargs = 0;
-                        *type |= POE__EV_SHORT;
                         return ev;
                 }
 #endif
-                *type |= POE__EV_SHORT;
                 return poe__event_new_short2(k);
         }
         return poe__event_new(k, args, nargs);
