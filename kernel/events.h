@@ -171,10 +171,8 @@ static inline void poe__delivery_init(poe__delivery *d, poe_kernel *k, poe__sess
         d->from = from;
         d->type = type;
 }
-/* The guarded dispatch (events.c): under a landing frame of its own, or
- * (framed) under the caller's, k->frame, which it leaves d open in. */
+/* The guarded dispatch (events.c): under a landing frame of its own. */
 poe_value poe__dispatch(poe_kernel *k, poe__delivery *d);
-poe_value poe__dispatch_framed(poe_kernel *k, poe__delivery *d);
 /* The die path's half in events.c: the dispatch's end after a die. */
 void poe__dispatch_end(poe_kernel *k, poe__delivery *d, const poe_value *ret);
 void poe__dispatch_due(poe_kernel *k);

@@ -628,26 +628,36 @@ static int collect_tree(poe_kernel *k, poe__session *root, poe__session ***ret)
         if (!v)
                 return -ENOMEM;
         v[n++] = root;
+        root->pins++;
         for (i = 0; i < n; i++) {
+                poe__session *s = v[i];
+                const poe__list *l;
                 poe__list_node *pos;
 
-                poe__list_foreach(pos, POE__MORE_LIST(v[i], children))
-                {
-                        if (n == cap) {
+                /* The list's head in a local: the stores to v would
+                 * otherwise have it read again for every child. */
+                if (!s->more)
+                        continue;
+                l = &s->more->children;
+                for (pos = l->next; pos != l; pos = pos->next) {
+                        poe__session *c = poe__container_of(pos, poe__session, sibling);
+
+                        if (__builtin_expect(n == cap, 0)) {
                                 poe__session **nv = poe__realloc(k, v, cap * 2 * sizeof(*v));
 
                                 if (!nv) {
+                                        while (n > 0)
+                                                poe__session_unpin(k, v[--n]);
                                         poe__free(k, v);
                                         return -ENOMEM;
                                 }
                                 v = nv;
                                 cap *= 2;
                         }
-                        v[n++] = poe__container_of(pos, poe__session, sibling);
+                        c->pins++;
+                        v[n++] = c;
                 }
         }
-        for (i = 0; i < n; i++)
-                v[i]->pins++;
         *ret = v;
         return (int)n;
 }

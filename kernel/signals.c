@@ -35,20 +35,6 @@ static int sig_type(const char *name)
         return SIG_BENIGN;
 }
 
-static poe__sigwatch *watch_find(poe__session *s, uint32_t signal)
-{
-        poe__list_node *pos;
-
-        poe__list_foreach(pos, POE__MORE_LIST(s, sigwatch))
-        {
-                poe__sigwatch *w = poe__container_of(pos, poe__sigwatch, in_session);
-
-                if (w->signal == signal)
-                        return w;
-        }
-        return NULL;
-}
-
 /*
  * The first watcher of an OS signal installs its handler, the last one
  * gone removes it (POE's _data_sig_signal_watch and _ignore).  CHLD is
@@ -113,7 +99,7 @@ POE_EXPORT int poe_kernel_sig(poe_kernel *k, const char *signal, const char *eve
         POE_CHECK_SESSION(k, !s->is_kernel && s->alive, -EPERM);
         if (!event) {
                 sig = poe__name_find(k, signal);
-                w = sig == POE__NO_NAME ? NULL : watch_find(s, sig);
+                w = sig == POE__NO_NAME ? NULL : poe__sigwatch_find(s, sig);
                 if (w)
                         watch_remove(k, w);
                 return poe__rv(k, 0, __func__);
@@ -128,7 +114,7 @@ POE_EXPORT int poe_kernel_sig(poe_kernel *k, const char *signal, const char *eve
         if (poe__values_dup(k, args, nargs, &copy) < 0)
                 return poe__rv(k, -ENOMEM, __func__);
         poe__values_strip(copy, nargs);
-        w = watch_find(s, sig);
+        w = poe__sigwatch_find(s, sig);
         if (!w) {
                 w = poe__need_more(k, s) < 0 ? NULL : poe__calloc(k, 1, sizeof(*w));
                 if (!w) {
@@ -259,90 +245,65 @@ void poe__test_if_idle(poe_kernel *k)
 }
 
 /*
- * Frees a watcher delivery's copy of the arguments (d->ev).  The signal
+ * Frees a watcher delivery's copy of the arguments (r->d.ev).  The signal
  * event owns the pointers the copy begins with; a handler that took one
  * of them (poe_ctx_take_arg clears its destructor in the copy) took it
  * from the event, which must not destroy it too.  Also after a die.
  */
-static void delivery_done(poe_kernel *k, poe__event *ev, poe__delivery *d)
+void poe__signal_delivery_done(poe_kernel *k, poe__sigwalk *r)
 {
         poe_value *own, *v;
         size_t i, n;
 
-        if (!d->ev)
+        if (!r->d.ev)
                 return;
-        own = poe__ev_args(ev);
-        v = poe__ev_args(d->ev);
-        n = poe__ev_nargs(ev);
+        own = poe__ev_args(r->ev);
+        v = poe__ev_args(r->d.ev);
+        n = poe__ev_nargs(r->ev);
         for (i = 0; i < n; i++)
                 if (own[i].type == POE_T_PTR && !v[i].u.ptr.destroy)
                         own[i].u.ptr.destroy = NULL;
-        poe__free(k, d->ev);
-        d->ev = NULL;
+        poe__free(k, r->d.ev);
+        r->d.ev = NULL;
 }
 
-/* Dispatches to t's watcher for sig, if it has one, under the signal's
- * landing frame (poe__signal_dispatch); d is in the frame owner's memory. */
-static void deliver(poe_kernel *k, poe__session *t, uint32_t sig, poe__event *ev, bool idle_watch,
-                    poe__delivery *d)
+/* The kernel's session in the walk of an IDLE it watches (run()): its
+ * own dispatch, under a frame of its own, as POE's _invoke_state. */
+void poe__signal_kernel_idle(poe_kernel *k, poe__sigwalk *r)
 {
-        poe__sigwatch *w;
-        poe__event *tmp = NULL;
-        poe_value *args;
-        size_t nargs;
-        poe_value r;
+        poe__event *ev = r->ev;
+        poe__delivery kd;
+        poe_value ret;
 
-        if (t->is_kernel) {
-                if (idle_watch) {
-                        poe__delivery kd;
+        poe__delivery_init(&kd, k, k->ksession, k->ksession, POE__N_SIGNAL, POE__ET_SIGNAL);
+        kd.c.args = poe__ev_args(ev);
+        kd.c.nargs = poe__ev_nargs(ev);
+        kd.c.file = poe__name(k, ev->file);
+        kd.c.line = ev->line;
+        kd.c.from_state = ev->from_state;
+        ret = poe__dispatch(k, &kd);
+        poe__value_drop(&ret);
+}
 
-                        poe__delivery_init(&kd, k, t, k->ksession, POE__N_SIGNAL, POE__ET_SIGNAL);
-                        kd.c.args = poe__ev_args(ev);
-                        kd.c.nargs = poe__ev_nargs(ev);
-                        kd.c.file = poe__name(k, ev->file);
-                        kd.c.line = ev->line;
-                        kd.c.from_state = ev->from_state;
-                        r = poe__dispatch(k, &kd);
-                        poe__value_drop(&r);
-                }
-                return;
+/* ARG0 the signal name, then the signal's arguments, then the
+ * watcher's, copied, since the handler may remove its watcher.  (Without
+ * watcher arguments the signal's own are passed: the signal event owns
+ * them until every watcher has run.) */
+bool poe__signal_args_copy(poe_kernel *k, poe__sigwalk *r, const poe__sigwatch *w)
+{
+        poe_value *args = poe__ev_args(r->ev);
+        poe__event *tmp = poe__event_new2(k, args, poe__ev_nargs(r->ev), w->args, w->nargs);
+
+        if (!tmp) {
+                poe__warn(k, "<sg> out of memory: signal %s not delivered to session %llu\n",
+                          args[0].u.s, (unsigned long long)r->touched[r->w]->id);
+                return false;
         }
-        w = sig == POE__NO_NAME ? NULL : watch_find(t, sig);
-        if (!w)
-                return;
-        /* ARG0 the signal name, then the signal's arguments, then the
-         * watcher's, copied, since the handler may remove its watcher.
-         * Without watcher arguments the signal's own are passed: the
-         * signal event owns them until every watcher has run. */
-        args = poe__ev_args(ev);
-        nargs = poe__ev_nargs(ev);
-        if (w->nargs) {
-                tmp = poe__event_new2(k, args, nargs, w->args, w->nargs);
-                if (!tmp) {
-                        poe__warn(k,
-                                  "<sg> out of memory: signal %s not delivered to session "
-                                  "%llu\n",
-                                  args[0].u.s, (unsigned long long)t->id);
-                        return;
-                }
-                /* The signal event owns its pointer arguments, not this copy. */
-                args = poe__ev_args(tmp);
-                nargs = poe__ev_nargs(tmp);
-        }
-        POE_TRACE(k, POE_TRACE_SIGNALS, t, w->event, NULL, NULL,
-                  .kind = POE_TK_SIGNAL_DELIVER, .text = poe__ev_args(ev)[0].u.s,
-                  .text_len = (uint16_t)strnlen(poe__ev_args(ev)[0].u.s, UINT16_MAX));
-        poe__delivery_init(d, k, t, k->ksession, w->event,
-                           POE__ET_SIGNAL | (ev->type & POE__ET_SIGDIE));
-        d->c.args = args;
-        d->c.nargs = nargs;
-        d->c.file = poe__name(k, ev->file);
-        d->c.line = ev->line;
-        d->c.from_state = ev->from_state;
-        d->ev = tmp;
-        r = poe__dispatch_framed(k, d);
-        poe__value_drop(&r);
-        delivery_done(k, ev, d);
+        /* The signal event owns its pointer arguments, not this copy. */
+        r->d.ev = tmp;
+        r->d.c.args = poe__ev_args(tmp);
+        r->d.c.nargs = poe__ev_nargs(tmp);
+        return true;
 }
 
 /* The error_str of a DIE signal's field list. */
@@ -399,8 +360,7 @@ void poe__signal_dispatch(poe_kernel *k, poe__event *ev)
         poe__session **touched = NULL;
         int n, i, type = sig_type(signame);
         bool idle_watch = sig == POE__N_IDLE && k->kernel_watches_idle;
-        poe__delivery d;
-        volatile int w; /* the walk's position, kept across a die */
+        poe__sigwalk r;
         poe__frame f;
 
         n = poe__session_tree(k, ev->to, &touched);
@@ -417,27 +377,36 @@ void poe__signal_dispatch(poe_kernel *k, poe__event *ev)
                   .text = signame, .text_len = (uint16_t)strnlen(signame, UINT16_MAX));
         if (idle_watch || (sig != POE__NO_NAME && sig < k->cap_sig_watchers &&
                            k->sig_watchers[sig] > 0)) {
+                /* Every watcher's delivery comes from the kernel, of the
+                 * signal's kind, with the signal's file and line. */
+                poe__delivery_init(&r.d, k, k->ksession, k->ksession, POE__NO_NAME,
+                                   POE__ET_SIGNAL | (ev->type & POE__ET_SIGDIE));
+                r.d.c.file = poe__name(k, ev->file);
+                r.d.c.line = ev->line;
+                r.d.c.from_state = ev->from_state;
+                r.d.ev = NULL;
+                r.touched = touched;
+                r.w = n - 1;
+                r.sig = sig;
+                r.idle_watch = idle_watch;
+                r.ev = ev;
                 /* One landing frame for every watcher's handler, rather
                  * than one per dispatch: a handler that dies comes back
                  * here, its dispatch is finished, and the walk goes on
                  * with the next session. */
-                d.ev = NULL;
                 f.up = k->frame;
                 f.open = NULL;
                 k->frame = &f;
-                w = n - 1;
                 if (POE__SETJMP(f.jb) != 0) {
                         /* The die path (exceptions.c): the watcher's
                          * dispatch finished, its copy freed, the walk
                          * goes on. */
                         k->frame = &f;
                         poe__landed(k, &f);
-                        delivery_done(k, ev, &d);
-                        w--;
+                        poe__signal_delivery_done(k, &r);
+                        r.w--;
                 }
-                for (; w >= 0; w--)
-                        if (touched[w]->alive)
-                                deliver(k, touched[w], sig, ev, idle_watch, &d);
+                poe__dispatch_signal(k, &r);
                 k->frame = f.up;
         }
         if (type == SIG_NONMASKABLE || (type == SIG_TERMINAL && !k->sig_handled)) {

@@ -52,8 +52,52 @@ typedef struct poe__pidwatch {
 #if !defined(POE__PARTS_ONLY) && !defined(POE_SIGNALS_H)
 #define POE_SIGNALS_H
 
+#include "events.h"
+#include "sessions.h"
+
+/*
+ * A signal's walk (signals.c's poe__signal_dispatch): the sessions it
+ * touches, collected breadth first and visited from the last (POE's
+ * descendants first), each pinned; the position, which a die that lands
+ * in the signal's frame resumes after; and the one delivery every
+ * watcher's dispatch fills in, whose fields common to all of them (the
+ * kernel as sender, the kind, the signal's file and line) are set once.
+ */
+typedef struct poe__sigwalk {
+        poe__delivery d;
+        poe__session **touched;
+        int w;          /* the next to visit, down to 0 */
+        uint32_t sig;   /* the signal's name id: never POE__NO_NAME here */
+        bool idle_watch; /* IDLE, and the kernel's session watches it */
+        poe__event *ev; /* the signal: its name ARG0, then its arguments */
+} poe__sigwalk;
+
+/* s's watcher of signal, or NULL.  O(the signals s watches): a handful. */
+static inline poe__sigwatch *poe__sigwatch_find(poe__session *s, uint32_t signal)
+{
+        poe__list_node *pos;
+
+        poe__list_foreach(pos, POE__MORE_LIST(s, sigwatch))
+        {
+                poe__sigwatch *w = poe__container_of(pos, poe__sigwatch, in_session);
+
+                if (w->signal == signal)
+                        return w;
+        }
+        return NULL;
+}
+
+/* events.c: the walk's deliveries, from its position on. */
+void poe__dispatch_signal(poe_kernel *k, poe__sigwalk *r);
+
 /* signals.c */
 void poe__signal_dispatch(poe_kernel *k, poe__event *ev);
+/* The walk's rarer cases, out of its loop: the kernel's own IDLE
+ * watcher, and a watcher with arguments, whose copy goes in r->d.ev
+ * (false: out of memory, warned, not delivered); and that copy's end. */
+void poe__signal_kernel_idle(poe_kernel *k, poe__sigwalk *r);
+bool poe__signal_args_copy(poe_kernel *k, poe__sigwalk *r, const poe__sigwatch *w);
+void poe__signal_delivery_done(poe_kernel *k, poe__sigwalk *r);
 void poe__signals_clear_session(poe_kernel *k, poe__session *s);
 void poe__test_if_idle(poe_kernel *k);
 void poe__kernel_invoke(poe_kernel *k, uint32_t name, uint32_t type, poe_value *args,
