@@ -193,7 +193,7 @@ struct poe__session {
         uint64_t dispatched;
         int64_t busy_ns; /* time in its top-level dispatches (poe__busy_settle) */
         int64_t last_ns; /* k->now at its last dispatch; 0: none yet */
-        double created;  /* epoch seconds */
+        int64_t created_ns; /* the coarse clock when made (poe__coarse) */
         /* The counts of events, children, aliases and timers; the other
          * reasons' are in s->more (poe__reason_slot). */
         uint32_t reasons[POE__REASONS_IN_CORE];

@@ -74,7 +74,7 @@ static void fill_session(const poe_kernel *k, const poe__session *s, poe_session
         p->n_handlers = s->handlers ? s->handlers->count : 0;
         p->events_dispatched = s->dispatched;
         p->busy_seconds = (double)s->busy_ns / 1e9;
-        p->created = s->created;
+        p->created = poe__mono2wall(k, s->created_ns);
         p->stopping = s->stopping;
         /* One the running sweep holds counts as marked when its count
          * fell to 0 again meanwhile (poe__gc_mark). */

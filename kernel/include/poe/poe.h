@@ -1544,7 +1544,7 @@ typedef struct poe_peek_session {
                                               clock (1-4 ms ticks; right on average,
                                               a long one to a tick), calls it makes
                                               included */
-        double created;                    /* epoch seconds */
+        double created;                    /* epoch seconds (to a coarse tick) */
         int stopping, marked_for_gc;
         double last_dispatch;              /* epoch seconds of its last dispatch (to a
                                               coarse tick); 0 if none */
