@@ -371,6 +371,7 @@ struct poe_kernel {
 void *poe__malloc(poe_kernel *k, size_t n);
 void *poe__calloc(poe_kernel *k, size_t n, size_t size);
 void *poe__realloc(poe_kernel *k, void *p, size_t n);
+void poe__prefault(void *p, size_t n);
 void poe__free(poe_kernel *k, void *p);
 char *poe__strdup(poe_kernel *k, const char *s);
 

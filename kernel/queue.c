@@ -61,10 +61,10 @@ static inline uint32_t least_child(const poe__heap_entry *h, uint32_t c, uint32_
         return m;
 }
 
-static void sift_up(poe_kernel *k, uint32_t i)
+/* Puts e at i or above: the entries above it that come after it move
+ * down one level each. */
+static void rise(poe__heap_entry *h, uint32_t i, poe__heap_entry e)
 {
-        poe__heap_entry *h = k->heap, e = h[i];
-
         while (i > 0) {
                 uint32_t parent = PARENT(i);
 
@@ -74,6 +74,11 @@ static void sift_up(poe_kernel *k, uint32_t i)
                 i = parent;
         }
         heap_set(h, i, e);
+}
+
+static void sift_up(poe_kernel *k, uint32_t i)
+{
+        rise(k->heap, i, k->heap[i]);
 }
 
 static void sift_down(poe_kernel *k, uint32_t i)
@@ -99,7 +104,8 @@ static void sift_down(poe_kernel *k, uint32_t i)
  * Fills the hole at i with the heap's last entry.  Floyd's bottom-up
  * method: the hole goes down to a leaf by the least child, and the last
  * entry rises from there; it belongs near the bottom, so that rise is
- * short.  Fewer compares than sifting the last entry down from i.
+ * short.  Fewer compares than sifting the last entry down from i.  The
+ * last entry is written once, where it stops.
  */
 static void fill_hole(poe_kernel *k, uint32_t i)
 {
@@ -118,8 +124,7 @@ static void fill_hole(poe_kernel *k, uint32_t i)
                 heap_set(h, i, h[c]);
                 i = c;
         }
-        heap_set(h, i, last);
-        sift_up(k, i);
+        rise(h, i, last);
 }
 
 static int ids_reserve(poe_kernel *k, poe__timer_ids *m, uint64_t id);
@@ -213,17 +218,34 @@ static int ids_reserve(poe_kernel *k, poe__timer_ids *m, uint64_t id)
                 return 0;
         cap = m->mask + 1;
         if (m->n_ring >= cap / 2 && id - m->lo < 2 * (uint64_t)cap && cap < (1u << 30)) {
-                /* Dense: twice the slots, each timer to its new slot. */
-                poe__event **r = poe__calloc(k, 2 * (size_t)cap, sizeof(*r));
+                /* Dense: twice the slots, grown in place.  realloc
+                 * remaps a big block instead of copying it, so its pages
+                 * stay (a new ring would fault them all in again).  The
+                 * window [lo, lo + cap) is one arc of the new ring from
+                 * slot l: the timers whose new slot is in the new half
+                 * move there in one copy, and the slots the window does
+                 * not cover are cleared. */
+                poe__event **r = poe__realloc(k, m->ring, 2 * (size_t)cap * sizeof(*r));
+                size_t l = m->lo & (2 * (uint64_t)cap - 1);
 
                 if (!r)
                         return -ENOMEM;
-                for (i = 0; i < cap; i++) {
-                        uint64_t j = m->lo + i;
-
-                        r[j & (2 * (uint64_t)cap - 1)] = m->ring[j & m->mask];
+                /* The new half is written whole below. */
+                poe__prefault(r + cap, cap * sizeof(*r));
+                if (l < cap) {
+                        /* The arc is [l, l + cap): old slots [0, l) move
+                         * up by cap, [cap + l, 2 cap) is outside. */
+                        memcpy(r + cap, r, l * sizeof(*r));
+                        memset(r, 0, l * sizeof(*r));
+                        memset(r + cap + l, 0, (cap - l) * sizeof(*r));
+                } else {
+                        /* The arc wraps: [l, 2 cap) and [0, l - cap).  Old
+                         * slots [l - cap, cap) move up by cap, [cap, l) is
+                         * outside. */
+                        memcpy(r + l, r + (l - cap), (2 * cap - l) * sizeof(*r));
+                        memset(r + (l - cap), 0, (2 * cap - l) * sizeof(*r));
+                        memset(r + cap, 0, (l - cap) * sizeof(*r));
                 }
-                poe__free(k, m->ring);
                 m->ring = r;
                 m->mask = 2 * cap - 1;
                 return 0;

@@ -121,10 +121,12 @@ static bool earlier(const poe__event *a, const poe__event *b)
 /* Every heap node knows its index and carries its event's due time, no
  * child is earlier than its parent (4-ary: the parent of i is (i-1)/4),
  * each node's four children are one 64-byte line, and once made, the id
- * map holds exactly the heap's timers. */
+ * map holds exactly the heap's timers: each slot of its window empty or
+ * the pending timer whose id is in the window at that slot. */
 static void check_heap(poe_kernel *k)
 {
-        uint32_t i;
+        const poe__timer_ids *m = &k->timer_ids;
+        uint32_t i, used = 0;
 
         if (k->heap_len)
                 TL_EQ((uintptr_t)&k->heap[1] % 64, 0);
@@ -140,6 +142,18 @@ static void check_heap(poe_kernel *k)
                         assert_ptr_equal(poe__timer_find(k, ev->seq), ev);
         }
         TL_EQ(k->timer_ids.n_ring + k->timer_ids.old.count, k->timers_indexed ? k->heap_len : 0);
+        for (i = 0; m->ring && i <= m->mask; i++) {
+                const poe__event *ev = m->ring[i];
+
+                if (!ev)
+                        continue;
+                used++;
+                assert_true(ev->seq >= m->lo && ev->seq - m->lo <= m->mask);
+                TL_EQ(ev->seq & m->mask, i);
+                assert_true(ev->heap_index < k->heap_len);
+                assert_ptr_equal(k->heap[ev->heap_index].ev, ev);
+        }
+        TL_EQ(used, m->n_ring);
 }
 
 /* ---- one timer, and its time ---- */
@@ -1252,6 +1266,54 @@ static void set_spread(poe_kernel *k, void *ctx)
         TL_EQ(k->heap_len, 0);
 }
 
+/* The id window doubles in place while it is dense: wherever its first
+ * id falls in the doubled ring (posts before the first timer move it),
+ * the timers stay at their slots or move up by the old size, and the
+ * slots the window does not cover are empty. */
+#define DENSE 700
+
+static void set_dense(poe_kernel *k, void *ctx)
+{
+        poe_sid self = *(poe_sid *)ctx;
+        static poe_alarm_id id[DENSE];
+        int offset, i, j;
+
+        for (offset = 0; offset < 200; offset += 37) {
+                for (j = 0; j < offset; j++)
+                        TL_EQ(poe_kernel_post(k, self, "n", POE_NOARGS), 0);
+                for (i = 0; i < DENSE; i++) {
+                        uint32_t mask = k->timer_ids.mask;
+
+                        TL_EQ(poe_kernel_delay_set(k, "gone", 1 + i % 5, POE_NOARGS, &id[i]), 0);
+                        /* A post now and then leaves an empty slot. */
+                        if (i % 11 == 0)
+                                TL_EQ(poe_kernel_post(k, self, "n", POE_NOARGS), 0);
+                        if (k->timer_ids.mask != mask)
+                                check_heap(k);
+                }
+                check_heap(k);
+                /* Removed from both ends inwards: holes all over. */
+                for (i = 0; i < DENSE / 2; i++) {
+                        TL_EQ(poe_kernel_alarm_remove(k, id[i], NULL), 0);
+                        TL_EQ(poe_kernel_alarm_remove(k, id[DENSE - 1 - i], NULL), 0);
+                }
+                check_heap(k);
+                TL_EQ(k->heap_len, 0);
+        }
+}
+
+static void test_ids_window_doubles(void **state)
+{
+        poe_sid a;
+
+        (void)state;
+        fake_clock();
+        a = TL_CREATE(tl.k, STD_HANDLERS, { "_stop", tl_h_nop, NULL }, { "n", tl_h_nop, NULL },
+                      { "gone", tl_h_nop, NULL });
+        as(a, set_dense, &a);
+        tl_run_to_end(tl.k, 100);
+}
+
 static void test_ids_far_apart(void **state)
 {
         poe_sid a;
@@ -1551,6 +1613,7 @@ int main(void)
                 TL_TEST(test_fake_clock_contract),
                 TL_TEST(test_many_timers_in_random_order),
                 TL_TEST(test_ids_never_handed_back_are_found),
+                TL_TEST(test_ids_window_doubles),
                 TL_TEST(test_ids_far_apart),
                 TL_TEST(test_session_lists_made_late),
                 TL_TEST(test_short_timers_move_when_listed),
