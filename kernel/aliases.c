@@ -119,22 +119,16 @@ POE_EXPORT int poe_kernel_alias_remove(poe_kernel *k, const char *alias)
  * first, then the kernel's own id string (POE registers $kernel->ID
  * among the session ids, so signal($kernel->ID, ...) reaches the
  * kernel), then an alias (POE tries ids before aliases, so an alias that
- * looks like a live session's id is shadowed by it).
+ * looks like a live session's id is shadowed by it).  What the cache
+ * (aliases.h, poe__resolve) did not answer: it holds alias hits only, and
+ * numeric names are never cached, since they depend on which sessions
+ * exist.
  */
-poe__session *poe__resolve(poe_kernel *k, const char *name)
+poe__session *poe__resolve_slow(poe_kernel *k, const char *name)
 {
         unsigned slot = (unsigned)((uintptr_t)name >> 3) & 7;
         poe__alias *a;
 
-        /* A name given again by the same address (post_alias in a loop)
-         * is looked up once per change to the aliases: the cache holds
-         * alias hits only, keyed by address, checked by content, and
-         * dropped whenever an alias goes (alias_gen).  Numeric names are
-         * never cached, since they depend on which sessions exist. */
-        a = k->alias_cache[slot].alias;
-        if (a && k->alias_cache[slot].ptr == name && k->alias_cache[slot].gen == k->alias_gen &&
-            strcmp(a->name, name) == 0)
-                return a->session;
         if (*name >= '0' && *name <= '9') {
                 char *end;
                 unsigned long long id;
