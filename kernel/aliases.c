@@ -51,7 +51,8 @@ static void alias_remove(poe_kernel *k, poe__alias *a)
 {
         poe__alias **pp;
 
-        k->alias_gen++; /* forgets every cached resolution */
+        /* Forgets every cached resolution: rare, and 128 bytes. */
+        memset(k->alias_cache, 0, sizeof(k->alias_cache));
         poe__pmap_remove(&k->aliases, a, alias_hash);
         for (pp = &a->session->aliases; *pp != a; pp = &(*pp)->next)
                 ;
@@ -150,7 +151,6 @@ poe__session *poe__resolve_slow(poe_kernel *k, const char *name)
         if (!(*name >= '0' && *name <= '9')) {
                 k->alias_cache[slot].ptr = name;
                 k->alias_cache[slot].alias = a;
-                k->alias_cache[slot].gen = k->alias_gen;
         }
         return a->session;
 }

@@ -789,10 +789,11 @@ static __attribute__((noinline)) void call_body(poe_kernel *k, poe__delivery *d,
  * never the GC event.  *ret is nil after a die. */
 static __attribute__((noinline)) void call_framed(poe_kernel *k, poe__delivery *d, poe_value *ret)
 {
-        bool top = k->dispatch_depth == 0;
         poe__frame f;
 
-        if (top)
+        /* Top-level before and after alike: the dispatch puts the depth
+         * back.  Read again rather than kept across the setjmp. */
+        if (k->dispatch_depth == 0)
                 busy_begin(k, d->c.s, d->c.state);
         f.up = k->frame;
         f.open = NULL;
@@ -805,7 +806,7 @@ static __attribute__((noinline)) void call_framed(poe_kernel *k, poe__delivery *
         }
         call_body(k, d, &f, ret);
         k->frame = f.up;
-        if (top && !k->busy_defer)
+        if (k->dispatch_depth == 0 && !k->busy_defer)
                 poe__busy_settle(k, poe__coarse(k));
 }
 
