@@ -88,7 +88,10 @@ void poe__busy_slow(poe_kernel *k, poe__session *s, int64_t ns);
  * slice, or the loop's before it waits (poe__busy_stop).  So is a
  * top-level dispatch the slice makes itself (a signal's watchers, the
  * sweep's _stop and _child: k->busy_defer) and an I/O watcher's from the
- * ready round: one reading each, at its start.  A dispatch outside a
+ * ready round: one reading each, at its start, but for the sweep's first
+ * when nothing was charged since the slice's reading, which starts at
+ * that reading as a slice's first queued event does (k->busy_reuse;
+ * events.c, sweep_slice).  A dispatch outside a
  * slice (a call from outside handlers, a create before run) reads it at
  * both ends.  A coarse clock's tick falls inside a dispatch as often as
  * the dispatch is long, so the sums are right over many dispatches and a

