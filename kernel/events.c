@@ -800,9 +800,7 @@ static __attribute__((noinline)) void call_framed(poe_kernel *k, poe__delivery *
          * back.  Read again rather than kept across the setjmp. */
         if (k->dispatch_depth == 0)
                 busy_begin(k, d->c.s, d->c.state);
-        f.up = k->frame;
-        f.open = NULL;
-        k->frame = &f;
+        poe__frame_push(k, &f);
         if (POE__SETJMP(f.jb) != 0) {
                 k->frame = f.up;
                 poe__landed(k, &f);
@@ -848,9 +846,7 @@ poe_value poe__dispatch(poe_kernel *k, poe__delivery *d)
                         busy_begin(k, d->c.s, d->c.state);
                 }
         }
-        f.up = k->frame;
-        f.open = NULL;
-        k->frame = &f;
+        poe__frame_push(k, &f);
         if (POE__SETJMP(f.jb) != 0) {
                 k->frame = f.up;
                 poe__landed(k, &f);
@@ -1281,9 +1277,7 @@ static __attribute__((noinline)) poe_value self_call(poe_kernel *k, poe__deliver
         poe_value v;
 
         s->pins++;
-        f.up = k->frame;
-        f.open = NULL;
-        k->frame = &f;
+        poe__frame_push(k, &f);
         if (POE__SETJMP(f.jb) != 0) {
                 k->frame = f.up;
                 poe__values_destroy(d->c.args, d->c.nargs);

@@ -52,6 +52,17 @@ typedef struct poe__frame {
 #if !defined(POE__PARTS_ONLY) && !defined(POE_EXCEPTIONS_H)
 #define POE_EXCEPTIONS_H
 
+/* Makes f the innermost landing frame, with no delivery open in it yet.
+ * Its owner calls POE__SETJMP(f->jb) itself right after (a setjmp's
+ * frame must be the function that returns to it) and puts k->frame back
+ * to f->up when done or landed. */
+static inline void poe__frame_push(poe_kernel *k, poe__frame *f)
+{
+        f->up = k->frame;
+        f->open = NULL;
+        k->frame = f;
+}
+
 /* Unwinds to k->frame (exceptions.c): never from the function that set
  * the frame, as the builtin pair requires. */
 __attribute__((noreturn)) void poe__unwind(poe_kernel *k);

@@ -412,9 +412,7 @@ void poe__io_dispatch_ready(poe_kernel *k)
                 r.pre[0] = r.pre[1] = (poe_value){.type = POE_T_INT};
                 r.mode = 0;
                 r.i = 0;
-                f.up = k->frame;
-                f.open = NULL;
-                k->frame = &f;
+                poe__frame_push(k, &f);
                 if (POE__SETJMP(f.jb) != 0) {
                         k->frame = &f;
                         poe__landed(k, &f);

@@ -351,9 +351,7 @@ static int run_loop(poe_kernel *k)
         /* The landing frame for every top-level handler's poe_die, set
          * once for the run (events.c's poe__dispatch_resume; the die
          * path: exceptions.c). */
-        f.up = k->frame;
-        f.open = NULL;
-        k->frame = &f;
+        poe__frame_push(k, &f);
         outer = k->run_slicing;
         k->run_slicing = true;
         if (POE__SETJMP(f.jb) != 0)
@@ -400,9 +398,7 @@ static int timeslice(poe_kernel *k, bool block)
                 return 0;
         }
         poe__exception_clear(k);
-        f.up = k->frame;
-        f.open = NULL;
-        k->frame = &f;
+        poe__frame_push(k, &f);
         if (POE__SETJMP(f.jb) == 0)
                 do_timeslice(k, block);
         else

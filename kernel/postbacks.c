@@ -182,9 +182,8 @@ static int invoke_callback(poe_postback *pb, poe_value *two, poe_value *ret)
                 unbusy(pb);
                 return r;
         }
-        f.up = k->frame;
-        f.open = NULL; /* it only lets go (exceptions.c, the die path) */
-        k->frame = &f;
+        /* Nothing open in it: it only lets go (exceptions.c, the die path). */
+        poe__frame_push(k, &f);
         if (POE__SETJMP(f.jb) != 0) {
                 k->frame = f.up;
                 unbusy(pb);

@@ -394,9 +394,7 @@ void poe__signal_dispatch(poe_kernel *k, poe__event *ev)
                  * than one per dispatch: a handler that dies comes back
                  * here, its dispatch is finished, and the walk goes on
                  * with the next session. */
-                f.up = k->frame;
-                f.open = NULL;
-                k->frame = &f;
+                poe__frame_push(k, &f);
                 if (POE__SETJMP(f.jb) != 0) {
                         /* The die path (exceptions.c): the watcher's
                          * dispatch finished, its copy freed, the walk
