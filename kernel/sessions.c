@@ -154,26 +154,6 @@ static bool same_spec(poe__htable *t, const poe__handler *h, uint32_t n)
 }
 
 /*
- * A handler's name through the address cache (poe__intern_cached), the
- * hit's content check made inline: the names are short ("_start"), and
- * for those a call to strcmp, its page test and vector set-up, costs
- * more than the bytes do.
- */
-static inline uint32_t handler_name(poe_kernel *k, const char *name)
-{
-        poe__name_cache *e = &k->name_cache[((uintptr_t)name >> 3) & 63];
-        const char *a, *b;
-
-        if (__builtin_expect(e->ptr == name, 1)) {
-                for (a = k->names[e->id], b = name; *a && *a == *b; a++, b++)
-                        ;
-                if (*a == *b)
-                        return e->id;
-        }
-        return poe__intern_miss(k, name, e);
-}
-
-/*
  * The table for a session's handlers (spec interned: n entries of h):
  * a shared one made from the same list, with one more user, or a new one
  * made as poe__htable_put would (so its slots are in the same order) and
@@ -1057,7 +1037,7 @@ int poe__session_create(poe_kernel *k, const poe_session_spec *spec, struct poe_
                 /* Through the address cache: a program makes its
                  * sessions from the same static lists again and again. */
                 for (i = 0; i < spec->n_handlers; i++) {
-                        h[i].name = handler_name(k, spec->handlers[i].event);
+                        h[i].name = poe__intern_cached(k, spec->handlers[i].event);
                         h[i].fn = spec->handlers[i].fn;
                         h[i].object = spec->handlers[i].object;
                         if (h[i].name == POE__NO_NAME)
