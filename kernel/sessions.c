@@ -1026,8 +1026,8 @@ int poe__session_create(poe_kernel *k, const poe_session_spec *spec, struct poe_
         }
         s->heap = spec->heap;
         /* The coarse clock, not the epoch clock: a memory read against
-         * a clock read and a division, a sixth of a session's create and
-         * stop; the epoch seconds are made when asked for (peek.c). */
+         * a clock read and a division, a fifth of session_churn's time
+         * under perf; the epoch seconds are made when asked for (peek.c). */
         s->created_ns = poe__coarse(k);
         if (spec->n_handlers) {
                 poe__handler hsmall[16], *h = hsmall;
