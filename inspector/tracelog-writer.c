@@ -1142,6 +1142,20 @@ static int add_run(poe__tracelog *t, const char *path, char *err, size_t errlen)
         return 0;
 }
 
+/* WAL lets the readers read while the writer writes; NORMAL syncs at
+ * checkpoints only, which a trace can afford (what a crash or a power
+ * loss can lose: tracelog-checkpoint.c). */
+static int set_journal(sqlite3 *db, const char *path, char *err, size_t errlen)
+{
+        int rc = sqlite3_exec(db, "PRAGMA synchronous = NORMAL", NULL, NULL, NULL);
+
+        if (rc == SQLITE_OK)
+                rc = sqlite3_exec(db, "PRAGMA journal_mode = WAL", NULL, NULL, NULL);
+        if (rc != SQLITE_OK)
+                return poe__tl_fail_db(db, rc, path, "cannot set its journal mode", err, errlen);
+        return 0;
+}
+
 int poe__tl_db_open(poe__tracelog *t, const char *path, char *err, size_t errlen)
 {
         struct stat st = { 0 };
@@ -1167,16 +1181,19 @@ int poe__tl_db_open(poe__tracelog *t, const char *path, char *err, size_t errlen
         if (rc != SQLITE_OK)
                 return poe__tl_fail_db(t->db, rc, path, "cannot read it", err, errlen);
         sqlite3_busy_timeout(t->db, OPEN_BUSY_MS);
+        /* A database with no schema yet (a new file) is ours: its journal
+         * mode is set before its tables are made, so that they are made
+         * in the WAL without a sync, instead of through a rollback
+         * journal that syncs the journal, the file and the directory
+         * several times (eight fdatasyncs a new log's start, each of them
+         * milliseconds on a busy disk).  Anything else is checked first:
+         * a file that is not ours keeps its journal mode. */
+        if (dummy == 0 && (rc = set_journal(t->db, path, err, errlen)) < 0)
+                return rc;
         if ((rc = check_schema(t->db, path, err, errlen)) < 0)
                 return rc;
-        /* WAL lets the readers read while the writer writes; NORMAL syncs
-         * at checkpoints only, which a trace can afford (what a crash or
-         * a power loss can lose: tracelog-checkpoint.c). */
-        rc = sqlite3_exec(t->db, "PRAGMA journal_mode = WAL", NULL, NULL, NULL);
-        if (rc == SQLITE_OK)
-                rc = sqlite3_exec(t->db, "PRAGMA synchronous = NORMAL", NULL, NULL, NULL);
-        if (rc != SQLITE_OK)
-                return poe__tl_fail_db(t->db, rc, path, "cannot set its journal mode", err, errlen);
+        if (dummy != 0 && (rc = set_journal(t->db, path, err, errlen)) < 0)
+                return rc;
         if ((rc = add_run(t, path, err, errlen)) < 0)
                 return rc;
         /* The batch, and the table st_batch reads it through. */
