@@ -650,18 +650,24 @@ dispatch_hooks_leave(poe_kernel *k, poe__session *to, poe__session *from, uint32
                 trace_return_value(k, to, from, name, ret, now);
 }
 
-/* A dispatch's first half: the target becomes the active session, pinned
- * so that it may stop itself, and the activity is published.  Inline
- * into each dispatch even at -O2, whose registers are saved already: on
- * its own, with the hooks in it, it would save its own on every
- * dispatch, hooks or not. */
-static inline __attribute__((always_inline)) void
-dispatch_enter(poe_kernel *k, poe__delivery *d, poe__session *to, uint32_t name, uint32_t type)
+/* What a dispatch puts back when it ends (dispatch_leave). */
+static inline __attribute__((always_inline)) void dispatch_hold(poe_kernel *k, poe__delivery *d)
 {
         d->hold_session = k->active;
         d->hold_event = k->active_event;
         d->hold_type = k->active_type;
         d->hold_depth = k->dispatch_depth;
+}
+
+/* A dispatch's first half, once dispatch_hold has filled d in: the
+ * target becomes the active session, pinned so that it may stop itself,
+ * and the activity is published.  Inline into each dispatch even at
+ * -O2, whose registers are saved already: on its own, with the hooks in
+ * it, it would save its own on every dispatch, hooks or not. */
+static inline __attribute__((always_inline)) void
+dispatch_enter_held(poe_kernel *k, poe__delivery *d, poe__session *to, uint32_t name,
+                    uint32_t type)
+{
         d->t0 = 0;
         d->timed = false;
         if (__builtin_expect(k->dispatch_hooks, 0)) {
@@ -723,23 +729,36 @@ dispatch_leave(poe_kernel *k, const poe__delivery *d, const poe_value *ret)
  * register across them: 2 instructions a yield or a signal's delivery),
  * or a constant, which folds the tests on it away (poe__dispatch_io,
  * poe__dispatch_signal, call_body).  The handler's value is stored in
- * *ret (dispatch_as returns it instead).
+ * *ret (dispatch_as returns it instead).  With held, d's hold_* are
+ * filled in already (dispatch_hold): a signal's walk holds once for all
+ * its watchers, since each dispatch puts back what it found, so the
+ * next finds the same (signal_fanout: 12 instructions fewer a delivery).
  */
-static inline __attribute__((always_inline)) void dispatch_to(poe_kernel *k, poe__delivery *d,
-                                                              poe__frame *f,
-                                                              const uint32_t *type,
-                                                              poe_value *ret)
+static inline __attribute__((always_inline)) void
+dispatch_to_as(poe_kernel *k, poe__delivery *d, poe__frame *f, const uint32_t *type,
+               poe_value *ret, bool held)
 {
         /* Read once: the stores the dispatch makes might alias d. */
         poe__session *to = d->c.s;
         uint32_t name = d->c.state;
 
-        dispatch_enter(k, d, to, name, *type);
+        if (!held)
+                dispatch_hold(k, d);
+        dispatch_enter_held(k, d, to, name, *type);
         f->open = d;
         *ret = invoke(k, d, to, name, type);
         f->open = NULL;
         k->died = false;
         dispatch_leave(k, d, ret);
+}
+
+/* dispatch_to_as, holding what it finds. */
+static inline __attribute__((always_inline)) void dispatch_to(poe_kernel *k, poe__delivery *d,
+                                                              poe__frame *f,
+                                                              const uint32_t *type,
+                                                              poe_value *ret)
+{
+        dispatch_to_as(k, d, f, type, ret, false);
 }
 
 /* dispatch_to, the handler's value returned. */
@@ -882,6 +901,7 @@ static inline __attribute__((always_inline)) void signal_walk(poe_kernel *k, poe
         uint32_t sig = r->sig;
         int i;
 
+        dispatch_hold(k, d); /* once for the walk: dispatch_to_as */
         for (i = r->w; i >= 0; i--) {
                 poe__session *t = touched[i];
                 poe__sigwatch *w;
@@ -909,7 +929,7 @@ static inline __attribute__((always_inline)) void signal_walk(poe_kernel *k, poe
                 d->c.state = w->event;
                 if (k->dispatch_depth == 0)
                         busy_begin(k, t, w->event);
-                ret = dispatch_as(k, d, k->frame, type);
+                dispatch_to_as(k, d, k->frame, type, &ret, true);
                 poe__value_drop(&ret);
                 if (d->ev)
                         poe__signal_delivery_done(k, r);
