@@ -88,7 +88,15 @@ typedef struct poe__session_more {
         unsigned n_ses_free;                                                  \
         /* Sessions marked for collection, in marking order. */               \
         poe__list gc_marked;                                                  \
-        poe__option parked_option; /* the last old option value handed out */
+        poe__option parked_option; /* the last old option value handed out */ \
+        /* The last tree collected (sessions.c: collect_tree), kept           \
+         * while no children list changes: its root, k->tree_epoch then,      \
+         * and its sessions, unpinned.  k->tree_epoch counts the changes. */  \
+        uint64_t tree_epoch;                                                  \
+        poe__session *tree_root;                                              \
+        uint64_t tree_root_epoch;                                             \
+        poe__session **tree_kept;                                             \
+        size_t n_tree_kept, cap_tree_kept;
 
 #endif
 

@@ -40,6 +40,23 @@ static poe_value on_child(poe_ctx *c)
         return poe_nil();
 }
 
+/* Gives the session to the kernel (detach_myself). */
+static poe_value on_detach(poe_ctx *c)
+{
+        TL_EQ(poe_kernel_detach_myself(poe_ctx_kernel(c)), 0);
+        return poe_nil();
+}
+
+/* Removes the alias that keeps the session alive: it is collected. */
+static poe_value on_drop(poe_ctx *c)
+{
+        char alias[16];
+
+        snprintf(alias, sizeof(alias), "s%llu", (unsigned long long)poe_ctx_session(c));
+        TL_EQ(poe_kernel_alias_remove(poe_ctx_kernel(c), alias), 0);
+        return poe_nil();
+}
+
 static poe_sid make_tree(poe_kernel *k, int depth)
 {
         int hold = tree_depth;
@@ -47,7 +64,7 @@ static poe_sid make_tree(poe_kernel *k, int depth)
 
         tree_depth = depth;
         sid = TL_CREATE(k, { "_start", on_start_tree }, { "got", on_got }, { "_child", on_child },
-                        { "_stop", tl_h_log });
+                        { "_stop", tl_h_log }, { "detach", on_detach }, { "drop", on_drop });
         tree_depth = hold;
         return sid;
 }
@@ -249,6 +266,47 @@ static void test_signal_to_kernel_reaches_everyone(void **state)
         assert_true(p1 >= 0 && p2 >= 0 && p3 >= 0 && p4 >= 0);
         assert_true(p3 < p2 && p2 < p1);
         TL_EQ(strlen(tl_transcript()), 4 * strlen("1 got USR1\n"));
+        TL_EQ(poe_kernel_signal(tl.k, POE_KERNEL, "KILL", POE_NOARGS), 0);
+        TL_EQ(poe_kernel_run(tl.k), 0);
+}
+
+/*
+ * The tree a signal walks is kept for the next signal to the same
+ * session (sessions.c: collect_tree) only while no children list
+ * changes: a session moved, made or stopped between two signals is
+ * reached, or not, as if the tree were collected anew.
+ */
+static void test_kept_tree_follows_changes(void **state)
+{
+        (void)state;
+        reset();
+        TL_EQ(make_tree(tl.k, 3), 1); /* 1 -> 2 -> 3 */
+        tl_transcript_clear();
+        signal_and_slice(1, "USR1");
+        signal_and_slice(1, "USR1");
+        TL_EXPECT("3 got USR1", "2 got USR1", "1 got USR1", "3 got USR1", "2 got USR1",
+                  "1 got USR1");
+        /* Moved: 3 leaves 1's tree for the kernel's. */
+        TL_EQ(poe_kernel_call(tl.k, 3, "detach", POE_NOARGS, NULL), 0);
+        tl_transcript_clear();
+        signal_and_slice(1, "USR1");
+        TL_EXPECT("2 got USR1", "1 got USR1");
+        /* Made: a new child of the kernel's. */
+        signal_and_slice(POE_KERNEL, "USR1");
+        TL_EQ(strlen(tl_transcript()), 3 * strlen("1 got USR1\n"));
+        TL_EQ(make_tree(tl.k, 1), 4);
+        tl_transcript_clear();
+        signal_and_slice(POE_KERNEL, "USR1");
+        assert_true(line_pos("4 got USR1") >= 0);
+        TL_EQ(strlen(tl_transcript()), 4 * strlen("1 got USR1\n"));
+        /* Stopped: 3 is collected once its alias goes, in the next slice. */
+        TL_EQ(poe_kernel_call(tl.k, 3, "drop", POE_NOARGS, NULL), 0);
+        signal_and_slice(POE_KERNEL, "USR2"); /* watched by nobody */
+        assert_false(alive(3));
+        tl_transcript_clear();
+        signal_and_slice(POE_KERNEL, "USR1");
+        assert_true(line_pos("3 got USR1") < 0);
+        TL_EQ(strlen(tl_transcript()), 3 * strlen("1 got USR1\n"));
         TL_EQ(poe_kernel_signal(tl.k, POE_KERNEL, "KILL", POE_NOARGS), 0);
         TL_EQ(poe_kernel_run(tl.k), 0);
 }
@@ -579,6 +637,7 @@ int main(void)
                 TL_TEST(test_take_signal_arg_with_watcher_args),
                 TL_TEST(test_propagation_children_first),
                 TL_TEST(test_signal_to_kernel_reaches_everyone),
+                TL_TEST(test_kept_tree_follows_changes),
                 TL_TEST(test_handled_terminal_signal_stops_nobody),
                 TL_TEST(test_unhandled_terminal_signal_stops_subtree),
                 TL_TEST(test_unwatched_terminal_signal_stops),
