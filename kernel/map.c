@@ -20,16 +20,6 @@ static size_t mix64(uint64_t x)
 
 /* ---- pointer sets ---- */
 
-void poe__pmap_insert_reserved(poe__pmap *m, void *value, size_t hash)
-{
-        size_t i;
-
-        for (i = hash & m->mask; m->slots[i]; i = (i + 1) & m->mask)
-                ;
-        m->slots[i] = value;
-        m->count++;
-}
-
 /* poe__pmap_reserve's growth: twice the slots (16 at first), every
  * value inserted again. */
 int poe__pmap_grow(poe_kernel *k, poe__pmap *m, poe__pmap_hash_fn hash)
@@ -50,27 +40,6 @@ int poe__pmap_grow(poe_kernel *k, poe__pmap *m, poe__pmap_hash_fn hash)
                         poe__pmap_insert_reserved(m, old.slots[i], hash(old.slots[i]));
         poe__free(k, old.slots);
         return 0;
-}
-
-void poe__pmap_remove(poe__pmap *m, const void *value, poe__pmap_hash_fn hash)
-{
-        size_t i, j;
-
-        if (!m->slots)
-                return;
-        for (i = hash(value) & m->mask; m->slots[i] != value; i = (i + 1) & m->mask)
-                if (!m->slots[i])
-                        return;
-        for (j = (i + 1) & m->mask; m->slots[j]; j = (j + 1) & m->mask) {
-                size_t home = hash(m->slots[j]) & m->mask;
-
-                if (((j - home) & m->mask) >= ((j - i) & m->mask)) {
-                        m->slots[i] = m->slots[j];
-                        i = j;
-                }
-        }
-        m->slots[i] = NULL;
-        m->count--;
 }
 
 void poe__pmap_free(poe_kernel *k, poe__pmap *m)

@@ -64,9 +64,39 @@ static inline int poe__pmap_reserve(struct poe_kernel *k, poe__pmap *m, poe__pma
         return poe__pmap_grow(k, m, hash);
 }
 /* Adds a value known to be absent, after poe__pmap_reserve. */
-void poe__pmap_insert_reserved(poe__pmap *m, void *value, size_t hash);
-/* Removes this value (by address), if present. */
-void poe__pmap_remove(poe__pmap *m, const void *value, poe__pmap_hash_fn hash);
+static inline void poe__pmap_insert_reserved(poe__pmap *m, void *value, size_t hash)
+{
+        size_t i;
+
+        for (i = hash & m->mask; m->slots[i]; i = (i + 1) & m->mask)
+                ;
+        m->slots[i] = value;
+        m->count++;
+}
+/* Removes this value (by address), if present.  Inline, so that hash
+ * is a direct call its caller inlines, not a call through a pointer for
+ * the value and again for each value after it in its probe run (a
+ * session's stop: ~60 instructions -> ~35). */
+static inline void poe__pmap_remove(poe__pmap *m, const void *value, poe__pmap_hash_fn hash)
+{
+        size_t i, j;
+
+        if (!m->slots)
+                return;
+        for (i = hash(value) & m->mask; m->slots[i] != value; i = (i + 1) & m->mask)
+                if (!m->slots[i])
+                        return;
+        for (j = (i + 1) & m->mask; m->slots[j]; j = (j + 1) & m->mask) {
+                size_t home = hash(m->slots[j]) & m->mask;
+
+                if (((j - home) & m->mask) >= ((j - i) & m->mask)) {
+                        m->slots[i] = m->slots[j];
+                        i = j;
+                }
+        }
+        m->slots[i] = NULL;
+        m->count--;
+}
 void poe__pmap_free(struct poe_kernel *k, poe__pmap *m);
 
 uint32_t poe__hash_str(const char *s);

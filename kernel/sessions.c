@@ -281,6 +281,31 @@ poe__session *poe__session_get(const poe_kernel *k, poe_sid sid)
 #define SES_UNPOISON(p) ((void)(p))
 #endif
 
+/*
+ * A cached record zeroed by sixteen-byte stores, unrolled: GCC expands
+ * memset of 168 bytes to `rep stosq`, whose start-up alone costs more
+ * than the eleven stores (session_churn: the instruction after it had a
+ * fifth of the create's time under perf).  GCC would turn the loop back
+ * into memset without the pragma.  Elsewhere memset, as before.
+ */
+static inline void session_zero(poe__session *s)
+{
+#if defined(__GNUC__)
+        typedef uint64_t words __attribute__((vector_size(16), aligned(8), may_alias));
+        words zero = { 0, 0 }, *w = (words *)(void *)s;
+        size_t i;
+
+        _Static_assert(sizeof(*s) % 8 == 0, "a session is whole 8-byte words");
+#pragma GCC unroll 16
+        for (i = 0; i < sizeof(*s) / 16; i++)
+                w[i] = zero;
+        if (sizeof(*s) % 16)
+                *(uint64_t *)(void *)((char *)s + sizeof(*s) - 8) = 0;
+#else
+        memset(s, 0, sizeof(*s));
+#endif
+}
+
 /* A zeroed session record, or NULL for -ENOMEM. */
 static poe__session *session_alloc(poe_kernel *k)
 {
@@ -291,7 +316,7 @@ static poe__session *session_alloc(poe_kernel *k)
         SES_UNPOISON(s);
         k->ses_free = *(poe__session **)(void *)s;
         k->n_ses_free--;
-        memset(s, 0, sizeof(*s));
+        session_zero(s);
         return s;
 }
 
