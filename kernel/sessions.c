@@ -292,6 +292,7 @@ static inline void session_zero(poe__session *s)
 {
 #if defined(__GNUC__)
         typedef uint64_t words __attribute__((vector_size(16), aligned(8), may_alias));
+        typedef uint64_t word __attribute__((may_alias));
         words zero = { 0, 0 }, *w = (words *)(void *)s;
         size_t i;
 
@@ -300,7 +301,7 @@ static inline void session_zero(poe__session *s)
         for (i = 0; i < sizeof(*s) / 16; i++)
                 w[i] = zero;
         if (sizeof(*s) % 16)
-                *(uint64_t *)(void *)((char *)s + sizeof(*s) - 8) = 0;
+                *(word *)(void *)((char *)s + sizeof(*s) - 8) = 0;
 #else
         memset(s, 0, sizeof(*s));
 #endif
