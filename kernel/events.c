@@ -630,13 +630,12 @@ dispatch_hooks_enter(poe_kernel *k, poe__session *to, poe__session *from, uint32
  * cost as much as a whole yield, so timing every dispatch would halve the
  * speed of a program that is only being watched.  A dispatch the trace
  * groups already read the clock for keeps that reading. */
-static __attribute__((noinline)) void timing_enter(poe_kernel *k, poe__delivery *d)
+static __attribute__((noinline)) void timing_enter(poe_kernel *k, poe__delivery *d, int64_t t0)
 {
         k->time_countdown = k->time_every;
         d->timed = true;
         d->n0 = k->total_dispatched;
-        if (!d->t0)
-                d->t0 = poe__mono(k);
+        d->t0 = t0 ? t0 : poe__mono(k);
 }
 
 static inline __attribute__((always_inline)) void
@@ -668,47 +667,63 @@ static inline __attribute__((always_inline)) void
 dispatch_enter_held(poe_kernel *k, poe__delivery *d, poe__session *to, uint32_t name,
                     uint32_t type)
 {
-        d->t0 = 0;
+        int depth = k->dispatch_depth;
+        const char *ev_name;
+        int64_t t0 = 0;
+
+        /* d->t0 is read only when timed, which sets it. */
         d->timed = false;
         if (__builtin_expect(k->dispatch_hooks, 0)) {
-                d->t0 = hooks_now(k);
-                dispatch_hooks_enter(k, to, d->from, name, type, d->t0);
+                t0 = hooks_now(k);
+                dispatch_hooks_enter(k, to, d->from, name, type, t0);
+                if (k->time_dispatches && --k->time_countdown == 0)
+                        timing_enter(k, d, t0);
         }
-        if (__builtin_expect(k->time_dispatches, 0) && --k->time_countdown == 0)
-                timing_enter(k, d);
         k->active = to;
         k->active_event = name;
         k->active_type = type;
-        k->dispatch_depth++;
-        /* For other threads (a monitor's): relaxed stores, plain moves. */
+        k->dispatch_depth = depth + 1;
+        /* Every event dispatched has an interned name (its making fails
+         * without one), so it indexes the table without poe__name's range
+         * test. */
+        POE__ASSUME(name < k->n_names);
+        ev_name = k->names[name];
+        /* For other threads (a monitor's): relaxed stores, plain moves.
+         * The depth is the one just stored, not read back after them. */
         atomic_store_explicit(&k->pub_session, to->id, memory_order_relaxed);
-        atomic_store_explicit(&k->pub_event, poe__name(k, name), memory_order_relaxed);
-        atomic_store_explicit(&k->pub_depth, k->dispatch_depth, memory_order_relaxed);
+        atomic_store_explicit(&k->pub_event, ev_name, memory_order_relaxed);
+        atomic_store_explicit(&k->pub_depth, depth + 1, memory_order_relaxed);
         to->pins++;
-        k->died = false;
+        /* No k->died = false here: only call() reads it, right after its
+         * own dispatch, which stores it on either way out (dispatch_to
+         * after the handler returns, poe__landed after a die). */
 }
 
 /* ... and its second: everything put back, whether the handler returned
  * or died.  Inline for the same reason. */
 static inline __attribute__((always_inline)) void
-dispatch_leave(poe_kernel *k, const poe__delivery *d, const poe_value *ret)
+dispatch_leave(poe_kernel *k, const poe__delivery *d, poe__session *to, const poe_value *ret)
 {
+        /* Read once: after the stores for other threads the compiler
+         * would load it again. */
+        poe__session *hold = d->hold_session;
+
         k->dispatch_depth = d->hold_depth;
         atomic_store_explicit(&k->pub_depth, d->hold_depth, memory_order_relaxed);
-        atomic_store_explicit(&k->pub_session, d->hold_session->id, memory_order_relaxed);
+        atomic_store_explicit(&k->pub_session, hold->id, memory_order_relaxed);
         if (__builtin_expect(d->timed, 0))
                 poe__stats_duration(k, poe__mono(k) - d->t0, d->n0);
         if (__builtin_expect(k->dispatch_hooks, 0)) {
                 int64_t now = hooks_now(k);
 
-                dispatch_hooks_leave(k, d->c.s, d->from, d->c.state, ret, now);
+                dispatch_hooks_leave(k, to, d->from, d->c.state, ret, now);
         }
         /* stop() may have reset the active session to the kernel; the
          * dispatch that was running still restores what it found. */
-        k->active = d->hold_session;
+        k->active = hold;
         k->active_event = d->hold_event;
         k->active_type = d->hold_type;
-        poe__session_unpin(k, d->c.s);
+        poe__session_unpin(k, to);
 }
 
 /*
@@ -749,7 +764,7 @@ dispatch_to_as(poe_kernel *k, poe__delivery *d, poe__frame *f, const uint32_t *t
         *ret = invoke(k, d, to, name, type);
         f->open = NULL;
         k->died = false;
-        dispatch_leave(k, d, ret);
+        dispatch_leave(k, d, to, ret);
 }
 
 /* dispatch_to_as, holding what it finds. */
@@ -810,7 +825,8 @@ static __attribute__((noinline)) void call_body(poe_kernel *k, poe__delivery *d,
 
 /* poe__dispatch for call(), out of call() since GCC copies no function
  * that calls setjmp into two callers (call_alias and call): a call is
- * never the GC event.  *ret is nil after a die. */
+ * never the GC event.  *ret is unset after a die (k->died), which
+ * call() returns no value for. */
 static __attribute__((noinline)) void call_framed(poe_kernel *k, poe__delivery *d, poe_value *ret)
 {
         poe__frame f;
@@ -823,7 +839,6 @@ static __attribute__((noinline)) void call_framed(poe_kernel *k, poe__delivery *
         if (POE__SETJMP(f.jb) != 0) {
                 k->frame = f.up;
                 poe__landed(k, &f);
-                *ret = poe_nil();
                 return;
         }
         call_body(k, d, &f, ret);
@@ -1014,7 +1029,7 @@ void poe__dispatch_io(poe_kernel *k, poe__io_round *r)
  * what dispatch() would have done after the handler returned. */
 void poe__dispatch_end(poe_kernel *k, poe__delivery *d, const poe_value *ret)
 {
-        dispatch_leave(k, d, ret);
+        dispatch_leave(k, d, d->c.s, ret);
         if (k->dispatch_depth == 0)
                 poe__busy_settle(k, poe__coarse(k));
 }
@@ -1312,21 +1327,52 @@ static __attribute__((noinline)) poe_value self_call(poe_kernel *k, poe__deliver
         return v;
 }
 
+/* Arguments a call copies on its stack; more go on the heap. */
+#define CALL_SMALL 8
+
+/* What call() lets go of after the dispatch, whether its handler
+ * returned or died: the copy of the arguments (what is owned in it, and
+ * the block if it is on the heap).  Then POE's call rethrows a pending
+ * exception into its caller. */
+static inline __attribute__((always_inline)) void call_release(poe_kernel *k,
+                                                               const poe__delivery *d,
+                                                               bool owned)
+{
+        /* The copy read back from d, which holds it anyway, rather than
+         * kept across the dispatch (call_chain: 5 instructions fewer a
+         * call); it is on the heap when the small array was too small. */
+        if (owned)
+                poe__values_destroy(d->c.args, d->c.nargs);
+        if (d->c.nargs > CALL_SMALL)
+                poe__free(k, d->c.args);
+        if (k->exception && k->frame)
+                poe__rethrow(k);
+}
+
+/* A call's place (file, line), stored in its delivery d first thing:
+ * the public call reads it back from there, after the lookups and the
+ * dispatch, instead of keeping its own copy across them (call_chain: 2
+ * instructions fewer a call). */
+#define CALL_PLACE(d, file_, line_)          \
+        do {                                 \
+                (d)->c.file = (file_);       \
+                (d)->c.line = (line_);       \
+        } while (0)
+
 /* POE's call: inline into each public call, whose arguments it takes
  * as they come (call_chain: 34 instructions fewer a call). */
-static inline __attribute__((always_inline)) int call(poe_kernel *k, const char *file, int line,
+static inline __attribute__((always_inline)) int call(poe_kernel *k, poe__delivery *d,
                                                       poe__session *s, const char *event,
                                                       const poe_value *args, size_t nargs,
                                                       poe_value *ret)
 {
-        poe_value small[8], *copy = small, v;
+        poe_value small[CALL_SMALL], *copy = small, v;
         uint32_t name = poe__intern_cached(k, event);
         poe__session *from = k->active;
-        poe__delivery d;
-        bool died = false, owned = false;
+        bool owned = false;
         size_t i;
 
-        if (nargs > 8)
+        if (nargs > CALL_SMALL)
                 copy = poe__malloc(k, nargs * sizeof(*copy));
         if (name == POE__NO_NAME || !copy) {
                 if (copy != small)
@@ -1341,27 +1387,29 @@ static inline __attribute__((always_inline)) int call(poe_kernel *k, const char 
                 copy[i] = args[i];
                 owned |= args[i].type == POE_T_PTR || args[i].type == POE_T_LIST;
         }
-        poe__delivery_init(&d, k, s, from, name, POE__ET_CALL);
-        d.c.args = copy;
-        d.c.nargs = nargs;
-        d.c.file = file;
-        d.c.line = line;
-        d.c.from_state = from->is_kernel ? POE__NO_NAME : k->active_event;
+        /* poe__delivery_init's, but for the place (the caller's). */
+        d->c.k = k;
+        d->c.s = s;
+        d->c.state = name;
+        d->c.sender = from->id;
+        d->c.args = copy;
+        d->c.nargs = nargs;
+        d->from = from;
+        d->type = POE__ET_CALL;
+        d->c.from_state = from->is_kernel ? POE__NO_NAME : k->active_event;
         if (s == from) {
-                v = self_call(k, &d, copy != small);
+                v = self_call(k, d, copy != small);
         } else {
-                call_framed(k, &d, &v);
-                died = k->died;
+                call_framed(k, d, &v);
+                /* Its own way out, so that the common one does not keep
+                 * the flag across the release (call_chain: 2 instructions
+                 * fewer a call). */
+                if (__builtin_expect(k->died, 0)) {
+                        call_release(k, d, owned);
+                        return -ECANCELED;
+                }
         }
-        if (owned)
-                poe__values_destroy(copy, nargs);
-        if (copy != small)
-                poe__free(k, copy);
-        /* POE's call rethrows a pending exception into its caller. */
-        if (k->exception && k->frame)
-                poe__rethrow(k);
-        if (died)
-                return -ECANCELED;
+        call_release(k, d, owned);
         if (ret)
                 *ret = v;
         else
@@ -1373,33 +1421,39 @@ POE_EXPORT int poe_kernel_call_at(poe_kernel *k, const char *file, int line, poe
                                   const char *event, const poe_value *args, size_t nargs,
                                   poe_value *ret)
 {
+        poe__delivery d;
         poe__session *s;
 
         POE_CHECK_ARGS_AT(k, file, line, k && event && (args || !nargs), -EINVAL, args, nargs);
+        CALL_PLACE(&d, file, line);
         s = poe__session_get(k, dest);
         if (!s) {
                 poe__resolve_failed(k, NULL, dest);
                 poe__values_destroy_borrowed(args, nargs);
-                return poe__rv_unresolved(k, __func__, file, line);
+                return poe__rv_unresolved(k, __func__, d.c.file, d.c.line);
         }
-        return poe__rv_at(k, file, line, call(k, file, line, s, event, args, nargs, ret), __func__);
+        return poe__rv_at(k, d.c.file, d.c.line, call(k, &d, s, event, args, nargs, ret),
+                          __func__);
 }
 
 POE_EXPORT int poe_kernel_call_alias_at(poe_kernel *k, const char *file, int line,
                                         const char *alias, const char *event,
                                         const poe_value *args, size_t nargs, poe_value *ret)
 {
+        poe__delivery d;
         poe__session *s;
 
         POE_CHECK_ARGS_AT(k, file, line, k && alias && event && (args || !nargs), -EINVAL, args,
                           nargs);
+        CALL_PLACE(&d, file, line);
         s = poe__resolve(k, alias);
         if (!s) {
                 poe__resolve_failed(k, alias, 0);
                 poe__values_destroy_borrowed(args, nargs);
-                return poe__rv_unresolved(k, __func__, file, line);
+                return poe__rv_unresolved(k, __func__, d.c.file, d.c.line);
         }
-        return poe__rv_at(k, file, line, call(k, file, line, s, event, args, nargs, ret), __func__);
+        return poe__rv_at(k, d.c.file, d.c.line, call(k, &d, s, event, args, nargs, ret),
+                          __func__);
 }
 
 POE_EXPORT void poe_kernel_activity_get(const poe_kernel *k, poe_kernel_activity *ret)

@@ -70,8 +70,8 @@ typedef struct poe__delivery {
          * time_countdown to 0 (poe_kernel_set_dispatch_timing). */             \
         uint32_t time_every, time_countdown;                                    \
         /* Does a dispatch have anything to do besides calling the handler      \
-         * (the event and profile groups)?  One test instead of one per         \
-         * hook (poe__dispatch_hooks_update); timing has its own, inline. */    \
+         * (the event and profile groups, dispatch timing)?  One test instead   \
+         * of one per hook (poe__dispatch_hooks_update). */                     \
         bool dispatch_hooks;                                                    \
         /* Busy time, always kept (poe__busy_settle): the session whose         \
          * top-level dispatch began at busy_mark (coarse clock) and is not      \
@@ -102,7 +102,8 @@ typedef struct poe__delivery {
 /* Recomputes k->dispatch_hooks after a switch it depends on changed. */
 static inline void poe__dispatch_hooks_update(poe_kernel *k)
 {
-        k->dispatch_hooks = POE__ON(k, POE_ASSERT_EVENTS | POE_TRACE_EVENTS | POE_TRACE_PROFILE);
+        k->dispatch_hooks = POE__ON(k, POE_ASSERT_EVENTS | POE_TRACE_EVENTS | POE_TRACE_PROFILE) ||
+                            k->time_dispatches;
 }
 
 /* events.c: counts a handler run (by kind and in all; stats.h). */

