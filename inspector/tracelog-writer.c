@@ -1159,7 +1159,7 @@ static int set_journal(sqlite3 *db, const char *path, char *err, size_t errlen)
 int poe__tl_db_open(poe__tracelog *t, const char *path, char *err, size_t errlen)
 {
         struct stat st = { 0 };
-        int64_t dummy;
+        int64_t schema = 0;
         int rc;
 
         rc = sqlite3_open_v2(path, &t->db,
@@ -1177,7 +1177,7 @@ int poe__tl_db_open(poe__tracelog *t, const char *path, char *err, size_t errlen
         }
         /* SQLite reads nothing until asked: this is where a file that is
          * not a database shows. */
-        rc = query_int(t->db, "PRAGMA schema_version", &dummy);
+        rc = query_int(t->db, "PRAGMA schema_version", &schema);
         if (rc != SQLITE_OK)
                 return poe__tl_fail_db(t->db, rc, path, "cannot read it", err, errlen);
         sqlite3_busy_timeout(t->db, OPEN_BUSY_MS);
@@ -1188,11 +1188,11 @@ int poe__tl_db_open(poe__tracelog *t, const char *path, char *err, size_t errlen
          * several times (eight fdatasyncs a new log's start, each of them
          * milliseconds on a busy disk).  Anything else is checked first:
          * a file that is not ours keeps its journal mode. */
-        if (dummy == 0 && (rc = set_journal(t->db, path, err, errlen)) < 0)
+        if (schema == 0 && (rc = set_journal(t->db, path, err, errlen)) < 0)
                 return rc;
         if ((rc = check_schema(t->db, path, err, errlen)) < 0)
                 return rc;
-        if (dummy != 0 && (rc = set_journal(t->db, path, err, errlen)) < 0)
+        if (schema != 0 && (rc = set_journal(t->db, path, err, errlen)) < 0)
                 return rc;
         if ((rc = add_run(t, path, err, errlen)) < 0)
                 return rc;
