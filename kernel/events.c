@@ -1123,17 +1123,12 @@ static inline __attribute__((always_inline)) void delivery_of(poe_kernel *k, poe
         const char *file = poe__name(k, ev->file);
         int line = ev->line;
 
-        d->c.k = k;
-        d->c.s = to;
-        d->c.state = name;
-        d->c.sender = from->id;
+        poe__delivery_head(d, k, to, from, name, type);
         d->c.file = file;
         d->c.line = line;
         d->c.from_state = from_state;
         d->c.args = args;
         d->c.nargs = nargs;
-        d->from = from;
-        d->type = type;
         d->ev = ev;
 }
 
@@ -1387,15 +1382,10 @@ static inline __attribute__((always_inline)) int call(poe_kernel *k, poe__delive
                 copy[i] = args[i];
                 owned |= args[i].type == POE_T_PTR || args[i].type == POE_T_LIST;
         }
-        /* poe__delivery_init's, but for the place (the caller's). */
-        d->c.k = k;
-        d->c.s = s;
-        d->c.state = name;
-        d->c.sender = from->id;
+        /* The place is set already (CALL_PLACE). */
+        poe__delivery_head(d, k, s, from, name, POE__ET_CALL);
         d->c.args = copy;
         d->c.nargs = nargs;
-        d->from = from;
-        d->type = POE__ET_CALL;
         d->c.from_state = from->is_kernel ? POE__NO_NAME : k->active_event;
         if (s == from) {
                 v = self_call(k, d, copy != small);

@@ -160,20 +160,29 @@ void poe__enqueue(poe_kernel *k, poe__event *ev, poe__session *to, poe__session 
 /* Fills in a delivery's event: no arguments, no file, no from-state
  * yet; the caller sets those it has (and ev, if it is a frame's owner
  * that uses it). */
-static inline void poe__delivery_init(poe__delivery *d, poe_kernel *k, poe__session *to,
+/* Who delivers what to whom: the fields every delivery sets.  The
+ * place, the caller's state and the arguments are the caller's to set
+ * (call() stores its place first: CALL_PLACE in events.c). */
+static inline void poe__delivery_head(poe__delivery *d, poe_kernel *k, poe__session *to,
                                       poe__session *from, uint32_t name, uint32_t type)
 {
         d->c.k = k;
         d->c.s = to;
         d->c.state = name;
         d->c.sender = from->id;
+        d->from = from;
+        d->type = type;
+}
+
+static inline void poe__delivery_init(poe__delivery *d, poe_kernel *k, poe__session *to,
+                                      poe__session *from, uint32_t name, uint32_t type)
+{
+        poe__delivery_head(d, k, to, from, name, type);
         d->c.file = NULL;
         d->c.line = 0;
         d->c.from_state = POE__NO_NAME;
         d->c.args = NULL;
         d->c.nargs = 0;
-        d->from = from;
-        d->type = type;
 }
 /* The guarded dispatch (events.c): under a landing frame of its own. */
 poe_value poe__dispatch(poe_kernel *k, poe__delivery *d);
