@@ -1159,7 +1159,8 @@ static int set_journal(sqlite3 *db, const char *path, char *err, size_t errlen)
 int poe__tl_db_open(poe__tracelog *t, const char *path, char *err, size_t errlen)
 {
         struct stat st = { 0 };
-        int64_t schema = 0;
+        int64_t schema = 0, app = 0;
+        bool fresh;
         int rc;
 
         rc = sqlite3_open_v2(path, &t->db,
@@ -1181,18 +1182,26 @@ int poe__tl_db_open(poe__tracelog *t, const char *path, char *err, size_t errlen
         if (rc != SQLITE_OK)
                 return poe__tl_fail_db(t->db, rc, path, "cannot read it", err, errlen);
         sqlite3_busy_timeout(t->db, OPEN_BUSY_MS);
-        /* A database with no schema yet (a new file) is ours: its journal
-         * mode is set before its tables are made, so that they are made
-         * in the WAL without a sync, instead of through a rollback
-         * journal that syncs the journal, the file and the directory
-         * several times (eight fdatasyncs a new log's start, each of them
-         * milliseconds on a busy disk).  Anything else is checked first:
-         * a file that is not ours keeps its journal mode. */
-        if (schema == 0 && (rc = set_journal(t->db, path, err, errlen)) < 0)
+        /* A database with no schema and no application_id (a new file)
+         * is ours: its journal mode is set before its tables are made, so
+         * that they are made in the WAL without a sync, instead of
+         * through a rollback journal that syncs the journal, the file and
+         * the directory several times (eight fdatasyncs a new log's start,
+         * each of them milliseconds on a busy disk).  Anything else is
+         * checked first: a file that is not ours, even one with no tables
+         * yet but another program's application_id, keeps its journal
+         * mode. */
+        if (schema == 0) {
+                rc = query_int(t->db, "PRAGMA application_id", &app);
+                if (rc != SQLITE_OK)
+                        return poe__tl_fail_db(t->db, rc, path, "cannot read it", err, errlen);
+        }
+        fresh = schema == 0 && app == 0;
+        if (fresh && (rc = set_journal(t->db, path, err, errlen)) < 0)
                 return rc;
         if ((rc = check_schema(t->db, path, err, errlen)) < 0)
                 return rc;
-        if (schema != 0 && (rc = set_journal(t->db, path, err, errlen)) < 0)
+        if (!fresh && (rc = set_journal(t->db, path, err, errlen)) < 0)
                 return rc;
         if ((rc = add_run(t, path, err, errlen)) < 0)
                 return rc;

@@ -1127,6 +1127,34 @@ static void t_not_a_database(void **state)
         TL_EQ(tf_sql_int(db, "SELECT count(*) FROM customers", 0), 1);
         sqlite3_close(db);
 
+        /* Someone else's database with no tables yet, only its
+         * application_id: its schema version is 0, as a new file's, but
+         * it is refused before anything is written, its journal mode
+         * included. */
+        snprintf(path, sizeof(path), "%s/other-empty.db", tf.dir);
+        assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+        assert_int_equal(sqlite3_exec(db, "PRAGMA application_id = 1234", NULL, NULL, NULL),
+                         SQLITE_OK);
+        sqlite3_close(db);
+        rc = poe__tracelog_open(path, 64, tl.k, &t, err, sizeof(err));
+        TL_EQ(rc, -EINVAL);
+        assert_null(t);
+        assert_non_null(strstr(err, "not a libpoe trace log"));
+        db = tf_db_open_ro(path);
+        TL_EQ(tf_sql_int(db, "PRAGMA application_id", 0), 1234);
+        sqlite3_close(db);
+        assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+        {
+                sqlite3_stmt *st = NULL;
+
+                assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &st, NULL),
+                                 SQLITE_OK);
+                assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+                assert_string_equal((const char *)sqlite3_column_text(st, 0), "delete");
+                sqlite3_finalize(st);
+        }
+        sqlite3_close(db);
+
         /* A trace log from a newer libpoe. */
         snprintf(path, sizeof(path), "%s/newer.db", tf.dir);
         assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
