@@ -138,19 +138,12 @@ static poe__heap_entry *heap_start(void *mem)
         return (poe__heap_entry *)(void *)(p + (64 - (uintptr_t)p % 64) % 64) + 3;
 }
 
-/* Makes room for one more timer, so that the push after it cannot fail.
- * The heap grows by realloc, which moves a big block by remapping it,
- * keeping its offset in the page; only if the alignment changed are the
- * entries moved to it. */
-int poe__queue_reserve(poe_kernel *k)
+/* poe__queue_reserve past its common case (queue.h): the heap is full,
+ * or the next id is not in the window.  The heap grows by realloc, which
+ * moves a big block by remapping it, keeping its offset in the page;
+ * only if the alignment changed are the entries moved to it. */
+int poe__queue_reserve_slow(poe_kernel *k)
 {
-        const poe__timer_ids *m = &k->timer_ids;
-
-        /* The common case: room in the heap, and the next id in the
-         * window (or no map kept). */
-        if (__builtin_expect(k->heap_len < k->heap_cap, 1) &&
-            (!k->timers_indexed || (m->n_ring && k->seq + 1 - m->lo <= m->mask)))
-                return 0;
         if (k->heap_len == k->heap_cap) {
                 uint32_t cap = k->heap_cap ? k->heap_cap * 2 : 61;
                 size_t old_off = k->heap_mem ? (size_t)((char *)k->heap - (char *)k->heap_mem) : 0;
@@ -300,15 +293,14 @@ void poe__timer_ids_free(poe_kernel *k, poe__timer_ids *m)
         memset(m, 0, sizeof(*m));
 }
 
-/* 0, or -ENOMEM (nothing changed).  The pending timers go to the map,
- * and the window starts at the next id. */
-int poe__timers_index(poe_kernel *k)
+/* poe__timers_index's making of the map (queue.h): 0, or -ENOMEM
+ * (nothing changed).  The pending timers go to the map, and the window
+ * starts at the next id. */
+int poe__timers_index_slow(poe_kernel *k)
 {
         poe__timer_ids *m = &k->timer_ids;
         uint32_t i;
 
-        if (k->timers_indexed)
-                return 0;
         if (k->heap_len && poe__imap_reserve_n(k, &m->old, k->heap_len) < 0)
                 return -ENOMEM;
         for (i = 0; i < k->heap_len; i++)
@@ -323,7 +315,7 @@ poe__event *poe__timer_find_slow(poe_kernel *k, uint64_t id)
 {
         uint32_t i;
 
-        if (__builtin_expect(k->timers_indexed, 1) || poe__timers_index(k) == 0)
+        if (__builtin_expect(k->timers_indexed, 1) || poe__timers_index_slow(k) == 0)
                 return ids_get(&k->timer_ids, id);
         for (i = 0; i < k->heap_len; i++)
                 if (k->heap[i].ev->seq == id)

@@ -55,12 +55,36 @@ typedef struct poe__timer_ids {
 #define POE_QUEUE_H
 
 /* queue.c */
-int poe__queue_reserve(poe_kernel *k);
-int poe__timers_index(poe_kernel *k);
+int poe__queue_reserve_slow(poe_kernel *k);
+int poe__timers_index_slow(poe_kernel *k);
 poe__event *poe__timer_find_slow(poe_kernel *k, uint64_t id);
 void poe__timer_ids_free(poe_kernel *k, poe__timer_ids *m);
 int poe__timers_list_slow(poe_kernel *k);
 poe__event *poe__timer_first_of(const poe_kernel *k, const poe__session *s);
+
+/* Makes room for one more timer, so that the push after it cannot fail:
+ * 0, or -ENOMEM with nothing changed.  Inline for the common case, room
+ * in the heap and the next id in the window (or no map kept); growing
+ * either is queue.c's. */
+static inline int poe__queue_reserve(poe_kernel *k)
+{
+        const poe__timer_ids *m = &k->timer_ids;
+
+        if (__builtin_expect(k->heap_len < k->heap_cap, 1) &&
+            (!k->timers_indexed || (m->n_ring && k->seq + 1 - m->lo <= m->mask)))
+                return 0;
+        return poe__queue_reserve_slow(k);
+}
+
+/* Keeps the id map from now on (every pending timer put in it), for an
+ * id handed back or looked up: 0, or -ENOMEM with nothing changed.
+ * Inline: once made, it is one test. */
+static inline int poe__timers_index(poe_kernel *k)
+{
+        if (__builtin_expect(k->timers_indexed, 1))
+                return 0;
+        return poe__timers_index_slow(k);
+}
 
 /* Makes each session's s->timers list its pending timers (from then on
  * every timer is linked there as it is set).  0, or -ENOMEM with
