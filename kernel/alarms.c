@@ -21,11 +21,6 @@
 #include "queue.h"
 #include "sessions.h"
 
-static double or_zero(double x)
-{
-        return isnan(x) ? 0.0 : x;
-}
-
 static int64_t seconds_ns(double s)
 {
         double ns = s * 1e9;
@@ -68,11 +63,11 @@ static int clear_by_name(poe_kernel *k, poe__session *s, uint32_t name)
         return 0;
 }
 
-/* Queues a timer for the active session.  wall and delta are POE's
- * EV_WALLTIME and EV_DELTA (NAN for undef); due is monotonic. */
-static int set_timer(poe_kernel *k, const char *file, int line, poe__session *s, uint32_t name,
-                     int64_t due, double wall, double delta, const poe_value *args, size_t nargs,
-                     bool clear, poe_alarm_id *ret_id)
+/* Queues a timer for the active session.  time is POE's EV_WALLTIME +
+ * EV_DELTA, undef as 0; due is monotonic. */
+static inline __attribute__((always_inline)) int
+set_timer(poe_kernel *k, const char *file, int line, poe__session *s, uint32_t name, int64_t due,
+          double time, const poe_value *args, size_t nargs, bool clear, poe_alarm_id *ret_id)
 {
         uint32_t fid = poe__file(k, file);
         uint32_t type = POE__ET_ALARM;
@@ -93,7 +88,7 @@ static int set_timer(poe_kernel *k, const char *file, int line, poe__session *s,
         if (clear)
                 (void)clear_by_name(k, s, name);
         ev->due = due;
-        ev->u.time = or_zero(wall) + or_zero(delta);
+        ev->u.time = time;
         poe__enqueue(k, ev, s, s, name, type, fid, line);
         if (ret_id)
                 *ret_id = ev->seq;
@@ -102,7 +97,7 @@ static int set_timer(poe_kernel *k, const char *file, int line, poe__session *s,
 
 /* Checks shared by every setter.  Returns the interned name or a
  * negative errno (with the arguments' destructors run: they were given). */
-static int64_t prologue(poe_kernel *k, const char *event, const poe_value *args, size_t nargs,
+static inline __attribute__((always_inline)) int64_t prologue(poe_kernel *k, const char *event, const poe_value *args, size_t nargs,
                         poe__session **ret_s, const char *func)
 {
         uint32_t name;
@@ -157,13 +152,16 @@ static void set_in_past(poe_kernel *k, poe__session *s, int64_t now)
         s->more->past_last = now;
 }
 
-static int set_common(poe_kernel *k, const char *file, int line, const char *event, double t,
-                      const poe_value *args, size_t nargs, unsigned how, poe_alarm_id *ret_id,
-                      const char *func)
+/* Inline in each setter, so that how's tests are made at compile time:
+ * delay_set's path has no test of the others' cases. */
+static inline __attribute__((always_inline)) int
+set_common(poe_kernel *k, const char *file, int line, const char *event, double t,
+           const poe_value *args, size_t nargs, unsigned how, poe_alarm_id *ret_id,
+           const char *func)
 {
         poe__session *s;
         int64_t name = prologue(k, event, args, nargs, &s, func);
-        double wall = NAN, delta = NAN, stamp = NAN;
+        double time, stamp = 0;
         int64_t due, now;
 
         if (name < 0)
@@ -173,10 +171,10 @@ static int set_common(poe_kernel *k, const char *file, int line, const char *eve
          * the delay, never the monotonic clock mapped onto the epoch,
          * which runs up to the mapping's error behind it. */
         if (how & T_STAMP)
-                stamp = poe__wall(k);
+                stamp = poe__wall_inline(k);
         /* Read for every timer, relative or not: posts made after it are
          * stamped no earlier (see poe__enqueue). */
-        now = poe__clock_now(k);
+        now = poe__clock_now_inline(k);
         if (isnan(t)) {
                 poe__values_destroy_borrowed(args, nargs);
                 if ((how & T_CLEAR) && clear_by_name(k, s, (uint32_t)name) < 0)
@@ -186,23 +184,23 @@ static int set_common(poe_kernel *k, const char *file, int line, const char *eve
                 /* POE's "undefined time in alarm_add()" (ASSERT_USAGE). */
                 return poe__explain_usage(k, -EINVAL, "undefined time in %s()", func);
         }
+        /* The time POE reports, EV_WALLTIME + EV_DELTA with undef as 0
+         * (t is a number here: a NaN returned above): */
         if (how & T_RELATIVE) {
-                /* POE's delay() and delay_add() pass no wall time, so
-                 * _data_ev_enqueue records neither EV_WALLTIME nor
-                 * EV_DELTA: such a timer reports time 0. */
                 due = now + seconds_ns(t);
-                if (how & T_STAMP) {
-                        wall = stamp;
-                        delta = t;
-                }
+                /* delay_set records both; POE's delay() and delay_add()
+                 * pass no wall time, so _data_ev_enqueue records
+                 * neither: such a timer reports time 0. */
+                time = (how & T_STAMP) ? stamp + t : 0.0;
         } else {
+                /* alarm*() record the wall time given, no delta. */
                 due = poe__wall2mono(k, t);
-                wall = t;
+                time = t + 0.0;
         }
         if (due < now - PAST_NS)
                 set_in_past(k, s, now);
-        return set_timer(k, file, line, s, (uint32_t)name, due, wall, delta, args, nargs,
-                         how & T_CLEAR, ret_id);
+        return set_timer(k, file, line, s, (uint32_t)name, due, time, args, nargs, how & T_CLEAR,
+                         ret_id);
 }
 
 POE_EXPORT int poe_kernel_alarm_at(poe_kernel *k, const char *file, int line, const char *event,

@@ -40,8 +40,7 @@ int64_t poe__mono(const poe_kernel *k)
 /* Reads the clock and remembers it as the time posts are stamped with. */
 int64_t poe__clock_now(poe_kernel *k)
 {
-        k->now = poe__mono(k);
-        return k->now;
+        return poe__clock_now_inline(k);
 }
 
 int64_t poe__coarse(const poe_kernel *k)
@@ -51,7 +50,7 @@ int64_t poe__coarse(const poe_kernel *k)
 
 double poe__wall(const poe_kernel *k)
 {
-        return k->fake_clock ? k->fake_wall : real_wall();
+        return poe__wall_inline(k);
 }
 
 /*
