@@ -21,64 +21,13 @@ static inline bool earlier(const poe__event *a, const poe__event *b)
         return a->due < b->due || (a->due == b->due && a->seq < b->seq);
 }
 
-/*
- * The timer heap is 4-ary, as libev's: the children of i are 4i+1 ..
- * 4i+4, and the array starts three entries past a 64-byte boundary, so
- * the four children of any entry are one cache line (four 16-byte
- * entries).  Against a binary heap, half the levels, so half the cache
- * lines and event writes a sift touches, for three compares a level
- * instead of one or two.
- */
-#define CHILD(i)  (4 * (i) + 1)
-#define PARENT(i) (((i)-1) / 4)
-
-/* The heap's order: (due, id), the id read only on a tie. */
-static inline bool before(const poe__heap_entry *a, const poe__heap_entry *b)
-{
-        return a->due < b->due || (a->due == b->due && a->ev->seq < b->ev->seq);
-}
-
-static inline void heap_set(poe__heap_entry *h, uint32_t i, poe__heap_entry e)
-{
-        h[i] = e;
-        e.ev->heap_index = i;
-}
-
-/* The least of the children from c (c < n). */
-static inline uint32_t least_child(const poe__heap_entry *h, uint32_t c, uint32_t n)
-{
-        uint32_t m, j;
-
-        if (__builtin_expect(c + 3 < n, 1)) {
-                uint32_t a = before(&h[c + 1], &h[c]) ? c + 1 : c;
-                uint32_t b = before(&h[c + 3], &h[c + 2]) ? c + 3 : c + 2;
-
-                return before(&h[b], &h[a]) ? b : a;
-        }
-        for (m = c, j = c + 1; j < n; j++)
-                if (before(&h[j], &h[m]))
-                        m = j;
-        return m;
-}
-
-/* Puts e at i or above: the entries above it that come after it move
- * down one level each. */
-static void rise(poe__heap_entry *h, uint32_t i, poe__heap_entry e)
-{
-        while (i > 0) {
-                uint32_t parent = PARENT(i);
-
-                if (!before(&e, &h[parent]))
-                        break;
-                heap_set(h, i, h[parent]);
-                i = parent;
-        }
-        heap_set(h, i, e);
-}
-
+/* The heap's steps (its order, the rise, the hole's fill) and the id
+ * map's window tests are inline in queue.h, with the push and removal
+ * they make: the timer setters and alarm_remove reach them without a
+ * call of their own.  The rest is here. */
 static void sift_up(poe_kernel *k, uint32_t i)
 {
-        rise(k->heap, i, k->heap[i]);
+        poe__heap_rise(k->heap, i, k->heap[i]);
 }
 
 static void sift_down(poe_kernel *k, uint32_t i)
@@ -87,44 +36,17 @@ static void sift_down(poe_kernel *k, uint32_t i)
         uint32_t n = k->heap_len;
 
         for (;;) {
-                uint32_t c = CHILD(i);
+                uint32_t c = POE__HEAP_CHILD(i);
 
                 if (c >= n)
                         break;
-                c = least_child(h, c, n);
-                if (!before(&h[c], &e))
+                c = poe__heap_least_child(h, c, n);
+                if (!poe__heap_before(&h[c], &e))
                         break;
-                heap_set(h, i, h[c]);
+                poe__heap_set(h, i, h[c]);
                 i = c;
         }
-        heap_set(h, i, e);
-}
-
-/*
- * Fills the hole at i with the heap's last entry.  Floyd's bottom-up
- * method: the hole goes down to a leaf by the least child, and the last
- * entry rises from there; it belongs near the bottom, so that rise is
- * short.  Fewer compares than sifting the last entry down from i.  The
- * last entry is written once, where it stops.
- */
-static void fill_hole(poe_kernel *k, uint32_t i)
-{
-        poe__heap_entry *h = k->heap;
-        uint32_t n = --k->heap_len;
-        poe__heap_entry last = h[n];
-
-        if (i == n)
-                return;
-        for (;;) {
-                uint32_t c = CHILD(i);
-
-                if (c >= n)
-                        break;
-                c = least_child(h, c, n);
-                heap_set(h, i, h[c]);
-                i = c;
-        }
-        rise(h, i, last);
+        poe__heap_set(h, i, e);
 }
 
 static int ids_reserve(poe_kernel *k, poe__timer_ids *m, uint64_t id);
@@ -180,11 +102,6 @@ int poe__queue_reserve_slow(poe_kernel *k)
  * on every timer is in it.
  */
 #define RING_MIN 64
-
-static inline bool in_ring(const poe__timer_ids *m, uint64_t id)
-{
-        return m->ring && id >= m->lo && id - m->lo <= m->mask;
-}
 
 /* Makes the window hold id, the next id to be given (k->seq + 1), so
  * that adding it cannot fail.  0, or -ENOMEM with nothing changed. */
@@ -263,25 +180,9 @@ static int ids_reserve(poe_kernel *k, poe__timer_ids *m, uint64_t id)
         return 0;
 }
 
-static inline void ids_add(poe__timer_ids *m, poe__event *ev)
-{
-        m->ring[ev->seq & m->mask] = ev;
-        m->n_ring++;
-}
-
-static inline void ids_del(poe__timer_ids *m, uint64_t id)
-{
-        if (in_ring(m, id)) {
-                m->ring[id & m->mask] = NULL;
-                m->n_ring--;
-        } else {
-                poe__imap_del(&m->old, id);
-        }
-}
-
 static inline poe__event *ids_get(const poe__timer_ids *m, uint64_t id)
 {
-        if (in_ring(m, id))
+        if (poe__ids_in_ring(m, id))
                 return m->ring[id & m->mask];
         return poe__imap_get(&m->old, id);
 }
@@ -351,14 +252,14 @@ static int by_order(const void *a, const void *b)
 {
         const poe__heap_entry *x = a, *y = b;
 
-        return before(x, y) ? -1 : before(y, x);
+        return poe__heap_before(x, y) ? -1 : poe__heap_before(y, x);
 }
 
 /* Points the id map's entry for ev's id at ev (moved): no memory, as
  * the id has its place already. */
 static void ids_repoint(poe__timer_ids *m, poe__event *ev)
 {
-        if (in_ring(m, ev->seq))
+        if (poe__ids_in_ring(m, ev->seq))
                 m->ring[ev->seq & m->mask] = ev;
         else
                 poe__imap_replace(&m->old, ev->seq, ev);
@@ -406,24 +307,6 @@ poe__event *poe__timer_first_of(const poe_kernel *k, const poe__session *s)
                         first = ev;
         }
         return first;
-}
-
-/* The timer half of poe__queue_push: room was reserved by the caller,
- * so neither step can fail. */
-void poe__timer_push(poe_kernel *k, poe__event *ev)
-{
-        if (k->timers_indexed)
-                ids_add(&k->timer_ids, ev);
-        k->heap[k->heap_len].due = ev->due;
-        k->heap[k->heap_len].ev = ev;
-        sift_up(k, k->heap_len++);
-}
-
-void poe__timer_remove(poe_kernel *k, poe__event *ev)
-{
-        if (k->timers_indexed)
-                ids_del(&k->timer_ids, ev->seq);
-        fill_hole(k, ev->heap_index);
 }
 
 poe__event *poe__queue_head(const poe_kernel *k)

@@ -97,19 +97,141 @@ static inline int poe__timers_list(poe_kernel *k)
         return 0;
 }
 
+/*
+ * The timer heap is 4-ary, as libev's: the children of i are 4i+1 ..
+ * 4i+4, and the array starts three entries past a 64-byte boundary, so
+ * the four children of any entry are one cache line (four 16-byte
+ * entries).  Against a binary heap, half the levels, so half the cache
+ * lines and event writes a sift touches, for three compares a level
+ * instead of one or two.
+ */
+#define POE__HEAP_CHILD(i)  (4 * (i) + 1)
+#define POE__HEAP_PARENT(i) (((i)-1) / 4)
+
+/* The heap's order: (due, id), the id read only on a tie. */
+static inline bool poe__heap_before(const poe__heap_entry *a, const poe__heap_entry *b)
+{
+        return a->due < b->due || (a->due == b->due && a->ev->seq < b->ev->seq);
+}
+
+static inline void poe__heap_set(poe__heap_entry *h, uint32_t i, poe__heap_entry e)
+{
+        h[i] = e;
+        e.ev->heap_index = i;
+}
+
+/* The least of the children from c (c < n). */
+static inline uint32_t poe__heap_least_child(const poe__heap_entry *h, uint32_t c, uint32_t n)
+{
+        uint32_t m, j;
+
+        if (__builtin_expect(c + 3 < n, 1)) {
+                uint32_t a = poe__heap_before(&h[c + 1], &h[c]) ? c + 1 : c;
+                uint32_t b = poe__heap_before(&h[c + 3], &h[c + 2]) ? c + 3 : c + 2;
+
+                return poe__heap_before(&h[b], &h[a]) ? b : a;
+        }
+        for (m = c, j = c + 1; j < n; j++)
+                if (poe__heap_before(&h[j], &h[m]))
+                        m = j;
+        return m;
+}
+
+/* Puts e at i or above: the entries above it that come after it move
+ * down one level each. */
+static inline void poe__heap_rise(poe__heap_entry *h, uint32_t i, poe__heap_entry e)
+{
+        while (i > 0) {
+                uint32_t parent = POE__HEAP_PARENT(i);
+
+                if (!poe__heap_before(&e, &h[parent]))
+                        break;
+                poe__heap_set(h, i, h[parent]);
+                i = parent;
+        }
+        poe__heap_set(h, i, e);
+}
+
+/*
+ * Fills the hole at i with the heap's last entry.  Floyd's bottom-up
+ * method: the hole goes down to a leaf by the least child, and the last
+ * entry rises from there; it belongs near the bottom, so that rise is
+ * short.  Fewer compares than sifting the last entry down from i.  The
+ * last entry is written once, where it stops.
+ */
+static inline void poe__heap_fill_hole(poe_kernel *k, uint32_t i)
+{
+        poe__heap_entry *h = k->heap;
+        uint32_t n = --k->heap_len;
+        poe__heap_entry last = h[n];
+
+        if (i == n)
+                return;
+        for (;;) {
+                uint32_t c = POE__HEAP_CHILD(i);
+
+                if (c >= n)
+                        break;
+                c = poe__heap_least_child(h, c, n);
+                poe__heap_set(h, i, h[c]);
+                i = c;
+        }
+        poe__heap_rise(h, i, last);
+}
+
+/* The id map's window (queue.c says how it moves): */
+static inline bool poe__ids_in_ring(const poe__timer_ids *m, uint64_t id)
+{
+        return m->ring && id >= m->lo && id - m->lo <= m->mask;
+}
+
+static inline void poe__ids_add(poe__timer_ids *m, poe__event *ev)
+{
+        m->ring[ev->seq & m->mask] = ev;
+        m->n_ring++;
+}
+
+static inline void poe__ids_del(poe__timer_ids *m, uint64_t id)
+{
+        if (poe__ids_in_ring(m, id)) {
+                m->ring[id & m->mask] = NULL;
+                m->n_ring--;
+        } else {
+                poe__imap_del(&m->old, id);
+        }
+}
+
+/* The timer half of poe__queue_push: room was reserved by the caller,
+ * so neither step can fail.  Inline (as the rest of the heap's steps
+ * here): the timer setters' enqueue and the removals are one call each
+ * (events.c). */
+static inline void poe__timer_push(poe_kernel *k, poe__event *ev)
+{
+        poe__heap_entry e = { ev->due, ev };
+
+        if (k->timers_indexed)
+                poe__ids_add(&k->timer_ids, ev);
+        poe__heap_rise(k->heap, k->heap_len++, e);
+}
+
+static inline void poe__timer_remove(poe_kernel *k, poe__event *ev)
+{
+        if (k->timers_indexed)
+                poe__ids_del(&k->timer_ids, ev->seq);
+        poe__heap_fill_hole(k, ev->heap_index);
+}
+
+
 /* The pending timer with that id, or NULL: inline for an id in the
  * window (an array read), the rest in queue.c. */
 static inline poe__event *poe__timer_find(poe_kernel *k, uint64_t id)
 {
         const poe__timer_ids *m = &k->timer_ids;
 
-        if (__builtin_expect(k->timers_indexed && m->ring && id >= m->lo && id - m->lo <= m->mask,
-                             1))
+        if (__builtin_expect(k->timers_indexed && poe__ids_in_ring(m, id), 1))
                 return m->ring[id & m->mask];
         return poe__timer_find_slow(k, id);
 }
-void poe__timer_push(poe_kernel *k, poe__event *ev);
-void poe__timer_remove(poe_kernel *k, poe__event *ev);
 
 /* Queues an event: a post at the FIFO's tail, O(1); a timer into the
  * heap, O(log n), in room the caller reserved. */
