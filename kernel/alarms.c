@@ -89,7 +89,7 @@ set_timer(poe_kernel *k, const char *file, int line, poe__session *s, uint32_t n
                 (void)clear_by_name(k, s, name);
         ev->due = due;
         ev->u.time = time;
-        poe__enqueue(k, ev, s, s, name, type, fid, line);
+        poe__enqueue_timer(k, ev, s, name, type, fid, line);
         if (ret_id)
                 *ret_id = ev->seq;
         return 0;
@@ -340,11 +340,11 @@ POE_EXPORT int poe_kernel_alarm_remove(poe_kernel *k, poe_alarm_id id, poe_alarm
         r = find_own(k, id, &ev, __func__);
         if (r < 0)
                 return r;
-        poe__dequeue(k, ev);
+        poe__dequeue_timer(k, ev);
         /* The removed timer is parked so that its name and arguments stay
          * readable until the next removal. */
         if (k->parked_event)
-                poe__event_free(k, k->parked_event);
+                poe__timer_event_free(k, k->parked_event);
         k->parked_event = ev;
         if (ret)
                 describe(k, ev, ret);

@@ -347,17 +347,22 @@ static inline __attribute__((always_inline)) void enqueue_post(poe_kernel *k, po
 void poe__enqueue(poe_kernel *k, poe__event *ev, poe__session *to, poe__session *from,
                   uint32_t name, uint32_t type, uint32_t file, int line)
 {
-        if (!(type & POE__ET_ALARM)) {
-                enqueue_post(k, ev, to, from, name, type, file, line);
-                return;
-        }
-        /* The caller set the due time and reserved queue room. */
-        stamp(k, ev, to, name, type, file, line);
+        POE__ASSUME(!(type & POE__ET_ALARM)); /* timers: poe__enqueue_timer */
+        enqueue_post(k, ev, to, from, name, type, file, line);
+}
+
+/* The same for a timer, from its session to itself (alarms.c): the
+ * caller set its due time and reserved room in the queue, so nothing
+ * here fails.  The heap's push is inline (queue.h). */
+void poe__enqueue_timer(poe_kernel *k, poe__event *ev, poe__session *s, uint32_t name,
+                        uint32_t type, uint32_t file, int line)
+{
+        stamp(k, ev, s, name, type, file, line);
         poe__timer_push(k, ev);
         k->queue_count++;
         if (k->timers_listed)
-                poe__list_append(&to->timers, &ev->link);
-        poe__ref(k, to, POE_REASON_TIMERS);
+                poe__list_append(&s->timers, &ev->link);
+        poe__ref(k, s, POE_REASON_TIMERS);
 }
 
 /* Takes an event out of the queue and drops the counts it held.  Inline
@@ -378,6 +383,14 @@ static inline __attribute__((always_inline)) void dequeue(poe_kernel *k, poe__ev
 
 void poe__dequeue(poe_kernel *k, poe__event *ev)
 {
+        dequeue(k, ev);
+}
+
+/* The same for an event known to be a timer (alarm_remove), without
+ * the test of its kind. */
+void poe__dequeue_timer(poe_kernel *k, poe__event *ev)
+{
+        POE__ASSUME(ev->type & POE__ET_ALARM);
         dequeue(k, ev);
 }
 

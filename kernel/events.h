@@ -151,12 +151,29 @@ static inline poe__event *poe__timer_event_new(poe_kernel *k, const poe_value *a
         }
         return poe__event_new(k, args, nargs);
 }
+void poe__event_free(poe_kernel *k, poe__event *ev);
+/* Frees a timer's event (poe__event_free): a short block, the common
+ * case of alarm_remove's, straight back on its free list. */
+static inline void poe__timer_event_free(poe_kernel *k, poe__event *ev)
+{
+#if !defined(__SANITIZE_ADDRESS__)
+        if (__builtin_expect((ev->type & POE__EV_SHORT) != 0, 1)) {
+                ev->free_next = k->ev_free_short;
+                k->ev_free_short = ev;
+                return;
+        }
+#endif
+        poe__event_free(k, ev);
+}
 int poe__events_reserve(poe_kernel *k, size_t n);
 poe__event *poe__event_lengthen(poe_kernel *k, poe__event *ev);
-void poe__event_free(poe_kernel *k, poe__event *ev);
 void poe__events_free(poe_kernel *k);
+/* Queues an event that is not a timer (POE's _data_ev_enqueue). */
 void poe__enqueue(poe_kernel *k, poe__event *ev, poe__session *to, poe__session *from,
                   uint32_t name, uint32_t type, uint32_t file, int line);
+/* ... and a timer: s's own, its due time set, queue room reserved. */
+void poe__enqueue_timer(poe_kernel *k, poe__event *ev, poe__session *s, uint32_t name,
+                        uint32_t type, uint32_t file, int line);
 /* Fills in a delivery's event: no arguments, no file, no from-state
  * yet; the caller sets those it has (and ev, if it is a frame's owner
  * that uses it). */
@@ -193,5 +210,6 @@ void poe__dispatch_resume(poe_kernel *k);
 void poe__event_done(poe_kernel *k, poe__event *ev);
 void poe__events_clear_session(poe_kernel *k, poe__session *s);
 void poe__dequeue(poe_kernel *k, poe__event *ev);
+void poe__dequeue_timer(poe_kernel *k, poe__event *ev);
 
 #endif
