@@ -179,10 +179,11 @@ static inline void poe__heap_fill_hole(poe_kernel *k, uint32_t i)
         poe__heap_rise(h, i, last);
 }
 
-/* The id map's window (queue.c says how it moves): */
+/* Is id in the id map's window (queue.c says how it moves)?  One
+ * unsigned compare: an id below lo wraps past any mask. */
 static inline bool poe__ids_in_ring(const poe__timer_ids *m, uint64_t id)
 {
-        return m->ring && id >= m->lo && id - m->lo <= m->mask;
+        return m->ring && id - m->lo <= m->mask;
 }
 
 static inline void poe__ids_add(poe__timer_ids *m, poe__event *ev)
