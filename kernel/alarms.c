@@ -160,21 +160,27 @@ set_common(poe_kernel *k, const char *file, int line, const char *event, double 
            const char *func)
 {
         poe__session *s;
-        int64_t name = prologue(k, event, args, nargs, &s, func);
+        int64_t name, due, now = 0;
         double time, stamp = 0;
-        int64_t due, now;
 
+        /* The clocks are read first, as POE's delay_set does ("always
+         * grab time() ASAP"), before the arguments are looked at.  The
+         * wall clock is read for delay_set: the time it records is the
+         * wall time at the call plus the delay, never the monotonic
+         * clock mapped onto the epoch, which runs up to the mapping's
+         * error behind it.  The monotonic clock is read for every
+         * timer, relative or not: posts made after it are stamped no
+         * earlier (see poe__enqueue), so k->now takes it once the call
+         * is known good. */
+        if (__builtin_expect(k != NULL, 1)) {
+                if (how & T_STAMP)
+                        stamp = poe__wall_inline(k);
+                now = poe__mono_inline(k);
+        }
+        name = prologue(k, event, args, nargs, &s, func);
         if (name < 0)
                 return (int)name;
-        /* POE reads the wall clock first ("always grab time() ASAP"):
-         * the time delay_set records is the wall time at the call plus
-         * the delay, never the monotonic clock mapped onto the epoch,
-         * which runs up to the mapping's error behind it. */
-        if (how & T_STAMP)
-                stamp = poe__wall_inline(k);
-        /* Read for every timer, relative or not: posts made after it are
-         * stamped no earlier (see poe__enqueue). */
-        now = poe__clock_now_inline(k);
+        k->now = now;
         if (isnan(t)) {
                 poe__values_destroy_borrowed(args, nargs);
                 if ((how & T_CLEAR) && clear_by_name(k, s, (uint32_t)name) < 0)
