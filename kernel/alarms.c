@@ -97,8 +97,10 @@ set_timer(poe_kernel *k, const char *file, int line, poe__session *s, uint32_t n
 
 /* Checks shared by every setter.  Returns the interned name or a
  * negative errno (with the arguments' destructors run: they were given). */
-static inline __attribute__((always_inline)) int64_t prologue(poe_kernel *k, const char *event, const poe_value *args, size_t nargs,
-                        poe__session **ret_s, const char *func)
+static inline __attribute__((always_inline)) int64_t prologue(poe_kernel *k, const char *event,
+                                                              const poe_value *args, size_t nargs,
+                                                              poe__session **ret_s,
+                                                              const char *func)
 {
         uint32_t name;
 
@@ -154,10 +156,11 @@ static void set_in_past(poe_kernel *k, poe__session *s, int64_t now)
 
 /* Inline in each setter, so that how's tests are made at compile time:
  * delay_set's path has no test of the others' cases. */
-static inline __attribute__((always_inline)) int
-set_common(poe_kernel *k, const char *file, int line, const char *event, double t,
-           const poe_value *args, size_t nargs, unsigned how, poe_alarm_id *ret_id,
-           const char *func)
+static inline __attribute__((always_inline)) int set_common(poe_kernel *k, const char *file,
+                                                            int line, const char *event, double t,
+                                                            const poe_value *args, size_t nargs,
+                                                            unsigned how, poe_alarm_id *ret_id,
+                                                            const char *func)
 {
         poe__session *s;
         int64_t name, due, now = 0;

@@ -40,7 +40,8 @@ int64_t poe__mono(const poe_kernel *k)
 /* Reads the clock and remembers it as the time posts are stamped with. */
 int64_t poe__clock_now(poe_kernel *k)
 {
-        return poe__clock_now_inline(k);
+        k->now = poe__mono(k);
+        return k->now;
 }
 
 int64_t poe__coarse(const poe_kernel *k)

@@ -36,14 +36,8 @@ static inline __attribute__((always_inline)) int64_t poe__mono_inline(const poe_
         return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 int64_t poe__clock_now(poe_kernel *k); /* reads the clock into k->now */
-/* The same, inline, for the timer setters (one of them per set). */
-static inline __attribute__((always_inline)) int64_t poe__clock_now_inline(poe_kernel *k)
-{
-        k->now = poe__mono_inline(k);
-        return k->now;
-}
-/* The wall clock in epoch seconds, or the fake one, inline for
- * delay_set and delay_adjust (POE's walltime() at each). */
+/* The wall clock in epoch seconds, or the fake one (POE's walltime()),
+ * inline for the timer setters: delay_set reads it at each call. */
 static inline __attribute__((always_inline)) double poe__wall_inline(const poe_kernel *k)
 {
         struct timespec ts;
