@@ -665,10 +665,7 @@ dispatch_hooks_leave(poe_kernel *k, poe__session *to, poe__session *from, uint32
 /* What a dispatch puts back when it ends (dispatch_leave). */
 static inline __attribute__((always_inline)) void dispatch_hold(poe_kernel *k, poe__delivery *d)
 {
-        d->hold_session = k->active;
-        d->hold_event = k->active_event;
-        d->hold_type = k->active_type;
-        d->hold_depth = k->dispatch_depth;
+        d->hold = k->running;
 }
 
 /* A dispatch's first half, once dispatch_hold has filled d in: the
@@ -719,10 +716,10 @@ dispatch_leave(poe_kernel *k, const poe__delivery *d, poe__session *to, const po
 {
         /* Read once: after the stores for other threads the compiler
          * would load it again. */
-        poe__session *hold = d->hold_session;
+        poe__session *hold = d->hold.active;
 
-        k->dispatch_depth = d->hold_depth;
-        atomic_store_explicit(&k->pub_depth, d->hold_depth, memory_order_relaxed);
+        k->dispatch_depth = d->hold.dispatch_depth;
+        atomic_store_explicit(&k->pub_depth, d->hold.dispatch_depth, memory_order_relaxed);
         atomic_store_explicit(&k->pub_session, hold->id, memory_order_relaxed);
         if (__builtin_expect(d->timed, 0))
                 poe__stats_duration(k, poe__mono(k) - d->t0, d->n0);
@@ -733,9 +730,7 @@ dispatch_leave(poe_kernel *k, const poe__delivery *d, poe__session *to, const po
         }
         /* stop() may have reset the active session to the kernel; the
          * dispatch that was running still restores what it found. */
-        k->active = hold;
-        k->active_event = d->hold_event;
-        k->active_type = d->hold_type;
+        k->running = d->hold;
         poe__session_unpin(k, to);
 }
 

@@ -9,6 +9,19 @@
 
 #include "stats.h"
 
+/* What is running: the active session, its event and kind, and how
+ * many dispatches are open.  One struct, so that a dispatch puts it
+ * aside and back as a whole (dispatch_hold, dispatch_leave); the kernel
+ * holds it under its fields' own names too (POE__EVENTS_PART). */
+#define POE__RUNNING_FIELDS            \
+        struct poe__session *active;   \
+        uint32_t active_event;         \
+        uint32_t active_type;          \
+        int dispatch_depth;
+typedef struct poe__running {
+        POE__RUNNING_FIELDS
+} poe__running;
+
 /* What a handler sees (POE's @_). */
 struct poe_ctx {
         poe_kernel *k;
@@ -40,10 +53,8 @@ typedef struct poe__delivery {
          * frees it after the dispatch (the slice's queued event, a
          * signal watcher's copy); only those owners set it. */
         poe__event *ev;
-        /* What the dispatch put aside (dispatch_enter), for its end. */
-        struct poe__session *hold_session;
-        uint32_t hold_event, hold_type;
-        int hold_depth;
+        /* What the dispatch put aside (dispatch_hold), for its end. */
+        poe__running hold;
         bool timed; /* one of the dispatches timing samples */
         int64_t t0;
         uint64_t n0; /* when timed: handlers run before it */
@@ -51,11 +62,13 @@ typedef struct poe__delivery {
 
 /* Dispatch: the part of struct poe_kernel (internal.h says how parts work). */
 #define POE__EVENTS_PART                                                        \
-        /* What is running. */                                                  \
-        poe__session *active;                                                   \
-        uint32_t active_event;                                                  \
-        uint32_t active_type;                                                   \
-        int dispatch_depth;                                                     \
+        /* What is running, by its fields' names or as one (running). */       \
+        union {                                                                 \
+                struct {                                                        \
+                        POE__RUNNING_FIELDS                                     \
+                };                                                              \
+                poe__running running;                                           \
+        };                                                                      \
         int64_t dispatch_seq; /* the queue id being dispatched, 0 if none */    \
         /* The timeslice under way: its time and item id cut, and the           \
          * top-level event whose handler runs (see poe__dispatch_resume). */    \
