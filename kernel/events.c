@@ -463,10 +463,13 @@ static __attribute__((noinline)) poe_value invoke_default(poe_kernel *k, poe__de
 
 /* POE::Session's _invoke_state: the handler, else _default, else nothing.
  * Inlined into the dispatcher, whose hot path it is.  The handler's view
- * is the delivery's own (d->c): nothing to copy. */
-static inline __attribute__((always_inline)) poe_value invoke(poe_kernel *k, poe__delivery *d,
-                                                              poe__session *s, uint32_t name,
-                                                              const uint32_t *type)
+ * is the delivery's own (d->c): nothing to copy.  s is d->c.s and name
+ * d->c.state; with reread, the trace option's line reads them again
+ * after it, so that a caller that keeps neither across the handler
+ * (call_body) keeps neither across the line either. */
+static inline __attribute__((always_inline)) poe_value invoke_as(poe_kernel *k, poe__delivery *d,
+                                                                 poe__session *s, uint32_t name,
+                                                                 const uint32_t *type, bool reread)
 {
         const poe__handler *h;
         poe_handler_fn fn;
@@ -480,9 +483,14 @@ static inline __attribute__((always_inline)) poe_value invoke(poe_kernel *k, poe
                 /* A POE::NFA machine finds its handler in its current state. */
                 if (s->is_nfa)
                         return poe__nfa_invoke(k, d);
-                if (s->opt_trace)
+                if (s->opt_trace) {
                         poe__warn(k, "%llu -> %s (from %s at %d)\n", (unsigned long long)s->id,
                                   poe__name(k, d->c.state), d->c.file ? d->c.file : "", d->c.line);
+                        if (reread) {
+                                s = d->c.s;
+                                name = d->c.state;
+                        }
+                }
         }
         h = poe__htable_find(s->handlers, name);
         if (__builtin_expect(!h, 0)) {
@@ -506,6 +514,13 @@ static inline __attribute__((always_inline)) poe_value invoke(poe_kernel *k, poe
         d->c.object = h->object;
         count_handler(k, s, *type);
         return fn(&d->c);
+}
+
+static inline __attribute__((always_inline)) poe_value invoke(poe_kernel *k, poe__delivery *d,
+                                                              poe__session *s, uint32_t name,
+                                                              const uint32_t *type)
+{
+        return invoke_as(k, d, s, name, type, false);
 }
 
 void poe__count_handler(poe_kernel *k, poe__session *s, uint32_t type)
@@ -668,27 +683,27 @@ static inline __attribute__((always_inline)) void dispatch_hold(poe_kernel *k, p
         d->hold = k->running;
 }
 
-/* A dispatch's first half, once dispatch_hold has filled d in: the
- * target becomes the active session, pinned so that it may stop itself,
- * and the activity is published.  Inline into each dispatch even at
- * -O2, whose registers are saved already: on its own, with the hooks in
- * it, it would save its own on every dispatch, hooks or not. */
+/* The dispatch's optional work at its start, when k->dispatch_hooks is
+ * set: the event and profile groups' records, and the timing sample. */
 static inline __attribute__((always_inline)) void
-dispatch_enter_held(poe_kernel *k, poe__delivery *d, poe__session *to, uint32_t name,
-                    uint32_t type)
+dispatch_hooks_begin(poe_kernel *k, poe__delivery *d, poe__session *to, uint32_t name,
+                     uint32_t type)
+{
+        int64_t t0 = hooks_now(k);
+
+        dispatch_hooks_enter(k, to, d->from, name, type, t0);
+        if (k->time_dispatches && --k->time_countdown == 0)
+                timing_enter(k, d, t0);
+}
+
+/* The target becomes the active session, pinned so that it may stop
+ * itself, and the activity is published. */
+static inline __attribute__((always_inline)) void dispatch_set(poe_kernel *k, poe__session *to,
+                                                               uint32_t name, uint32_t type)
 {
         int depth = k->dispatch_depth;
         const char *ev_name;
-        int64_t t0 = 0;
 
-        /* d->t0 is read only when timed, which sets it. */
-        d->timed = false;
-        if (__builtin_expect(k->dispatch_hooks, 0)) {
-                t0 = hooks_now(k);
-                dispatch_hooks_enter(k, to, d->from, name, type, t0);
-                if (k->time_dispatches && --k->time_countdown == 0)
-                        timing_enter(k, d, t0);
-        }
         k->active = to;
         k->active_event = name;
         k->active_type = type;
@@ -709,18 +724,39 @@ dispatch_enter_held(poe_kernel *k, poe__delivery *d, poe__session *to, uint32_t 
          * after the handler returns, poe__landed after a die). */
 }
 
-/* ... and its second: everything put back, whether the handler returned
- * or died.  Inline for the same reason. */
+/* A dispatch's first half, once dispatch_hold has filled d in: the
+ * hooks if any, then dispatch_set.  Inline into each dispatch even at
+ * -O2, whose registers are saved already: on its own, with the hooks in
+ * it, it would save its own on every dispatch, hooks or not. */
 static inline __attribute__((always_inline)) void
-dispatch_leave(poe_kernel *k, const poe__delivery *d, poe__session *to, const poe_value *ret)
+dispatch_enter_held(poe_kernel *k, poe__delivery *d, poe__session *to, uint32_t name,
+                    uint32_t type)
+{
+        /* d->t0 is read only when timed, which sets it. */
+        d->timed = false;
+        if (__builtin_expect(k->dispatch_hooks, 0))
+                dispatch_hooks_begin(k, d, to, name, type);
+        dispatch_set(k, to, name, type);
+}
+
+/* The second half's parts.  The depth put back for other threads, and
+ * the session (the kernel's own depth is the caller's to put back). */
+static inline __attribute__((always_inline)) void dispatch_unpublish(poe_kernel *k,
+                                                                     const poe__delivery *d)
 {
         /* Read once: after the stores for other threads the compiler
          * would load it again. */
         poe__session *hold = d->hold.active;
 
-        k->dispatch_depth = d->hold.dispatch_depth;
         atomic_store_explicit(&k->pub_depth, d->hold.dispatch_depth, memory_order_relaxed);
         atomic_store_explicit(&k->pub_session, hold->id, memory_order_relaxed);
+}
+
+/* The optional work at the end: the timing sample's duration and the
+ * return record.  Each has its own test (d->timed, k->dispatch_hooks). */
+static inline __attribute__((always_inline)) void
+dispatch_hooks_end(poe_kernel *k, const poe__delivery *d, poe__session *to, const poe_value *ret)
+{
         if (__builtin_expect(d->timed, 0))
                 poe__stats_duration(k, poe__mono(k) - d->t0, d->n0);
         if (__builtin_expect(k->dispatch_hooks, 0)) {
@@ -728,10 +764,28 @@ dispatch_leave(poe_kernel *k, const poe__delivery *d, poe__session *to, const po
 
                 dispatch_hooks_leave(k, to, d->from, d->c.state, ret, now);
         }
-        /* stop() may have reset the active session to the kernel; the
-         * dispatch that was running still restores what it found. */
+}
+
+/* What was running put back, and the target unpinned.  stop() may have
+ * reset the active session to the kernel; the dispatch that was running
+ * still restores what it found. */
+static inline __attribute__((always_inline)) void
+dispatch_restore(poe_kernel *k, const poe__delivery *d, poe__session *to)
+{
         k->running = d->hold;
         poe__session_unpin(k, to);
+}
+
+/* ... and its second: everything put back, whether the handler returned
+ * or died (the hooks see the depth put back already).  Inline for the
+ * same reason. */
+static inline __attribute__((always_inline)) void
+dispatch_leave(poe_kernel *k, const poe__delivery *d, poe__session *to, const poe_value *ret)
+{
+        k->dispatch_depth = d->hold.dispatch_depth;
+        dispatch_unpublish(k, d);
+        dispatch_hooks_end(k, d, to, ret);
+        dispatch_restore(k, d, to);
 }
 
 /*
@@ -756,15 +810,10 @@ dispatch_leave(poe_kernel *k, const poe__delivery *d, poe__session *to, const po
  * filled in already (dispatch_hold): a signal's walk holds once for all
  * its watchers, since each dispatch puts back what it found, so the
  * next finds the same (signal_fanout: 12 instructions fewer a delivery).
- * With push, f is the dispatch's own (call_framed's), made the innermost
- * frame here, with d open in it, and taken off after the handler, where
- * f, in a register already, costs no reload (call_chain: 2 instructions
- * fewer a call); a die can only come from the handler, so it lands in f
- * all the same.
  */
 static inline __attribute__((always_inline)) void
 dispatch_to_as(poe_kernel *k, poe__delivery *d, poe__frame *f, const uint32_t *type,
-               poe_value *ret, bool held, bool push)
+               poe_value *ret, bool held)
 {
         /* Read once: the stores the dispatch makes might alias d. */
         poe__session *to = d->c.s;
@@ -774,15 +823,8 @@ dispatch_to_as(poe_kernel *k, poe__delivery *d, poe__frame *f, const uint32_t *t
                 dispatch_hold(k, d);
         dispatch_enter_held(k, d, to, name, *type);
         f->open = d;
-        if (push) {
-                f->up = k->frame;
-                k->frame = f;
-        }
         *ret = invoke(k, d, to, name, type);
-        if (push)
-                k->frame = f->up;
-        else
-                f->open = NULL;
+        f->open = NULL;
         k->died = false;
         dispatch_leave(k, d, to, ret);
 }
@@ -793,7 +835,7 @@ static inline __attribute__((always_inline)) void dispatch_to(poe_kernel *k, poe
                                                               const uint32_t *type,
                                                               poe_value *ret)
 {
-        dispatch_to_as(k, d, f, type, ret, false, false);
+        dispatch_to_as(k, d, f, type, ret, false);
 }
 
 /* dispatch_to, the handler's value returned. */
@@ -832,37 +874,87 @@ static void busy_begin(poe_kernel *k, poe__session *to, uint32_t name)
         k->busy_event = name;
 }
 
-/* dispatch_body for call(), whose kind is a constant (the tests on it
- * fold away), the handler's value stored in call()'s instead of copied
- * out through two returns (call_chain: 13 instructions fewer a call). */
-static __attribute__((noinline)) void call_body(poe_kernel *k, poe__delivery *d, poe__frame *f,
-                                                poe_value *ret)
+/* A call's own state, in its public function's frame: the delivery,
+ * the landing frame (call_framed's), and the handler's value.  One
+ * pointer finds all three, so call_framed and call_body keep one
+ * pointer across the setjmp and the handler, not three. */
+typedef struct call_state {
+        poe__delivery d;
+        poe__frame f;
+        poe_value v;
+} call_state;
+
+/* call_body's hooks, out of line: what they need is read from d, so
+ * that call_body keeps nothing across them. */
+static __attribute__((noinline, cold)) void call_hooks_begin(poe_kernel *k, poe__delivery *d)
+{
+        dispatch_hooks_begin(k, d, d->c.s, d->c.state, POE__ET_CALL);
+}
+
+static __attribute__((noinline, cold)) void call_hooks_end(poe_kernel *k, poe__delivery *d,
+                                                           const poe_value *ret)
+{
+        k->dispatch_depth = d->hold.dispatch_depth; /* as dispatch_leave's hooks see it */
+        dispatch_hooks_end(k, d, d->c.s, ret);
+}
+
+/* The dispatch for call(), its parts as dispatch_to's (hold, enter,
+ * invoke, leave), with its kind a constant (the tests on it fold away)
+ * and the handler's value stored in cs->v instead of copied out
+ * through two returns (call_chain: 13 instructions fewer a call).
+ * cs->f, set by call_framed, becomes the innermost frame here, with the
+ * delivery open in it, and is taken off after the handler.  Only k and
+ * cs are kept across the handler: the target, the frame and the value
+ * are found from cs, the hooks are out of line (call_hooks_*) and
+ * invoke_as reads the target and name again after the trace option's
+ * line, so it saves two registers where it saved six (call_chain: 13
+ * instructions fewer a call, 391 -> 378). */
+static __attribute__((noinline)) void call_body(poe_kernel *k, call_state *cs)
 {
         static const uint32_t call_type = POE__ET_CALL;
+        poe__delivery *d = &cs->d;
+        poe__session *to;
+        uint32_t name;
 
-        dispatch_to_as(k, d, f, &call_type, ret, false, true);
+        dispatch_hold(k, d);
+        d->timed = false;
+        if (__builtin_expect(k->dispatch_hooks, 0))
+                call_hooks_begin(k, d);
+        to = d->c.s;
+        name = d->c.state;
+        dispatch_set(k, to, name, call_type);
+        cs->f.open = d;
+        cs->f.up = k->frame;
+        k->frame = &cs->f;
+        cs->v = invoke_as(k, d, to, name, &call_type, true);
+        k->frame = cs->f.up;
+        k->died = false;
+        /* The depth is put back with the rest (dispatch_restore), or
+         * before the hooks, which see it put back (call_hooks_end). */
+        dispatch_unpublish(k, d);
+        if (__builtin_expect(d->timed | k->dispatch_hooks, 0))
+                call_hooks_end(k, d, &cs->v);
+        dispatch_restore(k, d, d->c.s);
 }
 
 /* poe__dispatch for call(), out of call() since GCC copies no function
  * that calls setjmp into two callers (call_alias and call): a call is
- * never the GC event.  *ret is unset after a die (k->died), which
- * call() returns no value for.  f is set here and pushed by call_body
- * (dispatch_to_as with push), which takes it off again after the
- * handler returns; after a die, the landing does. */
-static __attribute__((noinline)) void call_framed(poe_kernel *k, poe__delivery *d, poe_value *ret)
+ * never the GC event.  cs->v is unset after a die (k->died), which
+ * call() returns no value for.  The frame is set here and pushed by
+ * call_body, which takes it off again after the handler returns; after
+ * a die, the landing does. */
+static __attribute__((noinline)) void call_framed(poe_kernel *k, call_state *cs)
 {
-        poe__frame f;
-
         /* Top-level before and after alike: the dispatch puts the depth
          * back.  Read again rather than kept across the setjmp. */
         if (k->dispatch_depth == 0)
-                busy_begin(k, d->c.s, d->c.state);
-        if (POE__SETJMP(f.jb) != 0) {
-                k->frame = f.up;
-                poe__landed(k, &f);
+                busy_begin(k, cs->d.c.s, cs->d.c.state);
+        if (POE__SETJMP(cs->f.jb) != 0) {
+                k->frame = cs->f.up;
+                poe__landed(k, &cs->f);
                 return;
         }
-        call_body(k, d, &f, ret);
+        call_body(k, cs);
         if (k->dispatch_depth == 0 && !k->busy_defer)
                 poe__busy_settle(k, poe__coarse(k));
 }
@@ -964,7 +1056,7 @@ static inline __attribute__((always_inline)) void signal_walk(poe_kernel *k, poe
                 d->c.state = w->event;
                 if (k->dispatch_depth == 0)
                         busy_begin(k, t, w->event);
-                dispatch_to_as(k, d, k->frame, type, &ret, true, false);
+                dispatch_to_as(k, d, k->frame, type, &ret, true);
                 poe__value_drop(&ret);
                 if (d->ev)
                         poe__signal_delivery_done(k, r);
@@ -1376,12 +1468,13 @@ static inline __attribute__((always_inline)) void call_release(poe_kernel *k,
 
 /* POE's call: inline into each public call, whose arguments it takes
  * as they come (call_chain: 34 instructions fewer a call). */
-static inline __attribute__((always_inline)) int call(poe_kernel *k, poe__delivery *d,
+static inline __attribute__((always_inline)) int call(poe_kernel *k, call_state *cs,
                                                       poe__session *s, const char *event,
                                                       const poe_value *args, size_t nargs,
                                                       poe_value *ret)
 {
-        poe_value small[CALL_SMALL], *copy = small, v;
+        poe__delivery *d = &cs->d;
+        poe_value small[CALL_SMALL], *copy = small;
         uint32_t name = poe__intern_cached(k, event);
         poe__session *from = k->active;
         bool owned = false;
@@ -1408,9 +1501,9 @@ static inline __attribute__((always_inline)) int call(poe_kernel *k, poe__delive
         d->c.nargs = nargs;
         d->c.from_state = from->is_kernel ? POE__NO_NAME : k->active_event;
         if (s == from) {
-                v = self_call(k, d, copy != small);
+                cs->v = self_call(k, d, copy != small);
         } else {
-                call_framed(k, d, &v);
+                call_framed(k, cs);
                 /* Its own way out, so that the common one does not keep
                  * the flag across the release (call_chain: 2 instructions
                  * fewer a call). */
@@ -1421,9 +1514,9 @@ static inline __attribute__((always_inline)) int call(poe_kernel *k, poe__delive
         }
         call_release(k, d, owned);
         if (ret)
-                *ret = v;
+                *ret = cs->v;
         else
-                poe_value_release(&v);
+                poe_value_release(&cs->v);
         return 0;
 }
 
@@ -1431,18 +1524,18 @@ POE_EXPORT int poe_kernel_call_at(poe_kernel *k, const char *file, int line, poe
                                   const char *event, const poe_value *args, size_t nargs,
                                   poe_value *ret)
 {
-        poe__delivery d;
+        call_state cs;
         poe__session *s;
 
         POE_CHECK_ARGS_AT(k, file, line, k && event && (args || !nargs), -EINVAL, args, nargs);
-        CALL_PLACE(&d, file, line);
+        CALL_PLACE(&cs.d, file, line);
         s = poe__session_get(k, dest);
         if (!s) {
                 poe__resolve_failed(k, NULL, dest);
                 poe__values_destroy_borrowed(args, nargs);
-                return poe__rv_unresolved(k, __func__, d.c.file, d.c.line);
+                return poe__rv_unresolved(k, __func__, cs.d.c.file, cs.d.c.line);
         }
-        return poe__rv_at(k, d.c.file, d.c.line, call(k, &d, s, event, args, nargs, ret),
+        return poe__rv_at(k, cs.d.c.file, cs.d.c.line, call(k, &cs, s, event, args, nargs, ret),
                           __func__);
 }
 
@@ -1450,19 +1543,19 @@ POE_EXPORT int poe_kernel_call_alias_at(poe_kernel *k, const char *file, int lin
                                         const char *alias, const char *event,
                                         const poe_value *args, size_t nargs, poe_value *ret)
 {
-        poe__delivery d;
+        call_state cs;
         poe__session *s;
 
         POE_CHECK_ARGS_AT(k, file, line, k && alias && event && (args || !nargs), -EINVAL, args,
                           nargs);
-        CALL_PLACE(&d, file, line);
+        CALL_PLACE(&cs.d, file, line);
         s = poe__resolve(k, alias);
         if (!s) {
                 poe__resolve_failed(k, alias, 0);
                 poe__values_destroy_borrowed(args, nargs);
-                return poe__rv_unresolved(k, __func__, d.c.file, d.c.line);
+                return poe__rv_unresolved(k, __func__, cs.d.c.file, cs.d.c.line);
         }
-        return poe__rv_at(k, d.c.file, d.c.line, call(k, &d, s, event, args, nargs, ret),
+        return poe__rv_at(k, cs.d.c.file, cs.d.c.line, call(k, &cs, s, event, args, nargs, ret),
                           __func__);
 }
 

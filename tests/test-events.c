@@ -597,6 +597,70 @@ static void test_dispatch_timing_samples(void **state)
         assert_counts_agree(&st);
 }
 
+/* Dispatch timing through call(), whose dispatch has its own hooks
+ * (events.c, call_body): with every dispatch timed, three calls of
+ * "slow" (5 ms each) from outside any handler are three samples, and a
+ * call of "outer" (5 ms, then two calls of "slow") three more, the
+ * outer one 15 ms with its two nested (the 25 ms bucket).  The two
+ * _starts, run before timing was on, count with the first sample, as
+ * the histogram counts handlers (test_dispatch_timing_samples). */
+static poe_sid timed_callee;
+
+static poe_value timed_outer(poe_ctx *c)
+{
+        poe_value ret;
+        int i;
+
+        TL_EQ(poe_kernel_clock_advance(poe_ctx_kernel(c), 0.005), 0);
+        for (i = 0; i < 2; i++) {
+                TL_EQ(poe_kernel_call(poe_ctx_kernel(c), timed_callee, "slow", POE_NOARGS, &ret),
+                      0);
+                TL_EQ(poe_value_int(&ret), 7);
+        }
+        return poe_nil();
+}
+
+static poe_value timed_slow(poe_ctx *c)
+{
+        TL_EQ(poe_kernel_clock_advance(poe_ctx_kernel(c), 0.005), 0);
+        return poe_int(7);
+}
+
+static void test_dispatch_timing_of_calls(void **state)
+{
+        poe_dispatch_stats st;
+        poe_value ret;
+        poe_sid outer;
+        int i;
+
+        (void)state;
+        TL_EQ(poe_kernel_clock_fake(tl.k, 1000000), 0);
+        timed_callee = TL_CREATE(tl.k, { "_start", tl_h_nop }, { "slow", timed_slow });
+        outer = TL_CREATE(tl.k, { "_start", tl_h_nop }, { "outer", timed_outer });
+        TL_EQ(poe_kernel_set_dispatch_timing(tl.k, 1), 0);
+        for (i = 0; i < 3; i++) {
+                ret = poe_nil();
+                TL_EQ(poe_kernel_call(tl.k, timed_callee, "slow", POE_NOARGS, &ret), 0);
+                TL_EQ(poe_value_int(&ret), 7);
+        }
+        TL_EQ(poe_kernel_dispatch_stats(tl.k, &st), 0);
+        TL_EQ(st.dispatched, 5);
+        TL_EQ(st.timed, 3);
+        TL_EQ(st.duration_buckets[4], 5);
+        assert_near(st.duration_sum, 5 * 0.005);
+        assert_counts_agree(&st);
+        TL_EQ(poe_kernel_call(tl.k, outer, "outer", POE_NOARGS, &ret), 0);
+        TL_EQ(poe_kernel_dispatch_stats(tl.k, &st), 0);
+        TL_EQ(st.dispatched, 8);
+        TL_EQ(st.timed, 6);
+        TL_EQ(st.duration_buckets[4], 7);
+        TL_EQ(st.duration_buckets[5], 1);
+        assert_near(st.duration_sum, 7 * 0.005 + 0.015);
+        assert_counts_agree(&st);
+        TL_EQ(poe_kernel_set_dispatch_timing(tl.k, 0), 0);
+        TL_EQ(poe_kernel_run(tl.k), 0);
+}
+
 /* Queue waits and timer lag on the fake clock: "busy" takes 0.3 s, so
  * the event it yields first waits 0.3 s (the 0.5 s bucket) and the timer
  * due at 0.1 s fires 0.2 s late (the 0.25 s bucket); a timer set for a
@@ -665,6 +729,7 @@ int main(void)
                 TL_TEST(test_event_name_buffer_reused),
                 TL_TEST(test_event_with_many_arguments),
                 TL_TEST(test_dispatch_timing_samples),
+                TL_TEST(test_dispatch_timing_of_calls),
                 TL_TEST(test_queue_wait_and_timer_lag),
         };
 
