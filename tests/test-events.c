@@ -503,6 +503,64 @@ static void test_event_with_many_arguments(void **state)
         assert_string_equal(tl_transcript(), "many\n");
 }
 
+/* A call's copy of its arguments (events.c, call()): what it holds that
+ * is owned is let go of after the handler, whether the copy is on the
+ * stack (up to eight) or on the heap, a pointer's destructor once, one
+ * in a list too, and none for a pointer the handler took. */
+static int call_destroyed;
+
+static poe_value on_call_args(poe_ctx *c)
+{
+        tl_log("argc=%zu", poe_ctx_argc(c));
+        TL_EQ(call_destroyed, 0);
+        return poe_int((int64_t)poe_ctx_argc(c));
+}
+
+static poe_value on_call_take(poe_ctx *c)
+{
+        poe_value v = poe_ctx_take_arg(c, 0);
+
+        tl_log("took %s", v.type == POE_T_PTR ? "ptr" : "?");
+        return poe_nil();
+}
+
+static void test_call_lets_go_of_its_arguments(void **state)
+{
+        poe_value many[10], list[2], ret;
+        poe_sid sid;
+        int i;
+
+        (void)state;
+        sid = TL_CREATE(tl.k, { "_start", tl_h_nop }, { "args", on_call_args },
+                        { "take", on_call_take });
+        call_destroyed = 0;
+        TL_EQ(poe_kernel_call(tl.k, sid, "args", POE_ARGS(poe_ptr(&call_destroyed, tl_count_destroy)),
+                              &ret),
+              0);
+        TL_EQ(poe_value_int(&ret), 1);
+        TL_EQ(call_destroyed, 1);
+        call_destroyed = 0;
+        for (i = 0; i < 9; i++)
+                many[i] = poe_int(i);
+        many[9] = poe_ptr(&call_destroyed, tl_count_destroy);
+        TL_EQ(poe_kernel_call(tl.k, sid, "args", many, 10, &ret), 0);
+        TL_EQ(poe_value_int(&ret), 10);
+        TL_EQ(call_destroyed, 1);
+        call_destroyed = 0;
+        list[0] = poe_str("in a list");
+        list[1] = poe_ptr(&call_destroyed, tl_count_destroy);
+        TL_EQ(poe_kernel_call(tl.k, sid, "args", POE_ARGS(poe_int(1), poe_list(list, 2)), &ret), 0);
+        TL_EQ(poe_value_int(&ret), 2);
+        TL_EQ(call_destroyed, 1);
+        call_destroyed = 0;
+        TL_EQ(poe_kernel_call(tl.k, sid, "take", POE_ARGS(poe_ptr(&call_destroyed, tl_count_destroy)),
+                              NULL),
+              0);
+        TL_EQ(call_destroyed, 0);
+        TL_EXPECT("argc=1", "argc=10", "argc=2", "took ptr");
+        TL_EQ(poe_kernel_run(tl.k), 0);
+}
+
 /* Dispatch timing samples one dispatch in N: on the fake clock, each
  * "slow" handler takes exactly 5 ms and the others none, so the
  * histogram's counts and sum say which dispatches were timed. */
@@ -728,6 +786,7 @@ int main(void)
                 TL_TEST(test_event_count_and_active),
                 TL_TEST(test_event_name_buffer_reused),
                 TL_TEST(test_event_with_many_arguments),
+                TL_TEST(test_call_lets_go_of_its_arguments),
                 TL_TEST(test_dispatch_timing_samples),
                 TL_TEST(test_dispatch_timing_of_calls),
                 TL_TEST(test_queue_wait_and_timer_lag),
