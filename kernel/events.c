@@ -719,9 +719,6 @@ static inline __attribute__((always_inline)) void dispatch_set(poe_kernel *k, po
         atomic_store_explicit(&k->pub_event, ev_name, memory_order_relaxed);
         atomic_store_explicit(&k->pub_depth, depth + 1, memory_order_relaxed);
         to->pins++;
-        /* No k->died = false here: only call() reads it, right after its
-         * own dispatch, which stores it on either way out (dispatch_to
-         * after the handler returns, poe__landed after a die). */
 }
 
 /* A dispatch's first half, once dispatch_hold has filled d in: the
@@ -825,7 +822,6 @@ dispatch_to_as(poe_kernel *k, poe__delivery *d, poe__frame *f, const uint32_t *t
         f->open = d;
         *ret = invoke(k, d, to, name, type);
         f->open = NULL;
-        k->died = false;
         dispatch_leave(k, d, to, ret);
 }
 
@@ -923,12 +919,13 @@ static __attribute__((noinline)) void call_body(poe_kernel *k, call_state *cs)
         to = d->c.s;
         name = d->c.state;
         dispatch_set(k, to, name, call_type);
-        cs->f.open = d;
+        /* The frame is pushed while the handler runs, and only then: a
+         * die that lands in it always has d open, which the landing
+         * says (call_framed), not this. */
         cs->f.up = k->frame;
         k->frame = &cs->f;
         cs->v = invoke_as(k, d, to, name, &call_type, true);
         k->frame = cs->f.up;
-        k->died = false;
         /* The depth is put back with the rest (dispatch_restore), or
          * before the hooks, which see it put back (call_hooks_end). */
         dispatch_unpublish(k, d);
@@ -939,11 +936,11 @@ static __attribute__((noinline)) void call_body(poe_kernel *k, call_state *cs)
 
 /* poe__dispatch for call(), out of call() since GCC copies no function
  * that calls setjmp into two callers (call_alias and call): a call is
- * never the GC event.  cs->v is unset after a die (k->died), which
- * call() returns no value for.  The frame is set here and pushed by
- * call_body, which takes it off again after the handler returns; after
- * a die, the landing does. */
-static __attribute__((noinline)) void call_framed(poe_kernel *k, call_state *cs)
+ * never the GC event.  True if the handler died, when cs->v is unset
+ * and call() returns no value.  The frame is set here and pushed by
+ * call_body while the handler runs; after a die, the landing takes it
+ * off, with the delivery open in it. */
+static __attribute__((noinline)) bool call_framed(poe_kernel *k, call_state *cs)
 {
         /* Top-level before and after alike: the dispatch puts the depth
          * back.  Read again rather than kept across the setjmp. */
@@ -951,12 +948,14 @@ static __attribute__((noinline)) void call_framed(poe_kernel *k, call_state *cs)
                 busy_begin(k, cs->d.c.s, cs->d.c.state);
         if (POE__SETJMP(cs->f.jb) != 0) {
                 k->frame = cs->f.up;
+                cs->f.open = &cs->d;
                 poe__landed(k, &cs->f);
-                return;
+                return true;
         }
         call_body(k, cs);
         if (k->dispatch_depth == 0 && !k->busy_defer)
                 poe__busy_settle(k, poe__coarse(k));
+        return false;
 }
 
 /*
@@ -1518,11 +1517,10 @@ static inline __attribute__((always_inline)) int call(poe_kernel *k, call_state 
         if (s == from) {
                 cs->v = self_call(k, d, copy != small);
         } else {
-                call_framed(k, cs);
-                /* Its own way out, so that the common one does not keep
-                 * the flag across the release (call_chain: 2 instructions
-                 * fewer a call). */
-                if (__builtin_expect(k->died, 0)) {
+                /* Its own way out after a die, so that the common one
+                 * does not keep the flag across the release (call_chain:
+                 * 2 instructions fewer a call). */
+                if (__builtin_expect(call_framed(k, cs), 0)) {
                         call_release(k, d, held);
                         return -ECANCELED;
                 }

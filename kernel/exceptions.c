@@ -25,10 +25,11 @@
  *      its ready watchers (handles.c).
  *   2. poe__landed, called by the frame's owner, finishes the open
  *      dispatch: the exception caught (poe__exception_caught: the DIE
- *      signal queued, or the kernel's exception set), k->died set for
- *      call()'s -ECANCELED, and the dispatch's end (events.c's
- *      poe__dispatch_end: the active session and event restored, the
- *      target unpinned, busy time settled).
+ *      signal queued, or the kernel's exception set) and the dispatch's
+ *      end (events.c's poe__dispatch_end: the active session and event
+ *      restored, the target unpinned, busy time settled).  A call's
+ *      frame (events.c's call_framed) then tells call() its handler
+ *      died, for its -ECANCELED.
  *   3. Then the owner goes on: poe__dispatch returns nil; the slice's
  *      frame frees the event and resumes the slice (poe__slice_landed);
  *      a signal frees its watcher's argument copy and goes on with the
@@ -245,7 +246,6 @@ poe__delivery *poe__landed(poe_kernel *k, poe__frame *f)
                 return NULL;
         f->open = NULL;
         poe__exception_caught(k, d);
-        k->died = true;
         poe__dispatch_end(k, d, &nil);
         return d;
 }

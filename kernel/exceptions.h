@@ -35,7 +35,7 @@ typedef struct poe__frame {
 #define POE__EXCEPTIONS_PART                                                    \
         /* Exceptions: the innermost dispatch's frame, the message poe_die      \
          * is unwinding with, and POE's kr_exception (what run() fails          \
-         * with).  died tells call() its handler died. */                       \
+         * with). */                                                            \
         poe__frame *frame;                                                      \
         char *die_msg;                                                          \
         /* Where poe_die was called, for the die's trace record (a copy:        \
@@ -43,7 +43,6 @@ typedef struct poe__frame {
         char die_file[256];                                                     \
         int die_line;                                                           \
         char *exception;                                                        \
-        bool died;                                                              \
         /* POE_CATCH_EXCEPTIONS, default on: read from the environment once. */ \
         bool catch_exceptions;
 
