@@ -942,10 +942,6 @@ static __attribute__((noinline)) void call_body(poe_kernel *k, call_state *cs)
  * off, with the delivery open in it. */
 static __attribute__((noinline)) bool call_framed(poe_kernel *k, call_state *cs)
 {
-        /* Top-level before and after alike: the dispatch puts the depth
-         * back.  Read again rather than kept across the setjmp. */
-        if (k->dispatch_depth == 0)
-                busy_begin(k, cs->d.c.s, cs->d.c.state);
         if (POE__SETJMP(cs->f.jb) != 0) {
                 k->frame = cs->f.up;
                 cs->f.open = &cs->d;
@@ -953,8 +949,6 @@ static __attribute__((noinline)) bool call_framed(poe_kernel *k, call_state *cs)
                 return true;
         }
         call_body(k, cs);
-        if (k->dispatch_depth == 0 && !k->busy_defer)
-                poe__busy_settle(k, poe__coarse(k));
         return false;
 }
 
@@ -1517,6 +1511,12 @@ static inline __attribute__((always_inline)) int call(poe_kernel *k, call_state 
         if (s == from) {
                 cs->v = self_call(k, d, copy != small);
         } else {
+                /* A top-level call is charged busy time from now to its
+                 * end; the dispatch puts the depth back, so the same
+                 * test says so after it (poe__dispatch_end settles
+                 * after a die). */
+                if (k->dispatch_depth == 0)
+                        busy_begin(k, s, name);
                 /* Its own way out after a die, so that the common one
                  * does not keep the flag across the release (call_chain:
                  * 2 instructions fewer a call). */
@@ -1524,6 +1524,8 @@ static inline __attribute__((always_inline)) int call(poe_kernel *k, call_state 
                         call_release(k, d, held);
                         return -ECANCELED;
                 }
+                if (k->dispatch_depth == 0 && !k->busy_defer)
+                        poe__busy_settle(k, poe__coarse(k));
         }
         call_release(k, d, held);
         if (ret)
