@@ -109,3 +109,16 @@ uint32_t poe__intern_miss(poe_kernel *k, const char *name, poe__name_cache *entr
         }
         return id;
 }
+
+/* poe__intern_cached's miss: poe__intern_miss through the name cache's
+ * entry for the address. */
+uint32_t poe__intern_cached_miss(poe_kernel *k, const char *name)
+{
+        return poe__intern_miss(k, name, poe__name_cache_entry(k, name));
+}
+
+/* poe__file's miss, the same way. */
+uint32_t poe__file_miss(poe_kernel *k, const char *file)
+{
+        return poe__intern_miss(k, file, poe__file_cache_entry(k, file));
+}
