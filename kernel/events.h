@@ -10,9 +10,10 @@
 #include "stats.h"
 
 /* What is running: the active session, its event and kind, and how
- * many dispatches are open.  One struct, so that a dispatch puts it
- * aside and back as a whole (dispatch_hold, dispatch_leave); the kernel
- * holds it under its fields' own names too (POE__EVENTS_PART). */
+ * many dispatches are open.  One struct, so that a call's dispatch puts
+ * it aside and back as a whole (events.c's call_body; the others do it
+ * field by field, dispatch_hold says why); the kernel holds it under its
+ * fields' own names too (POE__EVENTS_PART). */
 #define POE__RUNNING_FIELDS            \
         struct poe__session *active;   \
         uint32_t active_event;         \
