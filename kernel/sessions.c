@@ -154,6 +154,28 @@ static bool same_spec(poe__htable *t, const poe__handler *h, uint32_t n)
 }
 
 /*
+ * Whether the spec's handlers (n of h, as given: names not interned) are
+ * the shared table t's: the same functions and objects, and names of the
+ * same content, in the same order.  Then interning them (poe__intern_cached:
+ * the address cache's slot, its pointer, the content compared) and
+ * comparing the interned list with t's (same_spec) would find t: the
+ * content compare alone says so, one strcmp a name as before.
+ */
+static bool spec_is(const poe_kernel *k, poe__htable *t, const poe_handler *h, size_t n)
+{
+        const poe__handler *sp = htable_spec(t);
+        size_t i;
+
+        if (t->n_spec != n)
+                return false;
+        for (i = 0; i < n; i++)
+                if (sp[i].fn != h[i].fn || sp[i].object != h[i].object ||
+                    strcmp(k->names[sp[i].name], h[i].event) != 0)
+                        return false;
+        return true;
+}
+
+/*
  * The table for a session's handlers (spec interned: n entries of h):
  * a shared one made from the same list, with one more user, or a new one
  * made as poe__htable_put would (so its slots are in the same order) and
@@ -1100,7 +1122,13 @@ int poe__session_create(poe_kernel *k, const poe_session_spec *spec, struct poe_
          * a clock read and a division, a fifth of session_churn's time
          * under perf; the epoch seconds are made when asked for (peek.c). */
         s->created_ns = poe__coarse(k);
-        if (spec->n_handlers) {
+        /* Sessions come in runs of one kind: the last table first, its
+         * spec compared with the handlers as given (spec_is). */
+        if (spec->n_handlers && k->htable_last &&
+            spec_is(k, k->htable_last, spec->handlers, spec->n_handlers)) {
+                s->handlers = k->htable_last;
+                s->handlers->refs++;
+        } else if (spec->n_handlers) {
                 poe__handler hsmall[16], *h = hsmall;
 
                 if (spec->n_handlers > 16 && !(h = poe__malloc(k, spec->n_handlers * sizeof(*h))))
