@@ -364,9 +364,11 @@ void poe__session_free_unpinned(poe_kernel *k, poe__session *s)
 {
         /* An NFA's states go with the memory, not at its stop: a handler
          * of the machine may stop it in the middle of a transition. */
-        if (s->more && s->more->nfa)
-                poe__nfa_free(k, s->more->nfa);
-        poe__free(k, s->more);
+        if (s->more) {
+                if (s->more->nfa)
+                        poe__nfa_free(k, s->more->nfa);
+                poe__free(k, s->more);
+        }
         session_release(k, s);
 }
 
@@ -810,27 +812,17 @@ static void parent_dispatch(poe_kernel *k, poe__session *to, poe__session *old,
 }
 
 /*
- * POE's _data_ses_stop: children move to the grandparent (_child gain
- * to it, _parent to each child), then _stop, then _child lose with
- * _stop's return value, then the session is freed.
+ * The first part of POE's _data_ses_stop for a session with children:
+ * each moves to the grandparent, _child gain to it, _parent to the
+ * child, from a snapshot, since these handlers may change the tree.
  */
-void poe__session_stop(poe_kernel *k, poe__session *s)
+static void stop_children(poe_kernel *k, poe__session *s, poe__session *parent)
 {
-        poe__session *parent = s->parent;
         poe__session *small[16], **kids = small;
         size_t n = 0, i;
         poe__list_node *pos;
         poe_value ret;
 
-        if (!s->alive || s->stopping)
-                return;
-        s->stopping = true;
-        POE_TRACE(k, POE_TRACE_SESSIONS, s, POE__NO_NAME, NULL, NULL, .kind = POE_TK_STOP);
-        s->pins++;
-        if (parent)
-                parent->pins++;
-
-        /* Snapshot the children: handlers below may change the tree. */
         if (s->reasons[POE_REASON_CHILDREN] > 16)
                 kids = poe__malloc(k, s->reasons[POE_REASON_CHILDREN] * sizeof(*kids));
         if (!kids) {
@@ -857,6 +849,30 @@ void poe__session_stop(poe_kernel *k, poe__session *s)
                 poe__session_unpin(k, kids[i]);
         if (kids != small)
                 poe__free(k, kids);
+}
+
+/*
+ * POE's _data_ses_stop: children move to the grandparent (_child gain
+ * to it, _parent to each child), then _stop, then _child lose with
+ * _stop's return value, then the session is freed.
+ */
+void poe__session_stop(poe_kernel *k, poe__session *s)
+{
+        poe__session *parent = s->parent;
+        poe_value ret;
+
+        if (!s->alive || s->stopping)
+                return;
+        s->stopping = true;
+        POE_TRACE(k, POE_TRACE_SESSIONS, s, POE__NO_NAME, NULL, NULL, .kind = POE_TK_STOP);
+        s->pins++;
+        if (parent)
+                parent->pins++;
+
+        /* Each child holds its parent by one count: none, nothing to
+         * snapshot (a session's usual stop). */
+        if (s->reasons[POE_REASON_CHILDREN])
+                stop_children(k, s, parent);
 
         ret = dispatch_own(k, s, k->active, POE__N_STOP, POE__ET_STOP, NULL, 0, __LINE__);
         if (parent && parent->alive) {
