@@ -1137,7 +1137,7 @@ int poe__session_create(poe_kernel *k, const poe_session_spec *spec, struct poe_
         /* The coarse clock, not the epoch clock: a memory read against
          * a clock read and a division, a fifth of session_churn's time
          * under perf; the epoch seconds are made when asked for (peek.c). */
-        s->created_ns = poe__coarse(k);
+        s->created_ns = poe__coarse_inline(k);
         /* Sessions come in runs of one kind: the last table first, its
          * spec compared with the handlers as given (spec_is). */
         if (spec->n_handlers && k->htable_last &&
@@ -1207,7 +1207,8 @@ int poe__session_create(poe_kernel *k, const poe_session_spec *spec, struct poe_
         s->pins++;
         ret = dispatch_own(k, s, s->parent, POE__N_START, POE__ET_START, args, spec->n_args,
                            __LINE__);
-        poe__values_destroy(args, spec->n_args);
+        if (spec->n_args)
+                poe__values_destroy(args, spec->n_args);
         if (args != small)
                 poe__free(k, args);
         if (s->alive) {
