@@ -1024,12 +1024,15 @@ static inline __attribute__((always_inline)) void signal_walk(poe_kernel *k, poe
 {
         poe__delivery *d = &r->d;
         poe__session **touched = r->touched;
-        poe_value *args = poe__ev_args(r->ev);
-        size_t nargs = poe__ev_nargs(r->ev);
         uint32_t sig = r->sig;
         int i;
 
         dispatch_hold(k, d); /* once for the walk: dispatch_to_as */
+        /* The signal's own arguments, until a watcher with its own has
+         * them copied (poe__signal_args_copy), whose copy's end puts
+         * them back (poe__signal_delivery_done). */
+        d->c.args = poe__ev_args(r->ev);
+        d->c.nargs = poe__ev_nargs(r->ev);
         for (i = r->w; i >= 0; i--) {
                 poe__session *t = touched[i];
                 poe__sigwatch *w;
@@ -1046,13 +1049,11 @@ static inline __attribute__((always_inline)) void signal_walk(poe_kernel *k, poe
                         continue;
                 }
                 r->w = i; /* where a die resumes: after it */
-                d->c.args = args;
-                d->c.nargs = nargs;
                 if (w->nargs && !poe__signal_args_copy(k, r, w))
                         continue;
                 POE_TRACE(k, POE_TRACE_SIGNALS, t, w->event, NULL, NULL,
-                          .kind = POE_TK_SIGNAL_DELIVER, .text = args[0].u.s,
-                          .text_len = (uint16_t)strnlen(args[0].u.s, UINT16_MAX));
+                          .kind = POE_TK_SIGNAL_DELIVER, .text = poe__ev_args(r->ev)[0].u.s,
+                          .text_len = (uint16_t)strnlen(poe__ev_args(r->ev)[0].u.s, UINT16_MAX));
                 d->c.s = t;
                 d->c.state = w->event;
                 if (k->dispatch_depth == 0)

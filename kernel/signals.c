@@ -265,6 +265,8 @@ void poe__signal_delivery_done(poe_kernel *k, poe__sigwalk *r)
                         own[i].u.ptr.destroy = NULL;
         poe__free(k, r->d.ev);
         r->d.ev = NULL;
+        r->d.c.args = own;
+        r->d.c.nargs = n;
 }
 
 /* The kernel's session in the walk of an IDLE it watches (run()): its
