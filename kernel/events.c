@@ -974,6 +974,19 @@ static __attribute__((noinline)) bool call_framed(poe_kernel *k, call_state *cs)
  * the sweep's _stop and _child, a signal's watchers), whose end is the
  * next reading, as the queued events' is.
  */
+/* A top-level guarded dispatch's start: busy time charged to it from
+ * now, or from the slice's reading for the sweep's first (sweep_slice). */
+static inline void top_begin(poe_kernel *k, const poe__delivery *d)
+{
+        if (__builtin_expect(k->busy_reuse, 0)) {
+                k->busy_reuse = false;
+                k->busy_sess = d->c.s;
+                k->busy_event = d->c.state;
+        } else {
+                busy_begin(k, d->c.s, d->c.state);
+        }
+}
+
 poe_value poe__dispatch(poe_kernel *k, poe__delivery *d)
 {
         bool top = k->dispatch_depth == 0;
@@ -983,16 +996,8 @@ poe_value poe__dispatch(poe_kernel *k, poe__delivery *d)
         /* The GC event exists only to be dequeued (POE's ET_GC). */
         if (d->type & POE__ET_GC)
                 return poe_nil();
-        if (top) {
-                /* The sweep's first, at the slice's reading (sweep_slice). */
-                if (__builtin_expect(k->busy_reuse, 0)) {
-                        k->busy_reuse = false;
-                        k->busy_sess = d->c.s;
-                        k->busy_event = d->c.state;
-                } else {
-                        busy_begin(k, d->c.s, d->c.state);
-                }
-        }
+        if (top)
+                top_begin(k, d);
         poe__frame_push(k, &f);
         if (POE__SETJMP(f.jb) != 0) {
                 k->frame = f.up;
@@ -1004,6 +1009,25 @@ poe_value poe__dispatch(poe_kernel *k, poe__delivery *d)
         if (top && !k->busy_defer)
                 poe__busy_settle(k, poe__coarse(k));
         return ret;
+}
+
+/*
+ * poe__dispatch under a landing frame its caller has set and made the
+ * innermost (a create's _start and _child, sessions.c, share one): the
+ * same busy time, the dispatch inline, the handler's value in *ret.
+ * After a die the caller lands as poe__dispatch does (poe__landed, with
+ * the frame above innermost), and nothing here is finished: no settle,
+ * as in poe__dispatch.  Never the GC event.
+ */
+void poe__dispatch_in(poe_kernel *k, poe__delivery *d, poe__frame *f, poe_value *ret)
+{
+        bool top = k->dispatch_depth == 0;
+
+        if (top)
+                top_begin(k, d);
+        dispatch_to(k, d, f, &d->type, ret);
+        if (top && !k->busy_defer)
+                poe__busy_settle(k, poe__coarse(k));
 }
 
 /*

@@ -217,6 +217,8 @@ static inline void poe__delivery_init(poe__delivery *d, poe_kernel *k, poe__sess
 }
 /* The guarded dispatch (events.c): under a landing frame of its own. */
 poe_value poe__dispatch(poe_kernel *k, poe__delivery *d);
+/* The same under the caller's frame f, innermost (sessions.c's create). */
+void poe__dispatch_in(poe_kernel *k, poe__delivery *d, poe__frame *f, poe_value *ret);
 /* The die path's half in events.c: the dispatch's end after a die. */
 void poe__dispatch_end(poe_kernel *k, poe__delivery *d, const poe_value *ret);
 void poe__dispatch_due(poe_kernel *k);

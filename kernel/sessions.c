@@ -18,6 +18,7 @@
 #include "clock.h"
 #include "debug.h"
 #include "events.h"
+#include "exceptions.h"
 #include "io.h"
 #include "postbacks.h"
 #include "sessions.h"
@@ -778,8 +779,11 @@ static poe_value dispatch_own(poe_kernel *k, poe__session *to, poe__session *fro
         return poe__dispatch(k, &d);
 }
 
-static poe_value child_args_dispatch(poe_kernel *k, poe__session *to, uint32_t what,
-                                     poe__session *child, const poe_value *ret)
+/* _child's delivery to `to` (args, three, its arguments: what, the
+ * child, and _stop's or _start's value, or nil). */
+static inline void child_args_delivery(poe_kernel *k, poe__delivery *d, poe__session *to,
+                                       uint32_t what, poe__session *child,
+                                       const poe_value *ret, poe_value *args)
 {
         /* Built in place: the public constructors are calls into
          * value.c, three of them a _child. */
@@ -788,14 +792,24 @@ static poe_value child_args_dispatch(poe_kernel *k, poe__session *to, uint32_t w
         uint32_t len = what == POE__N_CREATE ? sizeof("create") - 1 : sizeof("lose") - 1;
 
         _Static_assert(sizeof("gain") == sizeof("lose"), "gain and lose are as long");
-        poe_value args[3] = {
-                { .type = POE_T_STR, .len = len, .u.s = why },
-                { .type = POE_T_SESSION, .u.sid = child->id },
-        };
+        args[0] = (poe_value){ .type = POE_T_STR, .len = len, .u.s = why };
+        args[1] = (poe_value){ .type = POE_T_SESSION, .u.sid = child->id };
+        args[2] = ret ? *ret : (poe_value){ 0 };
+        poe__delivery_init(d, k, to, k->ksession, POE__N_CHILD, POE__ET_CHILD);
+        d->c.args = args;
+        d->c.nargs = 3;
+        d->c.file = __FILE__;
+        d->c.line = __LINE__;
+}
 
-        if (ret)
-                args[2] = *ret;
-        return dispatch_own(k, to, k->ksession, POE__N_CHILD, POE__ET_CHILD, args, 3, __LINE__);
+static poe_value child_args_dispatch(poe_kernel *k, poe__session *to, uint32_t what,
+                                     poe__session *child, const poe_value *ret)
+{
+        poe_value args[3];
+        poe__delivery d;
+
+        child_args_delivery(k, &d, to, what, child, ret, args);
+        return poe__dispatch(k, &d);
 }
 
 static void parent_dispatch(poe_kernel *k, poe__session *to, poe__session *old,
@@ -809,6 +823,63 @@ static void parent_dispatch(poe_kernel *k, poe__session *to, poe__session *old,
                 dispatch_own(k, to, k->ksession, POE__N_PARENT, POE__ET_PARENT, args, 2, __LINE__);
 
         poe__value_drop(&r);
+}
+
+/*
+ * A create's two dispatches: _start, its arguments' end, then, if the
+ * session lives, _child create to its parent with _start's value (left
+ * in *ret, nil after a die).  Each is under POE's eval, a landing frame
+ * here, one for both, set once, where poe__dispatch set one for each.
+ * It is the innermost frame only while a dispatch is open in it, as
+ * poe__dispatch's is, so that a die elsewhere (in an argument's
+ * destructor) unwinds past it as it did.  A die in either handler lands
+ * here, its dispatch is finished as poe__dispatch finishes it
+ * (poe__landed, with the frame above innermost), and the create goes on
+ * after that dispatch.  What a landing reads is in memory: the phase is
+ * volatile, the rest is in d or behind ret.
+ */
+static __attribute__((noinline)) void create_dispatches(poe_kernel *k, poe__session *s,
+                                                        poe_value *args, size_t nargs,
+                                                        poe_value *ret)
+{
+        volatile int phase = 0;
+        poe_value cargs[3], r2;
+        poe__delivery d;
+        poe__frame f;
+
+        poe__frame_push(k, &f);
+        if (POE__SETJMP(f.jb) != 0) {
+                k->frame = f.up;
+                poe__landed(k, &f);
+                if (phase == 0) {
+                        *ret = poe_nil();
+                        goto start_done;
+                }
+                goto child_done;
+        }
+        poe__delivery_init(&d, k, s, s->parent, POE__N_START, POE__ET_START);
+        d.c.args = args;
+        d.c.nargs = nargs;
+        d.c.file = __FILE__;
+        d.c.line = __LINE__;
+        poe__dispatch_in(k, &d, &f, ret);
+        k->frame = f.up;
+start_done:
+        if (nargs)
+                poe__values_destroy(args, nargs);
+        if (!s->alive)
+                return;
+        phase = 1;
+        /* The parent, pinned for the dispatch, is d's target: a landing
+         * finds it there, whatever the handler did to the tree. */
+        child_args_delivery(k, &d, s->parent, POE__N_CREATE, s, ret, cargs);
+        d.c.s->pins++;
+        poe__frame_push(k, &f);
+        poe__dispatch_in(k, &d, &f, &r2);
+        k->frame = f.up;
+        poe__value_drop(&r2);
+child_done:
+        poe__session_unpin(k, d.c.s);
 }
 
 /*
@@ -1205,21 +1276,9 @@ int poe__session_create(poe_kernel *k, const poe_session_spec *spec, struct poe_
         if (spec->n_args)
                 memcpy(args, spec->args, spec->n_args * sizeof(*args));
         s->pins++;
-        ret = dispatch_own(k, s, s->parent, POE__N_START, POE__ET_START, args, spec->n_args,
-                           __LINE__);
-        if (spec->n_args)
-                poe__values_destroy(args, spec->n_args);
+        create_dispatches(k, s, args, spec->n_args, &ret);
         if (args != small)
                 poe__free(k, args);
-        if (s->alive) {
-                poe__session *parent = s->parent;
-                poe_value r2;
-
-                parent->pins++;
-                r2 = child_args_dispatch(k, parent, POE__N_CREATE, s, &ret);
-                poe__value_drop(&r2);
-                poe__session_unpin(k, parent);
-        }
         poe__value_drop(&ret);
         /* The delayed garbage-collection event gives a session that did
          * nothing in _start until the end of the next timeslice. */

@@ -377,6 +377,62 @@ static void test_die_in_start_unhandled(void **state)
         die_in_start(false);
 }
 
+/* ---- die in _child create ---- */
+
+/* The parent's _child create dies in the middle of the child's create
+ * (POE: the eval around that dispatch catches it; the create goes on,
+ * the child lives until collected).  The parent watches DIE. */
+static poe_value cd_child_start(poe_ctx *c)
+{
+        (void)c;
+        tl_log("C _start");
+        return poe_int(7);
+}
+
+static poe_value cd_parent_child(poe_ctx *c)
+{
+        tl_log("P _child %s %s", tl_fmt(poe_ctx_arg(c, 0)), tl_fmt(poe_ctx_arg(c, 2)));
+        if (strcmp(poe_value_str(poe_ctx_arg(c, 0)), "create") == 0)
+                poe_die(c, "child died\n");
+        return poe_nil();
+}
+
+static poe_value cd_parent_start(poe_ctx *c)
+{
+        poe_sid sid = 0;
+
+        TL_EQ(poe_kernel_sig(poe_ctx_kernel(c), "DIE", "on_die", POE_NOARGS), 0);
+        TL_EQ(poe_session_create(poe_ctx_kernel(c),
+                                 &(poe_session_spec){ .handlers = TL_HANDLERS({ "_start", cd_child_start },
+                                                                              { "_stop", sd_stop }),
+                                                      .n_handlers = 2 },
+                                 &sid),
+              0);
+        tl_log("P after create %d", (int)sid);
+        return poe_nil();
+}
+
+static poe_value cd_on_die(poe_ctx *c)
+{
+        poe_exception e;
+
+        TL_EQ(poe_value_exception(poe_ctx_arg(c, 1), &e), 0);
+        tl_log("P on_die %s %s", e.event, e.error_str);
+        poe_kernel_sig_handled(poe_ctx_kernel(c));
+        return poe_nil();
+}
+
+static void test_die_in_child_create(void **state)
+{
+        (void)state;
+        TL_CREATE(tl.k, { "_start", cd_parent_start }, { "_child", cd_parent_child },
+                  { "on_die", cd_on_die }, { "_stop", sd_stop });
+        TL_EQ(poe_kernel_run(tl.k), 0);
+        TL_EXPECT("C _start", "P _child create 7", "P after create 2", "P on_die _child child died",
+                  "" /* the message's own newline */, "C _stop", "P _child lose undef",
+                  "P _stop");
+}
+
 /* ---- unhandled ---- */
 
 static void test_die_unhandled_stops_everything(void **state)
@@ -911,6 +967,7 @@ int main(void)
                 TL_TEST(test_die_fields_from_borrowed_file_name),
                 TL_TEST(test_die_in_start_handled),
                 TL_TEST(test_die_in_start_unhandled),
+                TL_TEST(test_die_in_child_create),
                 TL_TEST(test_die_unhandled_stops_everything),
                 TL_TEST(test_die_unhandled_run_one_timeslice),
                 TL_TEST(test_die_in_call_returns_ecanceled),
