@@ -835,14 +835,13 @@ static void parent_dispatch(poe_kernel *k, poe__session *to, poe__session *old,
  * destructor) unwinds past it as it did.  A die in either handler lands
  * here, its dispatch is finished as poe__dispatch finishes it
  * (poe__landed, with the frame above innermost), and the create goes on
- * after that dispatch.  What a landing reads is in memory: the phase is
- * volatile, the rest is in d or behind ret.
+ * after that dispatch.  What a landing reads is in memory, in d (its
+ * kind says which dispatch landed) or behind ret.
  */
 static __attribute__((noinline)) void create_dispatches(poe_kernel *k, poe__session *s,
                                                         poe_value *args, size_t nargs,
                                                         poe_value *ret)
 {
-        volatile int phase = 0;
         poe_value cargs[3], r2;
         poe__delivery d;
         poe__frame f;
@@ -851,7 +850,8 @@ static __attribute__((noinline)) void create_dispatches(poe_kernel *k, poe__sess
         if (POE__SETJMP(f.jb) != 0) {
                 k->frame = f.up;
                 poe__landed(k, &f);
-                if (phase == 0) {
+                /* Which of the two landed: d is in memory. */
+                if (d.type == POE__ET_START) {
                         *ret = poe_nil();
                         goto start_done;
                 }
@@ -869,7 +869,6 @@ start_done:
                 poe__values_destroy(args, nargs);
         if (!s->alive)
                 return;
-        phase = 1;
         /* The parent, pinned for the dispatch, is d's target: a landing
          * finds it there, whatever the handler did to the tree. */
         child_args_delivery(k, &d, s->parent, POE__N_CREATE, s, ret, cargs);
@@ -1269,7 +1268,12 @@ int poe__session_create(poe_kernel *k, const poe_session_spec *spec, struct poe_
         /* POE::Session's ASSERT_STATES turns the "default" option on. */
         if (POE__ON(k, POE_ASSERT_STATES) && !s->is_nfa && !option_find(s, "default"))
                 s->opt_default = true;
-        poe__gc_mark(k, s);
+        /* poe__gc_mark's common case, which a new session is: not the
+         * kernel's, in no sweep, not marked. */
+        s->marked = true;
+        poe__list_append(&k->gc_marked, &s->gc_link);
+        if (POE__ON(k, POE_TRACE_REFCNT))
+                trace_gc_mark(k, s);
         if (ret_sid)
                 *ret_sid = sid;
 
