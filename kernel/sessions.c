@@ -676,6 +676,10 @@ static void session_free(poe_kernel *k, poe__session *s)
  */
 static void tree_keep(poe_kernel *k, poe__session *root, poe__session **v, size_t n)
 {
+        /* Lent to a walk under way: it stays what the walk reads, and
+         * what tree_root and its epoch still describe. */
+        if (k->tree_lent)
+                return;
         if (n > k->cap_tree_kept) {
                 poe__session **nv = poe__realloc(k, k->tree_kept, n * sizeof(*nv));
 
@@ -761,6 +765,45 @@ static int collect_tree(poe_kernel *k, poe__session *root, poe__session ***ret)
 int poe__session_tree(poe_kernel *k, poe__session *root, poe__session ***ret)
 {
         return collect_tree(k, root, ret);
+}
+
+/*
+ * A signal's walk reads its tree and changes nothing in it, so while no
+ * children list has changed since the tree was kept, the walk is given
+ * the kept array itself, each session pinned, rather than a copy in a
+ * new block (signal_fanout: the block, the copy and its free, each
+ * signal).  One walk at a time: a walk under way (whose watcher's
+ * handler stops the kernel, say) leaves the next collection its own
+ * copy, and tree_keep leaves the lent array alone.
+ */
+int poe__session_tree_lend(poe_kernel *k, poe__session *root, poe__session ***ret, bool *lent)
+{
+        size_t i, n = k->n_tree_kept;
+        poe__session **v = k->tree_kept;
+
+        *lent = false;
+        if (k->tree_lent || root != k->tree_root || k->tree_epoch != k->tree_root_epoch)
+                return collect_tree(k, root, ret);
+        for (i = 0; i < n; i++)
+                v[i]->pins++;
+        k->tree_lent = true;
+        *lent = true;
+        *ret = v;
+        return (int)n;
+}
+
+/* A tree from poe__session_tree_lend given back: each session unpinned
+ * (the last pin frees a session stopped meanwhile), the copy freed. */
+void poe__session_tree_return(poe_kernel *k, poe__session **v, int n, bool lent)
+{
+        int i;
+
+        for (i = 0; i < n; i++)
+                poe__session_unpin(k, v[i]);
+        if (lent)
+                k->tree_lent = false;
+        else
+                poe__free(k, v);
 }
 
 /* The kernel's own events to a session (_start, _stop, _child, _parent):

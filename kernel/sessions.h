@@ -96,7 +96,10 @@ typedef struct poe__session_more {
         poe__session *tree_root;                                              \
         uint64_t tree_root_epoch;                                             \
         poe__session **tree_kept;                                             \
-        size_t n_tree_kept, cap_tree_kept;
+        size_t n_tree_kept, cap_tree_kept;                                    \
+        /* tree_kept is a signal's walk's own array (poe__session_tree_lend): \
+         * not changed, not kept anew, until given back. */                   \
+        bool tree_lent;
 
 #endif
 
@@ -258,6 +261,10 @@ int poe__session_create(poe_kernel *k, const poe_session_spec *spec, struct poe_
                         poe_sid *ret_sid, const char *func);
 void poe__sessions_free_all(poe_kernel *k);
 int poe__session_tree(poe_kernel *k, poe__session *root, poe__session ***ret);
+/* The same, but the tree kept itself when it is still the tree (*lent
+ * true), not a copy; given back with poe__session_tree_return. */
+int poe__session_tree_lend(poe_kernel *k, poe__session *root, poe__session ***ret, bool *lent);
+void poe__session_tree_return(poe_kernel *k, poe__session **v, int n, bool lent);
 
 /* nfa.c: a POE::NFA machine's dispatch (POE::NFA's _invoke_state), and
  * its release with the session's memory. */

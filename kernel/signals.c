@@ -361,13 +361,18 @@ void poe__signal_dispatch(poe_kernel *k, poe__event *ev)
         int hold_handled = k->sig_handled;
         poe__session **touched = NULL;
         int n, i, type = sig_type(signame);
-        bool idle_watch = sig == POE__N_IDLE && k->kernel_watches_idle;
+        bool idle_watch = sig == POE__N_IDLE && k->kernel_watches_idle, lent = false;
         poe__sigwalk r;
         poe__frame f;
 
-        n = poe__session_tree(k, ev->to, &touched);
-        if (n >= 0 && sig == POE__N_DIE)
-                n = add_ancestors(k, ev->to, &touched, n);
+        /* DIE's walk adds the target's ancestors to its array. */
+        if (sig == POE__N_DIE) {
+                n = poe__session_tree(k, ev->to, &touched);
+                if (n >= 0)
+                        n = add_ancestors(k, ev->to, &touched, n);
+        } else {
+                n = poe__session_tree_lend(k, ev->to, &touched, &lent);
+        }
         if (n < 0) {
                 poe__warn(k, "<sg> out of memory: signal %s not dispatched\n", signame);
                 if (sig == POE__N_DIE)
@@ -436,9 +441,7 @@ void poe__signal_dispatch(poe_kernel *k, poe__event *ev)
                 poe__exception_set(k, chained);
         }
         k->sig_handled = hold_handled;
-        for (i = 0; i < n; i++)
-                poe__session_unpin(k, touched[i]);
-        poe__free(k, touched);
+        poe__session_tree_return(k, touched, n, lent);
 }
 
 void poe__signals_clear_session(poe_kernel *k, poe__session *s)

@@ -17,11 +17,16 @@
 /* Sessions whose watcher calls sig_handled, by id. */
 static bool handles[64];
 
+/* The session whose watcher stops the kernel, if any. */
+static poe_sid stopper;
+
 static poe_value on_got(poe_ctx *c)
 {
         poe_sid self = poe_ctx_session(c);
 
         tl_log_ctx(c);
+        if (self == stopper)
+                poe_kernel_stop(poe_ctx_kernel(c));
         if (self < 64 && handles[self]) {
                 TL_EQ(poe_kernel_sig_handled(poe_ctx_kernel(c)), 0);
                 tl_log("%llu handled", (unsigned long long)self);
@@ -90,6 +95,7 @@ static poe_value on_start_tree(poe_ctx *c)
 static void reset(void)
 {
         memset(handles, 0, sizeof(handles));
+        stopper = 0;
         tl_transcript_clear();
 }
 
@@ -308,6 +314,29 @@ static void test_kept_tree_follows_changes(void **state)
         assert_true(line_pos("3 got USR1") < 0);
         TL_EQ(strlen(tl_transcript()), 3 * strlen("1 got USR1\n"));
         TL_EQ(poe_kernel_signal(tl.k, POE_KERNEL, "KILL", POE_NOARGS), 0);
+        TL_EQ(poe_kernel_run(tl.k), 0);
+}
+
+/*
+ * The walk of a signal to an unchanged tree reads the kept tree itself
+ * (sessions.c: poe__session_tree_lend).  A watcher's handler that stops
+ * the kernel collects the whole tree in the middle of that walk: every
+ * session stops, the rest of the walk finds them gone, and the kept
+ * tree is not overwritten under it.
+ */
+static void test_stop_in_walk_of_kept_tree(void **state)
+{
+        (void)state;
+        reset();
+        TL_EQ(make_tree(tl.k, 3), 1); /* 1 -> 2 -> 3 */
+        signal_and_slice(1, "USR1");
+        signal_and_slice(1, "USR1");
+        tl_transcript_clear();
+        stopper = 2;
+        signal_and_slice(1, "USR1");
+        TL_EXPECT("3 got USR1", "2 got USR1", "3 _stop", "2 _child lose 3", "2 _stop",
+                  "1 _child lose 2", "1 _stop");
+        assert_false(alive(1) || alive(2) || alive(3));
         TL_EQ(poe_kernel_run(tl.k), 0);
 }
 
@@ -638,6 +667,7 @@ int main(void)
                 TL_TEST(test_propagation_children_first),
                 TL_TEST(test_signal_to_kernel_reaches_everyone),
                 TL_TEST(test_kept_tree_follows_changes),
+                TL_TEST(test_stop_in_walk_of_kept_tree),
                 TL_TEST(test_handled_terminal_signal_stops_nobody),
                 TL_TEST(test_unhandled_terminal_signal_stops_subtree),
                 TL_TEST(test_unwatched_terminal_signal_stops),
