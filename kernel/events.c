@@ -1062,6 +1062,13 @@ static inline __attribute__((always_inline)) void signal_walk(poe_kernel *k, poe
                 poe__sigwatch *w;
                 poe_value ret;
 
+                /* The session eight visits on asked for now: its
+                 * first line, whose liveness, more and handler table
+                 * each visit waits for (signal_fanout: -3 % of the time
+                 * for 7 instructions a delivery; the more and the
+                 * watcher behind it as well cost more than they gave). */
+                if (i >= 8)
+                        __builtin_prefetch(touched[i - 8]);
                 if (!t->alive)
                         continue;
                 w = poe__sigwatch_find(t, sig);
