@@ -323,6 +323,11 @@ poe__event *poe__queue_head(const poe_kernel *k)
         return earlier(t, f) ? t : f;
 }
 
+void poe__timer_remove_call(poe_kernel *k, poe__event *ev)
+{
+        poe__timer_remove(k, ev);
+}
+
 void poe__queue_retime(poe_kernel *k, poe__event *ev, int64_t due)
 {
         ev->due = due;

@@ -202,7 +202,7 @@ static inline void poe__ids_del(poe__timer_ids *m, uint64_t id)
         }
 }
 
-/* The timer half of poe__queue_push: room was reserved by the caller,
+/* A timer into the heap (and the id map): room was reserved by the caller,
  * so neither step can fail.  Inline (as the rest of the heap's steps
  * here): the timer setters' enqueue and the removals are one call each
  * (events.c). */
@@ -234,25 +234,9 @@ static inline poe__event *poe__timer_find(poe_kernel *k, uint64_t id)
         return poe__timer_find_slow(k, id);
 }
 
-/* Queues an event: a post at the FIFO's tail, O(1); a timer into the
- * heap, O(log n), in room the caller reserved. */
-static inline void poe__queue_push(poe_kernel *k, poe__event *ev)
-{
-        if (ev->type & POE__ET_ALARM)
-                poe__timer_push(k, ev);
-        else
-                poe__list_append(&k->fifo, &ev->link);
-        k->queue_count++;
-}
-
-static inline void poe__queue_remove(poe_kernel *k, poe__event *ev)
-{
-        if (ev->type & POE__ET_ALARM)
-                poe__timer_remove(k, ev);
-        else
-                poe__list_remove(&ev->link);
-        k->queue_count--;
-}
+/* poe__timer_remove out of line, for the dispatch loop (events.c's
+ * dequeue), where a timer's removal is the rare case. */
+void poe__timer_remove_call(poe_kernel *k, poe__event *ev);
 poe__event *poe__queue_head(const poe_kernel *k);
 
 /*
