@@ -375,21 +375,18 @@ void poe__enqueue_timer(poe_kernel *k, poe__event *ev, poe__session *s, uint32_t
 static inline __attribute__((always_inline)) void dequeue(poe_kernel *k, poe__event *ev,
                                                           bool timer_inline)
 {
+        k->queue_count--;
         if (ev->type & POE__ET_ALARM) {
                 if (timer_inline)
                         poe__timer_remove(k, ev);
                 else
                         poe__timer_remove_call(k, ev);
-        } else {
-                poe__list_remove(&ev->link);
-        }
-        k->queue_count--;
-        if (ev->type & POE__ET_ALARM) {
                 if (k->timers_listed)
                         poe__list_remove(&ev->link);
                 poe__unref(k, ev->to, POE_REASON_TIMERS);
                 return;
         }
+        poe__list_remove(&ev->link);
         poe__unref(k, ev->to, POE_REASON_EVENTS_TO);
         if (ev->u.from != ev->to)
                 poe__unref(k, ev->u.from, POE_REASON_EVENTS_FROM);
@@ -974,6 +971,19 @@ static __attribute__((noinline)) bool call_framed(poe_kernel *k, call_state *cs)
         return false;
 }
 
+/* A top-level guarded dispatch's start: busy time charged to it from
+ * now, or from the slice's reading for the sweep's first (sweep_slice). */
+static inline void top_begin(poe_kernel *k, const poe__delivery *d)
+{
+        if (__builtin_expect(k->busy_reuse, 0)) {
+                k->busy_reuse = false;
+                k->busy_sess = d->c.s;
+                k->busy_event = d->c.state;
+        } else {
+                busy_begin(k, d->c.s, d->c.state);
+        }
+}
+
 /*
  * The guarded dispatch: the one, under a landing frame of its own.  A
  * dispatch from a handler (_start, _stop, _child, ...) is made here (a
@@ -988,19 +998,6 @@ static __attribute__((noinline)) bool call_framed(poe_kernel *k, call_state *cs)
  * the sweep's _stop and _child, a signal's watchers), whose end is the
  * next reading, as the queued events' is.
  */
-/* A top-level guarded dispatch's start: busy time charged to it from
- * now, or from the slice's reading for the sweep's first (sweep_slice). */
-static inline void top_begin(poe_kernel *k, const poe__delivery *d)
-{
-        if (__builtin_expect(k->busy_reuse, 0)) {
-                k->busy_reuse = false;
-                k->busy_sess = d->c.s;
-                k->busy_event = d->c.state;
-        } else {
-                busy_begin(k, d->c.s, d->c.state);
-        }
-}
-
 poe_value poe__dispatch(poe_kernel *k, poe__delivery *d)
 {
         bool top = k->dispatch_depth == 0;
