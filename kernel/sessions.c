@@ -1311,12 +1311,7 @@ int poe__session_create(poe_kernel *k, const poe_session_spec *spec, struct poe_
         /* POE::Session's ASSERT_STATES turns the "default" option on. */
         if (POE__ON(k, POE_ASSERT_STATES) && !s->is_nfa && !option_find(s, "default"))
                 s->opt_default = true;
-        /* poe__gc_mark's common case, which a new session is: not the
-         * kernel's, in no sweep, not marked. */
-        s->marked = true;
-        poe__list_append(&k->gc_marked, &s->gc_link);
-        if (POE__ON(k, POE_TRACE_REFCNT))
-                trace_gc_mark(k, s);
+        poe__gc_mark(k, s);
         if (ret_sid)
                 *ret_sid = sid;
 
