@@ -222,13 +222,8 @@ static int64_t jint(json_t *o, const char *key)
 static void integrity_ok(const char *path)
 {
         sqlite3 *db = tf_db_open_ro(path);
-        sqlite3_stmt *st;
 
-        assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &st, NULL),
-                         SQLITE_OK);
-        assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-        assert_string_equal((const char *)sqlite3_column_text(st, 0), "ok");
-        sqlite3_finalize(st);
+        tf_sql_text_is(db, "PRAGMA integrity_check", "ok");
         sqlite3_close(db);
 }
 

@@ -1144,15 +1144,7 @@ static void t_not_a_database(void **state)
         TL_EQ(tf_sql_int(db, "PRAGMA application_id", 0), 1234);
         sqlite3_close(db);
         assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-        {
-                sqlite3_stmt *st = NULL;
-
-                assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &st, NULL),
-                                 SQLITE_OK);
-                assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-                assert_string_equal((const char *)sqlite3_column_text(st, 0), "delete");
-                sqlite3_finalize(st);
-        }
+        tf_sql_text_is(db, "PRAGMA journal_mode", "delete");
         sqlite3_close(db);
 
         /* A trace log from a newer libpoe. */

@@ -292,12 +292,8 @@ static void stop_promptly(int threads_before)
 static void integrity_ok(void)
 {
         sqlite3 *db = tf_db_open_ro(tf.path);
-        sqlite3_stmt *st;
 
-        TL_EQ(sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &st, NULL), SQLITE_OK);
-        TL_EQ(sqlite3_step(st), SQLITE_ROW);
-        assert_string_equal((const char *)sqlite3_column_text(st, 0), "ok");
-        sqlite3_finalize(st);
+        tf_sql_text_is(db, "PRAGMA integrity_check", "ok");
         sqlite3_close(db);
 }
 

@@ -195,6 +195,18 @@ int64_t tf_sql_int(sqlite3 *db, const char *sql, int64_t arg)
         return v;
 }
 
+void tf_sql_text_is(sqlite3 *db, const char *sql, const char *want)
+{
+        sqlite3_stmt *st;
+
+        if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+                fail_msg("%s: %s", sql, sqlite3_errmsg(db));
+        if (sqlite3_step(st) != SQLITE_ROW)
+                fail_msg("%s: %s", sql, sqlite3_errmsg(db));
+        assert_string_equal((const char *)sqlite3_column_text(st, 0), want);
+        sqlite3_finalize(st);
+}
+
 /* ---- the workloads' start handlers ---- */
 
 poe_value tf_h_listener_start(poe_ctx *c)

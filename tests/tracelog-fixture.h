@@ -96,6 +96,8 @@ void tf_run_until(bool (*pred)(json_t *s, const void *arg), const void *arg, con
 sqlite3 *tf_db_open_ro(const char *path);
 /* One integer from SQL with up to one integer parameter. */
 int64_t tf_sql_int(sqlite3 *db, const char *sql, int64_t arg);
+/* Asserts that SQL's first row's first column is the text want. */
+void tf_sql_text_is(sqlite3 *db, const char *sql, const char *want);
 
 /* ---- the workloads' start handlers ---- */
 
